@@ -1,0 +1,125 @@
+# Kastro: one Makefile for the whole tree.
+#
+#   make            build everything into build/out/
+#   make check      install test packages, run every test (unit, unit under
+#                   ASan+UBSan, nDPI agreement, network, short fuzz)
+#   make check SAN=1  unit tests under ASan+UBSan only
+#   make demo       run the appliance in a lab of network namespaces
+#   make bench      benchmarks (ratios against references run alongside)
+#   make fuzz       longer fuzz runs (FUZZ_SECONDS per target, default 300)
+
+SAN ?= 0
+ifeq ($(SAN),1)
+B := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+B := build/out
+SANFLAGS :=
+endif
+
+CC := gcc
+PKGS := libpcap libndpi libcap-ng
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+CPPFLAGS := -Ilib -Idaemon -I$(B)/gen -D_GNU_SOURCE
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 $(SANFLAGS)
+LDFLAGS := $(SANFLAGS)
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+LIBK := $(B)/libkastro.a
+
+# kastrod.c holds main(); every other daemon module is linked into tests too.
+DAEMON_SRCS := $(filter-out daemon/kastrod.c,$(wildcard daemon/*.c))
+DAEMON_GEN := $(B)/gen/conf_parse.c $(B)/gen/conf_lex.c
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o) $(DAEMON_GEN:.c=.o)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
+
+PROGS := $(B)/kastrod
+
+.PHONY: all deps check check-unit check-ndpi check-net check-fuzz demo bench fuzz clean
+all: $(PROGS)
+
+deps:
+	@packaging/deps.sh build
+
+$(B)/%.o: %.c | $(B)/gen/conf_parse.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# Generated parser: bison/flex output is not held to -Wextra's unused checks.
+$(B)/gen/conf_parse.c $(B)/gen/conf_parse.h: daemon/conf_parse.y
+	@mkdir -p $(B)/gen
+	bison -Wall -Werror --defines=$(B)/gen/conf_parse.h -o $(B)/gen/conf_parse.c $<
+$(B)/gen/conf_lex.c: daemon/conf_lex.l $(B)/gen/conf_parse.h
+	@mkdir -p $(B)/gen
+	flex -o $@ $<
+$(B)/gen/%.o: $(B)/gen/%.c
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Wno-unused-function -Wno-unused-parameter -Wno-sign-compare -MMD -MP -c -o $@ $<
+
+$(LIBK): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/kastrod: $(B)/daemon/kastrod.o $(DAEMON_OBJS) $(LIBK)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(DAEMON_OBJS) $(LIBK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+$(B)/bench/%: tests/bench/%.c $(LIBK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# ---- tests -------------------------------------------------------------
+check-unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+ifeq ($(SAN),1)
+check:
+	@packaging/deps.sh test
+	@$(MAKE) --no-print-directory SAN=1 check-unit
+else
+check:
+	@packaging/deps.sh test
+	@$(MAKE) --no-print-directory all check-unit
+	@$(MAKE) --no-print-directory SAN=1 check-unit
+	@$(MAKE) --no-print-directory check-ndpi check-net check-fuzz
+	@tests/summary.sh
+endif
+
+check-ndpi: $(B)/kastrod
+	@tests/ndpi/run.sh $(B)/kastrod
+
+check-net: $(B)/kastrod
+	@tests/net/run.sh $(B)/kastrod
+
+FUZZ_SECONDS ?= 300
+check-fuzz:
+	@packaging/deps.sh fuzz
+	@tests/fuzz/run.sh 20
+
+fuzz:
+	@packaging/deps.sh fuzz
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+demo:
+	@packaging/deps.sh demo
+	@$(MAKE) --no-print-directory all
+	@tests/demo/demo.sh $(B)
+
+bench:
+	@packaging/deps.sh bench
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@tests/bench/run.sh $(B)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,42 @@
+/*
+ * capture.h - packet sources: a capture file (pcap or pcapng, whatever its
+ * name says) or one or more live interfaces, behind one dispatch call so
+ * the rest of kastrod cannot tell them apart.
+ *
+ * Live capture takes only packets entering each interface: on a gateway
+ * that routes between its interfaces, a forwarded packet is then seen once,
+ * at its ingress, not twice.
+ */
+#ifndef KASTRO_CAPTURE_H
+#define KASTRO_CAPTURE_H
+
+#include <pcap/pcap.h>
+
+#include "conf.h"
+#include "engine.h"
+
+struct capture {
+	pcap_t *h[CONF_MAX_IFACES];
+	int dlt[CONF_MAX_IFACES];
+	int fd[CONF_MAX_IFACES];
+	int n;
+	int live;
+	uint64_t file_pkts;           /* packets read from a file */
+};
+
+/* Open a capture file. Returns 0, or -1 with a message in err. */
+int capture_open_file(struct capture *c, const char *path, char *err, size_t errlen);
+/* Open conf->ifaces for live capture. Returns 0, or -1 with err. */
+int capture_open_live(struct capture *c, const struct kastrod_conf *conf, char *err, size_t errlen);
+
+/*
+ * Hand waiting packets to the engine, waiting up to timeout_ms for some
+ * (live). Returns 1 to go on, 0 at the end of a file, -1 on a read error
+ * (err set; a damaged file ends here, after its readable packets).
+ */
+int capture_dispatch(struct capture *c, struct engine *e, int timeout_ms, char *err, size_t errlen);
+
+void capture_stats(struct capture *c, struct engine_capture_stats *cs);
+void capture_close(struct capture *c);
+
+#endif

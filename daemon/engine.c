@@ -1,0 +1,235 @@
+/*
+ * engine.c - see engine.h.
+ */
+#include "engine.h"
+
+#include <string.h>
+
+#define EXPIRE_EVERY_US 1000000ull
+
+static const char *end_reason(enum flow_end why)
+{
+	switch (why) {
+	case FLOW_END_FORCED: return "forced";
+	case FLOW_END_SHUTDOWN: return "shutdown";
+	case FLOW_END_REUSE: /* a closed flow whose tuple a new SYN took over */
+	case FLOW_END_TIMEOUT:
+	default: return "timeout";
+	}
+}
+
+static const char *iface_of(const struct engine *e, const struct flow *f)
+{
+	return f->iface < CONF_MAX_IFACES ? e->ifname[f->iface] : NULL;
+}
+
+/* Detection of f just finished: write its dns/tls/http event. */
+static void app_event(struct engine *e, struct flow *f, uint64_t ts_us)
+{
+	struct dpi_meta m;
+
+	dpi_meta(e->dpi, &f->dpi, &m);
+	if (m.kind != DPI_META_NONE)
+		eve_app(e->eve, e->dpi, f, iface_of(e, f), &m, ts_us);
+}
+
+static void on_end(void *ctx, struct flow *f, enum flow_end why)
+{
+	struct engine *e = ctx;
+
+	if (!f->dpi.done && f->dpi.nf) {
+		dpi_giveup(e->dpi, &f->dpi);
+		app_event(e, f, f->last_us);
+	}
+	if (f->dpi.app || f->dpi.master)
+		e->st.flows_classified++;
+	else
+		e->st.flows_unknown++;
+	eve_flow(e->eve, e->dpi, f, iface_of(e, f), end_reason(why));
+}
+
+static void on_report(void *ctx, struct flow *f)
+{
+	struct engine *e = ctx;
+
+	eve_flow(e->eve, e->dpi, f, iface_of(e, f), "active");
+}
+
+int engine_init(struct engine *e, const struct kastrod_conf *c, struct dpi *dpi,
+		struct eve *eve, char *err, size_t errlen)
+{
+	memset(e, 0, sizeof(*e));
+	e->dpi = dpi;
+	e->eve = eve;
+	e->max_flows = c->max_flows;
+	e->ft = flow_table_new(c->max_flows, c->timeout, c->active_timeout, on_end, on_report, e);
+	if (!e->ft) {
+		snprintf(err, errlen, "cannot allocate a flow table for %u flows", c->max_flows);
+		return -1;
+	}
+	e->rl_decode.burst = 10;
+	e->rl_decode.interval_s = 60;
+	return 0;
+}
+
+void engine_flush(struct engine *e)
+{
+	flow_flush(e->ft);
+}
+
+void engine_fini(struct engine *e)
+{
+	if (!e->ft)
+		return;
+	flow_table_free(e->ft);
+	e->ft = NULL;
+}
+
+static void set_now(struct engine *e, uint64_t ts_us)
+{
+	if (ts_us > e->now_us)
+		e->now_us = ts_us;
+	if (!e->first_us)
+		e->first_us = e->now_us;
+	if (e->now_us >= e->next_expire_us) {
+		flow_expire(e->ft, e->now_us);
+		e->next_expire_us = e->now_us + EXPIRE_EVERY_US;
+	}
+}
+
+void engine_advance(struct engine *e, uint64_t now_us)
+{
+	if (e->now_us)
+		set_now(e, now_us);
+}
+
+void engine_packet(struct engine *e, uint8_t iface, int dlt, uint64_t ts_us,
+		   const uint8_t *data, uint32_t caplen, uint32_t wire_len)
+{
+	struct dec_pkt p;
+	enum dec_status st;
+	struct flow *f;
+	int dir;
+
+	e->st.pkts++;
+	e->st.bytes += wire_len;
+	st = decode_frame(dlt, data, caplen, &p);
+	e->st.dec[st]++;
+	if (st != DEC_OK) {
+		if (st != DEC_NOT_IP && st != DEC_FRAGMENT)
+			log_limited(&e->rl_decode, LOG_LVL_WARN,
+				    "packet %llu: %s (%u bytes captured), skipped",
+				    (unsigned long long)e->st.pkts, decode_status_name(st), caplen);
+		return;
+	}
+	if (p.ipver == 4)
+		e->st.ipv4++;
+	else
+		e->st.ipv6++;
+	switch (p.proto) {
+	case 6: e->st.tcp++; break;
+	case 17: e->st.udp++; break;
+	case 1: case 58: e->st.icmp++; break;
+	default: e->st.other_l4++; break;
+	}
+	if (p.flags & DEC_F_TRUNCATED)
+		e->st.truncated++;
+	if (p.flags & DEC_F_FIRST_FRAG)
+		e->st.first_frags++;
+	e->st.tunnel[p.tunnel]++;
+
+	set_now(e, ts_us);
+	f = flow_packet(e->ft, &p, wire_len, iface, e->now_us, &dir);
+	if (!f) {
+		e->st.no_flow++;
+		return;
+	}
+	if (!f->dpi.done &&
+	    dpi_packet(e->dpi, &f->dpi, p.proto, f->pkts[0] + f->pkts[1], p.l3, p.l3_len,
+		       e->now_us / 1000)) {
+		app_event(e, f, e->now_us);
+		dpi_release(&f->dpi);
+	}
+}
+
+void engine_report_stats(struct engine *e, const struct engine_capture_stats *cs)
+{
+	struct flow_stats fs;
+	struct dpi_stats ds;
+	struct jw w;
+	int i;
+
+	flow_get_stats(e->ft, &fs);
+	dpi_get_stats(e->dpi, &ds);
+
+	eve_begin(e->eve, &w, e->now_us, "stats");
+	jw_obj(&w, "stats");
+	jw_u64(&w, "uptime", e->first_us ? (e->now_us - e->first_us) / 1000000 : 0);
+	if (cs && cs->valid) {
+		jw_obj(&w, "capture");
+		jw_u64(&w, "kernel_packets", cs->kernel_packets);
+		jw_u64(&w, "kernel_drops", cs->kernel_drops);
+		jw_u64(&w, "kernel_ifdrops", cs->kernel_ifdrops);
+		jw_obj_end(&w);
+	}
+	jw_obj(&w, "decoder");
+	jw_u64(&w, "pkts", e->st.pkts);
+	jw_u64(&w, "bytes", e->st.bytes);
+	jw_u64(&w, "ipv4", e->st.ipv4);
+	jw_u64(&w, "ipv6", e->st.ipv6);
+	jw_u64(&w, "tcp", e->st.tcp);
+	jw_u64(&w, "udp", e->st.udp);
+	jw_u64(&w, "icmp", e->st.icmp);
+	jw_u64(&w, "other", e->st.other_l4);
+	jw_u64(&w, "ip_truncated", e->st.truncated);
+	jw_u64(&w, "first_fragments", e->st.first_frags);
+	for (i = 1; i < DEC_N; i++)
+		jw_u64(&w, decode_status_name((enum dec_status)i), e->st.dec[i]);
+	jw_obj(&w, "tunnels");
+	for (i = 1; i < DEC_TUN_N; i++)
+		jw_u64(&w, decode_tunnel_name((enum dec_tunnel)i), e->st.tunnel[i]);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	jw_obj(&w, "flow");
+	jw_u64(&w, "created", fs.created);
+	jw_u64(&w, "active", fs.active);
+	jw_u64(&w, "active_peak", fs.active_peak);
+	jw_u64(&w, "max", e->max_flows);
+	jw_u64(&w, "ended_timeout", fs.ended_timeout + fs.ended_reuse);
+	jw_u64(&w, "ended_shutdown", fs.ended_shutdown);
+	jw_u64(&w, "evicted", fs.ended_forced);
+	jw_u64(&w, "alloc_failed", fs.alloc_failed);
+	jw_u64(&w, "pkts_without_flow", e->st.no_flow);
+	jw_u64(&w, "classified", e->st.flows_classified);
+	jw_u64(&w, "unknown", e->st.flows_unknown);
+	jw_obj_end(&w);
+	jw_obj(&w, "dpi");
+	jw_u64(&w, "flows", ds.flows_dissected);
+	jw_u64(&w, "pkts", ds.pkts);
+	jw_u64(&w, "memcap_skipped", ds.flows_memcap);
+	jw_u64(&w, "memory", ds.mem_bytes);
+	jw_u64(&w, "memory_peak", ds.mem_peak);
+	jw_obj_end(&w);
+	jw_obj(&w, "eve");
+	jw_u64(&w, "events", e->eve->events);
+	jw_u64(&w, "dropped_too_big", e->eve->dropped_too_big);
+	jw_u64(&w, "write_errors", e->eve->write_errors);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	eve_commit(e->eve, &w);
+
+	log_info("stats: %llu packets (%llu bytes), kernel drops %llu; flows %llu created, "
+		 "%llu active, %llu evicted (cap %u); classified %llu, unknown %llu; "
+		 "skipped packets: %llu not IP, %llu fragments, %llu malformed",
+		 (unsigned long long)e->st.pkts, (unsigned long long)e->st.bytes,
+		 (unsigned long long)(cs && cs->valid ? cs->kernel_drops : 0),
+		 (unsigned long long)fs.created, (unsigned long long)fs.active,
+		 (unsigned long long)fs.ended_forced, e->max_flows,
+		 (unsigned long long)e->st.flows_classified,
+		 (unsigned long long)e->st.flows_unknown,
+		 (unsigned long long)e->st.dec[DEC_NOT_IP],
+		 (unsigned long long)e->st.dec[DEC_FRAGMENT],
+		 (unsigned long long)(e->st.dec[DEC_SHORT] + e->st.dec[DEC_BAD_L2] +
+				      e->st.dec[DEC_BAD_IP] + e->st.dec[DEC_BAD_L4] +
+				      e->st.dec[DEC_TOO_DEEP] + e->st.dec[DEC_BAD_LINKTYPE]));
+}

@@ -1,0 +1,65 @@
+/*
+ * engine.h - the packet path of kastrod: decode, flow table, nDPI, EVE.
+ *
+ * The same engine serves capture files and live interfaces; it only sees
+ * packets with their timestamps, so a replay gives the same output every
+ * run. Time only moves forward: a packet stamped earlier than one already
+ * seen is taken to be at the latest time seen (as nDPI's reader does).
+ */
+#ifndef KASTRO_ENGINE_H
+#define KASTRO_ENGINE_H
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "decode.h"
+#include "dpi.h"
+#include "eve.h"
+#include "flow.h"
+#include "log.h"
+
+struct engine_stats {
+	uint64_t pkts, bytes;
+	uint64_t dec[DEC_N];           /* decode outcome per status */
+	uint64_t ipv4, ipv6, tcp, udp, icmp, other_l4;
+	uint64_t truncated;            /* IP packets longer than captured */
+	uint64_t first_frags;          /* first fragments (classified as far as they go) */
+	uint64_t tunnel[DEC_TUN_N];
+	uint64_t flows_classified, flows_unknown;
+	uint64_t no_flow;              /* packets dropped: no memory for a flow */
+};
+
+/* Counters of the capture source, as pcap_stats() gives them. */
+struct engine_capture_stats {
+	int valid;
+	uint64_t kernel_packets, kernel_drops, kernel_ifdrops;
+};
+
+struct engine {
+	struct flow_table *ft;
+	struct dpi *dpi;
+	struct eve *eve;
+	const char *ifname[CONF_MAX_IFACES];   /* NULL: no interface (file) */
+	uint32_t max_flows;
+	uint64_t now_us;
+	uint64_t first_us;
+	uint64_t next_expire_us;
+	struct engine_stats st;
+	struct log_limit rl_decode;
+};
+
+int engine_init(struct engine *e, const struct kastrod_conf *c, struct dpi *dpi,
+		struct eve *eve, char *err, size_t errlen);
+/* Ends every flow (as engine_flush) and frees the table. */
+void engine_fini(struct engine *e);
+
+void engine_packet(struct engine *e, uint8_t iface, int dlt, uint64_t ts_us,
+		   const uint8_t *data, uint32_t caplen, uint32_t wire_len);
+/* Move the clock to now_us without a packet (live capture, idle). */
+void engine_advance(struct engine *e, uint64_t now_us);
+/* End every open flow with reason "shutdown". */
+void engine_flush(struct engine *e);
+/* Write a stats event and a summary to the log. */
+void engine_report_stats(struct engine *e, const struct engine_capture_stats *cs);
+
+#endif

@@ -1,0 +1,400 @@
+/*
+ * eve.c - see eve.h.
+ */
+#include "eve.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "decode.h"
+
+int eve_open(struct eve *e, const char *path, char *err, size_t errlen)
+{
+	memset(e, 0, sizeof(*e));
+	if (strcmp(path, "-") == 0) {
+		e->fp = stdout;
+		e->own_fp = 0;
+	} else {
+		e->fp = fopen(path, "ae");
+		if (!e->fp) {
+			snprintf(err, errlen, "cannot open EVE output %s: %s", path, strerror(errno));
+			return -1;
+		}
+		e->own_fp = 1;
+	}
+	/* Full buffering; the loop flushes when idle and once a second. */
+	setvbuf(e->fp, NULL, _IOFBF, 1 << 20);
+	return 0;
+}
+
+int eve_flush(struct eve *e)
+{
+	if (!e->fp)
+		return 0;
+	if (fflush(e->fp) != 0) {
+		e->write_errors++;
+		clearerr(e->fp);
+		return -1;
+	}
+	return 0;
+}
+
+void eve_close(struct eve *e)
+{
+	if (!e->fp)
+		return;
+	eve_flush(e);
+	if (e->own_fp)
+		fclose(e->fp);
+	e->fp = NULL;
+}
+
+void eve_time(uint64_t us, char *buf, size_t len)
+{
+	time_t s = (time_t)(us / 1000000);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (unsigned)(us % 1000000));
+}
+
+void eve_begin(struct eve *e, struct jw *w, uint64_t ts_us, const char *event_type)
+{
+	char ts[40];
+
+	jw_begin(w, e->buf, sizeof(e->buf));
+	eve_time(ts_us, ts, sizeof(ts));
+	jw_str(w, "timestamp", ts);
+	if (event_type)
+		jw_str(w, "event_type", event_type);
+}
+
+void eve_commit(struct eve *e, struct jw *w)
+{
+	long n = jw_end(w);
+
+	if (n < 0) {
+		e->dropped_too_big++;
+		return;
+	}
+	e->buf[n] = '\n';
+	if (fwrite(e->buf, 1, (size_t)n + 1, e->fp) != (size_t)n + 1) {
+		e->write_errors++;
+		clearerr(e->fp);
+		return;
+	}
+	e->events++;
+}
+
+static void addr_str(const uint8_t *a, int ipver, char *buf, size_t len)
+{
+	if (!inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+static const char *proto_name(uint8_t p, char *buf, size_t len)
+{
+	switch (p) {
+	case 6: return "TCP";
+	case 17: return "UDP";
+	case 1: return "ICMP";
+	case 58: return "IPv6-ICMP";
+	case 132: return "SCTP";
+	default:
+		snprintf(buf, len, "%u", p);
+		return buf;
+	}
+}
+
+/* Common header: flow id, interface, type, addresses, ports, proto. */
+static void flow_header(struct eve *e, struct jw *w, struct dpi *d, const struct flow *f,
+			const char *iface, uint64_t ts_us, const char *event_type)
+{
+	const struct flow_key *k = &f->key;
+	const uint8_t *sa = f->init_is_lo ? k->lo : k->hi;
+	const uint8_t *da = f->init_is_lo ? k->hi : k->lo;
+	uint16_t sp = f->init_is_lo ? k->lo_port : k->hi_port;
+	uint16_t dp = f->init_is_lo ? k->hi_port : k->lo_port;
+	char ts[40], a[INET6_ADDRSTRLEN], pbuf[8], app[64];
+	const char *ap;
+
+	jw_begin(w, e->buf, sizeof(e->buf));
+	eve_time(ts_us, ts, sizeof(ts));
+	jw_str(w, "timestamp", ts);
+	jw_u64(w, "flow_id", f->id);
+	if (iface)
+		jw_str(w, "in_iface", iface);
+	jw_str(w, "event_type", event_type);
+	if (k->vlan[0] || k->vlan[1]) {
+		jw_arr(w, "vlan");
+		jw_u64(w, NULL, k->vlan[0]);
+		if (k->vlan[1])
+			jw_u64(w, NULL, k->vlan[1]);
+		jw_arr_end(w);
+	}
+	addr_str(sa, k->ipver, a, sizeof(a));
+	jw_str(w, "src_ip", a);
+	if (k->proto == 6 || k->proto == 17 || k->proto == 132)
+		jw_u64(w, "src_port", sp);
+	addr_str(da, k->ipver, a, sizeof(a));
+	jw_str(w, "dest_ip", a);
+	if (k->proto == 6 || k->proto == 17 || k->proto == 132)
+		jw_u64(w, "dest_port", dp);
+	jw_str(w, "proto", proto_name(k->proto, pbuf, sizeof(pbuf)));
+	if (k->proto == 1 || k->proto == 58) {
+		jw_u64(w, "icmp_type", f->icmp_type);
+		jw_u64(w, "icmp_code", f->icmp_code);
+	}
+	ap = dpi_app_proto(d, &f->dpi, app, sizeof(app));
+	if (ap)
+		jw_str(w, "app_proto", ap);
+}
+
+static void ndpi_object(struct jw *w, struct dpi *d, const struct flow *f)
+{
+	char name[128], id[32];
+	unsigned r;
+
+	jw_obj(w, "ndpi");
+	jw_str(w, "protocol", dpi_proto_name(d, &f->dpi, name, sizeof(name)));
+	jw_str(w, "protocol_id", dpi_proto_id(d, &f->dpi, id, sizeof(id)));
+	jw_str(w, "master_protocol", dpi_id_name(d, f->dpi.master));
+	jw_str(w, "app_protocol", dpi_id_name(d, f->dpi.app));
+	jw_str(w, "category", dpi_category_name(d, &f->dpi));
+	jw_arr(w, "risks");
+	for (r = 1; r < 64; r++) {
+		const char *rn;
+
+		if (!(f->dpi.risk & (1ull << r)))
+			continue;
+		rn = dpi_risk_name(r);
+		if (rn)
+			jw_str(w, NULL, rn);
+	}
+	jw_arr_end(w);
+	jw_str(w, "confidence", dpi_confidence_name(&f->dpi));
+	if (f->dpi.hostname[0])
+		jw_str(w, "hostname", f->dpi.hostname);
+	if (f->tunnel != DEC_TUN_NONE)
+		jw_str(w, "tunnel", decode_tunnel_name(f->tunnel));
+	if (f->dpi.skipped)
+		jw_bool(w, "dpi_skipped", true);
+	jw_obj_end(w);
+}
+
+static const char *state_name(uint8_t s)
+{
+	switch (s) {
+	case FLOW_STATE_ESTABLISHED: return "established";
+	case FLOW_STATE_CLOSED: return "closed";
+	default: return "new";
+	}
+}
+
+void eve_flow(struct eve *e, struct dpi *d, const struct flow *f, const char *iface,
+	      const char *reason)
+{
+	struct jw w;
+	char ts[40];
+
+	/* Suricata stamps flow events with the flow's start. */
+	flow_header(e, &w, d, f, iface, f->first_us, "flow");
+	jw_obj(&w, "flow");
+	jw_u64(&w, "pkts_toserver", f->pkts[0]);
+	jw_u64(&w, "pkts_toclient", f->pkts[1]);
+	jw_u64(&w, "bytes_toserver", f->bytes[0]);
+	jw_u64(&w, "bytes_toclient", f->bytes[1]);
+	eve_time(f->first_us, ts, sizeof(ts));
+	jw_str(&w, "start", ts);
+	eve_time(f->last_us, ts, sizeof(ts));
+	jw_str(&w, "end", ts);
+	jw_u64(&w, "age", (f->last_us - f->first_us) / 1000000);
+	jw_str(&w, "state", state_name(f->state));
+	jw_str(&w, "reason", reason);
+	jw_bool(&w, "alerted", false);
+	jw_obj_end(&w);
+	if (f->key.proto == 6) {
+		char hex[3];
+
+		jw_obj(&w, "tcp");
+		snprintf(hex, sizeof(hex), "%02x", f->tcp_flags[0] | f->tcp_flags[1]);
+		jw_str(&w, "tcp_flags", hex);
+		snprintf(hex, sizeof(hex), "%02x", f->tcp_flags[0]);
+		jw_str(&w, "tcp_flags_ts", hex);
+		snprintf(hex, sizeof(hex), "%02x", f->tcp_flags[1]);
+		jw_str(&w, "tcp_flags_tc", hex);
+		jw_obj_end(&w);
+	}
+	ndpi_object(&w, d, f);
+	eve_commit(e, &w);
+}
+
+static const char *rrtype_name(uint16_t t, char *buf, size_t len)
+{
+	switch (t) {
+	case 1: return "A";
+	case 2: return "NS";
+	case 5: return "CNAME";
+	case 6: return "SOA";
+	case 12: return "PTR";
+	case 15: return "MX";
+	case 16: return "TXT";
+	case 28: return "AAAA";
+	case 33: return "SRV";
+	case 65: return "HTTPS";
+	case 255: return "ANY";
+	default:
+		snprintf(buf, len, "TYPE%u", t);
+		return buf;
+	}
+}
+
+static const char *rcode_name(uint8_t rc, char *buf, size_t len)
+{
+	static const char *const n[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+					 "NOTIMP", "REFUSED" };
+
+	if (rc < sizeof(n) / sizeof(n[0]))
+		return n[rc];
+	snprintf(buf, len, "RCODE%u", rc);
+	return buf;
+}
+
+static const char *tls_version_name(uint16_t v, char *buf, size_t len)
+{
+	switch (v) {
+	case 0x0300: return "SSLv3";
+	case 0x0301: return "TLSv1";
+	case 0x0302: return "TLS 1.1";
+	case 0x0303: return "TLS 1.2";
+	case 0x0304: return "TLS 1.3";
+	case 0xfeff: return "DTLS 1.0";
+	case 0xfefd: return "DTLS 1.2";
+	default:
+		if ((v & 0xff00) == 0x7f00) {
+			snprintf(buf, len, "TLS 1.3 draft %u", v & 0xff);
+			return buf;
+		}
+		snprintf(buf, len, "0x%04x", v);
+		return buf;
+	}
+}
+
+static void dns_object(struct jw *w, const struct flow *f, const struct dpi_meta *m)
+{
+	char b1[16], b2[16];
+	const char *rr = rrtype_name(m->u.dns.qtype, b1, sizeof(b1));
+
+	jw_obj(w, "dns");
+	jw_str(w, "type", m->u.dns.is_query ? "query" : "answer");
+	jw_str(w, "rrname", f->dpi.hostname);
+	jw_str(w, "rrtype", rr);
+	if (!m->u.dns.is_query) {
+		jw_str(w, "rcode", rcode_name(m->u.dns.rcode, b2, sizeof(b2)));
+		jw_u64(w, "answer_count", m->u.dns.num_answers);
+		if (m->u.dns.answer[0]) {
+			/* nDPI keeps the first address answered, nothing else. */
+			jw_arr(w, "answers");
+			jw_obj(w, NULL);
+			jw_str(w, "rrname", f->dpi.hostname);
+			jw_str(w, "rrtype", strchr(m->u.dns.answer, ':') ? "AAAA" : "A");
+			jw_str(w, "rdata", m->u.dns.answer);
+			jw_obj_end(w);
+			jw_arr_end(w);
+		}
+	}
+	jw_obj_end(w);
+}
+
+static void tls_object(struct jw *w, const char *name, const struct flow *f,
+		       const struct dpi_meta *m)
+{
+	char vb[32], ts[40];
+
+	jw_obj(w, name);
+	if (f->dpi.hostname[0])
+		jw_str(w, "sni", f->dpi.hostname);
+	if (m->u.tls.version)
+		jw_str(w, "version", tls_version_name(m->u.tls.version, vb, sizeof(vb)));
+	if (m->u.tls.subject[0])
+		jw_str(w, "subject", m->u.tls.subject);
+	if (m->u.tls.issuer[0])
+		jw_str(w, "issuerdn", m->u.tls.issuer);
+	if (m->u.tls.sha1[0])
+		jw_str(w, "fingerprint", m->u.tls.sha1);
+	if (m->u.tls.not_before) {
+		eve_time((uint64_t)m->u.tls.not_before * 1000000, ts, sizeof(ts));
+		jw_strn(w, "notbefore", ts, 19);
+	}
+	if (m->u.tls.not_after) {
+		eve_time((uint64_t)m->u.tls.not_after * 1000000, ts, sizeof(ts));
+		jw_strn(w, "notafter", ts, 19);
+	}
+	if (m->u.tls.ja3c[0]) {
+		jw_obj(w, "ja3");
+		jw_str(w, "hash", m->u.tls.ja3c);
+		jw_obj_end(w);
+	}
+	if (m->u.tls.ja3s[0]) {
+		jw_obj(w, "ja3s");
+		jw_str(w, "hash", m->u.tls.ja3s);
+		jw_obj_end(w);
+	}
+	if (m->u.tls.alpn[0])
+		jw_str(w, "alpn", m->u.tls.alpn);
+	jw_obj_end(w);
+}
+
+static void http_object(struct jw *w, const struct flow *f, const struct dpi_meta *m)
+{
+	jw_obj(w, "http");
+	if (f->dpi.hostname[0])
+		jw_str(w, "hostname", f->dpi.hostname);
+	if (m->u.http.url[0])
+		jw_str(w, "url", m->u.http.url);
+	if (m->u.http.method[0])
+		jw_str(w, "http_method", m->u.http.method);
+	if (m->u.http.user_agent[0])
+		jw_str(w, "http_user_agent", m->u.http.user_agent);
+	if (m->u.http.content_type[0])
+		jw_str(w, "http_content_type", m->u.http.content_type);
+	if (m->u.http.status)
+		jw_u64(w, "status", m->u.http.status);
+	jw_obj_end(w);
+}
+
+void eve_app(struct eve *e, struct dpi *d, const struct flow *f, const char *iface,
+	     const struct dpi_meta *m, uint64_t ts_us)
+{
+	struct jw w;
+
+	switch (m->kind) {
+	case DPI_META_DNS:
+		flow_header(e, &w, d, f, iface, ts_us, "dns");
+		dns_object(&w, f, m);
+		break;
+	case DPI_META_TLS: {
+		/* QUIC carries a TLS handshake; Suricata names its event "quic". */
+		char app[64];
+		const char *ap = dpi_app_proto(d, &f->dpi, app, sizeof(app));
+		const char *ev = ap && strcmp(ap, "quic") == 0 ? "quic" : "tls";
+
+		flow_header(e, &w, d, f, iface, ts_us, ev);
+		tls_object(&w, ev, f, m);
+		break;
+	}
+	case DPI_META_HTTP:
+		flow_header(e, &w, d, f, iface, ts_us, "http");
+		http_object(&w, f, m);
+		break;
+	default:
+		return;
+	}
+	ndpi_object(&w, d, f);
+	eve_commit(e, &w);
+}

@@ -1,0 +1,55 @@
+/*
+ * eve.h - EVE JSON output: one event per line, with Suricata's field names
+ * so existing EVE consumers read it (schema: docs/eve.md).
+ *
+ * Events are written into a fixed buffer per event; an event that does not
+ * fit is dropped and counted, never cut. The file is written through stdio
+ * with a large buffer; eve_flush() is called by the capture loop when idle
+ * and at least once a second.
+ */
+#ifndef KASTRO_EVE_H
+#define KASTRO_EVE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dpi.h"
+#include "flow.h"
+#include "jw.h"
+
+#define EVE_MAX_EVENT 8192
+
+struct eve {
+	FILE *fp;
+	int own_fp;
+	char buf[EVE_MAX_EVENT];
+	uint64_t events;
+	uint64_t dropped_too_big;
+	uint64_t write_errors;
+};
+
+/* Open path for appending ("-": stdout). Returns 0 or -1 with err set. */
+int eve_open(struct eve *e, const char *path, char *err, size_t errlen);
+void eve_close(struct eve *e);
+int eve_flush(struct eve *e);
+
+/* Start an event: timestamp and event_type, into e->buf through w. */
+void eve_begin(struct eve *e, struct jw *w, uint64_t ts_us, const char *event_type);
+/* Finish the event started with eve_begin and write it as one line. */
+void eve_commit(struct eve *e, struct jw *w);
+
+/* Format a time (microseconds since the epoch) as ISO 8601 UTC, e.g.
+ * 2022-02-01T10:00:00.123456+0000. buf must hold 32 bytes. */
+void eve_time(uint64_t us, char *buf, size_t len);
+
+/*
+ * Flow end (or periodic update) event. reason: "timeout", "forced",
+ * "shutdown" or "active" (an update of a flow still running).
+ */
+void eve_flow(struct eve *e, struct dpi *d, const struct flow *f, const char *iface,
+	      const char *reason);
+/* dns, tls or http event from the metadata of a flow whose detection ended. */
+void eve_app(struct eve *e, struct dpi *d, const struct flow *f, const char *iface,
+	     const struct dpi_meta *m, uint64_t ts_us);
+
+#endif

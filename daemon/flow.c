@@ -1,0 +1,362 @@
+/*
+ * flow.c - see flow.h.
+ *
+ * Index: chained hash with a power-of-two bucket array, at least as many
+ * buckets as max_flows. Records are malloc'd one by one and never more than
+ * max_flows at a time, so memory is bounded by the configuration.
+ */
+#include "flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dpi.h"
+
+#define US 1000000ull
+
+struct lru {
+	struct flow *head, *tail;
+};
+
+struct flow_table {
+	struct flow **buckets;
+	uint64_t mask;
+	uint32_t max_flows;
+	uint64_t timeout_us[CONF_TO_N];
+	uint64_t active_us;              /* 0: no active reports */
+	struct lru lru[CONF_TO_N];
+	struct flow *ahead, *atail;      /* report order */
+	flow_end_fn on_end;
+	flow_report_fn on_report;
+	void *ctx;
+	struct flow_stats st;
+};
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t key_hash(const struct flow_key *k)
+{
+	const uint8_t *b = (const uint8_t *)k;
+	uint64_t h = 0x9e3779b97f4a7c15ull, w;
+	uint32_t w32;
+	size_t i;
+
+	_Static_assert(sizeof(struct flow_key) == 44, "flow_key has no padding holes");
+	for (i = 0; i + 8 <= sizeof(*k); i += 8) {
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	memcpy(&w32, b + i, 4);
+	h = (h ^ w32) * 0x100000001b3ull;
+	return mix64(h);
+}
+
+bool flow_key_of(const struct dec_pkt *p, struct flow_key *k)
+{
+	int c = memcmp(p->src, p->dst, 16);
+	bool src_lo = c < 0 || (c == 0 && p->sport <= p->dport);
+
+	if (src_lo) {
+		memcpy(k->lo, p->src, 16);
+		memcpy(k->hi, p->dst, 16);
+		k->lo_port = p->sport;
+		k->hi_port = p->dport;
+	} else {
+		memcpy(k->lo, p->dst, 16);
+		memcpy(k->hi, p->src, 16);
+		k->lo_port = p->dport;
+		k->hi_port = p->sport;
+	}
+	k->vlan[0] = p->n_vlan > 0 ? p->vlan[0] : 0;
+	k->vlan[1] = p->n_vlan > 1 ? p->vlan[1] : 0;
+	k->proto = p->proto;
+	k->ipver = p->ipver;
+	k->pad[0] = k->pad[1] = 0;
+	return src_lo;
+}
+
+static void lru_unlink(struct lru *l, struct flow *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		l->head = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	else
+		l->tail = f->prev;
+	f->prev = f->next = NULL;
+}
+
+static void lru_append(struct lru *l, struct flow *f)
+{
+	f->next = NULL;
+	f->prev = l->tail;
+	if (l->tail)
+		l->tail->next = f;
+	else
+		l->head = f;
+	l->tail = f;
+}
+
+static void act_unlink(struct flow_table *t, struct flow *f)
+{
+	if (f->aprev)
+		f->aprev->anext = f->anext;
+	else
+		t->ahead = f->anext;
+	if (f->anext)
+		f->anext->aprev = f->aprev;
+	else
+		t->atail = f->aprev;
+	f->aprev = f->anext = NULL;
+}
+
+static void act_append(struct flow_table *t, struct flow *f)
+{
+	f->anext = NULL;
+	f->aprev = t->atail;
+	if (t->atail)
+		t->atail->anext = f;
+	else
+		t->ahead = f;
+	t->atail = f;
+}
+
+struct flow_table *flow_table_new(uint32_t max_flows, const uint32_t timeouts[CONF_TO_N],
+				  uint32_t active_timeout, flow_end_fn on_end,
+				  flow_report_fn on_report, void *ctx)
+{
+	struct flow_table *t;
+	uint64_t nb = 1024;
+	int i;
+
+	if (max_flows == 0)
+		return NULL;
+	while (nb < max_flows)
+		nb <<= 1;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->buckets = calloc(nb, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return NULL;
+	}
+	t->mask = nb - 1;
+	t->max_flows = max_flows;
+	for (i = 0; i < CONF_TO_N; i++)
+		t->timeout_us[i] = (uint64_t)timeouts[i] * US;
+	t->active_us = (uint64_t)active_timeout * US;
+	t->on_end = on_end;
+	t->on_report = on_report;
+	t->ctx = ctx;
+	return t;
+}
+
+/* Unlink f from every list, hand it to on_end, free it. */
+static void end_flow(struct flow_table *t, struct flow *f, enum flow_end why)
+{
+	struct flow **pp = &t->buckets[key_hash(&f->key) & t->mask];
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = f->hnext;
+	lru_unlink(&t->lru[f->tclass], f);
+	act_unlink(t, f);
+	switch (why) {
+	case FLOW_END_TIMEOUT: t->st.ended_timeout++; break;
+	case FLOW_END_FORCED: t->st.ended_forced++; break;
+	case FLOW_END_SHUTDOWN: t->st.ended_shutdown++; break;
+	case FLOW_END_REUSE: t->st.ended_reuse++; break;
+	}
+	t->st.active--;
+	t->on_end(t->ctx, f, why);
+	dpi_release(&f->dpi);
+	free(f);
+}
+
+/* The least recently seen flow of all classes. */
+static struct flow *oldest(struct flow_table *t)
+{
+	struct flow *best = NULL;
+	int i;
+
+	for (i = 0; i < CONF_TO_N; i++) {
+		struct flow *h = t->lru[i].head;
+
+		if (h && (!best || h->last_us < best->last_us))
+			best = h;
+	}
+	return best;
+}
+
+static uint8_t class_of(const struct flow *f)
+{
+	switch (f->key.proto) {
+	case 6:
+		if (f->state == FLOW_STATE_CLOSED)
+			return CONF_TO_TCP_CLOSED;
+		return f->state == FLOW_STATE_ESTABLISHED ? CONF_TO_TCP_EST : CONF_TO_TCP_NEW;
+	case 17:
+		return CONF_TO_UDP;
+	case 1:
+	case 58:
+		return CONF_TO_ICMP;
+	default:
+		return CONF_TO_OTHER;
+	}
+}
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_ACK 0x10
+
+static void update_state(struct flow *f, const struct dec_pkt *p, int dir)
+{
+	if (f->key.proto != 6) {
+		if (f->pkts[0] && f->pkts[1])
+			f->state = FLOW_STATE_ESTABLISHED;
+		return;
+	}
+	f->tcp_flags[dir] |= p->tcp_flags;
+	if (p->tcp_flags & TH_RST) {
+		f->state = FLOW_STATE_CLOSED;
+		return;
+	}
+	if (p->tcp_flags & TH_FIN)
+		f->fin[dir] = 1;
+	if (f->fin[0] && f->fin[1]) {
+		f->state = FLOW_STATE_CLOSED;
+		return;
+	}
+	if (f->state == FLOW_STATE_NEW && f->pkts[0] && f->pkts[1] &&
+	    (f->tcp_flags[0] & TH_ACK) && (f->tcp_flags[1] & TH_ACK))
+		f->state = FLOW_STATE_ESTABLISHED;
+}
+
+struct flow *flow_packet(struct flow_table *t, const struct dec_pkt *p, uint32_t wire_len,
+			 uint8_t iface, uint64_t now_us, int *dir)
+{
+	struct flow_key k;
+	bool src_lo = flow_key_of(p, &k);
+	uint64_t h = key_hash(&k);
+	struct flow **bucket = &t->buckets[h & t->mask];
+	struct flow *f;
+	uint8_t cls;
+
+	for (f = *bucket; f; f = f->hnext)
+		if (memcmp(&f->key, &k, sizeof(k)) == 0)
+			break;
+
+	/* A new SYN on a closed TCP flow is a new connection (port reuse). */
+	if (f && f->state == FLOW_STATE_CLOSED && k.proto == 6 &&
+	    (p->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN) {
+		end_flow(t, f, FLOW_END_REUSE);
+		f = NULL;
+		bucket = &t->buckets[h & t->mask];
+	}
+
+	if (!f) {
+		if (t->st.active >= t->max_flows) {
+			struct flow *victim = oldest(t);
+
+			if (victim)
+				end_flow(t, victim, FLOW_END_FORCED);
+			bucket = &t->buckets[h & t->mask];
+		}
+		f = calloc(1, sizeof(*f));
+		if (!f) {
+			t->st.alloc_failed++;
+			return NULL;
+		}
+		f->key = k;
+		/* The first packet's sender opened the flow, unless it is a SYN-ACK. */
+		f->init_is_lo = src_lo;
+		if (k.proto == 6 && (p->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
+			f->init_is_lo = !src_lo;
+		f->first_us = now_us;
+		f->last_report_us = now_us;
+		f->id = mix64(h ^ now_us) & ((1ull << 51) - 1);
+		f->iface = iface;
+		f->tunnel = p->tunnel;
+		f->icmp_type = p->icmp_type;
+		f->icmp_code = p->icmp_code;
+		f->tclass = class_of(f);
+		f->hnext = *bucket;
+		*bucket = f;
+		lru_append(&t->lru[f->tclass], f);
+		act_append(t, f);
+		t->st.created++;
+		if (++t->st.active > t->st.active_peak)
+			t->st.active_peak = t->st.active;
+	}
+
+	*dir = (src_lo == (bool)f->init_is_lo) ? 0 : 1;
+	f->pkts[*dir]++;
+	f->bytes[*dir] += wire_len;
+	f->last_us = now_us;
+	update_state(f, p, *dir);
+
+	cls = class_of(f);
+	lru_unlink(&t->lru[f->tclass], f);
+	f->tclass = cls;
+	lru_append(&t->lru[cls], f);
+	return f;
+}
+
+void flow_expire(struct flow_table *t, uint64_t now_us)
+{
+	int i;
+
+	for (i = 0; i < CONF_TO_N; i++) {
+		struct flow *f;
+
+		while ((f = t->lru[i].head) && f->last_us + t->timeout_us[i] <= now_us)
+			end_flow(t, f, FLOW_END_TIMEOUT);
+	}
+	if (t->active_us == 0 || !t->on_report)
+		return;
+	while (t->ahead && t->ahead->last_report_us + t->active_us <= now_us) {
+		struct flow *f = t->ahead;
+
+		f->last_report_us = now_us;
+		act_unlink(t, f);
+		act_append(t, f);
+		t->on_report(t->ctx, f);
+	}
+}
+
+void flow_flush(struct flow_table *t)
+{
+	struct flow *f;
+
+	/* In order of first packet, so output follows the capture. */
+	while ((f = t->ahead))
+		end_flow(t, f, FLOW_END_SHUTDOWN);
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	if (!t)
+		return;
+	flow_flush(t);
+	free(t->buckets);
+	free(t);
+}
+
+void flow_get_stats(const struct flow_table *t, struct flow_stats *s)
+{
+	*s = t->st;
+}

@@ -1,0 +1,108 @@
+/*
+ * flow.h - the bidirectional flow table.
+ *
+ * Flows are keyed by the normalised 5-tuple plus VLAN ids: the lower
+ * (address, port) end first, so both directions find the same flow. Time is
+ * the packet time (microseconds), never the wall clock, so a replay of a
+ * capture gives the same flows every run.
+ *
+ * Bounds: at most max_flows live flows; the hash index is sized once at
+ * creation. When the table is full, the least recently seen flow is ended
+ * (reason FLOW_END_FORCED) to make room, and counted. Idle timeouts are per
+ * class (TCP new / established / closed, UDP, ICMP, other); each class keeps
+ * its flows in an LRU list so expiry is O(1) per flow. Long flows are
+ * reported every active_timeout seconds.
+ *
+ * Flows end through the on_end callback, which must not touch the table;
+ * the table frees the flow after it returns.
+ */
+#ifndef KASTRO_FLOW_H
+#define KASTRO_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "decode.h"
+#include "dpi.h"
+
+struct flow_key {
+	uint8_t lo[16], hi[16];     /* addresses, lower first */
+	uint16_t lo_port, hi_port;
+	uint16_t vlan[2];
+	uint8_t proto;
+	uint8_t ipver;
+	uint8_t pad[2];
+};
+
+enum flow_end {
+	FLOW_END_TIMEOUT,    /* idle (or closed TCP) timeout */
+	FLOW_END_FORCED,     /* evicted: table full */
+	FLOW_END_SHUTDOWN,   /* end of capture or daemon stop */
+	FLOW_END_REUSE,      /* closed TCP flow, new connection on the same tuple */
+};
+
+enum flow_state { FLOW_STATE_NEW, FLOW_STATE_ESTABLISHED, FLOW_STATE_CLOSED };
+
+struct flow {
+	struct flow_key key;
+	struct flow *hnext;             /* hash chain */
+	struct flow *prev, *next;       /* LRU list of the timeout class */
+	struct flow *aprev, *anext;     /* report order, for active updates */
+	uint64_t id;                    /* EVE flow_id */
+	uint64_t first_us, last_us;     /* packet times */
+	uint64_t last_report_us;
+	uint64_t pkts[2], bytes[2];     /* [0] toserver: from the initiator */
+	uint8_t init_is_lo;             /* initiator is key.lo */
+	uint8_t tclass;                 /* enum conf_timeout */
+	uint8_t state;                  /* enum flow_state */
+	uint8_t tcp_flags[2];           /* flags seen, per direction */
+	uint8_t iface;                  /* capture interface index */
+	uint8_t tunnel;                 /* enum dec_tunnel */
+	uint8_t icmp_type, icmp_code;   /* of the first packet */
+	uint8_t fin[2];
+	struct dpi_flow dpi;
+};
+
+struct flow_stats {
+	uint64_t created;
+	uint64_t ended_timeout;
+	uint64_t ended_forced;          /* evictions because the table was full */
+	uint64_t ended_shutdown;
+	uint64_t ended_reuse;
+	uint64_t active;                /* live now */
+	uint64_t active_peak;
+	uint64_t alloc_failed;
+};
+
+typedef void (*flow_end_fn)(void *ctx, struct flow *f, enum flow_end why);
+typedef void (*flow_report_fn)(void *ctx, struct flow *f);
+
+struct flow_table;
+
+/* timeouts and active_timeout in seconds, as in struct kastrod_conf. */
+struct flow_table *flow_table_new(uint32_t max_flows, const uint32_t timeouts[CONF_TO_N],
+				  uint32_t active_timeout, flow_end_fn on_end,
+				  flow_report_fn on_report, void *ctx);
+void flow_table_free(struct flow_table *t);
+
+/*
+ * Find or create the flow of packet p at time now_us. *dir is set to 0 when
+ * the packet goes from initiator to responder, 1 otherwise. Counters, TCP
+ * state and timeouts are updated. Returns NULL only when no memory could be
+ * had (counted).
+ */
+struct flow *flow_packet(struct flow_table *t, const struct dec_pkt *p, uint32_t wire_len,
+			 uint8_t iface, uint64_t now_us, int *dir);
+
+/* End idle flows and report long ones, as of now_us. */
+void flow_expire(struct flow_table *t, uint64_t now_us);
+/* End every flow (FLOW_END_SHUTDOWN). */
+void flow_flush(struct flow_table *t);
+
+void flow_get_stats(const struct flow_table *t, struct flow_stats *s);
+
+/* Fill the key of packet p; returns true when the packet's source is key.lo. */
+bool flow_key_of(const struct dec_pkt *p, struct flow_key *k);
+
+#endif

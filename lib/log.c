@@ -1,0 +1,78 @@
+/*
+ * log.c - see log.h. Process-wide settings are written once by log_init()
+ * before any thread starts, and only read afterwards.
+ */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct {
+	char prog[32];
+	enum log_level max;
+	bool syslog;
+} log_cfg = { "kastro", LOG_LVL_INFO, false };
+
+static const char *const level_names[] = { "error", "warning", "info", "debug" };
+static const int level_syslog[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+void log_init(const char *prog, enum log_level max_level, bool use_syslog)
+{
+	snprintf(log_cfg.prog, sizeof(log_cfg.prog), "%s", prog);
+	log_cfg.max = max_level;
+	log_cfg.syslog = use_syslog;
+	if (use_syslog)
+		openlog(log_cfg.prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+static void log_v(enum log_level lvl, const char *fmt, va_list ap)
+{
+	char line[2048];
+
+	if (lvl > log_cfg.max)
+		return;
+	/* A message longer than the buffer is cut; it is still better than none. */
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fprintf(stderr, "%s: %s: %s\n", log_cfg.prog, level_names[lvl], line);
+	if (log_cfg.syslog)
+		syslog(level_syslog[lvl], "%s", line);
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(lvl, fmt, ap);
+	va_end(ap);
+}
+
+void log_limited(struct log_limit *rl, enum log_level lvl, const char *fmt, ...)
+{
+	struct timespec ts;
+	va_list ap;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec;
+	if (rl->window_start == 0 || now >= rl->window_start + rl->interval_s) {
+		if (rl->suppressed > 0)
+			log_msg(lvl, "(%llu similar messages suppressed)",
+				(unsigned long long)rl->suppressed);
+		rl->window_start = now;
+		rl->in_window = 0;
+		rl->suppressed = 0;
+	}
+	if (rl->in_window >= rl->burst) {
+		rl->suppressed++;
+		return;
+	}
+	rl->in_window++;
+	va_start(ap, fmt);
+	log_v(lvl, fmt, ap);
+	va_end(ap);
+}

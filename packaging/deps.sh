@@ -1,0 +1,46 @@
+#!/bin/sh
+# Install the Debian packages Kastro needs, only those that are missing.
+#
+# usage: packaging/deps.sh GROUP...   (groups: build test demo bench fuzz)
+#
+# Idempotent and silent when nothing is missing; runs `apt-get update` once
+# before the first install so a fresh machine works. Needs root to install.
+set -eu
+
+pkgs_build="build-essential pkg-config bison flex libpcap-dev libndpi-dev libcap-ng-dev libgcrypt20-dev"
+pkgs_test="libcmocka-dev clang-14 libclang-rt-14-dev iproute2 nftables curl openssl dnsmasq-base bind9-dnsutils python3 procps"
+pkgs_demo="iproute2 curl openssl dnsmasq-base bind9-dnsutils procps"
+pkgs_bench="libndpi-bin time python3"
+pkgs_fuzz="clang-14 libclang-rt-14-dev"
+
+want=""
+for g in "$@"; do
+	case "$g" in
+	build) want="$want $pkgs_build" ;;
+	test) want="$want $pkgs_build $pkgs_test" ;;
+	demo) want="$want $pkgs_build $pkgs_demo" ;;
+	bench) want="$want $pkgs_build $pkgs_bench" ;;
+	fuzz) want="$want $pkgs_build $pkgs_fuzz" ;;
+	*) echo "deps.sh: unknown group '$g' (build test demo bench fuzz)" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $want; do
+	case " $missing " in *" $p "*) continue ;; esac
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "install ok installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing Debian packages:$missing" >&2
+	echo "deps.sh: run as root, or: apt-get install$missing" >&2
+	exit 1
+fi
+echo "deps.sh: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; then
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $missing
+fi

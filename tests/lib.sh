@@ -1,0 +1,25 @@
+# Shared helpers for Kastro's shell tests. Source it; do not run it.
+#
+# Every test reports each check as one line: "PASS name", "FAIL name: why"
+# or "SKIP name: why". When KASTRO_RESULTS names a file, the same lines are
+# appended there so tests/check.sh can print one total.
+
+t_pass() { echo "PASS $*"; [ -n "${KASTRO_RESULTS:-}" ] && echo "PASS $*" >>"$KASTRO_RESULTS"; return 0; }
+t_fail() { echo "FAIL $*"; [ -n "${KASTRO_RESULTS:-}" ] && echo "FAIL $*" >>"$KASTRO_RESULTS"; T_FAILED=1; return 0; }
+t_skip() { echo "SKIP $*"; [ -n "${KASTRO_RESULTS:-}" ] && echo "SKIP $*" >>"$KASTRO_RESULTS"; return 0; }
+
+# t_check NAME CMD...: run CMD, PASS if it exits 0, FAIL otherwise.
+t_check() {
+	_n=$1; shift
+	if "$@"; then t_pass "$_n"; else t_fail "$_n: '$*' failed"; fi
+}
+
+# Directory of shared test data (../shared/testdata beside the project).
+t_testdata() {
+	_root=$(cd "$(dirname "$0")" && git rev-parse --show-toplevel 2>/dev/null || pwd)
+	echo "${KASTRO_TESTDATA:-$_root/../shared/testdata}"
+}
+
+T_FAILED=0
+# Finish a test script: exit 1 if any check failed.
+t_done() { exit "$T_FAILED"; }
