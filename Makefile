@@ -42,7 +42,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
 
 PROGS := $(B)/kastrod
 
-.PHONY: all deps check check-unit check-ndpi check-net check-fuzz demo bench fuzz clean
+.PHONY: all deps unit-bins check check-unit demo bench fuzz clean
 all: $(PROGS)
 
 deps:
@@ -78,6 +78,8 @@ $(B)/bench/%: tests/bench/%.c $(LIBK)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # ---- tests -------------------------------------------------------------
+unit-bins: $(UNIT_BINS)
+
 check-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
@@ -88,23 +90,12 @@ check:
 else
 check:
 	@packaging/deps.sh test
-	@$(MAKE) --no-print-directory all check-unit
-	@$(MAKE) --no-print-directory SAN=1 check-unit
-	@$(MAKE) --no-print-directory check-ndpi check-net check-fuzz
-	@tests/summary.sh
+	@$(MAKE) --no-print-directory all unit-bins
+	@$(MAKE) --no-print-directory SAN=1 unit-bins build/san/kastrod
+	@tests/check.sh build/out build/san
 endif
 
-check-ndpi: $(B)/kastrod
-	@tests/ndpi/run.sh $(B)/kastrod
-
-check-net: $(B)/kastrod
-	@tests/net/run.sh $(B)/kastrod
-
 FUZZ_SECONDS ?= 300
-check-fuzz:
-	@packaging/deps.sh fuzz
-	@tests/fuzz/run.sh 20
-
 fuzz:
 	@packaging/deps.sh fuzz
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)

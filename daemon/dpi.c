@@ -141,6 +141,17 @@ static void take_result(struct dpi *d, struct dpi_flow *f, ndpi_protocol p)
 	f->app = p.app_protocol;
 	f->category = (uint16_t)ndpi_get_proto_category(d->mod, p);
 	f->risk = nf->risk;
+	/* nDPI 4.2 checks URLs for injection patterns only when asked. */
+	if ((p.master_protocol == NDPI_PROTOCOL_HTTP || p.app_protocol == NDPI_PROTOCOL_HTTP) &&
+	    nf->http.url) {
+		char url[1024];
+		ndpi_risk_enum r;
+
+		snprintf(url, sizeof(url), "%s", nf->http.url);
+		r = ndpi_validate_url(url);
+		if (r != NDPI_NO_RISK)
+			f->risk |= 1ull << r;
+	}
 	f->confidence = (uint8_t)nf->confidence;
 	snprintf(f->hostname, sizeof(f->hostname), "%s", nf->host_server_name);
 }

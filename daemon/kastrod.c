@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 	const char *eve_arg = NULL, *user_arg = NULL;
 	int check = 0, verbose = 0, opt, rc = 0;
 	char err[4096];
-	struct dpi *dpi;
+	struct dpi *dpi = NULL;
 	struct sigaction sa;
 	time_t last_flush = 0;
 
@@ -165,35 +165,26 @@ int main(int argc, char **argv)
 	}
 
 	/* Everything that needs privilege, before dropping it. */
-	if (eve_open(&eve, conf.eve_path, err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		return 1;
-	}
+	if (eve_open(&eve, conf.eve_path, err, sizeof(err)) < 0)
+		goto fail;
 	dpi = dpi_new(&conf, err, sizeof(err));
-	if (!dpi) {
-		log_err("%s", err);
-		return 1;
-	}
+	if (!dpi)
+		goto fail;
 	if (read_path) {
-		if (capture_open_file(&cap, read_path, err, sizeof(err)) < 0) {
-			log_err("%s", err);
-			return 1;
-		}
+		if (capture_open_file(&cap, read_path, err, sizeof(err)) < 0)
+			goto fail;
 	} else if (capture_open_live(&cap, &conf, err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		return 1;
+		goto fail;
 	}
 	/* The default user may not exist on a machine without the package. */
 	if (privs_drop(conf.user, strcmp(conf.user, "kastro") == 0 ? "nobody" : NULL,
 		       err, sizeof(err)) < 0) {
 		log_err("cannot drop privileges: %s", err);
-		return 1;
+		rc = 1;
+		goto out;
 	}
-
-	if (engine_init(&eng, &conf, dpi, &eve, err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		return 1;
-	}
+	if (engine_init(&eng, &conf, dpi, &eve, err, sizeof(err)) < 0)
+		goto fail;
 	if (!read_path) {
 		int i;
 
@@ -243,11 +234,16 @@ int main(int argc, char **argv)
 		engine_flush(&eng);
 		engine_report_stats(&eng, &cs);
 	}
+	if (eve.write_errors)
+		log_err("EVE output: %llu write errors", (unsigned long long)eve.write_errors);
+	goto out;
+fail:
+	log_err("%s", err);
+	rc = 1;
+out:
 	engine_fini(&eng);
 	capture_close(&cap);
 	dpi_free(dpi);
 	eve_close(&eve);
-	if (eve.write_errors)
-		log_err("EVE output: %llu write errors", (unsigned long long)eve.write_errors);
 	return rc;
 }

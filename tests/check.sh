@@ -1,0 +1,38 @@
+#!/bin/sh
+# Run every test suite of `make check` and print one total.
+#
+# usage: tests/check.sh BUILD_DIR SAN_BUILD_DIR
+#
+# Each suite prints PASS/FAIL/SKIP lines (tests/lib.sh); all of them are
+# collected in BUILD_DIR/test-results.txt. A failing suite does not stop the
+# others. The last line is "check: N passed, N failed, N skipped"; the exit
+# status is 1 when anything failed.
+here=$(cd "$(dirname "$0")" && pwd)
+b=$1
+san=$2
+KASTRO_RESULTS=$(pwd)/$b/test-results.txt
+export KASTRO_RESULTS
+: >"$KASTRO_RESULTS"
+
+suite() {
+	echo "== $1"
+	shift
+	"$@" || true
+}
+
+suite "unit tests" "$here/run-unit.sh" "$b"/tests/test_*
+suite "unit tests under ASan+UBSan" "$here/run-unit.sh" "$san"/tests/test_*
+suite "bad input" "$here/robust/run.sh" "$b/kastrod" "$san/kastrod"
+suite "nDPI agreement" "$here/ndpi/run.sh" "$b/kastrod"
+suite "network (namespaces)" "$here/net/run.sh" "$b/kastrod"
+suite "fuzz (short)" "$here/fuzz/run.sh" "${KASTRO_FUZZ_SECONDS:-20}"
+
+pass=$(grep -c '^PASS' "$KASTRO_RESULTS")
+fail=$(grep -c '^FAIL' "$KASTRO_RESULTS")
+skip=$(grep -c '^SKIP' "$KASTRO_RESULTS")
+if [ "$fail" -gt 0 ]; then
+	echo "== failed:"
+	grep '^FAIL' "$KASTRO_RESULTS"
+fi
+echo "check: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,67 @@
+#!/bin/sh
+# Build every libFuzzer target (tests/fuzz/fuzz_*.c) with clang-14 and run
+# each for SECONDS; a crash, leak or sanitizer report fails it and leaves
+# the input that triggered it in build/fuzz/.
+#
+# usage: tests/fuzz/run.sh SECONDS
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$here/../lib.sh"
+
+secs=${1:-20}
+out=$root/build/fuzz
+gen=$out/gen
+mkdir -p "$gen"
+
+if ! command -v clang-14 >/dev/null 2>&1; then
+	t_fail "fuzz: clang-14 not found (packaging/deps.sh fuzz installs it)"
+	t_done
+fi
+
+# The grammar's generated parser, as the Makefile makes it.
+bison --defines="$gen/conf_parse.h" -o "$gen/conf_parse.c" "$root/daemon/conf_parse.y" &&
+	flex -o "$gen/conf_lex.c" "$root/daemon/conf_lex.l" || {
+	t_fail "fuzz: cannot generate the config parser"
+	t_done
+}
+
+srcs=$(ls "$root"/daemon/*.c "$root"/lib/*.c | grep -v '/kastrod\.c$')
+# shellcheck disable=SC2046
+flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+-I$root/lib -I$root/daemon -I$gen $(pkg-config --cflags libpcap libndpi libcap-ng)"
+libs=$(pkg-config --libs libpcap libndpi libcap-ng)
+
+pcaps=$(t_testdata)/pcap
+for src in "$here"/fuzz_*.c; do
+	name=$(basename "$src" .c)
+	bin=$out/$name
+	# shellcheck disable=SC2086
+	if ! clang-14 $flags -o "$bin" "$src" $srcs "$gen/conf_parse.c" "$gen/conf_lex.c" $libs \
+		>"$out/$name.build.log" 2>&1; then
+		cat "$out/$name.build.log"
+		t_fail "fuzz/$name: does not build"
+		continue
+	fi
+	corpus=$out/corpus-$name
+	mkdir -p "$corpus"
+	case $name in
+	fuzz_packets | fuzz_engine)
+		if [ -d "$pcaps" ]; then
+			python3 "$here/seeds.py" "$corpus" "$pcaps"/*.pcap
+		fi
+		;;
+	fuzz_conf)
+		cp "$root"/rules/*.conf "$root"/tests/ndpi/*.conf "$corpus"/ 2>/dev/null
+		;;
+	esac
+	log=$out/$name.log
+	if (cd "$out" && "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+		-print_final_stats=1 "$corpus" >"$log" 2>&1); then
+		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+		t_pass "fuzz/$name: ${secs}s, ${execs:-?} inputs, no crash"
+	else
+		tail -40 "$log"
+		t_fail "fuzz/$name: crashed (log: $log; reproducer in $out)"
+	fi
+done
+t_done
