@@ -18,6 +18,14 @@ SANFLAGS :=
 endif
 
 CC := gcc
+# V=1 shows every command
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @echo "  $(1) $(2)"
+endif
 PKGS := libpcap libndpi libcap-ng
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
@@ -50,32 +58,40 @@ deps:
 
 $(B)/%.o: %.c | $(B)/gen/conf_parse.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # Generated parser: bison/flex output is not held to -Wextra's unused checks.
 $(B)/gen/conf_parse.c $(B)/gen/conf_parse.h: daemon/conf_parse.y
 	@mkdir -p $(B)/gen
-	bison -Wall -Werror --defines=$(B)/gen/conf_parse.h -o $(B)/gen/conf_parse.c $<
+	$(call say,BISON,$<)
+	$(Q)bison -Wall -Werror --defines=$(B)/gen/conf_parse.h -o $(B)/gen/conf_parse.c $<
 $(B)/gen/conf_lex.c: daemon/conf_lex.l $(B)/gen/conf_parse.h
 	@mkdir -p $(B)/gen
-	flex -o $@ $<
+	$(call say,FLEX,$<)
+	$(Q)flex -o $@ $<
 $(B)/gen/%.o: $(B)/gen/%.c
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Wno-unused-function -Wno-unused-parameter -Wno-sign-compare -MMD -MP -c -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Wno-unused-function -Wno-unused-parameter -Wno-sign-compare -MMD -MP -c -o $@ $<
 
 $(LIBK): $(LIB_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(B)/kastrod: $(B)/daemon/kastrod.o $(DAEMON_OBJS) $(LIBK)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(DAEMON_OBJS) $(LIBK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 $(B)/bench/%: tests/bench/%.c $(LIBK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # ---- tests -------------------------------------------------------------
 unit-bins: $(UNIT_BINS)

@@ -58,7 +58,7 @@ void conf_defaults(struct kastrod_conf *c);
 /*
  * Parse the file at path into *c, which must hold defaults (or a previous
  * configuration) on entry. Returns 0 on success. On error returns -1, leaves
- * *c unspecified and writes a message to err (at most errlen bytes) of the
+ * *c as it was and writes a message to err (at most errlen bytes) of the
  * form "file:line:col: what was wrong, what was expected", followed by the
  * offending line and a caret under the offending token.
  */

@@ -296,7 +296,6 @@ static void dns_object(struct jw *w, const struct flow *f, const struct dpi_meta
 	jw_str(w, "rrtype", rr);
 	if (!m->u.dns.is_query) {
 		jw_str(w, "rcode", rcode_name(m->u.dns.rcode, b2, sizeof(b2)));
-		jw_u64(w, "answer_count", m->u.dns.num_answers);
 		if (m->u.dns.answer[0]) {
 			/* nDPI keeps the first address answered, nothing else. */
 			jw_arr(w, "answers");

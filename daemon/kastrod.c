@@ -164,6 +164,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* Signals first: one that arrives during start-up is acted on after it. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	/* Everything that needs privilege, before dropping it. */
 	if (eve_open(&eve, conf.eve_path, err, sizeof(err)) < 0)
 		goto fail;
@@ -192,14 +201,6 @@ int main(int argc, char **argv)
 			eng.ifname[i] = conf.ifaces[i];
 		log_info("capturing on %d interface(s), EVE to %s", conf.n_ifaces, conf.eve_path);
 	}
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	while (!sig_stop) {
 		int r = capture_dispatch(&cap, &eng, 200, err, sizeof(err));

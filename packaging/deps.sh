@@ -9,7 +9,7 @@ set -eu
 
 pkgs_build="build-essential pkg-config bison flex libpcap-dev libndpi-dev libcap-ng-dev libgcrypt20-dev"
 pkgs_test="libcmocka-dev clang-14 libclang-rt-14-dev iproute2 iputils-ping nftables curl openssl dnsmasq-base bind9-dnsutils python3 procps time jq"
-pkgs_demo="iproute2 curl openssl dnsmasq-base bind9-dnsutils procps"
+pkgs_demo="iproute2 curl openssl dnsmasq-base bind9-dnsutils procps python3 jq"
 pkgs_bench="libndpi-bin time python3"
 pkgs_fuzz="clang-14 libclang-rt-14-dev"
 

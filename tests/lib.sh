@@ -14,10 +14,14 @@ t_check() {
 	if "$@"; then t_pass "$_n"; else t_fail "$_n: '$*' failed"; fi
 }
 
-# Directory of shared test data (../shared/testdata beside the project).
+# Directory of shared test data: ../shared/testdata beside the project
+# root (the folder holding the Makefile), or $KASTRO_TESTDATA.
 t_testdata() {
-	_root=$(cd "$(dirname "$0")" && git rev-parse --show-toplevel 2>/dev/null || pwd)
-	echo "${KASTRO_TESTDATA:-$_root/../shared/testdata}"
+	_d=$(cd "$(dirname "$0")" && pwd)
+	while [ "$_d" != / ] && ! { [ -f "$_d/Makefile" ] && [ -d "$_d/daemon" ]; }; do
+		_d=$(dirname "$_d")
+	done
+	echo "${KASTRO_TESTDATA:-$_d/../shared/testdata}"
 }
 
 T_FAILED=0

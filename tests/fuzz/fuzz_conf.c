@@ -8,7 +8,8 @@
  * Build by hand from the top of the tree (G is any scratch directory):
  *   bison -Wall --defines=$G/conf_parse.h -o $G/conf_parse.c daemon/conf_parse.y
  *   flex -o $G/conf_lex.c daemon/conf_lex.l
- *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+ *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+ *       -D_GNU_SOURCE \
  *       -Idaemon -Ilib -I$G -o $G/fuzz_conf tests/fuzz/fuzz_conf.c \
  *       daemon/conf.c $G/conf_parse.c $G/conf_lex.c
  *   $G/fuzz_conf -max_total_time=60 -max_len=4096

@@ -310,6 +310,56 @@ static void test_ip_in_ip(void **state)
 	check_udp4(&p, 20, 21);
 }
 
+/* Outer IPv4/UDP between ports sp and dp around payload pl. */
+static void udp_around(struct fb *f, uint16_t sp, uint16_t dp, const struct fb *pl)
+{
+	eth(f, 0x0800);
+	ip4(f, 17, sp, dp, 0, 0);
+	f->b[14 + 2] = (uint8_t)((28 + pl->n) >> 8);
+	f->b[14 + 3] = (uint8_t)(28 + pl->n);
+	f->b[14 + 24] = (uint8_t)((8 + pl->n) >> 8);
+	f->b[14 + 25] = (uint8_t)(8 + pl->n);
+	put(f, pl->b, pl->n);
+}
+
+static void test_tzsp(void **state)
+{
+	struct fb pl = { .n = 0 }, f = { .n = 0 };
+	struct dec_pkt p;
+	/* version 1, received, Ethernet; a padding tag, a 2-byte tag, END */
+	static const uint8_t hdr[9] = { 1, 0, 0, 1, 0, 10, 2, 0xab, 0xcd };
+	static const uint8_t end = 1;
+
+	(void)state;
+	put(&pl, hdr, 9);
+	put(&pl, &end, 1);
+	eth(&pl, 0x0800);
+	ip4(&pl, 17, 6000, 7000, 2, 0);
+	udp_around(&f, 40000, 37008, &pl);
+	assert_int_equal(decode_frame(DLT_EN10MB, f.b, f.n, &p), DEC_OK);
+	assert_int_equal(p.tunnel, DEC_TUN_TZSP);
+	check_udp4(&p, 6000, 7000);
+}
+
+static void test_capwap(void **state)
+{
+	struct fb pl = { .n = 0 }, f = { .n = 0 };
+	struct dec_pkt p;
+	uint8_t capwap[8] = { 0, 2 << 3 };          /* HLEN 2 words */
+	uint8_t wifi[24] = { 0x08, 0x01 };          /* 802.11 data frame */
+	static const uint8_t snap[8] = { 0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00 };
+
+	(void)state;
+	put(&pl, capwap, 8);
+	put(&pl, wifi, 24);
+	put(&pl, snap, 8);
+	ip4(&pl, 17, 8000, 9000, 1, 0);
+	udp_around(&f, 12345, 5247, &pl);
+	assert_int_equal(decode_frame(DLT_EN10MB, f.b, f.n, &p), DEC_OK);
+	assert_int_equal(p.tunnel, DEC_TUN_CAPWAP);
+	check_udp4(&p, 8000, 9000);
+}
+
 /* Every prefix of a valid frame decodes to a status, never past the end. */
 static void test_truncation_everywhere(void **state)
 {
@@ -398,6 +448,8 @@ int main(void)
 		cmocka_unit_test(test_ipv4_fragments),
 		cmocka_unit_test(test_gtp_u),
 		cmocka_unit_test(test_ip_in_ip),
+		cmocka_unit_test(test_tzsp),
+		cmocka_unit_test(test_capwap),
 		cmocka_unit_test(test_truncation_everywhere),
 		cmocka_unit_test(test_bogus_headers),
 		cmocka_unit_test(test_too_many_tags),

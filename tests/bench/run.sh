@@ -1,0 +1,218 @@
+#!/bin/sh
+# Kastro benchmarks: each section times Kastro against references run
+# alongside it on the same input, and prints a small table.
+#
+# usage: tests/bench/run.sh BUILD_DIR [SECTION...]
+#
+#   BUILD_DIR   holds kastrod and bench/ (mkbig, refloop), e.g. build/out
+#   SECTION     which sections to run (default: all): classify
+#
+# Environment:
+#   KASTRO_TESTDATA        shared test data (default: ../shared/testdata
+#                          beside the project)
+#   KASTRO_BENCH_PACKETS   minimum packets in the big capture (1000000)
+#   KASTRO_BENCH_RUNS      runs per tool, in rounds; the best counts (5)
+#   KASTRO_BENCH_TIMEOUT   seconds one run may take before it counts as
+#                          hung (180)
+#
+# A benchmark, not a test: a missed target is printed as MISSED and the exit
+# status stays 0. It exits 1 when something is broken (a tool missing,
+# crashing, hanging or printing what it should not, test data absent) and
+# 2 on a usage error. Needs: packaging/deps.sh bench (ndpiReader, GNU time)
+# and about 450 MiB free in $TMPDIR (or /tmp) for the big capture.
+#
+# Adding a benchmark: name it in ALL_SECTIONS and write section_NAME, using
+# need_big (the shared capture), measure (one timed run) and row (a line of
+# the table); every tool of a section runs in the same rounds.
+# Tool results live in variables named after the tool, set through eval:
+# shellcheck disable=SC2154
+set -eu
+export LC_ALL=C
+
+ALL_SECTIONS="classify"
+
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+usage() {
+	echo "usage: $0 BUILD_DIR [SECTION...]   (sections: $ALL_SECTIONS)" >&2
+	exit 2
+}
+
+[ $# -ge 1 ] || usage
+BUILD=$1; shift
+SECTIONS=${*:-$ALL_SECTIONS}
+for s in $SECTIONS; do
+	case " $ALL_SECTIONS " in *" $s "*) ;; *) usage ;; esac
+done
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib.sh
+. "$here/../lib.sh"
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+TESTDATA=$(t_testdata)
+PACKETS=${KASTRO_BENCH_PACKETS:-1000000}
+RUNS=${KASTRO_BENCH_RUNS:-5}
+TIMEOUT=${KASTRO_BENCH_TIMEOUT:-180}
+case $PACKETS in ''|*[!0-9]*) die "KASTRO_BENCH_PACKETS='$PACKETS' is not a number" ;; esac
+case $RUNS in ''|*[!0-9]*|0) die "KASTRO_BENCH_RUNS='$RUNS' is not a positive number" ;; esac
+case $TIMEOUT in ''|*[!0-9]*|0) die "KASTRO_BENCH_TIMEOUT='$TIMEOUT' is not a positive number" ;; esac
+
+[ -x /usr/bin/time ] || die "GNU time (/usr/bin/time) missing: run packaging/deps.sh bench"
+command -v timeout >/dev/null || die "timeout (coreutils) missing"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kastro-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+
+# ---- helpers ------------------------------------------------------------
+
+# need_tool PATH WHAT: PATH must be an executable file.
+need_tool() {
+	[ -x "$1" ] || die "$2 not found at $1: build it with 'make bench'"
+}
+
+# need_big: build $BIG (the repeated developer captures) once per run and
+# set BIG_PACKETS and BIG_DESC.
+BIG=
+need_big() {
+	[ -z "$BIG" ] || return 0
+	need_tool "$BUILD/bench/mkbig" mkbig
+	_d=$TESTDATA/pcap
+	[ -d "$_d" ] || die "test captures not found in $_d (set KASTRO_TESTDATA)"
+	_d=$(cd "$_d" && pwd)
+	set --
+	for _f in "$_d"/*.pcap "$_d"/*.pcapng; do
+		[ -f "$_f" ] && set -- "$@" "$_f"
+	done
+	[ $# -gt 0 ] || die "no .pcap or .pcapng files in $_d"
+	echo "bench: building a capture of >= $PACKETS packets from $# files in $_d ..."
+	"$BUILD/bench/mkbig" -o "$TMP/big.pcap" -n "$PACKETS" "$@" >"$TMP/mkbig.out" ||
+		die "mkbig failed (message above)"
+	BIG_PACKETS=$(sed -n 's/^mkbig: wrote \([0-9]*\) packets .*/\1/p' "$TMP/mkbig.out")
+	[ -n "$BIG_PACKETS" ] || die "mkbig printed no packet count: $(cat "$TMP/mkbig.out")"
+	_reps=$(sed -n 's/.*(\([0-9]*\) repetitions of \([0-9]*\) files.*/\1 x \2 captures/p' "$TMP/mkbig.out")
+	_mb=$(($(stat -c %s "$TMP/big.pcap") / 1048576))
+	BIG_DESC="$BIG_PACKETS packets, $_reps, $_mb MiB"
+	BIG=$TMP/big.pcap
+}
+
+# measure NAME RUN CMD...: run CMD once (stdout and stderr to $TMP/NAME.out)
+# and keep NAME's best (lowest) and worst wall-clock seconds in M_BEST_NAME
+# and M_WORST_NAME, the CPU seconds (user + system) of the best run in
+# M_CPU_NAME and the largest peak RSS (KiB) of all runs in M_KB_NAME. A run that
+# fails, crashes or exceeds $TIMEOUT seconds ends the benchmark with an
+# error. When it exists, the hook NAME_before is called first. Sections call
+# it in rounds (every tool once, then again) so that load from elsewhere on
+# the machine hits all tools alike. NAME must be a shell identifier.
+measure() {
+	_name=$1 _run=$2; shift 2
+	if command -v "${_name}_before" >/dev/null 2>&1; then "${_name}_before"; fi
+	_t0=$(date +%s%N)
+	_rc=0
+	/usr/bin/time -f '%e %M %U %S' -o "$TMP/$_name.time" \
+		timeout -k 5 "$TIMEOUT" "$@" >"$TMP/$_name.out" 2>&1 || _rc=$?
+	_t1=$(date +%s%N)
+	if [ $_rc -ne 0 ]; then
+		echo "bench: $_name: run $_run of $RUNS failed (exit $_rc): $*" >&2
+		[ $_rc -eq 124 ] && echo "bench: $_name: no result after $TIMEOUT s" >&2
+		sed 's/^/  | /' "$TMP/$_name.time" >&2 2>/dev/null || true
+		tail -n 20 "$TMP/$_name.out" | sed 's/^/  | /' >&2
+		die "$_name did not complete"
+	fi
+	_kb=$(tail -n 1 "$TMP/$_name.time" | awk '{print $2}')
+	case $_kb in ''|*[!0-9]*) die "$_name: cannot read GNU time's output: $(cat "$TMP/$_name.time")" ;; esac
+	_s=$(awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	_c=$(tail -n 1 "$TMP/$_name.time" | awk '{ printf "%.2f", $3 + $4 }')
+	if [ "$_run" -eq 1 ]; then
+		eval "M_BEST_$_name=\$_s M_WORST_$_name=\$_s M_KB_$_name=\$_kb M_CPU_$_name=\$_c"
+		return 0
+	fi
+	eval "_b=\$M_BEST_$_name _w=\$M_WORST_$_name _k=\$M_KB_$_name"
+	awk -v a="$_s" -v b="$_b" 'BEGIN { exit !(a < b) }' &&
+		eval "M_BEST_$_name=\$_s M_CPU_$_name=\$_c"
+	awk -v a="$_s" -v b="$_w" 'BEGIN { exit !(a > b) }' && eval "M_WORST_$_name=\$_s"
+	[ "$_kb" -gt "$_k" ] && eval "M_KB_$_name=\$_kb"
+	return 0
+}
+
+# row NAME PACKETS: one line of a timing table for what measure kept.
+row() {
+	eval "_b=\$M_BEST_$1 _w=\$M_WORST_$1 _k=\$M_KB_$1 _c=\$M_CPU_$1"
+	awk -v n="$1" -v b="$_b" -v w="$_w" -v c="$_c" -v p="$2" -v kb="$_k" 'BEGIN {
+		printf "  %-12s %8.3f %8.3f %7.2f %8.3f %13.1f\n", n, b, w, c, p / b / 1e6, kb / 1024 }'
+}
+row_head() {
+	printf "  %-12s %8s %8s %7s %8s %13s\n" tool "best s" "worst s" "cpu s" "Mpkt/s" "peak RSS MiB"
+}
+
+# ratio A_SECONDS B_SECONDS: throughput of A relative to B (B's time / A's).
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.2f", b / a; else printf "-" }'
+}
+
+# ---- section: classify --------------------------------------------------
+# Classification throughput: kastrod reading a capture file against the two
+# references, ndpiReader (nDPI's own demo reader: the same library plus its
+# own flow table and statistics) and refloop (libpcap + flow hash + nDPI,
+# nothing else: the floor). Target: kastrod >= 0.8 x refloop.
+CLASSIFY_TARGET=0.80
+
+kastrod_before() { rm -f "$TMP/eve.json"; }
+
+section_classify() {
+	need_tool "$BUILD/kastrod" kastrod
+	need_tool "$BUILD/bench/refloop" refloop
+	NDPIREADER=$(command -v ndpiReader) ||
+		die "ndpiReader not found: run packaging/deps.sh bench (package libndpi-bin)"
+	need_big
+
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		i=$((i + 1))
+		measure kastrod $i "$BUILD/kastrod" -r "$BIG" --eve "$TMP/eve.json"
+		[ -s "$TMP/eve.json" ] || die "kastrod exited 0 but its --eve file stayed empty"
+		measure ndpiReader $i "$NDPIREADER" -q -i "$BIG"
+		measure refloop $i "$BUILD/bench/refloop" "$BIG"
+	done
+	k_s=$M_BEST_kastrod n_s=$M_BEST_ndpiReader r_s=$M_BEST_refloop
+	k_lines=$(wc -l <"$TMP/eve.json")
+	r_line=$(grep '^refloop: ' "$TMP/refloop.out") ||
+		die "refloop printed no result: $(cat "$TMP/refloop.out")"
+	r_pk=$(echo "$r_line" | sed -n 's/.* packets \([0-9]*\) .*/\1/p')
+	[ "$r_pk" = "$BIG_PACKETS" ] ||
+		die "refloop read $r_pk packets, mkbig wrote $BIG_PACKETS"
+	r_flows=$(echo "$r_line" | sed -n 's/.* flows \([0-9]*\) .*/\1/p')
+	r_class=$(echo "$r_line" | sed -n 's/.* classified \([0-9]*\) .*/\1/p')
+
+	kr=$(ratio "$k_s" "$r_s")
+	kn=$(ratio "$k_s" "$n_s")
+	if awk -v k="$k_s" -v r="$r_s" -v t="$CLASSIFY_TARGET" 'BEGIN { exit !(k > 0 && r / k >= t) }'; then
+		verdict=met
+	else
+		verdict=MISSED
+	fi
+
+	echo
+	echo "== classify: $BIG_DESC; $RUNS rounds, Mpkt/s from the best =="
+	row_head
+	row kastrod "$BIG_PACKETS"
+	row ndpiReader "$BIG_PACKETS"
+	row refloop "$BIG_PACKETS"
+	printf "  %-20s %5s   target >= %s   %-6s   (by CPU time: %s)\n" kastrod/refloop \
+		"$kr" "$CLASSIFY_TARGET" "$verdict" "$(ratio "$M_CPU_kastrod" "$M_CPU_refloop")"
+	printf "  %-20s %5s                          (by CPU time: %s)\n" kastrod/ndpiReader \
+		"$kn" "$(ratio "$M_CPU_kastrod" "$M_CPU_ndpiReader")"
+	# kastrod's closing stats line, when it has the usual words in it
+	k_flows=$(sed -n 's/.*flows \([0-9]*\) created.*/\1/p' "$TMP/kastrod.out" | tail -n 1)
+	k_class=$(sed -n 's/.*classified \([0-9]*\).*/\1/p' "$TMP/kastrod.out" | tail -n 1)
+	if [ -n "$k_flows" ] && [ -n "$k_class" ]; then
+		echo "  flows (with a protocol): kastrod $k_flows ($k_class), refloop $r_flows ($r_class); kastrod wrote $k_lines EVE lines"
+	else
+		echo "  flows (with a protocol): refloop $r_flows ($r_class); kastrod wrote $k_lines EVE lines"
+	fi
+}
+
+# ---- main -----------------------------------------------------------------
+for s in $SECTIONS; do
+	"section_$s"
+done
