@@ -50,8 +50,13 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
 
 PROGS := $(B)/kastrod
 
-.PHONY: all deps unit-bins check check-unit demo bench fuzz clean
-all: $(PROGS)
+.PHONY: all progs deps unit-bins check check-unit demo bench fuzz clean
+# Every entry point first installs what is missing (quietly when nothing is).
+all:
+	@packaging/deps.sh build
+	@$(MAKE) --no-print-directory progs
+
+progs: $(PROGS)
 
 deps:
 	@packaging/deps.sh build

@@ -21,8 +21,17 @@
 #define MAX_PKTS_UDP   24
 #define MAX_PKTS_OTHER 24
 
+/* Names of (master, app) pairs seen lately: nDPI formats them with printf. */
+#define NAME_CACHE 256
+struct name_entry {
+	uint32_t key;               /* master << 16 | app, plus 1; 0 = empty */
+	char name[80];
+	char id[16];
+};
+
 struct dpi {
 	struct ndpi_detection_module_struct *mod;
+	struct name_entry names[NAME_CACHE];
 	uint64_t memcap;            /* bytes beyond the module; 0: none */
 	uint64_t base_mem;          /* heap held by the module after set-up */
 	struct dpi_stats st;
@@ -310,14 +319,40 @@ static ndpi_protocol as_proto(const struct dpi_flow *f)
 	return p;
 }
 
+static const struct name_entry *names_of(struct dpi *d, const struct dpi_flow *f)
+{
+	uint32_t key = ((uint32_t)f->master << 16 | f->app) + 1;
+	struct name_entry *n = &d->names[(key * 2654435761u) >> 24];
+
+	if (n->key != key) {
+		ndpi_protocol2name(d->mod, as_proto(f), n->name, sizeof(n->name));
+		ndpi_protocol2id(d->mod, as_proto(f), n->id, sizeof(n->id));
+		n->key = key;
+	}
+	return n;
+}
+
+static const char *copy_name(char *buf, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (len == 0)
+		return "";
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, src, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 const char *dpi_proto_name(struct dpi *d, const struct dpi_flow *f, char *buf, size_t len)
 {
-	return ndpi_protocol2name(d->mod, as_proto(f), buf, (u_int)len);
+	return copy_name(buf, len, names_of(d, f)->name);
 }
 
 const char *dpi_proto_id(struct dpi *d, const struct dpi_flow *f, char *buf, size_t len)
 {
-	return ndpi_protocol2id(d->mod, as_proto(f), buf, (u_int)len);
+	return copy_name(buf, len, names_of(d, f)->id);
 }
 
 const char *dpi_id_name(struct dpi *d, uint16_t id)

@@ -52,23 +52,52 @@ void eve_close(struct eve *e)
 	e->fp = NULL;
 }
 
-void eve_time(uint64_t us, char *buf, size_t len)
+/* "YYYY-MM-DDTHH:MM:SS" of a second since the epoch, UTC. */
+static void fmt_second(uint64_t sec, char *buf, size_t len)
 {
-	time_t s = (time_t)(us / 1000000);
+	time_t s = (time_t)sec;
 	struct tm tm;
 
-	gmtime_r(&s, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, (unsigned)(us % 1000000));
+	if (!gmtime_r(&s, &tm))
+		memset(&tm, 0, sizeof(tm));
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/*
+ * Events come in time order, many per second: the date part is formatted
+ * once per second, the microseconds by hand.
+ */
+void eve_time(struct eve *e, uint64_t us, char *buf)
+{
+	uint64_t sec = us / 1000000;
+	uint32_t frac = (uint32_t)(us % 1000000);
+	unsigned slot = (unsigned)(sec % 4);
+	size_t n;
+	int i;
+
+	if (sec != e->ts_sec[slot] || e->ts_text[slot][0] == '\0') {
+		fmt_second(sec, e->ts_text[slot], sizeof(e->ts_text[slot]));
+		e->ts_sec[slot] = sec;
+	}
+	n = strlen(e->ts_text[slot]);
+	if (n > EVE_TIME_LEN - 13)
+		n = EVE_TIME_LEN - 13;   /* only for years past 9999 */
+	memcpy(buf, e->ts_text[slot], n);
+	buf[n] = '.';
+	for (i = 6; i >= 1; i--) {
+		buf[n + (size_t)i] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	memcpy(buf + n + 7, "+0000", 6);
 }
 
 void eve_begin(struct eve *e, struct jw *w, uint64_t ts_us, const char *event_type)
 {
-	char ts[40];
+	char ts[EVE_TIME_LEN];
 
 	jw_begin(w, e->buf, sizeof(e->buf));
-	eve_time(ts_us, ts, sizeof(ts));
+	eve_time(e, ts_us, ts);
 	jw_str(w, "timestamp", ts);
 	if (event_type)
 		jw_str(w, "event_type", event_type);
@@ -91,10 +120,36 @@ void eve_commit(struct eve *e, struct jw *w)
 	e->events++;
 }
 
+/* IPv4 by hand (inet_ntop goes through printf); IPv6 by inet_ntop. */
 static void addr_str(const uint8_t *a, int ipver, char *buf, size_t len)
 {
-	if (!inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
+	char *p = buf;
+	int i;
+
+	if (ipver == 6) {
+		if (!inet_ntop(AF_INET6, a, buf, (socklen_t)len))
+			snprintf(buf, len, "?");
+		return;
+	}
+	for (i = 0; i < 4; i++) {
+		unsigned v = a[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+}
+
+static void hex2(uint8_t v, char out[3])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	out[0] = hex[v >> 4];
+	out[1] = hex[v & 15];
+	out[2] = '\0';
 }
 
 static const char *proto_name(uint8_t p, char *buf, size_t len)
@@ -120,11 +175,11 @@ static void flow_header(struct eve *e, struct jw *w, struct dpi *d, const struct
 	const uint8_t *da = f->init_is_lo ? k->hi : k->lo;
 	uint16_t sp = f->init_is_lo ? k->lo_port : k->hi_port;
 	uint16_t dp = f->init_is_lo ? k->hi_port : k->lo_port;
-	char ts[40], a[INET6_ADDRSTRLEN], pbuf[8], app[64];
+	char ts[EVE_TIME_LEN], a[INET6_ADDRSTRLEN], pbuf[8], app[64];
 	const char *ap;
 
 	jw_begin(w, e->buf, sizeof(e->buf));
-	eve_time(ts_us, ts, sizeof(ts));
+	eve_time(e, ts_us, ts);
 	jw_str(w, "timestamp", ts);
 	jw_u64(w, "flow_id", f->id);
 	if (iface)
@@ -200,7 +255,7 @@ void eve_flow(struct eve *e, struct dpi *d, const struct flow *f, const char *if
 	      const char *reason)
 {
 	struct jw w;
-	char ts[40];
+	char ts[EVE_TIME_LEN];
 
 	/* Suricata stamps flow events with the flow's start. */
 	flow_header(e, &w, d, f, iface, f->first_us, "flow");
@@ -209,9 +264,9 @@ void eve_flow(struct eve *e, struct dpi *d, const struct flow *f, const char *if
 	jw_u64(&w, "pkts_toclient", f->pkts[1]);
 	jw_u64(&w, "bytes_toserver", f->bytes[0]);
 	jw_u64(&w, "bytes_toclient", f->bytes[1]);
-	eve_time(f->first_us, ts, sizeof(ts));
+	eve_time(e, f->first_us, ts);
 	jw_str(&w, "start", ts);
-	eve_time(f->last_us, ts, sizeof(ts));
+	eve_time(e, f->last_us, ts);
 	jw_str(&w, "end", ts);
 	jw_u64(&w, "age", (f->last_us - f->first_us) / 1000000);
 	jw_str(&w, "state", state_name(f->state));
@@ -222,11 +277,11 @@ void eve_flow(struct eve *e, struct dpi *d, const struct flow *f, const char *if
 		char hex[3];
 
 		jw_obj(&w, "tcp");
-		snprintf(hex, sizeof(hex), "%02x", f->tcp_flags[0] | f->tcp_flags[1]);
+		hex2(f->tcp_flags[0] | f->tcp_flags[1], hex);
 		jw_str(&w, "tcp_flags", hex);
-		snprintf(hex, sizeof(hex), "%02x", f->tcp_flags[0]);
+		hex2(f->tcp_flags[0], hex);
 		jw_str(&w, "tcp_flags_ts", hex);
-		snprintf(hex, sizeof(hex), "%02x", f->tcp_flags[1]);
+		hex2(f->tcp_flags[1], hex);
 		jw_str(&w, "tcp_flags_tc", hex);
 		jw_obj_end(&w);
 	}
@@ -313,7 +368,7 @@ static void dns_object(struct jw *w, const struct flow *f, const struct dpi_meta
 static void tls_object(struct jw *w, const char *name, const struct flow *f,
 		       const struct dpi_meta *m)
 {
-	char vb[32], ts[40];
+	char vb[32], ts[64];
 
 	jw_obj(w, name);
 	if (f->dpi.hostname[0])
@@ -327,12 +382,12 @@ static void tls_object(struct jw *w, const char *name, const struct flow *f,
 	if (m->u.tls.sha1[0])
 		jw_str(w, "fingerprint", m->u.tls.sha1);
 	if (m->u.tls.not_before) {
-		eve_time((uint64_t)m->u.tls.not_before * 1000000, ts, sizeof(ts));
-		jw_strn(w, "notbefore", ts, 19);
+		fmt_second(m->u.tls.not_before, ts, sizeof(ts));
+		jw_str(w, "notbefore", ts);
 	}
 	if (m->u.tls.not_after) {
-		eve_time((uint64_t)m->u.tls.not_after * 1000000, ts, sizeof(ts));
-		jw_strn(w, "notafter", ts, 19);
+		fmt_second(m->u.tls.not_after, ts, sizeof(ts));
+		jw_str(w, "notafter", ts);
 	}
 	if (m->u.tls.ja3c[0]) {
 		jw_obj(w, "ja3");

@@ -23,6 +23,9 @@ struct eve {
 	FILE *fp;
 	int own_fp;
 	char buf[EVE_MAX_EVENT];
+	/* recently formatted seconds, "YYYY-MM-DDTHH:MM:SS", by second % 4 */
+	uint64_t ts_sec[4];
+	char ts_text[4][64];
 	uint64_t events;
 	uint64_t dropped_too_big;
 	uint64_t write_errors;
@@ -39,8 +42,9 @@ void eve_begin(struct eve *e, struct jw *w, uint64_t ts_us, const char *event_ty
 void eve_commit(struct eve *e, struct jw *w);
 
 /* Format a time (microseconds since the epoch) as ISO 8601 UTC, e.g.
- * 2022-02-01T10:00:00.123456+0000. buf must hold 32 bytes. */
-void eve_time(uint64_t us, char *buf, size_t len);
+ * 2022-02-01T10:00:00.123456+0000. buf must hold EVE_TIME_LEN bytes. */
+#define EVE_TIME_LEN 64
+void eve_time(struct eve *e, uint64_t us, char *buf);
 
 /*
  * Flow end (or periodic update) event. reason: "timeout", "forced",

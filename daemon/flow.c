@@ -108,6 +108,29 @@ static void lru_append(struct lru *l, struct flow *f)
 	l->tail = f;
 }
 
+/*
+ * Queue f by its enq_us, walking back from the tail: f was seen recently,
+ * so it belongs near the tail and the walk is short. Keeps the list sorted,
+ * so expiry stops at the first flow that is not due.
+ */
+static void lru_insert_sorted(struct lru *l, struct flow *f)
+{
+	struct flow *after = l->tail;
+
+	while (after && after->enq_us > f->enq_us)
+		after = after->prev;
+	f->prev = after;
+	f->next = after ? after->next : l->head;
+	if (f->next)
+		f->next->prev = f;
+	else
+		l->tail = f;
+	if (after)
+		after->next = f;
+	else
+		l->head = f;
+}
+
 static void act_unlink(struct flow_table *t, struct flow *f)
 {
 	if (f->aprev)
@@ -186,7 +209,7 @@ static void end_flow(struct flow_table *t, struct flow *f, enum flow_end why)
 	free(f);
 }
 
-/* The least recently seen flow of all classes. */
+/* The flow queued longest ago of all classes (about the least recently seen). */
 static struct flow *oldest(struct flow_table *t)
 {
 	struct flow *best = NULL;
@@ -195,7 +218,7 @@ static struct flow *oldest(struct flow_table *t)
 	for (i = 0; i < CONF_TO_N; i++) {
 		struct flow *h = t->lru[i].head;
 
-		if (h && (!best || h->last_us < best->last_us))
+		if (h && (!best || h->enq_us < best->enq_us))
 			best = h;
 	}
 	return best;
@@ -294,6 +317,7 @@ struct flow *flow_packet(struct flow_table *t, const struct dec_pkt *p, uint32_t
 		f->icmp_type = p->icmp_type;
 		f->icmp_code = p->icmp_code;
 		f->tclass = class_of(f);
+		f->enq_us = now_us;
 		f->hnext = *bucket;
 		*bucket = f;
 		lru_append(&t->lru[f->tclass], f);
@@ -310,9 +334,12 @@ struct flow *flow_packet(struct flow_table *t, const struct dec_pkt *p, uint32_t
 	update_state(f, p, *dir);
 
 	cls = class_of(f);
-	lru_unlink(&t->lru[f->tclass], f);
-	f->tclass = cls;
-	lru_append(&t->lru[cls], f);
+	if (cls != f->tclass) {
+		lru_unlink(&t->lru[f->tclass], f);
+		f->tclass = cls;
+		f->enq_us = now_us;
+		lru_append(&t->lru[cls], f);
+	}
 	return f;
 }
 
@@ -323,8 +350,16 @@ void flow_expire(struct flow_table *t, uint64_t now_us)
 	for (i = 0; i < CONF_TO_N; i++) {
 		struct flow *f;
 
-		while ((f = t->lru[i].head) && f->last_us + t->timeout_us[i] <= now_us)
-			end_flow(t, f, FLOW_END_TIMEOUT);
+		/* Queued in order of enq_us; a flow seen since is queued again. */
+		while ((f = t->lru[i].head) && f->enq_us + t->timeout_us[i] <= now_us) {
+			if (f->last_us + t->timeout_us[i] <= now_us) {
+				end_flow(t, f, FLOW_END_TIMEOUT);
+			} else {
+				lru_unlink(&t->lru[i], f);
+				f->enq_us = f->last_us;
+				lru_insert_sorted(&t->lru[i], f);
+			}
+		}
 	}
 	if (t->active_us == 0 || !t->on_report)
 		return;

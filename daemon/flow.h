@@ -10,7 +10,10 @@
  * creation. When the table is full, the least recently seen flow is ended
  * (reason FLOW_END_FORCED) to make room, and counted. Idle timeouts are per
  * class (TCP new / established / closed, UDP, ICMP, other); each class keeps
- * its flows in an LRU list so expiry is O(1) per flow. Long flows are
+ * its flows in a list sorted by the time they were queued. A packet does
+ * not move its flow; expiry looks at the head, ends it if it has been idle
+ * long enough, and otherwise queues it again by its last packet time. So a
+ * packet costs nothing here, and a flow is looked at about once per timeout. Long flows are
  * reported every active_timeout seconds.
  *
  * Flows end through the on_end callback, which must not touch the table;
@@ -51,6 +54,7 @@ struct flow {
 	struct flow *aprev, *anext;     /* report order, for active updates */
 	uint64_t id;                    /* EVE flow_id */
 	uint64_t first_us, last_us;     /* packet times */
+	uint64_t enq_us;                /* when queued in its class's list */
 	uint64_t last_report_us;
 	uint64_t pkts[2], bytes[2];     /* [0] toserver: from the initiator */
 	uint8_t init_is_lo;             /* initiator is key.lo */

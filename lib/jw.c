@@ -100,8 +100,12 @@ static void member(struct jw *w, const char *key)
 		putc1(w, ',');
 	w->first[w->depth] = false;
 	if (key) {
-		put_escaped(w, key, strlen(key));
-		putc1(w, ':');
+		/* Keys are the program's own literals: plain ASCII, no escaping. */
+		size_t n = strlen(key);
+
+		putc1(w, '"');
+		put(w, key, n);
+		put(w, "\":", 2);
 	}
 }
 
@@ -167,22 +171,34 @@ void jw_str(struct jw *w, const char *key, const char *s)
 	jw_strn(w, key, s, strlen(s));
 }
 
+/* Decimal digits of v, written backwards from end; returns the start. */
+static char *fmt_u64(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
 void jw_u64(struct jw *w, const char *key, uint64_t v)
 {
 	char num[24];
-	int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	char *p = fmt_u64(num + sizeof(num), v);
 
 	member(w, key);
-	put(w, num, (size_t)n);
+	put(w, p, (size_t)(num + sizeof(num) - p));
 }
 
 void jw_i64(struct jw *w, const char *key, int64_t v)
 {
 	char num[24];
-	int n = snprintf(num, sizeof(num), "%lld", (long long)v);
+	char *p = fmt_u64(num + sizeof(num), v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
 
+	if (v < 0)
+		*--p = '-';
 	member(w, key);
-	put(w, num, (size_t)n);
+	put(w, p, (size_t)(num + sizeof(num) - p));
 }
 
 void jw_bool(struct jw *w, const char *key, bool v)

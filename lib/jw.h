@@ -33,7 +33,7 @@ void jw_begin(struct jw *w, char *buf, size_t cap);
 /* Close the root object and NUL-terminate; returns the length or -1. */
 long jw_end(struct jw *w);
 
-/* key is NULL for array elements. */
+/* key is NULL for array elements; keys are literals that need no escaping. */
 void jw_obj(struct jw *w, const char *key);
 void jw_obj_end(struct jw *w);
 void jw_arr(struct jw *w, const char *key);

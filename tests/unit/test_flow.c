@@ -143,6 +143,36 @@ static void test_idle_timeouts(void **state)
 	flow_table_free(t);
 }
 
+/* A flow seen again is not ended at its first deadline but at its last. */
+static void test_idle_timeout_after_touch(void **state)
+{
+	struct ended e = { 0 };
+	struct flow_table *t = flow_table_new(100, timeouts, 0, on_end, NULL, &e);
+	struct dec_pkt a = pkt(17, 1, 1000, 2, 53, 0);
+	struct dec_pkt b = pkt(17, 1, 1001, 2, 53, 0);
+	struct dec_pkt c = pkt(17, 1, 1002, 2, 53, 0);
+	int dir;
+
+	(void)state;
+	flow_packet(t, &a, 60, 0, 0 * S + 1, &dir);
+	flow_packet(t, &b, 60, 0, 10 * S, &dir);
+	flow_packet(t, &c, 60, 0, 25 * S, &dir);
+	flow_packet(t, &a, 60, 0, 20 * S, &dir);     /* a seen again */
+	flow_expire(t, 121 * S);                     /* a's first deadline passed */
+	assert_int_equal(e.n, 0);
+	flow_expire(t, 130 * S);                     /* b due */
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.pkts[0], 1);
+	flow_expire(t, 139 * S);
+	assert_int_equal(e.n, 1);
+	flow_expire(t, 140 * S);                     /* a due: 20 + 120 */
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.pkts[1], 2);
+	flow_expire(t, 145 * S);                     /* c due: 25 + 120 */
+	assert_int_equal(e.n, 3);
+	flow_table_free(t);
+}
+
 static void test_tcp_close_and_reuse(void **state)
 {
 	struct ended e = { 0 };
@@ -225,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_synack_first),
 		cmocka_unit_test(test_vlan_separates),
 		cmocka_unit_test(test_idle_timeouts),
+		cmocka_unit_test(test_idle_timeout_after_touch),
 		cmocka_unit_test(test_tcp_close_and_reuse),
 		cmocka_unit_test(test_cap_evicts_oldest),
 		cmocka_unit_test(test_active_reports),
