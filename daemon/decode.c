@@ -301,10 +301,28 @@ static enum dec_status dec_l4(const uint8_t *p, uint32_t len, struct dec_pkt *o)
 	}
 }
 
+/* What follows an IP header (o->proto set): an inner IP packet or transport. */
+static enum dec_status dec_ip_payload(const uint8_t *p, uint32_t len, struct dec_pkt *o, int depth)
+{
+	enum dec_status st;
+
+	if (o->proto == 4 || o->proto == 41) {   /* IP-in-IP, IPv6-in-IPv4/IPv6 */
+		if (depth + 1 >= MAX_DEPTH)
+			return DEC_TOO_DEEP;
+		st = dec_ip(p, len, o, depth + 1);
+		if (st == DEC_OK && o->tunnel == DEC_TUN_NONE)
+			o->tunnel = DEC_TUN_IPIP;
+		return st;
+	}
+	st = dec_l4(p, len, o);
+	if (st == DEC_OK)
+		try_tunnel(o, depth);
+	return st;
+}
+
 static enum dec_status dec_ip4(const uint8_t *p, uint32_t len, struct dec_pkt *o, int depth)
 {
 	uint32_t hl, tot, frag;
-	enum dec_status st;
 
 	if (len < 20)
 		return DEC_SHORT;
@@ -338,18 +356,7 @@ static enum dec_status dec_ip4(const uint8_t *p, uint32_t len, struct dec_pkt *o
 	o->l3 = p;
 	o->l3_len = tot;
 
-	if (o->proto == 4 || o->proto == 41) {   /* IP-in-IP, IPv6-in-IPv4 */
-		if (depth + 1 >= MAX_DEPTH)
-			return DEC_TOO_DEEP;
-		st = dec_ip(p + hl, tot - hl, o, depth + 1);
-		if (st == DEC_OK && o->tunnel == DEC_TUN_NONE)
-			o->tunnel = DEC_TUN_IPIP;
-		return st;
-	}
-	st = dec_l4(p + hl, tot - hl, o);
-	if (st == DEC_OK)
-		try_tunnel(o, depth);
-	return st;
+	return dec_ip_payload(p + hl, tot - hl, o, depth);
 }
 
 static enum dec_status dec_ip6(const uint8_t *p, uint32_t len, struct dec_pkt *o, int depth)
@@ -357,7 +364,6 @@ static enum dec_status dec_ip6(const uint8_t *p, uint32_t len, struct dec_pkt *o
 	uint32_t tot, off = 40;
 	uint8_t nh;
 	int n;
-	enum dec_status st;
 
 	if (len < 40)
 		return DEC_SHORT;
@@ -415,18 +421,7 @@ done:
 	o->l3 = p;
 	o->l3_len = tot;
 
-	if (nh == 4 || nh == 41) {
-		if (depth + 1 >= MAX_DEPTH)
-			return DEC_TOO_DEEP;
-		st = dec_ip(p + off, tot - off, o, depth + 1);
-		if (st == DEC_OK && o->tunnel == DEC_TUN_NONE)
-			o->tunnel = DEC_TUN_IPIP;
-		return st;
-	}
-	st = dec_l4(p + off, tot - off, o);
-	if (st == DEC_OK)
-		try_tunnel(o, depth);
-	return st;
+	return dec_ip_payload(p + off, tot - off, o, depth);
 }
 
 static enum dec_status dec_ip(const uint8_t *p, uint32_t len, struct dec_pkt *o, int depth)

@@ -56,6 +56,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "num.h"
+
 #define MKBIG_MAX_FILES 4096
 #define MKBIG_MAX_VLAN 4094            /* 0 and 4095 are reserved */
 #define MKBIG_DEFAULT_MIN 1000000ULL
@@ -567,22 +569,6 @@ static void usage(void)
 	    (unsigned long long)MKBIG_DEFAULT_MIN, MKBIG_DEFAULT_GAP_S);
 }
 
-/* Parse a decimal number in [lo, hi]; returns 0 or -1. */
-static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
-{
-	char *end;
-	unsigned long long x;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || x < lo || x > hi)
-		return -1;
-	*v = x;
-	return 0;
-}
-
 /* Close the output (removing it after an error) and free the inputs. */
 static void cleanup(struct mkbig *m, bool remove_output)
 {
@@ -612,7 +598,7 @@ int main(int argc, char **argv)
 			m.out_path = optarg;
 			break;
 		case 'n':
-			if (parse_u64(optarg, 1, MKBIG_MAX_MIN, &v) == -1) {
+			if (num_parse_u64(optarg, 1, MKBIG_MAX_MIN, &v) == -1) {
 				fprintf(stderr, "mkbig: -n '%s': expected a "
 				    "packet count from 1 to %llu\n", optarg,
 				    (unsigned long long)MKBIG_MAX_MIN);
@@ -621,7 +607,7 @@ int main(int argc, char **argv)
 			m.min_packets = v;
 			break;
 		case 'g':
-			if (parse_u64(optarg, 0, 86400 * 365, &v) == -1) {
+			if (num_parse_u64(optarg, 0, 86400 * 365, &v) == -1) {
 				fprintf(stderr, "mkbig: -g '%s': expected "
 				    "seconds from 0 to 31536000\n", optarg);
 				return 2;

@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "num.h"
+
 #define REF_DEFAULT_MAX_FLOWS 4000000ULL
 #define REF_MAX_MAX_FLOWS (1ULL << 25)
 #define REF_TABLE_MIN 4096              /* slots; a power of two */
@@ -357,21 +359,6 @@ skip:
 	r->skipped++;
 }
 
-static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
-{
-	char *end;
-	unsigned long long x;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || x < lo || x > hi)
-		return -1;
-	*v = x;
-	return 0;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -395,7 +382,7 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "f:h")) != -1) {
 		switch (c) {
 		case 'f':
-			if (parse_u64(optarg, 1, REF_MAX_MAX_FLOWS,
+			if (num_parse_u64(optarg, 1, REF_MAX_MAX_FLOWS,
 			    &r.max_flows) == -1) {
 				fprintf(stderr, "refloop: -f '%s': expected a "
 				    "flow count from 1 to %llu\n", optarg,
