@@ -26,7 +26,7 @@ else
 Q := @
 say = @echo "  $(1) $(2)"
 endif
-PKGS := libpcap libndpi libcap-ng
+PKGS := libpcap libndpi libcap-ng libnftables libnftnl libmnl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 CPPFLAGS := -Ilib -Idaemon -I$(B)/gen -D_GNU_SOURCE

@@ -205,8 +205,11 @@ bool dpi_packet(struct dpi *d, struct dpi_flow *f, uint8_t l4proto, uint64_t npk
 	f->app = p.app_protocol;
 	if (!enough && p.app_protocol == NDPI_PROTOCOL_UNKNOWN)
 		return false;
-	if (!enough && ndpi_extra_dissection_possible(d->mod, f->nf))
+	if (!enough && ndpi_extra_dissection_possible(d->mod, f->nf)) {
+		/* Classified, more to come: keep what is known for policy. */
+		take_result(d, f, p);
 		return false;
+	}
 	if (p.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
 		uint8_t guessed = 0;
 

@@ -33,6 +33,48 @@ static void app_event(struct engine *e, struct flow *f, uint64_t ts_us)
 		eve_app(e->eve, e->dpi, f, iface_of(e, f), &m, ts_us);
 }
 
+static void tuple_of(const struct flow *f, struct nft_flow *t)
+{
+	const struct flow_key *k = &f->key;
+
+	memset(t, 0, sizeof(*t));
+	t->family = k->ipver;
+	t->proto = k->proto;
+	memcpy(t->src, f->init_is_lo ? k->lo : k->hi, 16);
+	memcpy(t->dst, f->init_is_lo ? k->hi : k->lo, 16);
+	t->sport = f->init_is_lo ? k->lo_port : k->hi_port;
+	t->dport = f->init_is_lo ? k->hi_port : k->lo_port;
+}
+
+/* Tell the policy side what nDPI knows now (first classification, final). */
+static void query(struct engine *e, struct flow *f)
+{
+	struct verdict_query q;
+	uint8_t want = f->dpi.done ? 2 : 1;
+
+	if (!e->query_fn || f->blocked || f->queried >= want)
+		return;
+	if (!f->dpi.done && !f->dpi.app && !f->dpi.master)
+		return;
+	memset(&q, 0, sizeof(q));
+	q.flow_id = f->id;
+	tuple_of(f, &q.tuple);
+	q.iface = f->iface;
+	q.final = f->dpi.done;
+	q.confidence = f->dpi.confidence;
+	q.vlan[0] = f->key.vlan[0];
+	q.vlan[1] = f->key.vlan[1];
+	q.master = f->dpi.master;
+	q.app = f->dpi.app;
+	q.category = f->dpi.category;
+	q.risk = f->dpi.risk;
+	memcpy(q.hostname, f->dpi.hostname, sizeof(q.hostname));
+	q.hostname[sizeof(q.hostname) - 1] = '\0';
+	f->queried = want;
+	e->queries++;
+	e->query_fn(e->query_ctx, &q);
+}
+
 static void on_end(void *ctx, struct flow *f, enum flow_end why)
 {
 	struct engine *e = ctx;
@@ -40,6 +82,7 @@ static void on_end(void *ctx, struct flow *f, enum flow_end why)
 	if (!f->dpi.done && f->dpi.nf) {
 		dpi_giveup(e->dpi, &f->dpi);
 		app_event(e, f, f->last_us);
+		query(e, f);
 	}
 	if (f->dpi.app || f->dpi.master)
 		e->st.flows_classified++;
@@ -144,11 +187,52 @@ void engine_packet(struct engine *e, uint8_t iface, int dlt, uint64_t ts_us,
 		e->st.no_flow++;
 		return;
 	}
-	if (!f->dpi.done &&
-	    dpi_packet(e->dpi, &f->dpi, p.proto, f->pkts[0] + f->pkts[1], p.l3, p.l3_len,
+	if (f->dpi.done)
+		return;
+	if (dpi_packet(e->dpi, &f->dpi, p.proto, f->pkts[0] + f->pkts[1], p.l3, p.l3_len,
 		       e->now_us / 1000)) {
 		app_event(e, f, e->now_us);
 		dpi_release(&f->dpi);
+	}
+	query(e, f);
+}
+
+void engine_set_query_hook(struct engine *e, engine_query_fn fn, void *ctx)
+{
+	e->query_fn = fn;
+	e->query_ctx = ctx;
+}
+
+void engine_verdict(struct engine *e, const struct verdict *v)
+{
+	struct dec_pkt p;
+	struct flow_key k;
+	struct flow *f;
+
+	/* Find the flow again by its tuple: the key the table uses. */
+	memset(&p, 0, sizeof(p));
+	p.ipver = v->tuple.family;
+	p.proto = v->tuple.proto;
+	memcpy(p.src, v->tuple.src, 16);
+	memcpy(p.dst, v->tuple.dst, 16);
+	p.sport = v->tuple.sport;
+	p.dport = v->tuple.dport;
+	p.n_vlan = v->vlan[1] ? 2 : v->vlan[0] ? 1 : 0;
+	p.vlan[0] = v->vlan[0];
+	p.vlan[1] = v->vlan[1];
+	flow_key_of(&p, &k);
+	f = flow_find(e->ft, &k);
+	if (!f || f->id != v->flow_id) {
+		e->verdicts_stale++;
+		return;
+	}
+	e->verdicts++;
+	if (v->action == VERDICT_BLOCK)
+		f->blocked = 1;
+	if (v->action == VERDICT_BLOCK || v->log) {
+		f->alerted = 1;
+		e->alerts++;
+		eve_alert(e->eve, e->dpi, f, iface_of(e, f), v, e->now_us);
 	}
 }
 
@@ -209,6 +293,12 @@ void engine_report_stats(struct engine *e, const struct engine_capture_stats *cs
 	jw_u64(&w, "memcap_skipped", ds.flows_memcap);
 	jw_u64(&w, "memory", ds.mem_bytes);
 	jw_u64(&w, "memory_peak", ds.mem_peak);
+	jw_obj_end(&w);
+	jw_obj(&w, "policy");
+	jw_u64(&w, "queries", e->queries);
+	jw_u64(&w, "verdicts", e->verdicts);
+	jw_u64(&w, "verdicts_late", e->verdicts_stale);
+	jw_u64(&w, "alerts", e->alerts);
 	jw_obj_end(&w);
 	jw_obj(&w, "eve");
 	jw_u64(&w, "events", e->eve->events);

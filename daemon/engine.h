@@ -17,6 +17,7 @@
 #include "eve.h"
 #include "flow.h"
 #include "log.h"
+#include "verdict.h"
 
 struct engine_stats {
 	uint64_t pkts, bytes;
@@ -35,8 +36,18 @@ struct engine_capture_stats {
 	uint64_t kernel_packets, kernel_drops, kernel_ifdrops;
 };
 
+/*
+ * Called when nDPI first classifies a flow and again when its detection
+ * ends (q->final), so the policy side can judge it; at most twice a flow,
+ * never after a block verdict.
+ */
+typedef void (*engine_query_fn)(void *ctx, const struct verdict_query *q);
+
 struct engine {
 	struct flow_table *ft;
+	engine_query_fn query_fn;
+	void *query_ctx;
+	uint64_t queries, verdicts, verdicts_stale, alerts;
 	struct dpi *dpi;
 	struct eve *eve;
 	const char *ifname[CONF_MAX_IFACES];   /* NULL: no interface (file) */
@@ -59,6 +70,14 @@ void engine_packet(struct engine *e, uint8_t iface, int dlt, uint64_t ts_us,
 void engine_advance(struct engine *e, uint64_t now_us);
 /* End every open flow with reason "shutdown". */
 void engine_flush(struct engine *e);
+void engine_set_query_hook(struct engine *e, engine_query_fn fn, void *ctx);
+/*
+ * The policy side's answer about a flow: write an EVE alert (every block,
+ * and a pass from a rule that says log) and remember it on the flow. A
+ * verdict for a flow that has ended since is counted and dropped.
+ */
+void engine_verdict(struct engine *e, const struct verdict *v);
+
 /* Write a stats event and a summary to the log. */
 void engine_report_stats(struct engine *e, const struct engine_capture_stats *cs);
 

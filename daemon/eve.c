@@ -271,7 +271,7 @@ void eve_flow(struct eve *e, struct dpi *d, const struct flow *f, const char *if
 	jw_u64(&w, "age", (f->last_us - f->first_us) / 1000000);
 	jw_str(&w, "state", state_name(f->state));
 	jw_str(&w, "reason", reason);
-	jw_bool(&w, "alerted", false);
+	jw_bool(&w, "alerted", f->alerted);
 	jw_obj_end(&w);
 	if (f->key.proto == 6) {
 		char hex[3];
@@ -449,6 +449,25 @@ void eve_app(struct eve *e, struct dpi *d, const struct flow *f, const char *ifa
 	default:
 		return;
 	}
+	ndpi_object(&w, d, f);
+	eve_commit(e, &w);
+}
+
+void eve_alert(struct eve *e, struct dpi *d, const struct flow *f, const char *iface,
+	       const struct verdict *v, uint64_t ts_us)
+{
+	struct jw w;
+
+	flow_header(e, &w, d, f, iface, ts_us, "alert");
+	jw_obj(&w, "alert");
+	jw_str(&w, "action", v->action == VERDICT_BLOCK ? "blocked" : "allowed");
+	jw_u64(&w, "gid", 1);
+	jw_u64(&w, "signature_id", v->rule_id);
+	jw_u64(&w, "rev", 1);
+	jw_strn(&w, "signature", v->signature, strnlen(v->signature, sizeof(v->signature)));
+	jw_strn(&w, "category", v->category, strnlen(v->category, sizeof(v->category)));
+	jw_u64(&w, "severity", v->severity);
+	jw_obj_end(&w);
 	ndpi_object(&w, d, f);
 	eve_commit(e, &w);
 }

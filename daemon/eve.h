@@ -16,6 +16,7 @@
 #include "dpi.h"
 #include "flow.h"
 #include "jw.h"
+#include "verdict.h"
 
 #define EVE_MAX_EVENT 8192
 
@@ -55,5 +56,9 @@ void eve_flow(struct eve *e, struct dpi *d, const struct flow *f, const char *if
 /* dns, tls or http event from the metadata of a flow whose detection ended. */
 void eve_app(struct eve *e, struct dpi *d, const struct flow *f, const char *iface,
 	     const struct dpi_meta *m, uint64_t ts_us);
+
+/* alert event for a policy verdict on flow f (Suricata's alert object). */
+void eve_alert(struct eve *e, struct dpi *d, const struct flow *f, const char *iface,
+	       const struct verdict *v, uint64_t ts_us);
 
 #endif

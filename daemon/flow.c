@@ -343,6 +343,16 @@ struct flow *flow_packet(struct flow_table *t, const struct dec_pkt *p, uint32_t
 	return f;
 }
 
+struct flow *flow_find(struct flow_table *t, const struct flow_key *k)
+{
+	struct flow *f;
+
+	for (f = t->buckets[key_hash(k) & t->mask]; f; f = f->hnext)
+		if (memcmp(&f->key, k, sizeof(*k)) == 0)
+			return f;
+	return NULL;
+}
+
 void flow_expire(struct flow_table *t, uint64_t now_us)
 {
 	int i;

@@ -65,6 +65,9 @@ struct flow {
 	uint8_t tunnel;                 /* enum dec_tunnel */
 	uint8_t icmp_type, icmp_code;   /* of the first packet */
 	uint8_t fin[2];
+	uint8_t queried;                /* 1: first classification sent, 2: final sent */
+	uint8_t alerted;                /* an alert was written for this flow */
+	uint8_t blocked;                /* a block verdict came */
 	struct dpi_flow dpi;
 };
 
@@ -98,6 +101,9 @@ void flow_table_free(struct flow_table *t);
  */
 struct flow *flow_packet(struct flow_table *t, const struct dec_pkt *p, uint32_t wire_len,
 			 uint8_t iface, uint64_t now_us, int *dir);
+
+/* The live flow with key k, or NULL. */
+struct flow *flow_find(struct flow_table *t, const struct flow_key *k);
 
 /* End idle flows and report long ones, as of now_us. */
 void flow_expire(struct flow_table *t, uint64_t now_us);

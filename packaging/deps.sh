@@ -7,7 +7,7 @@
 # before the first install so a fresh machine works. Needs root to install.
 set -eu
 
-pkgs_build="build-essential pkg-config bison flex libpcap-dev libndpi-dev libcap-ng-dev libgcrypt20-dev"
+pkgs_build="build-essential pkg-config bison flex libpcap-dev libndpi-dev libcap-ng-dev libgcrypt20-dev libnftables-dev libnftnl-dev libmnl-dev"
 pkgs_test="libcmocka-dev clang-14 libclang-rt-14-dev iproute2 iputils-ping nftables curl openssl dnsmasq-base bind9-dnsutils python3 procps time jq"
 pkgs_demo="iproute2 curl openssl dnsmasq-base bind9-dnsutils procps python3 jq"
 pkgs_bench="libndpi-bin time python3"

@@ -28,8 +28,8 @@ bison --defines="$gen/conf_parse.h" -o "$gen/conf_parse.c" "$root/daemon/conf_pa
 srcs=$(ls "$root"/daemon/*.c "$root"/lib/*.c | grep -v '/kastrod\.c$')
 # shellcheck disable=SC2046
 flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
--I$root/lib -I$root/daemon -I$gen $(pkg-config --cflags libpcap libndpi libcap-ng)"
-libs=$(pkg-config --libs libpcap libndpi libcap-ng)
+-I$root/lib -I$root/daemon -I$gen $(pkg-config --cflags libpcap libndpi libcap-ng libnftables libnftnl libmnl)"
+libs=$(pkg-config --libs libpcap libndpi libcap-ng libnftables libnftnl libmnl)
 
 pcaps=$(t_testdata)/pcap
 for src in "$here"/fuzz_*.c; do
