@@ -48,7 +48,11 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
 
-PROGS := $(B)/kastrod
+# kastroctl: the officers' tool (tools/), linked with libkastro only.
+CTL_SRCS := $(wildcard tools/*.c)
+CTL_OBJS := $(CTL_SRCS:%.c=$(B)/%.o)
+
+PROGS := $(B)/kastrod $(B)/kastroctl
 
 .PHONY: all progs deps unit-bins check check-unit demo bench fuzz clean
 # Every entry point first installs what is missing (quietly when nothing is).
@@ -88,10 +92,20 @@ $(B)/kastrod: $(B)/daemon/kastrod.o $(DAEMON_OBJS) $(LIBK)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(B)/kastroctl: $(CTL_OBJS) $(LIBK)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 $(B)/tests/%: tests/unit/%.c $(DAEMON_OBJS) $(LIBK)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+# nftbench drives daemon/nft.c (tests/net/test_nft.sh, bench section setupdate)
+$(B)/bench/nftbench: tests/bench/nftbench.c $(B)/daemon/nft.o $(LIBK)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/bench/%: tests/bench/%.c $(LIBK)
 	@mkdir -p $(dir $@)

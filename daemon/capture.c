@@ -134,7 +134,8 @@ int capture_open_live(struct capture *c, const struct kastrod_conf *conf, char *
 
 int capture_dispatch(struct capture *c, struct engine *e, int timeout_ms, char *err, size_t errlen)
 {
-	struct pollfd pfd[CONF_MAX_IFACES];
+	struct pollfd pfd[CONF_MAX_IFACES + 1];
+	nfds_t nfds;
 	struct cb_ctx cb;
 	struct timeval now;
 	int i, rc;
@@ -159,7 +160,17 @@ int capture_dispatch(struct capture *c, struct engine *e, int timeout_ms, char *
 		pfd[i].events = POLLIN;
 		pfd[i].revents = 0;
 	}
-	rc = poll(pfd, (nfds_t)c->n, timeout_ms);
+	nfds = (nfds_t)c->n;
+	c->extra_revents = 0;
+	if (c->have_extra) {
+		pfd[nfds].fd = c->extra_fd;
+		pfd[nfds].events = POLLIN;
+		pfd[nfds].revents = 0;
+		nfds++;
+	}
+	rc = poll(pfd, nfds, timeout_ms);
+	if (rc > 0 && c->have_extra)
+		c->extra_revents = pfd[c->n].revents;
 	if (rc < 0 && errno != EINTR) {
 		snprintf(err, errlen, "poll: %s", strerror(errno));
 		return -1;
@@ -178,6 +189,13 @@ int capture_dispatch(struct capture *c, struct engine *e, int timeout_ms, char *
 	gettimeofday(&now, NULL);
 	engine_advance(e, (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_usec);
 	return 1;
+}
+
+void capture_watch_fd(struct capture *c, int fd)
+{
+	c->have_extra = fd >= 0;
+	c->extra_fd = fd;
+	c->extra_revents = 0;
 }
 
 void capture_stats(struct capture *c, struct engine_capture_stats *cs)

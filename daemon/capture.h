@@ -22,6 +22,10 @@ struct capture {
 	int n;
 	int live;
 	uint64_t file_pkts;           /* packets read from a file */
+	/* One more descriptor for live dispatch to wait on (capture_watch_fd). */
+	int extra_fd;                 /* valid only when have_extra */
+	int have_extra;
+	short extra_revents;          /* poll() revents of extra_fd, last dispatch */
 };
 
 /* Open a capture file. Returns 0, or -1 with a message in err. */
@@ -35,6 +39,13 @@ int capture_open_live(struct capture *c, const struct kastrod_conf *conf, char *
  * (err set; a damaged file ends here, after its readable packets).
  */
 int capture_dispatch(struct capture *c, struct engine *e, int timeout_ms, char *err, size_t errlen);
+
+/*
+ * Live capture: have capture_dispatch also wait for fd (fd < 0: stop) and
+ * leave what poll() said about it in c->extra_revents, so one loop can read
+ * packets and a control socket. The caller reads fd; dispatch never does.
+ */
+void capture_watch_fd(struct capture *c, int fd);
 
 void capture_stats(struct capture *c, struct engine_capture_stats *cs);
 void capture_close(struct capture *c);

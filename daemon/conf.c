@@ -25,6 +25,7 @@
 
 #include "conf.h"
 #include "conf_parse.h"
+#include "policy.h"
 
 #define KB (UINT64_C(1) << 10)
 #define MB (UINT64_C(1) << 20)
@@ -51,6 +52,12 @@ void conf_defaults(struct kastrod_conf *c)
 	c->snaplen = 65535;
 	c->buffer_size = 32 * MB;
 	c->promisc = true;
+}
+
+void conf_free(struct kastrod_conf *c)
+{
+	policy_free(c->policy);
+	c->policy = NULL;
 }
 
 /* ---- error messages ----------------------------------------------------- */
@@ -257,14 +264,22 @@ static const char *choices(char *out, size_t outlen, const char *w, size_t wn,
 }
 
 int conf_syntax_error(struct conf_pctx *pc, const struct conf_loc *loc,
-		      const char *const *expected, int n_expected)
+		      const char *const *expected, int n_expected,
+		      const char *const *hidden, int n_hidden)
 {
 	const char *t = pc->src + loc->off;
 	bool eof = loc->len == 0 || loc->off >= pc->len;
 	bool word = !eof && (isalpha((unsigned char)t[0]) || t[0] == '_');
-	char what[80], tok[64], list[1024], hint[96] = "";
-	const char *best;
+	char what[80], tok[64], list[1024], hidden_list[256], hint[96] = "";
+	const char *best, *hbest;
+	struct ebuf b;
+	int r;
 
+	if (n_expected == 0 && n_hidden > 0) {
+		expected = hidden;
+		n_expected = n_hidden;
+		n_hidden = 0;
+	}
 	if (eof) {
 		snprintf(what, sizeof(what), "end of file");
 	} else {
@@ -280,10 +295,23 @@ int conf_syntax_error(struct conf_pctx *pc, const struct conf_loc *loc,
 		return conf_error(pc, loc, "unexpected %s", what);
 	best = choices(list, sizeof(list), word ? t : NULL, loc->len,
 		       expected, n_expected);
+	/* A policy statement may be the closer match. */
+	hbest = choices(hidden_list, sizeof(hidden_list), word ? t : NULL,
+			loc->len, hidden, n_hidden);
+	if (hbest != NULL && (best == NULL || distance(t, loc->len, hbest) <
+					      distance(t, loc->len, best)))
+		best = hbest;
 	if (best != NULL)
 		snprintf(hint, sizeof(hint), "; did you mean '%s'?", best);
-	return conf_error(pc, loc, "unexpected %s, expected %s%s%s", what,
-			  n_expected > 1 ? "one of: " : "", list, hint);
+	r = conf_error(pc, loc, "unexpected %s, expected %s%s%s", what,
+		       n_expected > 1 ? "one of: " : "", list, hint);
+	if (n_hidden > 0 && best == NULL && pc->st->errlen > 0) {
+		b.p = pc->st->err;
+		b.cap = pc->st->errlen;
+		b.len = strlen(b.p);
+		eb_add(&b, "\n(or a policy statement: %s)", hidden_list);
+	}
+	return r;
 }
 
 /* ---- numbers ------------------------------------------------------------ */
@@ -371,6 +399,23 @@ static int parse_num(struct conf_pctx *pc, const struct conf_loc *loc,
 		return conf_error(pc, loc, "'%s' is too large", tok);
 	*out = v * mul;
 	return 0;
+}
+
+int conf_num_count(struct conf_pctx *pc, const struct conf_loc *loc,
+		   uint64_t *v)
+{
+	return parse_num(pc, loc, U_COUNT, v);
+}
+
+int conf_num_duration(struct conf_pctx *pc, const struct conf_loc *loc,
+		      uint64_t *v)
+{
+	return parse_num(pc, loc, U_DURATION, v);
+}
+
+void conf_show(char *out, size_t outlen, const char *s, size_t n)
+{
+	show(out, outlen, s, n);
 }
 
 /* v in the largest unit that divides it: "256MB", "5m", "1024". */
@@ -541,6 +586,12 @@ static int resolve(struct conf_pctx *pc, const struct conf_loc *loc,
 	show(tok, sizeof(tok), s, strlen(s));
 	return conf_error(pc, loc, "path '%s' is too long once made absolute, "
 			  "the limit is %d bytes", tok, PATH_MAX - 1);
+}
+
+int conf_resolve(struct conf_pctx *pc, const struct conf_loc *loc,
+		 const char *s, char out[PATH_MAX])
+{
+	return resolve(pc, loc, s, out);
 }
 
 int conf_set_path(struct conf_pctx *pc, const struct conf_loc *loc,
@@ -782,8 +833,15 @@ static int load(const char *name, const char *abs, const char *src, size_t len,
 	}
 	dir_of(abs, dir);
 	r = parse(&st, name, dir, src, len, 0);
-	if (r == 0)
+	if (r == 0) {
+		struct policy *old = c->policy;
+
 		*c = *st.c;
+		c->policy = pol_build_take(&st);
+		policy_free(old);
+	} else {
+		pol_build_discard(&st);
+	}
 	free(st.c);
 	return r;
 }

@@ -5,6 +5,10 @@
  * validates everything at parse time; the daemon only ever sees a complete,
  * checked struct. Paths inside the file are resolved relative to the
  * directory of the file that names them.
+ *
+ * The same file family holds the firewall and application policy (zones,
+ * services, tables, rules): it is parsed into c->policy (policy.h), which
+ * the struct owns and conf_free() frees.
  */
 #ifndef KASTRO_CONF_H
 #define KASTRO_CONF_H
@@ -15,6 +19,8 @@
 #include <stdint.h>
 
 #define CONF_MAX_IFACES 16
+
+struct policy;
 
 /* Flow timeout classes; each has its own idle timeout. */
 enum conf_timeout {
@@ -50,10 +56,19 @@ struct kastrod_conf {
 	uint32_t snaplen;               /* bytes */
 	uint32_t buffer_size;           /* kernel buffer per interface, bytes */
 	bool promisc;
+
+	/* firewall and application policy; NULL when the files hold none */
+	struct policy *policy;
 };
 
-/* Fill *c with the built-in defaults (see docs/config.md). */
+/*
+ * Fill *c with the built-in defaults (see docs/config.md): no policy. *c
+ * must not hold a policy on entry (conf_free() it first), or it leaks.
+ */
 void conf_defaults(struct kastrod_conf *c);
+
+/* Free what *c owns (its policy) and set c->policy to NULL. */
+void conf_free(struct kastrod_conf *c);
 
 /*
  * Parse the file at path into *c, which must hold defaults (or a previous
@@ -61,8 +76,21 @@ void conf_defaults(struct kastrod_conf *c);
  * *c as it was and writes a message to err (at most errlen bytes) of the
  * form "file:line:col: what was wrong, what was expected", followed by the
  * offending line and a caret under the offending token.
+ *
+ * The policy is not merged across loads: on success c->policy is the policy
+ * of the files just read (NULL when they hold no policy statement) and the
+ * policy *c held before is freed. So never load into a copy of a struct
+ * whose policy another copy still uses.
  */
 int conf_load(const char *path, struct kastrod_conf *c, char *err, size_t errlen);
+
+/*
+ * `kastrod -n`: print "NAME: configuration OK" and the nftables ruleset
+ * that c makes (as pfctl -nvf does); returns the exit status. Implemented
+ * in nftgen.c (declared in nftgen.h too); here so that kastrod.c needs no
+ * other header for it.
+ */
+int nftgen_check(const struct kastrod_conf *c, const char *name);
 
 /* As conf_load, but from a buffer; name is used in messages. */
 int conf_load_buffer(const char *name, const char *buf, size_t len,

@@ -11,7 +11,10 @@
  * in words.
  *
  * The %code requires block below is the module's internal interface between
- * conf.c, this file and conf_lex.l; bison copies it into conf_parse.h.
+ * conf.c, policy.c, this file and conf_lex.l; bison copies it into
+ * conf_parse.h. Policy statements (interface, service, table, console,
+ * default, pass, block) call the builders of policy.c (pol_*), which check
+ * each item as it is read; names must be defined before they are used.
  */
 %define api.pure full
 %define api.prefix {kconf_}
@@ -44,8 +47,11 @@ struct conf_loc {
 };
 
 /* Shared by every file of one conf_load(). */
+struct pol_build;
+
 struct conf_state {
 	struct kastrod_conf *c;        /* working copy, copied out on success */
+	struct pol_build *pb;          /* policy being built (policy.c), or NULL */
 	char *err;                     /* caller's message buffer */
 	size_t errlen;
 	bool failed;                   /* an error was reported: keep the first */
@@ -68,6 +74,8 @@ struct conf_pctx {
 	size_t off;
 	struct conf_loc last;          /* last token returned */
 	struct conf_loc str_loc;       /* opening quote of the current string */
+	int kw_cur;                    /* last keyword token returned */
+	int kw_before;                 /* last keyword before the last token */
 	size_t slen;
 	char sbuf[CONF_STR_MAX];
 };
@@ -105,7 +113,51 @@ int conf_scan_parse(struct conf_pctx *pc);
 int conf_error(struct conf_pctx *pc, const struct conf_loc *loc,
 	       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int conf_syntax_error(struct conf_pctx *pc, const struct conf_loc *loc,
-		      const char *const *expected, int n_expected);
+		      const char *const *expected, int n_expected,
+		      const char *const *hidden, int n_hidden);
+/* conf.c: numbers for policy.c: plain counts and durations. */
+int conf_num_count(struct conf_pctx *pc, const struct conf_loc *loc,
+		   uint64_t *v);
+int conf_num_duration(struct conf_pctx *pc, const struct conf_loc *loc,
+		      uint64_t *v);
+/* conf.c: token text fit for a message (control bytes as '?', cut). */
+void conf_show(char *out, size_t outlen, const char *s, size_t n);
+/* conf.c: absolute form of a path in the file, as for every path. */
+int conf_resolve(struct conf_pctx *pc, const struct conf_loc *loc,
+		 const char *s, char out[PATH_MAX]);
+
+/* policy.c: the policy statements. Each returns 0, or -1 after an error. */
+enum pol_opt { POL_O_LOG, POL_O_SEVERITY, POL_O_PROTO, POL_O_FROM, POL_O_TO,
+	       POL_O_PORT, POL_O_APP, POL_O_CATEGORY, POL_O_HOST, POL_O_RISK,
+	       POL_O_N };
+enum pol_item { POL_I_ANY, POL_I_WORD, POL_I_ADDR, POL_I_TABLE, POL_I_SERVICE,
+		POL_I_STRING, POL_I_NUMBER };
+int pol_zone_begin(struct conf_pctx *pc, const struct conf_loc *name);
+int pol_zone_device(struct conf_pctx *pc, const struct conf_loc *loc, const char *s);
+int pol_zone_net(struct conf_pctx *pc, const struct conf_loc *loc);
+int pol_zone_end(struct conf_pctx *pc, const struct conf_loc *head);
+int pol_service_begin(struct conf_pctx *pc, const struct conf_loc *loc, const char *s);
+int pol_service_addr(struct conf_pctx *pc, const struct conf_loc *loc);
+int pol_service_proto(struct conf_pctx *pc, const struct conf_loc *loc);
+int pol_service_owner(struct conf_pctx *pc, const struct conf_loc *loc, const char *s);
+int pol_service_time(struct conf_pctx *pc, const struct conf_loc *loc, bool rto);
+int pol_service_end(struct conf_pctx *pc, const struct conf_loc *head);
+int pol_table_begin(struct conf_pctx *pc, const struct conf_loc *ref);
+int pol_table_elem(struct conf_pctx *pc, const struct conf_loc *loc);
+int pol_table_file(struct conf_pctx *pc, const struct conf_loc *loc, const char *s);
+int pol_console(struct conf_pctx *pc, const struct conf_loc *loc);
+int pol_default(struct conf_pctx *pc, const struct conf_loc *loc, int block, int log);
+int pol_port(struct conf_pctx *pc, const struct conf_loc *loc);
+int pol_rule_begin(struct conf_pctx *pc, const struct conf_loc *loc, int block);
+int pol_rule_opt(struct conf_pctx *pc, const struct conf_loc *loc, enum pol_opt o);
+int pol_rule_item(struct conf_pctx *pc, const struct conf_loc *loc,
+		  enum pol_item kind, int neg, const char *s);
+int pol_list_end(struct conf_pctx *pc, const struct conf_loc *loc);
+int pol_rule_end(struct conf_pctx *pc, const struct conf_loc *loc);
+int pol_protocols_set(struct conf_pctx *pc, const struct conf_loc *loc);
+/* policy.c: at the end of a load: the policy built (NULL if none), or discard. */
+struct policy *pol_build_take(struct conf_state *st);
+void pol_build_discard(struct conf_state *st);
 int conf_include(struct conf_pctx *pc, const struct conf_loc *loc,
 		 const char *s);
 int conf_set_user(struct conf_pctx *pc, const struct conf_loc *loc,
@@ -139,6 +191,13 @@ int conf_set_timeout(struct conf_pctx *pc, const struct conf_loc *cls,
 
 #define CFG (pc->st->c)
 
+/* Run a check that returns -1 after reporting an error. */
+#define CHK(call)					\
+	do {						\
+		if ((call) < 0)				\
+			YYABORT;			\
+	} while (0)
+
 static void kconf_error(struct conf_loc *loc, struct conf_pctx *pc,
 			void *scanner, const char *msg);
 }
@@ -152,6 +211,7 @@ static void kconf_error(struct conf_loc *loc, struct conf_pctx *pc,
 
 %union {
 	char *str;   /* unescaped, malloc'd; the parser owns it */
+	int num;
 }
 %destructor { free($$); } <str>
 
@@ -167,7 +227,15 @@ static void kconf_error(struct conf_loc *loc, struct conf_pctx *pc,
 %token ACTIVE_TIMEOUT "active-timeout"
 %token CAPTURE "capture" SNAPLEN "snaplen" BUFFER "buffer" PROMISC "promisc"
 %token YES "yes" NO "no"
-%token '{' '}' ';'
+%token ADDR "an address" RANGE "a port range" TABLEREF "a table name such as <feeds>"
+%token INTERFACE "interface" DEVICE "device" NETWORKS "networks"
+%token SERVICE "service" ADDRESS "address" PORTS "ports" OWNER "owner"
+%token RPO "rpo" RTO "rto" TABLE "table" TFILE "file" CONSOLE "console"
+%token DEFAULT "default" PASS "pass" BLOCK "block" LOG "log"
+%token SEVERITY "severity" PROTO "proto" FROM "from" TO "to" PORT "port"
+%token APP "app" CATEGORY "category" HOST "host" RISK "risk" ANY "any"
+%token '{' '}' ';' '!'
+%type <num> opt_log opt_not
 
 %%
 
@@ -187,6 +255,186 @@ stmt	: INCLUDE STRING	{ TAKE(conf_include(pc, &@2, $2), $2); }
 	| NDPI '{' ndpi_body '}'
 	| FLOWS '{' flows_body '}'
 	| CAPTURE '{' capture_body '}'
+	| zone_head '{' zone_body '}'		{ CHK(pol_zone_end(pc, &@1)); }
+	| svc_head '{' svc_body '}'		{ CHK(pol_service_end(pc, &@1)); }
+	| table_head '{' table_elems '}'
+	| table_head TFILE STRING	{ TAKE(pol_table_file(pc, &@3, $3), $3); }
+	| CONSOLE ADDR			{ CHK(pol_console(pc, &@2)); }
+	| CONSOLE '{' console_addrs '}'
+	| DEFAULT PASS opt_log		{ CHK(pol_default(pc, &@2, 0, $3)); }
+	| DEFAULT BLOCK opt_log		{ CHK(pol_default(pc, &@2, 1, $3)); }
+	| rule_head rule_opts		{ CHK(pol_rule_end(pc, &@$)); }
+	;
+
+/* ---- policy ---- */
+
+zone_head : INTERFACE WORD		{ CHK(pol_zone_begin(pc, &@2)); }
+	;
+
+zone_body : %empty
+	| zone_body zone_stmt
+	| zone_body ';'
+	;
+
+zone_stmt : DEVICE STRING		{ TAKE(pol_zone_device(pc, &@2, $2), $2); }
+	| NETWORKS ADDR			{ CHK(pol_zone_net(pc, &@2)); }
+	| NETWORKS '{' zone_nets '}'
+	;
+
+zone_nets : %empty
+	| zone_nets ADDR		{ CHK(pol_zone_net(pc, &@2)); }
+	| zone_nets ';'
+	;
+
+svc_head : SERVICE STRING		{ TAKE(pol_service_begin(pc, &@2, $2), $2); }
+	;
+
+svc_body : %empty
+	| svc_body svc_stmt
+	| svc_body ';'
+	;
+
+svc_stmt : ADDRESS ADDR			{ CHK(pol_service_addr(pc, &@2)); }
+	| ADDRESS '{' svc_addrs '}'
+	| PORTS svc_proto port_spec
+	| OWNER STRING			{ TAKE(pol_service_owner(pc, &@2, $2), $2); }
+	| RPO NUMBER			{ CHK(pol_service_time(pc, &@2, false)); }
+	| RTO NUMBER			{ CHK(pol_service_time(pc, &@2, true)); }
+	;
+
+svc_addrs : %empty
+	| svc_addrs ADDR		{ CHK(pol_service_addr(pc, &@2)); }
+	| svc_addrs ';'
+	;
+
+svc_proto : WORD			{ CHK(pol_service_proto(pc, &@1)); }
+	;
+
+table_head : TABLE TABLEREF		{ CHK(pol_table_begin(pc, &@2)); }
+	;
+
+table_elems : %empty
+	| table_elems ADDR		{ CHK(pol_table_elem(pc, &@2)); }
+	| table_elems ';'
+	;
+
+console_addrs : %empty
+	| console_addrs ADDR		{ CHK(pol_console(pc, &@2)); }
+	| console_addrs ';'
+	;
+
+opt_log : %empty			{ $$ = 0; }
+	| LOG				{ $$ = 1; }
+	;
+
+/* Ports of a service (after its protocol) or of a rule. */
+port_spec : port_item
+	| '{' port_items '}'		{ CHK(pol_list_end(pc, &@$)); }
+	;
+
+port_items : %empty
+	| port_items port_item
+	| port_items ';'
+	;
+
+port_item : NUMBER			{ CHK(pol_port(pc, &@1)); }
+	| RANGE				{ CHK(pol_port(pc, &@1)); }
+	;
+
+rule_head : PASS			{ CHK(pol_rule_begin(pc, &@1, 0)); }
+	| BLOCK				{ CHK(pol_rule_begin(pc, &@1, 1)); }
+	;
+
+rule_opts : %empty
+	| rule_opts rule_opt
+	;
+
+rule_opt : LOG				{ CHK(pol_rule_opt(pc, &@1, POL_O_LOG)); }
+	| SEVERITY NUMBER {
+		CHK(pol_rule_opt(pc, &@1, POL_O_SEVERITY));
+		CHK(pol_rule_item(pc, &@2, POL_I_NUMBER, 0, NULL));
+	}
+	| proto_kw proto_spec
+	| from_kw ep_spec
+	| to_kw ep_spec
+	| port_kw port_spec
+	| app_kw name_spec
+	| cat_kw name_spec
+	| host_kw host_spec
+	| risk_kw risk_spec
+	;
+
+proto_kw : PROTO			{ CHK(pol_rule_opt(pc, &@1, POL_O_PROTO)); } ;
+from_kw : FROM				{ CHK(pol_rule_opt(pc, &@1, POL_O_FROM)); } ;
+to_kw : TO				{ CHK(pol_rule_opt(pc, &@1, POL_O_TO)); } ;
+port_kw : PORT				{ CHK(pol_rule_opt(pc, &@1, POL_O_PORT)); } ;
+app_kw : APP				{ CHK(pol_rule_opt(pc, &@1, POL_O_APP)); } ;
+cat_kw : CATEGORY			{ CHK(pol_rule_opt(pc, &@1, POL_O_CATEGORY)); } ;
+host_kw : HOST				{ CHK(pol_rule_opt(pc, &@1, POL_O_HOST)); } ;
+risk_kw : RISK				{ CHK(pol_rule_opt(pc, &@1, POL_O_RISK)); } ;
+
+proto_spec : proto_item
+	| '{' proto_items '}'		{ CHK(pol_list_end(pc, &@$)); }
+	;
+
+proto_items : %empty
+	| proto_items proto_item
+	| proto_items ';'
+	;
+
+proto_item : WORD		{ CHK(pol_rule_item(pc, &@1, POL_I_WORD, 0, NULL)); }
+	| NUMBER		{ CHK(pol_rule_item(pc, &@1, POL_I_NUMBER, 0, NULL)); }
+	;
+
+ep_spec : ep
+	| '{' eps '}'			{ CHK(pol_list_end(pc, &@$)); }
+	;
+
+eps	: %empty
+	| eps ep
+	| eps ';'
+	;
+
+opt_not : %empty			{ $$ = 0; }
+	| '!'				{ $$ = 1; }
+	;
+
+ep	: opt_not ANY		{ CHK(pol_rule_item(pc, &@2, POL_I_ANY, $1, NULL)); }
+	| opt_not WORD		{ CHK(pol_rule_item(pc, &@2, POL_I_WORD, $1, NULL)); }
+	| opt_not ADDR		{ CHK(pol_rule_item(pc, &@2, POL_I_ADDR, $1, NULL)); }
+	| opt_not TABLEREF	{ CHK(pol_rule_item(pc, &@2, POL_I_TABLE, $1, NULL)); }
+	| opt_not SERVICE STRING {
+		TAKE(pol_rule_item(pc, &@3, POL_I_SERVICE, $1, $3), $3);
+	}
+	;
+
+name_spec : name_item
+	| '{' name_items '}'		{ CHK(pol_list_end(pc, &@$)); }
+	;
+
+name_items : %empty
+	| name_items name_item
+	| name_items ';'
+	;
+
+name_item : WORD		{ CHK(pol_rule_item(pc, &@1, POL_I_WORD, 0, NULL)); }
+	| STRING		{ TAKE(pol_rule_item(pc, &@1, POL_I_STRING, 0, $1), $1); }
+	;
+
+host_spec : host_item
+	| '{' host_items '}'		{ CHK(pol_list_end(pc, &@$)); }
+	;
+
+host_items : %empty
+	| host_items host_item
+	| host_items ';'
+	;
+
+host_item : STRING		{ TAKE(pol_rule_item(pc, &@1, POL_I_STRING, 0, $1), $1); }
+	;
+
+risk_spec : ANY			{ CHK(pol_rule_item(pc, &@1, POL_I_ANY, 0, NULL)); }
+	| name_spec
 	;
 
 ifaces	: %empty
@@ -199,7 +447,10 @@ ndpi_body : %empty
 	| ndpi_body ';'
 	;
 
-ndpi_stmt : PROTOCOLS STRING	{ TAKE(conf_set_path(pc, &@2, CFG->ndpi_protocols, $2), $2); }
+ndpi_stmt : PROTOCOLS STRING	{
+		TAKE(conf_set_path(pc, &@2, CFG->ndpi_protocols, $2), $2);
+		CHK(pol_protocols_set(pc, &@2));
+	}
 	| CATEGORIES STRING	{ TAKE(conf_set_path(pc, &@2, CFG->ndpi_categories, $2), $2); }
 	| RISKY_DOMAINS STRING	{ TAKE(conf_set_path(pc, &@2, CFG->ndpi_risky_domains, $2), $2); }
 	| JA3 STRING		{ TAKE(conf_set_path(pc, &@2, CFG->ndpi_ja3, $2), $2); }
@@ -256,42 +507,85 @@ static void kconf_error(struct conf_loc *loc, struct conf_pctx *pc,
 	conf_error(pc, loc, "%s", msg);
 }
 
+/* What a bare name is expected to be, from the keyword before it. */
+static const char *word_meaning(int kw)
+{
+	switch (kw) {
+	case KC_TIMEOUT:
+		return NULL;    /* the token's own alias */
+	case KC_INTERFACE:
+	case KC_FROM:
+	case KC_TO:
+		return "a zone name";
+	case KC_PROTO:
+	case KC_PORTS:
+		return "a protocol name (tcp, udp, icmp, ...)";
+	case KC_APP:
+		return "an application name";
+	case KC_CATEGORY:
+		return "a category name";
+	case KC_RISK:
+		return "a risk name";
+	default:
+		return "a name";
+	}
+}
+
+/* Statements of the policy: offered as close matches and in a note only. */
+static bool policy_stmt(yysymbol_kind_t k)
+{
+	return k == YYSYMBOL_INTERFACE || k == YYSYMBOL_SERVICE ||
+	       k == YYSYMBOL_TABLE || k == YYSYMBOL_CONSOLE ||
+	       k == YYSYMBOL_DEFAULT || k == YYSYMBOL_PASS ||
+	       k == YYSYMBOL_BLOCK;
+}
+
 /*
  * Syntax error: hand the expected tokens, in words, to conf.c. Names come
  * from the aliases above with their double quotes taken off; ';' and end of
  * file are left out when something else is expected, as neither is ever
- * what the user forgot.
+ * what the user forgot. Where a statement may start, the policy statements
+ * are handed over apart: the list names the settings, a note the policy.
  */
 static int yyreport_syntax_error(const yypcontext_t *yctx,
 				 struct conf_pctx *pc, void *scanner)
 {
 	yysymbol_kind_t exp[YYNTOKENS];
 	char names[YYNTOKENS][80];
-	const char *list[YYNTOKENS];
-	int n, i, k = 0;
+	const char *list[YYNTOKENS], *hidden[YYNTOKENS];
+	int n, i, k = 0, h = 0;
+	bool stmt = false;
 
 	(void)scanner;
+
 	n = yypcontext_expected_tokens(yctx, exp, YYNTOKENS);
 	if (n < 0)
 		n = 0;
+	for (i = 0; i < n; i++)
+		stmt = stmt || exp[i] == YYSYMBOL_PASS;
 	for (i = 0; i < n; i++) {
 		const char *s = yysymbol_name(exp[i]);
-		size_t len = strlen(s);
+		size_t len;
 
 		if (n > 1 && (exp[i] == YYSYMBOL_YYEOF ||
 			      strcmp(s, "';'") == 0))
 			continue;
+		if (exp[i] == YYSYMBOL_WORD && word_meaning(pc->kw_before) != NULL)
+			s = word_meaning(pc->kw_before);
+		len = strlen(s);
 		if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
 			s++;
 			len -= 2;
 		}
-		if (len >= sizeof(names[k]))
-			len = sizeof(names[k]) - 1;
-		memcpy(names[k], s, len);
-		names[k][len] = '\0';
-		list[k] = names[k];
-		k++;
+		if (len >= sizeof(names[k + h]))
+			len = sizeof(names[k + h]) - 1;
+		memcpy(names[k + h], s, len);
+		names[k + h][len] = '\0';
+		if (stmt && policy_stmt(exp[i]))
+			hidden[h] = names[k + h], h++;
+		else
+			list[k] = names[k + h], k++;
 	}
-	conf_syntax_error(pc, yypcontext_location(yctx), list, k);
+	conf_syntax_error(pc, yypcontext_location(yctx), list, k, hidden, h);
 	return 0;
 }

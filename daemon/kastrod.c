@@ -1,48 +1,59 @@
 /*
- * kastrod.c - the gateway daemon: start-up, privilege drop, the capture
- * loop and signals. The packet path itself is in engine.c.
+ * kastrod.c - the gateway daemon's entry point: options, the configuration,
+ * and the choice of process model.
+ *
+ * Live capture (-i or `interfaces`) runs two processes: a privileged parent
+ * (parent.c) that holds the policy and alone writes nftables, and an
+ * unprivileged sensor (sensor.c) that reads packets, runs nDPI and writes
+ * EVE, forked by the parent and restarted when it dies. Replaying a file
+ * (-r) runs the sensor in this one process, with no nftables writes: the
+ * policy is asked in-process, so the EVE output shows which flows the
+ * policy would block. `-n` checks the configuration and touches nothing.
  *
  * Order at start-up: parse and check the configuration; open what needs
- * privilege (EVE output, nDPI list files, capture handles); drop to an
- * unprivileged user with no capabilities; only then read packets.
+ * privilege (EVE output, capture handles; live: nftables and the control
+ * socket); drop privileges; only then read packets.
  *
  * Exit status: 0 done; 1 configuration or start-up error; 2 the capture
  * file is damaged (everything readable before the damage was processed).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "capture.h"
 #include "conf.h"
-#include "dpi.h"
-#include "engine.h"
+#include "control.h"
 #include "eve.h"
 #include "log.h"
-#include "privs.h"
+#include "nftgen.h"
+#include "parent.h"
+#include "policy.h"
+#include "sensor.h"
 
 #define KASTRO_VERSION "0.1.0"
 
-static volatile sig_atomic_t sig_stop, sig_stats;
+#define OPT_CONTROL 1000
 
-static void on_signal(int sig)
+/* Replay: the policy's answer, in-process (the parent does this when live). */
+static int replay_policy(void *ctx, const struct verdict_query *q, struct verdict *v)
 {
-	if (sig == SIGUSR1)
-		sig_stats = 1;
-	else
-		sig_stop = 1;
+	const struct kastrod_conf *c = ctx;
+	const struct pol_rule *r = policy_match_dpi(c, q);
+
+	if (!r)
+		return 0;
+	policy_verdict(r, q, v);
+	return v->action == VERDICT_BLOCK || v->log;
 }
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: kastrod [-c FILE] -r CAPTURE [--eve PATH]\n"
-		"       kastrod [-c FILE] -i IFACE[,IFACE...] [--eve PATH]\n"
+		"       kastrod [-c FILE] -i IFACE[,IFACE...] [--eve PATH] [--control PATH]\n"
 		"       kastrod -n [-c FILE]\n"
 		"\n"
 		"  -c, --config FILE   configuration (default: built-in defaults)\n"
@@ -50,6 +61,7 @@ static void usage(FILE *out)
 		"  -i, --interface L   capture live on these interfaces until SIGTERM\n"
 		"  -e, --eve PATH      EVE JSON output ('-' for stdout); overrides 'eve'\n"
 		"  -u, --user NAME     unprivileged user to run as; overrides 'user'\n"
+		"      --control PATH  control socket for kastroctl (default " CONTROL_DEFAULT_PATH ")\n"
 		"  -n, --check         check the configuration and exit\n"
 		"  -v, --verbose       log debug messages\n"
 		"  -V, --version       print the version and exit\n");
@@ -90,6 +102,7 @@ int main(int argc, char **argv)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "eve", required_argument, NULL, 'e' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "check", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -98,15 +111,11 @@ int main(int argc, char **argv)
 	};
 	static struct kastrod_conf conf;
 	static struct eve eve;
-	static struct engine eng;
 	static struct capture cap;
 	const char *conf_path = NULL, *read_path = NULL, *iface_arg = NULL;
-	const char *eve_arg = NULL, *user_arg = NULL;
+	const char *eve_arg = NULL, *user_arg = NULL, *control_path = CONTROL_DEFAULT_PATH;
 	int check = 0, verbose = 0, opt, rc = 0;
 	char err[4096];
-	struct dpi *dpi = NULL;
-	struct sigaction sa;
-	time_t last_flush = 0;
 
 	while ((opt = getopt_long(argc, argv, "c:r:i:e:u:nvVh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -115,6 +124,7 @@ int main(int argc, char **argv)
 		case 'i': iface_arg = optarg; break;
 		case 'e': eve_arg = optarg; break;
 		case 'u': user_arg = optarg; break;
+		case OPT_CONTROL: control_path = optarg; break;
 		case 'n': check = 1; break;
 		case 'v': verbose = 1; break;
 		case 'V': printf("kastrod %s\n", KASTRO_VERSION); return 0;
@@ -135,8 +145,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		printf("%s: configuration OK\n", conf_path ? conf_path : "(defaults)");
-		return 0;
+		rc = nftgen_check(&conf, conf_path ? conf_path : "(defaults)");
+		conf_free(&conf);
+		return rc;
 	}
 	if (eve_arg && snprintf(conf.eve_path, sizeof(conf.eve_path), "%s", eve_arg) >=
 			       (int)sizeof(conf.eve_path)) {
@@ -164,87 +175,41 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* Signals first: one that arrives during start-up is acted on after it. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	/* Everything that needs privilege, before dropping it. */
-	if (eve_open(&eve, conf.eve_path, err, sizeof(err)) < 0)
-		goto fail;
-	dpi = dpi_new(&conf, err, sizeof(err));
-	if (!dpi)
-		goto fail;
+	/* Opened here, as root, so its directory may stay root-owned. */
+	if (eve_open(&eve, conf.eve_path, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		conf_free(&conf);
+		return 1;
+	}
 	if (read_path) {
-		if (capture_open_file(&cap, read_path, err, sizeof(err)) < 0)
-			goto fail;
-	} else if (capture_open_live(&cap, &conf, err, sizeof(err)) < 0) {
-		goto fail;
-	}
-	/* The default user may not exist on a machine without the package. */
-	if (privs_drop(conf.user, strcmp(conf.user, "kastro") == 0 ? "nobody" : NULL,
-		       err, sizeof(err)) < 0) {
-		log_err("cannot drop privileges: %s", err);
-		rc = 1;
-		goto out;
-	}
-	if (engine_init(&eng, &conf, dpi, &eve, err, sizeof(err)) < 0)
-		goto fail;
-	if (!read_path) {
-		int i;
+		struct sensor_args sa;
 
-		for (i = 0; i < conf.n_ifaces; i++)
-			eng.ifname[i] = conf.ifaces[i];
-		log_info("capturing on %d interface(s), EVE to %s", conf.n_ifaces, conf.eve_path);
-	}
-
-	while (!sig_stop) {
-		int r = capture_dispatch(&cap, &eng, 200, err, sizeof(err));
-		time_t now;
-
-		if (r < 0) {
-			log_err("%s: %s", read_path ? read_path : "capture", err);
-			rc = 2;
-			break;
+		signal(SIGPIPE, SIG_IGN);
+		if (capture_open_file(&cap, read_path, err, sizeof(err)) < 0) {
+			log_err("%s", err);
+			rc = 1;
+		} else {
+			memset(&sa, 0, sizeof(sa));
+			sa.conf = &conf;
+			sa.cap = &cap;
+			sa.eve = &eve;
+			sa.ipc_fd = -1;
+			sa.policy = conf.policy ? replay_policy : NULL;
+			sa.policy_ctx = &conf;
+			sa.source = read_path;
+			rc = sensor_run(&sa);
 		}
-		if (r == 0)
-			break;
-		if (sig_stats) {
-			struct engine_capture_stats cs;
+	} else {
+		struct parent_args pa;
 
-			sig_stats = 0;
-			capture_stats(&cap, &cs);
-			engine_report_stats(&eng, &cs);
-			eve_flush(&eve);
-		}
-		now = time(NULL);
-		if (cap.live && now != last_flush) {
-			eve_flush(&eve);
-			last_flush = now;
-		}
+		memset(&pa, 0, sizeof(pa));
+		pa.conf = &conf;
+		pa.conf_path = conf_path;
+		pa.eve = &eve;
+		pa.control_path = control_path;
+		rc = parent_run(&pa);
 	}
-
-	{
-		struct engine_capture_stats cs;
-
-		capture_stats(&cap, &cs);
-		engine_flush(&eng);
-		engine_report_stats(&eng, &cs);
-	}
-	if (eve.write_errors)
-		log_err("EVE output: %llu write errors", (unsigned long long)eve.write_errors);
-	goto out;
-fail:
-	log_err("%s", err);
-	rc = 1;
-out:
-	engine_fini(&eng);
-	capture_close(&cap);
-	dpi_free(dpi);
 	eve_close(&eve);
+	conf_free(&conf);
 	return rc;
 }

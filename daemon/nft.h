@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #define NFT_TABLE "kastro"          /* family inet */
+#define NFT_TABLE_MAX 2000000       /* prefixes per nft_table_replace call */
 
 struct nft;
 
@@ -49,9 +50,21 @@ void nft_close(struct nft *n);
 
 /*
  * Replace the static ruleset with script (nft syntax, declaring table inet
- * kastro and its sets and chains) in one transaction. The kernel keeps the
- * old ruleset when anything in the script fails; err then holds nft's
- * message. Elements of sets that the new script declares again are kept.
+ * kastro and its sets and chains) in one transaction. The script may hold
+ * nothing but `table inet kastro { ... }` blocks and comments (no other
+ * table, no flush/delete/include/define); anything else is refused before
+ * the kernel is asked. In the new ruleset:
+ *   - chains and sets the script no longer declares are gone;
+ *   - a set declared again with the same type and flags keeps its elements,
+ *     unless its declaration lists elements: then it holds exactly those;
+ *   - a set whose type or flags changed is recreated (empty or with the
+ *     elements it lists); a base chain whose hook or priority changed is
+ *     recreated too (then, for the moment of the transaction, the new chain
+ *     is hooked with its policy before its rules commit).
+ * The kernel keeps the old ruleset when anything fails; err then holds
+ * nft's message, with places given as "line L:C" of script. At most 16 MiB.
+ * Named stateful objects (counters, quotas) and flowtables that the script
+ * no longer declares are left in the table, unused.
  */
 int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errlen);
 
@@ -60,22 +73,30 @@ int nft_table_exists(struct nft *n, char *err, size_t errlen);
 
 /*
  * Add flows to flows4/flows6 (both directions of each), with a timeout in
- * seconds, in as few netlink batches as possible. A flow already in the set
- * gets its timeout renewed.
+ * seconds (0: none), in as few netlink batches as possible (one per about
+ * 38,000 flows). A flow already in the set gets its timeout renewed
+ * (kernels before 6.10 keep the running timer). When the kernel refuses an
+ * element, err names the flow; the elements of that batch are not added.
  */
 int nft_block_flows(struct nft *n, const struct nft_flow *flows, size_t count,
 		    uint32_t timeout_s, char *err, size_t errlen);
 
-/* Quarantine: add (timeout 0 = until released) or remove one host address. */
+/*
+ * Quarantine: add (timeout 0 = until released) or remove one host address
+ * (4 or 16 bytes by family). Adding a host already there sets its timeout
+ * anew. Removing a host not in quarantine fails with "not in quarantine".
+ */
 int nft_quarantine_add(struct nft *n, uint8_t family, const uint8_t *addr, uint32_t timeout_s,
 		       char *err, size_t errlen);
 int nft_quarantine_del(struct nft *n, uint8_t family, const uint8_t *addr, char *err, size_t errlen);
 
 /*
  * Replace the contents of interval set `set` (family 4 or 6) with the given
- * prefixes (addr[i] with prefix length plen[i]) in one transaction: there is
- * no moment when the set is empty. Overlapping and duplicate prefixes are
- * merged first (the kernel refuses overlaps in interval sets).
+ * prefixes (addr[i] with prefix length plen[i], host bits ignored; at most
+ * NFT_TABLE_MAX) in one transaction: there is no moment when the set is
+ * empty. Overlapping, adjacent and duplicate prefixes are merged first (the
+ * kernel refuses overlaps in interval sets). A 1,000,000-entry table takes
+ * a few seconds and about 100 MB of memory while it is built.
  */
 int nft_table_replace(struct nft *n, const char *set, uint8_t family, const uint8_t (*addr)[16],
 		      const uint8_t *plen, size_t count, char *err, size_t errlen);

@@ -5,7 +5,7 @@
 # usage: tests/bench/run.sh BUILD_DIR [SECTION...]
 #
 #   BUILD_DIR   holds kastrod and bench/ (mkbig, refloop), e.g. build/out
-#   SECTION     which sections to run (default: all): classify
+#   SECTION     which sections to run (default: all): classify setupdate
 #
 # Environment:
 #   KASTRO_TESTDATA        shared test data (default: ../shared/testdata
@@ -14,12 +14,14 @@
 #   KASTRO_BENCH_RUNS      runs per tool, in rounds; the best counts (5)
 #   KASTRO_BENCH_TIMEOUT   seconds one run may take before it counts as
 #                          hung (180)
+#   KASTRO_BENCH_SETELEMS  flow elements inserted by setupdate (100000)
 #
 # A benchmark, not a test: a missed target is printed as MISSED and the exit
 # status stays 0. It exits 1 when something is broken (a tool missing,
 # crashing, hanging or printing what it should not, test data absent) and
 # 2 on a usage error. Needs: packaging/deps.sh bench (ndpiReader, GNU time)
-# and about 450 MiB free in $TMPDIR (or /tmp) for the big capture.
+# and about 450 MiB free in $TMPDIR (or /tmp) for the big capture; setupdate
+# needs root (it works in a network namespace of its own) and nft.
 #
 # Adding a benchmark: name it in ALL_SECTIONS and write section_NAME, using
 # need_big (the shared capture), measure (one timed run) and row (a line of
@@ -29,7 +31,7 @@
 set -eu
 export LC_ALL=C
 
-ALL_SECTIONS="classify"
+ALL_SECTIONS="classify setupdate"
 
 die() { echo "bench: error: $*" >&2; exit 1; }
 
@@ -61,7 +63,15 @@ case $TIMEOUT in ''|*[!0-9]*|0) die "KASTRO_BENCH_TIMEOUT='$TIMEOUT' is not a po
 command -v timeout >/dev/null || die "timeout (coreutils) missing"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kastro-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+BENCH_NETNS=""          # a namespace a section made, deleted on exit
+bench_cleanup() {
+	if [ -n "$BENCH_NETNS" ]; then
+		for _p in $(ip netns pids "$BENCH_NETNS" 2>/dev/null); do kill -KILL "$_p" 2>/dev/null; done
+		ip netns del "$BENCH_NETNS" 2>/dev/null
+	fi
+	rm -rf "$TMP"
+}
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- helpers ------------------------------------------------------------
@@ -210,6 +220,127 @@ section_classify() {
 	else
 		echo "  flows (with a protocol): refloop $r_flows ($r_class); kastrod wrote $k_lines EVE lines"
 	fi
+}
+
+# ---- section: setupdate ---------------------------------------------------
+# The set-update path of enforcement, in a network namespace of its own:
+# inserting N flow elements (N/2 flows, both directions) into flows4 through
+# nft_block_flows (kastrod's netlink batches), against `nft -f` with one
+# file holding the same N elements and against one `nft add element`
+# process per element (for a sample, extrapolated); the latency of a
+# one-flow batch (the floor from classification to element in place); and
+# 1,000,000-entry IPv4 and IPv6 blocklists loaded through nft_table_replace
+# (the first round into an empty set, later rounds replace the contents).
+# Targets: >= 100,000 elements/s through kastro, a blocklist in < 10 s.
+SETUPDATE_RATE_TARGET=100000
+SETUPDATE_TABLE_TARGET=10
+SETUPDATE_SAMPLE=500
+
+nft_f_before() { ip netns exec "$BENCH_NETNS" nft flush set inet kastro flows4; }
+nft_each_before() { nft_f_before; }
+kastro_before() { nft_f_before; }
+
+# rate COUNT SECONDS: COUNT / SECONDS, rounded.
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }'; }
+# table_secs NAME: the seconds nftbench printed for its last table load.
+table_secs() { sed -n 's/^nftbench: table .* seconds \([0-9.]*\)$/\1/p' "$TMP/$1.out"; }
+
+section_setupdate() {
+	echo
+	if [ "$(id -u)" != 0 ]; then
+		echo "== setupdate: skipped (needs root for a network namespace) =="
+		return 0
+	fi
+	need_tool "$BUILD/bench/nftbench" nftbench
+	command -v nft >/dev/null || die "nft not found (package nftables)"
+	_n=${KASTRO_BENCH_SETELEMS:-100000}
+	case $_n in ''|*[!0-9]*) die "KASTRO_BENCH_SETELEMS='$_n' is not a number" ;; esac
+	_flows=$((_n / 2))
+	[ "$_flows" -gt 0 ] || die "KASTRO_BENCH_SETELEMS must be at least 2"
+	_n=$((_flows * 2))
+	_sample=$SETUPDATE_SAMPLE
+	[ "$_sample" -gt "$_n" ] && _sample=$_n
+
+	BENCH_NETNS=kastro-bench-$$-setupdate
+	ip netns add "$BENCH_NETNS" || die "cannot create network namespace $BENCH_NETNS"
+	set -- ip netns exec "$BENCH_NETNS"
+	cat >"$TMP/ruleset.nft" <<-'EOF'
+	table inet kastro {
+		set flows4 { type ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service; flags timeout; }
+		set t4 { type ipv4_addr; flags interval; }
+		set t6 { type ipv6_addr; flags interval; }
+		chain forward {
+			type filter hook forward priority 0; policy accept;
+			ip saddr . meta l4proto . th sport . ip daddr . th dport @flows4 drop
+			ip daddr @t4 drop
+			ip6 daddr @t6 drop
+		}
+	}
+	EOF
+	"$@" "$BUILD/bench/nftbench" apply "$TMP/ruleset.nft" >"$TMP/apply.out" 2>&1 ||
+		die "nftbench apply failed: $(cat "$TMP/apply.out")"
+	# the same elements for nft: one file with all of them, one line each
+	"$BUILD/bench/nftbench" gen-nft "$_flows" 3600 >"$TMP/elems.txt" || die "nftbench gen-nft failed"
+	{ echo "add element inet kastro flows4 {"; sed 's/$/,/' "$TMP/elems.txt"; echo "}"; } >"$TMP/elems.nft"
+	head -n "$_sample" "$TMP/elems.txt" >"$TMP/sample.txt"
+	awk 'BEGIN { for (i = 0; i < 1000000; i++) { v = 335544320 + i * 4
+		printf "%d.%d.%d.%d\n", int(v / 16777216), int(v / 65536) % 256, int(v / 256) % 256, v % 256 } }' >"$TMP/t4.txt"
+	awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "2001:db8:%x:%x::/64\n", int(i / 32768), (i % 32768) * 2 }' >"$TMP/t6.txt"
+
+	_best_in=0 _cnt=""
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		i=$((i + 1))
+		measure kastro $i "$@" "$BUILD/bench/nftbench" block-gen "$_flows" 3600
+		_r=$(sed -n 's/^nftbench: block .* elements \([0-9]*\) .* elements\/s \([0-9]*\)$/\1 \2/p' "$TMP/kastro.out")
+		[ "${_r% *}" = "$_n" ] || die "nftbench wrote '${_r% *}' elements, want $_n: $(cat "$TMP/kastro.out")"
+		[ "${_r#* }" -gt "$_best_in" ] && _best_in=${_r#* }
+		[ -n "$_cnt" ] || _cnt=$("$@" nft list set inet kastro flows4 | grep -o ' timeout 1h' | wc -l)
+		measure nft_f $i "$@" nft -f "$TMP/elems.nft"
+		# shellcheck disable=SC2016 # $e and $1 belong to the inner shell
+		measure nft_each $i "$@" sh -c 'while read -r e; do nft add element inet kastro flows4 "{ $e }" || exit 1; done <"$1"' sh "$TMP/sample.txt"
+	done
+	[ "$_cnt" = "$_n" ] || die "flows4 holds $_cnt elements after nft_block_flows, want $_n"
+	"$@" "$BUILD/bench/nftbench" latency 1000 3600 >"$TMP/latency.out" 2>&1 ||
+		die "nftbench latency failed: $(cat "$TMP/latency.out")"
+	_lat=$(sed -n 's/^nftbench: latency rounds \([0-9]*\) min_us \([0-9.]*\) median_us \([0-9.]*\) p99_us \([0-9.]*\)$/min \2 us, median \3 us, p99 \4 us (\1 calls)/p' "$TMP/latency.out")
+	# Blocklists after the flow rounds: nft's own commands slow down a lot
+	# once a set holds a million elements (nft 1.0.6 reads them all first).
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		i=$((i + 1))
+		measure table4 $i "$@" "$BUILD/bench/nftbench" table t4 4 "$TMP/t4.txt"
+		[ $i -eq 1 ] && _t4in=$(table_secs table4)
+		measure table6 $i "$@" "$BUILD/bench/nftbench" table t6 6 "$TMP/t6.txt"
+		[ $i -eq 1 ] && _t6in=$(table_secs table6)
+	done
+	_t4=$(table_secs table4) _t6=$(table_secs table6)
+	ip netns del "$BENCH_NETNS" 2>/dev/null
+	BENCH_NETNS=""
+
+	_r_proc=$(rate "$_n" "$M_BEST_kastro")
+	_r_f=$(rate "$_n" "$M_BEST_nft_f")
+	_r_each=$(rate "$_sample" "$M_BEST_nft_each")
+	if [ "$_best_in" -ge "$SETUPDATE_RATE_TARGET" ]; then _v=met; else _v=MISSED; fi
+	tv() { awk -v w="$1" -v t="$SETUPDATE_TABLE_TARGET" 'BEGIN { print (w < t) ? "met" : "MISSED" }'; }
+
+	echo "== setupdate: $_n flow elements ($_flows flows, both directions) into flows4; $RUNS rounds, best =="
+	printf "  %-36s %8s %12s\n" tool "best s" "elements/s"
+	printf "  %-36s %8s %12s\n" "kastro nft_block_flows (in process)" "-" "$_best_in"
+	printf "  %-36s %8.3f %12s\n" "kastro (nftbench process, wall)" "$M_BEST_kastro" "$_r_proc"
+	printf "  %-36s %8.3f %12s\n" "nft -f, one file of all" "$M_BEST_nft_f" "$_r_f"
+	printf "  %-36s %8.3f %12s   (%s elements, extrapolated)\n" "nft add element, one per element" \
+		"$M_BEST_nft_each" "$_r_each" "$_sample"
+	printf "  %-36s %8s\n" "kastro / nft -f (process wall)" "$(ratio "$M_BEST_kastro" "$M_BEST_nft_f")"
+	printf "  %-36s %8s\n" "kastro / nft add element" \
+		"$(awk -v a="$_r_proc" -v b="$_r_each" 'BEGIN { if (b > 0) printf "%.0f", a / b; else print "-" }')"
+	printf "  %-36s target >= %s elements/s   %s\n" "kastro rate (in process)" "$SETUPDATE_RATE_TARGET" "$_v"
+	echo "  latency, classification to element in place (one-flow batch): $_lat"
+	echo "  blocklist of 1,000,000 prefixes through nft_table_replace, seconds (wall includes reading the file):"
+	printf "    %-5s %14s %16s %10s %11s   target < %s s (worst wall)\n" "" "into empty set" "replace (last)" "best wall" "worst wall" \
+		"$SETUPDATE_TABLE_TARGET"
+	printf "    %-5s %14.3f %16.3f %10.3f %11.3f   %s\n" IPv4 "$_t4in" "$_t4" "$M_BEST_table4" "$M_WORST_table4" "$(tv "$M_WORST_table4")"
+	printf "    %-5s %14.3f %16.3f %10.3f %11.3f   %s\n" IPv6 "$_t6in" "$_t6" "$M_BEST_table6" "$M_WORST_table6" "$(tv "$M_WORST_table6")"
 }
 
 # ---- main -----------------------------------------------------------------

@@ -10,8 +10,9 @@
  *   flex -o $G/conf_lex.c daemon/conf_lex.l
  *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
  *       -D_GNU_SOURCE \
- *       -Idaemon -Ilib -I$G -o $G/fuzz_conf tests/fuzz/fuzz_conf.c \
- *       daemon/conf.c $G/conf_parse.c $G/conf_lex.c
+ *       -Idaemon -Ilib -I$G $(pkg-config --cflags libndpi) -o $G/fuzz_conf \
+ *       tests/fuzz/fuzz_conf.c daemon/conf.c daemon/policy*.c \
+ *       $G/conf_parse.c $G/conf_lex.c $(pkg-config --libs libndpi)
  *   $G/fuzz_conf -max_total_time=60 -max_len=4096
  */
 #include <stdint.h>
@@ -48,5 +49,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(memchr(c.user, '\0', sizeof(c.user)) != NULL && c.user[0] != '\0');
 	check(c.eve_path[0] == '\0' || c.eve_path[0] == '/' ||
 	      strcmp(c.eve_path, "-") == 0);
+	conf_free(&c);      /* the policy, when the input holds one */
 	return 0;
 }

@@ -93,7 +93,10 @@ else
 fi
 
 # ---- privileges while running ---------------------------------------------
-status_field() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$kpid/status" 2>/dev/null; }
+# kastrod is a privileged parent and a packet-parsing child: the child must
+# hold nothing (tests/net/test_privsep.sh checks the parent).
+child_pid() { ps -o pid= --ppid "$kpid" | tr -d ' ' | head -1; }
+status_field() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$(child_pid)/status" 2>/dev/null; }
 dropped() {
 	local u
 	for c in CapEff CapPrm CapBnd; do
@@ -107,9 +110,9 @@ dropped() {
 lab_wait_until 5 dropped
 got="CapEff=$(status_field CapEff) CapPrm=$(status_field CapPrm) CapBnd=$(status_field CapBnd) Uid=$(status_field Uid | tr '\t' ' ')"
 if dropped; then
-	t_pass "$T: kastrod runs without capabilities and not as root ($got)"
+	t_pass "$T: kastrod's packet process runs without capabilities and not as root ($got)"
 else
-	t_fail "$T: kastrod runs without capabilities and not as root: $got"
+	t_fail "$T: kastrod's packet process runs without capabilities and not as root: $got"
 fi
 
 # ---- traffic from the LAN client ------------------------------------------

@@ -1,0 +1,247 @@
+/*
+ * control.c - see control.h. Runs in the privileged parent and reads bytes
+ * from local root clients only; it still bounds everything, so a stuck or
+ * broken client cannot hold the parent up.
+ */
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Does a daemon answer at this path? Then it is not stale. */
+static int someone_listens(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int r;
+
+	if (fd < 0)
+		return 0;
+	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	return r == 0;
+}
+
+int control_open(struct control *c, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	char dir[sizeof(sa.sun_path)];
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	c->lfd = -1;
+	c->cfd = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (path[0] != '/' || strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "control socket %s: need an absolute path under %zu bytes",
+			 path, sizeof(sa.sun_path));
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	memcpy(c->path, path, strlen(path) + 1);
+	memcpy(dir, path, strlen(path) + 1);
+	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "control socket %s: cannot make its directory: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "control socket %s: a file that is not a socket is there",
+				 path);
+			return -1;
+		}
+		if (someone_listens(&sa)) {
+			snprintf(err, errlen, "control socket %s: another kastrod answers there; "
+				 "stop it first, or give --control another path", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "control socket: %s", strerror(errno));
+		return -1;
+	}
+	/* Never a moment with wider permissions than 0600. */
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		umask(old);
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, 0600) < 0 || listen(fd, 8) < 0) {
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	c->lfd = fd;
+	return 0;
+}
+
+static void drop_client(struct control *c)
+{
+	if (c->cfd >= 0)
+		close(c->cfd);
+	c->cfd = -1;
+	c->len = 0;
+}
+
+void control_close(struct control *c)
+{
+	drop_client(c);
+	if (c->lfd >= 0) {
+		close(c->lfd);
+		unlink(c->path);
+	}
+	c->lfd = -1;
+}
+
+int control_poll_fd(const struct control *c)
+{
+	return c->cfd >= 0 ? c->cfd : c->lfd;
+}
+
+int control_timeout_ms(const struct control *c)
+{
+	uint64_t now;
+
+	if (c->cfd < 0)
+		return -1;
+	now = mono_ms();
+	return now >= c->deadline_ms ? 0 : (int)(c->deadline_ms - now);
+}
+
+static void accept_client(struct control *c)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
+		static const char no[] = "error: only root may control kastrod\n";
+
+		(void)send(fd, no, sizeof(no) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(fd);
+		c->refused++;
+		return;
+	}
+	c->cfd = fd;
+	c->len = 0;
+	c->deadline_ms = mono_ms() + CONTROL_TIMEOUT_MS;
+}
+
+/* Send all of buf before the deadline, waiting for the client as needed. */
+static void send_answer(struct control *c, const char *buf, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t w = send(c->cfd, buf + off, n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		struct pollfd p;
+		int left;
+
+		if (w > 0) {
+			off += (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return;
+		left = control_timeout_ms(c);
+		if (left <= 0)
+			return;
+		p.fd = c->cfd;
+		p.events = POLLOUT;
+		if (poll(&p, 1, left) <= 0)
+			return;
+	}
+}
+
+static void serve(struct control *c, control_fn fn, void *ctx)
+{
+	static char ans[CONTROL_ANSWER_MAX];
+	size_t n;
+
+	ans[0] = '\0';
+	c->requests++;
+	fn(ctx, c->line, ans, sizeof(ans) - 1);
+	n = strnlen(ans, sizeof(ans) - 2);
+	if (n == 0 || ans[n - 1] != '\n')
+		ans[n++] = '\n';
+	send_answer(c, ans, n);
+	drop_client(c);
+}
+
+void control_handle(struct control *c, short revents, control_fn fn, void *ctx)
+{
+	char *nl;
+	ssize_t r;
+
+	if (c->cfd < 0) {
+		if (revents & POLLIN)
+			accept_client(c);
+		return;
+	}
+	if (control_timeout_ms(c) == 0) {
+		c->refused++;
+		log_warn("control: a client sent no complete request within %d ms; dropped",
+			 CONTROL_TIMEOUT_MS);
+		drop_client(c);
+		return;
+	}
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	r = recv(c->cfd, c->line + c->len, sizeof(c->line) - 1 - c->len, MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (r <= 0) {
+		drop_client(c);
+		return;
+	}
+	c->len += (size_t)r;
+	c->line[c->len] = '\0';
+	nl = memchr(c->line, '\n', c->len);
+	if (!nl) {
+		if (c->len < sizeof(c->line) - 1)
+			return;
+		c->refused++;
+		send_answer(c, "error: request too long\n", 24);
+		drop_client(c);
+		return;
+	}
+	if (memchr(c->line, '\0', (size_t)(nl - c->line))) {
+		c->refused++;
+		send_answer(c, "error: request is not text\n", 27);
+		drop_client(c);
+		return;
+	}
+	*nl = '\0';
+	if (nl > c->line && nl[-1] == '\r')
+		nl[-1] = '\0';
+	serve(c, fn, ctx);
+}

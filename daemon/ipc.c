@@ -1,0 +1,227 @@
+/*
+ * ipc.c - see ipc.h. Nothing here logs: callers know which side of the
+ * connection they are on and what to do about a bad message.
+ */
+#include "ipc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+/* nDPI's confidence values are a small enum; anything above is garbage. */
+#define IPC_CONFIDENCE_MAX 31
+
+static size_t payload_size(uint16_t type)
+{
+	switch (type) {
+	case IPC_READY: return 0;
+	case IPC_QUERY: return sizeof(struct verdict_query);
+	case IPC_VERDICT: return sizeof(struct verdict);
+	case IPC_STATS: return sizeof(struct ipc_stats);
+	default: return (size_t)-1;
+	}
+}
+
+_Static_assert(sizeof(struct verdict_query) <= IPC_MAX_PAYLOAD, "query fits");
+_Static_assert(sizeof(struct verdict) <= IPC_MAX_PAYLOAD, "verdict fits");
+_Static_assert(sizeof(struct ipc_stats) <= IPC_MAX_PAYLOAD, "stats fit");
+_Static_assert(sizeof(struct ipc_hdr) == 8, "header is 8 bytes");
+
+static int has_nul(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+static int check_tuple(const struct nft_flow *t, char *err, size_t errlen)
+{
+	if (t->family != 4 && t->family != 6) {
+		snprintf(err, errlen, "bad address family %u", t->family);
+		return -1;
+	}
+	return 0;
+}
+
+int ipc_check_query(const struct verdict_query *q, char *err, size_t errlen)
+{
+	if (check_tuple(&q->tuple, err, errlen) < 0)
+		return -1;
+	if (q->iface >= CONF_MAX_IFACES && q->iface != 0xff) {
+		snprintf(err, errlen, "bad interface index %u", q->iface);
+		return -1;
+	}
+	if (q->final > 1) {
+		snprintf(err, errlen, "bad final flag %u", q->final);
+		return -1;
+	}
+	if (q->confidence > IPC_CONFIDENCE_MAX) {
+		snprintf(err, errlen, "bad confidence %u", q->confidence);
+		return -1;
+	}
+	if (q->vlan[0] > 4095 || q->vlan[1] > 4095) {
+		snprintf(err, errlen, "bad VLAN id");
+		return -1;
+	}
+	if (!has_nul(q->hostname, sizeof(q->hostname))) {
+		snprintf(err, errlen, "host name not NUL-terminated");
+		return -1;
+	}
+	return 0;
+}
+
+int ipc_check_verdict(const struct verdict *v, char *err, size_t errlen)
+{
+	if (check_tuple(&v->tuple, err, errlen) < 0)
+		return -1;
+	if (v->action != VERDICT_PASS && v->action != VERDICT_BLOCK) {
+		snprintf(err, errlen, "bad action %u", v->action);
+		return -1;
+	}
+	if (v->severity < 1 || v->severity > 4) {
+		snprintf(err, errlen, "bad severity %u", v->severity);
+		return -1;
+	}
+	if (v->log > 1) {
+		snprintf(err, errlen, "bad log flag %u", v->log);
+		return -1;
+	}
+	if (v->vlan[0] > 4095 || v->vlan[1] > 4095) {
+		snprintf(err, errlen, "bad VLAN id");
+		return -1;
+	}
+	if (!has_nul(v->signature, sizeof(v->signature)) ||
+	    !has_nul(v->category, sizeof(v->category))) {
+		snprintf(err, errlen, "signature or category not NUL-terminated");
+		return -1;
+	}
+	return 0;
+}
+
+int ipc_encode(uint16_t type, const void *payload, size_t len, uint8_t *out, size_t outlen)
+{
+	struct ipc_hdr h;
+
+	if (payload_size(type) != len || len > IPC_MAX_PAYLOAD || outlen < IPC_HDR_LEN + len ||
+	    (len > 0 && !payload))
+		return -1;
+	memset(&h, 0, sizeof(h));
+	h.type = type;
+	h.len = (uint32_t)len;
+	memcpy(out, &h, IPC_HDR_LEN);
+	if (len > 0)
+		memcpy(out + IPC_HDR_LEN, payload, len);
+	return (int)(IPC_HDR_LEN + len);
+}
+
+int ipc_decode(const uint8_t *buf, size_t n, struct ipc_msg *m, char *err, size_t errlen)
+{
+	struct ipc_hdr h;
+	size_t want;
+
+	if (n < IPC_HDR_LEN) {
+		snprintf(err, errlen, "short message: %zu bytes, header is %zu", n, IPC_HDR_LEN);
+		return -1;
+	}
+	memcpy(&h, buf, IPC_HDR_LEN);
+	if (h.type < 1 || h.type > IPC_TYPE_MAX) {
+		snprintf(err, errlen, "unknown message type %u", h.type);
+		return -1;
+	}
+	if (h.pad != 0) {
+		snprintf(err, errlen, "nonzero header padding");
+		return -1;
+	}
+	if (h.len > IPC_MAX_PAYLOAD) {
+		snprintf(err, errlen, "message type %u: payload of %u bytes is over the maximum %u",
+			 h.type, h.len, IPC_MAX_PAYLOAD);
+		return -1;
+	}
+	if ((size_t)h.len != n - IPC_HDR_LEN) {
+		snprintf(err, errlen, "message type %u: length field %u, but %zu payload bytes",
+			 h.type, h.len, n - IPC_HDR_LEN);
+		return -1;
+	}
+	want = payload_size(h.type);
+	if (h.len != want) {
+		snprintf(err, errlen, "message type %u: payload of %u bytes, expected %zu", h.type,
+			 h.len, want);
+		return -1;
+	}
+	memset(m, 0, sizeof(*m));
+	m->type = h.type;
+	if (want > 0)
+		memcpy(&m->u, buf + IPC_HDR_LEN, want);
+	switch (h.type) {
+	case IPC_QUERY:
+		return ipc_check_query(&m->u.query, err, errlen);
+	case IPC_VERDICT:
+		return ipc_check_verdict(&m->u.verdict, err, errlen);
+	default:
+		return 0;
+	}
+}
+
+int ipc_socketpair(int fds[2], int bufsize)
+{
+	int i;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0)
+		return -1;
+	for (i = 0; i < 2 && bufsize > 0; i++) {
+		/* Best effort: the kernel caps it at net.core.wmem_max. */
+		(void)setsockopt(fds[i], SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
+		(void)setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+	}
+	return 0;
+}
+
+int ipc_send(int fd, uint16_t type, const void *payload, size_t len)
+{
+	uint8_t buf[IPC_MAX_MSG];
+	int n = ipc_encode(type, payload, len, buf, sizeof(buf));
+	ssize_t w;
+
+	if (n < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	do
+		w = send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -1;
+	if (w != n) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+int ipc_recv(int fd, struct ipc_msg *m, char *err, size_t errlen)
+{
+	/* One byte more than the largest message: a longer one shows as truncated. */
+	uint8_t buf[IPC_MAX_MSG + 1];
+	ssize_t r;
+
+	do
+		r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		snprintf(err, errlen, "receive: %s", strerror(errno));
+		return -1;
+	}
+	if (r == 0) {
+		snprintf(err, errlen, "connection closed");
+		return -1;
+	}
+	if ((size_t)r > sizeof(buf) - 1) {
+		snprintf(err, errlen, "message of %zd bytes is over the maximum %zu", r, IPC_MAX_MSG);
+		return -1;
+	}
+	return ipc_decode(buf, (size_t)r, m, err, errlen) < 0 ? -1 : 1;
+}

@@ -1,0 +1,107 @@
+/*
+ * ipc.h - the messages between kastrod's privileged parent and its packet
+ * process (the sensor), over an AF_UNIX SOCK_SEQPACKET socketpair.
+ *
+ * Each datagram is one message: a fixed 8-byte header {type u16, pad u16,
+ * len u32} (host byte order: both ends are the same binary on the same
+ * machine) and a payload of exactly the size its type has. The sensor parses
+ * untrusted packets and may be compromised, so the parent decodes every
+ * message with ipc_decode(), which checks the header, the exact size and
+ * every field; a message that fails ends the connection (the parent kills
+ * the sensor and starts a new one; the sensor exits).
+ *
+ *   type          direction         payload
+ *   IPC_READY     sensor -> parent  none: capturing, privileges dropped
+ *   IPC_QUERY     sensor -> parent  struct verdict_query
+ *   IPC_VERDICT   parent -> sensor  struct verdict
+ *   IPC_STATS     sensor -> parent  struct ipc_stats (about once a second)
+ *
+ * Sends never block: a message that does not fit in the socket buffer is
+ * not sent (-1, errno EAGAIN) and the caller counts it.
+ */
+#ifndef KASTRO_IPC_H
+#define KASTRO_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "verdict.h"
+
+enum ipc_type {
+	IPC_READY = 1,
+	IPC_QUERY = 2,
+	IPC_VERDICT = 3,
+	IPC_STATS = 4,
+	IPC_TYPE_MAX = IPC_STATS
+};
+
+struct ipc_hdr {
+	uint16_t type;                  /* enum ipc_type */
+	uint16_t pad;                   /* 0 */
+	uint32_t len;                   /* payload bytes, header not counted */
+};
+
+#define IPC_HDR_LEN ((size_t)sizeof(struct ipc_hdr))
+/* The largest payload of any type; a longer message is malformed. */
+#define IPC_MAX_PAYLOAD 512u
+#define IPC_MAX_MSG (IPC_HDR_LEN + IPC_MAX_PAYLOAD)
+
+/* The sensor's counters, sent to the parent for `kastroctl status`. */
+struct ipc_stats {
+	uint64_t pkts, bytes;
+	uint64_t flows_live, flows_classified, flows_unknown, flows_evicted;
+	uint64_t queries, queries_unsent;   /* queries unsent: socket buffer full */
+	uint64_t verdicts, verdicts_late, alerts;
+	uint64_t kernel_packets, kernel_drops;
+	uint64_t eve_events, eve_dropped;
+};
+
+/* One decoded message. */
+struct ipc_msg {
+	uint16_t type;
+	union {
+		struct verdict_query query;
+		struct verdict verdict;
+		struct ipc_stats stats;
+	} u;
+};
+
+/*
+ * Encode a message into out (outlen bytes): header plus payload, which must
+ * have the exact size of the type (NULL and 0 for IPC_READY). Returns the
+ * number of bytes written, or -1 when type or len is wrong or out is short.
+ */
+int ipc_encode(uint16_t type, const void *payload, size_t len, uint8_t *out, size_t outlen);
+
+/*
+ * Decode and check one whole message of n bytes (one datagram). Returns 0
+ * with *m filled, or -1 with the reason in err: short header, unknown type,
+ * nonzero header padding, length field not matching the datagram, payload
+ * over IPC_MAX_PAYLOAD or not the type's exact size, and for queries and
+ * verdicts a bad field (family not 4 or 6, flag not 0 or 1, severity not
+ * 1..4, interface out of range, a string without its NUL).
+ */
+int ipc_decode(const uint8_t *buf, size_t n, struct ipc_msg *m, char *err, size_t errlen);
+
+/* The field checks of ipc_decode, for a struct already in memory. */
+int ipc_check_query(const struct verdict_query *q, char *err, size_t errlen);
+int ipc_check_verdict(const struct verdict *v, char *err, size_t errlen);
+
+/*
+ * A socketpair for one sensor: fds[0] for the parent, fds[1] for the sensor,
+ * both non-blocking and close-on-exec, with socket buffers of bufsize bytes.
+ * Returns 0 or -1 with errno set.
+ */
+int ipc_socketpair(int fds[2], int bufsize);
+
+/* Encode and send one message without blocking. 0, or -1 with errno set. */
+int ipc_send(int fd, uint16_t type, const void *payload, size_t len);
+
+/*
+ * Receive one message without blocking. Returns 1 with *m filled, 0 when
+ * nothing is waiting, -1 when the peer closed the connection (err says so)
+ * or sent a malformed message (err says why), or on a socket error.
+ */
+int ipc_recv(int fd, struct ipc_msg *m, char *err, size_t errlen);
+
+#endif

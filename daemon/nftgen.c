@@ -1,0 +1,616 @@
+/*
+ * nftgen.c - see nftgen.h: the policy's static rules as nft script text.
+ *
+ * Each static rule becomes one or more nft rules: a brace list that mixes
+ * interfaces, IPv4 and IPv6 addresses, tables and services is split into
+ * the alternatives nft can express in one rule each (a device set, an
+ * IPv4 set, an IPv6 set, one table's set, one service with its ports), and
+ * the rule is written once per pair of source and destination alternatives
+ * whose address families agree. Negated items ('!') are added to every one
+ * of those rules; a rule that applies to both families but has a negated
+ * address of one family is split per family, since `ip saddr != X` never
+ * matches an IPv6 packet.
+ *
+ * The text is meant to be read (kastrod -n prints it): one comment per
+ * policy rule with its number, place and normalised text.
+ */
+#include "nftgen.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocklist.h"
+
+/* A growing string; after a failure (memory, NFTGEN_MAX) it stays failed. */
+struct sb {
+	char *p;
+	size_t len, cap;
+	bool bad;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+sb_add(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->bad)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = b->p != NULL ? vsnprintf(b->p + b->len, room, fmt, ap) : -2;
+		va_end(ap);
+		if (n == -1) {
+			b->bad = true;
+			return;
+		}
+		if (n >= 0 && (size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		if (b->cap >= NFTGEN_MAX) {
+			b->bad = true;
+			return;
+		}
+		{
+			size_t nc = b->cap == 0 ? 4096 : b->cap * 2;
+			char *q;
+
+			if (nc > NFTGEN_MAX)
+				nc = NFTGEN_MAX;
+			q = realloc(b->p, nc);
+			if (q == NULL) {
+				b->bad = true;
+				return;
+			}
+			b->p = q;
+			b->cap = nc;
+		}
+	}
+}
+
+/* Text for a comment: one line, no control bytes. */
+static void sb_comment(struct sb *b, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		sb_add(b, "%c", (unsigned char)s[i] < 0x20 ? '?' : s[i]);
+}
+
+int nftgen_set_name(const struct pol_table *t, int family, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "t_%s_%d", t->name, family);
+
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+/* ---- one side of a rule --------------------------------------------------- */
+
+/* One way a side can match, in family fam (0: either). */
+struct alt {
+	int fam;
+	struct sb text;
+};
+
+struct side {
+	struct alt *alts;               /* at most 2 per item, plus 3 */
+	size_t n;
+	struct sb neg[3];               /* negations: any family, IPv4, IPv6 */
+};
+
+static const char *pfx(int fam)
+{
+	return fam == 4 ? "ip" : "ip6";
+}
+
+static void side_free(struct side *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->alts[i].text.p);
+	free(s->alts);
+	for (i = 0; i < 3; i++)
+		free(s->neg[i].p);
+}
+
+/* Nets of one family as an nft value: one address, or a set. */
+static void nets_text(struct sb *b, const struct pol_net **nets, size_t n)
+{
+	char a[64];
+	size_t i;
+
+	sb_add(b, n > 1 ? "{ " : "");
+	for (i = 0; i < n; i++) {
+		policy_net_str(nets[i], a, sizeof(a));
+		sb_add(b, "%s%s", i > 0 ? ", " : "", a);
+	}
+	sb_add(b, n > 1 ? " }" : "");
+}
+
+static void svc_ports_text(struct sb *b, const struct pol_service *sv)
+{
+	char p[16];
+	size_t i;
+
+	/* nft wants a set for a concatenation, even of one element */
+	sb_add(b, " meta l4proto . th dport { ");
+	for (i = 0; i < sv->n_ports; i++) {
+		policy_proto_str(sv->ports[i].proto, p, sizeof(p));
+		if (sv->ports[i].lo == sv->ports[i].hi)
+			sb_add(b, "%s%s . %u", i > 0 ? ", " : "", p, sv->ports[i].lo);
+		else
+			sb_add(b, "%s%s . %u-%u", i > 0 ? ", " : "", p, sv->ports[i].lo,
+			       sv->ports[i].hi);
+	}
+	sb_add(b, " }");
+}
+
+struct collect {
+	const struct pol_net **v[2];    /* IPv4, IPv6 */
+	size_t n[2];
+	const char **dev;
+	size_t n_dev;
+};
+
+static int collect_net(struct collect *c, const struct pol_net *n)
+{
+	int k = n->family == 4 ? 0 : 1;
+	const struct pol_net **q;
+
+	if ((c->n[k] & (c->n[k] + 1)) == 0 || c->n[k] == 0) {
+		q = realloc(c->v[k], (2 * c->n[k] + 2) * sizeof(*q));
+		if (q == NULL)
+			return -1;
+		c->v[k] = q;
+	}
+	c->v[k][c->n[k]++] = n;
+	return 0;
+}
+
+static void collect_free(struct collect *c)
+{
+	free(c->v[0]);
+	free(c->v[1]);
+	free(c->dev);
+}
+
+static struct alt *new_alt(struct side *s, int fam)
+{
+	struct alt *a = &s->alts[s->n++];
+
+	memset(a, 0, sizeof(*a));
+	a->fam = fam;
+	return a;
+}
+
+/*
+ * The alternatives and negations of one side (dst: the destination).
+ * Services as destination bring their ports unless the rule has its own.
+ */
+static int side_build(const struct policy *p, const struct pol_rule *r, bool dst,
+		      struct side *s)
+{
+	const struct pol_ep *e = dst ? r->dst : r->src;
+	size_t n = dst ? r->n_dst : r->n_src, i, k;
+	const char *dir = dst ? "daddr" : "saddr", *ifk = dst ? "oifname" : "iifname";
+	bool own = r->n_ports > 0 || r->n_protos > 0;
+	struct collect pos = { 0 }, neg = { 0 };
+	char set[64];
+	int f, rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	s->alts = calloc(2 * n + 3, sizeof(*s->alts));
+	pos.dev = calloc(n + 1, sizeof(char *));
+	neg.dev = calloc(n + 1, sizeof(char *));
+	if (s->alts == NULL || pos.dev == NULL || neg.dev == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct collect *c = e[i].neg ? &neg : &pos;
+
+		switch (e[i].kind) {
+		case POL_EP_ZONE: {
+			const struct pol_zone *z = &p->zones[e[i].idx];
+
+			if (z->device[0] != '\0') {
+				c->dev[c->n_dev++] = z->device;
+				break;
+			}
+			for (k = 0; k < z->n_nets; k++)
+				if (collect_net(c, &z->nets[k]) < 0)
+					goto out;
+			break;
+		}
+		case POL_EP_NET:
+			if (collect_net(c, &e[i].net) < 0)
+				goto out;
+			break;
+		case POL_EP_TABLE:
+			for (f = 4; f <= 6; f += 2) {
+				struct sb *t;
+
+				if (nftgen_set_name(&p->tables[e[i].idx], f, set, sizeof(set)) < 0)
+					goto out;
+				if (e[i].neg) {
+					t = &s->neg[f == 4 ? 1 : 2];
+					sb_add(t, " %s %s != @%s", pfx(f), dir, set);
+				} else {
+					t = &new_alt(s, f)->text;
+					sb_add(t, " %s %s @%s", pfx(f), dir, set);
+				}
+			}
+			break;
+		case POL_EP_SERVICE: {
+			const struct pol_service *sv = &p->services[e[i].idx];
+			struct collect one = { 0 };
+
+			if (!dst || own || sv->n_ports == 0 || e[i].neg) {
+				for (k = 0; k < sv->n_addrs; k++)
+					if (collect_net(c, &sv->addrs[k]) < 0)
+						goto out;
+				break;
+			}
+			for (k = 0; k < sv->n_addrs; k++)
+				if (collect_net(&one, &sv->addrs[k]) < 0) {
+					collect_free(&one);
+					goto out;
+				}
+			for (f = 0; f < 2; f++) {
+				struct alt *a;
+
+				if (one.n[f] == 0)
+					continue;
+				a = new_alt(s, f == 0 ? 4 : 6);
+				sb_add(&a->text, " %s %s ", pfx(a->fam), dir);
+				nets_text(&a->text, one.v[f], one.n[f]);
+				svc_ports_text(&a->text, sv);
+			}
+			collect_free(&one);
+			break;
+		}
+		}
+	}
+	if (pos.n_dev > 0) {
+		struct alt *a = new_alt(s, 0);
+
+		sb_add(&a->text, " %s %s", ifk, pos.n_dev > 1 ? "{ " : "");
+		for (i = 0; i < pos.n_dev; i++)
+			sb_add(&a->text, "%s\"%s\"", i > 0 ? ", " : "", pos.dev[i]);
+		sb_add(&a->text, pos.n_dev > 1 ? " }" : "");
+	}
+	for (f = 0; f < 2; f++) {
+		if (pos.n[f] > 0) {
+			struct alt *a = new_alt(s, f == 0 ? 4 : 6);
+
+			sb_add(&a->text, " %s %s ", pfx(a->fam), dir);
+			nets_text(&a->text, pos.v[f], pos.n[f]);
+		}
+		if (neg.n[f] > 0) {
+			sb_add(&s->neg[f + 1], " %s %s != ", pfx(f == 0 ? 4 : 6), dir);
+			nets_text(&s->neg[f + 1], neg.v[f], neg.n[f]);
+		}
+	}
+	if (neg.n_dev > 0) {
+		sb_add(&s->neg[0], " %s != %s", ifk, neg.n_dev > 1 ? "{ " : "");
+		for (i = 0; i < neg.n_dev; i++)
+			sb_add(&s->neg[0], "%s\"%s\"", i > 0 ? ", " : "", neg.dev[i]);
+		sb_add(&s->neg[0], neg.n_dev > 1 ? " }" : "");
+	}
+	if (s->n == 0)
+		sb_add(&new_alt(s, 0)->text, "%s", "");
+	rc = 0;
+	for (i = 0; i < s->n; i++)
+		if (s->alts[i].text.bad)
+			rc = -1;
+	for (i = 0; i < 3; i++)
+		if (s->neg[i].bad)
+			rc = -1;
+out:
+	collect_free(&pos);
+	collect_free(&neg);
+	return rc;
+}
+
+/* ---- rules --------------------------------------------------------------- */
+
+static const char *log_level(uint8_t severity)
+{
+	static const char *const lv[] = { "warn", "crit", "err", "warn", "notice" };
+
+	return severity <= 4 ? lv[severity] : "warn";
+}
+
+static void proto_ports(struct sb *b, const struct pol_rule *r)
+{
+	static const uint8_t tcp_udp[] = { 6, 17 };
+	const uint8_t *pr = r->n_protos > 0 ? r->protos : tcp_udp;
+	size_t n = r->n_protos > 0 ? r->n_protos : 2, i;
+	char a[16];
+
+	if (r->n_protos == 0 && r->n_ports == 0)
+		return;
+	sb_add(b, " meta l4proto %s", n > 1 ? "{ " : "");
+	for (i = 0; i < n; i++) {
+		policy_proto_str(pr[i], a, sizeof(a));
+		sb_add(b, "%s%s", i > 0 ? ", " : "", strcmp(a, "icmpv6") == 0 ? "ipv6-icmp" : a);
+	}
+	sb_add(b, n > 1 ? " }" : "");
+	if (r->n_ports == 0)
+		return;
+	sb_add(b, " th dport %s", r->n_ports > 1 ? "{ " : "");
+	for (i = 0; i < r->n_ports; i++) {
+		if (r->ports[i].lo == r->ports[i].hi)
+			sb_add(b, "%s%u", i > 0 ? ", " : "", r->ports[i].lo);
+		else
+			sb_add(b, "%s%u-%u", i > 0 ? ", " : "", r->ports[i].lo, r->ports[i].hi);
+	}
+	sb_add(b, r->n_ports > 1 ? " }" : "");
+}
+
+static void emit(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
+		 const struct alt *sa, const struct side *s,
+		 const struct alt *da, const struct side *d)
+{
+	sb_add(b, "\t\t");
+	if (need_fam)
+		sb_add(b, "meta nfproto %s ", fam == 4 ? "ipv4" : "ipv6");
+	/* skip the leading blank of each fragment on the first one */
+	{
+		struct sb line = { 0 };
+
+		sb_add(&line, "%s%s", sa->text.p, s->neg[0].p ? s->neg[0].p : "");
+		if (fam != 0 && s->neg[fam == 4 ? 1 : 2].p)
+			sb_add(&line, "%s", s->neg[fam == 4 ? 1 : 2].p);
+		sb_add(&line, "%s%s", da->text.p, d->neg[0].p ? d->neg[0].p : "");
+		if (fam != 0 && d->neg[fam == 4 ? 1 : 2].p)
+			sb_add(&line, "%s", d->neg[fam == 4 ? 1 : 2].p);
+		proto_ports(&line, r);
+		sb_add(&line, " counter");
+		if (r->log)
+			sb_add(&line, " log prefix \"kastro rule %u: \" level %s", r->id,
+			       log_level(r->severity));
+		sb_add(&line, " %s", r->action == VERDICT_BLOCK ? "drop" : "accept");
+		if (line.bad)
+			b->bad = true;
+		else
+			sb_add(b, "%s\n", line.p + 1);
+		free(line.p);
+	}
+}
+
+static bool has_neg(const struct side *s, int k)
+{
+	return s->neg[k].len > 0;
+}
+
+static int static_rule(struct sb *b, const struct policy *p, const struct pol_rule *r)
+{
+	struct side *s = calloc(1, sizeof(*s)), *d = calloc(1, sizeof(*d));
+	size_t i, j, written = 0;
+	int rc = -1;
+
+	if (s == NULL || d == NULL) {
+		free(s);
+		free(d);
+		return -1;
+	}
+	if (side_build(p, r, false, s) < 0 || side_build(p, r, true, d) < 0)
+		goto out;
+	for (i = 0; i < s->n; i++) {
+		for (j = 0; j < d->n; j++) {
+			int fs = s->alts[i].fam, fd = d->alts[j].fam;
+			int fam = fs != 0 ? fs : fd;
+			bool split;
+
+			if (fs != 0 && fd != 0 && fs != fd)
+				continue;
+			split = fam == 0 && (has_neg(s, 1) || has_neg(s, 2) ||
+					     has_neg(d, 1) || has_neg(d, 2));
+			if (split) {
+				emit(b, r, 4, true, &s->alts[i], s, &d->alts[j], d);
+				emit(b, r, 6, true, &s->alts[i], s, &d->alts[j], d);
+			} else {
+				emit(b, r, fam, false, &s->alts[i], s, &d->alts[j], d);
+			}
+			written++;
+		}
+	}
+	if (written == 0)
+		sb_add(b, "\t\t# (no combination of source and destination "
+			  "address families can match)\n");
+	rc = 0;
+out:
+	side_free(s);
+	side_free(d);
+	free(s);
+	free(d);
+	return rc;
+}
+
+/* ---- the script ---------------------------------------------------------- */
+
+static void set_decl(struct sb *b, const struct pol_table *t, int fam)
+{
+	const struct pol_net **v = NULL;
+	char name[64];
+	size_t i, n = 0;
+
+	if (nftgen_set_name(t, fam, name, sizeof(name)) < 0) {
+		b->bad = true;
+		return;
+	}
+	sb_add(b, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n\t\tauto-merge\n",
+	       name, fam == 4 ? "ipv4_addr" : "ipv6_addr");
+	if (t->path != NULL) {
+		sb_add(b, "\t\t# filled by kastrod from ");
+		sb_comment(b, t->path);
+		sb_add(b, "\n");
+	}
+	for (i = 0; i < t->n_elems; i++)
+		n += t->elems[i].family == fam;
+	if (n > 0) {
+		v = malloc(n * sizeof(*v));
+		if (v == NULL) {
+			b->bad = true;
+			return;
+		}
+		n = 0;
+		for (i = 0; i < t->n_elems; i++)
+			if (t->elems[i].family == fam)
+				v[n++] = &t->elems[i];
+		sb_add(b, "\t\telements = { ");
+		for (i = 0; i < n; i++) {
+			char a[64];
+
+			policy_net_str(v[i], a, sizeof(a));
+			sb_add(b, "%s%s", i == 0 ? "" : i % 8 == 0 ? ",\n\t\t\t" : ", ", a);
+		}
+		sb_add(b, " }\n");
+		free(v);
+	}
+	sb_add(b, "\t}\n");
+}
+
+/* "ip daddr != { console }" for family fam, or "" when none is set. */
+static void console_not(struct sb *b, const struct policy *p, int fam, const char *dir)
+{
+	const struct pol_net **v;
+	size_t i, n = 0;
+
+	if (p == NULL)
+		return;
+	v = malloc((p->n_console + 1) * sizeof(*v));
+	if (v == NULL) {
+		b->bad = true;
+		return;
+	}
+	for (i = 0; i < p->n_console; i++)
+		if (p->console[i].family == fam)
+			v[n++] = &p->console[i];
+	if (n > 0) {
+		sb_add(b, " %s %s != ", pfx(fam), dir);
+		nets_text(b, v, n);
+	}
+	free(v);
+}
+
+static void quarantine(struct sb *b, const struct policy *p, bool fwd)
+{
+	int f;
+
+	for (f = 4; f <= 6; f += 2) {
+		sb_add(b, "\t\t%s saddr @quarantine%d", pfx(f), f);
+		console_not(b, p, f, "daddr");
+		sb_add(b, " counter drop\n");
+		if (!fwd)
+			continue;
+		sb_add(b, "\t\t%s daddr @quarantine%d", pfx(f), f);
+		console_not(b, p, f, "saddr");
+		sb_add(b, " counter drop\n");
+	}
+}
+
+int nftgen_script(const struct kastrod_conf *c, char **out, char *err, size_t errlen)
+{
+	const struct policy *p = c->policy;
+	bool block = p != NULL && p->default_action == VERDICT_BLOCK;
+	struct sb b = { 0 };
+	size_t i;
+
+	*out = NULL;
+	sb_add(&b, "# kastro ruleset, generated by kastrod from its policy\n"
+		   "table inet kastro {\n"
+		   "\tset flows4 {\n"
+		   "\t\ttype ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service\n"
+		   "\t\tflags timeout\n\t}\n"
+		   "\tset flows6 {\n"
+		   "\t\ttype ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service\n"
+		   "\t\tflags timeout\n\t}\n"
+		   "\tset quarantine4 {\n\t\ttype ipv4_addr\n\t\tflags timeout\n\t}\n"
+		   "\tset quarantine6 {\n\t\ttype ipv6_addr\n\t\tflags timeout\n\t}\n");
+	for (i = 0; p != NULL && i < p->n_tables; i++) {
+		set_decl(&b, &p->tables[i], 4);
+		set_decl(&b, &p->tables[i], 6);
+	}
+	sb_add(&b, "\n\tchain input {\n"
+		   "\t\ttype filter hook input priority filter; policy accept;\n");
+	quarantine(&b, p, false);
+	sb_add(&b, "\t}\n\n\tchain forward {\n"
+		   "\t\ttype filter hook forward priority filter; policy %s;\n",
+	       block ? "drop" : "accept");
+	quarantine(&b, p, true);
+	sb_add(&b, "\t\tip saddr . meta l4proto . th sport . ip daddr . th dport @flows4 counter drop\n"
+		   "\t\tip6 saddr . meta l4proto . th sport . ip6 daddr . th dport @flows6 counter drop\n"
+		   "\t\tct state established,related accept\n"
+		   "\t\tct state invalid drop\n");
+	for (i = 0; p != NULL && i < p->n_rules; i++) {
+		const struct pol_rule *r = &p->rules[i];
+
+		sb_add(&b, "\t\t# rule %u (", r->id);
+		sb_comment(&b, r->file);
+		sb_add(&b, ":%d)%s: ", r->line, r->dpi ? ", decided by kastrod on classified flows" : "");
+		sb_comment(&b, r->text);
+		sb_add(&b, "\n");
+		if (!r->dpi && static_rule(&b, p, r) < 0)
+			b.bad = true;
+	}
+	sb_add(&b, "\t\t# default\n\t\tcounter%s %s\n\t}\n}\n",
+	       p != NULL && p->default_log ?
+	       (block ? " log prefix \"kastro default: \" level warn" :
+			" log prefix \"kastro default: \" level info") : "",
+	       block ? "drop" : "accept");
+	if (b.bad) {
+		free(b.p);
+		snprintf(err, errlen, "cannot build the nftables script: out of memory "
+			 "or larger than %u bytes", NFTGEN_MAX);
+		return -1;
+	}
+	*out = b.p;
+	return 0;
+}
+
+static void check_warn(void *ctx, const char *path, uint64_t line, const char *why)
+{
+	(void)ctx;
+	if (line == 0)
+		fprintf(stderr, "%s: %s\n", path, why);
+	else
+		fprintf(stderr, "%s:%llu: %s, line skipped\n", path,
+			(unsigned long long)line, why);
+}
+
+int nftgen_check(const struct kastrod_conf *c, const char *name)
+{
+	char err[1024], *script;
+	size_t i;
+
+	if (nftgen_script(c, &script, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", name, err);
+		return 1;
+	}
+	for (i = 0; c->policy != NULL && i < c->policy->n_tables; i++) {
+		const struct pol_table *t = &c->policy->tables[i];
+		struct blocklist bl;
+
+		if (t->path == NULL)
+			continue;
+		if (blocklist_load(t->path, &bl, check_warn, NULL, err, sizeof(err)) < 0) {
+			fprintf(stderr, "warning: table <%s>: %s\n", t->name, err);
+			continue;
+		}
+		fprintf(stderr, "table <%s>: %zu IPv4 and %zu IPv6 prefixes from %s, "
+			"%llu malformed lines skipped\n", t->name, bl.n4, bl.n6, t->path,
+			(unsigned long long)bl.skipped);
+		blocklist_free(&bl);
+	}
+	printf("%s: configuration OK\n%s", name, script);
+	free(script);
+	return fflush(stdout) == 0 ? 0 : 1;
+}

@@ -1,0 +1,824 @@
+/*
+ * parent.c - see parent.h.
+ *
+ * One loop, one context struct. Signals are blocked except while the loop
+ * waits in ppoll(), so a handler (which only sets a flag) can never run in
+ * the middle of a turn and no flag is missed between the check and the wait.
+ *
+ * Blocked flows: a DPI block puts the flow's 5-tuple (both directions) into
+ * flows4/flows6 with a timeout of PARENT_BLOCK_TIMEOUT_S. The sensor never
+ * asks again about a flow it was told to block, so the element must outlive
+ * the flow: if it expired first, the rest of the flow would pass. Blocked
+ * endpoints give up long before an hour; the timeout only keeps the set from
+ * filling up with flows that are long gone.
+ */
+#include "parent.h"
+
+#include <arpa/inet.h>
+#include <cap-ng.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blocklist.h"
+#include "capture.h"
+#include "control.h"
+#include "ipc.h"
+#include "log.h"
+#include "nft.h"
+#include "nftgen.h"
+#include "num.h"
+#include "policy.h"
+#include "sensor.h"
+
+#define BATCH_MAX 256                   /* queries answered per turn, one nft batch */
+#define IPC_BUFSIZE (1 << 20)           /* socket buffers of the socketpair */
+#define BACKOFF_MIN_MS 1000u
+#define BACKOFF_MAX_MS 60000u
+#define HEALTHY_MS 60000u               /* a sensor up this long resets the backoff */
+#define STOP_WAIT_MS 10000u             /* for the sensor to flush and exit */
+#define CONFIRM_MAX_S (24u * 3600u)
+#define QUARANTINE_MAX_S (366u * 86400u)
+
+static volatile sig_atomic_t sig_stop, sig_hup, sig_chld, sig_usr1;
+
+static void on_signal(int sig)
+{
+	switch (sig) {
+	case SIGHUP: sig_hup = 1; break;
+	case SIGCHLD: sig_chld = 1; break;
+	case SIGUSR1: sig_usr1 = 1; break;
+	default: sig_stop = 1; break;
+	}
+}
+
+struct parent {
+	const struct parent_args *a;
+	struct kastrod_conf *conf;
+	struct nft *nft;
+	struct control ctl;
+	uint64_t start_ms;
+
+	/* the sensor */
+	pid_t child;                    /* 0: none */
+	int ipc;                        /* our end of its socketpair; -1: none */
+	int child_ready;
+	uint64_t child_start_ms;
+	uint64_t restart_at_ms;         /* when to start one; 0: now */
+	uint32_t backoff_ms;
+	uint64_t child_starts, child_deaths;
+	struct ipc_stats cstats;        /* its last report */
+
+	/* reload awaiting `kastroctl confirm` */
+	struct policy *prev_policy;     /* non-NULL: a confirmation is pending */
+	uint64_t confirm_deadline_ms;
+
+	/* counters */
+	uint64_t queries, blocks, verdicts, verdicts_unsent, block_errors;
+	uint64_t reloads, reload_failures, reverts;
+	struct log_limit rl_nft, rl_unsent;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * Keep CAP_NET_ADMIN and CAP_NET_RAW; hold CAP_SETUID, CAP_SETGID and
+ * CAP_SETPCAP permitted but not effective (only a forked sensor raises them,
+ * to become its user and clear its bounding set), and CAP_KILL permitted but
+ * effective only for the one kill() of a sensor (it runs as another user);
+ * nothing else, and a bounding set of the first two only.
+ */
+static int keep_net_caps(char *err, size_t errlen)
+{
+	capng_clear(CAPNG_SELECT_ALL);
+	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN, CAP_NET_RAW, -1);
+	capng_updatev(CAPNG_ADD, CAPNG_PERMITTED, CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_KILL, -1);
+	capng_updatev(CAPNG_ADD, CAPNG_BOUNDING_SET, CAP_NET_ADMIN, CAP_NET_RAW, -1);
+	if (capng_apply(CAPNG_SELECT_ALL) != 0) {
+		snprintf(err, errlen, "cannot limit capabilities to CAP_NET_ADMIN and CAP_NET_RAW: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(err, errlen, "cannot set no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Signal the sensor: CAP_KILL is effective for this call only. Returns
+ * kill()'s result.
+ */
+static int signal_sensor(pid_t pid, int sig)
+{
+	int rc, e;
+
+	if (pid <= 0)
+		return -1;
+	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE, CAP_KILL);
+	(void)capng_apply(CAPNG_SELECT_CAPS);
+	rc = kill(pid, sig);
+	e = errno;
+	capng_update(CAPNG_DROP, CAPNG_EFFECTIVE, CAP_KILL);
+	if (capng_apply(CAPNG_SELECT_CAPS) != 0)
+		log_err("cannot lower CAP_KILL again: %s", strerror(errno));
+	errno = e;
+	return rc;
+}
+
+/* ---- policy: ruleset and tables ------------------------------------------ */
+
+static void on_bad_line(void *ctx, const char *path, uint64_t line, const char *why)
+{
+	(void)ctx;
+	if (line == 0)
+		log_warn("%s: %s", path, why);
+	else
+		log_warn("%s:%llu: %s; line skipped", path, (unsigned long long)line, why);
+}
+
+static int fill_table(struct parent *p, const struct pol_table *t, int family,
+		      const struct blocklist *bl, char *err, size_t errlen)
+{
+	char set[64];
+
+	if (nftgen_set_name(t, family, set, sizeof(set)) < 0) {
+		snprintf(err, errlen, "table <%s>: set name too long", t->name);
+		return -1;
+	}
+	if (family == 4)
+		return nft_table_replace(p->nft, set, 4, (const uint8_t (*)[16])bl->addr4, bl->plen4,
+					 bl->n4, err, errlen);
+	return nft_table_replace(p->nft, set, 6, (const uint8_t (*)[16])bl->addr6, bl->plen6,
+				 bl->n6, err, errlen);
+}
+
+/*
+ * Make pol the kernel's policy: read every file table first (a missing file
+ * fails here, before anything changed), load the ruleset in one transaction
+ * (the kernel keeps the old one when it fails), then fill the file tables.
+ * Returns 0, or -1 with err set and the running ruleset untouched.
+ */
+static int apply_policy(struct parent *p, struct policy *pol, char *err, size_t errlen)
+{
+	static struct kastrod_conf tmp;
+	struct blocklist *bls = NULL;
+	const struct pol_table *t;
+	char *script = NULL;
+	size_t i, n = 0;
+	int rc = -1;
+
+	tmp = *p->conf;
+	tmp.policy = pol;
+	while (policy_table(&tmp, n))
+		n++;
+	if (n > 0 && !(bls = calloc(n, sizeof(*bls)))) {
+		snprintf(err, errlen, "out of memory for %zu tables", n);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		t = policy_table(&tmp, i);
+		if (t->path && blocklist_load(t->path, &bls[i], on_bad_line, NULL, err, errlen) < 0)
+			goto out;
+		if (t->path && bls[i].skipped)
+			log_warn("table <%s>: %llu malformed lines of %s skipped", t->name,
+				 (unsigned long long)bls[i].skipped, t->path);
+	}
+	if (nftgen_script(&tmp, &script, err, errlen) < 0)
+		goto out;
+	if (nft_apply_ruleset(p->nft, script, err, errlen) < 0)
+		goto out;
+	rc = 0;
+	for (i = 0; i < n; i++) {
+		char e2[1024];
+
+		t = policy_table(&tmp, i);
+		if (!t->path)
+			continue;
+		if (fill_table(p, t, 4, &bls[i], e2, sizeof(e2)) < 0 ||
+		    fill_table(p, t, 6, &bls[i], e2, sizeof(e2)) < 0) {
+			/* The ruleset is in; an empty or stale table is the lesser harm. */
+			log_err("table <%s> from %s not loaded: %s", t->name, t->path, e2);
+			continue;
+		}
+		log_info("table <%s>: %zu IPv4 and %zu IPv6 prefixes from %s", t->name,
+			 bls[i].n4, bls[i].n6, t->path);
+	}
+out:
+	for (i = 0; i < n; i++)
+		blocklist_free(&bls[i]);
+	free(bls);
+	free(script);
+	return rc;
+}
+
+static uint32_t confirm_left_s(const struct parent *p)
+{
+	uint64_t now = mono_ms();
+
+	if (!p->prev_policy || now >= p->confirm_deadline_ms)
+		return 0;
+	return (uint32_t)((p->confirm_deadline_ms - now + 999) / 1000);
+}
+
+/*
+ * Read the configuration again and load its policy. On any error the
+ * running policy stays and err says why. With confirm_s > 0 the previous
+ * policy is kept and comes back by itself unless confirmed in time.
+ */
+static int reload(struct parent *p, uint32_t confirm_s, char *err, size_t errlen)
+{
+	static struct kastrod_conf n;
+	struct policy *pol, *old;
+
+	if (p->prev_policy) {
+		snprintf(err, errlen, "a reload awaits confirmation (%u s left): confirm it, "
+			 "or wait for the previous policy to come back", confirm_left_s(p));
+		return -1;
+	}
+	conf_defaults(&n);
+	if (p->a->conf_path && conf_load(p->a->conf_path, &n, err, errlen) < 0)
+		return -1;
+	pol = n.policy;
+	n.policy = NULL;
+	if (apply_policy(p, pol, err, errlen) < 0) {
+		policy_free(pol);
+		return -1;
+	}
+	old = p->conf->policy;
+	p->conf->policy = pol;
+	if (confirm_s > 0) {
+		p->prev_policy = old;
+		p->confirm_deadline_ms = mono_ms() + (uint64_t)confirm_s * 1000u;
+	} else {
+		policy_free(old);
+	}
+	p->reloads++;
+	return 0;
+}
+
+static void do_reload(struct parent *p, uint32_t confirm_s, const char *why, char *ans,
+		      size_t anslen)
+{
+	static char err[CONTROL_ANSWER_MAX - 64];
+	const char *path = p->a->conf_path ? p->a->conf_path : "(built-in defaults)";
+
+	if (reload(p, confirm_s, err, sizeof(err)) < 0) {
+		p->reload_failures++;
+		log_err("reload (%s) of %s failed; the running policy stays: %s", why, path, err);
+		if (ans)
+			snprintf(ans, anslen, "error: %s", err);
+		return;
+	}
+	if (confirm_s > 0) {
+		log_warn("reload (%s): policy of %s loaded; it reverts in %u s unless confirmed",
+			 why, path, confirm_s);
+		if (ans)
+			snprintf(ans, anslen, "ok reloaded; reverts in %u s unless confirmed", confirm_s);
+	} else {
+		log_info("reload (%s): policy of %s loaded", why, path);
+		if (ans)
+			snprintf(ans, anslen, "ok reloaded");
+	}
+}
+
+/* The confirmation did not come: load the previous policy again. */
+static void revert(struct parent *p)
+{
+	char err[4096];
+	struct policy *cur = p->conf->policy;
+
+	if (apply_policy(p, p->prev_policy, err, sizeof(err)) < 0) {
+		/* Keep trying: the officer may be locked out by the new one. */
+		log_err("reload not confirmed, but the previous policy cannot be loaded again "
+			"(retrying in 10 s): %s", err);
+		p->confirm_deadline_ms = mono_ms() + 10000u;
+		return;
+	}
+	p->conf->policy = p->prev_policy;
+	p->prev_policy = NULL;
+	policy_free(cur);
+	p->reverts++;
+	log_warn("reload not confirmed in time: the previous policy is back in force");
+}
+
+/* ---- the sensor ---------------------------------------------------------- */
+
+static void schedule_restart(struct parent *p)
+{
+	uint64_t now = mono_ms();
+
+	if (p->child_start_ms && now - p->child_start_ms >= HEALTHY_MS)
+		p->backoff_ms = BACKOFF_MIN_MS;
+	p->restart_at_ms = now + p->backoff_ms;
+	log_info("starting a new sensor in %u s", p->backoff_ms / 1000u);
+	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+}
+
+static void close_ipc(struct parent *p)
+{
+	if (p->ipc >= 0)
+		close(p->ipc);
+	p->ipc = -1;
+}
+
+static void spawn(struct parent *p)
+{
+	static struct capture cap;
+	char err[1024];
+	int fds[2];
+	pid_t pid;
+
+	p->restart_at_ms = 0;
+	if (capture_open_live(&cap, p->conf, err, sizeof(err)) < 0) {
+		log_err("cannot start a sensor: %s", err);
+		schedule_restart(p);
+		return;
+	}
+	if (ipc_socketpair(fds, IPC_BUFSIZE) < 0) {
+		log_err("cannot start a sensor: socketpair: %s", strerror(errno));
+		capture_close(&cap);
+		schedule_restart(p);
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_err("cannot start a sensor: fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		capture_close(&cap);
+		schedule_restart(p);
+		return;
+	}
+	if (pid == 0) {
+		struct sensor_args sa;
+
+		/* The sensor gets packets, the EVE output and its socket; nothing else. */
+		close(fds[0]);
+		if (p->ctl.lfd >= 0)
+			close(p->ctl.lfd);
+		if (p->ctl.cfd >= 0)
+			close(p->ctl.cfd);
+		nft_close(p->nft);
+		memset(&sa, 0, sizeof(sa));
+		sa.conf = p->conf;
+		sa.cap = &cap;
+		sa.eve = p->a->eve;
+		sa.ipc_fd = fds[1];
+		_exit(sensor_run(&sa));
+	}
+	/* The sensor holds the handles now; ours would only keep sockets alive. */
+	close(fds[1]);
+	capture_close(&cap);
+	p->child = pid;
+	p->ipc = fds[0];
+	p->child_ready = 0;
+	p->child_start_ms = mono_ms();
+	p->child_starts++;
+	memset(&p->cstats, 0, sizeof(p->cstats));
+	log_info("sensor started (pid %d)", (int)pid);
+}
+
+/* The sensor broke the protocol: it may be compromised. */
+static void child_broke(struct parent *p, const char *why)
+{
+	log_err("sensor (pid %d): %s; ending it", (int)p->child, why);
+	close_ipc(p);
+	if (p->child > 0 && signal_sensor(p->child, SIGKILL) < 0)
+		log_err("cannot kill sensor (pid %d): %s", (int)p->child, strerror(errno));
+}
+
+static void reap(struct parent *p)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid != p->child)
+			continue;
+		if (WIFSIGNALED(st))
+			log_err("sensor (pid %d) killed by signal %d (%s)", (int)pid, WTERMSIG(st),
+				strsignal(WTERMSIG(st)));
+		else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+			log_err("sensor (pid %d) exited with status %d", (int)pid, WEXITSTATUS(st));
+		else
+			log_warn("sensor (pid %d) exited", (int)pid);
+		p->child = 0;
+		p->child_deaths++;
+		close_ipc(p);
+		if (!sig_stop)
+			schedule_restart(p);
+	}
+}
+
+/*
+ * Answer what the sensor sent: at most BATCH_MAX messages, all blocks of
+ * the turn in one nftables batch, then the verdicts back.
+ */
+static void serve_sensor(struct parent *p)
+{
+	static struct nft_flow flows[BATCH_MAX];
+	static struct verdict out[BATCH_MAX];
+	struct ipc_msg m;
+	char err[1024];
+	size_t nf = 0, nv = 0, i;
+
+	for (i = 0; i < BATCH_MAX; i++) {
+		const struct pol_rule *r;
+		int rc = ipc_recv(p->ipc, &m, err, sizeof(err));
+
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			if (strcmp(err, "connection closed") == 0) {
+				close_ipc(p);   /* it is exiting; SIGCHLD says how */
+				break;
+			}
+			child_broke(p, err);
+			return;
+		}
+		switch (m.type) {
+		case IPC_READY:
+			p->child_ready = 1;
+			break;
+		case IPC_STATS:
+			p->cstats = m.u.stats;
+			break;
+		case IPC_QUERY:
+			p->queries++;
+			r = policy_match_dpi(p->conf, &m.u.query);
+			if (!r)
+				break;
+			policy_verdict(r, &m.u.query, &out[nv]);
+			if (out[nv].action == VERDICT_BLOCK)
+				flows[nf++] = out[nv].tuple;
+			if (out[nv].action == VERDICT_BLOCK || out[nv].log)
+				nv++;
+			break;
+		default:
+			child_broke(p, "sent a message only the parent sends");
+			return;
+		}
+	}
+	if (nf > 0) {
+		if (nft_block_flows(p->nft, flows, nf, PARENT_BLOCK_TIMEOUT_S, err, sizeof(err)) < 0) {
+			p->block_errors += nf;
+			log_limited(&p->rl_nft, LOG_LVL_ERR, "cannot block %zu flow(s) in nftables: %s",
+				    nf, err);
+		} else {
+			p->blocks += nf;
+		}
+	}
+	for (i = 0; i < nv && p->ipc >= 0; i++) {
+		if (ipc_send(p->ipc, IPC_VERDICT, &out[i], sizeof(out[i])) == 0) {
+			p->verdicts++;
+			continue;
+		}
+		p->verdicts_unsent++;
+		log_limited(&p->rl_unsent, LOG_LVL_WARN,
+			    "sensor is not keeping up: %llu verdicts not sent (no EVE alert for them)",
+			    (unsigned long long)p->verdicts_unsent);
+	}
+}
+
+static void stop_child(struct parent *p)
+{
+	uint64_t until = mono_ms() + STOP_WAIT_MS;
+	int st;
+
+	if (p->child <= 0)
+		return;
+	if (signal_sensor(p->child, SIGTERM) < 0)
+		log_err("cannot stop sensor (pid %d): %s", (int)p->child, strerror(errno));
+	/* Its socket closing stops it too, should the signal not arrive. */
+	close_ipc(p);
+	while (mono_ms() < until) {
+		pid_t r = waitpid(p->child, &st, WNOHANG);
+
+		if (r == p->child || (r < 0 && errno == ECHILD)) {
+			p->child = 0;
+			return;
+		}
+		usleep(20000);
+	}
+	log_warn("sensor (pid %d) did not stop within %u s; killing it", (int)p->child,
+		 STOP_WAIT_MS / 1000u);
+	signal_sensor(p->child, SIGKILL);
+	until = mono_ms() + 2000u;
+	while (waitpid(p->child, &st, WNOHANG) == 0 && mono_ms() < until)
+		usleep(20000);
+	p->child = 0;
+}
+
+/* ---- control requests ---------------------------------------------------- */
+
+/* Split line into at most max words; returns the count, or -1 if too many. */
+static int split_words(char *line, char **w, int max)
+{
+	int n = 0;
+	char *s = line;
+
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			return n;
+		if (n == max)
+			return -1;
+		w[n++] = s;
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+		if (*s)
+			*s++ = '\0';
+	}
+}
+
+static int parse_addr(const char *s, uint8_t *family, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*family = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		*family = 6;
+		return 0;
+	}
+	return -1;
+}
+
+static void answer_status(struct parent *p, char *ans, size_t anslen)
+{
+	const struct ipc_stats *c = &p->cstats;
+	struct nft_stats ns;
+	uint64_t now = mono_ms();
+
+	nft_get_stats(p->nft, &ns);
+	snprintf(ans, anslen,
+		 "ok\n"
+		 "pid=%d\nuptime_s=%llu\n"
+		 "sensor_pid=%d\nsensor_capturing=%d\nsensor_uptime_s=%llu\n"
+		 "sensor_starts=%llu\nsensor_deaths=%llu\n"
+		 "policy_rules=%zu\nreloads=%llu\nreload_failures=%llu\nreverts=%llu\n"
+		 "confirm_pending_s=%u\n"
+		 "queries=%llu\nblocks=%llu\nblock_errors=%llu\nverdicts=%llu\nverdicts_unsent=%llu\n"
+		 "nft_batches=%llu\nnft_elements=%llu\nnft_errors=%llu\n"
+		 "pkts=%llu\nbytes=%llu\nflows_live=%llu\nflows_classified=%llu\n"
+		 "flows_unknown=%llu\nflows_evicted=%llu\nsensor_queries=%llu\n"
+		 "sensor_queries_unsent=%llu\nsensor_verdicts=%llu\nsensor_verdicts_late=%llu\n"
+		 "alerts=%llu\nkernel_packets=%llu\nkernel_drops=%llu\n"
+		 "eve_events=%llu\neve_dropped=%llu",
+		 (int)getpid(), (unsigned long long)((now - p->start_ms) / 1000u),
+		 (int)p->child, p->child > 0 && p->child_ready,
+		 (unsigned long long)(p->child > 0 ? (now - p->child_start_ms) / 1000u : 0),
+		 (unsigned long long)p->child_starts, (unsigned long long)p->child_deaths,
+		 p->conf->policy ? p->conf->policy->n_rules : (size_t)0,
+		 (unsigned long long)p->reloads, (unsigned long long)p->reload_failures,
+		 (unsigned long long)p->reverts, confirm_left_s(p),
+		 (unsigned long long)p->queries, (unsigned long long)p->blocks,
+		 (unsigned long long)p->block_errors, (unsigned long long)p->verdicts,
+		 (unsigned long long)p->verdicts_unsent,
+		 (unsigned long long)ns.batches, (unsigned long long)ns.elements,
+		 (unsigned long long)ns.errors,
+		 (unsigned long long)c->pkts, (unsigned long long)c->bytes,
+		 (unsigned long long)c->flows_live, (unsigned long long)c->flows_classified,
+		 (unsigned long long)c->flows_unknown, (unsigned long long)c->flows_evicted,
+		 (unsigned long long)c->queries, (unsigned long long)c->queries_unsent,
+		 (unsigned long long)c->verdicts, (unsigned long long)c->verdicts_late,
+		 (unsigned long long)c->alerts, (unsigned long long)c->kernel_packets,
+		 (unsigned long long)c->kernel_drops, (unsigned long long)c->eve_events,
+		 (unsigned long long)c->eve_dropped);
+}
+
+static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
+{
+	struct parent *p = ctx;
+	char buf[CONTROL_LINE_MAX + 1], err[1024];
+	char *w[4];
+	uint8_t family, addr[16];
+	uint64_t v = 0;
+	int n;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	n = split_words(buf, w, 4);
+	if (n <= 0) {
+		snprintf(ans, anslen, "error: empty or overlong request");
+		return;
+	}
+	if (strcmp(w[0], "status") == 0 && n == 1) {
+		answer_status(p, ans, anslen);
+	} else if (strcmp(w[0], "reload") == 0 && (n == 1 || n == 3)) {
+		if (n == 3 && (strcmp(w[1], "confirm-within") != 0 ||
+			       num_parse_u64(w[2], 1, CONFIRM_MAX_S, &v) < 0)) {
+			snprintf(ans, anslen, "error: usage: reload [confirm-within SECONDS (1..%u)]",
+				 CONFIRM_MAX_S);
+			return;
+		}
+		do_reload(p, (uint32_t)v, "control socket", ans, anslen);
+	} else if (strcmp(w[0], "confirm") == 0 && n == 1) {
+		if (!p->prev_policy) {
+			snprintf(ans, anslen, "error: no reload awaits confirmation");
+			return;
+		}
+		policy_free(p->prev_policy);
+		p->prev_policy = NULL;
+		log_info("reload confirmed: the new policy stays");
+		snprintf(ans, anslen, "ok confirmed");
+	} else if (strcmp(w[0], "quarantine") == 0 && (n == 2 || n == 3)) {
+		if (parse_addr(w[1], &family, addr) < 0 ||
+		    (n == 3 && num_parse_u64(w[2], 0, QUARANTINE_MAX_S, &v) < 0)) {
+			snprintf(ans, anslen, "error: usage: quarantine ADDRESS [SECONDS (0: until "
+				 "released, at most %u)]", QUARANTINE_MAX_S);
+			return;
+		}
+		if (nft_quarantine_add(p->nft, family, addr, (uint32_t)v, err, sizeof(err)) < 0) {
+			log_err("quarantine %s failed: %s", w[1], err);
+			snprintf(ans, anslen, "error: %s", err);
+			return;
+		}
+		log_warn("host %s quarantined (%s)", w[1], v ? "with a timeout" : "until released");
+		snprintf(ans, anslen, "ok quarantined %s", w[1]);
+	} else if (strcmp(w[0], "release") == 0 && n == 2) {
+		if (parse_addr(w[1], &family, addr) < 0) {
+			snprintf(ans, anslen, "error: usage: release ADDRESS");
+			return;
+		}
+		if (nft_quarantine_del(p->nft, family, addr, err, sizeof(err)) < 0) {
+			log_err("release %s failed: %s", w[1], err);
+			snprintf(ans, anslen, "error: %s", err);
+			return;
+		}
+		log_warn("host %s released from quarantine", w[1]);
+		snprintf(ans, anslen, "ok released %s", w[1]);
+	} else {
+		snprintf(ans, anslen, "error: unknown request '%.64s' (status, reload [confirm-within "
+			 "SECONDS], confirm, quarantine ADDRESS [SECONDS], release ADDRESS)", w[0]);
+	}
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+static void install_signals(sigset_t *waitmask)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1 };
+	struct sigaction sa;
+	sigset_t block;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigdelset(waitmask, sigs[i]);
+}
+
+/* How long the loop may wait: up to a second, less when something is due. */
+static int wait_ms(const struct parent *p)
+{
+	uint64_t now = mono_ms(), t = 1000;
+	int c = control_timeout_ms(&p->ctl);
+
+	if (c >= 0 && (uint64_t)c < t)
+		t = (uint64_t)c;
+	if (p->child <= 0 && p->restart_at_ms)
+		t = p->restart_at_ms <= now ? 0 : p->restart_at_ms - now < t ? p->restart_at_ms - now : t;
+	if (p->prev_policy)
+		t = p->confirm_deadline_ms <= now ? 0 :
+		    p->confirm_deadline_ms - now < t ? p->confirm_deadline_ms - now : t;
+	return (int)t;
+}
+
+int parent_run(const struct parent_args *a)
+{
+	static struct parent p;
+	char err[4096];
+	sigset_t waitmask;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.a = a;
+	p.conf = a->conf;
+	p.ipc = -1;
+	p.ctl.lfd = p.ctl.cfd = -1;
+	p.backoff_ms = BACKOFF_MIN_MS;
+	p.start_ms = mono_ms();
+	p.rl_nft.burst = 5;
+	p.rl_nft.interval_s = 60;
+	p.rl_unsent.burst = 1;
+	p.rl_unsent.interval_s = 60;
+	/* Signals first: one that arrives during start-up is acted on after it. */
+	install_signals(&waitmask);
+
+	p.nft = nft_open(err, sizeof(err));
+	if (!p.nft) {
+		log_err("nftables: %s", err);
+		return 1;
+	}
+	rc = nft_table_exists(p.nft, err, sizeof(err));
+	if (rc < 0) {
+		log_err("nftables: %s", err);
+		goto fail;
+	}
+	if (rc == 1)
+		log_info("taking over table inet %s left by an earlier run", NFT_TABLE);
+	if (apply_policy(&p, p.conf->policy, err, sizeof(err)) < 0) {
+		log_err("cannot load the policy into nftables; %s: %s",
+			rc == 1 ? "the table of the earlier run stays in force" : "nothing loaded", err);
+		goto fail;
+	}
+	log_info("policy loaded into table inet %s (%zu rules)", NFT_TABLE,
+		 p.conf->policy ? p.conf->policy->n_rules : (size_t)0);
+	if (control_open(&p.ctl, a->control_path, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto fail;
+	}
+	if (keep_net_caps(err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto fail;
+	}
+
+	while (!sig_stop) {
+		struct pollfd pfd[2];
+		nfds_t n = 0;
+		int ipc_i = -1, ctl_i = -1, r;
+
+		if (p.child <= 0 && (p.restart_at_ms == 0 || mono_ms() >= p.restart_at_ms))
+			spawn(&p);
+		if (p.prev_policy && mono_ms() >= p.confirm_deadline_ms)
+			revert(&p);
+		if (p.ipc >= 0) {
+			pfd[n].fd = p.ipc;
+			pfd[n].events = POLLIN;
+			ipc_i = (int)n++;
+		}
+		if (control_poll_fd(&p.ctl) >= 0) {
+			pfd[n].fd = control_poll_fd(&p.ctl);
+			pfd[n].events = POLLIN;
+			ctl_i = (int)n++;
+		}
+		{
+			int t = wait_ms(&p);
+			struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000L };
+
+			r = ppoll(pfd, n, &ts, &waitmask);
+		}
+		if (r < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (sig_chld) {
+			sig_chld = 0;
+			reap(&p);
+		}
+		if (sig_stop)
+			break;
+		if (r > 0 && ipc_i >= 0 && p.ipc >= 0 && pfd[ipc_i].revents)
+			serve_sensor(&p);
+		if (ctl_i >= 0)
+			control_handle(&p.ctl, r > 0 ? pfd[ctl_i].revents : 0, on_request, &p);
+		if (sig_hup) {
+			sig_hup = 0;
+			do_reload(&p, 0, "SIGHUP", NULL, 0);
+		}
+		if (sig_usr1) {
+			sig_usr1 = 0;
+			if (p.child > 0 && signal_sensor(p.child, SIGUSR1) < 0)
+				log_warn("cannot signal sensor (pid %d): %s", (int)p.child,
+					 strerror(errno));
+		}
+	}
+
+	log_info("stopping; table inet %s stays in force", NFT_TABLE);
+	stop_child(&p);
+	close_ipc(&p);
+	control_close(&p.ctl);
+	policy_free(p.prev_policy);
+	nft_close(p.nft);
+	return 0;
+fail:
+	control_close(&p.ctl);
+	nft_close(p.nft);
+	return 1;
+}

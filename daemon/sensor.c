@@ -1,0 +1,256 @@
+/*
+ * sensor.c - see sensor.h. Everything in this file runs after privs_drop():
+ * it reads packets and what the parent sends, and both are handled as
+ * untrusted (the parent's messages are checked field by field by ipc.c).
+ */
+#include "sensor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dpi.h"
+#include "engine.h"
+#include "ipc.h"
+#include "log.h"
+#include "privs.h"
+
+/* Verdicts read per turn of the loop, so packets are never starved. */
+#define SENSOR_VERDICTS_PER_TURN 1024
+
+static volatile sig_atomic_t sig_stop, sig_stats;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		sig_stats = 1;
+	else
+		sig_stop = 1;
+}
+
+struct sensor {
+	const struct sensor_args *a;
+	struct engine eng;
+	uint64_t queries_unsent;
+	int parent_gone;
+	struct log_limit rl_unsent;
+};
+
+/* Live: hand the query to the parent; never wait for it. */
+static void query_ipc(void *ctx, const struct verdict_query *q)
+{
+	struct sensor *s = ctx;
+
+	if (s->parent_gone)
+		return;
+	if (ipc_send(s->a->ipc_fd, IPC_QUERY, q, sizeof(*q)) == 0)
+		return;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+		s->queries_unsent++;
+		log_limited(&s->rl_unsent, LOG_LVL_WARN,
+			    "parent is not keeping up: %llu policy queries not sent (flows not judged)",
+			    (unsigned long long)s->queries_unsent);
+		return;
+	}
+	log_err("cannot send to the parent: %s; stopping", strerror(errno));
+	s->parent_gone = 1;
+}
+
+/* Replay: ask the policy here and act on its answer at once. */
+static void query_local(void *ctx, const struct verdict_query *q)
+{
+	struct sensor *s = ctx;
+	struct verdict v;
+
+	memset(&v, 0, sizeof(v));
+	if (s->a->policy(s->a->policy_ctx, q, &v) == 1)
+		engine_verdict(&s->eng, &v);
+}
+
+static void send_stats(struct sensor *s)
+{
+	const struct engine *e = &s->eng;
+	struct engine_capture_stats cs;
+	struct flow_stats fs;
+	struct ipc_stats st;
+
+	memset(&st, 0, sizeof(st));
+	capture_stats(s->a->cap, &cs);
+	flow_get_stats(e->ft, &fs);
+	st.pkts = e->st.pkts;
+	st.bytes = e->st.bytes;
+	st.flows_live = fs.active;
+	st.flows_classified = e->st.flows_classified;
+	st.flows_unknown = e->st.flows_unknown;
+	st.flows_evicted = fs.ended_forced;
+	st.queries = e->queries;
+	st.queries_unsent = s->queries_unsent;
+	st.verdicts = e->verdicts;
+	st.verdicts_late = e->verdicts_stale;
+	st.alerts = e->alerts;
+	st.kernel_packets = cs.kernel_packets;
+	st.kernel_drops = cs.kernel_drops + cs.kernel_ifdrops;
+	st.eve_events = s->a->eve->events;
+	st.eve_dropped = s->a->eve->dropped_too_big + s->a->eve->write_errors;
+	/* A full buffer only delays the figures to the next second. */
+	(void)ipc_send(s->a->ipc_fd, IPC_STATS, &st, sizeof(st));
+}
+
+/* Read the verdicts waiting on the socket. -1: the parent is gone or broke the protocol. */
+static int read_parent(struct sensor *s)
+{
+	struct ipc_msg m;
+	char err[256];
+	int i, r;
+
+	for (i = 0; i < SENSOR_VERDICTS_PER_TURN; i++) {
+		r = ipc_recv(s->a->ipc_fd, &m, err, sizeof(err));
+		if (r == 0)
+			return 0;
+		if (r < 0) {
+			if (!sig_stop)   /* the parent closes the socket when it stops us */
+				log_err("parent: %s; stopping", err);
+			return -1;
+		}
+		if (m.type != IPC_VERDICT) {
+			log_err("parent: unexpected message type %u; stopping", m.type);
+			return -1;
+		}
+		engine_verdict(&s->eng, &m.u.verdict);
+	}
+	return 0;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	/* A forked child inherits the parent's mask, which blocks these. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int sensor_run(const struct sensor_args *a)
+{
+	static struct sensor s;
+	const struct kastrod_conf *conf = a->conf;
+	struct dpi *dpi = NULL;
+	char err[4096];
+	time_t last_sec = 0;
+	pid_t parent = getppid();
+	int rc = 0, i;
+
+	memset(&s, 0, sizeof(s));
+	s.a = a;
+	s.rl_unsent.burst = 1;
+	s.rl_unsent.interval_s = 60;
+	install_signals();
+
+	/* nDPI's list files may be readable by root only: load them first. */
+	dpi = dpi_new(conf, err, sizeof(err));
+	if (!dpi) {
+		log_err("%s", err);
+		capture_close(a->cap);
+		return 1;
+	}
+	/* The default user may not exist on a machine without the package. */
+	if (privs_drop(conf->user, strcmp(conf->user, "kastro") == 0 ? "nobody" : NULL,
+		       err, sizeof(err)) < 0) {
+		log_err("cannot drop privileges: %s", err);
+		rc = 1;
+		goto out_dpi;
+	}
+	if (a->ipc_fd >= 0) {
+		/* Cleared by the change of user above, so set after it. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		if (getppid() != parent) {
+			log_err("parent exited during start-up; stopping");
+			rc = 1;
+			goto out_dpi;
+		}
+	}
+	if (engine_init(&s.eng, conf, dpi, a->eve, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		rc = 1;
+		goto out_dpi;
+	}
+	if (a->ipc_fd >= 0) {
+		engine_set_query_hook(&s.eng, query_ipc, &s);
+		capture_watch_fd(a->cap, a->ipc_fd);
+	} else if (a->policy) {
+		engine_set_query_hook(&s.eng, query_local, &s);
+	}
+	if (a->cap->live) {
+		for (i = 0; i < conf->n_ifaces; i++)
+			s.eng.ifname[i] = conf->ifaces[i];
+		log_info("capturing on %d interface(s), EVE to %s", conf->n_ifaces, conf->eve_path);
+		if (a->ipc_fd >= 0 && ipc_send(a->ipc_fd, IPC_READY, NULL, 0) < 0)
+			log_warn("cannot tell the parent that capture runs: %s", strerror(errno));
+	}
+
+	while (!sig_stop && !s.parent_gone) {
+		int r = capture_dispatch(a->cap, &s.eng, 200, err, sizeof(err));
+		time_t now;
+
+		if (r < 0) {
+			log_err("%s: %s", a->source ? a->source : "capture", err);
+			rc = 2;
+			break;
+		}
+		if (r == 0)
+			break;
+		if (a->ipc_fd >= 0 && a->cap->extra_revents && read_parent(&s) < 0) {
+			rc = sig_stop ? 0 : 1;
+			break;
+		}
+		if (sig_stats) {
+			struct engine_capture_stats cs;
+
+			sig_stats = 0;
+			capture_stats(a->cap, &cs);
+			engine_report_stats(&s.eng, &cs);
+			eve_flush(a->eve);
+		}
+		now = time(NULL);
+		if (a->cap->live && now != last_sec) {
+			eve_flush(a->eve);
+			if (a->ipc_fd >= 0)
+				send_stats(&s);
+			last_sec = now;
+		}
+	}
+	if (s.parent_gone)
+		rc = 1;
+
+	{
+		struct engine_capture_stats cs;
+
+		capture_stats(a->cap, &cs);
+		engine_flush(&s.eng);
+		engine_report_stats(&s.eng, &cs);
+	}
+	if (a->eve->write_errors)
+		log_err("EVE output: %llu write errors", (unsigned long long)a->eve->write_errors);
+	eve_flush(a->eve);
+	engine_fini(&s.eng);
+out_dpi:
+	capture_close(a->cap);
+	dpi_free(dpi);
+	return rc;
+}

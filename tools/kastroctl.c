@@ -1,0 +1,216 @@
+/*
+ * kastroctl.c - the officers' command-line tool for kastrod: status,
+ * policy reload (with an automatic revert unless confirmed), quarantine and
+ * release of a host.
+ *
+ * It talks to kastrod's control socket (a root-only unix socket, see
+ * daemon/control.h): one request line per connection, and prints the answer.
+ * The answer starts with "ok" (printed to standard output, exit 0) or
+ * "error: ..." (printed to standard error, exit 1). Durations on the
+ * command line ("90", "60s", "30m", "1h", "7d") become seconds here, so the
+ * daemon only ever parses plain numbers.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "num.h"
+
+#define DEFAULT_SOCKET "/run/kastro/kastrod.sock"
+#define LINE_MAX_BYTES 1024
+#define ANSWER_MAX (64 * 1024)
+#define TIMEOUT_MS 60000        /* a reload of a large policy takes a while */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: kastroctl [-s SOCKET] COMMAND\n"
+		"\n"
+		"commands:\n"
+		"  status                          the daemon's processes and counters\n"
+		"  reload [--confirm-within DUR]   load the policy again; with --confirm-within\n"
+		"                                  it reverts by itself unless confirmed in time\n"
+		"  confirm                         keep the policy of the last reload\n"
+		"  quarantine ADDRESS [--ttl DUR]  drop a host's traffic (except to the console)\n"
+		"  release ADDRESS                 end a host's quarantine\n"
+		"\n"
+		"  -s, --socket PATH   kastrod's control socket (default " DEFAULT_SOCKET ")\n"
+		"  DUR: seconds, or a number with s, m, h or d (\"60s\", \"1h\")\n");
+}
+
+/* "90", "60s", "30m", "1h", "7d" into seconds (at most a year). */
+static int parse_duration(const char *s, uint64_t *secs)
+{
+	char num[24];
+	size_t n = strlen(s);
+	uint64_t mult = 1, v;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n + 1);
+	switch (num[n - 1]) {
+	case 's': mult = 1; num[--n] = '\0'; break;
+	case 'm': mult = 60; num[--n] = '\0'; break;
+	case 'h': mult = 3600; num[--n] = '\0'; break;
+	case 'd': mult = 86400; num[--n] = '\0'; break;
+	default: break;
+	}
+	if (num_parse_u64(num, 0, 366u * 86400u, &v) < 0 || v * mult > 366u * 86400u)
+		return -1;
+	*secs = v * mult;
+	return 0;
+}
+
+/* Send req (one line) to the socket and print the answer. Exit status. */
+static int request(const char *path, const char *req)
+{
+	static char ans[ANSWER_MAX + 1];
+	struct sockaddr_un sa;
+	size_t len = 0, rl = strlen(req);
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "kastroctl: socket path too long: %s\n", path);
+		return 1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "kastroctl: cannot reach kastrod at %s: %s (is it running, "
+			"and are you root?)\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	if (send(fd, req, rl, MSG_NOSIGNAL) != (ssize_t)rl || send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
+		fprintf(stderr, "kastroctl: %s: cannot send: %s\n", path, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, TIMEOUT_MS) <= 0) {
+			fprintf(stderr, "kastroctl: no answer from kastrod within %d s\n",
+				TIMEOUT_MS / 1000);
+			close(fd);
+			return 1;
+		}
+		r = read(fd, ans + len, ANSWER_MAX - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (len == ANSWER_MAX)
+			break;
+	}
+	close(fd);
+	ans[len] = '\0';
+	if (len >= 2 && strncmp(ans, "ok", 2) == 0 && (ans[2] == '\0' || ans[2] == ' ' ||
+							 ans[2] == '\n')) {
+		fputs(ans, stdout);
+		return 0;
+	}
+	if (len == 0)
+		fprintf(stderr, "kastroctl: kastrod closed the connection without an answer\n");
+	else
+		fputs(ans, stderr);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_SOCKET, *confirm = NULL, *ttl = NULL, *cmd, *arg = NULL;
+	char req[LINE_MAX_BYTES];
+	uint64_t secs = 0;
+	int opt, nargs, n, i;
+
+	while ((opt = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind++];
+	/* The command's own options and arguments, in any order. */
+	nargs = 0;
+	for (i = optind; i < argc; i++) {
+		const char **dst = NULL;
+
+		if (strcmp(argv[i], "--confirm-within") == 0)
+			dst = &confirm;
+		else if (strcmp(argv[i], "--ttl") == 0)
+			dst = &ttl;
+		else if (strncmp(argv[i], "--confirm-within=", 17) == 0)
+			confirm = argv[i] + 17;
+		else if (strncmp(argv[i], "--ttl=", 6) == 0)
+			ttl = argv[i] + 6;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "kastroctl: unknown option %s\n", argv[i]);
+			return 2;
+		} else if (nargs < 1) {
+			arg = argv[i];
+			nargs++;
+		} else {
+			nargs++;
+		}
+		if (dst) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "kastroctl: %s needs a value\n", argv[i]);
+				return 2;
+			}
+			*dst = argv[++i];
+		}
+	}
+
+	if (strcmp(cmd, "status") == 0 && nargs == 0 && !confirm && !ttl) {
+		n = snprintf(req, sizeof(req), "status");
+	} else if (strcmp(cmd, "confirm") == 0 && nargs == 0 && !confirm && !ttl) {
+		n = snprintf(req, sizeof(req), "confirm");
+	} else if (strcmp(cmd, "reload") == 0 && nargs == 0 && !ttl) {
+		if (confirm && (parse_duration(confirm, &secs) < 0 || secs == 0)) {
+			fprintf(stderr, "kastroctl: --confirm-within %s: not a duration of 1 s or more\n",
+				confirm);
+			return 2;
+		}
+		n = confirm ? snprintf(req, sizeof(req), "reload confirm-within %llu",
+				       (unsigned long long)secs)
+			    : snprintf(req, sizeof(req), "reload");
+	} else if (strcmp(cmd, "quarantine") == 0 && nargs == 1 && !confirm) {
+		if (ttl && parse_duration(ttl, &secs) < 0) {
+			fprintf(stderr, "kastroctl: --ttl %s: not a duration\n", ttl);
+			return 2;
+		}
+		n = snprintf(req, sizeof(req), "quarantine %s %llu", arg,
+			     (unsigned long long)secs);
+	} else if (strcmp(cmd, "release") == 0 && nargs == 1 && !confirm && !ttl) {
+		n = snprintf(req, sizeof(req), "release %s", arg);
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	if (n < 0 || (size_t)n >= sizeof(req) || strpbrk(req, "\n\r")) {
+		fprintf(stderr, "kastroctl: request too long or not one line\n");
+		return 2;
+	}
+	return request(path, req);
+}
