@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "textdist.h"
 #include "conf.h"
 #include "conf_parse.h"
 #include "policy.h"
@@ -197,41 +198,13 @@ int conf_error(struct conf_pctx *pc, const struct conf_loc *loc,
 	return -1;
 }
 
-/* Levenshtein distance, for "did you mean"; long words are never close. */
-static size_t distance(const char *a, size_t an, const char *b)
-{
-	size_t bn = strlen(b), row[64], i, j;
-
-	if (an >= NELEM(row) || bn >= NELEM(row))
-		return SIZE_MAX;
-	for (j = 0; j <= bn; j++)
-		row[j] = j;
-	for (i = 1; i <= an; i++) {
-		size_t diag = row[0], up;
-
-		row[0] = i;
-		for (j = 1; j <= bn; j++) {
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-
-			up = row[j];
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[bn];
-}
-
 static bool is_close(const char *w, size_t wn, const char *name)
 {
 	size_t limit = strlen(name) / 3;
 
 	if (!isalpha((unsigned char)name[0]) || strchr(name, ' ') != NULL)
 		return false;
-	return distance(w, wn, name) <= (limit > 0 ? limit : 1);
+	return textdist(w, wn, name, false) <= (limit > 0 ? limit : 1);
 }
 
 /*
@@ -254,8 +227,8 @@ static const char *choices(char *out, size_t outlen, const char *w, size_t wn,
 			if (close != (pass == 0))
 				continue;
 			eb_add(&b, "%s%s", b.len > 0 ? ", " : "", names[i]);
-			if (close && distance(w, wn, names[i]) < best_d) {
-				best_d = distance(w, wn, names[i]);
+			if (close && textdist(w, wn, names[i], false) < best_d) {
+				best_d = textdist(w, wn, names[i], false);
 				best = names[i];
 			}
 		}
@@ -298,8 +271,8 @@ int conf_syntax_error(struct conf_pctx *pc, const struct conf_loc *loc,
 	/* A policy statement may be the closer match. */
 	hbest = choices(hidden_list, sizeof(hidden_list), word ? t : NULL,
 			loc->len, hidden, n_hidden);
-	if (hbest != NULL && (best == NULL || distance(t, loc->len, hbest) <
-					      distance(t, loc->len, best)))
+	if (hbest != NULL && (best == NULL || textdist(t, loc->len, hbest, false) <
+					      textdist(t, loc->len, best, false)))
 		best = hbest;
 	if (best != NULL)
 		snprintf(hint, sizeof(hint), "; did you mean '%s'?", best);

@@ -9,6 +9,7 @@
  * built once and kept (that one pointer is the file's only global state,
  * written once, by the thread that loads configurations).
  */
+#include "textdist.h"
 #include "policy_names.h"
 
 #include <ctype.h>
@@ -155,35 +156,6 @@ const char *pol_names_name(const struct pol_names *n, enum pol_names_kind kind, 
 	return n->names[kind][id];
 }
 
-/* Levenshtein distance ignoring case; long words are never close. */
-static size_t idistance(const char *a, size_t an, const char *b)
-{
-	size_t bn = strlen(b), row[64], i, j;
-
-	if (an >= 64 || bn >= 64)
-		return SIZE_MAX;
-	for (j = 0; j <= bn; j++)
-		row[j] = j;
-	for (i = 1; i <= an; i++) {
-		size_t diag = row[0], up;
-
-		row[0] = i;
-		for (j = 1; j <= bn; j++) {
-			size_t best = diag + (tolower((unsigned char)a[i - 1]) !=
-					      tolower((unsigned char)b[j - 1]));
-
-			up = row[j];
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[bn];
-}
-
 /* Does name contain w, both lower-cased with only letters and digits kept? */
 static bool loose_contains(const char *name, const char *w, size_t wn)
 {
@@ -220,9 +192,9 @@ void pol_names_suggest(const struct pol_names *n, enum pol_names_kind kind,
 			if (s[0] == '\0')
 				continue;
 			if (d <= limit)
-				hit = idistance(name, len, s) == d;
+				hit = textdist(name, len, s, true) == d;
 			else
-				hit = idistance(name, len, s) > limit &&
+				hit = textdist(name, len, s, true) > limit &&
 				      ((len >= 3 && strlen(s) > len &&
 					strncasecmp(s, name, len) == 0) ||
 				       loose_contains(s, name, len));
