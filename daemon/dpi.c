@@ -142,7 +142,8 @@ static uint64_t mem_in_use(const struct dpi *d)
 	return dpi_heap_now > d->base_mem ? dpi_heap_now - d->base_mem : 0;
 }
 
-static void take_result(struct dpi *d, struct dpi_flow *f, ndpi_protocol p)
+/* final: detection is over, so the costlier checks run (once). */
+static void take_result(struct dpi *d, struct dpi_flow *f, ndpi_protocol p, bool final)
 {
 	struct ndpi_flow_struct *nf = f->nf;
 
@@ -151,7 +152,7 @@ static void take_result(struct dpi *d, struct dpi_flow *f, ndpi_protocol p)
 	f->category = (uint16_t)ndpi_get_proto_category(d->mod, p);
 	f->risk = nf->risk;
 	/* nDPI 4.2 checks URLs for injection patterns only when asked. */
-	if ((p.master_protocol == NDPI_PROTOCOL_HTTP || p.app_protocol == NDPI_PROTOCOL_HTTP) &&
+	if (final && (p.master_protocol == NDPI_PROTOCOL_HTTP || p.app_protocol == NDPI_PROTOCOL_HTTP) &&
 	    nf->http.url) {
 		char url[1024];
 		ndpi_risk_enum r;
@@ -207,7 +208,7 @@ bool dpi_packet(struct dpi *d, struct dpi_flow *f, uint8_t l4proto, uint64_t npk
 		return false;
 	if (!enough && ndpi_extra_dissection_possible(d->mod, f->nf)) {
 		/* Classified, more to come: keep what is known for policy. */
-		take_result(d, f, p);
+		take_result(d, f, p, false);
 		return false;
 	}
 	if (p.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
@@ -216,7 +217,7 @@ bool dpi_packet(struct dpi *d, struct dpi_flow *f, uint8_t l4proto, uint64_t npk
 		p = ndpi_detection_giveup(d->mod, f->nf, 1, &guessed);
 		f->guessed = guessed;
 	}
-	take_result(d, f, p);
+	take_result(d, f, p, true);
 	f->done = 1;
 	return true;
 }
@@ -230,7 +231,7 @@ void dpi_giveup(struct dpi *d, struct dpi_flow *f)
 		return;
 	p = ndpi_detection_giveup(d->mod, f->nf, 1, &guessed);
 	f->guessed = guessed;
-	take_result(d, f, p);
+	take_result(d, f, p, true);
 	f->done = 1;
 }
 

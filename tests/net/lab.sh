@@ -361,3 +361,47 @@ lab_usable() {
 	ip netns del "$_probe" 2>/dev/null
 	return 0
 }
+
+# lab_test_begin NAME: the start of a network test script (after sourcing
+# tests/lib.sh and this file). Skips the test when no lab can be built here;
+# makes the scratch dir $tmp and the lab. At exit, even on failure or
+# interrupt, it stops the process in $kpid (TERM, then KILL), takes the lab
+# down and removes $tmp.
+lab_test_begin() {
+	local _why
+	if ! _why=$(lab_usable); then
+		t_skip "$1: $_why"
+		t_done
+	fi
+	tmp=""
+	kpid=""
+	trap _lab_test_end EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	# Named like the lab's own dir, so a later run removes it if this one is killed.
+	if ! tmp=$(mktemp -d "${TMPDIR:-/tmp}/$LAB_PREFIX-lab-$LAB_ID-$1.XXXXXX"); then
+		t_fail "$1: no scratch directory"
+		t_done
+	fi
+	chmod 755 "$tmp"
+	if ! lab_up; then
+		t_fail "$1: lab could not be built"
+		t_done
+	fi
+}
+
+_lab_test_end() {
+	local _i
+	trap - EXIT INT TERM
+	if [ -n "${kpid:-}" ] && kill -0 "$kpid" 2>/dev/null; then
+		kill -TERM "$kpid" 2>/dev/null
+		for _i in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$kpid" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -KILL "$kpid" 2>/dev/null
+		wait "$kpid" 2>/dev/null
+	fi
+	lab_down
+	[ -n "${tmp:-}" ] && rm -rf "$tmp"
+}

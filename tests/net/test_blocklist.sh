@@ -12,33 +12,7 @@ T=net_blocklist
 KASTROD=$1
 case "$KASTROD" in /*) ;; *) KASTROD="$PWD/$KASTROD" ;; esac
 
-if ! why=$(lab_usable); then
-	t_skip "$T: $why"
-	t_done
-fi
-tmp=""
-kpid=""
-cleanup() {
-	trap - EXIT INT TERM
-	if [ -n "$kpid" ] && kill -0 "$kpid" 2>/dev/null; then
-		kill -TERM "$kpid" 2>/dev/null
-		sleep 1
-		kill -KILL "$kpid" 2>/dev/null
-	fi
-	lab_down
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-blocklist.XXXXXX")
-chmod 755 "$tmp"
-LAB_SERVICES=1
-if ! lab_up; then
-	t_fail "$T: lab could not be built"
-	t_done
-fi
+lab_test_begin "$T"
 # 999,999 /32s outside the lab (from 198.18.0.0, every other address so
 # that no two merge into a range) plus the DMZ server, netset style.
 python3 - "$tmp/feeds.netset" "$LAB_DMZ_IP4" <<'PY'

@@ -17,33 +17,7 @@ KASTROD=$1
 case "$KASTROD" in /*) ;; *) KASTROD="$PWD/$KASTROD" ;; esac
 MAX_LEAK=${KASTRO_MAX_LEAK:-6}
 
-if ! why=$(lab_usable); then
-	t_skip "$T: $why"
-	t_done
-fi
-
-tmp=""
-kpid=""
-cleanup() {
-	trap - EXIT INT TERM
-	if [ -n "$kpid" ] && kill -0 "$kpid" 2>/dev/null; then
-		kill -TERM "$kpid" 2>/dev/null
-		sleep 1
-		kill -KILL "$kpid" 2>/dev/null
-	fi
-	lab_down
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-enforce.XXXXXX")
-chmod 755 "$tmp"
-if ! lab_up; then
-	t_fail "$T: lab could not be built"
-	t_done
-fi
+lab_test_begin "$T"
 eve=$tmp/eve.json
 conf=$tmp/kastrod.conf
 cat >"$conf" <<EOF2

@@ -43,30 +43,9 @@ HTTP6_HOST=e-ticketing.kavala.example
 DNS_NAME=portal.kavala.example
 TLS_SNI=e-payments.kavala.example
 
-tmp=""
-kpid=""
-cleanup() {
-	trap - EXIT INT TERM
-	if [ -n "$kpid" ] && kill -0 "$kpid" 2>/dev/null; then
-		kill -KILL "$kpid" 2>/dev/null
-		wait "$kpid" 2>/dev/null
-	fi
-	lab_down
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Named like the lab's own dir so that a later run removes it if this one is killed.
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/$LAB_PREFIX-lab-$LAB_ID-live.XXXXXX")
+lab_test_begin "$T"
 eve="$tmp/eve.json"
 klog="$tmp/kastrod.log"
-
-if ! lab_up; then
-	t_fail "$T: lab up"
-	t_done
-fi
 t_pass "$T: lab up ($LAB_NS_LAN -> $LAB_NS_GW -> $LAB_NS_DMZ)"
 
 # ---- start kastrod in the gateway namespace ------------------------------
