@@ -335,7 +335,7 @@ section_setupdate() {
 	printf "  %-36s %8s\n" "kastro / nft add element" \
 		"$(awk -v a="$_r_proc" -v b="$_r_each" 'BEGIN { if (b > 0) printf "%.0f", a / b; else print "-" }')"
 	printf "  %-36s target >= %s elements/s   %s\n" "kastro rate (in process)" "$SETUPDATE_RATE_TARGET" "$_v"
-	echo "  latency, classification to element in place (one-flow batch): $_lat"
+	echo "  latency of a one-flow batch into the kernel (without the sensor-to-parent message): $_lat"
 	echo "  blocklist of 1,000,000 prefixes through nft_table_replace, seconds (wall includes reading the file):"
 	printf "    %-5s %14s %16s %10s %11s   target < %s s (worst wall)\n" "" "into empty set" "replace (last)" "best wall" "worst wall" \
 		"$SETUPDATE_TABLE_TARGET"
