@@ -446,8 +446,12 @@ static void set_decl(struct sb *b, const struct pol_table *t, int fam)
 		b->bad = true;
 		return;
 	}
-	sb_add(b, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n\t\tauto-merge\n",
-	       name, fam == 4 ? "ipv4_addr" : "ipv6_addr");
+	/* auto-merge only where nft itself adds the elements: with it, nft
+	 * reads every element already in the set before each load, and the
+	 * kernel's dump of a large interval set takes time quadratic in its
+	 * size. kastrod merges the ranges of tables from files itself. */
+	sb_add(b, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n%s",
+	       name, fam == 4 ? "ipv4_addr" : "ipv6_addr", t->path == NULL ? "\t\tauto-merge\n" : "");
 	if (t->path != NULL) {
 		sb_add(b, "\t\t# filled by kastrod from ");
 		sb_comment(b, t->path);

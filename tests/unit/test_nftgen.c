@@ -116,7 +116,7 @@ static void test_sample(void **state)
 	       "\t\telements = { 10.10.1.0/24, 10.10.1.7 }\n\t}\n");
 	has(s, "\tset t_admins_6 {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\tauto-merge\n"
 	       "\t\telements = { fd00:10::1 }\n\t}\n");
-	has(s, "\tset t_feeds_4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n"
+	has(s, "\tset t_feeds_4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
 	       "\t\t# filled by kastrod from /var/lib/kastro/feeds/blocklist.netset\n\t}\n");
 	has(s, "\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
 	       "\t\tip saddr @quarantine4 ip daddr != 10.20.0.5 counter drop\n"
