@@ -26,12 +26,13 @@ else
 Q := @
 say = @echo "  $(1) $(2)"
 endif
-PKGS := libpcap libndpi libcap-ng libnftables libnftnl libmnl
+PKGS := libpcap libndpi libcap-ng libnftables libnftnl libmnl \
+	sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
-CPPFLAGS := -Ilib -Idaemon -I$(B)/gen -D_GNU_SOURCE
+CPPFLAGS := -Ilib -Idaemon -Iconsole -I$(B)/gen -D_GNU_SOURCE
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 $(SANFLAGS)
-LDFLAGS := $(SANFLAGS)
+LDFLAGS := $(SANFLAGS) -Wl,--as-needed
 
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
@@ -41,6 +42,11 @@ LIBK := $(B)/libkastro.a
 DAEMON_SRCS := $(filter-out daemon/kastrod.c,$(wildcard daemon/*.c))
 DAEMON_GEN := $(B)/gen/conf_parse.c $(B)/gen/conf_lex.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o) $(DAEMON_GEN:.c=.o)
+
+# kastro-console.c holds the console's main(); its other modules are linked
+# into tests too.
+CONSOLE_SRCS := $(filter-out console/kastro-console.c,$(wildcard console/*.c))
+CONSOLE_OBJS := $(CONSOLE_SRCS:%.c=$(B)/%.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
@@ -53,6 +59,9 @@ CTL_SRCS := $(wildcard tools/*.c)
 CTL_OBJS := $(CTL_SRCS:%.c=$(B)/%.o)
 
 PROGS := $(B)/kastrod $(B)/kastroctl
+ifneq ($(wildcard console/kastro-console.c),)
+PROGS += $(B)/kastro-console
+endif
 
 .PHONY: all progs deps unit-bins check check-unit demo bench fuzz clean
 # Every entry point first installs what is missing (quietly when nothing is).
@@ -92,11 +101,15 @@ $(B)/kastrod: $(B)/daemon/kastrod.o $(DAEMON_OBJS) $(LIBK)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(B)/kastro-console: $(B)/console/kastro-console.o $(CONSOLE_OBJS) $(LIBK)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(B)/kastroctl: $(CTL_OBJS) $(LIBK)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
-$(B)/tests/%: tests/unit/%.c $(DAEMON_OBJS) $(LIBK)
+$(B)/tests/%: tests/unit/%.c $(DAEMON_OBJS) $(CONSOLE_OBJS) $(LIBK)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka

@@ -17,14 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+#include "mono.h"
 
 /* Does a daemon answer at this path? Then it is not stale. */
 static int someone_listens(const struct sockaddr_un *sa)

@@ -54,6 +54,9 @@ struct ipc_stats {
 	uint64_t verdicts, verdicts_late, alerts;
 	uint64_t kernel_packets, kernel_drops;
 	uint64_t eve_events, eve_dropped;
+	/* from a block query sent to its verdict back (the element is in the
+	 * kernel by then), in microseconds */
+	uint64_t block_lat_count, block_lat_p50_us, block_lat_p99_us, block_lat_max_us;
 };
 
 /* One decoded message. */

@@ -32,6 +32,7 @@
 #include "control.h"
 #include "ipc.h"
 #include "log.h"
+#include "mono.h"
 #include "nft.h"
 #include "nftgen.h"
 #include "num.h"
@@ -85,14 +86,6 @@ struct parent {
 	uint64_t reloads, reload_failures, reverts;
 	struct log_limit rl_nft, rl_unsent;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /*
  * Keep CAP_NET_ADMIN and CAP_NET_RAW; hold CAP_SETUID, CAP_SETGID and
@@ -581,7 +574,9 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 		 "flows_unknown=%llu\nflows_evicted=%llu\nsensor_queries=%llu\n"
 		 "sensor_queries_unsent=%llu\nsensor_verdicts=%llu\nsensor_verdicts_late=%llu\n"
 		 "alerts=%llu\nkernel_packets=%llu\nkernel_drops=%llu\n"
-		 "eve_events=%llu\neve_dropped=%llu",
+		 "eve_events=%llu\neve_dropped=%llu\n"
+		 "block_latency_count=%llu\nblock_latency_p50_us=%llu\nblock_latency_p99_us=%llu\n"
+		 "block_latency_max_us=%llu",
 		 (int)getpid(), (unsigned long long)((now - p->start_ms) / 1000u),
 		 (int)p->child, p->child > 0 && p->child_ready,
 		 (unsigned long long)(p->child > 0 ? (now - p->child_start_ms) / 1000u : 0),
@@ -601,7 +596,9 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 		 (unsigned long long)c->verdicts, (unsigned long long)c->verdicts_late,
 		 (unsigned long long)c->alerts, (unsigned long long)c->kernel_packets,
 		 (unsigned long long)c->kernel_drops, (unsigned long long)c->eve_events,
-		 (unsigned long long)c->eve_dropped);
+		 (unsigned long long)c->eve_dropped, (unsigned long long)c->block_lat_count,
+		 (unsigned long long)c->block_lat_p50_us, (unsigned long long)c->block_lat_p99_us,
+		 (unsigned long long)c->block_lat_max_us);
 }
 
 static void on_request(void *ctx, const char *line, char *ans, size_t anslen)

@@ -193,6 +193,7 @@ void policy_verdict(const struct pol_rule *r, const struct verdict_query *q,
 
 	memset(v, 0, sizeof(*v));
 	v->flow_id = q->flow_id;
+	v->query_ns = q->sent_ns;
 	v->tuple = q->tuple;
 	v->vlan[0] = q->vlan[0];
 	v->vlan[1] = q->vlan[1];

@@ -16,7 +16,9 @@
 #include "dpi.h"
 #include "engine.h"
 #include "ipc.h"
+#include "lathist.h"
 #include "log.h"
+#include "mono.h"
 #include "privs.h"
 
 /* Verdicts read per turn of the loop, so packets are never starved. */
@@ -36,18 +38,21 @@ struct sensor {
 	const struct sensor_args *a;
 	struct engine eng;
 	uint64_t queries_unsent;
+	struct lathist block_lat;       /* query sent to block verdict back, us */
 	int parent_gone;
 	struct log_limit rl_unsent;
 };
 
 /* Live: hand the query to the parent; never wait for it. */
-static void query_ipc(void *ctx, const struct verdict_query *q)
+static void query_ipc(void *ctx, const struct verdict_query *query)
 {
 	struct sensor *s = ctx;
+	struct verdict_query q = *query;
 
 	if (s->parent_gone)
 		return;
-	if (ipc_send(s->a->ipc_fd, IPC_QUERY, q, sizeof(*q)) == 0)
+	q.sent_ns = mono_ns();
+	if (ipc_send(s->a->ipc_fd, IPC_QUERY, &q, sizeof(q)) == 0)
 		return;
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
 		s->queries_unsent++;
@@ -96,6 +101,10 @@ static void send_stats(struct sensor *s)
 	st.kernel_drops = cs.kernel_drops + cs.kernel_ifdrops;
 	st.eve_events = s->a->eve->events;
 	st.eve_dropped = s->a->eve->dropped_too_big + s->a->eve->write_errors;
+	st.block_lat_count = s->block_lat.count;
+	st.block_lat_p50_us = lathist_pct(&s->block_lat, 50);
+	st.block_lat_p99_us = lathist_pct(&s->block_lat, 99);
+	st.block_lat_max_us = s->block_lat.max_us;
 	/* A full buffer only delays the figures to the next second. */
 	(void)ipc_send(s->a->ipc_fd, IPC_STATS, &st, sizeof(st));
 }
@@ -119,6 +128,14 @@ static int read_parent(struct sensor *s)
 		if (m.type != IPC_VERDICT) {
 			log_err("parent: unexpected message type %u; stopping", m.type);
 			return -1;
+		}
+		/* The parent answers a block after the element is in the kernel:
+		 * from query to answer bounds classification to enforcement. */
+		if (m.u.verdict.action == VERDICT_BLOCK && m.u.verdict.query_ns != 0) {
+			uint64_t now = mono_ns();
+
+			if (now >= m.u.verdict.query_ns)
+				lathist_add(&s->block_lat, (now - m.u.verdict.query_ns) / 1000u);
 		}
 		engine_verdict(&s->eng, &m.u.verdict);
 	}

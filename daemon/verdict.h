@@ -32,6 +32,7 @@ struct verdict_query {
 	uint16_t master, app;           /* nDPI protocol ids */
 	uint16_t category;              /* nDPI category id */
 	uint64_t risk;                  /* nDPI risk bits */
+	uint64_t sent_ns;               /* CLOCK_MONOTONIC when the sensor sent it; 0 in replay */
 	char hostname[VERDICT_HOSTNAME_LEN];  /* NUL-terminated */
 };
 
@@ -41,6 +42,7 @@ struct verdict {
 	uint64_t flow_id;
 	struct nft_flow tuple;          /* as in the query */
 	uint16_t vlan[2];               /* as in the query */
+	uint64_t query_ns;              /* the query's sent_ns, echoed for the latency figure */
 	uint32_t rule_id;               /* the rule's number; EVE alert.signature_id */
 	uint8_t action;                 /* enum verdict_action */
 	uint8_t severity;               /* 1 (highest) .. 4 */

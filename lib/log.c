@@ -3,6 +3,7 @@
  * before any thread starts, and only read afterwards.
  */
 #include "log.h"
+#include "mono.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,12 +54,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 
 void log_limited(struct log_limit *rl, enum log_level lvl, const char *fmt, ...)
 {
-	struct timespec ts;
+	uint64_t now = mono_ms() / 1000u;
 	va_list ap;
-	uint64_t now;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec;
 	if (rl->window_start == 0 || now >= rl->window_start + rl->interval_s) {
 		if (rl->suppressed > 0)
 			log_msg(lvl, "(%llu similar messages suppressed)",

@@ -6,6 +6,7 @@
 #
 #   BUILD_DIR   holds kastrod and bench/ (mkbig, refloop), e.g. build/out
 #   SECTION     which sections to run (default: all): classify setupdate
+#               blocklatency
 #
 # Environment:
 #   KASTRO_TESTDATA        shared test data (default: ../shared/testdata
@@ -15,13 +16,15 @@
 #   KASTRO_BENCH_TIMEOUT   seconds one run may take before it counts as
 #                          hung (180)
 #   KASTRO_BENCH_SETELEMS  flow elements inserted by setupdate (100000)
+#   KASTRO_BENCH_BLOCKFLOWS  blocked flows sent by blocklatency (300)
 #
 # A benchmark, not a test: a missed target is printed as MISSED and the exit
 # status stays 0. It exits 1 when something is broken (a tool missing,
 # crashing, hanging or printing what it should not, test data absent) and
 # 2 on a usage error. Needs: packaging/deps.sh bench (ndpiReader, GNU time)
 # and about 450 MiB free in $TMPDIR (or /tmp) for the big capture; setupdate
-# needs root (it works in a network namespace of its own) and nft.
+# needs root (it works in a network namespace of its own) and nft;
+# blocklatency needs root and the network lab (packaging/deps.sh test).
 #
 # Adding a benchmark: name it in ALL_SECTIONS and write section_NAME, using
 # need_big (the shared capture), measure (one timed run) and row (a line of
@@ -31,7 +34,7 @@
 set -eu
 export LC_ALL=C
 
-ALL_SECTIONS="classify setupdate"
+ALL_SECTIONS="classify setupdate blocklatency"
 
 die() { echo "bench: error: $*" >&2; exit 1; }
 
@@ -341,6 +344,23 @@ section_setupdate() {
 		"$SETUPDATE_TABLE_TARGET"
 	printf "    %-5s %14.3f %16.3f %10.3f %11.3f   %s\n" IPv4 "$_t4in" "$_t4" "$M_BEST_table4" "$M_WORST_table4" "$(tv "$M_WORST_table4")"
 	printf "    %-5s %14.3f %16.3f %10.3f %11.3f   %s\n" IPv6 "$_t6in" "$_t6" "$M_BEST_table6" "$M_WORST_table6" "$(tv "$M_WORST_table6")"
+}
+
+# ---- section: blocklatency -------------------------------------------------
+# Classification to block element in place through the live daemon, against
+# the kernel write alone: see tests/bench/blocklatency.sh.
+section_blocklatency() {
+	need_tool "$BUILD/kastrod" kastrod
+	need_tool "$BUILD/kastroctl" kastroctl
+	need_tool "$BUILD/bench/nftbench" nftbench
+	_f=${KASTRO_BENCH_BLOCKFLOWS:-300}
+	case $_f in ''|*[!0-9]*|0) die "KASTRO_BENCH_BLOCKFLOWS='$_f' is not a positive number" ;; esac
+	if [ "$(id -u)" != 0 ]; then
+		echo
+		echo "== blocklatency: skipped (needs root for the network lab) =="
+		return 0
+	fi
+	bash "$here/blocklatency.sh" "$BUILD" "$_f" || die "blocklatency failed (message above)"
 }
 
 # ---- main -----------------------------------------------------------------

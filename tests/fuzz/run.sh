@@ -25,11 +25,13 @@ bison --defines="$gen/conf_parse.h" -o "$gen/conf_parse.c" "$root/daemon/conf_pa
 	t_done
 }
 
-srcs=$(ls "$root"/daemon/*.c "$root"/lib/*.c | grep -v '/kastrod\.c$')
+# the same libraries as the Makefile's PKGS
+pkgs="libpcap libndpi libcap-ng libnftables libnftnl libmnl sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson"
+srcs=$(ls "$root"/daemon/*.c "$root"/lib/*.c "$root"/console/*.c 2>/dev/null | grep -v -e '/kastrod\.c$' -e '/kastro-console\.c$')
 # shellcheck disable=SC2046
 flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
--I$root/lib -I$root/daemon -I$gen $(pkg-config --cflags libpcap libndpi libcap-ng libnftables libnftnl libmnl)"
-libs=$(pkg-config --libs libpcap libndpi libcap-ng libnftables libnftnl libmnl)
+-I$root/lib -I$root/daemon -I$root/console -I$gen $(pkg-config --cflags $pkgs)"
+libs=$(pkg-config --libs $pkgs)
 
 pcaps=$(t_testdata)/pcap
 for src in "$here"/fuzz_*.c; do
