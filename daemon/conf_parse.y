@@ -5,10 +5,10 @@
  * scanner and one parser run per file; `include` parses the named file with
  * a fresh pair, recursively, sharing one struct conf_state. Actions only call
  * the checked setters of conf.c: each reports the first error as
- * "file:line:col: message", the source line and a caret line, and returns
- * -1, on which the action aborts the parse. Syntax errors come through
- * yyreport_syntax_error() below in the same format, with the expected tokens
- * in words.
+ * "file:line:col: message", the source line and a caret line (lib/cfg.c
+ * writes it), and returns -1, on which the action aborts the parse. Syntax
+ * errors come through yyreport_syntax_error() below in the same format,
+ * with the expected tokens in words.
  *
  * The %code requires block below is the module's internal interface between
  * conf.c, policy.c, this file and conf_lex.l; bison copies it into
@@ -19,7 +19,7 @@
 %define api.pure full
 %define api.prefix {kconf_}
 %define api.token.prefix {KC_}
-%define api.location.type {struct conf_loc}
+%define api.location.type {struct cfg_loc}
 %define parse.error custom
 %define parse.lac full
 %locations
@@ -32,52 +32,35 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "cfg.h"
 #include "conf.h"
 
-#define CONF_MAX_DEPTH 8               /* nested includes below the top file */
-#define CONF_MAX_FILE  (1024 * 1024)   /* bytes in one configuration file */
-#define CONF_STR_MAX   (PATH_MAX - 1)  /* bytes in one string, unescaped */
-
-/* Where a token is: 1-based line and byte column, byte offset and length. */
-struct conf_loc {
-	int line;
-	int col;
-	size_t off;
-	size_t len;
-};
+/*
+ * policy.c's name for struct cfg_loc (lib/cfg.h), from before the shared
+ * code moved to lib/: the same type, not a copy.
+ */
+#define conf_loc cfg_loc
 
 /* Shared by every file of one conf_load(). */
 struct pol_build;
 
 struct conf_state {
+	struct cfg_load ld;            /* message buffer, first error, include stack */
 	struct kastrod_conf *c;        /* working copy, copied out on success */
 	struct pol_build *pb;          /* policy being built (policy.c), or NULL */
-	char *err;                     /* caller's message buffer */
-	size_t errlen;
-	bool failed;                   /* an error was reported: keep the first */
 	bool ifaces_set;               /* first `interfaces` replaces the list */
-	int n_open;                    /* files with an inode on the stack */
-	dev_t dev[CONF_MAX_DEPTH + 1]; /* ... to find include cycles */
-	ino_t ino[CONF_MAX_DEPTH + 1];
 };
 
 /* One per file being parsed; also the scanner's extra data. */
 struct conf_pctx {
 	struct conf_state *st;
-	const char *name;              /* file name used in messages */
-	char dir[PATH_MAX];            /* absolute; relative paths start here */
-	const char *src;               /* whole file, not NUL-terminated */
-	size_t len;
-	int depth;                     /* 0 for the top file */
-	/* scanner state */
-	int line, col;                 /* position of the next byte */
-	size_t off;
-	struct conf_loc last;          /* last token returned */
-	struct conf_loc str_loc;       /* opening quote of the current string */
+	struct cfg_src f;              /* this file: name, text, dir, depth */
+	const char *name;              /* f.name and f.text again: policy.c */
+	const char *src;               /* ... reads them under these names */
+	char dir[PATH_MAX];            /* f.dir points here */
+	struct cfg_scan sc;            /* scanner state */
 	int kw_cur;                    /* last keyword token returned */
 	int kw_before;                 /* last keyword before the last token */
-	size_t slen;
-	char sbuf[CONF_STR_MAX];
 };
 
 /* Settings that take a number; ranges and units are in conf.c. */
@@ -109,21 +92,18 @@ int kconf_lex(KCONF_STYPE *lval, KCONF_LTYPE *lloc, void *scanner);
 /* conf_lex.l: scan and parse pc->src; -1 after reporting an error. */
 int conf_scan_parse(struct conf_pctx *pc);
 
-/* conf.c: each reports its error through conf_error() and returns -1. */
-int conf_error(struct conf_pctx *pc, const struct conf_loc *loc,
+/*
+ * conf.c, for policy.c: lib/cfg.h's functions on pc->f. Each reports its
+ * error (the first of the load) and returns -1.
+ */
+int conf_error(struct conf_pctx *pc, const struct cfg_loc *loc,
 	       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int conf_syntax_error(struct conf_pctx *pc, const struct conf_loc *loc,
-		      const char *const *expected, int n_expected,
-		      const char *const *hidden, int n_hidden);
-/* conf.c: numbers for policy.c: plain counts and durations. */
-int conf_num_count(struct conf_pctx *pc, const struct conf_loc *loc,
+int conf_num_count(struct conf_pctx *pc, const struct cfg_loc *loc,
 		   uint64_t *v);
-int conf_num_duration(struct conf_pctx *pc, const struct conf_loc *loc,
+int conf_num_duration(struct conf_pctx *pc, const struct cfg_loc *loc,
 		      uint64_t *v);
-/* conf.c: token text fit for a message (control bytes as '?', cut). */
 void conf_show(char *out, size_t outlen, const char *s, size_t n);
-/* conf.c: absolute form of a path in the file, as for every path. */
-int conf_resolve(struct conf_pctx *pc, const struct conf_loc *loc,
+int conf_resolve(struct conf_pctx *pc, const struct cfg_loc *loc,
 		 const char *s, char out[PATH_MAX]);
 
 /* policy.c: the policy statements. Each returns 0, or -1 after an error. */
@@ -132,47 +112,47 @@ enum pol_opt { POL_O_LOG, POL_O_SEVERITY, POL_O_PROTO, POL_O_FROM, POL_O_TO,
 	       POL_O_N };
 enum pol_item { POL_I_ANY, POL_I_WORD, POL_I_ADDR, POL_I_TABLE, POL_I_SERVICE,
 		POL_I_STRING, POL_I_NUMBER };
-int pol_zone_begin(struct conf_pctx *pc, const struct conf_loc *name);
-int pol_zone_device(struct conf_pctx *pc, const struct conf_loc *loc, const char *s);
-int pol_zone_net(struct conf_pctx *pc, const struct conf_loc *loc);
-int pol_zone_end(struct conf_pctx *pc, const struct conf_loc *head);
-int pol_service_begin(struct conf_pctx *pc, const struct conf_loc *loc, const char *s);
-int pol_service_addr(struct conf_pctx *pc, const struct conf_loc *loc);
-int pol_service_proto(struct conf_pctx *pc, const struct conf_loc *loc);
-int pol_service_owner(struct conf_pctx *pc, const struct conf_loc *loc, const char *s);
-int pol_service_time(struct conf_pctx *pc, const struct conf_loc *loc, bool rto);
-int pol_service_end(struct conf_pctx *pc, const struct conf_loc *head);
-int pol_table_begin(struct conf_pctx *pc, const struct conf_loc *ref);
-int pol_table_elem(struct conf_pctx *pc, const struct conf_loc *loc);
-int pol_table_file(struct conf_pctx *pc, const struct conf_loc *loc, const char *s);
-int pol_console(struct conf_pctx *pc, const struct conf_loc *loc);
-int pol_default(struct conf_pctx *pc, const struct conf_loc *loc, int block, int log);
-int pol_port(struct conf_pctx *pc, const struct conf_loc *loc);
-int pol_rule_begin(struct conf_pctx *pc, const struct conf_loc *loc, int block);
-int pol_rule_opt(struct conf_pctx *pc, const struct conf_loc *loc, enum pol_opt o);
-int pol_rule_item(struct conf_pctx *pc, const struct conf_loc *loc,
+int pol_zone_begin(struct conf_pctx *pc, const struct cfg_loc *name);
+int pol_zone_device(struct conf_pctx *pc, const struct cfg_loc *loc, const char *s);
+int pol_zone_net(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_zone_end(struct conf_pctx *pc, const struct cfg_loc *head);
+int pol_service_begin(struct conf_pctx *pc, const struct cfg_loc *loc, const char *s);
+int pol_service_addr(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_service_proto(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_service_owner(struct conf_pctx *pc, const struct cfg_loc *loc, const char *s);
+int pol_service_time(struct conf_pctx *pc, const struct cfg_loc *loc, bool rto);
+int pol_service_end(struct conf_pctx *pc, const struct cfg_loc *head);
+int pol_table_begin(struct conf_pctx *pc, const struct cfg_loc *ref);
+int pol_table_elem(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_table_file(struct conf_pctx *pc, const struct cfg_loc *loc, const char *s);
+int pol_console(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_default(struct conf_pctx *pc, const struct cfg_loc *loc, int block, int log);
+int pol_port(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_rule_begin(struct conf_pctx *pc, const struct cfg_loc *loc, int block);
+int pol_rule_opt(struct conf_pctx *pc, const struct cfg_loc *loc, enum pol_opt o);
+int pol_rule_item(struct conf_pctx *pc, const struct cfg_loc *loc,
 		  enum pol_item kind, int neg, const char *s);
-int pol_list_end(struct conf_pctx *pc, const struct conf_loc *loc);
-int pol_rule_end(struct conf_pctx *pc, const struct conf_loc *loc);
-int pol_protocols_set(struct conf_pctx *pc, const struct conf_loc *loc);
+int pol_list_end(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_rule_end(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_protocols_set(struct conf_pctx *pc, const struct cfg_loc *loc);
 /* policy.c: at the end of a load: the policy built (NULL if none), or discard. */
 struct policy *pol_build_take(struct conf_state *st);
 void pol_build_discard(struct conf_state *st);
-int conf_include(struct conf_pctx *pc, const struct conf_loc *loc,
+int conf_include(struct conf_pctx *pc, const struct cfg_loc *loc,
 		 const char *s);
-int conf_set_user(struct conf_pctx *pc, const struct conf_loc *loc,
+int conf_set_user(struct conf_pctx *pc, const struct cfg_loc *loc,
 		  const char *s);
-int conf_set_eve(struct conf_pctx *pc, const struct conf_loc *loc,
+int conf_set_eve(struct conf_pctx *pc, const struct cfg_loc *loc,
 		 const char *s);
-int conf_set_path(struct conf_pctx *pc, const struct conf_loc *loc,
+int conf_set_path(struct conf_pctx *pc, const struct cfg_loc *loc,
 		  char dst[PATH_MAX], const char *s);
-int conf_add_iface(struct conf_pctx *pc, const struct conf_loc *loc,
+int conf_add_iface(struct conf_pctx *pc, const struct cfg_loc *loc,
 		   const char *s);
 void conf_ifaces_done(struct conf_pctx *pc);
-int conf_set_num(struct conf_pctx *pc, const struct conf_loc *loc,
+int conf_set_num(struct conf_pctx *pc, const struct cfg_loc *loc,
 		 enum conf_num which);
-int conf_set_timeout(struct conf_pctx *pc, const struct conf_loc *cls,
-		     const struct conf_loc *val);
+int conf_set_timeout(struct conf_pctx *pc, const struct cfg_loc *cls,
+		     const struct cfg_loc *val);
 }
 
 %code {
@@ -198,7 +178,7 @@ int conf_set_timeout(struct conf_pctx *pc, const struct conf_loc *cls,
 			YYABORT;			\
 	} while (0)
 
-static void kconf_error(struct conf_loc *loc, struct conf_pctx *pc,
+static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 			void *scanner, const char *msg);
 }
 
@@ -500,11 +480,11 @@ capture_stmt : SNAPLEN NUMBER {
 %%
 
 /* Only bison's own "memory exhausted" comes here. */
-static void kconf_error(struct conf_loc *loc, struct conf_pctx *pc,
+static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 			void *scanner, const char *msg)
 {
 	(void)scanner;
-	conf_error(pc, loc, "%s", msg);
+	cfg_error(&pc->f, loc, "%s", msg);
 }
 
 /* What a bare name is expected to be, from the keyword before it. */
@@ -541,7 +521,7 @@ static bool policy_stmt(yysymbol_kind_t k)
 }
 
 /*
- * Syntax error: hand the expected tokens, in words, to conf.c. Names come
+ * Syntax error: hand the expected tokens, in words, to lib/cfg. Names come
  * from the aliases above with their double quotes taken off; ';' and end of
  * file are left out when something else is expected, as neither is ever
  * what the user forgot. Where a statement may start, the policy statements
@@ -586,6 +566,7 @@ static int yyreport_syntax_error(const yypcontext_t *yctx,
 		else
 			list[k] = names[k + h], k++;
 	}
-	conf_syntax_error(pc, yypcontext_location(yctx), list, k, hidden, h);
+	cfg_syntax_error(&pc->f, yypcontext_location(yctx), list, k, hidden, h,
+			 "a policy statement");
 	return 0;
 }

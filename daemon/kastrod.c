@@ -26,6 +26,7 @@
 #include "capture.h"
 #include "conf.h"
 #include "control.h"
+#include "version.h"
 #include "eve.h"
 #include "log.h"
 #include "nftgen.h"
@@ -33,7 +34,6 @@
 #include "policy.h"
 #include "sensor.h"
 
-#define KASTRO_VERSION "0.1.0"
 
 #define OPT_CONTROL 1000
 
@@ -61,7 +61,7 @@ static void usage(FILE *out)
 		"  -i, --interface L   capture live on these interfaces until SIGTERM\n"
 		"  -e, --eve PATH      EVE JSON output ('-' for stdout); overrides 'eve'\n"
 		"  -u, --user NAME     unprivileged user to run as; overrides 'user'\n"
-		"      --control PATH  control socket for kastroctl (default " CONTROL_DEFAULT_PATH ")\n"
+		"      --control PATH  control socket for kastroctl (default " CONTROL_KASTROD_PATH ")\n"
 		"  -n, --check         check the configuration and exit\n"
 		"  -v, --verbose       log debug messages\n"
 		"  -V, --version       print the version and exit\n");
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 	static struct eve eve;
 	static struct capture cap;
 	const char *conf_path = NULL, *read_path = NULL, *iface_arg = NULL;
-	const char *eve_arg = NULL, *user_arg = NULL, *control_path = CONTROL_DEFAULT_PATH;
+	const char *eve_arg = NULL, *user_arg = NULL, *control_path = CONTROL_KASTROD_PATH;
 	int check = 0, verbose = 0, opt, rc = 0;
 	char err[4096];
 

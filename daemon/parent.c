@@ -520,26 +520,6 @@ static void stop_child(struct parent *p)
 /* ---- control requests ---------------------------------------------------- */
 
 /* Split line into at most max words; returns the count, or -1 if too many. */
-static int split_words(char *line, char **w, int max)
-{
-	int n = 0;
-	char *s = line;
-
-	for (;;) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s)
-			return n;
-		if (n == max)
-			return -1;
-		w[n++] = s;
-		while (*s && *s != ' ' && *s != '\t')
-			s++;
-		if (*s)
-			*s++ = '\0';
-	}
-}
-
 static int parse_addr(const char *s, uint8_t *family, uint8_t addr[16])
 {
 	memset(addr, 0, 16);
@@ -611,7 +591,7 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 	int n;
 
 	snprintf(buf, sizeof(buf), "%s", line);
-	n = split_words(buf, w, 4);
+	n = control_split(buf, w, 4);
 	if (n <= 0) {
 		snprintf(ans, anslen, "error: empty or overlong request");
 		return;

@@ -1,10 +1,11 @@
 /*
- * kastroctl.c - the officers' command-line tool for kastrod: status,
- * policy reload (with an automatic revert unless confirmed), quarantine and
- * release of a host.
+ * kastroctl.c - the officers' command-line tool for kastrod (status,
+ * policy reload with an automatic revert unless confirmed, quarantine and
+ * release of a host) and kastro-console (enrolment tokens, sensors,
+ * commands).
  *
- * It talks to kastrod's control socket (a root-only unix socket, see
- * daemon/control.h): one request line per connection, and prints the answer.
+ * It talks to the daemon's control socket (a root-only unix socket, see
+ * lib/control.h): one request line per connection, and prints the answer.
  * The answer starts with "ok" (printed to standard output, exit 0) or
  * "error: ..." (printed to standard error, exit 1). Durations on the
  * command line ("90", "60s", "30m", "1h", "7d") become seconds here, so the
@@ -19,9 +20,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "num.h"
 
-#define DEFAULT_SOCKET "/run/kastro/kastrod.sock"
+#define DEFAULT_SOCKET CONTROL_KASTROD_PATH
+#define CONSOLE_SOCKET CONTROL_CONSOLE_PATH
 #define LINE_MAX_BYTES 1024
 #define ANSWER_MAX (64 * 1024)
 #define TIMEOUT_MS 60000        /* a reload of a large policy takes a while */
@@ -39,7 +42,17 @@ static void usage(FILE *out)
 		"  quarantine ADDRESS [--ttl DUR]  drop a host's traffic (except to the console)\n"
 		"  release ADDRESS                 end a host's quarantine\n"
 		"\n"
-		"  -s, --socket PATH   kastrod's control socket (default " DEFAULT_SOCKET ")\n"
+		"console commands (kastro-console):\n"
+		"  token create [--ttl DUR] [--kind agent|gateway]\n"
+		"                                  a one-time enrolment token and the CA fingerprint\n"
+		"  sensor list                     enrolled sensors: id, kind, state, host, last seen\n"
+		"  sensor revoke ID                refuse the sensor from now on, close its connections\n"
+		"  sensor ping ID                  queue a ping command; prints its command id\n"
+		"  command ID                      a command's state and result\n"
+		"  console status                  the console's counters\n"
+		"\n"
+		"  -s, --socket PATH   the daemon's control socket (default " DEFAULT_SOCKET ",\n"
+		"                      for console commands " CONSOLE_SOCKET ")\n"
 		"  DUR: seconds, or a number with s, m, h or d (\"60s\", \"1h\")\n");
 }
 
@@ -83,7 +96,7 @@ static int request(const char *path, const char *req)
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "kastroctl: cannot reach kastrod at %s: %s (is it running, "
+		fprintf(stderr, "kastroctl: cannot reach the daemon at %s: %s (is it running, "
 			"and are you root?)\n", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -99,7 +112,7 @@ static int request(const char *path, const char *req)
 		ssize_t r;
 
 		if (poll(&p, 1, TIMEOUT_MS) <= 0) {
-			fprintf(stderr, "kastroctl: no answer from kastrod within %d s\n",
+			fprintf(stderr, "kastroctl: no answer from the daemon within %d s\n",
 				TIMEOUT_MS / 1000);
 			close(fd);
 			return 1;
@@ -121,7 +134,7 @@ static int request(const char *path, const char *req)
 		return 0;
 	}
 	if (len == 0)
-		fprintf(stderr, "kastroctl: kastrod closed the connection without an answer\n");
+		fprintf(stderr, "kastroctl: the daemon closed the connection without an answer\n");
 	else
 		fputs(ans, stderr);
 	return 1;
@@ -134,7 +147,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = DEFAULT_SOCKET, *confirm = NULL, *ttl = NULL, *cmd, *arg = NULL;
+	const char *path = NULL, *confirm = NULL, *ttl = NULL, *kind = NULL, *cmd, *arg = NULL;
+	const char *arg2 = NULL;
 	char req[LINE_MAX_BYTES];
 	uint64_t secs = 0;
 	int opt, nargs, n, i;
@@ -160,6 +174,8 @@ int main(int argc, char **argv)
 			dst = &confirm;
 		else if (strcmp(argv[i], "--ttl") == 0)
 			dst = &ttl;
+		else if (strcmp(argv[i], "--kind") == 0)
+			dst = &kind;
 		else if (strncmp(argv[i], "--confirm-within=", 17) == 0)
 			confirm = argv[i] + 17;
 		else if (strncmp(argv[i], "--ttl=", 6) == 0)
@@ -169,6 +185,9 @@ int main(int argc, char **argv)
 			return 2;
 		} else if (nargs < 1) {
 			arg = argv[i];
+			nargs++;
+		} else if (nargs < 2) {
+			arg2 = argv[i];
 			nargs++;
 		} else {
 			nargs++;
@@ -182,6 +201,55 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (kind && strcmp(cmd, "token") != 0) {
+		fprintf(stderr, "kastroctl: --kind belongs to token create\n");
+		return 2;
+	}
+	if (strcmp(cmd, "token") == 0 || strcmp(cmd, "sensor") == 0 || strcmp(cmd, "command") == 0 ||
+	    strcmp(cmd, "console") == 0) {
+		if (!path)
+			path = CONSOLE_SOCKET;
+		if (strcmp(cmd, "token") == 0 && nargs == 1 && strcmp(arg, "create") == 0 && !confirm) {
+			if (ttl && (parse_duration(ttl, &secs) < 0 || secs < 60 || secs > 30u * 86400u)) {
+				fprintf(stderr, "kastroctl: --ttl %s: expected a duration from 1m to 30d\n", ttl);
+				return 2;
+			}
+			if (kind && strcmp(kind, "agent") != 0 && strcmp(kind, "gateway") != 0) {
+				fprintf(stderr, "kastroctl: --kind %s: expected agent or gateway\n", kind);
+				return 2;
+			}
+			if (ttl)
+				n = snprintf(req, sizeof(req), "token create ttl %llu kind %s",
+					     (unsigned long long)secs, kind ? kind : "agent");
+			else
+				n = snprintf(req, sizeof(req), "token create kind %s", kind ? kind : "agent");
+		} else if (strcmp(cmd, "sensor") == 0 && nargs == 1 && strcmp(arg, "list") == 0 &&
+			   !confirm && !ttl) {
+			n = snprintf(req, sizeof(req), "sensor list");
+		} else if (strcmp(cmd, "sensor") == 0 && nargs == 2 && !confirm && !ttl &&
+			   (strcmp(arg, "revoke") == 0 || strcmp(arg, "ping") == 0)) {
+			n = snprintf(req, sizeof(req), "sensor %s %s", arg, arg2);
+		} else if (strcmp(cmd, "command") == 0 && nargs == 1 && !confirm && !ttl) {
+			n = snprintf(req, sizeof(req), "command %s", arg);
+		} else if (strcmp(cmd, "console") == 0 && nargs == 1 && strcmp(arg, "status") == 0 &&
+			   !confirm && !ttl) {
+			n = snprintf(req, sizeof(req), "status");
+		} else {
+			usage(stderr);
+			return 2;
+		}
+		if (n < 0 || (size_t)n >= sizeof(req) || strpbrk(req, "\n\r")) {
+			fprintf(stderr, "kastroctl: request too long or not one line\n");
+			return 2;
+		}
+		return request(path, req);
+	}
+	if (!path)
+		path = DEFAULT_SOCKET;
+	if (nargs > 1) {
+		usage(stderr);
+		return 2;
+	}
 	if (strcmp(cmd, "status") == 0 && nargs == 0 && !confirm && !ttl) {
 		n = snprintf(req, sizeof(req), "status");
 	} else if (strcmp(cmd, "confirm") == 0 && nargs == 0 && !confirm && !ttl) {

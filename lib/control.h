@@ -1,13 +1,14 @@
 /*
- * control.h - kastrod's control socket, for kastroctl: a unix stream socket,
- * mode 0600 and owned by root, served by the privileged parent.
+ * control.h - a daemon's control socket, for kastroctl: a unix stream
+ * socket, mode 0600 and owned by root, served by the daemon's privileged
+ * process (kastrod's parent, kastro-console).
  *
  * Protocol: one request per connection. The client sends one line of text
  * (at most CONTROL_LINE_MAX bytes with its newline); the parent answers
  * with text that starts with "ok" or "error: reason" (more lines may
  * follow, e.g. the offending line of a bad configuration), then closes the
- * connection. The commands themselves are the parent's (parent.c); this
- * module only moves bytes, with bounds on everything: one client at a time,
+ * connection. The commands themselves are the daemon's; this module only
+ * moves bytes, with bounds on everything: one client at a time,
  * CONTROL_LINE_MAX bytes in, CONTROL_ANSWER_MAX bytes out, and a deadline
  * of CONTROL_TIMEOUT_MS for the client to send its line and take the answer.
  * Only clients with uid 0 (SO_PEERCRED) are served.
@@ -20,7 +21,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CONTROL_DEFAULT_PATH "/run/kastro/kastrod.sock"
+#define CONTROL_KASTROD_PATH "/run/kastro/kastrod.sock"
+#define CONTROL_CONSOLE_PATH "/run/kastro/console.sock"
 #define CONTROL_LINE_MAX 1024
 #define CONTROL_ANSWER_MAX 8192
 #define CONTROL_TIMEOUT_MS 5000
@@ -44,8 +46,8 @@ struct control {
 /*
  * Create the socket at path: its directory is made (0755) when missing, a
  * stale socket file is replaced, the socket gets mode 0600. A path where a
- * running kastrod answers is an error (two daemons would fight over the
- * kernel's table). Returns 0, or -1 with err set.
+ * running daemon answers is an error (two daemons would fight over the
+ * kernel's table or the console's database). Returns 0, or -1 with err set.
  */
 int control_open(struct control *c, const char *path, char *err, size_t errlen);
 
@@ -64,5 +66,11 @@ int control_timeout_ms(const struct control *c);
  * misbehaving client is counted and dropped, never an error for the caller.
  */
 void control_handle(struct control *c, short revents, control_fn fn, void *ctx);
+
+/*
+ * Split line in place into at most max words at spaces and tabs. Returns
+ * the number of words, or -1 when there are more than max.
+ */
+int control_split(char *line, char **w, int max);
 
 #endif

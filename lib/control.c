@@ -1,7 +1,7 @@
 /*
- * control.c - see control.h. Runs in the privileged parent and reads bytes
+ * control.c - see control.h. Runs in a daemon's privileged process and reads bytes
  * from local root clients only; it still bounds everything, so a stuck or
- * broken client cannot hold the parent up.
+ * broken client cannot hold the daemon up.
  */
 #include "control.h"
 
@@ -65,7 +65,7 @@ int control_open(struct control *c, const char *path, char *err, size_t errlen)
 			return -1;
 		}
 		if (someone_listens(&sa)) {
-			snprintf(err, errlen, "control socket %s: another kastrod answers there; "
+			snprintf(err, errlen, "control socket %s: another daemon answers there; "
 				 "stop it first, or give --control another path", path);
 			return -1;
 		}
@@ -137,7 +137,7 @@ static void accept_client(struct control *c)
 	if (fd < 0)
 		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
-		static const char no[] = "error: only root may control kastrod\n";
+		static const char no[] = "error: only root may use this socket\n";
 
 		(void)send(fd, no, sizeof(no) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 		close(fd);
@@ -237,4 +237,24 @@ void control_handle(struct control *c, short revents, control_fn fn, void *ctx)
 	if (nl > c->line && nl[-1] == '\r')
 		nl[-1] = '\0';
 	serve(c, fn, ctx);
+}
+
+int control_split(char *line, char **w, int max)
+{
+	int n = 0;
+	char *s = line;
+
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			return n;
+		if (n == max)
+			return -1;
+		w[n++] = s;
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+		if (*s)
+			*s++ = '\0';
+	}
 }
