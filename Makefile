@@ -46,7 +46,9 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o) $(DAEMON_GEN:.c=.o)
 # kastro-console.c holds the console's main(); its other modules are linked
 # into tests too.
 CONSOLE_SRCS := $(filter-out console/kastro-console.c,$(wildcard console/*.c))
-CONSOLE_OBJS := $(CONSOLE_SRCS:%.c=$(B)/%.o)
+CONSOLE_GEN := $(if $(wildcard console/cconf_parse.y),$(B)/gen/cconf_parse.c $(B)/gen/cconf_lex.c)
+WWW_FILES := $(sort $(wildcard console/www/*))
+CONSOLE_OBJS := $(CONSOLE_SRCS:%.c=$(B)/%.o) $(CONSOLE_GEN:.c=.o) $(B)/gen/www.o
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
@@ -74,7 +76,7 @@ progs: $(PROGS)
 deps:
 	@packaging/deps.sh build
 
-$(B)/%.o: %.c | $(B)/gen/conf_parse.h
+$(B)/%.o: %.c | $(B)/gen/conf_parse.h $(filter %_parse.h,$(CONSOLE_GEN:.c=.h))
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -88,6 +90,19 @@ $(B)/gen/conf_lex.c: daemon/conf_lex.l $(B)/gen/conf_parse.h
 	@mkdir -p $(B)/gen
 	$(call say,FLEX,$<)
 	$(Q)flex -o $@ $<
+$(B)/gen/cconf_parse.c $(B)/gen/cconf_parse.h: console/cconf_parse.y
+	@mkdir -p $(B)/gen
+	$(call say,BISON,$<)
+	$(Q)bison -Wall -Werror --defines=$(B)/gen/cconf_parse.h -o $(B)/gen/cconf_parse.c $<
+$(B)/gen/cconf_lex.c: console/cconf_lex.l $(B)/gen/cconf_parse.h
+	@mkdir -p $(B)/gen
+	$(call say,FLEX,$<)
+	$(Q)flex -o $@ $<
+# The web UI's files, compiled in (console/www.h).
+$(B)/gen/www.c: console/www-embed.sh $(WWW_FILES) console/www
+	@mkdir -p $(B)/gen
+	$(call say,EMBED,console/www)
+	$(Q)sh console/www-embed.sh $@ $(WWW_FILES)
 $(B)/gen/%.o: $(B)/gen/%.c
 	$(call say,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Wno-unused-function -Wno-unused-parameter -Wno-sign-compare -MMD -MP -c -o $@ $<

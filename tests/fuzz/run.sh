@@ -19,6 +19,20 @@ if ! command -v clang-14 >/dev/null 2>&1; then
 fi
 
 # The grammar's generated parser, as the Makefile makes it.
+gensrcs="$gen/conf_parse.c $gen/conf_lex.c"
+if [ -f "$root/console/cconf_parse.y" ]; then
+	gensrcs="$gensrcs $gen/cconf_parse.c $gen/cconf_lex.c"
+	bison --defines="$gen/cconf_parse.h" -o "$gen/cconf_parse.c" "$root/console/cconf_parse.y" &&
+		flex -o "$gen/cconf_lex.c" "$root/console/cconf_lex.l" || {
+		t_fail "fuzz: cannot generate the console's config parser"
+		t_done
+	}
+fi
+sh "$root/console/www-embed.sh" "$gen/www.c" $(ls "$root"/console/www/* 2>/dev/null) || {
+	t_fail "fuzz: cannot embed the web UI"
+	t_done
+}
+gensrcs="$gensrcs $gen/www.c"
 bison --defines="$gen/conf_parse.h" -o "$gen/conf_parse.c" "$root/daemon/conf_parse.y" &&
 	flex -o "$gen/conf_lex.c" "$root/daemon/conf_lex.l" || {
 	t_fail "fuzz: cannot generate the config parser"
@@ -38,7 +52,7 @@ for src in "$here"/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	bin=$out/$name
 	# shellcheck disable=SC2086
-	if ! clang-14 $flags -o "$bin" "$src" $srcs "$gen/conf_parse.c" "$gen/conf_lex.c" $libs \
+	if ! clang-14 $flags -o "$bin" "$src" $srcs $gensrcs $libs \
 		>"$out/$name.build.log" 2>&1; then
 		cat "$out/$name.build.log"
 		t_fail "fuzz/$name: does not build"
@@ -54,6 +68,10 @@ for src in "$here"/fuzz_*.c; do
 		;;
 	fuzz_conf)
 		cp "$root"/rules/*.conf "$root"/tests/ndpi/*.conf "$corpus"/ 2>/dev/null
+		;;
+	fuzz_ingest)
+		printf '%s' '{"first_seq":1,"events":[{"event_type":"alert","timestamp":"2026-01-01T00:00:00.000000+0000","src_ip":"10.10.0.2","alert":{"action":"blocked","signature_id":1,"signature":"rule 1","category":"Test","severity":2}},{"event_type":"finding","host":"pc","finding":{"rule":"EICAR","path":"/tmp/x"}},{"event_type":"flow"}]}' \
+			>"$corpus/seed-batch"
 		;;
 	esac
 	log=$out/$name.log

@@ -1,0 +1,52 @@
+/*
+ * console.h - the state of one kastro-console process, shared by its
+ * modules: the configuration, the event base, the database, the CA, the two
+ * HTTPS services and the sensors' live connections.
+ *
+ * One struct per process (STYLE: no other global mutable state); every
+ * handler reaches it through its callback argument.
+ */
+#ifndef KASTRO_CONSOLE_H
+#define KASTRO_CONSOLE_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "ca.h"
+#include "cconf.h"
+#include "control.h"
+#include "server.h"
+#include "store.h"
+
+struct sconn;                           /* sensorapi.c */
+struct auth_limiter;
+
+struct console {
+	struct console_conf conf;
+	struct event_base *base;
+	struct store *store;
+	struct ca *ca;
+	char ca_fp[CA_FP_LEN];
+	SSL_CTX *sensor_ctx, *https_ctx;
+	struct server sensors, https;
+	struct control ctl;
+	struct event *ctl_ev, *tick_ev, *sig_ev[3];
+	struct sconn *conns;            /* sensors' open connections */
+	uint32_t n_conns;
+	/* counters for `kastroctl console status` */
+	uint64_t enrolled, enroll_refused, batches, events_in, events_dup, requests_refused;
+	uint64_t commands_sent, results_in;
+	struct log_limit rl_req;
+	/* the officers' API (rest.c) */
+	uint8_t csrf_key[32];
+	struct auth_limiter *limiter;
+	char dummy_hash[256];           /* verified for unknown names: same time */
+	uint64_t logins, login_failures;
+};
+
+/* Seconds since the epoch, from the wall clock (stored timestamps). */
+uint64_t console_now(void);
+
+#endif

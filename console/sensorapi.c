@@ -1,0 +1,469 @@
+/*
+ * sensorapi.c - see sensorapi.h.
+ *
+ * Every request on the sensor port is tied to the sensor named by the
+ * client certificate of its connection; the handshake already refused
+ * unknown and revoked sensors (sensorapi_peer_allowed), and each request
+ * checks again, so a revocation takes effect at once even on a connection
+ * kept alive. Open connections are tracked (one record each, at most the
+ * connection limit) for two reasons: a long poll waiting on one must be
+ * answered when a command is queued, and a revoked sensor's connections
+ * must be closed.
+ */
+#include "sensorapi.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <sys/queue.h>
+
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "auth.h"
+#include "console.h"
+#include "num.h"
+#include "tls.h"
+
+#define COMMANDS_PER_POLL 32
+#define HOSTNAME_MAX 253
+#define FACTS_MAX 8192
+
+struct sconn {
+	struct sconn *next;
+	struct console *c;
+	struct evhttp_connection *conn;
+	char sensor[CA_MAX_ID + 1];
+	struct evhttp_request *poll;    /* a long poll waiting for commands */
+	struct event *timer;            /* its end */
+};
+
+/* ---- connections ---------------------------------------------------------- */
+
+static void poll_end(struct sconn *sc)
+{
+	if (sc->timer != NULL)
+		event_free(sc->timer);
+	sc->timer = NULL;
+	sc->poll = NULL;
+}
+
+static void conn_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct sconn *sc = arg, **pp;
+	struct console *c = sc->c;
+
+	(void)conn;
+	for (pp = &c->conns; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == sc) {
+			*pp = sc->next;
+			c->n_conns--;
+			break;
+		}
+	}
+	poll_end(sc);                   /* evhttp frees the request itself */
+	free(sc);
+}
+
+static struct sconn *conn_of(struct console *c, struct evhttp_request *req, const char *sensor)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct sconn *sc;
+
+	for (sc = c->conns; sc != NULL; sc = sc->next)
+		if (sc->conn == conn)
+			return sc;
+	sc = calloc(1, sizeof(*sc));
+	if (sc == NULL)
+		return NULL;
+	sc->c = c;
+	sc->conn = conn;
+	snprintf(sc->sensor, sizeof(sc->sensor), "%s", sensor);
+	sc->next = c->conns;
+	c->conns = sc;
+	c->n_conns++;
+	evhttp_connection_set_closecb(conn, conn_closed, sc);
+	return sc;
+}
+
+int sensorapi_drop(struct console *c, const char *sensor_id)
+{
+	int n = 0;
+
+	for (struct sconn *sc = c->conns; sc != NULL; sc = sc->next) {
+		struct bufferevent *bev;
+
+		if (strcmp(sc->sensor, sensor_id) != 0)
+			continue;
+		/* Shut the socket down and let evhttp clean up as for any
+		 * peer that went away; freeing here could pull a request out
+		 * from under evhttp. */
+		bev = evhttp_connection_get_bufferevent(sc->conn);
+		if (bev != NULL && bufferevent_getfd(bev) >= 0)
+			shutdown(bufferevent_getfd(bev), SHUT_RDWR);
+		n++;
+	}
+	return n;
+}
+
+void sensorapi_free(struct console *c)
+{
+	while (c->conns != NULL) {
+		struct sconn *sc = c->conns;
+
+		c->conns = sc->next;
+		poll_end(sc);
+		free(sc);
+	}
+	c->n_conns = 0;
+}
+
+int sensorapi_peer_allowed(void *arg, const char *cn, const char *serial_hex)
+{
+	struct console *c = arg;
+	char err[256];
+	int r = store_sensor_allowed(c->store, cn, serial_hex, err, sizeof(err));
+
+	if (r < 0)
+		log_err("sensor %s: %s", cn, err);
+	return r == 1 ? 0 : -1;
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+static void refused(struct console *c, struct evhttp_request *req, const char *sensor, int code,
+		    const char *msg)
+{
+	char peer[80];
+
+	server_peer(req, peer, sizeof(peer));
+	c->requests_refused++;
+	log_limited(&c->rl_req, LOG_LVL_WARN, "sensor %s (%s): %s %s refused: %s",
+		    sensor != NULL ? sensor : "-", peer,
+		    evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" : "GET",
+		    evhttp_request_get_uri(req), msg);
+	server_reply_error(req, code, "%s", msg);
+}
+
+static void post_events(struct console *c, struct evhttp_request *req, const char *sensor)
+{
+	struct store_ingest_result res;
+	char *body, err[512];
+	size_t len;
+	uint64_t ack = 0;
+
+	if (server_body(req, &body, &len) < 0) {
+		server_reply_error(req, 503, "out of memory");
+		return;
+	}
+	memset(&res, 0, sizeof(res));
+	if (store_ingest(c->store, sensor, body, len, &ack, &res, err, sizeof(err)) < 0) {
+		free(body);
+		refused(c, req, sensor, 400, err);
+		return;
+	}
+	free(body);
+	c->batches++;
+	c->events_in += res.inserted;
+	c->events_dup += res.duplicates;
+	server_reply_json(req, 200, json_pack("{s:I,s:I,s:I}", "ack", (json_int_t)ack,
+					      "stored", (json_int_t)res.inserted,
+					      "duplicates", (json_int_t)res.duplicates));
+}
+
+struct cmd_list {
+	json_t *arr;
+	int64_t ids[COMMANDS_PER_POLL];
+	int n;
+};
+
+static int add_command(void *arg, const struct store_command *cmd)
+{
+	struct cmd_list *l = arg;
+	json_error_t je;
+	json_t *args = json_loads(cmd->args != NULL ? cmd->args : "{}", 0, &je);
+
+	if (l->n >= COMMANDS_PER_POLL)
+		return 1;
+	if (args == NULL)
+		args = json_object();
+	json_array_append_new(l->arr, json_pack("{s:I,s:s,s:o}", "id", (json_int_t)cmd->id, "type",
+						cmd->type, "args", args));
+	l->ids[l->n++] = cmd->id;
+	return 0;
+}
+
+static int count_command(void *arg, const struct store_command *cmd)
+{
+	(void)cmd;
+	(*(int64_t *)arg)++;
+	return 0;
+}
+
+/* Answer req with the sensor's queued commands (maybe none), marking them
+ * delivered. */
+static void send_commands(struct console *c, struct evhttp_request *req, const char *sensor)
+{
+	struct cmd_list l = { .arr = json_array() };
+	char err[256];
+
+	if (store_commands_pending(c->store, sensor, COMMANDS_PER_POLL, add_command, &l, err,
+				   sizeof(err)) < 0) {
+		json_decref(l.arr);
+		log_err("commands for sensor %s: %s", sensor, err);
+		server_reply_error(req, 500, "cannot read the command queue");
+		return;
+	}
+	for (int i = 0; i < l.n; i++)
+		if (store_command_mark_delivered(c->store, sensor, l.ids[i], console_now(), err,
+						 sizeof(err)) < 0)
+			log_err("command %lld: %s", (long long)l.ids[i], err);
+	c->commands_sent += (uint64_t)l.n;
+	server_reply_json(req, 200, json_pack("{s:o}", "commands", l.arr));
+}
+
+static void poll_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct sconn *sc = arg;
+	struct evhttp_request *req = sc->poll;
+
+	(void)fd;
+	(void)what;
+	poll_end(sc);
+	if (req != NULL)
+		send_commands(sc->c, req, sc->sensor);
+}
+
+void sensorapi_wake(struct console *c, const char *sensor_id)
+{
+	for (struct sconn *sc = c->conns; sc != NULL; sc = sc->next) {
+		struct evhttp_request *req = sc->poll;
+
+		if (req == NULL || strcmp(sc->sensor, sensor_id) != 0)
+			continue;
+		poll_end(sc);
+		send_commands(c, req, sc->sensor);
+	}
+}
+
+static void get_commands(struct console *c, struct evhttp_request *req, const char *sensor)
+{
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *q = evhttp_uri_get_query(u);
+	struct evkeyvalq args;
+	const char *w;
+	uint64_t wait = 0;
+	int64_t n = 0;
+	struct sconn *sc;
+	struct timeval tv;
+	char err[256];
+
+	TAILQ_INIT(&args);
+	if (q != NULL && evhttp_parse_query_str(q, &args) < 0) {
+		refused(c, req, sensor, 400, "malformed query string");
+		return;
+	}
+	w = evhttp_find_header(&args, "wait");
+	if (w != NULL && num_parse_u64(w, 0, c->conf.long_poll_max, &wait) < 0) {
+		evhttp_clear_headers(&args);
+		refused(c, req, sensor, 400, "wait: expected seconds, at most the long-poll limit");
+		return;
+	}
+	evhttp_clear_headers(&args);
+	if (store_commands_pending(c->store, sensor, 1, count_command, &n, err, sizeof(err)) < 0) {
+		log_err("commands for sensor %s: %s", sensor, err);
+		server_reply_error(req, 500, "cannot read the command queue");
+		return;
+	}
+	if (n > 0 || wait == 0) {
+		send_commands(c, req, sensor);
+		return;
+	}
+	sc = conn_of(c, req, sensor);
+	if (sc == NULL || sc->poll != NULL) {
+		server_reply_error(req, sc == NULL ? 503 : 409,
+				   sc == NULL ? "out of memory" : "a long poll is already waiting on this connection");
+		return;
+	}
+	sc->timer = evtimer_new(c->base, poll_timeout, sc);
+	if (sc->timer == NULL) {
+		server_reply_error(req, 503, "out of memory");
+		return;
+	}
+	sc->poll = req;
+	tv.tv_sec = (time_t)wait;
+	tv.tv_usec = 0;
+	evtimer_add(sc->timer, &tv);
+}
+
+static void post_result(struct console *c, struct evhttp_request *req, const char *sensor)
+{
+	json_t *j = server_json_body(req, "result"), *id, *st, *res;
+	char err[256], *text;
+	const char *status;
+
+	if (j == NULL)
+		return;
+	id = json_object_get(j, "id");
+	st = json_object_get(j, "status");
+	res = json_object_get(j, "result");
+	if (!json_is_integer(id) || json_integer_value(id) <= 0) {
+		json_decref(j);
+		refused(c, req, sensor, 400, "id: expected a positive integer");
+		return;
+	}
+	status = json_string_value(st);
+	if (status == NULL || (strcmp(status, "done") != 0 && strcmp(status, "failed") != 0)) {
+		json_decref(j);
+		refused(c, req, sensor, 400, "status: expected \"done\" or \"failed\"");
+		return;
+	}
+	if (res != NULL && !json_is_object(res)) {
+		json_decref(j);
+		refused(c, req, sensor, 400, "result: expected an object");
+		return;
+	}
+	text = json_dumps(res != NULL ? res : json_object(), JSON_COMPACT);
+	if (text == NULL ||
+	    store_command_result(c->store, sensor, json_integer_value(id), status, text, console_now(),
+				 err, sizeof(err)) < 0) {
+		free(text);
+		json_decref(j);
+		refused(c, req, sensor, 404, text == NULL ? "out of memory" : err);
+		return;
+	}
+	free(text);
+	json_decref(j);
+	c->results_in++;
+	server_reply_json(req, 200, json_pack("{s:b}", "ok", 1));
+}
+
+void sensorapi_handle(struct evhttp_request *req, void *arg)
+{
+	struct console *c = arg;
+	SSL *ssl = server_ssl(req);
+	char cn[CA_MAX_ID + 1], ou[16], serial[TLS_SERIAL_HEX], err[256];
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+
+	if (ssl == NULL || tls_peer_identity(ssl, cn, sizeof(cn), ou, sizeof(ou), serial,
+					     sizeof(serial)) < 0) {
+		refused(c, req, NULL, 401, "no client certificate");
+		return;
+	}
+	if (store_sensor_allowed(c->store, cn, serial, err, sizeof(err)) != 1) {
+		refused(c, req, cn, 403, "this sensor is revoked or unknown");
+		sensorapi_drop(c, cn);
+		return;
+	}
+	if (conn_of(c, req, cn) == NULL) {
+		server_reply_error(req, 503, "out of memory");
+		return;
+	}
+	if (store_sensor_seen(c->store, cn, console_now(), err, sizeof(err)) < 0)
+		log_err("sensor %s: %s", cn, err);
+	if (path == NULL)
+		path = "";
+	if (strcmp(path, "/sensor/v1/events") == 0 && m == EVHTTP_REQ_POST)
+		post_events(c, req, cn);
+	else if (strcmp(path, "/sensor/v1/commands") == 0 && m == EVHTTP_REQ_GET)
+		get_commands(c, req, cn);
+	else if (strcmp(path, "/sensor/v1/results") == 0 && m == EVHTTP_REQ_POST)
+		post_result(c, req, cn);
+	else
+		refused(c, req, cn, 404, "no such endpoint");
+}
+
+/* ---- enrolment -------------------------------------------------------------- */
+
+static bool printable(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; *s; s++, n++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || n >= max)
+			return false;
+	return n > 0;
+}
+
+void sensorapi_enroll(struct console *c, struct evhttp_request *req)
+{
+	json_t *j = server_json_body(req, "enroll"), *facts;
+	const char *token, *csr, *host;
+	char hash[65], id[CA_MAX_ID + 1], kind[16], serial[CA_SERIAL_HEX], err[512], peer[80];
+	char *cert = NULL, *facts_text = NULL;
+	uint8_t rnd[12];
+
+	server_peer(req, peer, sizeof(peer));
+	if (j == NULL) {
+		c->enroll_refused++;
+		return;
+	}
+	token = json_string_value(json_object_get(j, "token"));
+	csr = json_string_value(json_object_get(j, "csr"));
+	host = json_string_value(json_object_get(j, "hostname"));
+	facts = json_object_get(j, "facts");
+	if (token == NULL || !auth_token_wellformed(token) || csr == NULL || host == NULL ||
+	    !printable(host, HOSTNAME_MAX) || (facts != NULL && !json_is_object(facts))) {
+		json_decref(j);
+		c->enroll_refused++;
+		log_limited(&c->rl_req, LOG_LVL_WARN, "enrolment from %s refused: malformed request", peer);
+		server_reply_error(req, 400, "expected {\"token\": TOKEN, \"csr\": PEM, \"hostname\": NAME, "
+				   "\"facts\": {...}} with a well-formed token and a printable hostname");
+		return;
+	}
+	facts_text = json_dumps(facts != NULL ? facts : json_object(), JSON_COMPACT);
+	if (facts_text == NULL || strlen(facts_text) > FACTS_MAX) {
+		free(facts_text);
+		json_decref(j);
+		c->enroll_refused++;
+		server_reply_error(req, 400, "facts: at most %d bytes", FACTS_MAX);
+		return;
+	}
+	/* A new identity, whatever the host is called. */
+	if (auth_random(rnd, sizeof(rnd)) < 0) {
+		free(facts_text);
+		json_decref(j);
+		server_reply_error(req, 503, "no randomness");
+		return;
+	}
+	snprintf(id, sizeof(id), "s-");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(id + 2 + 2 * i, sizeof(id) - 2 - 2 * i, "%02x", rnd[i]);
+	auth_token_hash(token, hash, sizeof(hash));
+	/* The CSR is checked (by signing it) before the token is used up, so
+	 * a bad CSR does not burn a token; the token, taken atomically, says
+	 * the kind, and a gateway's certificate is made again with it. */
+	snprintf(kind, sizeof(kind), "agent");
+	if (ca_sign_csr(c->ca, csr, strlen(csr), id, kind, c->conf.cert_days, &cert, serial,
+			sizeof(serial), err, sizeof(err)) < 0 ||
+	    store_token_consume(c->store, hash, console_now(), id, kind, sizeof(kind), err,
+				sizeof(err)) != 0 ||
+	    (strcmp(kind, "agent") != 0 &&
+	     (free(cert), cert = NULL,
+	      ca_sign_csr(c->ca, csr, strlen(csr), id, kind, c->conf.cert_days, &cert, serial,
+			  sizeof(serial), err, sizeof(err)) < 0)) ||
+	    store_sensor_add(c->store, id, kind, host, serial, facts_text, console_now(), err,
+			     sizeof(err)) < 0) {
+		c->enroll_refused++;
+		log_warn("enrolment of '%s' from %s refused: %s", host, peer, err);
+		server_reply_error(req, 403, "enrolment refused: %s", err);
+		free(cert);
+		free(facts_text);
+		json_decref(j);
+		return;
+	}
+	c->enrolled++;
+	log_info("sensor %s enrolled: %s '%s' from %s", id, kind, host, peer);
+	if (store_audit(c->store, console_now(), "", peer, "sensor.enroll", id, err, sizeof(err)) < 0)
+		log_err("audit: %s", err);
+	server_reply_json(req, 200, json_pack("{s:s,s:s,s:s,s:s}", "sensor_id", id, "kind", kind,
+					      "certificate", cert, "ca", ca_cert_pem(c->ca)));
+	free(cert);
+	free(facts_text);
+	json_decref(j);
+}

@@ -1,0 +1,391 @@
+/*
+ * server.c - see server.h.
+ *
+ * Connection accounting: every connection gets its SSL object from the
+ * bufferevent callback below; the SSL carries a pointer to its server in
+ * ex_data, and OpenSSL's ex_data free hook (run when libevent frees the
+ * connection) gives the slot back. A connection accepted over the cap is
+ * marked, and the client-hello callback fails its handshake: libevent 2.1
+ * offers no hook between accept() and the HTTP layer.
+ *
+ * libevent 2.1 answers requests over the header or body bound itself (400
+ * and 413, with its own HTML body); every other refusal is JSON.
+ */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+/* OpenSSL ex_data slots, the same for every server of the process. */
+static int ex_server = -1, ex_over = -1, ex_peer = -1;
+
+static void peer_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
+}
+
+static void slot_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct server *s = ptr;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (s != NULL && s->live > 0)
+		s->live--;
+}
+
+static int ex_init(void)
+{
+	if (ex_server >= 0)
+		return 0;
+	ex_server = SSL_get_ex_new_index(0, NULL, NULL, NULL, slot_free);
+	ex_over = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	ex_peer = SSL_get_ex_new_index(0, NULL, NULL, NULL, peer_free);
+	return ex_server >= 0 && ex_over >= 0 && ex_peer >= 0 ? 0 : -1;
+}
+
+/* The peer of an SSL's socket as "ADDR:PORT", "?" when unknown. */
+static void ssl_peer(SSL *ssl, char *out, size_t outlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char a[INET6_ADDRSTRLEN] = "?";
+	int fd = SSL_get_fd(ssl);
+
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		snprintf(out, outlen, "?");
+		return;
+	}
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		snprintf(out, outlen, "%s:%u", a, ntohs(in->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		snprintf(out, outlen, "[%s]:%u", a, ntohs(in6->sin6_port));
+	} else {
+		snprintf(out, outlen, "?");
+	}
+}
+
+/* The peer as recorded at the client hello (the socket may be gone when
+ * a later alert is logged), else as the socket says now. */
+static void known_peer(SSL *ssl, char *out, size_t outlen)
+{
+	const char *p = SSL_get_ex_data(ssl, ex_peer);
+
+	if (p != NULL)
+		snprintf(out, outlen, "%s", p);
+	else
+		ssl_peer(ssl, out, outlen);
+}
+
+static int client_hello(SSL *ssl, int *alert, void *arg)
+{
+	struct server *s = SSL_get_ex_data(ssl, ex_server);
+	char peer[80];
+
+	(void)arg;
+	if (SSL_get_ex_data(ssl, ex_peer) == NULL) {
+		ssl_peer(ssl, peer, sizeof(peer));
+		SSL_set_ex_data(ssl, ex_peer, strdup(peer));
+	}
+	if (s == NULL || SSL_get_ex_data(ssl, ex_over) == NULL)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	s->refused_cap++;
+	ssl_peer(ssl, peer, sizeof(peer));
+	log_limited(&s->rl, LOG_LVL_WARN, "%s: connection from %s refused: %u connections open (limit)",
+		    s->name, peer, s->lim.max_connections);
+	*alert = SSL_AD_INTERNAL_ERROR;
+	return SSL_CLIENT_HELLO_ERROR;
+}
+
+/* A fatal alert in the handshake: say who and why. */
+static void info_cb(const SSL *cssl, int where, int ret)
+{
+	SSL *ssl = (SSL *)cssl;
+	struct server *s;
+	char peer[80];
+	long vr;
+
+	if (!(where & SSL_CB_ALERT) || (ret >> 8) != SSL3_AL_FATAL)
+		return;
+	s = SSL_get_ex_data(ssl, ex_server);
+	if (s == NULL || SSL_get_ex_data(ssl, ex_over) != NULL)
+		return;
+	if (SSL_is_init_finished(ssl))
+		return;
+	s->refused_tls++;
+	known_peer(ssl, peer, sizeof(peer));
+	vr = SSL_get_verify_result(ssl);
+	if (where & SSL_CB_WRITE)
+		log_limited(&s->rl, LOG_LVL_WARN, "%s: TLS handshake from %s refused: %s%s%s", s->name,
+			    peer, SSL_alert_desc_string_long(ret), vr != X509_V_OK ? "; certificate: " : "",
+			    vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
+	else
+		log_limited(&s->rl, LOG_LVL_WARN, "%s: TLS handshake with %s failed: the client sent %s",
+			    s->name, peer, SSL_alert_desc_string_long(ret));
+}
+
+static struct bufferevent *new_conn(struct event_base *base, void *arg)
+{
+	struct server *s = arg;
+	struct bufferevent *bev;
+	SSL *ssl = SSL_new(s->ctx);
+
+	if (ssl == NULL) {
+		log_limited(&s->rl, LOG_LVL_ERR, "%s: cannot make a TLS session: out of memory", s->name);
+		return NULL;
+	}
+	s->accepted++;
+	s->live++;
+	SSL_set_ex_data(ssl, ex_server, s);
+	if (s->live > s->lim.max_connections)
+		SSL_set_ex_data(ssl, ex_over, s);
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL)
+		SSL_free(ssl);
+	return bev;
+}
+
+/* A listening socket on addr:port; IPv6 sockets are IPv6 only, so "*"
+ * can bind both wildcards. */
+static int listen_on(const char *addr, uint16_t port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		sl = sizeof(struct sockaddr_in6);
+	} else {
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", addr);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket for %s port %u: %s", addr, port, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0) {
+		snprintf(err, errlen, "cannot listen on %s port %u: %s", addr, port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int server_open(struct server *s, struct event_base *base, const char *name, SSL_CTX *ctx,
+		const struct server_listen *ls, int n, const struct server_limits *lim,
+		server_handler handler, void *arg, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = name;
+	s->base = base;
+	s->ctx = ctx;
+	s->lim = *lim;
+	s->rl.burst = 20;
+	s->rl.interval_s = 60;
+	if (ex_init() < 0) {
+		snprintf(err, errlen, "%s: OpenSSL ex_data: out of memory", name);
+		return -1;
+	}
+	SSL_CTX_set_client_hello_cb(ctx, client_hello, NULL);
+	SSL_CTX_set_info_callback(ctx, info_cb);
+	s->http = evhttp_new(base);
+	if (s->http == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	evhttp_set_bevcb(s->http, new_conn, s);
+	evhttp_set_gencb(s->http, handler, arg);
+	evhttp_set_max_body_size(s->http, (ev_ssize_t)lim->max_body);
+	evhttp_set_max_headers_size(s->http, (ev_ssize_t)lim->max_headers);
+	evhttp_set_timeout(s->http, (int)lim->request_timeout);
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+					       EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
+	for (int i = 0; i < n; i++) {
+		const char *const wild[2] = { "0.0.0.0", "::" };
+		const char *const *addrs = strcmp(ls[i].addr, "*") == 0 ? wild : &ls[i].addr;
+		int na = strcmp(ls[i].addr, "*") == 0 ? 2 : 1;
+
+		for (int k = 0; k < na; k++) {
+			char e2[256];
+			int fd = listen_on(addrs[k], ls[i].port, e2, sizeof(e2));
+
+			if (fd < 0) {
+				snprintf(err, errlen, "%s: %s", name, e2);
+				server_close(s);
+				return -1;
+			}
+			if (evhttp_accept_socket_with_handle(s->http, fd) == NULL) {
+				close(fd);
+				snprintf(err, errlen, "%s: cannot serve %s port %u", name, addrs[k], ls[i].port);
+				server_close(s);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+void server_close(struct server *s)
+{
+	if (s->http != NULL)
+		evhttp_free(s->http);
+	s->http = NULL;
+}
+
+void server_peer(struct evhttp_request *req, char *out, size_t outlen)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	if (c != NULL)
+		evhttp_connection_get_peer(c, &addr, &port);
+	if (addr == NULL)
+		snprintf(out, outlen, "?");
+	else if (strchr(addr, ':') != NULL)
+		snprintf(out, outlen, "[%s]:%u", addr, port);
+	else
+		snprintf(out, outlen, "%s:%u", addr, port);
+}
+
+void server_peer_addr(struct evhttp_request *req, char *out, size_t outlen)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	if (c != NULL)
+		evhttp_connection_get_peer(c, &addr, &port);
+	snprintf(out, outlen, "%s", addr != NULL ? addr : "?");
+}
+
+SSL *server_ssl(struct evhttp_request *req)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	struct bufferevent *bev = c != NULL ? evhttp_connection_get_bufferevent(c) : NULL;
+
+	return bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+}
+
+int server_body(struct evhttp_request *req, char **buf, size_t *len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t n = evbuffer_get_length(in);
+	char *p = malloc(n + 1);
+
+	if (p == NULL)
+		return -1;
+	if (n > 0 && evbuffer_copyout(in, p, n) != (ev_ssize_t)n) {
+		free(p);
+		return -1;
+	}
+	p[n] = '\0';
+	*buf = p;
+	*len = n;
+	return 0;
+}
+
+static void security_headers(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
+}
+
+void server_reply_json(struct evhttp_request *req, int code, json_t *body)
+{
+	struct evbuffer *out = evbuffer_new();
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	json_decref(body);
+	if (out == NULL || text == NULL) {
+		free(text);
+		if (out != NULL)
+			evbuffer_free(out);
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add(out, text, strlen(text));
+	evbuffer_add(out, "\n", 1);
+	free(text);
+	security_headers(req);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/json; charset=utf-8");
+	evhttp_send_reply(req, code, code < 300 ? "OK" : code < 500 ? "Refused" : "Error", out);
+	evbuffer_free(out);
+}
+
+void server_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	server_reply_json(req, code, json_pack("{s:s}", "error", msg));
+}
+
+/* The body as JSON; on failure answers 400 and returns NULL. */
+json_t *server_json_body(struct evhttp_request *req, const char *what)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t n = evbuffer_get_length(in);
+	const char *p = n > 0 ? (const char *)evbuffer_pullup(in, (ev_ssize_t)n) : "";
+	json_error_t je;
+	json_t *j;
+
+	j = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
+	if (j == NULL) {
+		server_reply_error(req, 400, "%s: not JSON: %s (at byte %d)", what, je.text, je.position);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		server_reply_error(req, 400, "%s: expected a JSON object", what);
+		return NULL;
+	}
+	return j;
+}

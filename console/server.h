@@ -1,0 +1,97 @@
+/*
+ * server.h - one HTTPS service of kastro-console on libevent: listening
+ * sockets, TLS on every connection, bounds on connections, headers, bodies
+ * and time, and the small helpers every request handler needs (peer
+ * address, the TLS session, the body, JSON answers).
+ *
+ * The console runs two: the sensor port (TLS 1.3, client certificates of
+ * the console's CA only) and the officers' port (browsers, REST, and the
+ * enrolment of new sensors). Both are single-threaded, non-blocking
+ * evhttp servers on the console's one event base.
+ *
+ * Connections over the cap are refused in the TLS handshake (a client-hello
+ * callback), counted and logged rate-limited; a refused handshake (no
+ * certificate, another CA, expired, revoked) is logged with the peer's
+ * address and the reason.
+ */
+#ifndef KASTRO_SERVER_H
+#define KASTRO_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "log.h"
+
+struct server_limits {
+	uint32_t max_connections;
+	uint64_t max_body;              /* bytes */
+	uint32_t max_headers;           /* bytes */
+	uint32_t request_timeout;       /* seconds a connection may stay idle or slow */
+};
+
+struct server_listen {
+	const char *addr;               /* IPv4 or IPv6 literal, or "*" for both wildcards */
+	uint16_t port;
+};
+
+typedef void (*server_handler)(struct evhttp_request *req, void *arg);
+
+struct server {
+	const char *name;               /* "sensors", "https": for messages */
+	struct event_base *base;
+	SSL_CTX *ctx;                   /* owned by the caller */
+	struct evhttp *http;
+	struct server_limits lim;
+	uint32_t live;                  /* connections open now */
+	uint64_t accepted, refused_cap, refused_tls;
+	struct log_limit rl;
+};
+
+/*
+ * Listen on every address of ls (n of them) and serve each request through
+ * handler. ctx must outlive the server. Returns 0, or -1 with err set (an
+ * address in use, a bad address) and nothing left open.
+ */
+int server_open(struct server *s, struct event_base *base, const char *name, SSL_CTX *ctx,
+		const struct server_listen *ls, int n, const struct server_limits *lim,
+		server_handler handler, void *arg, char *err, size_t errlen);
+
+/* Stop listening and drop every connection. */
+void server_close(struct server *s);
+
+/* "ADDR:PORT" of the peer ("[ADDR]:PORT" for IPv6) into out. */
+void server_peer(struct evhttp_request *req, char *out, size_t outlen);
+
+/* The peer's address alone, for rate limits and the audit log. */
+void server_peer_addr(struct evhttp_request *req, char *out, size_t outlen);
+
+/* The request's TLS session, or NULL. */
+SSL *server_ssl(struct evhttp_request *req);
+
+/*
+ * The request body as one NUL-terminated buffer (malloc'd; the caller frees
+ * it). evhttp has already refused bodies over the limit. -1 when memory
+ * runs out.
+ */
+int server_body(struct evhttp_request *req, char **buf, size_t *len);
+
+/*
+ * The request body parsed as a JSON object (duplicate keys refused). On
+ * failure answers 400 with the reason (what: the request's name) and
+ * returns NULL. The caller json_decref()s the result.
+ */
+json_t *server_json_body(struct evhttp_request *req, const char *what);
+
+/* Answer with code and the JSON body (which this takes over). */
+void server_reply_json(struct evhttp_request *req, int code, json_t *body);
+
+/* Answer {"error": message} with code. */
+void server_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,271 @@
+#!/bin/bash
+# The console for real, on loopback: init (once only), enrolment with a
+# one-time token while pinning the CA fingerprint, ingest over mutual TLS
+# (idempotent on resend), refused handshakes (no certificate, another CA,
+# revoked, TLS 1.2), malformed and oversized requests, kill -9 in the middle
+# of a stream (nothing lost, nothing twice), the ping command through the
+# long poll, and a silent sensor marked offline with an alert.
+#
+# usage: tests/console/test_console.sh BUILD_DIR
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+
+T=console
+B=$1
+case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
+CONSOLE=$B/kastro-console
+CTL=$B/kastroctl
+SENSOR="python3 $here/sensor.py"
+
+for tool in openssl curl sqlite3 python3; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		t_fail "$T: $tool not installed (packaging/deps.sh test installs it)"
+		t_done
+	fi
+done
+[ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-console-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+cpid=""
+stop_console() {
+	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
+		kill -TERM "$cpid" 2>/dev/null
+		for _i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$cpid" 2>/dev/null || break; sleep 0.2; done
+		kill -KILL "$cpid" 2>/dev/null
+	fi
+	[ -n "$cpid" ] && wait "$cpid" 2>/dev/null
+	cpid=""
+}
+cleanup() { stop_console; rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Two free ports on loopback.
+read -r HP SP < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(2)]
+[x.bind(("127.0.0.1",0)) for x in s]
+print(*[x.getsockname()[1] for x in s])')
+data=$tmp/data
+log=$tmp/console.log
+sock=$tmp/console.sock
+
+# ---- init -----------------------------------------------------------------
+if "$CONSOLE" init --data "$data" --name 127.0.0.1 --name localhost >"$tmp/init.out" 2>&1 &&
+	head -n 1 "$tmp/init.out" | grep -q '^admin password: [A-Za-z0-9]\{12,\}$'; then
+	t_pass "$T: init prints the admin password first"
+else
+	t_fail "$T: init: $(head -n 5 "$tmp/init.out" | tr '\n' ' ')"
+	t_done
+fi
+modes=$(stat -c '%n %a' "$data"/ca.key "$data"/server.key | sed "s|$data/||" | tr '\n' ' ')
+[ "$modes" = "ca.key 600 server.key 600 " ] && t_pass "$T: keys readable only by the console ($modes)" ||
+	t_fail "$T: key modes: $modes"
+fp=$(sed -n 's/^CA fingerprint: //p' "$tmp/init.out")
+before=$(cd "$data" && sha256sum ./* | sha256sum)
+if "$CONSOLE" init --data "$data" >"$tmp/init2.out" 2>&1; then
+	t_fail "$T: a second init on the same dir succeeded"
+elif [ "$(cd "$data" && sha256sum ./* | sha256sum)" = "$before" ] && grep -q 'already holds a console' "$tmp/init2.out"; then
+	t_pass "$T: a second init refuses and changes nothing"
+else
+	t_fail "$T: second init: $(cat "$tmp/init2.out")"
+fi
+"$CONSOLE" -n -c "$data/console.conf" >"$tmp/n.out" 2>&1 &&
+	t_pass "$T: the console.conf init wrote checks" || t_fail "$T: -n on init's console.conf: $(cat "$tmp/n.out")"
+
+conf=$tmp/test.conf
+cat >"$conf" <<EOF2
+data "$data"
+listen https on 127.0.0.1 port $HP
+listen sensors on 127.0.0.1 port $SP
+control "$sock"
+sensor offline-after 30s
+limits { body 64KB request-timeout 30s long-poll 60s }
+EOF2
+start_console() {
+	"$CONSOLE" -c "$conf" >>"$log" 2>&1 &
+	cpid=$!
+	for _i in $(seq 1 100); do
+		grep -q 'ready' "$log" 2>/dev/null && [ -S "$sock" ] && return 0
+		kill -0 "$cpid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+: >"$log"
+if ! start_console; then
+	t_fail "$T: console did not start: $(tail -n 5 "$log" | tr '\n' ' ')"
+	t_done
+fi
+t_pass "$T: console runs (HTTPS $HP, sensors $SP)"
+
+db() { sqlite3 -cmd '.timeout 5000' "$data/console.db" "$@"; }
+
+# ---- enrolment --------------------------------------------------------------
+tok() { "$CTL" -s "$sock" token create "$@" | sed -n 's/^token=//p'; }
+t1=$(tok --kind agent)
+[ -n "$t1" ] && "$CTL" -s "$sock" token create | grep -q "^ca_fingerprint=$fp$" &&
+	t_pass "$T: kastroctl token create prints a token and the CA fingerprint" ||
+	t_fail "$T: token create"
+if $SENSOR enroll "127.0.0.1:$HP" "$t1" "SHA256:$(printf '%064d' 0)" "$tmp/bad" pc >"$tmp/e0.out" 2>&1; then
+	t_fail "$T: enrolment against a wrong fingerprint succeeded"
+else
+	grep -q 'does not match the fingerprint' "$tmp/e0.out" &&
+		t_pass "$T: a sensor refuses a console whose CA does not match the pin" ||
+		t_fail "$T: wrong pin: $(cat "$tmp/e0.out")"
+fi
+if id1=$($SENSOR enroll "127.0.0.1:$HP" "$t1" "$fp" "$tmp/s1" pc-01 2>"$tmp/e1.err"); then
+	t_pass "$T: enrolment with a token and the pinned CA: sensor $id1"
+else
+	t_fail "$T: enrolment: $(cat "$tmp/e1.err")"
+	t_done
+fi
+if $SENSOR enroll "127.0.0.1:$HP" "$t1" "$fp" "$tmp/s1b" pc-01 >"$tmp/e2.out" 2>&1; then
+	t_fail "$T: a used token was accepted again"
+else
+	grep -q 'token already used' "$tmp/e2.out" && t_pass "$T: a used token is refused" ||
+		t_fail "$T: token reuse: $(cat "$tmp/e2.out")"
+fi
+if $SENSOR enroll "127.0.0.1:$HP" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$fp" "$tmp/s1c" pc-01 >"$tmp/e3.out" 2>&1; then
+	t_fail "$T: an unknown token was accepted"
+else
+	grep -q 'unknown token' "$tmp/e3.out" && t_pass "$T: an unknown token is refused" ||
+		t_fail "$T: unknown token: $(cat "$tmp/e3.out")"
+fi
+grep -q 'enrolment of .pc-01. from 127.0.0.1:[0-9]* refused: .*token already used' "$log" &&
+	t_pass "$T: refused enrolments are logged with the peer" || t_fail "$T: no log line for the refused enrolment"
+id2=$($SENSOR enroll "127.0.0.1:$HP" "$(tok)" "$fp" "$tmp/s2" pc-01 2>"$tmp/e4.err")
+[ -n "$id2" ] && [ "$id2" != "$id1" ] &&
+	t_pass "$T: two PCs with the same name are two sensors ($id1, $id2)" ||
+	t_fail "$T: second pc-01: '$id2' $(cat "$tmp/e4.err")"
+gw=$($SENSOR enroll "127.0.0.1:$HP" "$(tok --kind gateway)" "$fp" "$tmp/gw" gw-01 2>"$tmp/e5.err")
+openssl x509 -in "$tmp/gw/cert.pem" -noout -subject 2>/dev/null | grep -q "OU = gateway, CN = $gw\|CN = $gw, OU = gateway\|OU=gateway" &&
+	t_pass "$T: a gateway token makes a gateway certificate" ||
+	t_fail "$T: gateway certificate: $(openssl x509 -in "$tmp/gw/cert.pem" -noout -subject 2>&1)"
+"$CTL" -s "$sock" sensor list >"$tmp/list.out" 2>&1
+[ "$(grep -c ' pc-01 \| gw-01 ' "$tmp/list.out")" = 3 ] && t_pass "$T: kastroctl sensor list shows the three sensors" ||
+	t_fail "$T: sensor list: $(cat "$tmp/list.out")"
+
+# ---- ingest -------------------------------------------------------------------
+if $SENSOR send "127.0.0.1:$SP" "$tmp/s1" 1 30 10 >"$tmp/send1.out" 2>&1 && grep -q 'acked 30' "$tmp/send1.out"; then
+	t_pass "$T: 30 events in 3 batches acknowledged"
+else
+	t_fail "$T: send: $(cat "$tmp/send1.out")"
+fi
+$SENSOR send "127.0.0.1:$SP" "$tmp/s1" 11 20 10 >/dev/null 2>&1
+n=$(db "select count(*) from events where sensor_id='$id1'")
+[ "$n" = 30 ] && t_pass "$T: resent batches store nothing twice (30 rows)" || t_fail "$T: events after resend: $n"
+# s1 is an agent: its alerts are about its own host; 3 signatures, 3 rows.
+a=$(db "select count(*) || ' ' || sum(count) from alerts where sensor_id='$id1'")
+[ "$a" = "3 30" ] && t_pass "$T: 30 alerts of an agent deduplicated into 3 rows (host, signature) with counts" ||
+	t_fail "$T: alerts rows and total count: '$a', want '3 30'"
+
+cc() {  # cc NAME CURL-ARGS...: HTTP status of a request on the sensor port
+	curl -s -o "$tmp/$1.body" -w '%{http_code}' --max-time 10 --cacert "$tmp/s1/ca.pem" \
+		--resolve "console:$SP:127.0.0.1" "${@:2}" 2>/dev/null
+}
+code=$(cc bad --cert "$tmp/s1/cert.pem" --key "$tmp/s1/key.pem" -H 'Content-Type: application/json' \
+	--data-binary '{"first_seq": 31, "events": [{"event_type": "flow"}, {"no_type": 1}]}' "https://127.0.0.1:$SP/sensor/v1/events" -k)
+if [ "$code" = 400 ] && grep -q '"error":".*events\[1\]' "$tmp/bad.body"; then
+	t_pass "$T: a malformed batch gets 400 with a JSON reason"
+else
+	t_fail "$T: malformed batch: $code $(cat "$tmp/bad.body" 2>/dev/null)"
+fi
+head -c 100000 /dev/zero | tr '\0' 'x' >"$tmp/big.txt"
+code=$(cc big --cert "$tmp/s1/cert.pem" --key "$tmp/s1/key.pem" --data-binary @"$tmp/big.txt" "https://127.0.0.1:$SP/sensor/v1/events" -k)
+[ "$code" = 413 ] && t_pass "$T: an oversized body gets 413" || t_fail "$T: oversized body: $code"
+n=$(db "select count(*) from events where sensor_id='$id1'")
+[ "$n" = 30 ] && t_pass "$T: refused requests stored nothing" || t_fail "$T: events after bad requests: $n"
+
+# ---- refused handshakes ---------------------------------------------------------
+code=$(cc nocert "https://127.0.0.1:$SP/sensor/v1/commands" -k)
+[ "$code" = 000 ] && t_pass "$T: no client certificate: refused at the handshake" || t_fail "$T: no cert: $code"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/other.key" \
+	-out "$tmp/other.crt" -subj "/CN=$id1" -days 30 >/dev/null 2>&1
+code=$(cc other --cert "$tmp/other.crt" --key "$tmp/other.key" "https://127.0.0.1:$SP/sensor/v1/commands" -k)
+[ "$code" = 000 ] && t_pass "$T: a certificate of another CA: refused" || t_fail "$T: other CA: $code"
+# An expired certificate from the console's own CA.
+mkdir -p "$tmp/exp" && : >"$tmp/exp/index.txt" && echo 1000 >"$tmp/exp/serial"
+cat >"$tmp/exp/ca.cnf" <<EOF2
+[ ca ]
+default_ca = c
+[ c ]
+database = $tmp/exp/index.txt
+serial = $tmp/exp/serial
+new_certs_dir = $tmp/exp
+default_md = sha256
+policy = p
+[ p ]
+commonName = supplied
+EOF2
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/exp/key.pem" \
+	-subj "/CN=$id1" -out "$tmp/exp/req.pem" >/dev/null 2>&1
+openssl ca -batch -config "$tmp/exp/ca.cnf" -cert "$data/ca.crt" -keyfile "$data/ca.key" \
+	-startdate 20200101000000Z -enddate 20200201000000Z -in "$tmp/exp/req.pem" -out "$tmp/exp/cert.pem" >/dev/null 2>&1
+code=$(cc expired --cert "$tmp/exp/cert.pem" --key "$tmp/exp/key.pem" "https://127.0.0.1:$SP/sensor/v1/commands" -k)
+[ -s "$tmp/exp/cert.pem" ] && [ "$code" = 000 ] && t_pass "$T: an expired certificate: refused" ||
+	t_fail "$T: expired certificate: $code"
+code=$(cc tls12 --tls-max 1.2 --cert "$tmp/s1/cert.pem" --key "$tmp/s1/key.pem" "https://127.0.0.1:$SP/sensor/v1/commands" -k)
+[ "$code" = 000 ] && t_pass "$T: TLS 1.2: refused (the sensor port is TLS 1.3 only)" || t_fail "$T: TLS 1.2: $code"
+grep -q 'sensors: TLS handshake from 127.0.0.1:[0-9]* refused' "$log" &&
+	t_pass "$T: refused handshakes are logged with the peer address" ||
+	t_fail "$T: no handshake refusal in the log: $(grep -i tls "$log" | tail -3 | tr '\n' ' ')"
+
+# ---- commands: ping through the long poll -----------------------------------------
+$SENSOR poll "127.0.0.1:$SP" "$tmp/s2" 8 >"$tmp/poll.out" 2>&1 &
+ppid=$!
+sleep 1
+cmd=$("$CTL" -s "$sock" sensor ping "$id2" | sed -n 's/^command=//p')
+wait "$ppid"
+st=$("$CTL" -s "$sock" command "$cmd" 2>&1)
+if echo "$st" | grep -q '^status=done' && echo "$st" | grep -q '^result=.*pong'; then
+	t_pass "$T: ping command answered through the long poll"
+else
+	t_fail "$T: ping: $(cat "$tmp/poll.out") / $st"
+fi
+
+# ---- revocation closes a live connection ---------------------------------------------
+$SENSOR poll "127.0.0.1:$SP" "$tmp/s2" 30 >"$tmp/poll2.out" 2>&1 &
+ppid=$!
+sleep 1
+s0=$(date +%s)
+"$CTL" -s "$sock" sensor revoke "$id2" >"$tmp/rev.out" 2>&1
+wait "$ppid"
+prc=$?
+el=$(( $(date +%s) - s0 ))
+[ "$prc" != 0 ] && [ "$el" -lt 10 ] && t_pass "$T: revoking a sensor closes its live connection (${el}s)" ||
+	t_fail "$T: revoke: poll exit $prc after ${el}s: $(cat "$tmp/rev.out" "$tmp/poll2.out")"
+code=$(cc revoked --cert "$tmp/s2/cert.pem" --key "$tmp/s2/key.pem" "https://127.0.0.1:$SP/sensor/v1/commands" -k)
+[ "$code" = 000 ] && t_pass "$T: a revoked sensor is refused at the next handshake" || t_fail "$T: revoked: $code"
+
+# ---- kill -9 in the middle of a stream --------------------------------------------------
+$SENSOR send "127.0.0.1:$SP" "$tmp/gw" 1 4000 50 --retry 60 >"$tmp/stream.out" 2>&1 &
+spid=$!
+sleep 1.5
+kill -KILL "$cpid"
+wait "$cpid" 2>/dev/null
+cpid=""
+sleep 1
+start_console || t_fail "$T: console did not restart"
+wait "$spid"
+src=$?
+n=$(db "select count(*) || ' ' || count(distinct seq) || ' ' || min(seq) || ' ' || max(seq) from events where sensor_id='$gw'")
+if [ "$src" = 0 ] && [ "$n" = "4000 4000 1 4000" ]; then
+	t_pass "$T: kill -9 mid-stream and restart: 4000 events, none lost, none twice"
+else
+	t_fail "$T: after kill -9: sensor exit $src, rows/distinct/min/max '$n': $(tail -n 2 "$tmp/stream.out")"
+fi
+
+# ---- offline ----------------------------------------------------------------------------
+# s1 last spoke a while ago; with offline-after 30s it is marked offline.
+offline() { [ "$(db "select count(*) from alerts where sensor_id='$id1' and signature like 'Sensor offline%'")" -ge 1 ]; }
+for _i in $(seq 1 45); do offline && break; sleep 1; done
+if offline; then
+	t_pass "$T: a silent sensor is marked offline and raises an alert"
+else
+	t_fail "$T: no offline alert for $id1"
+fi
+
+stop_console
+t_done
