@@ -69,34 +69,6 @@ static const struct ext client_exts[] = {
 	{ NID_ext_key_usage, "clientAuth" },
 };
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fail_ossl(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* err = the message; OpenSSL's queue is emptied. */
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	ERR_clear_error();
-}
-
-/* err = "<message>: <OpenSSL's reasons>"; the queue is emptied. */
-static void fail_ossl(char *err, size_t errlen, const char *fmt, ...)
-{
-	char what[512], why[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	tls_last_error(why, sizeof(why));
-	snprintf(err, errlen, "%s: %s", what, why);
-}
 
 /* ---- names ---- */
 
@@ -158,24 +130,24 @@ static int check_names(const char *const *names, size_t n, char *err, size_t err
 	size_t i;
 
 	if (n == 0) {
-		fail(err, errlen, "no name given for the console's certificate: give the "
+		tls_fail(err, errlen, "no name given for the console's certificate: give the "
 		     "DNS names and IP addresses sensors and officers use to reach it");
 		return -1;
 	}
 	if (n > CA_MAX_NAMES) {
-		fail(err, errlen, "%zu names given for the console's certificate, at most %u",
+		tls_fail(err, errlen, "%zu names given for the console's certificate, at most %u",
 		     n, CA_MAX_NAMES);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		if (names[i] == NULL || (!is_ip(names[i], ip, &iplen) && !dns_name_ok(names[i]))) {
-			fail(err, errlen, "\"%.80s\" is neither an IP address nor a DNS name "
+			tls_fail(err, errlen, "\"%.80s\" is neither an IP address nor a DNS name "
 			     "(letters, digits, hyphens and dots)", names[i] ? names[i] : "");
 			return -1;
 		}
 	}
 	if (strlen(names[0]) > 64) {
-		fail(err, errlen, "the first name, \"%.80s\", becomes the certificate's CN "
+		tls_fail(err, errlen, "the first name, \"%.80s\", becomes the certificate's CN "
 		     "and may have at most 64 characters: put a shorter name first", names[0]);
 		return -1;
 	}
@@ -418,22 +390,22 @@ static int write_new(int dfd, const char *dir, const char *name, mode_t mode,
 
 	if (fd < 0) {
 		if (errno == EEXIST)
-			fail(err, errlen, "%s/%s already exists: this console was initialised "
+			tls_fail(err, errlen, "%s/%s already exists: this console was initialised "
 			     "already, and init never overwrites (move the directory away "
 			     "to start over; every sensor then enrols again)", dir, name);
 		else
-			fail(err, errlen, "cannot create %s/%s: %s", dir, name, strerror(errno));
+			tls_fail(err, errlen, "cannot create %s/%s: %s", dir, name, strerror(errno));
 		return -1;
 	}
 	*created = true;
 	/* exactly mode, whatever the umask */
 	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		fail(err, errlen, "cannot write %s/%s: %s", dir, name, strerror(errno));
+		tls_fail(err, errlen, "cannot write %s/%s: %s", dir, name, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (close(fd) < 0) {
-		fail(err, errlen, "cannot write %s/%s: %s", dir, name, strerror(errno));
+		tls_fail(err, errlen, "cannot write %s/%s: %s", dir, name, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -456,20 +428,20 @@ int ca_init_dir(const char *dir, const char *const *names, size_t n_names,
 	if (mkdir(dir, 0700) == 0) {
 		made_dir = true;
 	} else if (errno != EEXIST) {
-		fail(err, errlen, "cannot create the data directory %s: %s", dir, strerror(errno));
+		tls_fail(err, errlen, "cannot create the data directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		fail(err, errlen, "cannot open the data directory %s: %s", dir, strerror(errno));
+		tls_fail(err, errlen, "cannot open the data directory %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	if (make_ca(&ca_key, &ca_cert) < 0) {
-		fail_ossl(err, errlen, "cannot create the console's CA");
+		tls_fail_ossl(err, errlen, "cannot create the console's CA");
 		goto out;
 	}
 	if (make_server(ca_key, ca_cert, names, n_names, &srv_key, &srv_cert) < 0) {
-		fail_ossl(err, errlen, "cannot create the console's server certificate");
+		tls_fail_ossl(err, errlen, "cannot create the console's server certificate");
 		goto out;
 	}
 	/* keys in secure memory, wiped when freed */
@@ -483,7 +455,7 @@ int ca_init_dir(const char *dir, const char *const *names, size_t n_names,
 	    !PEM_write_bio_PrivateKey(pem[2], srv_key, NULL, NULL, 0, NULL, NULL) ||
 	    !PEM_write_bio_X509(pem[3], srv_cert) ||
 	    !PEM_write_bio_X509(pem[3], ca_cert)) {
-		fail_ossl(err, errlen, "cannot encode the console's keys and certificates");
+		tls_fail_ossl(err, errlen, "cannot encode the console's keys and certificates");
 		goto out;
 	}
 	for (i = 0; i < 4; i++) {
@@ -495,7 +467,7 @@ int ca_init_dir(const char *dir, const char *const *names, size_t n_names,
 			goto out;
 	}
 	if (fsync(dfd) < 0) {
-		fail(err, errlen, "cannot sync the data directory %s: %s", dir, strerror(errno));
+		tls_fail(err, errlen, "cannot sync the data directory %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -532,22 +504,22 @@ static int read_small(int dfd, const char *dir, const char *name, char **buf, si
 
 	*buf = NULL;
 	if (fd < 0) {
-		fail(err, errlen, "cannot open %s/%s: %s%s", dir, name, strerror(errno),
+		tls_fail(err, errlen, "cannot open %s/%s: %s%s", dir, name, strerror(errno),
 		     errno == ENOENT ? " (run kastro-console init first)" : "");
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fail(err, errlen, "%s/%s is not a regular file", dir, name);
+		tls_fail(err, errlen, "%s/%s is not a regular file", dir, name);
 		goto fail;
 	}
 	if (st.st_size > CA_MAX_FILE) {
-		fail(err, errlen, "%s/%s is too large (%lld bytes, at most %d)", dir, name,
+		tls_fail(err, errlen, "%s/%s is too large (%lld bytes, at most %d)", dir, name,
 		     (long long)st.st_size, CA_MAX_FILE);
 		goto fail;
 	}
 	b = malloc(CA_MAX_FILE + 1);
 	if (b == NULL) {
-		fail(err, errlen, "out of memory reading %s/%s", dir, name);
+		tls_fail(err, errlen, "out of memory reading %s/%s", dir, name);
 		goto fail;
 	}
 	for (;;) {
@@ -556,14 +528,14 @@ static int read_small(int dfd, const char *dir, const char *name, char **buf, si
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			fail(err, errlen, "cannot read %s/%s: %s", dir, name, strerror(errno));
+			tls_fail(err, errlen, "cannot read %s/%s: %s", dir, name, strerror(errno));
 			goto fail;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 		if (n > CA_MAX_FILE) {
-			fail(err, errlen, "%s/%s is too large (more than %d bytes)", dir, name,
+			tls_fail(err, errlen, "%s/%s is too large (more than %d bytes)", dir, name,
 			     CA_MAX_FILE);
 			goto fail;
 		}
@@ -605,13 +577,13 @@ int ca_load(const char *dir, struct ca **out, char *err, size_t errlen)
 	*out = NULL;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		fail(err, errlen, "cannot open the data directory %s: %s%s", dir, strerror(errno),
+		tls_fail(err, errlen, "cannot open the data directory %s: %s%s", dir, strerror(errno),
 		     errno == ENOENT ? " (run kastro-console init first)" : "");
 		return -1;
 	}
 	ca = calloc(1, sizeof(*ca));
 	if (ca == NULL) {
-		fail(err, errlen, "out of memory");
+		tls_fail(err, errlen, "out of memory");
 		goto out;
 	}
 
@@ -619,7 +591,7 @@ int ca_load(const char *dir, struct ca **out, char *err, size_t errlen)
 		goto out;
 	b = BIO_new_mem_buf(buf, (int)len);
 	if (b == NULL || (ca->cert = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) == NULL) {
-		fail_ossl(err, errlen, "%s/%s holds no PEM certificate", dir, CA_CERT_FILE);
+		tls_fail_ossl(err, errlen, "%s/%s holds no PEM certificate", dir, CA_CERT_FILE);
 		goto out;
 	}
 	BIO_free(b);
@@ -630,28 +602,28 @@ int ca_load(const char *dir, struct ca **out, char *err, size_t errlen)
 	if (read_small(dfd, dir, CA_KEY_FILE, &buf, &len, &mode, err, errlen) < 0)
 		goto out;
 	if ((mode & 077) != 0) {
-		fail(err, errlen, "%s/%s may be read or written by others (mode %04o): "
+		tls_fail(err, errlen, "%s/%s may be read or written by others (mode %04o): "
 		     "make it readable by the console's user only (chmod 600)",
 		     dir, CA_KEY_FILE, (unsigned)(mode & 07777));
 		goto out;
 	}
 	b = BIO_new_mem_buf(buf, (int)len);
 	if (b == NULL || (ca->key = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL)) == NULL) {
-		fail_ossl(err, errlen, "%s/%s holds no unencrypted PEM private key", dir, CA_KEY_FILE);
+		tls_fail_ossl(err, errlen, "%s/%s holds no unencrypted PEM private key", dir, CA_KEY_FILE);
 		goto out;
 	}
 	if (X509_check_private_key(ca->cert, ca->key) != 1) {
-		fail_ossl(err, errlen, "%s/%s is not the key of %s/%s", dir, CA_KEY_FILE,
+		tls_fail_ossl(err, errlen, "%s/%s is not the key of %s/%s", dir, CA_KEY_FILE,
 			  dir, CA_CERT_FILE);
 		goto out;
 	}
 	if (X509_check_ca(ca->cert) != 1) {
-		fail(err, errlen, "%s/%s is not a CA certificate", dir, CA_CERT_FILE);
+		tls_fail(err, errlen, "%s/%s is not a CA certificate", dir, CA_CERT_FILE);
 		goto out;
 	}
 	if ((ca->pem = pem_of(ca->cert)) == NULL ||
 	    tls_cert_fingerprint(ca->cert, ca->fp, sizeof(ca->fp)) < 0) {
-		fail_ossl(err, errlen, "cannot encode %s/%s", dir, CA_CERT_FILE);
+		tls_fail_ossl(err, errlen, "cannot encode %s/%s", dir, CA_CERT_FILE);
 		goto out;
 	}
 	*out = ca;
@@ -716,39 +688,39 @@ static X509_REQ *parse_csr(const char *pem, size_t len, char *err, size_t errlen
 	size_t skip = 0;
 
 	if (len == 0) {
-		fail(err, errlen, "the CSR is empty");
+		tls_fail(err, errlen, "the CSR is empty");
 		return NULL;
 	}
 	if (len > CA_MAX_CSR) {
-		fail(err, errlen, "the CSR is too large (%zu bytes, at most %u)", len, CA_MAX_CSR);
+		tls_fail(err, errlen, "the CSR is too large (%zu bytes, at most %u)", len, CA_MAX_CSR);
 		return NULL;
 	}
 	if (memchr(pem, '\0', len) != NULL) {
-		fail(err, errlen, "the CSR is not PEM text (it holds a NUL byte)");
+		tls_fail(err, errlen, "the CSR is not PEM text (it holds a NUL byte)");
 		return NULL;
 	}
 	while (skip < len && is_space(pem[skip]))
 		skip++;
 	if (len - skip < 11 || memcmp(pem + skip, "-----BEGIN ", 11) != 0) {
-		fail(err, errlen, "the CSR is not PEM: it must start with "
+		tls_fail(err, errlen, "the CSR is not PEM: it must start with "
 		     "\"-----BEGIN CERTIFICATE REQUEST-----\"");
 		return NULL;
 	}
 	b = BIO_new_mem_buf(pem + skip, (int)(len - skip));
 	if (b == NULL) {
-		fail_ossl(err, errlen, "cannot read the CSR");
+		tls_fail_ossl(err, errlen, "cannot read the CSR");
 		return NULL;
 	}
 	if (!PEM_read_bio(b, &name, &header, &der, &derlen)) {
-		fail_ossl(err, errlen, "the CSR is not a valid PEM block");
+		tls_fail_ossl(err, errlen, "the CSR is not a valid PEM block");
 		goto out;
 	}
 	if (strcmp(name, PEM_STRING_X509_REQ) != 0 && strcmp(name, PEM_STRING_X509_REQ_OLD) != 0) {
-		fail(err, errlen, "the PEM block is not a CERTIFICATE REQUEST");
+		tls_fail(err, errlen, "the PEM block is not a CERTIFICATE REQUEST");
 		goto out;
 	}
 	if (header[0] != '\0') {
-		fail(err, errlen, "the CSR has PEM headers (is it encrypted?): send a plain CSR");
+		tls_fail(err, errlen, "the CSR has PEM headers (is it encrypted?): send a plain CSR");
 		goto out;
 	}
 	restlen = BIO_get_mem_data(b, &rest);
@@ -757,17 +729,17 @@ static X509_REQ *parse_csr(const char *pem, size_t len, char *err, size_t errlen
 		restlen--;
 	}
 	if (restlen != 0) {
-		fail(err, errlen, "text follows the CSR (two CSRs?): send exactly one");
+		tls_fail(err, errlen, "text follows the CSR (two CSRs?): send exactly one");
 		goto out;
 	}
 	p = der;
 	req = d2i_X509_REQ(NULL, &p, derlen);
 	if (req == NULL) {
-		fail_ossl(err, errlen, "the CSR is not a certificate request");
+		tls_fail_ossl(err, errlen, "the CSR is not a certificate request");
 		goto out;
 	}
 	if (p != der + derlen) {
-		fail(err, errlen, "the CSR has bytes after the request");
+		tls_fail(err, errlen, "the CSR has bytes after the request");
 		X509_REQ_free(req);
 		req = NULL;
 		goto out;
@@ -792,13 +764,13 @@ static int check_key(EVP_PKEY *k, char *err, size_t errlen)
 		 * match a named curve */
 		if (EVP_PKEY_get_int_param(k, OSSL_PKEY_PARAM_EC_DECODED_FROM_EXPLICIT_PARAMS,
 					   &explicit) && explicit) {
-			fail(err, errlen, "the CSR's EC key spells out its curve's parameters: "
+			tls_fail(err, errlen, "the CSR's EC key spells out its curve's parameters: "
 			     "use a named curve, P-256 or P-384");
 			return -1;
 		}
 		if (!EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group,
 						    sizeof(group), &glen)) {
-			fail(err, errlen, "the CSR's EC key is not on a named curve: "
+			tls_fail(err, errlen, "the CSR's EC key is not on a named curve: "
 			     "use P-256 or P-384");
 			return -1;
 		}
@@ -806,7 +778,7 @@ static int check_key(EVP_PKEY *k, char *err, size_t errlen)
 		if (nid == NID_undef)
 			nid = EC_curve_nist2nid(group);
 		if (nid != NID_X9_62_prime256v1 && nid != NID_secp384r1) {
-			fail(err, errlen, "the CSR's EC key is on curve %s: only P-256 and "
+			tls_fail(err, errlen, "the CSR's EC key is on curve %s: only P-256 and "
 			     "P-384 are accepted", group);
 			return -1;
 		}
@@ -816,18 +788,18 @@ static int check_key(EVP_PKEY *k, char *err, size_t errlen)
 		int bits = EVP_PKEY_get_bits(k);
 
 		if (bits < 2048) {
-			fail(err, errlen, "the CSR's RSA key has %d bits: at least 2048 are "
+			tls_fail(err, errlen, "the CSR's RSA key has %d bits: at least 2048 are "
 			     "needed (or use EC P-256)", bits);
 			return -1;
 		}
 		if (bits > 8192) {
-			fail(err, errlen, "the CSR's RSA key has %d bits: at most 8192 are "
+			tls_fail(err, errlen, "the CSR's RSA key has %d bits: at most 8192 are "
 			     "accepted", bits);
 			return -1;
 		}
 		return 0;
 	}
-	fail(err, errlen, "the CSR's key is of type %s: only EC (P-256, P-384) and RSA "
+	tls_fail(err, errlen, "the CSR's key is of type %s: only EC (P-256, P-384) and RSA "
 	     "(2048 bits or more) keys are accepted", EVP_PKEY_get0_type_name(k) ?
 	     EVP_PKEY_get0_type_name(k) : "unknown");
 	return -1;
@@ -846,50 +818,50 @@ int ca_sign_csr(struct ca *ca, const char *csr_pem, size_t len,
 
 	*cert_pem_out = NULL;
 	if (sensor_id == NULL || !sensor_id_ok(sensor_id)) {
-		fail(err, errlen, "bad sensor id: 1 to %u characters of letters, digits, "
+		tls_fail(err, errlen, "bad sensor id: 1 to %u characters of letters, digits, "
 		     "'.', '_' and '-'", CA_MAX_ID);
 		return -1;
 	}
 	if (kind == NULL || (strcmp(kind, "agent") != 0 && strcmp(kind, "gateway") != 0)) {
-		fail(err, errlen, "bad sensor kind: \"agent\" or \"gateway\"");
+		tls_fail(err, errlen, "bad sensor kind: \"agent\" or \"gateway\"");
 		return -1;
 	}
 	if (days < 1 || days > CA_MAX_DAYS) {
-		fail(err, errlen, "bad validity: %u days, 1 to %u", days, CA_MAX_DAYS);
+		tls_fail(err, errlen, "bad validity: %u days, 1 to %u", days, CA_MAX_DAYS);
 		return -1;
 	}
 	if (serial_len < CA_SERIAL_HEX) {
-		fail(err, errlen, "serial buffer too small (%zu bytes, %u needed)",
+		tls_fail(err, errlen, "serial buffer too small (%zu bytes, %u needed)",
 		     serial_len, CA_SERIAL_HEX);
 		return -1;
 	}
 	if (csr_pem == NULL && len > 0) {
-		fail(err, errlen, "no CSR");
+		tls_fail(err, errlen, "no CSR");
 		return -1;
 	}
 	if ((req = parse_csr(csr_pem, len, err, errlen)) == NULL)
 		return -1;
 	if ((k = X509_REQ_get0_pubkey(req)) == NULL) {
-		fail_ossl(err, errlen, "the CSR's public key cannot be read");
+		tls_fail_ossl(err, errlen, "the CSR's public key cannot be read");
 		goto out;
 	}
 	if (check_key(k, err, errlen) < 0)
 		goto out;
 	v = X509_REQ_verify(req, k);
 	if (v != 1) {
-		fail_ossl(err, errlen, "the CSR's signature does not verify (it was changed, "
+		tls_fail_ossl(err, errlen, "the CSR's signature does not verify (it was changed, "
 			  "or not signed with its own key)");
 		goto out;
 	}
 	if ((subject = make_name("OU", kind, "CN", sensor_id)) == NULL ||
 	    (x = make_cert(k, subject, ca->cert, ca->key, days, client_exts,
 			   sizeof(client_exts) / sizeof(client_exts[0]), NULL)) == NULL) {
-		fail_ossl(err, errlen, "cannot issue the sensor's certificate");
+		tls_fail_ossl(err, errlen, "cannot issue the sensor's certificate");
 		goto out;
 	}
 	if (tls_serial_hex(x, serial_hex, serial_len) < 0 ||
 	    (*cert_pem_out = pem_of(x)) == NULL) {
-		fail_ossl(err, errlen, "cannot encode the sensor's certificate");
+		tls_fail_ossl(err, errlen, "cannot encode the sensor's certificate");
 		goto out;
 	}
 	rc = 0;

@@ -44,13 +44,8 @@ struct peer_check {
 static CRYPTO_ONCE peer_once = CRYPTO_ONCE_STATIC_INIT;
 static int peer_idx = -1;
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fail_ossl(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* err = the message; OpenSSL's queue is emptied. */
-static void fail(char *err, size_t errlen, const char *fmt, ...)
+void tls_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -61,7 +56,7 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* err = "<message>: <OpenSSL's reasons>"; the queue is emptied. */
-static void fail_ossl(char *err, size_t errlen, const char *fmt, ...)
+void tls_fail_ossl(char *err, size_t errlen, const char *fmt, ...)
 {
 	char what[512], why[512];
 	va_list ap;
@@ -217,11 +212,11 @@ int tls_pin_normalize(const char *pin, char *out, size_t outlen, char *err, size
 	char hex[65];
 
 	if (outlen < TLS_FP_LEN) {
-		fail(err, errlen, "no room for a fingerprint");
+		tls_fail(err, errlen, "no room for a fingerprint");
 		return -1;
 	}
 	if (pin == NULL) {
-		fail(err, errlen, "no fingerprint given");
+		tls_fail(err, errlen, "no fingerprint given");
 		return -1;
 	}
 	while (*p == ' ' || *p == '\t')
@@ -242,7 +237,7 @@ int tls_pin_normalize(const char *pin, char *out, size_t outlen, char *err, size
 
 		if (v >= 0) {
 			if (digits == 64) {
-				fail(err, errlen, "the fingerprint has more than 64 hex digits: "
+				tls_fail(err, errlen, "the fingerprint has more than 64 hex digits: "
 				     "give the SHA-256 fingerprint, \"SHA256:\" and 64 hex digits");
 				return -1;
 			}
@@ -251,19 +246,19 @@ int tls_pin_normalize(const char *pin, char *out, size_t outlen, char *err, size
 			   p + 1 < end && hexval(p[1]) >= 0) {
 			colons++;
 		} else {
-			fail(err, errlen, "the fingerprint has an unexpected character at "
+			tls_fail(err, errlen, "the fingerprint has an unexpected character at "
 			     "position %zu: give \"SHA256:\" and 64 hex digits "
 			     "(colons between pairs allowed)", (size_t)(p - pin) + 1);
 			return -1;
 		}
 	}
 	if (digits != 64) {
-		fail(err, errlen, "the fingerprint has %zu hex digits, a SHA-256 fingerprint "
+		tls_fail(err, errlen, "the fingerprint has %zu hex digits, a SHA-256 fingerprint "
 		     "has 64", digits);
 		return -1;
 	}
 	if (colons != 0 && colons != 31) {
-		fail(err, errlen, "the fingerprint has colons between some pairs of digits "
+		tls_fail(err, errlen, "the fingerprint has colons between some pairs of digits "
 		     "but not all");
 		return -1;
 	}
@@ -346,7 +341,7 @@ static int set_versions(SSL_CTX *ctx, bool tls13_only, char *err, size_t errlen)
 	if (!SSL_CTX_set_min_proto_version(ctx, tls13_only ? TLS1_3_VERSION : TLS1_2_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
 	    (!tls13_only && !SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS))) {
-		fail_ossl(err, errlen, "cannot set the TLS versions and ciphers");
+		tls_fail_ossl(err, errlen, "cannot set the TLS versions and ciphers");
 		return -1;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
@@ -362,7 +357,7 @@ static int add_chain(SSL_CTX *ctx, const char *file, char *err, size_t errlen)
 	int n = 0, i;
 
 	if (b == NULL) {
-		fail_ossl(err, errlen, "cannot open the client CA file %s", file);
+		tls_fail_ossl(err, errlen, "cannot open the client CA file %s", file);
 		return -1;
 	}
 	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
@@ -376,7 +371,7 @@ static int add_chain(SSL_CTX *ctx, const char *file, char *err, size_t errlen)
 		if (!have && !SSL_CTX_add1_chain_cert(ctx, x)) {
 			X509_free(x);
 			BIO_free(b);
-			fail_ossl(err, errlen, "cannot add %s to the certificate chain", file);
+			tls_fail_ossl(err, errlen, "cannot add %s to the certificate chain", file);
 			return -1;
 		}
 		X509_free(x);
@@ -385,7 +380,7 @@ static int add_chain(SSL_CTX *ctx, const char *file, char *err, size_t errlen)
 	/* the loop ends with "no start line" at the end of the file */
 	ERR_clear_error();
 	if (n == 0) {
-		fail(err, errlen, "%s holds no PEM certificate", file);
+		tls_fail(err, errlen, "%s holds no PEM certificate", file);
 		return -1;
 	}
 	return 0;
@@ -397,17 +392,17 @@ static int want_client_certs(SSL_CTX *ctx, const char *ca_file, char *err, size_
 	struct peer_check *pc;
 
 	if (!CRYPTO_THREAD_run_once(&peer_once, peer_idx_init) || peer_idx < 0) {
-		fail_ossl(err, errlen, "cannot set up the client certificate check");
+		tls_fail_ossl(err, errlen, "cannot set up the client certificate check");
 		return -1;
 	}
 	/* the context's store starts empty: this file is all it trusts */
 	if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
-		fail_ossl(err, errlen, "cannot load the client CA file %s", ca_file);
+		tls_fail_ossl(err, errlen, "cannot load the client CA file %s", ca_file);
 		return -1;
 	}
 	names = SSL_load_client_CA_file(ca_file);
 	if (names == NULL) {
-		fail_ossl(err, errlen, "cannot read the CA names in %s", ca_file);
+		tls_fail_ossl(err, errlen, "cannot read the CA names in %s", ca_file);
 		return -1;
 	}
 	SSL_CTX_set_client_CA_list(ctx, names);
@@ -422,17 +417,17 @@ static int want_client_certs(SSL_CTX *ctx, const char *ca_file, char *err, size_
 	if (!SSL_CTX_set_num_tickets(ctx, 0) ||
 	    !SSL_CTX_set_session_id_context(ctx, (const unsigned char *)SESSION_ID_CTX,
 					    sizeof(SESSION_ID_CTX) - 1)) {
-		fail_ossl(err, errlen, "cannot turn session resumption off");
+		tls_fail_ossl(err, errlen, "cannot turn session resumption off");
 		return -1;
 	}
 	pc = calloc(1, sizeof(*pc));
 	if (pc == NULL) {
-		fail(err, errlen, "out of memory");
+		tls_fail(err, errlen, "out of memory");
 		return -1;
 	}
 	if (!SSL_CTX_set_ex_data(ctx, peer_idx, pc)) {
 		free(pc);
-		fail_ossl(err, errlen, "cannot set up the client certificate check");
+		tls_fail_ossl(err, errlen, "cannot set up the client certificate check");
 		return -1;
 	}
 	return 0;
@@ -444,13 +439,13 @@ static int use_key(SSL_CTX *ctx, const char *key_file, const char *cert_file,
 {
 	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
 		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
-			fail(err, errlen, "%s is not the key of %s", key_file, cert_file);
+			tls_fail(err, errlen, "%s is not the key of %s", key_file, cert_file);
 		else
-			fail_ossl(err, errlen, "cannot load the %s key %s", whose, key_file);
+			tls_fail_ossl(err, errlen, "cannot load the %s key %s", whose, key_file);
 		return -1;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		fail_ossl(err, errlen, "%s is not the key of %s", key_file, cert_file);
+		tls_fail_ossl(err, errlen, "%s is not the key of %s", key_file, cert_file);
 		return -1;
 	}
 	return 0;
@@ -463,14 +458,14 @@ SSL_CTX *tls_server_ctx(const char *cert_file, const char *key_file,
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
 	if (ctx == NULL) {
-		fail_ossl(err, errlen, "cannot create a TLS server context");
+		tls_fail_ossl(err, errlen, "cannot create a TLS server context");
 		return NULL;
 	}
 	if (set_versions(ctx, tls13_only != 0, err, errlen) < 0)
 		goto fail;
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-		fail_ossl(err, errlen, "cannot load the server certificate %s", cert_file);
+		tls_fail_ossl(err, errlen, "cannot load the server certificate %s", cert_file);
 		goto fail;
 	}
 	if (use_key(ctx, key_file, cert_file, "server", err, errlen) < 0)
@@ -518,18 +513,18 @@ SSL_CTX *tls_client_ctx(const char *ca_file, const char *cert_file,
 	SSL_CTX *ctx;
 
 	if ((cert_file == NULL) != (key_file == NULL)) {
-		fail(err, errlen, "a client certificate needs its key, and a key its certificate");
+		tls_fail(err, errlen, "a client certificate needs its key, and a key its certificate");
 		return NULL;
 	}
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (ctx == NULL) {
-		fail_ossl(err, errlen, "cannot create a TLS client context");
+		tls_fail_ossl(err, errlen, "cannot create a TLS client context");
 		return NULL;
 	}
 	if (set_versions(ctx, true, err, errlen) < 0)
 		goto fail;
 	if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
-		fail_ossl(err, errlen, "cannot load the console's CA %s", ca_file);
+		tls_fail_ossl(err, errlen, "cannot load the console's CA %s", ca_file);
 		goto fail;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -537,7 +532,7 @@ SSL_CTX *tls_client_ctx(const char *ca_file, const char *cert_file,
 	SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
 	if (cert_file != NULL) {
 		if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-			fail_ossl(err, errlen, "cannot load the sensor certificate %s", cert_file);
+			tls_fail_ossl(err, errlen, "cannot load the sensor certificate %s", cert_file);
 			goto fail;
 		}
 		if (use_key(ctx, key_file, cert_file, "sensor", err, errlen) < 0)
@@ -590,7 +585,7 @@ static int connect_to(const char *host, const char *port, const struct timespec 
 	hints.ai_socktype = SOCK_STREAM;
 	r = getaddrinfo(host, port, &hints, &res);
 	if (r != 0) {
-		fail(err, errlen, "cannot resolve %s port %s: %s", host, port, gai_strerror(r));
+		tls_fail(err, errlen, "cannot resolve %s port %s: %s", host, port, gai_strerror(r));
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -625,7 +620,7 @@ static int connect_to(const char *host, const char *port, const struct timespec 
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		fail(err, errlen, "cannot connect to %s port %s: %s", host, port, why);
+		tls_fail(err, errlen, "cannot connect to %s port %s: %s", host, port, why);
 	return fd;
 }
 
@@ -644,18 +639,18 @@ static int handshake(SSL *ssl, int fd, const char *host, const char *port,
 			if (w == 1)
 				continue;
 			if (w == 0)
-				fail(err, errlen, "TLS handshake with %s port %s: timed out after "
+				tls_fail(err, errlen, "TLS handshake with %s port %s: timed out after "
 				     "%d s", host, port, TLS_FETCH_TIMEOUT_MS / 1000);
 			else
-				fail(err, errlen, "TLS handshake with %s port %s: %s", host, port,
+				tls_fail(err, errlen, "TLS handshake with %s port %s: %s", host, port,
 				     strerror(errno));
 			return -1;
 		}
 		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-			fail(err, errlen, "TLS handshake with %s port %s: %s", host, port,
+			tls_fail(err, errlen, "TLS handshake with %s port %s: %s", host, port,
 			     errno ? strerror(errno) : "the server closed the connection");
 		else
-			fail_ossl(err, errlen, "TLS handshake with %s port %s failed (is it "
+			tls_fail_ossl(err, errlen, "TLS handshake with %s port %s failed (is it "
 				  "the console's HTTPS port?)", host, port);
 		return -1;
 	}
@@ -684,7 +679,7 @@ static X509 *find_pinned(STACK_OF(X509) *chain, const char *want, const char *ho
 		if (strcmp(fp, want) == 0) {
 			if (!self || X509_check_ca(x) != 1 ||
 			    X509_verify(x, X509_get0_pubkey(x)) != 1) {
-				fail(err, errlen, "the certificate of %s port %s that matches the "
+				tls_fail(err, errlen, "the certificate of %s port %s that matches the "
 				     "fingerprint is not a self-signed CA certificate: give "
 				     "the fingerprint of the console's CA", host, port);
 				return NULL;
@@ -697,11 +692,11 @@ static X509 *find_pinned(STACK_OF(X509) *chain, const char *want, const char *ho
 		}
 	}
 	if (shown_self)
-		fail(err, errlen, "the console's CA does not match the fingerprint: got %s, "
+		tls_fail(err, errlen, "the console's CA does not match the fingerprint: got %s, "
 		     "expected %s (check the fingerprint, and that nothing between this "
 		     "host and %s intercepts TLS)", shown, want, host);
 	else
-		fail(err, errlen, "the console's CA does not match the fingerprint: %s port "
+		tls_fail(err, errlen, "the console's CA does not match the fingerprint: %s port "
 		     "%s sent no CA certificate (its certificate is %s, expected %s); is it "
 		     "a Kastro console?", host, port, shown[0] ? shown : "missing", want);
 	return NULL;
@@ -715,11 +710,11 @@ static int check_leaf(X509 *leaf, X509 *ca, char *err, size_t errlen)
 	int rc = -1;
 
 	if (leaf == NULL) {
-		fail(err, errlen, "the console sent no certificate");
+		tls_fail(err, errlen, "the console sent no certificate");
 		return -1;
 	}
 	if (X509_verify(leaf, X509_get0_pubkey(ca)) != 1) {
-		fail(err, errlen, "the console's certificate is not signed by its pinned CA");
+		tls_fail(err, errlen, "the console's certificate is not signed by its pinned CA");
 		return -1;
 	}
 	store = X509_STORE_new();
@@ -727,11 +722,11 @@ static int check_leaf(X509 *leaf, X509 *ca, char *err, size_t errlen)
 	if (store == NULL || xs == NULL || !X509_STORE_add_cert(store, ca) ||
 	    !X509_STORE_CTX_init(xs, store, leaf, NULL) ||
 	    !X509_STORE_CTX_set_purpose(xs, X509_PURPOSE_SSL_SERVER)) {
-		fail_ossl(err, errlen, "cannot verify the console's certificate");
+		tls_fail_ossl(err, errlen, "cannot verify the console's certificate");
 		goto out;
 	}
 	if (X509_verify_cert(xs) != 1) {
-		fail(err, errlen, "the console's certificate does not verify against its "
+		tls_fail(err, errlen, "the console's certificate does not verify against its "
 		     "pinned CA: %s",
 		     X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
 		goto out;
@@ -781,7 +776,7 @@ int tls_fetch_pinned_ca(const char *host, const char *port, const char *pin,
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (ctx == NULL || set_versions(ctx, false, err, errlen) < 0) {
 		if (ctx == NULL)
-			fail_ossl(err, errlen, "cannot create a TLS client context");
+			tls_fail_ossl(err, errlen, "cannot create a TLS client context");
 		goto out;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
@@ -789,7 +784,7 @@ int tls_fetch_pinned_ca(const char *host, const char *port, const char *pin,
 	if (ssl == NULL || !SSL_set_fd(ssl, fd) ||
 	    (inet_pton(AF_INET, host, ip) != 1 && inet_pton(AF_INET6, host, ip) != 1 &&
 	     !SSL_set_tlsext_host_name(ssl, host))) {
-		fail_ossl(err, errlen, "cannot set up TLS to %s port %s", host, port);
+		tls_fail_ossl(err, errlen, "cannot set up TLS to %s port %s", host, port);
 		goto out;
 	}
 	if (handshake(ssl, fd, host, port, &deadline, err, errlen) < 0)
@@ -799,7 +794,7 @@ int tls_fetch_pinned_ca(const char *host, const char *port, const char *pin,
 		goto out;
 	*ca_pem_out = pem_of(ca);
 	if (*ca_pem_out == NULL) {
-		fail_ossl(err, errlen, "cannot encode the console's CA");
+		tls_fail_ossl(err, errlen, "cannot encode the console's CA");
 		goto out;
 	}
 	SSL_shutdown(ssl);

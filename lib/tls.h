@@ -128,6 +128,14 @@ int tls_pin_matches(const char *pin, const char *fingerprint);
 const char *tls_last_error(char *buf, size_t len);
 
 /*
+ * Error helpers for code on OpenSSL (tls.c, the console's ca.c): write the
+ * message to err and empty OpenSSL's queue; tls_fail_ossl() appends the
+ * queue's reasons ("what: reasons").
+ */
+void tls_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void tls_fail_ossl(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
  * Enrolment's first step: fetch the console's CA and check it against the
  * pin the officer gave. Connects to host:port (TCP; connect and handshake
  * together within TLS_FETCH_TIMEOUT_MS), does a TLS handshake without
