@@ -125,13 +125,14 @@ static json_t *user_json(const struct store_user *u)
 
 static json_t *alert_json(const struct store_alert *a)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:s,s:I,s:s,s:s}",
+	return json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:s,s:I,s:s,s:s,s:s}",
 			 "id", (json_int_t)a->id, "kind", a->kind, "sensor_id", a->sensor_id, "host",
 			 a->host, "signature_id", (json_int_t)a->signature_id, "signature", a->signature,
 			 "category", a->category, "severity", a->severity, "action", a->action,
 			 "first_seen", (json_int_t)a->first_seen, "last_seen", (json_int_t)a->last_seen,
 			 "count", (json_int_t)a->count, "status", a->status, "status_at",
-			 (json_int_t)a->status_at, "status_by", a->status_by, "assignee", a->assignee);
+			 (json_int_t)a->status_at, "status_by", a->status_by, "assignee", a->assignee,
+			 "app", a->app);
 }
 
 static json_t *event_body(const char *body)
@@ -400,7 +401,7 @@ static void dashboard(struct console *c, struct evhttp_request *req)
 	struct query q;
 	uint64_t hours;
 	int64_t sev[5] = { 0 }, on = 0, off = 0, now = (int64_t)console_now(), since, bucket;
-	json_t *buckets = json_array(), *sigs = json_array(), *hosts = json_array();
+	json_t *buckets = json_array(), *sigs = json_array(), *hosts = json_array(), *apps = json_array();
 	char err[256];
 
 	query_parse(req, &q);
@@ -409,6 +410,7 @@ static void dashboard(struct console *c, struct evhttp_request *req)
 		json_decref(buckets);
 		json_decref(sigs);
 		json_decref(hosts);
+		json_decref(apps);
 		server_reply_error(req, 400, "hours: expected 1 to 720");
 		return;
 	}
@@ -419,20 +421,22 @@ static void dashboard(struct console *c, struct evhttp_request *req)
 	    store_alert_histogram(c->store, since, bucket, bucket_add, buckets, err, sizeof(err)) < 0 ||
 	    store_sensor_counts(c->store, now, c->conf.sensor_offline_after, &on, &off, err, sizeof(err)) < 0 ||
 	    store_top_blocked(c->store, since, 10, "signature", count_add, sigs, err, sizeof(err)) < 0 ||
-	    store_top_blocked(c->store, since, 10, "host", count_add, hosts, err, sizeof(err)) < 0) {
+	    store_top_blocked(c->store, since, 10, "host", count_add, hosts, err, sizeof(err)) < 0 ||
+	    store_top_blocked(c->store, since, 10, "app", count_add, apps, err, sizeof(err)) < 0) {
 		log_err("dashboard: %s", err);
+		json_decref(apps);
 		json_decref(buckets);
 		json_decref(sigs);
 		json_decref(hosts);
 		server_reply_error(req, 500, "cannot read the dashboard figures");
 		return;
 	}
-	server_reply_json(req, 200, json_pack("{s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:o},s:{s:I,s:I},s:o,s:o}",
+	server_reply_json(req, 200, json_pack("{s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:o},s:{s:I,s:I},s:o,s:o,s:o}",
 		"open_by_severity", "1", (json_int_t)sev[1], "2", (json_int_t)sev[2], "3",
 		(json_int_t)sev[3], "4", (json_int_t)sev[4],
 		"histogram", "since", (json_int_t)since, "bucket_s", (json_int_t)bucket, "buckets", buckets,
 		"sensors", "online", (json_int_t)on, "offline", (json_int_t)off,
-		"top_blocked_signatures", sigs, "top_blocked_hosts", hosts));
+		"top_blocked_signatures", sigs, "top_blocked_hosts", hosts, "top_blocked_apps", apps));
 }
 
 /* ---- alerts ---------------------------------------------------------------------------------- */

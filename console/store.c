@@ -77,7 +77,7 @@ enum st_id {
 	/* alerts */
 	ST_ALERT_GET, ST_ALERT_SET_STATUS, ST_ALERT_ASSIGN, ST_NOTE_COUNT, ST_NOTE_ADD, ST_NOTE_LIST,
 	ST_RELATED_BEFORE, ST_RELATED_AFTER, ST_EVENT_BY_ROWID, ST_ALERT_SEV_COUNTS,
-	ST_ALERT_HISTOGRAM, ST_TOP_BLOCKED_SIG, ST_TOP_BLOCKED_HOST,
+	ST_ALERT_HISTOGRAM, ST_TOP_BLOCKED_SIG, ST_TOP_BLOCKED_HOST, ST_TOP_BLOCKED_APP,
 	/* commands */
 	ST_CMD_ADD, ST_CMD_PENDING, ST_CMD_DELIVERED, ST_CMD_GET, ST_CMD_RESULT, ST_CMD_LIST,
 	ST_CMD_LIST_SENSOR, ST_CMD_EXPIRE,
@@ -87,7 +87,7 @@ enum st_id {
 #define ALERT_COLS                                                                          \
 	"id, kind, sensor_id, host, signature_id, signature, category, severity, action, " \
 	"first_seen, last_seen, count, status, status_at, status_by, assignee, "            \
-	"event_sensor_id, event_seq"
+	"event_sensor_id, event_seq, app"
 #define SENSOR_COLS \
 	"id, kind, hostname, coalesce(cert_serial, ''), enrolled_at, last_seen, revoked_at, " \
 	"offline_alerted, acked_seq"
@@ -120,8 +120,8 @@ static const char *const st_sql[ST_COUNT] = {
 			  "first_seen = min(first_seen, ?2) WHERE id = ?1",
 	[ST_ALERT_INSERT] =
 		"INSERT INTO alerts (kind, sensor_id, host, signature_id, signature, category, "
-		"severity, action, first_seen, last_seen, count, event_sensor_id, event_seq) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 1, ?2, ?10)",
+		"severity, action, first_seen, last_seen, count, event_sensor_id, event_seq, app) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 1, ?2, ?10, ?11)",
 
 	[ST_SENSOR_ADD] = "INSERT INTO sensors (id, kind, hostname, cert_serial, facts, enrolled_at) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -205,6 +205,9 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_TOP_BLOCKED_HOST] = "SELECT host, sum(count) AS n FROM alerts "
 				"WHERE action = 'blocked' AND last_seen >= ?1 "
 				"GROUP BY host ORDER BY n DESC, host LIMIT ?2",
+	[ST_TOP_BLOCKED_APP] = "SELECT app, sum(count) AS n FROM alerts "
+			       "WHERE action = 'blocked' AND last_seen >= ?1 AND app <> '' "
+			       "GROUP BY app ORDER BY n DESC, app LIMIT ?2",
 
 	[ST_CMD_ADD] = "INSERT INTO commands (sensor_id, type, args, created_at, created_by) "
 		       "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -634,7 +637,8 @@ static const char schema_sql[] =
 	" status_by TEXT NOT NULL DEFAULT '',"
 	" assignee TEXT NOT NULL DEFAULT '',"
 	" event_sensor_id TEXT NOT NULL,"
-	" event_seq INTEGER NOT NULL"
+	" event_seq INTEGER NOT NULL,"
+	" app TEXT NOT NULL DEFAULT ''"
 	") STRICT;"
 	/* Listings walk one of these in (last_seen, id) order (the rowid ends
 	 * every index): all rows, open rows, or one status, sensor or host. */
@@ -998,6 +1002,7 @@ struct pev {
 	const char *host, *src_ip;      /* top-level strings, or NULL */
 	/* kind != NULL: the event makes an alert */
 	const char *kind, *sig, *category, *action;
+	const char *app;                /* ndpi.app_protocol, else app_proto; NULL: none */
 	int64_t sig_id;
 	int severity;
 };
@@ -1091,6 +1096,16 @@ static int pev_check(json_t *e, struct pev *p, char *err, size_t errlen)
 			    errlen) < 0 ||
 		    opt_str(a, "action", STORE_ACTION_MAX, false, &p->action, "alert.", err, errlen) < 0)
 			return -1;
+		/* The application, for "top blocked applications": a bad or
+		 * missing one is not a reason to refuse the alert. */
+		v = json_object_get(json_object_get(e, "ndpi"), "app_protocol");
+		if (!json_is_string(v) || check_text("ndpi.app_protocol", json_string_value(v),
+						     STORE_CATEGORY_MAX, 0, NULL, 0) < 0 ||
+		    strcmp(json_string_value(v), "Unknown") == 0)
+			v = json_object_get(e, "app_proto");
+		if (json_is_string(v) && check_text("app_proto", json_string_value(v), STORE_CATEGORY_MAX,
+						    0, NULL, 0) == 0)
+			p->app = json_string_value(v);
 		p->kind = "alert";
 	} else if (strcmp(p->type, "finding") == 0) {
 		a = json_object_get(e, "finding");
@@ -1124,7 +1139,7 @@ static int pev_check(json_t *e, struct pev *p, char *err, size_t errlen)
 }
 
 struct alert_in {
-	const char *kind, *sensor_id, *host, *sig, *category, *action;
+	const char *kind, *sensor_id, *host, *sig, *category, *action, *app;
 	int64_t sig_id, ts, seq;
 	int severity;
 };
@@ -1179,6 +1194,7 @@ static int alert_make(struct store *s, const struct alert_in *a, int64_t *id, bo
 	bind_text(st, 8, a->action != NULL ? a->action : "");
 	sqlite3_bind_int64(st, 9, a->ts);
 	sqlite3_bind_int64(st, 10, a->seq);
+	bind_text(st, 11, a->app != NULL ? a->app : "");
 	if (run(s, st, "storing an alert", NULL, err, errlen) < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->db);
@@ -1367,7 +1383,8 @@ int store_ingest(struct store *s, const char *sensor_id, const char *body, size_
 		if (p->kind != NULL) {
 			struct alert_in a = {
 				.kind = p->kind, .sensor_id = sensor_id, .host = host, .sig = p->sig,
-				.category = p->category, .action = p->action, .sig_id = p->sig_id,
+				.category = p->category, .action = p->action, .app = p->app,
+				.sig_id = p->sig_id,
 				.ts = ts, .seq = seq, .severity = p->severity,
 			};
 			int64_t id;
@@ -2440,7 +2457,8 @@ static int alert_row(sqlite3_stmt *st, struct store_alert *a)
 	    col_copy(st, 12, a->status, sizeof(a->status)) < 0 ||
 	    col_copy(st, 14, a->status_by, sizeof(a->status_by)) < 0 ||
 	    col_copy(st, 15, a->assignee, sizeof(a->assignee)) < 0 ||
-	    col_copy(st, 16, a->event_sensor_id, sizeof(a->event_sensor_id)) < 0)
+	    col_copy(st, 16, a->event_sensor_id, sizeof(a->event_sensor_id)) < 0 ||
+	    col_copy(st, 18, a->app, sizeof(a->app)) < 0)
 		return -1;
 	a->signature_id = sqlite3_column_int64(st, 4);
 	a->severity = sqlite3_column_int(st, 7);
@@ -2956,8 +2974,10 @@ int store_top_blocked(struct store *s, int64_t since, unsigned limit, const char
 		id = ST_TOP_BLOCKED_SIG;
 	else if (by != NULL && strcmp(by, "host") == 0)
 		id = ST_TOP_BLOCKED_HOST;
+	else if (by != NULL && strcmp(by, "app") == 0)
+		id = ST_TOP_BLOCKED_APP;
 	else
-		return fail(err, errlen, "top blocked: group by \"signature\" or \"host\"");
+		return fail(err, errlen, "top blocked: group by \"signature\", \"host\" or \"app\"");
 	if (check_limit(limit, err, errlen) < 0)
 		return -1;
 	st = stmt(s, id, err, errlen);

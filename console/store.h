@@ -381,6 +381,7 @@ struct store_alert {
 	char category[STORE_CATEGORY_MAX + 1];
 	int severity;                       /* 1 highest .. 4 */
 	char action[STORE_ACTION_MAX + 1];  /* "" when the event had none */
+	char app[STORE_CATEGORY_MAX + 1];   /* the application nDPI named (gateway alerts), or "" */
 	int64_t first_seen, last_seen, count;
 	char status[STORE_STATUS_MAX + 1];  /* new, acknowledged, resolved */
 	int64_t status_at;                  /* 0: never changed */
@@ -472,7 +473,8 @@ int store_alert_histogram(struct store *s, int64_t since, int64_t bucket_s, stor
 
 /*
  * Alerts whose event said action "blocked", last seen at or after since,
- * grouped by "signature" or "host": cb(name, events) largest first, at most
+ * grouped by "signature", "host" or "app" (the application nDPI named; alerts
+ * without one left out): cb(name, events) largest first, at most
  * limit (1..STORE_PAGE_MAX) groups.
  */
 typedef int (*store_count_cb)(void *arg, const char *name, int64_t count);

@@ -765,7 +765,8 @@
 			]),
 			card(t('dash.chart_title'), chart(d.histogram || {}, hours), { class: 'dash-chart-card' }),
 			el('div', { class: 'dash-tops' }, [
-				card(t('dash.top_apps'), topList('dash-top-apps', d.top_blocked_signatures, function (name) {
+				card(t('dash.top_apps'), topList('dash-top-apps', d.top_blocked_apps, null)),
+				card(t('dash.top_rules'), topList('dash-top-rules', d.top_blocked_signatures, function (name) {
 					return '#/alerts' + qs({ q: name });
 				})),
 				card(t('dash.top_hosts'), topList('dash-top-hosts', d.top_blocked_hosts, function (name) {
@@ -785,7 +786,7 @@
 			rows.map(function (r) {
 				var w = Math.max(1, Math.round(num(r.count) / max * 100));
 				return el('tr', null, [
-					el('td', { class: 'name' }, el('a', { href: link(String(r.name)) }, String(r.name))),
+					el('td', { class: 'name' }, link ? el('a', { href: link(String(r.name)) }, String(r.name)) : String(r.name)),
 					el('td', { class: 'num' }, fmtNum(r.count)),
 					el('td', { class: 'bar-col' }, svg('svg', { class: 'minibar', viewBox: '0 0 100 8', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
 						[svg('rect', { class: 'minibar-bg', x: 0, y: 0, width: 100, height: 8 }),

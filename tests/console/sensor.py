@@ -106,7 +106,8 @@ def sensor_conn(hostport, d, timeout=20):
 def event(seq):
     return {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000000+0000", time.gmtime()),
             "event_type": "alert", "src_ip": "10.10.0.%d" % (2 + seq % 5), "src_port": 40000 + seq % 20000,
-            "dest_ip": "10.20.0.2", "dest_port": 443, "proto": "TCP",
+            "dest_ip": "10.20.0.2", "dest_port": 443, "proto": "TCP", "app_proto": "tls",
+            "ndpi": {"protocol": "TLS.YouTube", "app_protocol": "YouTube" if seq % 2 else "BitTorrent"},
             "alert": {"action": "blocked", "signature_id": 1 + seq % 3,
                       "signature": "test rule %d" % (1 + seq % 3), "category": "Test",
                       "severity": 2}, "seq_in_test": seq}

@@ -312,6 +312,9 @@ def ui_test(d, con, art):
           "%d bars, %d alerts in them" % (len(bars), total))
     check(text('[data-test="sensors-online"]') == "1", "the dashboard shows the gateway online",
           "online: %r" % text('[data-test="sensors-online"]'))
+    apps = css("#dash-top-apps tbody tr")
+    check(len(apps) >= 1 and apps[0].text.split()[0] in ("YouTube", "BitTorrent"),
+          "the top blocked applications name what nDPI found", "rows: %r" % [a.text for a in apps])
     hosts = css("#dash-top-hosts tbody tr")
     check(len(hosts) == 5 and "10.10.0." in hosts[0].text, "the top blocked hosts list the 5 hosts",
           "%d rows: %s" % (len(hosts), [h.text for h in hosts]))

@@ -160,6 +160,8 @@ n=$(db "select count(*) from events where sensor_id='$id1'")
 a=$(db "select count(*) || ' ' || sum(count) from alerts where sensor_id='$id1'")
 [ "$a" = "3 30" ] && t_pass "$T: 30 alerts of an agent deduplicated into 3 rows (host, signature) with counts" ||
 	t_fail "$T: alerts rows and total count: '$a', want '3 30'"
+n=$(db "select count(*) from alerts where sensor_id='$id1' and app in ('YouTube', 'BitTorrent')")
+[ "$n" = 3 ] && t_pass "$T: alerts keep the application nDPI named" || t_fail "$T: alerts with an application: $n of 3"
 
 cc() {  # cc NAME CURL-ARGS...: HTTP status of a request on the sensor port
 	curl -s -o "$tmp/$1.body" -w '%{http_code}' --max-time 10 --cacert "$tmp/s1/ca.pem" \
