@@ -49,6 +49,9 @@ void conf_defaults(struct kastrod_conf *c)
 	c->snaplen = 65535;
 	c->buffer_size = 32 * MB;
 	c->promisc = true;
+	c->link_port = CONF_LINK_PORT_DEFAULT;
+	memcpy(c->link_dir, CONF_LINK_DIR_DEFAULT, sizeof(CONF_LINK_DIR_DEFAULT));
+	c->link_spool_max = GB;
 }
 
 void conf_free(struct kastrod_conf *c)
@@ -101,6 +104,9 @@ static const struct cfg_range num_settings[] = {
 	[CONF_N_ACTIVE_TIMEOUT] = { "flows active-timeout", CFG_DURATION, 0, 86400, false },
 	[CONF_N_SNAPLEN] = { "capture snaplen", CFG_SIZE, 64, 262144, false },
 	[CONF_N_BUFFER] = { "capture buffer", CFG_SIZE, 64 * KB, GB, false },
+	[CONF_N_LINK_PORT] = { "console port", CFG_COUNT, 1, 65535, false },
+	/* the spool's own bounds: 4 MiB segments, at most 8192 of them */
+	[CONF_N_SPOOL_SIZE] = { "console spool-size", CFG_SIZE, 16 * MB, 32 * GB, false },
 };
 
 int conf_set_num(struct conf_pctx *pc, const struct cfg_loc *loc,
@@ -126,6 +132,12 @@ int conf_set_num(struct conf_pctx *pc, const struct cfg_loc *loc,
 		break;
 	case CONF_N_BUFFER:
 		c->buffer_size = (uint32_t)v;
+		break;
+	case CONF_N_LINK_PORT:
+		c->link_port = (uint16_t)v;
+		break;
+	case CONF_N_SPOOL_SIZE:
+		c->link_spool_max = v;
 		break;
 	}
 	return 0;
@@ -193,6 +205,27 @@ int conf_set_eve(struct conf_pctx *pc, const struct cfg_loc *loc,
 		return 0;
 	}
 	return conf_set_path(pc, loc, pc->st->c->eve_path, s);
+}
+
+/* A host name (letters, digits, '-', '.') or an IPv4 or IPv6 address. */
+int conf_set_link_host(struct conf_pctx *pc, const struct cfg_loc *loc,
+		       const char *s)
+{
+	struct kastrod_conf *c = pc->st->c;
+	size_t i, n = strlen(s);
+	char tok[64];
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.' &&
+		    s[i] != ':')
+			break;
+	if (n == 0 || n >= sizeof(c->link_host) || i < n || s[0] == '-') {
+		cfg_show(tok, sizeof(tok), s, n);
+		return cfg_error(&pc->f, loc, "invalid console address \"%s\", expected a "
+				 "host name or an IP address", tok);
+	}
+	memcpy(c->link_host, s, n + 1);
+	return 0;
 }
 
 int conf_set_user(struct conf_pctx *pc, const struct cfg_loc *loc,

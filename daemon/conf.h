@@ -19,6 +19,8 @@
 #include <stdint.h>
 
 #define CONF_MAX_IFACES 16
+#define CONF_LINK_DIR_DEFAULT "/var/lib/kastro/link"
+#define CONF_LINK_PORT_DEFAULT 7443
 
 struct policy;
 
@@ -56,6 +58,12 @@ struct kastrod_conf {
 	uint32_t snaplen;               /* bytes */
 	uint32_t buffer_size;           /* kernel buffer per interface, bytes */
 	bool promisc;
+
+	/* the link to kastro-console (link.h); off while link_host is "" */
+	char link_host[256];            /* host name or address of the console */
+	uint16_t link_port;             /* its sensor port */
+	char link_dir[PATH_MAX];        /* enrolment (kastrod enroll) and spool/ */
+	uint64_t link_spool_max;        /* bytes of the spool on disk */
 
 	/* firewall and application policy; NULL when the files hold none */
 	struct policy *policy;

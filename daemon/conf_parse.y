@@ -70,6 +70,8 @@ enum conf_num {
 	CONF_N_ACTIVE_TIMEOUT,
 	CONF_N_SNAPLEN,
 	CONF_N_BUFFER,
+	CONF_N_LINK_PORT,
+	CONF_N_SPOOL_SIZE,
 };
 
 #define YYLLOC_DEFAULT(cur, rhs, n)					\
@@ -144,6 +146,8 @@ int conf_set_user(struct conf_pctx *pc, const struct cfg_loc *loc,
 		  const char *s);
 int conf_set_eve(struct conf_pctx *pc, const struct cfg_loc *loc,
 		 const char *s);
+int conf_set_link_host(struct conf_pctx *pc, const struct cfg_loc *loc,
+		       const char *s);
 int conf_set_path(struct conf_pctx *pc, const struct cfg_loc *loc,
 		  char dst[PATH_MAX], const char *s);
 int conf_add_iface(struct conf_pctx *pc, const struct cfg_loc *loc,
@@ -211,6 +215,7 @@ static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 %token INTERFACE "interface" DEVICE "device" NETWORKS "networks"
 %token SERVICE "service" ADDRESS "address" PORTS "ports" OWNER "owner"
 %token RPO "rpo" RTO "rto" TABLE "table" TFILE "file" CONSOLE "console"
+%token DIR "dir" SPOOL_SIZE "spool-size"
 %token DEFAULT "default" PASS "pass" BLOCK "block" LOG "log"
 %token SEVERITY "severity" PROTO "proto" FROM "from" TO "to" PORT "port"
 %token APP "app" CATEGORY "category" HOST "host" RISK "risk" ANY "any"
@@ -298,8 +303,14 @@ table_elems : %empty
 	| table_elems ';'
 	;
 
+/* Bare addresses: the policy's console (quarantine exception); the
+ * settings: kastrod's link to kastro-console (conf.c). */
 console_addrs : %empty
 	| console_addrs ADDR		{ CHK(pol_console(pc, &@2)); }
+	| console_addrs ADDRESS STRING	{ TAKE(conf_set_link_host(pc, &@3, $3), $3); }
+	| console_addrs PORT NUMBER	{ CHK(conf_set_num(pc, &@3, CONF_N_LINK_PORT)); }
+	| console_addrs DIR STRING	{ TAKE(conf_set_path(pc, &@3, CFG->link_dir, $3), $3); }
+	| console_addrs SPOOL_SIZE NUMBER { CHK(conf_set_num(pc, &@3, CONF_N_SPOOL_SIZE)); }
 	| console_addrs ';'
 	;
 

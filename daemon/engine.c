@@ -304,6 +304,11 @@ void engine_report_stats(struct engine *e, const struct engine_capture_stats *cs
 	jw_u64(&w, "events", e->eve->events);
 	jw_u64(&w, "dropped_too_big", e->eve->dropped_too_big);
 	jw_u64(&w, "write_errors", e->eve->write_errors);
+	if (e->eve->tap) {
+		/* counted before this event itself is handed over */
+		jw_u64(&w, "link_sent", e->eve->tap_sent);
+		jw_u64(&w, "link_dropped", e->eve->tap_dropped);
+	}
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	eve_commit(e->eve, &w);

@@ -111,6 +111,12 @@ void eve_commit(struct eve *e, struct jw *w)
 		e->dropped_too_big++;
 		return;
 	}
+	if (e->tap) {
+		if (e->tap(e->tap_ctx, e->buf, (size_t)n) == 0)
+			e->tap_sent++;
+		else
+			e->tap_dropped++;
+	}
 	e->buf[n] = '\n';
 	if (fwrite(e->buf, 1, (size_t)n + 1, e->fp) != (size_t)n + 1) {
 		e->write_errors++;

@@ -30,6 +30,14 @@ struct eve {
 	uint64_t events;
 	uint64_t dropped_too_big;
 	uint64_t write_errors;
+	/*
+	 * Live with a console link: every event is also handed to tap (the
+	 * JSON object without its newline), which must not block; it returns
+	 * 0 when the event was passed on, -1 when it was not (counted).
+	 */
+	int (*tap)(void *ctx, const char *json, size_t len);
+	void *tap_ctx;
+	uint64_t tap_sent, tap_dropped;
 };
 
 /* Open path for appending ("-": stdout). Returns 0 or -1 with err set. */

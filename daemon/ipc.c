@@ -22,6 +22,7 @@ static size_t payload_size(uint16_t type)
 	case IPC_QUERY: return sizeof(struct verdict_query);
 	case IPC_VERDICT: return sizeof(struct verdict);
 	case IPC_STATS: return sizeof(struct ipc_stats);
+	case IPC_LINK_STATS: return sizeof(struct ipc_link_stats);
 	default: return (size_t)-1;
 	}
 }
@@ -29,6 +30,7 @@ static size_t payload_size(uint16_t type)
 _Static_assert(sizeof(struct verdict_query) <= IPC_MAX_PAYLOAD, "query fits");
 _Static_assert(sizeof(struct verdict) <= IPC_MAX_PAYLOAD, "verdict fits");
 _Static_assert(sizeof(struct ipc_stats) <= IPC_MAX_PAYLOAD, "stats fit");
+_Static_assert(sizeof(struct ipc_link_stats) <= IPC_MAX_PAYLOAD, "link stats fit");
 _Static_assert(sizeof(struct ipc_hdr) == 8, "header is 8 bytes");
 
 static int has_nul(const char *s, size_t size)
@@ -159,6 +161,13 @@ int ipc_decode(const uint8_t *buf, size_t n, struct ipc_msg *m, char *err, size_
 		return ipc_check_query(&m->u.query, err, errlen);
 	case IPC_VERDICT:
 		return ipc_check_verdict(&m->u.verdict, err, errlen);
+	case IPC_LINK_STATS:
+		if (!has_nul(m->u.link.last_error, sizeof(m->u.link.last_error)) ||
+		    m->u.link.connected > 1) {
+			snprintf(err, errlen, "link stats: bad error text or connected flag");
+			return -1;
+		}
+		return 0;
 	default:
 		return 0;
 	}

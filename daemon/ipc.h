@@ -15,6 +15,12 @@
  *   IPC_QUERY     sensor -> parent  struct verdict_query
  *   IPC_VERDICT   parent -> sensor  struct verdict
  *   IPC_STATS     sensor -> parent  struct ipc_stats (about once a second)
+ *   IPC_LINK_STATS link -> parent   struct ipc_link_stats (about once a second)
+ *
+ * The link process (link.h) speaks this protocol with the parent too; its
+ * events from the sensor travel on another socketpair, as raw EVE lines
+ * (one JSON object per datagram, at most EVE_MAX_EVENT bytes), which the
+ * link checks with a JSON parser before it stores them.
  *
  * Sends never block: a message that does not fit in the socket buffer is
  * not sent (-1, errno EAGAIN) and the caller counts it.
@@ -32,7 +38,8 @@ enum ipc_type {
 	IPC_QUERY = 2,
 	IPC_VERDICT = 3,
 	IPC_STATS = 4,
-	IPC_TYPE_MAX = IPC_STATS
+	IPC_LINK_STATS = 5,
+	IPC_TYPE_MAX = IPC_LINK_STATS
 };
 
 struct ipc_hdr {
@@ -54,9 +61,28 @@ struct ipc_stats {
 	uint64_t verdicts, verdicts_late, alerts;
 	uint64_t kernel_packets, kernel_drops;
 	uint64_t eve_events, eve_dropped;
+	uint64_t link_sent, link_dropped;   /* EVE events handed to the link; not: it lagged */
 	/* from a block query sent to its verdict back (the element is in the
 	 * kernel by then), in microseconds */
 	uint64_t block_lat_count, block_lat_p50_us, block_lat_p99_us, block_lat_max_us;
+};
+
+/* The link's counters (link.h), for `kastroctl status`. */
+#define IPC_LINK_ERR_MAX 200
+struct ipc_link_stats {
+	uint64_t received;              /* events from the sensor */
+	uint64_t malformed;             /* of them, not a JSON object with an event_type */
+	uint64_t spooled;               /* appended to the spool */
+	uint64_t spool_dropped;         /* the spool's bound: lost (all classes, ever) */
+	uint64_t spool_errors;          /* appends that failed otherwise */
+	uint64_t pending;               /* records in the spool, not acknowledged */
+	uint64_t pending_bytes;
+	uint64_t acked_seq;             /* the console acknowledged every seq <= this */
+	uint64_t batches, sent, acked;  /* batches sent, events in them, events acknowledged */
+	uint64_t send_failures, polls, poll_failures, commands, results;
+	uint32_t connected;             /* 1: the last exchange with the console succeeded */
+	uint32_t backoff_ms;            /* current wait before the next try; 0: none */
+	char last_error[IPC_LINK_ERR_MAX];   /* NUL-terminated; "" when none yet */
 };
 
 /* One decoded message. */
@@ -66,6 +92,7 @@ struct ipc_msg {
 		struct verdict_query query;
 		struct verdict verdict;
 		struct ipc_stats stats;
+		struct ipc_link_stats link;
 	} u;
 };
 

@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "control.h"
 #include "version.h"
+#include "enroll.h"
 #include "eve.h"
 #include "log.h"
 #include "nftgen.h"
@@ -55,6 +56,8 @@ static void usage(FILE *out)
 		"usage: kastrod [-c FILE] -r CAPTURE [--eve PATH]\n"
 		"       kastrod [-c FILE] -i IFACE[,IFACE...] [--eve PATH] [--control PATH]\n"
 		"       kastrod -n [-c FILE]\n"
+		"       kastrod enroll --console HOST[:PORT] --token TOKEN --ca-fingerprint SHA256:...\n"
+		"                      [--dir DIR] [--user USER] [--force]\n"
 		"\n"
 		"  -c, --config FILE   configuration (default: built-in defaults)\n"
 		"  -r, --read FILE     classify a capture file (pcap or pcapng), then exit\n"
@@ -117,6 +120,8 @@ int main(int argc, char **argv)
 	int check = 0, verbose = 0, opt, rc = 0;
 	char err[4096];
 
+	if (argc > 1 && strcmp(argv[1], "enroll") == 0)
+		return enroll_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "c:r:i:e:u:nvVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
@@ -194,6 +199,7 @@ int main(int argc, char **argv)
 			sa.cap = &cap;
 			sa.eve = &eve;
 			sa.ipc_fd = -1;
+			sa.link_fd = -1;
 			sa.policy = conf.policy ? replay_policy : NULL;
 			sa.policy_ctx = &conf;
 			sa.source = read_path;

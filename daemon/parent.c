@@ -31,6 +31,7 @@
 #include "capture.h"
 #include "control.h"
 #include "ipc.h"
+#include "link.h"
 #include "log.h"
 #include "mono.h"
 #include "nft.h"
@@ -39,6 +40,7 @@
 #include "policy.h"
 #include "sensor.h"
 
+#define LINK_EVENTS_BUFSIZE (4 << 20)   /* sensor -> link events socket */
 #define BATCH_MAX 256                   /* queries answered per turn, one nft batch */
 #define IPC_BUFSIZE (1 << 20)           /* socket buffers of the socketpair */
 #define BACKOFF_MIN_MS 1000u
@@ -60,6 +62,21 @@ static void on_signal(int sig)
 	}
 }
 
+enum { KID_SENSOR, KID_LINK, KID_N };
+
+/* A supervised child process: forked, watched, restarted with backoff. */
+struct child {
+	const char *name;               /* "sensor", "link" */
+	int enabled;
+	pid_t pid;                      /* 0: none */
+	int ipc;                        /* our end of its socketpair; -1: none */
+	int ready;
+	uint64_t start_ms;
+	uint64_t restart_at_ms;         /* when to start one; 0: now */
+	uint32_t backoff_ms;
+	uint64_t starts, deaths;
+};
+
 struct parent {
 	const struct parent_args *a;
 	struct kastrod_conf *conf;
@@ -67,15 +84,12 @@ struct parent {
 	struct control ctl;
 	uint64_t start_ms;
 
-	/* the sensor */
-	pid_t child;                    /* 0: none */
-	int ipc;                        /* our end of its socketpair; -1: none */
-	int child_ready;
-	uint64_t child_start_ms;
-	uint64_t restart_at_ms;         /* when to start one; 0: now */
-	uint32_t backoff_ms;
-	uint64_t child_starts, child_deaths;
-	struct ipc_stats cstats;        /* its last report */
+	/* the children: the sensor, and the console link when configured */
+	struct child kid[KID_N];
+	int events[2];                  /* sensor -> link events ([1] sensor's, [0] link's);
+					   held here so a restart of either loses nothing queued */
+	struct ipc_stats cstats;        /* the sensor's last report */
+	struct ipc_link_stats lstats;   /* the link's last report */
 
 	/* reload awaiting `kastroctl confirm` */
 	struct policy *prev_policy;     /* non-NULL: a confirmation is pending */
@@ -113,10 +127,10 @@ static int keep_net_caps(char *err, size_t errlen)
 }
 
 /*
- * Signal the sensor: CAP_KILL is effective for this call only. Returns
- * kill()'s result.
+ * Signal a child: CAP_KILL is effective for this call only (children run
+ * as another user). Returns kill()'s result.
  */
-static int signal_sensor(pid_t pid, int sig)
+static int signal_child(pid_t pid, int sig)
 {
 	int rc, e;
 
@@ -309,112 +323,190 @@ static void revert(struct parent *p)
 	log_warn("reload not confirmed in time: the previous policy is back in force");
 }
 
-/* ---- the sensor ---------------------------------------------------------- */
+/* ---- the children -------------------------------------------------------- */
 
-static void schedule_restart(struct parent *p)
+static void schedule_restart(struct parent *p, struct child *c)
 {
 	uint64_t now = mono_ms();
 
-	if (p->child_start_ms && now - p->child_start_ms >= HEALTHY_MS)
-		p->backoff_ms = BACKOFF_MIN_MS;
-	p->restart_at_ms = now + p->backoff_ms;
-	log_info("starting a new sensor in %u s", p->backoff_ms / 1000u);
-	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+	if (c->start_ms && now - c->start_ms >= HEALTHY_MS)
+		c->backoff_ms = BACKOFF_MIN_MS;
+	c->restart_at_ms = now + c->backoff_ms;
+	log_info("starting a new %s in %u s", c->name, c->backoff_ms / 1000u);
+	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+	(void)p;
 }
 
-static void close_ipc(struct parent *p)
+static void close_ipc(struct child *c)
 {
-	if (p->ipc >= 0)
-		close(p->ipc);
-	p->ipc = -1;
+	if (c->ipc >= 0)
+		close(c->ipc);
+	c->ipc = -1;
 }
 
-static void spawn(struct parent *p)
+/*
+ * In a new child: close what belongs to the parent and to the other child
+ * (the control socket, nftables, the other's socketpair end, the other's
+ * side of the events socketpair).
+ */
+static void child_close_parent_fds(struct parent *p, int which)
+{
+	int i;
+
+	if (p->ctl.lfd >= 0)
+		close(p->ctl.lfd);
+	if (p->ctl.cfd >= 0)
+		close(p->ctl.cfd);
+	nft_close(p->nft);
+	for (i = 0; i < KID_N; i++)
+		if (i != which && p->kid[i].ipc >= 0)
+			close(p->kid[i].ipc);
+	if (p->events[0] >= 0 && which != KID_LINK)
+		close(p->events[0]);
+	if (p->events[1] >= 0 && which != KID_SENSOR)
+		close(p->events[1]);
+}
+
+static void spawn(struct parent *p, int which)
 {
 	static struct capture cap;
+	struct child *c = &p->kid[which];
 	char err[1024];
 	int fds[2];
 	pid_t pid;
 
-	p->restart_at_ms = 0;
-	if (capture_open_live(&cap, p->conf, err, sizeof(err)) < 0) {
+	c->restart_at_ms = 0;
+	if (which == KID_SENSOR && capture_open_live(&cap, p->conf, err, sizeof(err)) < 0) {
 		log_err("cannot start a sensor: %s", err);
-		schedule_restart(p);
+		schedule_restart(p, c);
 		return;
 	}
 	if (ipc_socketpair(fds, IPC_BUFSIZE) < 0) {
-		log_err("cannot start a sensor: socketpair: %s", strerror(errno));
-		capture_close(&cap);
-		schedule_restart(p);
+		log_err("cannot start a %s: socketpair: %s", c->name, strerror(errno));
+		if (which == KID_SENSOR)
+			capture_close(&cap);
+		schedule_restart(p, c);
 		return;
 	}
 	pid = fork();
 	if (pid < 0) {
-		log_err("cannot start a sensor: fork: %s", strerror(errno));
+		log_err("cannot start a %s: fork: %s", c->name, strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
-		capture_close(&cap);
-		schedule_restart(p);
+		if (which == KID_SENSOR)
+			capture_close(&cap);
+		schedule_restart(p, c);
 		return;
 	}
 	if (pid == 0) {
-		struct sensor_args sa;
-
-		/* The sensor gets packets, the EVE output and its socket; nothing else. */
+		/* Each child gets its own socket and what its job needs; nothing else. */
 		close(fds[0]);
-		if (p->ctl.lfd >= 0)
-			close(p->ctl.lfd);
-		if (p->ctl.cfd >= 0)
-			close(p->ctl.cfd);
-		nft_close(p->nft);
-		memset(&sa, 0, sizeof(sa));
-		sa.conf = p->conf;
-		sa.cap = &cap;
-		sa.eve = p->a->eve;
-		sa.ipc_fd = fds[1];
-		_exit(sensor_run(&sa));
+		child_close_parent_fds(p, which);
+		if (which == KID_SENSOR) {
+			struct sensor_args sa;
+
+			memset(&sa, 0, sizeof(sa));
+			sa.conf = p->conf;
+			sa.cap = &cap;
+			sa.eve = p->a->eve;
+			sa.ipc_fd = fds[1];
+			sa.link_fd = p->events[1];
+			_exit(sensor_run(&sa));
+		} else {
+			struct link_args la;
+
+			eve_close(p->a->eve);   /* the link writes no EVE file */
+			memset(&la, 0, sizeof(la));
+			la.conf = p->conf;
+			la.ipc_fd = fds[1];
+			la.events_fd = p->events[0];
+			_exit(link_run(&la));
+		}
 	}
-	/* The sensor holds the handles now; ours would only keep sockets alive. */
+	/* The child holds the handles now; ours would only keep sockets alive. */
 	close(fds[1]);
-	capture_close(&cap);
-	p->child = pid;
-	p->ipc = fds[0];
-	p->child_ready = 0;
-	p->child_start_ms = mono_ms();
-	p->child_starts++;
-	memset(&p->cstats, 0, sizeof(p->cstats));
-	log_info("sensor started (pid %d)", (int)pid);
+	if (which == KID_SENSOR) {
+		capture_close(&cap);
+		memset(&p->cstats, 0, sizeof(p->cstats));
+	} else {
+		memset(&p->lstats, 0, sizeof(p->lstats));
+	}
+	c->pid = pid;
+	c->ipc = fds[0];
+	c->ready = which == KID_LINK;   /* the link has no capture to wait for */
+	c->start_ms = mono_ms();
+	c->starts++;
+	log_info("%s started (pid %d)", c->name, (int)pid);
 }
 
-/* The sensor broke the protocol: it may be compromised. */
-static void child_broke(struct parent *p, const char *why)
+/* A child broke the protocol: it may be compromised. */
+static void child_broke(struct parent *p, struct child *c, const char *why)
 {
-	log_err("sensor (pid %d): %s; ending it", (int)p->child, why);
-	close_ipc(p);
-	if (p->child > 0 && signal_sensor(p->child, SIGKILL) < 0)
-		log_err("cannot kill sensor (pid %d): %s", (int)p->child, strerror(errno));
+	(void)p;
+	log_err("%s (pid %d): %s; ending it", c->name, (int)c->pid, why);
+	close_ipc(c);
+	if (c->pid > 0 && signal_child(c->pid, SIGKILL) < 0)
+		log_err("cannot kill %s (pid %d): %s", c->name, (int)c->pid, strerror(errno));
 }
 
 static void reap(struct parent *p)
 {
-	int st;
+	struct child *c;
+	int st, i;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if (pid != p->child)
+		for (c = NULL, i = 0; i < KID_N; i++)
+			if (p->kid[i].pid == pid)
+				c = &p->kid[i];
+		if (!c)
 			continue;
 		if (WIFSIGNALED(st))
-			log_err("sensor (pid %d) killed by signal %d (%s)", (int)pid, WTERMSIG(st),
-				strsignal(WTERMSIG(st)));
+			log_err("%s (pid %d) killed by signal %d (%s)", c->name, (int)pid,
+				WTERMSIG(st), strsignal(WTERMSIG(st)));
 		else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
-			log_err("sensor (pid %d) exited with status %d", (int)pid, WEXITSTATUS(st));
+			log_err("%s (pid %d) exited with status %d", c->name, (int)pid,
+				WEXITSTATUS(st));
 		else
-			log_warn("sensor (pid %d) exited", (int)pid);
-		p->child = 0;
-		p->child_deaths++;
-		close_ipc(p);
+			log_warn("%s (pid %d) exited", c->name, (int)pid);
+		c->pid = 0;
+		c->deaths++;
+		close_ipc(c);
 		if (!sig_stop)
-			schedule_restart(p);
+			schedule_restart(p, c);
+	}
+}
+
+/* Receive one message from child c: 1 with *m, 0 none, -1 it is gone or broke. */
+static int child_recv(struct parent *p, struct child *c, struct ipc_msg *m)
+{
+	char err[1024];
+	int rc = ipc_recv(c->ipc, m, err, sizeof(err));
+
+	if (rc >= 0)
+		return rc;
+	if (strcmp(err, "connection closed") == 0)
+		close_ipc(c);   /* it is exiting; SIGCHLD says how */
+	else
+		child_broke(p, c, err);
+	return -1;
+}
+
+/* The link only reports its counters. */
+static void serve_link(struct parent *p)
+{
+	struct child *c = &p->kid[KID_LINK];
+	struct ipc_msg m;
+	int i;
+
+	for (i = 0; i < BATCH_MAX && c->ipc >= 0; i++) {
+		if (child_recv(p, c, &m) <= 0)
+			return;
+		if (m.type != IPC_LINK_STATS) {
+			child_broke(p, c, "sent a message the link does not send");
+			return;
+		}
+		p->lstats = m.u.link;
 	}
 }
 
@@ -426,27 +518,25 @@ static void serve_sensor(struct parent *p)
 {
 	static struct nft_flow flows[BATCH_MAX];
 	static struct verdict out[BATCH_MAX];
+	struct child *c = &p->kid[KID_SENSOR];
 	struct ipc_msg m;
 	char err[1024];
 	size_t nf = 0, nv = 0, i;
 
 	for (i = 0; i < BATCH_MAX; i++) {
 		const struct pol_rule *r;
-		int rc = ipc_recv(p->ipc, &m, err, sizeof(err));
+		int rc = child_recv(p, c, &m);
 
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			if (strcmp(err, "connection closed") == 0) {
-				close_ipc(p);   /* it is exiting; SIGCHLD says how */
-				break;
-			}
-			child_broke(p, err);
-			return;
+			if (c->ipc >= 0)
+				return;
+			break;
 		}
 		switch (m.type) {
 		case IPC_READY:
-			p->child_ready = 1;
+			c->ready = 1;
 			break;
 		case IPC_STATS:
 			p->cstats = m.u.stats;
@@ -463,7 +553,7 @@ static void serve_sensor(struct parent *p)
 				nv++;
 			break;
 		default:
-			child_broke(p, "sent a message only the parent sends");
+			child_broke(p, c, "sent a message only the parent sends");
 			return;
 		}
 	}
@@ -476,8 +566,8 @@ static void serve_sensor(struct parent *p)
 			p->blocks += nf;
 		}
 	}
-	for (i = 0; i < nv && p->ipc >= 0; i++) {
-		if (ipc_send(p->ipc, IPC_VERDICT, &out[i], sizeof(out[i])) == 0) {
+	for (i = 0; i < nv && c->ipc >= 0; i++) {
+		if (ipc_send(c->ipc, IPC_VERDICT, &out[i], sizeof(out[i])) == 0) {
 			p->verdicts++;
 			continue;
 		}
@@ -488,33 +578,34 @@ static void serve_sensor(struct parent *p)
 	}
 }
 
-static void stop_child(struct parent *p)
+static void stop_child(struct parent *p, struct child *c)
 {
 	uint64_t until = mono_ms() + STOP_WAIT_MS;
 	int st;
 
-	if (p->child <= 0)
+	(void)p;
+	if (c->pid <= 0)
 		return;
-	if (signal_sensor(p->child, SIGTERM) < 0)
-		log_err("cannot stop sensor (pid %d): %s", (int)p->child, strerror(errno));
+	if (signal_child(c->pid, SIGTERM) < 0)
+		log_err("cannot stop %s (pid %d): %s", c->name, (int)c->pid, strerror(errno));
 	/* Its socket closing stops it too, should the signal not arrive. */
-	close_ipc(p);
+	close_ipc(c);
 	while (mono_ms() < until) {
-		pid_t r = waitpid(p->child, &st, WNOHANG);
+		pid_t r = waitpid(c->pid, &st, WNOHANG);
 
-		if (r == p->child || (r < 0 && errno == ECHILD)) {
-			p->child = 0;
+		if (r == c->pid || (r < 0 && errno == ECHILD)) {
+			c->pid = 0;
 			return;
 		}
 		usleep(20000);
 	}
-	log_warn("sensor (pid %d) did not stop within %u s; killing it", (int)p->child,
+	log_warn("%s (pid %d) did not stop within %u s; killing it", c->name, (int)c->pid,
 		 STOP_WAIT_MS / 1000u);
-	signal_sensor(p->child, SIGKILL);
+	signal_child(c->pid, SIGKILL);
 	until = mono_ms() + 2000u;
-	while (waitpid(p->child, &st, WNOHANG) == 0 && mono_ms() < until)
+	while (waitpid(c->pid, &st, WNOHANG) == 0 && mono_ms() < until)
 		usleep(20000);
-	p->child = 0;
+	c->pid = 0;
 }
 
 /* ---- control requests ---------------------------------------------------- */
@@ -537,8 +628,11 @@ static int parse_addr(const char *s, uint8_t *family, uint8_t addr[16])
 static void answer_status(struct parent *p, char *ans, size_t anslen)
 {
 	const struct ipc_stats *c = &p->cstats;
+	const struct ipc_link_stats *l = &p->lstats;
+	const struct child *sk = &p->kid[KID_SENSOR], *lk = &p->kid[KID_LINK];
 	struct nft_stats ns;
 	uint64_t now = mono_ms();
+	size_t len;
 
 	nft_get_stats(p->nft, &ns);
 	snprintf(ans, anslen,
@@ -558,9 +652,9 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 		 "block_latency_count=%llu\nblock_latency_p50_us=%llu\nblock_latency_p99_us=%llu\n"
 		 "block_latency_max_us=%llu",
 		 (int)getpid(), (unsigned long long)((now - p->start_ms) / 1000u),
-		 (int)p->child, p->child > 0 && p->child_ready,
-		 (unsigned long long)(p->child > 0 ? (now - p->child_start_ms) / 1000u : 0),
-		 (unsigned long long)p->child_starts, (unsigned long long)p->child_deaths,
+		 (int)sk->pid, sk->pid > 0 && sk->ready,
+		 (unsigned long long)(sk->pid > 0 ? (now - sk->start_ms) / 1000u : 0),
+		 (unsigned long long)sk->starts, (unsigned long long)sk->deaths,
 		 p->conf->policy ? p->conf->policy->n_rules : (size_t)0,
 		 (unsigned long long)p->reloads, (unsigned long long)p->reload_failures,
 		 (unsigned long long)p->reverts, confirm_left_s(p),
@@ -579,6 +673,32 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 		 (unsigned long long)c->eve_dropped, (unsigned long long)c->block_lat_count,
 		 (unsigned long long)c->block_lat_p50_us, (unsigned long long)c->block_lat_p99_us,
 		 (unsigned long long)c->block_lat_max_us);
+	len = strlen(ans);
+	if (len < anslen)
+		snprintf(ans + len, anslen - len, "\nlink_handed=%llu\nlink_handover_dropped=%llu",
+			 (unsigned long long)c->link_sent, (unsigned long long)c->link_dropped);
+	len = strlen(ans);
+	if (!lk->enabled || len >= anslen)
+		return;
+	snprintf(ans + len, anslen - len,
+		 "\nlink_pid=%d\nlink_uptime_s=%llu\nlink_starts=%llu\nlink_deaths=%llu\n"
+		 "link_connected=%u\nlink_received=%llu\nlink_malformed=%llu\nlink_spooled=%llu\n"
+		 "link_spool_dropped=%llu\nlink_spool_errors=%llu\nlink_pending=%llu\n"
+		 "link_pending_bytes=%llu\nlink_acked_seq=%llu\nlink_batches=%llu\nlink_sent=%llu\n"
+		 "link_acked=%llu\nlink_send_failures=%llu\nlink_backoff_ms=%u\nlink_polls=%llu\n"
+		 "link_poll_failures=%llu\nlink_commands=%llu\nlink_results=%llu\n"
+		 "link_last_error=%s",
+		 (int)lk->pid, (unsigned long long)(lk->pid > 0 ? (now - lk->start_ms) / 1000u : 0),
+		 (unsigned long long)lk->starts, (unsigned long long)lk->deaths, l->connected,
+		 (unsigned long long)l->received, (unsigned long long)l->malformed,
+		 (unsigned long long)l->spooled, (unsigned long long)l->spool_dropped,
+		 (unsigned long long)l->spool_errors, (unsigned long long)l->pending,
+		 (unsigned long long)l->pending_bytes, (unsigned long long)l->acked_seq,
+		 (unsigned long long)l->batches, (unsigned long long)l->sent,
+		 (unsigned long long)l->acked, (unsigned long long)l->send_failures, l->backoff_ms,
+		 (unsigned long long)l->polls, (unsigned long long)l->poll_failures,
+		 (unsigned long long)l->commands, (unsigned long long)l->results,
+		 l->last_error[0] ? l->last_error : "-");
 }
 
 static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
@@ -675,12 +795,17 @@ static void install_signals(sigset_t *waitmask)
 static int wait_ms(const struct parent *p)
 {
 	uint64_t now = mono_ms(), t = 1000;
-	int c = control_timeout_ms(&p->ctl);
+	int c = control_timeout_ms(&p->ctl), i;
 
 	if (c >= 0 && (uint64_t)c < t)
 		t = (uint64_t)c;
-	if (p->child <= 0 && p->restart_at_ms)
-		t = p->restart_at_ms <= now ? 0 : p->restart_at_ms - now < t ? p->restart_at_ms - now : t;
+	for (i = 0; i < KID_N; i++) {
+		const struct child *k = &p->kid[i];
+
+		if (k->enabled && k->pid <= 0 && k->restart_at_ms)
+			t = k->restart_at_ms <= now ? 0 :
+			    k->restart_at_ms - now < t ? k->restart_at_ms - now : t;
+	}
 	if (p->prev_policy)
 		t = p->confirm_deadline_ms <= now ? 0 :
 		    p->confirm_deadline_ms - now < t ? p->confirm_deadline_ms - now : t;
@@ -692,14 +817,21 @@ int parent_run(const struct parent_args *a)
 	static struct parent p;
 	char err[4096];
 	sigset_t waitmask;
-	int rc;
+	int rc, i;
 
 	memset(&p, 0, sizeof(p));
 	p.a = a;
 	p.conf = a->conf;
-	p.ipc = -1;
 	p.ctl.lfd = p.ctl.cfd = -1;
-	p.backoff_ms = BACKOFF_MIN_MS;
+	p.events[0] = p.events[1] = -1;
+	for (i = 0; i < KID_N; i++) {
+		p.kid[i].ipc = -1;
+		p.kid[i].backoff_ms = BACKOFF_MIN_MS;
+	}
+	p.kid[KID_SENSOR].name = "sensor";
+	p.kid[KID_SENSOR].enabled = 1;
+	p.kid[KID_LINK].name = "link";
+	p.kid[KID_LINK].enabled = p.conf->link_host[0] != '\0';
 	p.start_ms = mono_ms();
 	p.rl_nft.burst = 5;
 	p.rl_nft.interval_s = 60;
@@ -735,20 +867,33 @@ int parent_run(const struct parent_args *a)
 		log_err("%s", err);
 		goto fail;
 	}
+	if (p.kid[KID_LINK].enabled && ipc_socketpair(p.events, LINK_EVENTS_BUFSIZE) < 0) {
+		log_err("cannot make the sensor's socket to the console link: %s", strerror(errno));
+		goto fail;
+	}
 
 	while (!sig_stop) {
-		struct pollfd pfd[2];
+		struct pollfd pfd[1 + KID_N];
+		int kid_i[KID_N];
 		nfds_t n = 0;
-		int ipc_i = -1, ctl_i = -1, r;
+		int ctl_i = -1, r;
 
-		if (p.child <= 0 && (p.restart_at_ms == 0 || mono_ms() >= p.restart_at_ms))
-			spawn(&p);
+		for (i = 0; i < KID_N; i++) {
+			struct child *k = &p.kid[i];
+
+			if (k->enabled && k->pid <= 0 &&
+			    (k->restart_at_ms == 0 || mono_ms() >= k->restart_at_ms))
+				spawn(&p, i);
+		}
 		if (p.prev_policy && mono_ms() >= p.confirm_deadline_ms)
 			revert(&p);
-		if (p.ipc >= 0) {
-			pfd[n].fd = p.ipc;
+		for (i = 0; i < KID_N; i++) {
+			kid_i[i] = -1;
+			if (p.kid[i].ipc < 0)
+				continue;
+			pfd[n].fd = p.kid[i].ipc;
 			pfd[n].events = POLLIN;
-			ipc_i = (int)n++;
+			kid_i[i] = (int)n++;
 		}
 		if (control_poll_fd(&p.ctl) >= 0) {
 			pfd[n].fd = control_poll_fd(&p.ctl);
@@ -771,8 +916,12 @@ int parent_run(const struct parent_args *a)
 		}
 		if (sig_stop)
 			break;
-		if (r > 0 && ipc_i >= 0 && p.ipc >= 0 && pfd[ipc_i].revents)
+		if (r > 0 && kid_i[KID_SENSOR] >= 0 && p.kid[KID_SENSOR].ipc >= 0 &&
+		    pfd[kid_i[KID_SENSOR]].revents)
 			serve_sensor(&p);
+		if (r > 0 && kid_i[KID_LINK] >= 0 && p.kid[KID_LINK].ipc >= 0 &&
+		    pfd[kid_i[KID_LINK]].revents)
+			serve_link(&p);
 		if (ctl_i >= 0)
 			control_handle(&p.ctl, r > 0 ? pfd[ctl_i].revents : 0, on_request, &p);
 		if (sig_hup) {
@@ -781,15 +930,22 @@ int parent_run(const struct parent_args *a)
 		}
 		if (sig_usr1) {
 			sig_usr1 = 0;
-			if (p.child > 0 && signal_sensor(p.child, SIGUSR1) < 0)
-				log_warn("cannot signal sensor (pid %d): %s", (int)p.child,
-					 strerror(errno));
+			if (p.kid[KID_SENSOR].pid > 0 &&
+			    signal_child(p.kid[KID_SENSOR].pid, SIGUSR1) < 0)
+				log_warn("cannot signal sensor (pid %d): %s",
+					 (int)p.kid[KID_SENSOR].pid, strerror(errno));
 		}
 	}
 
 	log_info("stopping; table inet %s stays in force", NFT_TABLE);
-	stop_child(&p);
-	close_ipc(&p);
+	/* The sensor first: the link then stores the last events it wrote. */
+	for (i = 0; i < KID_N; i++) {
+		stop_child(&p, &p.kid[i]);
+		close_ipc(&p.kid[i]);
+	}
+	for (i = 0; i < 2; i++)
+		if (p.events[i] >= 0)
+			close(p.events[i]);
 	control_close(&p.ctl);
 	policy_free(p.prev_policy);
 	nft_close(p.nft);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,8 +41,26 @@ struct sensor {
 	uint64_t queries_unsent;
 	struct lathist block_lat;       /* query sent to block verdict back, us */
 	int parent_gone;
-	struct log_limit rl_unsent;
+	struct log_limit rl_unsent, rl_link;
 };
+
+/* The EVE tap: one event per datagram to the link, never waiting for it. */
+static int tap_link(void *ctx, const char *json, size_t len)
+{
+	struct sensor *s = ctx;
+	ssize_t w;
+
+	do
+		w = send(s->a->link_fd, json, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w == (ssize_t)len)
+		return 0;
+	log_limited(&s->rl_link, LOG_LVL_WARN,
+		    "console link is not keeping up: %llu EVE events not handed over (%s)",
+		    (unsigned long long)s->a->eve->tap_dropped + 1,
+		    w < 0 ? strerror(errno) : "short send");
+	return -1;
+}
 
 /* Live: hand the query to the parent; never wait for it. */
 static void query_ipc(void *ctx, const struct verdict_query *query)
@@ -101,6 +120,8 @@ static void send_stats(struct sensor *s)
 	st.kernel_drops = cs.kernel_drops + cs.kernel_ifdrops;
 	st.eve_events = s->a->eve->events;
 	st.eve_dropped = s->a->eve->dropped_too_big + s->a->eve->write_errors;
+	st.link_sent = s->a->eve->tap_sent;
+	st.link_dropped = s->a->eve->tap_dropped;
 	st.block_lat_count = s->block_lat.count;
 	st.block_lat_p50_us = lathist_pct(&s->block_lat, 50);
 	st.block_lat_p99_us = lathist_pct(&s->block_lat, 99);
@@ -177,6 +198,8 @@ int sensor_run(const struct sensor_args *a)
 	s.a = a;
 	s.rl_unsent.burst = 1;
 	s.rl_unsent.interval_s = 60;
+	s.rl_link.burst = 1;
+	s.rl_link.interval_s = 60;
 	install_signals();
 
 	/* nDPI's list files may be readable by root only: load them first. */
@@ -206,6 +229,10 @@ int sensor_run(const struct sensor_args *a)
 		log_err("%s", err);
 		rc = 1;
 		goto out_dpi;
+	}
+	if (a->link_fd >= 0) {
+		a->eve->tap = tap_link;
+		a->eve->tap_ctx = &s;
 	}
 	if (a->ipc_fd >= 0) {
 		engine_set_query_hook(&s.eng, query_ipc, &s);

@@ -8,7 +8,10 @@
  * capabilities (privs.h), then reads packets. Each verdict_query the engine
  * makes goes to the parent over the socketpair (ipc.h); each verdict that
  * comes back goes to engine_verdict(), which writes the EVE alert. The
- * sensor knows no policy.
+ * sensor knows no policy. With a console link, every EVE event it writes
+ * is also sent, one datagram each and without waiting, to the link process
+ * (link.h); an event the link is too slow to take is counted as dropped
+ * (`link_dropped`), never waited for.
  *
  * Replaying a capture file there is no parent: kastrod runs the sensor in
  * its only process and answers queries in-process through `policy`.
@@ -32,6 +35,7 @@ struct sensor_args {
 	struct capture *cap;            /* open; the sensor closes it */
 	struct eve *eve;                /* open; the caller closes it */
 	int ipc_fd;                     /* the parent's socketpair end; -1: none */
+	int link_fd;                    /* every EVE event goes here too (link.h); -1: none */
 	sensor_policy_fn policy;        /* used when ipc_fd < 0; NULL: no policy */
 	void *policy_ctx;
 	const char *source;             /* capture file name for messages; NULL live */

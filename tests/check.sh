@@ -26,8 +26,9 @@ suite "bad input" "$here/robust/run.sh" "$b/kastrod" "$san/kastrod"
 suite "nDPI agreement" "$here/ndpi/run.sh" "$b/kastrod"
 suite "network (namespaces)" "$here/net/run.sh" "$b/kastrod"
 suite "console (loopback)" "$here/console/test_console.sh" "$b"
+suite "gateway link to the console (namespaces)" "$here/console/test_gateway_link.sh" "$b"
 suite "console web UI (headless Chromium)" /usr/bin/python3 "$here/console/test_browser.py" "$b" "$b/test-artifacts/console"
-suite "fuzz (short)" "$here/fuzz/run.sh" "${KASTRO_FUZZ_SECONDS:-20}"
+suite "fuzz (short)" "$here/fuzz/run.sh" "${KASTRO_FUZZ_SECONDS:-12}"
 
 pass=$(grep -c '^PASS' "$KASTRO_RESULTS")
 fail=$(grep -c '^FAIL' "$KASTRO_RESULTS")

@@ -55,6 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case IPC_STATS:
 		check(size == IPC_HDR_LEN + sizeof(m.u.stats));
 		break;
+	case IPC_LINK_STATS:
+		check(size == IPC_HDR_LEN + sizeof(m.u.link));
+		check(memchr(m.u.link.last_error, '\0', sizeof(m.u.link.last_error)) != NULL);
+		break;
 	default:
 		check(0);
 	}
