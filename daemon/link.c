@@ -28,6 +28,7 @@
 #include "log.h"
 #include "mono.h"
 #include "privs.h"
+#include "sigs.h"
 #include "spool.h"
 #include "version.h"
 
@@ -437,26 +438,6 @@ static int parent_gone(struct link *l)
 	return 1;
 }
 
-static void install_signals(void)
-{
-	struct sigaction sa;
-	sigset_t none;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 static int read_sensor_id(struct link *l, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 16];
@@ -516,7 +497,7 @@ int link_run(const struct link_args *a)
 	l.rl_bad.burst = l.rl_spool.burst = l.rl_send.burst = l.rl_poll.burst = 3;
 	l.rl_bad.interval_s = l.rl_spool.interval_s = l.rl_send.interval_s =
 		l.rl_poll.interval_s = 60;
-	install_signals();
+	sigs_worker(on_signal, false);
 	if (privs_drop(conf->user, strcmp(conf->user, "kastro") == 0 ? "nobody" : NULL,
 		       err, sizeof(err)) < 0) {
 		log_err("link: cannot drop privileges: %s", err);

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mono.h"
 #include "privs.h"
+#include "sigs.h"
 
 /* Verdicts read per turn of the loop, so packets are never starved. */
 #define SENSOR_VERDICTS_PER_TURN 1024
@@ -163,27 +164,6 @@ static int read_parent(struct sensor *s)
 	return 0;
 }
 
-static void install_signals(void)
-{
-	struct sigaction sa;
-	sigset_t none;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	/* A forked child inherits the parent's mask, which blocks these. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 int sensor_run(const struct sensor_args *a)
 {
 	static struct sensor s;
@@ -200,7 +180,7 @@ int sensor_run(const struct sensor_args *a)
 	s.rl_unsent.interval_s = 60;
 	s.rl_link.burst = 1;
 	s.rl_link.interval_s = 60;
-	install_signals();
+	sigs_worker(on_signal, true);
 
 	/* nDPI's list files may be readable by root only: load them first. */
 	dpi = dpi_new(conf, err, sizeof(err));
