@@ -154,7 +154,7 @@ else
 check:
 	@packaging/deps.sh test
 	@$(MAKE) --no-print-directory all unit-bins
-	@$(MAKE) --no-print-directory SAN=1 unit-bins build/san/kastrod
+	@$(MAKE) --no-print-directory SAN=1 unit-bins build/san/kastrod build/san/kastro-console build/san/kastroctl
 	@tests/check.sh build/out build/san
 endif
 

@@ -255,7 +255,7 @@ static void login(struct console *c, struct evhttp_request *req)
 	json_t *j = server_json_body(req, "login");
 	const char *name, *pw, *code;
 	char kuser[AUTH_LIMITER_KEY_MAX], kaddr[AUTH_LIMITER_KEY_MAX], addr[64], err[256];
-	char tok[AUTH_TOKEN_SIZE], hash[AUTH_TOKEN_HASH_SIZE], cookie[512];
+	char tok[AUTH_TOKEN_SIZE], hash[AUTH_TOKEN_HASH_SIZE], cookie[512], uname[STORE_NAME_MAX + 1];
 	struct caller who;
 	struct store_user u;
 	uint64_t now = console_now(), step;
@@ -272,6 +272,9 @@ static void login(struct console *c, struct evhttp_request *req)
 		server_reply_error(req, 400, "expected {\"user\": NAME, \"password\": PASSWORD}");
 		return;
 	}
+	/* name outlives j below (the audit of a failure) */
+	snprintf(uname, sizeof(uname), "%s", name);
+	name = uname;
 	server_peer_addr(req, addr, sizeof(addr));
 	snprintf(kuser, sizeof(kuser), "user:%s", name);
 	snprintf(kaddr, sizeof(kaddr), "addr:%s", addr);

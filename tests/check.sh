@@ -25,7 +25,9 @@ suite "unit tests under ASan+UBSan" "$here/run-unit.sh" "$san"/tests/test_*
 suite "bad input" "$here/robust/run.sh" "$b/kastrod" "$san/kastrod"
 suite "nDPI agreement" "$here/ndpi/run.sh" "$b/kastrod"
 suite "network (namespaces)" "$here/net/run.sh" "$b/kastrod"
-suite "console (loopback)" "$here/console/test_console.sh" "$b"
+# The console's own test runs it under ASan+UBSan: every request path of
+# the sensor port and the API meets the sanitizers there.
+suite "console (loopback, ASan+UBSan)" "$here/console/test_console.sh" "$san"
 suite "gateway link to the console (namespaces)" "$here/console/test_gateway_link.sh" "$b"
 suite "console web UI (headless Chromium)" /usr/bin/python3 "$here/console/test_browser.py" "$b" "$b/test-artifacts/console"
 suite "fuzz (short)" "$here/fuzz/run.sh" "${KASTRO_FUZZ_SECONDS:-12}"

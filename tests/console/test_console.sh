@@ -4,7 +4,8 @@
 # (idempotent on resend), refused handshakes (no certificate, another CA,
 # revoked, TLS 1.2), malformed and oversized requests, kill -9 in the middle
 # of a stream (nothing lost, nothing twice), the ping command through the
-# long poll, and a silent sensor marked offline with an alert.
+# long poll, a stuck client beside a working sensor, the officers' API
+# (CSRF, roles, login limits, audit), and a silent sensor marked offline.
 #
 # usage: tests/console/test_console.sh BUILD_DIR
 set -u
@@ -259,6 +260,84 @@ else
 	t_fail "$T: after kill -9: sensor exit $src, rows/distinct/min/max '$n': $(tail -n 2 "$tmp/stream.out")"
 fi
 
+# ---- a slow client does not stall the others ------------------------------------------------
+# A client that completes the handshake and then sends half a request head
+# and nothing more; meanwhile a real sensor's batch must go through.
+python3 - "$SP" "$tmp/gw" >"$tmp/slow.out" 2>&1 <<'PY' &
+import socket, ssl, sys, time
+port, d = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.load_verify_locations(d + "/ca.pem")
+ctx.load_cert_chain(d + "/cert.pem", d + "/key.pem")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+s.sendall(b"POST /sensor/v1/events HTTP/1.1\r\nHost: x\r\nContent-Le")
+time.sleep(8)
+PY
+slowpid=$!
+sleep 1
+s0=$(date +%s%N)
+if $SENSOR send "127.0.0.1:$SP" "$tmp/gw" 4001 100 100 >"$tmp/send3.out" 2>&1; then
+	ms=$(( ($(date +%s%N) - s0) / 1000000 ))
+	[ "$ms" -lt 3000 ] && t_pass "$T: a client stuck mid-request does not stall another sensor (batch in ${ms} ms)" ||
+		t_fail "$T: batch beside a stuck client took ${ms} ms"
+else
+	t_fail "$T: batch beside a stuck client: $(cat "$tmp/send3.out")"
+fi
+kill "$slowpid" 2>/dev/null
+wait "$slowpid" 2>/dev/null
+
+# ---- the officers' API: CSRF, roles, login limits ---------------------------------------------
+pw=$(sed -n 's/^admin password: //p' "$tmp/init.out")
+api() {  # api NAME METHOD PATH [BODY] [EXTRA CURL ARGS...] -> HTTP status; body in $tmp/NAME.json
+	local n=$1 m=$2 p=$3 b=${4:-}
+	shift 4 2>/dev/null || shift $#
+	curl -s -o "$tmp/$n.json" -w '%{http_code}' --max-time 10 --cacert "$data/ca.crt" \
+		-X "$m" -H 'Content-Type: application/json' ${b:+--data-binary "$b"} "$@" \
+		"https://127.0.0.1:$HP$p" 2>/dev/null
+}
+code=$(api login POST /api/v1/login "{\"user\":\"admin\",\"password\":\"$pw\"}" -c "$tmp/cj")
+csrf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$tmp/login.json" 2>/dev/null)
+grep -q 'HttpOnly' "$tmp/cj" 2>/dev/null || true
+if [ "$code" = 200 ] && [ -n "$csrf" ] && grep -q '#HttpOnly_127.0.0.1.*__Host-kastro' "$tmp/cj"; then
+	t_pass "$T: API login sets an HttpOnly session cookie and gives a CSRF token"
+else
+	t_fail "$T: API login: $code $(cat "$tmp/login.json" 2>/dev/null)"
+fi
+code=$(api nocsrf POST /api/v1/users '{"name":"viewer1","role":"viewer","password":"a long viewer password"}' -b "$tmp/cj")
+[ "$code" = 403 ] && t_pass "$T: a state change without the CSRF header is refused (403)" ||
+	t_fail "$T: no CSRF header: $code"
+code=$(api mkuser POST /api/v1/users '{"name":"viewer1","role":"viewer","password":"a long viewer password"}' \
+	-b "$tmp/cj" -H "X-CSRF-Token: $csrf")
+[ "$code" = 200 ] && t_pass "$T: the admin creates a viewer account" || t_fail "$T: create viewer: $code $(cat "$tmp/mkuser.json")"
+code=$(api vlogin POST /api/v1/login '{"user":"viewer1","password":"a long viewer password"}' -c "$tmp/vcj")
+vcsrf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$tmp/vlogin.json" 2>/dev/null)
+aid=$(db "select min(id) from alerts")
+code=$(api vack POST "/api/v1/alerts/$aid/status" '{"status":"acknowledged"}' -b "$tmp/vcj" -H "X-CSRF-Token: $vcsrf")
+st=$(db "select status from alerts where id=$aid")
+[ "$code" = 403 ] && [ "$st" = new ] && t_pass "$T: a viewer may not acknowledge an alert (403, unchanged)" ||
+	t_fail "$T: viewer acknowledge: $code, status $st"
+code=$(api vlist GET "/api/v1/alerts?limit=5" "" -b "$tmp/vcj")
+[ "$code" = 200 ] && grep -q '"alerts":\[{' "$tmp/vlist.json" && t_pass "$T: a viewer reads the alerts" ||
+	t_fail "$T: viewer list: $code"
+# Wrong passwords until the account is locked for 2 s or more (each
+# failure past the fifth doubles the wait; argon2 itself takes a while,
+# more so under sanitizers), then at once the right one: still refused.
+locked=0
+for i in $(seq 1 14); do
+	code=$(api bad POST /api/v1/login '{"user":"viewer1","password":"wrong password here"}')
+	if [ "$code" = 429 ] && [ "$(sed -n 's/.*"retry_after":\([0-9]*\).*/\1/p' "$tmp/bad.json")" -ge 2 ]; then
+		locked=1
+		break
+	fi
+done
+code=$(api bad POST /api/v1/login '{"user":"viewer1","password":"a long viewer password"}')
+[ "$locked" = 1 ] && [ "$code" = 429 ] && grep -q retry_after "$tmp/bad.json" &&
+	t_pass "$T: after repeated failures, logins of the account wait (429 even with the right password)" ||
+	t_fail "$T: login limiter: locked=$locked, then $code $(cat "$tmp/bad.json")"
+n=$(db "select count(*) from audit where action='login.failed'")
+[ "$n" -ge 6 ] && t_pass "$T: failed logins are in the audit log ($n)" || t_fail "$T: audit of failed logins: $n"
+
 # ---- offline ----------------------------------------------------------------------------
 # s1 last spoke a while ago; with offline-after 30s it is marked offline.
 offline() { [ "$(db "select count(*) from alerts where sensor_id='$id1' and signature like 'Sensor offline%'")" -ge 1 ]; }
@@ -270,4 +349,11 @@ else
 fi
 
 stop_console
+# Built with sanitizers (make check runs this on build/san), a report in the
+# log is a failure even where every answer looked right.
+if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$log"; then
+	t_fail "$T: sanitizer report in the console's log: $(grep -m1 'ERROR:\|runtime error:' "$log")"
+else
+	t_pass "$T: no sanitizer or runtime error report in the console's log"
+fi
 t_done

@@ -1,8 +1,12 @@
 #!/bin/bash
-# Kastro demo: the gateway classifying real traffic in a lab of network
-# namespaces. A staff PC on the LAN resolves municipal names at the DMZ's DNS
-# server and visits them over HTTP and TLS; kastrod captures on the gateway
-# between them, and every event it writes is shown here as one line.
+# Kastro demo: the appliance in a lab of network namespaces. A staff PC on
+# the LAN resolves municipal names at the DMZ's DNS server and visits them
+# over HTTP and TLS (and, each round, a betting site the policy blocks);
+# kastrod captures on the gateway between them, and every event it writes is
+# shown here as one line. kastro-console runs in the gateway's namespace with
+# kastrod enrolled as its sensor, and its web UI is forwarded to
+# https://127.0.0.1:8443/ on this machine (the next free port if 8443 is
+# taken); the banner prints the URL, the login and the CA fingerprint.
 #
 # usage: tests/demo/demo.sh BUILD_DIR          (make demo)
 #   DEMO_SECONDS=N   stop by itself after N seconds (else: until Ctrl-C)
@@ -12,9 +16,10 @@
 #   DEMO_ALL=1       show ICMP flows too
 #
 # The demo is a list of components, each with demo_NAME_start, demo_NAME_stop
-# and optionally demo_NAME_banner. They start in DEMO_START order and stop in
-# DEMO_STOP order; a new piece (console, agent) is one more set of functions
-# and one more name in both lists.
+# and optionally demo_NAME_prepare (run before the banner, for what the banner
+# must show) and demo_NAME_banner. They start in DEMO_START order and stop in
+# DEMO_STOP order; a new piece (agent) is one more set of functions and one
+# more name in both lists.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../net/lab.sh"
@@ -25,14 +30,20 @@ if [ $# -ne 1 ]; then
 fi
 BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || { echo "demo: no such directory: $1" >&2; exit 2; }
 KASTROD=$BUILD_DIR/kastrod
+CONSOLE=$BUILD_DIR/kastro-console
+KASTROCTL=$BUILD_DIR/kastroctl
 
 DEMO_SECONDS=${DEMO_SECONDS:-}
 DEMO_PAUSE=${DEMO_PAUSE:-2}
 if [ -n "$DEMO_SECONDS" ]; then DEMO_KEEP=${DEMO_KEEP:-0}; else DEMO_KEEP=${DEMO_KEEP:-1}; fi
 DEMO_STATS_EVERY=30
 
-DEMO_START="lab gateway viewer traffic"
-DEMO_STOP="traffic gateway viewer lab"
+DEMO_START="lab console gateway viewer traffic"
+DEMO_STOP="traffic gateway viewer console lab"
+
+# The HTTP host the staff PC visits each round and the gateway's policy
+# blocks: an alert on the console every round.
+DEMO_BLOCKED_HOST=www.online-casino.example
 
 say() { printf '%s\n' "$*"; }
 die() { say "demo: $*" >&2; exit 1; }
@@ -49,17 +60,120 @@ demo_lab_banner() {
 demo_lab_start() { lab_up; }
 demo_lab_stop() { lab_down; }
 
+# ---- console: kastro-console in the gateway namespace, its web UI here ------
+
+# The console listens on the gateway namespace's loopback only (HTTPS for the
+# officers and the enrolment on 8443, the sensor port on 7443); forward.py
+# binds 127.0.0.1:CONSOLE_PORT here and relays into it, so the officer's
+# browser on this machine reaches it and nothing listens on another address.
+CONSOLE_HTTPS=8443
+CONSOLE_SENSORS=7443
+CONSOLE_PORT=""
+CONSOLE_PW=""
+CONSOLE_FP=""
+CPID=""
+FPID=""
+demo_console_prepare() {
+	local p
+	CDATA=$DEMO_DIR/console
+	CSOCK=$DEMO_DIR/console.sock
+	LINK_DIR=$DEMO_DIR/link
+	# kastrod's link (an unprivileged user) must reach its directory here.
+	chmod 0711 "$DEMO_DIR"
+	if ! "$CONSOLE" init --data "$CDATA" --name 127.0.0.1 >"$DEMO_DIR/console-init.out" 2>&1; then
+		say "demo: kastro-console init failed:"
+		cat "$DEMO_DIR/console-init.out"
+		return 1
+	fi
+	CONSOLE_PW=$(sed -n '1s/^admin password: //p' "$DEMO_DIR/console-init.out")
+	CONSOLE_FP=$(sed -n 's/^CA fingerprint: //p' "$DEMO_DIR/console-init.out")
+	[ -n "$CONSOLE_PW" ] && [ -n "$CONSOLE_FP" ] || { say "demo: kastro-console init printed no password or fingerprint"; return 1; }
+	cat >"$DEMO_DIR/console.conf" <<EOF
+data "$CDATA"
+listen https on 127.0.0.1 port $CONSOLE_HTTPS
+listen sensors on 127.0.0.1 port $CONSOLE_SENSORS
+control "$CSOCK"
+EOF
+	# The first free port from 8443 on this machine's loopback.
+	for p in $(seq 8443 8543); do
+		if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then CONSOLE_PORT=$p; break; fi
+	done
+	[ -n "$CONSOLE_PORT" ] || { say "demo: no free TCP port in 8443-8543"; return 1; }
+}
+demo_console_banner() {
+	say "  console     kastro-console in netns $LAB_NS_GW on 127.0.0.1:$CONSOLE_HTTPS (sensors :$CONSOLE_SENSORS), kastrod enrolled as its gateway"
+	say "              web UI:  https://127.0.0.1:$CONSOLE_PORT/   (forwarded from this machine's loopback)"
+	say "              login:   admin / $CONSOLE_PW"
+	say "              CA:      $CONSOLE_FP"
+	say "                       (the browser warns: compare this, or import $CDATA/ca.crt)"
+}
+demo_console_start() {
+	local tok id
+	# Own sessions, as kastrod: Ctrl-C reaches the demo only, which stops
+	# them. ip netns exec and setsid exec in place: the pids are theirs.
+	ip netns exec "$LAB_NS_GW" setsid "$CONSOLE" -c "$DEMO_DIR/console.conf" \
+		>"$DEMO_DIR/console.log" 2>&1 </dev/null &
+	CPID=$!
+	if ! lab_wait_until 15 test -S "$CSOCK" || ! lab_wait_until 10 grep -q ready "$DEMO_DIR/console.log"; then
+		say "demo: kastro-console did not start; its log:"
+		tail -n 20 "$DEMO_DIR/console.log"
+		return 1
+	fi
+	tok=$("$KASTROCTL" -s "$CSOCK" token create --kind gateway | sed -n 's/^token=//p')
+	[ -n "$tok" ] || { say "demo: kastroctl token create gave no token"; return 1; }
+	if ! id=$(lab_exec gw "$KASTROD" enroll --console "127.0.0.1:$CONSOLE_HTTPS" --dir "$LINK_DIR" \
+		--token "$tok" --ca-fingerprint "$CONSOLE_FP" 2>"$DEMO_DIR/enroll.err") || [ -z "$id" ]; then
+		say "demo: kastrod enroll failed: $(cat "$DEMO_DIR/enroll.err")"
+		return 1
+	fi
+	setsid "$(lab_python)" "$here/forward.py" "$CONSOLE_PORT" "$LAB_NS_GW" "$CONSOLE_HTTPS" \
+		>"$DEMO_DIR/forward.log" 2>&1 </dev/null &
+	# shellcheck disable=SC2034  # read through demo_console_kill FPID
+	FPID=$!
+	if ! lab_wait_until 10 grep -q '^forwarding' "$DEMO_DIR/forward.log"; then
+		say "demo: the forwarder to the console did not start; its log:"
+		tail -n 5 "$DEMO_DIR/forward.log"
+		return 1
+	fi
+}
+# demo_console_kill VAR: stop the process whose pid is in VAR (TERM, then KILL).
+demo_console_kill() {
+	local pid=${!1}
+	[ -n "$pid" ] || return 0
+	if lab_alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null
+		[ "$DEMO_FAST" = 1 ] || lab_wait_until 10 demo_console_gone "$pid"
+		lab_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	printf -v "$1" '%s' ""
+}
+demo_console_gone() { ! lab_alive "$1"; }
+demo_console_stop() {
+	demo_console_kill FPID
+	demo_console_kill CPID
+}
+
 # ---- gateway: kastrod in the gateway namespace ----------------------------
 
 KPID=""
 KASTROD_RC=""
 demo_gateway_banner() {
-	say "  kastrod     in netns $LAB_NS_GW: -i $LAB_GW_IFACES --eve $EVE"
+	say "  kastrod     in netns $LAB_NS_GW: -c $DEMO_DIR/kastrod.conf -i $LAB_GW_IFACES --eve $EVE"
+	say "              policy: pass, but block log host $DEMO_BLOCKED_HOST$([ -n "$CONSOLE_PORT" ] && printf '; events to the console')"
 }
 demo_gateway_start() {
+	{
+		say "# written by tests/demo/demo.sh"
+		if [ -n "$CPID" ]; then
+			say "console { address \"127.0.0.1\" port $CONSOLE_SENSORS dir \"$LINK_DIR\" spool-size 64MB }"
+		fi
+		say "block log severity 2 host { \"$DEMO_BLOCKED_HOST\" }"
+	} >"$DEMO_DIR/kastrod.conf"
 	# Its own session: Ctrl-C reaches the demo only, which stops kastrod
 	# with SIGTERM so that it flushes its flows (setsid execs in place).
-	ip netns exec "$LAB_NS_GW" setsid "$KASTROD" -i "$LAB_GW_IFACES" --eve "$EVE" \
+	ip netns exec "$LAB_NS_GW" setsid "$KASTROD" -c "$DEMO_DIR/kastrod.conf" \
+		-i "$LAB_GW_IFACES" --eve "$EVE" --control "$DEMO_DIR/kastrod.sock" \
 		>"$DEMO_DIR/kastrod.log" 2>&1 </dev/null &
 	KPID=$!
 	# Ready when it captures on every gateway interface.
@@ -152,7 +266,8 @@ demo_viewer_gone() { ! lab_alive "$VPID"; }
 
 TPID=""
 demo_traffic_banner() {
-	say "  traffic     from the staff PC every ${DEMO_PAUSE} s: DNS lookup, HTTP GET, TLS with SNI; every third round over IPv6"
+	say "  traffic     from the staff PC every ${DEMO_PAUSE} s: DNS lookup, HTTP GET, TLS with SNI; every third round over IPv6;"
+	say "              and each round an HTTP GET of $DEMO_BLOCKED_HOST, which the gateway blocks"
 }
 demo_traffic_start() {
 	demo_traffic_loop &
@@ -191,6 +306,16 @@ demo_traffic_loop() {
 				head -n 1 | tr -d '\r')
 			case "$tls" in "HTTP/1.0 200"*) ;; *) say "$(date +%H:%M:%S)  --- staff PC: TLS to $name failed" ;; esac
 			[ "$http" = 200 ] || say "$(date +%H:%M:%S)  --- staff PC: HTTP to $name failed (${http:-no answer})"
+		fi
+		# A site the policy blocks (served by the DMZ's web server, reached
+		# by address): the request passes, the gateway blocks the flow once
+		# nDPI has its Host, and the alert goes to the console.
+		http=$(_bg lab_exec lan curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+			--resolve "$DEMO_BLOCKED_HOST:$LAB_HTTP_PORT:$LAB_DMZ_IP4" "http://$DEMO_BLOCKED_HOST/")
+		if [ "$http" = 200 ]; then
+			say "$(date +%H:%M:%S)  --- staff PC -> $DEMO_BLOCKED_HOST: HTTP GET answered before the block took hold"
+		else
+			say "$(date +%H:%M:%S)  --- staff PC -> $DEMO_BLOCKED_HOST: HTTP GET blocked by the gateway"
 		fi
 		_bg sleep "$DEMO_PAUSE"
 	done
@@ -234,7 +359,9 @@ on_exit() {
 
 [ "$(id -u)" = 0 ] || die "needs root: the lab is made of network namespaces"
 why=$(lab_usable) || die "$why"
-[ -x "$KASTROD" ] || die "no kastrod in $BUILD_DIR (run make first)"
+for b in "$KASTROD" "$CONSOLE" "$KASTROCTL"; do
+	[ -x "$b" ] || die "no $(basename "$b") in $BUILD_DIR (run make first)"
+done
 missing=""
 for c in jq curl dig openssl dnsmasq ss tail; do
 	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
@@ -249,7 +376,13 @@ trap on_exit EXIT
 trap 'INTERRUPTED=1' INT
 trap 'INTERRUPTED=1' TERM
 
-say "Kastro demo: a gateway between a staff PC and the municipal DMZ, in network namespaces"
+for c in $DEMO_START; do
+	if declare -F "demo_${c}_prepare" >/dev/null; then
+		"demo_${c}_prepare" || die "preparing the $c failed"
+	fi
+done
+
+say "Kastro demo: the console, and a gateway between a staff PC and the municipal DMZ, in network namespaces"
 for c in $DEMO_START; do
 	if declare -F "demo_${c}_banner" >/dev/null; then "demo_${c}_banner"; fi
 done
