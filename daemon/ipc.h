@@ -80,6 +80,7 @@ struct ipc_link_stats {
 	uint64_t acked_seq;             /* the console acknowledged every seq <= this */
 	uint64_t batches, sent, acked;  /* batches sent, events in them, events acknowledged */
 	uint64_t send_failures, polls, poll_failures, commands, results;
+	uint64_t rejected;              /* events the console refused one by one (400): skipped */
 	uint32_t connected;             /* 1: the last exchange with the console succeeded */
 	uint32_t backoff_ms;            /* current wait before the next try; 0: none */
 	char last_error[IPC_LINK_ERR_MAX];   /* NUL-terminated; "" when none yet */

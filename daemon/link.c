@@ -68,6 +68,7 @@ struct link {
 	struct xfer send, poll;
 	struct linkp_batch batch;
 	size_t batch_max;               /* bytes; lowered when the console says 413 */
+	unsigned batch_events;          /* events; narrowed when the console says 400 */
 	char base_url[320];
 	char sensor_id[64];
 	struct linkp_cmd results[RESULTS_MAX];
@@ -285,7 +286,7 @@ static void start_send(struct link *l)
 	if (ss.next_seq <= ss.acked_seq + 1)
 		return;         /* nothing unacknowledged */
 	linkp_batch_reset(&l->batch);
-	n = spool_read(l->sp, 0, LINKP_BATCH_MAX_EVENTS, l->batch_max - 64, add_record, l, err,
+	n = spool_read(l->sp, 0, l->batch_events, l->batch_max - 64, add_record, l, err,
 		       sizeof(err));
 	l->unsynced = 0;        /* spool_read() syncs first */
 	l->last_sync_ms = mono_ms();
@@ -318,6 +319,23 @@ static void send_done(struct link *l, CURLcode rc)
 			log_warn("console refuses batches this large; sending at most %zu bytes",
 				 l->batch_max);
 		}
+		if (status == 400 && linkp_refused(l->batch.n, &l->batch_events) == LINKP_SKIP) {
+			/* One event the console will never take: skip it, or it
+			 * would hold back every event behind it. */
+			l->st.rejected++;
+			log_limited(&l->rl_send, LOG_LVL_WARN,
+				    "console refused event %llu (%s); skipped, %llu so far",
+				    (unsigned long long)l->batch.last_seq, why,
+				    (unsigned long long)l->st.rejected);
+			if (spool_ack(l->sp, l->batch.last_seq, err, sizeof(err)) < 0)
+				log_limited(&l->rl_spool, LOG_LVL_ERR, "spool: %s", err);
+			l->send.next_ms = 0;
+			return;
+		}
+		if (status == 400) {
+			l->send.next_ms = 0;    /* again at once, with half the events */
+			return;
+		}
 		xfer_failed(l, &l->send, &l->rl_send, "send", why);
 		return;
 	}
@@ -334,6 +352,7 @@ static void send_done(struct link *l, CURLcode rc)
 	if (l->send.backoff_ms)
 		log_info("console reached again: events flowing");
 	l->st.acked += ack - l->batch.first_seq + 1;
+	linkp_accepted(&l->batch_events);
 	l->st.connected = 1;
 	l->send.backoff_ms = 0;
 	l->send.next_ms = 0;
@@ -527,6 +546,7 @@ int link_run(const struct link_args *a)
 	snprintf(l.base_url, sizeof(l.base_url), strchr(conf->link_host, ':') ?
 		 "https://[%s]:%u" : "https://%s:%u", conf->link_host, conf->link_port);
 	l.batch_max = LINKP_BATCH_MAX_BYTES;
+	l.batch_events = LINKP_BATCH_MAX_EVENTS;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(l.multi = curl_multi_init()) ||
 	    linkp_batch_init(&l.batch, LINKP_BATCH_MAX_BYTES) < 0 ||
 	    xfer_init(&l, &l.send, err, sizeof(err)) < 0 ||

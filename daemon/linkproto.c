@@ -205,3 +205,19 @@ uint32_t linkp_backoff(uint32_t *cur_ms, uint32_t rnd)
 	*cur_ms = next;
 	return next / 2 + rnd % (next / 2 + 1);
 }
+
+enum linkp_refusal linkp_refused(size_t n, unsigned *max_events)
+{
+	if (n <= 1)
+		return LINKP_SKIP;
+	*max_events = (unsigned)(n / 2);
+	return LINKP_RETRY;
+}
+
+void linkp_accepted(unsigned *max_events)
+{
+	if (*max_events == 0)
+		*max_events = 1;
+	*max_events = *max_events >= LINKP_BATCH_MAX_EVENTS / 2 ? LINKP_BATCH_MAX_EVENTS
+								 : *max_events * 2;
+}

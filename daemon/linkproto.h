@@ -100,4 +100,17 @@ char *linkp_result(const struct linkp_cmd *c, int64_t now);
  */
 uint32_t linkp_backoff(uint32_t *cur_ms, uint32_t rnd);
 
+/*
+ * The console refused a batch of n events as malformed (HTTP 400): one of
+ * them fails its checks. Narrow it down: while n > 1, send at most half as
+ * many next time (*max_events, at least 1) and return LINKP_RETRY; a
+ * single refused event is skipped (LINKP_SKIP: acknowledge it locally,
+ * count it, go on), so one bad event never holds back those behind it.
+ * After a batch is accepted, linkp_accepted() lets *max_events grow back
+ * (doubling, up to LINKP_BATCH_MAX_EVENTS).
+ */
+enum linkp_refusal { LINKP_RETRY, LINKP_SKIP };
+enum linkp_refusal linkp_refused(size_t n, unsigned *max_events);
+void linkp_accepted(unsigned *max_events);
+
 #endif

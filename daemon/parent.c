@@ -685,7 +685,7 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 		 "link_connected=%u\nlink_received=%llu\nlink_malformed=%llu\nlink_spooled=%llu\n"
 		 "link_spool_dropped=%llu\nlink_spool_errors=%llu\nlink_pending=%llu\n"
 		 "link_pending_bytes=%llu\nlink_acked_seq=%llu\nlink_batches=%llu\nlink_sent=%llu\n"
-		 "link_acked=%llu\nlink_send_failures=%llu\nlink_backoff_ms=%u\nlink_polls=%llu\n"
+		 "link_acked=%llu\nlink_send_failures=%llu\nlink_rejected=%llu\nlink_backoff_ms=%u\nlink_polls=%llu\n"
 		 "link_poll_failures=%llu\nlink_commands=%llu\nlink_results=%llu\n"
 		 "link_last_error=%s",
 		 (int)lk->pid, (unsigned long long)(lk->pid > 0 ? (now - lk->start_ms) / 1000u : 0),
@@ -695,7 +695,8 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 		 (unsigned long long)l->spool_errors, (unsigned long long)l->pending,
 		 (unsigned long long)l->pending_bytes, (unsigned long long)l->acked_seq,
 		 (unsigned long long)l->batches, (unsigned long long)l->sent,
-		 (unsigned long long)l->acked, (unsigned long long)l->send_failures, l->backoff_ms,
+		 (unsigned long long)l->acked, (unsigned long long)l->send_failures,
+		 (unsigned long long)l->rejected, l->backoff_ms,
 		 (unsigned long long)l->polls, (unsigned long long)l->poll_failures,
 		 (unsigned long long)l->commands, (unsigned long long)l->results,
 		 l->last_error[0] ? l->last_error : "-");

@@ -164,6 +164,30 @@ static void test_hostport(void **state)
 	assert_int_equal(enroll_split_hostport("[::1", "8443", h, sizeof(h), p, sizeof(p)), -1);
 }
 
+/* A refused batch of 1000 narrows by halves to the one bad event, which is
+ * skipped; accepted batches grow back to the limit. */
+static void test_refused_batch_narrows_then_skips(void **state)
+{
+	unsigned max = LINKP_BATCH_MAX_EVENTS, tries = 0;
+	size_t n = LINKP_BATCH_MAX_EVENTS;
+
+	(void)state;
+	while (linkp_refused(n, &max) == LINKP_RETRY) {
+		assert_true(max >= 1 && max < n);
+		n = max;
+		tries++;
+	}
+	assert_int_equal(n, 1);
+	assert_true(tries <= 10);
+	assert_int_equal(linkp_refused(0, &max), LINKP_SKIP);
+	for (int i = 0; i < 20; i++)
+		linkp_accepted(&max);
+	assert_int_equal(max, LINKP_BATCH_MAX_EVENTS);
+	max = 0;
+	linkp_accepted(&max);
+	assert_true(max >= 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_ack),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_refused_batch_narrows_then_skips),
 		cmocka_unit_test(test_hostport),
 	};
 	return cmocka_run_group_tests_name("linkproto", tests, NULL, NULL);
