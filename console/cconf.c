@@ -380,12 +380,8 @@ static int parse(struct cconf_state *st, const char *name, const char *dir,
 	}
 	pc->st = st;
 	memcpy(pc->dir, dir, strlen(dir) + 1);
-	pc->f.ld = &st->ld;
-	pc->f.name = name;
-	pc->f.text = src;
-	pc->f.len = len;
-	pc->f.dir = pc->dir;
-	pc->f.depth = depth;
+	pc->f = (struct cfg_src){ .ld = &st->ld, .name = name, .text = src, .len = len,
+				  .dir = pc->dir, .depth = depth };
 	r = cconf_scan_parse(pc);
 	free(pc);
 	return r;

@@ -42,7 +42,8 @@ struct console {
 	/* the officers' API (rest.c) */
 	uint8_t csrf_key[32];
 	struct auth_limiter *limiter;
-	char dummy_hash[256];           /* verified for unknown names: same time */
+	char unknown_user_hash[256];    /* a hash of a random password, verified when the
+					   name is unknown so a login takes as long */
 	uint64_t logins, login_failures;
 };
 

@@ -102,7 +102,7 @@ int rest_init(struct console *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (auth_password_generate(pw, sizeof(pw)) < 0 ||
-	    auth_password_hash(pw, c->dummy_hash, sizeof(c->dummy_hash), err, errlen) < 0)
+	    auth_password_hash(pw, c->unknown_user_hash, sizeof(c->unknown_user_hash), err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -289,7 +289,7 @@ static void login(struct console *c, struct evhttp_request *req)
 		return;
 	}
 	found = store_user_get_by_name(c->store, name, &u, err, sizeof(err)) == 0 && !u.disabled;
-	ok = auth_password_verify(pw, found ? u.pw_hash : c->dummy_hash) == 1 && found;
+	ok = auth_password_verify(pw, found ? u.pw_hash : c->unknown_user_hash) == 1 && found;
 	if (ok && u.totp_secret[0] != '\0') {
 		step = (uint64_t)u.totp_last_step;
 		if (code == NULL || auth_totp_verify(u.totp_secret, code, now, AUTH_TOTP_WINDOW, &step) != 1) {

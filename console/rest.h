@@ -11,7 +11,7 @@
 struct console;
 
 /* Set up what the API needs (the CSRF key from DATA/csrf.key, made on the
- * first run; the login limiter; the dummy password hash). 0 or -1 + err. */
+ * first run; the login limiter; the hash verified for unknown names). 0 or -1 + err. */
 int rest_init(struct console *c, char *err, size_t errlen);
 void rest_free(struct console *c);
 

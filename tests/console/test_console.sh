@@ -298,7 +298,6 @@ api() {  # api NAME METHOD PATH [BODY] [EXTRA CURL ARGS...] -> HTTP status; body
 }
 code=$(api login POST /api/v1/login "{\"user\":\"admin\",\"password\":\"$pw\"}" -c "$tmp/cj")
 csrf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$tmp/login.json" 2>/dev/null)
-grep -q 'HttpOnly' "$tmp/cj" 2>/dev/null || true
 if [ "$code" = 200 ] && [ -n "$csrf" ] && grep -q '#HttpOnly_127.0.0.1.*__Host-kastro' "$tmp/cj"; then
 	t_pass "$T: API login sets an HttpOnly session cookie and gives a CSRF token"
 else
@@ -335,10 +334,13 @@ code4=$(api tbad GET "/api/v1/alerts" "" -H "Authorization: Bearer AAAAAAAAAAAAA
 locked=0
 for i in $(seq 1 14); do
 	code=$(api bad POST /api/v1/login '{"user":"viewer1","password":"wrong password here"}')
-	if [ "$code" = 429 ] && [ "$(sed -n 's/.*"retry_after":\([0-9]*\).*/\1/p' "$tmp/bad.json")" -ge 2 ]; then
+	ra=$(sed -n 's/.*"retry_after":\([0-9]*\).*/\1/p' "$tmp/bad.json")
+	if [ "$code" = 429 ] && [ "${ra:-0}" -ge 2 ]; then
 		locked=1
 		break
 	fi
+	# A short lock: wait it out, so the next wrong password counts.
+	[ "$code" = 429 ] && sleep "${ra:-1}.2"
 done
 code=$(api bad POST /api/v1/login '{"user":"viewer1","password":"a long viewer password"}')
 [ "$locked" = 1 ] && [ "$code" = 429 ] && grep -q retry_after "$tmp/bad.json" &&
