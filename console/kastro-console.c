@@ -335,13 +335,16 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 "ok\npid=%d\nsensor_connections=%u\nsensor_connections_refused_limit=%llu\n"
 			 "sensor_handshakes_refused=%llu\nhttps_connections=%u\nhttps_handshakes_refused=%llu\n"
 			 "enrolled=%llu\nenroll_refused=%llu\nbatches=%llu\nevents_stored=%llu\n"
-			 "events_duplicate=%llu\nrequests_refused=%llu\ncommands_sent=%llu\nresults=%llu",
+			 "events_duplicate=%llu\nrequests_refused=%llu\nsensor_heads_refused=%llu\n"
+			 "https_heads_refused=%llu\ncommands_sent=%llu\nresults=%llu",
 			 (int)getpid(), c->sensors.live, (unsigned long long)c->sensors.refused_cap,
 			 (unsigned long long)c->sensors.refused_tls, c->https.live,
 			 (unsigned long long)c->https.refused_tls, (unsigned long long)c->enrolled,
 			 (unsigned long long)c->enroll_refused, (unsigned long long)c->batches,
 			 (unsigned long long)c->events_in, (unsigned long long)c->events_dup,
-			 (unsigned long long)c->requests_refused, (unsigned long long)c->commands_sent,
+			 (unsigned long long)c->requests_refused,
+			 (unsigned long long)c->sensors.refused_http,
+			 (unsigned long long)c->https.refused_http, (unsigned long long)c->commands_sent,
 			 (unsigned long long)c->results_in);
 		return;
 	}

@@ -8,10 +8,26 @@
  * marked, and the client-hello callback fails its handshake: libevent 2.1
  * offers no hook between accept() and the HTTP layer.
  *
- * libevent 2.1 answers requests over the header or body bound itself (400
- * and 413, with its own HTML body); every other refusal is JSON.
+ * The head gate: libevent 2.1 would answer a request over the header or
+ * body bound, or one it cannot parse, itself (400 or 413 with its own HTML
+ * page) and the console would never know. So every connection's input
+ * buffer has a callback that takes each newly decrypted byte back before
+ * evhttp sees it, holds a request head until it is complete, and checks it
+ * (httphead.h). A good head and its body (Content-Length bytes) are handed
+ * on; a bad one is dropped with everything after it, and in its place
+ * evhttp gets a bodiless request that on_request answers with the refusal
+ * as JSON, logged with the peer. Once that answer has left, the console
+ * shuts down its side of the TCP connection and reads and discards what
+ * the client still sends until it closes (or the idle timeout): closing
+ * at once, with the rest of a refused body unread, would reset the
+ * connection and lose the answer on the way. Requests are
+ * counted on both sides so a refusal answers its own request and not an
+ * earlier one of the same connection. libevent's own bounds stay set, a
+ * little wider, as a backstop.
  */
 #include "server.h"
+
+#include "httphead.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,7 +47,42 @@
 #include <openssl/x509.h>
 
 /* OpenSSL ex_data slots, the same for every server of the process. */
-static int ex_server = -1, ex_over = -1, ex_peer = -1;
+static int ex_server = -1, ex_over = -1, ex_peer = -1, ex_gate = -1;
+
+/* What evhttp gets in place of a refused request. */
+static const char refused_head[] = "GET / HTTP/1.1\r\n\r\n";
+
+enum gate_state { GATE_HEAD, GATE_BODY, GATE_REFUSED };
+
+/* The head gate of one connection (see the top of this file). */
+struct gate {
+	struct server *s;
+	SSL *ssl;
+	struct evbuffer *held;          /* bytes not handed to evhttp yet */
+	enum gate_state state;
+	uint64_t body_left;             /* GATE_BODY: bytes of the body still to hand on */
+	uint64_t released;              /* requests handed to evhttp, the refusal's included */
+	uint64_t dispatched;            /* requests evhttp handed to on_request */
+	uint64_t refused_at;            /* which of them is the refusal; 0: none */
+	int busy;                       /* the callback is moving bytes itself */
+	int answered;                   /* the refusal is in the output buffer */
+	struct httphead verdict;        /* the refusal */
+};
+
+static void gate_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct gate *g = ptr;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (g == NULL)
+		return;
+	evbuffer_free(g->held);
+	free(g);
+}
 
 static void peer_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
@@ -63,7 +114,8 @@ static int ex_init(void)
 	ex_server = SSL_get_ex_new_index(0, NULL, NULL, NULL, slot_free);
 	ex_over = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	ex_peer = SSL_get_ex_new_index(0, NULL, NULL, NULL, peer_free);
-	return ex_server >= 0 && ex_over >= 0 && ex_peer >= 0 ? 0 : -1;
+	ex_gate = SSL_get_ex_new_index(0, NULL, NULL, NULL, gate_free);
+	return ex_server >= 0 && ex_over >= 0 && ex_peer >= 0 && ex_gate >= 0 ? 0 : -1;
 }
 
 /* The peer of an SSL's socket as "ADDR:PORT", "?" when unknown. */
@@ -152,16 +204,123 @@ static void info_cb(const SSL *cssl, int where, int ret)
 			    s->name, peer, SSL_alert_desc_string_long(ret));
 }
 
+/* Drop everything from the bad head on; evhttp gets refused_head. */
+static void gate_refuse(struct gate *g, struct evbuffer *in)
+{
+	evbuffer_drain(g->held, evbuffer_get_length(g->held));
+	g->state = GATE_REFUSED;
+	g->refused_at = ++g->released;
+	evbuffer_add(in, refused_head, sizeof(refused_head) - 1);
+}
+
+/* Hand on what held has of complete, checked requests. */
+static void gate_run(struct gate *g, struct evbuffer *in)
+{
+	const struct server_limits *lim = &g->s->lim;
+
+	for (;;) {
+		size_t n = evbuffer_get_length(g->held), look, hl;
+		const char *p;
+
+		if (n == 0)
+			return;
+		if (g->state == GATE_REFUSED) {
+			evbuffer_drain(g->held, n);
+			return;
+		}
+		if (g->state == GATE_BODY) {
+			size_t k = n < g->body_left ? n : (size_t)g->body_left;
+
+			evbuffer_remove_buffer(g->held, in, k);
+			g->body_left -= k;
+			if (g->body_left == 0)
+				g->state = GATE_HEAD;
+			continue;
+		}
+		look = n < lim->max_headers ? n : lim->max_headers;
+		p = (const char *)evbuffer_pullup(g->held, (ev_ssize_t)look);
+		hl = p != NULL ? httphead_end(p, look) : 0;
+		if (hl == 0) {
+			if (n >= lim->max_headers) {
+				g->verdict.status = 431;
+				snprintf(g->verdict.reason, sizeof(g->verdict.reason),
+					 "request head over the limit of %u bytes", lim->max_headers);
+				gate_refuse(g, in);
+			}
+			return;
+		}
+		if (httphead_check(p, hl, lim->max_body, &g->verdict) < 0) {
+			gate_refuse(g, in);
+			return;
+		}
+		g->released++;
+		evbuffer_remove_buffer(g->held, in, hl);
+		g->body_left = g->verdict.content_length;
+		if (g->body_left > 0)
+			g->state = GATE_BODY;
+	}
+}
+
+/* evhttp's input buffer grew: take the new bytes back and run the gate. */
+static void gate_cb(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct gate *g = arg;
+	size_t keep;
+
+	if (g->busy || info->n_added == 0)
+		return;
+	g->busy = 1;
+	keep = evbuffer_get_length(in) - info->n_added;
+	if (keep == 0) {
+		evbuffer_add_buffer(g->held, in);
+	} else {
+		/* Bytes handed on before stay in front, for evhttp. */
+		struct evbuffer *front = evbuffer_new();
+
+		if (front == NULL) {
+			g->busy = 0;
+			return;
+		}
+		evbuffer_remove_buffer(in, front, keep);
+		evbuffer_add_buffer(g->held, in);
+		evbuffer_add_buffer(in, front);
+		evbuffer_free(front);
+	}
+	gate_run(g, in);
+	g->busy = 0;
+}
+
+/* The refusal's answer has gone to the kernel: send FIN after it. */
+static void gate_out_cb(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct gate *g = arg;
+	int fd;
+
+	if (!g->answered || info->n_deleted == 0 || evbuffer_get_length(out) > 0)
+		return;
+	g->answered = 0;
+	fd = SSL_get_fd(g->ssl);
+	if (fd >= 0)
+		shutdown(fd, SHUT_WR);
+}
+
 static struct bufferevent *new_conn(struct event_base *base, void *arg)
 {
 	struct server *s = arg;
 	struct bufferevent *bev;
+	struct gate *g;
 	SSL *ssl = SSL_new(s->ctx);
 
-	if (ssl == NULL) {
+	g = calloc(1, sizeof(*g));
+	if (ssl == NULL || g == NULL || (g->held = evbuffer_new()) == NULL) {
 		log_limited(&s->rl, LOG_LVL_ERR, "%s: cannot make a TLS session: out of memory", s->name);
+		free(g);
+		SSL_free(ssl);
 		return NULL;
 	}
+	g->s = s;
+	g->ssl = ssl;
+	SSL_set_ex_data(ssl, ex_gate, g);
 	s->accepted++;
 	s->live++;
 	SSL_set_ex_data(ssl, ex_server, s);
@@ -169,9 +328,37 @@ static struct bufferevent *new_conn(struct event_base *base, void *arg)
 		SSL_set_ex_data(ssl, ex_over, s);
 	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
 					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (bev == NULL)
+	if (bev == NULL) {
 		SSL_free(ssl);
+		return NULL;
+	}
+	if (evbuffer_add_cb(bufferevent_get_input(bev), gate_cb, g) == NULL ||
+	    evbuffer_add_cb(bufferevent_get_output(bev), gate_out_cb, g) == NULL) {
+		log_limited(&s->rl, LOG_LVL_ERR, "%s: cannot watch a connection: out of memory", s->name);
+		bufferevent_free(bev);
+		return NULL;
+	}
 	return bev;
+}
+
+/* Every request: the gate's refusal, or the service's handler. */
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct server *s = arg;
+	SSL *ssl = server_ssl(req);
+	struct gate *g = ssl != NULL ? SSL_get_ex_data(ssl, ex_gate) : NULL;
+	char peer[80];
+
+	if (g != NULL && ++g->dispatched == g->refused_at) {
+		s->refused_http++;
+		server_peer(req, peer, sizeof(peer));
+		log_limited(&s->rl, LOG_LVL_WARN, "%s: request from %s refused (%d): %s", s->name, peer,
+			    g->verdict.status, g->verdict.reason);
+		g->answered = 1;
+		server_reply_error(req, g->verdict.status, "%s", g->verdict.reason);
+		return;
+	}
+	s->handler(req, s->handler_arg);
 }
 
 /* A listening socket on addr:port; IPv6 sockets are IPv6 only, so "*"
@@ -234,9 +421,12 @@ int server_open(struct server *s, struct event_base *base, const char *name, SSL
 		return -1;
 	}
 	evhttp_set_bevcb(s->http, new_conn, s);
-	evhttp_set_gencb(s->http, handler, arg);
+	s->handler = handler;
+	s->handler_arg = arg;
+	evhttp_set_gencb(s->http, on_request, s);
+	/* Backstops: the gate refuses first, as JSON. */
 	evhttp_set_max_body_size(s->http, (ev_ssize_t)lim->max_body);
-	evhttp_set_max_headers_size(s->http, (ev_ssize_t)lim->max_headers);
+	evhttp_set_max_headers_size(s->http, (ev_ssize_t)lim->max_headers + 1024);
 	evhttp_set_timeout(s->http, (int)lim->request_timeout);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 					       EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);

@@ -48,7 +48,10 @@ struct server {
 	struct evhttp *http;
 	struct server_limits lim;
 	uint32_t live;                  /* connections open now */
+	server_handler handler;
+	void *handler_arg;
 	uint64_t accepted, refused_cap, refused_tls;
+	uint64_t refused_http;          /* requests the head gate refused (server.c) */
 	struct log_limit rl;
 };
 
@@ -75,7 +78,7 @@ SSL *server_ssl(struct evhttp_request *req);
 
 /*
  * The request body as one NUL-terminated buffer (malloc'd; the caller frees
- * it). evhttp has already refused bodies over the limit. -1 when memory
+ * it). Bodies over the limit were refused before they were read. -1 when memory
  * runs out.
  */
 int server_body(struct evhttp_request *req, char **buf, size_t *len);

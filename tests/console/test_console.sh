@@ -177,7 +177,36 @@ else
 fi
 head -c 100000 /dev/zero | tr '\0' 'x' >"$tmp/big.txt"
 code=$(cc big --cert "$tmp/s1/cert.pem" --key "$tmp/s1/key.pem" --data-binary @"$tmp/big.txt" "https://127.0.0.1:$SP/sensor/v1/events" -k)
-[ "$code" = 413 ] && t_pass "$T: an oversized body gets 413" || t_fail "$T: oversized body: $code"
+if [ "$code" = 413 ] && grep -q '"error":"request body of 100000 bytes is over the limit of 65536 bytes"' "$tmp/big.body" &&
+	grep -q 'sensors: request from 127.0.0.1:[0-9]* refused (413): request body of 100000' "$log"; then
+	t_pass "$T: an oversized body gets 413 with a JSON reason, logged, before the body is read"
+else
+	t_fail "$T: oversized body: $code $(cat "$tmp/big.body" 2>/dev/null)"
+fi
+# On one kept-alive connection: a good request, then an oversized one; the
+# refusal answers the second, the first is served.
+code=$(curl -s -o /dev/null -w '%{http_code} ' --max-time 10 -k --cert "$tmp/s1/cert.pem" --key "$tmp/s1/key.pem" \
+	"https://127.0.0.1:$SP/sensor/v1/commands?wait=0" --next -s -o /dev/null -w '%{http_code} %{num_connects}' -k --cert "$tmp/s1/cert.pem" --key "$tmp/s1/key.pem" \
+	--data-binary @"$tmp/big.txt" "https://127.0.0.1:$SP/sensor/v1/events" 2>/dev/null)
+[ "$code" = "200 413 0" ] && t_pass "$T: a refusal answers its own request on a kept-alive connection" ||
+	t_fail "$T: good then oversized on one connection: $code"
+code=$(cc chunked --cert "$tmp/s1/cert.pem" --key "$tmp/s1/key.pem" -H 'Transfer-Encoding: chunked' \
+	--data-binary '{"first_seq": 99, "events": []}' "https://127.0.0.1:$SP/sensor/v1/events" -k)
+[ "$code" = 411 ] && grep -q '"error":"Transfer-Encoding is not accepted' "$tmp/chunked.body" &&
+	t_pass "$T: a chunked body gets 411 with a JSON reason" || t_fail "$T: chunked body: $code $(cat "$tmp/chunked.body" 2>/dev/null)"
+# A request line that is not HTTP, straight over TLS.
+printf 'HELLO\r\n\r\n' | timeout 10 openssl s_client -quiet -connect "127.0.0.1:$SP" -cert "$tmp/s1/cert.pem" \
+	-key "$tmp/s1/key.pem" >"$tmp/garbage.out" 2>/dev/null
+if grep -q '^HTTP/1.1 400' "$tmp/garbage.out" && grep -q '"error":"malformed request line' "$tmp/garbage.out"; then
+	t_pass "$T: a malformed request line gets 400 with a JSON reason"
+else
+	t_fail "$T: malformed request line: $(head -c 300 "$tmp/garbage.out")"
+fi
+# Headers over the limit on the officers' port.
+code=$(curl -s -o "$tmp/hdr.body" -w '%{http_code}' --max-time 10 -k -H "X-Big: $(head -c 70000 /dev/zero | tr '\0' 'y')" \
+	"https://127.0.0.1:$HP/api/v1/session" 2>/dev/null)
+[ "$code" = 431 ] && grep -q '"error":"request head over the limit' "$tmp/hdr.body" &&
+	t_pass "$T: a request head over the limit gets 431 with a JSON reason" || t_fail "$T: big head: $code"
 n=$(db "select count(*) from events where sensor_id='$id1'")
 [ "$n" = 30 ] && t_pass "$T: refused requests stored nothing" || t_fail "$T: events after bad requests: $n"
 
