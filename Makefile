@@ -27,10 +27,10 @@ Q := @
 say = @echo "  $(1) $(2)"
 endif
 PKGS := libpcap libndpi libcap-ng libnftables libnftnl libmnl \
-	sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson
+	sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson yara
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
-CPPFLAGS := -Ilib -Idaemon -Iconsole -I$(B)/gen -D_GNU_SOURCE
+CPPFLAGS := -Ilib -Idaemon -Iconsole -Iagent -I$(B)/gen -D_GNU_SOURCE
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 $(SANFLAGS)
 LDFLAGS := $(SANFLAGS) -Wl,--as-needed
 
@@ -50,6 +50,12 @@ CONSOLE_GEN := $(if $(wildcard console/cconf_parse.y),$(B)/gen/cconf_parse.c $(B
 WWW_FILES := $(sort $(wildcard console/www/*))
 CONSOLE_OBJS := $(CONSOLE_SRCS:%.c=$(B)/%.o) $(CONSOLE_GEN:.c=.o) $(B)/gen/www.o
 
+# kastro-agent.c holds the agent's main(); its other modules are linked
+# into tests too.
+AGENT_SRCS := $(filter-out agent/kastro-agent.c,$(wildcard agent/*.c))
+AGENT_GEN := $(if $(wildcard agent/aconf_parse.y),$(B)/gen/aconf_parse.c $(B)/gen/aconf_lex.c)
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(B)/%.o) $(AGENT_GEN:.c=.o)
+
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
@@ -64,6 +70,9 @@ PROGS := $(B)/kastrod $(B)/kastroctl
 ifneq ($(wildcard console/kastro-console.c),)
 PROGS += $(B)/kastro-console
 endif
+ifneq ($(wildcard agent/kastro-agent.c),)
+PROGS += $(B)/kastro-agent
+endif
 
 .PHONY: all progs deps unit-bins check check-unit demo bench fuzz clean
 # Every entry point first installs what is missing (quietly when nothing is).
@@ -76,7 +85,7 @@ progs: $(PROGS)
 deps:
 	@packaging/deps.sh build
 
-$(B)/%.o: %.c | $(B)/gen/conf_parse.h $(filter %_parse.h,$(CONSOLE_GEN:.c=.h))
+$(B)/%.o: %.c | $(B)/gen/conf_parse.h $(filter %_parse.h,$(CONSOLE_GEN:.c=.h) $(AGENT_GEN:.c=.h))
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -95,6 +104,14 @@ $(B)/gen/cconf_parse.c $(B)/gen/cconf_parse.h: console/cconf_parse.y
 	$(call say,BISON,$<)
 	$(Q)bison -Wall -Werror --defines=$(B)/gen/cconf_parse.h -o $(B)/gen/cconf_parse.c $<
 $(B)/gen/cconf_lex.c: console/cconf_lex.l $(B)/gen/cconf_parse.h
+	@mkdir -p $(B)/gen
+	$(call say,FLEX,$<)
+	$(Q)flex -o $@ $<
+$(B)/gen/aconf_parse.c $(B)/gen/aconf_parse.h: agent/aconf_parse.y
+	@mkdir -p $(B)/gen
+	$(call say,BISON,$<)
+	$(Q)bison -Wall -Werror --defines=$(B)/gen/aconf_parse.h -o $(B)/gen/aconf_parse.c $<
+$(B)/gen/aconf_lex.c: agent/aconf_lex.l $(B)/gen/aconf_parse.h
 	@mkdir -p $(B)/gen
 	$(call say,FLEX,$<)
 	$(Q)flex -o $@ $<
@@ -120,14 +137,18 @@ $(B)/kastro-console: $(B)/console/kastro-console.o $(CONSOLE_OBJS) $(LIBK)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(B)/kastro-agent: $(B)/agent/kastro-agent.o $(AGENT_OBJS) $(LIBK)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
 $(B)/kastroctl: $(CTL_OBJS) $(LIBK)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
-$(B)/tests/%: tests/unit/%.c $(DAEMON_OBJS) $(CONSOLE_OBJS) $(LIBK)
+$(B)/tests/%: tests/unit/%.c $(DAEMON_OBJS) $(CONSOLE_OBJS) $(AGENT_OBJS) $(LIBK)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lpthread
 
 # nftbench drives daemon/nft.c (tests/net/test_nft.sh, bench section setupdate)
 $(B)/bench/nftbench: tests/bench/nftbench.c $(B)/daemon/nft.o $(LIBK)
@@ -154,7 +175,7 @@ else
 check:
 	@packaging/deps.sh test
 	@$(MAKE) --no-print-directory all unit-bins
-	@$(MAKE) --no-print-directory SAN=1 unit-bins build/san/kastrod build/san/kastro-console build/san/kastroctl
+	@$(MAKE) --no-print-directory SAN=1 unit-bins build/san/kastrod build/san/kastro-console build/san/kastro-agent build/san/kastroctl
 	@tests/check.sh build/out build/san
 endif
 

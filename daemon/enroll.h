@@ -1,5 +1,6 @@
 /*
- * enroll.h - `kastrod enroll`: make this gateway a sensor of kastro-console.
+ * enroll.h - `kastrod enroll`: make this gateway a sensor of kastro-console
+ * (the work is lib/sensorenroll.h's).
  *
  * Fetches the console's CA and checks it against the fingerprint the
  * officer gave (tls_fetch_pinned_ca), makes an EC P-256 key and a CSR,
@@ -17,12 +18,5 @@
 
 /* argv[0] is "enroll". Returns the exit status (0, or 1 with a message). */
 int enroll_main(int argc, char **argv);
-
-/*
- * Split "HOST[:PORT]" or "[V6]:PORT" or a bare IPv6 address into host and
- * port (default_port when none). Returns 0, or -1 when malformed.
- */
-int enroll_split_hostport(const char *s, const char *default_port, char *host, size_t hostlen,
-			  char *port, size_t portlen);
 
 #endif

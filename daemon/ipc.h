@@ -15,7 +15,7 @@
  *   IPC_QUERY     sensor -> parent  struct verdict_query
  *   IPC_VERDICT   parent -> sensor  struct verdict
  *   IPC_STATS     sensor -> parent  struct ipc_stats (about once a second)
- *   IPC_LINK_STATS link -> parent   struct ipc_link_stats (about once a second)
+ *   IPC_LINK_STATS link -> parent   struct sensorlink_stats (sensorlink.h) (about once a second)
  *
  * The link process (link.h) speaks this protocol with the parent too; its
  * events from the sensor travel on another socketpair, as raw EVE lines
@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sensorlink.h"
 #include "verdict.h"
 
 enum ipc_type {
@@ -67,25 +68,6 @@ struct ipc_stats {
 	uint64_t block_lat_count, block_lat_p50_us, block_lat_p99_us, block_lat_max_us;
 };
 
-/* The link's counters (link.h), for `kastroctl status`. */
-#define IPC_LINK_ERR_MAX 200
-struct ipc_link_stats {
-	uint64_t received;              /* events from the sensor */
-	uint64_t malformed;             /* of them, not a JSON object with an event_type */
-	uint64_t spooled;               /* appended to the spool */
-	uint64_t spool_dropped;         /* the spool's bound: lost (all classes, ever) */
-	uint64_t spool_errors;          /* appends that failed otherwise */
-	uint64_t pending;               /* records in the spool, not acknowledged */
-	uint64_t pending_bytes;
-	uint64_t acked_seq;             /* the console acknowledged every seq <= this */
-	uint64_t batches, sent, acked;  /* batches sent, events in them, events acknowledged */
-	uint64_t send_failures, polls, poll_failures, commands, results;
-	uint64_t rejected;              /* events the console refused one by one (400): skipped */
-	uint32_t connected;             /* 1: the last exchange with the console succeeded */
-	uint32_t backoff_ms;            /* current wait before the next try; 0: none */
-	char last_error[IPC_LINK_ERR_MAX];   /* NUL-terminated; "" when none yet */
-};
-
 /* One decoded message. */
 struct ipc_msg {
 	uint16_t type;
@@ -93,7 +75,7 @@ struct ipc_msg {
 		struct verdict_query query;
 		struct verdict verdict;
 		struct ipc_stats stats;
-		struct ipc_link_stats link;
+		struct sensorlink_stats link;
 	} u;
 };
 

@@ -1,45 +1,24 @@
 /*
- * link.c - see link.h. Everything here runs after privs_drop(); what the
- * console answers is parsed by linkproto.c, what the sensor sends is
- * checked there too before it is stored.
- *
- * One loop: curl_multi_poll() waits on both transfers (a batch of events,
- * and the long poll or a command's result) and on the sensor's and the
- * parent's sockets, at most 100 ms while appends wait for their fsync and
- * at most a second otherwise.
+ * link.c - see link.h. The link itself is lib/sensorlink.c; here it runs
+ * after privs_drop(), watches the parent's socket and reports its counters
+ * to the parent once a second.
  */
 #include "link.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "eve.h"
 #include "ipc.h"
-#include "linkproto.h"
 #include "log.h"
-#include "mono.h"
 #include "privs.h"
 #include "sigs.h"
-#include "spool.h"
-#include "version.h"
-
-#define EVENTS_PER_TURN 1024            /* datagrams read per turn */
-#define SYNC_EVERY_MS 100u              /* appends become durable within this */
-#define ANSWER_MAX (256u << 10)         /* bytes of one answer from the console */
-#define POLL_WAIT_S 30                  /* the long poll's wait */
-#define CONNECT_TIMEOUT_MS 10000L
-#define SEND_TIMEOUT_MS 60000L
-#define RESULTS_MAX 64                  /* commands waiting for their result to go out */
-#define BATCH_MIN_BYTES (16u << 10)     /* a 413 halves the batch size down to this */
+#include "sensorlink.h"
 
 static volatile sig_atomic_t sig_stop;
 
@@ -49,405 +28,19 @@ static void on_signal(int sig)
 	sig_stop = 1;
 }
 
-/* One transfer: an easy handle and the answer it collects (bounded). */
-struct xfer {
-	CURL *h;
-	struct curl_slist *hdrs;
-	char *ans;
-	size_t len;
-	int busy, over;
-	uint64_t next_ms;               /* not before (backoff); 0: now */
-	uint32_t backoff_ms;
-	char *body;                     /* a result's body, freed when done */
-};
-
-struct link {
-	const struct link_args *a;
-	struct spool *sp;
-	CURLM *multi;
-	struct xfer send, poll;
-	struct linkp_batch batch;
-	size_t batch_max;               /* bytes; lowered when the console says 413 */
-	unsigned batch_events;          /* events; narrowed when the console says 400 */
-	char base_url[320];
-	char sensor_id[64];
-	struct linkp_cmd results[RESULTS_MAX];
-	size_t n_results;
-	uint64_t unsynced, last_sync_ms;
-	struct ipc_link_stats st;
-	struct log_limit rl_bad, rl_spool, rl_send, rl_poll;
-};
-
-static uint32_t rnd32(void)
+static void send_stats(void *arg, const struct sensorlink_stats *st)
 {
-	uint32_t r = 0;
+	const struct link_args *a = arg;
 
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (uint32_t)mono_ns();
-	return r;
-}
-
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-	struct xfer *x = arg;
-	size_t len = size * n;
-
-	if (x->len + len > ANSWER_MAX) {
-		x->over = 1;
-		return 0;       /* ends the transfer with an error */
-	}
-	memcpy(x->ans + x->len, p, len);
-	x->len += len;
-	return len;
-}
-
-static int xfer_init(struct link *l, struct xfer *x, char *err, size_t errlen)
-{
-	const char *dir = l->a->conf->link_dir;
-	char path[PATH_MAX + 16];
-
-	memset(x, 0, sizeof(*x));
-	x->ans = malloc(ANSWER_MAX + 1);
-	x->h = curl_easy_init();
-	x->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	if (x->hdrs)
-		x->hdrs = curl_slist_append(x->hdrs, "Expect:");   /* no 100-continue round trip */
-	if (!x->ans || !x->h || !x->hdrs) {
-		snprintf(err, errlen, "out of memory for a transfer");
-		return -1;
-	}
-	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(x->h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_3);
-	snprintf(path, sizeof(path), "%s/ca.pem", dir);
-	curl_easy_setopt(x->h, CURLOPT_CAINFO, path);
-	/* The console's CA alone, never the system's store. */
-	curl_easy_setopt(x->h, CURLOPT_CAPATH, NULL);
-	curl_easy_setopt(x->h, CURLOPT_SSL_VERIFYPEER, 1L);
-	/*
-	 * The console's own CA issues serverAuth to the console only (sensors
-	 * get clientAuth), so a chain to it names the console whatever address
-	 * it is reached by (tls.h makes the same choice).
-	 */
-	curl_easy_setopt(x->h, CURLOPT_SSL_VERIFYHOST, 0L);
-	snprintf(path, sizeof(path), "%s/cert.pem", dir);
-	curl_easy_setopt(x->h, CURLOPT_SSLCERT, path);
-	snprintf(path, sizeof(path), "%s/key.pem", dir);
-	curl_easy_setopt(x->h, CURLOPT_SSLKEY, path);
-	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(x->h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(x->h, CURLOPT_USERAGENT, "kastrod/" KASTRO_VERSION);
-	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
-	return 0;
-}
-
-static void xfer_free(struct link *l, struct xfer *x)
-{
-	if (x->h) {
-		if (x->busy)
-			curl_multi_remove_handle(l->multi, x->h);
-		curl_easy_cleanup(x->h);
-	}
-	curl_slist_free_all(x->hdrs);
-	free(x->ans);
-	free(x->body);
-	memset(x, 0, sizeof(*x));
-}
-
-static int xfer_start(struct link *l, struct xfer *x, const char *path, const char *body,
-		      size_t len, long timeout_ms)
-{
-	char url[sizeof(l->base_url) + 64];
-
-	snprintf(url, sizeof(url), "%s%s", l->base_url, path);
-	curl_easy_setopt(x->h, CURLOPT_URL, url);
-	if (body) {
-		curl_easy_setopt(x->h, CURLOPT_POST, 1L);
-		curl_easy_setopt(x->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-		curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, body);
-	} else {
-		curl_easy_setopt(x->h, CURLOPT_HTTPGET, 1L);
-	}
-	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, timeout_ms);
-	x->len = 0;
-	x->over = 0;
-	if (curl_multi_add_handle(l->multi, x->h) != CURLM_OK)
-		return -1;
-	x->busy = 1;
-	return 0;
-}
-
-/* A failed exchange: log it (rate-limited), remember why, back off. */
-static void xfer_failed(struct link *l, struct xfer *x, struct log_limit *rl, const char *what,
-			const char *why)
-{
-	uint32_t wait = linkp_backoff(&x->backoff_ms, rnd32());
-
-	snprintf(l->st.last_error, sizeof(l->st.last_error), "%s: %s", what, why);
-	l->st.connected = 0;
-	x->next_ms = mono_ms() + wait;
-	log_limited(rl, LOG_LVL_WARN, "console %s: %s; retrying in %u ms", what, why, wait);
-}
-
-/* What a finished transfer got: -1 with why when it is no 200 answer. */
-static int xfer_outcome(struct xfer *x, CURLcode rc, char *why, size_t whylen, long *status)
-{
-	long code = 0;
-
-	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
-	*status = code;
-	if (x->over) {
-		snprintf(why, whylen, "answer over %u bytes", ANSWER_MAX);
-		return -1;
-	}
-	if (rc != CURLE_OK) {
-		snprintf(why, whylen, "%s", curl_easy_strerror(rc));
-		return -1;
-	}
-	x->ans[x->len] = '\0';
-	if (code != 200) {
-		snprintf(why, whylen, "HTTP %ld: %.120s", code, x->ans);
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- events in ------------------------------------------------------------ */
-
-static void take_events(struct link *l)
-{
-	static char buf[EVE_MAX_EVENT + 1];
-	char err[256];
-	int i;
-
-	for (i = 0; i < EVENTS_PER_TURN; i++) {
-		enum spool_class cls;
-		ssize_t r = recv(l->a->events_fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
-
-		if (r < 0)
-			return;         /* EAGAIN; nothing else is expected on a socketpair */
-		if (r == 0)
-			continue;       /* an empty datagram */
-		l->st.received++;
-		if ((size_t)r > sizeof(buf) - 1 ||
-		    linkp_event_class(buf, (size_t)r, &cls, err, sizeof(err)) < 0) {
-			l->st.malformed++;
-			log_limited(&l->rl_bad, LOG_LVL_WARN, "event from the sensor dropped: %s",
-				    (size_t)r > sizeof(buf) - 1 ? "too large" : err);
-			continue;
-		}
-		if (spool_append(l->sp, cls, buf, (size_t)r, SPOOL_NOSYNC, NULL, err,
-				 sizeof(err)) < 0) {
-			l->st.spool_errors++;
-			log_limited(&l->rl_spool, LOG_LVL_ERR, "spool: %s", err);
-			continue;
-		}
-		l->st.spooled++;
-		l->unsynced++;
-	}
-}
-
-static void maybe_sync(struct link *l, int force)
-{
-	char err[256];
-	uint64_t now = mono_ms();
-
-	if (!l->unsynced || (!force && now - l->last_sync_ms < SYNC_EVERY_MS))
-		return;
-	if (spool_sync(l->sp, err, sizeof(err)) < 0)
-		log_limited(&l->rl_spool, LOG_LVL_ERR, "spool: %s", err);
-	l->unsynced = 0;
-	l->last_sync_ms = now;
-}
-
-/* ---- batches out ---------------------------------------------------------- */
-
-static int add_record(void *arg, uint64_t seq, enum spool_class cls, const void *data,
-		      size_t len)
-{
-	struct link *l = arg;
-
-	(void)cls;
-	if (l->batch.len + len + 2 > l->batch_max && l->batch.n > 0)
-		return 1;
-	return linkp_batch_add(&l->batch, seq, data, len) == 0 ? 0 : 1;
-}
-
-static void start_send(struct link *l)
-{
-	struct spool_stats ss;
-	char err[256];
-	long n;
-
-	spool_stats(l->sp, &ss);
-	if (ss.next_seq <= ss.acked_seq + 1)
-		return;         /* nothing unacknowledged */
-	linkp_batch_reset(&l->batch);
-	n = spool_read(l->sp, 0, l->batch_events, l->batch_max - 64, add_record, l, err,
-		       sizeof(err));
-	l->unsynced = 0;        /* spool_read() syncs first */
-	l->last_sync_ms = mono_ms();
-	if (n < 0) {
-		log_limited(&l->rl_spool, LOG_LVL_ERR, "spool: %s", err);
-		return;
-	}
-	if (l->batch.n == 0)
-		return;
-	linkp_batch_finish(&l->batch);
-	if (xfer_start(l, &l->send, "/sensor/v1/events", l->batch.buf, l->batch.len,
-		       SEND_TIMEOUT_MS) < 0) {
-		xfer_failed(l, &l->send, &l->rl_send, "send", "cannot start a transfer");
-		return;
-	}
-	l->st.batches++;
-	l->st.sent += l->batch.n;
-}
-
-static void send_done(struct link *l, CURLcode rc)
-{
-	char why[256], err[256];
-	uint64_t ack;
-	long status;
-
-	if (xfer_outcome(&l->send, rc, why, sizeof(why), &status) < 0) {
-		l->st.send_failures++;
-		if (status == 413 && l->batch_max / 2 >= BATCH_MIN_BYTES) {
-			l->batch_max /= 2;
-			log_warn("console refuses batches this large; sending at most %zu bytes",
-				 l->batch_max);
-		}
-		if (status == 400 && linkp_refused(l->batch.n, &l->batch_events) == LINKP_SKIP) {
-			/* One event the console will never take: skip it, or it
-			 * would hold back every event behind it. */
-			l->st.rejected++;
-			log_limited(&l->rl_send, LOG_LVL_WARN,
-				    "console refused event %llu (%s); skipped, %llu so far",
-				    (unsigned long long)l->batch.last_seq, why,
-				    (unsigned long long)l->st.rejected);
-			if (spool_ack(l->sp, l->batch.last_seq, err, sizeof(err)) < 0)
-				log_limited(&l->rl_spool, LOG_LVL_ERR, "spool: %s", err);
-			l->send.next_ms = 0;
-			return;
-		}
-		if (status == 400) {
-			l->send.next_ms = 0;    /* again at once, with half the events */
-			return;
-		}
-		xfer_failed(l, &l->send, &l->rl_send, "send", why);
-		return;
-	}
-	if (linkp_parse_ack(l->send.ans, l->send.len, l->batch.first_seq, l->batch.last_seq, &ack,
-			    err, sizeof(err)) < 0) {
-		l->st.send_failures++;
-		xfer_failed(l, &l->send, &l->rl_send, "send", err);
-		return;
-	}
-	if (spool_ack(l->sp, ack, err, sizeof(err)) < 0) {
-		log_limited(&l->rl_spool, LOG_LVL_ERR, "spool: %s", err);
-		return;
-	}
-	if (l->send.backoff_ms)
-		log_info("console reached again: events flowing");
-	l->st.acked += ack - l->batch.first_seq + 1;
-	linkp_accepted(&l->batch_events);
-	l->st.connected = 1;
-	l->send.backoff_ms = 0;
-	l->send.next_ms = 0;
-}
-
-/* ---- commands ------------------------------------------------------------- */
-
-static void start_poll(struct link *l)
-{
-	char path[64];
-
-	free(l->poll.body);
-	l->poll.body = NULL;
-	if (l->n_results > 0) {
-		l->poll.body = linkp_result(&l->results[0], (int64_t)time(NULL));
-		if (!l->poll.body)
-			return;
-		if (xfer_start(l, &l->poll, "/sensor/v1/results", l->poll.body,
-			       strlen(l->poll.body), SEND_TIMEOUT_MS) < 0)
-			xfer_failed(l, &l->poll, &l->rl_poll, "result", "cannot start a transfer");
-		return;
-	}
-	snprintf(path, sizeof(path), "/sensor/v1/commands?wait=%d", POLL_WAIT_S);
-	if (xfer_start(l, &l->poll, path, NULL, 0, (POLL_WAIT_S + 15) * 1000L) < 0) {
-		xfer_failed(l, &l->poll, &l->rl_poll, "poll", "cannot start a transfer");
-		return;
-	}
-	l->st.polls++;
-}
-
-static void poll_done(struct link *l, CURLcode rc)
-{
-	int result = l->poll.body != NULL;
-	struct linkp_cmd cmds[RESULTS_MAX];
-	char why[256];
-	size_t n = 0, i;
-	long status;
-
-	if (xfer_outcome(&l->poll, rc, why, sizeof(why), &status) < 0) {
-		l->st.poll_failures++;
-		/* A result the console refuses (4xx: unknown id) is not sent again. */
-		if (result && status >= 400 && status < 500) {
-			log_warn("console refused the result of command %lld: %s",
-				 (long long)l->results[0].id, why);
-			memmove(&l->results[0], &l->results[1], --l->n_results * sizeof(l->results[0]));
-			return;
-		}
-		xfer_failed(l, &l->poll, &l->rl_poll, result ? "result" : "poll", why);
-		return;
-	}
-	l->poll.backoff_ms = 0;
-	l->poll.next_ms = 0;
-	l->st.connected = 1;
-	if (result) {
-		log_info("command %lld (%s) answered", (long long)l->results[0].id,
-			 l->results[0].type[0] ? l->results[0].type : "?");
-		memmove(&l->results[0], &l->results[1], --l->n_results * sizeof(l->results[0]));
-		l->st.results++;
-		return;
-	}
-	if (linkp_parse_commands(l->poll.ans, l->poll.len, cmds, RESULTS_MAX - l->n_results, &n,
-				 why, sizeof(why)) < 0) {
-		l->st.poll_failures++;
-		xfer_failed(l, &l->poll, &l->rl_poll, "poll", why);
-		return;
-	}
-	for (i = 0; i < n; i++)
-		l->results[l->n_results++] = cmds[i];
-	l->st.commands += n;
-}
-
-/* ---- the loop ------------------------------------------------------------- */
-
-static void send_stats(struct link *l)
-{
-	struct spool_stats ss;
-	int c;
-
-	spool_stats(l->sp, &ss);
-	l->st.pending = l->st.pending_bytes = l->st.spool_dropped = 0;
-	for (c = 0; c < SPOOL_NCLASS; c++) {
-		l->st.pending += ss.pending_records[c];
-		l->st.pending_bytes += ss.pending_bytes[c];
-		l->st.spool_dropped += ss.dropped_records[c];
-	}
-	l->st.acked_seq = ss.acked_seq;
-	l->st.backoff_ms = l->send.backoff_ms;
-	(void)ipc_send(l->a->ipc_fd, IPC_LINK_STATS, &l->st, sizeof(l->st));
+	(void)ipc_send(a->ipc_fd, IPC_LINK_STATS, st, sizeof(*st));
 }
 
 /* The parent sends nothing: anything readable is its end closing, or a breach. */
-static int parent_gone(struct link *l)
+static int parent_gone(void *arg)
 {
+	const struct link_args *a = arg;
 	char b[IPC_MAX_MSG + 1];
-	ssize_t r = recv(l->a->ipc_fd, b, sizeof(b), MSG_DONTWAIT);
+	ssize_t r = recv(a->ipc_fd, b, sizeof(b), MSG_DONTWAIT);
 
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return 0;
@@ -457,65 +50,15 @@ static int parent_gone(struct link *l)
 	return 1;
 }
 
-static int read_sensor_id(struct link *l, char *err, size_t errlen)
-{
-	char path[PATH_MAX + 16];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/sensor_id", l->a->conf->link_dir);
-	f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s; enrol this gateway first (kastrod enroll --console "
-			 "HOST --token TOKEN --ca-fingerprint SHA256:...)", path, strerror(errno));
-		return -1;
-	}
-	n = fread(l->sensor_id, 1, sizeof(l->sensor_id) - 1, f);
-	fclose(f);
-	l->sensor_id[n] = '\0';
-	l->sensor_id[strcspn(l->sensor_id, "\r\n")] = '\0';
-	if (l->sensor_id[0] == '\0') {
-		snprintf(err, errlen, "%s is empty; enrol again with kastrod enroll --force", path);
-		return -1;
-	}
-	return 0;
-}
-
-static void handle_done(struct link *l)
-{
-	CURLMsg *m;
-	int left;
-
-	while ((m = curl_multi_info_read(l->multi, &left))) {
-		struct xfer *x = NULL;
-
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		curl_multi_remove_handle(l->multi, m->easy_handle);
-		x->busy = 0;
-		if (x == &l->send)
-			send_done(l, m->data.result);
-		else
-			poll_done(l, m->data.result);
-	}
-}
-
 int link_run(const struct link_args *a)
 {
-	static struct link l;
 	const struct kastrod_conf *conf = a->conf;
-	struct spool_config sc;
-	char err[PATH_MAX + 1024], path[PATH_MAX + 16];
+	struct sensorlink_args la;
+	struct sensorlink *l;
+	char err[PATH_MAX + 1024], warn[PATH_MAX + 1024];
 	pid_t parent = getppid();
-	time_t last_sec = 0;
-	int rc = 0;
+	int rc;
 
-	memset(&l, 0, sizeof(l));
-	l.a = a;
-	l.rl_bad.burst = l.rl_spool.burst = l.rl_send.burst = l.rl_poll.burst = 3;
-	l.rl_bad.interval_s = l.rl_spool.interval_s = l.rl_send.interval_s =
-		l.rl_poll.interval_s = 60;
 	sigs_worker(on_signal, false);
 	if (privs_drop(conf->user, strcmp(conf->user, "kastro") == 0 ? "nobody" : NULL,
 		       err, sizeof(err)) < 0) {
@@ -528,107 +71,28 @@ int link_run(const struct link_args *a)
 		log_err("link: parent exited during start-up; stopping");
 		return 1;
 	}
-	if (read_sensor_id(&l, err, sizeof(err)) < 0) {
+	memset(&la, 0, sizeof(la));
+	la.program = "kastrod";
+	la.host = conf->link_host;
+	la.port = conf->link_port;
+	la.dir = conf->link_dir;
+	la.spool_max = conf->link_spool_max;
+	la.events_fd = a->events_fd;
+	la.watch_fd = a->ipc_fd;
+	la.on_watch = parent_gone;
+	la.on_tick = send_stats;
+	la.arg = (void *)a;
+	la.stop = &sig_stop;
+	l = sensorlink_new(&la, warn, sizeof(warn), err, sizeof(err));
+	if (!l) {
 		log_err("link: %s", err);
 		return 1;
 	}
-	memset(&sc, 0, sizeof(sc));
-	sc.max_bytes = conf->link_spool_max;
-	sc.max_record = LINKP_EVENT_MAX;
-	snprintf(path, sizeof(path), "%s/spool", conf->link_dir);
-	l.sp = spool_open(path, &sc, err, sizeof(err));
-	if (!l.sp) {
-		log_err("link: %s", err);
-		return 1;
-	}
-	if (err[0])
-		log_warn("link: spool %s: %s", path, err);
-	snprintf(l.base_url, sizeof(l.base_url), strchr(conf->link_host, ':') ?
-		 "https://[%s]:%u" : "https://%s:%u", conf->link_host, conf->link_port);
-	l.batch_max = LINKP_BATCH_MAX_BYTES;
-	l.batch_events = LINKP_BATCH_MAX_EVENTS;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(l.multi = curl_multi_init()) ||
-	    linkp_batch_init(&l.batch, LINKP_BATCH_MAX_BYTES) < 0 ||
-	    xfer_init(&l, &l.send, err, sizeof(err)) < 0 ||
-	    xfer_init(&l, &l.poll, err, sizeof(err)) < 0) {
-		log_err("link: cannot set up libcurl: out of memory");
-		rc = 1;
-		goto out;
-	}
-	{
-		struct spool_stats ss;
-
-		spool_stats(l.sp, &ss);
-		log_info("link: sensor %s to %s, spool %s (%llu records waiting)", l.sensor_id,
-			 l.base_url, path,
-			 (unsigned long long)(ss.next_seq - 1 - ss.acked_seq));
-	}
-
-	while (!sig_stop) {
-		struct curl_waitfd wfd[2];
-		uint64_t now = mono_ms();
-		int running, numfds = 0;
-		int t = 1000;
-		time_t sec;
-
-		if (!l.send.busy && now >= l.send.next_ms)
-			start_send(&l);
-		if (!l.poll.busy && now >= l.poll.next_ms)
-			start_poll(&l);
-		if (l.unsynced)
-			t = SYNC_EVERY_MS;
-		if (!l.send.busy && l.send.next_ms > now && l.send.next_ms - now < (uint64_t)t)
-			t = (int)(l.send.next_ms - now);
-		if (!l.poll.busy && l.poll.next_ms > now && l.poll.next_ms - now < (uint64_t)t)
-			t = (int)(l.poll.next_ms - now);
-		memset(wfd, 0, sizeof(wfd));
-		wfd[0].fd = a->events_fd;
-		wfd[0].events = CURL_WAIT_POLLIN;
-		wfd[1].fd = a->ipc_fd;
-		wfd[1].events = CURL_WAIT_POLLIN;
-		if (curl_multi_poll(l.multi, wfd, 2, t, &numfds) != CURLM_OK) {
-			log_err("link: curl_multi_poll failed; stopping");
-			rc = 1;
-			break;
-		}
-		if (wfd[1].revents && parent_gone(&l)) {
-			rc = sig_stop ? 0 : 1;
-			break;
-		}
-		if (wfd[0].revents)
-			take_events(&l);
-		maybe_sync(&l, 0);
-		curl_multi_perform(l.multi, &running);
-		handle_done(&l);
-		sec = time(NULL);
-		if (sec != last_sec) {
-			send_stats(&l);
-			last_sec = sec;
-		}
-	}
-	/*
-	 * The parent stops the sensor before the link: store what it wrote last.
-	 * (When the link alone restarts, what is queued waits on the socket.)
-	 */
-	{
-		uint64_t before, i;
-
-		for (i = 0; i < 64; i++) {
-			before = l.st.received;
-			take_events(&l);
-			if (l.st.received == before)
-				break;
-		}
-	}
-	maybe_sync(&l, 1);
-out:
-	xfer_free(&l, &l.send);
-	xfer_free(&l, &l.poll);
-	if (l.multi)
-		curl_multi_cleanup(l.multi);
-	linkp_batch_free(&l.batch);
-	if (spool_close(l.sp, err, sizeof(err)) < 0)
-		log_err("link: spool: %s", err);
-	curl_global_cleanup();
+	if (warn[0])
+		log_warn("link: spool: %s", warn);
+	rc = sensorlink_run(l);
+	if (rc == 0 && !sig_stop)
+		rc = 1;         /* the parent went away */
+	sensorlink_free(l);
 	return rc;
 }

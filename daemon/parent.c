@@ -89,7 +89,7 @@ struct parent {
 	int events[2];                  /* sensor -> link events ([1] sensor's, [0] link's);
 					   held here so a restart of either loses nothing queued */
 	struct ipc_stats cstats;        /* the sensor's last report */
-	struct ipc_link_stats lstats;   /* the link's last report */
+	struct sensorlink_stats lstats;   /* the link's last report */
 
 	/* reload awaiting `kastroctl confirm` */
 	struct policy *prev_policy;     /* non-NULL: a confirmation is pending */
@@ -628,7 +628,7 @@ static int parse_addr(const char *s, uint8_t *family, uint8_t addr[16])
 static void answer_status(struct parent *p, char *ans, size_t anslen)
 {
 	const struct ipc_stats *c = &p->cstats;
-	const struct ipc_link_stats *l = &p->lstats;
+	const struct sensorlink_stats *l = &p->lstats;
 	const struct child *sk = &p->kid[KID_SENSOR], *lk = &p->kid[KID_LINK];
 	struct nft_stats ns;
 	uint64_t now = mono_ms();

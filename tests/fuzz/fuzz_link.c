@@ -43,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check(n <= 8);
 		for (i = 0; i < n; i++) {
-			char *r = linkp_result(&cmds[i], 1700000000);
+			char *r = linkp_result(cmds[i].id, cmds[i].args != NULL,
+					       linkp_pong(1700000000, cmds[i].type));
 			json_t *j;
 
 			check(cmds[i].id > 0);
@@ -53,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(j != NULL);
 			json_decref(j);
 			free(r);
+			linkp_cmd_clear(&cmds[i]);
 		}
 	}
 	err[0] = '\0';

@@ -28,6 +28,14 @@ if [ -f "$root/console/cconf_parse.y" ]; then
 		t_done
 	}
 fi
+if [ -f "$root/agent/aconf_parse.y" ]; then
+	gensrcs="$gensrcs $gen/aconf_parse.c $gen/aconf_lex.c"
+	bison --defines="$gen/aconf_parse.h" -o "$gen/aconf_parse.c" "$root/agent/aconf_parse.y" &&
+		flex -o "$gen/aconf_lex.c" "$root/agent/aconf_lex.l" || {
+		t_fail "fuzz: cannot generate the agent's config parser"
+		t_done
+	}
+fi
 sh "$root/console/www-embed.sh" "$gen/www.c" $(ls "$root"/console/www/* 2>/dev/null) || {
 	t_fail "fuzz: cannot embed the web UI"
 	t_done
@@ -40,11 +48,12 @@ bison --defines="$gen/conf_parse.h" -o "$gen/conf_parse.c" "$root/daemon/conf_pa
 }
 
 # the same libraries as the Makefile's PKGS
-pkgs="libpcap libndpi libcap-ng libnftables libnftnl libmnl sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson"
-srcs=$(ls "$root"/daemon/*.c "$root"/lib/*.c "$root"/console/*.c 2>/dev/null | grep -v -e '/kastrod\.c$' -e '/kastro-console\.c$')
+pkgs="libpcap libndpi libcap-ng libnftables libnftnl libmnl sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson yara"
+srcs=$(ls "$root"/daemon/*.c "$root"/lib/*.c "$root"/console/*.c "$root"/agent/*.c 2>/dev/null |
+	grep -v -e '/kastrod\.c$' -e '/kastro-console\.c$' -e '/kastro-agent\.c$')
 # shellcheck disable=SC2046
-flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
--I$root/lib -I$root/daemon -I$root/console -I$gen $(pkg-config --cflags $pkgs)"
+flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+-I$root/lib -I$root/daemon -I$root/console -I$root/agent -I$gen $(pkg-config --cflags $pkgs)"
 libs=$(pkg-config --libs $pkgs)
 
 pcaps=$(t_testdata)/pcap
@@ -68,6 +77,10 @@ for src in "$here"/fuzz_*.c; do
 		;;
 	fuzz_conf)
 		cp "$root"/rules/*.conf "$root"/tests/ndpi/*.conf "$corpus"/ 2>/dev/null
+		;;
+	fuzz_httphead)
+		printf '\000\000\001\000\000\000\000\000POST /sensor/v1/events HTTP/1.1\r\nHost: c\r\nContent-Length: 10\r\n\r\n' \
+			>"$corpus/seed-post"
 		;;
 	fuzz_ingest)
 		printf '%s' '{"first_seq":1,"events":[{"event_type":"alert","timestamp":"2026-01-01T00:00:00.000000+0000","src_ip":"10.10.0.2","alert":{"action":"blocked","signature_id":1,"signature":"rule 1","category":"Test","severity":2}},{"event_type":"finding","host":"pc","finding":{"rule":"EICAR","path":"/tmp/x"}},{"event_type":"flow"}]}' \

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "enroll.h"
+#include "sensorenroll.h"
 #include "linkproto.h"
 
 static void test_event_class(void **state)
@@ -109,20 +109,25 @@ static void test_commands(void **state)
 	assert_string_equal(c[0].type, "ping");
 	assert_string_equal(c[1].type, "scan");
 	assert_string_equal(c[2].type, "");
+	assert_non_null(c[0].args);
+	assert_null(c[1].args);
+	r = linkp_result(c[0].id, true, linkp_pong(1700000000, "kastrod"));
+	assert_string_equal(r, "{\"id\":3,\"status\":\"done\",\"result\":{\"pong\":1700000000,"
+			    "\"sensor\":\"kastrod\"}}");
+	free(r);
+	r = linkp_result(c[1].id, false, linkp_error("unknown command \"%s\"", c[1].type));
+	assert_string_equal(r, "{\"id\":4,\"status\":\"failed\",\"result\":{\"error\":"
+			    "\"unknown command \\\"scan\\\"\"}}");
+	free(r);
+	for (size_t i = 0; i < n; i++)
+		linkp_cmd_clear(&c[i]);
 	assert_int_equal(linkp_parse_commands(ok, strlen(ok), c, 2, &n, err, sizeof(err)), -1);
 	assert_int_equal(linkp_parse_commands(badid, strlen(badid), c, 4, &n, err, sizeof(err)), -1);
 	assert_int_equal(linkp_parse_commands("{\"commands\":[]}", 15, c, 4, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(linkp_parse_commands("{}", 2, c, 4, &n, err, sizeof(err)), -1);
 
-	r = linkp_result(&c[0], 1700000000);
-	assert_string_equal(r, "{\"id\":3,\"status\":\"done\",\"result\":{\"pong\":1700000000,"
-			    "\"sensor\":\"kastrod\"}}");
-	free(r);
-	r = linkp_result(&c[1], 1);
-	assert_string_equal(r, "{\"id\":4,\"status\":\"failed\",\"result\":{\"error\":"
-			    "\"unknown command \\\"scan\\\"\"}}");
-	free(r);
+
 }
 
 static void test_backoff(void **state)
@@ -147,21 +152,21 @@ static void test_hostport(void **state)
 	char h[64], p[8];
 
 	(void)state;
-	assert_int_equal(enroll_split_hostport("10.20.0.5", "8443", h, sizeof(h), p, sizeof(p)), 0);
+	assert_int_equal(sensorenroll_split_hostport("10.20.0.5", "8443", h, sizeof(h), p, sizeof(p)), 0);
 	assert_string_equal(h, "10.20.0.5");
 	assert_string_equal(p, "8443");
-	assert_int_equal(enroll_split_hostport("console:9443", "8443", h, sizeof(h), p, sizeof(p)), 0);
+	assert_int_equal(sensorenroll_split_hostport("console:9443", "8443", h, sizeof(h), p, sizeof(p)), 0);
 	assert_string_equal(h, "console");
 	assert_string_equal(p, "9443");
-	assert_int_equal(enroll_split_hostport("[fd00::5]:443", "8443", h, sizeof(h), p, sizeof(p)), 0);
+	assert_int_equal(sensorenroll_split_hostport("[fd00::5]:443", "8443", h, sizeof(h), p, sizeof(p)), 0);
 	assert_string_equal(h, "fd00::5");
 	assert_string_equal(p, "443");
-	assert_int_equal(enroll_split_hostport("fd00::5", "8443", h, sizeof(h), p, sizeof(p)), 0);
+	assert_int_equal(sensorenroll_split_hostport("fd00::5", "8443", h, sizeof(h), p, sizeof(p)), 0);
 	assert_string_equal(h, "fd00::5");
-	assert_int_equal(enroll_split_hostport("host:0", "8443", h, sizeof(h), p, sizeof(p)), -1);
-	assert_int_equal(enroll_split_hostport("host:x", "8443", h, sizeof(h), p, sizeof(p)), -1);
-	assert_int_equal(enroll_split_hostport(":80", "8443", h, sizeof(h), p, sizeof(p)), -1);
-	assert_int_equal(enroll_split_hostport("[::1", "8443", h, sizeof(h), p, sizeof(p)), -1);
+	assert_int_equal(sensorenroll_split_hostport("host:0", "8443", h, sizeof(h), p, sizeof(p)), -1);
+	assert_int_equal(sensorenroll_split_hostport("host:x", "8443", h, sizeof(h), p, sizeof(p)), -1);
+	assert_int_equal(sensorenroll_split_hostport(":80", "8443", h, sizeof(h), p, sizeof(p)), -1);
+	assert_int_equal(sensorenroll_split_hostport("[::1", "8443", h, sizeof(h), p, sizeof(p)), -1);
 }
 
 /* A refused batch of 1000 narrows by halves to the one bad event, which is

@@ -1,6 +1,6 @@
 /*
- * linkproto.h - the pure parts of kastrod's link to kastro-console
- * (link.h): which spool class an EVE event goes to, batches of events in
+ * linkproto.h - the pure parts of a sensor's link to kastro-console
+ * (sensorlink.h; kastrod and kastro-agent): which spool class an EVE event goes to, batches of events in
  * the sensor API's shape, the console's answers (the ack of a batch, the
  * command list of a long poll), the answer to a command, and the retry
  * backoff. No I/O here, so all of it is unit-tested and fuzzed
@@ -13,6 +13,8 @@
 #ifndef KASTRO_LINKPROTO_H
 #define KASTRO_LINKPROTO_H
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +73,7 @@ int linkp_parse_ack(const char *body, size_t len, uint64_t first, uint64_t last,
 struct linkp_cmd {
 	int64_t id;                     /* > 0 */
 	char type[LINKP_CMD_TYPE_MAX];  /* "" when it was not a short string */
+	json_t *args;                   /* a reference to the args object, or NULL */
 };
 
 /*
@@ -78,18 +81,26 @@ struct linkp_cmd {
  * At most max commands are taken into out (*n of them); more, or a command
  * without a positive integer id, makes the whole answer malformed (-1): the
  * link could not answer it. A type that is not a string of less than
- * LINKP_CMD_TYPE_MAX bytes leaves type "" (answered as failed).
+ * LINKP_CMD_TYPE_MAX bytes leaves type "" (answered as failed); args that
+ * are not an object are NULL. Each command taken holds a reference to its
+ * args: linkp_cmd_clear() drops it.
  */
 int linkp_parse_commands(const char *body, size_t len, struct linkp_cmd *out, size_t max,
 			 size_t *n, char *err, size_t errlen);
+void linkp_cmd_clear(struct linkp_cmd *c);
 
 /*
- * The body for POST /sensor/v1/results answering c at time now (seconds
- * since the epoch): "ping" is done with {"pong": now, "sensor": "kastrod"};
- * anything else failed, with {"error": why}. Returns a string to free(),
- * or NULL when out of memory.
+ * The body for POST /sensor/v1/results: {"id", "status": "done" or
+ * "failed", "result": result} (result taken over; NULL makes {}). Returns
+ * a string to free(), or NULL when out of memory.
  */
-char *linkp_result(const struct linkp_cmd *c, int64_t now);
+char *linkp_result(int64_t id, bool done, json_t *result);
+
+/* The answer to "ping" at time now (seconds since the epoch) from program. */
+json_t *linkp_pong(int64_t now, const char *program);
+
+/* {"error": why} for a failed command; NULL when out of memory. */
+json_t *linkp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * After a failure: the next wait in ms. *cur_ms is the backoff so far (0

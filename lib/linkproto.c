@@ -4,6 +4,7 @@
 #include "linkproto.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,8 @@ int linkp_parse_commands(const char *body, size_t len, struct linkp_cmd *out, si
 
 		if (!json_is_object(c) || !json_is_integer(id) || json_integer_value(id) <= 0) {
 			snprintf(err, errlen, "commands[%zu]: no positive integer id", i);
+			while (i > 0)
+				linkp_cmd_clear(&out[--i]);
 			json_decref(j);
 			*n = 0;
 			return -1;
@@ -168,33 +171,53 @@ int linkp_parse_commands(const char *body, size_t len, struct linkp_cmd *out, si
 		out[i].type[0] = '\0';
 		if (type && strlen(type) < sizeof(out[i].type))
 			memcpy(out[i].type, type, strlen(type) + 1);
+		out[i].args = json_object_get(c, "args");
+		if (json_is_object(out[i].args))
+			json_incref(out[i].args);
+		else
+			out[i].args = NULL;
 	}
 	*n = json_array_size(arr);
 	json_decref(j);
 	return 0;
 }
 
-char *linkp_result(const struct linkp_cmd *c, int64_t now)
+void linkp_cmd_clear(struct linkp_cmd *c)
+{
+	json_decref(c->args);
+	c->args = NULL;
+}
+
+char *linkp_result(int64_t id, bool done, json_t *result)
 {
 	json_t *j;
-	char *s, why[96];
+	char *s;
 
-	if (strcmp(c->type, "ping") == 0) {
-		j = json_pack("{s:I,s:s,s:{s:I,s:s}}", "id", (json_int_t)c->id, "status", "done",
-			      "result", "pong", (json_int_t)now, "sensor", "kastrod");
-	} else {
-		if (c->type[0])
-			snprintf(why, sizeof(why), "unknown command \"%s\"", c->type);
-		else
-			snprintf(why, sizeof(why), "command without a valid type");
-		j = json_pack("{s:I,s:s,s:{s:s}}", "id", (json_int_t)c->id, "status", "failed",
-			      "result", "error", why);
-	}
+	if (!result)
+		result = json_object();
+	j = json_pack("{s:I,s:s,s:o}", "id", (json_int_t)id, "status", done ? "done" : "failed",
+		      "result", result);
 	if (!j)
 		return NULL;
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return s;
+}
+
+json_t *linkp_pong(int64_t now, const char *program)
+{
+	return json_pack("{s:I,s:s}", "pong", (json_int_t)now, "sensor", program);
+}
+
+json_t *linkp_error(const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:s}", "error", why);
 }
 
 uint32_t linkp_backoff(uint32_t *cur_ms, uint32_t rnd)
