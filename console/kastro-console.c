@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "auth.h"
+#include "bundle.h"
 #include "console.h"
 #include "log.h"
 #include "num.h"
@@ -233,6 +234,91 @@ static int ctl_command_row(void *arg, const struct store_command *cmd)
 	return 1;
 }
 
+/* Agents to push a bundle to: one (want set) or every enrolled one. */
+struct push {
+	struct console *c;
+	const char *want, *version;
+	unsigned queued, failed;
+	char err[256];
+};
+
+static int push_row(void *arg, const struct store_sensor *row)
+{
+	struct push *p = arg;
+	char args[128], err[256];
+	int64_t id;
+
+	if (row->revoked_at || strcmp(row->kind, "agent") != 0 ||
+	    (p->want && strcmp(p->want, row->id) != 0))
+		return 0;
+	snprintf(args, sizeof(args), "{\"version\":\"%s\"}", p->version);
+	if (store_command_add(p->c->store, row->id, "rules", args, "root", console_now(), &id, err,
+			      sizeof(err)) < 0) {
+		p->failed++;
+		snprintf(p->err, sizeof(p->err), "%s", err);
+		return 0;
+	}
+	p->queued++;
+	return 0;
+}
+
+/* rules push DIR [SENSOR] */
+static void ctl_rules_push(struct console *c, char **w, int n, char *ans, size_t anslen)
+{
+	char version[RULEHASH_LEN + 1], err[PATH_MAX + 512];
+	struct push p = { .c = c, .want = n == 4 ? w[3] : NULL, .version = version };
+	size_t nfiles;
+
+	if (bundle_make(w[2], c->conf.data_dir, version, &nfiles, err, sizeof(err)) < 0) {
+		snprintf(ans, anslen, "error: %.1000s", err);
+		return;
+	}
+	if (store_sensor_list(c->store, push_row, &p, err, sizeof(err)) < 0) {
+		snprintf(ans, anslen, "error: %.1000s", err);
+		return;
+	}
+	if (p.want && p.queued == 0) {
+		snprintf(ans, anslen, "error: %s is no enrolled agent%s%s", p.want,
+			 p.failed ? ": " : "", p.failed ? p.err : "");
+		return;
+	}
+	if (store_audit(c->store, console_now(), "root", "local", "rules.push", version, err,
+			sizeof(err)) < 0)
+		log_err("audit: %s", err);
+	sensorapi_wake(c, NULL);
+	log_info("rules %s (%zu files from %s) pushed to %u agent(s)", version, nfiles, w[2],
+		 p.queued);
+	snprintf(ans, anslen, "ok\nversion=%s\nfiles=%zu\ncommands=%u\nfailed=%u", version,
+		 nfiles, p.queued, p.failed);
+}
+
+/* sensor scan ID [PATH...] */
+static void ctl_sensor_scan(struct console *c, char **w, int n, char *ans, size_t anslen)
+{
+	json_t *paths = json_array(), *args;
+	char *text, err[512];
+	int64_t id;
+
+	for (int i = 3; i < n; i++)
+		json_array_append_new(paths, json_string(w[i]));
+	args = json_pack("{s:o}", "paths", paths);
+	text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+	json_decref(args);
+	if (!text) {
+		snprintf(ans, anslen, "error: a path is not UTF-8, or out of memory");
+		return;
+	}
+	if (store_command_add(c->store, w[2], "scan", text, "root", console_now(), &id, err,
+			      sizeof(err)) < 0) {
+		free(text);
+		snprintf(ans, anslen, "error: %s", err);
+		return;
+	}
+	free(text);
+	sensorapi_wake(c, w[2]);
+	snprintf(ans, anslen, "ok\ncommand=%lld", (long long)id);
+}
+
 static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 {
 	struct console *c = ctx;
@@ -314,6 +400,14 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		snprintf(ans, anslen, "ok\ncommand=%lld", (long long)id);
 		return;
 	}
+	if (n >= 3 && strcmp(w[0], "sensor") == 0 && strcmp(w[1], "scan") == 0) {
+		ctl_sensor_scan(c, w, n, ans, anslen);
+		return;
+	}
+	if ((n == 3 || n == 4) && strcmp(w[0], "rules") == 0 && strcmp(w[1], "push") == 0) {
+		ctl_rules_push(c, w, n, ans, anslen);
+		return;
+	}
 	if (n == 2 && strcmp(w[0], "command") == 0) {
 		struct command_answer ca = { 0, ans, anslen, 0 };
 		uint64_t id;
@@ -349,7 +443,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		return;
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "
-		 "sensor revoke ID, sensor ping ID, command ID or status");
+		 "sensor revoke ID, sensor ping ID, sensor scan ID [PATH...], rules push DIR [SENSOR], "
+		 "command ID or status");
 }
 
 static void ctl_cb(evutil_socket_t fd, short what, void *arg)

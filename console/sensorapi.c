@@ -12,6 +12,11 @@
  */
 #include "sensorapi.h"
 
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,7 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "bundle.h"
 #include "console.h"
 #include "num.h"
 #include "tls.h"
@@ -243,7 +249,7 @@ void sensorapi_wake(struct console *c, const char *sensor_id)
 	for (struct sconn *sc = c->conns; sc != NULL; sc = sc->next) {
 		struct evhttp_request *req = sc->poll;
 
-		if (req == NULL || strcmp(sc->sensor, sensor_id) != 0)
+		if (req == NULL || (sensor_id != NULL && strcmp(sc->sensor, sensor_id) != 0))
 			continue;
 		poll_end(sc);
 		send_commands(c, req, sc->sensor);
@@ -342,6 +348,42 @@ static void post_result(struct console *c, struct evhttp_request *req, const cha
 	server_reply_json(req, 200, json_pack("{s:b}", "ok", 1));
 }
 
+/* GET /sensor/v1/rules/VERSION: a rule bundle (bundle.h), as it is on disk. */
+static void get_rules(struct console *c, struct evhttp_request *req, const char *sensor,
+		      const char *version)
+{
+	char path[PATH_MAX + 128];
+	struct evbuffer *out;
+	struct stat st;
+	int fd;
+
+	if (bundle_path(c->conf.data_dir, version, path, sizeof(path)) < 0) {
+		refused(c, req, sensor, 404, "no such rule bundle");
+		return;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		refused(c, req, sensor, 404, "no such rule bundle");
+		return;
+	}
+	out = evbuffer_new();
+	if (out == NULL || evbuffer_add_file(out, fd, 0, st.st_size) < 0) {
+		if (out)
+			evbuffer_free(out);
+		else
+			close(fd);
+		server_reply_error(req, 503, "out of memory");
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/json; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+	log_info("sensor %s fetched rule bundle %.12s", sensor, version);
+}
+
 void sensorapi_handle(struct evhttp_request *req, void *arg)
 {
 	struct console *c = arg;
@@ -374,6 +416,8 @@ void sensorapi_handle(struct evhttp_request *req, void *arg)
 		get_commands(c, req, cn);
 	else if (strcmp(path, "/sensor/v1/results") == 0 && m == EVHTTP_REQ_POST)
 		post_result(c, req, cn);
+	else if (strncmp(path, "/sensor/v1/rules/", 17) == 0 && m == EVHTTP_REQ_GET)
+		get_rules(c, req, cn, path + 17);
 	else
 		refused(c, req, cn, 404, "no such endpoint");
 }

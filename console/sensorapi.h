@@ -25,7 +25,7 @@ void sensorapi_handle(struct evhttp_request *req, void *arg);
 /* POST /sensor/v1/enroll on the HTTPS port. */
 void sensorapi_enroll(struct console *c, struct evhttp_request *req);
 
-/* A command was queued for sensor_id: answer its waiting long poll now. */
+/* A command was queued for sensor_id (NULL: for many): answer the waiting long polls now. */
 void sensorapi_wake(struct console *c, const char *sensor_id);
 
 /* Close every open connection of sensor_id (it was revoked). Returns how many. */

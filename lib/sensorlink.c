@@ -46,7 +46,6 @@ struct xfer {
 	int busy, over;
 	uint64_t next_ms;               /* not before (backoff); 0: now */
 	uint32_t backoff_ms;
-	const char *body;               /* the result in flight (owned by the queue), or NULL */
 };
 
 /* A command's answer waiting to go out. */
@@ -60,7 +59,7 @@ struct sensorlink {
 	const struct sensorlink_args *a;
 	struct spool *sp;
 	CURLM *multi;
-	struct xfer send, poll;
+	struct xfer send, poll, res;    /* batches; the long poll; commands' results */
 	struct linkp_batch batch;
 	size_t batch_max;               /* bytes; lowered when the console says 413 */
 	unsigned batch_events;          /* events; narrowed when the console says 400 */
@@ -69,11 +68,13 @@ struct sensorlink {
 	struct result *results, **results_tail;         /* to send, oldest first */
 	size_t n_results, n_later;      /* queued; commands answered LATER, not yet in */
 	pthread_mutex_t mu;             /* guards posted */
+	pthread_mutex_t spool_mu;       /* guards sp: sensorlink_append() from other threads */
 	struct result *posted;          /* sensorlink_answer() from other threads */
 	int wake[2];                    /* a byte here: something was posted */
 	char *evbuf;                    /* one datagram */
 	char spool_path[PATH_MAX];
 	uint64_t unsynced, last_sync_ms;
+	uint64_t unsynced_ext;          /* sensorlink_append()s without sync (under spool_mu) */
 	struct sensorlink_stats st;
 	struct log_limit rl_bad, rl_spool, rl_send, rl_poll;
 };
@@ -245,8 +246,10 @@ static void take_events(struct sensorlink *l)
 				    (size_t)r > buflen - 1 ? "too large" : err);
 			continue;
 		}
-		if (spool_append(l->sp, cls, buf, (size_t)r, SPOOL_NOSYNC, NULL, err,
-				 sizeof(err)) < 0) {
+		pthread_mutex_lock(&l->spool_mu);
+		r = spool_append(l->sp, cls, buf, (size_t)r, SPOOL_NOSYNC, NULL, err, sizeof(err));
+		pthread_mutex_unlock(&l->spool_mu);
+		if (r < 0) {
 			l->st.spool_errors++;
 			log_limited(&l->rl_spool, LOG_LVL_ERR, "spool: %s", err);
 			continue;
@@ -261,10 +264,18 @@ static void maybe_sync(struct sensorlink *l, int force)
 	char err[256];
 	uint64_t now = mono_ms();
 
-	if (!l->unsynced || (!force && now - l->last_sync_ms < SYNC_EVERY_MS))
+	pthread_mutex_lock(&l->spool_mu);
+	if (l->unsynced_ext) {
+		l->unsynced += l->unsynced_ext;
+		l->unsynced_ext = 0;
+	}
+	if (!l->unsynced || (!force && now - l->last_sync_ms < SYNC_EVERY_MS)) {
+		pthread_mutex_unlock(&l->spool_mu);
 		return;
+	}
 	if (spool_sync(l->sp, err, sizeof(err)) < 0)
 		log_limited(&l->rl_spool, LOG_LVL_ERR, "spool: %s", err);
+	pthread_mutex_unlock(&l->spool_mu);
 	l->unsynced = 0;
 	l->last_sync_ms = now;
 }
@@ -288,12 +299,16 @@ static void start_send(struct sensorlink *l)
 	char err[256];
 	long n;
 
+	pthread_mutex_lock(&l->spool_mu);
 	spool_stats(l->sp, &ss);
-	if (ss.next_seq <= ss.acked_seq + 1)
+	if (ss.next_seq <= ss.acked_seq + 1) {
+		pthread_mutex_unlock(&l->spool_mu);
 		return;         /* nothing unacknowledged */
+	}
 	linkp_batch_reset(&l->batch);
 	n = spool_read(l->sp, 0, l->batch_events, l->batch_max - 64, add_record, l, err,
 		       sizeof(err));
+	pthread_mutex_unlock(&l->spool_mu);
 	l->unsynced = 0;        /* spool_read() syncs first */
 	l->last_sync_ms = mono_ms();
 	if (n < 0) {
@@ -333,8 +348,10 @@ static void send_done(struct sensorlink *l, CURLcode rc)
 				    "console refused event %llu (%s); skipped, %llu so far",
 				    (unsigned long long)l->batch.last_seq, why,
 				    (unsigned long long)l->st.rejected);
+			pthread_mutex_lock(&l->spool_mu);
 			if (spool_ack(l->sp, l->batch.last_seq, err, sizeof(err)) < 0)
 				log_limited(&l->rl_spool, LOG_LVL_ERR, "spool: %s", err);
+			pthread_mutex_unlock(&l->spool_mu);
 			l->send.next_ms = 0;
 			return;
 		}
@@ -351,10 +368,13 @@ static void send_done(struct sensorlink *l, CURLcode rc)
 		xfer_failed(l, &l->send, &l->rl_send, "send", err);
 		return;
 	}
+	pthread_mutex_lock(&l->spool_mu);
 	if (spool_ack(l->sp, ack, err, sizeof(err)) < 0) {
+		pthread_mutex_unlock(&l->spool_mu);
 		log_limited(&l->rl_spool, LOG_LVL_ERR, "spool: %s", err);
 		return;
 	}
+	pthread_mutex_unlock(&l->spool_mu);
 	if (l->send.backoff_ms)
 		log_info("console reached again: events flowing");
 	l->st.acked += ack - l->batch.first_seq + 1;
@@ -422,15 +442,7 @@ static void start_poll(struct sensorlink *l)
 {
 	char path[64];
 
-	if (l->results) {
-		if (xfer_start(l, &l->poll, "/sensor/v1/results", l->results->body,
-			       strlen(l->results->body), SEND_TIMEOUT_MS) < 0)
-			xfer_failed(l, &l->poll, &l->rl_poll, "result", "cannot start a transfer");
-		l->poll.body = l->results->body;        /* marks a result in flight */
-		return;
-	}
-	l->poll.body = NULL;
-	if (l->n_later >= RESULTS_MAX)
+	if (l->n_later >= RESULTS_MAX || l->n_results >= RESULTS_MAX)
 		return;         /* answer those first */
 	snprintf(path, sizeof(path), "/sensor/v1/commands?wait=%d", POLL_WAIT_S);
 	if (xfer_start(l, &l->poll, path, NULL, 0, (POLL_WAIT_S + 15) * 1000L) < 0) {
@@ -438,6 +450,16 @@ static void start_poll(struct sensorlink *l)
 		return;
 	}
 	l->st.polls++;
+}
+
+/* The oldest result waiting, on a connection of its own (not behind a poll). */
+static void start_result(struct sensorlink *l)
+{
+	if (!l->results)
+		return;
+	if (xfer_start(l, &l->res, "/sensor/v1/results", l->results->body,
+		       strlen(l->results->body), SEND_TIMEOUT_MS) < 0)
+		xfer_failed(l, &l->res, &l->rl_poll, "result", "cannot start a transfer");
 }
 
 static void drop_first_result(struct sensorlink *l)
@@ -450,7 +472,6 @@ static void drop_first_result(struct sensorlink *l)
 	l->n_results--;
 	free(r->body);
 	free(r);
-	l->poll.body = NULL;
 }
 
 /* One command: ping here, the rest by the caller. */
@@ -489,9 +510,33 @@ static void run_command(struct sensorlink *l, const struct linkp_cmd *c)
 	queue_result(l, r);
 }
 
+static void result_done(struct sensorlink *l, CURLcode rc)
+{
+	char why[256];
+	long status;
+
+	if (xfer_outcome(&l->res, rc, why, sizeof(why), &status) < 0) {
+		l->st.poll_failures++;
+		/* A result the console refuses (4xx: unknown id) is not sent again. */
+		if (status >= 400 && status < 500) {
+			log_warn("console refused the result of command %lld: %s",
+				 (long long)l->results->id, why);
+			drop_first_result(l);
+			return;
+		}
+		xfer_failed(l, &l->res, &l->rl_poll, "result", why);
+		return;
+	}
+	l->res.backoff_ms = 0;
+	l->res.next_ms = 0;
+	l->st.connected = 1;
+	log_info("command %lld answered", (long long)l->results->id);
+	drop_first_result(l);
+	l->st.results++;
+}
+
 static void poll_done(struct sensorlink *l, CURLcode rc)
 {
-	int result = l->poll.body != NULL;
 	struct linkp_cmd cmds[RESULTS_MAX];
 	char why[256];
 	size_t n = 0, i;
@@ -499,26 +544,12 @@ static void poll_done(struct sensorlink *l, CURLcode rc)
 
 	if (xfer_outcome(&l->poll, rc, why, sizeof(why), &status) < 0) {
 		l->st.poll_failures++;
-		/* A result the console refuses (4xx: unknown id) is not sent again. */
-		if (result && status >= 400 && status < 500) {
-			log_warn("console refused the result of command %lld: %s",
-				 (long long)l->results->id, why);
-			drop_first_result(l);
-			return;
-		}
-		l->poll.body = NULL;
-		xfer_failed(l, &l->poll, &l->rl_poll, result ? "result" : "poll", why);
+		xfer_failed(l, &l->poll, &l->rl_poll, "poll", why);
 		return;
 	}
 	l->poll.backoff_ms = 0;
 	l->poll.next_ms = 0;
 	l->st.connected = 1;
-	if (result) {
-		log_info("command %lld answered", (long long)l->results->id);
-		drop_first_result(l);
-		l->st.results++;
-		return;
-	}
 	if (linkp_parse_commands(l->poll.ans, l->poll.len, cmds,
 				 RESULTS_MAX > l->n_results ? RESULTS_MAX - l->n_results : 0, &n,
 				 why, sizeof(why)) < 0) {
@@ -542,7 +573,9 @@ static void fill_stats(struct sensorlink *l)
 	struct spool_stats ss;
 	int c;
 
+	pthread_mutex_lock(&l->spool_mu);
 	spool_stats(l->sp, &ss);
+	pthread_mutex_unlock(&l->spool_mu);
 	l->st.pending = l->st.pending_bytes = l->st.spool_dropped = 0;
 	for (c = 0; c < SPOOL_NCLASS; c++) {
 		l->st.pending += ss.pending_records[c];
@@ -593,6 +626,8 @@ static void handle_done(struct sensorlink *l)
 		x->busy = 0;
 		if (x == &l->send)
 			send_done(l, m->data.result);
+		else if (x == &l->res)
+			result_done(l, m->data.result);
 		else
 			poll_done(l, m->data.result);
 	}
@@ -614,6 +649,7 @@ struct sensorlink *sensorlink_new(const struct sensorlink_args *a, char *warn, s
 	l->wake[0] = l->wake[1] = -1;
 	l->results_tail = &l->results;
 	pthread_mutex_init(&l->mu, NULL);
+	pthread_mutex_init(&l->spool_mu, NULL);
 	l->rl_bad.burst = l->rl_spool.burst = l->rl_send.burst = l->rl_poll.burst = 3;
 	l->rl_bad.interval_s = l->rl_spool.interval_s = l->rl_send.interval_s =
 		l->rl_poll.interval_s = 60;
@@ -639,7 +675,8 @@ struct sensorlink *sensorlink_new(const struct sensorlink_args *a, char *warn, s
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(l->multi = curl_multi_init()) ||
 	    linkp_batch_init(&l->batch, LINKP_BATCH_MAX_BYTES) < 0 ||
-	    xfer_init(l, &l->send, err, errlen) < 0 || xfer_init(l, &l->poll, err, errlen) < 0) {
+	    xfer_init(l, &l->send, err, errlen) < 0 || xfer_init(l, &l->poll, err, errlen) < 0 ||
+	    xfer_init(l, &l->res, err, errlen) < 0) {
 		snprintf(err, errlen, "cannot set up libcurl: out of memory");
 		goto fail;
 	}
@@ -675,16 +712,77 @@ int sensorlink_answer(struct sensorlink *l, int64_t id, bool done, json_t *resul
 	return 0;
 }
 
+int sensorlink_append(struct sensorlink *l, const char *json, size_t len, bool durable,
+		      char *err, size_t errlen)
+{
+	enum spool_class cls;
+	int rc;
+
+	if (linkp_event_class(json, len, &cls, err, errlen) < 0)
+		return -1;
+	pthread_mutex_lock(&l->spool_mu);
+	rc = spool_append(l->sp, cls, json, len, durable ? 0 : SPOOL_NOSYNC, NULL, err, errlen);
+	if (rc == 0 && !durable)
+		l->unsynced_ext++;
+	pthread_mutex_unlock(&l->spool_mu);
+	if (rc == 0)
+		(void)!write(l->wake[1], "", 1);        /* send soon */
+	return rc;
+}
+
+int sensorlink_fetch(struct sensorlink *l, const char *path, size_t max, char **body,
+		     size_t *len, char *err, size_t errlen)
+{
+	struct xfer x;
+	char why[256], url[sizeof(l->base_url) + PATH_MAX];
+	CURLcode rc;
+	long status;
+
+	*body = NULL;
+	*len = 0;
+	if (xfer_init(l, &x, err, errlen) < 0) {
+		xfer_free(l, &x);
+		return -1;
+	}
+	free(x.ans);
+	x.cap = max;
+	x.ans = malloc(max + 1);
+	if (!x.ans) {
+		snprintf(err, errlen, "out of memory for %zu bytes", max);
+		xfer_free(l, &x);
+		return -1;
+	}
+	snprintf(url, sizeof(url), "%s%s", l->base_url, path);
+	curl_easy_setopt(x.h, CURLOPT_URL, url);
+	curl_easy_setopt(x.h, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(x.h, CURLOPT_TIMEOUT_MS, SEND_TIMEOUT_MS * 5);
+	rc = curl_easy_perform(x.h);
+	if (xfer_outcome(&x, rc, why, sizeof(why), &status) < 0) {
+		snprintf(err, errlen, "GET %s: %s", path, why);
+		xfer_free(l, &x);
+		return -1;
+	}
+	*body = x.ans;
+	*len = x.len;
+	x.ans = NULL;
+	xfer_free(l, &x);
+	return 0;
+}
+
 int sensorlink_run(struct sensorlink *l)
 {
 	const struct sensorlink_args *a = l->a;
 	time_t last_sec = 0;
 	struct spool_stats ss;
 
+	uint64_t waiting = 0;
+
 	spool_stats(l->sp, &ss);
+	for (int c = 0; c < SPOOL_NCLASS; c++)
+		waiting += ss.pending_records[c];
 	log_info("link: sensor %s to %s%s%s, spool %s (%llu records waiting)", l->sensor_id,
 		 l->base_url, a->proxy ? " via " : "", a->proxy ? a->proxy : "", l->spool_path,
-		 (unsigned long long)(ss.next_seq - 1 - ss.acked_seq));
+		 (unsigned long long)waiting);
 	while (!*a->stop) {
 		struct curl_waitfd wfd[3];
 		uint64_t now = mono_ms();
@@ -696,32 +794,45 @@ int sensorlink_run(struct sensorlink *l)
 			start_send(l);
 		if (!l->poll.busy && now >= l->poll.next_ms)
 			start_poll(l);
+		if (!l->res.busy && now >= l->res.next_ms)
+			start_result(l);
 		if (l->unsynced)
 			t = SYNC_EVERY_MS;
 		if (!l->send.busy && l->send.next_ms > now && l->send.next_ms - now < (uint64_t)t)
 			t = (int)(l->send.next_ms - now);
 		if (!l->poll.busy && l->poll.next_ms > now && l->poll.next_ms - now < (uint64_t)t)
 			t = (int)(l->poll.next_ms - now);
+		if (l->results && !l->res.busy && l->res.next_ms > now &&
+		    l->res.next_ms - now < (uint64_t)t)
+			t = (int)(l->res.next_ms - now);
 		memset(wfd, 0, sizeof(wfd));
-		wfd[0].fd = a->events_fd;
+		wfd[0].fd = l->wake[0];
 		wfd[0].events = CURL_WAIT_POLLIN;
-		wfd[1].fd = l->wake[0];
+		wfd[1].fd = a->events_fd;
 		wfd[1].events = CURL_WAIT_POLLIN;
 		if (a->watch_fd >= 0) {
 			wfd[2].fd = a->watch_fd;
 			wfd[2].events = CURL_WAIT_POLLIN;
-			nw = 3;
+		}
+		nw = a->watch_fd >= 0 ? 3 : a->events_fd >= 0 ? 2 : 1;
+		if (a->events_fd < 0 && a->watch_fd >= 0) {
+			wfd[1] = wfd[2];
+			nw = 2;
 		}
 		if (curl_multi_poll(l->multi, wfd, (unsigned)nw, t, &numfds) != CURLM_OK) {
 			log_err("link: curl_multi_poll failed; stopping");
 			return 1;
 		}
-		if (nw == 3 && wfd[2].revents && a->on_watch && a->on_watch(a->arg))
-			break;
-		if (wfd[1].revents)
-			take_posted(l);
+		for (int i = 1; i < nw; i++) {
+			if (!wfd[i].revents)
+				continue;
+			if (wfd[i].fd == a->watch_fd && a->on_watch && a->on_watch(a->arg))
+				return 0;
+			if (wfd[i].fd == a->events_fd)
+				take_events(l);
+		}
 		if (wfd[0].revents)
-			take_events(l);
+			take_posted(l);
 		maybe_sync(l, 0);
 		curl_multi_perform(l->multi, &running);
 		handle_done(l);
@@ -742,7 +853,7 @@ void sensorlink_free(struct sensorlink *l)
 
 	if (!l)
 		return;
-	if (l->sp) {
+	if (l->sp && l->a->events_fd >= 0) {
 		/*
 		 * Store what was queued last (the sensor stops before its link;
 		 * when the link alone restarts, what is queued waits on the
@@ -755,10 +866,12 @@ void sensorlink_free(struct sensorlink *l)
 			if (l->st.received == before)
 				break;
 		}
-		maybe_sync(l, 1);
 	}
+	if (l->sp)
+		maybe_sync(l, 1);
 	xfer_free(l, &l->send);
 	xfer_free(l, &l->poll);
+	xfer_free(l, &l->res);
 	if (l->multi) {
 		curl_multi_cleanup(l->multi);
 		curl_global_cleanup();
@@ -774,6 +887,7 @@ void sensorlink_free(struct sensorlink *l)
 	if (l->wake[1] >= 0)
 		close(l->wake[1]);
 	pthread_mutex_destroy(&l->mu);
+	pthread_mutex_destroy(&l->spool_mu);
 	free(l->evbuf);
 	free(l);
 }

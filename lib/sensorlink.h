@@ -70,7 +70,7 @@ struct sensorlink_args {
 	const char *proxy;              /* "http://HOST:PORT" or NULL */
 	uint64_t spool_max;             /* bytes */
 	size_t answer_max;              /* largest answer to a poll; 0: 256 KiB */
-	int events_fd;                  /* the events come in here */
+	int events_fd;                  /* the events come in here; -1: sensorlink_append() only */
 	int watch_fd;                   /* -1, or readable means: call on_watch */
 	int (*on_watch)(void *arg);     /* nonzero: stop */
 	void (*on_tick)(void *arg, const struct sensorlink_stats *st);  /* about once a second */
@@ -98,6 +98,21 @@ int sensorlink_run(struct sensorlink *l);
  * exists. Takes result over. -1 when out of memory.
  */
 int sensorlink_answer(struct sensorlink *l, int64_t id, bool done, json_t *result);
+/*
+ * Append one event (a JSON object, checked as events from events_fd are)
+ * to the spool from any thread; durable: on disk before this returns, else
+ * within 100 ms. Returns 0, or -1 with err (malformed, the spool full of
+ * what cannot be dropped, an I/O error).
+ */
+int sensorlink_append(struct sensorlink *l, const char *json, size_t len, bool durable,
+		      char *err, size_t errlen);
+/*
+ * GET path on the sensor port with the sensor's identity, blocking, from
+ * any thread (its own connection); the answer (at most max bytes) into
+ * *body (NUL-terminated, to free()). Returns 0 on a 200, or -1 with err.
+ */
+int sensorlink_fetch(struct sensorlink *l, const char *path, size_t max, char **body,
+		     size_t *len, char *err, size_t errlen);
 /* Store what is still queued on events_fd, sync, and free. */
 void sensorlink_free(struct sensorlink *l);
 

@@ -13,8 +13,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -25,6 +27,7 @@
 
 #define DEFAULT_SOCKET CONTROL_KASTROD_PATH
 #define CONSOLE_SOCKET CONTROL_CONSOLE_PATH
+#define AGENT_SOCKET CONTROL_AGENT_PATH
 #define LINE_MAX_BYTES 1024
 #define ANSWER_MAX (64 * 1024)
 #define TIMEOUT_MS 60000        /* a reload of a large policy takes a while */
@@ -48,11 +51,21 @@ static void usage(FILE *out)
 		"  sensor list                     enrolled sensors: id, kind, state, host, last seen\n"
 		"  sensor revoke ID                refuse the sensor from now on, close its connections\n"
 		"  sensor ping ID                  queue a ping command; prints its command id\n"
+		"  sensor scan ID [PATH...]        queue an on-demand scan on an agent (its\n"
+		"                                  configured paths when none are given)\n"
+		"  rules push DIR [SENSOR]         send DIR's YARA rules to every agent (or one)\n"
 		"  command ID                      a command's state and result\n"
 		"  console status                  the console's counters\n"
 		"\n"
+		"agent commands (kastro-agent, on the host it runs on):\n"
+		"  agent status                    the agent's rules, last scan, link and counters\n"
+		"  agent scan                      scan the configured paths now\n"
+		"  agent quarantined               files in the quarantine: ID TIME SHA256 RULE PATH\n"
+		"  agent restore ID                put a quarantined file back where it was\n"
+		"\n"
 		"  -s, --socket PATH   the daemon's control socket (default " DEFAULT_SOCKET ",\n"
-		"                      for console commands " CONSOLE_SOCKET ")\n"
+		"                      for console commands " CONSOLE_SOCKET ",\n"
+		"                      for agent commands " AGENT_SOCKET ")\n"
 		"  DUR: seconds, or a number with s, m, h or d (\"60s\", \"1h\")\n");
 }
 
@@ -204,6 +217,78 @@ int main(int argc, char **argv)
 	if (kind && strcmp(cmd, "token") != 0) {
 		fprintf(stderr, "kastroctl: --kind belongs to token create\n");
 		return 2;
+	}
+	if (strcmp(cmd, "agent") == 0) {
+		if (!path)
+			path = AGENT_SOCKET;
+		if (confirm || ttl)
+			n = -1;
+		else if (nargs == 1 && (strcmp(arg, "status") == 0 || strcmp(arg, "scan") == 0 ||
+					strcmp(arg, "quarantined") == 0))
+			n = snprintf(req, sizeof(req), "%s", arg);
+		else if (nargs == 2 && strcmp(arg, "restore") == 0)
+			n = snprintf(req, sizeof(req), "restore %s", arg2);
+		else
+			n = -1;
+		if (n < 0) {
+			usage(stderr);
+			return 2;
+		}
+		if ((size_t)n >= sizeof(req) || strpbrk(req, "\n\r")) {
+			fprintf(stderr, "kastroctl: request too long or not one line\n");
+			return 2;
+		}
+		return request(path, req);
+	}
+	if ((strcmp(cmd, "sensor") == 0 && nargs >= 2 && strcmp(arg, "scan") == 0) ||
+	    (strcmp(cmd, "rules") == 0)) {
+		/* Commands with paths: taken word by word from argv. */
+		size_t len;
+		int first = optind;
+
+		if (!path)
+			path = CONSOLE_SOCKET;
+		if (confirm || ttl) {
+			usage(stderr);
+			return 2;
+		}
+		if (strcmp(cmd, "rules") == 0) {
+			char dir[PATH_MAX];
+
+			if (nargs < 2 || nargs > 3 || strcmp(arg, "push") != 0) {
+				usage(stderr);
+				return 2;
+			}
+			/* The console resolves nothing: it gets an absolute path. */
+			if (!realpath(arg2, dir)) {
+				fprintf(stderr, "kastroctl: %s: %s\n", arg2, strerror(errno));
+				return 1;
+			}
+			n = snprintf(req, sizeof(req), "rules push %s%s%s", dir, nargs == 3 ? " " : "",
+				     nargs == 3 ? argv[argc - 1] : "");
+		} else {
+			n = snprintf(req, sizeof(req), "sensor scan");
+			for (i = first + 1; i < argc && n >= 0 && (size_t)n < sizeof(req); i++) {
+				if (argv[i][0] != '/' && i > first + 1) {
+					fprintf(stderr, "kastroctl: %s: paths on the agent are absolute\n",
+						argv[i]);
+					return 2;
+				}
+				n += snprintf(req + n, sizeof(req) - (size_t)n, " %s", argv[i]);
+			}
+		}
+		len = n < 0 ? sizeof(req) : (size_t)n;
+		if (len >= sizeof(req) || strpbrk(req, "\n\r")) {
+			fprintf(stderr, "kastroctl: request too long or not one line\n");
+			return 2;
+		}
+		for (const char *p = req; *p; p++) {
+			if (*p == '\t') {
+				fprintf(stderr, "kastroctl: paths with tabs cannot be sent\n");
+				return 2;
+			}
+		}
+		return request(path, req);
 	}
 	if (strcmp(cmd, "token") == 0 || strcmp(cmd, "sensor") == 0 || strcmp(cmd, "command") == 0 ||
 	    strcmp(cmd, "console") == 0) {

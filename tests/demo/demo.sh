@@ -22,6 +22,7 @@
 # more name in both lists.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+RULES_DIR=$(cd "$here/../../rules" && pwd)
 . "$here/../net/lab.sh"
 
 if [ $# -ne 1 ]; then
@@ -31,6 +32,7 @@ fi
 BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || { echo "demo: no such directory: $1" >&2; exit 2; }
 KASTROD=$BUILD_DIR/kastrod
 CONSOLE=$BUILD_DIR/kastro-console
+AGENT=$BUILD_DIR/kastro-agent
 KASTROCTL=$BUILD_DIR/kastroctl
 
 DEMO_SECONDS=${DEMO_SECONDS:-}
@@ -38,8 +40,8 @@ DEMO_PAUSE=${DEMO_PAUSE:-2}
 if [ -n "$DEMO_SECONDS" ]; then DEMO_KEEP=${DEMO_KEEP:-0}; else DEMO_KEEP=${DEMO_KEEP:-1}; fi
 DEMO_STATS_EVERY=30
 
-DEMO_START="lab console gateway viewer traffic"
-DEMO_STOP="traffic gateway viewer console lab"
+DEMO_START="lab console gateway agent viewer traffic"
+DEMO_STOP="traffic agent gateway viewer console lab"
 
 # The HTTP host the staff PC visits each round and the gateway's policy
 # blocks: an alert on the console every round.
@@ -91,7 +93,9 @@ demo_console_prepare() {
 	cat >"$DEMO_DIR/console.conf" <<EOF
 data "$CDATA"
 listen https on 127.0.0.1 port $CONSOLE_HTTPS
+listen https on $LAB_GW_LAN_IP4 port $CONSOLE_HTTPS
 listen sensors on 127.0.0.1 port $CONSOLE_SENSORS
+listen sensors on $LAB_GW_LAN_IP4 port $CONSOLE_SENSORS
 control "$CSOCK"
 EOF
 	# The first free port from 8443 on this machine's loopback.
@@ -152,6 +156,59 @@ demo_console_gone() { ! lab_alive "$1"; }
 demo_console_stop() {
 	demo_console_kill FPID
 	demo_console_kill CPID
+}
+
+# ---- agent: kastro-agent on the staff PC -----------------------------------
+
+# The staff PC enrols with the console on the gateway's LAN address, scans
+# a stand-in home directory with Kastro's starter rule, and watches it; an
+# EICAR test file dropped there a few seconds in becomes a finding on the
+# console's dashboard.
+APID=""
+demo_agent_banner() {
+	say "  agent       kastro-agent in netns $LAB_NS_LAN, enrolled with the console at $LAB_GW_LAN_IP4:$CONSOLE_HTTPS;"
+	say "              watches $DEMO_DIR/staff-home, where an EICAR test file is dropped after 5 s"
+	say "              (kastroctl -s $DEMO_DIR/agent.sock agent status)"
+}
+demo_agent_start() {
+	local tok adir=$DEMO_DIR/agent
+	[ -n "$CPID" ] || return 0
+	mkdir -p "$DEMO_DIR/staff-home/Downloads"
+	printf 'Minutes of the council meeting\n' >"$DEMO_DIR/staff-home/minutes.txt"
+	cat >"$DEMO_DIR/agent.conf" <<EOF
+console { address "$LAB_GW_LAN_IP4" port $CONSOLE_SENSORS enroll-port $CONSOLE_HTTPS }
+dir "$adir"
+rules "$RULES_DIR/agent-rules"
+heartbeat 10s
+scan {
+	path "$DEMO_DIR/staff-home"
+	watch "$DEMO_DIR/staff-home"
+	schedule every 1h
+}
+EOF
+	tok=$("$KASTROCTL" -s "$CSOCK" token create --kind agent | sed -n 's/^token=//p')
+	[ -n "$tok" ] || { say "demo: kastroctl token create gave no agent token"; return 1; }
+	if ! lab_exec lan "$AGENT" enroll -c "$DEMO_DIR/agent.conf" --token "$tok" \
+		--ca-fingerprint "$CONSOLE_FP" >/dev/null 2>"$DEMO_DIR/agent-enroll.err"; then
+		say "demo: kastro-agent enroll failed: $(cat "$DEMO_DIR/agent-enroll.err")"
+		return 1
+	fi
+	ip netns exec "$LAB_NS_LAN" setsid "$AGENT" -c "$DEMO_DIR/agent.conf" -s "$DEMO_DIR/agent.sock" \
+		>"$DEMO_DIR/agent.log" 2>&1 </dev/null &
+	APID=$!
+	if ! lab_wait_until 15 grep -q 'running as sensor' "$DEMO_DIR/agent.log"; then
+		say "demo: kastro-agent did not start; its log:"
+		tail -n 20 "$DEMO_DIR/agent.log"
+		return 1
+	fi
+	"$KASTROCTL" -s "$DEMO_DIR/agent.sock" agent scan >/dev/null
+	# A staff member "downloads" the test file: the watch scans it at once.
+	( sleep 5
+	  printf '%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' \
+		>"$DEMO_DIR/staff-home/Downloads/invoice.com" ) &
+}
+demo_agent_stop() {
+	demo_console_kill APID
 }
 
 # ---- gateway: kastrod in the gateway namespace ----------------------------
@@ -359,7 +416,7 @@ on_exit() {
 
 [ "$(id -u)" = 0 ] || die "needs root: the lab is made of network namespaces"
 why=$(lab_usable) || die "$why"
-for b in "$KASTROD" "$CONSOLE" "$KASTROCTL"; do
+for b in "$KASTROD" "$CONSOLE" "$AGENT" "$KASTROCTL"; do
 	[ -x "$b" ] || die "no $(basename "$b") in $BUILD_DIR (run make first)"
 done
 missing=""

@@ -78,6 +78,10 @@ for src in "$here"/fuzz_*.c; do
 	fuzz_conf)
 		cp "$root"/rules/*.conf "$root"/tests/ndpi/*.conf "$corpus"/ 2>/dev/null
 		;;
+	fuzz_agentcmd)
+		printf '%s' '{"version":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","paths":["/home","/tmp/x"],"files":[{"name":"a.yar","data_b64":"cnVsZSBhIHsgY29uZGl0aW9uOiB0cnVlIH0="},{"name":"b.yara","data_b64":""}]}' \
+			>"$corpus/seed-bundle"
+		;;
 	fuzz_httphead)
 		printf '\000\000\001\000\000\000\000\000POST /sensor/v1/events HTTP/1.1\r\nHost: c\r\nContent-Length: 10\r\n\r\n' \
 			>"$corpus/seed-post"

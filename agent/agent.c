@@ -1,0 +1,1150 @@
+/*
+ * agent.c - see agent.h.
+ */
+#include "agent.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agentcmd.h"
+#include "control.h"
+#include "finding.h"
+#include "log.h"
+#include "mono.h"
+#include "quarantine.h"
+#include "rules.h"
+#include "scache.h"
+#include "scan.h"
+#include "sensorlink.h"
+#include "version.h"
+#include "watch.h"
+
+#define BUNDLE_MAX (64u << 20)          /* bytes of a rule bundle from the console */
+#define CHANGED_MAX 10000               /* changed files waiting for their scan */
+#define CHANGE_SETTLE_MS 500            /* a burst of writes becomes one scan */
+#define SKIP_EVENTS_MAX 200             /* skipped files reported one by one, per scan */
+#define RECENT_Q 64                     /* files quarantined lately, for their next findings */
+
+enum job_kind { JOB_TREE, JOB_FILES, JOB_RULES };
+
+struct job {
+	enum job_kind kind;
+	const char *why;                /* "scheduled", "on-demand", "on-change" */
+	int64_t cmd_id;                 /* the console's command, 0: none */
+	char **paths;                   /* tree roots or changed files */
+	size_t n;
+	char version[AGENTCMD_VERSION_LEN + 1];    /* JOB_RULES */
+	struct job *next;
+};
+
+struct recent {
+	char path[PATH_MAX];
+	char id[QUARANTINE_ID_SIZE];
+};
+
+struct agent {
+	const struct agent_conf *c;
+	char host[256];
+	struct sensorlink *link;
+	struct scache *cache;
+	struct quarantine *q;
+	struct watch *w;
+	struct control ctl;
+
+	pthread_mutex_t mu;             /* everything below */
+	pthread_cond_t cv;
+	struct rules *rules;
+	struct job *jobs, **jobs_tail;
+	int busy;                       /* the job thread runs a job */
+	int tree_queued;                /* a scheduled or on-change tree scan is queued */
+	char **changed;                 /* files changed, not yet queued */
+	size_t n_changed;
+	uint64_t changed_since_ms;
+	uint64_t changed_dropped;       /* over CHANGED_MAX: a tree scan instead */
+	struct sensorlink_stats lst;
+	struct scan_summary last;       /* the last tree scan */
+	char last_kind[16];
+	int64_t last_end;               /* its end, seconds since the epoch; 0: none yet */
+	struct recent recent[RECENT_Q];
+	unsigned recent_next;
+	uint64_t findings, quarantined, quarantine_failed, emit_failed, rules_updates;
+	char spool_damage[512];
+	char rules_error[512];
+
+	volatile int stop_jobs;         /* the job thread and scans end */
+	int64_t started;
+};
+
+static volatile sig_atomic_t sig_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	sig_stop = 1;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- events out ----------------------------------------------------------- */
+
+/* Into the spool; findings are on disk when this returns. */
+static void emit(struct agent *a, const char *json, size_t len, bool durable)
+{
+	char err[512];
+
+	if (sensorlink_append(a->link, json, len, durable, err, sizeof(err)) < 0) {
+		pthread_mutex_lock(&a->mu);
+		a->emit_failed++;
+		pthread_mutex_unlock(&a->mu);
+		log_err("event not stored: %s", err);
+	}
+}
+
+static void emit_json(struct agent *a, json_t *ev, bool durable)
+{
+	char *s = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+
+	if (s)
+		emit(a, s, strlen(s), durable);
+	else
+		log_err("event not stored: out of memory");
+	free(s);
+	json_decref(ev);
+}
+
+/* {"timestamp", "event_type": type, "host"} to add to. */
+static json_t *event_new(struct agent *a, const char *type)
+{
+	char ts[FINDING_TIME_LEN];
+
+	finding_time(now_ns(), ts);
+	return json_pack("{s:s,s:s,s:s}", "timestamp", ts, "event_type", type, "host", a->host);
+}
+
+/* An agent_notice: something an officer should know (damage, errors). */
+static void notice(struct agent *a, const char *what, const char *text)
+{
+	json_t *ev = event_new(a, "agent_notice");
+
+	if (ev)
+		json_object_set_new(ev, "notice", json_pack("{s:s,s:s}", "what", what, "text", text));
+	emit_json(a, ev, true);
+}
+
+/* ---- scanning ------------------------------------------------------------- */
+
+struct scanctx {
+	struct agent *a;
+	unsigned skips_sent;            /* under a->mu */
+};
+
+static bool wants_quarantine(const struct agent *a, const struct finding *f)
+{
+	const struct agent_conf *c = a->c;
+	int sev = f->severity ? f->severity : finding_severity(f->meta, f->nmeta);
+
+	if (!a->q)
+		return false;
+	if (c->quarantine_severity && sev >= 1 && (uint32_t)sev <= c->quarantine_severity)
+		return true;
+	for (int i = 0; i < c->quarantine_tags.n; i++)
+		for (size_t k = 0; k < f->ntags; k++)
+			if (strcmp(c->quarantine_tags.v[i], f->tags[k]) == 0)
+				return true;
+	return false;
+}
+
+/* Quarantine the file of f when the configuration says so; its id into qid. */
+static const char *maybe_quarantine(struct agent *a, const struct finding *f, char *qid,
+				    char *why, size_t whylen)
+{
+	struct quarantine_item it;
+	char rule[QUARANTINE_RULE_MAX], err[512];
+	const char *action = "detected";
+
+	qid[0] = why[0] = '\0';
+	if (!wants_quarantine(a, f))
+		return action;
+	snprintf(rule, sizeof(rule), "%s:%s", f->ns ? f->ns : "default", f->rule);
+	pthread_mutex_lock(&a->mu);
+	/* Another rule matched the same file a moment ago: it is in already. */
+	for (unsigned i = 0; i < RECENT_Q; i++) {
+		if (a->recent[i].id[0] && strcmp(a->recent[i].path, f->path) == 0) {
+			snprintf(qid, QUARANTINE_ID_SIZE, "%s", a->recent[i].id);
+			pthread_mutex_unlock(&a->mu);
+			return "quarantined";
+		}
+	}
+	if (quarantine_put(a->q, f->path, rule, f->sha256, &it, err, sizeof(err)) == 0) {
+		struct recent *r = &a->recent[a->recent_next++ % RECENT_Q];
+
+		snprintf(r->path, sizeof(r->path), "%s", f->path);
+		snprintf(r->id, sizeof(r->id), "%s", it.id);
+		snprintf(qid, QUARANTINE_ID_SIZE, "%s", it.id);
+		a->quarantined++;
+		action = "quarantined";
+		log_warn("quarantined %s (rule %s) as %s", f->path, f->rule, it.id);
+	} else {
+		a->quarantine_failed++;
+		snprintf(why, whylen, "%s", err);
+		action = "quarantine-failed";
+		log_err("cannot quarantine %s (rule %s): %s", f->path, f->rule, err);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return action;
+}
+
+static void on_finding(void *arg, const struct finding *f)
+{
+	struct scanctx *sc = arg;
+	struct agent *a = sc->a;
+	char *buf = malloc(FINDING_JSON_MAX), err[256], qid[QUARANTINE_ID_SIZE], why[512];
+	const char *action;
+	json_t *ev, *fo;
+	long n;
+
+	if (!buf) {
+		log_err("finding %s in %s: out of memory", f->rule, f->path);
+		return;
+	}
+	action = maybe_quarantine(a, f, qid, why, sizeof(why));
+	n = finding_json(f, a->host, now_ns(), buf, FINDING_JSON_MAX, err, sizeof(err));
+	ev = n > 0 ? json_loadb(buf, (size_t)n, 0, NULL) : NULL;
+	fo = json_object_get(ev, "finding");
+	if (!ev || !json_is_object(fo)) {
+		log_err("finding %s in %s: cannot be written: %s", f->rule, f->path,
+			n > 0 ? "not JSON" : err);
+		json_decref(ev);
+		free(buf);
+		return;
+	}
+	json_object_set_new(fo, "action", json_string(action));
+	if (qid[0])
+		json_object_set_new(fo, "quarantine_id", json_string(qid));
+	if (why[0])
+		json_object_set_new(fo, "quarantine_error", json_string(why));
+	pthread_mutex_lock(&a->mu);
+	a->findings++;
+	pthread_mutex_unlock(&a->mu);
+	log_warn("finding: rule %s matches %s (%s)", f->rule, f->path, action);
+	emit_json(a, ev, true);
+	free(buf);
+}
+
+/* Skips an officer should see (not the ones by design: excluded, symlinks,
+ * special files, other file systems), one by one up to a bound per scan. */
+static void on_skip(void *arg, const char *path, enum scan_skip why, const char *detail)
+{
+	struct scanctx *sc = arg;
+	struct agent *a = sc->a;
+	json_t *ev;
+	bool send;
+
+	if (why == SCAN_SKIP_EXCLUDED || why == SCAN_SKIP_SYMLINK || why == SCAN_SKIP_SPECIAL ||
+	    why == SCAN_SKIP_OTHER_FS)
+		return;
+	pthread_mutex_lock(&a->mu);
+	send = sc->skips_sent < SKIP_EVENTS_MAX;
+	if (send)
+		sc->skips_sent++;
+	pthread_mutex_unlock(&a->mu);
+	if (!send)
+		return;
+	ev = event_new(a, "scan_skip");
+	if (ev)
+		json_object_set_new(ev, "skip", json_pack("{s:s,s:s,s:s}", "path", path, "reason",
+							  scan_skip_name(why), "detail",
+							  detail ? detail : ""));
+	emit_json(a, ev, false);
+}
+
+static void scan_opts(struct agent *a, struct scan_options *o, struct scanctx *sc, bool paced)
+{
+	const struct agent_conf *c = a->c;
+
+	memset(o, 0, sizeof(*o));
+	o->threads = c->threads;
+	o->max_size = c->max_size;
+	o->timeout = c->file_timeout;
+	o->include = (const char *const *)c->scan_include.v;
+	o->ninclude = (size_t)c->scan_include.n;
+	o->exclude = (const char *const *)c->scan_exclude.v;
+	o->nexclude = (size_t)c->scan_exclude.n;
+	o->cross_fs = c->cross_fs;
+	o->cpu_percent = paced ? c->cpu_percent : 0;
+	o->low_priority = paced;
+	o->cache = a->cache;
+	o->stop = &a->stop_jobs;
+	o->on_finding = on_finding;
+	o->on_skip = on_skip;
+	o->arg = sc;
+}
+
+static struct rules *rules_now(struct agent *a)
+{
+	struct rules *r;
+
+	pthread_mutex_lock(&a->mu);
+	r = rules_ref(a->rules);
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+/* The summary as the result of a command: the event's "scan" object. */
+static json_t *summary_result(const char *json, long n)
+{
+	json_t *ev = n > 0 ? json_loadb(json, (size_t)n, 0, NULL) : NULL;
+	json_t *s = json_incref(json_object_get(ev, "scan"));
+
+	json_decref(ev);
+	return s;
+}
+
+static void run_tree(struct agent *a, struct job *j)
+{
+	const struct agent_conf *c = a->c;
+	struct scanctx sc = { .a = a };
+	struct scan_options o;
+	struct scan_summary sum;
+	struct rules *r = rules_now(a);
+	const char *const *roots = (const char *const *)j->paths;
+	size_t nroots = j->n;
+	char err[512], *buf = malloc(FINDING_JSON_MAX);
+	long n = -1;
+	int rc;
+
+	if (nroots == 0) {
+		roots = (const char *const *)c->scan_paths.v;
+		nroots = (size_t)c->scan_paths.n;
+	}
+	scan_opts(a, &o, &sc, strcmp(j->why, "scheduled") == 0);
+	log_info("%s scan of %zu path(s) starts (rules %.12s)", j->why, nroots, rules_version(r));
+	rc = scan_tree(r, roots, nroots, &o, &sum, err, sizeof(err));
+	rules_unref(r);
+	if (rc < 0)
+		log_err("%s scan: %s", j->why, err);
+	if (a->cache && scache_save(a->cache, err, sizeof(err)) < 0)
+		log_warn("scan cache: %s", err);
+	if (buf)
+		n = finding_summary_json(&sum, j->why, a->host, now_ns(), buf, FINDING_JSON_MAX, err,
+					 sizeof(err));
+	if (n > 0)
+		emit(a, buf, (size_t)n, false);
+	log_info("%s scan done: %llu files, %llu scanned, %llu from the cache, %llu skipped, "
+		 "%llu findings, %.1f%% CPU in %.1f s", j->why,
+		 (unsigned long long)sum.files_seen, (unsigned long long)sum.scanned,
+		 (unsigned long long)sum.cache_hits, (unsigned long long)sum.skipped,
+		 (unsigned long long)sum.findings, sum.cpu_percent, (double)sum.wall_ns / 1e9);
+	pthread_mutex_lock(&a->mu);
+	a->last = sum;
+	snprintf(a->last_kind, sizeof(a->last_kind), "%s", j->why);
+	a->last_end = now_ns() / 1000000000;
+	pthread_mutex_unlock(&a->mu);
+	if (j->cmd_id) {
+		if (rc < 0)
+			sensorlink_answer(a->link, j->cmd_id, false, linkp_error("%s", err));
+		else
+			sensorlink_answer(a->link, j->cmd_id, true, n > 0 ? summary_result(buf, n) : NULL);
+	}
+	free(buf);
+}
+
+static void run_files(struct agent *a, struct job *j)
+{
+	struct scanctx sc = { .a = a };
+	struct scan_options o;
+	struct scan_summary sum;
+	struct rules *r = rules_now(a);
+	struct scan_thread *t;
+	char err[512];
+
+	scan_opts(a, &o, &sc, false);
+	memset(&sum, 0, sizeof(sum));
+	t = scan_thread_new(r, &o, err, sizeof(err));
+	if (!t) {
+		log_err("on-change scan: %s", err);
+		rules_unref(r);
+		return;
+	}
+	for (size_t i = 0; i < j->n && !a->stop_jobs; i++)
+		scan_thread_file(t, j->paths[i], &sum);
+	scan_thread_free(t);
+	rules_unref(r);
+	log_info("on-change scan: %zu file(s), %llu scanned, %llu findings", j->n,
+		 (unsigned long long)sum.scanned, (unsigned long long)sum.findings);
+}
+
+/* rm -r of a directory of plain files (a rules directory we wrote). */
+static void remove_flat_dir(const char *dir)
+{
+	char p[PATH_MAX + 300];
+	struct dirent *d;
+	DIR *dh = opendir(dir);
+
+	if (!dh)
+		return;
+	while ((d = readdir(dh))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, d->d_name);
+		(void)unlink(p);
+	}
+	closedir(dh);
+	(void)rmdir(dir);
+}
+
+static int write_all(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	size_t off = 0;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w <= 0) {
+			snprintf(err, errlen, "%s: %s", path, w < 0 ? strerror(errno) : "short write");
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Fetch bundle j->version, compile it, and put it in place of the rules in use. */
+static int update_rules(struct agent *a, struct job *j, struct rules **out, char *err,
+			size_t errlen)
+{
+	char path[64 + AGENTCMD_VERSION_LEN], dnew[PATH_MAX], dcur[PATH_MAX], dold[PATH_MAX];
+	char fp[PATH_MAX + 300], *body = NULL;
+	struct agentcmd_file *files = NULL;
+	struct rules *r = NULL;
+	size_t len, n = 0;
+	int rc = -1;
+
+	*out = NULL;
+	snprintf(path, sizeof(path), "/sensor/v1/rules/%s", j->version);
+	if (sensorlink_fetch(a->link, path, BUNDLE_MAX, &body, &len, err, errlen) < 0)
+		return -1;
+	if (agentcmd_bundle(body, len, j->version, &files, &n, err, errlen) < 0)
+		goto out;
+	snprintf(dnew, sizeof(dnew), "%s/rules.new", a->c->dir);
+	snprintf(dcur, sizeof(dcur), "%s/rules", a->c->dir);
+	snprintf(dold, sizeof(dold), "%s/rules.old", a->c->dir);
+	remove_flat_dir(dnew);
+	if (mkdir(dnew, 0700) < 0) {
+		snprintf(err, errlen, "%s: %s", dnew, strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(fp, sizeof(fp), "%s/%s", dnew, files[i].name);
+		if (write_all(fp, files[i].data, files[i].len, err, errlen) < 0)
+			goto out;
+	}
+	r = rules_load(dnew, err, errlen);
+	if (!r)
+		goto out;
+	if (strcmp(rules_version(r), j->version) != 0) {
+		snprintf(err, errlen, "bundle's files hash to %s, not %s", rules_version(r),
+			 j->version);
+		goto out;
+	}
+	remove_flat_dir(dold);
+	if ((rename(dcur, dold) < 0 && errno != ENOENT) || rename(dnew, dcur) < 0) {
+		snprintf(err, errlen, "cannot put %s in place: %s", dcur, strerror(errno));
+		goto out;
+	}
+	remove_flat_dir(dold);
+	*out = r;
+	r = NULL;
+	rc = 0;
+out:
+	if (rc < 0)
+		remove_flat_dir(dnew);
+	rules_unref(r);
+	agentcmd_bundle_free(files, n);
+	free(body);
+	return rc;
+}
+
+static void run_rules(struct agent *a, struct job *j)
+{
+	struct rules *r, *old;
+	char err[PATH_MAX + 1024];
+
+	if (update_rules(a, j, &r, err, sizeof(err)) < 0) {
+		log_err("rules %.12s from the console refused: %s", j->version, err);
+		pthread_mutex_lock(&a->mu);
+		snprintf(a->rules_error, sizeof(a->rules_error), "%.500s", err);
+		pthread_mutex_unlock(&a->mu);
+		sensorlink_answer(a->link, j->cmd_id, false,
+				  json_pack("{s:s,s:s}", "error", err, "rules_version",
+					    rules_version(a->rules)));
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	old = a->rules;
+	a->rules = r;
+	a->rules_updates++;
+	a->rules_error[0] = '\0';
+	pthread_mutex_unlock(&a->mu);
+	rules_unref(old);
+	log_info("rules %s in use: %u rules from %u files", rules_version(r), rules_count(r),
+		 rules_files(r));
+	sensorlink_answer(a->link, j->cmd_id, true,
+			  json_pack("{s:s,s:i,s:i}", "rules_version", rules_version(r), "rules",
+				    (int)rules_count(r), "files", (int)rules_files(r)));
+}
+
+static void job_free(struct job *j)
+{
+	for (size_t i = 0; j && i < j->n; i++)
+		free(j->paths[i]);
+	if (j)
+		free(j->paths);
+	free(j);
+}
+
+static void *job_thread(void *arg)
+{
+	struct agent *a = arg;
+
+	for (;;) {
+		struct job *j;
+
+		pthread_mutex_lock(&a->mu);
+		while (!a->jobs && !a->stop_jobs)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (a->stop_jobs) {
+			pthread_mutex_unlock(&a->mu);
+			break;
+		}
+		j = a->jobs;
+		a->jobs = j->next;
+		if (!a->jobs)
+			a->jobs_tail = &a->jobs;
+		if (j->kind == JOB_TREE && !j->cmd_id)
+			a->tree_queued = 0;
+		a->busy = 1;
+		pthread_mutex_unlock(&a->mu);
+		if (j->kind == JOB_TREE)
+			run_tree(a, j);
+		else if (j->kind == JOB_FILES)
+			run_files(a, j);
+		else
+			run_rules(a, j);
+		job_free(j);
+		pthread_mutex_lock(&a->mu);
+		a->busy = 0;
+		pthread_mutex_unlock(&a->mu);
+	}
+	return NULL;
+}
+
+/* Queue a job (taking it over); under a->mu. */
+static void queue_locked(struct agent *a, struct job *j)
+{
+	j->next = NULL;
+	*a->jobs_tail = j;
+	a->jobs_tail = &j->next;
+	pthread_cond_signal(&a->cv);
+}
+
+static struct job *job_new(enum job_kind kind, const char *why, int64_t cmd_id,
+			   const char *const *paths, size_t n)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->kind = kind;
+	j->why = why;
+	j->cmd_id = cmd_id;
+	if (n) {
+		j->paths = calloc(n, sizeof(*j->paths));
+		if (!j->paths) {
+			free(j);
+			return NULL;
+		}
+		for (size_t i = 0; i < n; i++) {
+			j->paths[i] = strdup(paths[i]);
+			if (!j->paths[i]) {
+				j->n = i;
+				job_free(j);
+				return NULL;
+			}
+		}
+		j->n = n;
+	}
+	return j;
+}
+
+/* A tree scan of the configured paths (or roots), unless one is queued. */
+static void queue_tree(struct agent *a, const char *why, const char *const *roots, size_t n)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&a->mu);
+	if (a->tree_queued) {
+		pthread_mutex_unlock(&a->mu);
+		return;
+	}
+	j = job_new(JOB_TREE, why, 0, roots, n);
+	if (j) {
+		a->tree_queued = 1;
+		queue_locked(a, j);
+	}
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* ---- commands from the console (in the link's thread) ------------------------ */
+
+static enum sensorlink_answer on_command(void *arg, const struct linkp_cmd *c, json_t **result)
+{
+	struct agent *a = arg;
+	struct job *j = NULL;
+	char err[256];
+
+	if (strcmp(c->type, "scan") == 0) {
+		struct agentcmd_scan s;
+
+		if (agentcmd_scan_args(c->args, &s, err, sizeof(err)) < 0) {
+			*result = linkp_error("%s", err);
+			return SENSORLINK_FAILED;
+		}
+		if (s.n == 0 && a->c->scan_paths.n == 0) {
+			*result = linkp_error("scan: no paths given and none configured");
+			return SENSORLINK_FAILED;
+		}
+		j = job_new(JOB_TREE, "on-demand", c->id, s.paths, s.n);
+	} else if (strcmp(c->type, "rules") == 0) {
+		char v[AGENTCMD_VERSION_LEN + 1];
+
+		if (agentcmd_rules_args(c->args, v, err, sizeof(err)) < 0) {
+			*result = linkp_error("%s", err);
+			return SENSORLINK_FAILED;
+		}
+		j = job_new(JOB_RULES, "rules", c->id, NULL, 0);
+		if (j)
+			memcpy(j->version, v, sizeof(v));
+	} else {
+		*result = linkp_error("unknown command \"%s\"", c->type);
+		return SENSORLINK_FAILED;
+	}
+	if (!j) {
+		*result = linkp_error("out of memory");
+		return SENSORLINK_FAILED;
+	}
+	pthread_mutex_lock(&a->mu);
+	queue_locked(a, j);
+	pthread_mutex_unlock(&a->mu);
+	return SENSORLINK_LATER;
+}
+
+static void on_tick(void *arg, const struct sensorlink_stats *st)
+{
+	struct agent *a = arg;
+
+	pthread_mutex_lock(&a->mu);
+	a->lst = *st;
+	pthread_mutex_unlock(&a->mu);
+}
+
+static void *link_thread(void *arg)
+{
+	struct agent *a = arg;
+
+	if (sensorlink_run(a->link) != 0)
+		sig_stop = 1;
+	return NULL;
+}
+
+/* ---- heartbeat ----------------------------------------------------------------- */
+
+static json_t *addresses(void)
+{
+	struct ifaddrs *ifa, *i;
+	json_t *arr = json_array();
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!arr || getifaddrs(&ifa) < 0)
+		return arr;
+	for (i = ifa; i; i = i->ifa_next) {
+		const void *p;
+
+		if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			p = &((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			p = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+		else
+			continue;
+		if (inet_ntop(i->ifa_addr->sa_family, p, buf, sizeof(buf)))
+			json_array_append_new(arr, json_string(buf));
+	}
+	freeifaddrs(ifa);
+	return arr;
+}
+
+static void heartbeat(struct agent *a)
+{
+	struct scache_stats cs;
+	struct quarantine_stats qs;
+	struct watch_stats ws;
+	struct utsname un;
+	json_t *ev = event_new(a, "heartbeat"), *ag, *last = json_null();
+
+	if (!ev)
+		return;
+	if (uname(&un) < 0)
+		memset(&un, 0, sizeof(un));
+	memset(&cs, 0, sizeof(cs));
+	memset(&qs, 0, sizeof(qs));
+	memset(&ws, 0, sizeof(ws));
+	if (a->cache)
+		scache_stats(a->cache, &cs);
+	if (a->w)
+		watch_stats(a->w, &ws);
+	pthread_mutex_lock(&a->mu);
+	if (a->q)
+		quarantine_stats(a->q, &qs);
+	if (a->last_end)
+		last = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "kind", a->last_kind, "end",
+				 (json_int_t)a->last_end, "files_seen", (json_int_t)a->last.files_seen,
+				 "scanned", (json_int_t)a->last.scanned, "cache_hits",
+				 (json_int_t)a->last.cache_hits, "skipped", (json_int_t)a->last.skipped,
+				 "findings", (json_int_t)a->last.findings, "errors",
+				 (json_int_t)a->last.errors, "cpu_percent", a->last.cpu_percent);
+	ag = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:i,s:s,s:I,s:o,s:I,s:I,s:I}",
+		       "agent_version", KASTRO_VERSION, "os", un.sysname, "os_release", un.release,
+		       "arch", un.machine, "addresses", addresses(), "rules_version",
+		       rules_version(a->rules), "rules", (int)rules_count(a->rules), "rules_error",
+		       a->rules_error, "uptime_s", (json_int_t)(now_ns() / 1000000000 - a->started),
+		       "last_scan", last, "findings", (json_int_t)a->findings, "quarantined",
+		       (json_int_t)a->quarantined, "busy", (json_int_t)a->busy);
+	if (ag) {
+		json_object_set_new(ag, "spool", json_pack("{s:I,s:I,s:I,s:s}", "pending",
+			(json_int_t)a->lst.pending, "dropped", (json_int_t)a->lst.spool_dropped,
+			"unstored", (json_int_t)a->emit_failed, "damage", a->spool_damage));
+		json_object_set_new(ag, "cache", json_pack("{s:I,s:I,s:I,s:I}", "entries",
+			(json_int_t)cs.entries, "hits", (json_int_t)cs.hits, "misses",
+			(json_int_t)cs.misses, "evictions", (json_int_t)cs.evictions));
+		json_object_set_new(ag, "quarantine", json_pack("{s:I,s:I}", "items",
+			(json_int_t)qs.items, "failed", (json_int_t)a->quarantine_failed));
+		json_object_set_new(ag, "watch", json_pack("{s:I,s:I,s:I,s:I}", "watches",
+			(json_int_t)ws.watches, "not_watched", (json_int_t)(ws.limit_hits + ws.enospc +
+			ws.add_errors), "overflows", (json_int_t)ws.overflows, "changed_dropped",
+			(json_int_t)a->changed_dropped));
+	}
+	pthread_mutex_unlock(&a->mu);
+	json_object_set_new(ev, "agent", ag ? ag : json_object());
+	emit_json(a, ev, false);
+}
+
+/* ---- changed files (main thread) ----------------------------------------------- */
+
+static void on_changed(void *arg, const char *path)
+{
+	struct agent *a = arg;
+	char **grown, *p;
+
+	if (a->n_changed >= CHANGED_MAX) {
+		a->changed_dropped++;
+		return;
+	}
+	for (size_t i = 0; i < a->n_changed; i++)
+		if (strcmp(a->changed[i], path) == 0)
+			return;
+	p = strdup(path);
+	grown = p ? realloc(a->changed, (a->n_changed + 1) * sizeof(*grown)) : NULL;
+	if (!grown) {
+		free(p);
+		a->changed_dropped++;
+		return;
+	}
+	a->changed = grown;
+	a->changed[a->n_changed++] = p;
+	if (a->n_changed == 1)
+		a->changed_since_ms = mono_ms();
+}
+
+static void flush_changed(struct agent *a)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return;
+	j->kind = JOB_FILES;
+	j->why = "on-change";
+	j->paths = a->changed;
+	j->n = a->n_changed;
+	a->changed = NULL;
+	a->n_changed = 0;
+	pthread_mutex_lock(&a->mu);
+	queue_locked(a, j);
+	pthread_mutex_unlock(&a->mu);
+}
+
+static void read_watch(struct agent *a)
+{
+	unsigned flags = 0;
+	char err[256];
+	uint64_t dropped = a->changed_dropped;
+
+	if (watch_read(a->w, on_changed, a, &flags, err, sizeof(err)) < 0)
+		log_warn("watch: %s", err);
+	if ((flags & WATCH_LOST) || a->changed_dropped != dropped) {
+		log_warn("watch: changes were lost; rescanning the watched trees");
+		queue_tree(a, "on-change", (const char *const *)a->c->watch.v,
+			   (size_t)a->c->watch.n);
+	}
+}
+
+/* ---- schedule ------------------------------------------------------------------- */
+
+static time_t next_scheduled(const struct agent_conf *c, time_t now)
+{
+	struct tm tm;
+	time_t t;
+
+	if (c->scan_paths.n == 0)
+		return 0;
+	if (c->sched == ACONF_SCHED_EVERY)
+		return now + (time_t)c->sched_every;
+	localtime_r(&now, &tm);
+	tm.tm_hour = (int)(c->sched_minute / 60);
+	tm.tm_min = (int)(c->sched_minute % 60);
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (t <= now) {
+		tm.tm_mday++;
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+	}
+	return t;
+}
+
+/* ---- control socket ----------------------------------------------------------- */
+
+struct qlist {
+	char *p;
+	size_t left;
+	unsigned n;
+};
+
+static int list_item(void *arg, const struct quarantine_item *it)
+{
+	struct qlist *l = arg;
+	int w = snprintf(l->p, l->left, "\n%s %lld %s %s %s", it->id, (long long)it->time,
+			 it->sha256, it->rule, it->path);
+
+	if (w < 0 || (size_t)w >= l->left)
+		return 1;
+	l->p += w;
+	l->left -= (size_t)w;
+	l->n++;
+	return 0;
+}
+
+static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
+{
+	struct agent *a = ctx;
+	char buf[CONTROL_LINE_MAX + 1], *w[4], err[512];
+	int n;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	n = control_split(buf, w, 4);
+	if (n == 1 && strcmp(w[0], "status") == 0) {
+		pthread_mutex_lock(&a->mu);
+		snprintf(ans, anslen,
+			 "ok\npid=%d\nsensor_id=%s\nrules_version=%s\nrules=%u\nbusy=%d\nfindings=%llu\n"
+			 "quarantined=%llu\nquarantine_failed=%llu\nlast_scan=%s\nlast_scan_end=%lld\n"
+			 "last_scan_files=%llu\nlast_scan_scanned=%llu\nlast_scan_cache_hits=%llu\n"
+			 "last_scan_cpu_percent=%.1f\nconsole_connected=%u\nspool_pending=%llu\n"
+			 "spool_dropped=%llu\nevents_unstored=%llu\nrules_updates=%llu\nrules_error=%s",
+			 (int)getpid(), sensorlink_sensor_id(a->link), rules_version(a->rules),
+			 rules_count(a->rules), a->busy, (unsigned long long)a->findings,
+			 (unsigned long long)a->quarantined, (unsigned long long)a->quarantine_failed,
+			 a->last_end ? a->last_kind : "none", (long long)a->last_end,
+			 (unsigned long long)a->last.files_seen, (unsigned long long)a->last.scanned,
+			 (unsigned long long)a->last.cache_hits, a->last.cpu_percent,
+			 a->lst.connected, (unsigned long long)a->lst.pending,
+			 (unsigned long long)a->lst.spool_dropped, (unsigned long long)a->emit_failed,
+			 (unsigned long long)a->rules_updates, a->rules_error);
+		pthread_mutex_unlock(&a->mu);
+		return;
+	}
+	if (n == 1 && strcmp(w[0], "scan") == 0) {
+		if (a->c->scan_paths.n == 0) {
+			snprintf(ans, anslen, "error: no scan paths configured");
+			return;
+		}
+		queue_tree(a, "on-demand", NULL, 0);
+		snprintf(ans, anslen, "ok\nqueued a scan of the configured paths");
+		return;
+	}
+	if (n == 1 && strcmp(w[0], "quarantined") == 0) {
+		struct qlist l;
+
+		if (!a->q) {
+			snprintf(ans, anslen, "error: no quarantine configured");
+			return;
+		}
+		snprintf(ans, anslen, "ok");
+		l.p = ans + 2;
+		l.left = anslen - 2;
+		l.n = 0;
+		pthread_mutex_lock(&a->mu);
+		quarantine_list(a->q, list_item, &l);
+		pthread_mutex_unlock(&a->mu);
+		return;
+	}
+	if (n == 2 && strcmp(w[0], "restore") == 0) {
+		int rc;
+
+		if (!a->q) {
+			snprintf(ans, anslen, "error: no quarantine configured");
+			return;
+		}
+		pthread_mutex_lock(&a->mu);
+		rc = quarantine_restore(a->q, w[1], err, sizeof(err));
+		pthread_mutex_unlock(&a->mu);
+		if (rc < 0) {
+			snprintf(ans, anslen, "error: %s", err);
+			return;
+		}
+		log_warn("quarantined file %s restored on an officer's request", w[1]);
+		snprintf(ans, anslen, "ok\nrestored %s", w[1]);
+		return;
+	}
+	snprintf(ans, anslen, "error: unknown request; expected status, scan, quarantined or "
+		 "restore ID");
+}
+
+/* ---- start and stop --------------------------------------------------------------- */
+
+static void quarantine_damage(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warn("quarantine: %s", msg);
+}
+
+static int start(struct agent *a, const char *control_path, char *err, size_t errlen)
+{
+	const struct agent_conf *c = a->c;
+	char path[PATH_MAX + 32], warn[1024];
+	struct stat st;
+
+	if (mkdir(c->dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", c->dir, strerror(errno));
+		return -1;
+	}
+	/* A bundle the console pushed takes the place of the configured rules. */
+	snprintf(path, sizeof(path), "%s/rules", c->dir);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		a->rules = rules_load(path, err, errlen);
+		if (!a->rules)
+			log_err("rules pushed by the console (%s): %s; using %s", path, err, c->rules);
+	}
+	if (!a->rules) {
+		a->rules = rules_load(c->rules, err, errlen);
+		if (!a->rules)
+			return -1;
+	}
+	log_info("rules %s: %u rules from %u files", rules_version(a->rules),
+		 rules_count(a->rules), rules_files(a->rules));
+	snprintf(path, sizeof(path), "%s/scan.cache", c->dir);
+	a->cache = scache_open(path, c->cache_entries, warn, sizeof(warn));
+	if (!a->cache)
+		return snprintf(err, errlen, "scan cache %s: %s", path, warn), -1;
+	if (warn[0])
+		log_warn("scan cache %s: %s", path, warn);
+	if (c->quarantine_tags.n || c->quarantine_severity || stat(c->quarantine_dir, &st) == 0) {
+		struct quarantine_config qc = { .report = quarantine_damage };
+
+		a->q = quarantine_open(c->quarantine_dir, &qc, warn, sizeof(warn));
+		if (!a->q)
+			return snprintf(err, errlen, "quarantine: %s", warn), -1;
+	}
+	if (control_open(&a->ctl, control_path, err, errlen) < 0)
+		return -1;
+	if (c->watch.n) {
+		a->w = watch_open(0, err, errlen);
+		if (!a->w)
+			return -1;
+		for (int i = 0; i < c->watch.n; i++) {
+			int rc = watch_add_tree(a->w, c->watch.v[i], c->cross_fs, warn, sizeof(warn));
+
+			if (rc != 0)
+				log_warn("watch %s: %s", c->watch.v[i], warn);
+		}
+	}
+	return 0;
+}
+
+int agent_run(const struct agent_conf *c, const char *control_path)
+{
+	static struct agent a;
+	struct sensorlink_args la;
+	struct sigaction sa;
+	pthread_t link_tid, job_tid;
+	char err[PATH_MAX + 2048], warn[1024];
+	time_t next_sched, next_hb = 0;
+	int rc = 0, have_link = 0, have_job = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.c = c;
+	a.ctl.lfd = a.ctl.cfd = -1;
+	a.jobs_tail = &a.jobs;
+	a.started = now_ns() / 1000000000;
+	pthread_mutex_init(&a.mu, NULL);
+	pthread_cond_init(&a.cv, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (gethostname(a.host, sizeof(a.host)) < 0 || !a.host[0])
+		snprintf(a.host, sizeof(a.host), "unknown");
+	a.host[sizeof(a.host) - 1] = '\0';
+
+	if (start(&a, control_path, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		rc = 1;
+		goto out;
+	}
+	memset(&la, 0, sizeof(la));
+	la.program = "kastro-agent";
+	la.host = c->console_host;
+	la.port = c->console_port;
+	la.dir = c->dir;
+	la.proxy = c->proxy[0] ? c->proxy : NULL;
+	la.spool_max = c->spool_max;
+	la.events_fd = -1;
+	la.watch_fd = -1;
+	la.on_tick = on_tick;
+	la.on_command = on_command;
+	la.arg = &a;
+	la.stop = &sig_stop;
+	a.link = sensorlink_new(&la, warn, sizeof(warn), err, sizeof(err));
+	if (!a.link) {
+		log_err("%s", err);
+		rc = 1;
+		goto out;
+	}
+	if (warn[0]) {
+		snprintf(a.spool_damage, sizeof(a.spool_damage), "%.500s", warn);
+		log_warn("spool: %s", warn);
+		notice(&a, "spool-damage", warn);
+	}
+	if (pthread_create(&job_tid, NULL, job_thread, &a) != 0 ||
+	    !(have_job = 1) || pthread_create(&link_tid, NULL, link_thread, &a) != 0) {
+		log_err("cannot start threads");
+		rc = 1;
+		goto out;
+	}
+	have_link = 1;
+	log_info("kastro-agent %s running as sensor %s on %s", KASTRO_VERSION,
+		 sensorlink_sensor_id(a.link), a.host);
+	next_sched = next_scheduled(c, time(NULL));
+
+	while (!sig_stop) {
+		struct pollfd pfd[2];
+		time_t now = time(NULL);
+		int t = 1000, np = 0, ct;
+
+		if (now >= next_hb) {
+			heartbeat(&a);
+			next_hb = now + (time_t)c->heartbeat;
+		}
+		if (next_sched && now >= next_sched) {
+			queue_tree(&a, "scheduled", NULL, 0);
+			next_sched = next_scheduled(c, now);
+		}
+		if (a.n_changed && mono_ms() - a.changed_since_ms >= CHANGE_SETTLE_MS)
+			flush_changed(&a);
+		if (a.n_changed)
+			t = CHANGE_SETTLE_MS;
+		pfd[np].fd = control_poll_fd(&a.ctl);
+		pfd[np++].events = POLLIN;
+		if (a.w) {
+			pfd[np].fd = watch_fd(a.w);
+			pfd[np++].events = POLLIN;
+		}
+		ct = control_timeout_ms(&a.ctl);
+		if (ct >= 0 && ct < t)
+			t = ct;
+		if (poll(pfd, (nfds_t)np, t) < 0 && errno != EINTR)
+			break;
+		control_handle(&a.ctl, pfd[0].revents, on_control, &a);
+		if (a.w && pfd[1].revents)
+			read_watch(&a);
+	}
+	log_info("stopping");
+out:
+	pthread_mutex_lock(&a.mu);
+	a.stop_jobs = 1;
+	pthread_cond_broadcast(&a.cv);
+	pthread_mutex_unlock(&a.mu);
+	sig_stop = 1;
+	if (have_job)
+		pthread_join(job_tid, NULL);
+	if (have_link)
+		pthread_join(link_tid, NULL);
+	while (a.jobs) {
+		struct job *j = a.jobs;
+
+		a.jobs = j->next;
+		job_free(j);
+	}
+	for (size_t i = 0; i < a.n_changed; i++)
+		free(a.changed[i]);
+	free(a.changed);
+	sensorlink_free(a.link);
+	if (a.cache) {
+		if (scache_save(a.cache, err, sizeof(err)) < 0)
+			log_warn("scan cache: %s", err);
+		scache_close(a.cache);
+	}
+	quarantine_close(a.q);
+	watch_close(a.w);
+	control_close(&a.ctl);
+	rules_unref(a.rules);
+	pthread_cond_destroy(&a.cv);
+	pthread_mutex_destroy(&a.mu);
+	return rc;
+}

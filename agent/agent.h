@@ -1,0 +1,36 @@
+/*
+ * agent.h - kastro-agent's daemon: scheduled, on-demand and on-change YARA
+ * scans of this host, reported to kastro-console.
+ *
+ * One process, run as root (it must read every file it scans and move
+ * files into the quarantine), with four kinds of threads:
+ *   - the main thread: the control socket (kastroctl agent ...), the
+ *     inotify watches of the `watch` directories, the schedule and the
+ *     heartbeats;
+ *   - the link thread (sensorlink.h): the spool, sends to the console,
+ *     the command long poll;
+ *   - the job thread: runs one scan or rules update at a time, in order;
+ *   - a tree scan's own workers (scan.h), each pacing itself to the CPU
+ *     ceiling of scheduled scans.
+ * Every finding is appended to the spool and on disk (fsync) before the
+ * scan goes on; summaries and heartbeats within 100 ms. The spool is cut
+ * only after the console's ack (sensorlink.h), so a console that is away,
+ * a kill -9 or a power cut lose no finding.
+ *
+ * State lives in the configured dir (aconf.h): the enrolment (key 0600),
+ * spool/, scan.cache, and rules/ when the console pushed a bundle (it
+ * then takes the place of the configured rules, also after a restart).
+ */
+#ifndef KASTRO_AGENT_H
+#define KASTRO_AGENT_H
+
+#include "aconf.h"
+#include "control.h"
+
+#define AGENT_CONTROL_PATH CONTROL_AGENT_PATH
+
+/* Run until SIGTERM or SIGINT. Returns the exit status (0, or 1 with a
+ * message logged when it cannot start). */
+int agent_run(const struct agent_conf *c, const char *control_path);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * agentcmd.h - what kastro-agent takes from the console besides the link's
+ * own answers: the args of its commands and the rule bundles it fetches.
+ * Untrusted input, so all of it is checked here, without I/O, and fuzzed
+ * (tests/fuzz/fuzz_agentcmd.c).
+ *
+ * Commands (docs/sensor-api.md):
+ *   scan   {"paths": ["/abs/path", ...]}   on-demand scan; no paths: the
+ *                                          configured ones
+ *   rules  {"version": "<64 hex>"}         fetch bundle VERSION from the
+ *                                          console, check, compile, swap
+ * A bundle (GET /sensor/v1/rules/VERSION) is {"version": V, "files":
+ * [{"name": "x.yar", "data_b64": BASE64}...]}: names are plain file names
+ * ending in .yar or .yara (no '/', not starting with '.'), unique, in
+ * strictly increasing byte order, at most AGENTCMD_BUNDLE_FILES of them.
+ * The version is checked by compiling the files (rules.h computes the
+ * same hash over them).
+ */
+#ifndef KASTRO_AGENTCMD_H
+#define KASTRO_AGENTCMD_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define AGENTCMD_SCAN_PATHS 64
+#define AGENTCMD_BUNDLE_FILES 10000
+#define AGENTCMD_VERSION_LEN 64
+
+struct agentcmd_scan {
+	const char *paths[AGENTCMD_SCAN_PATHS];      /* point into the args object */
+	size_t n;
+};
+
+/* The args of "scan" (NULL: none). Returns 0, or -1 with err. */
+int agentcmd_scan_args(json_t *args, struct agentcmd_scan *out, char *err, size_t errlen);
+
+/* The args of "rules": the version into out (AGENTCMD_VERSION_LEN + 1 bytes). */
+int agentcmd_rules_args(json_t *args, char *out, char *err, size_t errlen);
+
+struct agentcmd_file {
+	char name[256];
+	char *data;                     /* decoded, NUL-terminated */
+	size_t len;
+};
+
+/*
+ * Parse a bundle body (len bytes) that should be version want. On success
+ * *files (agentcmd_bundle_free()) holds *n decoded files. -1 with err
+ * otherwise.
+ */
+int agentcmd_bundle(const char *body, size_t len, const char *want,
+		    struct agentcmd_file **files, size_t *n, char *err, size_t errlen);
+void agentcmd_bundle_free(struct agentcmd_file *files, size_t n);
+
+#endif

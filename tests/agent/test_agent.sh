@@ -1,0 +1,321 @@
+#!/bin/bash
+# kastro-agent for real beside a real kastro-console on loopback: enrolment
+# (a wrong CA pin refused), findings of an on-demand scan stored as alerts,
+# quarantine and restore, a rescan of a changed file in a watched
+# directory, heartbeats with the host's inventory, a rule bundle pushed from
+# the console (a broken one refused, the old rules kept), an on-demand scan
+# from the console, the console killed during a scan, the agent killed
+# (-9) with a full spool whose last record is then cut: every finding
+# arrives exactly once and the damage is reported.
+#
+# usage: tests/agent/test_agent.sh BUILD_DIR
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+
+T=agent
+B=$1
+case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
+CONSOLE=$B/kastro-console
+AGENT=$B/kastro-agent
+CTL=$B/kastroctl
+
+for tool in curl sqlite3 python3 sha256sum; do
+	command -v "$tool" >/dev/null 2>&1 || { t_fail "$T: $tool not installed (packaging/deps.sh test)"; t_done; }
+done
+[ -x "$AGENT" ] && [ -x "$CONSOLE" ] || { t_fail "$T: kastro-agent or kastro-console not built"; t_done; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-agent-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+cpid="" apid=""
+stop_pid() {  # stop_pid PID: TERM, then KILL
+	[ -n "$1" ] || return 0
+	if kill -0 "$1" 2>/dev/null; then
+		kill -TERM "$1" 2>/dev/null
+		for _i in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+	return 0
+}
+cleanup() { stop_pid "$apid"; stop_pid "$cpid"; rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+read -r HP SP < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(2)]
+[x.bind(("127.0.0.1",0)) for x in s]
+print(*[x.getsockname()[1] for x in s])')
+data=$tmp/console
+clog=$tmp/console.log
+csock=$tmp/console.sock
+adir=$tmp/agent
+alog=$tmp/agent.log
+asock=$tmp/agent.sock
+db() { sqlite3 -cmd '.timeout 5000' "$data/console.db" "$@"; }
+ctl() { "$CTL" -s "$csock" "$@"; }
+actl() { "$CTL" -s "$asock" "$@"; }
+# wait_for SECONDS CMD...: until CMD succeeds
+wait_for() {
+	_s=$1; shift
+	for _i in $(seq 1 $((_s * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+# wait_eq SECONDS WANT CMD...: until CMD prints WANT
+wait_eq() {
+	_s=$1 _w=$2; shift 2
+	for _i in $(seq 1 $((_s * 10))); do [ "$("$@" 2>/dev/null)" = "$_w" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+"$CONSOLE" init --data "$data" --name 127.0.0.1 >"$tmp/init.out" 2>&1 || { t_fail "$T: console init: $(cat "$tmp/init.out")"; t_done; }
+fp=$(sed -n 's/^CA fingerprint: //p' "$tmp/init.out")
+cat >"$tmp/console.conf" <<EOF
+data "$data"
+listen https on 127.0.0.1 port $HP
+listen sensors on 127.0.0.1 port $SP
+control "$csock"
+EOF
+start_console() {
+	"$CONSOLE" -c "$tmp/console.conf" >>"$clog" 2>&1 &
+	cpid=$!
+	wait_for 10 test -S "$csock" && wait_for 10 grep -q ready "$clog"
+}
+: >"$clog"
+start_console || { t_fail "$T: console did not start: $(tail -n 5 "$clog")"; t_done; }
+
+# ---- rules, files, configuration --------------------------------------------
+EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+mkdir -p "$tmp/rules" "$tmp/tree/sub" "$tmp/watch" "$tmp/big" "$tmp/big2"
+cat >"$tmp/rules/test.yar" <<'EOF'
+rule Kastro_Test_EICAR : malware_test
+{
+	meta:
+		description = "The EICAR anti-virus test file"
+		score = 70
+	strings:
+		$e = "EICAR-STANDARD-ANTIVIRUS-TEST-FILE"
+	condition:
+		$e
+}
+rule Kastro_Test_Quarantine : quarantine_me
+{
+	strings:
+		$q = "KASTRO-QUARANTINE-ME"
+	condition:
+		$q
+}
+EOF
+printf '%s' "$EICAR" >"$tmp/tree/eicar.com"
+printf 'harmless text\n' >"$tmp/tree/readme.txt"
+cp /bin/true "$tmp/tree/sub/true.bin"
+printf 'xx KASTRO-QUARANTINE-ME xx\n' >"$tmp/tree/sub/bad.doc"
+chmod 640 "$tmp/tree/sub/bad.doc"
+qsum=$(sha256sum <"$tmp/tree/sub/bad.doc")
+cat >"$tmp/agent.conf" <<EOF
+console { address "127.0.0.1" port $SP enroll-port $HP }
+dir "$adir"
+rules "$tmp/rules"
+heartbeat 10s
+scan {
+	path { "$tmp/tree" "$tmp/big" "$tmp/big2" }
+	watch "$tmp/watch"
+	schedule every 1d
+}
+quarantine { tags { "quarantine_me" } dir "$tmp/quarantine" }
+EOF
+if "$AGENT" -n -c "$tmp/agent.conf" >"$tmp/n.out" 2>"$tmp/n.err" && grep -q 'configuration OK; rules [0-9a-f]\{64\}: 2 rules' "$tmp/n.err"; then
+	t_pass "$T: -n checks the configuration and compiles the rules"
+else
+	t_fail "$T: -n: $(cat "$tmp/n.err")"
+fi
+printf 'scan { path "relative" }\n' >"$tmp/bad.conf"
+"$AGENT" -n -c "$tmp/bad.conf" >/dev/null 2>"$tmp/bad.err"
+grep -q "bad.conf:1:" "$tmp/bad.err" && t_pass "$T: a bad configuration names file and line" ||
+	t_fail "$T: bad configuration: $(cat "$tmp/bad.err")"
+
+# ---- enrolment -------------------------------------------------------------------
+tok=$(ctl token create --kind agent | sed -n 's/^token=//p')
+if "$AGENT" enroll -c "$tmp/agent.conf" --token "$tok" --ca-fingerprint "SHA256:$(printf '%064d' 0)" >/dev/null 2>"$tmp/e0.err"; then
+	t_fail "$T: enrolment with a wrong CA fingerprint succeeded"
+elif grep -q 'does not match' "$tmp/e0.err" && [ ! -e "$adir/key.pem" ]; then
+	t_pass "$T: enrolment refuses a console whose CA does not match the fingerprint"
+else
+	t_fail "$T: wrong pin: $(cat "$tmp/e0.err")"
+fi
+if sid=$("$AGENT" enroll -c "$tmp/agent.conf" --token "$tok" --ca-fingerprint "$fp" 2>"$tmp/e1.err") &&
+	[ "$(stat -c %a "$adir/key.pem")" = 600 ] && [ "$(stat -c %a "$adir")" = 700 ]; then
+	t_pass "$T: enrolled as $sid; key 0600 in a 0700 dir"
+else
+	t_fail "$T: enrol: $(cat "$tmp/e1.err")"
+	t_done
+fi
+[ "$(db "select kind from sensors where id='$sid'")" = agent ] && t_pass "$T: the console knows it as an agent" ||
+	t_fail "$T: sensor kind: $(db "select kind from sensors where id='$sid'")"
+
+start_agent() {
+	"$AGENT" -c "$tmp/agent.conf" -s "$asock" >>"$alog" 2>&1 &
+	apid=$!
+	wait_for 20 test -S "$asock" && wait_for 10 grep -q 'running as sensor' "$alog"
+}
+: >"$alog"
+start_agent || { t_fail "$T: agent did not start: $(tail -n 5 "$alog")"; t_done; }
+t_pass "$T: agent runs"
+
+# ---- an on-demand scan: findings, quarantine ---------------------------------------
+findings() {  # findings PATH-PATTERN: finding events stored for paths like it
+	db "select count(*) from events where sensor_id='$sid' and event_type='finding' and body like '%$1%'"
+}
+actl agent scan >/dev/null
+if wait_eq 30 1 findings "$tmp/tree/eicar.com"; then
+	t_pass "$T: the EICAR file's finding is in the console"
+else
+	t_fail "$T: EICAR finding: $(findings eicar.com) events; $(tail -n 5 "$alog")"
+fi
+a=$(db "select kind||' '||signature||' '||severity from alerts where sensor_id='$sid' and signature='Kastro_Test_EICAR'")
+[ "$a" = "finding Kastro_Test_EICAR 2" ] && t_pass "$T: ... as an alert of kind finding (score 70: severity 2)" || t_fail "$T: alert: '$a'"
+body=$(db "select body from events where sensor_id='$sid' and event_type='finding' and body like '%eicar.com%'")
+if echo "$body" | python3 -c '
+import json, sys, hashlib
+e = json.load(sys.stdin); f = e["finding"]
+eicar = sys.argv[1].encode()
+assert f["rule"] == "Kastro_Test_EICAR", f
+assert f["tags"] == ["malware_test"], f
+assert f["size"] == len(eicar) and f["sha256"] == hashlib.sha256(eicar).hexdigest(), f
+assert f["strings"][0]["id"] == "$e" and f["strings"][0]["offset"] == 28, f
+assert f["action"] == "detected" and f["owner"] == "root", f
+' "$EICAR"; then
+	t_pass "$T: the finding carries rule, tags, meta, strings with offsets, size, sha256, owner"
+else
+	t_fail "$T: finding body: $body"
+fi
+if wait_eq 20 1 findings "bad.doc" && [ ! -e "$tmp/tree/sub/bad.doc" ]; then
+	t_pass "$T: a file matched by a rule tagged for quarantine is moved away"
+else
+	t_fail "$T: quarantine: $(findings bad.doc) events, file $(ls "$tmp/tree/sub")"
+fi
+qid=$(actl agent quarantined | awk 'NR>1 && /bad.doc/ {print $1}')
+qbody=$(db "select body from events where sensor_id='$sid' and event_type='finding' and body like '%bad.doc%'")
+echo "$qbody" | grep -q "\"action\":\"quarantined\",\"quarantine_id\":\"$qid\"" &&
+	t_pass "$T: the finding says quarantined, with the item's id ($qid)" || t_fail "$T: quarantine finding: $qbody"
+if actl agent restore "$qid" >/dev/null && [ "$(sha256sum <"$tmp/tree/sub/bad.doc")" = "$qsum" ] &&
+	[ "$(stat -c %a "$tmp/tree/sub/bad.doc")" = 640 ]; then
+	t_pass "$T: kastroctl agent restore puts it back, same content and mode"
+else
+	t_fail "$T: restore of $qid: $(ls -l "$tmp/tree/sub")"
+fi
+sum=$(db "select body from events where sensor_id='$sid' and event_type='scan_summary' order by seq desc limit 1")
+echo "$sum" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["scan"]
+assert s["kind"] == "on-demand" and s["files_seen"] == 4 and s["findings"] == 2, s
+assert "skipped_by" in s and "cache_hits" in s and "cpu_percent" in s, s
+' && t_pass "$T: a scan summary with files seen, findings, skips, cache hits, CPU" || t_fail "$T: summary: $sum"
+
+# ---- on-change --------------------------------------------------------------------
+printf '%s' "$EICAR" >"$tmp/watch/download.com"
+wait_eq 20 1 findings "$tmp/watch/download.com" &&
+	t_pass "$T: a file written in a watched directory is scanned at once" ||
+	t_fail "$T: on-change: $(findings download.com) events"
+
+# ---- heartbeat ---------------------------------------------------------------------
+hb=$(db "select body from events where sensor_id='$sid' and event_type='heartbeat' order by seq desc limit 1")
+echo "$hb" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["agent"]
+for k in ("agent_version", "os", "addresses", "rules_version", "last_scan", "spool", "cache"):
+    assert k in a, k
+assert len(a["rules_version"]) == 64
+' && t_pass "$T: heartbeats carry the inventory (version, OS, addresses, rules, last scan)" || t_fail "$T: heartbeat: $hb"
+
+# ---- rules pushed from the console ---------------------------------------------------
+old=$(actl agent status | sed -n 's/^rules_version=//p')
+mkdir -p "$tmp/rules2"
+cp "$tmp/rules/test.yar" "$tmp/rules2/"
+cat >"$tmp/rules2/pushed.yar" <<'EOF'
+rule Kastro_Test_Pushed { strings: $p = "KASTRO-PUSHED-RULE" condition: $p }
+EOF
+printf 'xx KASTRO-PUSHED-RULE xx\n' >"$tmp/tree/pushed.txt"
+out=$(ctl rules push "$tmp/rules2")
+ver=$(echo "$out" | sed -n 's/^version=//p')
+if [ -n "$ver" ] && wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^rules_version=$ver$'"; then
+	t_pass "$T: a bundle pushed from the console is verified, compiled and in use ($ver)"
+else
+	t_fail "$T: rules push: $out; agent: $(actl agent status | grep rules)"
+fi
+rstat() { db "select status from commands where sensor_id='$sid' and type='rules' order by id desc limit 1"; }
+wait_eq 20 done rstat &&
+	t_pass "$T: ... and the agent reported the new version" || t_fail "$T: rules command: $(db "select status, result from commands where type='rules'")"
+mkdir -p "$tmp/rules3"
+printf 'rule broken { strings: $a = "x" condition: $b }\n' >"$tmp/rules3/broken.yar"
+ctl rules push "$tmp/rules3" >/dev/null
+wait_eq 30 failed rstat
+res=$(db "select result from commands where sensor_id='$sid' and type='rules' order by id desc limit 1")
+if echo "$res" | grep -q 'broken.yar:1' && actl agent status | grep -q "^rules_version=$ver$"; then
+	t_pass "$T: a bundle that does not compile is refused with file:line, the rules in use stay"
+else
+	t_fail "$T: broken bundle: $res"
+fi
+cid=$(ctl sensor scan "$sid" "$tmp/tree" | sed -n 's/^command=//p')
+cstat() { db "select status from commands where id=$cid"; }
+wait_eq 60 done cstat
+if [ "$(findings pushed.txt)" = 1 ] && db "select result from commands where id=$cid" | grep -q '"findings":'; then
+	t_pass "$T: kastroctl sensor scan: an on-demand scan from the console, with the pushed rule"
+else
+	t_fail "$T: console scan: $(db "select status, result from commands where id=$cid"), $(findings pushed.txt)"
+fi
+
+# ---- console away during a scan ------------------------------------------------------
+for i in $(seq 1 40); do
+	printf 'padding %d %s\n' "$i" "$(head -c 3000 /dev/urandom | base64 -w0)" >"$tmp/big/f$i.txt"
+	[ $((i % 4)) = 0 ] && printf '%s' "$EICAR" >"$tmp/big/e$i.com"
+done
+kill -9 "$cpid"; wait "$cpid" 2>/dev/null; cpid=""
+scans() { grep -c 'on-demand scan done' "$alog"; }
+n0=$(scans)
+actl agent scan >/dev/null
+wait_eq 60 $((n0 + 1)) scans
+pending() { actl agent status | sed -n 's/^spool_pending=//p'; }
+for _i in $(seq 1 30); do pend=$(pending); [ "${pend:-0}" -gt 0 ] && break; sleep 0.1; done
+[ "${pend:-0}" -gt 0 ] && t_pass "$T: console down: findings wait in the spool ($pend records)" || t_fail "$T: spool while console down: $pend"
+start_console || { t_fail "$T: console restart: $(tail -n 5 "$clog")"; t_done; }
+want=10
+if wait_eq 60 "$want" findings "$tmp/big/e"; then
+	t_pass "$T: after the console's return all $want findings of the scan arrived"
+else
+	t_fail "$T: findings after console restart: $(findings "$tmp/big/e") of $want"
+fi
+dups=$(db "select count(*) from (select body from events where sensor_id='$sid' and event_type='finding' group by seq having count(*) > 1)")
+[ "$dups" = 0 ] && t_pass "$T: ... each exactly once" || t_fail "$T: duplicated events: $dups"
+
+# ---- agent killed with a full spool, its last record cut -----------------------------------
+kill -9 "$cpid"; wait "$cpid" 2>/dev/null; cpid=""
+for i in $(seq 1 12); do printf '%s %d' "$EICAR" "$i" >"$tmp/big2/x$i.com"; done
+n0=$(scans)
+actl agent scan >/dev/null
+wait_eq 60 $((n0 + 1)) scans
+sleep 0.5
+kill -9 "$apid"; wait "$apid" 2>/dev/null; apid=""
+last=$(ls -t "$adir"/spool/*.seg 2>/dev/null | head -n 1)
+size=$(stat -c %s "$last")
+truncate -s $((size - 7)) "$last"
+start_console || { t_fail "$T: console restart: $(tail -n 5 "$clog")"; t_done; }
+start_agent || { t_fail "$T: agent restart after kill -9: $(tail -n 5 "$alog")"; t_done; }
+if wait_eq 60 12 findings "$tmp/big2/x"; then
+	t_pass "$T: agent killed -9 with the console away: all 12 findings arrived"
+else
+	t_fail "$T: findings after kill -9: $(findings "$tmp/big2/x") of 12"
+fi
+dups=$(db "select count(*) from (select 1 from events where sensor_id='$sid' and event_type='finding' and body like '%big2/x%' group by json_extract(body, '$.finding.path'), json_extract(body, '$.timestamp') having count(*) > 1)")
+[ "$dups" = 0 ] && t_pass "$T: ... each exactly once" || t_fail "$T: duplicates after kill -9: $dups"
+notices() { db "select count(*) from events where sensor_id='$sid' and event_type='agent_notice' and body like '%spool-damage%'"; }
+if wait_eq 30 1 notices; then
+	t_pass "$T: the cut record is reported to the console as spool damage"
+else
+	t_fail "$T: no damage notice; agent log: $(grep -i spool "$alog" | tail -n 3)"
+fi
+
+stop_pid "$apid"; apid=""
+grep -q 'ERROR: AddressSanitizer\|runtime error:' "$alog" "$clog" && t_fail "$T: a sanitizer report in the logs" ||
+	t_pass "$T: no sanitizer report"
+t_done

@@ -1,0 +1,283 @@
+/*
+ * test_rules.c - compiling the agent's YARA rule sets: a directory's
+ * .yar and .yara files in name order into one namespace, compile errors that
+ * name file:line, warnings that are not errors, include refused, the
+ * version as a hash of names and contents, and reference counting: a set
+ * that fails to compile never takes the place of one in use, and a set
+ * stays usable while a scan holds it.
+ *
+ * Every test works in its own mkdtemp directory under /tmp, removed after.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yara.h>
+
+#include "rules.h"
+
+struct fx {
+	char dir[64];
+	char err[1024];
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/kastro-test-rules.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	*state = f;
+	return 0;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(p);
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void put(const struct fx *f, const char *name, const char *text)
+{
+	char p[256];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/%s", f->dir, name);
+	fp = fopen(p, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static int count_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
+{
+	(void)ctx;
+	if (msg == CALLBACK_MSG_RULE_MATCHING) {
+		char *names = arg;
+		const YR_RULE *r = data;
+
+		strcat(names, r->identifier);
+		strcat(names, " ");
+	}
+	return CALLBACK_CONTINUE;
+}
+
+/* The names of the rules of r matching data, space-separated. */
+static void matches(struct rules *r, const char *data, char *names)
+{
+	names[0] = '\0';
+	assert_int_equal(yr_rules_scan_mem((YR_RULES *)rules_yara(r), (const uint8_t *)data,
+					   strlen(data), 0, count_cb, names, 0), ERROR_SUCCESS);
+}
+
+static void test_directory_compiles_in_name_order(void **state)
+{
+	struct fx *f = *state;
+	struct rules *r;
+	char names[256];
+
+	/* b uses a rule of a: only works when a comes first, in one namespace */
+	put(f, "b.yara", "rule uses_a { condition: has_a }\n");
+	put(f, "a.yar", "rule has_a { strings: $a = \"alpha\" condition: $a }\n");
+	put(f, "notes.txt", "this is not a rule file {");
+	r = rules_load(f->dir, f->err, sizeof(f->err));
+	assert_non_null(r);
+	assert_int_equal(rules_count(r), 2);
+	assert_int_equal(rules_files(r), 2);
+	assert_int_equal(strlen(rules_version(r)), RULES_VERSION_LEN);
+	assert_int_equal(strspn(rules_version(r), "0123456789abcdef"), RULES_VERSION_LEN);
+	matches(r, "xx alpha xx", names);
+	assert_string_equal(names, "has_a uses_a ");
+	matches(r, "beta", names);
+	assert_string_equal(names, "");
+	rules_unref(r);
+}
+
+static void test_single_file_and_externals_declared(void **state)
+{
+	struct fx *f = *state;
+	struct rules *r;
+	char p[256];
+
+	put(f, "one.rules", "rule ext { condition: filename == \"\" and filepath == \"\" and "
+	    "extension == \"\" and filetype == \"\" and owner == \"\" }\n");
+	snprintf(p, sizeof(p), "%s/one.rules", f->dir);
+	r = rules_load(p, f->err, sizeof(f->err));
+	assert_non_null(r);
+	assert_int_equal(rules_files(r), 1);
+	rules_unref(r);
+}
+
+static void test_compile_error_names_file_and_line(void **state)
+{
+	struct fx *f = *state;
+	char want[256];
+
+	put(f, "a.yar", "rule good { condition: true }\n");
+	put(f, "b.yar", "rule fine { condition: true }\n\nrule broken {\n"
+	    "  condition: no_such_thing\n}\n");
+	assert_null(rules_load(f->dir, f->err, sizeof(f->err)));
+	snprintf(want, sizeof(want), "%s/b.yar:4:", f->dir);
+	assert_non_null(strstr(f->err, want));
+	assert_non_null(strstr(f->err, "no_such_thing"));
+
+	/* a syntax error */
+	put(f, "b.yar", "rule x {\n condition: (\n}\n");
+	assert_null(rules_load(f->dir, f->err, sizeof(f->err)));
+	snprintf(want, sizeof(want), "%s/b.yar:3:", f->dir);
+	assert_non_null(strstr(f->err, want));
+
+	/* a rule name defined twice across files: one namespace */
+	put(f, "b.yar", "rule good { condition: false }\n");
+	assert_null(rules_load(f->dir, f->err, sizeof(f->err)));
+	assert_non_null(strstr(f->err, "b.yar:1:"));
+	assert_non_null(strstr(f->err, "good"));
+}
+
+static void test_warnings_are_not_errors(void **state)
+{
+	struct fx *f = *state;
+	struct rules *r;
+
+	put(f, "w.yar", "rule slow { strings: $a = { 01 ?? } condition: $a }\n");
+	r = rules_load(f->dir, f->err, sizeof(f->err));
+	assert_non_null(r);
+	assert_true(rules_warnings(r) >= 1);
+	assert_non_null(rules_warning(r, 0));
+	assert_non_null(strstr(rules_warning(r, 0), "w.yar:1:"));
+	assert_null(rules_warning(r, rules_warnings(r)));
+	rules_unref(r);
+}
+
+static void test_include_is_refused(void **state)
+{
+	struct fx *f = *state;
+
+	put(f, "inc.txt", "rule included { condition: true }\n");
+	put(f, "a.yar", "include \"inc.txt\"\nrule a { condition: included }\n");
+	assert_null(rules_load(f->dir, f->err, sizeof(f->err)));
+	assert_non_null(strstr(f->err, "a.yar:1:"));
+	assert_non_null(strstr(f->err, "include"));
+}
+
+static void test_empty_or_missing_is_an_error(void **state)
+{
+	struct fx *f = *state;
+	char p[256];
+
+	assert_null(rules_load(f->dir, f->err, sizeof(f->err)));
+	assert_non_null(strstr(f->err, "no *.yar"));
+	snprintf(p, sizeof(p), "%s/absent", f->dir);
+	assert_null(rules_load(p, f->err, sizeof(f->err)));
+	assert_non_null(strstr(f->err, "absent"));
+}
+
+static void test_version_is_names_and_contents(void **state)
+{
+	struct fx *f = *state;
+	char v1[RULES_VERSION_LEN + 1], p[256], q[256];
+	struct rules *r;
+
+	put(f, "a.yar", "rule a { condition: true }\n");
+	r = rules_load(f->dir, f->err, sizeof(f->err));
+	assert_non_null(r);
+	snprintf(v1, sizeof(v1), "%s", rules_version(r));
+	rules_unref(r);
+
+	/* the same again: the same version */
+	r = rules_load(f->dir, f->err, sizeof(f->err));
+	assert_non_null(r);
+	assert_string_equal(rules_version(r), v1);
+	rules_unref(r);
+
+	/* a byte of content changed */
+	put(f, "a.yar", "rule a { condition: true }\n\n");
+	r = rules_load(f->dir, f->err, sizeof(f->err));
+	assert_non_null(r);
+	assert_string_not_equal(rules_version(r), v1);
+	rules_unref(r);
+
+	/* the same content under another name */
+	put(f, "a.yar", "rule a { condition: true }\n");
+	snprintf(p, sizeof(p), "%s/a.yar", f->dir);
+	snprintf(q, sizeof(q), "%s/z.yar", f->dir);
+	assert_int_equal(rename(p, q), 0);
+	r = rules_load(f->dir, f->err, sizeof(f->err));
+	assert_non_null(r);
+	assert_string_not_equal(rules_version(r), v1);
+	rules_unref(r);
+}
+
+/*
+ * What the daemon does on a rules update: load the new set, and only when
+ * that worked swap it in. A set that fails leaves the old one in use, and
+ * a scan holding the old set keeps it after the swap.
+ */
+static void test_bad_set_never_replaces_and_refs_keep_a_set(void **state)
+{
+	struct fx *f = *state;
+	struct rules *cur, *held, *next;
+	char names[256];
+
+	put(f, "a.yar", "rule old_rule { strings: $a = \"needle\" condition: $a }\n");
+	cur = rules_load(f->dir, f->err, sizeof(f->err));
+	assert_non_null(cur);
+	held = rules_ref(cur);   /* a scan in progress */
+
+	put(f, "a.yar", "rule new_rule { condition: nonsense }\n");
+	next = rules_load(f->dir, f->err, sizeof(f->err));
+	assert_null(next);
+	assert_non_null(strstr(f->err, "a.yar:1:"));
+	/* cur unchanged and usable */
+	matches(cur, "a needle", names);
+	assert_string_equal(names, "old_rule ");
+
+	put(f, "a.yar", "rule new_rule { strings: $a = \"needle\" condition: $a }\n");
+	next = rules_load(f->dir, f->err, sizeof(f->err));
+	assert_non_null(next);
+	rules_unref(cur);        /* the swap */
+	cur = next;
+	/* the scan still has the old set, the loader the new one */
+	matches(held, "a needle", names);
+	assert_string_equal(names, "old_rule ");
+	matches(cur, "a needle", names);
+	assert_string_equal(names, "new_rule ");
+	rules_unref(held);       /* frees the old set (ASan checks) */
+	rules_unref(cur);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_directory_compiles_in_name_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_single_file_and_externals_declared, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_compile_error_names_file_and_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_warnings_are_not_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_include_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_or_missing_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_is_names_and_contents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_set_never_replaces_and_refs_keep_a_set, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
