@@ -6,7 +6,7 @@
 #
 #   BUILD_DIR   holds kastrod and bench/ (mkbig, refloop), e.g. build/out
 #   SECTION     which sections to run (default: all): classify setupdate
-#               blocklatency
+#               blocklatency scan ingest
 #
 # Environment:
 #   KASTRO_TESTDATA        shared test data (default: ../shared/testdata
@@ -17,6 +17,9 @@
 #                          hung (180)
 #   KASTRO_BENCH_SETELEMS  flow elements inserted by setupdate (100000)
 #   KASTRO_BENCH_BLOCKFLOWS  blocked flows sent by blocklatency (300)
+#   KASTRO_BENCH_SCAN_MB   size of the tree scan scans, MiB (300)
+#   KASTRO_BENCH_INGEST_EVENTS  events the 50 sensors of ingest send (1000000)
+#   KASTRO_BENCH_INGEST_ALERTS  alerts stored when ingest times the API (1000000)
 #
 # A benchmark, not a test: a missed target is printed as MISSED and the exit
 # status stays 0. It exits 1 when something is broken (a tool missing,
@@ -24,7 +27,9 @@
 # 2 on a usage error. Needs: packaging/deps.sh bench (ndpiReader, GNU time)
 # and about 450 MiB free in $TMPDIR (or /tmp) for the big capture; setupdate
 # needs root (it works in a network namespace of its own) and nft;
-# blocklatency needs root and the network lab (packaging/deps.sh test).
+# blocklatency needs root and the network lab (packaging/deps.sh test);
+# scan needs yara, yarac and python3 and about 350 MiB more in $TMPDIR;
+# ingest needs python3, openssl and sqlite3 and about 2 GiB in $TMPDIR.
 #
 # Adding a benchmark: name it in ALL_SECTIONS and write section_NAME, using
 # need_big (the shared capture), measure (one timed run) and row (a line of
@@ -34,7 +39,7 @@
 set -eu
 export LC_ALL=C
 
-ALL_SECTIONS="classify setupdate blocklatency"
+ALL_SECTIONS="classify setupdate blocklatency scan ingest"
 
 die() { echo "bench: error: $*" >&2; exit 1; }
 
@@ -361,6 +366,192 @@ section_blocklatency() {
 		return 0
 	fi
 	bash "$here/blocklatency.sh" "$BUILD" "$_f" || die "blocklatency failed (message above)"
+}
+
+# ---- section: scan ---------------------------------------------------------
+# YARA scanning of a tree of >= KASTRO_BENCH_SCAN_MB MiB (tests/agent/
+# mkcorpus.py: files Debian installs under /usr, copied, plus planted
+# samples) with signature-base: `kastro-agent scan` against
+# `yara -r -p CORES` with the same rules compiled by yarac, in the same
+# rounds; then a rescan of the unchanged tree through the scan cache. yara
+# gets the five external variables once for all files (-d, empty): rules
+# that test them may match other files than in kastro-agent, which sets
+# them per file (tests/agent/test_yara_agree.sh checks agreement per file);
+# the work is the same.
+#
+# Compared is the scan itself, with the rules in memory: that is what a
+# scheduled scan of the agent costs, which compiles its rules once per
+# update. For kastro-agent, the duration in its scan_summary; for yara, its
+# wall time less that of the same command on an empty directory (loading
+# the compiled rules, starting, exiting). The process wall times are shown
+# too: kastro-agent's include compiling signature-base from source (about
+# a second), yara's loading it precompiled.
+# Targets: first scan >= 1.0 x yara's speed, rescan >= 20 x the first scan.
+SCAN_FIRST_TARGET=1.0
+SCAN_RESCAN_TARGET=20
+
+# scan_ms NAME FIELD: the FIELD (duration_ms, cpu_ms) of the scan_summary
+# kastro-agent printed
+scan_ms() {
+	sed -n "s/.*\"event_type\":\"scan_summary\".*\"$2\":\([0-9]*\),.*/\1/p" "$TMP/$1.out"
+}
+# secs MS: milliseconds as seconds
+secs() { awk -v m="$1" 'BEGIN { printf "%.3f", m / 1000 }'; }
+# the scan command exits 1 when something matched: that is success here
+SCAN_RUN='"$@"; [ $? -le 1 ]'
+
+section_scan() {
+	need_tool "$BUILD/kastro-agent" kastro-agent
+	for _t in yara yarac python3; do
+		command -v $_t >/dev/null || die "$_t not found: run packaging/deps.sh bench (packages yara, python3)"
+	done
+	_sb=$TESTDATA/yara/signature-base
+	[ -d "$_sb" ] || die "signature-base rules not found in $_sb (set KASTRO_TESTDATA)"
+	_mb=${KASTRO_BENCH_SCAN_MB:-300}
+	case $_mb in ''|*[!0-9]*|0) die "KASTRO_BENCH_SCAN_MB='$_mb' is not a positive number" ;; esac
+	_cores=$(nproc)
+	_tree=$TMP/scantree
+	echo "bench: building a tree of >= $_mb MiB from files under /usr ..."
+	python3 "$here/../agent/mkcorpus.py" --rules "$_sb" --out "$_tree" --expect "$TMP/scan.expect" \
+		--min-mb "$_mb" >"$TMP/mkcorpus.out" 2>&1 || die "mkcorpus failed: $(cat "$TMP/mkcorpus.out")"
+	_files=$(find "$_tree" -type f | wc -l)
+	_bytes=$(find "$_tree" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s }')
+	mkdir "$TMP/scanempty"
+	set -- -d filename= -d filepath= -d extension= -d filetype= -d owner=
+	# shellcheck disable=SC2046
+	yarac -w "$@" $(find "$_sb" -maxdepth 1 \( -name '*.yar' -o -name '*.yara' \) | sort) \
+		"$TMP/sb.yarc" >"$TMP/yarac.out" 2>&1 || die "yarac failed: $(tail -n 5 "$TMP/yarac.out")"
+	# files written less than 2 s ago are not cached (agent/scan.h); and
+	# let the writes reach the disk before timing reads
+	sync
+	sleep 2
+	# the cache the rescans read: filled once by a first scan
+	_rc=0
+	"$BUILD/kastro-agent" scan --rules "$_sb" --max-size 1G --cache "$TMP/scan.cache" \
+		"$_tree" >"$TMP/scan_prime.out" 2>&1 || _rc=$?
+	[ $_rc -le 1 ] || die "kastro-agent scan --cache failed: $(tail -n 5 "$TMP/scan_prime.out")"
+
+	_k_ms="" _r_ms="" _k_cpu="" _r_cpu=""
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		i=$((i + 1))
+		measure kastro_agent $i sh -c "$SCAN_RUN" sh "$BUILD/kastro-agent" scan --rules "$_sb" --json \
+			--max-size 1G --threads "$_cores" "$_tree"
+		_ms=$(scan_ms kastro_agent duration_ms)
+		[ -n "$_ms" ] || die "kastro-agent printed no scan_summary: $(tail -n 5 "$TMP/kastro_agent.out")"
+		if [ -z "$_k_ms" ] || [ "$_ms" -lt "$_k_ms" ]; then
+			_k_ms=$_ms _k_cpu=$(scan_ms kastro_agent cpu_ms)
+		fi
+		measure yara $i yara -w -C -r -p "$_cores" "$@" "$TMP/sb.yarc" "$_tree"
+		measure yara_empty $i yara -w -C -r -p "$_cores" "$@" "$TMP/sb.yarc" "$TMP/scanempty"
+		measure kastro_rescan $i sh -c "$SCAN_RUN" sh "$BUILD/kastro-agent" scan --rules "$_sb" --json \
+			--max-size 1G --threads "$_cores" --cache "$TMP/scan.cache" "$_tree"
+		_ms=$(scan_ms kastro_rescan duration_ms)
+		[ -n "$_ms" ] || die "kastro-agent printed no scan_summary: $(tail -n 5 "$TMP/kastro_rescan.out")"
+		if [ -z "$_r_ms" ] || [ "$_ms" -lt "$_r_ms" ]; then
+			_r_ms=$_ms _r_cpu=$(scan_ms kastro_rescan cpu_ms)
+		fi
+	done
+	# the planted samples must all be found, the rescan must hit the cache
+	grep '"event_type":"finding"' "$TMP/kastro_agent.out" |
+		sed 's/.*"rule":"\([^"]*\)".*"path":"\([^"]*\)".*/\1 \2/' | sort -u >"$TMP/scan.found"
+	sort -o "$TMP/scan.expect" "$TMP/scan.expect"
+	_miss=$(comm -23 "$TMP/scan.expect" "$TMP/scan.found" | wc -l)
+	[ "$_miss" -eq 0 ] || die "kastro-agent missed $_miss planted samples: $(comm -23 "$TMP/scan.expect" "$TMP/scan.found" | head -n 3)"
+	_hits=$(sed -n 's/.*"cache_hits":\([0-9]*\),.*/\1/p' "$TMP/kastro_rescan.out")
+	_ymatch=$(wc -l <"$TMP/yara.out")
+	_kmatch=$(wc -l <"$TMP/scan.found")
+
+	_y_s=$(awk -v w="$M_BEST_yara" -v e="$M_BEST_yara_empty" 'BEGIN { printf "%.3f", w - e }')
+	_k_s=$(awk -v m="$_k_ms" 'BEGIN { printf "%.3f", m / 1000 }')
+	_r_s=$(awk -v m="$_r_ms" 'BEGIN { printf "%.3f", (m > 0 ? m : 1) / 1000 }')
+	_first=$(ratio "$_k_s" "$_y_s")
+	_re=$(ratio "$_r_s" "$_k_s")
+	if awk -v r="$_first" -v t="$SCAN_FIRST_TARGET" 'BEGIN { exit !(r >= t) }'; then _v1=met; else _v1=MISSED; fi
+	if awk -v r="$_re" -v t="$SCAN_RESCAN_TARGET" 'BEGIN { exit !(r >= t) }'; then _v2=met; else _v2=MISSED; fi
+
+	echo
+	echo "== scan: $_files files, $((_bytes / 1048576)) MiB; signature-base; $_cores threads; $RUNS rounds, best =="
+	_y_cpu=$(awk -v a="$M_CPU_yara" -v b="$M_CPU_yara_empty" 'BEGIN { printf "%.2f", a - b }')
+	printf "  %-22s %8s %8s %7s %8s %8s %9s %13s\n" run "wall s" "scan s" "cpu s" "scan cpu" "MB/s" \
+		"files/s" "peak RSS MiB"
+	srow() {
+		awk -v n="$1" -v w="$2" -v s="$3" -v c="$4" -v sc="$5" -v kb="$6" -v b="$_bytes" -v f="$_files" 'BEGIN {
+			printf "  %-22s %8.3f %8.3f %7.2f %8.2f %8.1f %9.0f %13.1f\n", n, w, s, c, sc, b / s / 1e6, f / s, kb / 1024 }'
+	}
+	srow "kastro-agent" "$M_BEST_kastro_agent" "$_k_s" "$M_CPU_kastro_agent" "$(secs "$_k_cpu")" "$M_KB_kastro_agent"
+	srow "yara -r -p $_cores" "$M_BEST_yara" "$_y_s" "$M_CPU_yara" "$_y_cpu" "$M_KB_yara"
+	srow "kastro-agent rescan" "$M_BEST_kastro_rescan" "$_r_s" "$M_CPU_kastro_rescan" "$(secs "$_r_cpu")" "$M_KB_kastro_rescan"
+	echo "  (scan: kastro-agent's own figures; yara's less its run on an empty directory, $M_BEST_yara_empty s)"
+	printf "  %-28s %6s   target >= %s   %-6s   (by scan CPU: %s; process wall: %s)\n" \
+		"first scan kastro/yara" "$_first" "$SCAN_FIRST_TARGET" "$_v1" \
+		"$(ratio "$(secs "$_k_cpu")" "$_y_cpu")" \
+		"$(ratio "$M_BEST_kastro_agent" "$M_BEST_yara")"
+	printf "  %-28s %6s   target >= %s    %-6s   (process wall: %s)\n" "rescan speed-up (cache)" \
+		"$_re" "$SCAN_RESCAN_TARGET" "$_v2" "$(ratio "$M_BEST_kastro_rescan" "$M_BEST_kastro_agent")"
+	echo "  matches: kastro-agent $_kmatch, yara $_ymatch (externals per file vs empty); rescan cache hits $_hits"
+}
+
+# ---- section: ingest -------------------------------------------------------
+# kastro-console's durable ingest: 50 gateway sensors over mutual TLS send
+# KASTRO_BENCH_INGEST_EVENTS events at once, each batch of 500 after the
+# ack of the one before (ingestload); the rate is of events acknowledged,
+# so committed with synchronous=FULL. The reference, in the same run: the
+# same rows as bare SQLite inserts in the same batched transactions
+# (sqliteref). Then, with KASTRO_BENCH_INGEST_ALERTS alerts stored (alertfill
+# adds 30 days of them), the officers' dashboard and alert list through the
+# REST API, logged in as an officer. See tests/bench/ingest.sh. One round:
+# the ingest is one long run and the API figures are the best of 5.
+# Targets: >= 20,000 events/s; every API answer in < 200 ms.
+INGEST_RATE_TARGET=20000
+INGEST_API_TARGET_MS=200
+
+section_ingest() {
+	need_tool "$BUILD/kastro-console" kastro-console
+	need_tool "$BUILD/kastroctl" kastroctl
+	for _t in ingestload sqliteref alertfill; do need_tool "$BUILD/bench/$_t" $_t; done
+	_ev=${KASTRO_BENCH_INGEST_EVENTS:-1000000}
+	_al=${KASTRO_BENCH_INGEST_ALERTS:-1000000}
+	case $_ev in ''|*[!0-9]*) die "KASTRO_BENCH_INGEST_EVENTS='$_ev' is not a number" ;; esac
+	case $_al in ''|*[!0-9]*) die "KASTRO_BENCH_INGEST_ALERTS='$_al' is not a number" ;; esac
+	[ "$_ev" -ge 50 ] || die "KASTRO_BENCH_INGEST_EVENTS must be at least 50 (one per sensor)"
+	echo "bench: ingest: a console, 50 sensors, $_ev events, then $_al alerts ..."
+	bash "$here/ingest.sh" "$BUILD" "$_ev" "$_al" "$TMP/ingest.res" || die "ingest failed (message above)"
+	# v KEY: a value ingest.sh wrote
+	v() { sed -n "s/^$1=//p" "$TMP/ingest.res"; }
+	_rate=$(v ingest_rate) _ref=$(v ref_rate) _cpu=$(v console_cpu) _s=$(v ingest_seconds)
+	[ -n "$_rate" ] || die "ingest.sh wrote no rate: $(cat "$TMP/ingest.res")"
+	[ -n "$_ref" ] || die "ingest.sh wrote no reference rate: $(cat "$TMP/ingest.res")"
+	if [ "$_rate" -ge "$INGEST_RATE_TARGET" ]; then _v=met; else _v=MISSED; fi
+
+	echo
+	echo "== ingest: 50 gateway sensors, mutual TLS 1.3, $_ev events (5% alerts) in batches of 500, one round =="
+	printf "  %-48s %8s %10s %7s\n" store "wall s" "events/s" "cpu s"
+	printf "  %-48s %8.3f %10s %7s\n" "kastro-console (acknowledged, synchronous=FULL)" "$_s" "$_rate" "$_cpu"
+	printf "  %-48s %8.3f %10s %7s\n" "reference: bare SQLite inserts, same rows" "$(v ref_seconds)" "$_ref" "-"
+	printf "  %-48s %8s\n" "kastro / reference" \
+		"$(awk -v a="$_rate" -v b="$_ref" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+	printf "  %-48s target >= %s events/s   %s\n" "kastro rate" "$INGEST_RATE_TARGET" "$_v"
+	echo "  ack of a batch: median $(v ack_p50) ms, p99 $(v ack_p99) ms, max $(v ack_max) ms;" \
+		"$(v ingest_connections) TLS connections for $(v ingest_batches) batches"
+	echo "  CPU while ingesting: console $_cpu s ($(awk -v c="$_cpu" -v s="$_s" 'BEGIN { printf "%.0f", 100 * c / s }')% of the wall time)," \
+		"load generator $(v load_cpu) s; enrolment of the sensors took $(v enrol_seconds) s"
+	echo "  stored: $_ev events, $(v ingest_alert_events) of them alerts, in $(v ingest_alert_rows) alert rows; database $(v db_mib) MiB"
+
+	echo "  REST API with $_al alerts stored ($(v fill_open) open; filled in $(v fill_seconds) s; database $(v fill_db_mib) MiB), best of 5:"
+	printf "    %-36s %8s %9s %8s %5s   %s\n" request "best ms" "worst ms" "head ms" rows "target < $INGEST_API_TARGET_MS ms"
+	for _k in dashboard_24h dashboard_30d alerts_first alerts_open_sev alerts_host alerts_text \
+		alerts_nomatch alerts_deep; do
+		# shellcheck disable=SC2046 # the fields of the line
+		set -- $(v "api_$_k")
+		[ $# -ge 5 ] || die "ingest.sh wrote no timing for $_k: $(cat "$TMP/ingest.res")"
+		_b=$1 _w=$2 _h=$3 _r=$4
+		shift 4
+		if awk -v b="$_b" -v t="$INGEST_API_TARGET_MS" 'BEGIN { exit !(b < t) }'; then _v=met; else _v=MISSED; fi
+		printf "    %-36s %8s %9s %8s %5s   %s\n" "$*" "$_b" "$_w" "$_h" "$_r" "$_v"
+	done
+	echo "  (head ms: until the answer's head arrived, the console sends it once the answer is made;"
+	echo "  rows: alerts in the answer, for the dashboard the open alerts it counted)"
 }
 
 # ---- main -----------------------------------------------------------------
