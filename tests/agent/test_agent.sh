@@ -26,7 +26,7 @@ done
 [ -x "$AGENT" ] && [ -x "$CONSOLE" ] || { t_fail "$T: kastro-agent or kastro-console not built"; t_done; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-agent-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
-cpid="" apid=""
+cpid="" apid="" a2pid="" ppid=""
 stop_pid() {  # stop_pid PID: TERM, then KILL
 	[ -n "$1" ] || return 0
 	if kill -0 "$1" 2>/dev/null; then
@@ -37,7 +37,7 @@ stop_pid() {  # stop_pid PID: TERM, then KILL
 	wait "$1" 2>/dev/null
 	return 0
 }
-cleanup() { stop_pid "$apid"; stop_pid "$cpid"; rm -rf "$tmp"; }
+cleanup() { stop_pid "$apid"; stop_pid "$a2pid"; stop_pid "$ppid"; stop_pid "$cpid"; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -315,7 +315,35 @@ else
 	t_fail "$T: no damage notice; agent log: $(grep -i spool "$alog" | tail -n 3)"
 fi
 
+# ---- through an HTTP proxy ---------------------------------------------------------------
+python3 "$here/connect_proxy.py" "$tmp/proxy.port" "$tmp/proxy.log" &
+ppid=$!
+wait_for 10 test -s "$tmp/proxy.port"
+PP=$(cat "$tmp/proxy.port")
+cat >"$tmp/agent2.conf" <<EOF
+console { address "127.0.0.1" port $SP enroll-port $HP proxy "http://127.0.0.1:$PP" }
+dir "$tmp/agent2"
+rules "$tmp/rules"
+heartbeat 10s
+EOF
+tok2=$(ctl token create --kind agent | sed -n 's/^token=//p')
+if sid2=$("$AGENT" enroll -c "$tmp/agent2.conf" --token "$tok2" --ca-fingerprint "$fp" 2>"$tmp/e2.err") &&
+	grep -q "^CONNECT 127.0.0.1:$HP$" "$tmp/proxy.log"; then
+	t_pass "$T: enrolment through an HTTP proxy (CONNECT), the CA still pinned"
+else
+	t_fail "$T: enrolment through the proxy: $(cat "$tmp/e2.err")"
+fi
+: >"$tmp/agent2.log"
+"$AGENT" -c "$tmp/agent2.conf" -s "$tmp/agent2.sock" >>"$tmp/agent2.log" 2>&1 &
+a2pid=$!
+hb2() { db "select count(*) > 0 from events where sensor_id='$sid2' and event_type='heartbeat'"; }
+if wait_eq 30 1 hb2 && grep -q "^CONNECT 127.0.0.1:$SP$" "$tmp/proxy.log"; then
+	t_pass "$T: the link through the proxy: heartbeats arrive"
+else
+	t_fail "$T: link through the proxy: $(tail -n 3 "$tmp/agent2.log")"
+fi
+stop_pid "$a2pid"; a2pid=""
 stop_pid "$apid"; apid=""
-grep -q 'ERROR: AddressSanitizer\|runtime error:' "$alog" "$clog" && t_fail "$T: a sanitizer report in the logs" ||
+grep -q 'ERROR: AddressSanitizer\|runtime error:' "$alog" "$clog" "$tmp/agent2.log" && t_fail "$T: a sanitizer report in the logs" ||
 	t_pass "$T: no sanitizer report"
 t_done
