@@ -31,6 +31,7 @@
 #include "rules.h"
 #include "scache.h"
 #include "scan.h"
+#include "schedule.h"
 #include "sensorlink.h"
 #include "version.h"
 #include "watch.h"
@@ -833,31 +834,6 @@ static void read_watch(struct agent *a)
 	}
 }
 
-/* ---- schedule ------------------------------------------------------------------- */
-
-static time_t next_scheduled(const struct agent_conf *c, time_t now)
-{
-	struct tm tm;
-	time_t t;
-
-	if (c->scan_paths.n == 0)
-		return 0;
-	if (c->sched == ACONF_SCHED_EVERY)
-		return now + (time_t)c->sched_every;
-	localtime_r(&now, &tm);
-	tm.tm_hour = (int)(c->sched_minute / 60);
-	tm.tm_min = (int)(c->sched_minute % 60);
-	tm.tm_sec = 0;
-	tm.tm_isdst = -1;
-	t = mktime(&tm);
-	if (t <= now) {
-		tm.tm_mday++;
-		tm.tm_isdst = -1;
-		t = mktime(&tm);
-	}
-	return t;
-}
-
 /* ---- control socket ----------------------------------------------------------- */
 
 struct qlist {
@@ -1080,7 +1056,7 @@ int agent_run(const struct agent_conf *c, const char *control_path)
 	have_link = 1;
 	log_info("kastro-agent %s running as sensor %s on %s", KASTRO_VERSION,
 		 sensorlink_sensor_id(a.link), a.host);
-	next_sched = next_scheduled(c, time(NULL));
+	next_sched = sched_next(c, time(NULL));
 
 	while (!sig_stop) {
 		struct pollfd pfd[2];
@@ -1093,7 +1069,7 @@ int agent_run(const struct agent_conf *c, const char *control_path)
 		}
 		if (next_sched && now >= next_sched) {
 			queue_tree(&a, "scheduled", NULL, 0);
-			next_sched = next_scheduled(c, now);
+			next_sched = sched_next(c, now);
 		}
 		if (a.n_changed && mono_ms() - a.changed_since_ms >= CHANGE_SETTLE_MS)
 			flush_changed(&a);
