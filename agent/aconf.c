@@ -704,9 +704,9 @@ static int finish(struct aconf_state *st, const char *name)
  * the replaced lists of *c are freed, on failure the new ones.
  */
 static int load(const char *name, const char *dir, const char *src, size_t len,
-		const struct stat *sb, struct agent_conf *c, char *err,
-		size_t errlen)
+		const struct stat *sb, void *out, char *err, size_t errlen)
 {
+	struct agent_conf *c = out;
 	struct aconf_state *st = calloc(1, sizeof(*st));
 	char derived[ACONF_QDIR_MAX];
 	int r, k;
@@ -739,79 +739,25 @@ static int load(const char *name, const char *dir, const char *src, size_t len,
 
 int aconf_load(const char *path, struct agent_conf *c, char *err, size_t errlen)
 {
-	char abs[PATH_MAX], dir[PATH_MAX], why[128];
-	struct stat sb;
-	size_t len;
-	char *buf;
-	int r;
-
-	if (errlen > 0)
-		err[0] = '\0';
-	if (cfg_abs_path(path, abs, err, errlen) < 0)
-		return -1;
-	if (cfg_read_file(abs, CFG_MAX_FILE, &buf, &len, &sb, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, why);
-		return -1;
-	}
-	cfg_dir_of(abs, dir);
-	r = load(path, dir, buf, len, &sb, c, err, errlen);
-	free(buf);
-	return r;
+	return cfg_load_file(path, load, c, err, errlen);
 }
 
 int aconf_load_buffer(const char *name, const char *buf, size_t len,
 		      const char *dir, struct agent_conf *c, char *err,
 		      size_t errlen)
 {
-	char abs[PATH_MAX], d[PATH_MAX];
-
-	if (errlen > 0)
-		err[0] = '\0';
-	if (name == NULL)
-		name = "(buffer)";
-	if (dir != NULL) {
-		if (cfg_abs_path(dir, d, err, errlen) < 0)
-			return -1;
-	} else {
-		if (cfg_abs_path(name, abs, err, errlen) < 0)
-			return -1;
-		cfg_dir_of(abs, d);
-	}
-	return load(name, d, buf, len, NULL, c, err, errlen);
+	return cfg_load_buffer(name, buf, len, dir, load, c, err, errlen);
 }
 
 /* ---- the text of a configuration ----------------------------------------- */
 
-/* s as a quoted string of the grammar into out; -1 if it cannot be one. */
-static int quote(const char *s, char *out, size_t outlen)
-{
-	size_t i, k = 0;
-
-	if (outlen < 3)
-		return -1;
-	out[k++] = '"';
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return -1;
-		if (k + 4 >= outlen)
-			return -1;
-		if (ch == '"' || ch == '\\')
-			out[k++] = '\\';
-		out[k++] = (char)ch;
-	}
-	out[k++] = '"';
-	out[k] = '\0';
-	return 0;
-}
 
 /* "PREFIXNAME "s"\n"; -1 if s cannot be written. */
 static int put_str(FILE *f, const char *prefix, const char *name, const char *s)
 {
 	char q[2 * PATH_MAX + 3];
 
-	if (quote(s, q, sizeof(q)) < 0)
+	if (cfg_quote(s, q, sizeof(q)) < 0)
 		return -1;
 	fprintf(f, "%s%s %s\n", prefix, name, q);
 	return 0;

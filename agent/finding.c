@@ -13,22 +13,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "errf.h"
 #include "jw.h"
 #include "scan.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static const struct finding_meta *meta_get(const struct finding_meta *m, size_t n,
 					   const char *key)
@@ -254,12 +242,12 @@ long finding_json(const struct finding *f, const char *host, int64_t now_ns, cha
 	long n;
 
 	if (f->rule == NULL || f->path == NULL || f->sha256 == NULL || host == NULL)
-		return fail(err, errlen, "finding: rule, path, sha256 and host are required");
+		return errf(err, errlen, "finding: rule, path, sha256 and host are required");
 	n = build(f, host, now_ns, buf, cap, true);
 	if (n < 0)
 		n = build(f, host, now_ns, buf, cap, false);
 	if (n < 0)
-		return fail(err, errlen, "finding: longer than %zu bytes even without meta and "
+		return errf(err, errlen, "finding: longer than %zu bytes even without meta and "
 			    "strings: rule %s, path %s", cap, f->rule, f->path);
 	return n;
 }
@@ -303,6 +291,6 @@ long finding_summary_json(const struct scan_summary *s, const char *kind, const 
 	jw_obj_end(&w);
 	n = jw_end(&w);
 	if (n < 0)
-		return fail(err, errlen, "scan summary: longer than %zu bytes", cap);
+		return errf(err, errlen, "scan summary: longer than %zu bytes", cap);
 	return n;
 }

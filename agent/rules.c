@@ -11,8 +11,6 @@
  */
 #include "rules.h"
 
-#include "rulehash.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +25,9 @@
 #include <unistd.h>
 
 #include <yara.h>
+
+#include "errf.h"
+#include "rulehash.h"
 
 const char *const rules_externals[5] = { "filename", "filepath", "extension", "filetype",
 					 "owner" };
@@ -62,19 +63,6 @@ static void yr_down(void)
 	pthread_mutex_unlock(&yr_lock);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* One rule file read into memory. */
 struct rfile {
@@ -137,20 +125,20 @@ static int read_all(struct rfile *f, char *err, size_t errlen)
 
 	fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return fail(err, errlen, "%s: %s", f->path, strerror(errno));
+		return errf(err, errlen, "%s: %s", f->path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, "%s: not a regular file", f->path);
+		return errf(err, errlen, "%s: not a regular file", f->path);
 	}
 	if ((uint64_t)st.st_size > RULES_MAX_FILE) {
 		close(fd);
-		return fail(err, errlen, "%s: larger than %u bytes", f->path, RULES_MAX_FILE);
+		return errf(err, errlen, "%s: larger than %u bytes", f->path, RULES_MAX_FILE);
 	}
 	cap = (size_t)st.st_size + 1;
 	buf = malloc(cap + 1);
 	if (buf == NULL) {
 		close(fd);
-		return fail(err, errlen, "%s: out of memory", f->path);
+		return errf(err, errlen, "%s: out of memory", f->path);
 	}
 	for (;;) {
 		ssize_t n = read(fd, buf + len, cap - len);
@@ -158,7 +146,7 @@ static int read_all(struct rfile *f, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fail(err, errlen, "%s: %s", f->path, strerror(errno));
+			errf(err, errlen, "%s: %s", f->path, strerror(errno));
 			free(buf);
 			close(fd);
 			return -1;
@@ -170,7 +158,7 @@ static int read_all(struct rfile *f, char *err, size_t errlen)
 			/* grown since fstat */
 			free(buf);
 			close(fd);
-			return fail(err, errlen, "%s: changed while being read; load again", f->path);
+			return errf(err, errlen, "%s: changed while being read; load again", f->path);
 		}
 	}
 	close(fd);
@@ -200,12 +188,12 @@ static int list_files(const char *path, struct rfile **out, size_t *nout, char *
 	DIR *d;
 
 	if (stat(path, &st) < 0)
-		return fail(err, errlen, "rules %s: %s", path, strerror(errno));
+		return errf(err, errlen, "rules %s: %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode)) {
 		f = calloc(1, sizeof(*f));
 		if (f == NULL || (f[0].path = strdup(path)) == NULL) {
 			free(f);
-			return fail(err, errlen, "out of memory");
+			return errf(err, errlen, "out of memory");
 		}
 		f[0].name = strrchr(f[0].path, '/') ? strrchr(f[0].path, '/') + 1 : f[0].path;
 		*out = f;
@@ -214,7 +202,7 @@ static int list_files(const char *path, struct rfile **out, size_t *nout, char *
 	}
 	d = opendir(path);
 	if (d == NULL)
-		return fail(err, errlen, "rules %s: %s", path, strerror(errno));
+		return errf(err, errlen, "rules %s: %s", path, strerror(errno));
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		char p[PATH_MAX];
 		struct stat fst;
@@ -226,7 +214,7 @@ static int list_files(const char *path, struct rfile **out, size_t *nout, char *
 		if (m < 0 || (size_t)m >= sizeof(p)) {
 			closedir(d);
 			files_free(f, n);
-			return fail(err, errlen, "rules %s/%s: path too long", path, de->d_name);
+			return errf(err, errlen, "rules %s/%s: path too long", path, de->d_name);
 		}
 		/* a directory or a fifo named x.yar is not a rule file */
 		if (stat(p, &fst) < 0 || !S_ISREG(fst.st_mode))
@@ -237,7 +225,7 @@ static int list_files(const char *path, struct rfile **out, size_t *nout, char *
 			if (cap >= RULES_MAX_FILES) {
 				closedir(d);
 				files_free(f, n);
-				return fail(err, errlen, "rules %s: more than %d rule files", path,
+				return errf(err, errlen, "rules %s: more than %d rule files", path,
 					    RULES_MAX_FILES);
 			}
 			cap = cap ? cap * 2 : 64;
@@ -245,7 +233,7 @@ static int list_files(const char *path, struct rfile **out, size_t *nout, char *
 			if (nf == NULL) {
 				closedir(d);
 				files_free(f, n);
-				return fail(err, errlen, "out of memory");
+				return errf(err, errlen, "out of memory");
 			}
 			f = nf;
 		}
@@ -254,13 +242,13 @@ static int list_files(const char *path, struct rfile **out, size_t *nout, char *
 		if (f[n].path == NULL) {
 			closedir(d);
 			files_free(f, n);
-			return fail(err, errlen, "out of memory");
+			return errf(err, errlen, "out of memory");
 		}
 		f[n].name = f[n].path + strlen(path) + 1;
 		n++;
 	}
 	if (errno != 0) {
-		fail(err, errlen, "rules %s: %s", path, strerror(errno));
+		errf(err, errlen, "rules %s: %s", path, strerror(errno));
 		closedir(d);
 		files_free(f, n);
 		return -1;
@@ -268,7 +256,7 @@ static int list_files(const char *path, struct rfile **out, size_t *nout, char *
 	closedir(d);
 	if (n == 0) {
 		free(f);
-		return fail(err, errlen, "rules %s: no *.yar or *.yara files in this directory", path);
+		return errf(err, errlen, "rules %s: no *.yar or *.yara files in this directory", path);
 	}
 	qsort(f, n, sizeof(*f), by_name);
 	*out = f;
@@ -297,13 +285,13 @@ static int hash_files(struct rules *r, const struct rfile *f, size_t n, char *er
 	int rc;
 
 	if (h == NULL)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		h[i] = (struct rulehash_file){ f[i].name, f[i].data, f[i].len };
 	rc = rulehash(h, n, r->version);
 	free(h);
 	if (rc < 0)
-		return fail(err, errlen, "SHA-256 failed");
+		return errf(err, errlen, "SHA-256 failed");
 	return 0;
 }
 
@@ -327,7 +315,7 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
 		files_free(f, n);
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	r->refs = 1;
@@ -338,7 +326,7 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 		goto bad;
 	if (yr_compiler_create(&comp) != ERROR_SUCCESS) {
 		yr_down();
-		fail(err, errlen, "cannot create a YARA compiler: out of memory");
+		errf(err, errlen, "cannot create a YARA compiler: out of memory");
 		goto bad;
 	}
 	memset(&cc, 0, sizeof(cc));
@@ -349,7 +337,7 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 	for (size_t i = 0; i < 5; i++)
 		if (yr_compiler_define_string_variable(comp, rules_externals[i], "") !=
 		    ERROR_SUCCESS) {
-			fail(err, errlen, "cannot declare external variable %s", rules_externals[i]);
+			errf(err, errlen, "cannot declare external variable %s", rules_externals[i]);
 			goto bad_comp;
 		}
 	for (size_t i = 0; i < n; i++) {
@@ -360,7 +348,7 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 			continue;
 		fp = fmemopen(f[i].data, f[i].len, "r");
 		if (fp == NULL) {
-			fail(err, errlen, "%s: %s", f[i].path, strerror(errno));
+			errf(err, errlen, "%s: %s", f[i].path, strerror(errno));
 			goto bad_comp;
 		}
 		cc.cur = f[i].path;
@@ -369,17 +357,17 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 		if (rc > 0 || cc.nerr > 0) {
 			/* YARA stops at the first file with errors */
 			if (cc.nerr > 1)
-				fail(err, errlen, "%s (and %u more errors in this file)", cc.first,
+				errf(err, errlen, "%s (and %u more errors in this file)", cc.first,
 				     cc.nerr - 1);
 			else
-				fail(err, errlen, "%s", cc.nerr ? cc.first : "compile error");
+				errf(err, errlen, "%s", cc.nerr ? cc.first : "compile error");
 			goto bad_comp;
 		}
 	}
 	rc = yr_compiler_get_rules(comp, &r->yr);
 	if (rc != ERROR_SUCCESS) {
 		r->yr = NULL;
-		fail(err, errlen, "rules %s: cannot build the compiled set (YARA error %d)", path, rc);
+		errf(err, errlen, "rules %s: cannot build the compiled set (YARA error %d)", path, rc);
 		goto bad_comp;
 	}
 	yr_compiler_destroy(comp);

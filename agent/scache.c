@@ -33,6 +33,8 @@
 
 #include <openssl/evp.h>
 
+#include "errf.h"
+
 #define MAGIC "\xffKSCACHE"
 #define FORMAT_VERSION 1
 #define ENT_BYTES 48
@@ -60,19 +62,6 @@ struct scache {
 	struct scache_stats st;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static uint64_t mix(uint64_t dev, uint64_t ino)
 {
@@ -380,26 +369,26 @@ static int load(struct scache *c, int fd, char *err, size_t errlen)
 	int rc = -1;
 
 	if (fstat(fd, &st) < 0)
-		return fail(err, errlen, "%s", strerror(errno));
+		return errf(err, errlen, "%s", strerror(errno));
 	if (st.st_size < HDR_BYTES + SUM_BYTES)
-		return fail(err, errlen, "truncated (%lld bytes)", (long long)st.st_size);
+		return errf(err, errlen, "truncated (%lld bytes)", (long long)st.st_size);
 	if (read_full(fd, hdr, sizeof(hdr)) < 0)
-		return fail(err, errlen, "cannot read the header");
+		return errf(err, errlen, "cannot read the header");
 	if (memcmp(hdr, MAGIC, 8) != 0)
-		return fail(err, errlen, "not a scan cache (bad magic)");
+		return errf(err, errlen, "not a scan cache (bad magic)");
 	if (get32(hdr + 8) != FORMAT_VERSION || get32(hdr + 12) != ENT_BYTES)
-		return fail(err, errlen, "format version %u, entry size %u (want %d, %d)",
+		return errf(err, errlen, "format version %u, entry size %u (want %d, %d)",
 			    get32(hdr + 8), get32(hdr + 12), FORMAT_VERSION, ENT_BYTES);
 	count = get64(hdr + 16);
 	if (count > SCACHE_MAX_ENTRIES ||
 	    (uint64_t)st.st_size != HDR_BYTES + count * ENT_BYTES + SUM_BYTES)
-		return fail(err, errlen, "truncated or damaged: %lld bytes for %llu entries",
+		return errf(err, errlen, "truncated or damaged: %lld bytes for %llu entries",
 			    (long long)st.st_size, (unsigned long long)count);
 	h = EVP_MD_CTX_new();
 	buf = malloc(IO_CHUNK / ENT_BYTES * ENT_BYTES);
 	if (h == NULL || buf == NULL || EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1 ||
 	    EVP_DigestUpdate(h, hdr, sizeof(hdr)) != 1) {
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		goto out;
 	}
 	left = count;
@@ -407,11 +396,11 @@ static int load(struct scache *c, int fd, char *err, size_t errlen)
 		size_t k = left > IO_CHUNK / ENT_BYTES ? IO_CHUNK / ENT_BYTES : (size_t)left;
 
 		if (read_full(fd, buf, k * ENT_BYTES) < 0) {
-			fail(err, errlen, "cannot read the entries (truncated?)");
+			errf(err, errlen, "cannot read the entries (truncated?)");
 			goto out;
 		}
 		if (EVP_DigestUpdate(h, buf, k * ENT_BYTES) != 1) {
-			fail(err, errlen, "SHA-256 failed");
+			errf(err, errlen, "SHA-256 failed");
 			goto out;
 		}
 		for (size_t i = 0; i < k; i++) {
@@ -430,7 +419,7 @@ static int load(struct scache *c, int fd, char *err, size_t errlen)
 	}
 	if (read_full(fd, sum, sizeof(sum)) < 0 || EVP_DigestFinal_ex(h, md, &mdlen) != 1 ||
 	    mdlen != SUM_BYTES || memcmp(md, sum, SUM_BYTES) != 0) {
-		fail(err, errlen, "checksum mismatch (damaged)");
+		errf(err, errlen, "checksum mismatch (damaged)");
 		goto out;
 	}
 	c->st.loaded = c->n;
@@ -454,24 +443,24 @@ struct scache *scache_open(const char *path, uint64_t max_entries, char *err, si
 	if (max_entries == 0)
 		max_entries = SCACHE_DEFAULT_ENTRIES;
 	if (max_entries > SCACHE_MAX_ENTRIES) {
-		fail(err, errlen, "scan cache: at most %u entries", SCACHE_MAX_ENTRIES);
+		errf(err, errlen, "scan cache: at most %u entries", SCACHE_MAX_ENTRIES);
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&c->lock, NULL);
 	c->max = (uint32_t)max_entries;
 	if (path != NULL && (c->path = strdup(path)) == NULL) {
 		scache_close(c);
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (index_build(c, 2048) < 0) {
 		scache_close(c);
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (err != NULL && errlen > 0)
@@ -481,11 +470,11 @@ struct scache *scache_open(const char *path, uint64_t max_entries, char *err, si
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno != ENOENT)
-			fail(err, errlen, "scan cache %s discarded: %s", path, strerror(errno));
+			errf(err, errlen, "scan cache %s discarded: %s", path, strerror(errno));
 		return c;
 	}
 	if (load(c, fd, why, sizeof(why)) < 0)
-		fail(err, errlen, "scan cache %s discarded: %s", path, why);
+		errf(err, errlen, "scan cache %s discarded: %s", path, why);
 	close(fd);
 	return c;
 }
@@ -505,17 +494,17 @@ int scache_save(struct scache *c, char *err, size_t errlen)
 		return 0;
 	m = snprintf(tmp, sizeof(tmp), "%s.tmp", c->path);
 	if (m < 0 || (size_t)m >= sizeof(tmp))
-		return fail(err, errlen, "scan cache %s: path too long", c->path);
+		return errf(err, errlen, "scan cache %s: path too long", c->path);
 	buf = malloc(IO_CHUNK + ENT_BYTES);
 	h = EVP_MD_CTX_new();
 	if (buf == NULL || h == NULL || EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1) {
 		free(buf);
 		EVP_MD_CTX_free(h);
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		fail(err, errlen, "scan cache %s: %s", tmp, strerror(errno));
+		errf(err, errlen, "scan cache %s: %s", tmp, strerror(errno));
 		free(buf);
 		EVP_MD_CTX_free(h);
 		return -1;
@@ -546,19 +535,19 @@ int scache_save(struct scache *c, char *err, size_t errlen)
 	ok = ok && EVP_DigestFinal_ex(h, md, &mdlen) == 1 && mdlen == SUM_BYTES &&
 	     write_full(fd, md, SUM_BYTES) == 0;
 	if (!ok)
-		fail(err, errlen, "scan cache %s: write: %s", tmp, strerror(errno));
+		errf(err, errlen, "scan cache %s: write: %s", tmp, strerror(errno));
 	free(buf);
 	EVP_MD_CTX_free(h);
 	if (ok && fsync(fd) < 0) {
-		fail(err, errlen, "scan cache %s: fsync: %s", tmp, strerror(errno));
+		errf(err, errlen, "scan cache %s: fsync: %s", tmp, strerror(errno));
 		ok = false;
 	}
 	if (close(fd) < 0 && ok) {
-		fail(err, errlen, "scan cache %s: close: %s", tmp, strerror(errno));
+		errf(err, errlen, "scan cache %s: close: %s", tmp, strerror(errno));
 		ok = false;
 	}
 	if (ok && rename(tmp, c->path) < 0) {
-		fail(err, errlen, "scan cache %s: rename: %s", c->path, strerror(errno));
+		errf(err, errlen, "scan cache %s: rename: %s", c->path, strerror(errno));
 		ok = false;
 	}
 	if (!ok) {
@@ -576,7 +565,7 @@ int scache_save(struct scache *c, char *err, size_t errlen)
 		*slash = '\0';
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fsync(dfd) < 0) {
-		fail(err, errlen, "scan cache %s: fsync of %s: %s", c->path, dir, strerror(errno));
+		errf(err, errlen, "scan cache %s: fsync of %s: %s", c->path, dir, strerror(errno));
 		if (dfd >= 0)
 			close(dfd);
 		return -1;

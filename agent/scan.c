@@ -29,6 +29,7 @@
 #include <yara.h>
 
 #include "duty.h"
+#include "errf.h"
 #include "scache.h"
 
 #define BUF_KEEP (64u << 20)     /* a read buffer above this is released after use */
@@ -45,19 +46,6 @@ const char *scan_skip_name(enum scan_skip why)
 	return (unsigned)why < SCAN_SKIP_N ? skip_names[why] : "?";
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* ---- externals ------------------------------------------------------------ */
 
@@ -298,7 +286,7 @@ struct scan_thread *scan_thread_new(struct rules *r, const struct scan_options *
 	struct scan_thread *t = calloc(1, sizeof(*t));
 
 	if (t == NULL) {
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	t->o = *o;
@@ -310,7 +298,7 @@ struct scan_thread *scan_thread_new(struct rules *r, const struct scan_options *
 	if (yr_scanner_create((YR_RULES *)rules_yara(r), &t->sc) != ERROR_SUCCESS) {
 		t->sc = NULL;
 		scan_thread_free(t);
-		fail(err, errlen, "cannot create a YARA scanner: out of memory");
+		errf(err, errlen, "cannot create a YARA scanner: out of memory");
 		return NULL;
 	}
 	yr_scanner_set_callback(t->sc, on_yara, t);
@@ -839,14 +827,14 @@ int scan_tree(struct rules *r, const char *const *roots, size_t nroots,
 	sum->rules = rules_count(r);
 	sum->cpu_ceiling = o->cpu_percent;
 	if (nroots == 0)
-		return fail(err, errlen, "nothing to scan: no paths");
+		return errf(err, errlen, "nothing to scan: no paths");
 	nw = o->threads;
 	if (nw == 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		nw = ncpu > 0 ? (unsigned)ncpu : 1;
 	}
 	if (nw > SCAN_MAX_THREADS)
-		return fail(err, errlen, "threads: at most %d", SCAN_MAX_THREADS);
+		return errf(err, errlen, "threads: at most %d", SCAN_MAX_THREADS);
 	sum->threads = nw;
 
 	memset(&tr, 0, sizeof(tr));
@@ -857,7 +845,7 @@ int scan_tree(struct rules *r, const char *const *roots, size_t nroots,
 	rootv = calloc(nroots + 1, sizeof(*rootv));
 	ws = calloc(nw + 1, sizeof(*ws));   /* ws[nw] is the walker */
 	if (tr.q == NULL || rootv == NULL || ws == NULL) {
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		goto out_free;
 	}
 	for (size_t i = 0; i < nroots; i++)
@@ -878,7 +866,7 @@ int scan_tree(struct rules *r, const char *const *roots, size_t nroots,
 		int e = pthread_create(&ws[i].tid, NULL, i < nw ? work : walk, &ws[i]);
 
 		if (e != 0) {
-			fail(err, errlen, "cannot start a scan thread: %s", strerror(e));
+			errf(err, errlen, "cannot start a scan thread: %s", strerror(e));
 			/* let the started workers end */
 			pthread_mutex_lock(&tr.lock);
 			tr.done = true;

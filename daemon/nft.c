@@ -69,6 +69,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errf.h"
+
 /* Batch pages: a message never crosses a page; the kernel takes at most
  * IOV_MAX (1024) pages in one sendmsg, so one transaction is at most 1 GiB. */
 #define PAGE_BYTES      (1u << 20)
@@ -98,20 +100,6 @@ struct nft {
 	char rbuf[32768];               /* netlink answers */
 };
 
-static int seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* ---- opening ------------------------------------------------------------ */
 
@@ -122,25 +110,25 @@ struct nft *nft_open(char *err, size_t errlen)
 
 	n = calloc(1, sizeof(*n));
 	if (!n) {
-		seterr(err, errlen, "nft: out of memory");
+		errf(err, errlen, "nft: out of memory");
 		return NULL;
 	}
 	n->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!n->ctx) {
-		seterr(err, errlen, "nft: cannot create a libnftables context");
+		errf(err, errlen, "nft: cannot create a libnftables context");
 		goto fail;
 	}
 	if (nft_ctx_buffer_output(n->ctx) != 0 || nft_ctx_buffer_error(n->ctx) != 0) {
-		seterr(err, errlen, "nft: cannot buffer libnftables output");
+		errf(err, errlen, "nft: cannot buffer libnftables output");
 		goto fail;
 	}
 	n->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!n->nl) {
-		seterr(err, errlen, "nft: netlink socket: %s", strerror(errno));
+		errf(err, errlen, "nft: netlink socket: %s", strerror(errno));
 		goto fail;
 	}
 	if (mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		seterr(err, errlen, "nft: netlink bind: %s", strerror(errno));
+		errf(err, errlen, "nft: netlink bind: %s", strerror(errno));
 		goto fail;
 	}
 	/* Errors without a copy of our (large) message; with the offset of
@@ -216,7 +204,7 @@ static int batch_open(struct batch *bt, struct nft *n, describe_fn describe, con
 	if (!bt->b || !bt->msgs) {
 		nftnl_batch_free(bt->b);
 		free(bt->msgs);
-		return seterr(err, errlen, "nft: out of memory for a batch");
+		return errf(err, errlen, "nft: out of memory for a batch");
 	}
 	nftnl_batch_begin(nftnl_batch_buffer(bt->b), n->seq++);
 	nftnl_batch_update(bt->b);
@@ -241,7 +229,7 @@ static int batch_commit_msg(struct batch *bt, struct nlmsghdr *nlh, size_t first
 		struct msgrec *m = reallocarray(bt->msgs, nm, sizeof(*m));
 
 		if (!m)
-			return seterr(err, errlen, "nft: out of memory for a batch");
+			return errf(err, errlen, "nft: out of memory for a batch");
 		bt->msgs = m;
 		bt->maxmsgs = nm;
 	}
@@ -249,7 +237,7 @@ static int batch_commit_msg(struct batch *bt, struct nlmsghdr *nlh, size_t first
 	bt->bytes += nlh->nlmsg_len;
 	nftnl_batch_update(bt->b);
 	if (nftnl_batch_iovec_len(bt->b) > MAX_PAGES)
-		return seterr(err, errlen, "nft: batch larger than %u MiB", MAX_PAGES * (PAGE_BYTES >> 20));
+		return errf(err, errlen, "nft: batch larger than %u MiB", MAX_PAGES * (PAGE_BYTES >> 20));
 	return 0;
 }
 
@@ -304,7 +292,7 @@ static int batch_elem(struct batch *bt, uint16_t type, const char *set, const vo
 		size_t sl = strlen(set);
 
 		if (sl >= sizeof(bt->set))
-			return seterr(err, errlen, "nft: set name too long");
+			return errf(err, errlen, "nft: set name too long");
 		memcpy(bt->set, set, sl + 1);
 		bt->cur_type = type;
 		bt->cur_first = bt->nelems;
@@ -337,7 +325,7 @@ static int force_buf(struct nft *n, int opt, int *have, size_t want, char *err, 
 		return 0;
 	v = (int)want;
 	if (setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, opt, &v, sizeof(v)) < 0)
-		return seterr(err, errlen, "nft: netlink socket buffer of %d bytes: %s", v, strerror(errno));
+		return errf(err, errlen, "nft: netlink socket buffer of %d bytes: %s", v, strerror(errno));
 	*have = v;
 	return 0;
 }
@@ -412,7 +400,7 @@ static int batch_send(struct batch *bt, char *err, size_t errlen)
 	niov = nftnl_batch_iovec_len(bt->b);
 	iov = calloc((size_t)niov, sizeof(*iov));
 	if (!iov)
-		return seterr(err, errlen, "nft: out of memory");
+		return errf(err, errlen, "nft: out of memory");
 	nftnl_batch_iovec(bt->b, iov, (uint32_t)niov);
 	msg.msg_iov = iov;
 	msg.msg_iovlen = (size_t)niov;
@@ -421,7 +409,7 @@ static int batch_send(struct batch *bt, char *err, size_t errlen)
 	n->st.batches++;
 	if (r < 0) {
 		n->st.errors++;
-		return seterr(err, errlen, "nft: sending a batch of %zu bytes: %s", bt->bytes, strerror(errno));
+		return errf(err, errlen, "nft: sending a batch of %zu bytes: %s", bt->bytes, strerror(errno));
 	}
 
 	while (acked + errors < bt->nmsgs) {
@@ -434,9 +422,9 @@ static int batch_send(struct batch *bt, char *err, size_t errlen)
 				continue;
 			rc = -1;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				seterr(err, errlen, "nft: kernel answered %zu of %zu messages", acked + errors, bt->nmsgs);
+				errf(err, errlen, "nft: kernel answered %zu of %zu messages", acked + errors, bt->nmsgs);
 			else
-				seterr(err, errlen, "nft: reading acks: %s", strerror(errno));
+				errf(err, errlen, "nft: reading acks: %s", strerror(errno));
 			break;
 		}
 		len = (int)r;
@@ -498,7 +486,7 @@ static int batch_send(struct batch *bt, char *err, size_t errlen)
 	}
 	if (errors) {
 		n->st.errors++;
-		return seterr(err, errlen, "nft: kernel refused the batch: %s", first_err);
+		return errf(err, errlen, "nft: kernel refused the batch: %s", first_err);
 	}
 	if (rc < 0)
 		n->st.errors++;
@@ -563,10 +551,10 @@ int nft_block_flows(struct nft *n, const struct nft_flow *flows, size_t count,
 
 	for (size_t j = 0; j < count; j++)
 		if (flows[j].family != 4 && flows[j].family != 6)
-			return seterr(err, errlen, "nft: flow %zu: family %u is not 4 or 6", j, flows[j].family);
+			return errf(err, errlen, "nft: flow %zu: family %u is not 4 or 6", j, flows[j].family);
 	index = calloc(count < chunk ? count + 1 : chunk, sizeof(*index));
 	if (!index)
-		return seterr(err, errlen, "nft: out of memory");
+		return errf(err, errlen, "nft: out of memory");
 	fa.index = index;
 	for (size_t start = 0; start < count && rc == 0; start += chunk) {
 		size_t end = count - start < chunk ? count : start + chunk, nidx = 0;
@@ -608,7 +596,7 @@ int nft_block_flows(struct nft *n, const struct nft_flow *flows, size_t count,
 static int check_family(uint8_t family, char *err, size_t errlen)
 {
 	if (family != 4 && family != 6)
-		return seterr(err, errlen, "nft: family %u is not 4 or 6", family);
+		return errf(err, errlen, "nft: family %u is not 4 or 6", family);
 	return 0;
 }
 
@@ -681,7 +669,7 @@ int nft_quarantine_del(struct nft *n, uint8_t family, const uint8_t *addr, char 
 		return 0;
 	if (kerr == ENOENT) {
 		describe_addr(family, addr, a, sizeof(a));
-		return seterr(err, errlen, "nft: %s is not in quarantine%c", a, family == 4 ? '4' : '6');
+		return errf(err, errlen, "nft: %s is not in quarantine%c", a, family == 4 ? '4' : '6');
 	}
 	return -1;
 }
@@ -774,18 +762,18 @@ int nft_table_replace(struct nft *n, const char *set, uint8_t family, const uint
 	if (check_family(family, err, errlen) < 0)
 		return -1;
 	if (!valid_name(set))
-		return seterr(err, errlen, "nft: '%s' is not a valid set name", set);
+		return errf(err, errlen, "nft: '%s' is not a valid set name", set);
 	if (count > NFT_TABLE_MAX)
-		return seterr(err, errlen, "nft: table %s: %zu entries, at most %d", set, count, NFT_TABLE_MAX);
+		return errf(err, errlen, "nft: table %s: %zu entries, at most %d", set, count, NFT_TABLE_MAX);
 	r = calloc(count ? count : 1, sizeof(*r));
 	if (!r)
-		return seterr(err, errlen, "nft: out of memory for %zu entries", count);
+		return errf(err, errlen, "nft: out of memory for %zu entries", count);
 	for (size_t i = 0; i < count; i++) {
 		u128 host;
 
 		if (plen[i] > bits) {
 			free(r);
-			return seterr(err, errlen, "nft: table %s: entry %zu: prefix length %u > %u", set, i,
+			return errf(err, errlen, "nft: table %s: entry %zu: prefix length %u > %u", set, i,
 				      plen[i], bits);
 		}
 		host = plen[i] == 0 ? max : plen[i] == bits ? 0 : (max >> plen[i]);
@@ -834,7 +822,7 @@ int nft_table_replace(struct nft *n, const char *set, uint8_t family, const uint
 	if (rc == 0)
 		n->st.elements += bt.nelems;
 	else if (bt.kerrno == ENOENT && bt.kerr_msg == 0)
-		seterr(err, errlen, "nft: set %s does not exist in table inet %s", set, NFT_TABLE);
+		errf(err, errlen, "nft: set %s does not exist in table inet %s", set, NFT_TABLE);
 	batch_free(&bt);
 	free(r);
 	return rc;
@@ -957,7 +945,7 @@ static int scan_script(const char *script, size_t len, struct decl *d, size_t ma
 				tables++;
 				continue;
 			}
-			return seterr(err, errlen,
+			return errf(err, errlen,
 				      "nft: script line %u: '%.*s': a ruleset may only declare "
 				      "'table inet %s { ... }'", lx.line, t == T_END ? 0 : (int)lx.tl,
 				      script + lx.ts, NFT_TABLE);
@@ -981,10 +969,10 @@ static int scan_script(const char *script, size_t len, struct decl *d, size_t ma
 				depth = 0;
 			} else if (t == T_LBRACE) {
 				if (words < 2)
-					return seterr(err, errlen, "nft: script line %u: a block without a name",
+					return errf(err, errlen, "nft: script line %u: a block without a name",
 						      lx.line);
 				if (*nd == maxd)
-					return seterr(err, errlen, "nft: script declares more than %zu objects", maxd);
+					return errf(err, errlen, "nft: script declares more than %zu objects", maxd);
 				cur = &d[(*nd)++];
 				memset(cur, 0, sizeof(*cur));
 				cur->kind = 'o';
@@ -1005,7 +993,7 @@ static int scan_script(const char *script, size_t len, struct decl *d, size_t ma
 					w1l -= script[w1s + w1l - 2] == '"' ? 2 : 1;
 				}
 				if (w1l == 0 || w1l >= NAME_MAX_LEN)
-					return seterr(err, errlen, "nft: script line %u: bad name", lx.line);
+					return errf(err, errlen, "nft: script line %u: bad name", lx.line);
 				memcpy(cur->name, script + w1s, w1l);
 				cur->name[w1l] = '\0';
 				cur->start = stmt;
@@ -1028,9 +1016,9 @@ static int scan_script(const char *script, size_t len, struct decl *d, size_t ma
 		}
 	}
 	if (depth != 0 || want != 0)
-		return seterr(err, errlen, "nft: script ends inside a block (missing '}')");
+		return errf(err, errlen, "nft: script ends inside a block (missing '}')");
 	if (tables == 0)
-		return seterr(err, errlen, "nft: script declares no 'table inet %s'", NFT_TABLE);
+		return errf(err, errlen, "nft: script declares no 'table inet %s'", NFT_TABLE);
 	return 0;
 }
 
@@ -1111,16 +1099,16 @@ static int nl_request(struct nft *n, uint16_t type, uint16_t flags, uint16_t nam
 	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, seq);
 	mnl_attr_put_strz(nlh, name_attr, NFT_TABLE);
 	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
-		return seterr(err, errlen, "nft: netlink request: %s", strerror(errno));
+		return errf(err, errlen, "nft: netlink request: %s", strerror(errno));
 	for (;;) {
 		r = mnl_socket_recvfrom(n->nl, buf, sizeof(n->rbuf));
 		if (r < 0)
-			return seterr(err, errlen, "nft: netlink answer: %s", strerror(errno));
+			return errf(err, errlen, "nft: netlink answer: %s", strerror(errno));
 		rc = mnl_cb_run(buf, (size_t)r, seq, n->portid, cb, data);
 		if (rc < 0) {
 			if (errno == ENOENT)
 				return 0;
-			return seterr(err, errlen, "nft: netlink answer: %s", strerror(errno));
+			return errf(err, errlen, "nft: netlink answer: %s", strerror(errno));
 		}
 		if (rc == MNL_CB_STOP)
 			return 0;
@@ -1240,7 +1228,7 @@ static int run_nft(struct nft *n, const char *text, size_t len, bool dry, char *
 
 	fd = memfd_create("kastro-ruleset", MFD_CLOEXEC);
 	if (fd < 0)
-		return seterr(err, errlen, "nft: memfd_create: %s", strerror(errno));
+		return errf(err, errlen, "nft: memfd_create: %s", strerror(errno));
 	while (off < len) {
 		ssize_t w = write(fd, text + off, len - off);
 
@@ -1248,7 +1236,7 @@ static int run_nft(struct nft *n, const char *text, size_t len, bool dry, char *
 			continue;
 		if (w <= 0) {
 			close(fd);
-			return seterr(err, errlen, "nft: writing the ruleset to a memfd: %s", strerror(errno));
+			return errf(err, errlen, "nft: writing the ruleset to a memfd: %s", strerror(errno));
 		}
 		off += (size_t)w;
 	}
@@ -1262,7 +1250,7 @@ static int run_nft(struct nft *n, const char *text, size_t len, bool dry, char *
 	if (rc == 0)
 		return 0;
 	if (!m || !*m)
-		return seterr(err, errlen, "nft: libnftables failed without a message");
+		return errf(err, errlen, "nft: libnftables failed without a message");
 	copy_error(m, path, err, errlen);
 	return -1;
 }
@@ -1310,10 +1298,10 @@ int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errle
 	int rc = -1;
 
 	if (len > SCRIPT_MAX)
-		return seterr(err, errlen, "nft: ruleset of %zu bytes, at most %u", len, SCRIPT_MAX);
+		return errf(err, errlen, "nft: ruleset of %zu bytes, at most %u", len, SCRIPT_MAX);
 	d = calloc(MAX_DECLS, sizeof(*d));
 	if (!d)
-		return seterr(err, errlen, "nft: out of memory");
+		return errf(err, errlen, "nft: out of memory");
 	if (scan_script(script, len, d, MAX_DECLS, &nd, err, errlen) < 0)
 		goto out;
 	if (nl_request(n, NFT_MSG_GETCHAIN, NLM_F_DUMP, NFTA_CHAIN_TABLE, chain_cb, &chains, err, errlen) < 0 ||
@@ -1321,11 +1309,11 @@ int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errle
 		goto out;
 	conflict = calloc(sets.n + 1, sizeof(*conflict));
 	if (!conflict) {
-		seterr(err, errlen, "nft: out of memory");
+		errf(err, errlen, "nft: out of memory");
 		goto out;
 	}
 	if (build_apply(&b, script, len, d, nd, &chains, &sets, conflict, false) < 0) {
-		seterr(err, errlen, "nft: transaction larger than %zu bytes", b.max);
+		errf(err, errlen, "nft: transaction larger than %zu bytes", b.max);
 		goto out;
 	}
 	rc = run_nft(n, b.p, b.len, false, err, errlen);
@@ -1357,7 +1345,7 @@ int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errle
 	if (!retry)
 		goto fail;
 	if (build_apply(&b, script, len, d, nd, &chains, &sets, conflict, true) < 0) {
-		seterr(err, errlen, "nft: transaction larger than %zu bytes", b.max);
+		errf(err, errlen, "nft: transaction larger than %zu bytes", b.max);
 		goto fail;
 	}
 	rc = run_nft(n, b.p, b.len, false, err, errlen);

@@ -707,3 +707,68 @@ void cfg_include_end(struct cfg_load *ld, char *buf)
 	ld->n_open--;
 	free(buf);
 }
+
+int cfg_load_file(const char *path, cfg_loader fn, void *out, char *err, size_t errlen)
+{
+	char abs[PATH_MAX], dir[PATH_MAX], why[128];
+	struct stat sb;
+	size_t len;
+	char *buf;
+	int r;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (cfg_abs_path(path, abs, err, errlen) < 0)
+		return -1;
+	if (cfg_read_file(abs, CFG_MAX_FILE, &buf, &len, &sb, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, why);
+		return -1;
+	}
+	cfg_dir_of(abs, dir);
+	r = fn(path, dir, buf, len, &sb, out, err, errlen);
+	free(buf);
+	return r;
+}
+
+int cfg_load_buffer(const char *name, const char *buf, size_t len, const char *dir,
+		    cfg_loader fn, void *out, char *err, size_t errlen)
+{
+	char abs[PATH_MAX], d[PATH_MAX];
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (name == NULL)
+		name = "(buffer)";
+	if (dir != NULL) {
+		if (cfg_abs_path(dir, d, err, errlen) < 0)
+			return -1;
+	} else {
+		if (cfg_abs_path(name, abs, err, errlen) < 0)
+			return -1;
+		cfg_dir_of(abs, d);
+	}
+	return fn(name, d, buf, len, NULL, out, err, errlen);
+}
+
+int cfg_quote(const char *s, char *out, size_t outlen)
+{
+	size_t i, k = 0;
+
+	if (outlen < 3)
+		return -1;
+	out[k++] = '"';
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return -1;
+		if (k + 4 >= outlen)
+			return -1;
+		if (ch == '"' || ch == '\\')
+			out[k++] = '\\';
+		out[k++] = (char)ch;
+	}
+	out[k++] = '"';
+	out[k] = '\0';
+	return 0;
+}

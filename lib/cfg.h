@@ -243,4 +243,32 @@ int cfg_include_begin(struct cfg_src *f, const struct cfg_loc *loc, const char *
 /* Take the file off the include stack and free its buffer. */
 void cfg_include_end(struct cfg_load *ld, char *buf);
 
+/*
+ * A grammar's load: parse src (len bytes) as the top file named name, whose
+ * relative paths start at dir (absolute); sb is the file's stat, NULL for a
+ * buffer; out the grammar's struct. Returns 0, or -1 with err set.
+ */
+typedef int (*cfg_loader)(const char *name, const char *dir, const char *src, size_t len,
+			  const struct stat *sb, void *out, char *err, size_t errlen);
+
+/*
+ * Read the file at path (at most CFG_MAX_FILE bytes; "PATH: cannot read:
+ * why" otherwise) and hand it to fn with its directory.
+ */
+int cfg_load_file(const char *path, cfg_loader fn, void *out, char *err, size_t errlen);
+
+/*
+ * Hand len bytes at buf to fn as a file named name ("(buffer)" when NULL)
+ * whose relative paths start at dir, or at the directory of name (from the
+ * working directory) when dir is NULL.
+ */
+int cfg_load_buffer(const char *name, const char *buf, size_t len, const char *dir,
+		    cfg_loader fn, void *out, char *err, size_t errlen);
+
+/*
+ * s as a quoted string of the grammars into out (outlen bytes); -1 when it
+ * holds a control character other than tab, or does not fit.
+ */
+int cfg_quote(const char *s, char *out, size_t outlen);
+
 #endif
