@@ -58,6 +58,8 @@ AGENT_OBJS := $(AGENT_SRCS:%.c=$(B)/%.o) $(AGENT_GEN:.c=.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+# helpers every unit test links (tests/unit/testfs.h)
+UNIT_LIB := $(B)/tests/unit/testfs.o
 
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/bench/%)
@@ -145,7 +147,7 @@ $(B)/kastroctl: $(CTL_OBJS) $(LIBK)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
-$(B)/tests/%: tests/unit/%.c $(DAEMON_OBJS) $(CONSOLE_OBJS) $(AGENT_OBJS) $(LIBK)
+$(B)/tests/%: tests/unit/%.c $(UNIT_LIB) $(DAEMON_OBJS) $(CONSOLE_OBJS) $(AGENT_OBJS) $(LIBK)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lpthread

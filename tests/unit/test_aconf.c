@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testfs.h"
+
 #include "aconf.h"
 
 #define ADDR "console address \"c.example\"\n"   /* what every load needs */
@@ -952,20 +954,11 @@ static int setup(void **state)
 	return mkdtemp(tmpdir) == NULL ? -1 : 0;
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag,
-		  struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	(void)state;
 	aconf_free(&c);
-	return nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	return testfs_rm_tree(tmpdir);
 }
 
 int main(void)

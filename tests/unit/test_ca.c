@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testfs.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -152,14 +154,6 @@ static void copy(const char *dir_from, const char *from, const char *dir_to, con
 	spit(p, s, mode);
 	assert_int_equal(chmod(p, mode), 0);
 	free(s);
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
 }
 
 /* Verify x against ca alone for purpose (X509_PURPOSE_SSL_*): 1 or 0. */
@@ -1481,7 +1475,7 @@ static int teardown(void **state)
 	(void)state;
 	ca_free(g.ca_a);
 	ca_free(g.ca_b);
-	return nftw(g.root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	return testfs_rm_tree(g.root);
 }
 
 int main(void)

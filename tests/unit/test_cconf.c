@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testfs.h"
+
 #include "cconf.h"
 
 #define DATA "data \"/d\"\n"   /* the statement every load needs */
@@ -661,19 +663,10 @@ static int setup(void **state)
 	return mkdtemp(tmpdir) == NULL ? -1 : 0;
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag,
-		  struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	return testfs_rm_tree(tmpdir);
 }
 
 int main(void)

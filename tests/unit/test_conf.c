@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testfs.h"
+
 #include "conf.h"
 
 static char tmpdir[256];   /* short, so paths under it always fit */
@@ -668,19 +670,10 @@ static int setup(void **state)
 	return mkdtemp(tmpdir) == NULL ? -1 : 0;
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag,
-		  struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	return testfs_rm_tree(tmpdir);
 }
 
 int main(void)

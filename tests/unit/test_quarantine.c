@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testfs.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -53,21 +55,13 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	nftw(f->tmp, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	testfs_rm_tree(f->tmp);
 	if (f->shm[0])
-		nftw(f->shm, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+		testfs_rm_tree(f->shm);
 	free(f);
 	return 0;
 }

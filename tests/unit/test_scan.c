@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testfs.h"
+
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -66,12 +68,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(p);
-}
-
 static void forget_events(struct fx *f)
 {
 	for (size_t i = 0; i < f->nfound; i++)
@@ -85,7 +81,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	testfs_rm_tree(f->dir);
 	forget_events(f);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
