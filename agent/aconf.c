@@ -643,22 +643,19 @@ int aconf_add(struct acf_pctx *pc, const struct cfg_loc *loc, const char *s)
 
 /* ---- files --------------------------------------------------------------- */
 
-/* Parse src as a file named name whose includes start at dir. */
-static int parse(struct aconf_state *st, const char *name, const char *dir,
-		 const char *src, size_t len, int depth)
+/* One file: a parser context around f, and the parser. */
+static int parse_one(void *arg, const struct cfg_src *f)
 {
 	struct acf_pctx *pc = calloc(1, sizeof(*pc));
 	int r;
 
 	if (pc == NULL) {
-		struct cfg_src f = { .ld = &st->ld, .name = name };
+		struct cfg_src top = *f;
 
-		return cfg_error(&f, NULL, "out of memory");
+		return cfg_error(&top, NULL, "out of memory");
 	}
-	pc->st = st;
-	memcpy(pc->dir, dir, strlen(dir) + 1);
-	pc->f = (struct cfg_src){ .ld = &st->ld, .name = name, .text = src, .len = len,
-				  .dir = pc->dir, .depth = depth };
+	pc->st = arg;
+	pc->f = *f;
 	r = aconf_scan_parse(pc);
 	free(pc);
 	return r;
@@ -666,17 +663,7 @@ static int parse(struct aconf_state *st, const char *name, const char *dir,
 
 int aconf_include(struct acf_pctx *pc, const struct cfg_loc *loc, const char *s)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
-	size_t len;
-	char *buf;
-	int r;
-
-	if (cfg_include_begin(&pc->f, loc, s, path, &buf, &len) < 0)
-		return -1;
-	cfg_dir_of(path, dir);
-	r = parse(pc->st, path, dir, buf, len, pc->f.depth + 1);
-	cfg_include_end(&pc->st->ld, buf);
-	return r;
+	return cfg_include(&pc->f, loc, s, parse_one, pc->st);
 }
 
 /* What only the whole load can tell: checks between statements and files. */
@@ -719,7 +706,7 @@ static int load(const char *name, const char *dir, const char *src, size_t len,
 	st->c = *c;
 	st->qdir_follows = quarantine_of(c->dir, derived) == 0 &&
 			   strcmp(derived, c->quarantine_dir) == 0;
-	r = parse(st, name, dir, src, len, 0);
+	r = cfg_parse_text(&st->ld, name, dir, src, len, 0, parse_one, st);
 	if (r == 0)
 		r = finish(st, name);
 	for (k = 0; k < ACONF_LISTS; k++) {

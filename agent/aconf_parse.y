@@ -93,8 +93,7 @@ struct aconf_state {
 /* One per file being parsed; also the scanner's extra data. */
 struct acf_pctx {
 	struct aconf_state *st;
-	struct cfg_src f;              /* this file: name, text, dir, depth */
-	char dir[PATH_MAX];            /* f.dir points here */
+	struct cfg_src f;              /* this file: name, text, dir, depth (cfg_parse_text) */
 	struct cfg_scan sc;            /* scanner state */
 	enum aconf_list_kind list;     /* the list the strings being read go to */
 };

@@ -366,22 +366,19 @@ int cconf_set_control(struct ccf_pctx *pc, const struct cfg_loc *loc,
 
 /* ---- files --------------------------------------------------------------- */
 
-/* Parse src as a file named name whose relative paths start at dir. */
-static int parse(struct cconf_state *st, const char *name, const char *dir,
-		 const char *src, size_t len, int depth)
+/* One file: a parser context around f, and the parser. */
+static int parse_one(void *arg, const struct cfg_src *f)
 {
 	struct ccf_pctx *pc = calloc(1, sizeof(*pc));
 	int r;
 
 	if (pc == NULL) {
-		struct cfg_src f = { .ld = &st->ld, .name = name };
+		struct cfg_src top = *f;
 
-		return cfg_error(&f, NULL, "out of memory");
+		return cfg_error(&top, NULL, "out of memory");
 	}
-	pc->st = st;
-	memcpy(pc->dir, dir, strlen(dir) + 1);
-	pc->f = (struct cfg_src){ .ld = &st->ld, .name = name, .text = src, .len = len,
-				  .dir = pc->dir, .depth = depth };
+	pc->st = arg;
+	pc->f = *f;
 	r = cconf_scan_parse(pc);
 	free(pc);
 	return r;
@@ -389,17 +386,7 @@ static int parse(struct cconf_state *st, const char *name, const char *dir,
 
 int cconf_include(struct ccf_pctx *pc, const struct cfg_loc *loc, const char *s)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
-	size_t len;
-	char *buf;
-	int r;
-
-	if (cfg_include_begin(&pc->f, loc, s, path, &buf, &len) < 0)
-		return -1;
-	cfg_dir_of(path, dir);
-	r = parse(pc->st, path, dir, buf, len, pc->f.depth + 1);
-	cfg_include_end(&pc->st->ld, buf);
-	return r;
+	return cfg_include(&pc->f, loc, s, parse_one, pc->st);
 }
 
 /* What only the whole load can tell: checks between statements and files. */
@@ -436,7 +423,7 @@ static int load(const char *name, const char *dir, const char *src, size_t len,
 	}
 	cfg_load_init(&st->ld, err, errlen, sb);
 	st->c = *c;
-	r = parse(st, name, dir, src, len, 0);
+	r = cfg_parse_text(&st->ld, name, dir, src, len, 0, parse_one, st);
 	if (r == 0)
 		r = finish(st, name);
 	if (r == 0)

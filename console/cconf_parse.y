@@ -56,8 +56,7 @@ struct cconf_state {
 /* One per file being parsed; also the scanner's extra data. */
 struct ccf_pctx {
 	struct cconf_state *st;
-	struct cfg_src f;              /* this file: name, text, dir, depth */
-	char dir[PATH_MAX];            /* f.dir points here */
+	struct cfg_src f;              /* this file: name, text, dir, depth (cfg_parse_text) */
 	struct cfg_scan sc;            /* scanner state */
 };
 

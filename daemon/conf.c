@@ -298,24 +298,19 @@ void conf_ifaces_done(struct conf_pctx *pc)
 
 /* ---- files -------------------------------------------------------------- */
 
-/* Parse src as a file named name whose relative paths start at dir. */
-static int parse(struct conf_state *st, const char *name, const char *dir,
-		 const char *src, size_t len, int depth)
+/* One file: a parser context around f, and the parser. */
+static int parse_one(void *arg, const struct cfg_src *f)
 {
 	struct conf_pctx *pc = calloc(1, sizeof(*pc));
 	int r;
 
 	if (pc == NULL) {
-		struct cfg_src f = { .ld = &st->ld, .name = name };
+		struct cfg_src top = *f;
 
-		return cfg_error(&f, NULL, "out of memory");
+		return cfg_error(&top, NULL, "out of memory");
 	}
-	pc->st = st;
-	memcpy(pc->dir, dir, strlen(dir) + 1);
-	pc->f = (struct cfg_src){ .ld = &st->ld, .name = name, .text = src, .len = len,
-				  .dir = pc->dir, .depth = depth };
-	pc->name = name;
-	pc->src = src;
+	pc->st = arg;
+	pc->f = *f;
 	r = conf_scan_parse(pc);
 	free(pc);
 	return r;
@@ -324,29 +319,18 @@ static int parse(struct conf_state *st, const char *name, const char *dir,
 int conf_include(struct conf_pctx *pc, const struct cfg_loc *loc,
 		 const char *s)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
-	size_t len;
-	char *buf;
-	int r;
-
-	if (cfg_include_begin(&pc->f, loc, s, path, &buf, &len) < 0)
-		return -1;
-	cfg_dir_of(path, dir);
-	r = parse(pc->st, path, dir, buf, len, pc->f.depth + 1);
-	cfg_include_end(&pc->st->ld, buf);
-	return r;
+	return cfg_include(&pc->f, loc, s, parse_one, pc->st);
 }
 
 /*
  * Everything a load does but reading the top file: work on a copy of *c,
  * copy it back only on success. sb is the top file's, NULL for a buffer.
  */
-static int load(const char *name, const char *abs, const char *src, size_t len,
-		const struct stat *sb, struct kastrod_conf *c, char *err,
-		size_t errlen)
+static int load(const char *name, const char *dir, const char *src, size_t len,
+		const struct stat *sb, void *out, char *err, size_t errlen)
 {
+	struct kastrod_conf *c = out;
 	struct conf_state st = { 0 };
-	char dir[PATH_MAX];
 	int r;
 
 	cfg_load_init(&st.ld, err, errlen, sb);
@@ -356,8 +340,7 @@ static int load(const char *name, const char *abs, const char *src, size_t len,
 		return -1;
 	}
 	*st.c = *c;
-	cfg_dir_of(abs, dir);
-	r = parse(&st, name, dir, src, len, 0);
+	r = cfg_parse_text(&st.ld, name, dir, src, len, 0, parse_one, &st);
 	if (r == 0) {
 		struct policy *old = c->policy;
 
@@ -373,35 +356,11 @@ static int load(const char *name, const char *abs, const char *src, size_t len,
 
 int conf_load(const char *path, struct kastrod_conf *c, char *err, size_t errlen)
 {
-	char abs[PATH_MAX], why[128];
-	struct stat sb;
-	size_t len;
-	char *buf;
-	int r;
-
-	if (errlen > 0)
-		err[0] = '\0';
-	if (cfg_abs_path(path, abs, err, errlen) < 0)
-		return -1;
-	if (cfg_read_file(abs, CFG_MAX_FILE, &buf, &len, &sb, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, why);
-		return -1;
-	}
-	r = load(path, abs, buf, len, &sb, c, err, errlen);
-	free(buf);
-	return r;
+	return cfg_load_file(path, load, c, err, errlen);
 }
 
 int conf_load_buffer(const char *name, const char *buf, size_t len,
 		     struct kastrod_conf *c, char *err, size_t errlen)
 {
-	char abs[PATH_MAX];
-
-	if (errlen > 0)
-		err[0] = '\0';
-	if (name == NULL)
-		name = "(buffer)";
-	if (cfg_abs_path(name, abs, err, errlen) < 0)
-		return -1;
-	return load(name, abs, buf, len, NULL, c, err, errlen);
+	return cfg_load_buffer(name, buf, len, NULL, load, c, err, errlen);
 }

@@ -54,10 +54,7 @@ struct conf_state {
 /* One per file being parsed; also the scanner's extra data. */
 struct conf_pctx {
 	struct conf_state *st;
-	struct cfg_src f;              /* this file: name, text, dir, depth */
-	const char *name;              /* f.name and f.text again: policy.c */
-	const char *src;               /* ... reads them under these names */
-	char dir[PATH_MAX];            /* f.dir points here */
+	struct cfg_src f;              /* this file: name, text, dir, depth (cfg_parse_text) */
 	struct cfg_scan sc;            /* scanner state */
 	int kw_cur;                    /* last keyword token returned */
 	int kw_before;                 /* last keyword before the last token */
@@ -91,7 +88,7 @@ enum conf_num {
 %code provides {
 int kconf_lex(KCONF_STYPE *lval, KCONF_LTYPE *lloc, void *scanner);
 
-/* conf_lex.l: scan and parse pc->src; -1 after reporting an error. */
+/* conf_lex.l: scan and parse pc->f.text; -1 after reporting an error. */
 int conf_scan_parse(struct conf_pctx *pc);
 
 /*

@@ -272,7 +272,7 @@ static bool has_ports(uint8_t proto)
 
 static const char *src_of(struct conf_pctx *pc, const struct conf_loc *loc)
 {
-	return pc->src + loc->off;
+	return pc->f.text + loc->off;
 }
 
 /* The net at loc, or an error naming it. */
@@ -709,7 +709,7 @@ int pol_rule_begin(struct conf_pctx *pc, const struct conf_loc *loc, int block)
 	pb->r.action = block ? VERDICT_BLOCK : VERDICT_PASS;
 	pb->r.severity = POL_SEVERITY_DEFAULT;
 	pb->r.line = loc->line;
-	pb->r.file = strdup(pc->name);
+	pb->r.file = strdup(pc->f.name);
 	if (pb->r.file == NULL)
 		return oom(pc, loc);
 	pb->seen = 0;

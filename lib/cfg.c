@@ -708,6 +708,34 @@ void cfg_include_end(struct cfg_load *ld, char *buf)
 	free(buf);
 }
 
+int cfg_parse_text(struct cfg_load *ld, const char *name, const char *dir, const char *src,
+		   size_t len, int depth, cfg_parse_fn fn, void *st)
+{
+	char d[PATH_MAX];
+	struct cfg_src f;
+
+	snprintf(d, sizeof(d), "%s", dir);
+	f = (struct cfg_src){ .ld = ld, .name = name, .text = src, .len = len, .dir = d,
+			      .depth = depth };
+	return fn(st, &f);
+}
+
+int cfg_include(struct cfg_src *f, const struct cfg_loc *loc, const char *s, cfg_parse_fn fn,
+		void *st)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	size_t len;
+	char *buf;
+	int r;
+
+	if (cfg_include_begin(f, loc, s, path, &buf, &len) < 0)
+		return -1;
+	cfg_dir_of(path, dir);
+	r = cfg_parse_text(f->ld, path, dir, buf, len, f->depth + 1, fn, st);
+	cfg_include_end(f->ld, buf);
+	return r;
+}
+
 int cfg_load_file(const char *path, cfg_loader fn, void *out, char *err, size_t errlen)
 {
 	char abs[PATH_MAX], dir[PATH_MAX], why[128];

@@ -244,6 +244,25 @@ int cfg_include_begin(struct cfg_src *f, const struct cfg_loc *loc, const char *
 void cfg_include_end(struct cfg_load *ld, char *buf);
 
 /*
+ * A grammar's parse of one file: make its parser context around f (copy
+ * it: f and the strings it points to live as long as the call) and run
+ * its parser; st is the grammar's state for the whole load.
+ */
+typedef int (*cfg_parse_fn)(void *st, const struct cfg_src *f);
+
+/*
+ * Parse src (len bytes) as a file named name whose relative paths start at
+ * dir, at include depth depth, with fn.
+ */
+int cfg_parse_text(struct cfg_load *ld, const char *name, const char *dir, const char *src,
+		   size_t len, int depth, cfg_parse_fn fn, void *st);
+
+/* `include "s"` at loc in f: the file read (cfg_include_begin), parsed with
+ * fn one level deeper, and taken off the include stack. */
+int cfg_include(struct cfg_src *f, const struct cfg_loc *loc, const char *s, cfg_parse_fn fn,
+		void *st);
+
+/*
  * A grammar's load: parse src (len bytes) as the top file named name, whose
  * relative paths start at dir (absolute); sb is the file's stat, NULL for a
  * buffer; out the grammar's struct. Returns 0, or -1 with err set.
