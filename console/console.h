@@ -21,6 +21,7 @@
 #include "store.h"
 
 struct sconn;                           /* sensorapi.c */
+struct ingestq;                         /* sensorapi.c */
 struct auth_limiter;
 
 struct console {
@@ -35,6 +36,7 @@ struct console {
 	struct event *ctl_ev, *tick_ev, *sig_ev[3];
 	struct sconn *conns;            /* sensors' open connections */
 	uint32_t n_conns;
+	struct ingestq *ingest;         /* batches waiting for their group commit */
 	/* counters for `kastroctl console status` */
 	uint64_t enrolled, enroll_refused, batches, events_in, events_dup, requests_refused;
 	uint64_t commands_sent, results_in;

@@ -503,6 +503,8 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	if (store_sensors_silent(c->store, console_now(), c->conf.sensor_offline_after, offline_one, c,
 				 err, sizeof(err)) < 0)
 		log_err("offline check: %s", err);
+	if (store_maintain(c->store, (int64_t)console_now(), err, sizeof(err)) < 0)
+		log_err("database upkeep: %s", err);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

@@ -9,6 +9,13 @@
  * connection limit) for two reasons: a long poll waiting on one must be
  * answered when a command is queued, and a revoked sensor's connections
  * must be closed.
+ *
+ * Event batches are committed in groups: a batch is checked when it
+ * arrives (a malformed one is answered 400 at once) and queued; a timer
+ * that fires as soon as the event loop has read what was ready then
+ * stores every queued batch in one transaction, each under a savepoint
+ * of its own, commits once and only then acknowledges them all. One
+ * fsync serves many sensors, and no sensor hears "stored" before it is.
  */
 #include "sensorapi.h"
 
@@ -36,6 +43,10 @@
 #include "tls.h"
 
 #define COMMANDS_PER_POLL 32
+/* A group is committed at once when it gets this big, without waiting for
+ * the loop (the memory of parsed batches stays bounded). */
+#define GROUP_BATCHES_MAX 64
+#define GROUP_BYTES_MAX (16u * 1024 * 1024)     /* of request bodies (~10x parsed) */
 #define HOSTNAME_MAX 253
 #define FACTS_MAX 8192
 
@@ -46,6 +57,23 @@ struct sconn {
 	char sensor[CA_MAX_ID + 1];
 	struct evhttp_request *poll;    /* a long poll waiting for commands */
 	struct event *timer;            /* its end */
+	struct pending *batch;          /* its batch waiting for the group commit */
+};
+
+/* A checked batch waiting for the group commit. */
+struct pending {
+	struct pending *next;
+	struct evhttp_request *req;     /* NULL: the connection closed (stored, not answered) */
+	struct sconn *sc;               /* NULL: likewise */
+	struct store_batch *b;
+	char sensor[CA_MAX_ID + 1];
+};
+
+struct ingestq {
+	struct event *commit;           /* zero-delay timer: ingest_commit() */
+	struct pending *head, **tail;
+	unsigned n;
+	size_t bytes;
 };
 
 /* ---- connections ---------------------------------------------------------- */
@@ -72,6 +100,10 @@ static void conn_closed(struct evhttp_connection *conn, void *arg)
 		}
 	}
 	poll_end(sc);                   /* evhttp frees the request itself */
+	if (sc->batch != NULL) {
+		sc->batch->req = NULL;
+		sc->batch->sc = NULL;
+	}
 	free(sc);
 }
 
@@ -118,6 +150,23 @@ int sensorapi_drop(struct console *c, const char *sensor_id)
 
 void sensorapi_free(struct console *c)
 {
+	struct ingestq *q = c->ingest;
+
+	/* Batches never committed were never acknowledged: their sensors
+	 * send them again. */
+	if (q != NULL) {
+		while (q->head != NULL) {
+			struct pending *p = q->head;
+
+			q->head = p->next;
+			store_batch_free(p->b);
+			free(p);
+		}
+		if (q->commit != NULL)
+			event_free(q->commit);
+		free(q);
+		c->ingest = NULL;
+	}
 	while (c->conns != NULL) {
 		struct sconn *sc = c->conns;
 
@@ -155,30 +204,135 @@ static void refused(struct console *c, struct evhttp_request *req, const char *s
 	server_reply_error(req, code, "%s", msg);
 }
 
+/* Store and commit the queued batches, then answer each. */
+static void ingest_commit(struct console *c)
+{
+	struct ingestq *q = c->ingest;
+	struct pending *list = q->head, *p;
+	struct store_ingest_result *res = NULL;
+	uint64_t *acks = NULL;
+	int *ok = NULL;
+	unsigned n = q->n, i;
+	char err[512];
+	int committed = -1;
+
+	q->head = NULL;
+	q->tail = &q->head;
+	q->n = 0;
+	q->bytes = 0;
+	evtimer_del(q->commit);
+	if (n == 0)
+		return;
+	res = malloc(n * sizeof(*res));
+	acks = calloc(n, sizeof(*acks));
+	ok = calloc(n, sizeof(*ok));
+	if (res == NULL || acks == NULL || ok == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+	} else if (store_group_begin(c->store, err, sizeof(err)) == 0) {
+		for (p = list, i = 0; p != NULL; p = p->next, i++) {
+			char e2[512];
+
+			ok[i] = store_batch_store(c->store, p->sensor, p->b, &acks[i], &res[i], e2,
+						  sizeof(e2)) == 0;
+			if (!ok[i])
+				log_limited(&c->rl_req, LOG_LVL_ERR, "sensor %s: batch not stored: %s",
+					    p->sensor, e2);
+		}
+		committed = store_group_commit(c->store, err, sizeof(err));
+	}
+	if (committed < 0)
+		log_err("storing %u batch(es): %s", n, err);
+	for (p = list, i = 0; p != NULL; i++) {
+		struct pending *next = p->next;
+
+		if (p->sc != NULL)
+			p->sc->batch = NULL;
+		if (committed == 0 && ok[i]) {
+			c->batches++;
+			c->events_in += res[i].inserted;
+			c->events_dup += res[i].duplicates;
+		}
+		if (p->req == NULL) {
+			/* the sensor went away: it sends the batch again */
+		} else if (committed == 0 && ok[i]) {
+			server_reply_json(p->req, 200, json_pack("{s:I,s:I,s:I}", "ack", (json_int_t)acks[i],
+								 "stored", (json_int_t)res[i].inserted,
+								 "duplicates", (json_int_t)res[i].duplicates));
+		} else {
+			/* not the batch's fault: 503, and the sensor tries again */
+			server_reply_error(p->req, 503, "the batch could not be stored; try again");
+		}
+		store_batch_free(p->b);
+		free(p);
+		p = next;
+	}
+	free(res);
+	free(acks);
+	free(ok);
+}
+
+static void ingest_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ingest_commit(arg);
+}
+
 static void post_events(struct console *c, struct evhttp_request *req, const char *sensor)
 {
-	struct store_ingest_result res;
+	struct ingestq *q = c->ingest;
+	struct store_batch *b = NULL;
+	struct pending *p;
+	struct sconn *sc;
+	struct timeval now = { 0, 0 };
 	char *body, err[512];
 	size_t len;
-	uint64_t ack = 0;
 
+	if (q == NULL) {
+		q = calloc(1, sizeof(*q));
+		if (q == NULL || (q->commit = evtimer_new(c->base, ingest_timer, c)) == NULL) {
+			free(q);
+			server_reply_error(req, 503, "out of memory");
+			return;
+		}
+		q->tail = &q->head;
+		c->ingest = q;
+	}
 	if (server_body(req, &body, &len) < 0) {
 		server_reply_error(req, 503, "out of memory");
 		return;
 	}
-	memset(&res, 0, sizeof(res));
-	if (store_ingest(c->store, sensor, body, len, &ack, &res, err, sizeof(err)) < 0) {
+	if (store_batch_parse(body, len, &b, err, sizeof(err)) < 0) {
 		free(body);
 		refused(c, req, sensor, 400, err);
 		return;
 	}
 	free(body);
-	c->batches++;
-	c->events_in += res.inserted;
-	c->events_dup += res.duplicates;
-	server_reply_json(req, 200, json_pack("{s:I,s:I,s:I}", "ack", (json_int_t)ack,
-					      "stored", (json_int_t)res.inserted,
-					      "duplicates", (json_int_t)res.duplicates));
+	sc = conn_of(c, req, sensor);
+	p = calloc(1, sizeof(*p));
+	if (sc == NULL || p == NULL) {
+		store_batch_free(b);
+		free(p);
+		server_reply_error(req, 503, "out of memory");
+		return;
+	}
+	/* evhttp reads a connection's next request only after this one is
+	 * answered; should one come all the same, the earlier is stored first */
+	if (sc->batch != NULL)
+		ingest_commit(c);
+	p->req = req;
+	p->sc = sc;
+	p->b = b;
+	snprintf(p->sensor, sizeof(p->sensor), "%s", sensor);
+	sc->batch = p;
+	*q->tail = p;
+	q->tail = &p->next;
+	q->n++;
+	q->bytes += len;
+	if (q->n >= GROUP_BATCHES_MAX || q->bytes >= GROUP_BYTES_MAX)
+		ingest_commit(c);
+	else if (!evtimer_pending(q->commit, NULL))
+		evtimer_add(q->commit, &now);
 }
 
 struct cmd_list {
@@ -333,7 +487,7 @@ static void post_result(struct console *c, struct evhttp_request *req, const cha
 		refused(c, req, sensor, 400, "result: expected an object");
 		return;
 	}
-	text = json_dumps(res != NULL ? res : json_object(), JSON_COMPACT);
+	text = res != NULL ? json_dumps(res, JSON_COMPACT) : strdup("{}");
 	if (text == NULL ||
 	    store_command_result(c->store, sensor, json_integer_value(id), status, text, console_now(),
 				 err, sizeof(err)) < 0) {
@@ -460,7 +614,7 @@ void sensorapi_enroll(struct console *c, struct evhttp_request *req)
 				   "\"facts\": {...}} with a well-formed token and a printable hostname");
 		return;
 	}
-	facts_text = json_dumps(facts != NULL ? facts : json_object(), JSON_COMPACT);
+	facts_text = facts != NULL ? json_dumps(facts, JSON_COMPACT) : strdup("{}");
 	if (facts_text == NULL || strlen(facts_text) > FACTS_MAX) {
 		free(facts_text);
 		json_decref(j);

@@ -14,7 +14,8 @@
  * shapes) and kept in s->aq[]. Every statement is reset as soon as its rows
  * are read, so no read transaction stays open and blocks WAL checkpoints.
  *
- * The schema (user_version 1, application_id KASTRO_APP_ID):
+ * The schema (user_version 2, application_id KASTRO_APP_ID; a version 1
+ * file is upgraded when opened):
  *  sensors      id, kind, hostname, cert_serial (unique, lowercase hex),
  *               facts, enrolled_at, last_seen, revoked_at, offline_alerted,
  *               acked_seq
@@ -22,6 +23,7 @@
  *               body (compact JSON); console events have seq < 0
  *  alerts       one row per deduplicated alert, with its first event;
  *               indexes for every listing filter in (last_seen, id) order
+ *  alert_signatures  every signature of an alert row (for the text search)
  *  alert_notes  notes on alerts, oldest first
  *  enrol_tokens hashes of one-time enrolment tokens
  *  users, sessions, api_tokens   officers; names are unique ignoring
@@ -52,11 +54,24 @@
 /* ANALYZE, when optimize runs it, samples at most ~400 rows per index, so
  * it takes milliseconds on a table of millions, not seconds. */
 #define OPTIMIZE_SQL "PRAGMA analysis_limit = 400; PRAGMA optimize"
+/* store_maintain(): the first optimize this long after opening (PRAGMA
+ * optimize looks only at tables this connection has used), then daily. */
+#define OPTIMIZE_FIRST_S 600
+#define OPTIMIZE_EVERY_S 86400
+/*
+ * Page cache of the connection, in KiB (SQLite's default is 2 MiB): the
+ * events' indexes take inserts all over, and their pages stay cached.
+ * WAL pages written before a checkpoint copies them into the database: a
+ * checkpoint is a burst of random writes and an fsync, fewer of them cost
+ * less per event. Both are settings of this connection alone.
+ */
+#define CACHE_KIB 65536
+#define WAL_CHECKPOINT_PAGES 10000
 
 /* ---- statements ---------------------------------------------------------------- */
 
 enum st_id {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_BATCH_BEGIN, ST_BATCH_END, ST_BATCH_UNDO,
 	/* ingest and events */
 	ST_EVENT_INSERT, ST_EVENT_GET, ST_EVENT_MINSEQ, ST_SENSOR_INGESTED,
 	ST_ALERT_FIND, ST_ALERT_BUMP, ST_ALERT_INSERT,
@@ -77,7 +92,7 @@ enum st_id {
 	/* alerts */
 	ST_ALERT_GET, ST_ALERT_SET_STATUS, ST_ALERT_ASSIGN, ST_NOTE_COUNT, ST_NOTE_ADD, ST_NOTE_LIST,
 	ST_RELATED_BEFORE, ST_RELATED_AFTER, ST_EVENT_BY_ROWID, ST_ALERT_SEV_COUNTS,
-	ST_ALERT_HISTOGRAM, ST_TOP_BLOCKED_SIG, ST_TOP_BLOCKED_HOST, ST_TOP_BLOCKED_APP,
+	ST_ALERT_HISTOGRAM, ST_SIGNATURE_ANY, ST_TOP_BLOCKED_SIG, ST_TOP_BLOCKED_HOST, ST_TOP_BLOCKED_APP,
 	/* commands */
 	ST_CMD_ADD, ST_CMD_PENDING, ST_CMD_DELIVERED, ST_CMD_GET, ST_CMD_RESULT, ST_CMD_LIST,
 	ST_CMD_LIST_SENSOR, ST_CMD_EXPIRE,
@@ -101,6 +116,9 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_BATCH_BEGIN] = "SAVEPOINT batch",
+	[ST_BATCH_END] = "RELEASE batch",
+	[ST_BATCH_UNDO] = "ROLLBACK TO batch",
 
 	[ST_EVENT_INSERT] =
 		"INSERT INTO events (sensor_id, seq, ts, received, event_type, host, body) "
@@ -198,14 +216,19 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_ALERT_SEV_COUNTS] = "SELECT severity, count(*) FROM alerts WHERE status <> 'resolved' "
 				"GROUP BY severity",
 	[ST_ALERT_HISTOGRAM] = "SELECT ?1 + ((first_seen - ?1) / ?2) * ?2 AS b, count(*), sum(count) "
-			       "FROM alerts WHERE first_seen >= ?1 GROUP BY b ORDER BY b",
-	[ST_TOP_BLOCKED_SIG] = "SELECT signature, sum(count) AS n FROM alerts "
+			       "FROM alerts INDEXED BY alerts_first_seen WHERE first_seen >= ?1 "
+			       "GROUP BY b ORDER BY b",
+	[ST_SIGNATURE_ANY] = "SELECT 1 FROM alert_signatures WHERE signature LIKE ?1 ESCAPE '\\' "
+			     "LIMIT 1",
+	/* Named, not left to the planner: with statistics from when the table
+	 * was small it picks an index that makes every row a table lookup. */
+	[ST_TOP_BLOCKED_SIG] = "SELECT signature, sum(count) AS n FROM alerts INDEXED BY alerts_blocked "
 			       "WHERE action = 'blocked' AND last_seen >= ?1 "
 			       "GROUP BY signature ORDER BY n DESC, signature LIMIT ?2",
-	[ST_TOP_BLOCKED_HOST] = "SELECT host, sum(count) AS n FROM alerts "
+	[ST_TOP_BLOCKED_HOST] = "SELECT host, sum(count) AS n FROM alerts INDEXED BY alerts_blocked "
 				"WHERE action = 'blocked' AND last_seen >= ?1 "
 				"GROUP BY host ORDER BY n DESC, host LIMIT ?2",
-	[ST_TOP_BLOCKED_APP] = "SELECT app, sum(count) AS n FROM alerts "
+	[ST_TOP_BLOCKED_APP] = "SELECT app, sum(count) AS n FROM alerts INDEXED BY alerts_blocked "
 			       "WHERE action = 'blocked' AND last_seen >= ?1 AND app <> '' "
 			       "GROUP BY app ORDER BY n DESC, app LIMIT ?2",
 
@@ -239,8 +262,10 @@ struct store {
 	sqlite3_stmt *st[ST_COUNT];
 	sqlite3_stmt *aq[AQ_SHAPES];
 	int64_t dedup_s;
+	int64_t optimize_at;            /* store_maintain(): next optimize; 0: not set */
 	int rc;                         /* extended result code of the last failed run() */
 	bool ready;                     /* opened: ours, current, WAL */
+	bool group;                     /* store_group_begin() opened a transaction */
 };
 
 /* ---- errors and checks (helpers: they never log) ------------------------------- */
@@ -590,6 +615,16 @@ static int finish(struct store *s, char *err, size_t errlen)
 
 /* ---- schema ------------------------------------------------------------------- */
 
+/* The alert objects of schema version 2 (see migrate_v2_sql). */
+#define SCHEMA_V2_ALERTS                                                                  \
+	"CREATE INDEX alerts_first_seen ON alerts (first_seen, count);"                   \
+	"CREATE INDEX alerts_blocked ON alerts (last_seen, action, signature, host, app, count)" \
+	" WHERE action = 'blocked';"                                                      \
+	"CREATE TABLE alert_signatures (signature TEXT PRIMARY KEY NOT NULL) STRICT, WITHOUT ROWID;" \
+	"CREATE TRIGGER alerts_signature AFTER INSERT ON alerts BEGIN"                    \
+	" INSERT INTO alert_signatures (signature) VALUES (new.signature)"                 \
+	" ON CONFLICT (signature) DO NOTHING; END;"
+
 static const char schema_sql[] =
 	"CREATE TABLE sensors ("
 	" id TEXT PRIMARY KEY NOT NULL,"
@@ -649,9 +684,8 @@ static const char schema_sql[] =
 	"CREATE INDEX alerts_host ON alerts (host, last_seen);"
 	"CREATE INDEX alerts_dedup ON alerts (sensor_id, host, signature, last_seen)"
 	" WHERE status <> 'resolved';"
-	"CREATE INDEX alerts_first_seen ON alerts (first_seen);"
-	"CREATE INDEX alerts_blocked ON alerts (last_seen) WHERE action = 'blocked';"
 	"CREATE INDEX alerts_open_severity ON alerts (severity) WHERE status <> 'resolved';"
+	SCHEMA_V2_ALERTS
 
 	"CREATE TABLE alert_notes ("
 	" id INTEGER PRIMARY KEY,"
@@ -730,6 +764,22 @@ static const char schema_sql[] =
 	"CREATE INDEX commands_open ON commands (created_at)"
 	" WHERE status IN ('queued', 'delivered');";
 
+/*
+ * What version 2 added, made in one go by schema_check() for a version 1
+ * file and by the schema above for a new one:
+ *  - the dashboard's indexes cover what its statements read, so counting a
+ *    month of alerts reads no table rows;
+ *  - alert_signatures holds every signature an alert row ever had (a
+ *    trigger adds it), so a search text found in none of them answers
+ *    without walking the alerts. Rows are never removed: a signature no
+ *    longer in use only makes that search walk the alerts as before.
+ */
+static const char migrate_v2_sql[] =
+	"DROP INDEX alerts_first_seen;"
+	"DROP INDEX alerts_blocked;"
+	SCHEMA_V2_ALERTS
+	"INSERT INTO alert_signatures (signature) SELECT DISTINCT signature FROM alerts;";
+
 /* One integer from a PRAGMA or query; -1 with err. */
 static int query_int(struct store *s, const char *sql, int64_t *v, char *err, size_t errlen)
 {
@@ -774,6 +824,14 @@ static int schema_check(struct store *s, const char *path, int create, char *err
 		goto fail;
 	if (app == KASTRO_APP_ID && ver == STORE_SCHEMA_VERSION)
 		return exec(s, "COMMIT", path, err, errlen);
+	if (app == KASTRO_APP_ID && ver == 1) {
+		/* All of it or nothing: a failure leaves version 1 as it was. */
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+		if (exec(s, migrate_v2_sql, "upgrading the schema to version 2", err, errlen) < 0 ||
+		    exec(s, pragma, "upgrading the schema to version 2", err, errlen) < 0)
+			goto fail;
+		return exec(s, "COMMIT", path, err, errlen);
+	}
 	if (app == KASTRO_APP_ID && ver > STORE_SCHEMA_VERSION) {
 		fail(err, errlen, "%s: database schema version %" PRId64 " is newer than this "
 		     "program's (%d); run the newer kastro-console", path, ver, STORE_SCHEMA_VERSION);
@@ -827,6 +885,7 @@ int store_open(const char *path, int create, struct store **out, char *err, size
 {
 	struct store *s;
 	int64_t one = 0;
+	char pragma[160];
 	int fd;
 
 	*out = NULL;
@@ -862,7 +921,10 @@ int store_open(const char *path, int create, struct store **out, char *err, size
 	 * with side effects called from it. */
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	if (exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", path, err, errlen) < 0)
+	snprintf(pragma, sizeof(pragma), "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
+		 "PRAGMA cache_size = -%d; PRAGMA wal_autocheckpoint = %d", CACHE_KIB,
+		 WAL_CHECKPOINT_PAGES);
+	if (exec(s, pragma, path, err, errlen) < 0)
 		goto fail;
 	/* Ours before anything is changed: another program's database is
 	 * left as it was, journal mode included. */
@@ -903,6 +965,16 @@ void store_close(struct store *s)
 int store_optimize(struct store *s, char *err, size_t errlen)
 {
 	return exec(s, OPTIMIZE_SQL, "optimize", err, errlen);
+}
+
+int store_maintain(struct store *s, int64_t now, char *err, size_t errlen)
+{
+	if (s->optimize_at == 0)
+		s->optimize_at = now + OPTIMIZE_FIRST_S;
+	if (now < s->optimize_at)
+		return 0;
+	s->optimize_at = now + OPTIMIZE_EVERY_S;
+	return store_optimize(s, err, errlen);
 }
 
 int store_set_dedup_window(struct store *s, int64_t seconds, char *err, size_t errlen)
@@ -996,7 +1068,9 @@ static int iso_parse(const char *v, int64_t *out)
 
 /* One event of a batch, checked. Strings point into the batch's JSON. */
 struct pev {
-	char *text;                     /* compact JSON, malloc'd */
+	char *text;                     /* compact JSON, NUL-terminated (batch_texts()) */
+	size_t text_len;
+	bool text_owned;                /* malloc'd on its own, else in the batch's buffer */
 	const char *type;
 	int64_t ts;                     /* 0: none given */
 	const char *host, *src_ip;      /* top-level strings, or NULL */
@@ -1020,13 +1094,15 @@ static int opt_str(json_t *o, const char *key, size_t max, bool any_type, const 
 	*out = NULL;
 	if (v == NULL || json_is_null(v) || (any_type && !json_is_string(v)))
 		return 0;
+	if (json_is_string(v) && check_text("", json_string_value(v), max, TX_EMPTY, NULL, 0) == 0) {
+		*out = json_string_value(v);
+		return 0;
+	}
+	/* the message, with the member's name, only when it is needed */
 	snprintf(what, sizeof(what), "%s%s", where, key);
 	if (!json_is_string(v))
 		return fail(err, errlen, "%s: expected a string", what);
-	if (check_text(what, json_string_value(v), max, TX_EMPTY, err, errlen) < 0)
-		return -1;
-	*out = json_string_value(v);
-	return 0;
+	return check_text(what, json_string_value(v), max, TX_EMPTY, err, errlen);
 }
 
 /* A severity: an integer >= 1; above 4 counts as 4. */
@@ -1130,12 +1206,206 @@ static int pev_check(json_t *e, struct pev *p, char *err, size_t errlen)
 			return -1;
 		p->kind = "finding";
 	}
-	p->text = json_dumps(e, JSON_COMPACT);
-	if (p->text == NULL)
-		return fail(err, errlen, "out of memory");
-	if (strlen(p->text) > STORE_EVENT_MAX)
-		return fail(err, errlen, "longer than %d bytes as compact JSON", STORE_EVENT_MAX);
 	return 0;
+}
+
+/*
+ * The byte spans of a batch's events in its text, for storing each as it
+ * was received instead of serialising it again (which took more time than
+ * anything else but parsing).
+ *
+ * Only ever run on text jansson has parsed without error, so it is valid
+ * JSON and the scanner need not judge it; still every step is bounded by
+ * end and anything unexpected gives up (-1), and the caller then falls
+ * back to json_dumps(). The "events" member is found by its key as
+ * written: a key spelled with escapes is not recognised (-1 again), and
+ * there is no other member of that name (jansson refused duplicates).
+ */
+struct span {
+	const char *p;
+	size_t len;
+};
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* p at a '"': just past the closing quote, or NULL. */
+static const char *skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* p at a value: just past it, or NULL. Nesting needs no stack: strings
+ * are skipped whole and the text is known to be balanced. */
+static const char *skip_value(const char *p, const char *end)
+{
+	size_t depth = 0;
+
+	while (p < end) {
+		switch (*p) {
+		case '"':
+			p = skip_string(p, end);
+			if (p == NULL)
+				return NULL;
+			if (depth == 0)
+				return p;
+			continue;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return p;       /* a scalar ended by its container */
+			if (--depth == 0)
+				return p + 1;
+			break;
+		case ',':
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+			if (depth == 0)
+				return p;
+			break;
+		default:
+			break;
+		}
+		p++;
+	}
+	return depth == 0 ? p : NULL;
+}
+
+/*
+ * Copy the value at p (before end) into out without the white space
+ * outside strings: just past the value, or NULL. *olen gets the bytes
+ * written, at most the value's own length.
+ */
+static const char *copy_value(const char *p, const char *end, char *out, size_t *olen)
+{
+	size_t depth = 0, o = 0;
+
+	while (p < end) {
+		char ch = *p;
+
+		switch (ch) {
+		case '"':
+			/* a string whole: up to the quote no backslash escapes */
+			out[o++] = *p++;
+			while (p < end && *p != '"') {
+				if (*p == '\\') {
+					if (end - p < 2)
+						return NULL;
+					out[o++] = *p++;
+				}
+				out[o++] = *p++;
+			}
+			if (p == end)
+				return NULL;
+			out[o++] = *p++;
+			if (depth == 0)
+				goto done;
+			continue;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				goto done;      /* a scalar ended by its container */
+			out[o++] = ch;
+			p++;
+			if (--depth == 0)
+				goto done;
+			continue;
+		case ',':
+			if (depth == 0)
+				goto done;
+			break;
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+			if (depth == 0)
+				goto done;
+			p++;
+			continue;
+		default:
+			break;
+		}
+		out[o++] = ch;
+		p++;
+	}
+	if (depth != 0)
+		return NULL;
+done:
+	*olen = o;
+	return p;
+}
+
+/*
+ * The n elements of the top-level "events" array, compacted, into out (at
+ * least len bytes): each one's start and length in sp. 0, or -1.
+ */
+static int event_spans(const char *body, size_t len, struct span *sp, size_t n, char *out)
+{
+	const char *p = body, *end = body + len, *key, *v;
+	bool events;
+	size_t k = 0;
+
+	p = skip_ws(p, end);
+	if (p == end || *p != '{')
+		return -1;
+	p = skip_ws(p + 1, end);
+	while (p < end && *p == '"') {
+		key = p;
+		p = skip_string(p, end);
+		if (p == NULL)
+			return -1;
+		events = p - key == 8 && memcmp(key, "\"events\"", 8) == 0;
+		p = skip_ws(p, end);
+		if (p == end || *p != ':')
+			return -1;
+		p = skip_ws(p + 1, end);
+		if (events) {
+			if (p == end || *p != '[')
+				return -1;
+			p = skip_ws(p + 1, end);
+			while (p < end && *p != ']') {
+				if (k == n)
+					return -1;
+				v = copy_value(p, end, out, &sp[k].len);
+				if (v == NULL || v == p || sp[k].len == 0)
+					return -1;
+				sp[k++].p = out;
+				/* room for a NUL: the value was followed by ',' or ']' */
+				out += sp[k - 1].len + 1;
+				p = skip_ws(v, end);
+				if (p < end && *p == ',')
+					p = skip_ws(p + 1, end);
+			}
+			return k == n ? 0 : -1;
+		}
+		p = skip_value(p, end);
+		if (p == NULL)
+			return -1;
+		p = skip_ws(p, end);
+		if (p < end && *p == ',')
+			p = skip_ws(p + 1, end);
+	}
+	return -1;
 }
 
 struct alert_in {
@@ -1202,10 +1472,10 @@ static int alert_make(struct store *s, const struct alert_in *a, int64_t *id, bo
 	return 0;
 }
 
-/* Insert one event; *inserted 0 when (sensor, seq) was stored already. */
+/* Insert one event (body: blen bytes); *inserted 0 when (sensor, seq) was stored already. */
 static int event_insert(struct store *s, const char *sensor_id, int64_t seq, int64_t ts,
 			int64_t received, const char *type, const char *host, const char *body,
-			bool *inserted, char *err, size_t errlen)
+			size_t blen, bool *inserted, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = stmt(s, ST_EVENT_INSERT, err, errlen);
 	int64_t n;
@@ -1218,7 +1488,7 @@ static int event_insert(struct store *s, const char *sensor_id, int64_t seq, int
 	sqlite3_bind_int64(st, 4, received);
 	bind_text(st, 5, type);
 	bind_text(st, 6, host);
-	bind_text(st, 7, body);
+	sqlite3_bind_text(st, 7, body, (int)blen, SQLITE_STATIC);
 	if (run(s, st, "storing an event", &n, err, errlen) < 0)
 		return -1;
 	*inserted = n > 0;
@@ -1277,13 +1547,33 @@ static int sensor_get(struct store *s, const char *id, struct store_sensor *out,
 	return r;
 }
 
-/* Check a whole batch into ev[] (n events, first sequence *first). */
-static int batch_check(json_t *root, struct pev *ev, size_t *n, uint64_t *first, char *err,
-		       size_t errlen)
+struct store_batch {
+	json_t *root;
+	struct pev *ev;                 /* n */
+	size_t n;
+	uint64_t first;
+	char *texts;                    /* the events' texts, NUL after each; or NULL */
+};
+
+void store_batch_free(struct store_batch *b)
 {
-	json_t *fs = json_object_get(root, "first_seq"), *arr = json_object_get(root, "events");
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->ev[i].text_owned)
+			free(b->ev[i].text);
+	free(b->ev);
+	free(b->texts);
+	json_decref(b->root);
+	free(b);
+}
+
+/* Check a whole batch into b->ev (b->n events, first sequence b->first). */
+static int batch_check(struct store_batch *b, char *err, size_t errlen)
+{
+	json_t *fs = json_object_get(b->root, "first_seq"), *arr = json_object_get(b->root, "events");
 	char why[400];
-	size_t i;
+	size_t i, n;
 	json_int_t x;
 
 	if (fs == NULL)
@@ -1297,59 +1587,162 @@ static int batch_check(json_t *root, struct pev *ev, size_t *n, uint64_t *first,
 		return fail(err, errlen, "events missing");
 	if (!json_is_array(arr))
 		return fail(err, errlen, "events: expected an array");
-	*n = json_array_size(arr);
-	if (*n == 0)
+	n = json_array_size(arr);
+	if (n == 0)
 		return fail(err, errlen, "events: empty");
-	if (*n > STORE_BATCH_MAX)
-		return fail(err, errlen, "events: %zu events, at most %d in a batch", *n,
+	if (n > STORE_BATCH_MAX)
+		return fail(err, errlen, "events: %zu events, at most %d in a batch", n,
 			    STORE_BATCH_MAX);
-	*first = (uint64_t)x;
-	if (*first + *n - 1 > STORE_SEQ_MAX)
+	b->first = (uint64_t)x;
+	if (b->first + n - 1 > STORE_SEQ_MAX)
 		return fail(err, errlen, "first_seq: the last event's sequence is beyond 2^53");
-	for (i = 0; i < *n; i++)
-		if (pev_check(json_array_get(arr, i), &ev[i], why, sizeof(why)) < 0)
+	b->ev = calloc(n, sizeof(*b->ev));
+	if (b->ev == NULL)
+		return fail(err, errlen, "batch: out of memory");
+	b->n = n;
+	for (i = 0; i < n; i++)
+		if (pev_check(json_array_get(arr, i), &b->ev[i], why, sizeof(why)) < 0)
 			return fail(err, errlen, "events[%zu]: %s", i, why);
 	return 0;
 }
 
-int store_ingest(struct store *s, const char *sensor_id, const char *body, size_t len,
-		 uint64_t *ack_out, struct store_ingest_result *res, char *err, size_t errlen)
+/*
+ * Every event's text as compact JSON: its bytes as received, white space
+ * outside strings dropped (one buffer for all), or where they cannot be
+ * found, jansson's serialisation. The same value either way.
+ */
+static int batch_texts(struct store_batch *b, const char *body, size_t len, char *err,
+		       size_t errlen)
+{
+	json_t *arr = json_object_get(b->root, "events");
+	struct span *sp = malloc(b->n * sizeof(*sp));
+	size_t i;
+
+	/* the texts and a NUL after each fit: they were apart by a ',' at least */
+	b->texts = malloc(len + 1);
+	if (sp == NULL || b->texts == NULL) {
+		free(sp);
+		return fail(err, errlen, "batch: out of memory");
+	}
+	if (event_spans(body, len, sp, b->n, b->texts) == 0) {
+		for (i = 0; i < b->n; i++) {
+			b->ev[i].text = (char *)sp[i].p;
+			b->ev[i].text_len = sp[i].len;
+			b->ev[i].text[sp[i].len] = '\0';
+		}
+	} else {
+		free(b->texts);
+		b->texts = NULL;
+		for (i = 0; i < b->n; i++) {
+			b->ev[i].text = json_dumps(json_array_get(arr, i), JSON_COMPACT);
+			if (b->ev[i].text == NULL) {
+				free(sp);
+				return fail(err, errlen, "batch: out of memory");
+			}
+			b->ev[i].text_owned = true;
+			b->ev[i].text_len = strlen(b->ev[i].text);
+		}
+	}
+	free(sp);
+	for (i = 0; i < b->n; i++)
+		if (b->ev[i].text_len > STORE_EVENT_MAX)
+			return fail(err, errlen, "events[%zu]: longer than %d bytes as compact JSON",
+				    i, STORE_EVENT_MAX);
+	return 0;
+}
+
+int store_batch_parse(const char *body, size_t len, struct store_batch **out, char *err,
+		      size_t errlen)
+{
+	struct store_batch *b;
+	json_error_t je;
+
+	*out = NULL;
+	if (body == NULL || len > STORE_BODY_MAX)
+		return fail(err, errlen, "batch: larger than %d bytes", STORE_BODY_MAX);
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return fail(err, errlen, "batch: out of memory");
+	b->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (b->root == NULL) {
+		fail(err, errlen, "batch: not JSON: %s (at byte %d)", je.text, je.position);
+		goto fail;
+	}
+	if (!json_is_object(b->root)) {
+		fail(err, errlen, "batch: expected a JSON object");
+		goto fail;
+	}
+	if (batch_check(b, err, errlen) < 0 || batch_texts(b, body, len, err, errlen) < 0)
+		goto fail;
+	*out = b;
+	return 0;
+fail:
+	store_batch_free(b);
+	return -1;
+}
+
+unsigned store_batch_events(const struct store_batch *b)
+{
+	return (unsigned)b->n;
+}
+
+int store_group_begin(struct store *s, char *err, size_t errlen)
+{
+	if (s->group)
+		return fail(err, errlen, "a group of batches is open already");
+	if (begin(s, err, errlen) < 0)
+		return -1;
+	s->group = true;
+	return 0;
+}
+
+int store_group_commit(struct store *s, char *err, size_t errlen)
+{
+	if (!s->group)
+		return fail(err, errlen, "no group of batches is open");
+	s->group = false;
+	return finish(s, err, errlen);
+}
+
+void store_group_rollback(struct store *s)
+{
+	s->group = false;
+	rollback(s);
+}
+
+/* Undo a batch's savepoint, keeping the group's transaction. */
+static void batch_undo(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_BATCH_UNDO, NULL, 0);
+
+	if (st != NULL)
+		run(s, st, "rolling back a batch", NULL, NULL, 0);
+	st = stmt(s, ST_BATCH_END, NULL, 0);
+	if (st != NULL)
+		run(s, st, "ending a batch", NULL, NULL, 0);
+}
+
+int store_batch_store(struct store *s, const char *sensor_id, const struct store_batch *b,
+		      uint64_t *ack_out, struct store_ingest_result *res, char *err, size_t errlen)
 {
 	struct store_ingest_result local;
 	struct store_sensor sen;
-	struct pev *ev = NULL;
-	json_error_t je;
-	json_t *root = NULL;
 	sqlite3_stmt *st;
-	uint64_t first = 0;
-	size_t n = 0, i;
+	size_t i;
 	int64_t now = (int64_t)time(NULL);
-	int r = -1, rc;
+	bool agent;
+	int rc;
 
 	if (res == NULL)
 		res = &local;
 	memset(res, 0, sizeof(*res));
+	if (!s->group)
+		return fail(err, errlen, "storing a batch: no group of batches is open");
 	if (check_word("sensor id", sensor_id, STORE_ID_MAX, W_ID, err, errlen) < 0)
 		return -1;
-	if (body == NULL || len > STORE_BODY_MAX)
-		return fail(err, errlen, "batch: larger than %d bytes", STORE_BODY_MAX);
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (root == NULL)
-		return fail(err, errlen, "batch: not JSON: %s (at byte %d)", je.text, je.position);
-	if (!json_is_object(root)) {
-		fail(err, errlen, "batch: expected a JSON object");
-		goto out;
-	}
-	ev = calloc(STORE_BATCH_MAX, sizeof(*ev));
-	if (ev == NULL) {
-		fail(err, errlen, "batch: out of memory");
-		goto out;
-	}
-	if (batch_check(root, ev, &n, &first, err, errlen) < 0)
-		goto out;
-
-	if (begin(s, err, errlen) < 0)
-		goto out;
+	st = stmt(s, ST_BATCH_BEGIN, err, errlen);
+	if (st == NULL || run(s, st, "starting a batch", NULL, err, errlen) < 0)
+		return -1;
 	rc = sensor_get(s, sensor_id, &sen, NULL, err, errlen);
 	if (rc != 0)
 		goto fail;
@@ -1357,21 +1750,22 @@ int store_ingest(struct store *s, const char *sensor_id, const char *body, size_
 		fail(err, errlen, "sensor %s is revoked", sensor_id);
 		goto fail;
 	}
-	for (i = 0; i < n; i++) {
-		struct pev *p = &ev[i];
-		int64_t seq = (int64_t)(first + i), ts = p->ts;
+	agent = strcmp(sen.kind, "agent") == 0;
+	for (i = 0; i < b->n; i++) {
+		const struct pev *p = &b->ev[i];
+		int64_t seq = (int64_t)(b->first + i), ts = p->ts;
 		const char *host;
 		bool inserted, is_new = false;
 
-		if (strcmp(sen.kind, "agent") == 0)
+		if (agent)
 			host = p->host != NULL && p->host[0] != '\0' ? p->host : sen.hostname;
 		else
 			host = p->src_ip != NULL && p->src_ip[0] != '\0' ? p->src_ip
 			       : p->host != NULL ? p->host : "";
 		if (ts == 0 || ts > now + STORE_CLOCK_SKEW)
 			ts = now;
-		if (event_insert(s, sensor_id, seq, ts, now, p->type, host, p->text, &inserted, err,
-				 errlen) < 0)
+		if (event_insert(s, sensor_id, seq, ts, now, p->type, host, p->text, p->text_len,
+				 &inserted, err, errlen) < 0)
 			goto fail;
 		if (!inserted) {
 			res->duplicates++;
@@ -1402,22 +1796,46 @@ int store_ingest(struct store *s, const char *sensor_id, const char *body, size_
 		goto fail;
 	bind_text(st, 1, sensor_id);
 	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, (int64_t)(first + n - 1));
-	if (run(s, st, "updating the sensor", NULL, err, errlen) < 0 || finish(s, err, errlen) < 0)
+	sqlite3_bind_int64(st, 3, (int64_t)(b->first + b->n - 1));
+	if (run(s, st, "updating the sensor", NULL, err, errlen) < 0)
+		goto fail;
+	st = stmt(s, ST_BATCH_END, err, errlen);
+	if (st == NULL || run(s, st, "ending a batch", NULL, err, errlen) < 0)
 		goto fail;
 	if (ack_out != NULL)
-		*ack_out = first + n - 1;
-	r = 0;
-	goto out;
+		*ack_out = b->first + b->n - 1;
+	return 0;
 fail:
-	rollback(s);
+	batch_undo(s);
 	memset(res, 0, sizeof(*res));
+	return -1;
+}
+
+int store_ingest(struct store *s, const char *sensor_id, const char *body, size_t len,
+		 uint64_t *ack_out, struct store_ingest_result *res, char *err, size_t errlen)
+{
+	struct store_batch *b = NULL;
+	int r = -1;
+
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	if (check_word("sensor id", sensor_id, STORE_ID_MAX, W_ID, err, errlen) < 0 ||
+	    store_batch_parse(body, len, &b, err, errlen) < 0)
+		return -1;
+	if (store_group_begin(s, err, errlen) < 0)
+		goto out;
+	if (store_batch_store(s, sensor_id, b, ack_out, res, err, errlen) < 0) {
+		store_group_rollback(s);
+		goto out;
+	}
+	if (store_group_commit(s, err, errlen) < 0) {
+		if (res != NULL)
+			memset(res, 0, sizeof(*res));
+		goto out;
+	}
+	r = 0;
 out:
-	if (ev != NULL)
-		for (i = 0; i < STORE_BATCH_MAX; i++)
-			free(ev[i].text);
-	free(ev);
-	json_decref(root);
+	store_batch_free(b);
 	return r;
 }
 
@@ -1708,8 +2126,8 @@ int store_sensor_mark_offline(struct store *s, const char *id, int64_t now, int6
 			.severity = 2,
 		};
 
-		if (event_insert(s, id, seq, now, now, "sensor_offline", row.hostname, body, &inserted,
-				 err, errlen) < 0 ||
+		if (event_insert(s, id, seq, now, now, "sensor_offline", row.hostname, body,
+				 strlen(body), &inserted, err, errlen) < 0 ||
 		    alert_make(s, &a, &aid, &is_new, err, errlen) < 0)
 			goto fail;
 	}
@@ -2473,7 +2891,7 @@ static int alert_row(sqlite3_stmt *st, struct store_alert *a)
 /* A filter, checked, as the statement shape and its parameters. */
 struct aq {
 	unsigned shape;
-	int64_t since, until, cur_ls, cur_id;
+	int64_t since, upto, upto_id;   /* last_seen in [since, upto]; at upto, id < upto_id */
 	unsigned limit;
 	char pattern[2 * STORE_TEXT_MAX + 3];   /* LIKE '%text%', escaped */
 };
@@ -2525,9 +2943,14 @@ static int aq_check(const struct store_alert_filter *f, struct aq *q, char *err,
 	if (f->limit > STORE_PAGE_MAX)
 		return fail(err, errlen, "limit: expected 1 to %d", STORE_PAGE_MAX);
 	q->since = f->since;
-	q->until = f->until > 0 ? f->until : INT64_MAX;
-	q->cur_ls = f->after_id > 0 ? f->after_last_seen : INT64_MAX;
-	q->cur_id = f->after_id > 0 ? f->after_id : INT64_MAX;
+	/* One upper bound on last_seen, the lower of the cursor's and
+	 * until's: SQLite starts the index walk at only one of two. */
+	q->upto = f->until > 0 ? f->until - 1 : INT64_MAX;
+	q->upto_id = INT64_MAX;
+	if (f->after_id > 0 && f->after_last_seen <= q->upto) {
+		q->upto = f->after_last_seen;
+		q->upto_id = f->after_id;
+	}
 	q->limit = f->limit > 0 ? f->limit : STORE_PAGE_DEFAULT;
 	return 0;
 }
@@ -2536,11 +2959,12 @@ static int aq_check(const struct store_alert_filter *f, struct aq *q, char *err,
  * The listing's SQL for a shape. The cursor is written as a range on
  * last_seen plus a tie-break on id so the index walk starts at the cursor
  * (a plain (a, b) < (x, y) is not turned into a range by SQLite).
+ * Parameter 2 is not used.
  */
 static void aq_sql(unsigned shape, const char *prefix, char *buf, size_t len)
 {
 	snprintf(buf, len,
-		 "%sSELECT " ALERT_COLS " FROM alerts WHERE last_seen >= ?1 AND last_seen < ?2 "
+		 "%sSELECT " ALERT_COLS " FROM alerts WHERE last_seen >= ?1 "
 		 "AND last_seen <= ?3 AND (last_seen < ?3 OR id < ?4)%s%s%s%s%s%s "
 		 "ORDER BY last_seen DESC, id DESC LIMIT ?10",
 		 prefix, shape & AQ_SEV ? " AND severity <= ?5" : "",
@@ -2554,9 +2978,8 @@ static void aq_sql(unsigned shape, const char *prefix, char *buf, size_t len)
 static void aq_bind(sqlite3_stmt *st, const struct store_alert_filter *f, const struct aq *q)
 {
 	sqlite3_bind_int64(st, 1, q->since);
-	sqlite3_bind_int64(st, 2, q->until);
-	sqlite3_bind_int64(st, 3, q->cur_ls);
-	sqlite3_bind_int64(st, 4, q->cur_id);
+	sqlite3_bind_int64(st, 3, q->upto);
+	sqlite3_bind_int64(st, 4, q->upto_id);
 	sqlite3_bind_int(st, 5, f->severity_max);
 	bind_text(st, 6, q->shape & AQ_STATUS ? f->status : NULL);
 	bind_text(st, 7, f->sensor_id);
@@ -2582,6 +3005,19 @@ int store_alert_query(struct store *s, const struct store_alert_filter *f, store
 		return fail(err, errlen, "alert filter: missing");
 	if (aq_check(f, &q, err, errlen) < 0)
 		return -1;
+	if (q.shape & AQ_TEXT) {
+		/* A text in no signature at all: no need to walk the alerts. */
+		st = stmt(s, ST_SIGNATURE_ANY, err, errlen);
+		if (st == NULL)
+			return -1;
+		bind_text(st, 1, q.pattern);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return 0;
+		if (rc != SQLITE_ROW)
+			return dberr(s, err, errlen, "searching the signatures");
+	}
 	st = s->aq[q.shape];
 	if (st == NULL) {
 		aq_sql(q.shape, "", sql, sizeof(sql));

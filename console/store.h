@@ -9,7 +9,8 @@
  *
  * Durability: synchronous=FULL, so a transaction that returned is on disk
  * before the console acknowledges a batch to a sensor; store_ingest()
- * commits a whole batch or nothing. Events are stored once per
+ * commits a whole batch or nothing (and store_group_commit() many batches
+ * at once, each whole or not at all). Events are stored once per
  * (sensor, seq): a batch sent again after any crash stores nothing twice.
  *
  * Conventions:
@@ -39,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_NOT_FOUND 1
 
 /* Ingest bounds. */
@@ -90,16 +91,24 @@ struct store;
 /*
  * Open the database at path. create 1: create the file (mode 0600) and the
  * schema if missing; an existing Kastro database is opened as it is. create
- * 0: the file must exist and hold a Kastro schema. A schema newer than this
- * program, or a file that is some other database, is an error. Sets WAL
- * mode (an error when the file system cannot do it), synchronous=FULL,
- * foreign keys and a 5 s busy timeout. Free with store_close().
+ * 0: the file must exist and hold a Kastro schema. A schema of version 1 is
+ * upgraded (in one transaction: all of it or nothing). A schema newer than
+ * this program, or a file that is some other database, is an error. Sets
+ * WAL mode (an error when the file system cannot do it), synchronous=FULL,
+ * foreign keys, a 5 s busy timeout, a 64 MiB page cache and a checkpoint
+ * every 10,000 WAL pages. Free with store_close().
  */
 int store_open(const char *path, int create, struct store **out, char *err, size_t errlen);
 /* Finalise statements, run PRAGMA optimize, close. NULL is allowed. */
 void store_close(struct store *s);
-/* Run PRAGMA optimize (refreshes planner statistics when useful); daily. */
+/* Run PRAGMA optimize (refreshes planner statistics when useful). */
 int store_optimize(struct store *s, char *err, size_t errlen);
+/*
+ * Upkeep, to be called periodically (every second is fine; now in unix
+ * seconds): store_optimize() ten minutes after the first call, then once
+ * a day. 0 when nothing was due.
+ */
+int store_maintain(struct store *s, int64_t now, char *err, size_t errlen);
 
 /*
  * Alerts repeating the same signature for the same host (and sensor and
@@ -142,6 +151,10 @@ struct store_ingest_result {
  * is an error. On success *ack_out = N + n - 1 and *res (may be NULL) says
  * what happened.
  *
+ * An event is stored as it was received, without the white space outside
+ * strings (the same JSON value as jansson would write, maybe spelled
+ * differently: escapes and numbers are kept as the sensor wrote them).
+ *
  * Event times: "timestamp" parsed, or the receive time when absent or more
  * than STORE_CLOCK_SKEW ahead of the receive time (counted in ts_replaced).
  * The event's host: for agents "host", else the agent's hostname; for
@@ -155,6 +168,33 @@ struct store_ingest_result {
  */
 int store_ingest(struct store *s, const char *sensor_id, const char *body, size_t len,
 		 uint64_t *ack_out, struct store_ingest_result *res, char *err, size_t errlen);
+
+/*
+ * The same in steps, for storing the batches that arrive close together in
+ * one transaction (one fsync for all, "group commit"):
+ *   store_batch_parse()   checks a batch as store_ingest() does, touching
+ *                         no database (so its error can be answered at once);
+ *   store_group_begin()   opens the transaction;
+ *   store_batch_store()   stores a checked batch inside it, under a
+ *                         savepoint of its own: on -1 that batch left
+ *                         nothing, the others stay;
+ *   store_group_commit()  commits them all. Only after it returned 0 are the
+ *                         batches durable and may be acknowledged; on -1
+ *                         none of them is stored.
+ * Between begin and commit (or store_group_rollback()) no other store
+ * function may be called. A parsed batch holds about ten times its
+ * text in memory; free it with store_batch_free() (NULL is allowed).
+ */
+struct store_batch;
+int store_batch_parse(const char *body, size_t len, struct store_batch **out, char *err,
+		      size_t errlen);
+unsigned store_batch_events(const struct store_batch *b);
+void store_batch_free(struct store_batch *b);
+int store_group_begin(struct store *s, char *err, size_t errlen);
+int store_batch_store(struct store *s, const char *sensor_id, const struct store_batch *b,
+		      uint64_t *ack_out, struct store_ingest_result *res, char *err, size_t errlen);
+int store_group_commit(struct store *s, char *err, size_t errlen);
+void store_group_rollback(struct store *s);
 
 struct store_event {
 	char sensor_id[STORE_ID_MAX + 1];

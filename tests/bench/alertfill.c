@@ -42,7 +42,7 @@
 #include "num.h"
 
 #define KASTRO_APP_ID 0x4b535452        /* console/store.c */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define TOTAL_DEFAULT 1000000ULL
 #define TOTAL_MAX 100000000ULL
 #define DAYS_DEFAULT 30

@@ -7,8 +7,8 @@
  * PLAN is what `ingestload -w` wrote (its header says how). DB must not
  * exist; it is made with the console's events table as console/store.c
  * makes it (with its sensors table, for the foreign key, and its index),
- * in WAL mode with synchronous=FULL and foreign keys on, as the console
- * opens it. The same rows are then inserted with the console's INSERT
+ * in WAL mode with synchronous=FULL, foreign keys on and the console's
+ * page cache and checkpoint interval, as the console opens it. The same rows are then inserted with the console's INSERT
  * statement, prepared once: batch j of sensor k holds the first events of
  * pool line (k + j) mod POOL, sensors take turns batch by batch (as the
  * console sees them arrive), and each batch is one BEGIN IMMEDIATE ...
@@ -191,8 +191,9 @@ int main(int argc, char **argv)
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		die("%s: %s", argv[2], sqlite3_errmsg(db));
 	sqlite3_busy_timeout(db, 5000);
-	/* the console's settings (store_open) */
-	exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL");
+	/* the console's settings (store_open: CACHE_KIB, WAL_CHECKPOINT_PAGES) */
+	exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
+		 "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000");
 	exec_sql(db, "PRAGMA journal_mode = WAL");
 	exec_sql(db, schema_sql);
 	now = (int64_t)time(NULL);

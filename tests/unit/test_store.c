@@ -3,7 +3,8 @@
  * file in a fresh directory under /tmp: schema and WAL, idempotent ingest,
  * refusal of malformed batches with nothing stored, alert deduplication,
  * keyset paging and its indexes (200,000 alerts), enrolment tokens,
- * sensors going silent, commands, officers, sessions and the audit log.
+ * sensors going silent, commands, officers, sessions and the audit log,
+ * group commit, events stored as received, the upgrade from version 1.
  *
  * Where a test must look under the API (row counts, a bulk insert, the
  * audit log's triggers) it opens the same file with a second SQLite
@@ -328,7 +329,12 @@ static void test_open_refuses_foreign_and_newer_databases(void **state)
 	assert_int_equal(sql_exec(f, "PRAGMA user_version = 99"), SQLITE_OK);
 	assert_int_equal(store_open(f->path, 0, &s2, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "newer"));
-	assert_int_equal(sql_exec(f, "PRAGMA user_version = 1"), SQLITE_OK);
+	{
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+		assert_int_equal(sql_exec(f, sql), SQLITE_OK);
+	}
 
 	/* not a database at all */
 	fx_path(f, ".txt", p, sizeof(p));
@@ -762,6 +768,9 @@ static void test_keyset_paging_returns_each_alert_once_in_order_for_every_filter
 		  "severity <= 3 AND status <> 'resolved' AND sensor_id = 'gw1' AND host = '10.0.0.1' "
 		  "AND signature LIKE '%block%'" },
 		{ { .sensor_id = "nosuch" }, "0" },
+		/* in no signature at all (answered without walking the alerts) */
+		{ { .text = "found nowhere" }, "0" },
+		{ { .text = "found nowhere", .status = "open" }, "0" },
 	};
 	static struct alerts got, want;
 	struct store_alert_filter f;
@@ -802,6 +811,20 @@ static void test_keyset_paging_returns_each_alert_once_in_order_for_every_filter
 	memset(&got, 0, sizeof(got));
 	assert_int_equal(store_alert_query(fx->s, &f, alert_collect, &got, &pg, err, sizeof(err)), 0);
 	assert_int_equal(got.id[0], want.id[3]);
+
+	/* a cursor later than until: until bounds the page (all of its rows) */
+	memset(&f, 0, sizeof(f));
+	f.until = T0 + 200;
+	f.after_last_seen = T0 + 250;
+	f.after_id = 1;
+	f.limit = STORE_PAGE_MAX;
+	ref_ids(fx, "last_seen < 1700000200", &want);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_alert_query(fx->s, &f, alert_collect, &got, &pg, err, sizeof(err)), 0);
+	assert_int_equal(got.n, want.n);
+	assert_true(want.n > 0);
+	for (unsigned k = 0; k < got.n; k++)
+		assert_int_equal(got.id[k], want.id[k]);
 
 	/* bad filters */
 	memset(&f, 0, sizeof(f));
@@ -1678,6 +1701,197 @@ static void test_dashboard_counts_histogram_top_blocked(void **state)
 	free(b.p);
 }
 
+/* ---- group commit, stored text, schema upgrade ---- */
+
+struct body {
+	unsigned n;
+	char text[4][256];
+};
+
+static int body_collect(void *arg, const struct store_event *ev)
+{
+	struct body *l = arg;
+
+	assert_true(l->n < 4);
+	snprintf(l->text[l->n++], sizeof(l->text[0]), "%s", ev->body);
+	return 0;
+}
+
+static void test_group_commit_stores_batches_under_savepoints(void **state)
+{
+	struct fx *f = *state;
+	static const char gw[] = "{\"first_seq\":1,\"events\":[{\"event_type\":\"flow\"},"
+				 "{\"event_type\":\"dns\"}]}";
+	static const char ag[] = "{\"first_seq\":4,\"events\":[{\"event_type\":\"alert\","
+				 "\"alert\":{\"signature\":\"s1\",\"severity\":2}}]}";
+	struct store_batch *b1 = NULL, *b2 = NULL, *b3 = NULL;
+	struct store_ingest_result res;
+	uint64_t ack = 0;
+	char err[256];
+
+	/* a malformed batch is refused before the database is touched */
+	assert_int_equal(store_batch_parse("{\"first_seq\":1}", 15, &b1, err, sizeof(err)), -1);
+	assert_null(b1);
+	assert_non_null(strstr(err, "events missing"));
+	/* storing needs an open group */
+	assert_int_equal(store_batch_parse(gw, strlen(gw), &b1, err, sizeof(err)), 0);
+	assert_int_equal(store_batch_events(b1), 2);
+	assert_int_equal(store_batch_store(f->s, "gw1", b1, &ack, &res, err, sizeof(err)), -1);
+	assert_int_equal(store_batch_parse(gw, strlen(gw), &b2, err, sizeof(err)), 0);
+	assert_int_equal(store_batch_parse(ag, strlen(ag), &b3, err, sizeof(err)), 0);
+
+	/* three batches, the middle one refused: it leaves nothing, the
+	 * others are committed together */
+	assert_int_equal(store_group_begin(f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_group_begin(f->s, err, sizeof(err)), -1);
+	assert_int_equal(store_batch_store(f->s, "gw1", b1, &ack, &res, err, sizeof(err)), 0);
+	assert_int_equal(ack, 2);
+	assert_int_equal(res.inserted, 2);
+	assert_int_equal(store_batch_store(f->s, "nosuch", b2, &ack, &res, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown sensor"));
+	assert_int_equal(res.inserted, 0);
+	assert_int_equal(store_batch_store(f->s, "ag1", b3, &ack, &res, err, sizeof(err)), 0);
+	assert_int_equal(ack, 4);
+	assert_int_equal(res.alerts_new, 1);
+	/* nothing visible to another connection before the commit */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 0);
+	assert_int_equal(store_group_commit(f->s, err, sizeof(err)), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(sql_int(f, "SELECT acked_seq FROM sensors WHERE id = 'gw1'"), 2);
+	assert_int_equal(sql_int(f, "SELECT acked_seq FROM sensors WHERE id = 'ag1'"), 4);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM alerts"), 1);
+
+	/* the same batch twice in one group: stored once */
+	assert_int_equal(store_group_begin(f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_batch_store(f->s, "gw1", b1, &ack, &res, err, sizeof(err)), 0);
+	assert_int_equal(res.duplicates, 2);
+	assert_int_equal(store_group_commit(f->s, err, sizeof(err)), 0);
+
+	/* a group rolled back stores nothing */
+	assert_int_equal(store_group_begin(f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_batch_store(f->s, "gw1", b1, &ack, &res, err, sizeof(err)), 0);
+	assert_int_equal(store_batch_store(f->s, "ag1", b1, &ack, &res, err, sizeof(err)), 0);
+	assert_int_equal(res.inserted, 2);
+	store_group_rollback(f->s);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(store_group_commit(f->s, err, sizeof(err)), -1);
+	/* and the store works as before */
+	assert_int_equal(store_ingest(f->s, "ag1", gw, strlen(gw), &ack, &res, err, sizeof(err)), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 5);
+	store_batch_free(b1);
+	store_batch_free(b2);
+	store_batch_free(b3);
+	store_batch_free(NULL);
+}
+
+static void test_ingest_stores_events_as_received_without_white_space(void **state)
+{
+	struct fx *f = *state;
+	/* white space everywhere, escapes and numbers spelled the sensor's way */
+	static const char spaced[] =
+		" {\n \"first_seq\" : 1 ,\r\n\t\"other\" : { \"events\" : [ 1 , 2 ] , \"s\" : \"]\\\"\" } ,"
+		" \"events\" : [ { \"event_type\" : \"dns\" , \"q\" : \"a b\\\" c\\\\\" , \"n\" : 1.50 ,"
+		" \"l\" : [ 1 , { } , [ ] ] } ,\n"
+		"{\"event_type\":\"flow\",\"x\":\"\\u00e9\\/\",\"e\":1E2} ] } ";
+	/* the events member spelled with an escape: jansson writes the texts */
+	static const char escaped[] =
+		"{\"first_seq\":3,\"ev\\u0065nts\":[ {\"event_type\" : \"dns\", \"n\": 1.50} ]}";
+	struct store_ingest_result res;
+	struct body l = { 0 };
+	uint64_t ack = 0;
+	char err[256];
+
+	assert_int_equal(store_ingest(f->s, "gw1", spaced, strlen(spaced), &ack, &res, err,
+				      sizeof(err)), 0);
+	assert_int_equal(ack, 2);
+	assert_int_equal(store_event_get(f->s, "gw1", 1, body_collect, &l, err, sizeof(err)), 0);
+	assert_int_equal(store_event_get(f->s, "gw1", 2, body_collect, &l, err, sizeof(err)), 0);
+	assert_string_equal(l.text[0],
+			    "{\"event_type\":\"dns\",\"q\":\"a b\\\" c\\\\\",\"n\":1.50,\"l\":[1,{},[]]}");
+	assert_string_equal(l.text[1], "{\"event_type\":\"flow\",\"x\":\"\\u00e9\\/\",\"e\":1E2}");
+
+	assert_int_equal(store_ingest(f->s, "gw1", escaped, strlen(escaped), &ack, &res, err,
+				      sizeof(err)), 0);
+	assert_int_equal(ack, 3);
+	assert_int_equal(store_event_get(f->s, "gw1", 3, body_collect, &l, err, sizeof(err)), 0);
+	assert_string_equal(l.text[2], "{\"event_type\":\"dns\",\"n\":1.5}");
+}
+
+static void test_open_upgrades_version_1_keeping_data(void **state)
+{
+	struct fx *f = *state;
+	struct batch b = { 0 };
+	struct store_ingest_result res;
+	struct store_alert_filter af;
+	struct store_alert_page pg;
+	static struct alerts got;
+	uint64_t ack;
+	char err[256];
+
+	b_begin(&b, 1);
+	b_alert(&b, T0, "10.0.0.5", "block tiktok", 1, "blocked");
+	b_alert(&b, T0 + 1, "10.0.0.6", "allow zoom", 3, "allowed");
+	assert_int_equal(ingest(f, "gw1", &b, &ack, &res, err, sizeof(err)), 0);
+	store_close(f->s);
+	f->s = NULL;
+	/* back to the shape version 1 had */
+	assert_int_equal(sql_exec(f, "DROP TRIGGER alerts_signature; DROP TABLE alert_signatures;"
+				  "DROP INDEX alerts_first_seen; DROP INDEX alerts_blocked;"
+				  "CREATE INDEX alerts_first_seen ON alerts (first_seen);"
+				  "CREATE INDEX alerts_blocked ON alerts (last_seen) WHERE action = 'blocked';"
+				  "PRAGMA user_version = 1"), SQLITE_OK);
+
+	assert_int_equal(store_open(f->path, 0, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM pragma_index_info('alerts_blocked')"), 6);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM pragma_index_info('alerts_first_seen')"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM alert_signatures"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM alerts"), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM users"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM sensors"), 2);
+
+	/* new rows' signatures are added; the text search finds old and new */
+	b_begin(&b, 3);
+	b_alert(&b, T0 + 2, "10.0.0.7", "block tor", 2, "blocked");
+	assert_int_equal(ingest(f, "gw1", &b, &ack, &res, err, sizeof(err)), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM alert_signatures"), 3);
+	memset(&af, 0, sizeof(af));
+	af.text = "BLOCK";
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_alert_query(f->s, &af, alert_collect, &got, &pg, err, sizeof(err)), 0);
+	assert_int_equal(got.n, 2);
+
+	/* opened again: nothing more to do */
+	store_close(f->s);
+	assert_int_equal(store_open(f->path, 0, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM alert_signatures"), 3);
+	free(b.p);
+}
+
+static void test_dashboard_statements_read_only_covering_indexes(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	static const char *const sql[] = {
+		"EXPLAIN QUERY PLAN SELECT signature, sum(count) AS n FROM alerts INDEXED BY "
+		"alerts_blocked WHERE action = 'blocked' AND last_seen >= 1 GROUP BY signature",
+		"EXPLAIN QUERY PLAN SELECT 1 + ((first_seen - 1) / 3600) * 3600 AS b, count(*), "
+		"sum(count) FROM alerts INDEXED BY alerts_first_seen WHERE first_seen >= 1 GROUP BY b",
+	};
+
+	db = raw_open(f);
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		assert_int_equal(sqlite3_prepare_v2(db, sql[i], -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		if (strstr((const char *)sqlite3_column_text(st, 3), "COVERING INDEX") == NULL)
+			fail_msg("%s: %s", sql[i], sqlite3_column_text(st, 3));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1701,6 +1915,10 @@ int main(void)
 		T(test_audit_append_only_newest_first),
 		T(test_alert_status_assign_notes_related_events),
 		T(test_dashboard_counts_histogram_top_blocked),
+		T(test_group_commit_stores_batches_under_savepoints),
+		T(test_ingest_stores_events_as_received_without_white_space),
+		T(test_open_upgrades_version_1_keeping_data),
+		T(test_dashboard_statements_read_only_covering_indexes),
 #undef T
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
