@@ -43,6 +43,17 @@ static bool is_tchar(unsigned char c)
 	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
+/* The methods the console's APIs use. */
+static bool method_served(const char *p, size_t m)
+{
+	static const char *const ok[] = { "GET", "POST", "PUT", "PATCH", "DELETE" };
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strlen(ok[i]) == m && memcmp(ok[i], p, m) == 0)
+			return true;
+	return false;
+}
+
 /* The request line: METHOD SP TARGET SP HTTP/1.x */
 static int check_request_line(const char *p, size_t n, struct httphead *h)
 {
@@ -53,6 +64,9 @@ static int check_request_line(const char *p, size_t n, struct httphead *h)
 	m = i;
 	if (m == 0 || m > 16 || i >= n || p[i] != ' ')
 		return refuse(h, 400, "malformed request line: expected METHOD TARGET HTTP/1.1");
+	if (!method_served(p, m))
+		return refuse(h, 405, "method %.*s is not served: GET, POST, PUT, PATCH or DELETE",
+			      (int)m, p);
 	t = ++i;
 	while (i < n && p[i] > ' ' && p[i] < 0x7f)
 		i++;
@@ -139,6 +153,10 @@ int httphead_check(const char *head, size_t len, uint64_t max_body, struct httph
 			if (name_is(p, k, "Content-Length")) {
 				if (check_length(v, vn, max_body, &seen_length, h) < 0)
 					return -1;
+			} else if (name_is(p, k, "Expect") &&
+				   !(vn >= 12 && strncasecmp(v, "100-continue", 12) == 0 &&
+				     strspn(v + 12, " \t") == vn - 12)) {
+				return refuse(h, 417, "Expect: only 100-continue is understood");
 			} else if (name_is(p, k, "Transfer-Encoding")) {
 				return refuse(h, 411,
 					      "Transfer-Encoding is not accepted: send the body with a "

@@ -8,7 +8,9 @@
  *
  * A head is the request line and header lines up to the first empty line;
  * lines end in CRLF or LF. Checked: the request line is METHOD SP TARGET
- * SP HTTP/1.0 or HTTP/1.1; header names are tokens followed by ':'; no
+ * SP HTTP/1.0 or HTTP/1.1, with a method the APIs use (GET, POST, PUT,
+ * PATCH, DELETE; else 405); an Expect other than 100-continue is refused
+ * (417); header names are tokens followed by ':'; no
  * folded lines; Content-Length is decimal, and equal when repeated; a
  * declared body over the limit is refused before any of it is read; a
  * Transfer-Encoding (chunked bodies) is refused: the sensor API and the
@@ -23,7 +25,7 @@
 
 struct httphead {
 	uint64_t content_length;        /* 0 when none */
-	int status;                     /* when refused: 400, 411, 413 or 505 */
+	int status;                     /* when refused: 400, 405, 411, 413, 417 or 505 */
 	char reason[200];               /* when refused: what was wrong */
 };
 

@@ -234,6 +234,11 @@ static void audit(struct console *c, const struct caller *who, const char *actio
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	/* What a client sent (a user name) may hold control characters: the
+	 * audit log keeps a readable line all the same. */
+	for (char *p = detail; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (store_audit(c->store, (int64_t)console_now(), who->u.name, who->addr, action, detail, err,
 			sizeof(err)) < 0)
 		log_err("audit: %s", err);
@@ -256,6 +261,7 @@ static void login(struct console *c, struct evhttp_request *req)
 	const char *name, *pw, *code;
 	char kuser[AUTH_LIMITER_KEY_MAX], kaddr[AUTH_LIMITER_KEY_MAX], addr[64], err[256];
 	char tok[AUTH_TOKEN_SIZE], hash[AUTH_TOKEN_HASH_SIZE], cookie[512], uname[STORE_NAME_MAX + 1];
+	char shown[STORE_NAME_MAX + 1];
 	struct caller who;
 	struct store_user u;
 	uint64_t now = console_now(), step;
@@ -275,6 +281,11 @@ static void login(struct console *c, struct evhttp_request *req)
 	/* name outlives j below (the audit of a failure) */
 	snprintf(uname, sizeof(uname), "%s", name);
 	name = uname;
+	/* and is written to the log as it can be read there */
+	snprintf(shown, sizeof(shown), "%s", name);
+	for (char *p = shown; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	server_peer_addr(req, addr, sizeof(addr));
 	snprintf(kuser, sizeof(kuser), "user:%s", name);
 	snprintf(kaddr, sizeof(kaddr), "addr:%s", addr);
@@ -297,7 +308,7 @@ static void login(struct console *c, struct evhttp_request *req)
 			auth_limiter_fail(c->limiter, kuser, now);
 			auth_limiter_fail(c->limiter, kaddr, now);
 			c->login_failures++;
-			log_limited(&c->rl_req, LOG_LVL_WARN, "login of '%s' from %s: second factor %s", name,
+			log_limited(&c->rl_req, LOG_LVL_WARN, "login of '%s' from %s: second factor %s", shown,
 				    addr, code == NULL ? "missing" : "wrong");
 			server_reply_json(req, 401, json_pack("{s:s,s:b}", "error",
 							      "second factor required: enter the code "
@@ -312,7 +323,7 @@ static void login(struct console *c, struct evhttp_request *req)
 		auth_limiter_fail(c->limiter, kuser, now);
 		auth_limiter_fail(c->limiter, kaddr, now);
 		c->login_failures++;
-		log_limited(&c->rl_req, LOG_LVL_WARN, "login of '%s' from %s refused", name, addr);
+		log_limited(&c->rl_req, LOG_LVL_WARN, "login of '%s' from %s refused", shown, addr);
 		memset(&who, 0, sizeof(who));
 		snprintf(who.u.name, sizeof(who.u.name), "%s", found ? name : "");
 		snprintf(who.addr, sizeof(who.addr), "%s", addr);

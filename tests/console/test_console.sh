@@ -202,6 +202,9 @@ if grep -q '^HTTP/1.1 400' "$tmp/garbage.out" && grep -q '"error":"malformed req
 else
 	t_fail "$T: malformed request line: $(head -c 300 "$tmp/garbage.out")"
 fi
+code=$(curl -s -o "$tmp/opt.body" -w '%{http_code}' --max-time 10 -k -X OPTIONS "https://127.0.0.1:$HP/api/v1/alerts" 2>/dev/null)
+[ "$code" = 405 ] && grep -q '"error":"method OPTIONS is not served' "$tmp/opt.body" &&
+	t_pass "$T: a method the APIs do not use gets 405 with a JSON reason" || t_fail "$T: OPTIONS: $code"
 # Headers over the limit on the officers' port.
 code=$(curl -s -o "$tmp/hdr.body" -w '%{http_code}' --max-time 10 -k -H "X-Big: $(head -c 70000 /dev/zero | tr '\0' 'y')" \
 	"https://127.0.0.1:$HP/api/v1/session" 2>/dev/null)
