@@ -52,16 +52,33 @@ pkgs="libpcap libndpi libcap-ng libnftables libnftnl libmnl sqlite3 openssl libe
 srcs=$(ls "$root"/daemon/*.c "$root"/lib/*.c "$root"/console/*.c "$root"/agent/*.c 2>/dev/null |
 	grep -v -e '/kastrod\.c$' -e '/kastro-console\.c$' -e '/kastro-agent\.c$')
 # shellcheck disable=SC2046
-flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -pthread -fno-sanitize-recover=all \
 -I$root/lib -I$root/daemon -I$root/console -I$root/agent -I$gen $(pkg-config --cflags $pkgs)"
+flags="$cflags -fsanitize=fuzzer,address,undefined"
 libs=$(pkg-config --libs $pkgs)
+
+# The sources every target links are compiled once, instrumented, into one
+# archive (in parallel, one job per core); each target then only links.
+objdir=$out/obj
+rm -rf "$objdir" "$out/libkastro-fuzz.a"
+mkdir -p "$objdir"
+export CLANG_FLAGS="$cflags -fsanitize=fuzzer-no-link,address,undefined" objdir
+# shellcheck disable=SC2016,SC2086
+if ! printf '%s\n' $srcs $gensrcs | xargs -P "$(nproc)" -n 1 sh -c \
+	'clang-14 $CLANG_FLAGS -c -o "$objdir/$(printf %s "$1" | tr / _).o" "$1"' sh \
+	>"$out/objects.build.log" 2>&1 ||
+	! ar rcs "$out/libkastro-fuzz.a" "$objdir"/*.o >>"$out/objects.build.log" 2>&1; then
+	cat "$out/objects.build.log"
+	t_fail "fuzz: the sources do not build"
+	t_done
+fi
 
 pcaps=$(t_testdata)/pcap
 for src in "$here"/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	bin=$out/$name
 	# shellcheck disable=SC2086
-	if ! clang-14 $flags -o "$bin" "$src" $srcs $gensrcs $libs \
+	if ! clang-14 $flags -o "$bin" "$src" "$out/libkastro-fuzz.a" $libs \
 		>"$out/$name.build.log" 2>&1; then
 		cat "$out/$name.build.log"
 		t_fail "fuzz/$name: does not build"
@@ -89,6 +106,36 @@ for src in "$here"/fuzz_*.c; do
 	fuzz_ingest)
 		printf '%s' '{"first_seq":1,"events":[{"event_type":"alert","timestamp":"2026-01-01T00:00:00.000000+0000","src_ip":"10.10.0.2","alert":{"action":"blocked","signature_id":1,"signature":"rule 1","category":"Test","severity":2}},{"event_type":"finding","host":"pc","finding":{"rule":"EICAR","path":"/tmp/x"}},{"event_type":"flow"}]}' \
 			>"$corpus/seed-batch"
+		;;
+	fuzz_web)
+		# The first byte says who asks: 0 nobody, 1 admin, 2 analyst, 3 viewer,
+		# 4 admin without CSRF header, 6 admin's API token (see fuzz_web.c).
+		n=0
+		for s in '\001GET /api/v1/alerts?severity_max=2&status=open&limit=5\n\n' \
+			'\003GET /api/v1/dashboard?hours=48\n\n' '\001GET /api/v1/alerts/1\n\n' \
+			'\002POST /api/v1/alerts/1/notes\nContent-Type: application/json\n\n{"text":"seen it"}' \
+			'\002POST /api/v1/alerts/2/status\n\n{"status":"acknowledged"}' \
+			'\001POST /api/v1/alerts/1/assign\n\n{"assignee":"analyst"}' \
+			'\001POST /api/v1/users/2\n\n{"role":"viewer","disabled":false}' \
+			'\001PUT /api/v1/users/3\n\n{"role":"analyst"}' '\001PATCH /api/v1/users/3\n\n{"disabled":true}' \
+			'\001POST /api/v1/users\n\n{"name":"ops","role":"viewer","password":"a long password"}' \
+			'\006POST /api/v1/tokens\n\n{"kind":"gateway","ttl":3600}' '\006GET /api/v1/users\n\n' \
+			'\003POST /api/v1/api-tokens\n\n{"name":"script"}' '\004POST /api/v1/logout\n\n' \
+			'\001POST /api/v1/me/password\n\n{"old":"fuzz-admin-password","new":"another long one"}' \
+			'\001POST /api/v1/me/totp/confirm\n\n{"secret":"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP","code":"123456"}' \
+			'\001GET /api/v1/audit?before_id=9&limit=3\n\n' '\003GET /api/v1/sensors\n\n' \
+			'\001POST /api/v1/sensors/s-fuzz/revoke\n\n' '\000GET /api/v1/me\n\n' \
+			'\000POST /api/v1/login\n\n{"user":"admin","password":"fuzz-admin-password"}' \
+			'\000GET /\n\n' '\000GET /ui/app.js\n\n' '\000GET /ui/style.css\n\n'; do
+			n=$((n + 1))
+			printf '%b' "$s" >"$corpus/seed-$n"
+		done
+		csr=$(openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+			-subj /CN=seed 2>/dev/null | awk '{ printf "%s\\n", $0 }')
+		{
+			printf '\000POST /sensor/v1/enroll\n\n'
+			printf '{"token":"kastro-fuzz-enrolment-token-0123456789abcde","csr":"%s","hostname":"pc","facts":{"os":"linux"}}' "$csr"
+		} >"$corpus/seed-enroll"
 		;;
 	esac
 	log=$out/$name.log
