@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -58,6 +59,24 @@ struct sconn {
 	struct evhttp_request *poll;    /* a long poll waiting for commands */
 	struct event *timer;            /* its end */
 	struct pending *batch;          /* its batch waiting for the group commit */
+	struct parsing *parsing;        /* its batch in the parse thread */
+};
+
+/*
+ * A batch being checked in the parse thread: JSON parsing is most of the
+ * CPU an event costs, so it runs beside the event loop (TLS, SQLite)
+ * on another core. The thread touches only body, len, b and err; the loop
+ * owns the rest.
+ */
+struct parsing {
+	struct parsing *next;
+	struct evhttp_request *req;     /* NULL: the connection closed meanwhile */
+	struct sconn *sc;               /* likewise */
+	char sensor[CA_MAX_ID + 1];
+	char *body;
+	size_t len;
+	struct store_batch *b;          /* the checked batch, or NULL and err */
+	char err[512];
 };
 
 /* A checked batch waiting for the group commit. */
@@ -74,6 +93,16 @@ struct ingestq {
 	struct pending *head, **tail;
 	unsigned n;
 	size_t bytes;
+	/* the parse thread */
+	pthread_t thread;
+	bool thread_up;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct parsing *todo, **todo_tail;      /* to the thread */
+	struct parsing *done, **done_tail;      /* back to the loop */
+	bool stop;
+	int wake[2];                    /* a byte: something is done */
+	struct event *wake_ev;
 };
 
 /* ---- connections ---------------------------------------------------------- */
@@ -103,6 +132,10 @@ static void conn_closed(struct evhttp_connection *conn, void *arg)
 	if (sc->batch != NULL) {
 		sc->batch->req = NULL;
 		sc->batch->sc = NULL;
+	}
+	if (sc->parsing != NULL) {
+		sc->parsing->req = NULL;
+		sc->parsing->sc = NULL;
 	}
 	free(sc);
 }
@@ -154,6 +187,31 @@ void sensorapi_free(struct console *c)
 
 	/* Batches never committed were never acknowledged: their sensors
 	 * send them again. */
+	if (q != NULL && q->thread_up) {
+		pthread_mutex_lock(&q->mu);
+		q->stop = true;
+		pthread_cond_signal(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+		pthread_join(q->thread, NULL);
+		for (int k = 0; k < 2; k++) {
+			struct parsing *j = k ? q->done : q->todo;
+
+			while (j != NULL) {
+				struct parsing *next = j->next;
+
+				store_batch_free(j->b);
+				free(j->body);
+				free(j);
+				j = next;
+			}
+		}
+		if (q->wake_ev != NULL)
+			event_free(q->wake_ev);
+		close(q->wake[0]);
+		close(q->wake[1]);
+		pthread_cond_destroy(&q->cv);
+		pthread_mutex_destroy(&q->mu);
+	}
 	if (q != NULL) {
 		while (q->head != NULL) {
 			struct pending *p = q->head;
@@ -278,41 +336,16 @@ static void ingest_timer(evutil_socket_t fd, short what, void *arg)
 	ingest_commit(arg);
 }
 
-static void post_events(struct console *c, struct evhttp_request *req, const char *sensor)
+/* A checked batch into the group of the next commit. */
+static void queue_checked(struct console *c, struct evhttp_request *req, struct sconn *sc,
+			  const char *sensor, struct store_batch *b, size_t len)
 {
 	struct ingestq *q = c->ingest;
-	struct store_batch *b = NULL;
-	struct pending *p;
-	struct sconn *sc;
 	struct timeval now = { 0, 0 };
-	char *body, err[512];
-	size_t len;
+	struct pending *p = calloc(1, sizeof(*p));
 
-	if (q == NULL) {
-		q = calloc(1, sizeof(*q));
-		if (q == NULL || (q->commit = evtimer_new(c->base, ingest_timer, c)) == NULL) {
-			free(q);
-			server_reply_error(req, 503, "out of memory");
-			return;
-		}
-		q->tail = &q->head;
-		c->ingest = q;
-	}
-	if (server_body(req, &body, &len) < 0) {
-		server_reply_error(req, 503, "out of memory");
-		return;
-	}
-	if (store_batch_parse(body, len, &b, err, sizeof(err)) < 0) {
-		free(body);
-		refused(c, req, sensor, 400, err);
-		return;
-	}
-	free(body);
-	sc = conn_of(c, req, sensor);
-	p = calloc(1, sizeof(*p));
-	if (sc == NULL || p == NULL) {
+	if (p == NULL) {
 		store_batch_free(b);
-		free(p);
 		server_reply_error(req, 503, "out of memory");
 		return;
 	}
@@ -333,6 +366,147 @@ static void post_events(struct console *c, struct evhttp_request *req, const cha
 		ingest_commit(c);
 	else if (!evtimer_pending(q->commit, NULL))
 		evtimer_add(q->commit, &now);
+}
+
+static void *parse_thread(void *arg)
+{
+	struct ingestq *q = arg;
+
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		struct parsing *j;
+
+		while (q->todo == NULL && !q->stop)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (q->stop)
+			break;
+		j = q->todo;
+		q->todo = j->next;
+		if (q->todo == NULL)
+			q->todo_tail = &q->todo;
+		pthread_mutex_unlock(&q->mu);
+		if (store_batch_parse(j->body, j->len, &j->b, j->err, sizeof(j->err)) < 0)
+			j->b = NULL;
+		free(j->body);
+		j->body = NULL;
+		j->next = NULL;
+		pthread_mutex_lock(&q->mu);
+		*q->done_tail = j;
+		q->done_tail = &j->next;
+		(void)!write(q->wake[1], "", 1);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* Batches the parse thread checked: refused, or into the group. */
+static void parsed(evutil_socket_t fd, short what, void *arg)
+{
+	struct console *c = arg;
+	struct ingestq *q = c->ingest;
+	struct parsing *j, *next;
+	char b[256];
+
+	(void)what;
+	while (read(fd, b, sizeof(b)) > 0)
+		;
+	pthread_mutex_lock(&q->mu);
+	j = q->done;
+	q->done = NULL;
+	q->done_tail = &q->done;
+	pthread_mutex_unlock(&q->mu);
+	for (; j != NULL; j = next) {
+		next = j->next;
+		if (j->sc != NULL)
+			j->sc->parsing = NULL;
+		if (j->req == NULL)
+			store_batch_free(j->b);         /* the sensor went away */
+		else if (j->b == NULL)
+			refused(c, j->req, j->sensor, 400, j->err);
+		else
+			queue_checked(c, j->req, j->sc, j->sensor, j->b, j->len);
+		free(j);
+	}
+}
+
+static struct ingestq *ingestq_new(struct console *c)
+{
+	struct ingestq *q = calloc(1, sizeof(*q));
+
+	if (q == NULL)
+		return NULL;
+	q->tail = &q->head;
+	q->todo_tail = &q->todo;
+	q->done_tail = &q->done;
+	q->wake[0] = q->wake[1] = -1;
+	if ((q->commit = evtimer_new(c->base, ingest_timer, c)) == NULL ||
+	    pipe2(q->wake, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    (q->wake_ev = event_new(c->base, q->wake[0], EV_READ | EV_PERSIST, parsed, c)) == NULL ||
+	    event_add(q->wake_ev, NULL) < 0) {
+		if (q->commit != NULL)
+			event_free(q->commit);
+		if (q->wake_ev != NULL)
+			event_free(q->wake_ev);
+		if (q->wake[0] >= 0) {
+			close(q->wake[0]);
+			close(q->wake[1]);
+		}
+		free(q);
+		return NULL;
+	}
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	if (pthread_create(&q->thread, NULL, parse_thread, q) != 0) {
+		log_err("no parse thread: batches are checked in the event loop");
+	} else {
+		q->thread_up = true;
+	}
+	return q;
+}
+
+static void post_events(struct console *c, struct evhttp_request *req, const char *sensor)
+{
+	struct ingestq *q = c->ingest;
+	struct store_batch *b = NULL;
+	struct parsing *j;
+	struct sconn *sc;
+	char *body, err[512];
+	size_t len;
+
+	if (q == NULL) {
+		q = ingestq_new(c);
+		if (q == NULL) {
+			server_reply_error(req, 503, "out of memory");
+			return;
+		}
+		c->ingest = q;
+	}
+	sc = conn_of(c, req, sensor);
+	if (sc == NULL || server_body(req, &body, &len) < 0) {
+		server_reply_error(req, 503, "out of memory");
+		return;
+	}
+	if (q->thread_up && sc->parsing == NULL && (j = calloc(1, sizeof(*j))) != NULL) {
+		j->req = req;
+		j->sc = sc;
+		snprintf(j->sensor, sizeof(j->sensor), "%s", sensor);
+		j->body = body;
+		j->len = len;
+		sc->parsing = j;
+		pthread_mutex_lock(&q->mu);
+		*q->todo_tail = j;
+		q->todo_tail = &j->next;
+		pthread_cond_signal(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+		return;
+	}
+	if (store_batch_parse(body, len, &b, err, sizeof(err)) < 0) {
+		free(body);
+		refused(c, req, sensor, 400, err);
+		return;
+	}
+	free(body);
+	queue_checked(c, req, sc, sensor, b, len);
 }
 
 struct cmd_list {
