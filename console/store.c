@@ -48,6 +48,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "errf.h"
+
 /* "KSTR": marks a file as a Kastro console database. */
 #define KASTRO_APP_ID 0x4b535452
 #define BUSY_TIMEOUT_MS 5000
@@ -270,24 +272,10 @@ struct store {
 
 /* ---- errors and checks (helpers: they never log) ------------------------------- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* -1 with "what: SQLite's message". */
 static int dberr(struct store *s, char *err, size_t errlen, const char *what)
 {
-	return fail(err, errlen, "%s: %s", what, sqlite3_errmsg(s->db));
+	return errf(err, errlen, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
 /* Valid UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
@@ -345,21 +333,21 @@ static int check_text(const char *what, const char *v, size_t max, unsigned flag
 	size_t n;
 
 	if (v == NULL)
-		return fail(err, errlen, "%s: missing", what);
+		return errf(err, errlen, "%s: missing", what);
 	n = strnlen(v, max + 1);
 	if (n > max)
-		return fail(err, errlen, "%s: longer than %zu bytes", what, max);
+		return errf(err, errlen, "%s: longer than %zu bytes", what, max);
 	if (n == 0 && !(flags & TX_EMPTY))
-		return fail(err, errlen, "%s: empty", what);
+		return errf(err, errlen, "%s: empty", what);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
 
 		if ((c < 0x20 || c == 0x7f) &&
 		    !((flags & TX_LINES) && (c == '\n' || c == '\r' || c == '\t')))
-			return fail(err, errlen, "%s: control character at byte %zu", what, i);
+			return errf(err, errlen, "%s: control character at byte %zu", what, i);
 	}
 	if (!utf8_ok((const unsigned char *)v, n))
-		return fail(err, errlen, "%s: not UTF-8", what);
+		return errf(err, errlen, "%s: not UTF-8", what);
 	return 0;
 }
 
@@ -403,13 +391,13 @@ static int check_word(const char *what, const char *v, size_t max, enum word_cla
 	size_t n;
 
 	if (v == NULL || v[0] == '\0')
-		return fail(err, errlen, "%s: missing", what);
+		return errf(err, errlen, "%s: missing", what);
 	n = strnlen(v, max + 1);
 	if (n > max)
-		return fail(err, errlen, "%s: longer than %zu characters", what, max);
+		return errf(err, errlen, "%s: longer than %zu characters", what, max);
 	for (size_t i = 0; i < n; i++)
 		if (!word_char(cl, v[i]))
-			return fail(err, errlen, "%s: only %s", what, word_desc[cl]);
+			return errf(err, errlen, "%s: only %s", what, word_desc[cl]);
 	return 0;
 }
 
@@ -417,13 +405,13 @@ static int check_word(const char *what, const char *v, size_t max, enum word_cla
 static int check_hash(const char *what, const char *v, char *err, size_t errlen)
 {
 	if (v == NULL)
-		return fail(err, errlen, "%s: missing", what);
+		return errf(err, errlen, "%s: missing", what);
 	for (size_t i = 0; i < STORE_HASH_HEX; i++)
 		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
-			return fail(err, errlen, "%s: expected %d lowercase hex digits", what,
+			return errf(err, errlen, "%s: expected %d lowercase hex digits", what,
 				    STORE_HASH_HEX);
 	if (v[STORE_HASH_HEX] != '\0')
-		return fail(err, errlen, "%s: expected %d lowercase hex digits", what, STORE_HASH_HEX);
+		return errf(err, errlen, "%s: expected %d lowercase hex digits", what, STORE_HASH_HEX);
 	return 0;
 }
 
@@ -450,7 +438,7 @@ static int serial_norm(const char *v, char out[STORE_SERIAL_MAX + 1])
 static int check_kind(const char *kind, char *err, size_t errlen)
 {
 	if (kind == NULL || (strcmp(kind, "agent") != 0 && strcmp(kind, "gateway") != 0))
-		return fail(err, errlen, "kind: expected \"agent\" or \"gateway\"");
+		return errf(err, errlen, "kind: expected \"agent\" or \"gateway\"");
 	return 0;
 }
 
@@ -458,7 +446,7 @@ static int check_role(const char *role, char *err, size_t errlen)
 {
 	if (role == NULL || (strcmp(role, "admin") != 0 && strcmp(role, "analyst") != 0 &&
 			     strcmp(role, "viewer") != 0))
-		return fail(err, errlen, "role: expected \"admin\", \"analyst\" or \"viewer\"");
+		return errf(err, errlen, "role: expected \"admin\", \"analyst\" or \"viewer\"");
 	return 0;
 }
 
@@ -466,7 +454,7 @@ static int check_role(const char *role, char *err, size_t errlen)
 static int check_limit(unsigned limit, char *err, size_t errlen)
 {
 	if (limit < 1 || limit > STORE_PAGE_MAX)
-		return fail(err, errlen, "limit: expected 1 to %d", STORE_PAGE_MAX);
+		return errf(err, errlen, "limit: expected 1 to %d", STORE_PAGE_MAX);
 	return 0;
 }
 
@@ -486,21 +474,21 @@ static int json_norm(const char *what, const char *text, size_t max, bool obj_on
 	if (text == NULL)
 		text = "{}";
 	if (strnlen(text, max + 1) > max)
-		return fail(err, errlen, "%s: longer than %zu bytes", what, max);
+		return errf(err, errlen, "%s: longer than %zu bytes", what, max);
 	j = json_loads(text, JSON_REJECT_DUPLICATES | (obj_only ? 0 : JSON_DECODE_ANY), &je);
 	if (j == NULL)
-		return fail(err, errlen, "%s: not JSON: %s (at byte %d)", what, je.text, je.position);
+		return errf(err, errlen, "%s: not JSON: %s (at byte %d)", what, je.text, je.position);
 	if (obj_only && !json_is_object(j)) {
 		json_decref(j);
-		return fail(err, errlen, "%s: expected a JSON object", what);
+		return errf(err, errlen, "%s: expected a JSON object", what);
 	}
 	d = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(j);
 	if (d == NULL)
-		return fail(err, errlen, "%s: out of memory", what);
+		return errf(err, errlen, "%s: out of memory", what);
 	if (strlen(d) > max) {
 		free(d);
-		return fail(err, errlen, "%s: longer than %zu bytes", what, max);
+		return errf(err, errlen, "%s: longer than %zu bytes", what, max);
 	}
 	*out = d;
 	return 0;
@@ -833,19 +821,19 @@ static int schema_check(struct store *s, const char *path, int create, char *err
 		return exec(s, "COMMIT", path, err, errlen);
 	}
 	if (app == KASTRO_APP_ID && ver > STORE_SCHEMA_VERSION) {
-		fail(err, errlen, "%s: database schema version %" PRId64 " is newer than this "
+		errf(err, errlen, "%s: database schema version %" PRId64 " is newer than this "
 		     "program's (%d); run the newer kastro-console", path, ver, STORE_SCHEMA_VERSION);
 		goto fail;
 	}
 	if (app != 0 || ver != 0 || objects != 0) {
 		/* Another program's database, or ours at a version that never
 		 * existed. */
-		fail(err, errlen, "%s: not a Kastro console database (application id %" PRId64
+		errf(err, errlen, "%s: not a Kastro console database (application id %" PRId64
 		     ", schema version %" PRId64 ")", path, app, ver);
 		goto fail;
 	}
 	if (!create) {
-		fail(err, errlen, "%s: empty database; run kastro-console init first", path);
+		errf(err, errlen, "%s: empty database; run kastro-console init first", path);
 		goto fail;
 	}
 	snprintf(pragma, sizeof(pragma), "PRAGMA application_id = %d; PRAGMA user_version = %d",
@@ -867,13 +855,13 @@ static int wal_on(struct store *s, const char *path, char *err, size_t errlen)
 	int r = 0;
 
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
-		return fail(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		return errf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		r = fail(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		r = errf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 	} else {
 		mode = col_str(st, 0);
 		if (mode == NULL || strcmp(mode, "wal") != 0)
-			r = fail(err, errlen, "%s: cannot use WAL mode here (journal mode stays %s); "
+			r = errf(err, errlen, "%s: cannot use WAL mode here (journal mode stays %s); "
 				 "put the database on a local file system", path,
 				 mode != NULL ? mode : "unknown");
 	}
@@ -890,29 +878,29 @@ int store_open(const char *path, int create, struct store **out, char *err, size
 
 	*out = NULL;
 	if (path == NULL || path[0] == '\0')
-		return fail(err, errlen, "database path: missing");
+		return errf(err, errlen, "database path: missing");
 	/* STRICT tables, RETURNING, sqlite3_changes64() */
 	if (sqlite3_libversion_number() < 3037000)
-		return fail(err, errlen, "SQLite %s is too old: 3.37 or later is needed",
+		return errf(err, errlen, "SQLite %s is too old: 3.37 or later is needed",
 			    sqlite3_libversion());
 	if (create) {
 		/* Made here so it is 0600 from its first byte; SQLite gives the
 		 * -wal and -shm files the database's mode. */
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0)
-			return fail(err, errlen, "%s: %s", path, strerror(errno));
+			return errf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
-		return fail(err, errlen, "%s: out of memory", path);
+		return errf(err, errlen, "%s: out of memory", path);
 	s->dedup_s = STORE_DEDUP_DEFAULT;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		if (s->db == NULL)
-			fail(err, errlen, "%s: out of memory", path);
+			errf(err, errlen, "%s: out of memory", path);
 		else
-			fail(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+			errf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
@@ -935,7 +923,7 @@ int store_open(const char *path, int create, struct store **out, char *err, size
 	if (query_int(s, "PRAGMA foreign_keys", &one, err, errlen) < 0)
 		goto fail;
 	if (one != 1) {
-		fail(err, errlen, "%s: this SQLite cannot enforce foreign keys", path);
+		errf(err, errlen, "%s: this SQLite cannot enforce foreign keys", path);
 		goto fail;
 	}
 	s->ready = true;
@@ -980,7 +968,7 @@ int store_maintain(struct store *s, int64_t now, char *err, size_t errlen)
 int store_set_dedup_window(struct store *s, int64_t seconds, char *err, size_t errlen)
 {
 	if (seconds < 0 || seconds > STORE_DEDUP_LIMIT)
-		return fail(err, errlen, "dedup window: expected 0 to %d seconds", STORE_DEDUP_LIMIT);
+		return errf(err, errlen, "dedup window: expected 0 to %d seconds", STORE_DEDUP_LIMIT);
 	s->dedup_s = seconds;
 	return 0;
 }
@@ -1101,7 +1089,7 @@ static int opt_str(json_t *o, const char *key, size_t max, bool any_type, const 
 	/* the message, with the member's name, only when it is needed */
 	snprintf(what, sizeof(what), "%s%s", where, key);
 	if (!json_is_string(v))
-		return fail(err, errlen, "%s: expected a string", what);
+		return errf(err, errlen, "%s: expected a string", what);
 	return check_text(what, json_string_value(v), max, TX_EMPTY, err, errlen);
 }
 
@@ -1126,22 +1114,22 @@ static int pev_check(json_t *e, struct pev *p, char *err, size_t errlen)
 	const char *ts;
 
 	if (!json_is_object(e))
-		return fail(err, errlen, "expected a JSON object");
+		return errf(err, errlen, "expected a JSON object");
 	v = json_object_get(e, "event_type");
 	if (v == NULL)
-		return fail(err, errlen, "event_type missing");
+		return errf(err, errlen, "event_type missing");
 	if (!json_is_string(v))
-		return fail(err, errlen, "event_type: expected a string");
+		return errf(err, errlen, "event_type: expected a string");
 	p->type = json_string_value(v);
 	if (check_word("event_type", p->type, STORE_EVTYPE_MAX, W_ID, err, errlen) < 0)
 		return -1;
 	if (strcmp(p->type, "sensor_offline") == 0)
-		return fail(err, errlen, "event_type: \"sensor_offline\" is the console's own");
+		return errf(err, errlen, "event_type: \"sensor_offline\" is the console's own");
 	v = json_object_get(e, "timestamp");
 	if (v != NULL) {
 		ts = json_string_value(v);
 		if (ts == NULL || iso_parse(ts, &p->ts) < 0)
-			return fail(err, errlen, "timestamp: expected ISO 8601 from 1970 on, like "
+			return errf(err, errlen, "timestamp: expected ISO 8601 from 1970 on, like "
 				    "2026-11-27T21:00:00.123456+0000");
 	}
 	/* Not ours to judge in events that are not alerts: other types
@@ -1153,19 +1141,19 @@ static int pev_check(json_t *e, struct pev *p, char *err, size_t errlen)
 	if (strcmp(p->type, "alert") == 0) {
 		a = json_object_get(e, "alert");
 		if (!json_is_object(a))
-			return fail(err, errlen, "alert: expected an object");
+			return errf(err, errlen, "alert: expected an object");
 		v = json_object_get(a, "signature");
 		if (!json_is_string(v))
-			return fail(err, errlen, "alert.signature: expected a string");
+			return errf(err, errlen, "alert.signature: expected a string");
 		p->sig = json_string_value(v);
 		if (check_text("alert.signature", p->sig, STORE_SIG_MAX, 0, err, errlen) < 0)
 			return -1;
 		if (severity_of(json_object_get(a, "severity"), &p->severity) < 0)
-			return fail(err, errlen, "alert.severity: expected an integer from 1 (highest)");
+			return errf(err, errlen, "alert.severity: expected an integer from 1 (highest)");
 		v = json_object_get(a, "signature_id");
 		if (v != NULL) {
 			if (!json_is_integer(v) || json_integer_value(v) < 0)
-				return fail(err, errlen, "alert.signature_id: expected an integer >= 0");
+				return errf(err, errlen, "alert.signature_id: expected an integer >= 0");
 			p->sig_id = json_integer_value(v);
 		}
 		if (opt_str(a, "category", STORE_CATEGORY_MAX, false, &p->category, "alert.", err,
@@ -1186,10 +1174,10 @@ static int pev_check(json_t *e, struct pev *p, char *err, size_t errlen)
 	} else if (strcmp(p->type, "finding") == 0) {
 		a = json_object_get(e, "finding");
 		if (!json_is_object(a))
-			return fail(err, errlen, "finding: expected an object");
+			return errf(err, errlen, "finding: expected an object");
 		v = json_object_get(a, "rule");
 		if (!json_is_string(v))
-			return fail(err, errlen, "finding.rule: expected a string");
+			return errf(err, errlen, "finding.rule: expected a string");
 		p->sig = json_string_value(v);
 		if (check_text("finding.rule", p->sig, STORE_SIG_MAX, 0, err, errlen) < 0)
 			return -1;
@@ -1198,7 +1186,7 @@ static int pev_check(json_t *e, struct pev *p, char *err, size_t errlen)
 		p->severity = 2;
 		v = json_object_get(a, "severity");
 		if (v != NULL && severity_of(v, &p->severity) < 0)
-			return fail(err, errlen, "finding.severity: expected an integer from 1 (highest)");
+			return errf(err, errlen, "finding.severity: expected an integer from 1 (highest)");
 		if (opt_str(a, "category", STORE_CATEGORY_MAX, false, &p->category, "finding.", err,
 			    errlen) < 0 ||
 		    opt_str(a, "action", STORE_ACTION_MAX, false, &p->action, "finding.", err,
@@ -1533,15 +1521,15 @@ static int sensor_get(struct store *s, const char *id, struct store_sensor *out,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		r = STORE_NOT_FOUND;
-		fail(err, errlen, "unknown sensor %s", id);
+		errf(err, errlen, "unknown sensor %s", id);
 	} else if (rc != SQLITE_ROW) {
 		r = dberr(s, err, errlen, "reading a sensor");
 	} else if (sensor_row(st, out) < 0) {
-		r = fail(err, errlen, "sensor %s: a stored value is too long", id);
+		r = errf(err, errlen, "sensor %s: a stored value is too long", id);
 	} else if (facts != NULL && col_str(st, 9) != NULL) {
 		*facts = strdup(col_str(st, 9));
 		if (*facts == NULL)
-			r = fail(err, errlen, "out of memory");
+			r = errf(err, errlen, "out of memory");
 	}
 	sqlite3_reset(st);
 	return r;
@@ -1577,32 +1565,32 @@ static int batch_check(struct store_batch *b, char *err, size_t errlen)
 	json_int_t x;
 
 	if (fs == NULL)
-		return fail(err, errlen, "first_seq missing");
+		return errf(err, errlen, "first_seq missing");
 	if (!json_is_integer(fs))
-		return fail(err, errlen, "first_seq: expected an integer");
+		return errf(err, errlen, "first_seq: expected an integer");
 	x = json_integer_value(fs);
 	if (x < 1 || (uint64_t)x > STORE_SEQ_MAX)
-		return fail(err, errlen, "first_seq: expected 1 to 2^53");
+		return errf(err, errlen, "first_seq: expected 1 to 2^53");
 	if (arr == NULL)
-		return fail(err, errlen, "events missing");
+		return errf(err, errlen, "events missing");
 	if (!json_is_array(arr))
-		return fail(err, errlen, "events: expected an array");
+		return errf(err, errlen, "events: expected an array");
 	n = json_array_size(arr);
 	if (n == 0)
-		return fail(err, errlen, "events: empty");
+		return errf(err, errlen, "events: empty");
 	if (n > STORE_BATCH_MAX)
-		return fail(err, errlen, "events: %zu events, at most %d in a batch", n,
+		return errf(err, errlen, "events: %zu events, at most %d in a batch", n,
 			    STORE_BATCH_MAX);
 	b->first = (uint64_t)x;
 	if (b->first + n - 1 > STORE_SEQ_MAX)
-		return fail(err, errlen, "first_seq: the last event's sequence is beyond 2^53");
+		return errf(err, errlen, "first_seq: the last event's sequence is beyond 2^53");
 	b->ev = calloc(n, sizeof(*b->ev));
 	if (b->ev == NULL)
-		return fail(err, errlen, "batch: out of memory");
+		return errf(err, errlen, "batch: out of memory");
 	b->n = n;
 	for (i = 0; i < n; i++)
 		if (pev_check(json_array_get(arr, i), &b->ev[i], why, sizeof(why)) < 0)
-			return fail(err, errlen, "events[%zu]: %s", i, why);
+			return errf(err, errlen, "events[%zu]: %s", i, why);
 	return 0;
 }
 
@@ -1622,7 +1610,7 @@ static int batch_texts(struct store_batch *b, const char *body, size_t len, char
 	b->texts = malloc(len + 1);
 	if (sp == NULL || b->texts == NULL) {
 		free(sp);
-		return fail(err, errlen, "batch: out of memory");
+		return errf(err, errlen, "batch: out of memory");
 	}
 	if (event_spans(body, len, sp, b->n, b->texts) == 0) {
 		for (i = 0; i < b->n; i++) {
@@ -1637,7 +1625,7 @@ static int batch_texts(struct store_batch *b, const char *body, size_t len, char
 			b->ev[i].text = json_dumps(json_array_get(arr, i), JSON_COMPACT);
 			if (b->ev[i].text == NULL) {
 				free(sp);
-				return fail(err, errlen, "batch: out of memory");
+				return errf(err, errlen, "batch: out of memory");
 			}
 			b->ev[i].text_owned = true;
 			b->ev[i].text_len = strlen(b->ev[i].text);
@@ -1646,7 +1634,7 @@ static int batch_texts(struct store_batch *b, const char *body, size_t len, char
 	free(sp);
 	for (i = 0; i < b->n; i++)
 		if (b->ev[i].text_len > STORE_EVENT_MAX)
-			return fail(err, errlen, "events[%zu]: longer than %d bytes as compact JSON",
+			return errf(err, errlen, "events[%zu]: longer than %d bytes as compact JSON",
 				    i, STORE_EVENT_MAX);
 	return 0;
 }
@@ -1659,17 +1647,17 @@ int store_batch_parse(const char *body, size_t len, struct store_batch **out, ch
 
 	*out = NULL;
 	if (body == NULL || len > STORE_BODY_MAX)
-		return fail(err, errlen, "batch: larger than %d bytes", STORE_BODY_MAX);
+		return errf(err, errlen, "batch: larger than %d bytes", STORE_BODY_MAX);
 	b = calloc(1, sizeof(*b));
 	if (b == NULL)
-		return fail(err, errlen, "batch: out of memory");
+		return errf(err, errlen, "batch: out of memory");
 	b->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (b->root == NULL) {
-		fail(err, errlen, "batch: not JSON: %s (at byte %d)", je.text, je.position);
+		errf(err, errlen, "batch: not JSON: %s (at byte %d)", je.text, je.position);
 		goto fail;
 	}
 	if (!json_is_object(b->root)) {
-		fail(err, errlen, "batch: expected a JSON object");
+		errf(err, errlen, "batch: expected a JSON object");
 		goto fail;
 	}
 	if (batch_check(b, err, errlen) < 0 || batch_texts(b, body, len, err, errlen) < 0)
@@ -1689,7 +1677,7 @@ unsigned store_batch_events(const struct store_batch *b)
 int store_group_begin(struct store *s, char *err, size_t errlen)
 {
 	if (s->group)
-		return fail(err, errlen, "a group of batches is open already");
+		return errf(err, errlen, "a group of batches is open already");
 	if (begin(s, err, errlen) < 0)
 		return -1;
 	s->group = true;
@@ -1699,7 +1687,7 @@ int store_group_begin(struct store *s, char *err, size_t errlen)
 int store_group_commit(struct store *s, char *err, size_t errlen)
 {
 	if (!s->group)
-		return fail(err, errlen, "no group of batches is open");
+		return errf(err, errlen, "no group of batches is open");
 	s->group = false;
 	return finish(s, err, errlen);
 }
@@ -1737,7 +1725,7 @@ int store_batch_store(struct store *s, const char *sensor_id, const struct store
 		res = &local;
 	memset(res, 0, sizeof(*res));
 	if (!s->group)
-		return fail(err, errlen, "storing a batch: no group of batches is open");
+		return errf(err, errlen, "storing a batch: no group of batches is open");
 	if (check_word("sensor id", sensor_id, STORE_ID_MAX, W_ID, err, errlen) < 0)
 		return -1;
 	st = stmt(s, ST_BATCH_BEGIN, err, errlen);
@@ -1747,7 +1735,7 @@ int store_batch_store(struct store *s, const char *sensor_id, const struct store
 	if (rc != 0)
 		goto fail;
 	if (sen.revoked_at != 0) {
-		fail(err, errlen, "sensor %s is revoked", sensor_id);
+		errf(err, errlen, "sensor %s is revoked", sensor_id);
 		goto fail;
 	}
 	agent = strcmp(sen.kind, "agent") == 0;
@@ -1872,11 +1860,11 @@ int store_event_get(struct store *s, const char *sensor_id, int64_t seq, store_e
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		r = STORE_NOT_FOUND;
-		fail(err, errlen, "no event %" PRId64 " of sensor %s", seq, sensor_id);
+		errf(err, errlen, "no event %" PRId64 " of sensor %s", seq, sensor_id);
 	} else if (rc != SQLITE_ROW) {
 		r = dberr(s, err, errlen, "reading an event");
 	} else if (event_row(st, &ev) < 0) {
-		r = fail(err, errlen, "event %" PRId64 " of sensor %s: a stored value is too long",
+		r = errf(err, errlen, "event %" PRId64 " of sensor %s: a stored value is too long",
 			 seq, sensor_id);
 	} else {
 		cb(arg, &ev);
@@ -1900,7 +1888,7 @@ int store_sensor_add(struct store *s, const char *id, const char *kind, const ch
 	    check_text("hostname", hostname, STORE_HOST_MAX, 0, err, errlen) < 0)
 		return -1;
 	if (cert_serial != NULL && serial_norm(cert_serial, serial) < 0)
-		return fail(err, errlen, "certificate serial: expected 1 to %d hex digits",
+		return errf(err, errlen, "certificate serial: expected 1 to %d hex digits",
 			    STORE_SERIAL_MAX);
 	if (facts_json != NULL &&
 	    json_norm("facts", facts_json, STORE_FACTS_MAX, true, &facts, err, errlen) < 0)
@@ -1919,9 +1907,9 @@ int store_sensor_add(struct store *s, const char *id, const char *kind, const ch
 	r = run(s, st, "adding a sensor", NULL, err, errlen);
 	free(facts);
 	if (r < 0 && s->rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return fail(err, errlen, "sensor %s exists already", id);
+		return errf(err, errlen, "sensor %s exists already", id);
 	if (r < 0 && s->rc == SQLITE_CONSTRAINT_UNIQUE)
-		return fail(err, errlen, "certificate serial %s belongs to another sensor", serial);
+		return errf(err, errlen, "certificate serial %s belongs to another sensor", serial);
 	return r;
 }
 
@@ -1941,7 +1929,7 @@ int store_sensor_list(struct store *s, store_sensor_cb cb, void *arg, char *err,
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sensor_row(st, &row) < 0) {
-			r = fail(err, errlen, "sensors: a stored value is too long");
+			r = errf(err, errlen, "sensors: a stored value is too long");
 			break;
 		}
 		if (cb(arg, &row) != 0)
@@ -2035,18 +2023,18 @@ int store_sensors_silent(struct store *s, int64_t now, int64_t silence_s,
 	int rc = SQLITE_DONE, r = 0;
 
 	if (silence_s < 0)
-		return fail(err, errlen, "silence: expected seconds >= 0");
+		return errf(err, errlen, "silence: expected seconds >= 0");
 	st = stmt(s, ST_SENSOR_SILENT, err, errlen);
 	if (st == NULL)
 		return -1;
 	rows = calloc(STORE_SILENT_MAX, sizeof(*rows));
 	if (rows == NULL)
-		return fail(err, errlen, "silent sensors: out of memory");
+		return errf(err, errlen, "silent sensors: out of memory");
 	sqlite3_bind_int64(st, 1, now - silence_s);
 	sqlite3_bind_int(st, 2, STORE_SILENT_MAX);
 	while (n < STORE_SILENT_MAX && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sensor_row(st, &rows[n]) < 0) {
-			r = fail(err, errlen, "sensors: a stored value is too long");
+			r = errf(err, errlen, "sensors: a stored value is too long");
 			break;
 		}
 		n++;
@@ -2087,7 +2075,7 @@ int store_sensor_mark_offline(struct store *s, const char *id, int64_t now, int6
 	if (alert_id != NULL)
 		*alert_id = 0;
 	if (now <= 0)
-		return fail(err, errlen, "now: expected a time after 1970");
+		return errf(err, errlen, "now: expected a time after 1970");
 	if (begin(s, err, errlen) < 0)
 		return -1;
 	if (sensor_get(s, id, &row, NULL, err, errlen) != 0)
@@ -2115,7 +2103,7 @@ int store_sensor_mark_offline(struct store *s, const char *id, int64_t now, int6
 	body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (body == NULL) {
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		goto fail;
 	}
 	snprintf(sig, sizeof(sig), "Sensor offline: %s (%s)", row.hostname, id);
@@ -2178,7 +2166,7 @@ int store_token_add(struct store *s, const char *hash_hex, const char *kind, int
 	if (check_hash("token hash", hash_hex, err, errlen) < 0 || check_kind(kind, err, errlen) < 0)
 		return -1;
 	if (expires <= created)
-		return fail(err, errlen, "token: expires before it is made");
+		return errf(err, errlen, "token: expires before it is made");
 	st = stmt(s, ST_TOKEN_ADD, err, errlen);
 	if (st == NULL)
 		return -1;
@@ -2188,7 +2176,7 @@ int store_token_add(struct store *s, const char *hash_hex, const char *kind, int
 	sqlite3_bind_int64(st, 4, expires);
 	r = run(s, st, "adding a token", NULL, err, errlen);
 	if (r < 0 && s->rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return fail(err, errlen, "token exists already");
+		return errf(err, errlen, "token exists already");
 	return r;
 }
 
@@ -2203,7 +2191,7 @@ int store_token_consume(struct store *s, const char *hash_hex, int64_t now,
 	    check_word("sensor id", sensor_id, STORE_ID_MAX, W_ID, err, errlen) < 0)
 		return -1;
 	if (kind_out == NULL || kind_len < STORE_KIND_MAX + 1)
-		return fail(err, errlen, "token kind: buffer too small");
+		return errf(err, errlen, "token kind: buffer too small");
 	st = stmt(s, ST_TOKEN_USE, err, errlen);
 	if (st == NULL)
 		return -1;
@@ -2217,7 +2205,7 @@ int store_token_consume(struct store *s, const char *hash_hex, int64_t now,
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
 			return dberr(s, err, errlen, "using a token");
-		return r < 0 ? fail(err, errlen, "token: stored kind too long") : 0;
+		return r < 0 ? errf(err, errlen, "token: stored kind too long") : 0;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -2229,13 +2217,13 @@ int store_token_consume(struct store *s, const char *hash_hex, int64_t now,
 	bind_text(st, 1, hash_hex);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
-		r = fail(err, errlen, "unknown token");
+		r = errf(err, errlen, "unknown token");
 	else if (rc != SQLITE_ROW)
 		r = dberr(s, err, errlen, "reading a token");
 	else if (sqlite3_column_int64(st, 0) != 0)
-		r = fail(err, errlen, "token already used");
+		r = errf(err, errlen, "token already used");
 	else
-		r = fail(err, errlen, "token expired");
+		r = errf(err, errlen, "token expired");
 	sqlite3_reset(st);
 	return r;
 }
@@ -2258,7 +2246,7 @@ int store_token_list(struct store *s, unsigned limit, store_token_cb cb, void *a
 		if (col_copy(st, 0, row.hash, sizeof(row.hash)) < 0 ||
 		    col_copy(st, 1, row.kind, sizeof(row.kind)) < 0 ||
 		    col_copy(st, 5, row.used_by_sensor, sizeof(row.used_by_sensor)) < 0) {
-			r = fail(err, errlen, "tokens: a stored value is too long");
+			r = errf(err, errlen, "tokens: a stored value is too long");
 			break;
 		}
 		row.created_at = sqlite3_column_int64(st, 2);
@@ -2286,7 +2274,7 @@ int store_token_delete(struct store *s, const char *hash_hex, char *err, size_t 
 	bind_text(st, 1, hash_hex);
 	if (run(s, st, "deleting a token", &n, err, errlen) < 0)
 		return -1;
-	return n > 0 ? 0 : fail(err, errlen, "unknown token");
+	return n > 0 ? 0 : errf(err, errlen, "unknown token");
 }
 
 /* ---- users --------------------------------------------------------------------- */
@@ -2320,11 +2308,11 @@ static int user_one(struct store *s, sqlite3_stmt *st, struct store_user *out, c
 
 	if (rc == SQLITE_DONE) {
 		r = STORE_NOT_FOUND;
-		fail(err, errlen, "unknown user %s", which);
+		errf(err, errlen, "unknown user %s", which);
 	} else if (rc != SQLITE_ROW) {
 		r = dberr(s, err, errlen, "reading a user");
 	} else if (user_row(st, out, true) < 0) {
-		r = fail(err, errlen, "user %s: a stored value is too long", which);
+		r = errf(err, errlen, "user %s: a stored value is too long", which);
 	}
 	sqlite3_reset(st);
 	return r;
@@ -2348,7 +2336,7 @@ int store_user_add(struct store *s, const char *name, const char *role, const ch
 	sqlite3_bind_int64(st, 4, now);
 	if (run(s, st, "adding a user", NULL, err, errlen) < 0) {
 		if (s->rc == SQLITE_CONSTRAINT_UNIQUE)
-			return fail(err, errlen, "user %s exists already (names ignore case)", name);
+			return errf(err, errlen, "user %s exists already (names ignore case)", name);
 		return -1;
 	}
 	if (id_out != NULL)
@@ -2363,10 +2351,10 @@ int store_user_get_by_name(struct store *s, const char *name, struct store_user 
 	char why[128];
 
 	if (name == NULL)
-		return fail(err, errlen, "user name: missing");
+		return errf(err, errlen, "user name: missing");
 	/* A name that could not have been stored is simply not there. */
 	if (check_word("user name", name, STORE_NAME_MAX, W_NAME, why, sizeof(why)) < 0) {
-		fail(err, errlen, "unknown user (%s)", why);
+		errf(err, errlen, "unknown user (%s)", why);
 		return STORE_NOT_FOUND;
 	}
 	st = stmt(s, ST_USER_BY_NAME, err, errlen);
@@ -2399,7 +2387,7 @@ int store_user_list(struct store *s, store_user_cb cb, void *arg, char *err, siz
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (user_row(st, &row, false) < 0) {
-			r = fail(err, errlen, "users: a stored value is too long");
+			r = errf(err, errlen, "users: a stored value is too long");
 			break;
 		}
 		if (cb(arg, &row) != 0)
@@ -2419,7 +2407,7 @@ static int user_change(struct store *s, sqlite3_stmt *st, int64_t id, const char
 
 	if (run(s, st, what, &n, err, errlen) < 0)
 		return -1;
-	return n > 0 ? 0 : fail(err, errlen, "unknown user %" PRId64, id);
+	return n > 0 ? 0 : errf(err, errlen, "unknown user %" PRId64, id);
 }
 
 int store_user_set_password(struct store *s, int64_t id, const char *pw_hash,
@@ -2471,7 +2459,7 @@ int store_user_set_totp_step(struct store *s, int64_t id, int64_t step, char *er
 	explicit_bzero(&u, sizeof(u));
 	if (r != 0)
 		return -1;
-	return fail(err, errlen, "code already used");
+	return errf(err, errlen, "code already used");
 }
 
 /*
@@ -2503,7 +2491,7 @@ static int admin_remains(struct store *s, char *err, size_t errlen)
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return dberr(s, err, errlen, "counting admins");
-	return n > 0 ? 0 : fail(err, errlen, "refused: no enabled admin would be left");
+	return n > 0 ? 0 : errf(err, errlen, "refused: no enabled admin would be left");
 }
 
 int store_user_set_role(struct store *s, int64_t id, const char *role, char *err, size_t errlen)
@@ -2585,9 +2573,9 @@ int store_session_add(struct store *s, const char *id_hash, int64_t user_id, int
 	bind_text(st, 4, addr != NULL ? addr : "");
 	if (run(s, st, "adding a session", NULL, err, errlen) < 0) {
 		if (s->rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-			return fail(err, errlen, "unknown user %" PRId64, user_id);
+			return errf(err, errlen, "unknown user %" PRId64, user_id);
 		if (s->rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-			return fail(err, errlen, "session exists already");
+			return errf(err, errlen, "session exists already");
 		return -1;
 	}
 	return 0;
@@ -2609,7 +2597,7 @@ int store_session_get(struct store *s, const char *id_hash, struct store_session
 	memset(out, 0, sizeof(*out));
 	if (rc == SQLITE_DONE) {
 		r = STORE_NOT_FOUND;
-		fail(err, errlen, "unknown session");
+		errf(err, errlen, "unknown session");
 	} else if (rc != SQLITE_ROW) {
 		r = dberr(s, err, errlen, "reading a session");
 	} else {
@@ -2617,7 +2605,7 @@ int store_session_get(struct store *s, const char *id_hash, struct store_session
 		out->created_at = sqlite3_column_int64(st, 1);
 		out->last_seen = sqlite3_column_int64(st, 2);
 		if (col_copy(st, 3, out->addr, sizeof(out->addr)) < 0)
-			r = fail(err, errlen, "session: stored address too long");
+			r = errf(err, errlen, "session: stored address too long");
 	}
 	sqlite3_reset(st);
 	return r;
@@ -2671,7 +2659,7 @@ int store_sessions_expire(struct store *s, int64_t now, int64_t idle_s, int64_t 
 	int64_t n = 0;
 
 	if (idle_s < 0 || absolute_s < 0)
-		return fail(err, errlen, "session limits: expected seconds >= 0");
+		return errf(err, errlen, "session limits: expected seconds >= 0");
 	st = stmt(s, ST_SESSION_EXPIRE, err, errlen);
 	if (st == NULL)
 		return -1;
@@ -2703,11 +2691,11 @@ int store_api_token_add(struct store *s, const char *hash_hex, int64_t user_id, 
 	sqlite3_bind_int64(st, 4, now);
 	if (run(s, st, "adding an API token", NULL, err, errlen) < 0) {
 		if (s->rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-			return fail(err, errlen, "unknown user %" PRId64, user_id);
+			return errf(err, errlen, "unknown user %" PRId64, user_id);
 		if (s->rc == SQLITE_CONSTRAINT_UNIQUE)
-			return fail(err, errlen, "an API token named %s exists already", name);
+			return errf(err, errlen, "an API token named %s exists already", name);
 		if (s->rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-			return fail(err, errlen, "API token exists already");
+			return errf(err, errlen, "API token exists already");
 		return -1;
 	}
 	return 0;
@@ -2733,7 +2721,7 @@ int store_api_token_lookup(struct store *s, const char *hash_hex, int64_t now, i
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE) {
-		fail(err, errlen, "unknown API token");
+		errf(err, errlen, "unknown API token");
 		return STORE_NOT_FOUND;
 	}
 	if (rc != SQLITE_ROW)
@@ -2763,7 +2751,7 @@ int store_api_token_delete(struct store *s, int64_t user_id, const char *name,
 	bind_text(st, 2, name);
 	if (run(s, st, "deleting an API token", &n, err, errlen) < 0)
 		return -1;
-	return n > 0 ? 0 : fail(err, errlen, "no API token %s of user %" PRId64, name, user_id);
+	return n > 0 ? 0 : errf(err, errlen, "no API token %s of user %" PRId64, name, user_id);
 }
 
 int store_api_token_list(struct store *s, int64_t user_id, store_api_token_cb cb, void *arg,
@@ -2780,7 +2768,7 @@ int store_api_token_list(struct store *s, int64_t user_id, store_api_token_cb cb
 		memset(&row, 0, sizeof(row));
 		if (col_copy(st, 0, row.hash, sizeof(row.hash)) < 0 ||
 		    col_copy(st, 2, row.name, sizeof(row.name)) < 0) {
-			r = fail(err, errlen, "API tokens: a stored value is too long");
+			r = errf(err, errlen, "API tokens: a stored value is too long");
 			break;
 		}
 		row.user_id = sqlite3_column_int64(st, 1);
@@ -2828,7 +2816,7 @@ int store_audit_list(struct store *s, int64_t before_id, unsigned limit, store_a
 	int rc, r = 0;
 
 	if (before_id < 0)
-		return fail(err, errlen, "before_id: expected an entry id, or 0");
+		return errf(err, errlen, "before_id: expected an entry id, or 0");
 	if (check_limit(limit, err, errlen) < 0)
 		return -1;
 	st = stmt(s, ST_AUDIT_LIST, err, errlen);
@@ -2836,7 +2824,7 @@ int store_audit_list(struct store *s, int64_t before_id, unsigned limit, store_a
 		return -1;
 	row = malloc(sizeof(*row));
 	if (row == NULL)
-		return fail(err, errlen, "audit: out of memory");
+		return errf(err, errlen, "audit: out of memory");
 	sqlite3_bind_int64(st, 1, before_id > 0 ? before_id : INT64_MAX);
 	sqlite3_bind_int(st, 2, (int)limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2847,7 +2835,7 @@ int store_audit_list(struct store *s, int64_t before_id, unsigned limit, store_a
 		    col_copy(st, 3, row->addr, sizeof(row->addr)) < 0 ||
 		    col_copy(st, 4, row->action, sizeof(row->action)) < 0 ||
 		    col_copy(st, 5, row->detail, sizeof(row->detail)) < 0) {
-			r = fail(err, errlen, "audit: a stored value is too long");
+			r = errf(err, errlen, "audit: a stored value is too long");
 			break;
 		}
 		if (cb(arg, row) != 0)
@@ -2902,7 +2890,7 @@ static int aq_check(const struct store_alert_filter *f, struct aq *q, char *err,
 
 	memset(q, 0, sizeof(*q));
 	if (f->severity_max < 0 || f->severity_max > 4)
-		return fail(err, errlen, "severity_max: expected 1 to 4, or 0 for any");
+		return errf(err, errlen, "severity_max: expected 1 to 4, or 0 for any");
 	if (f->severity_max > 0)
 		q->shape |= AQ_SEV;
 	if (f->status != NULL) {
@@ -2912,7 +2900,7 @@ static int aq_check(const struct store_alert_filter *f, struct aq *q, char *err,
 			 strcmp(f->status, "resolved") == 0)
 			q->shape |= AQ_STATUS;
 		else
-			return fail(err, errlen, "status: expected new, acknowledged, resolved or open");
+			return errf(err, errlen, "status: expected new, acknowledged, resolved or open");
 	}
 	if (f->sensor_id != NULL) {
 		if (check_word("sensor", f->sensor_id, STORE_ID_MAX, W_ID, err, errlen) < 0)
@@ -2939,9 +2927,9 @@ static int aq_check(const struct store_alert_filter *f, struct aq *q, char *err,
 		q->shape |= AQ_TEXT;
 	}
 	if (f->since < 0 || f->until < 0 || f->after_id < 0)
-		return fail(err, errlen, "since, until, after_id: expected numbers >= 0");
+		return errf(err, errlen, "since, until, after_id: expected numbers >= 0");
 	if (f->limit > STORE_PAGE_MAX)
-		return fail(err, errlen, "limit: expected 1 to %d", STORE_PAGE_MAX);
+		return errf(err, errlen, "limit: expected 1 to %d", STORE_PAGE_MAX);
 	q->since = f->since;
 	/* One upper bound on last_seen, the lower of the cursor's and
 	 * until's: SQLite starts the index walk at only one of two. */
@@ -3002,7 +2990,7 @@ int store_alert_query(struct store *s, const struct store_alert_filter *f, store
 	if (page != NULL)
 		*page = pg;
 	if (f == NULL)
-		return fail(err, errlen, "alert filter: missing");
+		return errf(err, errlen, "alert filter: missing");
 	if (aq_check(f, &q, err, errlen) < 0)
 		return -1;
 	if (q.shape & AQ_TEXT) {
@@ -3036,7 +3024,7 @@ int store_alert_query(struct store *s, const struct store_alert_filter *f, store
 			break;
 		}
 		if (alert_row(st, &a) < 0) {
-			r = fail(err, errlen, "alert %" PRId64 ": a stored value is too long",
+			r = errf(err, errlen, "alert %" PRId64 ": a stored value is too long",
 				 (int64_t)sqlite3_column_int64(st, 0));
 			break;
 		}
@@ -3070,10 +3058,10 @@ int store_alert_query_plan(struct store *s, const struct store_alert_filter *f, 
 	int rc, r = 0;
 
 	if (buf == NULL || len == 0)
-		return fail(err, errlen, "query plan: no room");
+		return errf(err, errlen, "query plan: no room");
 	buf[0] = '\0';
 	if (f == NULL)
-		return fail(err, errlen, "alert filter: missing");
+		return errf(err, errlen, "alert filter: missing");
 	if (aq_check(f, &q, err, errlen) < 0)
 		return -1;
 	aq_sql(q.shape, "EXPLAIN QUERY PLAN ", sql, sizeof(sql));
@@ -3086,7 +3074,7 @@ int store_alert_query_plan(struct store *s, const struct store_alert_filter *f, 
 				 d != NULL ? d : "");
 
 		if (k < 0 || (size_t)k >= len - used) {
-			r = fail(err, errlen, "query plan: longer than %zu bytes", len);
+			r = errf(err, errlen, "query plan: longer than %zu bytes", len);
 			break;
 		}
 		used += (size_t)k;
@@ -3108,11 +3096,11 @@ int store_alert_get(struct store *s, int64_t id, struct store_alert *out, char *
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		r = STORE_NOT_FOUND;
-		fail(err, errlen, "no alert %" PRId64, id);
+		errf(err, errlen, "no alert %" PRId64, id);
 	} else if (rc != SQLITE_ROW) {
 		r = dberr(s, err, errlen, "reading an alert");
 	} else if (alert_row(st, out) < 0) {
-		r = fail(err, errlen, "alert %" PRId64 ": a stored value is too long", id);
+		r = errf(err, errlen, "alert %" PRId64 ": a stored value is too long", id);
 	}
 	sqlite3_reset(st);
 	return r;
@@ -3126,7 +3114,7 @@ static int alert_change(struct store *s, sqlite3_stmt *st, int64_t id, const cha
 
 	if (run(s, st, what, &n, err, errlen) < 0)
 		return -1;
-	return n > 0 ? 0 : fail(err, errlen, "no alert %" PRId64, id);
+	return n > 0 ? 0 : errf(err, errlen, "no alert %" PRId64, id);
 }
 
 int store_alert_set_status(struct store *s, int64_t id, const char *status, const char *user,
@@ -3136,7 +3124,7 @@ int store_alert_set_status(struct store *s, int64_t id, const char *status, cons
 
 	if (status == NULL || (strcmp(status, "new") != 0 && strcmp(status, "acknowledged") != 0 &&
 			       strcmp(status, "resolved") != 0))
-		return fail(err, errlen, "status: expected new, acknowledged or resolved");
+		return errf(err, errlen, "status: expected new, acknowledged or resolved");
 	if (user != NULL && user[0] != '\0' &&
 	    check_word("user", user, STORE_NAME_MAX, W_NAME, err, errlen) < 0)
 		return -1;
@@ -3163,7 +3151,7 @@ int store_alert_assign(struct store *s, int64_t id, const char *assignee, char *
 			return -1;
 		if (r == STORE_NOT_FOUND || u.disabled) {
 			explicit_bzero(&u, sizeof(u));
-			return fail(err, errlen, "assignee: no enabled user %s", assignee);
+			return errf(err, errlen, "assignee: no enabled user %s", assignee);
 		}
 	}
 	st = stmt(s, ST_ALERT_ASSIGN, err, errlen);
@@ -3204,11 +3192,11 @@ int store_alert_note_add(struct store *s, int64_t alert_id, const char *user, in
 		goto fail;
 	}
 	if (exists == 0) {
-		fail(err, errlen, "no alert %" PRId64, alert_id);
+		errf(err, errlen, "no alert %" PRId64, alert_id);
 		goto fail;
 	}
 	if (notes >= STORE_NOTES_PER_ALERT) {
-		fail(err, errlen, "alert %" PRId64 ": at most %d notes", alert_id,
+		errf(err, errlen, "alert %" PRId64 ": at most %d notes", alert_id,
 		     STORE_NOTES_PER_ALERT);
 		goto fail;
 	}
@@ -3240,7 +3228,7 @@ int store_alert_notes(struct store *s, int64_t alert_id, store_note_cb cb, void 
 		return -1;
 	row = malloc(sizeof(*row));
 	if (row == NULL)
-		return fail(err, errlen, "notes: out of memory");
+		return errf(err, errlen, "notes: out of memory");
 	sqlite3_bind_int64(st, 1, alert_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(row, 0, sizeof(*row));
@@ -3249,7 +3237,7 @@ int store_alert_notes(struct store *s, int64_t alert_id, store_note_cb cb, void 
 		row->ts = sqlite3_column_int64(st, 2);
 		if (col_copy(st, 3, row->user, sizeof(row->user)) < 0 ||
 		    col_copy(st, 4, row->text, sizeof(row->text)) < 0) {
-			r = fail(err, errlen, "notes: a stored value is too long");
+			r = errf(err, errlen, "notes: a stored value is too long");
 			break;
 		}
 		if (cb(arg, row) != 0)
@@ -3295,7 +3283,7 @@ int store_alert_related_events(struct store *s, const char *host, int64_t around
 		return -1;
 	ids = calloc(2 * (size_t)limit, sizeof(*ids));
 	if (ids == NULL)
-		return fail(err, errlen, "related events: out of memory");
+		return errf(err, errlen, "related events: out of memory");
 	/* Row ids first (nearest first on each side), so no event body is
 	 * read that is not given out. */
 	st = stmt(s, ST_RELATED_BEFORE, err, errlen);
@@ -3341,7 +3329,7 @@ int store_alert_related_events(struct store *s, const char *host, int64_t around
 			goto fail;
 		}
 		if (event_row(st, &ev) < 0) {
-			fail(err, errlen, "event: a stored value is too long");
+			errf(err, errlen, "event: a stored value is too long");
 			goto fail;
 		}
 		if (cb(arg, &ev) != 0)
@@ -3383,7 +3371,7 @@ int store_alert_histogram(struct store *s, int64_t since, int64_t bucket_s, stor
 	int rc;
 
 	if (since < 0 || bucket_s < 1)
-		return fail(err, errlen, "histogram: expected since >= 0 and buckets of 1 s or more");
+		return errf(err, errlen, "histogram: expected since >= 0 and buckets of 1 s or more");
 	st = stmt(s, ST_ALERT_HISTOGRAM, err, errlen);
 	if (st == NULL)
 		return -1;
@@ -3413,7 +3401,7 @@ int store_top_blocked(struct store *s, int64_t since, unsigned limit, const char
 	else if (by != NULL && strcmp(by, "app") == 0)
 		id = ST_TOP_BLOCKED_APP;
 	else
-		return fail(err, errlen, "top blocked: group by \"signature\", \"host\" or \"app\"");
+		return errf(err, errlen, "top blocked: group by \"signature\", \"host\" or \"app\"");
 	if (check_limit(limit, err, errlen) < 0)
 		return -1;
 	st = stmt(s, id, err, errlen);
@@ -3464,7 +3452,7 @@ static int cmd_rows(struct store *s, sqlite3_stmt *st, store_command_cb cb, void
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cmd_row(st, &c) < 0) {
-			r = fail(err, errlen, "command %" PRId64 ": a stored value is too long",
+			r = errf(err, errlen, "command %" PRId64 ": a stored value is too long",
 				 (int64_t)sqlite3_column_int64(st, 0));
 			break;
 		}
@@ -3496,7 +3484,7 @@ int store_command_add(struct store *s, const char *sensor_id, const char *type,
 	if (sensor_get(s, sensor_id, &row, NULL, err, errlen) != 0)
 		goto fail;
 	if (row.revoked_at != 0) {
-		fail(err, errlen, "sensor %s is revoked", sensor_id);
+		errf(err, errlen, "sensor %s is revoked", sensor_id);
 		goto fail;
 	}
 	st = stmt(s, ST_CMD_ADD, err, errlen);
@@ -3551,7 +3539,7 @@ int store_command_mark_delivered(struct store *s, const char *sensor_id, int64_t
 	sqlite3_bind_int64(st, 3, now);
 	if (run(s, st, "marking a command delivered", &n, err, errlen) < 0)
 		return -1;
-	return n > 0 ? 0 : fail(err, errlen, "command %" PRId64 ": not a queued command of sensor %s",
+	return n > 0 ? 0 : errf(err, errlen, "command %" PRId64 ": not a queued command of sensor %s",
 				id, sensor_id);
 }
 
@@ -3566,7 +3554,7 @@ int store_command_result(struct store *s, const char *sensor_id, int64_t id, con
 	if (check_word("sensor id", sensor_id, STORE_ID_MAX, W_ID, err, errlen) < 0)
 		return -1;
 	if (status == NULL || (strcmp(status, "done") != 0 && strcmp(status, "failed") != 0))
-		return fail(err, errlen, "command status: expected done or failed");
+		return errf(err, errlen, "command status: expected done or failed");
 	if (result_json != NULL &&
 	    json_norm("command result", result_json, STORE_CMD_RESULT_MAX, false, &result, err,
 		      errlen) < 0)
@@ -3594,16 +3582,16 @@ int store_command_result(struct store *s, const char *sensor_id, int64_t id, con
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
-		r = fail(err, errlen, "unknown command %" PRId64, id);
+		r = errf(err, errlen, "unknown command %" PRId64, id);
 	else if (rc != SQLITE_ROW)
 		r = dberr(s, err, errlen, "reading a command");
 	else if (col_copy(st, 0, owner, sizeof(owner)) < 0 ||
 		 col_copy(st, 1, state, sizeof(state)) < 0)
-		r = fail(err, errlen, "command %" PRId64 ": a stored value is too long", id);
+		r = errf(err, errlen, "command %" PRId64 ": a stored value is too long", id);
 	else if (strcmp(owner, sensor_id) != 0)
-		r = fail(err, errlen, "command %" PRId64 " is not for sensor %s", id, sensor_id);
+		r = errf(err, errlen, "command %" PRId64 " is not for sensor %s", id, sensor_id);
 	else
-		r = fail(err, errlen, "command %" PRId64 " already ended (%s)", id, state);
+		r = errf(err, errlen, "command %" PRId64 " already ended (%s)", id, state);
 	sqlite3_reset(st);
 	return r;
 }
@@ -3614,7 +3602,7 @@ int store_command_list(struct store *s, const char *sensor_id, int64_t before_id
 	sqlite3_stmt *st;
 
 	if (before_id < 0)
-		return fail(err, errlen, "before_id: expected a command id, or 0");
+		return errf(err, errlen, "before_id: expected a command id, or 0");
 	if ((sensor_id != NULL &&
 	     check_word("sensor id", sensor_id, STORE_ID_MAX, W_ID, err, errlen) < 0) ||
 	    check_limit(limit, err, errlen) < 0)
@@ -3636,7 +3624,7 @@ int store_commands_expire(struct store *s, int64_t now, int64_t max_age_s, int64
 	int64_t n = 0;
 
 	if (max_age_s < 0)
-		return fail(err, errlen, "command age: expected seconds >= 0");
+		return errf(err, errlen, "command age: expected seconds >= 0");
 	st = stmt(s, ST_CMD_EXPIRE, err, errlen);
 	if (st == NULL)
 		return -1;
