@@ -70,6 +70,7 @@ struct agent {
 
 	pthread_mutex_t mu;             /* everything below */
 	pthread_cond_t cv;
+	pthread_mutex_t qmu;            /* the quarantine and recent[] */
 	struct rules *rules;
 	struct job *jobs, **jobs_tail;
 	int busy;                       /* the job thread runs a job */
@@ -189,12 +190,13 @@ static const char *maybe_quarantine(struct agent *a, const struct finding *f, ch
 	if (!wants_quarantine(a, f))
 		return action;
 	snprintf(rule, sizeof(rule), "%s:%s", f->ns ? f->ns : "default", f->rule);
-	pthread_mutex_lock(&a->mu);
+	/* qmu, not mu: moving a large file must not hold up status and heartbeats */
+	pthread_mutex_lock(&a->qmu);
 	/* Another rule matched the same file a moment ago: it is in already. */
 	for (unsigned i = 0; i < RECENT_Q; i++) {
 		if (a->recent[i].id[0] && strcmp(a->recent[i].path, f->path) == 0) {
 			snprintf(qid, QUARANTINE_ID_SIZE, "%s", a->recent[i].id);
-			pthread_mutex_unlock(&a->mu);
+			pthread_mutex_unlock(&a->qmu);
 			return "quarantined";
 		}
 	}
@@ -204,15 +206,19 @@ static const char *maybe_quarantine(struct agent *a, const struct finding *f, ch
 		snprintf(r->path, sizeof(r->path), "%s", f->path);
 		snprintf(r->id, sizeof(r->id), "%s", it.id);
 		snprintf(qid, QUARANTINE_ID_SIZE, "%s", it.id);
-		a->quarantined++;
 		action = "quarantined";
 		log_warn("quarantined %s (rule %s) as %s", f->path, f->rule, it.id);
 	} else {
-		a->quarantine_failed++;
 		snprintf(why, whylen, "%s", err);
 		action = "quarantine-failed";
 		log_err("cannot quarantine %s (rule %s): %s", f->path, f->rule, err);
 	}
+	pthread_mutex_unlock(&a->qmu);
+	pthread_mutex_lock(&a->mu);
+	if (qid[0])
+		a->quarantined++;
+	else
+		a->quarantine_failed++;
 	pthread_mutex_unlock(&a->mu);
 	return action;
 }
@@ -739,9 +745,12 @@ static void heartbeat(struct agent *a)
 		scache_stats(a->cache, &cs);
 	if (a->w)
 		watch_stats(a->w, &ws);
-	pthread_mutex_lock(&a->mu);
-	if (a->q)
+	if (a->q) {
+		pthread_mutex_lock(&a->qmu);
 		quarantine_stats(a->q, &qs);
+		pthread_mutex_unlock(&a->qmu);
+	}
+	pthread_mutex_lock(&a->mu);
 	if (a->last_end)
 		last = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "kind", a->last_kind, "end",
 				 (json_int_t)a->last_end, "files_seen", (json_int_t)a->last.files_seen,
@@ -904,9 +913,9 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 		l.p = ans + 2;
 		l.left = anslen - 2;
 		l.n = 0;
-		pthread_mutex_lock(&a->mu);
+		pthread_mutex_lock(&a->qmu);
 		quarantine_list(a->q, list_item, &l);
-		pthread_mutex_unlock(&a->mu);
+		pthread_mutex_unlock(&a->qmu);
 		return;
 	}
 	if (n == 2 && strcmp(w[0], "restore") == 0) {
@@ -916,9 +925,9 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 			snprintf(ans, anslen, "error: no quarantine configured");
 			return;
 		}
-		pthread_mutex_lock(&a->mu);
+		pthread_mutex_lock(&a->qmu);
 		rc = quarantine_restore(a->q, w[1], err, sizeof(err));
-		pthread_mutex_unlock(&a->mu);
+		pthread_mutex_unlock(&a->qmu);
 		if (rc < 0) {
 			snprintf(ans, anslen, "error: %s", err);
 			return;
@@ -1008,6 +1017,7 @@ int agent_run(const struct agent_conf *c, const char *control_path)
 	a.jobs_tail = &a.jobs;
 	a.started = now_ns() / 1000000000;
 	pthread_mutex_init(&a.mu, NULL);
+	pthread_mutex_init(&a.qmu, NULL);
 	pthread_cond_init(&a.cv, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -1121,6 +1131,7 @@ out:
 	control_close(&a.ctl);
 	rules_unref(a.rules);
 	pthread_cond_destroy(&a.cv);
+	pthread_mutex_destroy(&a.qmu);
 	pthread_mutex_destroy(&a.mu);
 	return rc;
 }

@@ -31,6 +31,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errf.h"
+
 #define RECORD_VERSION 1
 #define RECORD_MAX (64u << 10)        /* a record file larger than this is damage */
 #define IOBUF (64u << 10)
@@ -61,20 +63,6 @@ struct quarantine {
 	size_t n, cap, max;
 	struct quarantine_stats st;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Append to a summary in err (";"-separated), keeping what fits. */
 static void adderr(char *err, size_t errlen, const char *msg)
@@ -222,12 +210,12 @@ static int open_dir_nofollow(const char *path, char *err, size_t errlen)
 	int fd;
 
 	if (path[0] != '/') {
-		seterr(err, errlen, "%s is not an absolute path", path);
+		errf(err, errlen, "%s is not an absolute path", path);
 		return -1;
 	}
 	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		seterr(err, errlen, "cannot open /: %s", strerror(errno));
+		errf(err, errlen, "cannot open /: %s", strerror(errno));
 		return -1;
 	}
 	for (;;) {
@@ -243,28 +231,28 @@ static int open_dir_nofollow(const char *path, char *err, size_t errlen)
 		e = strchr(p, '/');
 		len = e ? (size_t)(e - p) : strlen(p);
 		if (len > NAME_MAX) {
-			seterr(err, errlen, "%s: a component is longer than %d bytes", path, NAME_MAX);
+			errf(err, errlen, "%s: a component is longer than %d bytes", path, NAME_MAX);
 			break;
 		}
 		memcpy(comp, p, len);
 		comp[len] = '\0';
 		p += len;
 		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
-			seterr(err, errlen, "%s: \".\" and \"..\" are not accepted in the path", path);
+			errf(err, errlen, "%s: \".\" and \"..\" are not accepted in the path", path);
 			break;
 		}
 		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (nfd < 0) {
 			if (errno == ELOOP || errno == ENOTDIR)
-				seterr(err, errlen, "%.*s in %s is a symbolic link or not a directory now",
+				errf(err, errlen, "%.*s in %s is a symbolic link or not a directory now",
 				       (int)(p - path), path, path);
 			else
-				seterr(err, errlen, "cannot open directory %.*s: %s",
+				errf(err, errlen, "cannot open directory %.*s: %s",
 				       (int)(p - path), path, strerror(errno));
 			break;
 		}
 		if (fstat(nfd, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			seterr(err, errlen, "%.*s is not a directory", (int)(p - path), path);
+			errf(err, errlen, "%.*s is not a directory", (int)(p - path), path);
 			close(nfd);
 			break;
 		}
@@ -287,12 +275,12 @@ static int split_path(const char *path, char *dir, size_t dirlen, const char **n
 
 	if (!slash || slash[1] == '\0' || strcmp(slash + 1, ".") == 0 ||
 	    strcmp(slash + 1, "..") == 0 || strlen(slash + 1) > NAME_MAX) {
-		seterr(err, errlen, "%s does not name a file", path);
+		errf(err, errlen, "%s does not name a file", path);
 		return -1;
 	}
 	dl = slash == path ? 1 : (size_t)(slash - path);
 	if (dl >= dirlen) {
-		seterr(err, errlen, "%s: path too long", path);
+		errf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
 	memcpy(dir, path, dl);
@@ -432,27 +420,27 @@ static int record_parse(const char *text, size_t len, const char *id, struct qit
 
 	memset(it, 0, sizeof(*it));
 	if (!o) {
-		seterr(why, whylen, "not JSON (line %d: %s)", je.line, je.text);
+		errf(why, whylen, "not JSON (line %d: %s)", je.line, je.text);
 		return -1;
 	}
 	if (!json_is_object(o)) {
-		seterr(why, whylen, "not a JSON object");
+		errf(why, whylen, "not a JSON object");
 		goto out;
 	}
 	if (get_int(o, "v", RECORD_VERSION, RECORD_VERSION, &v) != 0) {
-		seterr(why, whylen, "no \"v\": %d", RECORD_VERSION);
+		errf(why, whylen, "no \"v\": %d", RECORD_VERSION);
 		goto out;
 	}
 	s = json_string_value(json_object_get(o, "id"));
 	if (!s || strcmp(s, id) != 0) {
-		seterr(why, whylen, "\"id\" is not %s", id);
+		errf(why, whylen, "\"id\" is not %s", id);
 		goto out;
 	}
 	memcpy(it->id, id, QUARANTINE_ID_SIZE);
 	if ((j = json_object_get(o, "path")) && json_is_string(j)) {
 		if (json_string_length(j) >= QUARANTINE_PATH_MAX ||
 		    strlen(json_string_value(j)) != json_string_length(j)) {
-			seterr(why, whylen, "bad \"path\"");
+			errf(why, whylen, "bad \"path\"");
 			goto out;
 		}
 		it->path = strdup(json_string_value(j));
@@ -461,7 +449,7 @@ static int record_parse(const char *text, size_t len, const char *id, struct qit
 
 		s = json_string_value(j);
 		if (n % 2 != 0 || n / 2 >= QUARANTINE_PATH_MAX) {
-			seterr(why, whylen, "bad \"path_hex\"");
+			errf(why, whylen, "bad \"path_hex\"");
 			goto out;
 		}
 		it->path = malloc(n / 2 + 1);
@@ -471,42 +459,42 @@ static int record_parse(const char *text, size_t len, const char *id, struct qit
 			int a = hexval(s[2 * i]), b = hexval(s[2 * i + 1]);
 
 			if (a < 0 || b < 0 || (a | b) == 0) {
-				seterr(why, whylen, "bad \"path_hex\"");
+				errf(why, whylen, "bad \"path_hex\"");
 				goto out;
 			}
 			it->path[i] = (char)(a << 4 | b);
 		}
 		it->path[n / 2] = '\0';
 	} else {
-		seterr(why, whylen, "no \"path\"");
+		errf(why, whylen, "no \"path\"");
 		goto out;
 	}
 	if (!it->path)
 		goto nomem;
 	if (it->path[0] != '/') {
-		seterr(why, whylen, "\"path\" is not absolute");
+		errf(why, whylen, "\"path\" is not absolute");
 		goto out;
 	}
 	j = json_object_get(o, "rule");
 	if (!json_is_string(j) || json_string_length(j) >= QUARANTINE_RULE_MAX ||
 	    strlen(json_string_value(j)) != json_string_length(j)) {
-		seterr(why, whylen, "bad \"rule\"");
+		errf(why, whylen, "bad \"rule\"");
 		goto out;
 	}
 	if (!(it->rule = strdup(json_string_value(j))))
 		goto nomem;
 	s = json_string_value(json_object_get(o, "sha256"));
 	if (!s || strlen(s) != 64 || sha_norm(s, it->sha256) != 0) {
-		seterr(why, whylen, "bad \"sha256\"");
+		errf(why, whylen, "bad \"sha256\"");
 		goto out;
 	}
 	if (get_int(o, "uid", 0, UINT32_MAX - 1, &v) != 0) {
-		seterr(why, whylen, "bad \"uid\"");
+		errf(why, whylen, "bad \"uid\"");
 		goto out;
 	}
 	it->uid = (uid_t)v;
 	if (get_int(o, "gid", 0, UINT32_MAX - 1, &v) != 0) {
-		seterr(why, whylen, "bad \"gid\"");
+		errf(why, whylen, "bad \"gid\"");
 		goto out;
 	}
 	it->gid = (gid_t)v;
@@ -514,39 +502,39 @@ static int record_parse(const char *text, size_t len, const char *id, struct qit
 	errno = 0;
 	m = s ? strtoul(s, &endp, 8) : 0;
 	if (!s || s[0] < '0' || s[0] > '7' || *endp || errno || m > 07777) {
-		seterr(why, whylen, "bad \"mode\"");
+		errf(why, whylen, "bad \"mode\"");
 		goto out;
 	}
 	it->mode = (mode_t)m;
 	if (get_int(o, "size", 0, INT64_MAX, &v) != 0) {
-		seterr(why, whylen, "bad \"size\"");
+		errf(why, whylen, "bad \"size\"");
 		goto out;
 	}
 	it->size = (uint64_t)v;
 	if (get_int(o, "mtime", INT64_MIN, INT64_MAX, &v) != 0) {
-		seterr(why, whylen, "bad \"mtime\"");
+		errf(why, whylen, "bad \"mtime\"");
 		goto out;
 	}
 	it->mtime.tv_sec = (time_t)v;
 	if (get_int(o, "mtime_nsec", 0, 999999999, &v) != 0) {
-		seterr(why, whylen, "bad \"mtime_nsec\"");
+		errf(why, whylen, "bad \"mtime_nsec\"");
 		goto out;
 	}
 	it->mtime.tv_nsec = (long)v;
 	if (get_int(o, "nlink", 1, INT64_MAX, &v) != 0) {
-		seterr(why, whylen, "bad \"nlink\"");
+		errf(why, whylen, "bad \"nlink\"");
 		goto out;
 	}
 	it->nlink = (uint64_t)v;
 	if (get_int(o, "time", INT64_MIN, INT64_MAX, &v) != 0) {
-		seterr(why, whylen, "bad \"time\"");
+		errf(why, whylen, "bad \"time\"");
 		goto out;
 	}
 	it->time = v;
 	rc = 0;
 	goto out;
 nomem:
-	seterr(why, whylen, "out of memory");
+	errf(why, whylen, "out of memory");
 out:
 	if (rc != 0)
 		item_free(it);
@@ -563,7 +551,7 @@ static int record_write(struct quarantine *q, const struct qitem *it, char *err,
 	int fd = -1;
 
 	if (!s) {
-		seterr(err, errlen, "quarantine %s: cannot encode the record of %s "
+		errf(err, errlen, "quarantine %s: cannot encode the record of %s "
 		       "(out of memory, or a rule name that is not UTF-8)", q->dir, it->path);
 		return -1;
 	}
@@ -594,7 +582,7 @@ static int record_write(struct quarantine *q, const struct qitem *it, char *err,
 	free(s);
 	return 0;
 fail:
-	seterr(err, errlen, "quarantine %s: cannot write %s: %s", q->dir, name, strerror(errno));
+	errf(err, errlen, "quarantine %s: cannot write %s: %s", q->dir, name, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	unlinkat(q->dfd, tmp, 0);
@@ -719,19 +707,20 @@ static int load(struct quarantine *q, const struct quarantine_config *cfg, char 
 	int rc = -1;
 
 	if (!buf) {
-		seterr(err, errlen, "quarantine %s: out of memory", q->dir);
+		errf(err, errlen, "quarantine %s: out of memory", q->dir);
 		return -1;
 	}
 	/* a second descriptor: readdir moves its offset */
 	dfd2 = openat(q->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd2 < 0 || !(d = fdopendir(dfd2))) {
-		seterr(err, errlen, "quarantine %s: cannot list: %s", q->dir, strerror(errno));
+		errf(err, errlen, "quarantine %s: cannot list: %s", q->dir, strerror(errno));
 		if (dfd2 >= 0)
 			close(dfd2);
 		free(buf);
 		return -1;
 	}
-	err[0] = '\0';
+	if (err && errlen)
+		err[0] = '\0';
 	while ((errno = 0, de = readdir(d))) {
 		char id[QUARANTINE_ID_SIZE], why[256], other[NAME_LEN];
 		size_t n = strlen(de->d_name);
@@ -780,19 +769,19 @@ static int load(struct quarantine *q, const struct quarantine_config *cfg, char 
 			continue;
 		}
 		if (q->n >= q->max) {
-			seterr(err, errlen, "quarantine %s holds more than %zu items: raise the bound",
+			errf(err, errlen, "quarantine %s holds more than %zu items: raise the bound",
 			       q->dir, q->max);
 			item_free(&it);
 			goto out;
 		}
 		if (add_item(q, &it) != 0) {
-			seterr(err, errlen, "quarantine %s: out of memory", q->dir);
+			errf(err, errlen, "quarantine %s: out of memory", q->dir);
 			item_free(&it);
 			goto out;
 		}
 	}
 	if (errno != 0) {
-		seterr(err, errlen, "quarantine %s: cannot list: %s", q->dir, strerror(errno));
+		errf(err, errlen, "quarantine %s: cannot list: %s", q->dir, strerror(errno));
 		goto out;
 	}
 	if (q->st.tmp_removed)
@@ -811,31 +800,31 @@ static int open_dir(struct quarantine *q, const char *dir, char *err, size_t err
 	struct stat st, st2;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		seterr(err, errlen, "cannot create quarantine directory %s: %s", dir, strerror(errno));
+		errf(err, errlen, "cannot create quarantine directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (lstat(dir, &st) != 0) {
-		seterr(err, errlen, "quarantine directory %s: %s", dir, strerror(errno));
+		errf(err, errlen, "quarantine directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		seterr(err, errlen, "quarantine directory %s is %s: remove it or choose another path",
+		errf(err, errlen, "quarantine directory %s is %s: remove it or choose another path",
 		       dir, kind_of(st.st_mode));
 		return -1;
 	}
 	if (st.st_uid != geteuid()) {
-		seterr(err, errlen, "quarantine directory %s is owned by uid %u, not %u: "
+		errf(err, errlen, "quarantine directory %s is owned by uid %u, not %u: "
 		       "chown it or choose another path", dir, (unsigned)st.st_uid, (unsigned)geteuid());
 		return -1;
 	}
 	if (st.st_mode & 077) {
-		seterr(err, errlen, "quarantine directory %s has mode %04o, open to group or others: "
+		errf(err, errlen, "quarantine directory %s has mode %04o, open to group or others: "
 		       "chmod 700 %s", dir, (unsigned)(st.st_mode & 07777), dir);
 		return -1;
 	}
 	q->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (q->dfd < 0 || fstat(q->dfd, &st2) != 0 || !same_file(&st, &st2)) {
-		seterr(err, errlen, "cannot open quarantine directory %s: %s", dir,
+		errf(err, errlen, "cannot open quarantine directory %s: %s", dir,
 		       q->dfd < 0 ? strerror(errno) : "it was replaced while being opened");
 		return -1;
 	}
@@ -843,11 +832,11 @@ static int open_dir(struct quarantine *q, const char *dir, char *err, size_t err
 	q->ino = st2.st_ino;
 	q->lockfd = openat(q->dfd, "LOCK", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (q->lockfd < 0) {
-		seterr(err, errlen, "cannot open %s/LOCK: %s", dir, strerror(errno));
+		errf(err, errlen, "cannot open %s/LOCK: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (flock(q->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		seterr(err, errlen, "quarantine %s is in use by another process%s", dir,
+		errf(err, errlen, "quarantine %s is in use by another process%s", dir,
 		       errno == EWOULDBLOCK ? " (is another agent running?)" : "");
 		return -1;
 	}
@@ -858,27 +847,23 @@ struct quarantine *quarantine_open(const char *dir, const struct quarantine_conf
 				   char *err, size_t errlen)
 {
 	struct quarantine *q;
-	char dummy[1];
 
-	if (!err || errlen == 0) {
-		err = dummy;
-		errlen = sizeof(dummy);
-	}
-	err[0] = '\0';
+	if (err && errlen)
+		err[0] = '\0';
 	if (!dir || !*dir || strlen(dir) >= sizeof(q->dir)) {
-		seterr(err, errlen, "quarantine: no directory, or its path is too long");
+		errf(err, errlen, "quarantine: no directory, or its path is too long");
 		return NULL;
 	}
 	q = calloc(1, sizeof(*q));
 	if (!q) {
-		seterr(err, errlen, "quarantine %s: out of memory", dir);
+		errf(err, errlen, "quarantine %s: out of memory", dir);
 		return NULL;
 	}
 	snprintf(q->dir, sizeof(q->dir), "%s", dir);
 	q->dfd = q->lockfd = -1;
 	q->max = cfg && cfg->max_items ? cfg->max_items : QUARANTINE_DEFAULT_MAX_ITEMS;
 	if (q->max > MAX_ITEMS_LIMIT) {
-		seterr(err, errlen, "quarantine %s: max_items %zu is above %d", dir, q->max,
+		errf(err, errlen, "quarantine %s: max_items %zu is above %d", dir, q->max,
 		       MAX_ITEMS_LIMIT);
 		quarantine_close(q);
 		return NULL;
@@ -938,7 +923,7 @@ static int new_id(struct quarantine *q, char id[QUARANTINE_ID_SIZE], char *err, 
 		ssize_t r = getrandom(b, sizeof(b), 0);
 
 		if (r != (ssize_t)sizeof(b)) {
-			seterr(err, errlen, "quarantine %s: no random bytes for an id: %s", q->dir,
+			errf(err, errlen, "quarantine %s: no random bytes for an id: %s", q->dir,
 			       r < 0 ? strerror(errno) : "short read");
 			return -1;
 		}
@@ -948,7 +933,7 @@ static int new_id(struct quarantine *q, char id[QUARANTINE_ID_SIZE], char *err, 
 		if (!name_taken(q, id))
 			return 0;
 	}
-	seterr(err, errlen, "quarantine %s: cannot find a free id", q->dir);
+	errf(err, errlen, "quarantine %s: cannot find a free id", q->dir);
 	return -1;
 }
 
@@ -968,27 +953,27 @@ static int copy_in(struct quarantine *q, int fd, const struct qitem *it, char *e
 	fname(name, it->id, ".data");
 	tfd = openat(q->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
 	if (tfd < 0) {
-		seterr(err, errlen, "quarantine %s: cannot create %s: %s", q->dir, tmp, strerror(errno));
+		errf(err, errlen, "quarantine %s: cannot create %s: %s", q->dir, tmp, strerror(errno));
 		return -1;
 	}
 	if (hash_fd(fd, tfd, sha, &bytes) != 0 || fchown(tfd, geteuid(), getegid()) != 0 ||
 	    fchmod(tfd, 0400) != 0 || futimens(tfd, ts) != 0 || fsync(tfd) != 0) {
-		seterr(err, errlen, "quarantine %s: cannot copy %s to %s: %s", q->dir, it->path, tmp,
+		errf(err, errlen, "quarantine %s: cannot copy %s to %s: %s", q->dir, it->path, tmp,
 		       strerror(errno));
 		goto fail;
 	}
 	if (strcmp(sha, it->sha256) != 0 || bytes != it->size) {
-		seterr(err, errlen, "%s changed while being quarantined: left in place", it->path);
+		errf(err, errlen, "%s changed while being quarantined: left in place", it->path);
 		goto fail;
 	}
 	if (close(tfd) != 0) {
 		tfd = -1;
-		seterr(err, errlen, "quarantine %s: cannot write %s: %s", q->dir, tmp, strerror(errno));
+		errf(err, errlen, "quarantine %s: cannot write %s: %s", q->dir, tmp, strerror(errno));
 		goto fail;
 	}
 	tfd = -1;
 	if (renameat(q->dfd, tmp, q->dfd, name) != 0 || fsync_fd(q->dfd) != 0) {
-		seterr(err, errlen, "quarantine %s: cannot rename %s: %s", q->dir, tmp, strerror(errno));
+		errf(err, errlen, "quarantine %s: cannot rename %s: %s", q->dir, tmp, strerror(errno));
 		goto fail;
 	}
 	return 0;
@@ -1028,7 +1013,7 @@ int quarantine_put(struct quarantine *q, const char *path, const char *rule,
 		   char *err, size_t errlen)
 {
 	char canon_dir[PATH_MAX], full[QUARANTINE_PATH_MAX], dirpart[QUARANTINE_PATH_MAX];
-	char given[65], dname[NAME_LEN], dummy[1];
+	char given[65], dname[NAME_LEN];
 	const char *name;
 	struct qitem it;
 	struct stat st, st2, pst;
@@ -1036,23 +1021,19 @@ int quarantine_put(struct quarantine *q, const char *path, const char *rule,
 	int pfd = -1, fd = -1;
 	int n;
 
-	if (!err || errlen == 0) {
-		err = dummy;
-		errlen = sizeof(dummy);
-	}
 	memset(&it, 0, sizeof(it));
 	if (!path || !rule || !*rule || strlen(rule) >= QUARANTINE_RULE_MAX) {
-		seterr(err, errlen, "quarantine: a path and a rule name (at most %d bytes) are needed",
+		errf(err, errlen, "quarantine: a path and a rule name (at most %d bytes) are needed",
 		       QUARANTINE_RULE_MAX - 1);
 		goto refused;
 	}
 	if (sha256_hex && sha_norm(sha256_hex, given) != 0) {
-		seterr(err, errlen, "quarantine: \"%s\" is not a sha256 in hex", sha256_hex);
+		errf(err, errlen, "quarantine: \"%s\" is not a sha256 in hex", sha256_hex);
 		goto refused;
 	}
 	if (q->n >= q->max) {
 		q->st.full++;
-		seterr(err, errlen, "quarantine %s is full (%zu items): %s not quarantined; restore "
+		errf(err, errlen, "quarantine %s is full (%zu items): %s not quarantined; restore "
 		       "or delete items, or raise the bound", q->dir, q->n, path);
 		goto refused;
 	}
@@ -1060,56 +1041,56 @@ int quarantine_put(struct quarantine *q, const char *path, const char *rule,
 	    split_path(path, dirpart, sizeof(dirpart), &name, err, errlen) != 0)
 		goto refused;
 	if (!realpath(dirpart, canon_dir)) {
-		seterr(err, errlen, "cannot resolve the directory of %s: %s", path, strerror(errno));
+		errf(err, errlen, "cannot resolve the directory of %s: %s", path, strerror(errno));
 		goto refused;
 	}
 	n = snprintf(full, sizeof(full), "%s/%s", strcmp(canon_dir, "/") == 0 ? "" : canon_dir, name);
 	if (n < 0 || (size_t)n >= sizeof(full)) {
-		seterr(err, errlen, "%s: path too long", path);
+		errf(err, errlen, "%s: path too long", path);
 		goto refused;
 	}
 	if ((pfd = open_dir_nofollow(canon_dir, err, errlen)) < 0)
 		goto refused;
 	if (fstat(pfd, &pst) != 0 || (pst.st_dev == q->dev && pst.st_ino == q->ino)) {
-		seterr(err, errlen, "%s is in the quarantine directory already", full);
+		errf(err, errlen, "%s is in the quarantine directory already", full);
 		goto refused;
 	}
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-		seterr(err, errlen, "cannot quarantine %s: %s", full, strerror(errno));
+		errf(err, errlen, "cannot quarantine %s: %s", full, strerror(errno));
 		goto refused;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "%s is %s: only regular files are quarantined", full,
+		errf(err, errlen, "%s is %s: only regular files are quarantined", full,
 		       kind_of(st.st_mode));
 		goto refused;
 	}
 	/* O_NONBLOCK: should it have become a FIFO, the open does not wait */
 	fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
-		seterr(err, errlen, "cannot open %s: %s", full, strerror(errno));
+		errf(err, errlen, "cannot open %s: %s", full, strerror(errno));
 		goto refused;
 	}
 	if (fstat(fd, &st2) != 0 || !S_ISREG(st2.st_mode) || !same_file(&st, &st2)) {
-		seterr(err, errlen, "%s was replaced while being quarantined: left in place", full);
+		errf(err, errlen, "%s was replaced while being quarantined: left in place", full);
 		goto refused;
 	}
 	st = st2;
 
 	if (!(it.path = strdup(full)) || !(it.rule = strdup(rule))) {
-		seterr(err, errlen, "quarantine: out of memory");
+		errf(err, errlen, "quarantine: out of memory");
 		goto refused;
 	}
 	if (hash_fd(fd, -1, it.sha256, &it.size) != 0) {
-		seterr(err, errlen, "cannot read %s: %s", full, strerror(errno));
+		errf(err, errlen, "cannot read %s: %s", full, strerror(errno));
 		goto refused;
 	}
 	if (fstat(fd, &st2) != 0 || !same_content_stat(&st, &st2) ||
 	    it.size != (uint64_t)st.st_size) {
-		seterr(err, errlen, "%s changed while being quarantined: left in place", full);
+		errf(err, errlen, "%s changed while being quarantined: left in place", full);
 		goto refused;
 	}
 	if (sha256_hex && strcmp(given, it.sha256) != 0) {
-		seterr(err, errlen, "%s changed since it was scanned (sha256 %s now, %s scanned): "
+		errf(err, errlen, "%s changed since it was scanned (sha256 %s now, %s scanned): "
 		       "not quarantined, scan it again", full, it.sha256, given);
 		goto refused;
 	}
@@ -1130,19 +1111,19 @@ int quarantine_put(struct quarantine *q, const char *path, const char *rule,
 	if (renameat(pfd, name, q->dfd, dname) == 0) {
 		if (fstatat(q->dfd, dname, &st2, AT_SYMLINK_NOFOLLOW) != 0 || !same_file(&st, &st2) ||
 		    fstat(fd, &st2) != 0 || !same_content_stat(&st, &st2)) {
-			seterr(err, errlen, "%s changed while being quarantined: not quarantined", full);
+			errf(err, errlen, "%s changed while being quarantined: not quarantined", full);
 			move_back(q, pfd, name, &it, err, errlen);
 			goto refused;
 		}
 		if (fchown(fd, geteuid(), getegid()) != 0 || fchmod(fd, 0400) != 0) {
-			seterr(err, errlen, "cannot make the stored copy of %s root-only: %s", full,
+			errf(err, errlen, "cannot make the stored copy of %s root-only: %s", full,
 			       strerror(errno));
 			move_back(q, pfd, name, &it, err, errlen);
 			goto refused;
 		}
 		if (fsync(fd) != 0 || fsync_fd(q->dfd) != 0 || fsync_fd(pfd) != 0) {
 			/* moved, but maybe not durably: keep the item, say so */
-			seterr(err, errlen, "quarantine %s: cannot sync the move of %s: %s", q->dir, full,
+			errf(err, errlen, "quarantine %s: cannot sync the move of %s: %s", q->dir, full,
 			       strerror(errno));
 			goto keep_failed;
 		}
@@ -1154,13 +1135,13 @@ int quarantine_put(struct quarantine *q, const char *path, const char *rule,
 		/* unlink only the file that was read, unchanged */
 		if (fstatat(pfd, name, &st2, AT_SYMLINK_NOFOLLOW) != 0 || !same_content_stat(&st, &st2) ||
 		    fstat(fd, &st2) != 0 || !same_content_stat(&st, &st2)) {
-			seterr(err, errlen, "%s changed while being quarantined: left in place", full);
+			errf(err, errlen, "%s changed while being quarantined: left in place", full);
 			unlinkat(q->dfd, dname, 0);
 			record_remove(q, it.id);
 			goto refused;
 		}
 		if (unlinkat(pfd, name, 0) != 0) {
-			seterr(err, errlen, "cannot remove %s after copying it into the quarantine: %s",
+			errf(err, errlen, "cannot remove %s after copying it into the quarantine: %s",
 			       full, strerror(errno));
 			unlinkat(q->dfd, dname, 0);
 			record_remove(q, it.id);
@@ -1168,13 +1149,13 @@ int quarantine_put(struct quarantine *q, const char *path, const char *rule,
 		}
 		fsync_fd(pfd);
 	} else {
-		seterr(err, errlen, "cannot move %s into the quarantine %s: %s", full, q->dir,
+		errf(err, errlen, "cannot move %s into the quarantine %s: %s", full, q->dir,
 		       strerror(errno));
 		record_remove(q, it.id);
 		goto refused;
 	}
 	if (add_item(q, &it) != 0) {
-		seterr(err, errlen, "quarantine: out of memory (%s is quarantined as %s)", full, it.id);
+		errf(err, errlen, "quarantine: out of memory (%s is quarantined as %s)", full, it.id);
 		goto keep_failed;
 	}
 	q->st.put++;
@@ -1250,25 +1231,25 @@ static int copy_out(int sfd, int pfd, const char *name, const struct qitem *it,
 
 	if (ofd < 0) {
 		if (errno == EEXIST)
-			seterr(err, errlen, "%s exists now: not restored; move it away and restore %s "
+			errf(err, errlen, "%s exists now: not restored; move it away and restore %s "
 			       "again", it->path, it->id);
 		else
-			seterr(err, errlen, "cannot create %s: %s", it->path, strerror(errno));
+			errf(err, errlen, "cannot create %s: %s", it->path, strerror(errno));
 		return -1;
 	}
 	if (hash_fd(sfd, ofd, sha, &bytes) != 0 || fsync(ofd) != 0 || set_attrs(ofd, it) != 0 ||
 	    fsync(ofd) != 0) {
-		seterr(err, errlen, "cannot restore %s: %s", it->path, strerror(errno));
+		errf(err, errlen, "cannot restore %s: %s", it->path, strerror(errno));
 		goto fail;
 	}
 	if (strcmp(sha, it->sha256) != 0) {
-		seterr(err, errlen, "the stored copy of %s changed while being restored: not restored",
+		errf(err, errlen, "the stored copy of %s changed while being restored: not restored",
 		       it->id);
 		goto fail;
 	}
 	if (close(ofd) != 0) {
 		ofd = -1;
-		seterr(err, errlen, "cannot restore %s: %s", it->path, strerror(errno));
+		errf(err, errlen, "cannot restore %s: %s", it->path, strerror(errno));
 		goto fail;
 	}
 	fsync_fd(pfd);
@@ -1285,7 +1266,7 @@ fail:
 
 int quarantine_restore(struct quarantine *q, const char *id, char *err, size_t errlen)
 {
-	char dir[QUARANTINE_PATH_MAX], dname[NAME_LEN], jname[NAME_LEN], sha[65], dummy[1];
+	char dir[QUARANTINE_PATH_MAX], dname[NAME_LEN], jname[NAME_LEN], sha[65];
 	const char *name;
 	struct qitem *it;
 	struct stat st;
@@ -1293,28 +1274,24 @@ int quarantine_restore(struct quarantine *q, const char *id, char *err, size_t e
 	bool moved = false, sync_failed = false;
 	size_t idx;
 
-	if (!err || errlen == 0) {
-		err = dummy;
-		errlen = sizeof(dummy);
-	}
 	if (!id || !(it = find(q, id))) {
-		seterr(err, errlen, "quarantine %s: no item %s", q->dir, id ? id : "(null)");
+		errf(err, errlen, "quarantine %s: no item %s", q->dir, id ? id : "(null)");
 		goto refused;
 	}
 	fname(dname, it->id, ".data");
 	fname(jname, it->id, ".json");
 	sfd = openat(q->dfd, dname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (sfd < 0 || fstat(sfd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "quarantine %s: cannot open the stored copy %s: %s", q->dir, dname,
+		errf(err, errlen, "quarantine %s: cannot open the stored copy %s: %s", q->dir, dname,
 		       sfd < 0 ? strerror(errno) : "not a regular file");
 		goto refused;
 	}
 	if (hash_fd(sfd, -1, sha, NULL) != 0) {
-		seterr(err, errlen, "quarantine %s: cannot read %s: %s", q->dir, dname, strerror(errno));
+		errf(err, errlen, "quarantine %s: cannot read %s: %s", q->dir, dname, strerror(errno));
 		goto refused;
 	}
 	if (strcmp(sha, it->sha256) != 0) {
-		seterr(err, errlen, "the stored copy %s/%s no longer matches its sha256 (recorded %s, "
+		errf(err, errlen, "the stored copy %s/%s no longer matches its sha256 (recorded %s, "
 		       "now %s): it was changed in the quarantine; %s not restored", q->dir, dname,
 		       it->sha256, sha, it->path);
 		goto refused;
@@ -1326,14 +1303,14 @@ int quarantine_restore(struct quarantine *q, const char *id, char *err, size_t e
 		goto refused;
 	}
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		seterr(err, errlen, "%s exists now (%s): not restored; move it away and restore %s "
+		errf(err, errlen, "%s exists now (%s): not restored; move it away and restore %s "
 		       "again", it->path, S_ISREG(st.st_mode) ? "a file" : kind_of(st.st_mode), it->id);
 		goto refused;
 	}
 
 	/* same file system: the stored copy takes its attributes, then moves */
 	if (set_attrs(sfd, it) != 0) {
-		seterr(err, errlen, "cannot set the owner, mode and mtime of %s: %s", dname,
+		errf(err, errlen, "cannot set the owner, mode and mtime of %s: %s", dname,
 		       strerror(errno));
 		goto revert;
 	}
@@ -1341,34 +1318,34 @@ int quarantine_restore(struct quarantine *q, const char *id, char *err, size_t e
 		moved = true;
 		if (fsync(sfd) != 0 || fsync_fd(pfd) != 0 || fsync_fd(q->dfd) != 0) {
 			/* the file is back: finish, but say the move may not be durable */
-			seterr(err, errlen, "%s restored, but not synced to disk: %s", it->path,
+			errf(err, errlen, "%s restored, but not synced to disk: %s", it->path,
 			       strerror(errno));
 			sync_failed = true;
 		}
 	} else if (errno == EEXIST) {
-		seterr(err, errlen, "%s exists now: not restored; move it away and restore %s again",
+		errf(err, errlen, "%s exists now: not restored; move it away and restore %s again",
 		       it->path, it->id);
 		goto revert;
 	} else if (errno == EXDEV || errno == EINVAL) {
 		/* another file system, or one without RENAME_NOREPLACE: copy */
 		if (fchown(sfd, geteuid(), getegid()) != 0 || fchmod(sfd, 0400) != 0) {
-			seterr(err, errlen, "cannot make %s root-only again: %s", dname, strerror(errno));
+			errf(err, errlen, "cannot make %s root-only again: %s", dname, strerror(errno));
 			goto refused;
 		}
 		if (copy_out(sfd, pfd, name, it, err, errlen) != 0)
 			goto refused;
 		if (unlinkat(q->dfd, dname, 0) != 0) {
-			seterr(err, errlen, "%s restored, but its stored copy %s/%s could not be "
+			errf(err, errlen, "%s restored, but its stored copy %s/%s could not be "
 			       "removed: %s", it->path, q->dir, dname, strerror(errno));
 			goto refused;
 		}
 		moved = true;
 	} else {
-		seterr(err, errlen, "cannot move %s back to %s: %s", dname, it->path, strerror(errno));
+		errf(err, errlen, "cannot move %s back to %s: %s", dname, it->path, strerror(errno));
 		goto revert;
 	}
 	if (unlinkat(q->dfd, jname, 0) != 0 || fsync_fd(q->dfd) != 0) {
-		seterr(err, errlen, "%s restored, but its record %s/%s could not be removed: %s",
+		errf(err, errlen, "%s restored, but its record %s/%s could not be removed: %s",
 		       it->path, q->dir, jname, strerror(errno));
 		goto refused;
 	}

@@ -15,6 +15,8 @@
 
 #include <openssl/evp.h>
 
+#include "cfg.h"
+
 struct rf {
 	char *name;
 	char *data;
@@ -32,45 +34,6 @@ static int rule_file_name(const char *n)
 
 	return n[0] != '.' && ((l > 4 && strcmp(n + l - 4, ".yar") == 0) ||
 			       (l > 5 && strcmp(n + l - 5, ".yara") == 0));
-}
-
-static int read_file(const char *path, size_t max, char **data, size_t *len, char *err,
-		     size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	size_t off = 0;
-	char *p;
-
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		snprintf(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ?
-			 "larger than a bundle may be" : "not a regular file");
-		close(fd);
-		return -1;
-	}
-	p = malloc((size_t)st.st_size + 1);
-	while (p && off < (size_t)st.st_size) {
-		ssize_t r = read(fd, p + off, (size_t)st.st_size - off);
-
-		if (r <= 0)
-			break;
-		off += (size_t)r;
-	}
-	close(fd);
-	if (!p || off != (size_t)st.st_size) {
-		snprintf(err, errlen, "%s: %s", path, p ? "changed while read" : "out of memory");
-		free(p);
-		return -1;
-	}
-	*data = p;
-	*len = off;
-	return 0;
 }
 
 int bundle_path(const char *data_dir, const char *version, char *out, size_t outlen)
@@ -115,7 +78,7 @@ int bundle_make(const char *dir, const char *data_dir, char *version, size_t *nf
 	struct rf *files = NULL;
 	struct rulehash_file *hf = NULL;
 	size_t n = 0, cap = 0, total = 0;
-	char path[PATH_MAX + 300], tmp[PATH_MAX + 310], bdir[PATH_MAX + 16];
+	char path[PATH_MAX + 300], tmp[PATH_MAX + 310], bdir[PATH_MAX + 16], why[128];
 	struct dirent *d;
 	DIR *dh = opendir(dir);
 	FILE *f = NULL;
@@ -148,10 +111,13 @@ int bundle_make(const char *dir, const char *data_dir, char *version, size_t *nf
 			files = g;
 		}
 		files[n].name = strdup(d->d_name);
-		if (!files[n].name || read_file(path, BUNDLE_MAX_BYTES - total, &files[n].data,
-						&files[n].len, err, errlen) < 0) {
-			if (!files[n].name)
-				snprintf(err, errlen, "out of memory");
+		if (!files[n].name) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		if (cfg_read_file(path, BUNDLE_MAX_BYTES - total, &files[n].data, &files[n].len, &st,
+				  why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", path, why);
 			free(files[n].name);
 			goto out;
 		}

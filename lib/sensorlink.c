@@ -102,13 +102,13 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static int xfer_init(struct sensorlink *l, struct xfer *x, char *err, size_t errlen)
+static int xfer_init(struct sensorlink *l, struct xfer *x, size_t cap, char *err, size_t errlen)
 {
 	const char *dir = l->a->dir;
 	char path[PATH_MAX + 16], ua[64];
 
 	memset(x, 0, sizeof(*x));
-	x->cap = l->a->answer_max ? l->a->answer_max : ANSWER_MAX_DEFAULT;
+	x->cap = cap;
 	x->ans = malloc(x->cap + 1);
 	x->h = curl_easy_init();
 	x->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
@@ -675,8 +675,10 @@ struct sensorlink *sensorlink_new(const struct sensorlink_args *a, char *warn, s
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(l->multi = curl_multi_init()) ||
 	    linkp_batch_init(&l->batch, LINKP_BATCH_MAX_BYTES) < 0 ||
-	    xfer_init(l, &l->send, err, errlen) < 0 || xfer_init(l, &l->poll, err, errlen) < 0 ||
-	    xfer_init(l, &l->res, err, errlen) < 0) {
+	    xfer_init(l, &l->send, ANSWER_MAX_DEFAULT, err, errlen) < 0 ||
+	    xfer_init(l, &l->poll, a->answer_max ? a->answer_max : ANSWER_MAX_DEFAULT, err,
+		      errlen) < 0 ||
+	    xfer_init(l, &l->res, ANSWER_MAX_DEFAULT, err, errlen) < 0) {
 		snprintf(err, errlen, "cannot set up libcurl: out of memory");
 		goto fail;
 	}
@@ -740,15 +742,7 @@ int sensorlink_fetch(struct sensorlink *l, const char *path, size_t max, char **
 
 	*body = NULL;
 	*len = 0;
-	if (xfer_init(l, &x, err, errlen) < 0) {
-		xfer_free(l, &x);
-		return -1;
-	}
-	free(x.ans);
-	x.cap = max;
-	x.ans = malloc(max + 1);
-	if (!x.ans) {
-		snprintf(err, errlen, "out of memory for %zu bytes", max);
+	if (xfer_init(l, &x, max, err, errlen) < 0) {
 		xfer_free(l, &x);
 		return -1;
 	}
