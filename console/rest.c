@@ -32,6 +32,7 @@
 #include "auth.h"
 #include "console.h"
 #include "num.h"
+#include "peercap.h"
 #include "sensorapi.h"
 
 #define COOKIE "__Host-kastro"
@@ -255,6 +256,25 @@ static json_t *me_json(struct console *c, const struct caller *who)
 
 /* ---- login ------------------------------------------------------------------------------ */
 
+/* The login limiter's keys: the account (uid > 0), else the name in lower
+ * case; the client's network (peercap.h). */
+static void limiter_keys(int64_t uid, const char *name, const char *addr,
+			 char kuser[AUTH_LIMITER_KEY_MAX], char kaddr[AUTH_LIMITER_KEY_MAX])
+{
+	char net[PEERCAP_KEY_SIZE];
+
+	if (uid > 0) {
+		snprintf(kuser, AUTH_LIMITER_KEY_MAX, "uid:%lld", (long long)uid);
+	} else {
+		snprintf(kuser, AUTH_LIMITER_KEY_MAX, "name:%s", name);
+		for (size_t i = 5; kuser[i] != '\0'; i++)
+			if (kuser[i] >= 'A' && kuser[i] <= 'Z')
+				kuser[i] = (char)(kuser[i] - 'A' + 'a');
+	}
+	peercap_key(addr, net, sizeof(net));
+	snprintf(kaddr, AUTH_LIMITER_KEY_MAX, "net:%s", net);
+}
+
 static void login(struct console *c, struct evhttp_request *req)
 {
 	json_t *j = server_json_body(req, "login");
@@ -266,7 +286,7 @@ static void login(struct console *c, struct evhttp_request *req)
 	struct store_user u;
 	uint64_t now = console_now(), step;
 	unsigned wait;
-	int found, ok;
+	int exists, found, ok;
 
 	if (j == NULL)
 		return;
@@ -287,19 +307,28 @@ static void login(struct console *c, struct evhttp_request *req)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	server_peer_addr(req, addr, sizeof(addr));
-	snprintf(kuser, sizeof(kuser), "user:%s", name);
-	snprintf(kaddr, sizeof(kaddr), "addr:%s", addr);
+	/*
+	 * The limiter counts the account (by its id: names match ignoring
+	 * case, so every spelling of one name is one account; a name that
+	 * matches none counts by its lower-case spelling) and the client's
+	 * network (an IPv4 address, an IPv6 /64). A success clears only the
+	 * account's count: one officer logging in does not give an address
+	 * new tries at other accounts.
+	 */
+	exists = store_user_get_by_name(c->store, name, &u, err, sizeof(err)) == 0;
+	found = exists && !u.disabled;
+	limiter_keys(exists ? u.id : 0, name, addr, kuser, kaddr);
 	wait = auth_limiter_check(c->limiter, kuser, now);
 	if (auth_limiter_check(c->limiter, kaddr, now) > wait)
 		wait = auth_limiter_check(c->limiter, kaddr, now);
 	if (wait > 0) {
 		json_decref(j);
+		explicit_bzero(&u, sizeof(u));
 		server_reply_json(req, 429, json_pack("{s:s,s:i}", "error",
 						      "too many failed logins; wait and try again",
 						      "retry_after", (int)wait));
 		return;
 	}
-	found = store_user_get_by_name(c->store, name, &u, err, sizeof(err)) == 0 && !u.disabled;
 	ok = auth_password_verify(pw, found ? u.pw_hash : c->unknown_user_hash) == 1 && found;
 	if (ok && u.totp_secret[0] != '\0') {
 		step = (uint64_t)u.totp_last_step;
@@ -332,7 +361,6 @@ static void login(struct console *c, struct evhttp_request *req)
 		return;
 	}
 	auth_limiter_success(c->limiter, kuser);
-	auth_limiter_success(c->limiter, kaddr);
 	if (auth_token_new(tok, sizeof(tok)) < 0 || auth_token_hash(tok, hash, sizeof(hash)) < 0 ||
 	    store_session_add(c->store, hash, u.id, (int64_t)now, addr, err, sizeof(err)) < 0 ||
 	    auth_cookie_header(COOKIE, tok, c->conf.session_absolute, cookie, sizeof(cookie)) < 0) {
