@@ -84,6 +84,10 @@ void cconf_defaults(struct console_conf *c)
 	c->max_connections = 1024;
 	c->request_timeout = 30;
 	c->long_poll_max = 60;
+	c->head_timeout = 10;
+	c->body_timeout = MINUTE;
+	c->per_address = 64;
+	c->reserved = 64;
 }
 
 /* ---- numbers ------------------------------------------------------------- */
@@ -100,7 +104,31 @@ static const struct cfg_range num_settings[] = {
 	[CCONF_N_CONNECTIONS] = { "limits connections", CFG_COUNT, 1, 65535, false },
 	[CCONF_N_REQUEST_TIMEOUT] = { "limits request-timeout", CFG_DURATION, 1, 10 * MINUTE, false },
 	[CCONF_N_LONG_POLL] = { "limits long-poll", CFG_DURATION, 1, 10 * MINUTE, false },
+	[CCONF_N_HEAD_TIMEOUT] = { "limits head-timeout", CFG_DURATION, 1, 10 * MINUTE, false },
+	[CCONF_N_BODY_TIMEOUT] = { "limits body-timeout", CFG_DURATION, 1, HOUR, false },
+	[CCONF_N_PER_ADDRESS] = { "limits per-address", CFG_COUNT, 0, 65535, false },
+	[CCONF_N_RESERVED] = { "limits reserved", CFG_COUNT, 0, 65535, false },
 };
+
+/*
+ * The reserved slots must leave some for everyone else. Checked after
+ * connections or reserved is set, like check_session().
+ */
+static int check_reserved(struct ccf_pctx *pc, const struct cfg_loc *loc)
+{
+	struct cconf_state *st = pc->st;
+
+	/* not set: a sixteenth of the connections (64 of 1024) */
+	if (!st->reserved_set)
+		st->c.reserved = st->c.max_connections / 16;
+	if (st->c.reserved < st->c.max_connections) {
+		cfg_defer_clear(&st->reserved);
+		return 0;
+	}
+	return cfg_defer(&pc->f, &st->reserved, loc, "limits reserved %u is not below limits "
+			 "connections %u, expected at most %u", st->c.reserved,
+			 st->c.max_connections, st->c.max_connections - 1);
+}
 
 /*
  * Session idle must not exceed session absolute. Checked after each of
@@ -164,13 +192,26 @@ int cconf_set_num(struct ccf_pctx *pc, const struct cfg_loc *loc,
 		break;
 	case CCONF_N_CONNECTIONS:
 		c->max_connections = (uint32_t)v;
-		break;
+		return check_reserved(pc, loc);
 	case CCONF_N_REQUEST_TIMEOUT:
 		c->request_timeout = (uint32_t)v;
 		break;
 	case CCONF_N_LONG_POLL:
 		c->long_poll_max = (uint32_t)v;
 		break;
+	case CCONF_N_HEAD_TIMEOUT:
+		c->head_timeout = (uint32_t)v;
+		break;
+	case CCONF_N_BODY_TIMEOUT:
+		c->body_timeout = (uint32_t)v;
+		break;
+	case CCONF_N_PER_ADDRESS:
+		c->per_address = (uint32_t)v;
+		break;
+	case CCONF_N_RESERVED:
+		c->reserved = (uint32_t)v;
+		pc->st->reserved_set = true;
+		return check_reserved(pc, loc);
 	}
 	return 0;
 }
@@ -398,7 +439,8 @@ static int finish(struct cconf_state *st, const char *name)
 	for (k = 0; k < CCONF_KINDS; k++)
 		if (cfg_defer_report(&st->ld, &st->clash[k]) < 0)
 			return -1;
-	if (cfg_defer_report(&st->ld, &st->session) < 0)
+	if (cfg_defer_report(&st->ld, &st->session) < 0 ||
+	    cfg_defer_report(&st->ld, &st->reserved) < 0)
 		return -1;
 	if (!st->data_set)
 		return cfg_error(&top, NULL, "no 'data' statement: the data directory "
@@ -431,6 +473,7 @@ static int load(const char *name, const char *dir, const char *src, size_t len,
 	for (k = 0; k < CCONF_KINDS; k++)
 		cfg_defer_clear(&st->clash[k]);
 	cfg_defer_clear(&st->session);
+	cfg_defer_clear(&st->reserved);
 	free(st);
 	return r;
 }
@@ -550,6 +593,14 @@ static int default_text(const char *data, char *out, size_t outlen)
 	setting(&t, "request-timeout", v, "an idle or slow connection is closed");
 	cfg_format(v, sizeof(v), CFG_DURATION, d.long_poll_max);
 	setting(&t, "long-poll", v, "longest wait of a sensor's command poll");
+	cfg_format(v, sizeof(v), CFG_DURATION, d.head_timeout);
+	setting(&t, "head-timeout", v, "a request head in all, however it trickles");
+	cfg_format(v, sizeof(v), CFG_DURATION, d.body_timeout);
+	setting(&t, "body-timeout", v, "a request body in all");
+	cfg_format(v, sizeof(v), CFG_COUNT, d.per_address);
+	setting(&t, "per-address", v, "officers' port: connections per address or IPv6 /64");
+	cfg_format(v, sizeof(v), CFG_COUNT, d.reserved);
+	setting(&t, "reserved", v, "officers' port: slots kept for signed-in officers");
 	add(&t, "}\n");
 	return t.cut ? -1 : (int)t.len;
 }

@@ -57,6 +57,11 @@ struct console_conf {
 	uint32_t max_connections;       /* per listener kind; 1024, 1 .. 65535 */
 	uint32_t request_timeout;       /* idle or slow connection; 30s, 1s .. 10m */
 	uint32_t long_poll_max;         /* longest command long poll; 60s, 1s .. 10m */
+	uint32_t head_timeout;          /* a request head in all; 10s, 1s .. 10m */
+	uint32_t body_timeout;          /* a request body in all; 60s, 1s .. 1h */
+	/* the officers' port only */
+	uint32_t per_address;           /* connections per client network; 64, 0 (no cap) .. 65535 */
+	uint32_t reserved;              /* slots for signed-in officers; 64, 0 .. connections - 1 */
 };
 
 /* Fill *c with the built-in defaults; data_dir is "" (the file must set it). */

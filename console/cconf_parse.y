@@ -51,6 +51,8 @@ struct cconf_state {
 	/* an explicit listener that takes the address of kind k's default */
 	struct cfg_defer clash[CCONF_KINDS];
 	struct cfg_defer session;      /* session idle > session absolute */
+	struct cfg_defer reserved;     /* limits reserved >= limits connections */
+	bool reserved_set;             /* limits reserved given (else connections / 16) */
 };
 
 /* One per file being parsed; also the scanner's extra data. */
@@ -73,6 +75,10 @@ enum cconf_num {
 	CCONF_N_CONNECTIONS,
 	CCONF_N_REQUEST_TIMEOUT,
 	CCONF_N_LONG_POLL,
+	CCONF_N_HEAD_TIMEOUT,
+	CCONF_N_BODY_TIMEOUT,
+	CCONF_N_PER_ADDRESS,
+	CCONF_N_RESERVED,
 };
 
 #define YYLLOC_DEFAULT(cur, rhs, n)					\
@@ -161,6 +167,8 @@ static void ccf_error(struct cfg_loc *loc, struct ccf_pctx *pc,
 %token IDLE "idle" ABSOLUTE "absolute"
 %token BODY "body" HEADERS "headers" CONNECTIONS "connections"
 %token REQUEST_TIMEOUT "request-timeout" LONG_POLL "long-poll"
+%token HEAD_TIMEOUT "head-timeout" BODY_TIMEOUT "body-timeout"
+%token PER_ADDRESS "per-address" RESERVED "reserved"
 %token DATA "data" LISTEN "listen" CONTROL "control" LOG "log"
 %token SENSOR "sensor" ALERTS "alerts" SESSION "session" LIMITS "limits"
 %token INCLUDE "include"
@@ -260,6 +268,10 @@ limits_opt : BODY NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_BODY)); }
 	| CONNECTIONS NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_CONNECTIONS)); }
 	| REQUEST_TIMEOUT NUMBER	{ CHK(cconf_set_num(pc, &@2, CCONF_N_REQUEST_TIMEOUT)); }
 	| LONG_POLL NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_LONG_POLL)); }
+	| HEAD_TIMEOUT NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_HEAD_TIMEOUT)); }
+	| BODY_TIMEOUT NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_BODY_TIMEOUT)); }
+	| PER_ADDRESS NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_PER_ADDRESS)); }
+	| RESERVED NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_RESERVED)); }
 	;
 
 %%

@@ -167,3 +167,46 @@ int httphead_check(const char *head, size_t len, uint64_t max_body, struct httph
 	}
 	return refuse(h, 400, "request head does not end in an empty line");
 }
+
+int httphead_field(const char *head, size_t len, const char *name, char *out, size_t outlen)
+{
+	const char *p = head, *end = head + len;
+	size_t want = strlen(name);
+
+	if (outlen == 0)
+		return -1;
+	out[0] = '\0';
+	/* past the request line */
+	p = memchr(p, '\n', len);
+	if (p == NULL)
+		return -1;
+	for (p++; p < end; ) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n == 0)
+			return -1;
+		if (n > want && p[want] == ':' && strncasecmp(p, name, want) == 0) {
+			const char *v = p + want + 1;
+			size_t vn = n - want - 1;
+
+			while (vn > 0 && (*v == ' ' || *v == '\t')) {
+				v++;
+				vn--;
+			}
+			while (vn > 0 && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+				vn--;
+			if (vn >= outlen || memchr(v, '\0', vn) != NULL)
+				return -1;
+			memcpy(out, v, vn);
+			out[vn] = '\0';
+			return 0;
+		}
+		if (nl == NULL)
+			return -1;
+		p = nl + 1;
+	}
+	return -1;
+}

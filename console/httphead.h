@@ -41,4 +41,11 @@ size_t httphead_end(const char *buf, size_t len);
  */
 int httphead_check(const char *head, size_t len, uint64_t max_body, struct httphead *out);
 
+/*
+ * The value of the first header field called name (any case) in a head
+ * that passed httphead_check(), without the white space around it, into
+ * out. 0, or -1 when there is none or it does not fit in outlen bytes.
+ */
+int httphead_field(const char *head, size_t len, const char *name, char *out, size_t outlen);
+
 #endif

@@ -430,7 +430,9 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 "sensor_handshakes_refused=%llu\nhttps_connections=%u\nhttps_handshakes_refused=%llu\n"
 			 "enrolled=%llu\nenroll_refused=%llu\nbatches=%llu\nevents_stored=%llu\n"
 			 "events_duplicate=%llu\nrequests_refused=%llu\nsensor_heads_refused=%llu\n"
-			 "https_heads_refused=%llu\ncommands_sent=%llu\nresults=%llu",
+			 "https_heads_refused=%llu\ncommands_sent=%llu\nresults=%llu\n"
+			 "sensor_connections_closed_slow=%llu\nhttps_connections_closed_slow=%llu\n"
+			 "https_connections_refused_per_address=%llu\nhttps_reserved_refused=%llu",
 			 (int)getpid(), c->sensors.live, (unsigned long long)c->sensors.refused_cap,
 			 (unsigned long long)c->sensors.refused_tls, c->https.live,
 			 (unsigned long long)c->https.refused_tls, (unsigned long long)c->enrolled,
@@ -439,7 +441,11 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 (unsigned long long)c->requests_refused,
 			 (unsigned long long)c->sensors.refused_http,
 			 (unsigned long long)c->https.refused_http, (unsigned long long)c->commands_sent,
-			 (unsigned long long)c->results_in);
+			 (unsigned long long)c->results_in,
+			 (unsigned long long)c->sensors.closed_slow,
+			 (unsigned long long)c->https.closed_slow,
+			 (unsigned long long)c->https.refused_addr,
+			 (unsigned long long)c->https.refused_busy);
 		return;
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "
@@ -555,6 +561,8 @@ static int run(struct console *c)
 		.max_body = c->conf.max_body,
 		.max_headers = c->conf.max_headers,
 		.request_timeout = c->conf.request_timeout,
+		.head_timeout = c->conf.head_timeout,
+		.body_timeout = c->conf.body_timeout,
 	};
 	struct server_listen ls[8];
 	struct timeval tv = { TICK_S, 0 };
@@ -594,11 +602,16 @@ static int run(struct console *c)
 		goto out;
 	}
 	n = listens(c->conf.https, c->conf.n_https, ls);
+	/* Sensors behind one NAT share an address: the network cap and the
+	 * reserved slots are the officers' port's. */
+	lim.per_address = c->conf.per_address;
+	lim.reserved = c->conf.reserved;
 	if (server_open(&c->https, c->base, "https", c->https_ctx, ls, n, &lim, web_handle, c, err,
 			sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
 	}
+	server_set_vetter(&c->https, rest_vouch, c);
 	if (control_open(&c->ctl, c->conf.control_path, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;

@@ -31,6 +31,7 @@
 
 #include "auth.h"
 #include "console.h"
+#include "httphead.h"
 #include "num.h"
 #include "peercap.h"
 #include "sensorapi.h"
@@ -201,6 +202,32 @@ static int authenticate(struct console *c, struct evhttp_request *req, struct ca
 	if (store_session_touch(c->store, hash, (int64_t)now, err, sizeof(err)) < 0)
 		log_err("session: %s", err);
 	return 0;
+}
+
+int rest_vouch(const char *head, size_t len, void *arg)
+{
+	struct console *c = arg;
+	char v[AUTH_COOKIE_HEADER_MAX + 1], tok[AUTH_TOKEN_SIZE], hash[AUTH_TOKEN_HASH_SIZE], err[256];
+	struct store_session ss;
+	int64_t uid;
+	uint64_t now = console_now();
+	int ok;
+
+	if (httphead_field(head, len, "Authorization", v, sizeof(v)) == 0 &&
+	    strncmp(v, "Bearer ", 7) == 0)
+		return auth_token_wellformed(v + 7) && auth_token_hash(v + 7, hash, sizeof(hash)) == 0 &&
+		       store_api_token_lookup(c->store, hash, (int64_t)now, &uid, err, sizeof(err)) == 0;
+	if (httphead_field(head, len, "Cookie", v, sizeof(v)) < 0 ||
+	    auth_cookie_get(v, COOKIE, tok, sizeof(tok)) < 0 || !auth_token_wellformed(tok) ||
+	    auth_token_hash(tok, hash, sizeof(hash)) < 0) {
+		explicit_bzero(tok, sizeof(tok));
+		return 0;
+	}
+	explicit_bzero(tok, sizeof(tok));
+	ok = store_session_get(c->store, hash, &ss, err, sizeof(err)) == 0 &&
+	     !auth_session_expired((uint64_t)ss.created_at, (uint64_t)ss.last_seen, now,
+				   c->conf.session_idle, c->conf.session_absolute);
+	return ok;
 }
 
 /* A state-changing request with a cookie must prove it comes from our page. */

@@ -6,6 +6,8 @@
 #ifndef KASTRO_REST_H
 #define KASTRO_REST_H
 
+#include <stddef.h>
+
 #include <event2/http.h>
 
 struct console;
@@ -14,6 +16,13 @@ struct console;
  * first run; the login limiter; the hash verified for unknown names). 0 or -1 + err. */
 int rest_init(struct console *c, char *err, size_t errlen);
 void rest_free(struct console *c);
+
+/*
+ * The officers' port's vetter for its reserved slots (server.h): 1 when the
+ * request head carries a live session cookie or a valid API token of an
+ * enabled account, else 0. arg: struct console *.
+ */
+int rest_vouch(const char *head, size_t len, void *arg);
 
 /* Answer a request whose path starts with /api/v1/. */
 void rest_handle(struct console *c, struct evhttp_request *req, const char *path);

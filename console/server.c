@@ -24,19 +24,35 @@
  * counted on both sides so a refusal answers its own request and not an
  * earlier one of the same connection. libevent's own bounds stay set, a
  * little wider, as a backstop.
+ *
+ * Deadlines: each connection has one timer (struct gate). It runs from the
+ * accept to the end of the first head, from the first byte of each later
+ * head to its end, from a head's end to its body's end, and from a refusal
+ * to the close. When it fires the socket is shut down both ways: libevent
+ * then reads the end of the stream, fails the connection and frees it,
+ * which gives the slot back (closing the socket under libevent instead
+ * would leave it a stale descriptor). Between requests of a kept-alive
+ * connection no timer runs; libevent's idle timeout does.
+ *
+ * The per-address count is taken at the client hello, the first moment
+ * the socket is known here (libevent makes the connection's bufferevent
+ * before it sets the socket), and given back when the connection is freed.
  */
 #include "server.h"
 
 #include "httphead.h"
+#include "peercap.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -55,6 +71,9 @@ static const char refused_head[] = "GET / HTTP/1.1\r\n\r\n";
 
 enum gate_state { GATE_HEAD, GATE_BODY, GATE_REFUSED };
 
+/* What the connection's timer is running for. */
+enum gate_clock { CLK_NONE, CLK_HEAD, CLK_BODY, CLK_PROBATION, CLK_CLOSE };
+
 /* The head gate of one connection (see the top of this file). */
 struct gate {
 	struct server *s;
@@ -68,6 +87,11 @@ struct gate {
 	int busy;                       /* the callback is moving bytes itself */
 	int answered;                   /* the refusal is in the output buffer */
 	struct httphead verdict;        /* the refusal */
+	struct event *timer;            /* the deadline of clock */
+	enum gate_clock clock;
+	int probation;                  /* on a reserved slot, not vouched for yet */
+	int counted;                    /* key is counted in s->peers */
+	char key[PEERCAP_KEY_SIZE];
 };
 
 static void gate_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
@@ -81,6 +105,10 @@ static void gate_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long
 	(void)argp;
 	if (g == NULL)
 		return;
+	if (g->counted && g->s->peers != NULL)
+		peercap_del(g->s->peers, g->key);
+	if (g->timer != NULL)
+		event_free(g->timer);
 	evbuffer_free(g->held);
 	free(g);
 }
@@ -158,6 +186,33 @@ static void known_peer(SSL *ssl, char *out, size_t outlen)
 		ssl_peer(ssl, out, outlen);
 }
 
+/* Count the connection for its network; false when that is one too many. */
+static bool peer_ok(struct server *s, SSL *ssl)
+{
+	struct gate *g = SSL_get_ex_data(ssl, ex_gate);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char peer[80];
+	uint32_t n;
+	int fd = SSL_get_fd(ssl);
+
+	if (s->peers == NULL || g == NULL || g->counted)
+		return true;
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return true;
+	peercap_key_sa((struct sockaddr *)&ss, g->key, sizeof(g->key));
+	n = peercap_add(s->peers, g->key);
+	if (n > 0)
+		g->counted = 1;
+	if (n > 0 && n <= s->lim.per_address)
+		return true;
+	s->refused_addr++;
+	known_peer(ssl, peer, sizeof(peer));
+	log_limited(&s->rl, LOG_LVL_WARN, "%s: connection from %s refused: %u connections from "
+		    "its network open (per-address limit)", s->name, peer, s->lim.per_address);
+	return false;
+}
+
 static int client_hello(SSL *ssl, int *alert, void *arg)
 {
 	struct server *s = SSL_get_ex_data(ssl, ex_server);
@@ -167,6 +222,10 @@ static int client_hello(SSL *ssl, int *alert, void *arg)
 	if (SSL_get_ex_data(ssl, ex_peer) == NULL) {
 		ssl_peer(ssl, peer, sizeof(peer));
 		SSL_set_ex_data(ssl, ex_peer, strdup(peer));
+	}
+	if (s != NULL && SSL_get_ex_data(ssl, ex_over) == NULL && !peer_ok(s, ssl)) {
+		*alert = SSL_AD_INTERNAL_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
 	}
 	if (s == NULL || SSL_get_ex_data(ssl, ex_over) == NULL)
 		return SSL_CLIENT_HELLO_SUCCESS;
@@ -205,6 +264,65 @@ static void info_cb(const SSL *cssl, int where, int ret)
 			    s->name, peer, SSL_alert_desc_string_long(ret));
 }
 
+/* Run the connection's timer for clk (CLK_NONE: stop it). */
+static void gate_clock(struct gate *g, enum gate_clock clk)
+{
+	const struct server_limits *lim = &g->s->lim;
+	struct timeval tv = { 0, 0 };
+
+	g->clock = clk;
+	switch (clk) {
+	case CLK_HEAD:
+	case CLK_CLOSE:
+		tv.tv_sec = lim->head_timeout;
+		break;
+	case CLK_BODY:
+		tv.tv_sec = lim->body_timeout;
+		break;
+	case CLK_PROBATION:
+		tv.tv_sec = lim->head_timeout > 0 && lim->head_timeout < SERVER_PROBATION_S
+			    ? lim->head_timeout : SERVER_PROBATION_S;
+		break;
+	case CLK_NONE:
+		break;
+	}
+	if (g->timer == NULL)
+		return;
+	if (clk == CLK_NONE || tv.tv_sec == 0)
+		evtimer_del(g->timer);
+	else
+		evtimer_add(g->timer, &tv);
+}
+
+/* The deadline passed: shut the socket down both ways (see the top). */
+static void gate_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct gate *g = arg;
+	struct server *s = g->s;
+	char peer[80];
+	int sfd;
+
+	(void)fd;
+	(void)what;
+	if (g->clock != CLK_CLOSE) {
+		s->closed_slow++;
+		known_peer(g->ssl, peer, sizeof(peer));
+		if (g->clock == CLK_BODY)
+			log_limited(&s->rl_slow, LOG_LVL_WARN, "%s: connection from %s closed: request body "
+				    "not complete within %u s", s->name, peer, s->lim.body_timeout);
+		else if (g->clock == CLK_PROBATION)
+			log_limited(&s->rl_slow, LOG_LVL_WARN, "%s: connection from %s closed: no request "
+				    "within %d s on a reserved slot", s->name, peer, SERVER_PROBATION_S);
+		else
+			log_limited(&s->rl_slow, LOG_LVL_WARN, "%s: connection from %s closed: request head "
+				    "not complete within %u s", s->name, peer, s->lim.head_timeout);
+	}
+	g->clock = CLK_NONE;
+	sfd = SSL_get_fd(g->ssl);
+	if (sfd >= 0)
+		shutdown(sfd, SHUT_RDWR);
+}
+
 /* Drop everything from the bad head on; evhttp gets refused_head. */
 static void gate_refuse(struct gate *g, struct evbuffer *in)
 {
@@ -212,6 +330,8 @@ static void gate_refuse(struct gate *g, struct evbuffer *in)
 	g->state = GATE_REFUSED;
 	g->refused_at = ++g->released;
 	evbuffer_add(in, refused_head, sizeof(refused_head) - 1);
+	/* the client should close once it has the answer; if not, we do */
+	gate_clock(g, CLK_CLOSE);
 }
 
 /* Hand on what held has of complete, checked requests. */
@@ -234,10 +354,15 @@ static void gate_run(struct gate *g, struct evbuffer *in)
 
 			evbuffer_remove_buffer(g->held, in, k);
 			g->body_left -= k;
-			if (g->body_left == 0)
+			if (g->body_left == 0) {
 				g->state = GATE_HEAD;
+				gate_clock(g, CLK_NONE);
+			}
 			continue;
 		}
+		/* the first byte of a head starts its clock */
+		if (g->clock == CLK_NONE)
+			gate_clock(g, CLK_HEAD);
 		look = n < lim->max_headers ? n : lim->max_headers;
 		p = (const char *)evbuffer_pullup(g->held, (ev_ssize_t)look);
 		hl = p != NULL ? httphead_end(p, look) : 0;
@@ -254,11 +379,27 @@ static void gate_run(struct gate *g, struct evbuffer *in)
 			gate_refuse(g, in);
 			return;
 		}
+		if (g->probation) {
+			if (g->s->vet == NULL || g->s->vet(p, hl, g->s->vet_arg) != 1) {
+				g->s->refused_busy++;
+				g->verdict.status = 503;
+				snprintf(g->verdict.reason, sizeof(g->verdict.reason),
+					 "the console is busy: only signed-in officers are served now; "
+					 "try again later");
+				gate_refuse(g, in);
+				return;
+			}
+			g->probation = 0;
+		}
 		g->released++;
 		evbuffer_remove_buffer(g->held, in, hl);
 		g->body_left = g->verdict.content_length;
-		if (g->body_left > 0)
+		if (g->body_left > 0) {
 			g->state = GATE_BODY;
+			gate_clock(g, CLK_BODY);
+		} else {
+			gate_clock(g, CLK_NONE);
+		}
 	}
 }
 
@@ -321,12 +462,23 @@ static struct bufferevent *new_conn(struct event_base *base, void *arg)
 	}
 	g->s = s;
 	g->ssl = ssl;
+	g->timer = evtimer_new(base, gate_timeout, g);
 	SSL_set_ex_data(ssl, ex_gate, g);
 	s->accepted++;
 	s->live++;
 	SSL_set_ex_data(ssl, ex_server, s);
 	if (s->live > s->lim.max_connections)
 		SSL_set_ex_data(ssl, ex_over, s);
+	else if (s->vet != NULL && s->lim.reserved > 0 &&
+		 s->live > s->lim.max_connections - s->lim.reserved)
+		g->probation = 1;
+	if (g->timer == NULL) {
+		log_limited(&s->rl, LOG_LVL_ERR, "%s: cannot time a connection: out of memory", s->name);
+		SSL_free(ssl);
+		return NULL;
+	}
+	/* from the accept: the handshake and the first head */
+	gate_clock(g, g->probation ? CLK_PROBATION : CLK_HEAD);
 	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
 					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (bev == NULL) {
@@ -402,6 +554,20 @@ static int listen_on(const char *addr, uint16_t port, char *err, size_t errlen)
 	return fd;
 }
 
+/* Room for n more descriptors: raise the soft limit (often 1,024) towards
+ * the hard one, so the connection cap is what refuses, never accept(). */
+static void fd_room(uint32_t n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	rl.rlim_cur += (rlim_t)n + 16;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+		rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int server_open(struct server *s, struct event_base *base, const char *name, SSL_CTX *ctx,
 		const struct server_listen *ls, int n, const struct server_limits *lim,
 		server_handler handler, void *arg, char *err, size_t errlen)
@@ -413,6 +579,17 @@ int server_open(struct server *s, struct event_base *base, const char *name, SSL
 	s->lim = *lim;
 	s->rl.burst = 20;
 	s->rl.interval_s = 60;
+	s->rl_slow = s->rl;
+	if (lim->reserved >= lim->max_connections && lim->reserved > 0) {
+		snprintf(err, errlen, "%s: %u reserved connections of %u leave none for others", name,
+			 lim->reserved, lim->max_connections);
+		return -1;
+	}
+	if (lim->per_address > 0 && (s->peers = peercap_new(lim->max_connections + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	fd_room(lim->max_connections);
 	if (ex_init() < 0) {
 		snprintf(err, errlen, "%s: OpenSSL ex_data: out of memory", name);
 		return -1;
@@ -459,11 +636,20 @@ int server_open(struct server *s, struct event_base *base, const char *name, SSL
 	return 0;
 }
 
+void server_set_vetter(struct server *s, server_vetter vet, void *arg)
+{
+	s->vet = vet;
+	s->vet_arg = arg;
+}
+
 void server_close(struct server *s)
 {
 	if (s->http != NULL)
 		evhttp_free(s->http);
 	s->http = NULL;
+	/* after the connections, which give their counts back into it */
+	peercap_free(s->peers);
+	s->peers = NULL;
 }
 
 void server_peer(struct evhttp_request *req, char *out, size_t outlen)

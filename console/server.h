@@ -13,6 +13,18 @@
  * callback), counted and logged rate-limited; a refused handshake (no
  * certificate, another CA, expired, revoked) is logged with the peer's
  * address and the reason.
+ *
+ * So that one host cannot hold every slot: a request head must be complete
+ * within head_timeout of the connection's accept (the handshake included)
+ * or of the head's first byte, and its body within body_timeout of the
+ * head's end, or the connection is closed (an absolute deadline: a client
+ * sending a byte now and then does not extend it). With per_address, one
+ * client network (peercap.h) holds at most that many connections; more are
+ * refused in the handshake. With reserved and a vetter, the last reserved
+ * of the max_connections slots serve only requests the vetter vouches for
+ * (a signed-in officer's): a connection that takes one of them must send a
+ * head the vetter accepts within SERVER_PROBATION_S, or it is answered 503
+ * and closed.
  */
 #ifndef KASTRO_SERVER_H
 #define KASTRO_SERVER_H
@@ -27,12 +39,26 @@
 
 #include "log.h"
 
+struct peercap;
+
 struct server_limits {
 	uint32_t max_connections;
 	uint64_t max_body;              /* bytes */
 	uint32_t max_headers;           /* bytes */
 	uint32_t request_timeout;       /* seconds a connection may stay idle or slow */
+	uint32_t head_timeout;          /* seconds to a complete request head; 0: none */
+	uint32_t body_timeout;          /* seconds from a head to the end of its body; 0: none */
+	uint32_t per_address;           /* connections per client network; 0: no cap */
+	uint32_t reserved;              /* slots kept for vouched requests; 0: none */
 };
+
+/* A connection on a reserved slot has this long to send a head the vetter
+ * accepts (a browser sends its request at once). */
+#define SERVER_PROBATION_S 2
+
+/* 1 when the request head (len bytes, checked by httphead_check()) carries
+ * credentials the service accepts, else 0. */
+typedef int (*server_vetter)(const char *head, size_t len, void *arg);
 
 struct server_listen {
 	const char *addr;               /* IPv4 or IPv6 literal, or "*" for both wildcards */
@@ -52,7 +78,14 @@ struct server {
 	void *handler_arg;
 	uint64_t accepted, refused_cap, refused_tls;
 	uint64_t refused_http;          /* requests the head gate refused (server.c) */
+	uint64_t refused_addr;          /* handshakes over the per-address cap */
+	uint64_t refused_busy;          /* reserved slots taken without credentials (503) */
+	uint64_t closed_slow;           /* closed at the head or body deadline */
+	struct peercap *peers;          /* live connections per network, with per_address */
+	server_vetter vet;
+	void *vet_arg;
 	struct log_limit rl;
+	struct log_limit rl_slow;       /* deadline closes: not drowned by refusals */
 };
 
 /*
@@ -63,6 +96,9 @@ struct server {
 int server_open(struct server *s, struct event_base *base, const char *name, SSL_CTX *ctx,
 		const struct server_listen *ls, int n, const struct server_limits *lim,
 		server_handler handler, void *arg, char *err, size_t errlen);
+
+/* The reserved slots' vetter (see above); without one, reserved is not used. */
+void server_set_vetter(struct server *s, server_vetter vet, void *arg);
 
 /* Stop listening and drop every connection. */
 void server_close(struct server *s);

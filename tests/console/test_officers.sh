@@ -53,18 +53,23 @@ done
 	t_fail "$T: other spellings of a locked account: $codes"
 
 # A network's failures are not cleared by another account's success: five
-# free failures at unknown names, a good login of the admin, a sixth failure:
-# the network now waits.
+# free failures at unknown names, a good login of the admin, then more
+# failures: the network waits after the next one or two (had the success
+# cleared its count, five more would be free).
 FROM=127.0.0.4
 for n in ghost1 ghost2 ghost3 ghost4 ghost5; do
 	api ghost POST /api/v1/login "{\"user\":\"$n\",\"password\":\"wrong password here\"}" >/dev/null
 done
 c_ok=$(api okadm POST /api/v1/login "{\"user\":\"admin\",\"password\":\"$pw\"}")
-c6=$(api ghost POST /api/v1/login '{"user":"ghost6","password":"wrong password here"}')
-c7=$(api ghost7 POST /api/v1/login '{"user":"ghost7","password":"wrong password here"}')
-[ "$c_ok" = 200 ] && [ "$c6" = 401 ] && [ "$c7" = 429 ] &&
-	t_pass "$T: another account's login does not reset the network's failures (200, then 401, then 429)" ||
-	t_fail "$T: network count after another account's success: login $c_ok, sixth $c6, seventh $c7"
+after=""
+for n in ghost6 ghost7 ghost8 ghost9; do
+	code=$(api ghost POST /api/v1/login "{\"user\":\"$n\",\"password\":\"wrong password here\"}")
+	after="$after $code"
+	[ "$code" = 429 ] && break
+done
+[ "$c_ok" = 200 ] && [ "$code" = 429 ] &&
+	t_pass "$T: another account's login does not reset the network's failures (200, then$after)" ||
+	t_fail "$T: network count after another account's success: login $c_ok, then$after"
 # Unknown names are one key whatever their case too.
 FROM=127.0.0.5
 for _i in $(seq 1 14); do

@@ -167,6 +167,7 @@ static void test_every_statement(void **state)
 	assert_int_equal(c.max_body, 8u << 20);
 	assert_int_equal(c.max_headers, 32u << 10);
 	assert_int_equal(c.max_connections, 100);
+	assert_int_equal(c.reserved, 100 / 16);         /* not set: a sixteenth */
 	assert_int_equal(c.request_timeout, 60);
 	assert_int_equal(c.long_poll_max, 120);
 
@@ -197,6 +198,11 @@ static void test_group_forms(void **state)
 	assert_int_equal(c.dedup_window, 7 * 86400);
 	/* empty blocks, comments, CRLF line ends, tabs */
 	ok("sensor { }\r\nlimits {\r\n\t# nothing\r\n}\r\n" DATA);
+	ok(DATA "limits { head-timeout 5s body-timeout 2m per-address 0 reserved 3 }");
+	assert_int_equal(c.head_timeout, 5);
+	assert_int_equal(c.body_timeout, 120);
+	assert_int_equal(c.per_address, 0);
+	assert_int_equal(c.reserved, 3);
 	/* a later setting wins */
 	ok(DATA "limits body 1MB\nlimits body 2MB");
 	assert_int_equal(c.max_body, 2u << 20);
@@ -341,7 +347,8 @@ static void test_error_format(void **state)
 		   "^~~");
 	fails_with(DATA "limits { body 4MB",
 		   "t.conf:2:18: unexpected end of file, expected one of: body, "
-		   "headers, connections, request-timeout, long-poll, '}'\n"
+		   "headers, connections, request-timeout, long-poll, head-timeout, "
+		   "body-timeout, per-address, reserved, '}'\n"
 		   "limits { body 4MB\n"
 		   "                 ^");
 }
@@ -417,6 +424,16 @@ static void test_number_errors(void **state)
 		    "expected 1s .. 10m");
 	fails_first(DATA "limits long-poll 11m",
 		    "t.conf:2:18: limits long-poll 11m is out of range, expected 1s .. 10m");
+	fails_first(DATA "limits head-timeout 0",
+		    "t.conf:2:21: limits head-timeout 0 is out of range, expected 1s .. 10m");
+	fails_first(DATA "limits body-timeout 2h",
+		    "t.conf:2:21: limits body-timeout 2h is out of range, expected 1s .. 1h");
+	fails_first(DATA "limits connections 100 reserved 100",
+		    "t.conf:2:33: limits reserved 100 is not below limits connections 100, "
+		    "expected at most 99");
+	fails_first(DATA "limits reserved 10\nlimits connections 10",
+		    "t.conf:3:20: limits reserved 10 is not below limits connections 10, "
+		    "expected at most 9");
 	fails_first(DATA "listen https on * port 65536",
 		    "t.conf:2:24: listen https port 65536 is out of range, "
 		    "expected 1 .. 65535");
