@@ -2,9 +2,11 @@
  * agent.c - see agent.h.
  */
 #include "agent.h"
+#include "errf.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <limits.h>
@@ -403,23 +405,43 @@ static void run_files(struct agent *a, struct job *j)
 		 (unsigned long long)sum.scanned, (unsigned long long)sum.findings);
 }
 
-/* rm -r of a directory of plain files (a rules directory we wrote). */
-static void remove_flat_dir(const char *dir)
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
-	char p[PATH_MAX + 300];
-	struct dirent *d;
-	DIR *dh = opendir(dir);
-
-	if (!dh)
-		return;
-	while ((d = readdir(dh))) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, d->d_name);
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		(void)rmdir(p);
+	else
 		(void)unlink(p);
+	return 0;
+}
+
+/* rm -r of a rules tree we wrote (symlinks are removed, never followed). */
+static void remove_tree(const char *dir)
+{
+	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* mkdir -p of the directories of name (relative, checked) below root. */
+static int make_parents(const char *root, const char *name, char *err, size_t errlen)
+{
+	char p[PATH_MAX + RULETREE_NAME_MAX + 8];
+	size_t rl = strlen(root);
+	int m = snprintf(p, sizeof(p), "%s/%s", root, name);
+
+	if (m < 0 || (size_t)m >= sizeof(p)) {
+		errf(err, errlen, "%s/%s: path too long", root, name);
+		return -1;
 	}
-	closedir(dh);
-	(void)rmdir(dir);
+	for (char *c = p + rl + 1; (c = strchr(c, '/')) != NULL; c++) {
+		*c = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			errf(err, errlen, "%s: %s", p, strerror(errno));
+			return -1;
+		}
+		*c = '/';
+	}
+	return 0;
 }
 
 static int write_all(const char *path, const char *data, size_t len, char *err, size_t errlen)
@@ -428,21 +450,21 @@ static int write_all(const char *path, const char *data, size_t len, char *err, 
 	size_t off = 0;
 
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		errf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while (off < len) {
 		ssize_t w = write(fd, data + off, len - off);
 
 		if (w <= 0) {
-			snprintf(err, errlen, "%s: %s", path, w < 0 ? strerror(errno) : "short write");
+			errf(err, errlen, "%s: %s", path, w < 0 ? strerror(errno) : "short write");
 			close(fd);
 			return -1;
 		}
 		off += (size_t)w;
 	}
 	if (fsync(fd) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		errf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -455,7 +477,7 @@ static int update_rules(struct agent *a, struct job *j, struct rules **out, char
 			size_t errlen)
 {
 	char path[64 + AGENTCMD_VERSION_LEN], dnew[PATH_MAX], dcur[PATH_MAX], dold[PATH_MAX];
-	char fp[PATH_MAX + 300], *body = NULL;
+	char fp[PATH_MAX + RULETREE_NAME_MAX + 8], *body = NULL;
 	struct agentcmd_file *files = NULL;
 	struct rules *r = NULL;
 	size_t len, n = 0;
@@ -470,14 +492,15 @@ static int update_rules(struct agent *a, struct job *j, struct rules **out, char
 	snprintf(dnew, sizeof(dnew), "%s/rules.new", a->c->dir);
 	snprintf(dcur, sizeof(dcur), "%s/rules", a->c->dir);
 	snprintf(dold, sizeof(dold), "%s/rules.old", a->c->dir);
-	remove_flat_dir(dnew);
+	remove_tree(dnew);
 	if (mkdir(dnew, 0700) < 0) {
 		snprintf(err, errlen, "%s: %s", dnew, strerror(errno));
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		snprintf(fp, sizeof(fp), "%s/%s", dnew, files[i].name);
-		if (write_all(fp, files[i].data, files[i].len, err, errlen) < 0)
+		if (make_parents(dnew, files[i].name, err, errlen) < 0 ||
+		    write_all(fp, files[i].data, files[i].len, err, errlen) < 0)
 			goto out;
 	}
 	r = rules_load(dnew, err, errlen);
@@ -488,18 +511,18 @@ static int update_rules(struct agent *a, struct job *j, struct rules **out, char
 			 j->version);
 		goto out;
 	}
-	remove_flat_dir(dold);
+	remove_tree(dold);
 	if ((rename(dcur, dold) < 0 && errno != ENOENT) || rename(dnew, dcur) < 0) {
 		snprintf(err, errlen, "cannot put %s in place: %s", dcur, strerror(errno));
 		goto out;
 	}
-	remove_flat_dir(dold);
+	remove_tree(dold);
 	*out = r;
 	r = NULL;
 	rc = 0;
 out:
 	if (rc < 0)
-		remove_flat_dir(dnew);
+		remove_tree(dnew);
 	rules_unref(r);
 	agentcmd_bundle_free(files, n);
 	free(body);

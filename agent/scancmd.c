@@ -73,7 +73,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kastro-agent scan [options] PATH...\n"
-		"  --rules DIR|FILE   YARA rules: *.yar/*.yara of a directory, or one file\n"
+		"  --rules DIR|FILE   YARA rules: *.yar/*.yara under a directory, or one file\n"
 		"                     (default " SCANCMD_DEFAULT_RULES ")\n"
 		"  --json             one JSON finding event per match, a summary at the end\n"
 		"  --threads N        scanning threads (default: one per CPU)\n"

@@ -230,22 +230,28 @@ assert len(a["rules_version"]) == 64
 
 # ---- rules pushed from the console ---------------------------------------------------
 old=$(actl agent status | sed -n 's/^rules_version=//p')
-mkdir -p "$tmp/rules2"
+# a tree as public sets are laid out: rules in subdirectories, an index
+# that includes one of them (compiled once)
+mkdir -p "$tmp/rules2/sub/deep"
 cp "$tmp/rules/test.yar" "$tmp/rules2/"
-cat >"$tmp/rules2/pushed.yar" <<'EOF'
+cat >"$tmp/rules2/sub/deep/pushed.yar" <<'EOF'
 rule Kastro_Test_Pushed { strings: $p = "KASTRO-PUSHED-RULE" condition: $p }
 EOF
+printf 'include "./sub/deep/pushed.yar"\n' >"$tmp/rules2/index.yar"
 printf 'xx KASTRO-PUSHED-RULE xx\n' >"$tmp/tree/pushed.txt"
 out=$(ctl rules push "$tmp/rules2")
 ver=$(echo "$out" | sed -n 's/^version=//p')
 if [ -n "$ver" ] && wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^rules_version=$ver$'"; then
-	t_pass "$T: a bundle pushed from the console is verified, compiled and in use ($ver)"
+	t_pass "$T: a rule tree pushed from the console is verified, compiled and in use ($ver)"
 else
 	t_fail "$T: rules push: $out; agent: $(actl agent status | grep rules)"
 fi
 rstat() { db "select status from commands where sensor_id='$sid' and type='rules' order by id desc limit 1"; }
 wait_eq 20 done rstat &&
 	t_pass "$T: ... and the agent reported the new version" || t_fail "$T: rules command: $(db "select status, result from commands where type='rules'")"
+[ -f "$adir/rules/sub/deep/pushed.yar" ] && actl agent status | grep -q '^rules=3$' &&
+	t_pass "$T: ... kept as a tree in the agent's dir, each rule compiled once" ||
+	t_fail "$T: pushed tree: $(find "$adir/rules"), $(actl agent status | grep '^rules=')"
 mkdir -p "$tmp/rules3"
 printf 'rule broken { strings: $a = "x" condition: $b }\n' >"$tmp/rules3/broken.yar"
 ctl rules push "$tmp/rules3" >/dev/null
@@ -255,6 +261,20 @@ if echo "$res" | grep -q 'broken.yar:1' && actl agent status | grep -q "^rules_v
 	t_pass "$T: a bundle that does not compile is refused with file:line, the rules in use stay"
 else
 	t_fail "$T: broken bundle: $res"
+fi
+mkdir -p "$tmp/rules4/sub" "$tmp/outside"
+printf 'rule Outside { condition: true }\n' >"$tmp/outside/x.yar"
+printf 'include "../../outside/x.yar"\n' >"$tmp/rules4/sub/index.yar"
+out=$(ctl rules push "$tmp/rules4" 2>&1)
+ver4=$(echo "$out" | sed -n 's/^version=//p')
+# the push queues the command before it answers: rstat sees it pending first
+wait_eq 30 failed rstat
+res=$(db "select result from commands where sensor_id='$sid' and type='rules' order by id desc limit 1")
+if [ -n "$ver4" ] && echo "$res" | grep -q 'outside/x.yar.*outside the rules root' &&
+	actl agent status | grep -q "^rules_version=$ver$"; then
+	t_pass "$T: an include outside the rules root is refused with a clear message, the rules in use stay"
+else
+	t_fail "$T: include outside: push '$out', result $res"
 fi
 cid=$(ctl sensor scan "$sid" "$tmp/tree" | sed -n 's/^command=//p')
 cstat() { db "select status from commands where id=$cid"; }
