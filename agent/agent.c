@@ -2,6 +2,7 @@
  * agent.c - see agent.h.
  */
 #include "agent.h"
+#include "ctlclient.h"
 #include "errf.h"
 
 #include <dirent.h>
@@ -30,6 +31,8 @@
 #include "log.h"
 #include "mono.h"
 #include "quarantine.h"
+#include "num.h"
+#include "pathesc.h"
 #include "rules.h"
 #include "scache.h"
 #include "scan.h"
@@ -868,23 +871,47 @@ static void read_watch(struct agent *a)
 
 /* ---- control socket ----------------------------------------------------------- */
 
+/*
+ * `quarantined [FROM]`: items FROM.. (oldest first), at most QLIST_PAGE per
+ * answer; a page that stops before the end says "more: quarantined N"
+ * (control.h), so kastroctl prints every item however many there are.
+ * Paths are shown in their display form (pathesc.h): a name with a newline
+ * cannot forge a line.
+ */
+#define QLIST_PAGE 100
+
 struct qlist {
 	char *p;
 	size_t left;
-	unsigned n;
+	uint64_t skip, n, given;
+	bool more;
 };
 
 static int list_item(void *arg, const struct quarantine_item *it)
 {
 	struct qlist *l = arg;
-	int w = snprintf(l->p, l->left, "\n%s %lld %s %s %s", it->id, (long long)it->time,
-			 it->sha256, it->rule, it->path);
+	char shown[PATHESC_RATIO * PATH_MAX + 1];
+	int w;
 
-	if (w < 0 || (size_t)w >= l->left)
+	if (l->skip > 0) {
+		l->skip--;
+		return 0;
+	}
+	/* room for this item and for the "more" line after it */
+	if (l->given == QLIST_PAGE || pathesc_display(it->path, shown, sizeof(shown)) < 0) {
+		l->more = true;
 		return 1;
+	}
+	w = snprintf(l->p, l->left, "\n%s %lld %s %s %s", it->id, (long long)it->time,
+		     it->sha256, it->rule, shown);
+	if (w < 0 || (size_t)w + 64 >= l->left) {
+		*l->p = '\0';
+		l->more = true;
+		return 1;
+	}
 	l->p += w;
 	l->left -= (size_t)w;
-	l->n++;
+	l->given++;
 	return 0;
 }
 
@@ -925,20 +952,25 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 		snprintf(ans, anslen, "ok\nqueued a scan of the configured paths");
 		return;
 	}
-	if (n == 1 && strcmp(w[0], "quarantined") == 0) {
-		struct qlist l;
+	if ((n == 1 || n == 2) && strcmp(w[0], "quarantined") == 0) {
+		struct qlist l = { .p = ans + 2, .left = anslen - 2 };
 
 		if (!a->q) {
 			snprintf(ans, anslen, "error: no quarantine configured");
 			return;
 		}
+		if (n == 2 && num_parse_u64(w[1], 0, UINT64_MAX, &l.skip) < 0) {
+			snprintf(ans, anslen, "error: quarantined FROM: expected a number of items");
+			return;
+		}
+		l.n = l.skip;
 		snprintf(ans, anslen, "ok");
-		l.p = ans + 2;
-		l.left = anslen - 2;
-		l.n = 0;
 		pthread_mutex_lock(&a->qmu);
 		quarantine_list(a->q, list_item, &l);
 		pthread_mutex_unlock(&a->qmu);
+		if (l.more)
+			snprintf(l.p, l.left, "\n" CTLCLIENT_MORE "quarantined %llu",
+				 (unsigned long long)(l.n + l.given));
 		return;
 	}
 	if (n == 2 && strcmp(w[0], "restore") == 0) {
@@ -959,8 +991,8 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 		snprintf(ans, anslen, "ok\nrestored %s", w[1]);
 		return;
 	}
-	snprintf(ans, anslen, "error: unknown request; expected status, scan, quarantined or "
-		 "restore ID");
+	snprintf(ans, anslen, "error: unknown request; expected status, scan, quarantined "
+		 "[FROM] or restore ID");
 }
 
 /* ---- start and stop --------------------------------------------------------------- */

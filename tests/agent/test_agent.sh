@@ -335,6 +335,23 @@ else
 	t_fail "$T: no damage notice; agent log: $(grep -i spool "$alog" | tail -n 3)"
 fi
 
+# ---- a long quarantine list: every item, none cut -------------------------------------
+nq0=$(actl agent quarantined | tail -n +2 | wc -l)
+mkdir -p "$tmp/qmany"
+for i in $(seq 1 230); do printf 'KASTRO-QUARANTINE-ME %d\n' "$i" >"$tmp/qmany/q$i.doc"; done
+cid=$(ctl sensor scan "$sid" "$tmp/qmany" | sed -n 's/^command=//p')
+wait_eq 120 done cstat
+actl agent quarantined >"$tmp/qlist" 2>"$tmp/qlist.err"; rc=$?
+nq=$(tail -n +2 "$tmp/qlist" | wc -l)
+if [ $rc = 0 ] && [ "$nq" = $((nq0 + 230)) ] && [ "$(head -n 1 "$tmp/qlist")" = ok ] &&
+	[ "$(tail -n +2 "$tmp/qlist" | grep -cE '^q-[0-9a-f]{16} [0-9]+ [0-9a-f]{64} ')" = "$nq" ] &&
+	[ "$(tail -n +2 "$tmp/qlist" | awk '{print $1}' | sort -u | wc -l)" = "$nq" ] &&
+	[ "$(grep -c "$tmp/qmany/q[0-9]*\.doc$" "$tmp/qlist")" = 230 ] && ! grep -q '^more:' "$tmp/qlist"; then
+	t_pass "$T: kastroctl agent quarantined lists all $nq items ($(wc -c <"$tmp/qlist") bytes, in pages), each whole and once"
+else
+	t_fail "$T: quarantined: exit $rc, $nq lines of $((nq0 + 230)); $(tail -n 2 "$tmp/qlist") $(cat "$tmp/qlist.err")"
+fi
+
 # ---- through an HTTP proxy ---------------------------------------------------------------
 python3 "$here/connect_proxy.py" "$tmp/proxy.port" "$tmp/proxy.log" &
 ppid=$!
