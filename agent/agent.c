@@ -141,6 +141,55 @@ static void emit_json(struct agent *a, json_t *ev, bool durable)
 	json_decref(ev);
 }
 
+/*
+ * Text that may hold file names (error messages) as a JSON string: as it
+ * is when it is UTF-8, else its display form (pathesc.h); jansson refuses
+ * strings that are not UTF-8, and the event would be lost.
+ */
+static json_t *jtext(const char *s)
+{
+	char shown[4096];
+
+	if (pathesc_utf8(s))
+		return json_string(s);
+	if (pathesc_display(s, shown, sizeof(shown)) < 0)
+		snprintf(shown, sizeof(shown), "(text of %zu bytes, not UTF-8)", strlen(s));
+	return json_string(shown);
+}
+
+/* The display form of text (pathesc.h) into out, cut to fit: for kastroctl. */
+static void shown_text(const char *text, char *out, size_t outlen)
+{
+	char cut[512];
+	size_t n = outlen / PATHESC_RATIO < sizeof(cut) ? outlen / PATHESC_RATIO : sizeof(cut);
+
+	if (pathesc_display(text, out, outlen) >= 0)
+		return;
+	n = n > 0 ? strnlen(text, n - 1) : 0;
+	memcpy(cut, text, n);
+	cut[n] = '\0';
+	if (pathesc_display(cut, out, outlen) < 0)
+		out[0] = '\0';
+}
+
+/* "path" into o, losslessly: with "path_b64" when it is not UTF-8. */
+static void set_path(json_t *o, const char *path)
+{
+	char shown[PATHESC_RATIO * PATH_MAX + 1], b64[4 * (PATH_MAX / 3 + 1) + 1];
+
+	if (pathesc_utf8(path)) {
+		json_object_set_new(o, "path", json_string(path));
+		return;
+	}
+	if (pathesc_display(path, shown, sizeof(shown)) < 0 ||
+	    pathesc_b64(path, b64, sizeof(b64)) < 0) {
+		json_object_set_new(o, "path", json_string("(longer than PATH_MAX)"));
+		return;
+	}
+	json_object_set_new(o, "path", json_string(shown));
+	json_object_set_new(o, "path_b64", json_string(b64));
+}
+
 /* {"timestamp", "event_type": type, "host"} to add to. */
 static json_t *event_new(struct agent *a, const char *type)
 {
@@ -156,7 +205,8 @@ static void notice(struct agent *a, const char *what, const char *text)
 	json_t *ev = event_new(a, "agent_notice");
 
 	if (ev)
-		json_object_set_new(ev, "notice", json_pack("{s:s,s:s}", "what", what, "text", text));
+		json_object_set_new(ev, "notice", json_pack("{s:s,s:o}", "what", what, "text",
+							    jtext(text)));
 	emit_json(a, ev, true);
 }
 
@@ -256,7 +306,7 @@ static void on_finding(void *arg, const struct finding *f)
 	if (qid[0])
 		json_object_set_new(fo, "quarantine_id", json_string(qid));
 	if (why[0])
-		json_object_set_new(fo, "quarantine_error", json_string(why));
+		json_object_set_new(fo, "quarantine_error", jtext(why));
 	pthread_mutex_lock(&a->mu);
 	a->findings++;
 	pthread_mutex_unlock(&a->mu);
@@ -285,10 +335,14 @@ static void on_skip(void *arg, const char *path, enum scan_skip why, const char 
 	if (!send)
 		return;
 	ev = event_new(a, "scan_skip");
-	if (ev)
-		json_object_set_new(ev, "skip", json_pack("{s:s,s:s,s:s}", "path", path, "reason",
-							  scan_skip_name(why), "detail",
-							  detail ? detail : ""));
+	if (ev) {
+		json_t *sk = json_pack("{s:s,s:o}", "reason", scan_skip_name(why), "detail",
+				       jtext(detail ? detail : ""));
+
+		if (sk)
+			set_path(sk, path);
+		json_object_set_new(ev, "skip", sk);
+	}
 	emit_json(a, ev, false);
 }
 
@@ -540,10 +594,10 @@ static void run_rules(struct agent *a, struct job *j)
 	if (update_rules(a, j, &r, err, sizeof(err)) < 0) {
 		log_err("rules %.12s from the console refused: %s", j->version, err);
 		pthread_mutex_lock(&a->mu);
-		snprintf(a->rules_error, sizeof(a->rules_error), "%.500s", err);
+		shown_text(err, a->rules_error, sizeof(a->rules_error));
 		pthread_mutex_unlock(&a->mu);
 		sensorlink_answer(a->link, j->cmd_id, false,
-				  json_pack("{s:s,s:s}", "error", err, "rules_version",
+				  json_pack("{s:o,s:s}", "error", jtext(err), "rules_version",
 					    rules_version(a->rules)));
 		return;
 	}
@@ -984,7 +1038,10 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 		rc = quarantine_restore(a->q, w[1], err, sizeof(err));
 		pthread_mutex_unlock(&a->qmu);
 		if (rc < 0) {
-			snprintf(ans, anslen, "error: %s", err);
+			char shown[sizeof(err) * PATHESC_RATIO];
+
+			shown_text(err, shown, sizeof(shown));
+			snprintf(ans, anslen, "error: %s", shown);
 			return;
 		}
 		log_warn("quarantined file %s restored on an officer's request", w[1]);

@@ -130,20 +130,6 @@ full:
 	return -1;
 }
 
-const char *pathesc_log(const char *s)
-{
-	static __thread char buf[PATHESC_RATIO * PATH_MAX + 1];
-	char cut[PATH_MAX - 16];
-
-	if (pathesc_display(s, buf, sizeof(buf)) >= 0)
-		return buf;
-	snprintf(cut, sizeof(cut), "%s", s);
-	if (pathesc_display(cut, buf, sizeof(buf) - 4) < 0)
-		buf[0] = '\0';
-	memcpy(buf + strlen(buf), "...", 4);
-	return buf;
-}
-
 int pathesc_b64(const char *s, char *out, size_t outlen)
 {
 	size_t n = strlen(s);

@@ -40,12 +40,6 @@ bool pathesc_plain(const char *s);
 long pathesc_display(const char *s, char *out, size_t outlen);
 
 /*
- * The display form of s in a static per-thread buffer of 4 * PATH_MAX + 1
- * bytes (a longer one is cut with "..." at the end: for logs only).
- */
-const char *pathesc_log(const char *s);
-
-/*
  * The base64 (RFC 4648, padded) of s's bytes into out; -1 when it does not
  * fit (4 * ((strlen(s) + 2) / 3) + 1 bytes do).
  */

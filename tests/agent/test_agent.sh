@@ -218,6 +218,37 @@ wait_eq 20 1 findings "$tmp/watch/download.com" &&
 	t_pass "$T: a file written in a watched directory is scanned at once" ||
 	t_fail "$T: on-change: $(findings download.com) events"
 
+# ---- file names with a newline and not UTF-8 -------------------------------------------
+nl_name="$tmp/watch/a
+kastro-agent: error: forged line.com"
+bad_name=$(printf '%s/watch/\377\376-bad.com' "$tmp")
+printf '%s' "$EICAR" >"$nl_name"
+printf '%s' "$EICAR" >"$bad_name"
+printf 'xx KASTRO-QUARANTINE-ME xx\n' >"$tmp/watch/q
+uar.doc"
+wait_eq 20 1 findings "forged line.com"
+b64_want=$(printf '%s' "$bad_name" | base64 -w0)
+if wait_eq 20 1 db "select count(*) from events where sensor_id='$sid' and event_type='finding' and json_extract(body, '\$.finding.path_b64') = '$b64_want'" &&
+	[ "$(db "select json_extract(body, '\$.finding.path') from events where sensor_id='$sid' and json_extract(body, '\$.finding.path_b64') = '$b64_want'")" = "$tmp/watch/\\xff\\xfe-bad.com" ]; then
+	t_pass "$T: a path that is not UTF-8 arrives as path_b64 (the exact bytes) beside an escaped display form"
+else
+	t_fail "$T: non-UTF-8 path: $(db "select body from events where body like '%bad.com%'")"
+fi
+nlp=$(db "select json_extract(body, '\$.finding.path') from events where sensor_id='$sid' and body like '%forged line.com%' limit 1")
+[ "$nlp" = "$nl_name" ] && t_pass "$T: a path with a newline arrives exactly (JSON escapes it)" || t_fail "$T: newline path: '$nlp'"
+wait_for 20 sh -c "'$CTL' -s '$asock' agent quarantined | grep -q 'q\\\\x0auar.doc$'"
+if ! grep -q '^kastro-agent: error: forged line' "$alog" && grep -q 'a\\x0akastro-agent: error: forged line.com' "$alog" &&
+	grep -q -- '\\xff\\xfe-bad.com' "$alog"; then
+	t_pass "$T: the agent's log shows those names escaped, never a forged line"
+else
+	t_fail "$T: log: $(grep -a -n 'forged\|bad.com' "$alog" | head -n 5)"
+fi
+if actl agent quarantined | grep -q "^q-[0-9a-f]* [0-9]* [0-9a-f]* [^ ]* $tmp/watch/q\\\\x0auar.doc$"; then
+	t_pass "$T: kastroctl agent quarantined shows a name with a newline escaped, on one line"
+else
+	t_fail "$T: quarantined: $(actl agent quarantined | tail -n 3)"
+fi
+
 # ---- heartbeat ---------------------------------------------------------------------
 hb=$(db "select body from events where sensor_id='$sid' and event_type='heartbeat' order by seq desc limit 1")
 echo "$hb" | python3 -c '

@@ -247,6 +247,16 @@ if [ $rc -eq 1 ] && [ "$(cat "$TMP/one.out")" = "SUSP_Just_EICAR $C/planted/eica
 else
 	t_fail "agent/scan-cli: EICAR: exit $rc, output '$(cat "$TMP/one.out")'"
 fi
+mkdir "$TMP/names"
+printf 'X5O!P%%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$TMP/names/a
+kastro-agent: forged.com"
+"$AGENT" scan --rules "$SB" "$TMP/names" >"$TMP/names.out" 2>&1; rc=$?
+if [ $rc -eq 1 ] && [ "$(wc -l <"$TMP/names.out")" -eq 1 ] &&
+	[ "$(cat "$TMP/names.out")" = "SUSP_Just_EICAR $TMP/names/a\\x0akastro-agent: forged.com" ]; then
+	t_pass "agent/scan-cli: a file name with a newline is printed escaped, on one line"
+else
+	t_fail "agent/scan-cli: newline name: exit $rc, '$(cat "$TMP/names.out")'"
+fi
 mkdir "$TMP/bad" && printf 'rule ok { condition: true }\nrule bad {\n condition: nope\n}\n' >"$TMP/bad/x.yar"
 out=$("$AGENT" scan --rules "$TMP/bad" "$TMP/clean" 2>&1); rc=$?
 case $rc:$out in
