@@ -2,9 +2,12 @@
  * agent.c - see agent.h.
  */
 #include "agent.h"
+#include "ctlclient.h"
+#include "errf.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <limits.h>
@@ -28,6 +31,8 @@
 #include "log.h"
 #include "mono.h"
 #include "quarantine.h"
+#include "num.h"
+#include "pathesc.h"
 #include "rules.h"
 #include "scache.h"
 #include "scan.h"
@@ -136,6 +141,55 @@ static void emit_json(struct agent *a, json_t *ev, bool durable)
 	json_decref(ev);
 }
 
+/*
+ * Text that may hold file names (error messages) as a JSON string: as it
+ * is when it is UTF-8, else its display form (pathesc.h); jansson refuses
+ * strings that are not UTF-8, and the event would be lost.
+ */
+static json_t *jtext(const char *s)
+{
+	char shown[4096];
+
+	if (pathesc_utf8(s))
+		return json_string(s);
+	if (pathesc_display(s, shown, sizeof(shown)) < 0)
+		snprintf(shown, sizeof(shown), "(text of %zu bytes, not UTF-8)", strlen(s));
+	return json_string(shown);
+}
+
+/* The display form of text (pathesc.h) into out, cut to fit: for kastroctl. */
+static void shown_text(const char *text, char *out, size_t outlen)
+{
+	char cut[512];
+	size_t n = outlen / PATHESC_RATIO < sizeof(cut) ? outlen / PATHESC_RATIO : sizeof(cut);
+
+	if (pathesc_display(text, out, outlen) >= 0)
+		return;
+	n = n > 0 ? strnlen(text, n - 1) : 0;
+	memcpy(cut, text, n);
+	cut[n] = '\0';
+	if (pathesc_display(cut, out, outlen) < 0)
+		out[0] = '\0';
+}
+
+/* "path" into o, losslessly: with "path_b64" when it is not UTF-8. */
+static void set_path(json_t *o, const char *path)
+{
+	char shown[PATHESC_RATIO * PATH_MAX + 1], b64[4 * (PATH_MAX / 3 + 1) + 1];
+
+	if (pathesc_utf8(path)) {
+		json_object_set_new(o, "path", json_string(path));
+		return;
+	}
+	if (pathesc_display(path, shown, sizeof(shown)) < 0 ||
+	    pathesc_b64(path, b64, sizeof(b64)) < 0) {
+		json_object_set_new(o, "path", json_string("(longer than PATH_MAX)"));
+		return;
+	}
+	json_object_set_new(o, "path", json_string(shown));
+	json_object_set_new(o, "path_b64", json_string(b64));
+}
+
 /* {"timestamp", "event_type": type, "host"} to add to. */
 static json_t *event_new(struct agent *a, const char *type)
 {
@@ -151,7 +205,8 @@ static void notice(struct agent *a, const char *what, const char *text)
 	json_t *ev = event_new(a, "agent_notice");
 
 	if (ev)
-		json_object_set_new(ev, "notice", json_pack("{s:s,s:s}", "what", what, "text", text));
+		json_object_set_new(ev, "notice", json_pack("{s:s,s:o}", "what", what, "text",
+							    jtext(text)));
 	emit_json(a, ev, true);
 }
 
@@ -251,7 +306,7 @@ static void on_finding(void *arg, const struct finding *f)
 	if (qid[0])
 		json_object_set_new(fo, "quarantine_id", json_string(qid));
 	if (why[0])
-		json_object_set_new(fo, "quarantine_error", json_string(why));
+		json_object_set_new(fo, "quarantine_error", jtext(why));
 	pthread_mutex_lock(&a->mu);
 	a->findings++;
 	pthread_mutex_unlock(&a->mu);
@@ -280,10 +335,14 @@ static void on_skip(void *arg, const char *path, enum scan_skip why, const char 
 	if (!send)
 		return;
 	ev = event_new(a, "scan_skip");
-	if (ev)
-		json_object_set_new(ev, "skip", json_pack("{s:s,s:s,s:s}", "path", path, "reason",
-							  scan_skip_name(why), "detail",
-							  detail ? detail : ""));
+	if (ev) {
+		json_t *sk = json_pack("{s:s,s:o}", "reason", scan_skip_name(why), "detail",
+				       jtext(detail ? detail : ""));
+
+		if (sk)
+			set_path(sk, path);
+		json_object_set_new(ev, "skip", sk);
+	}
 	emit_json(a, ev, false);
 }
 
@@ -403,23 +462,43 @@ static void run_files(struct agent *a, struct job *j)
 		 (unsigned long long)sum.scanned, (unsigned long long)sum.findings);
 }
 
-/* rm -r of a directory of plain files (a rules directory we wrote). */
-static void remove_flat_dir(const char *dir)
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
-	char p[PATH_MAX + 300];
-	struct dirent *d;
-	DIR *dh = opendir(dir);
-
-	if (!dh)
-		return;
-	while ((d = readdir(dh))) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, d->d_name);
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		(void)rmdir(p);
+	else
 		(void)unlink(p);
+	return 0;
+}
+
+/* rm -r of a rules tree we wrote (symlinks are removed, never followed). */
+static void remove_tree(const char *dir)
+{
+	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* mkdir -p of the directories of name (relative, checked) below root. */
+static int make_parents(const char *root, const char *name, char *err, size_t errlen)
+{
+	char p[PATH_MAX + RULETREE_NAME_MAX + 8];
+	size_t rl = strlen(root);
+	int m = snprintf(p, sizeof(p), "%s/%s", root, name);
+
+	if (m < 0 || (size_t)m >= sizeof(p)) {
+		errf(err, errlen, "%s/%s: path too long", root, name);
+		return -1;
 	}
-	closedir(dh);
-	(void)rmdir(dir);
+	for (char *c = p + rl + 1; (c = strchr(c, '/')) != NULL; c++) {
+		*c = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			errf(err, errlen, "%s: %s", p, strerror(errno));
+			return -1;
+		}
+		*c = '/';
+	}
+	return 0;
 }
 
 static int write_all(const char *path, const char *data, size_t len, char *err, size_t errlen)
@@ -428,21 +507,21 @@ static int write_all(const char *path, const char *data, size_t len, char *err, 
 	size_t off = 0;
 
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		errf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while (off < len) {
 		ssize_t w = write(fd, data + off, len - off);
 
 		if (w <= 0) {
-			snprintf(err, errlen, "%s: %s", path, w < 0 ? strerror(errno) : "short write");
+			errf(err, errlen, "%s: %s", path, w < 0 ? strerror(errno) : "short write");
 			close(fd);
 			return -1;
 		}
 		off += (size_t)w;
 	}
 	if (fsync(fd) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		errf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -455,7 +534,7 @@ static int update_rules(struct agent *a, struct job *j, struct rules **out, char
 			size_t errlen)
 {
 	char path[64 + AGENTCMD_VERSION_LEN], dnew[PATH_MAX], dcur[PATH_MAX], dold[PATH_MAX];
-	char fp[PATH_MAX + 300], *body = NULL;
+	char fp[PATH_MAX + RULETREE_NAME_MAX + 8], *body = NULL;
 	struct agentcmd_file *files = NULL;
 	struct rules *r = NULL;
 	size_t len, n = 0;
@@ -470,14 +549,15 @@ static int update_rules(struct agent *a, struct job *j, struct rules **out, char
 	snprintf(dnew, sizeof(dnew), "%s/rules.new", a->c->dir);
 	snprintf(dcur, sizeof(dcur), "%s/rules", a->c->dir);
 	snprintf(dold, sizeof(dold), "%s/rules.old", a->c->dir);
-	remove_flat_dir(dnew);
+	remove_tree(dnew);
 	if (mkdir(dnew, 0700) < 0) {
 		snprintf(err, errlen, "%s: %s", dnew, strerror(errno));
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		snprintf(fp, sizeof(fp), "%s/%s", dnew, files[i].name);
-		if (write_all(fp, files[i].data, files[i].len, err, errlen) < 0)
+		if (make_parents(dnew, files[i].name, err, errlen) < 0 ||
+		    write_all(fp, files[i].data, files[i].len, err, errlen) < 0)
 			goto out;
 	}
 	r = rules_load(dnew, err, errlen);
@@ -488,18 +568,18 @@ static int update_rules(struct agent *a, struct job *j, struct rules **out, char
 			 j->version);
 		goto out;
 	}
-	remove_flat_dir(dold);
+	remove_tree(dold);
 	if ((rename(dcur, dold) < 0 && errno != ENOENT) || rename(dnew, dcur) < 0) {
 		snprintf(err, errlen, "cannot put %s in place: %s", dcur, strerror(errno));
 		goto out;
 	}
-	remove_flat_dir(dold);
+	remove_tree(dold);
 	*out = r;
 	r = NULL;
 	rc = 0;
 out:
 	if (rc < 0)
-		remove_flat_dir(dnew);
+		remove_tree(dnew);
 	rules_unref(r);
 	agentcmd_bundle_free(files, n);
 	free(body);
@@ -514,10 +594,10 @@ static void run_rules(struct agent *a, struct job *j)
 	if (update_rules(a, j, &r, err, sizeof(err)) < 0) {
 		log_err("rules %.12s from the console refused: %s", j->version, err);
 		pthread_mutex_lock(&a->mu);
-		snprintf(a->rules_error, sizeof(a->rules_error), "%.500s", err);
+		shown_text(err, a->rules_error, sizeof(a->rules_error));
 		pthread_mutex_unlock(&a->mu);
 		sensorlink_answer(a->link, j->cmd_id, false,
-				  json_pack("{s:s,s:s}", "error", err, "rules_version",
+				  json_pack("{s:o,s:s}", "error", jtext(err), "rules_version",
 					    rules_version(a->rules)));
 		return;
 	}
@@ -845,23 +925,47 @@ static void read_watch(struct agent *a)
 
 /* ---- control socket ----------------------------------------------------------- */
 
+/*
+ * `quarantined [FROM]`: items FROM.. (oldest first), at most QLIST_PAGE per
+ * answer; a page that stops before the end says "more: quarantined N"
+ * (control.h), so kastroctl prints every item however many there are.
+ * Paths are shown in their display form (pathesc.h): a name with a newline
+ * cannot forge a line.
+ */
+#define QLIST_PAGE 100
+
 struct qlist {
 	char *p;
 	size_t left;
-	unsigned n;
+	uint64_t skip, n, given;
+	bool more;
 };
 
 static int list_item(void *arg, const struct quarantine_item *it)
 {
 	struct qlist *l = arg;
-	int w = snprintf(l->p, l->left, "\n%s %lld %s %s %s", it->id, (long long)it->time,
-			 it->sha256, it->rule, it->path);
+	char shown[PATHESC_RATIO * PATH_MAX + 1];
+	int w;
 
-	if (w < 0 || (size_t)w >= l->left)
+	if (l->skip > 0) {
+		l->skip--;
+		return 0;
+	}
+	/* room for this item and for the "more" line after it */
+	if (l->given == QLIST_PAGE || pathesc_display(it->path, shown, sizeof(shown)) < 0) {
+		l->more = true;
 		return 1;
+	}
+	w = snprintf(l->p, l->left, "\n%s %lld %s %s %s", it->id, (long long)it->time,
+		     it->sha256, it->rule, shown);
+	if (w < 0 || (size_t)w + 64 >= l->left) {
+		*l->p = '\0';
+		l->more = true;
+		return 1;
+	}
 	l->p += w;
 	l->left -= (size_t)w;
-	l->n++;
+	l->given++;
 	return 0;
 }
 
@@ -902,20 +1006,25 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 		snprintf(ans, anslen, "ok\nqueued a scan of the configured paths");
 		return;
 	}
-	if (n == 1 && strcmp(w[0], "quarantined") == 0) {
-		struct qlist l;
+	if ((n == 1 || n == 2) && strcmp(w[0], "quarantined") == 0) {
+		struct qlist l = { .p = ans + 2, .left = anslen - 2 };
 
 		if (!a->q) {
 			snprintf(ans, anslen, "error: no quarantine configured");
 			return;
 		}
+		if (n == 2 && num_parse_u64(w[1], 0, UINT64_MAX, &l.skip) < 0) {
+			snprintf(ans, anslen, "error: quarantined FROM: expected a number of items");
+			return;
+		}
+		l.n = l.skip;
 		snprintf(ans, anslen, "ok");
-		l.p = ans + 2;
-		l.left = anslen - 2;
-		l.n = 0;
 		pthread_mutex_lock(&a->qmu);
 		quarantine_list(a->q, list_item, &l);
 		pthread_mutex_unlock(&a->qmu);
+		if (l.more)
+			snprintf(l.p, l.left, "\n" CTLCLIENT_MORE "quarantined %llu",
+				 (unsigned long long)(l.n + l.given));
 		return;
 	}
 	if (n == 2 && strcmp(w[0], "restore") == 0) {
@@ -929,15 +1038,18 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 		rc = quarantine_restore(a->q, w[1], err, sizeof(err));
 		pthread_mutex_unlock(&a->qmu);
 		if (rc < 0) {
-			snprintf(ans, anslen, "error: %s", err);
+			char shown[sizeof(err) * PATHESC_RATIO];
+
+			shown_text(err, shown, sizeof(shown));
+			snprintf(ans, anslen, "error: %s", shown);
 			return;
 		}
 		log_warn("quarantined file %s restored on an officer's request", w[1]);
 		snprintf(ans, anslen, "ok\nrestored %s", w[1]);
 		return;
 	}
-	snprintf(ans, anslen, "error: unknown request; expected status, scan, quarantined or "
-		 "restore ID");
+	snprintf(ans, anslen, "error: unknown request; expected status, scan, quarantined "
+		 "[FROM] or restore ID");
 }
 
 /* ---- start and stop --------------------------------------------------------------- */

@@ -121,19 +121,6 @@ void agentcmd_bundle_free(struct agentcmd_file *files, size_t n)
 	free(files);
 }
 
-static bool good_name(const char *n)
-{
-	size_t len = strlen(n);
-
-	if (len < 5 || len > 255 || n[0] == '.' || strchr(n, '/'))
-		return false;
-	for (const unsigned char *c = (const unsigned char *)n; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return false;
-	return (len > 4 && strcmp(n + len - 4, ".yar") == 0) ||
-	       (len > 5 && strcmp(n + len - 5, ".yara") == 0);
-}
-
 int agentcmd_bundle(const char *body, size_t len, const char *want,
 		    struct agentcmd_file **files, size_t *n, char *err, size_t errlen)
 {
@@ -170,9 +157,9 @@ int agentcmd_bundle(const char *body, size_t len, const char *want,
 		const char *name = json_string_value(json_object_get(f, "name"));
 		const char *data = json_string_value(json_object_get(f, "data_b64"));
 
-		if (!name || !good_name(name)) {
-			snprintf(err, errlen, "bundle: files[%zu]: name: expected a file name ending "
-				 "in .yar or .yara", i);
+		if (!name || !ruletree_name_ok(name)) {
+			snprintf(err, errlen, "bundle: files[%zu]: name: expected a relative name "
+				 "ending in .yar or .yara, without '.' components", i);
 			goto fail;
 		}
 		if (i > 0 && strcmp(out[i - 1].name, name) >= 0) {

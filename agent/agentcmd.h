@@ -10,8 +10,9 @@
  *   rules  {"version": "<64 hex>"}         fetch bundle VERSION from the
  *                                          console, check, compile, swap
  * A bundle (GET /sensor/v1/rules/VERSION) is {"version": V, "files":
- * [{"name": "x.yar", "data_b64": BASE64}...]}: names are plain file names
- * ending in .yar or .yara (no '/', not starting with '.'), unique, in
+ * [{"name": "dir/x.yar", "data_b64": BASE64}...]}: names are relative to
+ * the rules root (ruletree_name_ok(): '/' between directories, no
+ * component empty or starting with '.', ending in .yar or .yara), unique, in
  * strictly increasing byte order, at most AGENTCMD_BUNDLE_FILES of them.
  * The version is checked by compiling the files (rules.h computes the
  * same hash over them).
@@ -21,6 +22,8 @@
 
 #include <jansson.h>
 #include <stddef.h>
+
+#include "ruletree.h"
 
 #define AGENTCMD_SCAN_PATHS 64
 #define AGENTCMD_BUNDLE_FILES 10000
@@ -38,7 +41,7 @@ int agentcmd_scan_args(json_t *args, struct agentcmd_scan *out, char *err, size_
 int agentcmd_rules_args(json_t *args, char *out, char *err, size_t errlen);
 
 struct agentcmd_file {
-	char name[256];
+	char name[RULETREE_NAME_MAX];  /* relative, '/'-separated (ruletree.h) */
 	char *data;                     /* decoded, NUL-terminated */
 	size_t len;
 };

@@ -7,6 +7,7 @@
  */
 #include "finding.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "errf.h"
 #include "jw.h"
+#include "pathesc.h"
 #include "scan.h"
 
 
@@ -224,7 +226,18 @@ static long build(const struct finding *f, const char *host, int64_t now_ns, cha
 	} else {
 		jw_bool(&w, "truncated", true);
 	}
-	jw_str(&w, "path", f->path);
+	if (pathesc_utf8(f->path)) {
+		jw_str(&w, "path", f->path);
+	} else {
+		/* lossless: the bytes in base64, beside a form to read */
+		char shown[PATHESC_RATIO * PATH_MAX + 1], b64[4 * (PATH_MAX / 3 + 1) + 1];
+
+		if (pathesc_display(f->path, shown, sizeof(shown)) < 0 ||
+		    pathesc_b64(f->path, b64, sizeof(b64)) < 0)
+			return -1;      /* longer than PATH_MAX: cannot be a path */
+		jw_str(&w, "path", shown);
+		jw_str(&w, "path_b64", b64);
+	}
 	jw_u64(&w, "size", f->size);
 	jw_str(&w, "sha256", f->sha256);
 	jw_str(&w, "mtime", mt);
@@ -248,7 +261,7 @@ long finding_json(const struct finding *f, const char *host, int64_t now_ns, cha
 		n = build(f, host, now_ns, buf, cap, false);
 	if (n < 0)
 		return errf(err, errlen, "finding: longer than %zu bytes even without meta and "
-			    "strings: rule %s, path %s", cap, f->rule, f->path);
+			    "strings: rule %s", cap, f->rule);
 	return n;
 }
 

@@ -31,8 +31,11 @@
  * YARA hit on an endpoint is serious unless the rule says otherwise, the
  * console's default too).
  *
- * Strings are written as valid UTF-8 JSON (lib/jw.h: bytes of a path that
- * are not UTF-8 become \u00XX). Nothing here allocates or logs.
+ * Strings are written as valid UTF-8 JSON (lib/jw.h). A path that is not
+ * UTF-8 is written losslessly: "path" holds its display form (pathesc.h:
+ * every byte that is not printable UTF-8 as \xHH) and "path_b64" the
+ * bytes in base64; a UTF-8 path is "path" alone (JSON escapes its control
+ * characters without loss). Nothing here allocates or logs.
  */
 #ifndef KASTRO_FINDING_H
 #define KASTRO_FINDING_H

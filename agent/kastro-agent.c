@@ -181,6 +181,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init("kastro-agent", verbose ? LOG_LVL_DEBUG : c.log_level, false);
+	/* messages name files of others: never a raw control character */
+	log_escape_controls(true);
 	rc = agent_run(&c, sock);
 	aconf_free(&c);
 	return rc;

@@ -27,7 +27,9 @@
 #include <yara.h>
 
 #include "errf.h"
+#include "cfg.h"
 #include "rulehash.h"
+#include "ruletree.h"
 
 const char *const rules_externals[5] = { "filename", "filepath", "extension", "filetype",
 					 "owner" };
@@ -64,19 +66,17 @@ static void yr_down(void)
 }
 
 
-/* One rule file read into memory. */
-struct rfile {
-	char *path;     /* as opened */
-	const char *name;   /* base name, inside path */
-	char *data;
-	size_t len;
-};
-
 struct compile_ctx {
 	struct rules *r;
-	const char *cur;        /* path of the file being compiled */
+	const struct ruletree *t;
+	const char *cur;        /* path of the top-level file being compiled */
+	long cur_i;             /* its index */
+	bool *done;             /* per file: compiled already (top level or included) */
+	char **raw;             /* per file: the include text that brought it in */
+	long last;              /* the file included last, -1: none */
 	unsigned nerr;
 	char first[1024];       /* the first error */
+	char inc[1024];         /* why an include was refused */
 };
 
 static void on_compile(int level, const char *file, int line, const YR_RULE *rule,
@@ -101,166 +101,98 @@ static void on_compile(int level, const char *file, int line, const YR_RULE *rul
 	c->r->nwarn++;
 }
 
-static int by_name(const void *a, const void *b)
+/*
+ * The name of the file YARA is compiling when it meets an include: it
+ * tells us the top-level file by the path we gave, an included one by the
+ * include text it was brought in with (YARA keeps no other name). Includes
+ * are served depth first, so the most recent file brought in with that
+ * text is the one being read.
+ */
+static const char *include_from(const struct compile_ctx *c, const char *calling)
 {
-	const struct rfile *x = a, *y = b;
-
-	return strcmp(x->name, y->name);
+	if (calling == NULL || strcmp(calling, c->cur) == 0)
+		return c->t->f[c->cur_i].name;
+	if (c->last >= 0 && c->raw[c->last] != NULL && strcmp(c->raw[c->last], calling) == 0)
+		return c->t->f[c->last].name;
+	for (size_t i = 0; i < c->t->n; i++)
+		if (c->raw[i] != NULL && strcmp(c->raw[i], calling) == 0)
+			return c->t->f[i].name;
+	return c->t->f[c->cur_i].name;
 }
 
-static bool rule_name(const char *n)
+/*
+ * YARA's include callback: the text of a file of the tree, or NULL (YARA
+ * then reports the include as an error; c->inc says why). A file is
+ * compiled once: an include of one already compiled, by an index or at
+ * the top level, gives an empty text, so a tree whose index files include
+ * its other files (Yara-Rules' *_index.yar) compiles each rule once.
+ */
+static const char *on_include(const char *inc, const char *calling, const char *ns, void *arg)
 {
-	size_t l = strlen(n);
+	struct compile_ctx *c = arg;
+	const char *from = include_from(c, calling);
+	char why[768];
+	long i;
 
-	return (l > 4 && strcmp(n + l - 4, ".yar") == 0) || (l > 5 && strcmp(n + l - 5, ".yara") == 0);
+	(void)ns;
+	i = ruletree_include(c->t, from, inc, why, sizeof(why));
+	if (i < 0) {
+		if (c->inc[0] == '\0')
+			snprintf(c->inc, sizeof(c->inc), "%.200s/%s", c->t->root, why);
+		return NULL;
+	}
+	if (c->done[i])
+		return "";
+	c->done[i] = true;
+	free(c->raw[i]);
+	c->raw[i] = strdup(inc);        /* NULL when out of memory: then from the top file */
+	c->last = i;
+	return c->t->f[i].data;
 }
 
-/* Read all of path (a regular file, at most RULES_MAX_FILE bytes). */
-static int read_all(struct rfile *f, char *err, size_t errlen)
+static void on_include_free(const char *text, void *arg)
 {
+	(void)text;
+	(void)arg;              /* the tree owns every text */
+}
+
+/* A tree of the one file at path (rules given as a file, not a directory). */
+static int one_file(const char *path, struct ruletree *t, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
 	struct stat st;
-	size_t cap, len = 0;
-	char *buf;
-	int fd;
+	char why[160];
 
-	fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return errf(err, errlen, "%s: %s", f->path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return errf(err, errlen, "%s: not a regular file", f->path);
+	memset(t, 0, sizeof(*t));
+	t->f = calloc(1, sizeof(*t->f));
+	t->root = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+	t->real = t->root ? strdup(t->root) : NULL;
+	if (t->f == NULL || t->real == NULL ||
+	    (t->f[0].name = strdup(slash ? slash + 1 : path)) == NULL ||
+	    (t->f[0].path = strdup(path)) == NULL) {
+		if (t->f != NULL)
+			free(t->f[0].name);
+		t->n = 0;
+		ruletree_free(t);
+		return errf(err, errlen, "out of memory");
 	}
-	if ((uint64_t)st.st_size > RULES_MAX_FILE) {
-		close(fd);
-		return errf(err, errlen, "%s: larger than %u bytes", f->path, RULES_MAX_FILE);
-	}
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap + 1);
-	if (buf == NULL) {
-		close(fd);
-		return errf(err, errlen, "%s: out of memory", f->path);
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + len, cap - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			errf(err, errlen, "%s: %s", f->path, strerror(errno));
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == cap) {
-			/* grown since fstat */
-			free(buf);
-			close(fd);
-			return errf(err, errlen, "%s: changed while being read; load again", f->path);
-		}
-	}
-	close(fd);
-	buf[len] = '\0';
-	f->data = buf;
-	f->len = len;
-	return 0;
-}
-
-static void files_free(struct rfile *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(f[i].path);
-		free(f[i].data);
-	}
-	free(f);
-}
-
-/* The rule files at path, sorted by name, names only (not read yet). */
-static int list_files(const char *path, struct rfile **out, size_t *nout, char *err,
-		      size_t errlen)
-{
-	struct rfile *f = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-
-	if (stat(path, &st) < 0)
-		return errf(err, errlen, "rules %s: %s", path, strerror(errno));
-	if (!S_ISDIR(st.st_mode)) {
-		f = calloc(1, sizeof(*f));
-		if (f == NULL || (f[0].path = strdup(path)) == NULL) {
-			free(f);
-			return errf(err, errlen, "out of memory");
-		}
-		f[0].name = strrchr(f[0].path, '/') ? strrchr(f[0].path, '/') + 1 : f[0].path;
-		*out = f;
-		*nout = 1;
-		return 0;
-	}
-	d = opendir(path);
-	if (d == NULL)
-		return errf(err, errlen, "rules %s: %s", path, strerror(errno));
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		char p[PATH_MAX];
-		struct stat fst;
-		int m;
-
-		if (de->d_name[0] == '.' || !rule_name(de->d_name))
-			continue;
-		m = snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-		if (m < 0 || (size_t)m >= sizeof(p)) {
-			closedir(d);
-			files_free(f, n);
-			return errf(err, errlen, "rules %s/%s: path too long", path, de->d_name);
-		}
-		/* a directory or a fifo named x.yar is not a rule file */
-		if (stat(p, &fst) < 0 || !S_ISREG(fst.st_mode))
-			continue;
-		if (n == cap) {
-			struct rfile *nf;
-
-			if (cap >= RULES_MAX_FILES) {
-				closedir(d);
-				files_free(f, n);
-				return errf(err, errlen, "rules %s: more than %d rule files", path,
-					    RULES_MAX_FILES);
-			}
-			cap = cap ? cap * 2 : 64;
-			nf = realloc(f, cap * sizeof(*f));
-			if (nf == NULL) {
-				closedir(d);
-				files_free(f, n);
-				return errf(err, errlen, "out of memory");
-			}
-			f = nf;
-		}
-		memset(&f[n], 0, sizeof(f[n]));
-		f[n].path = strdup(p);
-		if (f[n].path == NULL) {
-			closedir(d);
-			files_free(f, n);
-			return errf(err, errlen, "out of memory");
-		}
-		f[n].name = f[n].path + strlen(path) + 1;
-		n++;
-	}
-	if (errno != 0) {
-		errf(err, errlen, "rules %s: %s", path, strerror(errno));
-		closedir(d);
-		files_free(f, n);
+	t->n = 1;
+	if (cfg_read_file(path, RULES_MAX_BYTES, &t->f[0].data, &t->f[0].len, &st, why,
+			  sizeof(why)) < 0) {
+		errf(err, errlen, "rules %s: %s", path, why);
+		ruletree_free(t);
 		return -1;
 	}
-	closedir(d);
-	if (n == 0) {
-		free(f);
-		return errf(err, errlen, "rules %s: no *.yar or *.yara files in this directory", path);
+	{
+		char *z = realloc(t->f[0].data, t->f[0].len + 1);
+
+		if (z == NULL) {
+			ruletree_free(t);
+			return errf(err, errlen, "out of memory");
+		}
+		z[t->f[0].len] = '\0';
+		t->f[0].data = z;
 	}
-	qsort(f, n, sizeof(*f), by_name);
-	*out = f;
-	*nout = n;
 	return 0;
 }
 
@@ -278,20 +210,51 @@ static void rules_free(struct rules *r)
 }
 
 /* The version (rulehash.h, shared with the console's bundles). */
-static int hash_files(struct rules *r, const struct rfile *f, size_t n, char *err,
-		      size_t errlen)
+static int hash_files(struct rules *r, const struct ruletree *t, char *err, size_t errlen)
 {
-	struct rulehash_file *h = calloc(n ? n : 1, sizeof(*h));
+	struct rulehash_file *h = calloc(t->n ? t->n : 1, sizeof(*h));
 	int rc;
 
 	if (h == NULL)
 		return errf(err, errlen, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		h[i] = (struct rulehash_file){ f[i].name, f[i].data, f[i].len };
-	rc = rulehash(h, n, r->version);
+	for (size_t i = 0; i < t->n; i++)
+		h[i] = (struct rulehash_file){ t->f[i].name, t->f[i].data, t->f[i].len };
+	rc = rulehash(h, t->n, r->version);
 	free(h);
 	if (rc < 0)
 		return errf(err, errlen, "SHA-256 failed");
+	return 0;
+}
+
+/* Compile file i of the tree at the top level; -1 with err. */
+static int compile_one(YR_COMPILER *comp, struct compile_ctx *cc, size_t i, char *err,
+		       size_t errlen)
+{
+	const struct ruletree_file *f = &cc->t->f[i];
+	FILE *fp;
+	int rc;
+
+	cc->done[i] = true;
+	/* fmemopen of an empty buffer fails: nothing to compile then */
+	if (f->len == 0)
+		return 0;
+	fp = fmemopen(f->data, f->len, "r");
+	if (fp == NULL)
+		return errf(err, errlen, "%s: %s", f->path, strerror(errno));
+	cc->cur = f->path;
+	cc->cur_i = (long)i;
+	cc->last = -1;
+	rc = yr_compiler_add_file(comp, fp, NULL, f->path);
+	fclose(fp);
+	if (rc > 0 || cc->nerr > 0) {
+		/* YARA stops at the first file with errors */
+		if (cc->inc[0] != '\0')
+			return errf(err, errlen, "%s", cc->inc);
+		if (cc->nerr > 1)
+			return errf(err, errlen, "%s (and %u more errors in this file)", cc->first,
+				    cc->nerr - 1);
+		return errf(err, errlen, "%s", cc->nerr ? cc->first : "compile error");
+	}
 	return 0;
 }
 
@@ -299,28 +262,33 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 {
 	struct compile_ctx cc;
 	YR_COMPILER *comp = NULL;
-	struct rfile *f = NULL;
+	struct ruletree t;
 	struct rules *r;
-	size_t n = 0;
+	struct stat st;
 	YR_RULE *rule;
 	int rc;
 
-	if (list_files(path, &f, &n, err, errlen) < 0)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (read_all(&f[i], err, errlen) < 0) {
-			files_free(f, n);
-			return NULL;
-		}
-	r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		files_free(f, n);
-		errf(err, errlen, "out of memory");
+	if (stat(path, &st) < 0) {
+		errf(err, errlen, "rules %s: %s", path, strerror(errno));
 		return NULL;
 	}
+	if (S_ISDIR(st.st_mode) ? ruletree_load(path, RULES_MAX_FILES, RULES_MAX_BYTES, &t, err,
+						errlen) < 0
+				: one_file(path, &t, err, errlen) < 0)
+		return NULL;
+	memset(&cc, 0, sizeof(cc));
+	r = calloc(1, sizeof(*r));
+	cc.done = calloc(t.n, sizeof(*cc.done));
+	cc.raw = calloc(t.n, sizeof(*cc.raw));
+	if (r == NULL || cc.done == NULL || cc.raw == NULL) {
+		errf(err, errlen, "out of memory");
+		free(r);
+		r = NULL;
+		goto bad;
+	}
 	r->refs = 1;
-	r->nfiles = (unsigned)n;
-	if (hash_files(r, f, n, err, errlen) < 0)
+	r->nfiles = (unsigned)t.n;
+	if (hash_files(r, &t, err, errlen) < 0)
 		goto bad;
 	if (yr_up(err, errlen) < 0)
 		goto bad;
@@ -329,41 +297,19 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 		errf(err, errlen, "cannot create a YARA compiler: out of memory");
 		goto bad;
 	}
-	memset(&cc, 0, sizeof(cc));
 	cc.r = r;
+	cc.t = &t;
 	yr_compiler_set_callback(comp, on_compile, &cc);
-	/* no include callback: YARA refuses `include` ("includes are disabled") */
-	yr_compiler_set_include_callback(comp, NULL, NULL, NULL);
+	yr_compiler_set_include_callback(comp, on_include, on_include_free, &cc);
 	for (size_t i = 0; i < 5; i++)
 		if (yr_compiler_define_string_variable(comp, rules_externals[i], "") !=
 		    ERROR_SUCCESS) {
 			errf(err, errlen, "cannot declare external variable %s", rules_externals[i]);
 			goto bad_comp;
 		}
-	for (size_t i = 0; i < n; i++) {
-		FILE *fp;
-
-		/* fmemopen of an empty buffer fails: nothing to compile then */
-		if (f[i].len == 0)
-			continue;
-		fp = fmemopen(f[i].data, f[i].len, "r");
-		if (fp == NULL) {
-			errf(err, errlen, "%s: %s", f[i].path, strerror(errno));
+	for (size_t i = 0; i < t.n; i++)
+		if (!cc.done[i] && compile_one(comp, &cc, i, err, errlen) < 0)
 			goto bad_comp;
-		}
-		cc.cur = f[i].path;
-		rc = yr_compiler_add_file(comp, fp, NULL, f[i].path);
-		fclose(fp);
-		if (rc > 0 || cc.nerr > 0) {
-			/* YARA stops at the first file with errors */
-			if (cc.nerr > 1)
-				errf(err, errlen, "%s (and %u more errors in this file)", cc.first,
-				     cc.nerr - 1);
-			else
-				errf(err, errlen, "%s", cc.nerr ? cc.first : "compile error");
-			goto bad_comp;
-		}
-	}
 	rc = yr_compiler_get_rules(comp, &r->yr);
 	if (rc != ERROR_SUCCESS) {
 		r->yr = NULL;
@@ -373,7 +319,11 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 	yr_compiler_destroy(comp);
 	yr_rules_foreach(r->yr, rule)
 		r->nrules++;
-	files_free(f, n);
+	free(cc.done);
+	for (size_t i = 0; cc.raw != NULL && i < t.n; i++)
+		free(cc.raw[i]);
+	free(cc.raw);
+	ruletree_free(&t);
 	return r;
 
 bad_comp:
@@ -381,7 +331,11 @@ bad_comp:
 	if (r->yr == NULL)
 		yr_down();
 bad:
-	files_free(f, n);
+	free(cc.done);
+	for (size_t i = 0; cc.raw != NULL && i < t.n; i++)
+		free(cc.raw[i]);
+	free(cc.raw);
+	ruletree_free(&t);
 	rules_free(r);
 	return NULL;
 }

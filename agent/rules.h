@@ -1,22 +1,28 @@
 /*
  * rules.h - a compiled set of YARA rules for the endpoint agent's scans.
  *
- * A set is compiled once from a directory of rule files (every regular file
- * named *.yar or *.yara directly in it, not in subdirectories, compiled in
- * byte order of their names) or from one file, and is then shared by every
- * scanning thread. All files go into YARA's "default" namespace, as the
- * yara command line puts every RULES_FILE not written NAMESPACE:FILE; so a
- * rule name defined twice in a set is a compile error, and a rule of one
- * file can use a rule of an earlier one.
+ * A set is compiled once from a rule tree (ruletree.h: every regular file
+ * named *.yar or *.yara under a directory, at any depth, compiled in byte
+ * order of their names relative to it) or from one file, and is then
+ * shared by every scanning thread. All files go into YARA's "default"
+ * namespace, as the yara command line puts every RULES_FILE not written
+ * NAMESPACE:FILE; so a rule name defined twice in a set is a compile
+ * error, and a rule of one file can use a rule of an earlier one.
  *
  * Five external string variables are declared, empty by default, and set
  * per file by the scanner (scan.h): filename, filepath, extension,
  * filetype, owner (the ones rule sets written for LOKI and THOR, like
- * signature-base, use). `include` is refused: a set is self-contained and
- * cannot pull other files of the host into its compile errors.
+ * signature-base, use). `include` takes a file of the tree, relative to
+ * the including file (index files of public sets); anything outside the
+ * root, through "..", an absolute path or a symlink, or a file that is not
+ * a rule file of the tree, is refused with an error that names it. Each
+ * file is compiled once: a file an index includes is not compiled again
+ * at the top level, and a second include of it gives nothing. A set given
+ * as one file is a tree of that file alone: its includes are refused
+ * (give its directory instead).
  *
  * The version of a set is the lowercase hex SHA-256 over, for each file in
- * compile order, its name (without the directory), a NUL byte, its length
+ * name order, its name (relative to the directory), a NUL byte, its length
  * as 8 bytes little-endian and its contents; the same files give the same
  * version on every host. It keys the scan cache (scache.h).
  *
@@ -39,8 +45,8 @@
 #include "rulehash.h"
 
 #define RULES_VERSION_LEN RULEHASH_LEN  /* hex digits of the version, without NUL */
-#define RULES_MAX_FILES   100000  /* rule files in one directory */
-#define RULES_MAX_FILE    (64u << 20)  /* bytes of one rule file */
+#define RULES_MAX_FILES   100000  /* rule files in one tree */
+#define RULES_MAX_BYTES   (256u << 20)  /* bytes of a tree's rule files together */
 #define RULES_MAX_WARNINGS 64     /* warning texts kept (all are counted) */
 
 /* The external variables every set declares, in this order. */
@@ -51,8 +57,8 @@ struct rules;
 struct YR_RULES;
 
 /*
- * Compile the rules at path: a directory (its *.yar and *.yara files) or a
- * single file of any name. An empty directory is an error. Compile errors
+ * Compile the rules at path: a directory (its tree of *.yar and *.yara
+ * files) or a single file of any name. A tree without rule files is an error. Compile errors
  * name file:line, the rule when YARA knows it, and YARA's message, e.g.
  * "rules/a.yar:12: rule x: undefined identifier \"foo\"" (the first error;
  * the count of more follows). Warnings are not errors: they are counted and

@@ -17,6 +17,7 @@
 #include "finding.h"
 #include "num.h"
 #include "rules.h"
+#include "pathesc.h"
 #include "scache.h"
 #include "scan.h"
 
@@ -27,7 +28,17 @@ struct out {
 	bool json;
 	char host[256];
 	char buf[FINDING_JSON_MAX];
+	char shown[PATHESC_RATIO * PATH_MAX + 1];      /* a path's display form */
 };
+
+/* The display form of path (pathesc.h) in o->shown: a file name with a
+ * newline or a terminal escape never reaches the output raw. */
+static const char *shown(struct out *o, const char *path)
+{
+	if (pathesc_display(path, o->shown, sizeof(o->shown)) < 0)
+		return "(path longer than PATH_MAX)";
+	return o->shown;
+}
 
 static int64_t now_ns(void)
 {
@@ -45,7 +56,7 @@ static void on_finding(void *arg, const struct finding *f)
 
 	pthread_mutex_lock(&o->lock);
 	if (!o->json) {
-		printf("%s %s\n", f->rule, f->path);
+		printf("%s %s\n", f->rule, shown(o, f->path));
 	} else {
 		n = finding_json(f, o->host, now_ns(), o->buf, sizeof(o->buf), err, sizeof(err));
 		if (n < 0)
@@ -63,9 +74,10 @@ static void on_skip(void *arg, const char *path, enum scan_skip why, const char 
 	pthread_mutex_lock(&o->lock);
 	if (detail[0] != '\0')
 		fprintf(stderr, "kastro-agent: skipped (%s: %s) %s\n", scan_skip_name(why), detail,
-			path);
+			shown(o, path));
 	else
-		fprintf(stderr, "kastro-agent: skipped (%s) %s\n", scan_skip_name(why), path);
+		fprintf(stderr, "kastro-agent: skipped (%s) %s\n", scan_skip_name(why),
+			shown(o, path));
 	pthread_mutex_unlock(&o->lock);
 }
 
@@ -73,7 +85,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kastro-agent scan [options] PATH...\n"
-		"  --rules DIR|FILE   YARA rules: *.yar/*.yara of a directory, or one file\n"
+		"  --rules DIR|FILE   YARA rules: *.yar/*.yara under a directory, or one file\n"
 		"                     (default " SCANCMD_DEFAULT_RULES ")\n"
 		"  --json             one JSON finding event per match, a summary at the end\n"
 		"  --threads N        scanning threads (default: one per CPU)\n"

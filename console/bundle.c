@@ -3,7 +3,6 @@
  */
 #include "bundle.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,26 +14,7 @@
 
 #include <openssl/evp.h>
 
-#include "cfg.h"
-
-struct rf {
-	char *name;
-	char *data;
-	size_t len;
-};
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const struct rf *)a)->name, ((const struct rf *)b)->name);
-}
-
-static int rule_file_name(const char *n)
-{
-	size_t l = strlen(n);
-
-	return n[0] != '.' && ((l > 4 && strcmp(n + l - 4, ".yar") == 0) ||
-			       (l > 5 && strcmp(n + l - 5, ".yara") == 0));
-}
+#include "ruletree.h"
 
 int bundle_path(const char *data_dir, const char *version, char *out, size_t outlen)
 {
@@ -45,7 +25,8 @@ int bundle_path(const char *data_dir, const char *version, char *out, size_t out
 }
 
 /* The bundle's JSON text, written to fd. */
-static int write_bundle(FILE *f, const char *version, const struct rf *files, size_t n)
+static int write_bundle(FILE *f, const char *version, const struct ruletree_file *files,
+			size_t n)
 {
 	fprintf(f, "{\"version\":\"%s\",\"files\":[", version);
 	for (size_t i = 0; i < n; i++) {
@@ -75,68 +56,29 @@ static int write_bundle(FILE *f, const char *version, const struct rf *files, si
 int bundle_make(const char *dir, const char *data_dir, char *version, size_t *nfiles,
 		char *err, size_t errlen)
 {
-	struct rf *files = NULL;
 	struct rulehash_file *hf = NULL;
-	size_t n = 0, cap = 0, total = 0;
-	char path[PATH_MAX + 300], tmp[PATH_MAX + 310], bdir[PATH_MAX + 16], why[128];
-	struct dirent *d;
-	DIR *dh = opendir(dir);
+	char path[PATH_MAX + 300], tmp[PATH_MAX + 310], bdir[PATH_MAX + 16];
+	struct ruletree t;
 	FILE *f = NULL;
 	int rc = -1, fd;
 
 	*nfiles = 0;
-	if (!dh) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	if (ruletree_load(dir, BUNDLE_MAX_FILES, BUNDLE_MAX_BYTES, &t, err, errlen) < 0)
 		return -1;
-	}
-	while ((d = readdir(dh))) {
-		struct stat st;
-
-		if (!rule_file_name(d->d_name))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		if (n == BUNDLE_MAX_FILES) {
-			snprintf(err, errlen, "%s: more than %d rule files", dir, BUNDLE_MAX_FILES);
+	for (size_t i = 0; i < t.n; i++)
+		if (!ruletree_name_ok(t.f[i].name)) {
+			snprintf(err, errlen, "%s: a name the agents refuse (control characters, "
+				 "a backslash or too long): rename it", t.f[i].path);
 			goto out;
 		}
-		if (n == cap) {
-			struct rf *g = realloc(files, (cap = cap ? cap * 2 : 64) * sizeof(*g));
-
-			if (!g) {
-				snprintf(err, errlen, "out of memory");
-				goto out;
-			}
-			files = g;
-		}
-		files[n].name = strdup(d->d_name);
-		if (!files[n].name) {
-			snprintf(err, errlen, "out of memory");
-			goto out;
-		}
-		if (cfg_read_file(path, BUNDLE_MAX_BYTES - total, &files[n].data, &files[n].len, &st,
-				  why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s: %s", path, why);
-			free(files[n].name);
-			goto out;
-		}
-		total += files[n].len;
-		n++;
-	}
-	if (n == 0) {
-		snprintf(err, errlen, "%s: no rule files (*.yar, *.yara)", dir);
-		goto out;
-	}
-	qsort(files, n, sizeof(*files), by_name);
-	hf = calloc(n, sizeof(*hf));
+	hf = calloc(t.n, sizeof(*hf));
 	if (!hf) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		hf[i] = (struct rulehash_file){ files[i].name, files[i].data, files[i].len };
-	if (rulehash(hf, n, version) < 0) {
+	for (size_t i = 0; i < t.n; i++)
+		hf[i] = (struct rulehash_file){ t.f[i].name, t.f[i].data, t.f[i].len };
+	if (rulehash(hf, t.n, version) < 0) {
 		snprintf(err, errlen, "SHA-256 failed");
 		goto out;
 	}
@@ -155,7 +97,7 @@ int bundle_make(const char *dir, const char *data_dir, char *version, size_t *nf
 			close(fd);
 		goto out;
 	}
-	if (write_bundle(f, version, files, n) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0) {
+	if (write_bundle(f, version, t.f, t.n) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0) {
 		snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
 		fclose(f);
 		unlink(tmp);
@@ -167,15 +109,10 @@ int bundle_make(const char *dir, const char *data_dir, char *version, size_t *nf
 		unlink(tmp);
 		goto out;
 	}
-	*nfiles = n;
+	*nfiles = t.n;
 	rc = 0;
 out:
-	closedir(dh);
-	for (size_t i = 0; i < n; i++) {
-		free(files[i].name);
-		free(files[i].data);
-	}
-	free(files);
+	ruletree_free(&t);
 	free(hf);
 	return rc;
 }

@@ -1,9 +1,10 @@
 /*
  * bundle.h - rule bundles the console pushes to its agents.
  *
- * `kastroctl rules push DIR [SENSOR]` makes one from DIR's rule files
- * (every regular file named *.yar or *.yara directly in DIR, in byte order
- * of their names: the set kastro-agent would compile from DIR), names it
+ * `kastroctl rules push DIR [SENSOR]` makes one from DIR's rule tree
+ * (ruletree.h: every regular file named *.yar or *.yara under DIR, at any
+ * depth, named relative to DIR, in byte order of those names: the set
+ * kastro-agent would compile from DIR), names it
  * by its version (rulehash.h, the version the agent will report), and
  * keeps it as DATA/bundles/VERSION.json, written atomically:
  * {"version": V, "files": [{"name": N, "data_b64": BASE64}...]} (base64,

@@ -166,8 +166,11 @@ static void send_answer(struct control *c, const char *buf, size_t n)
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return;
 		left = control_timeout_ms(c);
-		if (left <= 0)
+		if (left <= 0) {
+			log_warn("control: a client did not take its answer within %d ms; cut after "
+				 "%zu of %zu bytes", CONTROL_TIMEOUT_MS, off, n);
 			return;
+		}
 		p.fd = c->cfd;
 		p.events = POLLOUT;
 		if (poll(&p, 1, left) <= 0)
@@ -184,6 +187,14 @@ static void serve(struct control *c, control_fn fn, void *ctx)
 	c->requests++;
 	fn(ctx, c->line, ans, sizeof(ans) - 1);
 	n = strnlen(ans, sizeof(ans) - 2);
+	if (n == sizeof(ans) - 2) {
+		/* it filled the buffer: cut, so not sent as if whole */
+		c->cut++;
+		log_warn("control: the answer to \"%.60s\" is longer than %d bytes; refused",
+			 c->line, CONTROL_ANSWER_MAX - 2);
+		n = (size_t)snprintf(ans, sizeof(ans), "error: the answer is longer than %d bytes "
+				     "and was not sent; ask for less\n", CONTROL_ANSWER_MAX - 2);
+	}
 	if (n == 0 || ans[n - 1] != '\n')
 		ans[n++] = '\n';
 	send_answer(c, ans, n);

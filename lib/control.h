@@ -12,6 +12,12 @@
  * CONTROL_LINE_MAX bytes in, CONTROL_ANSWER_MAX bytes out, and a deadline
  * of CONTROL_TIMEOUT_MS for the client to send its line and take the answer.
  * Only clients with uid 0 (SO_PEERCRED) are served.
+ *
+ * An answer that fills the buffer is never sent cut: the client gets an
+ * error instead (counted in cut, logged). A command whose answer can be
+ * longer answers in pages: an "ok" page whose last line is "more:
+ * REQUEST" asks the client to send REQUEST for the rest (ctlclient.h
+ * follows them), so an answer of any length arrives whole.
  */
 #ifndef KASTRO_CONTROL_H
 #define KASTRO_CONTROL_H
@@ -25,7 +31,7 @@
 #define CONTROL_CONSOLE_PATH "/run/kastro/console.sock"
 #define CONTROL_AGENT_PATH "/run/kastro/agent.sock"
 #define CONTROL_LINE_MAX 1024
-#define CONTROL_ANSWER_MAX 8192
+#define CONTROL_ANSWER_MAX (256 * 1024)
 #define CONTROL_TIMEOUT_MS 5000
 
 /*
@@ -42,6 +48,7 @@ struct control {
 	size_t len;
 	char path[108];                 /* sun_path */
 	uint64_t requests, refused;     /* refused: not root, too long, too slow */
+	uint64_t cut;                   /* answers longer than CONTROL_ANSWER_MAX, refused */
 };
 
 /*

@@ -4,6 +4,7 @@
  */
 #include "log.h"
 #include "mono.h"
+#include "pathesc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +17,8 @@ static struct {
 	char prog[32];
 	enum log_level max;
 	bool syslog;
-} log_cfg = { "kastro", LOG_LVL_INFO, false };
+	bool escape;
+} log_cfg = { "kastro", LOG_LVL_INFO, false, false };
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 static const int level_syslog[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -30,14 +32,22 @@ void log_init(const char *prog, enum log_level max_level, bool use_syslog)
 		openlog(log_cfg.prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+void log_escape_controls(bool on)
+{
+	log_cfg.escape = on;
+}
+
 static void log_v(enum log_level lvl, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char raw[2048], shown[PATHESC_RATIO * sizeof(raw)];
+	const char *line = raw;
 
 	if (lvl > log_cfg.max)
 		return;
 	/* A message longer than the buffer is cut; it is still better than none. */
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	if (log_cfg.escape && !pathesc_plain(raw) && pathesc_display(raw, shown, sizeof(shown)) >= 0)
+		line = shown;
 	fprintf(stderr, "%s: %s: %s\n", log_cfg.prog, level_names[lvl], line);
 	if (log_cfg.syslog)
 		syslog(level_syslog[lvl], "%s", line);

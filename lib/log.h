@@ -18,6 +18,16 @@ enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 /* Set once at start-up: program name, most verbose level shown, syslog too. */
 void log_init(const char *prog, enum log_level max_level, bool use_syslog);
 
+/*
+ * From now on write a message that holds a control character, a byte that
+ * is not UTF-8 or a backslash in its display form (pathesc.h: those bytes
+ * as \xHH, a backslash as \\), so a message is one line of UTF-8 whatever
+ * text it carries (a file name with a newline cannot forge a line). For
+ * programs whose messages name files of others (kastro-agent); set once at
+ * start-up.
+ */
+void log_escape_controls(bool on);
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

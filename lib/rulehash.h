@@ -2,7 +2,7 @@
  * rulehash.h - the version of a set of YARA rule files, as kastro-agent
  * (agent/rules.h) and kastro-console (its rule bundles) both compute it:
  * lowercase hex SHA-256 over, for each file in byte order of the names,
- * its name (without a directory), a NUL byte, its length as 8 bytes
+ * its name (relative to the rules root, '/' between directories), a NUL byte, its length as 8 bytes
  * little-endian and its contents. The same files give the same version on
  * every host.
  */

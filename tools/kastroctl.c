@@ -23,13 +23,13 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "ctlclient.h"
 #include "num.h"
 
 #define DEFAULT_SOCKET CONTROL_KASTROD_PATH
 #define CONSOLE_SOCKET CONTROL_CONSOLE_PATH
 #define AGENT_SOCKET CONTROL_AGENT_PATH
 #define LINE_MAX_BYTES 1024
-#define ANSWER_MAX (64 * 1024)
 #define TIMEOUT_MS 60000        /* a reload of a large policy takes a while */
 
 static void usage(FILE *out)
@@ -92,65 +92,26 @@ static int parse_duration(const char *s, uint64_t *secs)
 	return 0;
 }
 
-/* Send req (one line) to the socket and print the answer. Exit status. */
+/* Send req (one line) to the socket and print the whole answer (every
+ * page of it, ctlclient.h). Exit status. */
 static int request(const char *path, const char *req)
 {
-	static char ans[ANSWER_MAX + 1];
-	struct sockaddr_un sa;
-	size_t len = 0, rl = strlen(req);
-	int fd;
+	char err[512], *ans;
+	size_t len;
+	int ok;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "kastroctl: socket path too long: %s\n", path);
+	if (ctlclient_ask(path, req, TIMEOUT_MS, &ans, &len, err, sizeof(err)) < 0) {
+		fprintf(stderr, "kastroctl: %s\n", err);
 		return 1;
 	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "kastroctl: cannot reach the daemon at %s: %s (is it running, "
-			"and are you root?)\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return 1;
+	ok = len >= 2 && strncmp(ans, "ok", 2) == 0 &&
+	     (ans[2] == '\0' || ans[2] == ' ' || ans[2] == '\n');
+	if (fwrite(ans, 1, len, ok ? stdout : stderr) != len || fflush(stdout) != 0) {
+		fprintf(stderr, "kastroctl: writing the answer: %s\n", strerror(errno));
+		ok = 0;
 	}
-	if (send(fd, req, rl, MSG_NOSIGNAL) != (ssize_t)rl || send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
-		fprintf(stderr, "kastroctl: %s: cannot send: %s\n", path, strerror(errno));
-		close(fd);
-		return 1;
-	}
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t r;
-
-		if (poll(&p, 1, TIMEOUT_MS) <= 0) {
-			fprintf(stderr, "kastroctl: no answer from the daemon within %d s\n",
-				TIMEOUT_MS / 1000);
-			close(fd);
-			return 1;
-		}
-		r = read(fd, ans + len, ANSWER_MAX - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		if (len == ANSWER_MAX)
-			break;
-	}
-	close(fd);
-	ans[len] = '\0';
-	if (len >= 2 && strncmp(ans, "ok", 2) == 0 && (ans[2] == '\0' || ans[2] == ' ' ||
-							 ans[2] == '\n')) {
-		fputs(ans, stdout);
-		return 0;
-	}
-	if (len == 0)
-		fprintf(stderr, "kastroctl: the daemon closed the connection without an answer\n");
-	else
-		fputs(ans, stderr);
-	return 1;
+	free(ans);
+	return ok ? 0 : 1;
 }
 
 int main(int argc, char **argv)

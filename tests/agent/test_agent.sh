@@ -218,6 +218,37 @@ wait_eq 20 1 findings "$tmp/watch/download.com" &&
 	t_pass "$T: a file written in a watched directory is scanned at once" ||
 	t_fail "$T: on-change: $(findings download.com) events"
 
+# ---- file names with a newline and not UTF-8 -------------------------------------------
+nl_name="$tmp/watch/a
+kastro-agent: error: forged line.com"
+bad_name=$(printf '%s/watch/\377\376-bad.com' "$tmp")
+printf '%s' "$EICAR" >"$nl_name"
+printf '%s' "$EICAR" >"$bad_name"
+printf 'xx KASTRO-QUARANTINE-ME xx\n' >"$tmp/watch/q
+uar.doc"
+wait_eq 20 1 findings "forged line.com"
+b64_want=$(printf '%s' "$bad_name" | base64 -w0)
+if wait_eq 20 1 db "select count(*) from events where sensor_id='$sid' and event_type='finding' and json_extract(body, '\$.finding.path_b64') = '$b64_want'" &&
+	[ "$(db "select json_extract(body, '\$.finding.path') from events where sensor_id='$sid' and json_extract(body, '\$.finding.path_b64') = '$b64_want'")" = "$tmp/watch/\\xff\\xfe-bad.com" ]; then
+	t_pass "$T: a path that is not UTF-8 arrives as path_b64 (the exact bytes) beside an escaped display form"
+else
+	t_fail "$T: non-UTF-8 path: $(db "select body from events where body like '%bad.com%'")"
+fi
+nlp=$(db "select json_extract(body, '\$.finding.path') from events where sensor_id='$sid' and body like '%forged line.com%' limit 1")
+[ "$nlp" = "$nl_name" ] && t_pass "$T: a path with a newline arrives exactly (JSON escapes it)" || t_fail "$T: newline path: '$nlp'"
+wait_for 20 sh -c "'$CTL' -s '$asock' agent quarantined | grep -q 'q\\\\x0auar.doc$'"
+if ! grep -q '^kastro-agent: error: forged line' "$alog" && grep -q 'a\\x0akastro-agent: error: forged line.com' "$alog" &&
+	grep -q -- '\\xff\\xfe-bad.com' "$alog"; then
+	t_pass "$T: the agent's log shows those names escaped, never a forged line"
+else
+	t_fail "$T: log: $(grep -a -n 'forged\|bad.com' "$alog" | head -n 5)"
+fi
+if actl agent quarantined | grep -q "^q-[0-9a-f]* [0-9]* [0-9a-f]* [^ ]* $tmp/watch/q\\\\x0auar.doc$"; then
+	t_pass "$T: kastroctl agent quarantined shows a name with a newline escaped, on one line"
+else
+	t_fail "$T: quarantined: $(actl agent quarantined | tail -n 3)"
+fi
+
 # ---- heartbeat ---------------------------------------------------------------------
 hb=$(db "select body from events where sensor_id='$sid' and event_type='heartbeat' order by seq desc limit 1")
 echo "$hb" | python3 -c '
@@ -230,22 +261,28 @@ assert len(a["rules_version"]) == 64
 
 # ---- rules pushed from the console ---------------------------------------------------
 old=$(actl agent status | sed -n 's/^rules_version=//p')
-mkdir -p "$tmp/rules2"
+# a tree as public sets are laid out: rules in subdirectories, an index
+# that includes one of them (compiled once)
+mkdir -p "$tmp/rules2/sub/deep"
 cp "$tmp/rules/test.yar" "$tmp/rules2/"
-cat >"$tmp/rules2/pushed.yar" <<'EOF'
+cat >"$tmp/rules2/sub/deep/pushed.yar" <<'EOF'
 rule Kastro_Test_Pushed { strings: $p = "KASTRO-PUSHED-RULE" condition: $p }
 EOF
+printf 'include "./sub/deep/pushed.yar"\n' >"$tmp/rules2/index.yar"
 printf 'xx KASTRO-PUSHED-RULE xx\n' >"$tmp/tree/pushed.txt"
 out=$(ctl rules push "$tmp/rules2")
 ver=$(echo "$out" | sed -n 's/^version=//p')
 if [ -n "$ver" ] && wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^rules_version=$ver$'"; then
-	t_pass "$T: a bundle pushed from the console is verified, compiled and in use ($ver)"
+	t_pass "$T: a rule tree pushed from the console is verified, compiled and in use ($ver)"
 else
 	t_fail "$T: rules push: $out; agent: $(actl agent status | grep rules)"
 fi
 rstat() { db "select status from commands where sensor_id='$sid' and type='rules' order by id desc limit 1"; }
 wait_eq 20 done rstat &&
 	t_pass "$T: ... and the agent reported the new version" || t_fail "$T: rules command: $(db "select status, result from commands where type='rules'")"
+[ -f "$adir/rules/sub/deep/pushed.yar" ] && actl agent status | grep -q '^rules=3$' &&
+	t_pass "$T: ... kept as a tree in the agent's dir, each rule compiled once" ||
+	t_fail "$T: pushed tree: $(find "$adir/rules"), $(actl agent status | grep '^rules=')"
 mkdir -p "$tmp/rules3"
 printf 'rule broken { strings: $a = "x" condition: $b }\n' >"$tmp/rules3/broken.yar"
 ctl rules push "$tmp/rules3" >/dev/null
@@ -255,6 +292,20 @@ if echo "$res" | grep -q 'broken.yar:1' && actl agent status | grep -q "^rules_v
 	t_pass "$T: a bundle that does not compile is refused with file:line, the rules in use stay"
 else
 	t_fail "$T: broken bundle: $res"
+fi
+mkdir -p "$tmp/rules4/sub" "$tmp/outside"
+printf 'rule Outside { condition: true }\n' >"$tmp/outside/x.yar"
+printf 'include "../../outside/x.yar"\n' >"$tmp/rules4/sub/index.yar"
+out=$(ctl rules push "$tmp/rules4" 2>&1)
+ver4=$(echo "$out" | sed -n 's/^version=//p')
+# the push queues the command before it answers: rstat sees it pending first
+wait_eq 30 failed rstat
+res=$(db "select result from commands where sensor_id='$sid' and type='rules' order by id desc limit 1")
+if [ -n "$ver4" ] && echo "$res" | grep -q 'outside/x.yar.*outside the rules root' &&
+	actl agent status | grep -q "^rules_version=$ver$"; then
+	t_pass "$T: an include outside the rules root is refused with a clear message, the rules in use stay"
+else
+	t_fail "$T: include outside: push '$out', result $res"
 fi
 cid=$(ctl sensor scan "$sid" "$tmp/tree" | sed -n 's/^command=//p')
 cstat() { db "select status from commands where id=$cid"; }
@@ -313,6 +364,23 @@ if wait_eq 30 1 notices; then
 	t_pass "$T: the cut record is reported to the console as spool damage"
 else
 	t_fail "$T: no damage notice; agent log: $(grep -i spool "$alog" | tail -n 3)"
+fi
+
+# ---- a long quarantine list: every item, none cut -------------------------------------
+nq0=$(actl agent quarantined | tail -n +2 | wc -l)
+mkdir -p "$tmp/qmany"
+for i in $(seq 1 230); do printf 'KASTRO-QUARANTINE-ME %d\n' "$i" >"$tmp/qmany/q$i.doc"; done
+cid=$(ctl sensor scan "$sid" "$tmp/qmany" | sed -n 's/^command=//p')
+wait_eq 120 done cstat
+actl agent quarantined >"$tmp/qlist" 2>"$tmp/qlist.err"; rc=$?
+nq=$(tail -n +2 "$tmp/qlist" | wc -l)
+if [ $rc = 0 ] && [ "$nq" = $((nq0 + 230)) ] && [ "$(head -n 1 "$tmp/qlist")" = ok ] &&
+	[ "$(tail -n +2 "$tmp/qlist" | grep -cE '^q-[0-9a-f]{16} [0-9]+ [0-9a-f]{64} ')" = "$nq" ] &&
+	[ "$(tail -n +2 "$tmp/qlist" | awk '{print $1}' | sort -u | wc -l)" = "$nq" ] &&
+	[ "$(grep -c "$tmp/qmany/q[0-9]*\.doc$" "$tmp/qlist")" = 230 ] && ! grep -q '^more:' "$tmp/qlist"; then
+	t_pass "$T: kastroctl agent quarantined lists all $nq items ($(wc -c <"$tmp/qlist") bytes, in pages), each whole and once"
+else
+	t_fail "$T: quarantined: exit $rc, $nq lines of $((nq0 + 230)); $(tail -n 2 "$tmp/qlist") $(cat "$tmp/qlist.err")"
 fi
 
 # ---- through an HTTP proxy ---------------------------------------------------------------

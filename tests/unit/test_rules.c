@@ -1,7 +1,8 @@
 /*
  * test_rules.c - compiling the agent's YARA rule sets: a directory's
- * .yar and .yara files in name order into one namespace, compile errors that
- * name file:line, warnings that are not errors, include refused, the
+ * .yar and .yara files, in subdirectories too, in name order into one
+ * namespace, compile errors that name file:line, warnings that are not
+ * errors, include inside the rules root and refused outside it, the
  * version as a hash of names and contents, and reference counting: a set
  * that fails to compile never takes the place of one in use, and a set
  * stays usable while a scan holds it.
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <yara.h>
@@ -163,15 +165,176 @@ static void test_warnings_are_not_errors(void **state)
 	rules_unref(r);
 }
 
-static void test_include_is_refused(void **state)
+static void mkd(const struct fx *f, const char *name)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", f->dir, name);
+	assert_int_equal(mkdir(p, 0700), 0);
+}
+
+static void test_tree_compiles_recursively_in_name_order(void **state)
 {
 	struct fx *f = *state;
+	struct rules *r, *again;
+	char names[256], v[RULES_VERSION_LEN + 1];
 
-	put(f, "inc.txt", "rule included { condition: true }\n");
-	put(f, "a.yar", "include \"inc.txt\"\nrule a { condition: included }\n");
+	/* "a/x.yar" < "b.yar" < "c/d/y.yara": y uses b's rule, b uses x's */
+	mkd(f, "a");
+	mkd(f, "c");
+	mkd(f, "c/d");
+	mkd(f, ".git");
+	put(f, "a/x.yar", "rule in_a { strings: $a = \"alpha\" condition: $a }\n");
+	put(f, "b.yar", "rule in_b { condition: in_a }\n");
+	put(f, "c/d/y.yara", "rule in_cd { condition: in_b }\n");
+	put(f, ".git/z.yar", "rule hidden { condition: true }\n");
+	put(f, "c/readme.txt", "not a rule {");
+	r = rules_load(f->dir, f->err, sizeof(f->err));
+	assert_non_null(r);
+	assert_int_equal(rules_files(r), 3);
+	assert_int_equal(rules_count(r), 3);
+	matches(r, "alpha", names);
+	assert_string_equal(names, "in_a in_b in_cd ");
+	snprintf(v, sizeof(v), "%s", rules_version(r));
+	/* the same tree elsewhere (trailing '/' given) has the same version */
+	{
+		char p[300];
+
+		snprintf(p, sizeof(p), "%s/", f->dir);
+		again = rules_load(p, f->err, sizeof(f->err));
+		assert_non_null(again);
+		assert_string_equal(rules_version(again), v);
+		rules_unref(again);
+	}
+	/* a file moved to another directory is another set */
+	{
+		char a[300], b[300];
+
+		snprintf(a, sizeof(a), "%s/c/d/y.yara", f->dir);
+		snprintf(b, sizeof(b), "%s/c/y.yara", f->dir);
+		assert_int_equal(rename(a, b), 0);
+		again = rules_load(f->dir, f->err, sizeof(f->err));
+		assert_non_null(again);
+		assert_string_not_equal(rules_version(again), v);
+		rules_unref(again);
+	}
+	rules_unref(r);
+}
+
+static void test_index_include_inside_the_root_compiles_each_file_once(void **state)
+{
+	struct fx *f = *state;
+	struct rules *r;
+	char names[256];
+
+	/* Yara-Rules' shape: an index at the root includes the files below it;
+	 * the index named before and after the files, a nested relative include */
+	mkd(f, "malware");
+	mkd(f, "malware/sub");
+	put(f, "malware/one.yar", "include \"sub/two.yar\"\n"
+	    "rule one { strings: $a = \"needle\" condition: $a and two }\n");
+	put(f, "malware/sub/two.yar", "rule two { strings: $a = \"need\" condition: $a }\n");
+	put(f, "index.yar", "include \"./malware/one.yar\"\ninclude \"malware/sub/two.yar\"\n");
+	put(f, "zz_index.yar", "include \"malware/one.yar\"\ninclude \"./malware/../malware/sub/two.yar\"\n"
+	    "rule after { condition: one }\n");
+	r = rules_load(f->dir, f->err, sizeof(f->err));
+	if (r == NULL)
+		fail_msg("%s", f->err);
+	assert_int_equal(rules_files(r), 4);
+	assert_int_equal(rules_count(r), 3);
+	matches(r, "a needle", names);
+	assert_string_equal(names, "two one after ");
+	rules_unref(r);
+}
+
+/* rules_load of f->dir fails and the message holds every one of want. */
+static void refused(struct fx *f, const char *want1, const char *want2)
+{
 	assert_null(rules_load(f->dir, f->err, sizeof(f->err)));
-	assert_non_null(strstr(f->err, "a.yar:1:"));
-	assert_non_null(strstr(f->err, "include"));
+	if (strstr(f->err, want1) == NULL || strstr(f->err, want2) == NULL)
+		fail_msg("message \"%s\" lacks \"%s\" or \"%s\"", f->err, want1, want2);
+}
+
+static void test_include_outside_the_root_is_refused(void **state)
+{
+	struct fx *f = *state;
+	char p[600], t[128];
+
+	mkd(f, "rules");
+	mkd(f, "rules/sub");
+	put(f, "outside.yar", "rule outside { condition: true }\n");
+	put(f, "rules/sub/a.yar", "include \"../../outside.yar\"\nrule a { condition: outside }\n");
+	snprintf(t, sizeof(t), "%s", f->dir);
+	snprintf(f->dir, sizeof(f->dir), "%.40s/rules", t);
+	refused(f, "sub/a.yar: include \"../../outside.yar\": outside the rules root", "refused");
+
+	/* an absolute path outside */
+	put(f, "sub/a.yar", "include \"/etc/passwd\"\nrule a { condition: true }\n");
+	refused(f, "include \"/etc/passwd\": outside the rules root", "refused");
+
+	/* an absolute path inside is fine */
+	snprintf(p, sizeof(p), "include \"%s/sub/b.yar\"\nrule a { condition: b }\n", f->dir);
+	put(f, "sub/a.yar", p);
+	put(f, "sub/b.yar", "rule b { condition: true }\n");
+	{
+		struct rules *r = rules_load(f->dir, f->err, sizeof(f->err));
+
+		if (r == NULL)
+			fail_msg("%s", f->err);
+		assert_int_equal(rules_count(r), 2);
+		rules_unref(r);
+	}
+
+	/* a file of the tree that is not a rule file */
+	put(f, "sub/inc.txt", "rule inc { condition: true }\n");
+	put(f, "sub/a.yar", "include \"inc.txt\"\nrule a { condition: inc }\n");
+	refused(f, "sub/inc.txt is not a rule file of the tree", "refused");
+
+	/* through a directory symlink inside the tree, pointing out */
+	snprintf(p, sizeof(p), "%s/sub/out", f->dir);
+	assert_int_equal(symlink(t, p), 0);
+	put(f, "sub/a.yar", "include \"out/outside.yar\"\nrule a { condition: outside }\n");
+	refused(f, "sub/out/outside.yar is not a rule file of the tree", "refused");
+	assert_int_equal(unlink(p), 0);
+
+	/* a file symlink in the tree to a file outside the root */
+	put(f, "sub/a.yar", "rule a { condition: true }\n");
+	snprintf(p, sizeof(p), "%s/sub/link.yar", f->dir);
+	snprintf(t + strlen(t), sizeof(t) - strlen(t), "/outside.yar");
+	assert_int_equal(symlink(t, p), 0);
+	refused(f, "sub/link.yar: symbolic link to", "outside the rules root");
+	assert_int_equal(unlink(p), 0);
+
+	/* and a file symlink that stays inside is read */
+	assert_int_equal(symlink("b.yar", p), 0);
+	put(f, "sub/a.yar", "rule a { condition: true }\n");
+	put(f, "sub/b.yar", "rule b { condition: true }\n");
+	refused(f, "duplicated identifier", "b");
+	/* teardown removes the whole temporary directory */
+	*strrchr(t, '/') = '\0';
+	snprintf(f->dir, sizeof(f->dir), "%.60s", t);
+}
+
+/* ReversingLabs' public set, laid out in folders, compiles as a tree. */
+static void test_reversinglabs_tree(void **state)
+{
+	struct fx *f = *state;
+	const char *td = getenv("KASTRO_TESTDATA");
+	char p[512];
+	struct rules *r;
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/yara/reversinglabs/yara", td ? td : "../shared/testdata");
+	if (stat(p, &st) < 0) {
+		print_message("SKIP: %s absent (set KASTRO_TESTDATA)\n", p);
+		skip();
+	}
+	r = rules_load(p, f->err, sizeof(f->err));
+	if (r == NULL)
+		fail_msg("%s", f->err);
+	assert_true(rules_files(r) > 100);
+	assert_true(rules_count(r) >= rules_files(r));
+	rules_unref(r);
 }
 
 static void test_empty_or_missing_is_an_error(void **state)
@@ -268,7 +431,13 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_compile_error_names_file_and_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_warnings_are_not_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_include_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_compiles_recursively_in_name_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_index_include_inside_the_root_compiles_each_file_once,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_include_outside_the_root_is_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reversinglabs_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_or_missing_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_is_names_and_contents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_set_never_replaces_and_refs_keep_a_set, setup,
