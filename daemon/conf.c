@@ -52,6 +52,10 @@ void conf_defaults(struct kastrod_conf *c)
 	c->link_port = CONF_LINK_PORT_DEFAULT;
 	memcpy(c->link_dir, CONF_LINK_DIR_DEFAULT, sizeof(CONF_LINK_DIR_DEFAULT));
 	c->link_spool_max = GB;
+	c->inline_queue = 7100;
+	c->inline_queue_max = 4096;
+	c->inline_fail_ms = 500;
+	c->inline_fail_open = false;
 }
 
 void conf_free(struct kastrod_conf *c)
@@ -107,6 +111,10 @@ static const struct cfg_range num_settings[] = {
 	[CONF_N_LINK_PORT] = { "console port", CFG_COUNT, 1, 65535, false },
 	/* the spool's own bounds: 4 MiB segments, at most 8192 of them */
 	[CONF_N_SPOOL_SIZE] = { "console spool-size", CFG_SIZE, 16 * MB, 32 * GB, false },
+	[CONF_N_INLINE_QUEUE] = { "inline queue", CFG_COUNT, 0, 65535, false },
+	[CONF_N_INLINE_QUEUE_LENGTH] = { "inline queue-length", CFG_COUNT, 64, 1048576, false },
+	/* milliseconds */
+	[CONF_N_INLINE_FAIL_AFTER] = { "inline fail-after", CFG_COUNT, 10, 60000, false },
 };
 
 int conf_set_num(struct conf_pctx *pc, const struct cfg_loc *loc,
@@ -138,6 +146,15 @@ int conf_set_num(struct conf_pctx *pc, const struct cfg_loc *loc,
 		break;
 	case CONF_N_SPOOL_SIZE:
 		c->link_spool_max = v;
+		break;
+	case CONF_N_INLINE_QUEUE:
+		c->inline_queue = (uint16_t)v;
+		break;
+	case CONF_N_INLINE_QUEUE_LENGTH:
+		c->inline_queue_max = (uint32_t)v;
+		break;
+	case CONF_N_INLINE_FAIL_AFTER:
+		c->inline_fail_ms = (uint32_t)v;
 		break;
 	}
 	return 0;

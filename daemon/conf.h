@@ -65,6 +65,12 @@ struct kastrod_conf {
 	char link_dir[PATH_MAX];        /* enrolment (kastrod enroll) and spool/ */
 	uint64_t link_spool_max;        /* bytes of the spool on disk */
 
+	/* inline enforcement (inline.h; on when the policy has a DPI rule) */
+	uint16_t inline_queue;          /* NFQUEUE number */
+	uint32_t inline_queue_max;      /* packets the kernel holds for kastrod */
+	uint32_t inline_fail_ms;        /* a packet unanswered this long takes the fail verdict */
+	bool inline_fail_open;          /* packet process dead/overwhelmed: pass (else drop) */
+
 	/* firewall and application policy; NULL when the files hold none */
 	struct policy *policy;
 };

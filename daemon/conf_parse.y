@@ -69,6 +69,9 @@ enum conf_num {
 	CONF_N_BUFFER,
 	CONF_N_LINK_PORT,
 	CONF_N_SPOOL_SIZE,
+	CONF_N_INLINE_QUEUE,
+	CONF_N_INLINE_QUEUE_LENGTH,
+	CONF_N_INLINE_FAIL_AFTER,
 };
 
 #define YYLLOC_DEFAULT(cur, rhs, n)					\
@@ -208,6 +211,8 @@ static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 %token ACTIVE_TIMEOUT "active-timeout"
 %token CAPTURE "capture" SNAPLEN "snaplen" BUFFER "buffer" PROMISC "promisc"
 %token YES "yes" NO "no"
+%token INLINE "inline" FAIL "fail" OPEN "open" CLOSED "closed" QUEUE "queue"
+%token QUEUE_LENGTH "queue-length" FAIL_AFTER "fail-after"
 %token ADDR "an address" RANGE "a port range" TABLEREF "a table name such as <feeds>"
 %token INTERFACE "interface" DEVICE "device" NETWORKS "networks"
 %token SERVICE "service" ADDRESS "address" PORTS "ports" OWNER "owner"
@@ -237,6 +242,7 @@ stmt	: INCLUDE STRING	{ TAKE(conf_include(pc, &@2, $2), $2); }
 	| NDPI '{' ndpi_body '}'
 	| FLOWS '{' flows_body '}'
 	| CAPTURE '{' capture_body '}'
+	| INLINE '{' inline_body '}'
 	| zone_head '{' zone_body '}'		{ CHK(pol_zone_end(pc, &@1)); }
 	| svc_head '{' svc_body '}'		{ CHK(pol_service_end(pc, &@1)); }
 	| table_head '{' table_elems '}'
@@ -464,6 +470,27 @@ flows_stmt : MAX NUMBER {
 	}
 	| ACTIVE_TIMEOUT NUMBER {
 		if (conf_set_num(pc, &@2, CONF_N_ACTIVE_TIMEOUT) < 0)
+			YYABORT;
+	}
+	;
+
+inline_body : %empty
+	| inline_body inline_stmt
+	| inline_body ';'
+	;
+
+inline_stmt : FAIL OPEN		{ CFG->inline_fail_open = true; }
+	| FAIL CLOSED		{ CFG->inline_fail_open = false; }
+	| QUEUE NUMBER {
+		if (conf_set_num(pc, &@2, CONF_N_INLINE_QUEUE) < 0)
+			YYABORT;
+	}
+	| QUEUE_LENGTH NUMBER {
+		if (conf_set_num(pc, &@2, CONF_N_INLINE_QUEUE_LENGTH) < 0)
+			YYABORT;
+	}
+	| FAIL_AFTER NUMBER {
+		if (conf_set_num(pc, &@2, CONF_N_INLINE_FAIL_AFTER) < 0)
 			YYABORT;
 	}
 	;

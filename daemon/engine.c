@@ -3,6 +3,7 @@
  */
 #include "engine.h"
 
+#include <pcap/dlt.h>
 #include <string.h>
 
 #define EXPIRE_EVERY_US 1000000ull
@@ -146,8 +147,9 @@ void engine_advance(struct engine *e, uint64_t now_us)
 		set_now(e, now_us);
 }
 
-void engine_packet(struct engine *e, uint8_t iface, int dlt, uint64_t ts_us,
-		   const uint8_t *data, uint32_t caplen, uint32_t wire_len)
+/* The packet path; returns the packet's flow, or NULL when it has none. */
+static struct flow *packet(struct engine *e, uint8_t iface, int dlt, uint64_t ts_us,
+			   const uint8_t *data, uint32_t caplen, uint32_t wire_len)
 {
 	struct dec_pkt p;
 	enum dec_status st;
@@ -163,7 +165,7 @@ void engine_packet(struct engine *e, uint8_t iface, int dlt, uint64_t ts_us,
 			log_limited(&e->rl_decode, LOG_LVL_WARN,
 				    "packet %llu: %s (%u bytes captured), skipped",
 				    (unsigned long long)e->st.pkts, decode_status_name(st), caplen);
-		return;
+		return NULL;
 	}
 	if (p.ipver == 4)
 		e->st.ipv4++;
@@ -185,16 +187,43 @@ void engine_packet(struct engine *e, uint8_t iface, int dlt, uint64_t ts_us,
 	f = flow_packet(e->ft, &p, wire_len, iface, e->now_us, &dir);
 	if (!f) {
 		e->st.no_flow++;
-		return;
+		return NULL;
 	}
 	if (f->dpi.done)
-		return;
+		return f;
 	if (dpi_packet(e->dpi, &f->dpi, p.proto, f->pkts[0] + f->pkts[1], p.l3, p.l3_len,
 		       e->now_us / 1000)) {
 		app_event(e, f, e->now_us);
 		dpi_release(&f->dpi);
 	}
 	query(e, f);
+	return f;
+}
+
+void engine_packet(struct engine *e, uint8_t iface, int dlt, uint64_t ts_us,
+		   const uint8_t *data, uint32_t caplen, uint32_t wire_len)
+{
+	(void)packet(e, iface, dlt, ts_us, data, caplen, wire_len);
+}
+
+int engine_packet_inline(struct engine *e, uint64_t ts_us, const uint8_t *ip, uint32_t len)
+{
+	struct flow *f = packet(e, ENGINE_IFACE_NONE, DLT_RAW, ts_us, ip, len, len);
+
+	if (!f)
+		return ENGINE_UNDECIDED;
+	if (f->blocked) {
+		/* the gateway resets both ends: a new SYN on this tuple is a
+		 * new connection (flow.c ends this one then) */
+		if (f->key.proto == 6)
+			f->state = FLOW_STATE_CLOSED;
+		return ENGINE_BLOCK;
+	}
+	/* detection is over and the final query found no block: no DPI rule
+	 * can match any more (or the stopping rule gave up on the flow) */
+	if (f->dpi.done || f->dpi.skipped)
+		return ENGINE_PASS;
+	return ENGINE_UNDECIDED;
 }
 
 void engine_set_query_hook(struct engine *e, engine_query_fn fn, void *ctx)

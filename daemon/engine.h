@@ -66,6 +66,15 @@ void engine_fini(struct engine *e);
 
 void engine_packet(struct engine *e, uint8_t iface, int dlt, uint64_t ts_us,
 		   const uint8_t *data, uint32_t caplen, uint32_t wire_len);
+/*
+ * Inline mode: one packet from the queue (IP header on, whole), through the
+ * same path; returns what may happen to its connection now: ENGINE_BLOCK
+ * once a verdict blocked the flow, ENGINE_PASS once detection has ended
+ * without one (risks were judged on the final query), else ENGINE_UNDECIDED.
+ */
+enum { ENGINE_UNDECIDED = 0, ENGINE_PASS = 1, ENGINE_BLOCK = 2 };
+#define ENGINE_IFACE_NONE 0xff
+int engine_packet_inline(struct engine *e, uint64_t ts_us, const uint8_t *ip, uint32_t len);
 /* Move the clock to now_us without a packet (live capture, idle). */
 void engine_advance(struct engine *e, uint64_t now_us);
 /* End every open flow with reason "shutdown". */

@@ -23,6 +23,7 @@ static size_t payload_size(uint16_t type)
 	case IPC_VERDICT: return sizeof(struct verdict);
 	case IPC_STATS: return sizeof(struct ipc_stats);
 	case IPC_LINK_STATS: return sizeof(struct sensorlink_stats);
+	case IPC_RELAY_STATS: return sizeof(struct relay_stats);
 	default: return (size_t)-1;
 	}
 }
@@ -31,6 +32,7 @@ _Static_assert(sizeof(struct verdict_query) <= IPC_MAX_PAYLOAD, "query fits");
 _Static_assert(sizeof(struct verdict) <= IPC_MAX_PAYLOAD, "verdict fits");
 _Static_assert(sizeof(struct ipc_stats) <= IPC_MAX_PAYLOAD, "stats fit");
 _Static_assert(sizeof(struct sensorlink_stats) <= IPC_MAX_PAYLOAD, "link stats fit");
+_Static_assert(sizeof(struct relay_stats) <= IPC_MAX_PAYLOAD, "relay stats fit");
 _Static_assert(sizeof(struct ipc_hdr) == 8, "header is 8 bytes");
 
 static int has_nul(const char *s, size_t size)

@@ -16,6 +16,7 @@
  *   IPC_VERDICT   parent -> sensor  struct verdict
  *   IPC_STATS     sensor -> parent  struct ipc_stats (about once a second)
  *   IPC_LINK_STATS link -> parent   struct sensorlink_stats (sensorlink.h) (about once a second)
+ *   IPC_RELAY_STATS relay -> parent struct relay_stats (relay.h) (about once a second)
  *
  * The link process (link.h) speaks this protocol with the parent too; its
  * events from the sensor travel on another socketpair, as raw EVE lines
@@ -31,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "relay.h"
 #include "sensorlink.h"
 #include "verdict.h"
 
@@ -40,7 +42,8 @@ enum ipc_type {
 	IPC_VERDICT = 3,
 	IPC_STATS = 4,
 	IPC_LINK_STATS = 5,
-	IPC_TYPE_MAX = IPC_LINK_STATS
+	IPC_RELAY_STATS = 6,
+	IPC_TYPE_MAX = IPC_RELAY_STATS
 };
 
 struct ipc_hdr {
@@ -76,6 +79,7 @@ struct ipc_msg {
 		struct verdict verdict;
 		struct ipc_stats stats;
 		struct sensorlink_stats link;
+		struct relay_stats relay;
 	} u;
 };
 

@@ -200,6 +200,7 @@ int main(int argc, char **argv)
 			sa.eve = &eve;
 			sa.ipc_fd = -1;
 			sa.link_fd = -1;
+			sa.pkt_fd = -1;
 			sa.policy = conf.policy ? replay_policy : NULL;
 			sa.policy_ctx = &conf;
 			sa.source = read_path;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "blocklist.h"
+#include "inline.h"
 
 /* A growing string; after a failure (memory, NFTGEN_MAX) it stays failed. */
 struct sb {
@@ -356,7 +357,7 @@ static void proto_ports(struct sb *b, const struct pol_rule *r)
 
 static void emit(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
 		 const struct alt *sa, const struct side *s,
-		 const struct alt *da, const struct side *d)
+		 const struct alt *da, const struct side *d, const char *act)
 {
 	sb_add(b, "\t\t");
 	if (need_fam)
@@ -373,10 +374,13 @@ static void emit(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
 			sb_add(&line, "%s", d->neg[fam == 4 ? 1 : 2].p);
 		proto_ports(&line, r);
 		sb_add(&line, " counter");
-		if (r->log)
+		if (act != NULL)
+			sb_add(&line, " %s", act);
+		else if (r->log)
 			sb_add(&line, " log prefix \"kastro rule %u: \" level %s", r->id,
 			       log_level(r->severity));
-		sb_add(&line, " %s", r->action == VERDICT_BLOCK ? "drop" : "accept");
+		if (act == NULL)
+			sb_add(&line, " %s", r->action == VERDICT_BLOCK ? "drop" : "accept");
 		if (line.bad)
 			b->bad = true;
 		else
@@ -390,7 +394,8 @@ static bool has_neg(const struct side *s, int k)
 	return s->neg[k].len > 0;
 }
 
-static int static_rule(struct sb *b, const struct policy *p, const struct pol_rule *r)
+static int static_rule(struct sb *b, const struct policy *p, const struct pol_rule *r,
+		       const char *act)
 {
 	struct side *s = calloc(1, sizeof(*s)), *d = calloc(1, sizeof(*d));
 	size_t i, j, written = 0;
@@ -414,10 +419,10 @@ static int static_rule(struct sb *b, const struct policy *p, const struct pol_ru
 			split = fam == 0 && (has_neg(s, 1) || has_neg(s, 2) ||
 					     has_neg(d, 1) || has_neg(d, 2));
 			if (split) {
-				emit(b, r, 4, true, &s->alts[i], s, &d->alts[j], d);
-				emit(b, r, 6, true, &s->alts[i], s, &d->alts[j], d);
+				emit(b, r, 4, true, &s->alts[i], s, &d->alts[j], d, act);
+				emit(b, r, 6, true, &s->alts[i], s, &d->alts[j], d, act);
 			} else {
-				emit(b, r, fam, false, &s->alts[i], s, &d->alts[j], d);
+				emit(b, r, fam, false, &s->alts[i], s, &d->alts[j], d, act);
 			}
 			written++;
 		}
@@ -521,6 +526,65 @@ static void quarantine(struct sb *b, const struct policy *p, bool fwd)
 	}
 }
 
+/*
+ * Inline enforcement (inline.h): after the static rules (priority filter)
+ * have dropped what they drop, new connections a DPI rule could match are
+ * marked "under inspection" and queued with every later packet until the
+ * verdict; the verdict chain writes it on the connection and rejects
+ * blocked ones (TCP reset, ICMP unreachable otherwise).
+ */
+static void inline_chains(struct sb *b, const struct kastrod_conf *c)
+{
+	const struct policy *p = c->policy;
+	const unsigned m = INL_MARK_MASK, keep = ~INL_MARK_MASK;
+	size_t i;
+
+	sb_add(b, "\n\tchain inline_gate {\n"
+		  "\t\ttype filter hook forward priority filter + 10; policy accept;\n"
+		  "\t\tct mark & 0x%08x == 0x%08x goto %s\n"
+		  "\t\t# a SYN that reopens a closed connection is judged afresh\n"
+		  "\t\ttcp flags & (syn | ack) == syn goto inline_sel\n"
+		  "\t\tct mark & 0x%08x != 0 accept\n"
+		  "\t\t# older than kastrod's table: too late to inspect\n"
+		  "\t\tct state != new ct mark set ct mark & 0x%08x | 0x%08x accept\n"
+		  "\t\tgoto inline_sel\n\t}\n"
+		  "\n\tchain inline_sel {\n",
+	       m, INL_MARK_INSPECT, INL_QUEUE_CHAIN, m, keep, INL_MARK_PASS);
+	for (i = 0; i < p->n_rules; i++) {
+		const struct pol_rule *r = &p->rules[i];
+
+		if (!r->dpi)
+			continue;
+		sb_add(b, "\t\t# rule %u: the connections it could match\n", r->id);
+		if (static_rule(b, p, r, "goto inline_new") < 0)
+			b->bad = true;
+	}
+	sb_add(b, "\t\t# no DPI rule can match\n"
+		  "\t\tct mark set ct mark & 0x%08x | 0x%08x\n\t}\n"
+		  "\n\tchain inline_new {\n"
+		  "\t\tct mark set ct mark & 0x%08x | 0x%08x\n"
+		  "\t\tgoto %s\n\t}\n"
+		  "\n\tchain %s {\n"
+		  "\t\t# kastrod inserts the queue rule here (NFQUEUE %u%s); until it does:\n"
+		  "\t\tcounter %s\n\t}\n",
+	       keep, INL_MARK_PASS, keep, INL_MARK_INSPECT, INL_QUEUE_CHAIN, INL_QUEUE_CHAIN,
+	       c->inline_queue, c->inline_fail_open ? ", bypass" : "",
+	       c->inline_fail_open ? "accept" : "drop");
+	sb_add(b, "\n\tchain inline_verdict {\n"
+		  "\t\ttype filter hook forward priority filter + 20; policy accept;\n"
+		  "\t\tct mark & 0x%08x == 0x%08x meta mark & 0x%08x == 0x%08x "
+		  "ct mark set ct mark & 0x%08x | 0x%08x\n"
+		  "\t\tct mark & 0x%08x == 0x%08x meta mark & 0x%08x == 0x%08x "
+		  "ct mark set ct mark & 0x%08x | 0x%08x\n"
+		  "\t\tmeta mark & 0x%08x != 0 meta mark set meta mark & 0x%08x\n"
+		  "\t\tct mark & 0x%08x == 0x%08x meta l4proto tcp counter reject with tcp reset\n"
+		  "\t\tct mark & 0x%08x == 0x%08x counter reject with icmpx port-unreachable\n"
+		  "\t}\n",
+	       m, INL_MARK_INSPECT, m, INL_MARK_BLOCK, keep, INL_MARK_BLOCK,
+	       m, INL_MARK_INSPECT, m, INL_MARK_PASS, keep, INL_MARK_PASS,
+	       m, keep, m, INL_MARK_BLOCK, m, INL_MARK_BLOCK);
+}
+
 int nftgen_script(const struct kastrod_conf *c, char **out, char *err, size_t errlen)
 {
 	const struct policy *p = c->policy;
@@ -531,12 +595,6 @@ int nftgen_script(const struct kastrod_conf *c, char **out, char *err, size_t er
 	*out = NULL;
 	sb_add(&b, "# kastro ruleset, generated by kastrod from its policy\n"
 		   "table inet kastro {\n"
-		   "\tset flows4 {\n"
-		   "\t\ttype ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service\n"
-		   "\t\tflags timeout\n\t}\n"
-		   "\tset flows6 {\n"
-		   "\t\ttype ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service\n"
-		   "\t\tflags timeout\n\t}\n"
 		   "\tset quarantine4 {\n\t\ttype ipv4_addr\n\t\tflags timeout\n\t}\n"
 		   "\tset quarantine6 {\n\t\ttype ipv6_addr\n\t\tflags timeout\n\t}\n");
 	for (i = 0; p != NULL && i < p->n_tables; i++) {
@@ -550,9 +608,7 @@ int nftgen_script(const struct kastrod_conf *c, char **out, char *err, size_t er
 		   "\t\ttype filter hook forward priority filter; policy %s;\n",
 	       block ? "drop" : "accept");
 	quarantine(&b, p, true);
-	sb_add(&b, "\t\tip saddr . meta l4proto . th sport . ip daddr . th dport @flows4 counter drop\n"
-		   "\t\tip6 saddr . meta l4proto . th sport . ip6 daddr . th dport @flows6 counter drop\n"
-		   "\t\tct state established,related accept\n"
+	sb_add(&b, "\t\tct state established,related accept\n"
 		   "\t\tct state invalid drop\n");
 	for (i = 0; p != NULL && i < p->n_rules; i++) {
 		const struct pol_rule *r = &p->rules[i];
@@ -562,14 +618,17 @@ int nftgen_script(const struct kastrod_conf *c, char **out, char *err, size_t er
 		sb_add(&b, ":%d)%s: ", r->line, r->dpi ? ", decided by kastrod on classified flows" : "");
 		sb_comment(&b, r->text);
 		sb_add(&b, "\n");
-		if (!r->dpi && static_rule(&b, p, r) < 0)
+		if (!r->dpi && static_rule(&b, p, r, NULL) < 0)
 			b.bad = true;
 	}
-	sb_add(&b, "\t\t# default\n\t\tcounter%s %s\n\t}\n}\n",
+	sb_add(&b, "\t\t# default\n\t\tcounter%s %s\n\t}\n",
 	       p != NULL && p->default_log ?
 	       (block ? " log prefix \"kastro default: \" level warn" :
 			" log prefix \"kastro default: \" level info") : "",
 	       block ? "drop" : "accept");
+	if (inl_wanted(c))
+		inline_chains(&b, c);
+	sb_add(&b, "}\n");
 	if (b.bad) {
 		free(b.p);
 		snprintf(err, errlen, "cannot build the nftables script: out of memory "

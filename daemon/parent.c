@@ -5,12 +5,11 @@
  * waits in ppoll(), so a handler (which only sets a flag) can never run in
  * the middle of a turn and no flag is missed between the check and the wait.
  *
- * Blocked flows: a DPI block puts the flow's 5-tuple (both directions) into
- * flows4/flows6 with a timeout of PARENT_BLOCK_TIMEOUT_S. The sensor never
- * asks again about a flow it was told to block, so the element must outlive
- * the flow: if it expired first, the rest of the flow would pass. Blocked
- * endpoints give up long before an hour; the timeout only keeps the set from
- * filling up with flows that are long gone.
+ * DPI verdicts: with a DPI rule in the policy, enforcement is inline
+ * (inline.h): the relay child holds the queue, the sensor judges each
+ * queued packet with the policy in-process, and the verdict is written on
+ * the connection's conntrack mark. Without one, the sensor's queries can
+ * only find no rule; they are answered here all the same.
  */
 #include "parent.h"
 
@@ -30,6 +29,7 @@
 #include "blocklist.h"
 #include "capture.h"
 #include "control.h"
+#include "inline.h"
 #include "ipc.h"
 #include "link.h"
 #include "log.h"
@@ -38,9 +38,11 @@
 #include "nftgen.h"
 #include "num.h"
 #include "policy.h"
+#include "relay.h"
 #include "sensor.h"
 
 #define LINK_EVENTS_BUFSIZE (4 << 20)   /* sensor -> link events socket */
+#define PKT_BUFSIZE (16 << 20)          /* relay <-> sensor packet socket (inline) */
 #define BATCH_MAX 256                   /* queries answered per turn, one nft batch */
 #define IPC_BUFSIZE (1 << 20)           /* socket buffers of the socketpair */
 #define BACKOFF_MIN_MS 1000u
@@ -62,11 +64,11 @@ static void on_signal(int sig)
 	}
 }
 
-enum { KID_SENSOR, KID_LINK, KID_N };
+enum { KID_SENSOR, KID_LINK, KID_RELAY, KID_N };
 
 /* A supervised child process: forked, watched, restarted with backoff. */
 struct child {
-	const char *name;               /* "sensor", "link" */
+	const char *name;               /* "sensor", "link", "relay" */
 	int enabled;
 	pid_t pid;                      /* 0: none */
 	int ipc;                        /* our end of its socketpair; -1: none */
@@ -91,6 +93,13 @@ struct parent {
 	struct ipc_stats cstats;        /* the sensor's last report */
 	struct sensorlink_stats lstats;   /* the link's last report */
 
+	/* inline enforcement (inline.h): on when the policy has a DPI rule */
+	int inl;
+	struct inl_kernel kern;
+	int pkt[2];                     /* relay <-> sensor packets ([0] relay's, [1] sensor's);
+					   held here so either can restart */
+	struct relay_stats rstats;      /* the relay's last report */
+
 	/* reload awaiting `kastroctl confirm` */
 	struct policy *prev_policy;     /* non-NULL: a confirmation is pending */
 	uint64_t confirm_deadline_ms;
@@ -108,6 +117,8 @@ struct parent {
  * effective only for the one kill() of a sensor (it runs as another user);
  * nothing else, and a bounding set of the first two only.
  */
+static void restart_sensor(struct parent *p);
+
 static int keep_net_caps(char *err, size_t errlen)
 {
 	capng_clear(CAPNG_SELECT_ALL);
@@ -207,7 +218,18 @@ static int apply_policy(struct parent *p, struct policy *pol, char *err, size_t 
 	}
 	if (nftgen_script(&tmp, &script, err, errlen) < 0)
 		goto out;
+	if (inl_wanted(&tmp) != p->inl) {
+		snprintf(err, errlen, "this policy %s DPI rules and the running one %s: switching "
+			 "between inline enforcement and capture needs a restart of kastrod",
+			 p->inl ? "has no" : "has", p->inl ? "has" : "has none");
+		goto out;
+	}
 	if (nft_apply_ruleset(p->nft, script, err, errlen) < 0)
+		goto out;
+	/* The queue rule right after: until it is in, chain inline_queue
+	 * answers as the officer chose for failures (drop or accept). */
+	if (p->inl && inl_install(&p->kern, p->conf->inline_queue, p->conf->inline_fail_open,
+				  err, errlen) < 0)
 		goto out;
 	rc = 0;
 	for (i = 0; i < n; i++) {
@@ -268,6 +290,7 @@ static int reload(struct parent *p, uint32_t confirm_s, char *err, size_t errlen
 	}
 	old = p->conf->policy;
 	p->conf->policy = pol;
+	restart_sensor(p);   /* inline: the sensor judges with the policy it was forked with */
 	if (confirm_s > 0) {
 		p->prev_policy = old;
 		p->confirm_deadline_ms = mono_ms() + (uint64_t)confirm_s * 1000u;
@@ -318,6 +341,7 @@ static void revert(struct parent *p)
 	}
 	p->conf->policy = p->prev_policy;
 	p->prev_policy = NULL;
+	restart_sensor(p);
 	policy_free(cur);
 	p->reverts++;
 	log_warn("reload not confirmed in time: the previous policy is back in force");
@@ -365,6 +389,22 @@ static void child_close_parent_fds(struct parent *p, int which)
 		close(p->events[0]);
 	if (p->events[1] >= 0 && which != KID_SENSOR)
 		close(p->events[1]);
+	if (p->pkt[0] >= 0 && which != KID_RELAY)
+		close(p->pkt[0]);
+	if (p->pkt[1] >= 0 && which != KID_SENSOR)
+		close(p->pkt[1]);
+}
+
+/* Inline: the sensor asks the policy itself, before it answers for a packet. */
+static int inline_policy(void *ctx, const struct verdict_query *q, struct verdict *v)
+{
+	const struct kastrod_conf *c = ctx;
+	const struct pol_rule *r = policy_match_dpi(c, q);
+
+	if (!r)
+		return 0;
+	policy_verdict(r, q, v);
+	return v->action == VERDICT_BLOCK || v->log;
 }
 
 static void spawn(struct parent *p, int which)
@@ -376,14 +416,15 @@ static void spawn(struct parent *p, int which)
 	pid_t pid;
 
 	c->restart_at_ms = 0;
-	if (which == KID_SENSOR && capture_open_live(&cap, p->conf, err, sizeof(err)) < 0) {
+	memset(&cap, 0, sizeof(cap));
+	if (which == KID_SENSOR && !p->inl && capture_open_live(&cap, p->conf, err, sizeof(err)) < 0) {
 		log_err("cannot start a sensor: %s", err);
 		schedule_restart(p, c);
 		return;
 	}
 	if (ipc_socketpair(fds, IPC_BUFSIZE) < 0) {
 		log_err("cannot start a %s: socketpair: %s", c->name, strerror(errno));
-		if (which == KID_SENSOR)
+		if (which == KID_SENSOR && !p->inl)
 			capture_close(&cap);
 		schedule_restart(p, c);
 		return;
@@ -393,7 +434,7 @@ static void spawn(struct parent *p, int which)
 		log_err("cannot start a %s: fork: %s", c->name, strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
-		if (which == KID_SENSOR)
+		if (which == KID_SENSOR && !p->inl)
 			capture_close(&cap);
 		schedule_restart(p, c);
 		return;
@@ -407,11 +448,26 @@ static void spawn(struct parent *p, int which)
 
 			memset(&sa, 0, sizeof(sa));
 			sa.conf = p->conf;
-			sa.cap = &cap;
+			sa.cap = p->inl ? NULL : &cap;
 			sa.eve = p->a->eve;
 			sa.ipc_fd = fds[1];
 			sa.link_fd = p->events[1];
+			sa.pkt_fd = p->inl ? p->pkt[1] : -1;
+			if (p->inl) {
+				sa.policy = inline_policy;
+				sa.policy_ctx = p->conf;
+			}
 			_exit(sensor_run(&sa));
+		} else if (which == KID_RELAY) {
+			struct relay_args ra;
+
+			eve_close(p->a->eve);
+			memset(&ra, 0, sizeof(ra));
+			ra.conf = p->conf;
+			ra.kernel = p->kern;
+			ra.sensor_fd = p->pkt[0];
+			ra.ipc_fd = fds[1];
+			_exit(relay_run(&ra));
 		} else {
 			struct link_args la;
 
@@ -426,14 +482,17 @@ static void spawn(struct parent *p, int which)
 	/* The child holds the handles now; ours would only keep sockets alive. */
 	close(fds[1]);
 	if (which == KID_SENSOR) {
-		capture_close(&cap);
+		if (!p->inl)
+			capture_close(&cap);
 		memset(&p->cstats, 0, sizeof(p->cstats));
+	} else if (which == KID_RELAY) {
+		memset(&p->rstats, 0, sizeof(p->rstats));
 	} else {
 		memset(&p->lstats, 0, sizeof(p->lstats));
 	}
 	c->pid = pid;
 	c->ipc = fds[0];
-	c->ready = which == KID_LINK;   /* the link has no capture to wait for */
+	c->ready = which != KID_SENSOR;   /* only the sensor has a capture to wait for */
 	c->start_ms = mono_ms();
 	c->starts++;
 	log_info("%s started (pid %d)", c->name, (int)pid);
@@ -510,18 +569,34 @@ static void serve_link(struct parent *p)
 	}
 }
 
+/* The relay only reports its counters. */
+static void serve_relay(struct parent *p)
+{
+	struct child *c = &p->kid[KID_RELAY];
+	struct ipc_msg m;
+	int i;
+
+	for (i = 0; i < BATCH_MAX && c->ipc >= 0; i++) {
+		if (child_recv(p, c, &m) <= 0)
+			return;
+		if (m.type != IPC_RELAY_STATS) {
+			child_broke(p, c, "sent a message the relay does not send");
+			return;
+		}
+		p->rstats = m.u.relay;
+	}
+}
+
 /*
- * Answer what the sensor sent: at most BATCH_MAX messages, all blocks of
- * the turn in one nftables batch, then the verdicts back.
+ * Answer what the sensor sent: at most BATCH_MAX messages, then the
+ * verdicts back.
  */
 static void serve_sensor(struct parent *p)
 {
-	static struct nft_flow flows[BATCH_MAX];
 	static struct verdict out[BATCH_MAX];
 	struct child *c = &p->kid[KID_SENSOR];
 	struct ipc_msg m;
-	char err[1024];
-	size_t nf = 0, nv = 0, i;
+	size_t nv = 0, i;
 
 	for (i = 0; i < BATCH_MAX; i++) {
 		const struct pol_rule *r;
@@ -548,22 +623,13 @@ static void serve_sensor(struct parent *p)
 				break;
 			policy_verdict(r, &m.u.query, &out[nv]);
 			if (out[nv].action == VERDICT_BLOCK)
-				flows[nf++] = out[nv].tuple;
+				p->blocks++;
 			if (out[nv].action == VERDICT_BLOCK || out[nv].log)
 				nv++;
 			break;
 		default:
 			child_broke(p, c, "sent a message only the parent sends");
 			return;
-		}
-	}
-	if (nf > 0) {
-		if (nft_block_flows(p->nft, flows, nf, PARENT_BLOCK_TIMEOUT_S, err, sizeof(err)) < 0) {
-			p->block_errors += nf;
-			log_limited(&p->rl_nft, LOG_LVL_ERR, "cannot block %zu flow(s) in nftables: %s",
-				    nf, err);
-		} else {
-			p->blocks += nf;
 		}
 	}
 	for (i = 0; i < nv && c->ipc >= 0; i++) {
@@ -606,6 +672,21 @@ static void stop_child(struct parent *p, struct child *c)
 	while (waitpid(c->pid, &st, WNOHANG) == 0 && mono_ms() < until)
 		usleep(20000);
 	c->pid = 0;
+}
+
+/*
+ * Inline: a new policy reaches the sensor by a new sensor. Packets that
+ * arrive meanwhile take the fail verdict; connections already judged are
+ * not affected.
+ */
+static void restart_sensor(struct parent *p)
+{
+	struct child *c = &p->kid[KID_SENSOR];
+
+	if (!p->inl || c->pid <= 0)
+		return;
+	stop_child(p, c);
+	c->restart_at_ms = 0;
 }
 
 /* ---- control requests ---------------------------------------------------- */
@@ -678,6 +759,35 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 		snprintf(ans + len, anslen - len, "\nlink_handed=%llu\nlink_handover_dropped=%llu",
 			 (unsigned long long)c->link_sent, (unsigned long long)c->link_dropped);
 	len = strlen(ans);
+	if (p->inl && len < anslen) {
+		const struct relay_stats *r = &p->rstats;
+
+		snprintf(ans + len, anslen - len,
+			 "\ninline=1\ninline_route=%s\ninline_fail=%s\nrelay_pid=%d\n"
+			 "relay_deaths=%llu\ninline_queued=%llu\ninline_handed=%llu\n"
+			 "inline_verdicts=%llu\ninline_passes=%llu\ninline_blocks=%llu\n"
+			 "inline_resets=%llu\ninline_resets_refused=%llu\n"
+			 "inline_fail_open=%llu\ninline_fail_closed=%llu\ninline_fail_events=%llu\n"
+			 "inline_sensor_up=%llu\ninline_netlink_errors=%llu\n"
+			 "inline_queue_dropped=%llu\ninline_user_dropped=%llu\n"
+			 "inline_hop_count=%llu\ninline_hop_p50_us=%llu\ninline_hop_p99_us=%llu\n"
+			 "inline_hop_max_us=%llu",
+			 p->kern.native_queue ? (p->kern.ct_glue ? "native+glue" : "native+mark") :
+			 (p->kern.ct_glue ? "compat+glue" : "compat+mark"),
+			 p->conf->inline_fail_open ? "open" : "closed",
+			 (int)p->kid[KID_RELAY].pid, (unsigned long long)p->kid[KID_RELAY].deaths,
+			 (unsigned long long)r->queued, (unsigned long long)r->handed,
+			 (unsigned long long)r->verdicts, (unsigned long long)r->passes,
+			 (unsigned long long)r->blocks, (unsigned long long)r->resets,
+			 (unsigned long long)r->resets_refused, (unsigned long long)r->fail_open,
+			 (unsigned long long)r->fail_closed, (unsigned long long)r->fail_events,
+			 (unsigned long long)r->sensor_up, (unsigned long long)r->netlink_errors,
+			 (unsigned long long)r->kernel_queue_dropped,
+			 (unsigned long long)r->kernel_user_dropped,
+			 (unsigned long long)r->hop_count, (unsigned long long)r->hop_p50_us,
+			 (unsigned long long)r->hop_p99_us, (unsigned long long)r->hop_max_us);
+		len = strlen(ans);
+	}
 	if (!lk->enabled || len >= anslen)
 		return;
 	snprintf(ans + len, anslen - len,
@@ -825,6 +935,7 @@ int parent_run(const struct parent_args *a)
 	p.conf = a->conf;
 	p.ctl.lfd = p.ctl.cfd = -1;
 	p.events[0] = p.events[1] = -1;
+	p.pkt[0] = p.pkt[1] = -1;
 	for (i = 0; i < KID_N; i++) {
 		p.kid[i].ipc = -1;
 		p.kid[i].backoff_ms = BACKOFF_MIN_MS;
@@ -833,6 +944,9 @@ int parent_run(const struct parent_args *a)
 	p.kid[KID_SENSOR].enabled = 1;
 	p.kid[KID_LINK].name = "link";
 	p.kid[KID_LINK].enabled = p.conf->link_host[0] != '\0';
+	p.kid[KID_RELAY].name = "relay";
+	p.inl = inl_wanted(p.conf);
+	p.kid[KID_RELAY].enabled = p.inl;
 	p.start_ms = mono_ms();
 	p.rl_nft.burst = 5;
 	p.rl_nft.interval_s = 60;
@@ -853,6 +967,20 @@ int parent_run(const struct parent_args *a)
 	}
 	if (rc == 1)
 		log_info("taking over table inet %s left by an earlier run", NFT_TABLE);
+	if (p.inl) {
+		if (inl_detect(&p.kern, p.conf->inline_queue, err, sizeof(err)) < 0) {
+			log_err("inline enforcement: %s", err);
+			goto fail;
+		}
+		log_info("inline enforcement: %s queue rule, verdicts written %s",
+			 p.kern.native_queue ? "native" : "NFQUEUE (compat) ",
+			 p.kern.ct_glue ? "on the connection (conntrack glue)" :
+			 "as packet marks copied to the connection");
+		if (ipc_socketpair(p.pkt, PKT_BUFSIZE) < 0) {
+			log_err("cannot make the relay's packet socket: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	if (apply_policy(&p, p.conf->policy, err, sizeof(err)) < 0) {
 		log_err("cannot load the policy into nftables; %s: %s",
 			rc == 1 ? "the table of the earlier run stays in force" : "nothing loaded", err);
@@ -923,6 +1051,9 @@ int parent_run(const struct parent_args *a)
 		if (r > 0 && kid_i[KID_LINK] >= 0 && p.kid[KID_LINK].ipc >= 0 &&
 		    pfd[kid_i[KID_LINK]].revents)
 			serve_link(&p);
+		if (r > 0 && kid_i[KID_RELAY] >= 0 && p.kid[KID_RELAY].ipc >= 0 &&
+		    pfd[kid_i[KID_RELAY]].revents)
+			serve_relay(&p);
 		if (ctl_i >= 0)
 			control_handle(&p.ctl, r > 0 ? pfd[ctl_i].revents : 0, on_request, &p);
 		if (sig_hup) {
@@ -944,14 +1075,20 @@ int parent_run(const struct parent_args *a)
 		stop_child(&p, &p.kid[i]);
 		close_ipc(&p.kid[i]);
 	}
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		if (p.events[i] >= 0)
 			close(p.events[i]);
+		if (p.pkt[i] >= 0)
+			close(p.pkt[i]);
+	}
 	control_close(&p.ctl);
 	policy_free(p.prev_policy);
 	nft_close(p.nft);
 	return 0;
 fail:
+	for (i = 0; i < 2; i++)
+		if (p.pkt[i] >= 0)
+			close(p.pkt[i]);
 	control_close(&p.ctl);
 	nft_close(p.nft);
 	return 1;

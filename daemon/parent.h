@@ -26,9 +26,6 @@
 #include "conf.h"
 #include "eve.h"
 
-/* Timeout of a blocked flow's set element, seconds (see parent.c). */
-#define PARENT_BLOCK_TIMEOUT_S 3600u
-
 struct parent_args {
 	struct kastrod_conf *conf;      /* checked, with command-line overrides; the parent
 					   swaps conf->policy on reload */

@@ -20,6 +20,7 @@
 #include "lathist.h"
 #include "log.h"
 #include "mono.h"
+#include "pktmsg.h"
 #include "privs.h"
 #include "sigs.h"
 
@@ -43,6 +44,10 @@ struct sensor {
 	struct lathist block_lat;       /* query sent to block verdict back, us */
 	int parent_gone;
 	struct log_limit rl_unsent, rl_link;
+	/* inline */
+	struct pkt_verdict vout[PKT_MAX_BATCH];
+	int nv;
+	uint64_t verdicts_unsent;
 };
 
 /* The EVE tap: one event per datagram to the link, never waiting for it. */
@@ -104,7 +109,9 @@ static void send_stats(struct sensor *s)
 	struct ipc_stats st;
 
 	memset(&st, 0, sizeof(st));
-	capture_stats(s->a->cap, &cs);
+	memset(&cs, 0, sizeof(cs));
+	if (s->a->cap)
+		capture_stats(s->a->cap, &cs);
 	flow_get_stats(e->ft, &fs);
 	st.pkts = e->st.pkts;
 	st.bytes = e->st.bytes;
@@ -164,6 +171,101 @@ static int read_parent(struct sensor *s)
 	return 0;
 }
 
+/* Inline: judge one packet the relay handed over. */
+static void inline_rec(void *ctx, const struct pkt_rec *r, const uint8_t *pkt)
+{
+	struct sensor *s = ctx;
+	struct pkt_verdict *v = &s->vout[s->nv++];
+
+	memset(v, 0, sizeof(*v));
+	v->id = r->id;
+	v->action = (uint8_t)engine_packet_inline(&s->eng, r->ts_us, pkt, r->len);
+	if (v->action == PKT_BLOCK)
+		v->rst_len = (uint8_t)pkt_rst_build(pkt, r->len, v->rst);
+}
+
+static int send_pkt_msg(struct sensor *s, uint32_t type, const void *body, uint32_t n, size_t len)
+{
+	static uint8_t buf[sizeof(struct pkt_hdr) + sizeof(s->vout)];
+	struct pkt_hdr h = { type, n };
+	ssize_t w;
+
+	memcpy(buf, &h, sizeof(h));
+	if (len > 0)
+		memcpy(buf + sizeof(h), body, len);
+	do
+		w = send(s->a->pkt_fd, buf, sizeof(h) + len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	return w == (ssize_t)(sizeof(h) + len) ? 0 : -1;
+}
+
+/* Inline: read batches from the relay, answer each packet. 0, or -1 to stop. */
+static int read_relay(struct sensor *s)
+{
+	static uint8_t buf[PKT_MSG_MAX];
+	char err[256];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		ssize_t n = recv(s->a->pkt_fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (n == 0)
+			return -1;
+		s->nv = 0;
+		if (pkt_decode_batch(buf, (size_t)n, inline_rec, s, err, sizeof(err)) < 0) {
+			log_err("relay: %s; stopping", err);
+			return -1;
+		}
+		if (s->nv > 0 && send_pkt_msg(s, PKT_VERDICTS, s->vout, (uint32_t)s->nv,
+					      (size_t)s->nv * sizeof(s->vout[0])) < 0)
+			s->verdicts_unsent += (uint64_t)s->nv;
+	}
+	return 0;
+}
+
+static int inline_loop(struct sensor *s)
+{
+	const struct sensor_args *a = s->a;
+	time_t last_sec = 0;
+
+	if (send_pkt_msg(s, PKT_HELLO, NULL, 0, 0) < 0)
+		log_warn("cannot tell the relay that inspection runs: %s", strerror(errno));
+	if (ipc_send(a->ipc_fd, IPC_READY, NULL, 0) < 0)
+		log_warn("cannot tell the parent that inspection runs: %s", strerror(errno));
+	log_info("inspecting queued connections inline, EVE to %s", a->conf->eve_path);
+	while (!sig_stop && !s->parent_gone) {
+		struct pollfd pfd[2] = { { a->pkt_fd, POLLIN, 0 }, { a->ipc_fd, POLLIN, 0 } };
+		struct timespec ts;
+		time_t now;
+		int r = poll(pfd, 2, 200);
+
+		if (r < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			return 1;
+		}
+		if (r > 0 && pfd[0].revents && read_relay(s) < 0)
+			return 1;
+		if (r > 0 && pfd[1].revents && read_parent(s) < 0)
+			return sig_stop ? 0 : 1;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		engine_advance(&s->eng, (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+		if (sig_stats) {
+			sig_stats = 0;
+			engine_report_stats(&s->eng, NULL);
+			eve_flush(a->eve);
+		}
+		now = ts.tv_sec;
+		if (now != last_sec) {
+			eve_flush(a->eve);
+			send_stats(s);
+			last_sec = now;
+		}
+	}
+	return 0;
+}
+
 int sensor_run(const struct sensor_args *a)
 {
 	static struct sensor s;
@@ -186,7 +288,8 @@ int sensor_run(const struct sensor_args *a)
 	dpi = dpi_new(conf, err, sizeof(err));
 	if (!dpi) {
 		log_err("%s", err);
-		capture_close(a->cap);
+		if (a->cap)
+			capture_close(a->cap);
 		return 1;
 	}
 	/* The default user may not exist on a machine without the package. */
@@ -213,6 +316,16 @@ int sensor_run(const struct sensor_args *a)
 	if (a->link_fd >= 0) {
 		a->eve->tap = tap_link;
 		a->eve->tap_ctx = &s;
+	}
+	if (a->pkt_fd >= 0) {
+		if (a->policy)
+			engine_set_query_hook(&s.eng, query_local, &s);
+		rc = inline_loop(&s);
+		engine_flush(&s.eng);
+		engine_report_stats(&s.eng, NULL);
+		eve_flush(a->eve);
+		engine_fini(&s.eng);
+		goto out_dpi;
 	}
 	if (a->ipc_fd >= 0) {
 		engine_set_query_hook(&s.eng, query_ipc, &s);
@@ -274,7 +387,8 @@ int sensor_run(const struct sensor_args *a)
 	eve_flush(a->eve);
 	engine_fini(&s.eng);
 out_dpi:
-	capture_close(a->cap);
+	if (a->cap)
+		capture_close(a->cap);
 	dpi_free(dpi);
 	return rc;
 }

@@ -36,7 +36,9 @@ struct sensor_args {
 	struct eve *eve;                /* open; the caller closes it */
 	int ipc_fd;                     /* the parent's socketpair end; -1: none */
 	int link_fd;                    /* every EVE event goes here too (link.h); -1: none */
-	sensor_policy_fn policy;        /* used when ipc_fd < 0; NULL: no policy */
+	int pkt_fd;                     /* inline: packets from the relay (pktmsg.h), no
+					   capture (cap NULL), policy in-process; -1: none */
+	sensor_policy_fn policy;        /* used when ipc_fd < 0 or pkt_fd >= 0; NULL: no policy */
 	void *policy_ctx;
 	const char *source;             /* capture file name for messages; NULL live */
 };

@@ -40,9 +40,10 @@ lab_spawn dmz other "$(lab_python)" -m http.server --bind "$LAB_DMZ_IP4" 8081
 lab_wait_listen dmz tcp 8081 10 || t_fail "$T: extra service on 8081 did not start"
 
 klog=$tmp/kastrod.log
-lab_exec gw "$KASTROD" -c "$conf" --control "$tmp/kastrod.sock" >"$klog" 2>&1 &
+# ip netns exec execs kastrod: $! is its pid, for the TERM at the end
+ip netns exec "$LAB_NS_GW" "$KASTROD" -c "$conf" --control "$tmp/kastrod.sock" >"$klog" 2>&1 &
 kpid=$!
-if ! lab_wait_until 15 grep -q 'capturing on' "$klog"; then
+if ! lab_wait_until 15 grep -q 'capturing on\|inspecting queued' "$klog"; then
 	t_fail "$T: kastrod did not start"
 	sed 's/^/    kastrod: /' "$klog" | head -20
 	t_done
@@ -110,7 +111,8 @@ fi
 count() { lab_exec "$1" nft list table inet leak | grep -o "packets [0-9]*" | awk "{print \$2}"; }
 at_server=$(count dmz)
 at_client=$(count lan)
-# Before the verdict: SYN, ACK, ClientHello reach the server; SYN-ACK the client.
+# Inline, the ClientHello decides and is dropped: the server sees SYN, ACK
+# and the reset kastrod sends it; the client SYN-ACK (and its reset).
 leak=$(( at_server - 3 + at_client - 1 ))
 [ "$leak" -lt 0 ] && leak=0
 echo "    blocked TLS flow: $at_server packets reached the server, $at_client the client; $leak after the ClientHello"

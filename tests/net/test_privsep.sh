@@ -1,9 +1,10 @@
 #!/bin/bash
-# Privilege separation of kastrod in live capture, in a lab of namespaces:
-# a root parent holding only CAP_NET_ADMIN and CAP_NET_RAW, an unprivileged
-# sensor child with no capabilities; a killed sensor is logged and replaced
-# and the new one classifies traffic; a DPI block lands in the kernel's flow
-# set; kastroctl status, quarantine/release, reload (bad and good, and one
+# Privilege separation of kastrod inline (the policy has DPI rules), in a
+# lab of namespaces: a root parent holding only CAP_NET_ADMIN and
+# CAP_NET_RAW, a relay child holding those two only, an unprivileged sensor
+# child with no capabilities; a killed sensor is logged and replaced and the
+# new one classifies traffic; a DPI block is written on the connection's
+# conntrack mark; kastroctl status, quarantine/release, reload (bad and good, and one
 # that reverts unless confirmed); a killed parent leaves table inet kastro
 # in force and a new kastrod takes it over.
 #
@@ -27,7 +28,7 @@ if ! why=$(lab_usable); then
 	t_done
 fi
 missing=""
-for c in jq curl nft ss; do
+for c in jq curl nft ss conntrack; do
 	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
 done
 [ -n "$(lab_python)" ] || missing="$missing python3"
@@ -100,18 +101,20 @@ show_log() { sed -n '1,40s/^/    kastrod: /p' "$klog"; }
 child_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' | head -n 1; }
 field() { awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$1/status" 2>/dev/null; }
 nlines() { grep -c "$1" "$klog" 2>/dev/null; }
-# The sensor logs "capturing on" once all handles are active; n-th time.
-capturing_n() { [ "$(nlines 'capturing on')" -ge "$1" ] && lab_capturing gw "$kpid" "$LAB_GW_IFACES"; }
+# The sensor logs "inspecting queued" once it takes packets from the relay; n-th time.
+capturing_n() { [ "$(nlines 'inspecting queued')" -ge "$1" ]; }
+status_of() { ctl status 2>/dev/null | sed -n "s/^$1=//p"; }
 
 start_kastrod kastrod
 if lab_wait_until 15 capturing_n 1; then
-	t_pass "$T: kastrod started, its sensor captures on $LAB_GW_IFACES"
+	t_pass "$T: kastrod started, its sensor inspects queued connections"
 else
-	t_fail "$T: kastrod started, its sensor captures on $LAB_GW_IFACES"
+	t_fail "$T: kastrod started, its sensor inspects queued connections"
 	show_log
 	t_done
 fi
-cpid=$(child_of "$kpid")
+cpid=$(status_of sensor_pid)
+rpid=$(status_of relay_pid)
 
 # ---- privileges of both processes ------------------------------------------
 pu=$(field "$kpid" Uid | awk '{print $1}')
@@ -137,6 +140,13 @@ child_dropped() {
 	[ -n "$u" ] || return 1
 	for id in $u; do [ "$id" != 0 ] || return 1; done
 }
+# The relay keeps CAP_NET_ADMIN (the queue) and CAP_NET_RAW (resets), nothing else.
+if [ -n "$rpid" ] && [ "$(field "$rpid" CapEff)" = 0000000000003000 ] &&
+	[ "$(field "$rpid" CapPrm)" = 0000000000003000 ] && [ "$(field "$rpid" CapBnd)" = 0000000000003000 ]; then
+	t_pass "$T: relay (pid $rpid) holds CAP_NET_ADMIN|CAP_NET_RAW only"
+else
+	t_fail "$T: relay holds CAP_NET_ADMIN|CAP_NET_RAW only: pid '$rpid' CapEff=$(field "$rpid" CapEff) CapPrm=$(field "$rpid" CapPrm) CapBnd=$(field "$rpid" CapBnd)"
+fi
 if [ -n "$cpid" ] && lab_wait_until 5 child_dropped "$cpid"; then
 	t_pass "$T: sensor (pid $cpid) runs as uid $(field "$cpid" Uid | awk '{print $1}') with no capabilities"
 else
@@ -164,16 +174,16 @@ perm=$(stat -c '%a %u' "$sock" 2>/dev/null)
 if [ "$perm" = "600 0" ]; then t_pass "$T: control socket is mode 600, owned by root"; else
 	t_fail "$T: control socket is mode 600, owned by root: '$perm'"; fi
 
-# ---- a DPI block goes through the parent into the kernel -------------------------
+# ---- a DPI block is written on the connection -------------------------------------
 http() { lab_exec lan curl -sS -o /dev/null -w '%{http_code}' --max-time "${2:-5}" -H "Host: $1" "http://$LAB_DMZ_IP4/health" 2>/dev/null; }
 code=$(http portal.kavala.example)
 [ "$code" = 200 ] && t_pass "$T: allowed HTTP passes" || t_fail "$T: allowed HTTP passes: status '$code'"
 http "$BLOCKED_HOST" 3 >/dev/null
-in_flows() { lab_exec gw nft list set inet kastro flows4 2>/dev/null | grep -q "$LAB_LAN_IP4 . tcp . "; }
-if lab_wait_until 5 in_flows; then
-	t_pass "$T: flow to $BLOCKED_HOST blocked in set flows4"
+marked() { lab_exec gw conntrack -L -p tcp -s "$LAB_LAN_IP4" --dport 80 --mark 0x20000000/0x30000000 2>/dev/null | grep -q .; }
+if lab_wait_until 5 marked; then
+	t_pass "$T: connection to $BLOCKED_HOST marked blocked in conntrack"
 else
-	t_fail "$T: flow to $BLOCKED_HOST blocked in set flows4: $(lab_exec gw nft list set inet kastro flows4 2>&1 | tr '\n' ' ' | head -c 300)"
+	t_fail "$T: connection to $BLOCKED_HOST marked blocked in conntrack: $(lab_exec gw conntrack -L -p tcp 2>&1 | tr '\n' ' ' | head -c 300)"
 fi
 # eve_has FILTER: some EVE line matches (jq 1.6's -e looks at the last line only).
 eve_has() { jq -c -R "fromjson? | select($1)" "$eve" 2>/dev/null | grep -q .; }
@@ -190,14 +200,14 @@ else
 	t_fail "$T: parent logs the sensor's death"; show_log
 fi
 if lab_wait_until 15 capturing_n 2; then
-	ncpid=$(child_of "$kpid")
+	ncpid=$(status_of sensor_pid)
 	if [ -n "$ncpid" ] && [ "$ncpid" != "$cpid" ] && child_dropped "$ncpid"; then
-		t_pass "$T: a new sensor (pid $ncpid) captures, unprivileged"
+		t_pass "$T: a new sensor (pid $ncpid) inspects, unprivileged"
 	else
-		t_fail "$T: a new sensor captures, unprivileged: pid '$ncpid'"
+		t_fail "$T: a new sensor inspects, unprivileged: pid '$ncpid'"
 	fi
 else
-	t_fail "$T: a new sensor captures after the kill"; show_log
+	t_fail "$T: a new sensor inspects after the kill"; show_log
 fi
 code=$(http libraries.kavala.example)
 flow_seen() { eve_has '.event_type == "http" and .http.hostname == "libraries.kavala.example"'; }
@@ -263,7 +273,8 @@ else
 fi
 
 # ---- kill -9 the parent: the kernel keeps enforcing; a new kastrod takes over ----------
-cpid=$(child_of "$kpid")
+cpid=$(status_of sensor_pid)
+rpid=$(status_of relay_pid)
 kill -KILL "$kpid"
 wait "$kpid" 2>/dev/null
 kpid=""
@@ -275,6 +286,8 @@ fi
 gone() { ! lab_alive "$1"; }
 if [ -n "$cpid" ] && lab_wait_until 5 gone "$cpid"; then t_pass "$T: the orphaned sensor exits"; else
 	t_fail "$T: the orphaned sensor exits (pid '$cpid')"; fi
+if [ -n "$rpid" ] && lab_wait_until 5 gone "$rpid"; then t_pass "$T: the orphaned relay exits"; else
+	t_fail "$T: the orphaned relay exits (pid '$rpid')"; fi
 
 start_kastrod kastrod2
 if lab_wait_until 15 capturing_n 1 && grep -q 'taking over table inet kastro' "$klog"; then

@@ -106,10 +106,6 @@ static void test_sample(void **state)
 	(void)state;
 	s = script(sample);
 	has(s, "table inet kastro {\n");
-	has(s, "\tset flows4 {\n\t\ttype ipv4_addr . inet_proto . inet_service . "
-	       "ipv4_addr . inet_service\n\t\tflags timeout\n\t}\n");
-	has(s, "\tset flows6 {\n\t\ttype ipv6_addr . inet_proto . inet_service . "
-	       "ipv6_addr . inet_service\n\t\tflags timeout\n\t}\n");
 	has(s, "\tset quarantine4 {\n\t\ttype ipv4_addr\n\t\tflags timeout\n\t}\n");
 	has(s, "\tset quarantine6 {\n\t\ttype ipv6_addr\n\t\tflags timeout\n\t}\n");
 	has(s, "\tset t_admins_4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n"
@@ -127,8 +123,6 @@ static void test_sample(void **state)
 	       "\t\tip daddr @quarantine4 ip saddr != 10.20.0.5 counter drop\n"
 	       "\t\tip6 saddr @quarantine6 counter drop\n"
 	       "\t\tip6 daddr @quarantine6 counter drop\n"
-	       "\t\tip saddr . meta l4proto . th sport . ip daddr . th dport @flows4 counter drop\n"
-	       "\t\tip6 saddr . meta l4proto . th sport . ip6 daddr . th dport @flows6 counter drop\n"
 	       "\t\tct state established,related accept\n"
 	       "\t\tct state invalid drop\n"
 	       "\t\t# rule 1 (n.conf:11): block log severity 1 from <feeds>\n"
@@ -154,11 +148,32 @@ static void test_sample(void **state)
 	has(s, "\t\tip saddr 192.168.50.0/24 oifname \"eth0\" counter accept\n");
 	has(s, "\t\t# rule 8 (n.conf:18): block from 10.0.0.0/8 to fd00::/8\n"
 	       "\t\t# (no combination of source and destination address families can match)\n");
-	/* DPI rules are comments; the default ends the chain */
+	/* DPI rules are comments in forward; the default ends the chain */
 	has(s, "\t\t# rule 9 (n.conf:19), decided by kastrod on classified flows: "
 	       "block log severity 2 app { BitTorrent Tor }\n"
 	       "\t\t# default\n"
-	       "\t\tcounter log prefix \"kastro default: \" level warn drop\n\t}\n}\n");
+	       "\t\tcounter log prefix \"kastro default: \" level warn drop\n\t}\n");
+	/* inline: what a DPI rule could match is queued until the verdict */
+	has(s, "\tchain inline_gate {\n"
+	       "\t\ttype filter hook forward priority filter + 10; policy accept;\n"
+	       "\t\tct mark & 0x30000000 == 0x30000000 goto inline_queue\n");
+	has(s, "\tchain inline_sel {\n"
+	       "\t\t# rule 9: the connections it could match\n"
+	       "\t\tcounter goto inline_new\n"
+	       "\t\t# no DPI rule can match\n"
+	       "\t\tct mark set ct mark & 0xcfffffff | 0x10000000\n\t}\n");
+	has(s, "\tchain inline_new {\n\t\tct mark set ct mark & 0xcfffffff | 0x30000000\n"
+	       "\t\tgoto inline_queue\n\t}\n");
+	/* until kastrod inserts the queue rule, fail closed (the default) */
+	has(s, "\tchain inline_queue {\n"
+	       "\t\t# kastrod inserts the queue rule here (NFQUEUE 7100); until it does:\n"
+	       "\t\tcounter drop\n\t}\n");
+	has(s, "\t\ttype filter hook forward priority filter + 20; policy accept;\n"
+	       "\t\tct mark & 0x30000000 == 0x30000000 meta mark & 0x30000000 == 0x20000000 "
+	       "ct mark set ct mark & 0xcfffffff | 0x20000000\n");
+	has(s, "\t\tct mark & 0x30000000 == 0x20000000 meta l4proto tcp counter reject with tcp reset\n"
+	       "\t\tct mark & 0x30000000 == 0x20000000 counter reject with icmpx port-unreachable\n"
+	       "\t}\n}\n");
 	load_for_real(s);
 	free(s);
 }

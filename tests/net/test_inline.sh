@@ -1,0 +1,236 @@
+#!/bin/bash
+# Inline enforcement through the gateway, IPv4 and IPv6: blocked HTTP hosts
+# and TLS SNIs get nothing back (no response byte, no ServerHello, not one
+# byte of a 20 MB reply) and the server sees a reset each time; a new
+# connection from the same source port to an allowed host works at once;
+# with the packet process stopped, fail closed refuses a new blocked
+# connection while an allowed download goes on, and fail open lets both
+# through and counts it.
+#
+# usage: tests/net/test_inline.sh KASTROD
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+. "$here/lab.sh"
+
+T=net_inline
+KASTROD=$1
+case "$KASTROD" in /*) ;; *) KASTROD="$PWD/$KASTROD" ;; esac
+KASTROCTL=$(dirname "$KASTROD")/kastroctl
+N=${KASTRO_INLINE_N:-100}
+
+lab_test_begin "$T"
+eve=$tmp/eve.json
+conf=$tmp/kastrod.conf
+sock=$tmp/kastrod.sock
+klog=$tmp/kastrod.log
+write_conf() {  # write_conf open|closed
+	cat >"$conf" <<EOF2
+interfaces { "gw-lan" "gw-dmz" }
+eve "$eve"
+inline { fail $1 fail-after 300 }
+interface lan { device "gw-lan" networks { 10.10.0.0/24 fd00:10::/64 } }
+interface dmz { device "gw-dmz" networks { 10.20.0.0/24 fd00:20::/64 } }
+default block
+pass proto tcp from lan to dmz port { 80 443 }
+pass proto udp from lan to dmz port 53
+block log severity 1 host "*.blocked.kavala.example"
+EOF2
+}
+start_kastrod() {
+	cat "$klog" >>"$klog.all" 2>/dev/null; : >"$klog"
+	# ip netns exec execs kastrod: $! is its pid
+	ip netns exec "$LAB_NS_GW" "$KASTROD" -c "$conf" --control "$sock" >>"$klog" 2>&1 &
+	kpid=$!
+	if ! lab_wait_until 15 grep -q 'inspecting queued' "$klog"; then
+		t_fail "$T: kastrod did not start inline"
+		sed 's/^/    kastrod: /' "$klog" | head -20
+		t_done
+	fi
+	# the relay logs once its queue is bound
+	lab_wait_until 5 grep -q 'relay: queue' "$klog" || t_fail "$T: relay did not open the queue"
+}
+stop_kastrod() {
+	kill -TERM "$kpid" 2>/dev/null
+	wait "$kpid" 2>/dev/null
+	kpid=""
+}
+status() { lab_exec gw "$KASTROCTL" -s "$sock" status | sed -n "s/^$1=//p"; }
+
+write_conf closed
+if ! "$KASTROD" -n -c "$conf" >"$tmp/check.out" 2>&1; then
+	t_fail "$T: policy accepted: $(head -n 5 "$tmp/check.out" | tr '\n' ' ')"
+	t_done
+fi
+head -c 20000000 /dev/zero >"$LAB_DIR/www/big.bin"
+
+# Counters at both ends: server payload reaching the client, resets and
+# payload reaching the server.
+lab_exec lan nft -f - <<'EOF2' || t_fail "$T: client counters"
+table inet seen {
+	counter data { }
+	chain in {
+		type filter hook input priority 0;
+		tcp sport { 80, 443 } meta nfproto ipv4 ip length > 60 counter name data
+		tcp sport { 80, 443 } meta nfproto ipv6 ip6 length > 40 counter name data
+	}
+}
+EOF2
+lab_exec dmz nft -f - <<'EOF2' || t_fail "$T: server counters"
+table inet seen {
+	counter rst { }
+	counter data { }
+	chain in {
+		type filter hook input priority 0;
+		tcp dport { 80, 443 } tcp flags & rst != 0 counter name rst
+		tcp dport { 80, 443 } meta nfproto ipv4 ip length > 60 counter name data
+		tcp dport { 80, 443 } meta nfproto ipv6 ip6 length > 40 counter name data
+	}
+}
+EOF2
+ctr() {  # ctr NS NAME -> packets
+	lab_exec "$1" nft list counter inet seen "$2" | awk '/packets/ { print $2 }'
+}
+reset_ctr() { lab_exec "$1" nft reset counters table inet seen >/dev/null; }
+
+start_kastrod
+route=$(status inline_route)
+echo "    inline route: $route"
+
+http() {  # http ADDR HOST [PATH [extra curl args]] -> "code bytes"
+	local a=$1 h=$2 p=${3:-/}
+	shift 3 2>/dev/null || shift $#
+	lab_exec lan curl -s -g -o /dev/null -w '%{http_code} %{size_download}' --max-time 4 \
+		-H "Host: $h" "$@" "http://$a$p" 2>/dev/null
+}
+tls() {  # tls ADDR SNI -> "code bytes"
+	local a=$1
+	case "$a" in *:*) a="[$a]" ;; esac
+	lab_exec lan curl -sk -g -o /dev/null -w '%{http_code} %{size_download}' --max-time 4 \
+		--resolve "$2:443:$1" "https://$2/" 2>/dev/null
+}
+
+for fam in 4 6; do
+	if [ $fam = 4 ]; then addr=$LAB_DMZ_IP4; uaddr=$addr; else addr=$LAB_DMZ_IP6; uaddr="[$addr]"; fi
+	r=$(http "$uaddr" portal.kavala.example /)
+	[ "${r%% *}" = 200 ] && t_pass "$T: IPv$fam: allowed HTTP host answered" ||
+		t_fail "$T: IPv$fam: allowed HTTP host answered: got $r"
+	r=$(tls "$addr" e-payments.kavala.example)
+	[ "${r%% *}" = 200 ] && t_pass "$T: IPv$fam: allowed SNI answered" ||
+		t_fail "$T: IPv$fam: allowed SNI answered: got $r"
+
+	reset_ctr lan; reset_ctr dmz
+	bytes=0 answered=0
+	for i in $(seq "$N"); do
+		r=$(http "$uaddr" "shop$i.blocked.kavala.example" /)
+		bytes=$((bytes + ${r##* }))
+		[ "${r%% *}" = 000 ] || answered=$((answered + 1))
+	done
+	sleep 0.3
+	d=$(ctr lan data); rst=$(ctr dmz rst); sd=$(ctr dmz data)
+	echo "    IPv$fam HTTP: $N blocked requests: $answered answered, $bytes bytes; $d payload packets at the client; server: $rst resets, $sd payload packets"
+	[ "$answered" = 0 ] && [ "$bytes" = 0 ] && [ "$d" = 0 ] &&
+		t_pass "$T: IPv$fam: $N requests to a blocked HTTP host: 0 response bytes at the client" ||
+		t_fail "$T: IPv$fam: $N requests to a blocked HTTP host: $answered answered, $bytes bytes, $d payload packets"
+	[ "$rst" -ge "$N" ] && t_pass "$T: IPv$fam: the server saw a reset for each blocked request ($rst)" ||
+		t_fail "$T: IPv$fam: the server saw $rst resets for $N blocked requests"
+
+	reset_ctr lan; reset_ctr dmz
+	answered=0
+	for i in $(seq "$N"); do
+		r=$(tls "$addr" "www$i.blocked.kavala.example")
+		[ "${r%% *}" = 000 ] || answered=$((answered + 1))
+	done
+	sleep 0.3
+	d=$(ctr lan data); rst=$(ctr dmz rst)
+	echo "    IPv$fam TLS: $N blocked handshakes: $answered answered; $d payload packets (ServerHello) at the client; $rst resets at the server"
+	[ "$answered" = 0 ] && [ "$d" = 0 ] &&
+		t_pass "$T: IPv$fam: $N TLS handshakes to a blocked SNI: 0 ServerHellos at the client" ||
+		t_fail "$T: IPv$fam: $N TLS handshakes to a blocked SNI: $answered answered, $d payload packets"
+	[ "$rst" -ge "$N" ] && t_pass "$T: IPv$fam: the server saw a reset for each blocked handshake ($rst)" ||
+		t_fail "$T: IPv$fam: the server saw $rst resets for $N blocked handshakes"
+
+	reset_ctr lan
+	r=$(http "$uaddr" big.blocked.kavala.example /big.bin)
+	d=$(ctr lan data)
+	[ "${r##* }" = 0 ] && [ "$d" = 0 ] &&
+		t_pass "$T: IPv$fam: 20 MB reply from a blocked host: 0 bytes" ||
+		t_fail "$T: IPv$fam: 20 MB reply from a blocked host: got $r ($d payload packets)"
+
+	# the same source port at once: a new connection starts unmarked
+	port=$((41000 + fam))
+	r1=$(http "$uaddr" reuse.blocked.kavala.example / --local-port "$port")
+	t0=$(date +%s%N)
+	r2=$(http "$uaddr" portal.kavala.example / --local-port "$port")
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	[ "${r1%% *}" = 000 ] && [ "${r2%% *}" = 200 ] && [ "$ms" -lt 2000 ] &&
+		t_pass "$T: IPv$fam: after a block from port $port, an allowed request from it succeeds at once (${ms} ms)" ||
+		t_fail "$T: IPv$fam: port reuse: blocked $r1, then allowed $r2 in $ms ms"
+done
+
+# A reload loads the ruleset again: the queue rule (not expressible in nft's
+# text) goes back in, and blocks go on.
+queue_rule() { lab_exec gw nft --debug=netlink list chain inet kastro inline_queue 2>/dev/null | grep -q "$1"; }
+out=$(lab_exec gw "$KASTROCTL" -s "$sock" reload 2>&1)
+want_rule='target name NFQUEUE rev 3'
+[ "${route%%+*}" = native ] && want_rule='queue num'
+r1=$(http "$LAB_DMZ_IP4" after-reload.blocked.kavala.example /)
+r2=$(http "$LAB_DMZ_IP4" portal.kavala.example /)
+if [ "${out%% *}" = ok ] && queue_rule "$want_rule" && [ "${r1%% *}" = 000 ] && [ "${r2%% *}" = 200 ]; then
+	t_pass "$T: after a reload the queue rule is back and blocks go on"
+else
+	t_fail "$T: after a reload: '$out', queue rule $(queue_rule "$want_rule" && echo present || echo missing), blocked $r1, allowed $r2"
+fi
+
+# No server socket stays established with the LAN after the blocks.
+est=$(lab_exec dmz ss -Htn state established '( sport = :80 or sport = :443 )' | wc -l)
+[ "$est" = 0 ] && t_pass "$T: no server socket stays established after the blocks" ||
+	t_fail "$T: $est server sockets stay established after the blocks"
+
+# One alert per blocked connection.
+stop_kastrod
+want=$(( 2 * (2 * N + 2) + 1 ))
+got=$(grep -c '"event_type":"alert".*"action":"blocked"' "$eve")
+[ "$got" = "$want" ] && t_pass "$T: one EVE alert per blocked connection ($got)" ||
+	t_fail "$T: $got EVE block alerts for $want blocked connections"
+
+# ---- failing closed / open with the packet process stopped -----------------------
+fail_case() {  # fail_case open|closed
+	local mode=$1 dl r spid t0
+	write_conf "$mode"
+	start_kastrod
+	# an allowed download, judged before the packet process stops
+	lab_exec lan curl -s -o "$tmp/dl.bin" -w '%{size_download}' --max-time 30 --limit-rate 4M \
+		-H "Host: portal.kavala.example" "http://$LAB_DMZ_IP4/big.bin" >"$tmp/dl.out" 2>/dev/null &
+	dl=$!
+	sleep 1
+	spid=$(status sensor_pid)
+	kill -STOP "$spid"
+	r=$(http "$LAB_DMZ_IP4" stopped.blocked.kavala.example / --max-time 3)
+	r6=$(http "[$LAB_DMZ_IP6]" stopped.blocked.kavala.example / --max-time 3)
+	wait "$dl"
+	fo=$(status inline_fail_open); fc=$(status inline_fail_closed)
+	kill -CONT "$spid"
+	echo "    fail $mode: blocked host with the packet process stopped: IPv4 $r, IPv6 $r6; download $(cat "$tmp/dl.out") bytes; fail_open=$fo fail_closed=$fc"
+	[ "$(cat "$tmp/dl.out")" = 20000000 ] &&
+		t_pass "$T: fail $mode: an allowed download judged before goes on (20000000 bytes)" ||
+		t_fail "$T: fail $mode: allowed download got $(cat "$tmp/dl.out") bytes"
+	if [ "$mode" = closed ]; then
+		[ "${r%% *}" = 000 ] && [ "${r##* }" = 0 ] && [ "${r6%% *}" = 000 ] && [ "${fc:-0}" -gt 0 ] &&
+			t_pass "$T: fail closed: a new connection to a blocked host gets nothing ($fc packets dropped)" ||
+			t_fail "$T: fail closed: blocked host gave $r / $r6 (fail_closed=$fc)"
+	else
+		[ "${r%% *}" = 200 ] && [ "${r6%% *}" = 200 ] && [ "${fo:-0}" -gt 0 ] &&
+			t_pass "$T: fail open: a new connection passes and is counted ($fo packets)" ||
+			t_fail "$T: fail open: blocked host gave $r / $r6 (fail_open=$fo)"
+	fi
+	stop_kastrod
+}
+fail_case closed
+fail_case open
+
+if grep -q 'ERROR\|error:' "$klog"; then
+	t_fail "$T: errors in kastrod's log"
+	grep 'ERROR\|error:' "$klog" | head -5 | sed 's/^/    /'
+fi
+t_done
