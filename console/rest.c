@@ -127,7 +127,10 @@ static json_t *user_json(const struct store_user *u)
 
 static json_t *alert_json(const struct store_alert *a)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:s,s:I,s:s,s:s,s:s}",
+	json_t *j;
+
+	/* What the sensor claimed and the console did not take (store.h). */
+	j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:s,s:I,s:s,s:s,s:s}",
 			 "id", (json_int_t)a->id, "kind", a->kind, "sensor_id", a->sensor_id, "host",
 			 a->host, "signature_id", (json_int_t)a->signature_id, "signature", a->signature,
 			 "category", a->category, "severity", a->severity, "action", a->action,
@@ -135,6 +138,16 @@ static json_t *alert_json(const struct store_alert *a)
 			 "count", (json_int_t)a->count, "status", a->status, "status_at",
 			 (json_int_t)a->status_at, "status_by", a->status_by, "assignee", a->assignee,
 			 "app", a->app);
+	if (j != NULL &&
+	    (json_object_set_new(j, "claimed_host", json_string(a->claimed_host)) < 0 ||
+	     json_object_set_new(j, "time_replaced",
+				 (a->flags & STORE_FLAG_TS_PAST) ? json_string("before_enrolment")
+				 : (a->flags & STORE_FLAG_TS_FUTURE) ? json_string("ahead")
+				 : json_null()) < 0)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 static json_t *event_body(const char *body)

@@ -86,8 +86,8 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_BATCH_UNDO] = "ROLLBACK TO batch",
 
 	[ST_EVENT_INSERT] =
-		"INSERT INTO events (sensor_id, seq, ts, received, event_type, host, body) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (sensor_id, seq) DO NOTHING",
+		"INSERT INTO events (sensor_id, seq, ts, received, event_type, host, body, claim, flags) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (sensor_id, seq) DO NOTHING",
 	[ST_EVENT_GET] = "SELECT " EVENT_COLS " FROM events WHERE sensor_id = ?1 AND seq = ?2",
 	[ST_EVENT_MINSEQ] = "SELECT min(0, coalesce(min(seq), 0)) FROM events "
 			    "WHERE sensor_id = ?1 AND seq < 0",
@@ -103,8 +103,9 @@ static const char *const st_sql[ST_COUNT] = {
 			  "first_seen = min(first_seen, ?2) WHERE id = ?1",
 	[ST_ALERT_INSERT] =
 		"INSERT INTO alerts (kind, sensor_id, host, signature_id, signature, category, "
-		"severity, action, first_seen, last_seen, count, event_sensor_id, event_seq, app) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 1, ?2, ?10, ?11)",
+		"severity, action, first_seen, last_seen, count, event_sensor_id, event_seq, app, "
+		"claimed_host, flags) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 1, ?2, ?10, ?11, ?12, ?13)",
 
 	[ST_SENSOR_ADD] = "INSERT INTO sensors (id, kind, hostname, cert_serial, facts, enrolled_at) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -852,7 +853,8 @@ int store_open(const char *path, int create, struct store **out, char *err, size
 		goto fail;
 	/* Ours before anything is changed: another program's database is
 	 * left as it was, journal mode included. */
-	if (schema_check(s, path, create, err, errlen) < 0)
+	if (schema_check(s, path, create, err, errlen) < 0 ||
+	    st_schema_ext(s, err, errlen) < 0)
 		goto fail;
 	if (wal_on(s, path, err, errlen) < 0)
 		goto fail;

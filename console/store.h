@@ -49,6 +49,16 @@
 #define STORE_BODY_MAX       (16 * 1024 * 1024) /* a whole batch as received */
 #define STORE_SEQ_MAX        (1ull << 53)       /* exact in a JSON double */
 #define STORE_CLOCK_SKEW     3600               /* event time allowed ahead of ours */
+#define STORE_CLOCK_PAST     86400              /* ... and before the sensor's enrolment */
+
+/*
+ * What the console did not take from a sensor (events.flags, alerts.flags);
+ * the sensor's own words are kept in events.claim, a JSON object
+ * {"host": ..., "timestamp": ...} with the members that were replaced.
+ */
+#define STORE_FLAG_HOST      0x1    /* "host" named another host: the enrolled one is used */
+#define STORE_FLAG_TS_PAST   0x2    /* timestamp before enrolment: receive time used */
+#define STORE_FLAG_TS_FUTURE 0x4    /* timestamp ahead of the clock: receive time used */
 
 /* Field bounds, in bytes without the NUL. */
 #define STORE_ID_MAX         64     /* sensor id: [A-Za-z0-9._-] */
@@ -126,7 +136,8 @@ struct store_ingest_result {
 	unsigned duplicates;     /* (sensor, seq) already stored: ignored */
 	unsigned alerts_new;     /* alert rows made; their ids in alert_ids */
 	unsigned alerts_updated; /* repeats counted on an existing row */
-	unsigned ts_replaced;    /* event times too far ahead: receive time used */
+	unsigned ts_replaced;    /* event times out of bounds: receive time used */
+	unsigned claims;         /* events whose host claim was not taken */
 	int64_t alert_ids[STORE_BATCH_MAX];
 };
 
@@ -155,11 +166,17 @@ struct store_ingest_result {
  * strings (the same JSON value as jansson would write, maybe spelled
  * differently: escapes and numbers are kept as the sensor wrote them).
  *
- * Event times: "timestamp" parsed, or the receive time when absent or more
- * than STORE_CLOCK_SKEW ahead of the receive time (counted in ts_replaced).
- * The event's host: for agents "host", else the agent's hostname; for
- * gateways "src_ip", else "host" (members that are not strings are
- * ignored there; strings too long or with control characters are refused).
+ * Event times: "timestamp" parsed, or the receive time when absent, more
+ * than STORE_CLOCK_SKEW ahead of the receive time, or more than
+ * STORE_CLOCK_PAST before the sensor's enrolment (counted in ts_replaced,
+ * flagged STORE_FLAG_TS_FUTURE or _PAST, the sensor's text kept in the
+ * claim). The event's host is what the console knows, never what the
+ * sensor says of itself: for agents the enrolled hostname; for gateways
+ * "src_ip" (the client the gateway saw), else the enrolled hostname. A
+ * "host" naming another host is kept as the claim (STORE_FLAG_HOST,
+ * counted in claims; compared ignoring ASCII case). Members that are not
+ * strings are ignored there; strings too long or with control characters
+ * are refused.
  *
  * An alert row takes from its first event: for "alert", alert.signature,
  * .signature_id (else -1), .category, .action (else ""); for "finding",
@@ -429,6 +446,9 @@ struct store_alert {
 	char assignee[STORE_NAME_MAX + 1];  /* "": nobody */
 	char event_sensor_id[STORE_ID_MAX + 1];   /* the first event */
 	int64_t event_seq;
+	char claimed_host[STORE_HOST_MAX + 1];    /* the first event's own "host"
+						     when it was not the sensor's; "" */
+	unsigned flags;                           /* STORE_FLAG_* of the first event */
 };
 typedef int (*store_alert_cb)(void *arg, const struct store_alert *row);
 

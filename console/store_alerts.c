@@ -30,8 +30,10 @@ static int alert_row(sqlite3_stmt *st, struct store_alert *a)
 	    st_col_copy(st, 14, a->status_by, sizeof(a->status_by)) < 0 ||
 	    st_col_copy(st, 15, a->assignee, sizeof(a->assignee)) < 0 ||
 	    st_col_copy(st, 16, a->event_sensor_id, sizeof(a->event_sensor_id)) < 0 ||
-	    st_col_copy(st, 18, a->app, sizeof(a->app)) < 0)
+	    st_col_copy(st, 18, a->app, sizeof(a->app)) < 0 ||
+	    st_col_copy(st, 19, a->claimed_host, sizeof(a->claimed_host)) < 0)
 		return -1;
+	a->flags = (unsigned)sqlite3_column_int(st, 20);
 	a->signature_id = sqlite3_column_int64(st, 4);
 	a->severity = sqlite3_column_int(st, 7);
 	a->first_seen = sqlite3_column_int64(st, 9);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -53,7 +54,7 @@ static int digits(const char *p, int n, unsigned *v)
 /*
  * ISO 8601 as sensors write it: YYYY-MM-DDTHH:MM:SS, then optionally a
  * fraction (dropped), then Z, +HHMM, +HH:MM (or -), or nothing (UTC).
- * Unix seconds into *out; -1 when malformed or before 1970.
+ * Unix seconds into *out (negative before 1970); -1 when malformed.
  */
 static int iso_parse(const char *v, int64_t *out)
 {
@@ -90,14 +91,12 @@ static int iso_parse(const char *v, int64_t *out)
 	}
 	if (*p != '\0')
 		return -1;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
 	    (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) || h > 23 ||
 	    mi > 59 || sec > 60 || oh > 23 || om > 59)
 		return -1;
 	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	t -= sign * (int64_t)(oh * 3600 + om * 60);
-	if (t < 0)
-		return -1;
 	*out = t;
 	return 0;
 }
@@ -108,7 +107,9 @@ struct pev {
 	size_t text_len;
 	bool text_owned;                /* malloc'd on its own, else in the batch's buffer */
 	const char *type;
-	int64_t ts;                     /* 0: none given */
+	int64_t ts;                     /* the event's own time, when has_ts */
+	bool has_ts;
+	const char *ts_text;            /* as the sensor wrote it */
 	const char *host, *src_ip;      /* top-level strings, or NULL */
 	/* kind != NULL: the event makes an alert */
 	const char *kind, *sig, *category, *action;
@@ -177,8 +178,10 @@ static int pev_check(json_t *e, struct pev *p, char *err, size_t errlen)
 	if (v != NULL) {
 		ts = json_string_value(v);
 		if (ts == NULL || iso_parse(ts, &p->ts) < 0)
-			return errf(err, errlen, "timestamp: expected ISO 8601 from 1970 on, like "
+			return errf(err, errlen, "timestamp: expected ISO 8601, like "
 				    "2026-11-27T21:00:00.123456+0000");
+		p->has_ts = true;
+		p->ts_text = ts;
 	}
 	/* Not ours to judge in events that are not alerts: other types
 	 * there are ignored. */
@@ -495,6 +498,8 @@ int st_alert_make(struct store *s, const struct alert_in *a, int64_t *id, bool *
 	sqlite3_bind_int64(st, 9, a->ts);
 	sqlite3_bind_int64(st, 10, a->seq);
 	st_bind_text(st, 11, a->app != NULL ? a->app : "");
+	st_bind_text(st, 12, a->claimed_host != NULL ? a->claimed_host : "");
+	sqlite3_bind_int(st, 13, (int)a->flags);
 	if (st_run(s, st, "storing an alert", NULL, err, errlen) < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->db);
@@ -503,9 +508,10 @@ int st_alert_make(struct store *s, const struct alert_in *a, int64_t *id, bool *
 }
 
 /* Insert one event (body: blen bytes); *inserted 0 when (sensor, seq) was stored already. */
-int st_event_insert(struct store *s, const char *sensor_id, int64_t seq, int64_t ts,
-		    int64_t received, const char *type, const char *host, const char *body,
-		    size_t blen, bool *inserted, char *err, size_t errlen)
+int st_event_insert_claim(struct store *s, const char *sensor_id, int64_t seq, int64_t ts,
+			  int64_t received, const char *type, const char *host, const char *body,
+			  size_t blen, const char *claim, unsigned flags, bool *inserted,
+			  char *err, size_t errlen)
 {
 	sqlite3_stmt *st = st_stmt(s, ST_EVENT_INSERT, err, errlen);
 	int64_t n;
@@ -519,11 +525,22 @@ int st_event_insert(struct store *s, const char *sensor_id, int64_t seq, int64_t
 	st_bind_text(st, 5, type);
 	st_bind_text(st, 6, host);
 	sqlite3_bind_text(st, 7, body, (int)blen, SQLITE_STATIC);
+	st_bind_text(st, 8, claim != NULL ? claim : "");
+	sqlite3_bind_int(st, 9, (int)flags);
 	if (st_run(s, st, "storing an event", &n, err, errlen) < 0)
 		return -1;
 	*inserted = n > 0;
 	return 0;
 }
+
+int st_event_insert(struct store *s, const char *sensor_id, int64_t seq, int64_t ts,
+		    int64_t received, const char *type, const char *host, const char *body,
+		    size_t blen, bool *inserted, char *err, size_t errlen)
+{
+	return st_event_insert_claim(s, sensor_id, seq, ts, received, type, host, body, blen, NULL,
+				     0, inserted, err, errlen);
+}
+
 struct store_batch {
 	json_t *root;
 	struct pev *ev;                 /* n */
@@ -699,6 +716,55 @@ static void batch_undo(struct store *s)
 		st_run(s, st, "ending a batch", NULL, NULL, 0);
 }
 
+/*
+ * What the console takes from an event: its host and time, the flags for
+ * what it did not take and the sensor's own words for those (claim,
+ * malloc'd JSON or NULL). See store_ingest() in store.h for the rules.
+ */
+struct pinned {
+	const char *host;
+	int64_t ts;
+	unsigned flags;
+	char *claim;
+};
+
+static int pin_event(const struct pev *p, const struct store_sensor *sen, bool agent,
+		     int64_t now, struct pinned *out, char *err, size_t errlen)
+{
+	json_t *claim;
+
+	memset(out, 0, sizeof(*out));
+	if (!agent && p->src_ip != NULL && p->src_ip[0] != '\0')
+		out->host = p->src_ip;
+	else
+		out->host = sen->hostname;
+	if (p->host != NULL && p->host[0] != '\0' && strcasecmp(p->host, sen->hostname) != 0)
+		out->flags |= STORE_FLAG_HOST;
+	out->ts = now;
+	if (p->has_ts) {
+		if (p->ts > now + STORE_CLOCK_SKEW)
+			out->flags |= STORE_FLAG_TS_FUTURE;
+		else if (p->ts < sen->enrolled_at - STORE_CLOCK_PAST)
+			out->flags |= STORE_FLAG_TS_PAST;
+		else
+			out->ts = p->ts;
+	}
+	if (out->flags == 0)
+		return 0;
+	claim = json_object();
+	if (claim == NULL ||
+	    ((out->flags & STORE_FLAG_HOST) &&
+	     json_object_set_new(claim, "host", json_string(p->host)) < 0) ||
+	    ((out->flags & (STORE_FLAG_TS_PAST | STORE_FLAG_TS_FUTURE)) &&
+	     json_object_set_new(claim, "timestamp", json_string(p->ts_text)) < 0) ||
+	    (out->claim = json_dumps(claim, JSON_COMPACT)) == NULL) {
+		json_decref(claim);
+		return errf(err, errlen, "batch: out of memory");
+	}
+	json_decref(claim);
+	return 0;
+}
+
 int store_batch_store(struct store *s, const char *sensor_id, const struct store_batch *b,
 		      uint64_t *ack_out, struct store_ingest_result *res, char *err, size_t errlen)
 {
@@ -730,33 +796,33 @@ int store_batch_store(struct store *s, const char *sensor_id, const struct store
 	agent = strcmp(sen.kind, "agent") == 0;
 	for (i = 0; i < b->n; i++) {
 		const struct pev *p = &b->ev[i];
-		int64_t seq = (int64_t)(b->first + i), ts = p->ts;
-		const char *host;
+		int64_t seq = (int64_t)(b->first + i);
+		struct pinned pin;
 		bool inserted, is_new = false;
 
-		if (agent)
-			host = p->host != NULL && p->host[0] != '\0' ? p->host : sen.hostname;
-		else
-			host = p->src_ip != NULL && p->src_ip[0] != '\0' ? p->src_ip
-			       : p->host != NULL ? p->host : "";
-		if (ts == 0 || ts > now + STORE_CLOCK_SKEW)
-			ts = now;
-		if (st_event_insert(s, sensor_id, seq, ts, now, p->type, host, p->text, p->text_len,
-				    &inserted, err, errlen) < 0)
+		if (pin_event(p, &sen, agent, now, &pin, err, errlen) < 0)
+			goto fail;
+		rc = st_event_insert_claim(s, sensor_id, seq, pin.ts, now, p->type, pin.host, p->text,
+					   p->text_len, pin.claim, pin.flags, &inserted, err, errlen);
+		free(pin.claim);
+		if (rc < 0)
 			goto fail;
 		if (!inserted) {
 			res->duplicates++;
 			continue;
 		}
 		res->inserted++;
-		if (ts != p->ts && p->ts != 0)
+		if (pin.flags & (STORE_FLAG_TS_PAST | STORE_FLAG_TS_FUTURE))
 			res->ts_replaced++;
+		if (pin.flags & STORE_FLAG_HOST)
+			res->claims++;
 		if (p->kind != NULL) {
 			struct alert_in a = {
-				.kind = p->kind, .sensor_id = sensor_id, .host = host, .sig = p->sig,
+				.kind = p->kind, .sensor_id = sensor_id, .host = pin.host, .sig = p->sig,
 				.category = p->category, .action = p->action, .app = p->app,
-				.sig_id = p->sig_id,
-				.ts = ts, .seq = seq, .severity = p->severity,
+				.claimed_host = (pin.flags & STORE_FLAG_HOST) ? p->host : NULL,
+				.sig_id = p->sig_id, .flags = pin.flags,
+				.ts = pin.ts, .seq = seq, .severity = p->severity,
 			};
 			int64_t id;
 

@@ -56,7 +56,7 @@ enum st_id {
 #define ALERT_COLS                                                                          \
 	"id, kind, sensor_id, host, signature_id, signature, category, severity, action, " \
 	"first_seen, last_seen, count, status, status_at, status_by, assignee, "            \
-	"event_sensor_id, event_seq, app"
+	"event_sensor_id, event_seq, app, claimed_host, flags"
 #define SENSOR_COLS \
 	"id, kind, hostname, coalesce(cert_serial, ''), enrolled_at, last_seen, revoked_at, " \
 	"offline_alerted, acked_seq"
@@ -85,6 +85,11 @@ struct store {
 	bool ready;                     /* opened: ours, current, WAL */
 	bool group;                     /* store_group_begin() opened a transaction */
 };
+/* ---- schema additions (store_ext.c) ------------------------------------------- */
+
+/* Add what is missing of the additions, in one transaction. */
+int st_schema_ext(struct store *s, char *err, size_t errlen);
+
 /* ---- errors and checks (store.c) --------------------------------------------- */
 
 /* Text flags for st_check_text(). */
@@ -136,8 +141,10 @@ int st_sensor_get(struct store *s, const char *id, struct store_sensor *out, cha
 /* store_ingest.c: an alert to count or make (st_alert_make()). */
 struct alert_in {
 	const char *kind, *sensor_id, *host, *sig, *category, *action, *app;
+	const char *claimed_host;       /* NULL or "": the sensor claimed nothing else */
 	int64_t sig_id, ts, seq;
 	int severity;
+	unsigned flags;                 /* STORE_FLAG_* */
 };
 
 int st_alert_make(struct store *s, const struct alert_in *a, int64_t *id, bool *is_new,
@@ -145,6 +152,12 @@ int st_alert_make(struct store *s, const struct alert_in *a, int64_t *id, bool *
 int st_event_insert(struct store *s, const char *sensor_id, int64_t seq, int64_t ts,
 		    int64_t received, const char *type, const char *host, const char *body,
 		    size_t blen, bool *inserted, char *err, size_t errlen);
+/* The same with what the sensor claimed and was not taken (claim: a JSON
+ * object, or NULL) and STORE_FLAG_* flags. */
+int st_event_insert_claim(struct store *s, const char *sensor_id, int64_t seq, int64_t ts,
+			  int64_t received, const char *type, const char *host, const char *body,
+			  size_t blen, const char *claim, unsigned flags, bool *inserted,
+			  char *err, size_t errlen);
 /* An event row (EVENT_COLS) into ev; body points into the statement. */
 int st_event_row(sqlite3_stmt *st, struct store_event *ev);
 

@@ -1194,6 +1194,8 @@
 			el('dt', null, t('alert.kind')), el('dd', null, kindName('alertkind.', a.kind)),
 			el('dt', null, t('col.category')), el('dd', null, String(a.category || '—')),
 			el('dt', null, t('col.host')), el('dd', { class: 'mono' }, a.host ? el('a', { href: '#/alerts' + qs({ host: a.host }) }, String(a.host)) : '—'),
+			el('dt', null, t('alert.claimed_host')), el('dd', { id: 'alert-claimed-host', class: 'mono' }, a.claimed_host ? String(a.claimed_host) : '—'),
+			el('dt', null, t('alert.time_flag')), el('dd', { id: 'alert-time-flag' }, a.time_replaced ? t('alert.time_replaced.' + a.time_replaced) : '—'),
 			el('dt', null, t('col.sensor')), el('dd', null, [sensorName(a.sensor_id), el('span', { class: 'sub mono' }, String(a.sensor_id || ''))]),
 			el('dt', null, t('alert.signature_id')), el('dd', { class: 'mono' }, a.signature_id === undefined || a.signature_id === null || num(a.signature_id) < 0 ? '—' : String(a.signature_id)),
 			el('dt', null, t('alert.action')), el('dd', null, a.action ? kindName('action.', a.action) : '—'),

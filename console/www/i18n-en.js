@@ -174,6 +174,10 @@ window.KASTRO_I18N.en = {
 	'alert.done.unassigned': 'Alert no longer assigned.',
 	'alert.event': 'Event',
 	'alert.no_event': 'The event that raised this alert is no longer stored.',
+	'alert.claimed_host': 'Host the sensor claimed',
+	'alert.time_flag': 'Time the sensor gave',
+	'alert.time_replaced.before_enrolment': 'before the sensor was enrolled: receive time used',
+	'alert.time_replaced.ahead': 'ahead of the console clock: receive time used',
 	'alert.related': 'Related events of host {host}',
 	'alert.no_related': 'No other events of this host.',
 

@@ -375,12 +375,13 @@ static void test_ingest_stores_events_and_acks(void **state)
 	assert_true(row.last_seen >= T0);
 
 	/* a "host" that is not a string, in an event that is not an alert,
-	 * is not ours to judge: ignored */
+	 * is not ours to judge: ignored, the gateway's enrolled name used */
 	b_begin(&b, 5);
 	b_next(&b);
 	b_add(&b, "{\"event_type\":\"stats\",\"host\":{\"name\":\"gw\"},\"src_ip\":7}");
 	assert_int_equal(ingest(f, "gw1", &b, &ack, &res, err, sizeof(err)), 0);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE seq = 5 AND host = ''"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE seq = 5 AND host = 'gw-kavala' "
+				    "AND flags = 0 AND claim = ''"), 1);
 
 	/* the body need not be NUL-terminated: only len bytes count */
 	{
@@ -628,21 +629,29 @@ static void test_gateway_alert_and_agent_finding_become_alerts(void **state)
 
 	b_begin(&b, 1);
 	b_finding(&b, T0, NULL, "EICAR_Test");
-	b_finding(&b, T0, "srv-2", "EICAR_Test");
+	b_finding(&b, T0, "srv-2", "EICAR_Test_2");
 	assert_int_equal(ingest(f, "ag1", &b, &ack, &res, err, sizeof(err)), 0);
 	assert_int_equal(res.alerts_new, 2);
+	assert_int_equal(res.claims, 1);
 	assert_int_equal(store_alert_get(f->s, res.alert_ids[0], &a, err, sizeof(err)), 0);
 	assert_string_equal(a.kind, "finding");
 	assert_string_equal(a.host, "pc-17");               /* the agent's hostname */
+	assert_string_equal(a.claimed_host, "");
+	assert_int_equal(a.flags, 0);
 	assert_string_equal(a.signature, "EICAR_Test");
 	assert_int_equal(a.signature_id, -1);
 	assert_int_equal(a.severity, 2);
 	assert_string_equal(a.action, "");
+	/* an agent naming another host: the enrolled host, the claim beside it */
 	assert_int_equal(store_alert_get(f->s, res.alert_ids[1], &a, err, sizeof(err)), 0);
-	assert_string_equal(a.host, "srv-2");               /* the event's "host" */
+	assert_string_equal(a.host, "pc-17");
+	assert_string_equal(a.claimed_host, "srv-2");
+	assert_int_equal(a.flags, STORE_FLAG_HOST);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE sensor_id = 'ag1' AND seq = 2 "
+				    "AND host = 'pc-17' AND claim = '{\"host\":\"srv-2\"}' AND flags = 1"), 1);
 
 	/* severity above 4 counts as 4; a time too far ahead is replaced by
-	 * the receive time; a gateway event without src_ip uses "host" */
+	 * the receive time; a gateway event without src_ip is the gateway's */
 	iso(now + 2 * STORE_CLOCK_SKEW, ts, sizeof(ts));
 	b_begin(&b, 2);
 	b_next(&b);
@@ -653,8 +662,74 @@ static void test_gateway_alert_and_agent_finding_become_alerts(void **state)
 	assert_int_equal(store_alert_get(f->s, res.alert_ids[0], &a, err, sizeof(err)), 0);
 	assert_int_equal(a.severity, 4);
 	assert_string_equal(a.host, "gw-kavala");
+	assert_int_equal(a.flags, STORE_FLAG_TS_FUTURE);
 	assert_true(a.first_seen >= now && a.first_seen <= now + 60);
 	free(b.p);
+}
+
+
+/* What sensors may claim: an agent's event dated 1970, next year or in year
+ * 1 is stored with the receive time and flagged, its own time kept as the
+ * claim; a time within bounds is taken; the host is always the enrolled
+ * one, compared ignoring case. */
+static void test_claims_pinned_times_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct batch b = { 0 };
+	struct store_ingest_result res;
+	struct store_alert a;
+	uint64_t ack;
+	char err[256], ts[40];
+	int64_t now = (int64_t)time(NULL);
+
+	iso(now + 366 * 86400, ts, sizeof(ts));
+	b_begin(&b, 1);
+	b_finding(&b, 0, "mayor-pc", "R1");                             /* 1970, another host */
+	b_next(&b);
+	b_add(&b, "{\"timestamp\":\"%s\",\"event_type\":\"finding\",\"host\":\"PC-17\","
+		  "\"finding\":{\"rule\":\"R2\"}}", ts);                /* next year, our host */
+	b_next(&b);
+	b_add(&b, "{\"timestamp\":\"0001-01-01T00:00:00Z\",\"event_type\":\"heartbeat\"}");
+	b_finding(&b, T0 - 3600, NULL, "R3");                           /* fine: after enrolment - 1d */
+	assert_int_equal(ingest(f, "ag1", &b, &ack, &res, err, sizeof(err)), 0);
+	assert_int_equal(res.inserted, 4);
+	assert_int_equal(res.ts_replaced, 3);
+	assert_int_equal(res.claims, 1);
+	assert_int_equal(res.alerts_new, 3);
+
+	assert_int_equal(store_alert_get(f->s, res.alert_ids[0], &a, err, sizeof(err)), 0);
+	assert_string_equal(a.host, "pc-17");
+	assert_string_equal(a.claimed_host, "mayor-pc");
+	assert_int_equal(a.flags, STORE_FLAG_HOST | STORE_FLAG_TS_PAST);
+	assert_true(a.first_seen >= now && a.first_seen <= now + 60);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE sensor_id = 'ag1' AND seq = 1 AND "
+				    "claim = '{\"host\":\"mayor-pc\",\"timestamp\":\"1970-01-01T00:00:00.123456+0000\"}'"),
+			 1);
+
+	assert_int_equal(store_alert_get(f->s, res.alert_ids[1], &a, err, sizeof(err)), 0);
+	assert_string_equal(a.claimed_host, "");                        /* PC-17 is pc-17 */
+	assert_int_equal(a.flags, STORE_FLAG_TS_FUTURE);
+	assert_true(a.first_seen >= now && a.first_seen <= now + 60);
+	assert_int_equal(sql_int(f, "SELECT flags FROM events WHERE sensor_id = 'ag1' AND seq = 3"),
+			 STORE_FLAG_TS_PAST);
+
+	assert_int_equal(store_alert_get(f->s, res.alert_ids[2], &a, err, sizeof(err)), 0);
+	assert_int_equal(a.flags, 0);
+	assert_int_equal(a.first_seen, T0 - 3600);
+
+	/* a malformed time still refuses the batch */
+	b_begin(&b, 10);
+	b_next(&b);
+	b_add(&b, "{\"timestamp\":\"1969-13-01T00:00:00Z\",\"event_type\":\"heartbeat\"}");
+	assert_int_equal(ingest(f, "ag1", &b, &ack, &res, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "events[0]: timestamp"));
+	free(b.p);
+
+	/* the schema additions are made once: reopening changes nothing */
+	store_close(f->s);
+	assert_int_equal(store_open(f->path, 0, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'claim'"),
+			 1);
 }
 
 /* ---- listing ---- */
@@ -1905,6 +1980,7 @@ int main(void)
 		T(test_ingest_malformed_batches_refused_with_reason_and_nothing_stored),
 		T(test_alerts_dedup_within_window_new_row_outside),
 		T(test_gateway_alert_and_agent_finding_become_alerts),
+	T(test_claims_pinned_times_bounded),
 		T(test_keyset_paging_returns_each_alert_once_in_order_for_every_filter),
 		T(test_200k_alerts_first_page_walks_an_index),
 		T(test_token_used_once_reuse_expired_unknown_refused),
