@@ -16,10 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hooks.h"
 #include "log.h"
 
 #define CCONF_MAX_LISTEN  4      /* addresses per kind of listener */
 #define CCONF_SUN_PATH    108    /* bytes of sockaddr_un.sun_path, NUL included */
+#define CCONF_MAX_HOOKS   16     /* `hook` blocks in one configuration */
 
 struct cconf_listen {
 	char addr[64];           /* IPv4 or IPv6 literal in canonical form, or "*" */
@@ -57,6 +59,11 @@ struct console_conf {
 	uint32_t max_connections;       /* per listener kind; 1024, 1 .. 65535 */
 	uint32_t request_timeout;       /* idle or slow connection; 30s, 1s .. 10m */
 	uint32_t long_poll_max;         /* longest command long poll; 60s, 1s .. 10m */
+
+	/* alert hooks (hooks.h), in the order of the file; a load replaces them */
+	struct hook_def hooks[CCONF_MAX_HOOKS];
+	int n_hooks;
+	char public_url[HOOK_URL_MAX + 1];  /* links in mails and chat; "": none */
 };
 
 /* Fill *c with the built-in defaults; data_dir is "" (the file must set it). */
