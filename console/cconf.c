@@ -465,6 +465,7 @@ static int load(const char *name, const char *dir, const char *src, size_t len,
 	}
 	cfg_load_init(&st->ld, err, errlen, sb);
 	st->c = *c;
+	st->c.n_hooks = 0;	/* the hooks are the files' own, never kept from before */
 	r = cfg_parse_text(&st->ld, name, dir, src, len, 0, parse_one, st);
 	if (r == 0)
 		r = finish(st, name);

@@ -16,10 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hooks.h"
 #include "log.h"
 
 #define CCONF_MAX_LISTEN  4      /* addresses per kind of listener */
 #define CCONF_SUN_PATH    108    /* bytes of sockaddr_un.sun_path, NUL included */
+#define CCONF_MAX_HOOKS   16     /* `hook` blocks in one configuration */
 
 struct cconf_listen {
 	char addr[64];           /* IPv4 or IPv6 literal in canonical form, or "*" */
@@ -62,6 +64,11 @@ struct console_conf {
 	/* the officers' port only */
 	uint32_t per_address;           /* connections per client network; 64, 0 (no cap) .. 65535 */
 	uint32_t reserved;              /* slots for signed-in officers; 64, 0 .. connections - 1 */
+
+	/* alert hooks (hooks.h), in the order of the file; a load replaces them */
+	struct hook_def hooks[CCONF_MAX_HOOKS];
+	int n_hooks;
+	char public_url[HOOK_URL_MAX + 1];  /* links in mails and chat; "": none */
 };
 
 /* Fill *c with the built-in defaults; data_dir is "" (the file must set it). */

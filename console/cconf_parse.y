@@ -53,6 +53,10 @@ struct cconf_state {
 	struct cfg_defer session;      /* session idle > session absolute */
 	struct cfg_defer reserved;     /* limits reserved >= limits connections */
 	bool reserved_set;             /* limits reserved given (else connections / 16) */
+	/* the hook being parsed (cconf_hook.c) */
+	struct cfg_loc hook_loc;       /* its name */
+	bool hook_types_set;           /* a `type` seen: the first replaces "all" */
+	bool public_url_set;
 };
 
 /* One per file being parsed; also the scanner's extra data. */
@@ -60,6 +64,7 @@ struct ccf_pctx {
 	struct cconf_state *st;
 	struct cfg_src f;              /* this file: name, text, dir, depth (cfg_parse_text) */
 	struct cfg_scan sc;            /* scanner state */
+	int last_tok;                  /* the token returned last (cconf_lex.l) */
 };
 
 /* Settings that take a number; names, units and ranges are in cconf.c. */
@@ -79,6 +84,18 @@ enum cconf_num {
 	CCONF_N_BODY_TIMEOUT,
 	CCONF_N_PER_ADDRESS,
 	CCONF_N_RESERVED,
+};
+
+/* A hook's settings (cconf_hook.c). */
+enum cconf_hook_set {
+	/* strings */
+	CCONF_H_CA, CCONF_H_CERT, CCONF_H_KEY, CCONF_H_FROM, CCONF_H_TO, CCONF_H_USER,
+	CCONF_H_PASSWORD_FILE, CCONF_H_SECRET_FILE, CCONF_H_PROXY, CCONF_H_SD_ID,
+	CCONF_H_SENSOR, CCONF_H_RULE, CCONF_H_WINDOW, CCONF_H_DAYS,
+	/* words */
+	CCONF_H_FORMAT, CCONF_H_MIN_SEVERITY, CCONF_H_TYPE, CCONF_H_LANGUAGE,
+	/* numbers */
+	CCONF_H_RESEND_AFTER, CCONF_H_MAX_PER_HOUR, CCONF_H_TIMEOUT, CCONF_H_QUEUE_MAX,
 };
 
 #define YYLLOC_DEFAULT(cur, rhs, n)					\
@@ -111,6 +128,17 @@ int cconf_add_listen(struct ccf_pctx *pc, enum cconf_kind kind,
 int cconf_set_num(struct ccf_pctx *pc, const struct cfg_loc *loc,
 		  enum cconf_num which);
 int cconf_set_log_level(struct ccf_pctx *pc, const struct cfg_loc *loc);
+
+/* cconf_hook.c: `hook NAME { ... }` and `public-url`; s may be NULL for a
+ * name given as a bare word (its text is at loc). */
+int cconf_hook_begin(struct ccf_pctx *pc, const struct cfg_loc *loc, const char *s);
+int cconf_hook_end(struct ccf_pctx *pc);
+int cconf_hook_url(struct ccf_pctx *pc, const struct cfg_loc *loc, int kind,
+		   const char *s);
+int cconf_hook_set(struct ccf_pctx *pc, const struct cfg_loc *loc,
+		   enum cconf_hook_set which, const char *s);
+int cconf_set_public_url(struct ccf_pctx *pc, const struct cfg_loc *loc,
+			 const char *s);
 }
 
 %code {
@@ -158,6 +186,8 @@ static void ccf_error(struct cfg_loc *loc, struct ccf_pctx *pc,
 %token ADDR "an address such as 127.0.0.1 or ::1"
 /* The only place a bare name is expected is after `level`. */
 %token WORD "a log level (error, warning, info, debug)"
+/* Any other bare word: a hook's name, format, severity, type, language. */
+%token NAME "a name"
 /* A group's settings before the statements: after one, it reads better. */
 %token HTTPS "https" SENSORS "sensors" ON "on" PORT "port"
 %token LEVEL "level"
@@ -172,6 +202,13 @@ static void ccf_error(struct cfg_loc *loc, struct ccf_pctx *pc,
 %token DATA "data" LISTEN "listen" CONTROL "control" LOG "log"
 %token SENSOR "sensor" ALERTS "alerts" SESSION "session" LIMITS "limits"
 %token INCLUDE "include"
+%token HOOK "hook" PUBLIC_URL "public-url"
+%token SYSLOG "syslog" EMAIL "email" WEBHOOK "webhook" FORMAT "format"
+%token CA "ca" CERT "cert" KEY "key" FROM "from" TO "to" USER "user"
+%token PASSWORD_FILE "password-file" SECRET_FILE "secret-file" PROXY "proxy"
+%token SD_ID "sd-id" LANGUAGE "language" MIN_SEVERITY "min-severity" TYPE "type"
+%token RULE "rule" WINDOW "window" DAYS "days" RESEND_AFTER "resend-after"
+%token MAX_PER_HOUR "max-per-hour" TIMEOUT "timeout" QUEUE_MAX "queue-max"
 %token '*' '{' '}' ';'
 %type <num> kind
 
@@ -201,6 +238,48 @@ stmt	: INCLUDE STRING	{ TAKE(cconf_include(pc, &@2, $2), $2); }
 	| SESSION '{' session_block '}'
 	| LIMITS limits_opts
 	| LIMITS '{' limits_block '}'
+	| PUBLIC_URL STRING	{ TAKE(cconf_set_public_url(pc, &@2, $2), $2); }
+	| HOOK hook_name '{' hook_block '}' { CHK(cconf_hook_end(pc)); }
+	;
+
+/* ---- hook NAME { receiver, format, TLS, filter ... } ---- */
+
+hook_name : NAME		{ CHK(cconf_hook_begin(pc, &@1, NULL)); }
+	| STRING		{ TAKE(cconf_hook_begin(pc, &@1, $1), $1); }
+	;
+hook_block : %empty
+	| hook_block hook_opt
+	| hook_block ';'
+	;
+hook_word : NAME | NUMBER ;
+types	: hook_word		{ CHK(cconf_hook_set(pc, &@1, CCONF_H_TYPE, NULL)); }
+	| types hook_word	{ CHK(cconf_hook_set(pc, &@2, CCONF_H_TYPE, NULL)); }
+	;
+hook_opt : SYSLOG STRING	{ TAKE(cconf_hook_url(pc, &@2, 0, $2), $2); }
+	| EMAIL STRING		{ TAKE(cconf_hook_url(pc, &@2, 1, $2), $2); }
+	| WEBHOOK STRING	{ TAKE(cconf_hook_url(pc, &@2, 2, $2), $2); }
+	| FORMAT hook_word	{ CHK(cconf_hook_set(pc, &@2, CCONF_H_FORMAT, NULL)); }
+	| MIN_SEVERITY hook_word { CHK(cconf_hook_set(pc, &@2, CCONF_H_MIN_SEVERITY, NULL)); }
+	| LANGUAGE hook_word	{ CHK(cconf_hook_set(pc, &@2, CCONF_H_LANGUAGE, NULL)); }
+	| TYPE types
+	| CA STRING		{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_CA, $2), $2); }
+	| CERT STRING		{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_CERT, $2), $2); }
+	| KEY STRING		{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_KEY, $2), $2); }
+	| FROM STRING		{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_FROM, $2), $2); }
+	| TO STRING		{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_TO, $2), $2); }
+	| USER STRING		{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_USER, $2), $2); }
+	| PASSWORD_FILE STRING	{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_PASSWORD_FILE, $2), $2); }
+	| SECRET_FILE STRING	{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_SECRET_FILE, $2), $2); }
+	| PROXY STRING		{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_PROXY, $2), $2); }
+	| SD_ID STRING		{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_SD_ID, $2), $2); }
+	| SENSOR STRING		{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_SENSOR, $2), $2); }
+	| RULE STRING		{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_RULE, $2), $2); }
+	| WINDOW STRING		{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_WINDOW, $2), $2); }
+	| DAYS STRING		{ TAKE(cconf_hook_set(pc, &@2, CCONF_H_DAYS, $2), $2); }
+	| RESEND_AFTER NUMBER	{ CHK(cconf_hook_set(pc, &@2, CCONF_H_RESEND_AFTER, NULL)); }
+	| MAX_PER_HOUR NUMBER	{ CHK(cconf_hook_set(pc, &@2, CCONF_H_MAX_PER_HOUR, NULL)); }
+	| TIMEOUT NUMBER	{ CHK(cconf_hook_set(pc, &@2, CCONF_H_TIMEOUT, NULL)); }
+	| QUEUE_MAX NUMBER	{ CHK(cconf_hook_set(pc, &@2, CCONF_H_QUEUE_MAX, NULL)); }
 	;
 
 kind	: HTTPS			{ $$ = CCONF_HTTPS; }

@@ -6,14 +6,15 @@
  * failure always comes with a "name:..." message and leaves the struct as
  * it was, and that an accepted configuration holds only what the console
  * can use: a data directory, one to four listeners of each kind that can
- * all bind together, values inside the documented ranges.
+ * all bind together, values inside the documented ranges, hooks with
+ * unique names that each pass hook_check().
  *
  * Build by hand from the top of the tree (G is any scratch directory):
  *   bison -Wall --defines=$G/cconf_parse.h -o $G/cconf_parse.c console/cconf_parse.y
  *   flex -o $G/cconf_lex.c console/cconf_lex.l
  *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
  *       -D_GNU_SOURCE -Iconsole -Ilib -I$G -o $G/fuzz_cconf \
- *       tests/fuzz/fuzz_cconf.c console/cconf.c lib/cfg.c lib/textdist.c \
+ *       tests/fuzz/fuzz_cconf.c console/cconf.c console/cconf_hook.c console/hooks.c lib/cfg.c lib/textdist.c \
  *       $G/cconf_parse.c $G/cconf_lex.c
  *   $G/fuzz_cconf -max_total_time=120 -max_len=4096
  */
@@ -107,5 +108,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(c.max_connections >= 1 && c.max_connections <= 65535);
 	check(c.request_timeout >= 1 && c.request_timeout <= 600);
 	check(c.long_poll_max >= 1 && c.long_poll_max <= 600);
+	/* hooks: names unique, each a complete receiver that passes its checks */
+	check(c.n_hooks >= 0 && c.n_hooks <= CCONF_MAX_HOOKS);
+	check(terminated(c.public_url, sizeof(c.public_url)));
+	for (i = 0; i < c.n_hooks; i++) {
+		const struct hook_def *h = &c.hooks[i];
+		char why[256];
+
+		check(terminated(h->name, sizeof(h->name)) && h->name[0] != '\0');
+		check(terminated(h->url, sizeof(h->url)) && h->url[0] != '\0');
+		check(terminated(h->host, sizeof(h->host)) && h->host[0] != '\0');
+		check(hook_check(h, why, sizeof(why)) == 0);
+		check(h->min_severity >= 1 && h->min_severity <= 4);
+		check(h->n_to >= 0 && h->n_to <= HOOK_MAX_TO);
+		check(h->win_from < 24 * 60 && h->win_to < 24 * 60);
+		check((h->win_from < 0) == (h->win_to < 0));
+		check(h->days != 0 && h->days <= 0x7f && h->types != 0);
+		for (j = i + 1; j < c.n_hooks; j++)
+			check(strcmp(h->name, c.hooks[j].name) != 0);
+	}
 	return 0;
 }

@@ -95,6 +95,9 @@ for src in "$here"/fuzz_*.c; do
 	fuzz_conf)
 		cp "$root"/rules/*.conf "$root"/tests/ndpi/*.conf "$corpus"/ 2>/dev/null
 		;;
+	fuzz_cconf)
+		cp "$here"/seeds/cconf-*.conf "$corpus"/ 2>/dev/null
+		;;
 	fuzz_agentcmd)
 		printf '%s' '{"version":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","paths":["/home","/tmp/x"],"files":[{"name":"a.yar","data_b64":"cnVsZSBhIHsgY29uZGl0aW9uOiB0cnVlIH0="},{"name":"b.yara","data_b64":""}]}' \
 			>"$corpus/seed-bundle"
