@@ -57,10 +57,18 @@ struct console_conf {
 	uint32_t max_connections;       /* per listener kind; 1024, 1 .. 65535 */
 	uint32_t request_timeout;       /* idle or slow connection; 30s, 1s .. 10m */
 	uint32_t long_poll_max;         /* longest command long poll; 60s, 1s .. 10m */
+
+	/* the services inventory: `service` blocks, usually from an included
+	   services.conf (lib/inventory.h); NULL when there are none. A load
+	   that succeeds replaces it (freeing the old one); cconf_free() frees it. */
+	struct inventory *inv;
 };
 
 /* Fill *c with the built-in defaults; data_dir is "" (the file must set it). */
 void cconf_defaults(struct console_conf *c);
+
+/* Free what a load allocated (the inventory); *c keeps its other settings. */
+void cconf_free(struct console_conf *c);
 
 /*
  * Parse the file at path into *c, which must hold defaults (or a previous

@@ -51,6 +51,7 @@ struct cconf_state {
 	/* an explicit listener that takes the address of kind k's default */
 	struct cfg_defer clash[CCONF_KINDS];
 	struct cfg_defer session;      /* session idle > session absolute */
+	struct inventory *inv;         /* `service` blocks read so far, or NULL */
 };
 
 /* One per file being parsed; also the scanner's extra data. */
@@ -105,6 +106,8 @@ int cconf_add_listen(struct ccf_pctx *pc, enum cconf_kind kind,
 int cconf_set_num(struct ccf_pctx *pc, const struct cfg_loc *loc,
 		  enum cconf_num which);
 int cconf_set_log_level(struct ccf_pctx *pc, const struct cfg_loc *loc);
+/* cconf_services.c: the `service` block at kw (lib/inventory); *end: after it. */
+int cconf_service(struct ccf_pctx *pc, const struct cfg_loc *kw, size_t *end);
 }
 
 %code {
@@ -164,6 +167,8 @@ static void ccf_error(struct cfg_loc *loc, struct ccf_pctx *pc,
 %token DATA "data" LISTEN "listen" CONTROL "control" LOG "log"
 %token SENSOR "sensor" ALERTS "alerts" SESSION "session" LIMITS "limits"
 %token INCLUDE "include"
+/* a whole `service` block, read by lib/inventory.c for the scanner */
+%token SERVICE "service"
 %token '*' '{' '}' ';'
 %type <num> kind
 
@@ -175,6 +180,7 @@ file	: %empty
 	;
 
 stmt	: INCLUDE STRING	{ TAKE(cconf_include(pc, &@2, $2), $2); }
+	| SERVICE
 	| DATA STRING		{ TAKE(cconf_set_data(pc, &@2, $2), $2); }
 	| CONTROL STRING	{ TAKE(cconf_set_control(pc, &@2, $2), $2); }
 	| LISTEN kind ON addr	{

@@ -107,5 +107,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(c.max_connections >= 1 && c.max_connections <= 65535);
 	check(c.request_timeout >= 1 && c.request_timeout <= 600);
 	check(c.long_poll_max >= 1 && c.long_poll_max <= 600);
+	cconf_free(&c);
 	return 0;
 }
