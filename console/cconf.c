@@ -43,6 +43,7 @@
 #include "cconf.h"
 #include "cconf_parse.h"
 #include "control.h"
+#include "inventory.h"
 
 _Static_assert(CCONF_SUN_PATH == sizeof(((struct sockaddr_un *)0)->sun_path),
 	       "control_path holds exactly a sun_path");
@@ -442,6 +443,10 @@ static int finish(struct cconf_state *st, const char *name)
 	if (cfg_defer_report(&st->ld, &st->session) < 0 ||
 	    cfg_defer_report(&st->ld, &st->reserved) < 0)
 		return -1;
+	if (st->inv != NULL && inv_finish(st->inv, st->ld.err, st->ld.errlen) < 0) {
+		st->ld.failed = true;
+		return -1;
+	}
 	if (!st->data_set)
 		return cfg_error(&top, NULL, "no 'data' statement: the data directory "
 				 "is required, e.g. data \"/var/lib/kastro-console\"");
@@ -469,8 +474,14 @@ static int load(const char *name, const char *dir, const char *src, size_t len,
 	r = cfg_parse_text(&st->ld, name, dir, src, len, 0, parse_one, st);
 	if (r == 0)
 		r = finish(st, name);
-	if (r == 0)
+	if (r == 0) {
+		/* the new inventory replaces the old one */
+		inv_free(c->inv);
 		*c = st->c;
+		c->inv = st->inv;
+		st->inv = NULL;
+	}
+	inv_free(st->inv);
 	for (k = 0; k < CCONF_KINDS; k++)
 		cfg_defer_clear(&st->clash[k]);
 	cfg_defer_clear(&st->session);

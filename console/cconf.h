@@ -69,10 +69,18 @@ struct console_conf {
 	struct hook_def hooks[CCONF_MAX_HOOKS];
 	int n_hooks;
 	char public_url[HOOK_URL_MAX + 1];  /* links in mails and chat; "": none */
+
+	/* the services inventory: `service` blocks, usually from an included
+	   services.conf (lib/inventory.h); NULL when there are none. A load
+	   that succeeds replaces it (freeing the old one); cconf_free() frees it. */
+	struct inventory *inv;
 };
 
 /* Fill *c with the built-in defaults; data_dir is "" (the file must set it). */
 void cconf_defaults(struct console_conf *c);
+
+/* Free what a load allocated (the inventory); *c keeps its other settings. */
+void cconf_free(struct console_conf *c);
 
 /*
  * Parse the file at path into *c, which must hold defaults (or a previous

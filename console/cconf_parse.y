@@ -57,6 +57,7 @@ struct cconf_state {
 	struct cfg_loc hook_loc;       /* its name */
 	bool hook_types_set;           /* a `type` seen: the first replaces "all" */
 	bool public_url_set;
+	struct inventory *inv;         /* `service` blocks read so far, or NULL */
 };
 
 /* One per file being parsed; also the scanner's extra data. */
@@ -139,6 +140,8 @@ int cconf_hook_set(struct ccf_pctx *pc, const struct cfg_loc *loc,
 		   enum cconf_hook_set which, const char *s);
 int cconf_set_public_url(struct ccf_pctx *pc, const struct cfg_loc *loc,
 			 const char *s);
+/* cconf_services.c: the `service` block at kw (lib/inventory); *end: after it. */
+int cconf_service(struct ccf_pctx *pc, const struct cfg_loc *kw, size_t *end);
 }
 
 %code {
@@ -209,6 +212,8 @@ static void ccf_error(struct cfg_loc *loc, struct ccf_pctx *pc,
 %token SD_ID "sd-id" LANGUAGE "language" MIN_SEVERITY "min-severity" TYPE "type"
 %token RULE "rule" WINDOW "window" DAYS "days" RESEND_AFTER "resend-after"
 %token MAX_PER_HOUR "max-per-hour" TIMEOUT "timeout" QUEUE_MAX "queue-max"
+/* a whole `service` block, read by lib/inventory.c for the scanner */
+%token SERVICE "service"
 %token '*' '{' '}' ';'
 %type <num> kind
 
@@ -220,6 +225,7 @@ file	: %empty
 	;
 
 stmt	: INCLUDE STRING	{ TAKE(cconf_include(pc, &@2, $2), $2); }
+	| SERVICE
 	| DATA STRING		{ TAKE(cconf_set_data(pc, &@2, $2), $2); }
 	| CONTROL STRING	{ TAKE(cconf_set_control(pc, &@2, $2), $2); }
 	| LISTEN kind ON addr	{

@@ -29,6 +29,7 @@
 #include "auth.h"
 #include "bundle.h"
 #include "console.h"
+#include "inventory.h"
 #include "log.h"
 #include "num.h"
 #include "rest.h"
@@ -699,6 +700,8 @@ int main(int argc, char **argv)
 	}
 	if (check) {
 		printf("%s: configuration OK\n", conf_path);
+		inv_print(c.conf.inv, stdout);
+		cconf_free(&c.conf);
 		return 0;
 	}
 	log_init("kastro-console", verbose ? LOG_LVL_DEBUG : c.conf.log_level, false);

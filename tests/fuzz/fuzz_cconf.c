@@ -127,5 +127,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (j = i + 1; j < c.n_hooks; j++)
 			check(strcmp(h->name, c.hooks[j].name) != 0);
 	}
+	cconf_free(&c);
 	return 0;
 }

@@ -98,6 +98,17 @@ for src in "$here"/fuzz_*.c; do
 	fuzz_cconf)
 		cp "$here"/seeds/cconf-*.conf "$corpus"/ 2>/dev/null
 		;;
+	fuzz_inventory)
+		cp "$root"/rules/kavala-services.conf "$corpus"/
+		printf '%s\n' 'service "erp" { address { 10.20.0.30 fd00:20::30 } ports tcp { 443 8000-8010 }' \
+			'owner "it" rpo 15m rto 2h criticality high public depends "db"' \
+			'check https "https://erp/" every 30s keyword "ok" regex "^a+" status 200 redirects no' \
+			'check tcp "erp" port 5432 check tls "erp" warn 21d 14d 7d check icmp "erp"' \
+			'check dns "erp.kavala.gr" type AAAA server "10.20.0.2" expect "x" rcode NOERROR' \
+			'check plugin "q" check push "j" uuid "0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11" period 1d grace 1h' \
+			'maintenance weekly sun 02:00 for 2h maintenance once "2026-12-24 22:00" for 1d' \
+			'backup restic "/srv/r" host "b" }' 'service "db" { }' >"$corpus/seed-all"
+		;;
 	fuzz_agentcmd)
 		printf '%s' '{"version":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","paths":["/home","/tmp/x"],"files":[{"name":"a.yar","data_b64":"cnVsZSBhIHsgY29uZGl0aW9uOiB0cnVlIH0="},{"name":"b.yara","data_b64":""}]}' \
 			>"$corpus/seed-bundle"
