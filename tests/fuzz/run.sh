@@ -95,6 +95,11 @@ for src in "$here"/fuzz_*.c; do
 	fuzz_conf)
 		cp "$root"/rules/*.conf "$root"/tests/ndpi/*.conf "$corpus"/ 2>/dev/null
 		;;
+	fuzz_policy)
+		printf '%s\n' 'default block log' 'pass proto tcp from <t> to self port 22' \
+			'nat from { lan !10.10.9.0/24 } to wan' 'nat from dmz to wan address 192.0.2.1' \
+			'rdr proto tcp from wan port 443 to service "web"' >"$corpus/seed-gw"
+		;;
 	fuzz_agentcmd)
 		printf '%s' '{"version":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","paths":["/home","/tmp/x"],"files":[{"name":"a.yar","data_b64":"cnVsZSBhIHsgY29uZGl0aW9uOiB0cnVlIH0="},{"name":"b.yara","data_b64":""}]}' \
 			>"$corpus/seed-bundle"

@@ -39,7 +39,7 @@ static const char sample[] =
 	"pass proto icmp from <admins> to dmz\n"
 	"pass proto { tcp udp } from !<admins> to { dmz fd00:30::/64 } port 22\n"
 	"pass from guests to wan\n"
-	"block from 10.0.0.0/8 to fd00::/8\n"
+	"block from 10.0.0.0/8 to { fd00::/8 10.30.0.0/16 }\n"
 	"block app { BitTorrent Tor } log severity 2\n";
 
 static char *script(const char *text)
@@ -152,13 +152,15 @@ static void test_sample(void **state)
 	       "th dport 22 counter accept\n");
 	/* a zone without a device is its networks */
 	has(s, "\t\tip saddr 192.168.50.0/24 oifname \"eth0\" counter accept\n");
-	has(s, "\t\t# rule 8 (n.conf:18): block from 10.0.0.0/8 to fd00::/8\n"
-	       "\t\t# (no combination of source and destination address families can match)\n");
+	/* of a mixed list, only the alternatives of the source's family */
+	has(s, "\t\t# rule 8 (n.conf:18): block from 10.0.0.0/8 to { fd00::/8 10.30.0.0/16 }\n"
+	       "\t\tip saddr 10.0.0.0/8 ip daddr 10.30.0.0/16 counter drop\n");
 	/* DPI rules are comments; the default ends the chain */
 	has(s, "\t\t# rule 9 (n.conf:19), decided by kastrod on classified flows: "
 	       "block log severity 2 app { BitTorrent Tor }\n"
 	       "\t\t# default\n"
-	       "\t\tcounter log prefix \"kastro default: \" level warn drop\n\t}\n}\n");
+	       "\t\tcounter log prefix \"kastro default: \" level warn drop\n\t}\n"
+	       "\n\tchain self_in {\n");
 	load_for_real(s);
 	free(s);
 }
