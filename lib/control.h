@@ -25,7 +25,7 @@
 #define CONTROL_CONSOLE_PATH "/run/kastro/console.sock"
 #define CONTROL_AGENT_PATH "/run/kastro/agent.sock"
 #define CONTROL_LINE_MAX 1024
-#define CONTROL_ANSWER_MAX 8192
+#define CONTROL_ANSWER_MAX 65536      /* kastroctl policy: a line per rule */
 #define CONTROL_TIMEOUT_MS 5000
 
 /*

@@ -22,6 +22,35 @@ lab_segment wan 10.30.0 fd00:30
 lab_test_begin "$T"
 py=$(lab_python)
 
+KASTROCTL=$(dirname "$KASTROD")/kastroctl
+
+# ---- kastrod --list, and a category of one's own -------------------------------------
+apps=$("$KASTROD" --list apps 2>&1)
+cats=$("$KASTROD" --list categories 2>&1)
+risks=$("$KASTROD" --list risks 2>&1)
+if printf '%s\n' "$apps" | grep -qP '^BitTorrent\tDownload\t' &&
+	printf '%s\n' "$cats" | grep -qP '^Banned_Site\t102\t' &&
+	printf '%s\n' "$risks" | grep -qP '^SQL Injection\tSevere$' &&
+	! "$KASTROD" --list colours >/dev/null 2>&1; then
+	t_pass "$T: kastrod --list prints nDPI's applications, categories (with ids) and risks"
+else
+	t_fail "$T: kastrod --list: $(printf '%s' "$apps" | head -c 200) / $(printf '%s' "$cats" | grep Banned)"
+fi
+# nDPI 4.2 has no gambling category: a categories file puts sites in Banned_Site.
+pcap=$(t_testdata)/pcap/http_auth.pcap
+if [ -f "$pcap" ]; then
+	printf 'browserspy.dk\t102\n' >"$tmp/cats.txt"
+	printf 'ndpi { categories "%s" }\nblock log category Banned_Site\n' "$tmp/cats.txt" >"$tmp/cat.conf"
+	if "$KASTROD" -c "$tmp/cat.conf" -r "$pcap" --eve - 2>/dev/null |
+		grep -q '"event_type":"alert".*"signature":"block log category Banned_Site"'; then
+		t_pass "$T: a host put in Banned_Site by the categories file matches 'category Banned_Site'"
+	else
+		t_fail "$T: categories file entry with id 102 does not match 'category Banned_Site'"
+	fi
+else
+	t_skip "$T: categories file: $pcap missing"
+fi
+
 # ---- kastrod -n: the management warning -----------------------------------
 cat >"$tmp/nomgmt.conf" <<EOF2
 interface lan { device "gw-lan" networks 10.10.0.0/24 }
@@ -52,6 +81,7 @@ pass proto tcp from lan to { dmz wan } port { 80 8000 }
 pass from wan to service "portal"
 nat from lan to wan
 rdr proto tcp from wan port 8080 to service "portal"
+block log host "*.blocked.kavala.example"
 EOF2
 if ! "$KASTROD" -n -c "$conf" >"$tmp/check.out" 2>"$tmp/check.err"; then
 	t_fail "$T: policy accepted: $(head -n 5 "$tmp/check.err" | tr '\n' ' ')"
@@ -186,6 +216,56 @@ c=$(get wan "http://$LAB_GW_WAN_IP4:8081/health")
 n=$(lab_exec gw nft list chain inet kastro nat_pre | sed -n 's/.*counter packets \([0-9]*\) .*kastro rdr.*/\1/p')
 [ "${n:-0}" -ge 1 ] && t_pass "$T: rdr: its rule counts the connection ($n packets)" ||
 	t_fail "$T: rdr: rule counter: '$n'"
+
+# ---- 4. seeing what it does: kastroctl policy, quarantine list ---------------------
+ctl() { "$KASTROCTL" -s "$tmp/kastrod.sock" "$@"; }
+# a DPI verdict for rule 5
+lab_exec lan curl -s -o /dev/null --max-time 3 -H "Host: www.blocked.kavala.example" \
+	"http://$LAB_DMZ_IP4/" >/dev/null 2>&1
+dpi_counted() { ctl policy 2>/dev/null | grep -qE '^rule 5 verdicts=[1-9][0-9]* .*host "\*\.blocked\.kavala\.example"$'; }
+if lab_wait_until 5 dpi_counted; then
+	t_pass "$T: kastroctl policy: DPI verdicts counted for the DPI rule"
+else
+	t_fail "$T: kastroctl policy: DPI verdicts of rule 5: $(ctl policy 2>&1 | grep '^rule 5')"
+fi
+pol=$(ctl policy 2>&1)
+# rule 1 passed the LAN's connections to 2222; the rdr and the nat carried theirs
+r1=$(printf '%s\n' "$pol" | sed -n 's/^rule 1 packets=\([0-9]*\) bytes=\([0-9]*\) .*to self port { 22 2222 }$/\1 \2/p')
+nat=$(printf '%s\n' "$pol" | sed -n 's/^nat 1 packets=\([0-9]*\) .*nat from lan to wan$/\1/p')
+rdr=$(printf '%s\n' "$pol" | sed -n 's/^rdr 2 packets=\([0-9]*\) .*rdr proto tcp from wan port 8080 to service "portal" (port 80)$/\1/p')
+self=$(printf '%s\n' "$pol" | sed -n 's/^self default packets=\([0-9]*\) .*/\1/p')
+if [ "$(printf '%s\n' "$pol" | head -n 1)" = ok ] && [ "${r1%% *}" -ge 2 ] 2>/dev/null &&
+	[ "${r1#* }" -gt 0 ] && [ "${nat:-0}" -ge 1 ] && [ "${rdr:-0}" -ge 1 ] && [ "${self:-0}" -ge 1 ]; then
+	t_pass "$T: kastroctl policy: per-rule packet and byte counts (rule 1: $r1, nat: $nat, rdr: $rdr, self default: $self)"
+else
+	t_fail "$T: kastroctl policy: $(printf '%s' "$pol" | head -c 600 | tr '\n' '|')"
+fi
+if printf '%s\n' "$pol" | grep -q '^rule 4 packets=[0-9]* bytes=[0-9]* .*pass from wan to service "portal"$'; then
+	t_pass "$T: kastroctl policy: forward rules listed with their place and text"
+else
+	t_fail "$T: kastroctl policy lists the forward rule 4"
+fi
+ctl quarantine 10.10.0.77 --ttl 1h >/dev/null 2>&1
+ctl quarantine fd00:10::77 >/dev/null 2>&1
+ql=$(ctl quarantine list 2>&1)
+if printf '%s\n' "$ql" | grep -qE '^10\.10\.0\.77 expires in [0-9]+s$' &&
+	printf '%s\n' "$ql" | grep -qx 'fd00:10::77 until released'; then
+	t_pass "$T: kastroctl quarantine list: both hosts, with and without a time limit"
+else
+	t_fail "$T: kastroctl quarantine list: $(printf '%s' "$ql" | tr '\n' '|')"
+fi
+ctl release 10.10.0.77 >/dev/null 2>&1
+out=$(ctl release 10.10.0.77 2>&1)
+out2=$(ctl quarantine 10.10.0.300 2>&1); rc=$?
+case "$out$out2" in
+*quarantine4* | *quarantine6*) t_fail "$T: a message names an internal set: '$out' '$out2'" ;;
+*) if [ "$rc" = 1 ] && [ "$out2" = "error: '10.10.0.300' is not an IPv4 or IPv6 address (quarantine ADDRESS [SECONDS])" ] &&
+	[ "$out" = "error: 10.10.0.77 is not in quarantine" ]; then
+	t_pass "$T: kastroctl says a malformed address is one, and names no internal set"
+else
+	t_fail "$T: malformed address / not in quarantine: '$out2' (rc $rc), '$out'"
+fi ;;
+esac
 
 kill -TERM "$kpid"
 wait "$kpid"

@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "nftgen.h"
 #include "policy.h"
+#include "polstats.h"
 
 static struct kastrod_conf c;
 static char err[8192];
@@ -321,6 +322,44 @@ static void test_nat_errors(void **state)
 		    "g.conf:9:33: unknown service \"nope\", expected one defined above this line");
 }
 
+struct walked {
+	char text[2048];
+};
+
+static void walked(void *ctx, const char *chain, const char *tag)
+{
+	struct walked *w = ctx;
+	size_t n = strlen(w->text);
+
+	/* the fixed heads of chains (quarantine, ...) are not the policy's */
+	if (strcmp(tag, "fixed") == 0)
+		return;
+	snprintf(w->text + n, sizeof(w->text) - n, "%s:%s|", chain, tag);
+}
+
+/* kastroctl policy's map from kernel rules (those with a counter) to the policy's */
+static void test_polstats_walk(void **state)
+{
+	struct walked w = { "" };
+	char *s;
+
+	(void)state;
+	s = script("default block\n"
+		   "pass proto tcp from <admins> to self port 22\n"
+		   "pass from lan to wan\n"
+		   "block app Tor\n"
+		   "pass from { lan fd00:30::/64 } to dmz port 80\n"
+		   "nat from lan to wan\n"
+		   "rdr from wan port 80 to service \"web\"\n");
+	polstats_walk(s, walked, &w);
+	free(s);
+	assert_string_equal(w.text,
+			    "forward:rule 2|forward:rule 4|forward:rule 4|"
+			    "forward:default|"
+			    "self_in:implicit|self_in:rule 1|self_in:rule 1|self_in:self default|"
+			    "nat_pre:rdr 2|nat_post:nat 1|");
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -337,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_families),
 		cmocka_unit_test(test_nat),
 		cmocka_unit_test(test_nat_errors),
+		cmocka_unit_test(test_polstats_walk),
 	};
 
 	conf_defaults(&c);
