@@ -113,7 +113,7 @@ enum pol_opt { POL_O_LOG, POL_O_SEVERITY, POL_O_PROTO, POL_O_FROM, POL_O_TO,
 	       POL_O_PORT, POL_O_APP, POL_O_CATEGORY, POL_O_HOST, POL_O_RISK,
 	       POL_O_N };
 enum pol_item { POL_I_ANY, POL_I_WORD, POL_I_ADDR, POL_I_TABLE, POL_I_SERVICE,
-		POL_I_STRING, POL_I_NUMBER };
+		POL_I_STRING, POL_I_NUMBER, POL_I_SELF };
 int pol_zone_begin(struct conf_pctx *pc, const struct cfg_loc *name);
 int pol_zone_device(struct conf_pctx *pc, const struct cfg_loc *loc, const char *s);
 int pol_zone_net(struct conf_pctx *pc, const struct cfg_loc *loc);
@@ -140,6 +140,14 @@ int pol_protocols_set(struct conf_pctx *pc, const struct cfg_loc *loc);
 /* policy.c: at the end of a load: the policy built (NULL if none), or discard. */
 struct policy *pol_build_take(struct conf_state *st);
 void pol_build_discard(struct conf_state *st);
+/* policy_gw.c: the gateway's own traffic and NAT (docs/config.md). */
+int pol_zone_dhcp(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_nat_begin(struct conf_pctx *pc, const struct cfg_loc *loc, int rdr);
+int pol_nat_addr(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_nat_end(struct conf_pctx *pc, const struct cfg_loc *loc);
+/* policy.c, for policy_gw.c: the policy and the rule being built. */
+struct policy *pol_build_policy(struct conf_pctx *pc);
+struct pol_rule *pol_build_rule(struct conf_pctx *pc);
 int conf_include(struct conf_pctx *pc, const struct cfg_loc *loc,
 		 const char *s);
 int conf_set_user(struct conf_pctx *pc, const struct cfg_loc *loc,
@@ -221,6 +229,7 @@ static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 %token DEFAULT "default" PASS "pass" BLOCK "block" LOG "log"
 %token SEVERITY "severity" PROTO "proto" FROM "from" TO "to" PORT "port"
 %token APP "app" CATEGORY "category" HOST "host" RISK "risk" ANY "any"
+%token SELF "self" DHCP "dhcp" NAT "nat" RDR "rdr"
 %token '{' '}' ';' '!'
 %type <num> opt_log opt_not
 
@@ -252,6 +261,17 @@ stmt	: INCLUDE STRING	{ TAKE(conf_include(pc, &@2, $2), $2); }
 	| DEFAULT PASS opt_log		{ CHK(pol_default(pc, &@2, 0, $3)); }
 	| DEFAULT BLOCK opt_log		{ CHK(pol_default(pc, &@2, 1, $3)); }
 	| rule_head rule_opts		{ CHK(pol_rule_end(pc, &@$)); }
+	| nat_head rule_opts nat_addr	{ CHK(pol_nat_end(pc, &@$)); }
+	;
+
+/* ---- NAT (policy_gw.c): read as a rule, then checked and kept apart ---- */
+
+nat_head : NAT				{ CHK(pol_nat_begin(pc, &@1, 0)); }
+	| RDR				{ CHK(pol_nat_begin(pc, &@1, 1)); }
+	;
+
+nat_addr : %empty
+	| ADDRESS ADDR			{ CHK(pol_nat_addr(pc, &@2)); }
 	;
 
 /* ---- policy ---- */
@@ -267,6 +287,7 @@ zone_body : %empty
 zone_stmt : DEVICE STRING		{ TAKE(pol_zone_device(pc, &@2, $2), $2); }
 	| NETWORKS ADDR			{ CHK(pol_zone_net(pc, &@2)); }
 	| NETWORKS '{' zone_nets '}'
+	| DHCP				{ CHK(pol_zone_dhcp(pc, &@1)); }
 	;
 
 zone_nets : %empty
@@ -397,6 +418,7 @@ ep	: opt_not ANY		{ CHK(pol_rule_item(pc, &@2, POL_I_ANY, $1, NULL)); }
 	| opt_not WORD		{ CHK(pol_rule_item(pc, &@2, POL_I_WORD, $1, NULL)); }
 	| opt_not ADDR		{ CHK(pol_rule_item(pc, &@2, POL_I_ADDR, $1, NULL)); }
 	| opt_not TABLEREF	{ CHK(pol_rule_item(pc, &@2, POL_I_TABLE, $1, NULL)); }
+	| opt_not SELF		{ CHK(pol_rule_item(pc, &@2, POL_I_SELF, $1, NULL)); }
 	| opt_not SERVICE STRING {
 		TAKE(pol_rule_item(pc, &@3, POL_I_SERVICE, $1, $3), $3);
 	}
@@ -552,7 +574,7 @@ static bool policy_stmt(yysymbol_kind_t k)
 	return k == YYSYMBOL_INTERFACE || k == YYSYMBOL_SERVICE ||
 	       k == YYSYMBOL_TABLE || k == YYSYMBOL_CONSOLE ||
 	       k == YYSYMBOL_DEFAULT || k == YYSYMBOL_PASS ||
-	       k == YYSYMBOL_BLOCK;
+	       k == YYSYMBOL_BLOCK || k == YYSYMBOL_NAT || k == YYSYMBOL_RDR;
 }
 
 /*

@@ -30,6 +30,7 @@
 #include "enroll.h"
 #include "eve.h"
 #include "log.h"
+#include "ndpi_list.h"
 #include "nftgen.h"
 #include "parent.h"
 #include "policy.h"
@@ -37,6 +38,7 @@
 
 
 #define OPT_CONTROL 1000
+#define OPT_LIST 1001
 
 /* Replay: the policy's answer, in-process (the parent does this when live). */
 static int replay_policy(void *ctx, const struct verdict_query *q, struct verdict *v)
@@ -66,6 +68,7 @@ static void usage(FILE *out)
 		"  -u, --user NAME     unprivileged user to run as; overrides 'user'\n"
 		"      --control PATH  control socket for kastroctl (default " CONTROL_KASTROD_PATH ")\n"
 		"  -n, --check         check the configuration and exit\n"
+		"      --list WHAT     print nDPI's names for rules: apps, categories or risks\n"
 		"  -v, --verbose       log debug messages\n"
 		"  -V, --version       print the version and exit\n");
 }
@@ -107,6 +110,7 @@ int main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "check", no_argument, NULL, 'n' },
+		{ "list", required_argument, NULL, OPT_LIST },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -117,6 +121,7 @@ int main(int argc, char **argv)
 	static struct capture cap;
 	const char *conf_path = NULL, *read_path = NULL, *iface_arg = NULL;
 	const char *eve_arg = NULL, *user_arg = NULL, *control_path = CONTROL_KASTROD_PATH;
+	const char *list_arg = NULL;
 	int check = 0, verbose = 0, opt, rc = 0;
 	char err[4096];
 
@@ -130,6 +135,7 @@ int main(int argc, char **argv)
 		case 'e': eve_arg = optarg; break;
 		case 'u': user_arg = optarg; break;
 		case OPT_CONTROL: control_path = optarg; break;
+		case OPT_LIST: list_arg = optarg; break;
 		case 'n': check = 1; break;
 		case 'v': verbose = 1; break;
 		case 'V': printf("kastrod %s\n", KASTRO_VERSION); return 0;
@@ -148,6 +154,13 @@ int main(int argc, char **argv)
 	if (conf_path && conf_load(conf_path, &conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
+	}
+	if (list_arg) {
+		rc = ndpi_list_print(list_arg, conf.ndpi_protocols, stdout, err, sizeof(err));
+		if (rc < 0)
+			fprintf(stderr, "kastrod: %s\n", err);
+		conf_free(&conf);
+		return rc < 0 ? 1 : 0;
 	}
 	if (check) {
 		rc = nftgen_check(&conf, conf_path ? conf_path : "(defaults)");

@@ -669,7 +669,7 @@ int nft_quarantine_del(struct nft *n, uint8_t family, const uint8_t *addr, char 
 		return 0;
 	if (kerr == ENOENT) {
 		describe_addr(family, addr, a, sizeof(a));
-		return errf(err, errlen, "nft: %s is not in quarantine%c", a, family == 4 ? '4' : '6');
+		return errf(err, errlen, "%s is not in quarantine", a);
 	}
 	return -1;
 }
@@ -764,7 +764,7 @@ int nft_table_replace(struct nft *n, const char *set, uint8_t family, const uint
 	if (!valid_name(set))
 		return errf(err, errlen, "nft: '%s' is not a valid set name", set);
 	if (count > NFT_TABLE_MAX)
-		return errf(err, errlen, "nft: table %s: %zu entries, at most %d", set, count, NFT_TABLE_MAX);
+		return errf(err, errlen, "nft: %zu entries, at most %d", count, NFT_TABLE_MAX);
 	r = calloc(count ? count : 1, sizeof(*r));
 	if (!r)
 		return errf(err, errlen, "nft: out of memory for %zu entries", count);
@@ -773,7 +773,7 @@ int nft_table_replace(struct nft *n, const char *set, uint8_t family, const uint
 
 		if (plen[i] > bits) {
 			free(r);
-			return errf(err, errlen, "nft: table %s: entry %zu: prefix length %u > %u", set, i,
+			return errf(err, errlen, "nft: entry %zu: prefix length %u > %u", i,
 				      plen[i], bits);
 		}
 		host = plen[i] == 0 ? max : plen[i] == bits ? 0 : (max >> plen[i]);

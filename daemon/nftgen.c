@@ -585,6 +585,182 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 	       m, keep, m, INL_MARK_BLOCK, m, INL_MARK_BLOCK);
 }
 
+/* ---- the gateway itself and NAT ------------------------------------------ */
+
+/*
+ * Traffic to the gateway (pf's `self`): a base chain of its own at the input
+ * hook, after `input` (quarantine). What keeps the host alive passes
+ * first; then the rules written `to self`; the rest follows `default`
+ * (with `default block`: dropped and counted). Built only from a policy.
+ */
+static void self_chain(struct sb *b, const struct policy *p)
+{
+	bool block = p->default_action == VERDICT_BLOCK;
+	size_t i;
+
+	sb_add(b, "\n\tchain self_in {\n"
+		  "\t\ttype filter hook input priority filter + 10; policy %s;\n"
+		  "\t\t# implicit: loopback, replies, IPv6 neighbour discovery, ICMP errors\n"
+		  "\t\tiif \"lo\" accept\n"
+		  "\t\tct state established,related accept\n"
+		  "\t\tct state invalid counter drop\n"
+		  "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
+		  "nd-router-solicit, nd-router-advert, nd-redirect } ip6 hoplimit 255 accept\n"
+		  "\t\ticmpv6 type { destination-unreachable, packet-too-big, "
+		  "time-exceeded, parameter-problem } accept\n"
+		  "\t\ticmp type { destination-unreachable, time-exceeded, "
+		  "parameter-problem } accept\n", block ? "drop" : "accept");
+	for (i = 0; i < p->n_zones; i++) {
+		const struct pol_zone *z = &p->zones[i];
+
+		if (!z->dhcp)
+			continue;
+		sb_add(b, "\t\t# zone %s: the gateway's address comes by DHCP\n", z->name);
+		sb_add(b, "\t\tiifname \"%s\" udp sport 67 udp dport 68 accept\n", z->device);
+		sb_add(b, "\t\tiifname \"%s\" ip6 saddr fe80::/10 udp sport 547 "
+			  "udp dport 546 accept\n", z->device);
+	}
+	for (i = 0; i < p->n_rules; i++) {
+		const struct pol_rule *r = &p->rules[i];
+
+		if (!r->self)
+			continue;
+		sb_add(b, "\t\t# rule %u (", r->id);
+		sb_comment(b, r->file);
+		sb_add(b, ":%d): ", r->line);
+		sb_comment(b, r->text);
+		sb_add(b, "\n");
+		if (static_rule(b, p, r, NULL) < 0)
+			b->bad = true;
+	}
+	sb_add(b, "\t\t# everything else to the gateway: the default\n"
+		  "\t\tcounter%s %s comment \"kastro self default\"\n\t}\n",
+	       p->default_log ? (block ? " log prefix \"kastro self: \" level warn" :
+				 " log prefix \"kastro self: \" level info") : "",
+	       block ? "drop" : "accept");
+}
+
+/*
+ * One NAT statement's sources as matches. rdr: the devices of its zones
+ * (prerouting knows the input device). nat: IPv4 networks and tables; a
+ * zone stands for its networks, as postrouting has no input device.
+ */
+static void nat_src(struct sb *b, const struct policy *p, const struct pol_nat *n)
+{
+	struct sb dev = { 0 }, nets = { 0 };
+	size_t i, k, nd = 0, nn = 0;
+	char a[64], set[64];
+
+	for (i = 0; i < n->n_src; i++) {
+		const struct pol_ep *e = &n->src[i];
+
+		if (e->neg)
+			continue;
+		if (e->kind == POL_EP_ZONE && n->rdr) {
+			sb_add(&dev, "%s\"%s\"", nd++ > 0 ? ", " : "", p->zones[e->idx].device);
+		} else if (e->kind == POL_EP_ZONE) {
+			const struct pol_zone *z = &p->zones[e->idx];
+
+			for (k = 0; k < z->n_nets; k++) {
+				if (z->nets[k].family != 4)
+					continue;
+				policy_net_str(&z->nets[k], a, sizeof(a));
+				sb_add(&nets, "%s%s", nn++ > 0 ? ", " : "", a);
+			}
+		} else if (e->kind == POL_EP_NET) {
+			policy_net_str(&e->net, a, sizeof(a));
+			sb_add(&nets, "%s%s", nn++ > 0 ? ", " : "", a);
+		}
+	}
+	if (nd > 0)
+		sb_add(b, " iifname { %s }", dev.p);
+	if (nn > 0)
+		sb_add(b, " ip saddr { %s }", nets.p);
+	for (i = 0; i < n->n_src; i++) {
+		const struct pol_ep *e = &n->src[i];
+
+		if (e->kind == POL_EP_TABLE) {
+			if (nftgen_set_name(&p->tables[e->idx], 4, set, sizeof(set)) < 0)
+				b->bad = true;
+			else
+				sb_add(b, " ip saddr %s@%s", e->neg ? "!= " : "", set);
+		} else if (e->neg && e->kind == POL_EP_NET) {
+			policy_net_str(&e->net, a, sizeof(a));
+			sb_add(b, " ip saddr != %s", a);
+		} else if (e->neg && e->kind == POL_EP_ZONE) {
+			const struct pol_zone *z = &p->zones[e->idx];
+
+			for (k = 0; k < z->n_nets; k++)
+				if (z->nets[k].family == 4) {
+					policy_net_str(&z->nets[k], a, sizeof(a));
+					sb_add(b, " ip saddr != %s", a);
+				}
+		}
+	}
+	if (dev.bad || nets.bad)
+		b->bad = true;
+	free(dev.p);
+	free(nets.p);
+}
+
+static void nat_comment(struct sb *b, const struct pol_nat *n)
+{
+	sb_add(b, "\t\t# %s %u (", n->rdr ? "rdr" : "nat", n->id);
+	sb_comment(b, n->file);
+	sb_add(b, ":%d): ", n->line);
+	sb_comment(b, n->text);
+	sb_add(b, "\n");
+}
+
+/* NAT: destination NAT before routing (rdr), source NAT after it (nat). */
+static void nat_chains(struct sb *b, const struct policy *p)
+{
+	char a[64];
+	size_t i;
+
+	if (p->n_nats == 0)
+		return;
+	sb_add(b, "\n\tchain nat_pre {\n"
+		  "\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
+	for (i = 0; i < p->n_nats; i++) {
+		const struct pol_nat *n = &p->nats[i];
+		struct pol_net t = { .family = 4, .plen = 32 };
+
+		if (!n->rdr)
+			continue;
+		memcpy(t.addr, n->svc_addr, 4);
+		policy_net_str(&t, a, sizeof(a));
+		nat_comment(b, n);
+		sb_add(b, "\t\tmeta nfproto ipv4");
+		nat_src(b, p, n);
+		sb_add(b, " fib daddr type local %s dport %u counter dnat ip to %s:%u"
+			  " comment \"kastro rdr %u\"\n",
+		       n->proto == 6 ? "tcp" : "udp", n->port, a, n->to_port, n->id);
+	}
+	sb_add(b, "\t}\n\n\tchain nat_post {\n"
+		  "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+	for (i = 0; i < p->n_nats; i++) {
+		const struct pol_nat *n = &p->nats[i];
+
+		if (n->rdr)
+			continue;
+		nat_comment(b, n);
+		sb_add(b, "\t\tmeta nfproto ipv4 oifname \"%s\"", p->zones[n->out].device);
+		nat_src(b, p, n);
+		if (n->has_addr) {
+			struct pol_net t = { .family = 4, .plen = 32 };
+
+			memcpy(t.addr, n->addr, 4);
+			policy_net_str(&t, a, sizeof(a));
+			sb_add(b, " counter snat ip to %s", a);
+		} else {
+			sb_add(b, " counter masquerade");
+		}
+		sb_add(b, " comment \"kastro nat %u\"\n", n->id);
+	}
+	sb_add(b, "\t}\n");
+}
+
 int nftgen_script(const struct kastrod_conf *c, char **out, char *err, size_t errlen)
 {
 	const struct policy *p = c->policy;
@@ -613,6 +789,8 @@ int nftgen_script(const struct kastrod_conf *c, char **out, char *err, size_t er
 	for (i = 0; p != NULL && i < p->n_rules; i++) {
 		const struct pol_rule *r = &p->rules[i];
 
+		if (r->self)
+			continue;       /* in chain self_in */
 		sb_add(&b, "\t\t# rule %u (", r->id);
 		sb_comment(&b, r->file);
 		sb_add(&b, ":%d)%s: ", r->line, r->dpi ? ", decided by kastrod on classified flows" : "");
@@ -628,6 +806,10 @@ int nftgen_script(const struct kastrod_conf *c, char **out, char *err, size_t er
 	       block ? "drop" : "accept");
 	if (inl_wanted(c))
 		inline_chains(&b, c);
+	if (p != NULL) {
+		self_chain(&b, p);
+		nat_chains(&b, p);
+	}
 	sb_add(&b, "}\n");
 	if (b.bad) {
 		free(b.p);
@@ -673,6 +855,11 @@ int nftgen_check(const struct kastrod_conf *c, const char *name)
 			(unsigned long long)bl.skipped);
 		blocklist_free(&bl);
 	}
+	if (!policy_gw_manageable(c->policy))
+		fprintf(stderr, "warning: no rule passes SSH (tcp port 22) to the gateway "
+			"itself: with this policy it can be managed only from its own "
+			"console; add e.g. `pass proto tcp from <admins> to self port 22` "
+			"(ignore this if sshd listens on another port that a rule passes)\n");
 	printf("%s: configuration OK\n%s", name, script);
 	free(script);
 	return fflush(stdout) == 0 ? 0 : 1;

@@ -30,6 +30,7 @@
 #include "capture.h"
 #include "control.h"
 #include "inline.h"
+#include "polstats.h"
 #include "ipc.h"
 #include "link.h"
 #include "log.h"
@@ -108,6 +109,7 @@ struct parent {
 	uint64_t queries, blocks, verdicts, verdicts_unsent, block_errors;
 	uint64_t reloads, reload_failures, reverts;
 	struct log_limit rl_nft, rl_unsent;
+	struct polstats pstats;         /* DPI verdicts per rule (kastroctl policy) */
 };
 
 /*
@@ -232,6 +234,7 @@ static int apply_policy(struct parent *p, struct policy *pol, char *err, size_t 
 				  err, errlen) < 0)
 		goto out;
 	rc = 0;
+	(void)polstats_reset(&p->pstats, pol ? pol->n_rules : 0);
 	for (i = 0; i < n; i++) {
 		char e2[1024];
 
@@ -622,6 +625,7 @@ static void serve_sensor(struct parent *p)
 			if (!r)
 				break;
 			policy_verdict(r, &m.u.query, &out[nv]);
+			polstats_dpi(&p->pstats, r->id);
 			if (out[nv].action == VERDICT_BLOCK)
 				p->blocks++;
 			if (out[nv].action == VERDICT_BLOCK || out[nv].log)
@@ -846,9 +850,19 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		p->prev_policy = NULL;
 		log_info("reload confirmed: the new policy stays");
 		snprintf(ans, anslen, "ok confirmed");
+	} else if (strcmp(w[0], "policy") == 0 && n == 1) {
+		if (polstats_answer(&p->pstats, p->conf, ans, anslen, err, sizeof(err)) < 0)
+			snprintf(ans, anslen, "error: %s", err);
+	} else if (strcmp(w[0], "quarantine") == 0 && n == 2 && strcmp(w[1], "list") == 0) {
+		if (polstats_quarantine(ans, anslen, err, sizeof(err)) < 0)
+			snprintf(ans, anslen, "error: %s", err);
 	} else if (strcmp(w[0], "quarantine") == 0 && (n == 2 || n == 3)) {
-		if (parse_addr(w[1], &family, addr) < 0 ||
-		    (n == 3 && num_parse_u64(w[2], 0, QUARANTINE_MAX_S, &v) < 0)) {
+		if (parse_addr(w[1], &family, addr) < 0) {
+			snprintf(ans, anslen, "error: '%.64s' is not an IPv4 or IPv6 address "
+				 "(quarantine ADDRESS [SECONDS])", w[1]);
+			return;
+		}
+		if (n == 3 && num_parse_u64(w[2], 0, QUARANTINE_MAX_S, &v) < 0) {
 			snprintf(ans, anslen, "error: usage: quarantine ADDRESS [SECONDS (0: until "
 				 "released, at most %u)]", QUARANTINE_MAX_S);
 			return;
@@ -862,7 +876,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		snprintf(ans, anslen, "ok quarantined %s", w[1]);
 	} else if (strcmp(w[0], "release") == 0 && n == 2) {
 		if (parse_addr(w[1], &family, addr) < 0) {
-			snprintf(ans, anslen, "error: usage: release ADDRESS");
+			snprintf(ans, anslen, "error: '%.64s' is not an IPv4 or IPv6 address "
+				 "(release ADDRESS)", w[1]);
 			return;
 		}
 		if (nft_quarantine_del(p->nft, family, addr, err, sizeof(err)) < 0) {
@@ -874,7 +889,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		snprintf(ans, anslen, "ok released %s", w[1]);
 	} else {
 		snprintf(ans, anslen, "error: unknown request '%.64s' (status, reload [confirm-within "
-			 "SECONDS], confirm, quarantine ADDRESS [SECONDS], release ADDRESS)", w[0]);
+			 "SECONDS], confirm, quarantine ADDRESS [SECONDS], quarantine list, release ADDRESS, "
+			 "policy)", w[0]);
 	}
 }
 
@@ -1083,6 +1099,7 @@ int parent_run(const struct parent_args *a)
 	}
 	control_close(&p.ctl);
 	policy_free(p.prev_policy);
+	polstats_free(&p.pstats);
 	nft_close(p.nft);
 	return 0;
 fail:
@@ -1090,6 +1107,7 @@ fail:
 		if (p.pkt[i] >= 0)
 			close(p.pkt[i]);
 	control_close(&p.ctl);
+	polstats_free(&p.pstats);
 	nft_close(p.nft);
 	return 1;
 }

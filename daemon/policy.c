@@ -44,6 +44,7 @@ struct pol_build {
 	size_t items;                   /* items read for it */
 	bool any[2];                    /* `any` in from / to */
 	bool sev_given;
+	struct conf_loc to_loc;         /* where `to` was written */
 	uint8_t svc_proto;              /* protocol of the service's `ports` */
 	struct pol_names *names;        /* built at the first name used */
 	char names_path[PATH_MAX];      /* the protocols file it was built with */
@@ -118,6 +119,7 @@ void policy_free(struct policy *p)
 		rule_free(&p->rules[i]);
 	free(p->rules);
 	free(p->console);
+	policy_gw_free(p);
 	free(p);
 }
 
@@ -149,6 +151,20 @@ static struct pol_build *pb_get(struct conf_pctx *pc)
 	struct pol_build *pb = pb_get(pc);				\
 	if (pb == NULL)							\
 		return oom(pc, loc)
+
+struct policy *pol_build_policy(struct conf_pctx *pc)
+{
+	struct pol_build *pb = pb_get(pc);
+
+	return pb != NULL ? pb->p : NULL;
+}
+
+struct pol_rule *pol_build_rule(struct conf_pctx *pc)
+{
+	struct pol_build *pb = pb_get(pc);
+
+	return pb != NULL ? &pb->r : NULL;
+}
 
 struct policy *pol_build_take(struct conf_state *st)
 {
@@ -460,6 +476,9 @@ int pol_zone_end(struct conf_pctx *pc, const struct conf_loc *head)
 	if (z->device[0] == '\0' && z->n_nets == 0)
 		return conf_error(pc, head, "interface '%s' has neither a device nor "
 				  "networks, expected at least one of them", z->name);
+	if (z->dhcp && z->device[0] == '\0')
+		return conf_error(pc, head, "interface '%s' uses dhcp but names no "
+				  "device, expected a `device` statement", z->name);
 	return 0;
 }
 
@@ -730,6 +749,8 @@ int pol_rule_opt(struct conf_pctx *pc, const struct conf_loc *loc, enum pol_opt 
 	pb->items = 0;
 	if (o == POL_O_LOG)
 		pb->r.log = true;
+	if (o == POL_O_TO)
+		pb->to_loc = *loc;
 	return 0;
 }
 
@@ -954,6 +975,16 @@ static int endpoint(struct conf_pctx *pc, const struct conf_loc *loc,
 					  "address, zone, table or service after '!'");
 		pb->any[side] = true;
 		return 0;
+	case POL_I_SELF:
+		if (!side)
+			return conf_error(pc, loc, "'self' as a source: what the gateway "
+					  "itself sends is not filtered, expected "
+					  "'self' after 'to'");
+		if (neg)
+			return conf_error(pc, loc, "'!self' is not supported, expected "
+					  "'to self' or a zone, address, table or service");
+		pb->r.self = true;
+		return 0;
 	case POL_I_WORD:
 		ep.kind = POL_EP_ZONE;
 		for (i = 0; i < p->n_zones; i++)
@@ -1159,6 +1190,8 @@ static char *rule_text(const struct pol_build *pb)
 	}
 	tb_eps(&b, pb->p, "from", r->src, r->n_src);
 	tb_eps(&b, pb->p, "to", r->dst, r->n_dst);
+	if (r->self)
+		tb_add(&b, " to self");
 	if (r->n_ports > 0) {
 		tb_open(&b, "port", r->n_ports);
 		for (i = 0; i < r->n_ports; i++) {
@@ -1220,6 +1253,15 @@ int pol_rule_end(struct conf_pctx *pc, const struct conf_loc *loc)
 		if (pb->any[side] && (side ? r->n_dst : r->n_src) > 0)
 			return conf_error(pc, loc, "'any' in a list with other items, "
 					  "expected either 'any' or the items");
+	if (r->self && (r->n_dst > 0 || pb->any[1]))
+		return conf_error(pc, &pb->to_loc, "'self' in a list with other "
+				  "items, expected 'to self' alone");
+	if (r->n_src > 0 && r->n_dst > 0 &&
+	    (policy_gw_families(pb->p, r->src, r->n_src) &
+	     policy_gw_families(pb->p, r->dst, r->n_dst)) == 0)
+		return conf_error(pc, &pb->to_loc, "source and destination are of "
+				  "different address families (IPv4 and IPv6), so "
+				  "this rule can never match");
 	if (r->n_ports > 0)
 		for (i = 0; i < r->n_protos; i++)
 			if (!has_ports(r->protos[i]))
@@ -1228,6 +1270,10 @@ int pol_rule_end(struct conf_pctx *pc, const struct conf_loc *loc)
 						  "udp or sctp");
 	r->dpi = r->n_apps > 0 || r->n_cats > 0 || r->n_hosts > 0 || r->risks != 0 ||
 		 r->risk_any;
+	if (r->dpi && r->self)
+		return conf_error(pc, &pb->to_loc, "traffic to the gateway itself is "
+				  "matched in the kernel only, expected 'to self' in "
+				  "a rule without app, category, host or risk");
 	if (r->dpi) {
 		for (side = 0; side < 2; side++) {
 			const struct pol_ep *e = side ? r->dst : r->src;

@@ -47,6 +47,7 @@ struct pol_zone {
 	char device[IFNAMSIZ];          /* "" when the zone names none */
 	struct pol_net *nets;
 	size_t n_nets;
+	bool dhcp;                      /* the gateway takes its address here by DHCP */
 };
 
 /* One protocol and port range a service listens on. */
@@ -109,6 +110,31 @@ struct pol_rule {
 	char *text;                     /* the rule, normalised */
 	char *file;                     /* where it was written */
 	int line;
+	bool self;                      /* `to self`: traffic to the gateway */
+};
+
+/*
+ * NAT (IPv4 only; policy_gw.c). `nat`: source NAT of traffic from src
+ * leaving by zone out's device, to the device's own address (masquerade)
+ * or to addr. `rdr`: traffic from src arriving on src zone's device for
+ * one of the gateway's own addresses, proto/port, goes to service svc's
+ * IPv4 address and to_port.
+ */
+struct pol_nat {
+	uint32_t id;                    /* 1.. in file order, apart from rules */
+	bool rdr;
+	struct pol_ep *src;             /* zones, IPv4 nets, tables; none = any */
+	size_t n_src;
+	uint32_t out;                   /* nat: the zone it leaves by */
+	bool has_addr;                  /* nat: to addr, not masquerade */
+	uint8_t addr[4];
+	uint8_t proto;                  /* rdr: IPPROTO_TCP or _UDP */
+	uint16_t port, to_port;         /* rdr: the gateway's port, the service's */
+	uint32_t svc;                   /* rdr: service index */
+	uint8_t svc_addr[4];
+	char *text;                     /* the statement, normalised */
+	char *file;
+	int line;
 };
 
 struct policy {
@@ -124,7 +150,26 @@ struct policy {
 	size_t n_console;
 	uint8_t default_action;         /* VERDICT_PASS unless `default block` */
 	bool default_log;
+	struct pol_nat *nats;           /* policy_gw.c */
+	size_t n_nats;
 };
+
+/* policy_gw.c: free p's NAT statements (policy_free() calls it). */
+void policy_gw_free(struct policy *p);
+
+/*
+ * policy_gw.c: can the policy's rules let anyone manage the gateway over
+ * the network, i.e. does some `pass ... to self` rule pass TCP port 22
+ * (SSH)? True, too, when there is no policy or its default is pass (what
+ * no rule names then reaches the gateway). kastrod -n warns when it cannot.
+ */
+bool policy_gw_manageable(const struct policy *p);
+
+/*
+ * policy_gw.c: the address families one side of a rule can match, as a
+ * bit set (1: IPv4, 2: IPv6); 3 for `any`, zones with a device and tables.
+ */
+unsigned policy_gw_families(const struct policy *p, const struct pol_ep *e, size_t n);
 
 /* Free a policy and everything it holds; NULL is fine. */
 void policy_free(struct policy *p);

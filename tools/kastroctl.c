@@ -43,7 +43,9 @@ static void usage(FILE *out)
 		"                                  it reverts by itself unless confirmed in time\n"
 		"  confirm                         keep the policy of the last reload\n"
 		"  quarantine ADDRESS [--ttl DUR]  drop a host's traffic (except to the console)\n"
+		"  quarantine list                 the hosts in quarantine and the time they have left\n"
 		"  release ADDRESS                 end a host's quarantine\n"
+		"  policy                          per rule: packets and bytes it matched, DPI verdicts\n"
 		"\n"
 		"console commands (kastro-console):\n"
 		"  token create [--ttl DUR] [--kind agent|gateway]\n"
@@ -309,6 +311,11 @@ int main(int argc, char **argv)
 		n = confirm ? snprintf(req, sizeof(req), "reload confirm-within %llu",
 				       (unsigned long long)secs)
 			    : snprintf(req, sizeof(req), "reload");
+	} else if (strcmp(cmd, "policy") == 0 && nargs == 0 && !confirm && !ttl) {
+		n = snprintf(req, sizeof(req), "policy");
+	} else if (strcmp(cmd, "quarantine") == 0 && nargs == 1 && !confirm && !ttl &&
+		   strcmp(arg, "list") == 0) {
+		n = snprintf(req, sizeof(req), "quarantine list");
 	} else if (strcmp(cmd, "quarantine") == 0 && nargs == 1 && !confirm) {
 		if (ttl && parse_duration(ttl, &secs) < 0) {
 			fprintf(stderr, "kastroctl: --ttl %s: not a duration\n", ttl);

@@ -109,6 +109,11 @@ for src in "$here"/fuzz_*.c; do
 			'maintenance weekly sun 02:00 for 2h maintenance once "2026-12-24 22:00" for 1d' \
 			'backup restic "/srv/r" host "b" }' 'service "db" { }' >"$corpus/seed-all"
 		;;
+	fuzz_policy)
+		printf '%s\n' 'default block log' 'pass proto tcp from <t> to self port 22' \
+			'nat from { lan !10.10.9.0/24 } to wan' 'nat from dmz to wan address 192.0.2.1' \
+			'rdr proto tcp from wan port 443 to service "web"' >"$corpus/seed-gw"
+		;;
 	fuzz_agentcmd)
 		printf '%s' '{"version":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","paths":["/home","/tmp/x"],"files":[{"name":"a.yar","data_b64":"cnVsZSBhIHsgY29uZGl0aW9uOiB0cnVlIH0="},{"name":"b.yara","data_b64":""}]}' \
 			>"$corpus/seed-bundle"

@@ -39,7 +39,7 @@ static const char sample[] =
 	"pass proto icmp from <admins> to dmz\n"
 	"pass proto { tcp udp } from !<admins> to { dmz fd00:30::/64 } port 22\n"
 	"pass from guests to wan\n"
-	"block from 10.0.0.0/8 to fd00::/8\n"
+	"block from 10.0.0.0/8 to { fd00::/8 10.30.0.0/16 }\n"
 	"block app { BitTorrent Tor } log severity 2\n";
 
 static char *script(const char *text)
@@ -146,8 +146,9 @@ static void test_sample(void **state)
 	       "th dport 22 counter accept\n");
 	/* a zone without a device is its networks */
 	has(s, "\t\tip saddr 192.168.50.0/24 oifname \"eth0\" counter accept\n");
-	has(s, "\t\t# rule 8 (n.conf:18): block from 10.0.0.0/8 to fd00::/8\n"
-	       "\t\t# (no combination of source and destination address families can match)\n");
+	/* of a mixed list, only the alternatives of the source's family */
+	has(s, "\t\t# rule 8 (n.conf:18): block from 10.0.0.0/8 to { fd00::/8 10.30.0.0/16 }\n"
+	       "\t\tip saddr 10.0.0.0/8 ip daddr 10.30.0.0/16 counter drop\n");
 	/* DPI rules are comments in forward; the default ends the chain */
 	has(s, "\t\t# rule 9 (n.conf:19), decided by kastrod on classified flows: "
 	       "block log severity 2 app { BitTorrent Tor }\n"
@@ -173,7 +174,8 @@ static void test_sample(void **state)
 	       "ct mark set ct mark & 0xcfffffff | 0x20000000\n");
 	has(s, "\t\tct mark & 0x30000000 == 0x20000000 meta l4proto tcp counter reject with tcp reset\n"
 	       "\t\tct mark & 0x30000000 == 0x20000000 counter reject with icmpx port-unreachable\n"
-	       "\t}\n}\n");
+	       "\t}\n"
+	       "\n\tchain self_in {\n");
 	load_for_real(s);
 	free(s);
 }

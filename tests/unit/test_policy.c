@@ -313,7 +313,7 @@ static void test_syntax_errors(void **state)
 	(void)state;
 	fails_with("interface lan { device \"eth1\" }\npass from lan to",
 		   "p.conf:2:17: unexpected end of file, expected one of: a zone name, "
-		   "an address, a table name such as <feeds>, service, any, '{', '!'\n"
+		   "an address, a table name such as <feeds>, service, any, self, '{', '!'\n"
 		   "pass from lan to\n"
 		   "                ^");
 	fails_first("pass proto 300", "p.conf:1:12: protocol 300 is out of range, expected 0 .. 255");
@@ -325,7 +325,7 @@ static void test_syntax_errors(void **state)
 	if (parse("frobnicate") != -1)
 		fail_msg("accepted");
 	assert_non_null(strstr(err, "\n(or a policy statement: interface, service, table, "
-				    "console, default, pass, block)"));
+				    "console, default, pass, block, nat, rdr)"));
 	fails_first("interface 5 { }", "p.conf:1:11: unexpected number '5', expected a zone name");
 	fails_first("interface lan { device \"e\" networks 10.0.0.0/8 } pass from lan @",
 		    "p.conf:1:64: unexpected character '@'");
