@@ -7,6 +7,9 @@
 #   make demo       run the appliance in a lab of network namespaces
 #   make bench      benchmarks (ratios against references run alongside)
 #   make fuzz       longer fuzz runs (FUZZ_SECONDS per target, default 300)
+#   make deb        Debian packages into build/deb/ (DEB_VERSION=0.1.0-2 for
+#                   a rebuilt newer one)
+#   make check-install  the packages on a fresh Debian 12 in systemd-nspawn
 
 SAN ?= 0
 ifeq ($(SAN),1)
@@ -26,13 +29,18 @@ else
 Q := @
 say = @echo "  $(1) $(2)"
 endif
-PKGS := libpcap libndpi libcap-ng libnftables libnftnl libmnl libnetfilter_queue \
+PKGS := libpcap libndpi libcap-ng libnftables libnftnl libmnl libnetfilter_queue libsystemd \
 	sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson yara
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 CPPFLAGS := -Ilib -Idaemon -Iconsole -Iagent -I$(B)/gen -D_GNU_SOURCE
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 $(SANFLAGS)
 LDFLAGS := $(SANFLAGS) -Wl,--as-needed
+# Flags a distribution build adds on top (packaging/debian/rules passes
+# dpkg-buildflags' hardening flags here).
+CFLAGS += $(KASTRO_CFLAGS)
+CPPFLAGS += $(KASTRO_CPPFLAGS)
+LDFLAGS += $(KASTRO_LDFLAGS)
 
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
@@ -76,7 +84,7 @@ ifneq ($(wildcard agent/kastro-agent.c),)
 PROGS += $(B)/kastro-agent
 endif
 
-.PHONY: all progs deps unit-bins check check-unit demo bench fuzz clean
+.PHONY: all progs deps unit-bins check check-unit demo bench fuzz clean deb check-install
 # Every entry point first installs what is missing (quietly when nothing is).
 all:
 	@packaging/deps.sh build
@@ -196,7 +204,20 @@ bench:
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@tests/bench/run.sh $(B)
 
+# Debian packages (packaging/mkdeb.sh: dpkg-buildpackage -b, then lintian).
+DEB_VERSION ?=
+deb:
+	@packaging/deps.sh build deb
+	@packaging/mkdeb.sh build/deb $(DEB_VERSION)
+
+# The packages installed on a fresh Debian 12 booted with systemd-nspawn
+# (tests/pkg/test_install.sh; the root file system is cached in
+# /var/cache/kastro-test).
+check-install:
+	@packaging/deps.sh build deb install
+	@tests/pkg/test_install.sh build/deb-install
+
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)

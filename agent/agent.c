@@ -37,6 +37,7 @@
 #include "scache.h"
 #include "scan.h"
 #include "schedule.h"
+#include "sdnotify.h"
 #include "sensorlink.h"
 #include "version.h"
 #include "watch.h"
@@ -1169,6 +1170,7 @@ int agent_run(const struct agent_conf *c, const char *control_path)
 		log_warn("spool: %s", warn);
 		notice(&a, "spool-damage", warn);
 	}
+	sdn_init();     /* before the threads: it reads the environment */
 	if (pthread_create(&job_tid, NULL, job_thread, &a) != 0 ||
 	    !(have_job = 1) || pthread_create(&link_tid, NULL, link_thread, &a) != 0) {
 		log_err("cannot start threads");
@@ -1178,6 +1180,7 @@ int agent_run(const struct agent_conf *c, const char *control_path)
 	have_link = 1;
 	log_info("kastro-agent %s running as sensor %s on %s", KASTRO_VERSION,
 		 sensorlink_sensor_id(a.link), a.host);
+	sdn_ready("enrolled; scans and watches running");
 	next_sched = sched_next(c, time(NULL));
 
 	while (!sig_stop) {
@@ -1208,11 +1211,13 @@ int agent_run(const struct agent_conf *c, const char *control_path)
 			t = ct;
 		if (poll(pfd, (nfds_t)np, t) < 0 && errno != EINTR)
 			break;
+		sdn_watchdog();
 		control_handle(&a.ctl, pfd[0].revents, on_control, &a);
 		if (a.w && pfd[1].revents)
 			read_watch(&a);
 	}
 	log_info("stopping");
+	sdn_stopping();
 out:
 	pthread_mutex_lock(&a.mu);
 	a.stop_jobs = 1;

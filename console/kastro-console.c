@@ -33,6 +33,7 @@
 #include "log.h"
 #include "num.h"
 #include "rest.h"
+#include "sdnotify.h"
 #include "sensorapi.h"
 #include "tls.h"
 #include "version.h"
@@ -512,6 +513,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 		log_err("offline check: %s", err);
 	if (store_maintain(c->store, (int64_t)console_now(), err, sizeof(err)) < 0)
 		log_err("database upkeep: %s", err);
+	sdn_watchdog();
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -572,6 +574,7 @@ static int run(struct console *c)
 	int rc = 1, n;
 
 	signal(SIGPIPE, SIG_IGN);
+	sdn_init();
 	c->rl_req.burst = 20;
 	c->rl_req.interval_s = 60;
 	c->base = event_base_new();
@@ -636,7 +639,9 @@ static int run(struct console *c)
 	for (int i = 0; i < c->conf.n_https; i++)
 		log_info("officers' port: https on %s port %u", c->conf.https[i].addr, c->conf.https[i].port);
 	log_info("CA fingerprint %s; ready", c->ca_fp);
+	sdn_ready("serving the sensor and officers' ports");
 	event_base_dispatch(c->base);
+	sdn_stopping();
 	rc = 0;
 out:
 	server_close(&c->sensors);

@@ -40,6 +40,7 @@
 #include "num.h"
 #include "policy.h"
 #include "relay.h"
+#include "sdnotify.h"
 #include "sensor.h"
 
 #define LINK_EVENTS_BUFSIZE (4 << 20)   /* sensor -> link events socket */
@@ -615,6 +616,7 @@ static void serve_sensor(struct parent *p)
 		switch (m.type) {
 		case IPC_READY:
 			c->ready = 1;
+			sdn_ready("capturing; policy in table inet " NFT_TABLE);
 			break;
 		case IPC_STATS:
 			p->cstats = m.u.stats;
@@ -970,6 +972,7 @@ int parent_run(const struct parent_args *a)
 	p.rl_unsent.interval_s = 60;
 	/* Signals first: one that arrives during start-up is acted on after it. */
 	install_signals(&waitmask);
+	sdn_init();
 
 	p.nft = nft_open(err, sizeof(err));
 	if (!p.nft) {
@@ -1051,6 +1054,7 @@ int parent_run(const struct parent_args *a)
 
 			r = ppoll(pfd, n, &ts, &waitmask);
 		}
+		sdn_watchdog();
 		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
@@ -1086,6 +1090,7 @@ int parent_run(const struct parent_args *a)
 	}
 
 	log_info("stopping; table inet %s stays in force", NFT_TABLE);
+	sdn_stopping();
 	/* The sensor first: the link then stores the last events it wrote. */
 	for (i = 0; i < KID_N; i++) {
 		stop_child(&p, &p.kid[i]);

@@ -1,17 +1,19 @@
 #!/bin/sh
 # Install the Debian packages Kastro needs, only those that are missing.
 #
-# usage: packaging/deps.sh GROUP...   (groups: build test demo bench fuzz)
+# usage: packaging/deps.sh GROUP...   (groups: build test demo bench fuzz deb install)
 #
 # Idempotent and silent when nothing is missing; runs `apt-get update` once
 # before the first install so a fresh machine works. Needs root to install.
 set -eu
 
-pkgs_build="build-essential pkg-config bison flex libpcap-dev libndpi-dev libcap-ng-dev libgcrypt20-dev libnftables-dev libnftnl-dev libmnl-dev libnetfilter-queue-dev libsqlite3-dev libssl-dev libevent-dev libargon2-dev libcurl4-openssl-dev libjansson-dev libyara-dev"
+pkgs_build="build-essential pkg-config bison flex libpcap-dev libndpi-dev libcap-ng-dev libgcrypt20-dev libnftables-dev libnftnl-dev libmnl-dev libnetfilter-queue-dev libsqlite3-dev libssl-dev libevent-dev libargon2-dev libcurl4-openssl-dev libjansson-dev libyara-dev libsystemd-dev"
 pkgs_test="libcmocka-dev conntrack clang-14 libclang-rt-14-dev iproute2 iputils-ping nftables curl openssl dnsmasq-base bind9-dnsutils python3 procps time jq sqlite3 python3-selenium chromium chromium-driver yara"
 pkgs_demo="iproute2 curl openssl dnsmasq-base bind9-dnsutils procps python3 jq"
 pkgs_bench="libndpi-bin time python3 iproute2 nftables openssl dnsmasq-base procps yara sqlite3"
 pkgs_fuzz="clang-14 libclang-rt-14-dev"
+pkgs_deb="debhelper dpkg-dev lintian mandoc"
+pkgs_install="debootstrap systemd-container nftables curl"
 
 want=""
 for g in "$@"; do
@@ -21,7 +23,9 @@ for g in "$@"; do
 	demo) want="$want $pkgs_build $pkgs_demo" ;;
 	bench) want="$want $pkgs_build $pkgs_bench" ;;
 	fuzz) want="$want $pkgs_build $pkgs_fuzz" ;;
-	*) echo "deps.sh: unknown group '$g' (build test demo bench fuzz)" >&2; exit 2 ;;
+	deb) want="$want $pkgs_build $pkgs_deb" ;;
+	install) want="$want $pkgs_build $pkgs_deb $pkgs_install" ;;
+	*) echo "deps.sh: unknown group '$g' (build test demo bench fuzz deb install)" >&2; exit 2 ;;
 	esac
 done
 
