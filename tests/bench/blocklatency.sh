@@ -58,7 +58,7 @@ block log host "*.blocked.kavala.example"
 EOF2
 lab_exec gw "$BUILD/kastrod" -c "$conf" --control "$tmp/kastrod.sock" >"$tmp/kastrod.log" 2>&1 &
 kpid=$!
-lab_wait_until 20 grep -q 'capturing on' "$tmp/kastrod.log" ||
+lab_wait_until 20 grep -q 'capturing on\|inspecting queued' "$tmp/kastrod.log" ||
 	die "kastrod did not start: $(head -n 5 "$tmp/kastrod.log")"
 
 # One blocked flow after another: connect, send the request, give the

@@ -116,7 +116,7 @@ lab_wait_listen wan tcp 8000 10 || t_fail "$T: web server on the wan host"
 klog=$tmp/kastrod.log
 lab_exec gw "$KASTROD" -c "$conf" --control "$tmp/kastrod.sock" >"$klog" 2>&1 &
 kpid=$!
-if ! lab_wait_until 15 grep -q 'capturing on' "$klog"; then
+if ! lab_wait_until 15 grep -q 'capturing on\|inspecting queued' "$klog"; then
 	t_fail "$T: kastrod did not start"
 	sed 's/^/    kastrod: /' "$klog" | head -20
 	t_done

@@ -356,6 +356,8 @@ static void test_polstats_walk(void **state)
 	assert_string_equal(w.text,
 			    "forward:rule 2|forward:rule 4|forward:rule 4|"
 			    "forward:default|"
+			    /* the inline chains count what each DPI rule could match */
+			    "inline_sel:rule 3|"
 			    "self_in:implicit|self_in:rule 1|self_in:rule 1|self_in:self default|"
 			    "nat_pre:rdr 2|nat_post:nat 1|");
 }
