@@ -38,6 +38,7 @@ void conf_defaults(struct kastrod_conf *c)
 	memset(c, 0, sizeof(*c));
 	memcpy(c->user, "kastro", sizeof("kastro"));
 	c->max_flows = 262144;
+	c->eve_max_rate = 20000;
 	c->dpi_memcap = 256 * MB;
 	c->timeout[CONF_TO_TCP_NEW] = 30;
 	c->timeout[CONF_TO_TCP_EST] = 3600;
@@ -107,6 +108,7 @@ static const struct cfg_range num_settings[] = {
 	[CONF_N_LINK_PORT] = { "console port", CFG_COUNT, 1, 65535, false },
 	/* the spool's own bounds: 4 MiB segments, at most 8192 of them */
 	[CONF_N_SPOOL_SIZE] = { "console spool-size", CFG_SIZE, 16 * MB, 32 * GB, false },
+	[CONF_N_EVE_MAX_RATE] = { "eve max-rate", CFG_COUNT, 0, 10000000, false },
 };
 
 int conf_set_num(struct conf_pctx *pc, const struct cfg_loc *loc,
@@ -138,6 +140,9 @@ int conf_set_num(struct conf_pctx *pc, const struct cfg_loc *loc,
 		break;
 	case CONF_N_SPOOL_SIZE:
 		c->link_spool_max = v;
+		break;
+	case CONF_N_EVE_MAX_RATE:
+		c->eve_max_rate = (uint32_t)v;
 		break;
 	}
 	return 0;

@@ -65,6 +65,9 @@ struct kastrod_conf {
 	char link_dir[PATH_MAX];        /* enrolment (kastrod enroll) and spool/ */
 	uint64_t link_spool_max;        /* bytes of the spool on disk */
 
+	/* `eve max-rate`: flow, dns, tls, http events per second at most; 0 = no cap */
+	uint32_t eve_max_rate;
+
 	/* firewall and application policy; NULL when the files hold none */
 	struct policy *policy;
 };

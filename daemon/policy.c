@@ -1238,6 +1238,12 @@ static char *rule_text(const struct pol_build *pb)
 		}
 		tb_close(&b, nr);
 	}
+	if (r->max_src_conn)
+		tb_add(&b, " max-src-conn %u", r->max_src_conn);
+	if (r->rate_n)
+		tb_add(&b, " max-src-conn-rate %u/%u", r->rate_n, r->rate_s);
+	if (r->overload)
+		tb_add(&b, " overload <%s> %us", pb->p->tables[r->overload - 1].name, r->overload_s);
 	return b.p;
 }
 
@@ -1270,6 +1276,8 @@ int pol_rule_end(struct conf_pctx *pc, const struct conf_loc *loc)
 						  "udp or sctp");
 	r->dpi = r->n_apps > 0 || r->n_cats > 0 || r->n_hosts > 0 || r->risks != 0 ||
 		 r->risk_any;
+	if (pol_limits_check(pc, loc) < 0)
+		return -1;
 	if (r->dpi && r->self)
 		return conf_error(pc, &pb->to_loc, "traffic to the gateway itself is "
 				  "matched in the kernel only, expected 'to self' in "
