@@ -146,6 +146,7 @@ int pol_nat_end(struct conf_pctx *pc, const struct cfg_loc *loc);
 int pol_limit(struct conf_pctx *pc, const struct cfg_loc *kw, const struct cfg_loc *val, int rate);
 int pol_overload(struct conf_pctx *pc, const struct cfg_loc *tbl, const struct cfg_loc *dur);
 int pol_limits_check(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_service_synproxy(struct conf_pctx *pc, const struct cfg_loc *loc);
 /* policy.c, for policy_gw.c: the policy and the rule being built. */
 struct policy *pol_build_policy(struct conf_pctx *pc);
 struct pol_rule *pol_build_rule(struct conf_pctx *pc);
@@ -231,7 +232,7 @@ static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 %token SELF "self" DHCP "dhcp" NAT "nat" RDR "rdr"
 %token MAX_RATE "max-rate"
 %token MAX_SRC_CONN "max-src-conn" MAX_SRC_CONN_RATE "max-src-conn-rate"
-%token OVERLOAD "overload" RATE "a rate such as 20/5 (connections/seconds)"
+%token SYNPROXY "synproxy" OVERLOAD "overload" RATE "a rate such as 20/5 (connections/seconds)"
 %token '{' '}' ';' '!'
 %type <num> opt_log opt_not
 
@@ -311,6 +312,7 @@ svc_stmt : ADDRESS ADDR			{ CHK(pol_service_addr(pc, &@2)); }
 	| OWNER STRING			{ TAKE(pol_service_owner(pc, &@2, $2), $2); }
 	| RPO NUMBER			{ CHK(pol_service_time(pc, &@2, false)); }
 	| RTO NUMBER			{ CHK(pol_service_time(pc, &@2, true)); }
+	| SYNPROXY			{ CHK(pol_service_synproxy(pc, &@1)); }
 	;
 
 svc_addrs : %empty

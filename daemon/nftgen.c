@@ -355,9 +355,10 @@ static void proto_ports(struct sb *b, const struct pol_rule *r)
 }
 
 static void limit_guards(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
-			 const char *match);
+			 bool syn, const char *match);
+static bool has_synproxy(const struct policy *p);
 
-static void emit(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
+static void emit(struct sb *b, const struct pol_rule *r, bool syn, int fam, bool need_fam,
 		 const struct alt *sa, const struct side *s,
 		 const struct alt *da, const struct side *d)
 {
@@ -376,7 +377,7 @@ static void emit(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
 			sb_add(&line, "%s", d->neg[fam == 4 ? 1 : 2].p);
 		proto_ports(&line, r);
 		if (!line.bad)
-			limit_guards(b, r, fam, need_fam, line.p + 1);
+			limit_guards(b, r, fam, need_fam, syn, line.p + 1);
 		sb_add(&line, " counter");
 		if (r->log)
 			sb_add(&line, " log prefix \"kastro rule %u: \" level %s", r->id,
@@ -398,6 +399,7 @@ static bool has_neg(const struct side *s, int k)
 static int static_rule(struct sb *b, const struct policy *p, const struct pol_rule *r)
 {
 	struct side *s = calloc(1, sizeof(*s)), *d = calloc(1, sizeof(*d));
+	bool syn = r->action == VERDICT_PASS && has_synproxy(p);
 	size_t i, j, written = 0;
 	int rc = -1;
 
@@ -419,10 +421,10 @@ static int static_rule(struct sb *b, const struct policy *p, const struct pol_ru
 			split = fam == 0 && (has_neg(s, 1) || has_neg(s, 2) ||
 					     has_neg(d, 1) || has_neg(d, 2));
 			if (split) {
-				emit(b, r, 4, true, &s->alts[i], s, &d->alts[j], d);
-				emit(b, r, 6, true, &s->alts[i], s, &d->alts[j], d);
+				emit(b, r, syn, 4, true, &s->alts[i], s, &d->alts[j], d);
+				emit(b, r, syn, 6, true, &s->alts[i], s, &d->alts[j], d);
 			} else {
-				emit(b, r, fam, false, &s->alts[i], s, &d->alts[j], d);
+				emit(b, r, syn, fam, false, &s->alts[i], s, &d->alts[j], d);
 			}
 			written++;
 		}
@@ -532,6 +534,104 @@ static void quarantine(struct sb *b, const struct policy *p, bool fwd)
 	}
 }
 
+/* ---- synproxy ------------------------------------------------------------- */
+
+#define SYNPROXY_OPTS "synproxy mss 1460 wscale 7 timestamp sack-perm"
+
+static bool has_synproxy(const struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < p->n_services; i++)
+		if (p->services[i].synproxy)
+			return true;
+	return false;
+}
+
+/* "ip daddr { A, B } tcp dport { P, Q-R }" of service sv's family fam; false if none. */
+static bool synproxy_match(struct sb *b, const struct pol_service *sv, int fam)
+{
+	const struct pol_net **v = calloc(sv->n_addrs + 1, sizeof(*v));
+	size_t i, n = 0, k = 0;
+
+	if (v == NULL) {
+		b->bad = true;
+		return false;
+	}
+	for (i = 0; i < sv->n_addrs; i++)
+		if (sv->addrs[i].family == fam)
+			v[n++] = &sv->addrs[i];
+	for (i = 0; i < sv->n_ports; i++)
+		k += sv->ports[i].proto == 6;
+	if (n > 0 && k > 0) {
+		sb_add(b, "%s daddr ", pfx(fam));
+		nets_text(b, v, n);
+		sb_add(b, " tcp dport { ");
+		for (i = 0, k = 0; i < sv->n_ports; i++) {
+			if (sv->ports[i].proto != 6)
+				continue;
+			if (sv->ports[i].lo == sv->ports[i].hi)
+				sb_add(b, "%s%u", k++ ? ", " : "", sv->ports[i].lo);
+			else
+				sb_add(b, "%s%u-%u", k++ ? ", " : "", sv->ports[i].lo, sv->ports[i].hi);
+		}
+		sb_add(b, " }");
+	}
+	free(v);
+	return n > 0 && k > 0;
+}
+
+/*
+ * Services with `synproxy`: their SYNs are not tracked (raw prerouting),
+ * so that the pass rule that lets one through answers it with a SYN cookie
+ * instead (the `ct state untracked` line emit() writes before each pass);
+ * the client's ACK that returns the cookie is checked here, before the
+ * forward chain, and only then does the gateway open the connection to the
+ * server. With `default pass` every source may connect, so SYNs are
+ * answered here too.
+ */
+static void synproxy_chains(struct sb *b, const struct policy *p)
+{
+	size_t i;
+	int f, h;
+
+	if (!has_synproxy(p))
+		return;
+	for (h = 0; h < 2; h++) {
+		if (h == 0)
+			sb_add(b, "\n\tchain synproxy_raw {\n\t\ttype filter hook prerouting priority raw; "
+				  "policy accept;\n");
+		else
+			sb_add(b, "\n\tchain synproxy_fwd {\n\t\ttype filter hook forward priority "
+				  "filter - 5; policy accept;\n");
+		for (i = 0; i < p->n_services; i++) {
+			const struct pol_service *sv = &p->services[i];
+
+			if (!sv->synproxy)
+				continue;
+			for (f = 4; f <= 6; f += 2) {
+				struct sb m = { 0 };
+
+				if (!synproxy_match(&m, sv, f) || m.bad) {
+					b->bad = b->bad || m.bad;
+					free(m.p);
+					continue;
+				}
+				if (h == 0) {
+					sb_add(b, "\t\t%s tcp flags & (syn | ack) == syn notrack\n", m.p);
+				} else {
+					sb_add(b, "\t\t%s ct state invalid,new tcp flags & (syn | ack | fin | rst) "
+						  "== ack " SYNPROXY_OPTS "\n", m.p);
+					if (p->default_action == VERDICT_PASS)
+						sb_add(b, "\t\t%s ct state untracked " SYNPROXY_OPTS "\n", m.p);
+				}
+				free(m.p);
+			}
+		}
+		sb_add(b, "\t}\n");
+	}
+}
+
 /* ---- per-source limits ---------------------------------------------------- */
 
 /*
@@ -587,11 +687,11 @@ static void rate_text(struct sb *b, uint32_t n, uint32_t s)
  * begins the accept line again.
  */
 static void limit_guards(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
-			 const char *match)
+			 bool syn, const char *match)
 {
 	int f, k;
 
-	if (!r->max_src_conn && !r->rate_n)
+	if (!r->max_src_conn && !r->rate_n && !syn)
 		return;
 	for (f = 4; f <= 6; f += 2) {
 		const char *pf = f == 4 ? "ip" : "ip6";
@@ -604,8 +704,9 @@ static void limit_guards(struct sb *b, const struct pol_rule *r, int fam, bool n
 			/* emit() has begun the line: "\t\t" and, with need_fam, the family */
 			if (fam == 0 && !need_fam)
 				sb_add(b, "meta nfproto %s ", f == 4 ? "ipv4" : "ipv6");
-			sb_add(b, "%s ct state new add @l%u%c%d { %s saddr ", match, r->id,
-			       k == 0 ? 'c' : 'r', f, pf);
+			/* a SYN to a synproxy service is untracked: rates apply to it too */
+			sb_add(b, "%s ct state %s add @l%u%c%d { %s saddr ", match,
+			       k == 1 && syn ? "new,untracked" : "new", r->id, k == 0 ? 'c' : 'r', f, pf);
 			if (k == 0) {
 				sb_add(b, "ct count over %u }", r->max_src_conn);
 			} else {
@@ -621,6 +722,9 @@ static void limit_guards(struct sb *b, const struct pol_rule *r, int fam, bool n
 				sb_add(b, "meta nfproto %s ", fam == 4 ? "ipv4" : "ipv6");
 		}
 	}
+	if (syn)
+		sb_add(b, "%s ct state untracked counter " SYNPROXY_OPTS "\n\t\t%s", match,
+		       need_fam ? (fam == 4 ? "meta nfproto ipv4 " : "meta nfproto ipv6 ") : "");
 }
 
 /* Sources in an overload table lose all traffic through and to the gateway. */
@@ -883,6 +987,7 @@ int nftgen_script(const struct kastrod_conf *c, char **out, char *err, size_t er
 		self_chain(&b, p);
 		nat_chains(&b, p);
 		overload_chains(&b, p);
+		synproxy_chains(&b, p);
 	}
 	sb_add(&b, "}\n");
 	if (b.bad) {

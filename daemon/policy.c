@@ -603,6 +603,7 @@ int pol_service_time(struct conf_pctx *pc, const struct conf_loc *loc, bool rto)
 int pol_service_end(struct conf_pctx *pc, const struct conf_loc *head)
 {
 	struct pol_service *sv;
+	size_t i;
 	PB(pc, head);
 
 	sv = &pb->p->services[pb->p->n_services - 1];
@@ -610,6 +611,11 @@ int pol_service_end(struct conf_pctx *pc, const struct conf_loc *head)
 	if (sv->n_addrs == 0)
 		return conf_error(pc, head, "service \"%s\" has no address, expected "
 				  "an `address` statement", sv->name);
+	for (i = 0; sv->synproxy && i < sv->n_ports && sv->ports[i].proto != IPPROTO_TCP; i++)
+		;
+	if (sv->synproxy && i == sv->n_ports)
+		return conf_error(pc, head, "service \"%s\" uses synproxy but has no TCP "
+				  "port, expected `ports tcp ...`", sv->name);
 	return 0;
 }
 

@@ -65,6 +65,7 @@ struct pol_service {
 	struct pol_svc_port *ports;
 	size_t n_ports;
 	uint32_t rpo, rto;              /* seconds; 0 = not given */
+	bool synproxy;                  /* the gateway answers its TCP SYNs with cookies */
 };
 
 struct pol_table {

@@ -2,8 +2,10 @@
 # The gateway under a SYN flood, in the lab: a host of a third segment
 # (guest) floods the DMZ's web service with SYNs (hping3, 15 s, from one
 # address, only inside the lab) while the LAN client keeps fetching from
-# the same service. The policy limits new connections per source
+# the same service. The service asks for synproxy (the gateway answers SYNs
+# with cookies); the policy limits new connections per source
 # (max-src-conn-rate) and puts the offender into an overload table. Checks:
+# the server never sees a SYN of the flood;
 # the legitimate client keeps working, the flooder lands in the overload
 # table and its packets are dropped there, kastrod's memory stays bounded
 # (flow table at its cap, established flows kept), the EVE events-per-second
@@ -39,7 +41,7 @@ flows { max $MAXFLOWS }
 interface lan { device "gw-lan" networks { 10.10.0.0/24 fd00:10::/64 } }
 interface dmz { device "gw-dmz" networks { 10.20.0.0/24 fd00:20::/64 } }
 interface guest { device "gw-guest" networks { 10.50.0.0/24 fd00:50::/64 } }
-service "portal" { address { 10.20.0.2 fd00:20::2 } ports tcp 80 }
+service "portal" { address { 10.20.0.2 fd00:20::2 } ports tcp 80 synproxy }
 table <flooders> { }
 default block
 pass from { lan guest } to service "portal" max-src-conn 100 max-src-conn-rate 40/2 overload <flooders> 2m
@@ -48,6 +50,12 @@ if ! "$KASTROD" -n -c "$conf" >"$tmp/check.out" 2>&1; then
 	t_fail "$T: policy accepted: $(grep -v '^warning' "$tmp/check.out" | head -n 5 | tr '\n' ' ')"
 	t_done
 fi
+
+# What reaches the server from the flooder's address.
+lab_exec dmz nft add table inet seen &&
+	lab_exec dmz nft add chain inet seen in '{ type filter hook input priority 0; }' &&
+	lab_exec dmz nft add rule inet seen in ip saddr "$LAB_GUEST_IP4" tcp flags syn counter ||
+	t_fail "$T: counter at the server"
 
 klog=$tmp/kastrod.log
 t0=$(date +%s)
@@ -106,6 +114,24 @@ if [ "${ok:-0}" -ge 20 ] && [ "${bad:-99}" -le $(( (ok + bad) / 10 )) ]; then
 else
 	t_fail "$T: legitimate client during the flood: '$client'"
 fi
+
+# ---- synproxy -----------------------------------------------------------------
+syns=$(lab_exec dmz nft list table inet seen | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p')
+if [ "${syns:-x}" = 0 ]; then
+	t_pass "$T: synproxy: no SYN of the flood reached the server"
+else
+	t_fail "$T: synproxy: $syns SYNs of the flood reached the server"
+fi
+proxied=$(lab_exec gw nft list chain inet kastro forward |
+	sed -n 's/.*ip daddr 10.20.0.2 .*ct state untracked counter packets \([0-9]*\) .*synproxy.*/\1/p')
+if [ "${proxied:-0}" -ge 20 ]; then
+	t_pass "$T: synproxy: the gateway answered the clients' SYNs ($proxied)"
+else
+	t_fail "$T: synproxy: SYNs answered by the gateway: '$proxied'"
+fi
+c6=$(lab_exec lan curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://[$LAB_DMZ_IP6]/health")
+[ "$c6" = 200 ] && t_pass "$T: synproxy: IPv6 connections to the service are carried too" ||
+	t_fail "$T: synproxy: IPv6 fetch: $c6"
 
 # ---- overload -----------------------------------------------------------------
 if lab_exec gw nft list set inet kastro t_flooders_4 | grep -q "$LAB_GUEST_IP4"; then

@@ -458,6 +458,50 @@ static void test_limit_errors(void **state)
 		    "g.conf:10:43: overload time 0s is out of range, expected 1s .. 366d");
 }
 
+static void test_synproxy(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = script("service \"shop\" { address { 10.20.0.30 fd00:20::30 } ports tcp { 443 8000-8001 } "
+		   "ports udp 53 synproxy }\n"
+		   "default block\n"
+		   "pass from wan to service \"shop\"\n"
+		   "block from lan to service \"shop\"\n");
+	assert_true(c.policy->services[3].synproxy);
+	/* SYNs to the service's TCP ports are not tracked... */
+	has(s, "\tchain synproxy_raw {\n\t\ttype filter hook prerouting priority raw; policy accept;\n"
+	       "\t\tip daddr 10.20.0.30 tcp dport { 443, 8000-8001 } tcp flags & (syn | ack) == syn "
+	       "notrack\n\t\tip6 daddr fd00:20::30 tcp dport { 443, 8000-8001 } tcp flags & "
+	       "(syn | ack) == syn notrack\n\t}\n");
+	/* ...a pass rule answers them with a cookie, before its accept... */
+	has(s, "\t\tiifname \"eth0\" ip daddr 10.20.0.30 meta l4proto . th dport { tcp . 443, "
+	       "tcp . 8000-8001, udp . 53 } ct state untracked counter synproxy mss 1460 wscale 7 "
+	       "timestamp sack-perm\n\t\tiifname \"eth0\" ip daddr 10.20.0.30 meta l4proto . th "
+	       "dport { tcp . 443, tcp . 8000-8001, udp . 53 } counter accept\n");
+	/* ...a block rule does not */
+	has(s, "\t\t# rule 2 (g.conf:12): block from lan to service \"shop\"\n"
+	       "\t\tiifname \"eth1\" ip daddr 10.20.0.30 meta l4proto . th dport { tcp . 443, "
+	       "tcp . 8000-8001, udp . 53 } counter drop\n");
+	/* and the ACK that returns a cookie opens the connection to the server */
+	has(s, "\tchain synproxy_fwd {\n\t\ttype filter hook forward priority filter - 5; policy "
+	       "accept;\n\t\tip daddr 10.20.0.30 tcp dport { 443, 8000-8001 } ct state invalid,new "
+	       "tcp flags & (syn | ack | fin | rst) == ack synproxy mss 1460 wscale 7 timestamp "
+	       "sack-perm\n");
+	lacks(s, "ct state untracked synproxy");
+	nft_check(s);
+	free(s);
+	/* default pass: every SYN is answered in synproxy_fwd */
+	s = script("service \"shop\" { address 10.20.0.30 ports tcp 443 synproxy }\n");
+	has(s, "\t\tip daddr 10.20.0.30 tcp dport { 443 } ct state untracked synproxy mss 1460 "
+	       "wscale 7 timestamp sack-perm\n");
+	nft_check(s);
+	free(s);
+	fails_first("service \"dns\" { address 10.20.0.31 ports udp 53 synproxy }\n",
+		    "g.conf:9:1: service \"dns\" uses synproxy but has no TCP port, expected "
+		    "`ports tcp ...`");
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -478,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_eve_max_rate),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_limit_errors),
+		cmocka_unit_test(test_synproxy),
 	};
 
 	conf_defaults(&c);
