@@ -161,6 +161,14 @@ if [ "$slow" = "slow_status=200 slow_bytes=3000000" ]; then
 else
 	t_fail "$T: established download through the flood: '$slow'"
 fi
+# kastroctl policy reads the counters of the limit and synproxy lines too
+pol=$("$(dirname "$KASTROD")/kastroctl" -s "$tmp/kastrod.sock" policy 2>&1)
+if printf '%s\n' "$pol" | grep -qE '^rule 1 packets=[1-9][0-9]+ bytes=[0-9]+ .*overload <flooders> 120s$'; then
+	t_pass "$T: kastroctl policy counts the limited rule ($(printf '%s\n' "$pol" | grep '^rule 1' | cut -d' ' -f3-4))"
+else
+	t_fail "$T: kastroctl policy: $(printf '%s' "$pol" | tr '\n' '|' | head -c 400)"
+fi
+
 # a stats event now (SIGUSR1), then stop
 kill -USR1 "$(lab_exec gw pgrep -o -f "$KASTROD -c $conf")"
 lab_wait_until 5 grep -q '"event_type":"stats"' "$eve" || t_fail "$T: no stats event after SIGUSR1"
