@@ -38,6 +38,7 @@ void conf_defaults(struct kastrod_conf *c)
 	memset(c, 0, sizeof(*c));
 	memcpy(c->user, "kastro", sizeof("kastro"));
 	c->max_flows = 262144;
+	c->eve_max_rate = 20000;
 	c->dpi_memcap = 256 * MB;
 	c->timeout[CONF_TO_TCP_NEW] = 30;
 	c->timeout[CONF_TO_TCP_EST] = 3600;
@@ -115,6 +116,7 @@ static const struct cfg_range num_settings[] = {
 	[CONF_N_INLINE_QUEUE_LENGTH] = { "inline queue-length", CFG_COUNT, 64, 1048576, false },
 	/* milliseconds */
 	[CONF_N_INLINE_FAIL_AFTER] = { "inline fail-after", CFG_COUNT, 10, 60000, false },
+	[CONF_N_EVE_MAX_RATE] = { "eve max-rate", CFG_COUNT, 0, 10000000, false },
 };
 
 int conf_set_num(struct conf_pctx *pc, const struct cfg_loc *loc,
@@ -155,6 +157,9 @@ int conf_set_num(struct conf_pctx *pc, const struct cfg_loc *loc,
 		break;
 	case CONF_N_INLINE_FAIL_AFTER:
 		c->inline_fail_ms = (uint32_t)v;
+		break;
+	case CONF_N_EVE_MAX_RATE:
+		c->eve_max_rate = (uint32_t)v;
 		break;
 	}
 	return 0;

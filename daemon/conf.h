@@ -70,6 +70,8 @@ struct kastrod_conf {
 	uint32_t inline_queue_max;      /* packets the kernel holds for kastrod */
 	uint32_t inline_fail_ms;        /* a packet unanswered this long takes the fail verdict */
 	bool inline_fail_open;          /* packet process dead/overwhelmed: pass (else drop) */
+	/* `eve max-rate`: flow, dns, tls, http events per second at most; 0 = no cap */
+	uint32_t eve_max_rate;
 
 	/* firewall and application policy; NULL when the files hold none */
 	struct policy *policy;

@@ -72,6 +72,7 @@ enum conf_num {
 	CONF_N_INLINE_QUEUE,
 	CONF_N_INLINE_QUEUE_LENGTH,
 	CONF_N_INLINE_FAIL_AFTER,
+	CONF_N_EVE_MAX_RATE,
 };
 
 #define YYLLOC_DEFAULT(cur, rhs, n)					\
@@ -145,6 +146,10 @@ int pol_zone_dhcp(struct conf_pctx *pc, const struct cfg_loc *loc);
 int pol_nat_begin(struct conf_pctx *pc, const struct cfg_loc *loc, int rdr);
 int pol_nat_addr(struct conf_pctx *pc, const struct cfg_loc *loc);
 int pol_nat_end(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_limit(struct conf_pctx *pc, const struct cfg_loc *kw, const struct cfg_loc *val, int rate);
+int pol_overload(struct conf_pctx *pc, const struct cfg_loc *tbl, const struct cfg_loc *dur);
+int pol_limits_check(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_service_synproxy(struct conf_pctx *pc, const struct cfg_loc *loc);
 /* policy.c, for policy_gw.c: the policy and the rule being built. */
 struct policy *pol_build_policy(struct conf_pctx *pc);
 struct pol_rule *pol_build_rule(struct conf_pctx *pc);
@@ -230,6 +235,9 @@ static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 %token SEVERITY "severity" PROTO "proto" FROM "from" TO "to" PORT "port"
 %token APP "app" CATEGORY "category" HOST "host" RISK "risk" ANY "any"
 %token SELF "self" DHCP "dhcp" NAT "nat" RDR "rdr"
+%token MAX_RATE "max-rate"
+%token MAX_SRC_CONN "max-src-conn" MAX_SRC_CONN_RATE "max-src-conn-rate"
+%token SYNPROXY "synproxy" OVERLOAD "overload" RATE "a rate such as 20/5 (connections/seconds)"
 %token '{' '}' ';' '!'
 %type <num> opt_log opt_not
 
@@ -243,6 +251,7 @@ file	: %empty
 stmt	: INCLUDE STRING	{ TAKE(conf_include(pc, &@2, $2), $2); }
 	| USER STRING		{ TAKE(conf_set_user(pc, &@2, $2), $2); }
 	| EVE STRING		{ TAKE(conf_set_eve(pc, &@2, $2), $2); }
+	| EVE MAX_RATE NUMBER	{ CHK(conf_set_num(pc, &@3, CONF_N_EVE_MAX_RATE)); }
 	| INTERFACES STRING	{
 		TAKE(conf_add_iface(pc, &@2, $2), $2);
 		conf_ifaces_done(pc);
@@ -309,6 +318,7 @@ svc_stmt : ADDRESS ADDR			{ CHK(pol_service_addr(pc, &@2)); }
 	| OWNER STRING			{ TAKE(pol_service_owner(pc, &@2, $2), $2); }
 	| RPO NUMBER			{ CHK(pol_service_time(pc, &@2, false)); }
 	| RTO NUMBER			{ CHK(pol_service_time(pc, &@2, true)); }
+	| SYNPROXY			{ CHK(pol_service_synproxy(pc, &@1)); }
 	;
 
 svc_addrs : %empty
@@ -377,6 +387,10 @@ rule_opt : LOG				{ CHK(pol_rule_opt(pc, &@1, POL_O_LOG)); }
 	| cat_kw name_spec
 	| host_kw host_spec
 	| risk_kw risk_spec
+	| MAX_SRC_CONN NUMBER		{ CHK(pol_limit(pc, &@1, &@2, 0)); }
+	| MAX_SRC_CONN_RATE RATE	{ CHK(pol_limit(pc, &@1, &@2, 1)); }
+	| OVERLOAD TABLEREF		{ CHK(pol_overload(pc, &@2, NULL)); }
+	| OVERLOAD TABLEREF NUMBER	{ CHK(pol_overload(pc, &@2, &@3)); }
 	;
 
 proto_kw : PROTO			{ CHK(pol_rule_opt(pc, &@1, POL_O_PROTO)); } ;

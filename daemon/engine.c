@@ -311,6 +311,7 @@ void engine_report_stats(struct engine *e, const struct engine_capture_stats *cs
 	jw_u64(&w, "ended_timeout", fs.ended_timeout + fs.ended_reuse);
 	jw_u64(&w, "ended_shutdown", fs.ended_shutdown);
 	jw_u64(&w, "evicted", fs.ended_forced);
+	jw_u64(&w, "evicted_established", fs.evicted_established);
 	jw_u64(&w, "alloc_failed", fs.alloc_failed);
 	jw_u64(&w, "pkts_without_flow", e->st.no_flow);
 	jw_u64(&w, "classified", e->st.flows_classified);
@@ -333,6 +334,8 @@ void engine_report_stats(struct engine *e, const struct engine_capture_stats *cs
 	jw_u64(&w, "events", e->eve->events);
 	jw_u64(&w, "dropped_too_big", e->eve->dropped_too_big);
 	jw_u64(&w, "write_errors", e->eve->write_errors);
+	jw_u64(&w, "dropped_rate", e->eve->dropped_rate);
+	jw_u64(&w, "skipped_empty", e->eve->skipped_empty);
 	if (e->eve->tap) {
 		/* counted before this event itself is handed over */
 		jw_u64(&w, "link_sent", e->eve->tap_sent);

@@ -3,6 +3,8 @@
  */
 #include "eve.h"
 
+#include <stdbool.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -257,11 +259,34 @@ static const char *state_name(uint8_t s)
 	}
 }
 
+/* May one more capped event of time ts_us be written? Counts it either way. */
+static bool rate_ok(struct eve *e, uint64_t ts_us)
+{
+	uint64_t sec = ts_us / 1000000u;
+
+	if (e->max_rate == 0)
+		return true;
+	/* events come nearly in time order; an older one counts in the current second */
+	if (sec > e->rate_sec) {
+		e->rate_sec = sec;
+		e->rate_n = 0;
+	}
+	if (e->rate_n >= e->max_rate) {
+		e->dropped_rate++;
+		return false;
+	}
+	e->rate_n++;
+	return true;
+}
+
 void eve_flow(struct eve *e, struct dpi *d, const struct flow *f, const char *iface,
 	      const char *reason)
 {
 	struct jw w;
 	char ts[EVE_TIME_LEN];
+
+	if (!rate_ok(e, f->last_us))
+		return;
 
 	/* Suricata stamps flow events with the flow's start. */
 	flow_header(e, &w, d, f, iface, f->first_us, "flow");
@@ -428,10 +453,37 @@ static void http_object(struct jw *w, const struct flow *f, const struct dpi_met
 	jw_obj_end(w);
 }
 
+/* Would the event's dns/tls/http object hold nothing (a guess by port)? */
+static bool meta_empty(const struct flow *f, const struct dpi_meta *m)
+{
+	if (f->dpi.hostname[0])
+		return false;
+	switch (m->kind) {
+	case DPI_META_DNS:
+		return m->u.dns.qtype == 0 && m->u.dns.answer[0] == '\0';
+	case DPI_META_TLS:
+		return !m->u.tls.version && !m->u.tls.subject[0] && !m->u.tls.issuer[0] &&
+		       !m->u.tls.sha1[0] && !m->u.tls.not_before && !m->u.tls.not_after &&
+		       !m->u.tls.ja3c[0] && !m->u.tls.ja3s[0] && !m->u.tls.alpn[0];
+	case DPI_META_HTTP:
+		return !m->u.http.url[0] && !m->u.http.method[0] && !m->u.http.user_agent[0] &&
+		       !m->u.http.content_type[0] && !m->u.http.status;
+	default:
+		return true;
+	}
+}
+
 void eve_app(struct eve *e, struct dpi *d, const struct flow *f, const char *iface,
 	     const struct dpi_meta *m, uint64_t ts_us)
 {
 	struct jw w;
+
+	if (meta_empty(f, m)) {
+		e->skipped_empty++;
+		return;
+	}
+	if (!rate_ok(e, ts_us))
+		return;
 
 	switch (m->kind) {
 	case DPI_META_DNS:

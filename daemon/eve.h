@@ -38,6 +38,17 @@ struct eve {
 	int (*tap)(void *ctx, const char *json, size_t len);
 	void *tap_ctx;
 	uint64_t tap_sent, tap_dropped;
+	/*
+	 * Flood hygiene: flow, dns, tls and http events beyond max_rate in one
+	 * second (of event time) are not written, and counted; 0 = no cap.
+	 * Alerts and stats are never capped. App events with nothing in them
+	 * (a port guess on a flow without payload) are not written either.
+	 */
+	uint32_t max_rate;
+	uint64_t rate_sec;              /* the second being counted */
+	uint32_t rate_n;                /* events in it so far */
+	uint64_t dropped_rate;
+	uint64_t skipped_empty;
 };
 
 /* Open path for appending ("-": stdout). Returns 0 or -1 with err set. */

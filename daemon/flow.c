@@ -209,17 +209,38 @@ static void end_flow(struct flow_table *t, struct flow *f, enum flow_end why)
 	free(f);
 }
 
-/* The flow queued longest ago of all classes (about the least recently seen). */
+/*
+ * The flow to evict when the table is full. Under a flood the table fills
+ * with flows that never completed a handshake or carried a reply, so those
+ * go first: the longest-queued of TCP flows without a handshake (or already
+ * closed); then of other flows that saw one direction only; then of any
+ * flow but established TCP; an established TCP flow only when nothing else
+ * is left. Only the heads of the class lists are looked at (each list is in
+ * about last-seen order), so this costs a few comparisons.
+ */
 static struct flow *oldest(struct flow_table *t)
 {
+	static const uint8_t order[] = { CONF_TO_TCP_NEW, CONF_TO_TCP_CLOSED, CONF_TO_UDP,
+					 CONF_TO_ICMP, CONF_TO_OTHER, CONF_TO_TCP_EST };
 	struct flow *best = NULL;
-	int i;
+	int tier, i;
 
-	for (i = 0; i < CONF_TO_N; i++) {
-		struct flow *h = t->lru[i].head;
+	for (tier = 0; tier < 4 && !best; tier++) {
+		for (i = 0; i < (int)sizeof(order); i++) {
+			struct flow *h = t->lru[order[i]].head;
+			int ht;
 
-		if (h && (!best || h->enq_us < best->enq_us))
-			best = h;
+			if (!h)
+				continue;
+			if (order[i] == CONF_TO_TCP_NEW || order[i] == CONF_TO_TCP_CLOSED)
+				ht = 0;
+			else if (order[i] == CONF_TO_TCP_EST)
+				ht = 3;
+			else
+				ht = h->state == FLOW_STATE_NEW ? 1 : 2;
+			if (ht == tier && (!best || h->enq_us < best->enq_us))
+				best = h;
+		}
 	}
 	return best;
 }
@@ -295,6 +316,8 @@ struct flow *flow_packet(struct flow_table *t, const struct dec_pkt *p, uint32_t
 		if (t->st.active >= t->max_flows) {
 			struct flow *victim = oldest(t);
 
+			if (victim && victim->tclass == CONF_TO_TCP_EST)
+				t->st.evicted_established++;
 			if (victim)
 				end_flow(t, victim, FLOW_END_FORCED);
 			bucket = &t->buckets[h & t->mask];

@@ -7,8 +7,9 @@
  * capture gives the same flows every run.
  *
  * Bounds: at most max_flows live flows; the hash index is sized once at
- * creation. When the table is full, the least recently seen flow is ended
- * (reason FLOW_END_FORCED) to make room, and counted. Idle timeouts are per
+ * creation. When the table is full, a flow is ended (reason FLOW_END_FORCED)
+ * to make room, and counted: the least recently seen of those without a
+ * handshake or a reply first, an established TCP flow last. Idle timeouts are per
  * class (TCP new / established / closed, UDP, ICMP, other); each class keeps
  * its flows in a list sorted by the time they were queued. A packet does
  * not move its flow; expiry looks at the head, ends it if it has been idle
@@ -75,6 +76,7 @@ struct flow_stats {
 	uint64_t created;
 	uint64_t ended_timeout;
 	uint64_t ended_forced;          /* evictions because the table was full */
+	uint64_t evicted_established;   /* of them, established TCP flows (the last resort) */
 	uint64_t ended_shutdown;
 	uint64_t ended_reuse;
 	uint64_t active;                /* live now */

@@ -199,6 +199,7 @@ int main(int argc, char **argv)
 		conf_free(&conf);
 		return 1;
 	}
+	eve.max_rate = conf.eve_max_rate;
 	if (read_path) {
 		struct sensor_args sa;
 

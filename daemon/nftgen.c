@@ -355,7 +355,11 @@ static void proto_ports(struct sb *b, const struct pol_rule *r)
 	sb_add(b, r->n_ports > 1 ? " }" : "");
 }
 
-static void emit(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
+static void limit_guards(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
+			 bool syn, const char *match);
+static bool has_synproxy(const struct policy *p);
+
+static void emit(struct sb *b, const struct pol_rule *r, bool syn, int fam, bool need_fam,
 		 const struct alt *sa, const struct side *s,
 		 const struct alt *da, const struct side *d, const char *act)
 {
@@ -373,6 +377,8 @@ static void emit(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
 		if (fam != 0 && d->neg[fam == 4 ? 1 : 2].p)
 			sb_add(&line, "%s", d->neg[fam == 4 ? 1 : 2].p);
 		proto_ports(&line, r);
+		if (!line.bad)
+			limit_guards(b, r, fam, need_fam, syn, line.p + 1);
 		sb_add(&line, " counter");
 		if (act != NULL)
 			sb_add(&line, " %s", act);
@@ -398,6 +404,7 @@ static int static_rule(struct sb *b, const struct policy *p, const struct pol_ru
 		       const char *act)
 {
 	struct side *s = calloc(1, sizeof(*s)), *d = calloc(1, sizeof(*d));
+	bool syn = r->action == VERDICT_PASS && has_synproxy(p);
 	size_t i, j, written = 0;
 	int rc = -1;
 
@@ -419,10 +426,10 @@ static int static_rule(struct sb *b, const struct policy *p, const struct pol_ru
 			split = fam == 0 && (has_neg(s, 1) || has_neg(s, 2) ||
 					     has_neg(d, 1) || has_neg(d, 2));
 			if (split) {
-				emit(b, r, 4, true, &s->alts[i], s, &d->alts[j], d, act);
-				emit(b, r, 6, true, &s->alts[i], s, &d->alts[j], d, act);
+				emit(b, r, syn, 4, true, &s->alts[i], s, &d->alts[j], d, act);
+				emit(b, r, syn, 6, true, &s->alts[i], s, &d->alts[j], d, act);
 			} else {
-				emit(b, r, fam, false, &s->alts[i], s, &d->alts[j], d, act);
+				emit(b, r, syn, fam, false, &s->alts[i], s, &d->alts[j], d, act);
 			}
 			written++;
 		}
@@ -455,6 +462,12 @@ static void set_decl(struct sb *b, const struct pol_table *t, int fam)
 	 * reads every element already in the set before each load, and the
 	 * kernel's dump of a large interval set takes time quadratic in its
 	 * size. kastrod merges the ranges of tables from files itself. */
+	if (t->overload) {
+		/* filled from the packet path by `overload`; elements carry their timeout */
+		sb_add(b, "\tset %s {\n\t\ttype %s\n\t\tsize %u\n\t\tflags dynamic,timeout\n\t}\n",
+		       name, fam == 4 ? "ipv4_addr" : "ipv6_addr", POL_METER_SIZE);
+		return;
+	}
 	sb_add(b, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n%s",
 	       name, fam == 4 ? "ipv4_addr" : "ipv6_addr", t->path == NULL ? "\t\tauto-merge\n" : "");
 	if (t->path != NULL) {
@@ -583,6 +596,226 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 	       m, INL_MARK_INSPECT, m, INL_MARK_BLOCK, keep, INL_MARK_BLOCK,
 	       m, INL_MARK_INSPECT, m, INL_MARK_PASS, keep, INL_MARK_PASS,
 	       m, keep, m, INL_MARK_BLOCK, m, INL_MARK_BLOCK);
+}
+
+/* ---- synproxy ------------------------------------------------------------- */
+
+#define SYNPROXY_OPTS "synproxy mss 1460 wscale 7 timestamp sack-perm"
+
+static bool has_synproxy(const struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < p->n_services; i++)
+		if (p->services[i].synproxy)
+			return true;
+	return false;
+}
+
+/* "ip daddr { A, B } tcp dport { P, Q-R }" of service sv's family fam; false if none. */
+static bool synproxy_match(struct sb *b, const struct pol_service *sv, int fam)
+{
+	const struct pol_net **v = calloc(sv->n_addrs + 1, sizeof(*v));
+	size_t i, n = 0, k = 0;
+
+	if (v == NULL) {
+		b->bad = true;
+		return false;
+	}
+	for (i = 0; i < sv->n_addrs; i++)
+		if (sv->addrs[i].family == fam)
+			v[n++] = &sv->addrs[i];
+	for (i = 0; i < sv->n_ports; i++)
+		k += sv->ports[i].proto == 6;
+	if (n > 0 && k > 0) {
+		sb_add(b, "%s daddr ", pfx(fam));
+		nets_text(b, v, n);
+		sb_add(b, " tcp dport { ");
+		for (i = 0, k = 0; i < sv->n_ports; i++) {
+			if (sv->ports[i].proto != 6)
+				continue;
+			if (sv->ports[i].lo == sv->ports[i].hi)
+				sb_add(b, "%s%u", k++ ? ", " : "", sv->ports[i].lo);
+			else
+				sb_add(b, "%s%u-%u", k++ ? ", " : "", sv->ports[i].lo, sv->ports[i].hi);
+		}
+		sb_add(b, " }");
+	}
+	free(v);
+	return n > 0 && k > 0;
+}
+
+/*
+ * Services with `synproxy`: their SYNs are not tracked (raw prerouting),
+ * so that the pass rule that lets one through answers it with a SYN cookie
+ * instead (the `ct state untracked` line emit() writes before each pass);
+ * the client's ACK that returns the cookie is checked here, before the
+ * forward chain, and only then does the gateway open the connection to the
+ * server. With `default pass` every source may connect, so SYNs are
+ * answered here too.
+ */
+static void synproxy_chains(struct sb *b, const struct policy *p)
+{
+	size_t i;
+	int f, h;
+
+	if (!has_synproxy(p))
+		return;
+	for (h = 0; h < 2; h++) {
+		if (h == 0)
+			sb_add(b, "\n\tchain synproxy_raw {\n\t\ttype filter hook prerouting priority raw; "
+				  "policy accept;\n");
+		else
+			sb_add(b, "\n\tchain synproxy_fwd {\n\t\ttype filter hook forward priority "
+				  "filter - 5; policy accept;\n");
+		for (i = 0; i < p->n_services; i++) {
+			const struct pol_service *sv = &p->services[i];
+
+			if (!sv->synproxy)
+				continue;
+			for (f = 4; f <= 6; f += 2) {
+				struct sb m = { 0 };
+
+				if (!synproxy_match(&m, sv, f) || m.bad) {
+					b->bad = b->bad || m.bad;
+					free(m.p);
+					continue;
+				}
+				if (h == 0) {
+					sb_add(b, "\t\t%s tcp flags & (syn | ack) == syn notrack\n", m.p);
+				} else {
+					sb_add(b, "\t\t%s ct state invalid,new tcp flags & (syn | ack | fin | rst) "
+						  "== ack " SYNPROXY_OPTS "\n", m.p);
+					if (p->default_action == VERDICT_PASS)
+						sb_add(b, "\t\t%s ct state untracked " SYNPROXY_OPTS "\n", m.p);
+				}
+				free(m.p);
+			}
+		}
+		sb_add(b, "\t}\n");
+	}
+}
+
+/* ---- per-source limits ---------------------------------------------------- */
+
+/*
+ * A pass rule with max-src-conn or max-src-conn-rate: before each of its
+ * accept lines, with the same match, a line per limit that drops a new
+ * connection over it (and puts its source into the overload table, with
+ * the overload time). The sources are tracked in sets of their own per rule
+ * and family, l<id>c4 (connection counts) and l<id>r4 (rates), at most
+ * POL_METER_SIZE each: beyond that new sources are not limited.
+ */
+static void limit_sets(struct sb *b, const struct policy *p)
+{
+	size_t i;
+	int f;
+
+	for (i = 0; i < p->n_rules; i++) {
+		const struct pol_rule *r = &p->rules[i];
+
+		for (f = 4; f <= 6; f += 2) {
+			const char *ty = f == 4 ? "ipv4_addr" : "ipv6_addr";
+
+			if (r->max_src_conn)
+				sb_add(b, "\tset l%uc%d {\n\t\ttype %s\n\t\tsize %u\n"
+					  "\t\tflags dynamic\n\t}\n", r->id, f, ty, POL_METER_SIZE);
+			if (r->rate_n)
+				sb_add(b, "\tset l%ur%d {\n\t\ttype %s\n\t\tsize %u\n"
+					  "\t\tflags dynamic,timeout\n\t\ttimeout %us\n\t}\n",
+				       r->id, f, ty, POL_METER_SIZE, r->rate_s < 60 ? 60 : r->rate_s);
+		}
+	}
+}
+
+/* N per S seconds as an nft rate: the smallest unit that keeps it whole. */
+static void rate_text(struct sb *b, uint32_t n, uint32_t s)
+{
+	static const struct { uint32_t secs; const char *unit; } u[] = {
+		{ 1, "second" }, { 60, "minute" }, { 3600, "hour" }, { 86400, "day" },
+	};
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (((uint64_t)n * u[i].secs) % s == 0 || i == 3) {
+			uint64_t v = ((uint64_t)n * u[i].secs + s - 1) / s;
+
+			sb_add(b, "%llu/%s", (unsigned long long)v, u[i].unit);
+			return;
+		}
+}
+
+/*
+ * Called by emit() with the line it has begun (indentation, family) and the
+ * match of the accept line: writes each guard as a line of its own and
+ * begins the accept line again.
+ */
+static void limit_guards(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
+			 bool syn, const char *match)
+{
+	int f, k;
+
+	if (!r->max_src_conn && !r->rate_n && !syn)
+		return;
+	for (f = 4; f <= 6; f += 2) {
+		const char *pf = f == 4 ? "ip" : "ip6";
+
+		if (fam != 0 && fam != f)
+			continue;
+		for (k = 0; k < 2; k++) {
+			if ((k == 0 && !r->max_src_conn) || (k == 1 && !r->rate_n))
+				continue;
+			/* emit() has begun the line: "\t\t" and, with need_fam, the family */
+			if (fam == 0 && !need_fam)
+				sb_add(b, "meta nfproto %s ", f == 4 ? "ipv4" : "ipv6");
+			/* a SYN to a synproxy service is untracked: rates apply to it too */
+			sb_add(b, "%s ct state %s add @l%u%c%d { %s saddr ", match,
+			       k == 1 && syn ? "new,untracked" : "new", r->id, k == 0 ? 'c' : 'r', f, pf);
+			if (k == 0) {
+				sb_add(b, "ct count over %u }", r->max_src_conn);
+			} else {
+				sb_add(b, "limit rate over ");
+				rate_text(b, r->rate_n, r->rate_s);
+				sb_add(b, " burst %u packets }", r->rate_n);
+			}
+			if (r->overload)
+				sb_add(b, " add @t_%s_%d { %s saddr timeout %us }",
+				       r->overload_name, f, pf, r->overload_s);
+			sb_add(b, " counter drop\n\t\t");
+			if (need_fam)
+				sb_add(b, "meta nfproto %s ", fam == 4 ? "ipv4" : "ipv6");
+		}
+	}
+	if (syn)
+		sb_add(b, "%s ct state untracked counter " SYNPROXY_OPTS "\n\t\t%s", match,
+		       need_fam ? (fam == 4 ? "meta nfproto ipv4 " : "meta nfproto ipv6 ") : "");
+}
+
+/* Sources in an overload table lose all traffic through and to the gateway. */
+static void overload_chains(struct sb *b, const struct policy *p)
+{
+	const char *hooks[2] = { "forward", "input" };
+	size_t i;
+	int h, f;
+	bool any = false;
+
+	for (i = 0; i < p->n_tables; i++)
+		any = any || p->tables[i].overload;
+	if (!any)
+		return;
+	for (h = 0; h < 2; h++) {
+		sb_add(b, "\n\tchain overload_%s {\n\t\ttype filter hook %s priority filter - 5; "
+			  "policy accept;\n", h == 0 ? "fwd" : "in", hooks[h]);
+		for (i = 0; i < p->n_tables; i++) {
+			if (!p->tables[i].overload)
+				continue;
+			for (f = 4; f <= 6; f += 2)
+				sb_add(b, "\t\t%s saddr @t_%s_%d counter drop comment \"kastro overload "
+					  "<%s>\"\n", f == 4 ? "ip" : "ip6", p->tables[i].name, f,
+				       p->tables[i].name);
+		}
+		sb_add(b, "\t}\n");
+	}
 }
 
 /* ---- the gateway itself and NAT ------------------------------------------ */
@@ -777,6 +1010,8 @@ int nftgen_script(const struct kastrod_conf *c, char **out, char *err, size_t er
 		set_decl(&b, &p->tables[i], 4);
 		set_decl(&b, &p->tables[i], 6);
 	}
+	if (p != NULL)
+		limit_sets(&b, p);
 	sb_add(&b, "\n\tchain input {\n"
 		   "\t\ttype filter hook input priority filter; policy accept;\n");
 	quarantine(&b, p, false);
@@ -809,6 +1044,8 @@ int nftgen_script(const struct kastrod_conf *c, char **out, char *err, size_t er
 	if (p != NULL) {
 		self_chain(&b, p);
 		nat_chains(&b, p);
+		overload_chains(&b, p);
+		synproxy_chains(&b, p);
 	}
 	sb_add(&b, "}\n");
 	if (b.bad) {

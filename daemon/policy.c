@@ -603,6 +603,7 @@ int pol_service_time(struct conf_pctx *pc, const struct conf_loc *loc, bool rto)
 int pol_service_end(struct conf_pctx *pc, const struct conf_loc *head)
 {
 	struct pol_service *sv;
+	size_t i;
 	PB(pc, head);
 
 	sv = &pb->p->services[pb->p->n_services - 1];
@@ -610,6 +611,11 @@ int pol_service_end(struct conf_pctx *pc, const struct conf_loc *head)
 	if (sv->n_addrs == 0)
 		return conf_error(pc, head, "service \"%s\" has no address, expected "
 				  "an `address` statement", sv->name);
+	for (i = 0; sv->synproxy && i < sv->n_ports && sv->ports[i].proto != IPPROTO_TCP; i++)
+		;
+	if (sv->synproxy && i == sv->n_ports)
+		return conf_error(pc, head, "service \"%s\" uses synproxy but has no TCP "
+				  "port, expected `ports tcp ...`", sv->name);
 	return 0;
 }
 
@@ -1238,6 +1244,12 @@ static char *rule_text(const struct pol_build *pb)
 		}
 		tb_close(&b, nr);
 	}
+	if (r->max_src_conn)
+		tb_add(&b, " max-src-conn %u", r->max_src_conn);
+	if (r->rate_n)
+		tb_add(&b, " max-src-conn-rate %u/%u", r->rate_n, r->rate_s);
+	if (r->overload)
+		tb_add(&b, " overload <%s> %us", pb->p->tables[r->overload - 1].name, r->overload_s);
 	return b.p;
 }
 
@@ -1270,6 +1282,8 @@ int pol_rule_end(struct conf_pctx *pc, const struct conf_loc *loc)
 						  "udp or sctp");
 	r->dpi = r->n_apps > 0 || r->n_cats > 0 || r->n_hosts > 0 || r->risks != 0 ||
 		 r->risk_any;
+	if (pol_limits_check(pc, loc) < 0)
+		return -1;
 	if (r->dpi && r->self)
 		return conf_error(pc, &pb->to_loc, "traffic to the gateway itself is "
 				  "matched in the kernel only, expected 'to self' in "

@@ -34,6 +34,7 @@
 #define POL_MAX_INLINE   65536     /* addresses written inline in one table */
 #define POL_TEXT_MAX     1024      /* bytes of a rule's normalised text */
 #define POL_SEVERITY_DEFAULT 3
+#define POL_METER_SIZE 65536       /* sources tracked per limit and family, per overload table */
 
 /* An address or prefix. */
 struct pol_net {
@@ -64,6 +65,7 @@ struct pol_service {
 	struct pol_svc_port *ports;
 	size_t n_ports;
 	uint32_t rpo, rto;              /* seconds; 0 = not given */
+	bool synproxy;                  /* the gateway answers its TCP SYNs with cookies */
 };
 
 struct pol_table {
@@ -71,6 +73,7 @@ struct pol_table {
 	char *path;                     /* file table: absolute path; NULL: inline */
 	struct pol_net *elems;          /* inline elements */
 	size_t n_elems;
+	bool overload;                  /* filled by `overload` of a rule (a dynamic set) */
 };
 
 /* One element of a rule's source or destination. */
@@ -111,6 +114,12 @@ struct pol_rule {
 	char *file;                     /* where it was written */
 	int line;
 	bool self;                      /* `to self`: traffic to the gateway */
+	/* per-source limits of a static pass rule (policy_gw.c); 0 = none */
+	uint32_t max_src_conn;          /* connections open at once */
+	uint32_t rate_n, rate_s;        /* new connections: rate_n per rate_s seconds */
+	uint32_t overload;              /* 1 + table index the offender goes into; 0: none */
+	uint32_t overload_s;            /* for how long, seconds */
+	char overload_name[POL_NAME_MAX + 1];
 };
 
 /*

@@ -360,3 +360,133 @@ int pol_nat_end(struct conf_pctx *pc, const struct cfg_loc *loc)
 		return conf_error(pc, loc, "out of memory");
 	return 0;
 }
+
+/* ---- per-source limits (max-src-conn, max-src-conn-rate, overload) -------- */
+
+#define LIMIT_MAX     1000000u          /* connections */
+#define RATE_S_MAX    86400u            /* seconds in a max-src-conn-rate */
+#define OVERLOAD_MAX  (366u * 86400u)
+#define OVERLOAD_DEFAULT 3600u
+
+/* A decimal number of at most 9 digits in s[0..n), into *v; -1 if it is not one. */
+static int digits(const char *s, size_t n, uint32_t *v)
+{
+	size_t i;
+
+	if (n == 0 || n > 9)
+		return -1;
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (uint32_t)(s[i] - '0');
+	}
+	return 0;
+}
+
+int pol_limit(struct conf_pctx *pc, const struct cfg_loc *kw, const struct cfg_loc *val, int rate)
+{
+	struct pol_rule *r = pol_build_rule(pc);
+	const char *s = pc->f.text + val->off, *slash;
+	char tok[64];
+	uint32_t n, secs, mult = 1;
+	size_t dn;
+
+	conf_show(tok, sizeof(tok), s, val->len);
+	if (!rate) {
+		if (r->max_src_conn != 0)
+			return conf_error(pc, kw, "'max-src-conn' given twice in one rule");
+		if (digits(s, val->len, &n) < 0 || n < 1 || n > LIMIT_MAX)
+			return conf_error(pc, val, "invalid max-src-conn '%s', expected a "
+					  "number of connections 1 .. %u", tok, LIMIT_MAX);
+		r->max_src_conn = n;
+		return 0;
+	}
+	if (r->rate_n != 0)
+		return conf_error(pc, kw, "'max-src-conn-rate' given twice in one rule");
+	slash = memchr(s, '/', val->len);
+	dn = val->len - (size_t)(slash - s) - 1;
+	switch (slash[dn]) {
+	case 's': dn--; break;
+	case 'm': mult = 60; dn--; break;
+	case 'h': mult = 3600; dn--; break;
+	case 'd': mult = 86400; dn--; break;
+	default: break;
+	}
+	if (digits(s, (size_t)(slash - s), &n) < 0 || digits(slash + 1, dn, &secs) < 0 ||
+	    n < 1 || n > LIMIT_MAX || secs < 1 || (uint64_t)secs * mult > RATE_S_MAX)
+		return conf_error(pc, val, "invalid max-src-conn-rate '%s', expected "
+				  "CONNECTIONS/SECONDS such as 20/5 (1 .. %u connections in "
+				  "1s .. 1d)", tok, LIMIT_MAX);
+	r->rate_n = n;
+	r->rate_s = secs * mult;
+	return 0;
+}
+
+int pol_overload(struct conf_pctx *pc, const struct cfg_loc *tbl, const struct cfg_loc *dur)
+{
+	struct policy *p = pol_build_policy(pc);
+	struct pol_rule *r = pol_build_rule(pc);
+	const char *w = pc->f.text + tbl->off + 1;
+	size_t n = tbl->len - 2, i;
+	uint64_t secs = OVERLOAD_DEFAULT;
+	struct pol_table *t = NULL;
+
+	if (r->overload != 0)
+		return conf_error(pc, tbl, "'overload' given twice in one rule");
+	for (i = 0; i < p->n_tables; i++)
+		if (strlen(p->tables[i].name) == n && memcmp(p->tables[i].name, w, n) == 0)
+			t = &p->tables[i];
+	if (t == NULL)
+		return conf_error(pc, tbl, "unknown table <%.*s>, expected one defined above "
+				  "this line (`table <%.*s> { }`)", (int)n, w, (int)n, w);
+	if (t->path != NULL || t->n_elems > 0)
+		return conf_error(pc, tbl, "table <%s> is filled by overload, so it must be "
+				  "declared empty: `table <%s> { }`", t->name, t->name);
+	if (dur != NULL) {
+		if (conf_num_duration(pc, dur, &secs) < 0)
+			return -1;
+		if (secs < 1 || secs > OVERLOAD_MAX) {
+			char tok[64];
+
+			conf_show(tok, sizeof(tok), pc->f.text + dur->off, dur->len);
+			return conf_error(pc, dur, "overload time %s is out of range, expected "
+					  "1s .. 366d", tok);
+		}
+	}
+	t->overload = true;
+	r->overload = (uint32_t)(t - p->tables) + 1;
+	memcpy(r->overload_name, t->name, sizeof(r->overload_name));
+	r->overload_s = (uint32_t)secs;
+	return 0;
+}
+
+int pol_limits_check(struct conf_pctx *pc, const struct cfg_loc *loc)
+{
+	const struct pol_rule *r = pol_build_rule(pc);
+	bool lim = r->max_src_conn != 0 || r->rate_n != 0;
+
+	if (!lim && r->overload == 0)
+		return 0;
+	if (r->overload != 0 && !lim)
+		return conf_error(pc, loc, "'overload' without a limit, expected "
+				  "max-src-conn or max-src-conn-rate in the same rule");
+	if (r->action != VERDICT_PASS)
+		return conf_error(pc, loc, "per-source limits on a block rule, expected them "
+				  "on the pass rule whose connections they limit");
+	if (r->dpi)
+		return conf_error(pc, loc, "per-source limits are enforced in the kernel on "
+				  "the first packet, expected them in a rule without app, "
+				  "category, host or risk");
+	return 0;
+}
+
+int pol_service_synproxy(struct conf_pctx *pc, const struct cfg_loc *loc)
+{
+	struct policy *p = pol_build_policy(pc);
+
+	if (p == NULL || p->n_services == 0)
+		return conf_error(pc, loc, "out of memory");
+	p->services[p->n_services - 1].synproxy = true;
+	return 0;
+}

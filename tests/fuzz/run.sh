@@ -113,6 +113,9 @@ for src in "$here"/fuzz_*.c; do
 		printf '%s\n' 'default block log' 'pass proto tcp from <t> to self port 22' \
 			'nat from { lan !10.10.9.0/24 } to wan' 'nat from dmz to wan address 192.0.2.1' \
 			'rdr proto tcp from wan port 443 to service "web"' >"$corpus/seed-gw"
+		printf '%s\n' 'service "s" { address 10.20.0.11 ports tcp 25 synproxy }' 'table <o> { }' \
+			'pass from wan to service "s" max-src-conn 10 max-src-conn-rate 20/5 overload <o> 10m' \
+			>"$corpus/seed-limits"
 		;;
 	fuzz_agentcmd)
 		printf '%s' '{"version":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","paths":["/home","/tmp/x"],"files":[{"name":"a.yar","data_b64":"cnVsZSBhIHsgY29uZGl0aW9uOiB0cnVlIH0="},{"name":"b.yara","data_b64":""}]}' \

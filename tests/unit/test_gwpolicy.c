@@ -362,6 +362,148 @@ static void test_polstats_walk(void **state)
 			    "nat_pre:rdr 2|nat_post:nat 1|");
 }
 
+static void test_eve_max_rate(void **state)
+{
+	(void)state;
+	ok("eve max-rate 500\n");
+	assert_int_equal(c.eve_max_rate, 500);
+	ok("eve max-rate 0\n");
+	assert_int_equal(c.eve_max_rate, 0);
+	ok("");
+	assert_int_equal(c.eve_max_rate, 20000);
+	fails_first("eve max-rate 20000000\n",
+		    "g.conf:9:14: eve max-rate 20000000 is out of range, expected 0 .. 10000000");
+}
+
+static void test_limits(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = script("table <flooders> { }\n"
+		   "default block\n"
+		   "pass from lan to service \"web\" max-src-conn 50 max-src-conn-rate 20/5 "
+		   "overload <flooders> 10m\n"
+		   "pass proto tcp from lan to self port 22 max-src-conn-rate 3/1m\n"
+		   "pass from wan to dmz max-src-conn 7\n");
+	assert_int_equal(c.policy->rules[0].max_src_conn, 50);
+	assert_int_equal(c.policy->rules[0].rate_n, 20);
+	assert_int_equal(c.policy->rules[0].rate_s, 5);
+	assert_int_equal(c.policy->rules[0].overload_s, 600);
+	assert_int_equal(c.policy->rules[1].rate_s, 60);
+	assert_string_equal(c.policy->rules[0].text,
+			    "pass from lan to service \"web\" max-src-conn 50 "
+			    "max-src-conn-rate 20/5 overload <flooders> 600s");
+	/* the overload table is a dynamic set; each limit has sets of its own */
+	has(s, "\tset t_flooders_4 {\n\t\ttype ipv4_addr\n\t\tsize 65536\n"
+	       "\t\tflags dynamic,timeout\n\t}\n");
+	has(s, "\tset l1c4 {\n\t\ttype ipv4_addr\n\t\tsize 65536\n\t\tflags dynamic\n\t}\n");
+	has(s, "\tset l1r6 {\n\t\ttype ipv6_addr\n\t\tsize 65536\n"
+	       "\t\tflags dynamic,timeout\n\t\ttimeout 60s\n\t}\n");
+	/* guards before the accept, with its match */
+	has(s, "\t\tiifname \"eth1\" ip daddr 10.20.0.16 meta l4proto . th dport { tcp . 80, tcp . 443 } "
+	       "ct state new add @l1c4 { ip saddr ct count over 50 } add @t_flooders_4 "
+	       "{ ip saddr timeout 600s } counter drop\n"
+	       "\t\tiifname \"eth1\" ip daddr 10.20.0.16 meta l4proto . th dport { tcp . 80, tcp . 443 } "
+	       "ct state new add @l1r4 { ip saddr limit rate over 4/second burst 20 packets } "
+	       "add @t_flooders_4 { ip saddr timeout 600s } counter drop\n"
+	       "\t\tiifname \"eth1\" ip daddr 10.20.0.16 meta l4proto . th dport { tcp . 80, tcp . 443 } "
+	       "counter accept\n");
+	/* a rule for both families: one guard per family */
+	has(s, "\t\tmeta nfproto ipv4 iifname \"eth0\" oifname \"eth2\" ct state new add @l3c4 "
+	       "{ ip saddr ct count over 7 } counter drop\n"
+	       "\t\tmeta nfproto ipv6 iifname \"eth0\" oifname \"eth2\" ct state new add @l3c6 "
+	       "{ ip6 saddr ct count over 7 } counter drop\n"
+	       "\t\tiifname \"eth0\" oifname \"eth2\" counter accept\n");
+	/* 3 per minute; SSH to the gateway too */
+	has(s, "\t\tmeta nfproto ipv4 iifname \"eth1\" meta l4proto tcp th dport 22 ct state new add @l2r4 "
+	       "{ ip saddr limit rate over 3/minute burst 3 packets } counter drop\n");
+	/* offenders lose everything, through and to the gateway */
+	has(s, "\tchain overload_fwd {\n\t\ttype filter hook forward priority filter - 5; "
+	       "policy accept;\n\t\tip saddr @t_flooders_4 counter drop comment "
+	       "\"kastro overload <flooders>\"\n");
+	has(s, "\tchain overload_in {\n\t\ttype filter hook input priority filter - 5;");
+	nft_check(s);
+	free(s);
+}
+
+static void test_limit_errors(void **state)
+{
+	(void)state;
+	fails_first("pass from lan max-src-conn 0\n",
+		    "g.conf:9:28: invalid max-src-conn '0', expected a number of connections "
+		    "1 .. 1000000");
+	fails_first("pass from lan max-src-conn 5 max-src-conn 6\n",
+		    "g.conf:9:30: 'max-src-conn' given twice in one rule");
+	fails_first("pass from lan max-src-conn-rate 20/0\n",
+		    "g.conf:9:33: invalid max-src-conn-rate '20/0', expected CONNECTIONS/SECONDS "
+		    "such as 20/5 (1 .. 1000000 connections in 1s .. 1d)");
+	fails_first("pass from lan max-src-conn-rate 20/2d\n",
+		    "g.conf:9:33: invalid max-src-conn-rate '20/2d', expected CONNECTIONS/SECONDS "
+		    "such as 20/5 (1 .. 1000000 connections in 1s .. 1d)");
+	fails_first("pass from lan max-src-conn 5 overload <nope>\n",
+		    "g.conf:9:39: unknown table <nope>, expected one defined above this line "
+		    "(`table <nope> { }`)");
+	fails_first("pass from lan max-src-conn 5 overload <admins>\n",
+		    "g.conf:9:39: table <admins> is filled by overload, so it must be declared "
+		    "empty: `table <admins> { }`");
+	fails_first("table <o> { }\npass from lan overload <o>\n",
+		    "g.conf:10:1: 'overload' without a limit, expected max-src-conn or "
+		    "max-src-conn-rate in the same rule");
+	fails_first("block from lan max-src-conn 5\n",
+		    "g.conf:9:1: per-source limits on a block rule, expected them on the pass "
+		    "rule whose connections they limit");
+	fails_first("pass from lan app Tor max-src-conn 5\n",
+		    "g.conf:9:1: per-source limits are enforced in the kernel on the first "
+		    "packet, expected them in a rule without app, category, host or risk");
+	fails_first("table <o> { }\npass from lan max-src-conn 5 overload <o> 0s\n",
+		    "g.conf:10:43: overload time 0s is out of range, expected 1s .. 366d");
+}
+
+static void test_synproxy(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = script("service \"shop\" { address { 10.20.0.30 fd00:20::30 } ports tcp { 443 8000-8001 } "
+		   "ports udp 53 synproxy }\n"
+		   "default block\n"
+		   "pass from wan to service \"shop\"\n"
+		   "block from lan to service \"shop\"\n");
+	assert_true(c.policy->services[3].synproxy);
+	/* SYNs to the service's TCP ports are not tracked... */
+	has(s, "\tchain synproxy_raw {\n\t\ttype filter hook prerouting priority raw; policy accept;\n"
+	       "\t\tip daddr 10.20.0.30 tcp dport { 443, 8000-8001 } tcp flags & (syn | ack) == syn "
+	       "notrack\n\t\tip6 daddr fd00:20::30 tcp dport { 443, 8000-8001 } tcp flags & "
+	       "(syn | ack) == syn notrack\n\t}\n");
+	/* ...a pass rule answers them with a cookie, before its accept... */
+	has(s, "\t\tiifname \"eth0\" ip daddr 10.20.0.30 meta l4proto . th dport { tcp . 443, "
+	       "tcp . 8000-8001, udp . 53 } ct state untracked counter synproxy mss 1460 wscale 7 "
+	       "timestamp sack-perm\n\t\tiifname \"eth0\" ip daddr 10.20.0.30 meta l4proto . th "
+	       "dport { tcp . 443, tcp . 8000-8001, udp . 53 } counter accept\n");
+	/* ...a block rule does not */
+	has(s, "\t\t# rule 2 (g.conf:12): block from lan to service \"shop\"\n"
+	       "\t\tiifname \"eth1\" ip daddr 10.20.0.30 meta l4proto . th dport { tcp . 443, "
+	       "tcp . 8000-8001, udp . 53 } counter drop\n");
+	/* and the ACK that returns a cookie opens the connection to the server */
+	has(s, "\tchain synproxy_fwd {\n\t\ttype filter hook forward priority filter - 5; policy "
+	       "accept;\n\t\tip daddr 10.20.0.30 tcp dport { 443, 8000-8001 } ct state invalid,new "
+	       "tcp flags & (syn | ack | fin | rst) == ack synproxy mss 1460 wscale 7 timestamp "
+	       "sack-perm\n");
+	lacks(s, "ct state untracked synproxy");
+	nft_check(s);
+	free(s);
+	/* default pass: every SYN is answered in synproxy_fwd */
+	s = script("service \"shop\" { address 10.20.0.30 ports tcp 443 synproxy }\n");
+	has(s, "\t\tip daddr 10.20.0.30 tcp dport { 443 } ct state untracked synproxy mss 1460 "
+	       "wscale 7 timestamp sack-perm\n");
+	nft_check(s);
+	free(s);
+	fails_first("service \"dns\" { address 10.20.0.31 ports udp 53 synproxy }\n",
+		    "g.conf:9:1: service \"dns\" uses synproxy but has no TCP port, expected "
+		    "`ports tcp ...`");
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -379,6 +521,10 @@ int main(void)
 		cmocka_unit_test(test_nat),
 		cmocka_unit_test(test_nat_errors),
 		cmocka_unit_test(test_polstats_walk),
+		cmocka_unit_test(test_eve_max_rate),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_limit_errors),
+		cmocka_unit_test(test_synproxy),
 	};
 
 	conf_defaults(&c);
