@@ -26,6 +26,7 @@
 
 #include <event2/event.h>
 
+#include "apitokctl.h"
 #include "auth.h"
 #include "bundle.h"
 #include "console.h"
@@ -332,6 +333,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		snprintf(ans, anslen, "error: empty or overlong request");
 		return;
 	}
+	if (apitokctl(c, w, n, ans, anslen))
+		return;
 	if (n >= 2 && strcmp(w[0], "token") == 0 && strcmp(w[1], "create") == 0) {
 		uint64_t ttl = c->conf.token_ttl_default;
 		const char *kind = "agent";

@@ -636,8 +636,9 @@
 			autocomplete: 'current-password', required: true, maxlength: 1024 });
 		var totp = el('input', { id: 'login-totp', name: 'totp', type: 'text', inputmode: 'numeric',
 			autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: 6 });
+		/* Always shown, filled only by accounts with a second factor: the
+		 * console answers a missing code as it does a wrong password. */
 		var totpRow = field(t('login.totp'), totp, t('login.totp_hint'));
-		totpRow.hidden = true;
 		totpRow.id = 'login-totp-row';
 		var submit = el('button', { id: 'login-submit', type: 'submit', class: 'primary' }, t('login.submit'));
 		var note = S.loginNote ? el('p', { class: 'notice', role: 'status', id: 'login-note' }, t(S.loginNote)) : null;
@@ -655,7 +656,7 @@
 				return;
 			}
 			var body = { user: user.value, password: pw.value };
-			if (!totpRow.hidden) {
+			if (totp.value) {
 				if (!/^[0-9]{6}$/.test(totp.value)) {
 					fail(t('login.totp_needed'));
 					totp.focus();
@@ -669,17 +670,12 @@
 					pw.value = '';
 					return r.user ? startSession(r) : api('GET', '/me').then(startSession);
 				}, function (e) {
-					if (e.status === 401 && e.data && e.data.totp_required) {
-						var had = !totpRow.hidden && totp.value;
-						totpRow.hidden = false;
-						totp.value = '';
-						totp.focus();
-						fail(had ? t('login.totp_wrong') : t('login.totp_needed'));
-					} else if (e.status === 429) {
+					if (e.status === 429) {
 						fail(t('login.wait', { s: num(e.data.retry_after) || 1 }));
 					} else if (e.status === 401) {
 						fail(t('login.bad'));
 						pw.value = '';
+						totp.value = '';
 						pw.focus();
 					} else {
 						fail(errText(e));
@@ -1660,6 +1656,7 @@
 				return api('POST', '/me/totp').then(function (r) {
 					var code = el('input', { id: 'totp-code', type: 'text', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: 6,
 						autocomplete: 'one-time-code', required: true });
+					var cur = el('input', { id: 'totp-password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 });
 					var ok = el('button', { id: 'totp-confirm', type: 'submit', class: 'primary' }, t('account.totp_confirm'));
 					var secret = String(r.secret || '').replace(/(.{4})/g, '$1 ').trim();
 					clear(out);
@@ -1672,7 +1669,9 @@
 							err.hidden = true;
 							busy(ok, function () {
 								/* rest.c wants the secret back with the code (the doc says only the code) */
-								return api('POST', '/me/totp/confirm', { secret: String(r.secret || ''), code: code.value.trim() }).then(function () {
+								/* and the current password: a session alone may not change the second factor */
+								return api('POST', '/me/totp/confirm', { secret: String(r.secret || ''), code: code.value.trim(), password: cur.value }).then(function () {
+									cur.value = '';
 									if (S.me.user && typeof S.me.user === 'object')
 										S.me.user.totp = true;
 									clear(out);
@@ -1683,7 +1682,8 @@
 									err.hidden = false;
 								});
 							});
-						} }, [el('label', { for: 'totp-code' }, t('account.totp_step2')), code, ok])
+						} }, [el('label', { for: 'totp-code' }, t('account.totp_step2')), code,
+							el('label', { for: 'totp-password' }, t('account.pw_old')), cur, ok])
 					]);
 					out.hidden = false;
 				}, function (e) {
