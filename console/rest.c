@@ -1235,6 +1235,63 @@ static int id_of(const char *s, int64_t *id)
 	return 0;
 }
 
+/*
+ * The methods the endpoint seg[0..n) answers, for a 405's Allow header;
+ * NULL when there is no such endpoint. Keep it in step with rest_handle().
+ */
+static const char *allow_of(char **seg, int n)
+{
+	static const struct { const char *p[5]; const char *allow; } r[] = {
+		{ { "login" }, "POST" },
+		{ { "logout" }, "POST" },
+		{ { "me" }, "GET, HEAD" },
+		{ { "me", "password" }, "POST" },
+		{ { "me", "totp" }, "POST" },
+		{ { "me", "totp", "confirm" }, "POST" },
+		{ { "dashboard" }, "GET, HEAD" },
+		{ { "alerts" }, "GET, HEAD" },
+		{ { "alerts", "#" }, "GET, HEAD" },
+		{ { "alerts", "#", "status" }, "POST" },
+		{ { "alerts", "#", "assign" }, "POST" },
+		{ { "alerts", "#", "notes" }, "POST" },
+		{ { "sensors" }, "GET, HEAD" },
+		{ { "sensors", "*", "revoke" }, "POST" },
+		{ { "tokens" }, "POST" },
+		{ { "users" }, "GET, HEAD, POST" },
+		{ { "users", "#" }, "POST" },
+		{ { "users", "#", "totp-reset" }, "POST" },
+		{ { "users", "#", "api-tokens", "*", "revoke" }, "POST" },
+		{ { "audit" }, "GET, HEAD" },
+		{ { "api-tokens" }, "GET, HEAD, POST" },
+		{ { "api-tokens", "*", "revoke" }, "POST" },
+	};
+	int64_t id;
+
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		int k;
+
+		for (k = 0; k < n && k < 5 && r[i].p[k] != NULL; k++) {
+			const char *want = r[i].p[k];
+
+			if (strcmp(want, "*") == 0 ? seg[k][0] == '\0' :
+			    strcmp(want, "#") == 0 ? id_of(seg[k], &id) < 0 : strcmp(want, seg[k]) != 0)
+				break;
+		}
+		if (k == n && (k == 5 || r[i].p[k] == NULL))
+			return r[i].allow;
+	}
+	return NULL;
+}
+
+/* Does allow ("GET, HEAD, POST") hold method m? */
+static bool allows(const char *allow, enum evhttp_cmd_type m)
+{
+	const char *name = m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_HEAD ? "HEAD" :
+			   m == EVHTTP_REQ_POST ? "POST" : NULL;
+
+	return name != NULL && strstr(allow, name) != NULL;
+}
+
 void rest_handle(struct console *c, struct evhttp_request *req, const char *path)
 {
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
@@ -1242,7 +1299,9 @@ void rest_handle(struct console *c, struct evhttp_request *req, const char *path
 	struct caller who;
 	int64_t id = 0;
 	int n;
-	bool get = m == EVHTTP_REQ_GET, post = m == EVHTTP_REQ_POST;
+	const char *allow;
+	/* HEAD is answered as GET; libevent sends the head alone (RFC 9110) */
+	bool get = m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD, post = m == EVHTTP_REQ_POST;
 
 	if (strlen(path) >= sizeof(buf) || (n = split_path(memcpy(buf, path, strlen(path) + 1), seg, 8)) < 2) {
 		server_reply_error(req, 404, "no such endpoint");
@@ -1251,6 +1310,11 @@ void rest_handle(struct console *c, struct evhttp_request *req, const char *path
 	/* seg[0] "api", seg[1] "v1" (web.c checked them) */
 	n -= 2;
 	memmove(seg, seg + 2, (size_t)n * sizeof(seg[0]));
+	allow = allow_of(seg, n);
+	if (allow != NULL && !allows(allow, m)) {
+		server_reply_not_allowed(req, allow);
+		return;
+	}
 	if (n == 1 && post && strcmp(seg[0], "login") == 0) {
 		login(c, req);
 		return;

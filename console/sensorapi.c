@@ -744,8 +744,16 @@ void sensorapi_handle(struct evhttp_request *req, void *arg)
 		get_commands(c, req, cn);
 	else if (strcmp(path, "/sensor/v1/results") == 0 && m == EVHTTP_REQ_POST)
 		post_result(c, req, cn);
-	else if (strncmp(path, "/sensor/v1/rules/", 17) == 0 && m == EVHTTP_REQ_GET)
+	else if (strncmp(path, "/sensor/v1/rules/", 17) == 0 &&
+		 (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD))
 		get_rules(c, req, cn, path + 17);
+	/* Not HEAD on commands: its GET hands the commands out. */
+	else if (strcmp(path, "/sensor/v1/events") == 0 || strcmp(path, "/sensor/v1/results") == 0)
+		server_reply_not_allowed(req, "POST");
+	else if (strcmp(path, "/sensor/v1/commands") == 0)
+		server_reply_not_allowed(req, "GET");
+	else if (strncmp(path, "/sensor/v1/rules/", 17) == 0)
+		server_reply_not_allowed(req, "GET, HEAD");
 	else
 		refused(c, req, cn, 404, "no such endpoint");
 }

@@ -224,6 +224,62 @@ det=$(db "select detail from audit where action='user.totp.reset' order by id de
 	t_pass "$T: an admin resets a lost second factor (audited: '$det'); the user signs in with the password" ||
 	t_fail "$T: TOTP reset: revoked token $c1, analyst $c2, admin $c3, user's session $c4, login $c5, again $c6; audit '$det'"
 
+# ---- HEAD, 405 and reason phrases --------------------------------------------------
+# raw METHOD PATH [CURL ARGS...]: the answer's head and body as received.
+raw() {
+	local m=$1 p=$2
+	shift 2
+	curl -s -i --max-time 10 --cacert "$data/ca.crt" --interface 127.0.0.1 -X "$m" "$@" \
+		"https://127.0.0.1:$HP$p" 2>/dev/null | tr -d '\r'
+}
+headok=1
+for p in /api/v1/me /api/v1/dashboard /api/v1/alerts /api/v1/users /api/v1/audit /api/v1/api-tokens / /ui/app.js; do
+	g=$(raw GET "$p" -b "$tmp/adm.cj")
+	h=$(curl -s -I --max-time 10 --cacert "$data/ca.crt" --interface 127.0.0.1 -b "$tmp/adm.cj" \
+		"https://127.0.0.1:$HP$p" 2>/dev/null | tr -d '\r')
+	gs=$(echo "$g" | head -n 1)
+	hs=$(echo "$h" | head -n 1)
+	gt=$(echo "$g" | grep -i '^content-type:')
+	ht=$(echo "$h" | grep -i '^content-type:')
+	# the head alone: nothing after the empty line
+	hb=$(echo "$h" | sed '1,/^$/d' | wc -c)
+	if [ "$gs" != "$hs" ] || [ "$gt" != "$ht" ] || [ "$hb" != 0 ] || ! echo "$gs" | grep -q ' 200 OK$'; then
+		headok=0
+		t_fail "$T: HEAD $p: '$hs' $ht ($hb bytes of body) against GET '$gs' $gt"
+	fi
+done
+[ "$headok" = 1 ] && t_pass "$T: HEAD answers as GET does, with the head alone, on the UI and every GET endpoint"
+phr=""
+a=$(raw DELETE /api/v1/alerts -b "$tmp/adm.cj" -H "X-CSRF-Token: $(cat "$tmp/adm.csrf")")
+b=$(raw GET /api/v1/login)
+c=$(raw GET /sensor/v1/enroll)
+d=$(raw POST /ui/app.js -H "X-CSRF-Token: x")
+if echo "$a" | grep -q '^HTTP/1.1 405 Method Not Allowed$' && echo "$a" | grep -q '^Allow: GET, HEAD$' &&
+	echo "$b" | grep -q '^Allow: POST$' && echo "$c" | grep -q '^Allow: POST$' &&
+	echo "$d" | grep -q '^Allow: GET, HEAD$' && echo "$a" | grep -q '"error":"method not allowed here'; then
+	t_pass "$T: a 405 says Method Not Allowed and carries Allow (GET, HEAD / POST) with a JSON reason"
+else
+	t_fail "$T: 405: $(echo "$a" | head -n 8 | tr '\n' ' ') / $(echo "$b" | grep -i '^allow') / $(echo "$c" | grep -i '^allow') / $(echo "$d" | grep -i '^allow')"
+fi
+# (a Bearer header that is no token is a wrong credential: 401)
+AUTHZ="Bearer -"
+for x in "GET /api/v1/me:401 Unauthorized"; do
+	got=$(raw GET /api/v1/me -H "Authorization: $AUTHZ" | head -n 1)
+	[ "$got" = "HTTP/1.1 401 Unauthorized" ] || phr="$phr [GET /api/v1/me with a bad token: '$got']"
+done
+unset AUTHZ
+for x in "GET /api/v1/nothing:404 Not Found" \
+	"POST /api/v1/login:400 Bad Request" "POST /api/v1/users:403 Forbidden"; do
+	m=${x%% *}
+	rest=${x#* }
+	p=${rest%%:*}
+	want=${rest#*:}
+	got=$(raw "$m" "$p" -b "$tmp/adm.cj" | head -n 1)
+	[ "$got" = "HTTP/1.1 $want" ] || phr="$phr [$m $p: '$got', wanted '$want']"
+done
+[ -z "$phr" ] && t_pass "$T: reason phrases match the status (404 Not Found, 401 Unauthorized, 400 Bad Request, 403 Forbidden)" ||
+	t_fail "$T: reason phrases:$phr"
+
 # ---- the login limiter ------------------------------------------------------------
 # Lock the account from one address: wrong passwords until a wait of 2 s
 # or more (each failure past the fifth doubles it).
