@@ -1545,13 +1545,27 @@
 				}
 				change(pwSave, u, { password: pwIn.value }, t('users.password_set', { name: String(u.name) }));
 			} }, [userField(String(u.name)), el('label', { for: pwIn.id }, t('users.new_password_for', { name: String(u.name) })), pwIn, pwSave])));
+			/* a lost second factor: the admin removes it (audited) */
+			var reset = u.totp ? el('button', { type: 'button', class: 'small-button totp-reset', onclick: function () {
+				if (!window.confirm(t('users.totp_reset_confirm', { name: String(u.name) })))
+					return;
+				busy(reset, function () {
+					return api('POST', '/users/' + encodeURIComponent(String(u.id)) + '/totp-reset').then(function () {
+						flash(t('users.totp_reset_done', { name: String(u.name) }));
+						return reload();
+					}, function (e) {
+						err.textContent = errText(e);
+						err.hidden = false;
+					});
+				});
+			} }, t('users.totp_reset')) : null;
 			return [el('tr', { class: 'user-row' + (u.disabled ? ' disabled' : ''), 'data-id': u.id, 'data-name': u.name }, [
 				el('td', null, el('strong', null, String(u.name))),
 				el('td', null, role),
 				el('td', null, u.totp ? t('common.yes') : t('common.no')),
 				el('td', null, u.disabled ? el('span', { class: 'state state-revoked' }, t('users.disabled')) : el('span', { class: 'state state-online' }, t('users.active'))),
 				el('td', { class: 'nowrap' }, timeEl(u.created_at)),
-				el('td', { class: 'actions-col' }, [pwBtn, ' ', dis])
+				el('td', { class: 'actions-col' }, [pwBtn, ' ', dis, reset ? ' ' : null, reset])
 			]), pwRow];
 		});
 		append(root, [err, table({ id: 'users-table', class: 'data' },
@@ -1700,9 +1714,45 @@
 
 	function apiTokenCard() {
 		var name = el('input', { id: 'apitoken-name', type: 'text', required: true, maxlength: 64, pattern: '[A-Za-z0-9._@-]+', spellcheck: 'false' });
+		var ttl = selectEl({ id: 'apitoken-ttl' }, [['2592000', t('account.token_ttl_30')], ['7776000', t('account.token_ttl_90')],
+			['31536000', t('account.token_ttl_365')]], '7776000');
 		var out = el('div', { id: 'apitoken-result', hidden: true });
 		var err = el('p', { class: 'error', role: 'alert', hidden: true });
+		var list = el('div', { id: 'apitoken-list' }, loading());
 		var btn = el('button', { id: 'apitoken-create', type: 'submit' }, t('account.token_create'));
+		/* The caller's tokens: expiry, last use, and a way to revoke each. */
+		function reload() {
+			return api('GET', '/api-tokens').then(function (r) {
+				var toks = Array.isArray(r.tokens) ? r.tokens : [];
+				clear(list);
+				list.appendChild(table({ id: 'apitoken-table', class: 'data' },
+					[t('account.token_name'), t('account.token_expires'), t('account.token_last_used'), ['', 'actions-col']],
+					toks.map(function (k) {
+						var rv = el('button', { type: 'button', class: 'small-button danger', 'data-name': String(k.name), onclick: function () {
+							if (!window.confirm(t('account.token_revoke_confirm', { name: String(k.name) })))
+								return;
+							busy(rv, function () {
+								return api('POST', '/api-tokens/' + encodeURIComponent(String(k.name)) + '/revoke').then(function () {
+									flash(t('account.token_revoked', { name: String(k.name) }));
+									return reload();
+								}, function (e) {
+									err.textContent = errText(e);
+									err.hidden = false;
+								});
+							});
+						} }, t('account.token_revoke'));
+						return el('tr', { class: 'apitoken-row', 'data-name': k.name }, [
+							el('td', null, el('strong', null, String(k.name))),
+							el('td', { class: 'nowrap' }, k.expires_at ? timeEl(k.expires_at) : t('time.never')),
+							el('td', { class: 'nowrap' }, agoEl(k.last_used)),
+							el('td', { class: 'actions-col' }, rv)
+						]);
+					}), t('account.tokens_none')));
+			}, function (e) {
+				clear(list);
+				list.appendChild(errorBox(e, t('account.tokens_load_failed')));
+			});
+		}
 		var form = el('form', { novalidate: true, onsubmit: function (ev) {
 			ev.preventDefault();
 			err.hidden = true;
@@ -1712,19 +1762,21 @@
 				return;
 			}
 			busy(btn, function () {
-				return api('POST', '/api-tokens', { name: name.value }).then(function (r) {
+				return api('POST', '/api-tokens', { name: name.value, ttl: num(ttl.value) }).then(function (r) {
 					clear(out);
 					append(out, [el('p', { class: 'warn' }, t('token.once')),
 						el('p', null, [el('code', { class: 'secret', id: 'apitoken-value' }, String(r.token || '')), copyButton(String(r.token || ''))])]);
 					out.hidden = false;
 					name.value = '';
+					return reload();
 				}, function (e) {
 					err.textContent = errText(e);
 					err.hidden = false;
 				});
 			});
-		} }, [field(t('account.token_name'), name, t('account.token_hint')), err, btn]);
-		return card(t('account.token_title'), [form, out]);
+		} }, [field(t('account.token_name'), name, t('account.token_hint')), field(t('account.token_ttl'), ttl), err, btn]);
+		reload();
+		return card(t('account.token_title'), [form, out, list]);
 	}
 
 	/* ---- start ------------------------------------------------------------------------------- */
