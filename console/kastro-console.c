@@ -453,7 +453,7 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "
 		 "sensor revoke ID, sensor ping ID, sensor scan ID [PATH...], rules push DIR [SENSOR], "
-		 "command ID or status");
+		 "command ID, api-token ... or status");
 }
 
 static void ctl_cb(evutil_socket_t fd, short what, void *arg)

@@ -2,7 +2,7 @@
  * kastroctl.c - the officers' command-line tool for kastrod (status,
  * policy reload with an automatic revert unless confirmed, quarantine and
  * release of a host) and kastro-console (enrolment tokens, sensors,
- * commands).
+ * commands, officers' API tokens).
  *
  * It talks to the daemon's control socket (a root-only unix socket, see
  * lib/control.h): one request line per connection, and prints the answer.
