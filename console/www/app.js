@@ -1447,7 +1447,8 @@
 			return;
 		}
 		var body = el('div', { id: 'users-body' }, loading());
-		append(main, [newUserCard(load), body]);
+		var toks = el('div', { id: 'all-tokens' }, loading());
+		append(main, [newUserCard(load), body, card(t('users.tokens_title'), toks)]);
 		function load() {
 			api('GET', '/users').then(function (r) {
 				if (gen !== S.gen)
@@ -1459,6 +1460,42 @@
 					return;
 				clear(body);
 				body.appendChild(errorBox(e, t('users.load_failed')));
+			});
+			/* every user's API tokens: an admin revokes a leaked one */
+			api('GET', '/api-tokens?all=1').then(function (r) {
+				if (gen !== S.gen)
+					return;
+				clear(toks);
+				var list = Array.isArray(r.tokens) ? r.tokens : [];
+				toks.appendChild(table({ id: 'all-tokens-table', class: 'data' },
+					[t('col.user'), t('account.token_name'), t('account.token_expires'), t('account.token_last_used'), ['', 'actions-col']],
+					list.map(function (k) {
+						var rv = el('button', { type: 'button', class: 'small-button danger', onclick: function () {
+							if (!window.confirm(t('users.token_revoke_confirm', { name: String(k.name), user: String(k.user) })))
+								return;
+							busy(rv, function () {
+								return api('POST', '/users/' + encodeURIComponent(String(k.user_id)) + '/api-tokens/' +
+									encodeURIComponent(String(k.name)) + '/revoke').then(function () {
+									flash(t('account.token_revoked', { name: String(k.name) }));
+									load();
+								}, function (e) {
+									flash(errText(e), 'error');
+								});
+							});
+						} }, t('account.token_revoke'));
+						return el('tr', { class: 'all-token-row', 'data-user': k.user, 'data-name': k.name }, [
+							el('td', null, String(k.user)),
+							el('td', null, el('strong', null, String(k.name))),
+							el('td', { class: 'nowrap' }, k.expires_at ? timeEl(k.expires_at) : t('time.never')),
+							el('td', { class: 'nowrap' }, agoEl(k.last_used)),
+							el('td', { class: 'actions-col' }, rv)
+						]);
+					}), t('users.tokens_none')));
+			}, function (e) {
+				if (gen !== S.gen)
+					return;
+				clear(toks);
+				toks.appendChild(errorBox(e, t('account.tokens_load_failed')));
 			});
 		}
 		load();

@@ -308,6 +308,9 @@ window.KASTRO_I18N.en = {
 	'users.totp_reset': 'Reset second factor',
 	'users.totp_reset_confirm': 'Remove the second factor of {name} (lost phone)? Their sessions and API tokens end; they sign in with the password alone until they set up a new one.',
 	'users.totp_reset_done': 'Second factor of {name} removed.',
+	'users.tokens_title': 'API tokens of every user',
+	'users.tokens_none': 'No user has an API token.',
+	'users.token_revoke_confirm': 'Revoke the API token {name} of {user}? Scripts using it stop working at once.',
 
 	'notfound.title': 'Page not found',
 	'notfound.text': 'There is no such page.'

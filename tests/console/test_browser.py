@@ -448,6 +448,26 @@ def ui_test(d, con, art):
                 check(bearer_status(tok) == 401, "an API token revoked in the UI stops working (401)",
                       "status %s" % bearer_status(tok))
 
+        # an admin sees every user's tokens on the Users page and revokes one there
+        d.get(base + "/#/account")
+        if until("the account page again", lambda: css("#apitoken-name") and css("#apitoken-list table")):
+            d.find_element(By.ID, "apitoken-name").send_keys("browser-admin")
+            d.find_element(By.ID, "apitoken-create").click()
+            if until("a second API token", lambda: css('#apitoken-table .apitoken-row[data-name="browser-admin"]')):
+                tok = text("#apitoken-value")
+                d.get(base + "/#/users")
+                row = '#all-tokens-table .all-token-row[data-user="admin"][data-name="browser-admin"]'
+                if until("every user's tokens on the Users page", lambda: css(row)):
+                    css(row + " button")[0].click()
+                    try:
+                        WebDriverWait(d, 5).until(lambda _d: _d.switch_to.alert).accept()
+                    except TimeoutException:
+                        fail("revoke a token on the Users page", "no confirmation asked")
+                    if until("the revoked token leaves the Users page", lambda: not css(row)):
+                        check(bearer_status(tok) == 401,
+                              "an admin sees every user's API tokens on the Users page and revokes one (401 after)",
+                              "status %s" % bearer_status(tok))
+
     d.get(base + "/#/audit")
     until("back to the audit log", lambda: css("#audit-table .audit-row"))
 
