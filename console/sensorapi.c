@@ -707,7 +707,7 @@ static void get_rules(struct console *c, struct evhttp_request *req, const char 
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "application/json; charset=utf-8");
-	evhttp_send_reply(req, 200, "OK", out);
+	server_send(req, 200, out);
 	evbuffer_free(out);
 	log_info("sensor %s fetched rule bundle %.12s", sensor, version);
 }

@@ -733,8 +733,23 @@ void server_reply_json(struct evhttp_request *req, int code, json_t *body)
 	security_headers(req);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "application/json; charset=utf-8");
-	evhttp_send_reply(req, code, server_reason(code), out);
+	server_send(req, code, out);
 	evbuffer_free(out);
+}
+
+void server_send(struct evhttp_request *req, int code, struct evbuffer *body)
+{
+	char len[24];
+
+	/* libevent 2.1 would send a HEAD answer's body too: the head alone
+	 * goes, with the length the GET answer has (RFC 9110 9.3.2). */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(len, sizeof(len), "%zu", body != NULL ? evbuffer_get_length(body) : (size_t)0);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", len);
+		if (body != NULL)
+			evbuffer_drain(body, evbuffer_get_length(body));
+	}
+	evhttp_send_reply(req, code, server_reason(code), body);
 }
 
 const char *server_reason(int code)

@@ -61,7 +61,7 @@ static void serve_file(struct evhttp_request *req, const char *name)
 		evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 		evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
 		evhttp_add_header(h, "Cache-Control", "no-cache");
-		evhttp_send_reply(req, 200, "OK", out);
+		server_send(req, 200, out);
 		evbuffer_free(out);
 		return;
 	}

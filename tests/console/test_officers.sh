@@ -249,6 +249,42 @@ for p in /api/v1/me /api/v1/dashboard /api/v1/alerts /api/v1/users /api/v1/audit
 	fi
 done
 [ "$headok" = 1 ] && t_pass "$T: HEAD answers as GET does, with the head alone, on the UI and every GET endpoint"
+# On one kept-alive connection: HEAD, then GET of the same. The HEAD answer
+# has no body (the GET's status line follows its head at once) and gives
+# the GET's Content-Length.
+cookie=$(awk '$6 == "__Host-kastro" { print $7 }' "$tmp/adm.cj")
+python3 - "$HP" "$data/ca.crt" "$cookie" >"$tmp/pipe.out" 2>&1 <<'PY'
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="127.0.0.1")
+bad = []
+for path in ("/ui/app.js", "/api/v1/dashboard"):
+    req = "%%s %s HTTP/1.1\r\nHost: x\r\nCookie: __Host-kastro=%s\r\n\r\n" % (path, sys.argv[3])
+    s.sendall((req % "HEAD" + req % "GET").encode())
+    buf = b""
+    s.settimeout(5)
+    def head():
+        global buf
+        while b"\r\n\r\n" not in buf:
+            d = s.recv(65536)
+            if not d:
+                raise SystemExit("closed early")
+            buf += d
+        h, _, buf = buf.partition(b"\r\n\r\n")
+        lines = h.decode().split("\r\n")
+        hdr = {k.lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+        return lines[0], int(hdr.get("content-length", "-1"))
+    hs, hl = head()
+    gs, gl = head()
+    while len(buf) < gl:
+        buf += s.recv(65536)
+    if hs != gs or hl != gl or hl <= 0 or len(buf) != gl:
+        bad.append("%s: HEAD %r %d, GET %r %d, %d body bytes" % (path, hs, hl, gs, gl, len(buf)))
+print("ok" if not bad else "; ".join(bad))
+PY
+grep -qx ok "$tmp/pipe.out" &&
+	t_pass "$T: a HEAD answer sends no body and the GET's Content-Length (HEAD then GET on one connection)" ||
+	t_fail "$T: HEAD then GET on one connection: $(head -c 400 "$tmp/pipe.out")"
 phr=""
 a=$(raw DELETE /api/v1/alerts -b "$tmp/adm.cj" -H "X-CSRF-Token: $(cat "$tmp/adm.csrf")")
 b=$(raw GET /api/v1/login)
