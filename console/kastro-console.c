@@ -26,6 +26,7 @@
 
 #include <event2/event.h>
 
+#include "apitokctl.h"
 #include "auth.h"
 #include "bundle.h"
 #include "console.h"
@@ -334,6 +335,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		snprintf(ans, anslen, "error: empty or overlong request");
 		return;
 	}
+	if (apitokctl(c, w, n, ans, anslen))
+		return;
 	if (n >= 2 && strcmp(w[0], "token") == 0 && strcmp(w[1], "create") == 0) {
 		uint64_t ttl = c->conf.token_ttl_default;
 		const char *kind = "agent";
@@ -452,7 +455,7 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "
 		 "sensor revoke ID, sensor ping ID, sensor scan ID [PATH...], rules push DIR [SENSOR], "
-		 "command ID or status");
+		 "command ID, api-token ... or status");
 }
 
 static void ctl_cb(evutil_socket_t fd, short what, void *arg)

@@ -41,12 +41,17 @@
 #define PW_MIN 12
 #define ALERT_PAGE_MAX 500
 #define RELATED_MAX 20
+/* API tokens: valid 90 days unless asked otherwise, at most a year. */
+#define APITOK_TTL_DEFAULT (90 * 86400)
+#define APITOK_TTL_MIN 3600
+#define APITOK_TTL_MAX (365 * 86400)
 
 struct caller {
 	struct store_user u;
 	enum auth_role role;
 	int via_token;
 	char session[AUTH_TOKEN_SIZE];  /* the cookie's token, "" with an API token */
+	char hash[AUTH_TOKEN_HASH_SIZE];        /* the session's or the API token's hash */
 	char addr[64];
 };
 
@@ -189,10 +194,11 @@ static int authenticate(struct console *c, struct evhttp_request *req, struct ca
 		if (!auth_token_wellformed(h + 7) || auth_token_hash(h + 7, hash, sizeof(hash)) < 0 ||
 		    store_api_token_lookup(c->store, hash, (int64_t)now, &uid, err, sizeof(err)) != 0 ||
 		    load_user(c, uid, who) < 0) {
-			server_reply_error(req, 401, "unknown or revoked API token");
+			server_reply_error(req, 401, "unknown, expired or revoked API token");
 			return -1;
 		}
 		who->via_token = 1;
+		snprintf(who->hash, sizeof(who->hash), "%s", hash);
 		return 0;
 	}
 	if (ck == NULL || auth_cookie_get(ck, COOKIE, who->session, sizeof(who->session)) < 0 ||
@@ -214,7 +220,38 @@ static int authenticate(struct console *c, struct evhttp_request *req, struct ca
 	}
 	if (store_session_touch(c->store, hash, (int64_t)now, err, sizeof(err)) < 0)
 		log_err("session: %s", err);
+	snprintf(who->hash, sizeof(who->hash), "%s", hash);
 	return 0;
+}
+
+/* What an API token may not do (make tokens, change a password or a
+ * second factor): 1 when the caller signed in, else answers 403. */
+static int signed_in(struct evhttp_request *req, const struct caller *who, const char *what)
+{
+	if (!who->via_token)
+		return 1;
+	server_reply_error(req, 403, "an API token cannot %s: sign in", what);
+	return 0;
+}
+
+/*
+ * A change of user uid's password, role or second factor: end every
+ * session and API token of the user but the one making the change (when it
+ * is the user's own). The number ended, or -1 (logged).
+ */
+static int64_t end_credentials(struct console *c, const struct caller *who, int64_t uid)
+{
+	bool own = who->u.id == uid && who->hash[0] != '\0';
+	int64_t n = 0;
+	char err[256];
+
+	if (store_user_end_credentials(c->store, uid, own && !who->via_token ? who->hash : NULL,
+				       own && who->via_token ? who->hash : NULL, &n, err,
+				       sizeof(err)) < 0) {
+		log_err("ending the sessions of user %lld: %s", (long long)uid, err);
+		return -1;
+	}
+	return n;
 }
 
 int rest_vouch(const char *head, size_t len, void *arg)
@@ -327,6 +364,7 @@ static void login(struct console *c, struct evhttp_request *req)
 	uint64_t now = console_now(), step;
 	unsigned wait;
 	int exists, found, ok;
+	const char *why;
 
 	if (j == NULL)
 		return;
@@ -370,34 +408,32 @@ static void login(struct console *c, struct evhttp_request *req)
 		return;
 	}
 	ok = auth_password_verify(pw, found ? u.pw_hash : c->unknown_user_hash) == 1 && found;
+	why = "";
 	if (ok && u.totp_secret[0] != '\0') {
 		step = (uint64_t)u.totp_last_step;
-		if (code == NULL || auth_totp_verify(u.totp_secret, code, now, AUTH_TOTP_WINDOW, &step) != 1) {
-			json_decref(j);
-			auth_limiter_fail(c->limiter, kuser, now);
-			auth_limiter_fail(c->limiter, kaddr, now);
-			c->login_failures++;
-			log_limited(&c->rl_req, LOG_LVL_WARN, "login of '%s' from %s: second factor %s", shown,
-				    addr, code == NULL ? "missing" : "wrong");
-			server_reply_json(req, 401, json_pack("{s:s,s:b}", "error",
-							      "second factor required: enter the code "
-							      "from your authenticator app",
-							      "totp_required", 1));
-			return;
+		if (code == NULL || code[0] == '\0' ||
+		    auth_totp_verify(u.totp_secret, code, now, AUTH_TOTP_WINDOW, &step) != 1) {
+			/* Answered as a wrong password is: the answer must not
+			 * tell that the password was right. */
+			ok = 0;
+			why = code == NULL || code[0] == '\0' ? " (second factor missing)"
+							       : " (second factor wrong)";
+		} else {
+			store_user_set_totp_step(c->store, u.id, (int64_t)step, err, sizeof(err));
 		}
-		store_user_set_totp_step(c->store, u.id, (int64_t)step, err, sizeof(err));
 	}
 	json_decref(j);
 	if (!ok) {
 		auth_limiter_fail(c->limiter, kuser, now);
 		auth_limiter_fail(c->limiter, kaddr, now);
 		c->login_failures++;
-		log_limited(&c->rl_req, LOG_LVL_WARN, "login of '%s' from %s refused", shown, addr);
+		log_limited(&c->rl_req, LOG_LVL_WARN, "login of '%s' from %s refused%s", shown, addr, why);
 		memset(&who, 0, sizeof(who));
 		snprintf(who.u.name, sizeof(who.u.name), "%s", found ? name : "");
 		snprintf(who.addr, sizeof(who.addr), "%s", addr);
-		audit(c, &who, "login.failed", "user %s", name);
-		server_reply_error(req, 401, "wrong user name or password");
+		audit(c, &who, "login.failed", "user %s%s", name, why);
+		explicit_bzero(&u, sizeof(u));
+		server_reply_error(req, 401, "wrong user name, password or second-factor code");
 		return;
 	}
 	auth_limiter_success(c->limiter, kuser);
@@ -852,9 +888,11 @@ static void user_update(struct console *c, struct evhttp_request *req, const str
 {
 	json_t *j = server_json_body(req, "user"), *dis;
 	const char *role, *pw;
-	char hash[AUTH_PW_HASH_SIZE], err[256];
+	char hash[AUTH_PW_HASH_SIZE], err[256], ended[64] = "";
 	struct store_user u;
 	enum auth_role r;
+	bool role_changed;
+	int64_t n;
 
 	if (j == NULL)
 		return;
@@ -872,7 +910,8 @@ static void user_update(struct console *c, struct evhttp_request *req, const str
 		server_reply_error(req, 400, "role: admin, analyst or viewer; disabled: true or false");
 		return;
 	}
-	if (json_object_get(j, "password") != NULL && !pw_ok(req, pw)) {
+	if (json_object_get(j, "password") != NULL && (!signed_in(req, who, "set a password") ||
+						       !pw_ok(req, pw))) {
 		json_decref(j);
 		return;
 	}
@@ -881,6 +920,7 @@ static void user_update(struct console *c, struct evhttp_request *req, const str
 		server_reply_error(req, 400, "you cannot take away your own admin role or disable yourself");
 		return;
 	}
+	role_changed = role != NULL && strcmp(role, u.role) != 0;
 	if ((role != NULL && store_user_set_role(c->store, id, role, err, sizeof(err)) < 0) ||
 	    (dis != NULL && store_user_disable(c->store, id, json_is_true(dis), err, sizeof(err)) < 0) ||
 	    (dis != NULL && json_is_true(dis) && store_session_delete_user(c->store, id, err, sizeof(err)) < 0) ||
@@ -891,18 +931,25 @@ static void user_update(struct console *c, struct evhttp_request *req, const str
 		server_reply_error(req, 400, "%s", err);
 		return;
 	}
-	audit(c, who, "user.update", "%s:%s%s%s", u.name, role ? " role " : "", role ? role : "",
-	      dis ? (json_is_true(dis) ? " disabled" : " enabled") : (pw ? " password set" : ""));
+	/* A new password or role: what was signed in with the old one ends. */
+	if ((role_changed || pw != NULL) && (n = end_credentials(c, who, id)) >= 0)
+		snprintf(ended, sizeof(ended), "; %lld sessions and API tokens ended", (long long)n);
+	audit(c, who, "user.update", "%s:%s%s%s%s", u.name, role ? " role " : "", role ? role : "",
+	      dis ? (json_is_true(dis) ? " disabled" : " enabled") : (pw ? " password set" : ""), ended);
 	json_decref(j);
 	server_reply_json(req, 200, json_pack("{s:o}", "user", user_json(&u)));
 }
 
 static void me_password(struct console *c, struct evhttp_request *req, const struct caller *who)
 {
-	json_t *j = server_json_body(req, "password");
+	json_t *j;
 	const char *old, *pw;
 	char hash[AUTH_PW_HASH_SIZE], err[256];
+	int64_t n;
 
+	if (!signed_in(req, who, "change a password"))
+		return;
+	j = server_json_body(req, "password");
 	if (j == NULL)
 		return;
 	old = json_string_value(json_object_get(j, "old"));
@@ -923,19 +970,51 @@ static void me_password(struct console *c, struct evhttp_request *req, const str
 		return;
 	}
 	json_decref(j);
-	audit(c, who, "user.password", "own password changed");
-	server_reply_json(req, 200, json_pack("{s:b}", "ok", 1));
+	n = end_credentials(c, who, who->u.id);
+	audit(c, who, "user.password", "own password changed; %lld other sessions and API tokens ended",
+	      (long long)(n > 0 ? n : 0));
+	server_reply_json(req, 200, json_pack("{s:b,s:I}", "ok", 1, "ended", (json_int_t)(n > 0 ? n : 0)));
+}
+
+/*
+ * Whoever changes a second factor proves they are its owner, not just the
+ * holder of a session: the current password, or a current code of the
+ * second factor in use. 1, or answers 403 and 0.
+ */
+static int totp_proof(struct console *c, struct evhttp_request *req, const struct caller *who,
+		      json_t *j)
+{
+	const char *pw = json_string_value(json_object_get(j, "password"));
+	const char *code = json_string_value(json_object_get(j, "current_code"));
+	uint64_t step = (uint64_t)who->u.totp_last_step;
+	char err[256];
+
+	if (pw != NULL && auth_password_verify(pw, who->u.pw_hash) == 1)
+		return 1;
+	if (code != NULL && who->u.totp_secret[0] != '\0' &&
+	    auth_totp_verify(who->u.totp_secret, code, console_now(), AUTH_TOTP_WINDOW, &step) == 1) {
+		store_user_set_totp_step(c->store, who->u.id, (int64_t)step, err, sizeof(err));
+		return 1;
+	}
+	server_reply_error(req, 403, "to change the second factor give your current password "
+			   "(\"password\") or a current code (\"current_code\")");
+	return 0;
 }
 
 /* TOTP: a new secret is shown; it takes effect when a code made from it is
- * confirmed (the client sends the secret back with the code). */
+ * confirmed (the client sends the secret back with the code, and the
+ * current password or a current code of the second factor it replaces). */
 static void me_totp(struct console *c, struct evhttp_request *req, const struct caller *who, int confirm)
 {
 	char secret[AUTH_TOTP_SECRET_B32_SIZE], uri[512], err[256];
 	const char *s, *code;
 	uint64_t step = 0;
+	bool had = who->u.totp_secret[0] != '\0';
+	int64_t n;
 	json_t *j;
 
+	if (!signed_in(req, who, "change the second factor"))
+		return;
 	if (!confirm) {
 		if (auth_totp_secret_new(secret, sizeof(secret)) < 0 ||
 		    auth_totp_uri(who->u.name, "Kastro", secret, uri, sizeof(uri)) < 0) {
@@ -948,6 +1027,10 @@ static void me_totp(struct console *c, struct evhttp_request *req, const struct 
 	j = server_json_body(req, "totp");
 	if (j == NULL)
 		return;
+	if (!totp_proof(c, req, who, j)) {
+		json_decref(j);
+		return;
+	}
 	s = json_string_value(json_object_get(j, "secret"));
 	code = json_string_value(json_object_get(j, "code"));
 	if (s == NULL || code == NULL || strlen(s) > STORE_TOTP_MAX ||
@@ -963,33 +1046,141 @@ static void me_totp(struct console *c, struct evhttp_request *req, const struct 
 		return;
 	}
 	json_decref(j);
-	audit(c, who, "user.totp", "second factor enabled");
-	server_reply_json(req, 200, json_pack("{s:b}", "ok", 1));
+	n = end_credentials(c, who, who->u.id);
+	audit(c, who, "user.totp", "second factor %s; %lld other sessions and API tokens ended",
+	      had ? "replaced" : "enabled", (long long)(n > 0 ? n : 0));
+	server_reply_json(req, 200, json_pack("{s:b,s:I}", "ok", 1, "ended", (json_int_t)(n > 0 ? n : 0)));
+}
+
+/* An admin removes a user's lost second factor: the user signs in with the
+ * password alone and may set up a new one. */
+static void user_totp_reset(struct console *c, struct evhttp_request *req, const struct caller *who,
+			    int64_t id)
+{
+	struct store_user u;
+	char err[256];
+	int64_t n;
+
+	if (!signed_in(req, who, "reset a second factor"))
+		return;
+	if (store_user_get_by_id(c->store, id, &u, err, sizeof(err)) != 0) {
+		server_reply_error(req, 404, "no such user");
+		return;
+	}
+	if (u.totp_secret[0] == '\0') {
+		server_reply_error(req, 409, "user %s has no second factor", u.name);
+		explicit_bzero(&u, sizeof(u));
+		return;
+	}
+	if (store_user_set_totp(c->store, id, NULL, err, sizeof(err)) < 0 ||
+	    store_user_get_by_id(c->store, id, &u, err, sizeof(err)) != 0) {
+		explicit_bzero(&u, sizeof(u));
+		server_reply_error(req, 500, "%s", err);
+		return;
+	}
+	n = end_credentials(c, who, id);
+	audit(c, who, "user.totp.reset", "%s: second factor removed by an admin (lost); %lld "
+	      "sessions and API tokens ended; the user signs in with the password alone until "
+	      "setting up a new one", u.name, (long long)(n > 0 ? n : 0));
+	server_reply_json(req, 200, json_pack("{s:o,s:I}", "user", user_json(&u), "ended",
+					      (json_int_t)(n > 0 ? n : 0)));
+	explicit_bzero(&u, sizeof(u));
 }
 
 static void api_token_create(struct console *c, struct evhttp_request *req, const struct caller *who)
 {
-	json_t *j = server_json_body(req, "api token");
+	json_t *j, *tj;
 	const char *name;
 	char tok[AUTH_TOKEN_SIZE], hash[AUTH_TOKEN_HASH_SIZE], err[256];
+	int64_t now = (int64_t)console_now(), ttl = APITOK_TTL_DEFAULT;
 
+	if (!signed_in(req, who, "make API tokens"))
+		return;
+	j = server_json_body(req, "api token");
 	if (j == NULL)
 		return;
 	name = json_string_value(json_object_get(j, "name"));
-	if (name == NULL || name[0] == '\0' || strlen(name) > STORE_NAME_MAX) {
+	tj = json_object_get(j, "ttl");
+	if (tj != NULL)
+		ttl = json_is_integer(tj) ? json_integer_value(tj) : -1;
+	if (name == NULL || name[0] == '\0' || strlen(name) > STORE_NAME_MAX || ttl < APITOK_TTL_MIN ||
+	    ttl > APITOK_TTL_MAX) {
 		json_decref(j);
-		server_reply_error(req, 400, "name: 1 to %d characters", STORE_NAME_MAX);
+		server_reply_error(req, 400, "expected {\"name\": 1 to %d characters, \"ttl\": %d to %d "
+				   "seconds (default %d)}", STORE_NAME_MAX, APITOK_TTL_MIN, APITOK_TTL_MAX,
+				   APITOK_TTL_DEFAULT);
 		return;
 	}
 	if (auth_token_new(tok, sizeof(tok)) < 0 || auth_token_hash(tok, hash, sizeof(hash)) < 0 ||
-	    store_api_token_add(c->store, hash, who->u.id, name, (int64_t)console_now(), err, sizeof(err)) < 0) {
+	    store_api_token_add_until(c->store, hash, who->u.id, name, now, now + ttl, err,
+				      sizeof(err)) < 0) {
 		json_decref(j);
 		server_reply_error(req, 400, "%s", err);
 		return;
 	}
-	audit(c, who, "apitoken.create", "%s", name);
-	server_reply_json(req, 200, json_pack("{s:s,s:s}", "token", tok, "name", name));
+	audit(c, who, "apitoken.create", "%s, valid %llds", name, (long long)ttl);
+	server_reply_json(req, 200, json_pack("{s:s,s:s,s:I}", "token", tok, "name", name,
+					      "expires_at", (json_int_t)(now + ttl)));
+	explicit_bzero(tok, sizeof(tok));
 	json_decref(j);
+}
+
+static int api_token_add(void *arg, const struct store_api_token *t)
+{
+	json_array_append_new(arg, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "name", t->name, "user",
+					     t->user, "user_id", (json_int_t)t->user_id, "created_at",
+					     (json_int_t)t->created_at, "last_used",
+					     (json_int_t)t->last_used, "expires_at",
+					     (json_int_t)t->expires_at));
+	return 0;
+}
+
+/* The caller's tokens; with ?all=1 (admin) everyone's. No hashes. */
+static void api_tokens_list(struct console *c, struct evhttp_request *req, const struct caller *who)
+{
+	struct query q;
+	uint64_t all;
+	json_t *arr;
+	char err[256];
+
+	query_parse(req, &q);
+	if (!q.ok || qnum(&q, "all", 0, 1, 0, &all) < 0) {
+		evhttp_clear_headers(&q.kv);
+		server_reply_error(req, 400, "all: 0 or 1");
+		return;
+	}
+	evhttp_clear_headers(&q.kv);
+	if (all && !allowed(req, who, AUTH_ACT_MANAGE_USERS))
+		return;
+	arr = json_array();
+	if (store_api_token_list(c->store, all ? 0 : who->u.id, api_token_add, arr, err,
+				 sizeof(err)) < 0) {
+		json_decref(arr);
+		server_reply_error(req, 500, "%s", err);
+		return;
+	}
+	server_reply_json(req, 200, json_pack("{s:o}", "tokens", arr));
+}
+
+/* Revoke user uid's token name (the caller's own, or an admin's request). */
+static void api_token_revoke(struct console *c, struct evhttp_request *req, const struct caller *who,
+			     int64_t uid, const char *name)
+{
+	struct store_user u;
+	char err[256];
+
+	if (store_user_get_by_id(c->store, uid, &u, err, sizeof(err)) != 0) {
+		server_reply_error(req, 404, "no such user");
+		return;
+	}
+	if (store_api_token_delete(c->store, uid, name, err, sizeof(err)) < 0) {
+		server_reply_error(req, 404, "no API token %s of %s", name, u.name);
+		explicit_bzero(&u, sizeof(u));
+		return;
+	}
+	audit(c, who, "apitoken.revoke", "%s of %s", name, u.name);
+	explicit_bzero(&u, sizeof(u));
+	server_reply_json(req, 200, json_pack("{s:b}", "ok", 1));
 }
 
 static int audit_add(void *arg, const struct store_audit_entry *e)
@@ -1057,22 +1248,86 @@ static int id_of(const char *s, int64_t *id)
 	return 0;
 }
 
+/*
+ * The methods the endpoint seg[0..n) answers, for a 405's Allow header;
+ * NULL when there is no such endpoint. Keep it in step with rest_handle().
+ */
+static const char *allow_of(char **seg, int n)
+{
+	static const struct { const char *p[5]; const char *allow; } r[] = {
+		{ { "login" }, "POST" },
+		{ { "logout" }, "POST" },
+		{ { "me" }, "GET, HEAD" },
+		{ { "me", "password" }, "POST" },
+		{ { "me", "totp" }, "POST" },
+		{ { "me", "totp", "confirm" }, "POST" },
+		{ { "dashboard" }, "GET, HEAD" },
+		{ { "alerts" }, "GET, HEAD" },
+		{ { "alerts", "#" }, "GET, HEAD" },
+		{ { "alerts", "#", "status" }, "POST" },
+		{ { "alerts", "#", "assign" }, "POST" },
+		{ { "alerts", "#", "notes" }, "POST" },
+		{ { "sensors" }, "GET, HEAD" },
+		{ { "sensors", "*", "revoke" }, "POST" },
+		{ { "tokens" }, "POST" },
+		{ { "users" }, "GET, HEAD, POST" },
+		{ { "users", "#" }, "POST" },
+		{ { "users", "#", "totp-reset" }, "POST" },
+		{ { "users", "#", "api-tokens", "*", "revoke" }, "POST" },
+		{ { "audit" }, "GET, HEAD" },
+		{ { "api-tokens" }, "GET, HEAD, POST" },
+		{ { "api-tokens", "*", "revoke" }, "POST" },
+	};
+	int64_t id;
+
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		int k;
+
+		for (k = 0; k < n && k < 5 && r[i].p[k] != NULL; k++) {
+			const char *want = r[i].p[k];
+
+			if (strcmp(want, "*") == 0 ? seg[k][0] == '\0' :
+			    strcmp(want, "#") == 0 ? id_of(seg[k], &id) < 0 : strcmp(want, seg[k]) != 0)
+				break;
+		}
+		if (k == n && (k == 5 || r[i].p[k] == NULL))
+			return r[i].allow;
+	}
+	return NULL;
+}
+
+/* Does allow ("GET, HEAD, POST") hold method m? */
+static bool allows(const char *allow, enum evhttp_cmd_type m)
+{
+	const char *name = m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_HEAD ? "HEAD" :
+			   m == EVHTTP_REQ_POST ? "POST" : NULL;
+
+	return name != NULL && strstr(allow, name) != NULL;
+}
+
 void rest_handle(struct console *c, struct evhttp_request *req, const char *path)
 {
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	char buf[256], *seg[6];
+	char buf[256], *seg[8];
 	struct caller who;
 	int64_t id = 0;
 	int n;
-	bool get = m == EVHTTP_REQ_GET, post = m == EVHTTP_REQ_POST;
+	const char *allow;
+	/* HEAD is answered as GET; libevent sends the head alone (RFC 9110) */
+	bool get = m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD, post = m == EVHTTP_REQ_POST;
 
-	if (strlen(path) >= sizeof(buf) || (n = split_path(memcpy(buf, path, strlen(path) + 1), seg, 6)) < 2) {
+	if (strlen(path) >= sizeof(buf) || (n = split_path(memcpy(buf, path, strlen(path) + 1), seg, 8)) < 2) {
 		server_reply_error(req, 404, "no such endpoint");
 		return;
 	}
 	/* seg[0] "api", seg[1] "v1" (web.c checked them) */
 	n -= 2;
 	memmove(seg, seg + 2, (size_t)n * sizeof(seg[0]));
+	allow = allow_of(seg, n);
+	if (allow != NULL && !allows(allow, m)) {
+		server_reply_not_allowed(req, allow);
+		return;
+	}
 	if (n == 1 && post && strcmp(seg[0], "login") == 0) {
 		login(c, req);
 		return;
@@ -1131,8 +1386,20 @@ void rest_handle(struct console *c, struct evhttp_request *req, const char *path
 	} else if (n == 1 && get && strcmp(seg[0], "audit") == 0) {
 		if (allowed(req, &who, AUTH_ACT_VIEW))
 			audit_list(c, req);
+	} else if (n == 3 && post && strcmp(seg[0], "users") == 0 && id_of(seg[1], &id) == 0 &&
+		   strcmp(seg[2], "totp-reset") == 0) {
+		if (allowed(req, &who, AUTH_ACT_MANAGE_USERS))
+			user_totp_reset(c, req, &who, id);
+	} else if (n == 5 && post && strcmp(seg[0], "users") == 0 && id_of(seg[1], &id) == 0 &&
+		   strcmp(seg[2], "api-tokens") == 0 && strcmp(seg[4], "revoke") == 0) {
+		if (allowed(req, &who, AUTH_ACT_MANAGE_USERS))
+			api_token_revoke(c, req, &who, id, seg[3]);
 	} else if (n == 1 && post && strcmp(seg[0], "api-tokens") == 0) {
 		api_token_create(c, req, &who);
+	} else if (n == 1 && get && strcmp(seg[0], "api-tokens") == 0) {
+		api_tokens_list(c, req, &who);
+	} else if (n == 3 && post && strcmp(seg[0], "api-tokens") == 0 && strcmp(seg[2], "revoke") == 0) {
+		api_token_revoke(c, req, &who, who.u.id, seg[1]);
 	} else {
 		server_reply_error(req, 404, "no such endpoint");
 	}

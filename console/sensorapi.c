@@ -707,7 +707,7 @@ static void get_rules(struct console *c, struct evhttp_request *req, const char 
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "application/json; charset=utf-8");
-	evhttp_send_reply(req, 200, "OK", out);
+	server_send(req, 200, out);
 	evbuffer_free(out);
 	log_info("sensor %s fetched rule bundle %.12s", sensor, version);
 }
@@ -744,8 +744,16 @@ void sensorapi_handle(struct evhttp_request *req, void *arg)
 		get_commands(c, req, cn);
 	else if (strcmp(path, "/sensor/v1/results") == 0 && m == EVHTTP_REQ_POST)
 		post_result(c, req, cn);
-	else if (strncmp(path, "/sensor/v1/rules/", 17) == 0 && m == EVHTTP_REQ_GET)
+	else if (strncmp(path, "/sensor/v1/rules/", 17) == 0 &&
+		 (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD))
 		get_rules(c, req, cn, path + 17);
+	/* Not HEAD on commands: its GET hands the commands out. */
+	else if (strcmp(path, "/sensor/v1/events") == 0 || strcmp(path, "/sensor/v1/results") == 0)
+		server_reply_not_allowed(req, "POST");
+	else if (strcmp(path, "/sensor/v1/commands") == 0)
+		server_reply_not_allowed(req, "GET");
+	else if (strncmp(path, "/sensor/v1/rules/", 17) == 0)
+		server_reply_not_allowed(req, "GET, HEAD");
 	else
 		refused(c, req, cn, 404, "no such endpoint");
 }

@@ -609,8 +609,8 @@ int server_open(struct server *s, struct event_base *base, const char *name, SSL
 	evhttp_set_max_body_size(s->http, (ev_ssize_t)lim->max_body);
 	evhttp_set_max_headers_size(s->http, (ev_ssize_t)lim->max_headers + 1024);
 	evhttp_set_timeout(s->http, (int)lim->request_timeout);
-	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-					       EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+					       EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
 	for (int i = 0; i < n; i++) {
 		const char *const wild[2] = { "0.0.0.0", "::" };
 		const char *const *addrs = strcmp(ls[i].addr, "*") == 0 ? wild : &ls[i].addr;
@@ -724,7 +724,7 @@ void server_reply_json(struct evhttp_request *req, int code, json_t *body)
 		free(text);
 		if (out != NULL)
 			evbuffer_free(out);
-		evhttp_send_error(req, 500, "out of memory");
+		evhttp_send_error(req, 500, server_reason(500));
 		return;
 	}
 	evbuffer_add(out, text, strlen(text));
@@ -733,8 +733,49 @@ void server_reply_json(struct evhttp_request *req, int code, json_t *body)
 	security_headers(req);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "application/json; charset=utf-8");
-	evhttp_send_reply(req, code, code < 300 ? "OK" : code < 500 ? "Refused" : "Error", out);
+	server_send(req, code, out);
 	evbuffer_free(out);
+}
+
+void server_send(struct evhttp_request *req, int code, struct evbuffer *body)
+{
+	char len[24];
+
+	/* libevent 2.1 would send a HEAD answer's body too: the head alone
+	 * goes, with the length the GET answer has (RFC 9110 9.3.2). */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(len, sizeof(len), "%zu", body != NULL ? evbuffer_get_length(body) : (size_t)0);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", len);
+		if (body != NULL)
+			evbuffer_drain(body, evbuffer_get_length(body));
+	}
+	evhttp_send_reply(req, code, server_reason(code), body);
+}
+
+const char *server_reason(int code)
+{
+	static const struct { int code; const char *text; } t[] = {
+		{ 200, "OK" }, { 201, "Created" }, { 204, "No Content" },
+		{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
+		{ 404, "Not Found" }, { 405, "Method Not Allowed" }, { 408, "Request Timeout" },
+		{ 409, "Conflict" }, { 411, "Length Required" }, { 413, "Content Too Large" },
+		{ 415, "Unsupported Media Type" }, { 417, "Expectation Failed" },
+		{ 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
+		{ 431, "Request Header Fields Too Large" }, { 500, "Internal Server Error" },
+		{ 501, "Not Implemented" }, { 503, "Service Unavailable" },
+		{ 505, "HTTP Version Not Supported" }, { 507, "Insufficient Storage" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].code == code)
+			return t[i].text;
+	return code < 300 ? "OK" : code < 500 ? "Client Error" : "Server Error";
+}
+
+void server_reply_not_allowed(struct evhttp_request *req, const char *allow)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+	server_reply_error(req, 405, "method not allowed here: use %s", allow);
 }
 
 void server_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)

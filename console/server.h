@@ -129,6 +129,19 @@ json_t *server_json_body(struct evhttp_request *req, const char *what);
 /* Answer with code and the JSON body (which this takes over). */
 void server_reply_json(struct evhttp_request *req, int code, json_t *body);
 
+/*
+ * Send the answer: code with its reason phrase and body (not freed; may be
+ * NULL). For HEAD only the head goes, with the body's Content-Length.
+ */
+void server_send(struct evhttp_request *req, int code, struct evbuffer *body);
+
+/* The reason phrase of an HTTP status (RFC 9110), for the status line. */
+const char *server_reason(int code);
+
+/* Answer 405 with an Allow header (allow: "GET, HEAD", ...) and a JSON
+ * reason. */
+void server_reply_not_allowed(struct evhttp_request *req, const char *allow);
+
 /* Answer {"error": message} with code. */
 void server_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

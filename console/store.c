@@ -19,8 +19,8 @@
  * shapes) and kept in s->aq[]. Every statement is reset as soon as its rows
  * are read, so no read transaction stays open and blocks WAL checkpoints.
  *
- * The schema (user_version 2, application_id KASTRO_APP_ID; a version 1
- * file is upgraded when opened):
+ * The schema (user_version 3, application_id KASTRO_APP_ID; a version 1
+ * or 2 file is upgraded when opened):
  *  sensors      id, kind, hostname, cert_serial (unique, lowercase hex),
  *               facts, enrolled_at, last_seen, revoked_at, offline_alerted,
  *               acked_seq
@@ -152,14 +152,20 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id_hash = ?1",
 	[ST_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?1",
 	[ST_SESSION_EXPIRE] = "DELETE FROM sessions WHERE last_seen < ?1 OR created_at < ?2",
-	[ST_APITOK_ADD] = "INSERT INTO api_tokens (hash, user_id, name, created_at) "
-			  "VALUES (?1, ?2, ?3, ?4)",
-	[ST_APITOK_LOOKUP] = "SELECT t.user_id, t.last_used FROM api_tokens t "
+	[ST_APITOK_ADD] = "INSERT INTO api_tokens (hash, user_id, name, created_at, expires_at) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_APITOK_LOOKUP] = "SELECT t.user_id, t.last_used, t.expires_at FROM api_tokens t "
 			     "JOIN users u ON u.id = t.user_id WHERE t.hash = ?1 AND u.disabled = 0",
 	[ST_APITOK_TOUCH] = "UPDATE api_tokens SET last_used = ?2 WHERE hash = ?1",
 	[ST_APITOK_DELETE] = "DELETE FROM api_tokens WHERE user_id = ?1 AND name = ?2",
-	[ST_APITOK_LIST] = "SELECT hash, user_id, name, created_at, last_used FROM api_tokens "
-			   "WHERE user_id = ?1 ORDER BY name",
+	[ST_APITOK_LIST] = "SELECT t.hash, t.user_id, t.name, t.created_at, t.last_used, "
+			   "t.expires_at, u.name FROM api_tokens t JOIN users u ON u.id = t.user_id "
+			   "WHERE t.user_id = ?1 ORDER BY t.name",
+	[ST_APITOK_LIST_ALL] = "SELECT t.hash, t.user_id, t.name, t.created_at, t.last_used, "
+			       "t.expires_at, u.name FROM api_tokens t JOIN users u ON u.id = t.user_id "
+			       "ORDER BY u.name, t.name",
+	[ST_SESSION_END_OTHERS] = "DELETE FROM sessions WHERE user_id = ?1 AND id_hash IS NOT ?2",
+	[ST_APITOK_END_OTHERS] = "DELETE FROM api_tokens WHERE user_id = ?1 AND hash IS NOT ?2",
 
 	[ST_AUDIT_ADD] = "INSERT INTO audit (ts, user, addr, action, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_AUDIT_LIST] = "SELECT id, ts, user, addr, action, detail FROM audit WHERE id < ?1 "
@@ -656,6 +662,7 @@ static const char schema_sql[] =
 	" name TEXT NOT NULL,"
 	" created_at INTEGER NOT NULL,"
 	" last_used INTEGER NOT NULL DEFAULT 0,"
+	" expires_at INTEGER NOT NULL DEFAULT 0,"
 	" UNIQUE (user_id, name)"
 	") STRICT;"
 
@@ -705,6 +712,10 @@ static const char migrate_v2_sql[] =
 	SCHEMA_V2_ALERTS
 	"INSERT INTO alert_signatures (signature) SELECT DISTINCT signature FROM alerts;";
 
+/* Version 3: API tokens expire (0: a token made before, which never does). */
+static const char migrate_v3_sql[] =
+	"ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;";
+
 /* One integer from a PRAGMA or query; -1 with err. */
 static int query_int(struct store *s, const char *sql, int64_t *v, char *err, size_t errlen)
 {
@@ -749,11 +760,15 @@ static int schema_check(struct store *s, const char *path, int create, char *err
 		goto fail;
 	if (app == KASTRO_APP_ID && ver == STORE_SCHEMA_VERSION)
 		return exec(s, "COMMIT", path, err, errlen);
-	if (app == KASTRO_APP_ID && ver == 1) {
-		/* All of it or nothing: a failure leaves version 1 as it was. */
+	if (app == KASTRO_APP_ID && ver >= 1 && ver < STORE_SCHEMA_VERSION) {
+		/* Step by step, all of it or nothing: a failure leaves the file
+		 * at the version it had. */
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
-		if (exec(s, migrate_v2_sql, "upgrading the schema to version 2", err, errlen) < 0 ||
-		    exec(s, pragma, "upgrading the schema to version 2", err, errlen) < 0)
+		if ((ver < 2 && exec(s, migrate_v2_sql, "upgrading the schema to version 2", err,
+				     errlen) < 0) ||
+		    (ver < 3 && exec(s, migrate_v3_sql, "upgrading the schema to version 3", err,
+				     errlen) < 0) ||
+		    exec(s, pragma, "upgrading the schema", err, errlen) < 0)
 			goto fail;
 		return exec(s, "COMMIT", path, err, errlen);
 	}

@@ -40,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_NOT_FOUND 1
 
 /* Ingest bounds. */
@@ -390,23 +390,39 @@ struct store_api_token {
 	char name[STORE_NAME_MAX + 1];
 	int64_t created_at;
 	int64_t last_used;          /* 0: never */
+	int64_t expires_at;         /* 0: never (tokens made before expiry existed) */
+	char user[STORE_NAME_MAX + 1];  /* the owner's name */
 };
 typedef int (*store_api_token_cb)(void *arg, const struct store_api_token *row);
 
 /* name: [A-Za-z0-9._@-], unique per user. */
 int store_api_token_add(struct store *s, const char *hash_hex, int64_t user_id, const char *name,
 			int64_t now, char *err, size_t errlen);
+/* The same, valid until expires_at (> now; 0: never). */
+int store_api_token_add_until(struct store *s, const char *hash_hex, int64_t user_id,
+			      const char *name, int64_t now, int64_t expires_at, char *err,
+			      size_t errlen);
 /*
  * The token's user (not disabled) in *user_id; last_used updated (at most
- * every STORE_TOUCH_S). STORE_NOT_FOUND for unknown tokens and disabled users.
+ * every STORE_TOUCH_S). STORE_NOT_FOUND for unknown and expired tokens and
+ * disabled users.
  */
 int store_api_token_lookup(struct store *s, const char *hash_hex, int64_t now, int64_t *user_id,
 			   char *err, size_t errlen);
 /* Unknown (user_id, name): -1. */
 int store_api_token_delete(struct store *s, int64_t user_id, const char *name,
 			   char *err, size_t errlen);
+/* The user's tokens by name; user_id 0: every user's, by user and name. */
 int store_api_token_list(struct store *s, int64_t user_id, store_api_token_cb cb, void *arg,
 			 char *err, size_t errlen);
+/*
+ * End every session and API token of user_id but the session keep_session
+ * and the token keep_token (hashes; NULL: none kept): what a change of the
+ * user's password, role or second factor does. *ended (may be NULL) gets
+ * how many went. One transaction.
+ */
+int store_user_end_credentials(struct store *s, int64_t user_id, const char *keep_session,
+			       const char *keep_token, int64_t *ended, char *err, size_t errlen);
 
 /* ---- audit (append-only: the schema refuses UPDATE and DELETE) ---- */
 

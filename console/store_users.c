@@ -405,11 +405,20 @@ int store_sessions_expire(struct store *s, int64_t now, int64_t idle_s, int64_t 
 int store_api_token_add(struct store *s, const char *hash_hex, int64_t user_id, const char *name,
 			int64_t now, char *err, size_t errlen)
 {
+	return store_api_token_add_until(s, hash_hex, user_id, name, now, 0, err, errlen);
+}
+
+int store_api_token_add_until(struct store *s, const char *hash_hex, int64_t user_id,
+			      const char *name, int64_t now, int64_t expires_at, char *err,
+			      size_t errlen)
+{
 	sqlite3_stmt *st;
 
 	if (st_check_hash("API token hash", hash_hex, err, errlen) < 0 ||
 	    st_check_word("API token name", name, STORE_NAME_MAX, W_NAME, err, errlen) < 0)
 		return -1;
+	if (expires_at < 0 || (expires_at > 0 && expires_at <= now))
+		return errf(err, errlen, "API token: expires before it is made");
 	st = st_stmt(s, ST_APITOK_ADD, err, errlen);
 	if (st == NULL)
 		return -1;
@@ -417,6 +426,7 @@ int store_api_token_add(struct store *s, const char *hash_hex, int64_t user_id, 
 	sqlite3_bind_int64(st, 2, user_id);
 	st_bind_text(st, 3, name);
 	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, expires_at);
 	if (st_run(s, st, "adding an API token", NULL, err, errlen) < 0) {
 		if (s->rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 			return errf(err, errlen, "unknown user %" PRId64, user_id);
@@ -433,7 +443,7 @@ int store_api_token_lookup(struct store *s, const char *hash_hex, int64_t now, i
 			   char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
-	int64_t last = 0;
+	int64_t last = 0, expires = 0, uid = 0;
 	int rc;
 
 	if (st_check_hash("API token hash", hash_hex, err, errlen) < 0)
@@ -444,8 +454,9 @@ int store_api_token_lookup(struct store *s, const char *hash_hex, int64_t now, i
 	st_bind_text(st, 1, hash_hex);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*user_id = sqlite3_column_int64(st, 0);
+		uid = sqlite3_column_int64(st, 0);
 		last = sqlite3_column_int64(st, 1);
+		expires = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE) {
@@ -454,6 +465,11 @@ int store_api_token_lookup(struct store *s, const char *hash_hex, int64_t now, i
 	}
 	if (rc != SQLITE_ROW)
 		return st_dberr(s, err, errlen, "reading an API token");
+	if (expires != 0 && expires <= now) {
+		errf(err, errlen, "API token expired");
+		return STORE_NOT_FOUND;
+	}
+	*user_id = uid;
 	if (now - last < STORE_TOUCH_S)
 		return 0;
 	st = st_stmt(s, ST_APITOK_TOUCH, err, errlen);
@@ -486,22 +502,25 @@ int store_api_token_list(struct store *s, int64_t user_id, store_api_token_cb cb
 			 char *err, size_t errlen)
 {
 	struct store_api_token row;
-	sqlite3_stmt *st = st_stmt(s, ST_APITOK_LIST, err, errlen);
+	sqlite3_stmt *st = st_stmt(s, user_id != 0 ? ST_APITOK_LIST : ST_APITOK_LIST_ALL, err, errlen);
 	int rc, r = 0;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
+	if (user_id != 0)
+		sqlite3_bind_int64(st, 1, user_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&row, 0, sizeof(row));
 		if (st_col_copy(st, 0, row.hash, sizeof(row.hash)) < 0 ||
-		    st_col_copy(st, 2, row.name, sizeof(row.name)) < 0) {
+		    st_col_copy(st, 2, row.name, sizeof(row.name)) < 0 ||
+		    st_col_copy(st, 6, row.user, sizeof(row.user)) < 0) {
 			r = errf(err, errlen, "API tokens: a stored value is too long");
 			break;
 		}
 		row.user_id = sqlite3_column_int64(st, 1);
 		row.created_at = sqlite3_column_int64(st, 3);
 		row.last_used = sqlite3_column_int64(st, 4);
+		row.expires_at = sqlite3_column_int64(st, 5);
 		if (cb(arg, &row) != 0)
 			break;
 	}
@@ -509,4 +528,39 @@ int store_api_token_list(struct store *s, int64_t user_id, store_api_token_cb cb
 		r = st_dberr(s, err, errlen, "listing API tokens");
 	sqlite3_reset(st);
 	return r;
+}
+
+int store_user_end_credentials(struct store *s, int64_t user_id, const char *keep_session,
+			       const char *keep_token, int64_t *ended, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int64_t n1 = 0, n2 = 0;
+
+	if (ended != NULL)
+		*ended = 0;
+	if ((keep_session != NULL && st_check_hash("session", keep_session, err, errlen) < 0) ||
+	    (keep_token != NULL && st_check_hash("API token hash", keep_token, err, errlen) < 0) ||
+	    st_begin(s, err, errlen) < 0)
+		return -1;
+	st = st_stmt(s, ST_SESSION_END_OTHERS, err, errlen);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, user_id);
+	st_bind_text(st, 2, keep_session);
+	if (st_run(s, st, "ending the user's sessions", &n1, err, errlen) < 0)
+		goto fail;
+	st = st_stmt(s, ST_APITOK_END_OTHERS, err, errlen);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, user_id);
+	st_bind_text(st, 2, keep_token);
+	if (st_run(s, st, "ending the user's API tokens", &n2, err, errlen) < 0 ||
+	    st_finish(s, err, errlen) < 0)
+		goto fail;
+	if (ended != NULL)
+		*ended = n1 + n2;
+	return 0;
+fail:
+	st_rollback(s);
+	return -1;
 }

@@ -50,7 +50,7 @@ static void serve_file(struct evhttp_request *req, const char *name)
 			continue;
 		out = evbuffer_new();
 		if (out == NULL) {
-			evhttp_send_error(req, 503, "out of memory");
+			evhttp_send_error(req, 503, server_reason(503));
 			return;
 		}
 		evbuffer_add_reference(out, www_files[i].data, www_files[i].len, NULL, NULL);
@@ -61,7 +61,7 @@ static void serve_file(struct evhttp_request *req, const char *name)
 		evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 		evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
 		evhttp_add_header(h, "Cache-Control", "no-cache");
-		evhttp_send_reply(req, 200, "OK", out);
+		server_send(req, 200, out);
 		evbuffer_free(out);
 		return;
 	}
@@ -78,7 +78,7 @@ void web_handle(struct evhttp_request *req, void *arg)
 		path = "/";
 	if (strcmp(path, "/sensor/v1/enroll") == 0) {
 		if (m != EVHTTP_REQ_POST) {
-			server_reply_error(req, 405, "enrolment: use POST");
+			server_reply_not_allowed(req, "POST");
 			return;
 		}
 		sensorapi_enroll(c, req);
@@ -88,8 +88,9 @@ void web_handle(struct evhttp_request *req, void *arg)
 		rest_handle(c, req, path);
 		return;
 	}
-	if (m != EVHTTP_REQ_GET) {
-		server_reply_error(req, 405, "only GET here");
+	/* HEAD as GET: libevent sends the head alone (RFC 9110). */
+	if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
+		server_reply_not_allowed(req, "GET, HEAD");
 		return;
 	}
 	if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {

@@ -31,6 +31,7 @@ suite "console (loopback, ASan+UBSan)" "$here/console/test_console.sh" "$san"
 suite "officers' credentials (loopback, ASan+UBSan)" "$here/console/test_officers.sh" "$san"
 suite "one hostile host and the officers' port (loopback, ASan+UBSan)" "$here/console/test_busy.sh" "$san"
 suite "console against hostile sensors (loopback)" "$here/console/test_console_sec.sh" "$b"
+suite "the officers' port counts IPv6 clients by /64 (namespaces)" "$here/console/test_busy6.sh" "$b"
 suite "gateway link to the console (namespaces)" "$here/console/test_gateway_link.sh" "$b"
 # The agent beside the console, both under ASan+UBSan; then the agent's
 # findings against the yara command's on the same files and rules.

@@ -2,7 +2,7 @@
  * kastroctl.c - the officers' command-line tool for kastrod (status,
  * policy reload with an automatic revert unless confirmed, quarantine and
  * release of a host) and kastro-console (enrolment tokens, sensors,
- * commands).
+ * commands, officers' API tokens).
  *
  * It talks to the daemon's control socket (a root-only unix socket, see
  * lib/control.h): one request line per connection, and prints the answer.
@@ -57,6 +57,12 @@ static void usage(FILE *out)
 		"                                  configured paths when none are given)\n"
 		"  rules push DIR [SENSOR]         send DIR's YARA rules to every agent (or one)\n"
 		"  command ID                      a command's state and result\n"
+		"  api-token list [USER]           officers' API tokens: user, name, created,\n"
+		"                                  expires, last used (Unix seconds)\n"
+		"  api-token create USER NAME [--ttl DUR]\n"
+		"                                  an API token for USER (shown once; 90d\n"
+		"                                  unless --ttl, 1h to 365d)\n"
+		"  api-token revoke USER NAME      revoke USER's token NAME\n"
 		"  console status                  the console's counters\n"
 		"\n"
 		"agent commands (kastro-agent, on the host it runs on):\n"
@@ -199,6 +205,60 @@ int main(int argc, char **argv)
 		}
 		if ((size_t)n >= sizeof(req) || strpbrk(req, "\n\r")) {
 			fprintf(stderr, "kastroctl: request too long or not one line\n");
+			return 2;
+		}
+		return request(path, req);
+	}
+	if (strcmp(cmd, "api-token") == 0) {
+		/* The officers' API tokens; `token` stays the enrolment tokens. */
+		const char *a[3] = { NULL, NULL, NULL };
+		int na = 0;
+
+		if (!path)
+			path = CONSOLE_SOCKET;
+		for (i = optind; i < argc; i++) {
+			if (strcmp(argv[i], "--ttl") == 0) {
+				i++;
+				continue;
+			}
+			if (strncmp(argv[i], "--ttl=", 6) == 0)
+				continue;
+			if (na < 3)
+				a[na] = argv[i];
+			na++;
+		}
+		if (confirm || na < 1 || na > 3) {
+			usage(stderr);
+			return 2;
+		}
+		if (strcmp(a[0], "list") == 0 && na <= 2 && !ttl) {
+			n = snprintf(req, sizeof(req), "api-token list%s%s", na == 2 ? " " : "",
+				     na == 2 ? a[1] : "");
+		} else if (strcmp(a[0], "revoke") == 0 && na == 3 && !ttl) {
+			n = snprintf(req, sizeof(req), "api-token revoke %s %s", a[1], a[2]);
+		} else if (strcmp(a[0], "create") == 0 && na == 3) {
+			if (ttl && (parse_duration(ttl, &secs) < 0 || secs < 3600 ||
+				    secs > 365u * 86400u)) {
+				fprintf(stderr, "kastroctl: --ttl %s: expected a duration from 1h to 365d\n",
+					ttl);
+				return 2;
+			}
+			n = ttl ? snprintf(req, sizeof(req), "api-token create %s %s ttl %llu", a[1], a[2],
+					   (unsigned long long)secs)
+				: snprintf(req, sizeof(req), "api-token create %s %s", a[1], a[2]);
+		} else {
+			usage(stderr);
+			return 2;
+		}
+		for (i = 1; i < na; i++) {
+			if (a[i][0] == '\0' || strpbrk(a[i], " \t\r\n") != NULL) {
+				fprintf(stderr, "kastroctl: '%s': a user or token name is one word\n",
+					a[i]);
+				return 2;
+			}
+		}
+		if (n < 0 || (size_t)n >= sizeof(req)) {
+			fprintf(stderr, "kastroctl: request too long\n");
 			return 2;
 		}
 		return request(path, req);

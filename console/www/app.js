@@ -636,8 +636,9 @@
 			autocomplete: 'current-password', required: true, maxlength: 1024 });
 		var totp = el('input', { id: 'login-totp', name: 'totp', type: 'text', inputmode: 'numeric',
 			autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: 6 });
+		/* Always shown, filled only by accounts with a second factor: the
+		 * console answers a missing code as it does a wrong password. */
 		var totpRow = field(t('login.totp'), totp, t('login.totp_hint'));
-		totpRow.hidden = true;
 		totpRow.id = 'login-totp-row';
 		var submit = el('button', { id: 'login-submit', type: 'submit', class: 'primary' }, t('login.submit'));
 		var note = S.loginNote ? el('p', { class: 'notice', role: 'status', id: 'login-note' }, t(S.loginNote)) : null;
@@ -655,7 +656,7 @@
 				return;
 			}
 			var body = { user: user.value, password: pw.value };
-			if (!totpRow.hidden) {
+			if (totp.value) {
 				if (!/^[0-9]{6}$/.test(totp.value)) {
 					fail(t('login.totp_needed'));
 					totp.focus();
@@ -669,17 +670,12 @@
 					pw.value = '';
 					return r.user ? startSession(r) : api('GET', '/me').then(startSession);
 				}, function (e) {
-					if (e.status === 401 && e.data && e.data.totp_required) {
-						var had = !totpRow.hidden && totp.value;
-						totpRow.hidden = false;
-						totp.value = '';
-						totp.focus();
-						fail(had ? t('login.totp_wrong') : t('login.totp_needed'));
-					} else if (e.status === 429) {
+					if (e.status === 429) {
 						fail(t('login.wait', { s: num(e.data.retry_after) || 1 }));
 					} else if (e.status === 401) {
 						fail(t('login.bad'));
 						pw.value = '';
+						totp.value = '';
 						pw.focus();
 					} else {
 						fail(errText(e));
@@ -1453,7 +1449,8 @@
 			return;
 		}
 		var body = el('div', { id: 'users-body' }, loading());
-		append(main, [newUserCard(load), body]);
+		var toks = el('div', { id: 'all-tokens' }, loading());
+		append(main, [newUserCard(load), body, card(t('users.tokens_title'), toks)]);
 		function load() {
 			api('GET', '/users').then(function (r) {
 				if (gen !== S.gen)
@@ -1465,6 +1462,42 @@
 					return;
 				clear(body);
 				body.appendChild(errorBox(e, t('users.load_failed')));
+			});
+			/* every user's API tokens: an admin revokes a leaked one */
+			api('GET', '/api-tokens?all=1').then(function (r) {
+				if (gen !== S.gen)
+					return;
+				clear(toks);
+				var list = Array.isArray(r.tokens) ? r.tokens : [];
+				toks.appendChild(table({ id: 'all-tokens-table', class: 'data' },
+					[t('col.user'), t('account.token_name'), t('account.token_expires'), t('account.token_last_used'), ['', 'actions-col']],
+					list.map(function (k) {
+						var rv = el('button', { type: 'button', class: 'small-button danger', onclick: function () {
+							if (!window.confirm(t('users.token_revoke_confirm', { name: String(k.name), user: String(k.user) })))
+								return;
+							busy(rv, function () {
+								return api('POST', '/users/' + encodeURIComponent(String(k.user_id)) + '/api-tokens/' +
+									encodeURIComponent(String(k.name)) + '/revoke').then(function () {
+									flash(t('account.token_revoked', { name: String(k.name) }));
+									load();
+								}, function (e) {
+									flash(errText(e), 'error');
+								});
+							});
+						} }, t('account.token_revoke'));
+						return el('tr', { class: 'all-token-row', 'data-user': k.user, 'data-name': k.name }, [
+							el('td', null, String(k.user)),
+							el('td', null, el('strong', null, String(k.name))),
+							el('td', { class: 'nowrap' }, k.expires_at ? timeEl(k.expires_at) : t('time.never')),
+							el('td', { class: 'nowrap' }, agoEl(k.last_used)),
+							el('td', { class: 'actions-col' }, rv)
+						]);
+					}), t('users.tokens_none')));
+			}, function (e) {
+				if (gen !== S.gen)
+					return;
+				clear(toks);
+				toks.appendChild(errorBox(e, t('account.tokens_load_failed')));
 			});
 		}
 		load();
@@ -1551,13 +1584,27 @@
 				}
 				change(pwSave, u, { password: pwIn.value }, t('users.password_set', { name: String(u.name) }));
 			} }, [userField(String(u.name)), el('label', { for: pwIn.id }, t('users.new_password_for', { name: String(u.name) })), pwIn, pwSave])));
+			/* a lost second factor: the admin removes it (audited) */
+			var reset = u.totp ? el('button', { type: 'button', class: 'small-button totp-reset', onclick: function () {
+				if (!window.confirm(t('users.totp_reset_confirm', { name: String(u.name) })))
+					return;
+				busy(reset, function () {
+					return api('POST', '/users/' + encodeURIComponent(String(u.id)) + '/totp-reset').then(function () {
+						flash(t('users.totp_reset_done', { name: String(u.name) }));
+						return reload();
+					}, function (e) {
+						err.textContent = errText(e);
+						err.hidden = false;
+					});
+				});
+			} }, t('users.totp_reset')) : null;
 			return [el('tr', { class: 'user-row' + (u.disabled ? ' disabled' : ''), 'data-id': u.id, 'data-name': u.name }, [
 				el('td', null, el('strong', null, String(u.name))),
 				el('td', null, role),
 				el('td', null, u.totp ? t('common.yes') : t('common.no')),
 				el('td', null, u.disabled ? el('span', { class: 'state state-revoked' }, t('users.disabled')) : el('span', { class: 'state state-online' }, t('users.active'))),
 				el('td', { class: 'nowrap' }, timeEl(u.created_at)),
-				el('td', { class: 'actions-col' }, [pwBtn, ' ', dis])
+				el('td', { class: 'actions-col' }, [pwBtn, ' ', dis, reset ? ' ' : null, reset])
 			]), pwRow];
 		});
 		append(root, [err, table({ id: 'users-table', class: 'data' },
@@ -1662,6 +1709,7 @@
 				return api('POST', '/me/totp').then(function (r) {
 					var code = el('input', { id: 'totp-code', type: 'text', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: 6,
 						autocomplete: 'one-time-code', required: true });
+					var cur = el('input', { id: 'totp-password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 });
 					var ok = el('button', { id: 'totp-confirm', type: 'submit', class: 'primary' }, t('account.totp_confirm'));
 					var secret = String(r.secret || '').replace(/(.{4})/g, '$1 ').trim();
 					clear(out);
@@ -1674,7 +1722,9 @@
 							err.hidden = true;
 							busy(ok, function () {
 								/* rest.c wants the secret back with the code (the doc says only the code) */
-								return api('POST', '/me/totp/confirm', { secret: String(r.secret || ''), code: code.value.trim() }).then(function () {
+								/* and the current password: a session alone may not change the second factor */
+								return api('POST', '/me/totp/confirm', { secret: String(r.secret || ''), code: code.value.trim(), password: cur.value }).then(function () {
+									cur.value = '';
 									if (S.me.user && typeof S.me.user === 'object')
 										S.me.user.totp = true;
 									clear(out);
@@ -1685,7 +1735,8 @@
 									err.hidden = false;
 								});
 							});
-						} }, [el('label', { for: 'totp-code' }, t('account.totp_step2')), code, ok])
+						} }, [el('label', { for: 'totp-code' }, t('account.totp_step2')), code,
+							el('label', { for: 'totp-password' }, t('account.pw_old')), cur, ok])
 					]);
 					out.hidden = false;
 				}, function (e) {
@@ -1702,9 +1753,45 @@
 
 	function apiTokenCard() {
 		var name = el('input', { id: 'apitoken-name', type: 'text', required: true, maxlength: 64, pattern: '[A-Za-z0-9._@-]+', spellcheck: 'false' });
+		var ttl = selectEl({ id: 'apitoken-ttl' }, [['2592000', t('account.token_ttl_30')], ['7776000', t('account.token_ttl_90')],
+			['31536000', t('account.token_ttl_365')]], '7776000');
 		var out = el('div', { id: 'apitoken-result', hidden: true });
 		var err = el('p', { class: 'error', role: 'alert', hidden: true });
+		var list = el('div', { id: 'apitoken-list' }, loading());
 		var btn = el('button', { id: 'apitoken-create', type: 'submit' }, t('account.token_create'));
+		/* The caller's tokens: expiry, last use, and a way to revoke each. */
+		function reload() {
+			return api('GET', '/api-tokens').then(function (r) {
+				var toks = Array.isArray(r.tokens) ? r.tokens : [];
+				clear(list);
+				list.appendChild(table({ id: 'apitoken-table', class: 'data' },
+					[t('account.token_name'), t('account.token_expires'), t('account.token_last_used'), ['', 'actions-col']],
+					toks.map(function (k) {
+						var rv = el('button', { type: 'button', class: 'small-button danger', 'data-name': String(k.name), onclick: function () {
+							if (!window.confirm(t('account.token_revoke_confirm', { name: String(k.name) })))
+								return;
+							busy(rv, function () {
+								return api('POST', '/api-tokens/' + encodeURIComponent(String(k.name)) + '/revoke').then(function () {
+									flash(t('account.token_revoked', { name: String(k.name) }));
+									return reload();
+								}, function (e) {
+									err.textContent = errText(e);
+									err.hidden = false;
+								});
+							});
+						} }, t('account.token_revoke'));
+						return el('tr', { class: 'apitoken-row', 'data-name': k.name }, [
+							el('td', null, el('strong', null, String(k.name))),
+							el('td', { class: 'nowrap' }, k.expires_at ? timeEl(k.expires_at) : t('time.never')),
+							el('td', { class: 'nowrap' }, agoEl(k.last_used)),
+							el('td', { class: 'actions-col' }, rv)
+						]);
+					}), t('account.tokens_none')));
+			}, function (e) {
+				clear(list);
+				list.appendChild(errorBox(e, t('account.tokens_load_failed')));
+			});
+		}
 		var form = el('form', { novalidate: true, onsubmit: function (ev) {
 			ev.preventDefault();
 			err.hidden = true;
@@ -1714,19 +1801,21 @@
 				return;
 			}
 			busy(btn, function () {
-				return api('POST', '/api-tokens', { name: name.value }).then(function (r) {
+				return api('POST', '/api-tokens', { name: name.value, ttl: num(ttl.value) }).then(function (r) {
 					clear(out);
 					append(out, [el('p', { class: 'warn' }, t('token.once')),
 						el('p', null, [el('code', { class: 'secret', id: 'apitoken-value' }, String(r.token || '')), copyButton(String(r.token || ''))])]);
 					out.hidden = false;
 					name.value = '';
+					return reload();
 				}, function (e) {
 					err.textContent = errText(e);
 					err.hidden = false;
 				});
 			});
-		} }, [field(t('account.token_name'), name, t('account.token_hint')), err, btn]);
-		return card(t('account.token_title'), [form, out]);
+		} }, [field(t('account.token_name'), name, t('account.token_hint')), field(t('account.token_ttl'), ttl), err, btn]);
+		reload();
+		return card(t('account.token_title'), [form, out, list]);
 	}
 
 	/* ---- start ------------------------------------------------------------------------------- */

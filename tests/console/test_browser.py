@@ -5,7 +5,9 @@ Selenium against a real kastro-console on loopback, fed by a test gateway
 on the dashboard (counts and a chart drawn from the data), lists, filters
 and pages through alerts, opens one, acknowledges it, adds a note (shown
 as text, not markup), finds both in the audit log under the officer's
-name, switches the UI to Greek (remembered across a reload) and signs out
+name, makes an API token with an expiry under My account and revokes it
+(the token stops working), switches the UI to Greek (remembered across a
+reload) and signs out
 (the session ends); and that no page hit a script error or a
 Content-Security-Policy violation. Screenshots of the dashboard, the alert
 list and the alert page go to ARTEFACT_DIR.
@@ -407,6 +409,67 @@ def ui_test(d, con, art):
               "the audit log shows admin's acknowledgement of alert %s" % aid, "entries %s" % entries[:6])
         check(any(a == "alert.note" and u == "admin" for a, u, dt in entries),
               "the audit log shows admin's note", "entries %s" % entries[:6])
+
+    # ---- API tokens under My account: made with an expiry, listed, revoked ----
+    def bearer_status(tok):
+        ctx = ssl.create_default_context(cafile=os.path.join(con.data, "ca.crt"))
+        try:
+            c = http.client.HTTPSConnection("127.0.0.1", con.hp, context=ctx, timeout=10)
+            c.request("GET", "/api/v1/me", headers={"Authorization": "Bearer " + tok})
+            r = c.getresponse()
+            r.read()
+            c.close()
+            return r.status
+        except (OSError, http.client.HTTPException) as e:
+            return str(e)
+
+    d.get(base + "/#/account")
+    if until("the account page", lambda: css("#apitoken-name") and css("#apitoken-list table")):
+        d.find_element(By.ID, "apitoken-name").send_keys("browser-ci")
+        Select(d.find_element(By.ID, "apitoken-ttl")).select_by_value("2592000")
+        d.find_element(By.ID, "apitoken-create").click()
+        row = '#apitoken-table .apitoken-row[data-name="browser-ci"]'
+        if until("a new API token is shown and listed", lambda: css("#apitoken-value") and css(row)):
+            tok = text("#apitoken-value")
+            cells = [c.text for c in css(row + " td")]
+            exp = d.execute_script("return document.querySelector(arguments[0] + ' td:nth-child(2) time')"
+                                   " ? document.querySelector(arguments[0] + ' td:nth-child(2) time')"
+                                   ".getAttribute('datetime') : null", row)
+            in30 = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))
+            check(exp is not None and exp.startswith(in30) and bearer_status(tok) == 200,
+                  "an API token made in the UI for 30 days is listed with its expiry and works",
+                  "cells %s, expiry %r (wanted %s...), status %s" % (cells, exp, in30, bearer_status(tok)))
+            css(row + " button")[0].click()
+            try:
+                WebDriverWait(d, 5).until(lambda _d: _d.switch_to.alert).accept()
+            except TimeoutException:
+                fail("revoke an API token", "no confirmation asked")
+            if until("a revoked token leaves the list", lambda: not css(row)):
+                check(bearer_status(tok) == 401, "an API token revoked in the UI stops working (401)",
+                      "status %s" % bearer_status(tok))
+
+        # an admin sees every user's tokens on the Users page and revokes one there
+        d.get(base + "/#/account")
+        if until("the account page again", lambda: css("#apitoken-name") and css("#apitoken-list table")):
+            d.find_element(By.ID, "apitoken-name").send_keys("browser-admin")
+            d.find_element(By.ID, "apitoken-create").click()
+            if until("a second API token", lambda: css('#apitoken-table .apitoken-row[data-name="browser-admin"]')):
+                tok = text("#apitoken-value")
+                d.get(base + "/#/users")
+                row = '#all-tokens-table .all-token-row[data-user="admin"][data-name="browser-admin"]'
+                if until("every user's tokens on the Users page", lambda: css(row)):
+                    css(row + " button")[0].click()
+                    try:
+                        WebDriverWait(d, 5).until(lambda _d: _d.switch_to.alert).accept()
+                    except TimeoutException:
+                        fail("revoke a token on the Users page", "no confirmation asked")
+                    if until("the revoked token leaves the Users page", lambda: not css(row)):
+                        check(bearer_status(tok) == 401,
+                              "an admin sees every user's API tokens on the Users page and revokes one (401 after)",
+                              "status %s" % bearer_status(tok))
+
+    d.get(base + "/#/audit")
+    until("back to the audit log", lambda: css("#audit-table .audit-row"))
 
     # ---- Greek ----
     Select(d.find_element(By.ID, "lang-switch")).select_by_value("el")

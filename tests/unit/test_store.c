@@ -33,6 +33,8 @@
 #define H2 "2222222222222222222222222222222222222222222222222222222222222222"
 #define H3 "3333333333333333333333333333333333333333333333333333333333333333"
 #define H4 "4444444444444444444444444444444444444444444444444444444444444444"
+#define H5 "5555555555555555555555555555555555555555555555555555555555555555"
+#define H6 "6666666666666666666666666666666666666666666666666666666666666666"
 
 struct fx {
 	char dir[64];
@@ -1509,6 +1511,64 @@ static void test_users_sessions_api_tokens(void **state)
 	assert_int_equal(store_api_token_delete(f->s, bob, "ci", err, sizeof(err)), -1);
 }
 
+/* API tokens expire; a change of credentials ends every session and token
+ * of the user but the ones kept, and nobody else's. */
+static void test_api_token_expiry_and_ending_credentials(void **state)
+{
+	struct fx *f = *state;
+	struct store_session ss;
+	struct apitoks tl = { 0 };
+	int64_t alice, bob, uid, n;
+	char err[256];
+
+	assert_int_equal(store_user_add(f->s, "alice", "admin", "h", T0, &alice, err, sizeof(err)), 0);
+	assert_int_equal(store_user_add(f->s, "bob", "analyst", "h", T0, &bob, err, sizeof(err)), 0);
+	assert_int_equal(store_api_token_add_until(f->s, H1, alice, "ci", T0, T0 + 100, err,
+						   sizeof(err)), 0);
+	assert_int_equal(store_api_token_add_until(f->s, H2, alice, "old", T0, T0, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "expires before"));
+	assert_int_equal(store_api_token_lookup(f->s, H1, T0 + 99, &uid, err, sizeof(err)), 0);
+	assert_int_equal(uid, alice);
+	uid = 0;
+	assert_int_equal(store_api_token_lookup(f->s, H1, T0 + 100, &uid, err, sizeof(err)),
+			 STORE_NOT_FOUND);
+	assert_string_equal(err, "API token expired");
+	assert_int_equal(uid, 0);
+	assert_int_equal(store_api_token_add(f->s, H2, alice, "forever", T0, err, sizeof(err)), 0);
+	assert_int_equal(store_api_token_add_until(f->s, H3, bob, "b1", T0, T0 + 50, err,
+						   sizeof(err)), 0);
+	/* every user's, by user and name, with the owner's name */
+	assert_int_equal(store_api_token_list(f->s, 0, apitok_collect, &tl, err, sizeof(err)), 0);
+	assert_int_equal(tl.n, 3);
+	assert_string_equal(tl.row[0].user, "alice");
+	assert_string_equal(tl.row[0].name, "ci");
+	assert_int_equal(tl.row[0].expires_at, T0 + 100);
+	assert_string_equal(tl.row[1].name, "forever");
+	assert_int_equal(tl.row[1].expires_at, 0);
+	assert_string_equal(tl.row[2].user, "bob");
+
+	/* alice changes her password from session H4: her other session and
+	 * both tokens go; bob keeps his */
+	assert_int_equal(store_session_add(f->s, H4, alice, T0, NULL, err, sizeof(err)), 0);
+	assert_int_equal(store_session_add(f->s, H5, alice, T0, NULL, err, sizeof(err)), 0);
+	assert_int_equal(store_session_add(f->s, H6, bob, T0, NULL, err, sizeof(err)), 0);
+	assert_int_equal(store_user_end_credentials(f->s, alice, H4, NULL, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_session_get(f->s, H4, &ss, err, sizeof(err)), 0);
+	assert_int_equal(store_session_get(f->s, H5, &ss, err, sizeof(err)), STORE_NOT_FOUND);
+	assert_int_equal(store_api_token_lookup(f->s, H2, T0, &uid, err, sizeof(err)), STORE_NOT_FOUND);
+	assert_int_equal(store_session_get(f->s, H6, &ss, err, sizeof(err)), 0);
+	assert_int_equal(store_api_token_lookup(f->s, H3, T0, &uid, err, sizeof(err)), 0);
+	/* an admin's reset of bob: everything of bob's */
+	assert_int_equal(store_user_end_credentials(f->s, bob, NULL, NULL, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_session_get(f->s, H6, &ss, err, sizeof(err)), STORE_NOT_FOUND);
+	assert_int_equal(store_session_get(f->s, H4, &ss, err, sizeof(err)), 0);
+	assert_int_equal(store_user_end_credentials(f->s, bob, "nothex", NULL, &n, err, sizeof(err)),
+			 -1);
+}
+
 /* ---- audit ---- */
 
 struct audits {
@@ -1914,6 +1974,7 @@ static void test_open_upgrades_version_1_keeping_data(void **state)
 				  "DROP INDEX alerts_first_seen; DROP INDEX alerts_blocked;"
 				  "CREATE INDEX alerts_first_seen ON alerts (first_seen);"
 				  "CREATE INDEX alerts_blocked ON alerts (last_seen) WHERE action = 'blocked';"
+				  "ALTER TABLE api_tokens DROP COLUMN expires_at;"
 				  "PRAGMA user_version = 1"), SQLITE_OK);
 
 	assert_int_equal(store_open(f->path, 0, &f->s, err, sizeof(err)), 0);
@@ -1921,6 +1982,9 @@ static void test_open_upgrades_version_1_keeping_data(void **state)
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM pragma_index_info('alerts_blocked')"), 6);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM pragma_index_info('alerts_first_seen')"), 2);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM alert_signatures"), 2);
+	/* and version 3's: API tokens expire */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM pragma_table_info('api_tokens') "
+				    "WHERE name = 'expires_at'"), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 2);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM alerts"), 2);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM users"), 0);
@@ -1988,6 +2052,7 @@ int main(void)
 		T(test_silent_sensors_get_an_offline_alert_cleared_when_seen),
 		T(test_commands_queue_deliver_result_wrong_sensor_refused),
 		T(test_users_sessions_api_tokens),
+		T(test_api_token_expiry_and_ending_credentials),
 		T(test_audit_append_only_newest_first),
 		T(test_alert_status_assign_notes_related_events),
 		T(test_dashboard_counts_histogram_top_blocked),
