@@ -23,6 +23,7 @@
 struct sconn;                           /* sensorapi.c */
 struct ingestq;                         /* sensorapi.c */
 struct auth_limiter;
+struct push;                            /* push.c */
 
 struct console {
 	struct console_conf conf;
@@ -47,6 +48,7 @@ struct console {
 	char unknown_user_hash[256];    /* a hash of a random password, verified when the
 					   name is unknown so a login takes as long */
 	uint64_t logins, login_failures;
+	struct push *push;              /* push checks (push.c) */
 };
 
 /* Seconds since the epoch, from the wall clock (stored timestamps). */

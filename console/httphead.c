@@ -46,7 +46,8 @@ static bool is_tchar(unsigned char c)
 /* The methods the console's APIs use. */
 static bool method_served(const char *p, size_t m)
 {
-	static const char *const ok[] = { "GET", "POST", "PUT", "PATCH", "DELETE" };
+	/* HEAD: push checks' pings (push.c) */
+	static const char *const ok[] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD" };
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (strlen(ok[i]) == m && memcmp(ok[i], p, m) == 0)
@@ -65,7 +66,7 @@ static int check_request_line(const char *p, size_t n, struct httphead *h)
 	if (m == 0 || m > 16 || i >= n || p[i] != ' ')
 		return refuse(h, 400, "malformed request line: expected METHOD TARGET HTTP/1.1");
 	if (!method_served(p, m))
-		return refuse(h, 405, "method %.*s is not served: GET, POST, PUT, PATCH or DELETE",
+		return refuse(h, 405, "method %.*s is not served: GET, HEAD, POST, PUT, PATCH or DELETE",
 			      (int)m, p);
 	t = ++i;
 	while (i < n && p[i] > ' ' && p[i] < 0x7f)

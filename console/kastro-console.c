@@ -32,6 +32,7 @@
 #include "inventory.h"
 #include "log.h"
 #include "num.h"
+#include "push.h"
 #include "rest.h"
 #include "sensorapi.h"
 #include "tls.h"
@@ -588,6 +589,10 @@ static int run(struct console *c)
 		log_err("%s", err);
 		goto out;
 	}
+	if (push_start(c, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	n = listens(c->conf.sensors, c->conf.n_sensors, ls);
 	if (server_open(&c->sensors, c->base, "sensors", c->sensor_ctx, ls, n, &lim, sensorapi_handle, c,
 			err, sizeof(err)) < 0) {
@@ -643,6 +648,7 @@ out:
 		SSL_CTX_free(c->https_ctx);
 	ca_free(c->ca);
 	rest_free(c);
+	push_free(c);
 	store_close(c->store);
 	event_base_free(c->base);
 	return rc;

@@ -433,7 +433,7 @@ int server_open(struct server *s, struct event_base *base, const char *name, SSL
 	evhttp_set_max_headers_size(s->http, (ev_ssize_t)lim->max_headers + 1024);
 	evhttp_set_timeout(s->http, (int)lim->request_timeout);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-					       EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
+					       EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD);
 	for (int i = 0; i < n; i++) {
 		const char *const wild[2] = { "0.0.0.0", "::" };
 		const char *const *addrs = strcmp(ls[i].addr, "*") == 0 ? wild : &ls[i].addr;

@@ -95,6 +95,12 @@ for src in "$here"/fuzz_*.c; do
 	fuzz_conf)
 		cp "$root"/rules/*.conf "$root"/tests/ndpi/*.conf "$corpus"/ 2>/dev/null
 		;;
+	fuzz_ping)
+		for s in 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/start \
+			0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/fail 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/255/; do
+			printf '%s' "$s" >"$corpus/seed-$(printf '%s' "$s" | tr / _)"
+		done
+		;;
 	fuzz_inventory)
 		cp "$root"/rules/kavala-services.conf "$corpus"/
 		printf '%s\n' 'service "erp" { address { 10.20.0.30 fd00:20::30 } ports tcp { 443 8000-8010 }' \
