@@ -24,6 +24,7 @@ struct sconn;                           /* sensorapi.c */
 struct ingestq;                         /* sensorapi.c */
 struct auth_limiter;
 struct push;                            /* push.c */
+struct probes;                          /* probes.c */
 
 struct console {
 	struct console_conf conf;
@@ -49,6 +50,7 @@ struct console {
 					   name is unknown so a login takes as long */
 	uint64_t logins, login_failures;
 	struct push *push;              /* push checks (push.c) */
+	struct probes *probes;          /* probe scheduler and workers (probes.c) */
 };
 
 /* Seconds since the epoch, from the wall clock (stored timestamps). */

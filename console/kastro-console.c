@@ -32,6 +32,7 @@
 #include "inventory.h"
 #include "log.h"
 #include "num.h"
+#include "probes.h"
 #include "push.h"
 #include "rest.h"
 #include "sensorapi.h"
@@ -589,7 +590,7 @@ static int run(struct console *c)
 		log_err("%s", err);
 		goto out;
 	}
-	if (push_start(c, err, sizeof(err)) < 0) {
+	if (push_start(c, err, sizeof(err)) < 0 || probes_start(c, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -648,6 +649,7 @@ out:
 		SSL_CTX_free(c->https_ctx);
 	ca_free(c->ca);
 	rest_free(c);
+	probes_stop(c);
 	push_free(c);
 	store_close(c->store);
 	event_base_free(c->base);

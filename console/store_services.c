@@ -23,8 +23,27 @@ static const char svc_schema[] =
 	" last_start INTEGER NOT NULL DEFAULT 0,"
 	" last_exit INTEGER NOT NULL DEFAULT -1,"
 	" pings INTEGER NOT NULL DEFAULT 0,"
+	/* probes */
+	" hard INTEGER NOT NULL DEFAULT 1,"
+	" attempt INTEGER NOT NULL DEFAULT 0,"
+	" last_check INTEGER NOT NULL DEFAULT 0,"
+	" ms INTEGER NOT NULL DEFAULT -1,"
+	" output TEXT NOT NULL DEFAULT '',"
+	" cert_expiry INTEGER NOT NULL DEFAULT 0,"
+	" flapping INTEGER NOT NULL DEFAULT 0,"
+	" maintenance INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (service, key)"
 	") STRICT, WITHOUT ROWID;"
+	/* hard state changes of every check, for uptime and the timeline */
+	"CREATE TABLE IF NOT EXISTS svc_history ("
+	" id INTEGER PRIMARY KEY,"
+	" service TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" ts INTEGER NOT NULL,"
+	" state TEXT NOT NULL,"
+	" maintenance INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX IF NOT EXISTS svc_history_check ON svc_history (service, key, ts);"
 	"CREATE TABLE IF NOT EXISTS svc_pings ("
 	" id INTEGER PRIMARY KEY,"
 	" service TEXT NOT NULL,"
@@ -107,6 +126,22 @@ fail:
 	return -1;
 }
 
+static int history_add(struct store *s, const char *service, const char *key, const char *state,
+		       int64_t ts, int maintenance, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO svc_history (service, key, ts, state, maintenance) "
+				"VALUES (?, ?, ?, ?, ?)", err, errlen);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, service, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, ts);
+	sqlite3_bind_text(st, 4, state, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 5, maintenance);
+	return run(s, st, "services: record a state change", err, errlen);
+}
+
 static int read_row(sqlite3_stmt *st, struct svc_row *r)
 {
 	if (st_col_copy(st, 0, r->service, sizeof(r->service)) < 0 ||
@@ -120,10 +155,20 @@ static int read_row(sqlite3_stmt *st, struct svc_row *r)
 	r->last_start = sqlite3_column_int64(st, 7);
 	r->last_exit = sqlite3_column_int(st, 8);
 	r->pings = sqlite3_column_int64(st, 9);
+	r->hard = sqlite3_column_int(st, 10);
+	r->attempt = sqlite3_column_int(st, 11);
+	r->last_check = sqlite3_column_int64(st, 12);
+	r->ms = sqlite3_column_int(st, 13);
+	if (st_col_copy(st, 14, r->output, sizeof(r->output)) < 0)
+		r->output[0] = '\0';
+	r->cert_expiry = sqlite3_column_int64(st, 15);
+	r->flapping = sqlite3_column_int(st, 16);
+	r->maintenance = sqlite3_column_int(st, 17);
 	return 0;
 }
 
-#define ROW_COLS "service, key, kind, state, since, last_ok, last_ping, last_start, last_exit, pings"
+#define ROW_COLS "service, key, kind, state, since, last_ok, last_ping, last_start, last_exit, " \
+	"pings, hard, attempt, last_check, ms, output, cert_expiry, flapping, maintenance"
 
 int svcstore_get(struct store *s, const char *service, const char *key, struct svc_row *out,
 		 char *err, size_t errlen)
@@ -191,6 +236,89 @@ int svcstore_set_state(struct store *s, const char *service, const char *key,
 	if (run(s, st, "services: set a state", err, errlen) < 0)
 		return -1;
 	*changed = sqlite3_changes(s->db) > 0;
+	if (*changed)
+		return history_add(s, service, key, state, now, 0, err, errlen);
+	return 0;
+}
+
+int svcstore_result(struct store *s, const struct svc_row *r, int hard_changed, char *err,
+		    size_t errlen)
+{
+	sqlite3_stmt *st;
+
+	if (st_begin(s, err, errlen) < 0)
+		return -1;
+	st = prep(s, "UPDATE svc_checks SET state = ?, since = ?, hard = ?, attempt = ?, "
+		  "last_check = ?, ms = ?, output = ?, cert_expiry = ?, flapping = ?, "
+		  "maintenance = ?, last_ok = ? WHERE service = ? AND key = ?", err, errlen);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_text(st, 1, r->state, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, r->since);
+	sqlite3_bind_int(st, 3, r->hard);
+	sqlite3_bind_int(st, 4, r->attempt);
+	sqlite3_bind_int64(st, 5, r->last_check);
+	sqlite3_bind_int(st, 6, r->ms);
+	sqlite3_bind_text(st, 7, r->output, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 8, r->cert_expiry);
+	sqlite3_bind_int(st, 9, r->flapping);
+	sqlite3_bind_int(st, 10, r->maintenance);
+	sqlite3_bind_int64(st, 11, r->last_ok);
+	sqlite3_bind_text(st, 12, r->service, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 13, r->key, -1, SQLITE_TRANSIENT);
+	if (run(s, st, "services: record a result", err, errlen) < 0)
+		goto fail;
+	if (hard_changed && history_add(s, r->service, r->key, r->state, r->last_check,
+					r->maintenance, err, errlen) < 0)
+		goto fail;
+	return st_commit(s, err, errlen);
+fail:
+	st_rollback(s);
+	return -1;
+}
+
+int svcstore_uptime(struct store *s, const char *service, const char *key, int64_t from,
+		    int64_t now, double *fraction, char *err, size_t errlen)
+{
+	/* the state at `from` is the last change before it; then each change */
+	sqlite3_stmt *st = prep(s, "SELECT ts, state, maintenance FROM ("
+				" SELECT ts, state, maintenance FROM svc_history WHERE service = ?1"
+				" AND key = ?2 AND ts < ?3 ORDER BY ts DESC, id DESC LIMIT 1)"
+				" UNION ALL SELECT ts, state, maintenance FROM svc_history"
+				" WHERE service = ?1 AND key = ?2 AND ts >= ?3 ORDER BY 1", err, errlen);
+	int64_t at = from, up = 0, counted = 0;
+	char state[SVC_STATE_MAX + 1] = "";
+	int maint = 0, rc;
+
+	*fraction = -1;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, service, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, from);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t ts = sqlite3_column_int64(st, 0);
+
+		if (ts > at && state[0] != '\0' && !maint) {
+			counted += ts - at;
+			if (strcmp(state, "OK") == 0 || strcmp(state, "up") == 0)
+				up += ts - at;
+		}
+		if (ts > at)
+			at = ts;
+		st_col_copy(st, 1, state, sizeof(state));
+		maint = sqlite3_column_int(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return st_dberr(s, err, errlen, "services: uptime");
+	if (now > at && state[0] != '\0' && !maint) {
+		counted += now - at;
+		if (strcmp(state, "OK") == 0 || strcmp(state, "up") == 0)
+			up += now - at;
+	}
+	if (counted > 0)
+		*fraction = (double)up / (double)counted;
 	return 0;
 }
 

@@ -37,6 +37,15 @@ struct svc_row {
 	int64_t last_start;             /* last /start; 0: never */
 	int last_exit;                  /* exit code of the last ping that had one; -1 */
 	int64_t pings;                  /* pings received */
+	/* probes: state is OK, WARNING, CRITICAL, UNKNOWN or UNREACHABLE */
+	int hard;                       /* 1: a hard state; 0: soft, retrying */
+	int attempt;                    /* failures in a row, up to the check's retries */
+	int64_t last_check;             /* 0: never run */
+	int ms;                         /* response time of the last run; -1: none */
+	char output[512];               /* the last run's output line */
+	int64_t cert_expiry;            /* tls: notAfter; 0: none */
+	int flapping;
+	int maintenance;                /* the last result came inside a maintenance window */
 };
 
 /* The check's key: its name (push, plugin) or "KIND TARGET[:PORT]". */
@@ -62,6 +71,21 @@ int svcstore_ping(struct store *s, const char *service, const char *key, int64_t
 /* Set the state (when it differs; since = now). *changed as above. */
 int svcstore_set_state(struct store *s, const char *service, const char *key,
 		       const char *state, int64_t now, int *changed, char *err, size_t errlen);
+
+/*
+ * Write a probe's result: every field of r (service and key name the row).
+ * hard_changed: the hard state changed, so it goes into the history too.
+ */
+int svcstore_result(struct store *s, const struct svc_row *r, int hard_changed, char *err,
+		    size_t errlen);
+
+/*
+ * The share of time in [from, now) the check's hard state was OK (or up),
+ * leaving out time inside maintenance windows and before the first state;
+ * -1 when nothing is known.
+ */
+int svcstore_uptime(struct store *s, const char *service, const char *key, int64_t from,
+		    int64_t now, double *fraction, char *err, size_t errlen);
 
 /* One row: 0, STORE_NOT_FOUND or -1. */
 int svcstore_get(struct store *s, const char *service, const char *key, struct svc_row *out,
