@@ -64,7 +64,8 @@ standin db "$DB"
 # a maintenance window around now, in local time as the console reads it
 mstart=$(date -d '-10 min' +%H:%M)
 
-"$CONSOLE" init --data "$tmp/data" --name 127.0.0.1 >/dev/null 2>&1 || { t_fail "$T: init"; t_done; }
+"$CONSOLE" init --data "$tmp/data" --name 127.0.0.1 >"$tmp/init.out" 2>&1 || { t_fail "$T: init"; t_done; }
+pw=$(sed -n 's/^admin password: //p' "$tmp/init.out")
 cat >"$tmp/services.conf" <<CONF
 service "e-payments" {
     owner "finance" criticality critical
@@ -123,6 +124,38 @@ exp=$(q "SELECT cert_expiry > strftime('%s','now') + 9*86400 FROM svc_checks WHE
 t_check "$T: the certificate's expiry is stored" test "$exp" = 1
 ms=$(q "SELECT ms >= 0 FROM svc_checks WHERE service = 'e-payments' AND key LIKE 'https %'")
 t_check "$T: the response time is stored" test "$ms" = 1
+
+# ---- the officers' API -------------------------------------------------------
+api() {
+	curl -sS --cacert "$tmp/data/ca.crt" -b "$tmp/cj" -c "$tmp/cj" "$@"
+}
+api -o /dev/null -X POST -H 'Content-Type: application/json' \
+	--data "{\"user\":\"admin\",\"password\":\"$pw\"}" "https://127.0.0.1:$HP/api/v1/login"
+api -o "$tmp/list.json" "https://127.0.0.1:$HP/api/v1/services"
+if python3 - "$tmp/list.json" <<'PY'
+import json, sys
+d = {s["name"]: s for s in json.load(open(sys.argv[1]))["services"]}
+assert len(d) == 7, d.keys()
+e = d["e-payments"]
+assert e["state"] == "OK" and e["owner"] == "finance" and e["criticality"] == "critical", e
+assert e["response_ms"] is not None and e["cert_expiry"] is not None, e
+assert e["uptime_24h"] == 1.0, e
+assert d["soon"]["state"] == "WARNING" and d["expired"]["state"] == "CRITICAL", d["soon"]
+assert d["erp"]["depends"] == ["db"], d["erp"]
+assert d["library"]["in_maintenance"] is True, d["library"]
+PY
+then
+	t_pass "$T: GET /api/v1/services: state, owner, criticality, response time, certificate, uptime"
+else
+	t_fail "$T: /api/v1/services: $(head -c 600 "$tmp/list.json")"
+fi
+n=$(api "https://127.0.0.1:$HP/api/v1/services?owner=it&criticality=medium" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["services"]))')
+t_check "$T: filters by owner and criticality" test "$n" = 4
+out=$(api "https://127.0.0.1:$HP/api/v1/services/soon" | python3 -c 'import json,sys; print(json.load(sys.stdin)["checks"][0]["output"])')
+case "$out" in *"expires in 10 days"*) t_pass "$T: GET /api/v1/services/NAME shows each check's output" ;;
+*) t_fail "$T: /api/v1/services/soon: $out" ;; esac
+code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$tmp/data/ca.crt" "https://127.0.0.1:$HP/api/v1/services")
+t_check "$T: the services API needs a session" test "$code" = 401
 
 # a broken keyword: soft first, hard after 2 results (5s apart)
 printf '<html><body><h1>Συντήρηση</h1></body></html>\n' >"$tmp/www/index.html"
