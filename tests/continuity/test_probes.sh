@@ -157,6 +157,16 @@ case "$out" in *"expires in 10 days"*) t_pass "$T: GET /api/v1/services/NAME sho
 code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$tmp/data/ca.crt" "https://127.0.0.1:$HP/api/v1/services")
 t_check "$T: the services API needs a session" test "$code" = 401
 
+# the Services page in headless Chromium (trusting exactly this console's key)
+spki=$(openssl pkey -in "$tmp/data/server.key" -pubout -outform DER | openssl dgst -sha256 -binary | base64)
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
+"$py" "$here/ui_services.py" "https://127.0.0.1:$HP" "$pw" "$spki" "$tmp" >"$tmp/ui.out" 2>&1
+case $? in
+0) t_pass "$T: the Services page shows one row per service with its state, certificate and uptime; the owner filter works" ;;
+77) t_skip "$T: the Services page: chromium or python3-selenium missing" ;;
+*) t_fail "$T: the Services page: $(tail -n 3 "$tmp/ui.out" | tr '\n' ' ')" ;;
+esac
+
 # a broken keyword: soft first, hard after 2 results (5s apart)
 printf '<html><body><h1>Συντήρηση</h1></body></html>\n' >"$tmp/www/index.html"
 t_check "$T: a broken keyword is a soft problem first" wait_state e-payments 'https %' CRITICAL/0 8
