@@ -2,7 +2,8 @@
  * probe.c - see probe.h. HTTP(S) through libcurl (redirect policy, CA,
  * status, keyword, regex, response time); TCP by a non-blocking connect;
  * TLS by a handshake with OpenSSL that checks the chain and the name and
- * reads the certificate's expiry; ICMP echo through an unprivileged ping
+ * reads the certificate's expiry; DNS through libresolv (one server,
+ * record type, expected answer, rcode); ICMP echo through an unprivileged ping
  * socket (net.ipv4.ping_group_range must hold the console's group).
  */
 #include "probe.h"
@@ -14,12 +15,15 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
+#include <arpa/nameser.h>
+#include <resolv.h>
 #include <poll.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -296,6 +300,130 @@ out:
 	close(fd);
 }
 
+/* ---- DNS ----------------------------------------------------------------- */
+
+static const struct { const char *name; int type; } dns_types[] = {
+	{ "A", ns_t_a }, { "AAAA", ns_t_aaaa }, { "CNAME", ns_t_cname }, { "MX", ns_t_mx },
+	{ "NS", ns_t_ns }, { "TXT", ns_t_txt },
+};
+static const char *const rcodes[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+				      "REFUSED" };
+
+/* The record's data as text: an address, a name, or the TXT strings. */
+static void rdata_text(ns_msg *m, ns_rr *rr, char *out, size_t outlen)
+{
+	const unsigned char *d = ns_rr_rdata(*rr);
+	size_t n = ns_rr_rdlen(*rr);
+
+	out[0] = '\0';
+	switch (ns_rr_type(*rr)) {
+	case ns_t_a:
+		if (n == 4)
+			inet_ntop(AF_INET, d, out, (socklen_t)outlen);
+		break;
+	case ns_t_aaaa:
+		if (n == 16)
+			inet_ntop(AF_INET6, d, out, (socklen_t)outlen);
+		break;
+	case ns_t_mx:
+		if (n > 2 && ns_name_uncompress(ns_msg_base(*m), ns_msg_end(*m), d + 2, out,
+						outlen) < 0)
+			out[0] = '\0';
+		break;
+	case ns_t_cname:
+	case ns_t_ns:
+		if (ns_name_uncompress(ns_msg_base(*m), ns_msg_end(*m), d, out, outlen) < 0)
+			out[0] = '\0';
+		break;
+	case ns_t_txt: {
+		size_t o = 0, i = 0;
+
+		while (i < n && o + 1 < outlen) {
+			size_t l = d[i++];
+
+			for (; l > 0 && i < n && o + 1 < outlen; l--, i++)
+				out[o++] = (char)(d[i] >= 0x20 && d[i] < 0x7f ? d[i] : '?');
+		}
+		out[o] = '\0';
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void run_dns(const struct inv_check *c, struct probe_result *r)
+{
+	struct __res_state rs;
+	unsigned char q[512], a[4096];
+	int type = ns_t_a, qn, an, rcode;
+	uint64_t t0 = mono_ms();
+	ns_msg m;
+	bool found = false;
+	char first[256] = "";
+
+	for (size_t i = 0; i < sizeof(dns_types) / sizeof(dns_types[0]); i++)
+		if (strcmp(c->dns_type, dns_types[i].name) == 0)
+			type = dns_types[i].type;
+	memset(&rs, 0, sizeof(rs));
+	if (res_ninit(&rs) != 0) {
+		set(r, PROBE_UNKNOWN, "resolver set-up failed");
+		return;
+	}
+	rs.retrans = (int)c->timeout;
+	rs.retry = 1;
+	if (c->dns_server[0] != '\0') {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53) };
+
+		if (inet_pton(AF_INET, c->dns_server, &sin.sin_addr) != 1) {
+			set(r, PROBE_UNKNOWN, "only IPv4 DNS servers are asked yet");
+			res_nclose(&rs);
+			return;
+		}
+		rs.nsaddr_list[0] = sin;
+		rs.nscount = 1;
+	}
+	qn = res_nmkquery(&rs, ns_o_query, c->target, ns_c_in, type, NULL, 0, NULL, q, sizeof(q));
+	an = qn < 0 ? -1 : res_nsend(&rs, q, qn, a, sizeof(a));
+	res_nclose(&rs);
+	r->ms = (uint32_t)(mono_ms() - t0);
+	if (qn < 0) {
+		set(r, PROBE_UNKNOWN, "cannot ask for %s", c->target);
+		return;
+	}
+	if (an < 0 || ns_initparse(a, an, &m) < 0) {
+		set(r, PROBE_CRITICAL, "no answer for %s %s within %us", c->target, c->dns_type,
+		    c->timeout);
+		return;
+	}
+	rcode = ns_msg_getflag(m, ns_f_rcode);
+	if (strcmp(c->dns_rcode, rcode >= 0 && rcode < 6 ? rcodes[rcode] : "?") != 0) {
+		set(r, PROBE_CRITICAL, "%s %s: %s, expected %s", c->target, c->dns_type,
+		    rcode >= 0 && rcode < 6 ? rcodes[rcode] : "other rcode", c->dns_rcode);
+		return;
+	}
+	for (int i = 0; i < ns_msg_count(m, ns_s_an); i++) {
+		ns_rr rr;
+		char txt[256];
+
+		if (ns_parserr(&m, ns_s_an, i, &rr) < 0)
+			break;
+		if ((int)ns_rr_type(rr) != type)
+			continue;
+		rdata_text(&m, &rr, txt, sizeof(txt));
+		if (first[0] == '\0')
+			snprintf(first, sizeof(first), "%s", txt);
+		if (c->dns_expect[0] != '\0' && strcasecmp(txt, c->dns_expect) == 0)
+			found = true;
+	}
+	if (c->dns_expect[0] != '\0' && !found)
+		set(r, PROBE_CRITICAL, "%s %s: \"%s\" not in the answer (%s)", c->target,
+		    c->dns_type, c->dns_expect, first[0] != '\0' ? first : "no records");
+	else
+		set(r, PROBE_OK, "%s %s: %s%s%s in %u ms", c->target, c->dns_type, c->dns_rcode,
+		    first[0] != '\0' ? ", " : "", first, r->ms);
+}
+
 /* ---- ICMP ---------------------------------------------------------------- */
 
 static void run_icmp(const struct inv_check *c, struct probe_result *r)
@@ -359,6 +487,9 @@ void probe_run(const struct inv_check *c, struct probe_result *r)
 		break;
 	case INV_CHK_ICMP:
 		run_icmp(c, r);
+		break;
+	case INV_CHK_DNS:
+		run_dns(c, r);
 		break;
 	default:
 		set(r, PROBE_UNKNOWN, "%s checks are not run by the console yet", inv_kind_name(c->kind));

@@ -142,7 +142,7 @@ bool probes_in_maintenance(const struct inv_service *sv, time_t now)
 
 static bool is_probe(const struct inv_check *c)
 {
-	return c->kind != INV_CHK_PUSH && c->kind != INV_CHK_PLUGIN && c->kind != INV_CHK_DNS;
+	return c->kind != INV_CHK_PUSH && c->kind != INV_CHK_PLUGIN;
 }
 
 static void *worker(void *arg)

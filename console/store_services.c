@@ -60,6 +60,8 @@ void svcstore_key(const struct inv_check *c, char out[SVC_KEY_MAX])
 {
 	if (c->kind == INV_CHK_PUSH || c->kind == INV_CHK_PLUGIN)
 		snprintf(out, SVC_KEY_MAX, "%s", c->name);
+	else if (c->kind == INV_CHK_DNS)
+		snprintf(out, SVC_KEY_MAX, "dns %s %s", c->target, c->dns_type);
 	else if (c->port != 0)
 		snprintf(out, SVC_KEY_MAX, "%s %s:%u", inv_kind_name(c->kind), c->target, c->port);
 	else

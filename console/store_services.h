@@ -48,7 +48,7 @@ struct svc_row {
 	int maintenance;                /* the last result came inside a maintenance window */
 };
 
-/* The check's key: its name (push, plugin) or "KIND TARGET[:PORT]". */
+/* The check's key: its name (push, plugin), "dns NAME TYPE" or "KIND TARGET[:PORT]". */
 void svcstore_key(const struct inv_check *c, char out[SVC_KEY_MAX]);
 
 /* Make the tables if they are not there (CREATE TABLE IF NOT EXISTS). */

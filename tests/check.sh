@@ -30,7 +30,7 @@ suite "network (namespaces)" "$here/net/run.sh" "$b/kastrod"
 suite "console (loopback, ASan+UBSan)" "$here/console/test_console.sh" "$san"
 suite "continuity: push checks (loopback, ASan+UBSan)" "$here/continuity/test_push.sh" "$san"
 suite "continuity: probes against stand-in services (loopback, ASan+UBSan)" "$here/continuity/test_probes.sh" "$san"
-suite "continuity: icmp checks (namespaces)" "$here/continuity/test_icmp.sh" "$b"
+suite "continuity: icmp and dns checks (namespaces)" "$here/continuity/test_lab.sh" "$b"
 suite "gateway link to the console (namespaces)" "$here/console/test_gateway_link.sh" "$b"
 # The agent beside the console, both under ASan+UBSan; then the agent's
 # findings against the yara command's on the same files and rules.

@@ -55,7 +55,7 @@ srcs=$(ls "$root"/daemon/*.c "$root"/lib/*.c "$root"/console/*.c "$root"/agent/*
 cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -pthread -fno-sanitize-recover=all \
 -I$root/lib -I$root/daemon -I$root/console -I$root/agent -I$gen $(pkg-config --cflags $pkgs)"
 flags="$cflags -fsanitize=fuzzer,address,undefined"
-libs=$(pkg-config --libs $pkgs)
+libs="$(pkg-config --libs $pkgs) -lresolv"
 
 # The sources every target links are compiled once, instrumented, into one
 # archive (in parallel, one job per core); each target then only links.

@@ -1,25 +1,27 @@
 #!/bin/bash
-# ICMP checks for real, in the network lab: the console runs in the
-# gateway's namespace; without net.ipv4.ping_group_range the check is
-# UNKNOWN and says what to set; with the range set (as
+# ICMP and DNS checks for real, in the network lab: the console runs in
+# the gateway's namespace. Without net.ipv4.ping_group_range an icmp check
+# is UNKNOWN and says what to set; with the range set (as
 # packaging/sysctl.d/60-kastro-console-ping.conf does) the DMZ host answers
-# (OK) and an unused DMZ address does not (CRITICAL).
+# (OK) and an unused DMZ address does not (CRITICAL). The DMZ's dnsmasq
+# answers dns checks: the right address (A and AAAA) is OK, a wrong
+# expected answer CRITICAL, NXDOMAIN as expected OK and unexpected
+# CRITICAL, a server that does not answer CRITICAL.
 #
-# usage: tests/continuity/test_icmp.sh BUILD_DIR
+# usage: tests/continuity/test_lab.sh BUILD_DIR
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-LAB_SERVICES=0
 . "$here/../net/lab.sh"
 
-T=continuity/icmp
+T=continuity/lab
 B=$1
 case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
 CONSOLE=$B/kastro-console
 [ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
 command -v sqlite3 >/dev/null 2>&1 || { t_fail "$T: sqlite3 not installed"; t_done; }
 
-lab_test_begin continuity-icmp
+lab_test_begin continuity-lab
 cpid=""
 stop_console() {
 	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
@@ -37,6 +39,12 @@ data=$tmp/data
 cat >"$tmp/services.conf" <<CONF
 service "dmz-host" { check icmp "$LAB_DMZ_IP4" every 5s timeout 2s retries 1 }
 service "nobody" { check icmp "10.20.0.99" every 5s timeout 1s retries 1 }
+service "dns-a" { check dns "e-payments.$LAB_DOMAIN" server "$LAB_DMZ_IP4" expect "$LAB_DMZ_IP4" every 5s retries 1 }
+service "dns-aaaa" { check dns "e-payments.$LAB_DOMAIN" type AAAA server "$LAB_DMZ_IP4" expect "$LAB_DMZ_IP6" every 5s retries 1 }
+service "dns-wrong" { check dns "e-payments.$LAB_DOMAIN" server "$LAB_DMZ_IP4" expect "10.20.0.77" every 5s retries 1 }
+service "dns-nx" { check dns "nothere.$LAB_DOMAIN" server "$LAB_DMZ_IP4" rcode NXDOMAIN every 5s retries 1 }
+service "dns-nx-bad" { check dns "nothere.$LAB_DOMAIN" server "$LAB_DMZ_IP4" every 5s retries 1 }
+service "dns-silent" { check dns "e-payments.$LAB_DOMAIN" server "10.20.0.99" timeout 1s every 5s retries 1 }
 CONF
 cat >"$tmp/console.conf" <<CONF
 data "$data"
@@ -76,5 +84,14 @@ t_check "$T: the DMZ host answers echo: OK" wait_state dmz-host OK 10
 t_check "$T: an unused address does not: CRITICAL" wait_state nobody CRITICAL 10
 ms=$(q "SELECT ms >= 0 FROM svc_checks WHERE service = 'dmz-host'")
 t_check "$T: the round trip time is kept" test "$ms" = 1
+t_check "$T: dns A with the right answer is OK" wait_state dns-a OK 8
+t_check "$T: dns AAAA with the right answer is OK" wait_state dns-aaaa OK 8
+t_check "$T: dns with a wrong expected answer is CRITICAL" wait_state dns-wrong CRITICAL 8
+out=$(q "SELECT output FROM svc_checks WHERE service = 'dns-wrong'")
+case "$out" in *"10.20.0.77"*"not in the answer ($LAB_DMZ_IP4)"*) t_pass "$T: ... and says what came instead" ;;
+*) t_fail "$T: dns-wrong output: $out" ;; esac
+t_check "$T: NXDOMAIN when expected is OK" wait_state dns-nx OK 8
+t_check "$T: NXDOMAIN when NOERROR is expected is CRITICAL" wait_state dns-nx-bad CRITICAL 8
+t_check "$T: a server that does not answer is CRITICAL" wait_state dns-silent CRITICAL 8
 stop_console
 t_done
