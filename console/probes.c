@@ -24,6 +24,7 @@
 #include "console.h"
 #include "log.h"
 #include "mono.h"
+#include "plugin.h"
 #include "store_services.h"
 
 struct pcheck {
@@ -142,7 +143,7 @@ bool probes_in_maintenance(const struct inv_service *sv, time_t now)
 
 static bool is_probe(const struct inv_check *c)
 {
-	return c->kind != INV_CHK_PUSH && c->kind != INV_CHK_PLUGIN;
+	return c->kind != INV_CHK_PUSH;
 }
 
 static void *worker(void *arg)
@@ -165,7 +166,13 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 
 		struct pcheck *pc = &p->pc[i];
-		probe_run(&p->c->conf.inv->svc[pc->svc].checks[pc->chk], &pc->res);
+		const struct inv_check *chk = &p->c->conf.inv->svc[pc->svc].checks[pc->chk];
+
+		if (chk->kind == INV_CHK_PLUGIN)
+			plugin_run(cconf_plugin(&p->c->conf, chk->name), chk->name, chk->timeout,
+				   &pc->res);
+		else
+			probe_run(chk, &pc->res);
 
 		pthread_mutex_lock(&p->mu);
 		p->done[p->n_done++] = i;

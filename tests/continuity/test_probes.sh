@@ -23,6 +23,9 @@ done
 python3 -c 'import cryptography' 2>/dev/null ||
 	{ t_fail "$T: python3-cryptography not installed (packaging/deps.sh test)"; t_done; }
 [ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
+PLUGINS=/usr/lib/nagios/plugins
+[ -x "$PLUGINS/check_http" ] && [ -x "$PLUGINS/check_tcp" ] ||
+	{ t_fail "$T: monitoring-plugins-basic not installed (packaging/deps.sh test)"; t_done; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-probes-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
 pids=""
@@ -75,6 +78,9 @@ service "e-payments" {
 service "e-ticketing" {
     owner "culture-and-sports"
     check http "http://127.0.0.1:$PLAIN/" every 5s retries 1 regex "<h1>.*</h1>"
+    check plugin "http_plain" every 5s retries 1
+    check plugin "tcp_web" every 5s retries 1
+    check plugin "not_configured" every 5s retries 1
 }
 service "soon" { owner "it" check tls "127.0.0.1" port $SOON every 5s retries 1 ca "ca.pem" }
 service "expired" { owner "it" check https "https://127.0.0.1:$EXP/" every 5s retries 1 ca "ca.pem" }
@@ -95,6 +101,8 @@ listen https on 127.0.0.1 port $HP
 listen sensors on 127.0.0.1 port $SP
 control "$tmp/console.sock"
 include "services.conf"
+plugin "http_plain" command "$PLUGINS/check_http -H 127.0.0.1 -p $PLAIN -s Πληρωμές"
+plugin "tcp_web" command "$PLUGINS/check_tcp -H 127.0.0.1 -p $WEB"
 CONF
 "$CONSOLE" -c "$tmp/console.conf" >"$tmp/console.log" 2>&1 &
 cpid=$!
@@ -114,6 +122,13 @@ wait_state() {
 
 t_check "$T: https with keyword and CA is OK" wait_state e-payments 'https %' OK/1 8
 t_check "$T: http with regex is OK" wait_state e-ticketing 'http %' OK/1 8
+t_check "$T: plugin check_http with a string is OK" wait_state e-ticketing http_plain OK/1 8
+t_check "$T: plugin check_tcp is OK" wait_state e-ticketing tcp_web OK/1 8
+t_check "$T: a plugin without a command in console.conf is UNKNOWN" \
+	wait_state e-ticketing not_configured UNKNOWN/1 8
+out=$(q "SELECT output FROM svc_checks WHERE key = 'tcp_web'")
+case "$out" in "TCP OK - "*) t_pass "$T: the plugin's output is kept without its perfdata" ;;
+*) t_fail "$T: tcp_web output: $out" ;; esac
 t_check "$T: tls with a year left is OK" wait_state e-payments 'tls %' OK/1 8
 t_check "$T: tls expiring in 10 days is a WARNING" wait_state soon 'tls %' WARNING/1 8
 t_check "$T: an expired certificate is CRITICAL" wait_state expired 'https %' CRITICAL/1 8
@@ -136,6 +151,7 @@ if python3 - "$tmp/list.json" <<'PY'
 import json, sys
 d = {s["name"]: s for s in json.load(open(sys.argv[1]))["services"]}
 assert len(d) == 7, d.keys()
+assert d["e-ticketing"]["state"] == "UNKNOWN", d["e-ticketing"]
 e = d["e-payments"]
 assert e["state"] == "OK" and e["owner"] == "finance" and e["criticality"] == "critical", e
 assert e["response_ms"] is not None and e["cert_expiry"] is not None, e
@@ -177,6 +193,7 @@ t_check "$T: the keyword back: recovered at once" wait_state e-payments 'https %
 # the plain server down and up
 kill "$pid_plain"
 t_check "$T: the http server down is CRITICAL (retries 1: hard)" wait_state e-ticketing 'http %' CRITICAL/1 8
+t_check "$T: ... and check_http says so too" wait_state e-ticketing http_plain CRITICAL/1 8
 standin plain "$PLAIN"
 t_check "$T: the http server back is OK" wait_state e-ticketing 'http %' OK/1 8
 

@@ -95,6 +95,12 @@ for src in "$here"/fuzz_*.c; do
 	fuzz_conf)
 		cp "$root"/rules/*.conf "$root"/tests/ndpi/*.conf "$corpus"/ 2>/dev/null
 		;;
+	fuzz_plugin)
+		printf '%s\n' "DISK WARNING - free space: / 3326 MB (56%); | '/ used'=2643MB;4000;4500;0;6000" \
+			'long output' "more | 'in odes'=5%;80:;90: t=0.5s;;;0;10" >"$corpus/seed-disk"
+		printf 'TCP OK - 0.001 second response time on 127.0.0.1 port 80|time=0.000512s;;;0.000000;10.000000\n' \
+			>"$corpus/seed-tcp"
+		;;
 	fuzz_ping)
 		for s in 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/start \
 			0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/fail 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/255/; do
