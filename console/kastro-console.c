@@ -443,6 +443,16 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 (unsigned long long)c->sensors.refused_http,
 			 (unsigned long long)c->https.refused_http, (unsigned long long)c->commands_sent,
 			 (unsigned long long)c->results_in);
+		/* the services' checks (push.c, probes.c) */
+		size_t k = strlen(ans);
+		const struct push_stats *ps = push_stats(c);
+		if (k < anslen)
+			snprintf(ans + k, anslen - k, "\npings=%llu\npings_unknown=%llu\n"
+				 "pings_limited=%llu\nping_sources_evicted=%llu\nprobes_run=%llu",
+				 (unsigned long long)ps->pings, (unsigned long long)ps->unknown,
+				 (unsigned long long)ps->limited,
+				 (unsigned long long)ps->sources_evicted,
+				 (unsigned long long)probes_runs(c));
 		return;
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "

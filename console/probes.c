@@ -51,7 +51,8 @@ struct probes {
 	bool stop;
 	int wake[2];
 	struct event *wake_ev, *timer;
-	bool *svc_down;                 /* per service: a hard CRITICAL or push down */
+	bool *svc_down;                 /* per service: a probe check in a hard CRITICAL */
+	uint64_t runs;                  /* results applied */
 };
 
 static const char *const flap_state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
@@ -182,7 +183,24 @@ static void *worker(void *arg)
 	}
 }
 
-/* Is any service sv depends on down? */
+/* Is a push check of service o down (as the store says)? */
+static bool push_down(struct probes *p, const struct inv_service *o)
+{
+	char key[SVC_KEY_MAX], err[128];
+	struct svc_row r;
+
+	for (int j = 0; j < o->n_checks; j++) {
+		if (o->checks[j].kind != INV_CHK_PUSH)
+			continue;
+		svcstore_key(&o->checks[j], key);
+		if (svcstore_get(p->c->store, o->name, key, &r, err, sizeof(err)) == 0 &&
+		    strcmp(r.state, "down") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Is any service sv depends on down (a probe in a hard CRITICAL, or a push check down)? */
 static bool parent_down(struct probes *p, const struct inv_service *sv)
 {
 	const struct inventory *inv = p->c->conf.inv;
@@ -190,7 +208,7 @@ static bool parent_down(struct probes *p, const struct inv_service *sv)
 	for (int d = 0; d < sv->n_deps; d++) {
 		const struct inv_service *o = inv_find(inv, sv->deps[d]);
 
-		if (o != NULL && p->svc_down[o - inv->svc])
+		if (o != NULL && (p->svc_down[o - inv->svc] || push_down(p, o)))
 			return true;
 	}
 	return false;
@@ -272,6 +290,7 @@ static void apply_result(struct probes *p, struct pcheck *pc)
 	/* a soft problem is retried sooner */
 	pc->due_ms = mono_ms() + 1000ull * (pc->st.hard ? chk->every : chk->retry_every);
 	pc->busy = false;
+	p->runs++;
 }
 
 static void drain(struct probes *p)
@@ -442,4 +461,9 @@ void probes_stop(struct console *c)
 	free(p->svc_down);
 	free(p);
 	c->probes = NULL;
+}
+
+uint64_t probes_runs(const struct console *c)
+{
+	return c->probes != NULL ? c->probes->runs : 0;
 }

@@ -11,8 +11,8 @@
  *    PROBES_FLAP_HIGH percent state changes start it, less than
  *    PROBES_FLAP_LOW end it;
  *  - dependencies: while a service named in `depends` has a probe check
- *    in a hard CRITICAL, this service's failing checks are UNREACHABLE,
- *    not CRITICAL (push checks do not count yet);
+ *    in a hard CRITICAL or a push check down, this service's failing
+ *    checks are UNREACHABLE, not CRITICAL;
  *  - maintenance windows: results inside one are marked so and left out
  *    of uptime.
  *
@@ -39,6 +39,9 @@ struct console;
 /* Start the workers and the scheduler for c->conf.inv's probe checks. */
 int probes_start(struct console *c, char *err, size_t errlen);
 void probes_stop(struct console *c);
+
+/* Probe runs finished since start, for status. */
+uint64_t probes_runs(const struct console *c);
 
 /* Is the service inside one of its maintenance windows at now (local time)? */
 bool probes_in_maintenance(const struct inv_service *sv, time_t now);

@@ -40,8 +40,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-read -r HP SP WEB PLAIN SOON EXP DB < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(7)]
+read -r HP SP WEB PLAIN SOON EXP DB CLOSED < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(8)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])')
 python3 "$here/mkcerts.py" "$tmp" || { t_fail "$T: cannot make certificates"; t_done; }
@@ -89,6 +89,8 @@ service "erp" {
     owner "it" depends "db"
     check tcp "127.0.0.1" port $DB every 5s retries 2 retry-every 5s
 }
+service "backup-host" { owner "it" check push "nightly" uuid "6f1c2a3b-0d4e-4f50-8a61-72b3c4d5e6f7" }
+service "archive" { owner "it" depends "backup-host" check tcp "127.0.0.1" port $CLOSED every 5s retries 1 }
 service "library" {
     owner "libraries"
     maintenance daily $mstart for 1h
@@ -150,7 +152,7 @@ api -o "$tmp/list.json" "https://127.0.0.1:$HP/api/v1/services"
 if python3 - "$tmp/list.json" <<'PY'
 import json, sys
 d = {s["name"]: s for s in json.load(open(sys.argv[1]))["services"]}
-assert len(d) == 7, d.keys()
+assert len(d) == 9, d.keys()
 assert d["e-ticketing"]["state"] == "UNKNOWN", d["e-ticketing"]
 e = d["e-payments"]
 assert e["state"] == "OK" and e["owner"] == "finance" and e["criticality"] == "critical", e
@@ -166,7 +168,7 @@ else
 	t_fail "$T: /api/v1/services: $(head -c 600 "$tmp/list.json")"
 fi
 n=$(api "https://127.0.0.1:$HP/api/v1/services?owner=it&criticality=medium" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["services"]))')
-t_check "$T: filters by owner and criticality" test "$n" = 4
+t_check "$T: filters by owner and criticality" test "$n" = 6
 out=$(api "https://127.0.0.1:$HP/api/v1/services/soon" | python3 -c 'import json,sys; print(json.load(sys.stdin)["checks"][0]["output"])')
 case "$out" in *"expires in 10 days"*) t_pass "$T: GET /api/v1/services/NAME shows each check's output" ;;
 *) t_fail "$T: /api/v1/services/soon: $out" ;; esac
@@ -215,6 +217,19 @@ fi
 standin db "$DB"
 t_check "$T: db back is OK" wait_state db 'tcp %' OK/1 8
 t_check "$T: erp back is OK" wait_state erp 'tcp %' OK/1 8
+# a push check down makes the services that depend on it UNREACHABLE
+t_check "$T: archive (its port closed) is CRITICAL" wait_state archive 'tcp %' CRITICAL/1 8
+curl -fsS -o /dev/null --cacert "$tmp/data/ca.crt" "https://127.0.0.1:$HP/ping/6f1c2a3b-0d4e-4f50-8a61-72b3c4d5e6f7/fail"
+t_check "$T: its dependency's push check failed: archive is UNREACHABLE" \
+	wait_state archive 'tcp %' UNREACHABLE/1 8
+"$B/kastroctl" -s "$tmp/console.sock" console status >"$tmp/status.out" 2>&1
+if grep -q '^pings=1$' "$tmp/status.out" && grep -q '^pings_limited=0$' "$tmp/status.out" &&
+	[ "$(sed -n 's/^probes_run=//p' "$tmp/status.out")" -gt 20 ]; then
+	t_pass "$T: kastroctl console status counts pings and probe runs"
+else
+	t_fail "$T: status: $(grep 'ping\|probe' "$tmp/status.out" | tr '\n' ' ')"
+fi
+
 n=$(q "SELECT count(*) FROM svc_history WHERE service = 'db'")
 t_check "$T: hard state changes are kept as history" test "$n" -ge 3
 

@@ -45,7 +45,7 @@ def main():
         d.find_element(By.ID, "login-submit").click()
         wait(lambda: css("#dash-chart"))
         d.find_element(By.ID, "nav-services").click()
-        wait(lambda: len(css("#services-table tr.service-row")) == 7)
+        wait(lambda: len(css("#services-table tr.service-row")) == 9)
         rows = {r.get_attribute("data-name"): r for r in css("#services-table tr.service-row")}
         states = {n: r.get_attribute("data-state") for n, r in rows.items()}
         assert states["e-payments"] == "OK", states
