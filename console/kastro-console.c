@@ -706,6 +706,14 @@ int main(int argc, char **argv)
 	if (check) {
 		printf("%s: configuration OK\n", conf_path);
 		inv_print(c.conf.inv, stdout);
+		for (int i = 0; c.conf.plugins != NULL && i < c.conf.plugins->n; i++) {
+			const struct plugin_cmd *pc = &c.conf.plugins->cmd[i];
+
+			printf("plugin \"%s\" command", pc->name);
+			for (int k = 0; pc->argv[k] != NULL; k++)
+				printf(" %s", pc->argv[k]);
+			putchar('\n');
+		}
 		cconf_free(&c.conf);
 		return 0;
 	}

@@ -149,7 +149,9 @@ for src in "$here"/fuzz_*.c; do
 			'\001GET /api/v1/audit?before_id=9&limit=3\n\n' '\003GET /api/v1/sensors\n\n' \
 			'\001POST /api/v1/sensors/s-fuzz/revoke\n\n' '\000GET /api/v1/me\n\n' \
 			'\000POST /api/v1/login\n\n{"user":"admin","password":"fuzz-admin-password"}' \
-			'\000GET /\n\n' '\000GET /ui/app.js\n\n' '\000GET /ui/style.css\n\n'; do
+			'\000GET /\n\n' '\000GET /ui/app.js\n\n' '\000GET /ui/style.css\n\n' \
+			'\003GET /api/v1/services?owner=finance&criticality=high\n\n' '\003GET /api/v1/services/x\n\n' \
+			'\000HEAD /ping/0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/start\n\n'; do
 			n=$((n + 1))
 			printf '%b' "$s" >"$corpus/seed-$n"
 		done
