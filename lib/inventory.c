@@ -438,9 +438,11 @@ static int opt_word(struct px *p, const char *const *names, int n, const char *w
 static int parse_uuid(struct px *p, struct inv_check *c)
 {
 	static const char fmt[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-	char u[INV_UUID_LEN + 1], tok[64];
+	char u[INV_UUID_LEN + 2], tok[64];   /* one more, to tell a longer string */
 
-	if (take_string(p, "a UUID in quotes", u, sizeof(u) + 1) < 0)
+	if (p->t == T_STR && p->slen >= sizeof(u))
+		goto bad;
+	if (take_string(p, "a UUID in quotes", u, sizeof(u)) < 0)
 		return -1;
 	cfg_show(tok, sizeof(tok), p->str, p->slen);
 	if (strlen(u) != INV_UUID_LEN)
@@ -453,6 +455,7 @@ static int parse_uuid(struct px *p, struct inv_check *c)
 	memcpy(c->uuid, u, sizeof(c->uuid));
 	return next(p) == T_ERR ? -1 : 0;
 bad:
+	cfg_show(tok, sizeof(tok), p->str, p->slen);
 	return cfg_error(p->f, &p->loc, "\"%s\" is not a UUID, expected 36 characters "
 			 "such as \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11\" (uuidgen makes one)", tok);
 }

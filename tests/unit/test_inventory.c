@@ -185,6 +185,11 @@ static void test_errors(void **state)
 	fails("service \"a\" { check push \"j\" }", "s.conf:1:21: a push check needs its uuid");
 	fails("service \"a\" { check push \"j\" uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e1\" }",
 	      "s.conf:1:35: \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e1\" is not a UUID");
+	/* one and many characters too long (found by fuzz_inventory) */
+	fails("service \"a\" { check push \"j\" uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11a\" }",
+	      "s.conf:1:35: \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11a\" is not a UUID");
+	fails("service \"a\" { check push \"j\" uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11abcdefghij\" }",
+	      "s.conf:1:35: \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11abcd");
 	fails("service \"a\" { check https \"https://x/\" every 2s }",
 	      "s.conf:1:46: every 2s is out of range, expected 5s .. 1d");
 	fails("service \"a\" { check https \"https://x/\" every 5min }", "s.conf:1:46: unknown unit 'min' in '5min'");
