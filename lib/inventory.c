@@ -898,12 +898,13 @@ static int parse_stmt(struct px *p, struct inv_service *sv, unsigned *seen)
 	case S_ADDRESS:
 		return list_of(p, parse_address1, sv, "address");
 	case S_PORTS: {
-		static const char *const protos[] = { "tcp", "udp" };
-		int i = choose(p, "protocol", protos, 2);
+		static const char *const protos[] = { "tcp", "udp", "sctp" };
+		static const int numbers[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+		int i = choose(p, "protocol", protos, 3);
 
 		if (i < 0 || next(p) == T_ERR)
 			return -1;
-		p->proto = i == 0 ? IPPROTO_TCP : IPPROTO_UDP;
+		p->proto = numbers[i];
 		return list_of(p, parse_port1, sv, "port");
 	}
 	case S_OWNER:
@@ -1264,8 +1265,8 @@ void inv_print(const struct inventory *inv, FILE *out)
 		for (int a = 0; a < sv->n_addrs; a++)
 			fprintf(out, "    address %s\n", sv->addrs[a]);
 		for (int a = 0; a < sv->n_ports; a++) {
-			fprintf(out, "    ports %s %u", sv->ports[a].proto == IPPROTO_TCP ? "tcp" : "udp",
-				sv->ports[a].lo);
+			fprintf(out, "    ports %s %u", sv->ports[a].proto == IPPROTO_TCP ? "tcp" :
+				sv->ports[a].proto == IPPROTO_UDP ? "udp" : "sctp", sv->ports[a].lo);
 			if (sv->ports[a].hi != sv->ports[a].lo)
 				fprintf(out, "-%u", sv->ports[a].hi);
 			fputc('\n', out);
