@@ -32,7 +32,8 @@ endif
 PKGS := libpcap libndpi libcap-ng libnftables libnftnl libmnl libnetfilter_queue libsystemd \
 	sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson yara
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+# libresolv: the console's DNS checks (no pkg-config file)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lresolv
 CPPFLAGS := -Ilib -Idaemon -Iconsole -Iagent -I$(B)/gen -D_GNU_SOURCE
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 $(SANFLAGS)
 LDFLAGS := $(SANFLAGS) -Wl,--as-needed

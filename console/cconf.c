@@ -477,11 +477,15 @@ static int load(const char *name, const char *dir, const char *src, size_t len,
 	if (r == 0) {
 		/* the new inventory replaces the old one */
 		inv_free(c->inv);
+		cconf_plugins_free(c->plugins);
 		*c = st->c;
 		c->inv = st->inv;
+		c->plugins = st->plugins;
 		st->inv = NULL;
+		st->plugins = NULL;
 	}
 	inv_free(st->inv);
+	cconf_plugins_free(st->plugins);
 	for (k = 0; k < CCONF_KINDS; k++)
 		cfg_defer_clear(&st->clash[k]);
 	cfg_defer_clear(&st->session);

@@ -18,6 +18,7 @@
 
 #include "hooks.h"
 #include "log.h"
+#include "plugin.h"
 
 #define CCONF_MAX_LISTEN  4      /* addresses per kind of listener */
 #define CCONF_SUN_PATH    108    /* bytes of sockaddr_un.sun_path, NUL included */
@@ -74,13 +75,28 @@ struct console_conf {
 	   services.conf (lib/inventory.h); NULL when there are none. A load
 	   that succeeds replaces it (freeing the old one); cconf_free() frees it. */
 	struct inventory *inv;
+
+	/* `plugin "NAME" command "..."`: what the inventory's plugin checks run
+	   (console/plugin.h); NULL when none. Owned as inv is. */
+	struct cconf_plugins *plugins;
+};
+
+#define CCONF_MAX_PLUGINS 64
+
+struct cconf_plugins {
+	struct plugin_cmd *cmd;          /* n entries */
+	int n;
 };
 
 /* Fill *c with the built-in defaults; data_dir is "" (the file must set it). */
 void cconf_defaults(struct console_conf *c);
 
-/* Free what a load allocated (the inventory); *c keeps its other settings. */
+/* Free what a load allocated (inventory, plugins); *c keeps its other settings. */
 void cconf_free(struct console_conf *c);
+void cconf_plugins_free(struct cconf_plugins *pl);
+
+/* The command configured for plugin name, or NULL. */
+const struct plugin_cmd *cconf_plugin(const struct console_conf *c, const char *name);
 
 /*
  * Parse the file at path into *c, which must hold defaults (or a previous

@@ -58,6 +58,7 @@ struct cconf_state {
 	bool hook_types_set;           /* a `type` seen: the first replaces "all" */
 	bool public_url_set;
 	struct inventory *inv;         /* `service` blocks read so far, or NULL */
+	struct cconf_plugins *plugins; /* `plugin` statements read so far, or NULL */
 };
 
 /* One per file being parsed; also the scanner's extra data. */
@@ -142,6 +143,9 @@ int cconf_set_public_url(struct ccf_pctx *pc, const struct cfg_loc *loc,
 			 const char *s);
 /* cconf_services.c: the `service` block at kw (lib/inventory); *end: after it. */
 int cconf_service(struct ccf_pctx *pc, const struct cfg_loc *kw, size_t *end);
+/* cconf_services.c: `plugin "NAME" command "CMD"`. */
+int cconf_add_plugin(struct ccf_pctx *pc, const struct cfg_loc *name_loc, const char *name,
+		     const struct cfg_loc *cmd_loc, const char *cmd);
 }
 
 %code {
@@ -214,6 +218,7 @@ static void ccf_error(struct cfg_loc *loc, struct ccf_pctx *pc,
 %token MAX_PER_HOUR "max-per-hour" TIMEOUT "timeout" QUEUE_MAX "queue-max"
 /* a whole `service` block, read by lib/inventory.c for the scanner */
 %token SERVICE "service"
+%token PLUGIN "plugin" COMMAND "command"
 %token '*' '{' '}' ';'
 %type <num> kind
 
@@ -226,6 +231,14 @@ file	: %empty
 
 stmt	: INCLUDE STRING	{ TAKE(cconf_include(pc, &@2, $2), $2); }
 	| SERVICE
+	| PLUGIN STRING COMMAND STRING {
+		int r_ = cconf_add_plugin(pc, &@2, $2, &@4, $4);
+		free($2);
+		free($4);
+		$2 = $4 = NULL;
+		if (r_ < 0)
+			YYABORT;
+	}
 	| DATA STRING		{ TAKE(cconf_set_data(pc, &@2, $2), $2); }
 	| CONTROL STRING	{ TAKE(cconf_set_control(pc, &@2, $2), $2); }
 	| LISTEN kind ON addr	{

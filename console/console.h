@@ -23,6 +23,8 @@
 struct sconn;                           /* sensorapi.c */
 struct ingestq;                         /* sensorapi.c */
 struct auth_limiter;
+struct push;                            /* push.c */
+struct probes;                          /* probes.c */
 
 struct console {
 	struct console_conf conf;
@@ -47,6 +49,8 @@ struct console {
 	char unknown_user_hash[256];    /* a hash of a random password, verified when the
 					   name is unknown so a login takes as long */
 	uint64_t logins, login_failures;
+	struct push *push;              /* push checks (push.c) */
+	struct probes *probes;          /* probe scheduler and workers (probes.c) */
 };
 
 /* Seconds since the epoch, from the wall clock (stored timestamps). */

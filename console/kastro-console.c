@@ -33,6 +33,8 @@
 #include "inventory.h"
 #include "log.h"
 #include "num.h"
+#include "probes.h"
+#include "push.h"
 #include "rest.h"
 #include "sdnotify.h"
 #include "sensorapi.h"
@@ -451,6 +453,16 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 (unsigned long long)c->https.closed_slow,
 			 (unsigned long long)c->https.refused_addr,
 			 (unsigned long long)c->https.refused_busy);
+		/* the services' checks (push.c, probes.c) */
+		size_t k = strlen(ans);
+		const struct push_stats *ps = push_stats(c);
+		if (k < anslen)
+			snprintf(ans + k, anslen - k, "\npings=%llu\npings_unknown=%llu\n"
+				 "pings_limited=%llu\nping_sources_evicted=%llu\nprobes_run=%llu",
+				 (unsigned long long)ps->pings, (unsigned long long)ps->unknown,
+				 (unsigned long long)ps->limited,
+				 (unsigned long long)ps->sources_evicted,
+				 (unsigned long long)probes_runs(c));
 		return;
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "
@@ -602,6 +614,10 @@ static int run(struct console *c)
 		log_err("%s", err);
 		goto out;
 	}
+	if (push_start(c, err, sizeof(err)) < 0 || probes_start(c, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	n = listens(c->conf.sensors, c->conf.n_sensors, ls);
 	if (server_open(&c->sensors, c->base, "sensors", c->sensor_ctx, ls, n, &lim, sensorapi_handle, c,
 			err, sizeof(err)) < 0) {
@@ -664,6 +680,8 @@ out:
 		SSL_CTX_free(c->https_ctx);
 	ca_free(c->ca);
 	rest_free(c);
+	probes_stop(c);
+	push_free(c);
 	store_close(c->store);
 	event_base_free(c->base);
 	return rc;
@@ -709,6 +727,14 @@ int main(int argc, char **argv)
 	if (check) {
 		printf("%s: configuration OK\n", conf_path);
 		inv_print(c.conf.inv, stdout);
+		for (int i = 0; c.conf.plugins != NULL && i < c.conf.plugins->n; i++) {
+			const struct plugin_cmd *pc = &c.conf.plugins->cmd[i];
+
+			printf("plugin \"%s\" command", pc->name);
+			for (int k = 0; pc->argv[k] != NULL; k++)
+				printf(" %s", pc->argv[k]);
+			putchar('\n');
+		}
 		cconf_free(&c.conf);
 		return 0;
 	}

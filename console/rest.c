@@ -14,6 +14,7 @@
  * a known one, so timing does not tell which names exist.
  */
 #include "rest.h"
+#include "rest_services.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1383,6 +1384,9 @@ void rest_handle(struct console *c, struct evhttp_request *req, const char *path
 	} else if (n == 2 && post && strcmp(seg[0], "users") == 0 && id_of(seg[1], &id) == 0) {
 		if (allowed(req, &who, AUTH_ACT_MANAGE_USERS))
 			user_update(c, req, &who, id);
+	} else if ((n == 1 || n == 2) && get && strcmp(seg[0], "services") == 0) {
+		if (allowed(req, &who, AUTH_ACT_VIEW))
+			rest_services(c, req, n == 2 ? seg[1] : NULL);
 	} else if (n == 1 && get && strcmp(seg[0], "audit") == 0) {
 		if (allowed(req, &who, AUTH_ACT_VIEW))
 			audit_list(c, req);

@@ -14,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "console.h"
+#include "push.h"
 #include "rest.h"
 #include "sensorapi.h"
 #include "www.h"
@@ -82,6 +83,10 @@ void web_handle(struct evhttp_request *req, void *arg)
 			return;
 		}
 		sensorapi_enroll(c, req);
+		return;
+	}
+	if (strncmp(path, "/ping/", 6) == 0) {
+		push_handle(c, req, path);
 		return;
 	}
 	if (strncmp(path, "/api/v1/", 8) == 0) {

@@ -438,9 +438,11 @@ static int opt_word(struct px *p, const char *const *names, int n, const char *w
 static int parse_uuid(struct px *p, struct inv_check *c)
 {
 	static const char fmt[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-	char u[INV_UUID_LEN + 1], tok[64];
+	char u[INV_UUID_LEN + 2], tok[64];   /* one more, to tell a longer string */
 
-	if (take_string(p, "a UUID in quotes", u, sizeof(u) + 1) < 0)
+	if (p->t == T_STR && p->slen >= sizeof(u))
+		goto bad;
+	if (take_string(p, "a UUID in quotes", u, sizeof(u)) < 0)
 		return -1;
 	cfg_show(tok, sizeof(tok), p->str, p->slen);
 	if (strlen(u) != INV_UUID_LEN)
@@ -453,6 +455,7 @@ static int parse_uuid(struct px *p, struct inv_check *c)
 	memcpy(c->uuid, u, sizeof(c->uuid));
 	return next(p) == T_ERR ? -1 : 0;
 bad:
+	cfg_show(tok, sizeof(tok), p->str, p->slen);
 	return cfg_error(p->f, &p->loc, "\"%s\" is not a UUID, expected 36 characters "
 			 "such as \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11\" (uuidgen makes one)", tok);
 }
@@ -895,12 +898,13 @@ static int parse_stmt(struct px *p, struct inv_service *sv, unsigned *seen)
 	case S_ADDRESS:
 		return list_of(p, parse_address1, sv, "address");
 	case S_PORTS: {
-		static const char *const protos[] = { "tcp", "udp" };
-		int i = choose(p, "protocol", protos, 2);
+		static const char *const protos[] = { "tcp", "udp", "sctp" };
+		static const int numbers[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+		int i = choose(p, "protocol", protos, 3);
 
 		if (i < 0 || next(p) == T_ERR)
 			return -1;
-		p->proto = i == 0 ? IPPROTO_TCP : IPPROTO_UDP;
+		p->proto = numbers[i];
 		return list_of(p, parse_port1, sv, "port");
 	}
 	case S_OWNER:
@@ -1261,8 +1265,8 @@ void inv_print(const struct inventory *inv, FILE *out)
 		for (int a = 0; a < sv->n_addrs; a++)
 			fprintf(out, "    address %s\n", sv->addrs[a]);
 		for (int a = 0; a < sv->n_ports; a++) {
-			fprintf(out, "    ports %s %u", sv->ports[a].proto == IPPROTO_TCP ? "tcp" : "udp",
-				sv->ports[a].lo);
+			fprintf(out, "    ports %s %u", sv->ports[a].proto == IPPROTO_TCP ? "tcp" :
+				sv->ports[a].proto == IPPROTO_UDP ? "udp" : "sctp", sv->ports[a].lo);
 			if (sv->ports[a].hi != sv->ports[a].lo)
 				fprintf(out, "-%u", sv->ports[a].hi);
 			fputc('\n', out);

@@ -102,7 +102,7 @@ struct inv_maint {
 };
 
 struct inv_port {
-	uint8_t proto;                  /* IPPROTO_TCP, IPPROTO_UDP */
+	uint8_t proto;                  /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
 	uint16_t lo, hi;
 };
 

@@ -32,6 +32,9 @@ suite "officers' credentials (loopback, ASan+UBSan)" "$here/console/test_officer
 suite "one hostile host and the officers' port (loopback, ASan+UBSan)" "$here/console/test_busy.sh" "$san"
 suite "console against hostile sensors (loopback)" "$here/console/test_console_sec.sh" "$b"
 suite "the officers' port counts IPv6 clients by /64 (namespaces)" "$here/console/test_busy6.sh" "$b"
+suite "continuity: push checks (loopback, ASan+UBSan)" "$here/continuity/test_push.sh" "$san"
+suite "continuity: probes against stand-in services (loopback, ASan+UBSan)" "$here/continuity/test_probes.sh" "$san"
+suite "continuity: icmp and dns checks (namespaces)" "$here/continuity/test_lab.sh" "$b"
 suite "gateway link to the console (namespaces)" "$here/console/test_gateway_link.sh" "$b"
 # The agent beside the console, both under ASan+UBSan; then the agent's
 # findings against the yara command's on the same files and rules.

@@ -603,6 +603,8 @@
 			pageAlerts(r.query);
 		else if (page === 'sensors')
 			pageSensors();
+		else if (page === 'services' && window.KastroServices)
+			window.KastroServices.page(ui, r.query);
 		else if (page === 'users')
 			pageUsers();
 		else if (page === 'audit')
@@ -615,6 +617,11 @@
 		if (m && document.activeElement === document.body)
 			m.focus({ preventScroll: true });
 	}
+
+	/* what pages in other files (services.js) draw with */
+	var ui = { S: S, t: t, el: el, api: api, qs: qs, table: table, clear: clear,
+		beginPage: beginPage, pageHead: pageHead, loading: loading, errorBox: errorBox,
+		selectEl: selectEl, agoEl: agoEl, fmtNum: fmtNum };
 
 	function pageNotFound() {
 		var main = beginPage('notfound.title');

@@ -447,6 +447,8 @@ static enum rank needed(enum evhttp_cmd_type m, const char *path)
 
 	if (strcmp(path, "/sensor/v1/enroll") == 0)
 		return post ? R_NOBODY : R_NEVER;
+	if (strncmp(path, "/ping/", 6) == 0)
+		return R_NOBODY;
 	if (strncmp(path, "/api/v1/", 8) != 0)
 		return get ? R_NOBODY : R_NEVER;
 	if (strlen(path) >= sizeof(buf))
@@ -477,8 +479,9 @@ static enum rank needed(enum evhttp_cmd_type m, const char *path)
 	    (n == 2 && post && IS(a, "me") && (IS(b, "password") || IS(b, "totp"))) ||
 	    (n == 3 && post && IS(a, "me") && IS(b, "totp") && IS(z, "confirm")))
 		return R_ANY;
-	if (get && ((n == 1 && (IS(a, "dashboard") || IS(a, "alerts") || IS(a, "sensors") || IS(a, "audit"))) ||
-		    (n == 2 && IS(a, "alerts"))))
+	if (get && ((n == 1 && (IS(a, "dashboard") || IS(a, "alerts") || IS(a, "sensors") || IS(a, "audit") ||
+				IS(a, "services"))) ||
+		    (n == 2 && (IS(a, "alerts") || IS(a, "services")))))
 		return R_VIEWER;
 	if (n == 3 && post && IS(a, "alerts") && (IS(z, "status") || IS(z, "assign") || IS(z, "notes")))
 		return R_ANALYST;
@@ -528,6 +531,14 @@ static void check_answer(enum caller who, const struct exchange *x)
 	body = strstr(head, "\r\n\r\n");
 	check(body != NULL, "the answer's head does not end");
 	body += 4;
+	/* HEAD has no body; push checks' pings answer plain text (Healthchecks.io) */
+	if (seen.method == EVHTTP_REQ_HEAD)
+		return;
+	if (strncmp(seen.path, "/ping/", 6) == 0) {
+		v = answer_header(head, "Content-Type", &vlen);
+		check(v != NULL && strncmp(v, "text/plain", 10) == 0, "a ping answer that is not text");
+		return;
+	}
 	blen = x->inlen - (size_t)(body - x->in);
 	v = answer_header(head, "Content-Length", &vlen);
 	check(v != NULL, "no Content-Length");

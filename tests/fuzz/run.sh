@@ -55,7 +55,7 @@ srcs=$(ls "$root"/daemon/*.c "$root"/lib/*.c "$root"/console/*.c "$root"/agent/*
 cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -pthread -fno-sanitize-recover=all \
 -I$root/lib -I$root/daemon -I$root/console -I$root/agent -I$gen $(pkg-config --cflags $pkgs)"
 flags="$cflags -fsanitize=fuzzer,address,undefined"
-libs=$(pkg-config --libs $pkgs)
+libs="$(pkg-config --libs $pkgs) -lresolv"
 
 # The sources every target links are compiled once, instrumented, into one
 # archive (in parallel, one job per core); each target then only links.
@@ -97,6 +97,18 @@ for src in "$here"/fuzz_*.c; do
 		;;
 	fuzz_cconf)
 		cp "$here"/seeds/cconf-*.conf "$corpus"/ 2>/dev/null
+		;;
+	fuzz_plugin)
+		printf '%s\n' "DISK WARNING - free space: / 3326 MB (56%); | '/ used'=2643MB;4000;4500;0;6000" \
+			'long output' "more | 'in odes'=5%;80:;90: t=0.5s;;;0;10" >"$corpus/seed-disk"
+		printf 'TCP OK - 0.001 second response time on 127.0.0.1 port 80|time=0.000512s;;;0.000000;10.000000\n' \
+			>"$corpus/seed-tcp"
+		;;
+	fuzz_ping)
+		for s in 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/start \
+			0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/fail 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/255/; do
+			printf '%s' "$s" >"$corpus/seed-$(printf '%s' "$s" | tr / _)"
+		done
 		;;
 	fuzz_inventory)
 		cp "$root"/rules/kavala-services.conf "$corpus"/
@@ -148,7 +160,9 @@ for src in "$here"/fuzz_*.c; do
 			'\001GET /api/v1/audit?before_id=9&limit=3\n\n' '\003GET /api/v1/sensors\n\n' \
 			'\001POST /api/v1/sensors/s-fuzz/revoke\n\n' '\000GET /api/v1/me\n\n' \
 			'\000POST /api/v1/login\n\n{"user":"admin","password":"fuzz-admin-password"}' \
-			'\000GET /\n\n' '\000GET /ui/app.js\n\n' '\000GET /ui/style.css\n\n'; do
+			'\000GET /\n\n' '\000GET /ui/app.js\n\n' '\000GET /ui/style.css\n\n' \
+			'\003GET /api/v1/services?owner=finance&criticality=high\n\n' '\003GET /api/v1/services/x\n\n' \
+			'\000HEAD /ping/0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/start\n\n'; do
 			n=$((n + 1))
 			printf '%b' "$s" >"$corpus/seed-$n"
 		done

@@ -108,7 +108,7 @@ static void test_every_statement(void **state)
 	ok("service \"db\" { address 10.20.0.40 ports tcp 5432 criticality high }\n"
 	   "service \"erp\" {\n"
 	   "  address { 10.20.0.30 fd00:20::30 10.20.1.0/24 }\n"
-	   "  ports tcp { 443 8000-8010 } ports udp 53\n"
+	   "  ports tcp { 443 8000-8010 } ports udp 53 ports sctp 2905\n"
 	   "  owner \"it-department\"; rpo 15m; rto 2h\n"
 	   "  criticality critical public\n"
 	   "  check http \"http://10.20.0.30/health\" status 204 regex \"^ok\" redirects no "
@@ -131,7 +131,8 @@ static void test_every_statement(void **state)
 	assert_non_null(s);
 	assert_int_equal(s->n_addrs, 3);
 	assert_string_equal(s->addrs[2], "10.20.1.0/24");
-	assert_int_equal(s->n_ports, 3);
+	assert_int_equal(s->n_ports, 4);
+	assert_int_equal(s->ports[3].proto, IPPROTO_SCTP);
 	assert_int_equal(s->ports[1].lo, 8000);
 	assert_int_equal(s->ports[1].hi, 8010);
 	assert_int_equal(s->ports[2].proto, IPPROTO_UDP);
@@ -185,6 +186,11 @@ static void test_errors(void **state)
 	fails("service \"a\" { check push \"j\" }", "s.conf:1:21: a push check needs its uuid");
 	fails("service \"a\" { check push \"j\" uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e1\" }",
 	      "s.conf:1:35: \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e1\" is not a UUID");
+	/* one and many characters too long (found by fuzz_inventory) */
+	fails("service \"a\" { check push \"j\" uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11a\" }",
+	      "s.conf:1:35: \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11a\" is not a UUID");
+	fails("service \"a\" { check push \"j\" uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11abcdefghij\" }",
+	      "s.conf:1:35: \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11abcd");
 	fails("service \"a\" { check https \"https://x/\" every 2s }",
 	      "s.conf:1:46: every 2s is out of range, expected 5s .. 1d");
 	fails("service \"a\" { check https \"https://x/\" every 5min }", "s.conf:1:46: unknown unit 'min' in '5min'");
@@ -207,7 +213,7 @@ static void test_errors(void **state)
 	fails("service \"a\" { address 10.20.0.300 }", "s.conf:1:23: '10.20.0.300' is not an IPv4");
 	fails("service \"a\" { ports tcp 0 }", "s.conf:1:25: '0' is not a port");
 	fails("service \"a\" { ports tcp 90-80 }", "s.conf:1:25: '90-80' is not a port");
-	fails("service \"a\" { ports sctp 80 }", "s.conf:1:21: unknown protocol 'sctp'");
+	fails("service \"a\" { ports icmp 80 }", "s.conf:1:21: unknown protocol 'icmp'");
 	fails("service \"a\" { owner \"x\" owner \"y\" }", "s.conf:1:25: 'owner' is given twice");
 	fails("service \"a\" { rpo 0 }", "s.conf:1:19: rpo and rto 0 is out of range");
 	fails("service \"a b\" { }", "s.conf:1:9: service name \"a b\": use letters");

@@ -1,0 +1,498 @@
+/*
+ * probe.c - see probe.h. HTTP(S) through libcurl (redirect policy, CA,
+ * status, keyword, regex, response time); TCP by a non-blocking connect;
+ * TLS by a handshake with OpenSSL that checks the chain and the name and
+ * reads the certificate's expiry; DNS through libresolv (one server,
+ * record type, expected answer, rcode); ICMP echo through an unprivileged ping
+ * socket (net.ipv4.ping_group_range must hold the console's group).
+ */
+#include "probe.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <arpa/nameser.h>
+#include <resolv.h>
+#include <poll.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "mono.h"
+
+static const char *const state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+const char *probe_state_name(enum probe_state s)
+{
+	return (unsigned)s < 4 ? state_names[s] : "UNKNOWN";
+}
+
+int probe_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+set(struct probe_result *r, enum probe_state s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	r->state = s;
+	n = snprintf(r->output, sizeof(r->output), "%s - ", probe_state_name(s));
+	if (n < 0 || (size_t)n >= sizeof(r->output))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->output + n, sizeof(r->output) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- HTTP(S) ------------------------------------------------------------- */
+
+struct body {
+	char *p;
+	size_t len;
+	bool cut;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	size_t len = size * n, take = len;
+
+	if (b->len + take > PROBE_BODY_MAX) {
+		take = PROBE_BODY_MAX - b->len;
+		b->cut = true;
+	}
+	if (take > 0) {
+		char *q = realloc(b->p, b->len + take + 1);
+
+		if (q == NULL)
+			return 0;
+		b->p = q;
+		memcpy(b->p + b->len, data, take);
+		b->len += take;
+		b->p[b->len] = '\0';
+	}
+	return len;
+}
+
+static void run_http(const struct inv_check *c, struct probe_result *r)
+{
+	CURL *h = curl_easy_init();
+	struct body b = { NULL, 0, false };
+	char cerr[CURL_ERROR_SIZE] = "";
+	long code = 0;
+	double secs = 0;
+	CURLcode rc;
+
+	if (h == NULL) {
+		set(r, PROBE_UNKNOWN, "out of memory");
+		return;
+	}
+	curl_easy_setopt(h, CURLOPT_URL, c->target);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->timeout);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)c->timeout);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, c->redirects == INV_REDIR_FOLLOW ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "kastro-console (service check)");
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	if (c->ca[0] != '\0')
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &secs);
+	r->ms = (uint32_t)(secs * 1000.0);
+	if (rc != CURLE_OK) {
+		set(r, PROBE_CRITICAL, "%s", cerr[0] != '\0' ? cerr : curl_easy_strerror(rc));
+	} else if (c->status != 0 ? code != c->status : (code < 200 || code >= 400)) {
+		if (c->status != 0)
+			set(r, PROBE_CRITICAL, "HTTP %ld, expected %u", code, c->status);
+		else
+			set(r, PROBE_CRITICAL, "HTTP %ld", code);
+	} else if (c->keyword[0] != '\0' &&
+		   (b.p == NULL || memmem(b.p, b.len, c->keyword, strlen(c->keyword)) == NULL)) {
+		set(r, PROBE_CRITICAL, "HTTP %ld, keyword \"%s\" not found%s", code, c->keyword,
+		    b.cut ? " in the first 1 MB" : "");
+	} else if (c->regex[0] != '\0') {
+		regex_t re;
+
+		if (regcomp(&re, c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
+			set(r, PROBE_UNKNOWN, "bad regex");
+		} else {
+			if (regexec(&re, b.p != NULL ? b.p : "", 0, NULL, 0) != 0)
+				set(r, PROBE_CRITICAL, "HTTP %ld, regex \"%s\" does not match", code,
+				    c->regex);
+			else
+				set(r, PROBE_OK, "HTTP %ld, %zu bytes in %u ms", code, b.len, r->ms);
+			regfree(&re);
+		}
+	} else {
+		set(r, PROBE_OK, "HTTP %ld, %zu bytes in %u ms", code, b.len, r->ms);
+	}
+	free(b.p);
+	curl_easy_cleanup(h);
+}
+
+/* ---- TCP and TLS --------------------------------------------------------- */
+
+/* A connected socket to host:port within timeout_ms, or -1 with why. */
+static int connect_to(const char *host, uint16_t port, int timeout_ms, char *why, size_t whylen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	char ps[8];
+	int fd = -1, e;
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	e = getaddrinfo(host, ps, &hints, &res);
+	if (e != 0) {
+		snprintf(why, whylen, "%s: %s", host, gai_strerror(e));
+		return -1;
+	}
+	snprintf(why, whylen, "%s port %u: no address", host, port);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		struct pollfd p;
+		socklen_t sl = sizeof(e);
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		e = errno;
+		if (e == EINPROGRESS) {
+			p.fd = fd;
+			p.events = POLLOUT;
+			if (poll(&p, 1, timeout_ms) == 1 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 && e == 0)
+				break;
+			if (e == EINPROGRESS)
+				e = ETIMEDOUT;
+		}
+		snprintf(why, whylen, "%s port %u: %s", host, port, strerror(e));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd >= 0) {
+		int fl = fcntl(fd, F_GETFL);
+
+		if (fl >= 0)
+			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	}
+	return fd;
+}
+
+static void run_tcp(const struct inv_check *c, struct probe_result *r)
+{
+	uint64_t t0 = mono_ms();
+	char why[256];
+	int fd = connect_to(c->target, c->port, (int)c->timeout * 1000, why, sizeof(why));
+
+	r->ms = (uint32_t)(mono_ms() - t0);
+	if (fd < 0) {
+		set(r, PROBE_CRITICAL, "%s", why);
+		return;
+	}
+	close(fd);
+	set(r, PROBE_OK, "%s port %u accepts connections (%u ms)", c->target, c->port, r->ms);
+}
+
+static void run_tls(const struct inv_check *c, struct probe_result *r)
+{
+	uint64_t t0 = mono_ms();
+	char why[256];
+	SSL_CTX *ctx = NULL;
+	SSL *ssl = NULL;
+	X509 *cert = NULL;
+	struct timeval tv = { (time_t)c->timeout, 0 };
+	int fd = connect_to(c->target, c->port, (int)c->timeout * 1000, why, sizeof(why));
+	long vr;
+
+	if (fd < 0) {
+		set(r, PROBE_CRITICAL, "%s", why);
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL || (c->ca[0] != '\0' ? SSL_CTX_load_verify_locations(ctx, c->ca, NULL)
+					    : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
+		set(r, PROBE_UNKNOWN, "cannot load the CA %s", c->ca[0] != '\0' ? c->ca : "paths");
+		goto out;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);  /* verified below, to report why */
+	ssl = SSL_new(ctx);
+	if (ssl == NULL) {
+		set(r, PROBE_UNKNOWN, "out of memory");
+		goto out;
+	}
+	SSL_set_fd(ssl, fd);
+	SSL_set_tlsext_host_name(ssl, c->target);
+	SSL_set1_host(ssl, c->target);
+	if (SSL_connect(ssl) != 1) {
+		unsigned long e = ERR_get_error();
+
+		set(r, PROBE_CRITICAL, "TLS handshake with %s port %u failed: %s", c->target, c->port,
+		    e != 0 ? ERR_reason_error_string(e) : "connection closed");
+		goto out;
+	}
+	r->ms = (uint32_t)(mono_ms() - t0);
+	cert = SSL_get1_peer_certificate(ssl);
+	if (cert == NULL) {
+		set(r, PROBE_CRITICAL, "%s sent no certificate", c->target);
+		goto out;
+	}
+	{
+		const ASN1_TIME *na = X509_get0_notAfter(cert);
+		struct tm tm;
+		int64_t now = (int64_t)time(NULL), days;
+
+		if (ASN1_TIME_to_tm(na, &tm) != 1) {
+			set(r, PROBE_UNKNOWN, "unreadable expiry date");
+			goto out;
+		}
+		r->cert_expiry = (int64_t)timegm(&tm);
+		days = (r->cert_expiry - now) / 86400;
+		vr = SSL_get_verify_result(ssl);
+		if (r->cert_expiry <= now)
+			set(r, PROBE_CRITICAL, "certificate of %s expired %" PRId64 " days ago",
+			    c->target, (now - r->cert_expiry) / 86400);
+		else if (vr != X509_V_OK)
+			set(r, PROBE_CRITICAL, "certificate of %s does not verify: %s", c->target,
+			    X509_verify_cert_error_string(vr));
+		else if (days < (int64_t)c->warn_days[2])
+			set(r, PROBE_CRITICAL, "certificate of %s expires in %" PRId64 " days",
+			    c->target, days);
+		else if (days < (int64_t)c->warn_days[0])
+			set(r, PROBE_WARNING, "certificate of %s expires in %" PRId64 " days",
+			    c->target, days);
+		else
+			set(r, PROBE_OK, "certificate of %s valid for %" PRId64 " days", c->target,
+			    days);
+	}
+out:
+	X509_free(cert);
+	if (ssl != NULL)
+		SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+}
+
+/* ---- DNS ----------------------------------------------------------------- */
+
+static const struct { const char *name; int type; } dns_types[] = {
+	{ "A", ns_t_a }, { "AAAA", ns_t_aaaa }, { "CNAME", ns_t_cname }, { "MX", ns_t_mx },
+	{ "NS", ns_t_ns }, { "TXT", ns_t_txt },
+};
+static const char *const rcodes[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+				      "REFUSED" };
+
+/* The record's data as text: an address, a name, or the TXT strings. */
+static void rdata_text(ns_msg *m, ns_rr *rr, char *out, size_t outlen)
+{
+	const unsigned char *d = ns_rr_rdata(*rr);
+	size_t n = ns_rr_rdlen(*rr);
+
+	out[0] = '\0';
+	switch (ns_rr_type(*rr)) {
+	case ns_t_a:
+		if (n == 4)
+			inet_ntop(AF_INET, d, out, (socklen_t)outlen);
+		break;
+	case ns_t_aaaa:
+		if (n == 16)
+			inet_ntop(AF_INET6, d, out, (socklen_t)outlen);
+		break;
+	case ns_t_mx:
+		if (n > 2 && ns_name_uncompress(ns_msg_base(*m), ns_msg_end(*m), d + 2, out,
+						outlen) < 0)
+			out[0] = '\0';
+		break;
+	case ns_t_cname:
+	case ns_t_ns:
+		if (ns_name_uncompress(ns_msg_base(*m), ns_msg_end(*m), d, out, outlen) < 0)
+			out[0] = '\0';
+		break;
+	case ns_t_txt: {
+		size_t o = 0, i = 0;
+
+		while (i < n && o + 1 < outlen) {
+			size_t l = d[i++];
+
+			for (; l > 0 && i < n && o + 1 < outlen; l--, i++)
+				out[o++] = (char)(d[i] >= 0x20 && d[i] < 0x7f ? d[i] : '?');
+		}
+		out[o] = '\0';
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void run_dns(const struct inv_check *c, struct probe_result *r)
+{
+	struct __res_state rs;
+	unsigned char q[512], a[4096];
+	int type = ns_t_a, qn, an, rcode;
+	uint64_t t0 = mono_ms();
+	ns_msg m;
+	bool found = false;
+	char first[256] = "";
+
+	for (size_t i = 0; i < sizeof(dns_types) / sizeof(dns_types[0]); i++)
+		if (strcmp(c->dns_type, dns_types[i].name) == 0)
+			type = dns_types[i].type;
+	memset(&rs, 0, sizeof(rs));
+	if (res_ninit(&rs) != 0) {
+		set(r, PROBE_UNKNOWN, "resolver set-up failed");
+		return;
+	}
+	rs.retrans = (int)c->timeout;
+	rs.retry = 1;
+	if (c->dns_server[0] != '\0') {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53) };
+
+		if (inet_pton(AF_INET, c->dns_server, &sin.sin_addr) != 1) {
+			set(r, PROBE_UNKNOWN, "only IPv4 DNS servers are asked yet");
+			res_nclose(&rs);
+			return;
+		}
+		rs.nsaddr_list[0] = sin;
+		rs.nscount = 1;
+	}
+	qn = res_nmkquery(&rs, ns_o_query, c->target, ns_c_in, type, NULL, 0, NULL, q, sizeof(q));
+	an = qn < 0 ? -1 : res_nsend(&rs, q, qn, a, sizeof(a));
+	res_nclose(&rs);
+	r->ms = (uint32_t)(mono_ms() - t0);
+	if (qn < 0) {
+		set(r, PROBE_UNKNOWN, "cannot ask for %s", c->target);
+		return;
+	}
+	if (an < 0 || ns_initparse(a, an, &m) < 0) {
+		set(r, PROBE_CRITICAL, "no answer for %s %s within %us", c->target, c->dns_type,
+		    c->timeout);
+		return;
+	}
+	rcode = ns_msg_getflag(m, ns_f_rcode);
+	if (strcmp(c->dns_rcode, rcode >= 0 && rcode < 6 ? rcodes[rcode] : "?") != 0) {
+		set(r, PROBE_CRITICAL, "%s %s: %s, expected %s", c->target, c->dns_type,
+		    rcode >= 0 && rcode < 6 ? rcodes[rcode] : "other rcode", c->dns_rcode);
+		return;
+	}
+	for (int i = 0; i < ns_msg_count(m, ns_s_an); i++) {
+		ns_rr rr;
+		char txt[256];
+
+		if (ns_parserr(&m, ns_s_an, i, &rr) < 0)
+			break;
+		if ((int)ns_rr_type(rr) != type)
+			continue;
+		rdata_text(&m, &rr, txt, sizeof(txt));
+		if (first[0] == '\0')
+			snprintf(first, sizeof(first), "%s", txt);
+		if (c->dns_expect[0] != '\0' && strcasecmp(txt, c->dns_expect) == 0)
+			found = true;
+	}
+	if (c->dns_expect[0] != '\0' && !found)
+		set(r, PROBE_CRITICAL, "%s %s: \"%s\" not in the answer (%s)", c->target,
+		    c->dns_type, c->dns_expect, first[0] != '\0' ? first : "no records");
+	else
+		set(r, PROBE_OK, "%s %s: %s%s%s in %u ms", c->target, c->dns_type, c->dns_rcode,
+		    first[0] != '\0' ? ", " : "", first, r->ms);
+}
+
+/* ---- ICMP ---------------------------------------------------------------- */
+
+static void run_icmp(const struct inv_check *c, struct probe_result *r)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *res;
+	struct icmphdr req = { .type = ICMP_ECHO }, rep;
+	uint64_t t0 = mono_ms(), deadline = t0 + (uint64_t)c->timeout * 1000;
+	int fd, e;
+
+	e = getaddrinfo(c->target, NULL, &hints, &res);
+	if (e != 0) {
+		set(r, PROBE_CRITICAL, "%s: %s", c->target, gai_strerror(e));
+		return;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (fd < 0) {
+		set(r, PROBE_UNKNOWN, "no ping socket (%s): net.ipv4.ping_group_range must include "
+		    "the console's group", strerror(errno));
+		freeaddrinfo(res);
+		return;
+	}
+	req.un.echo.sequence = htons(1);
+	if (sendto(fd, &req, sizeof(req), 0, res->ai_addr, res->ai_addrlen) < 0) {
+		set(r, PROBE_CRITICAL, "%s: %s", c->target, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t now = mono_ms();
+		ssize_t n;
+
+		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) != 1) {
+			set(r, PROBE_CRITICAL, "%s: no echo reply within %us", c->target, c->timeout);
+			break;
+		}
+		n = recv(fd, &rep, sizeof(rep), 0);
+		if (n >= (ssize_t)sizeof(rep) && rep.type == ICMP_ECHOREPLY) {
+			r->ms = (uint32_t)(mono_ms() - t0);
+			set(r, PROBE_OK, "%s answers echo in %u ms", c->target, r->ms);
+			break;
+		}
+	}
+out:
+	close(fd);
+	freeaddrinfo(res);
+}
+
+void probe_run(const struct inv_check *c, struct probe_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	switch (c->kind) {
+	case INV_CHK_HTTP:
+	case INV_CHK_HTTPS:
+		run_http(c, r);
+		break;
+	case INV_CHK_TCP:
+		run_tcp(c, r);
+		break;
+	case INV_CHK_TLS:
+		run_tls(c, r);
+		break;
+	case INV_CHK_ICMP:
+		run_icmp(c, r);
+		break;
+	case INV_CHK_DNS:
+		run_dns(c, r);
+		break;
+	default:
+		set(r, PROBE_UNKNOWN, "%s checks are not run by the console yet", inv_kind_name(c->kind));
+		break;
+	}
+}

@@ -1,0 +1,469 @@
+/*
+ * probes.c - see probes.h.
+ *
+ * Threads: the event loop's timer (every 250 ms) queues the checks that are
+ * due; PROBES_WORKERS threads take them one at a time, run probe_run() and
+ * queue the result; a pipe wakes the loop, which applies the results to
+ * the states and writes them to the store. Each check is queued again only
+ * after its result came back, so the queues never hold a check twice and
+ * are bounded by the number of checks.
+ */
+#include "probes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "console.h"
+#include "log.h"
+#include "mono.h"
+#include "plugin.h"
+#include "store_services.h"
+
+struct pcheck {
+	int svc, chk;                   /* indexes into the inventory */
+	char key[SVC_KEY_MAX];
+	uint64_t due_ms;                /* monotonic */
+	bool busy;                      /* queued or running */
+	bool known;                     /* a hard state is stored (from a run or the store) */
+	struct probes_state st;
+	struct probe_result res;        /* written by a worker while busy */
+	int64_t since;                  /* of the current state */
+};
+
+struct probes {
+	struct console *c;
+	struct pcheck *pc;
+	int n;
+	pthread_t th[PROBES_WORKERS];
+	int n_th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int *todo, n_todo;              /* indexes; a queue of at most n */
+	int *done, n_done;
+	bool stop;
+	int wake[2];
+	struct event *wake_ev, *timer;
+	bool *svc_down;                 /* per service: a probe check in a hard CRITICAL */
+	uint64_t runs;                  /* results applied */
+};
+
+static const char *const flap_state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+bool probes_apply(struct probes_state *st, enum probe_state result, uint32_t retries,
+		  bool unreachable)
+{
+	enum probe_state before = st->state;
+	bool was_hard = st->hard, was_unreach = st->unreachable, changed;
+	int changes = 0;
+
+	/* flapping: state changes among the last results */
+	if (st->n_ring == PROBES_FLAP_WINDOW)
+		memmove(st->ring, st->ring + 1, PROBES_FLAP_WINDOW - 1);
+	else
+		st->n_ring++;
+	st->ring[st->n_ring - 1] = (uint8_t)result;
+	for (int i = 1; i < st->n_ring; i++)
+		changes += st->ring[i] != st->ring[i - 1];
+	if (st->n_ring == PROBES_FLAP_WINDOW) {
+		int pct = changes * 100 / (PROBES_FLAP_WINDOW - 1);
+
+		if (!st->flapping && pct > PROBES_FLAP_HIGH)
+			st->flapping = true;
+		else if (st->flapping && pct < PROBES_FLAP_LOW)
+			st->flapping = false;
+	}
+
+	if (result == PROBE_OK) {
+		st->state = PROBE_OK;
+		st->hard = true;
+		st->attempt = 0;
+		st->unreachable = false;
+	} else if (before == PROBE_OK || !st->hard) {
+		st->attempt = before == PROBE_OK ? 1 : st->attempt + 1;
+		st->state = result;
+		st->hard = st->attempt >= retries;
+		st->unreachable = unreachable;
+	} else {
+		st->state = result;     /* hard already: stays hard */
+		st->unreachable = unreachable;
+	}
+	/* a soft problem only ever starts from a hard OK: its recovery is no news */
+	if (!was_hard)
+		changed = st->hard && st->state != PROBE_OK;
+	else
+		changed = st->hard && (before != st->state || was_unreach != st->unreachable);
+	return changed;
+}
+
+bool probes_in_maintenance(const struct inv_service *sv, time_t now)
+{
+	struct tm tm;
+
+	if (sv->n_maint == 0 || localtime_r(&now, &tm) == NULL)
+		return false;
+	for (int i = 0; i < sv->n_maint; i++) {
+		const struct inv_maint *m = &sv->maint[i];
+		int64_t start;
+
+		if (m->kind == INV_MW_ONCE) {
+			if ((int64_t)now >= m->start && (int64_t)now < m->start + m->length)
+				return true;
+			continue;
+		}
+		/* the window's start today, yesterday, ... back over its length */
+		for (int back = 0; back <= (int)(m->length / 86400) + 7; back++) {
+			struct tm d = tm;
+
+			d.tm_mday -= back;
+			d.tm_hour = m->minute / 60;
+			d.tm_min = m->minute % 60;
+			d.tm_sec = 0;
+			d.tm_isdst = -1;
+			start = (int64_t)mktime(&d);
+			if (m->kind == INV_MW_WEEKLY) {
+				struct tm chk;
+				time_t t = (time_t)start;
+
+				if (localtime_r(&t, &chk) == NULL || chk.tm_wday != m->wday)
+					continue;
+			}
+			if ((int64_t)now >= start && (int64_t)now < start + m->length)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool is_probe(const struct inv_check *c)
+{
+	return c->kind != INV_CHK_PUSH;
+}
+
+static void *worker(void *arg)
+{
+	struct probes *p = arg;
+
+	for (;;) {
+		int i;
+
+		pthread_mutex_lock(&p->mu);
+		while (!p->stop && p->n_todo == 0)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stop) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		i = p->todo[0];
+		memmove(p->todo, p->todo + 1, (size_t)(p->n_todo - 1) * sizeof(int));
+		p->n_todo--;
+		pthread_mutex_unlock(&p->mu);
+
+		struct pcheck *pc = &p->pc[i];
+		const struct inv_check *chk = &p->c->conf.inv->svc[pc->svc].checks[pc->chk];
+
+		if (chk->kind == INV_CHK_PLUGIN)
+			plugin_run(cconf_plugin(&p->c->conf, chk->name), chk->name, chk->timeout,
+				   &pc->res);
+		else
+			probe_run(chk, &pc->res);
+
+		pthread_mutex_lock(&p->mu);
+		p->done[p->n_done++] = i;
+		pthread_mutex_unlock(&p->mu);
+		if (write(p->wake[1], "", 1) < 0 && errno != EAGAIN)
+			continue;       /* the loop also drains on its timer */
+	}
+}
+
+/* Is a push check of service o down (as the store says)? */
+static bool push_down(struct probes *p, const struct inv_service *o)
+{
+	char key[SVC_KEY_MAX], err[128];
+	struct svc_row r;
+
+	for (int j = 0; j < o->n_checks; j++) {
+		if (o->checks[j].kind != INV_CHK_PUSH)
+			continue;
+		svcstore_key(&o->checks[j], key);
+		if (svcstore_get(p->c->store, o->name, key, &r, err, sizeof(err)) == 0 &&
+		    strcmp(r.state, "down") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Is any service sv depends on down (a probe in a hard CRITICAL, or a push check down)? */
+static bool parent_down(struct probes *p, const struct inv_service *sv)
+{
+	const struct inventory *inv = p->c->conf.inv;
+
+	for (int d = 0; d < sv->n_deps; d++) {
+		const struct inv_service *o = inv_find(inv, sv->deps[d]);
+
+		if (o != NULL && (p->svc_down[o - inv->svc] || push_down(p, o)))
+			return true;
+	}
+	return false;
+}
+
+/* Recompute which services are down (probe checks and push checks). */
+static void refresh_down(struct probes *p)
+{
+	const struct inventory *inv = p->c->conf.inv;
+
+	memset(p->svc_down, 0, (size_t)inv->n * sizeof(bool));
+	for (int i = 0; i < p->n; i++) {
+		const struct pcheck *pc = &p->pc[i];
+
+		if (pc->st.hard && pc->st.state == PROBE_CRITICAL && !pc->st.unreachable)
+			p->svc_down[pc->svc] = true;
+	}
+}
+
+static void apply_result(struct probes *p, struct pcheck *pc)
+{
+	struct console *c = p->c;
+	const struct inv_service *sv = &c->conf.inv->svc[pc->svc];
+	const struct inv_check *chk = &sv->checks[pc->chk];
+	int64_t now = (int64_t)console_now();
+	bool unreach = pc->res.state != PROBE_OK && parent_down(p, sv);
+	bool maint = probes_in_maintenance(sv, (time_t)now);
+	bool changed = probes_apply(&pc->st, pc->res.state, chk->retries, unreach);
+	bool first = !pc->known && pc->st.hard;
+	struct svc_row r;
+	char err[256];
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.service, sizeof(r.service), "%s", sv->name);
+	memcpy(r.key, pc->key, sizeof(r.key));
+	snprintf(r.state, sizeof(r.state), "%s", pc->st.unreachable ? "UNREACHABLE" :
+		 flap_state_names[pc->st.state]);
+	/* the first hard state goes into the history too; it is news only
+	   when it is a problem */
+	bool record = changed || first;
+
+	if (first) {
+		pc->known = true;
+		changed = pc->st.state != PROBE_OK;
+	}
+	if (record)
+		pc->since = now;
+	r.since = pc->since;
+	r.hard = pc->st.hard;
+	r.attempt = (int)pc->st.attempt;
+	r.last_check = now;
+	r.ms = (int)pc->res.ms;
+	snprintf(r.output, sizeof(r.output), "%s", pc->res.output);
+	r.cert_expiry = pc->res.cert_expiry;
+	r.flapping = pc->st.flapping;
+	r.maintenance = maint;
+	if (pc->res.state == PROBE_OK)
+		r.last_ok = now;
+	else {
+		struct svc_row old;
+
+		if (svcstore_get(c->store, sv->name, pc->key, &old, err, sizeof(err)) == 0)
+			r.last_ok = old.last_ok;
+	}
+	if (svcstore_result(c->store, &r, record, err, sizeof(err)) < 0)
+		log_err("service %s: %s", sv->name, err);
+	if (changed) {
+		refresh_down(p);
+		if (pc->st.state == PROBE_OK)
+			log_info("service %s: %s recovered: %s", sv->name, pc->key, r.output);
+		else if (pc->st.unreachable || maint || pc->st.flapping)
+			log_info("service %s: %s is %s%s%s (no alert): %s", sv->name, pc->key, r.state,
+				 maint ? ", in maintenance" : "", pc->st.flapping ? ", flapping" : "",
+				 r.output);
+		else
+			log_warn("service %s: %s is %s (hard): %s", sv->name, pc->key, r.state,
+				 r.output);
+	}
+	/* a soft problem is retried sooner */
+	pc->due_ms = mono_ms() + 1000ull * (pc->st.hard ? chk->every : chk->retry_every);
+	pc->busy = false;
+	p->runs++;
+}
+
+static void drain(struct probes *p)
+{
+	int idx[64], n;
+
+	do {
+		pthread_mutex_lock(&p->mu);
+		n = p->n_done < 64 ? p->n_done : 64;
+		memcpy(idx, p->done, (size_t)n * sizeof(int));
+		memmove(p->done, p->done + n, (size_t)(p->n_done - n) * sizeof(int));
+		p->n_done -= n;
+		pthread_mutex_unlock(&p->mu);
+		for (int i = 0; i < n; i++)
+			apply_result(p, &p->pc[idx[i]]);
+	} while (n == 64);
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	char buf[256];
+
+	(void)what;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	drain(arg);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct probes *p = arg;
+	uint64_t now = mono_ms();
+	bool any = false;
+
+	(void)fd;
+	(void)what;
+	drain(p);
+	pthread_mutex_lock(&p->mu);
+	for (int i = 0; i < p->n; i++) {
+		struct pcheck *pc = &p->pc[i];
+
+		if (pc->busy || pc->due_ms > now)
+			continue;
+		pc->busy = true;
+		p->todo[p->n_todo++] = i;
+		any = true;
+	}
+	if (any)
+		pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+int probes_start(struct console *c, char *err, size_t errlen)
+{
+	const struct inventory *inv = c->conf.inv;
+	struct timeval tv = { 0, 250000 };
+	struct probes *p;
+	int n = 0, k = 0;
+	uint64_t now = mono_ms();
+
+	if (inv == NULL)
+		return 0;
+	for (int i = 0; i < inv->n; i++)
+		for (int j = 0; j < inv->svc[i].n_checks; j++)
+			n += is_probe(&inv->svc[i].checks[j]);
+	if (n == 0)
+		return 0;
+	if (probe_global_init() < 0) {
+		snprintf(err, errlen, "probes: libcurl does not start");
+		return -1;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL || (p->pc = calloc((size_t)n, sizeof(*p->pc))) == NULL ||
+	    (p->todo = calloc((size_t)n, sizeof(int))) == NULL ||
+	    (p->done = calloc((size_t)n, sizeof(int))) == NULL ||
+	    (p->svc_down = calloc((size_t)inv->n, sizeof(bool))) == NULL) {
+		if (p != NULL) {
+			free(p->pc);
+			free(p->todo);
+			free(p->done);
+		}
+		free(p);
+		snprintf(err, errlen, "probes: out of memory");
+		return -1;
+	}
+	p->c = c;
+	p->n = n;
+	p->wake[0] = p->wake[1] = -1;
+	for (int i = 0; i < inv->n; i++)
+		for (int j = 0; j < inv->svc[i].n_checks; j++) {
+			const struct inv_check *chk = &inv->svc[i].checks[j];
+			struct pcheck *pc;
+			struct svc_row r;
+			char e2[256];
+
+			if (!is_probe(chk))
+				continue;
+			pc = &p->pc[k++];
+			pc->svc = i;
+			pc->chk = j;
+			svcstore_key(chk, pc->key);
+			pc->st.state = PROBE_OK;
+			pc->st.hard = true;
+			pc->since = (int64_t)console_now();
+			/* carry the stored hard state over a restart */
+			if (svcstore_get(c->store, inv->svc[i].name, pc->key, &r, e2, sizeof(e2)) == 0) {
+				pc->since = r.since;
+				for (int s = 0; s < 4; s++)
+					if (strcmp(r.state, flap_state_names[s]) == 0 && r.hard) {
+						pc->st.state = (enum probe_state)s;
+						pc->known = true;
+					}
+			}
+			/* spread the first runs over a second */
+			pc->due_ms = now + (uint64_t)(k * 1000 / n);
+		}
+	if (pthread_mutex_init(&p->mu, NULL) != 0 || pthread_cond_init(&p->cv, NULL) != 0 ||
+	    pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "probes: cannot set up the workers");
+		goto fail;
+	}
+	p->wake_ev = event_new(c->base, p->wake[0], EV_READ | EV_PERSIST, on_wake, p);
+	p->timer = event_new(c->base, -1, EV_PERSIST, on_timer, p);
+	if (p->wake_ev == NULL || p->timer == NULL || event_add(p->wake_ev, NULL) < 0 ||
+	    event_add(p->timer, &tv) < 0) {
+		snprintf(err, errlen, "probes: cannot start the timer");
+		goto fail;
+	}
+	for (; p->n_th < PROBES_WORKERS; p->n_th++)
+		if (pthread_create(&p->th[p->n_th], NULL, worker, p) != 0) {
+			snprintf(err, errlen, "probes: cannot start a worker");
+			goto fail;
+		}
+	c->probes = p;
+	log_info("probes: %d checks on %d workers", n, PROBES_WORKERS);
+	return 0;
+fail:
+	c->probes = p;
+	probes_stop(c);
+	return -1;
+}
+
+void probes_stop(struct console *c)
+{
+	struct probes *p = c->probes;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->n_th; i++)
+		pthread_join(p->th[i], NULL);
+	if (p->wake_ev != NULL)
+		event_free(p->wake_ev);
+	if (p->timer != NULL)
+		event_free(p->timer);
+	if (p->wake[0] >= 0)
+		close(p->wake[0]);
+	if (p->wake[1] >= 0)
+		close(p->wake[1]);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p->pc);
+	free(p->todo);
+	free(p->done);
+	free(p->svc_down);
+	free(p);
+	c->probes = NULL;
+}
+
+uint64_t probes_runs(const struct console *c)
+{
+	return c->probes != NULL ? c->probes->runs : 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * probes.h - the console's probe scheduler: runs every probe check of the
+ * services inventory (probe.h) on its own interval, on PROBES_WORKERS
+ * threads beside the event loop, and turns results into states with
+ * Nagios/Icinga semantics:
+ *
+ *  - soft and hard states: a problem is soft (retried every retry-every)
+ *    until `retries` results in a row say so, then hard; a recovery is
+ *    hard at once;
+ *  - flapping: over the last PROBES_FLAP_WINDOW results, more than
+ *    PROBES_FLAP_HIGH percent state changes start it, less than
+ *    PROBES_FLAP_LOW end it;
+ *  - dependencies: while a service named in `depends` has a probe check
+ *    in a hard CRITICAL or a push check down, this service's failing
+ *    checks are UNREACHABLE, not CRITICAL;
+ *  - maintenance windows: results inside one are marked so and left out
+ *    of uptime.
+ *
+ * Results and hard state changes are written to the store
+ * (store_services.h) by the event loop's thread alone.
+ */
+#ifndef KASTRO_PROBES_H
+#define KASTRO_PROBES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "inventory.h"
+#include "probe.h"
+
+#define PROBES_WORKERS      4
+#define PROBES_FLAP_WINDOW  21
+#define PROBES_FLAP_HIGH    50
+#define PROBES_FLAP_LOW     25
+
+struct console;
+
+/* Start the workers and the scheduler for c->conf.inv's probe checks. */
+int probes_start(struct console *c, char *err, size_t errlen);
+void probes_stop(struct console *c);
+
+/* Probe runs finished since start, for status. */
+uint64_t probes_runs(const struct console *c);
+
+/* Is the service inside one of its maintenance windows at now (local time)? */
+bool probes_in_maintenance(const struct inv_service *sv, time_t now);
+
+/* One check's state as the scheduler keeps it (exposed for unit tests). */
+struct probes_state {
+	enum probe_state state;         /* last hard or soft state */
+	bool hard;
+	bool unreachable;
+	uint32_t attempt;
+	uint8_t ring[PROBES_FLAP_WINDOW];  /* last states, for flapping */
+	int n_ring;
+	bool flapping;
+};
+
+/*
+ * Apply one result to st for a check with `retries`. Returns true when the
+ * hard state changed (a new hard problem, a recovery, another problem).
+ */
+bool probes_apply(struct probes_state *st, enum probe_state result, uint32_t retries,
+		  bool unreachable);
+
+#endif
