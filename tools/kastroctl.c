@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "metrics.h"
 #include "num.h"
 
 #define DEFAULT_SOCKET CONTROL_KASTROD_PATH
@@ -56,6 +57,11 @@ static void usage(FILE *out)
 		"  rules push DIR [SENSOR]         send DIR's YARA rules to every agent (or one)\n"
 		"  command ID                      a command's state and result\n"
 		"  console status                  the console's counters\n"
+		"\n"
+		"metrics (every daemon on this host, or those named):\n"
+		"  metrics [gateway|console|agent]... [--textfile FILE]\n"
+		"                                  their counters in Prometheus' text format;\n"
+		"                                  --textfile replaces FILE atomically\n"
 		"\n"
 		"agent commands (kastro-agent, on the host it runs on):\n"
 		"  agent status                    the agent's rules, last scan, link and counters\n"
@@ -178,6 +184,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind++];
+	if (strcmp(cmd, "metrics") == 0)    /* its own arguments (tools/metrics.c) */
+		return metrics_main(argc - optind, argv + optind, path);
 	/* The command's own options and arguments, in any order. */
 	nargs = 0;
 	for (i = optind; i < argc; i++) {

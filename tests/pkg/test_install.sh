@@ -36,7 +36,7 @@ cache=${KASTRO_INSTALL_CACHE:-/var/cache/kastro-test}
 T=install
 
 if [ "$(id -u)" != 0 ]; then t_skip "$T: needs root"; t_done; fi
-for c in debootstrap systemd-nspawn nsenter curl nft dpkg-buildpackage; do
+for c in debootstrap systemd-nspawn nsenter curl nft dpkg-buildpackage promtool; do
 	command -v "$c" >/dev/null || { t_skip "$T: $c is not installed"; t_done; }
 done
 
@@ -249,6 +249,32 @@ if [ $i -lt 30 ]; then
 else
 	t_fail "$T: sensors at the console: $(tr '\n' ' ' <"$run/sensors.txt")"
 fi
+# Metrics: kastroctl metrics from the three running daemons, checked by
+# Prometheus' own promtool; then the textfile unit as node_exporter would
+# have it run.
+if ct kastroctl metrics >"$run/metrics.txt" 2>"$run/metrics.err" &&
+	promtool check metrics <"$run/metrics.txt" >"$run/promtool.txt" 2>&1; then
+	t_pass "$T: kastroctl metrics passes promtool check metrics ($(grep -vc '^#' "$run/metrics.txt") samples)"
+else
+	t_fail "$T: kastroctl metrics: $(cat "$run/metrics.err" "$run/promtool.txt" | head -5 | tr '\n' ' ')"
+fi
+for d in gateway console agent; do
+	grep -qx "kastro_${d}_up 1" "$run/metrics.txt" || t_fail "$T: metrics: kastro_${d}_up is not 1"
+done
+awk '$1 == "kastro_console_events_stored_total" && $2 > 0 { ok = 1 } END { exit !ok }' "$run/metrics.txt" &&
+	t_pass "$T: metrics: all three daemons up, the console counts stored events" ||
+	t_fail "$T: metrics: kastro_console_events_stored_total is not above 0"
+ct mkdir -p /var/lib/prometheus/node-exporter
+if ct systemctl start kastro-metrics.service &&
+	ct cat /var/lib/prometheus/node-exporter/kastro.prom >"$run/textfile.prom" &&
+	promtool check metrics <"$run/textfile.prom" >/dev/null 2>&1 &&
+	[ "$(grep -c '^kastro_[a-z]*_up 1$' "$run/textfile.prom")" = 3 ]; then
+	t_pass "$T: kastro-metrics.service writes node_exporter's textfile (promtool clean, three daemons up)"
+else
+	t_fail "$T: kastro-metrics.service: $(ct journalctl -u kastro-metrics --no-pager -n 5 | tr '\n' ' ')"
+fi
+ct rm -rf /var/lib/prometheus
+
 if innet nft list table inet kastro >"$run/table.txt" 2>&1; then
 	t_pass "$T: kastrod's table inet kastro is in the container's network namespace"
 else
