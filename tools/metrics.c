@@ -162,8 +162,37 @@ int metrics_format(FILE *out, const char *daemon, const char *ans)
 	return ferror(out) ? -1 : 0;
 }
 
-/* Ask the daemon at path for its status; the answer without "ok\n" in ans. */
-static int ask_status(const char *path, char *ans, size_t anslen)
+int metrics_sensors(FILE *out, const char *list)
+{
+	static const char *const kinds[] = { "gateway", "agent" };
+	static const char *const states[] = { "online", "offline", "revoked" };
+	unsigned long n[2][3] = { { 0 } };
+	const char *p = list;
+
+	/* one line per sensor: ID KIND STATE HOST last_seen=N */
+	while (p && *p) {
+		char kind[16], state[16];
+
+		if (sscanf(p, "%*s %15s %15s", kind, state) == 2)
+			for (int k = 0; k < 2; k++)
+				for (int s = 0; s < 3; s++)
+					if (strcmp(kind, kinds[k]) == 0 && strcmp(state, states[s]) == 0)
+						n[k][s]++;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	fprintf(out, "# HELP kastro_console_sensors Enrolled sensors by kind and state.\n"
+		"# TYPE kastro_console_sensors gauge\n");
+	for (int k = 0; k < 2; k++)
+		for (int s = 0; s < 3; s++)
+			fprintf(out, "kastro_console_sensors{kind=\"%s\",state=\"%s\"} %lu\n", kinds[k],
+				states[s], n[k][s]);
+	return ferror(out) ? -1 : 0;
+}
+
+/* Ask the daemon at path one request; the answer without "ok\n" in ans. */
+static int ask(const char *path, const char *req, char *ans, size_t anslen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t len = 0;
@@ -176,7 +205,7 @@ static int ask_status(const char *path, char *ans, size_t anslen)
 	if (fd < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(fd, "status\n", 7, MSG_NOSIGNAL) != 7) {
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
 		close(fd);
 		return -1;
 	}
@@ -213,7 +242,10 @@ static int write_all(FILE *out, int n, const char *const *names, const char *soc
 		if (!path)
 			path = strcmp(names[i], "gateway") == 0 ? CONTROL_KASTROD_PATH :
 			       strcmp(names[i], "console") == 0 ? CONTROL_CONSOLE_PATH : CONTROL_AGENT_PATH;
-		if (metrics_format(out, names[i], ask_status(path, ans, sizeof(ans)) == 0 ? ans : NULL) < 0)
+		if (metrics_format(out, names[i], ask(path, "status\n", ans, sizeof(ans)) == 0 ? ans : NULL) < 0)
+			return -1;
+		if (strcmp(names[i], "console") == 0 && ask(path, "sensor list\n", ans, sizeof(ans)) == 0 &&
+		    metrics_sensors(out, ans) < 0)
 			return -1;
 	}
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;

@@ -24,6 +24,13 @@
 int metrics_format(FILE *out, const char *daemon, const char *ans);
 
 /*
+ * The console's `sensor list` answer (one line per sensor: ID KIND STATE
+ * HOST last_seen=N) as kastro_console_sensors{kind,state}. Returns 0, or -1
+ * on a write error.
+ */
+int metrics_sensors(FILE *out, const char *list);
+
+/*
  * The command: kastroctl metrics [gateway|console|agent]... [--textfile FILE].
  * Without names, every daemon whose socket exists on this host. sock
  * overrides the socket when exactly one daemon is named. With --textfile

@@ -264,6 +264,10 @@ done
 awk '$1 == "kastro_console_events_stored_total" && $2 > 0 { ok = 1 } END { exit !ok }' "$run/metrics.txt" &&
 	t_pass "$T: metrics: all three daemons up, the console counts stored events" ||
 	t_fail "$T: metrics: kastro_console_events_stored_total is not above 0"
+grep -qx 'kastro_console_sensors{kind="gateway",state="online"} 1' "$run/metrics.txt" &&
+	grep -qx 'kastro_console_sensors{kind="agent",state="online"} 1' "$run/metrics.txt" &&
+	t_pass "$T: metrics: the console counts one gateway and one agent online" ||
+	t_fail "$T: metrics: $(grep kastro_console_sensors "$run/metrics.txt" | tr '\n' ' ')"
 ct mkdir -p /var/lib/prometheus/node-exporter
 if ct systemctl start kastro-metrics.service &&
 	ct cat /var/lib/prometheus/node-exporter/kastro.prom >"$run/textfile.prom" &&
