@@ -4,8 +4,8 @@
 #
 # usage: tests/pkg/test_install.sh OUT_DIR
 #
-# 1. builds the packages twice (OUT_DIR/v1 as 0.1.0-1, OUT_DIR/v2 as a
-#    rebuilt 0.1.0-2, for the upgrade) with packaging/mkdeb.sh;
+# 1. builds the packages twice (OUT_DIR/v1 as the changelog says, OUT_DIR/v2
+#    rebuilt as VERSION+upgradetest1, for the upgrade) with packaging/mkdeb.sh;
 # 2. takes the cached debootstrap root file system (tests/pkg/rootfs.sh;
 #    the first run downloads it and prints how long that took), copies it,
 #    fetches the packages' dependencies into a cache of .deb files beside it
@@ -20,7 +20,7 @@
 #    every unit active, the console answers on HTTPS with its CA, both
 #    sensors enrolled and online, kastrod's table in the container's
 #    network namespace, not the host's;
-# 5. upgrades to 0.1.0-2 while the table is watched: it must never vanish;
+# 5. upgrades to the newer build while the table is watched: it must never vanish;
 #    the console data, CA, enrolments and edited conffiles stay;
 # 6. purges everything and checks that nothing is left.
 #
@@ -45,13 +45,18 @@ t_start=$(date +%s)
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+# v1: the version of packaging/debian/changelog; v2: the same tree rebuilt
+# as a newer version.
+ver1=$(dpkg-parsechangelog -l "$top/packaging/debian/changelog" -S Version)
+ver2=$ver1+upgradetest1
 for v in 1 2; do
-	if ! "$top/packaging/mkdeb.sh" "$out/v$v" "0.1.0-$v" >"$out/mkdeb-v$v.log" 2>&1; then
-		t_fail "$T: make deb (0.1.0-$v) failed: $(tail -3 "$out/mkdeb-v$v.log" | tr '\n' ' ')"
+	[ $v = 1 ] && ver= || ver=$ver2
+	if ! "$top/packaging/mkdeb.sh" "$out/v$v" $ver >"$out/mkdeb-v$v.log" 2>&1; then
+		t_fail "$T: make deb (v$v) failed: $(tail -3 "$out/mkdeb-v$v.log" | tr '\n' ' ')"
 		t_done
 	fi
 done
-t_pass "$T: packages built (0.1.0-1 and 0.1.0-2), lintian clean"
+t_pass "$T: packages built ($ver1 and $ver2), lintian clean"
 t_built=$(date +%s)
 
 run=$(mktemp -d /var/tmp/kastro-install.XXXXXX)
@@ -76,7 +81,7 @@ trap 'exit 1' INT TERM HUP
 cp -a "$cache/rootfs" "$run/root"
 mkdir -p "$cache/debs/partial"
 debs1=$(cd "$out/v1" && ls kastro-common_*.deb kastro-gateway_*.deb kastro-console_*.deb kastro-agent_*.deb | sed 's,^,/tmp/kastro/v1/,')
-debs2=$(echo "$debs1" | sed 's,/v1/,/v2/,; s,0\.1\.0-1_,0.1.0-2_,')
+debs2=$(cd "$out/v2" && ls kastro-common_*.deb kastro-gateway_*.deb kastro-console_*.deb kastro-agent_*.deb | sed 's,^,/tmp/kastro/v2/,')
 # The dependencies, fetched with the container's own apt into the cache
 # of .deb files (a no-op when they are there already).
 if ! systemd-nspawn -q --register=no --keep-unit -M "$name-dl" -D "$run/root" \
@@ -305,7 +310,7 @@ ts_up=$(date +%s)
 ) &
 watch_pid=$!
 if ct apt-get install -y -q $debs2 >"$run/upgrade.log" 2>&1; then
-	t_pass "$T: apt upgrades the four packages to 0.1.0-2"
+	t_pass "$T: apt upgrades the four packages to $ver2"
 else
 	t_fail "$T: the upgrade failed: $(tail -5 "$run/upgrade.log" | tr '\n' ' ')"
 fi
@@ -320,7 +325,7 @@ else
 	t_fail "$T: table inet kastro was missing $(wc -l <"$run/watch.txt" 2>/dev/null) of $polls times"
 fi
 v=$(ct dpkg-query -W -f='${Version}' kastro-gateway)
-[ "$v" = 0.1.0-2 ] && t_pass "$T: kastro-gateway is 0.1.0-2" || t_fail "$T: kastro-gateway is '$v'"
+[ "$v" = "$ver2" ] && t_pass "$T: kastro-gateway is $ver2" || t_fail "$T: kastro-gateway is '$v', not $ver2"
 kpid2=$(ct systemctl show kastrod -p MainPID --value)
 [ "$kpid2" != "$kpid" ] && [ "$kpid2" != 0 ] && t_pass "$T: the upgrade restarted kastrod" ||
 	t_fail "$T: kastrod was not restarted by the upgrade ($kpid, $kpid2)"
