@@ -184,7 +184,7 @@ check:
 	@$(MAKE) --no-print-directory SAN=1 check-unit
 else
 check:
-	@packaging/deps.sh test
+	@packaging/deps.sh test deb install
 	@$(MAKE) --no-print-directory all unit-bins
 	@$(MAKE) --no-print-directory SAN=1 unit-bins build/san/kastrod build/san/kastro-console build/san/kastro-agent build/san/kastroctl
 	@tests/check.sh build/out build/san

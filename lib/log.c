@@ -7,8 +7,10 @@
 #include "pathesc.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,16 +20,36 @@ static struct {
 	enum log_level max;
 	bool syslog;
 	bool escape;
-} log_cfg = { "kastro", LOG_LVL_INFO, false, false };
+	bool journal;           /* stderr is journald's stream: prefix <N> */
+} log_cfg = { "kastro", LOG_LVL_INFO, false, false, false };
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 static const int level_syslog[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+/*
+ * Under systemd, stderr is a stream to journald named by JOURNAL_STREAM
+ * ("DEV:INODE"). journald reads a "<N>" at the start of a line as the
+ * line's syslog priority, so errors and warnings keep theirs in the journal
+ * (without it every line would be "info"). Only when stderr really is that
+ * stream: a redirected stderr gets plain lines.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void log_init(const char *prog, enum log_level max_level, bool use_syslog)
 {
 	snprintf(log_cfg.prog, sizeof(log_cfg.prog), "%s", prog);
 	log_cfg.max = max_level;
 	log_cfg.syslog = use_syslog;
+	log_cfg.journal = stderr_is_journal();
 	if (use_syslog)
 		openlog(log_cfg.prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -48,7 +70,10 @@ static void log_v(enum log_level lvl, const char *fmt, va_list ap)
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	if (log_cfg.escape && !pathesc_plain(raw) && pathesc_display(raw, shown, sizeof(shown)) >= 0)
 		line = shown;
-	fprintf(stderr, "%s: %s: %s\n", log_cfg.prog, level_names[lvl], line);
+	if (log_cfg.journal)
+		fprintf(stderr, "<%d>%s: %s: %s\n", level_syslog[lvl], log_cfg.prog, level_names[lvl], line);
+	else
+		fprintf(stderr, "%s: %s: %s\n", log_cfg.prog, level_names[lvl], line);
 	if (log_cfg.syslog)
 		syslog(level_syslog[lvl], "%s", line);
 }

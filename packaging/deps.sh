@@ -13,7 +13,7 @@ pkgs_demo="iproute2 curl openssl dnsmasq-base bind9-dnsutils procps python3 jq"
 pkgs_bench="libndpi-bin time python3 iproute2 nftables openssl dnsmasq-base procps yara sqlite3"
 pkgs_fuzz="clang-14 libclang-rt-14-dev"
 pkgs_deb="debhelper dpkg-dev lintian mandoc"
-pkgs_install="debootstrap systemd-container nftables curl"
+pkgs_install="debootstrap systemd-container nftables curl prometheus"
 
 want=""
 for g in "$@"; do

@@ -41,6 +41,10 @@ suite "gateway link to the console (namespaces)" "$here/console/test_gateway_lin
 suite "agent and console (loopback, ASan+UBSan)" "$here/agent/test_agent.sh" "$san"
 suite "agent agrees with yara" "$here/agent/test_yara_agree.sh" "$b"
 suite "console web UI (headless Chromium)" /usr/bin/python3 "$here/console/test_browser.py" "$b" "$b/test-artifacts/console"
+suite "man pages (mandoc -Tlint)" "$here/pkg/test_man.sh"
+suite "systemd units (systemd-analyze security)" "$here/pkg/test_units.sh"
+# make check-install: the packages on a fresh Debian 12 in systemd-nspawn.
+suite "fresh-machine install (debootstrap, systemd-nspawn)" "$here/pkg/test_install.sh" "$(dirname "$b")/deb-install"
 suite "fuzz (short)" "$here/fuzz/run.sh" "${KASTRO_FUZZ_SECONDS:-12}"
 
 pass=$(grep -c '^PASS' "$KASTRO_RESULTS")

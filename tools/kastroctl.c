@@ -24,6 +24,7 @@
 
 #include "control.h"
 #include "ctlclient.h"
+#include "metrics.h"
 #include "num.h"
 
 #define DEFAULT_SOCKET CONTROL_KASTROD_PATH
@@ -64,6 +65,11 @@ static void usage(FILE *out)
 		"                                  unless --ttl, 1h to 365d)\n"
 		"  api-token revoke USER NAME      revoke USER's token NAME\n"
 		"  console status                  the console's counters\n"
+		"\n"
+		"metrics (every daemon on this host, or those named):\n"
+		"  metrics [gateway|console|agent]... [--textfile FILE]\n"
+		"                                  their counters in Prometheus' text format;\n"
+		"                                  --textfile replaces FILE atomically\n"
 		"\n"
 		"agent commands (kastro-agent, on the host it runs on):\n"
 		"  agent status                    the agent's rules, last scan, link and counters\n"
@@ -147,6 +153,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind++];
+	if (strcmp(cmd, "metrics") == 0)    /* its own arguments (tools/metrics.c) */
+		return metrics_main(argc - optind, argv + optind, path);
 	/* The command's own options and arguments, in any order. */
 	nargs = 0;
 	for (i = optind; i < argc; i++) {
