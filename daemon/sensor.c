@@ -22,6 +22,7 @@
 #include "mono.h"
 #include "pktmsg.h"
 #include "privs.h"
+#include "sandbox.h"
 #include "sigs.h"
 
 /* Verdicts read per turn of the loop, so packets are never starved. */
@@ -320,6 +321,12 @@ int sensor_run(const struct sensor_args *a)
 	if (a->pkt_fd >= 0) {
 		if (a->policy)
 			engine_set_query_hook(&s.eng, query_local, &s);
+		if (sandbox_sensor(err, sizeof(err)) < 0) {
+			log_err("%s", err);
+			rc = 1;
+			engine_fini(&s.eng);
+			goto out_dpi;
+		}
 		rc = inline_loop(&s);
 		engine_flush(&s.eng);
 		engine_report_stats(&s.eng, NULL);

@@ -205,6 +205,9 @@ fail_case() {  # fail_case open|closed
 	dl=$!
 	sleep 1
 	spid=$(status sensor_pid)
+	case "$spid" in ''|0|*[!0-9]*)
+		t_fail "$T: fail $mode: no sensor pid ('$spid')"; kill "$dl"; stop_kastrod; return ;;
+	esac
 	kill -STOP "$spid"
 	r=$(http "$LAB_DMZ_IP4" stopped.blocked.kavala.example / --max-time 3)
 	r6=$(http "[$LAB_DMZ_IP6]" stopped.blocked.kavala.example / --max-time 3)
