@@ -329,6 +329,23 @@ void engine_report_stats(struct engine *e, const struct engine_capture_stats *cs
 	jw_u64(&w, "verdicts_late", e->verdicts_stale);
 	jw_u64(&w, "alerts", e->alerts);
 	jw_obj_end(&w);
+	if (e->inl) {
+		/* inline enforcement, as the relay counted it (up to a second old) */
+		jw_obj(&w, "inline");
+		jw_u64(&w, "queued", e->inl->queued);
+		jw_u64(&w, "verdicts", e->inl->verdicts);
+		jw_u64(&w, "passes", e->inl->passes);
+		jw_u64(&w, "blocks", e->inl->blocks);
+		jw_u64(&w, "resets", e->inl->resets);
+		jw_u64(&w, "fail_open", e->inl->fail_open);
+		jw_u64(&w, "fail_closed", e->inl->fail_closed);
+		jw_u64(&w, "fail_events", e->inl->fail_events);
+		jw_u64(&w, "queue_dropped", e->inl->kernel_queue_dropped);
+		jw_u64(&w, "user_dropped", e->inl->kernel_user_dropped);
+		jw_u64(&w, "hop_p50_us", e->inl->hop_p50_us);
+		jw_u64(&w, "hop_p99_us", e->inl->hop_p99_us);
+		jw_obj_end(&w);
+	}
 	jw_obj(&w, "eve");
 	jw_u64(&w, "events", e->eve->events);
 	jw_u64(&w, "dropped_too_big", e->eve->dropped_too_big);

@@ -17,6 +17,7 @@
 #include "eve.h"
 #include "flow.h"
 #include "log.h"
+#include "relay.h"
 #include "verdict.h"
 
 struct engine_stats {
@@ -57,6 +58,7 @@ struct engine {
 	uint64_t next_expire_us;
 	struct engine_stats st;
 	struct log_limit rl_decode;
+	const struct relay_stats *inl;  /* inline: the relay's last counters; NULL: none */
 };
 
 int engine_init(struct engine *e, const struct kastrod_conf *c, struct dpi *dpi,

@@ -32,11 +32,14 @@
 #include "log.h"
 #include "nftgen.h"
 #include "parent.h"
+#include "inline.h"
+#include "nft.h"
 #include "policy.h"
 #include "sensor.h"
 
 
 #define OPT_CONTROL 1000
+#define OPT_FLUSH 1001
 
 /* Replay: the policy's answer, in-process (the parent does this when live). */
 static int replay_policy(void *ctx, const struct verdict_query *q, struct verdict *v)
@@ -56,6 +59,7 @@ static void usage(FILE *out)
 		"usage: kastrod [-c FILE] -r CAPTURE [--eve PATH]\n"
 		"       kastrod [-c FILE] -i IFACE[,IFACE...] [--eve PATH] [--control PATH]\n"
 		"       kastrod -n [-c FILE]\n"
+		"       kastrod --flush\n"
 		"       kastrod enroll --console HOST[:PORT] --token TOKEN --ca-fingerprint SHA256:...\n"
 		"                      [--dir DIR] [--user USER] [--force]\n"
 		"\n"
@@ -66,6 +70,7 @@ static void usage(FILE *out)
 		"  -u, --user NAME     unprivileged user to run as; overrides 'user'\n"
 		"      --control PATH  control socket for kastroctl (default " CONTROL_KASTROD_PATH ")\n"
 		"  -n, --check         check the configuration and exit\n"
+		"      --flush         remove kastrod's nftables table (all enforcement) and exit\n"
 		"  -v, --verbose       log debug messages\n"
 		"  -V, --version       print the version and exit\n");
 }
@@ -107,6 +112,7 @@ int main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "check", no_argument, NULL, 'n' },
+		{ "flush", no_argument, NULL, OPT_FLUSH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -117,7 +123,7 @@ int main(int argc, char **argv)
 	static struct capture cap;
 	const char *conf_path = NULL, *read_path = NULL, *iface_arg = NULL;
 	const char *eve_arg = NULL, *user_arg = NULL, *control_path = CONTROL_KASTROD_PATH;
-	int check = 0, verbose = 0, opt, rc = 0;
+	int check = 0, flush = 0, verbose = 0, opt, rc = 0;
 	char err[4096];
 
 	if (argc > 1 && strcmp(argv[1], "enroll") == 0)
@@ -131,6 +137,7 @@ int main(int argc, char **argv)
 		case 'u': user_arg = optarg; break;
 		case OPT_CONTROL: control_path = optarg; break;
 		case 'n': check = 1; break;
+		case OPT_FLUSH: flush = 1; break;
 		case 'v': verbose = 1; break;
 		case 'V': printf("kastrod %s\n", KASTRO_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -143,6 +150,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_init("kastrod", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO, false);
+	if (flush) {
+		rc = inl_flush(err, sizeof(err));
+		if (rc < 0) {
+			log_err("--flush: %s", err);
+			return 1;
+		}
+		log_info(rc == 1 ? "table inet %s removed: kastrod enforces nothing now" :
+			 "no table inet %s: nothing to remove", NFT_TABLE);
+		return 0;
+	}
 
 	conf_defaults(&conf);
 	if (conf_path && conf_load(conf_path, &conf, err, sizeof(err)) < 0) {

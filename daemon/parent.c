@@ -584,6 +584,10 @@ static void serve_relay(struct parent *p)
 			return;
 		}
 		p->rstats = m.u.relay;
+		/* for the sensor's EVE stats; a full socket only delays them */
+		if (p->kid[KID_SENSOR].ipc >= 0)
+			(void)ipc_send(p->kid[KID_SENSOR].ipc, IPC_RELAY_STATS, &p->rstats,
+				       sizeof(p->rstats));
 	}
 }
 

@@ -49,6 +49,7 @@ struct sensor {
 	struct pkt_verdict vout[PKT_MAX_BATCH];
 	int nv;
 	uint64_t verdicts_unsent;
+	struct relay_stats rstats;      /* the relay's, forwarded by the parent */
 };
 
 /* The EVE tap: one event per datagram to the link, never waiting for it. */
@@ -154,6 +155,11 @@ static int read_parent(struct sensor *s)
 			if (!sig_stop)   /* the parent closes the socket when it stops us */
 				log_err("parent: %s; stopping", err);
 			return -1;
+		}
+		if (m.type == IPC_RELAY_STATS) {
+			s->rstats = m.u.relay;
+			s->eng.inl = &s->rstats;
+			continue;
 		}
 		if (m.type != IPC_VERDICT) {
 			log_err("parent: unexpected message type %u; stopping", m.type);

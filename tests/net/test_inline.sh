@@ -228,9 +228,22 @@ fail_case() {  # fail_case open|closed
 			t_fail "$T: fail open: blocked host gave $r / $r6 (fail_open=$fo)"
 	fi
 	stop_kastrod
+	# the sensor's last stats event says it too
+	ev=$(grep '"event_type":"stats"' "$eve" | tail -n 1 | jq -r ".stats.inline.fail_$mode // 0")
+	[ "${ev:-0}" -gt 0 ] && t_pass "$T: fail $mode: EVE stats count it (inline.fail_$mode=$ev)" ||
+		t_fail "$T: fail $mode: EVE stats inline.fail_$mode is '$ev'"
 }
 fail_case closed
 fail_case open
+
+# kastrod --flush removes the table: nothing is held any more
+lab_exec gw "$KASTROD" --flush >/dev/null 2>&1
+if ! lab_exec gw nft list table inet kastro >/dev/null 2>&1 &&
+	[ "$(http "$LAB_DMZ_IP4" portal.kavala.example / | cut -d' ' -f1)" = 200 ]; then
+	t_pass "$T: kastrod --flush removes table inet kastro"
+else
+	t_fail "$T: kastrod --flush removes table inet kastro"
+fi
 
 if grep -q 'ERROR\|error:' "$klog"; then
 	t_fail "$T: errors in kastrod's log"
