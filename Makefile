@@ -26,7 +26,7 @@ else
 Q := @
 say = @echo "  $(1) $(2)"
 endif
-PKGS := libpcap libndpi libcap-ng libnftables libnftnl libmnl libnetfilter_queue libseccomp \
+PKGS := libpcap libndpi libcap-ng libnftables libnftnl libmnl libnetfilter_queue libnetfilter_conntrack libseccomp \
 	sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson yara
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))

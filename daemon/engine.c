@@ -226,6 +226,45 @@ int engine_packet_inline(struct engine *e, uint64_t ts_us, const uint8_t *ip, ui
 	return ENGINE_UNDECIDED;
 }
 
+int engine_ct_end(struct engine *e, const struct nft_flow *t, const uint64_t pkts[2],
+		  const uint64_t bytes[2], uint64_t end_us)
+{
+	struct dec_pkt p;
+	struct flow_key k;
+	struct flow *f;
+	int d, o;
+
+	memset(&p, 0, sizeof(p));
+	p.ipver = t->family;
+	p.proto = t->proto;
+	memcpy(p.src, t->src, 16);
+	memcpy(p.dst, t->dst, 16);
+	p.sport = t->sport;
+	p.dport = t->dport;
+	flow_key_of(&p, &k);
+	f = flow_find(e->ft, &k);
+	if (!f)
+		return 0;
+	/* conntrack's original direction is the initiator's, as pkts[0] is,
+	 * unless the flow saw the reply first */
+	for (d = 0; d < 2; d++) {
+		o = d;
+		if (memcmp(f->init_is_lo ? f->key.lo : f->key.hi, t->src, 16) != 0)
+			o = !d;
+		if (pkts[d] > f->pkts[o])
+			f->pkts[o] = pkts[d];
+		if (bytes[d] > f->bytes[o])
+			f->bytes[o] = bytes[d];
+	}
+	if (end_us > f->last_us)
+		f->last_us = end_us;
+	if (f->key.proto == 6)
+		f->state = FLOW_STATE_CLOSED;
+	set_now(e, end_us);
+	flow_end_now(e->ft, f);
+	return 1;
+}
+
 void engine_set_query_hook(struct engine *e, engine_query_fn fn, void *ctx)
 {
 	e->query_fn = fn;

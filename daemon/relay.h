@@ -41,6 +41,7 @@ struct relay_stats {
 	uint64_t kernel_queue_dropped;  /* queue full (kernel) */
 	uint64_t kernel_user_dropped;   /* could not reach the relay (kernel) */
 	uint64_t hop_count, hop_p50_us, hop_p99_us, hop_max_us;  /* relay -> sensor -> relay */
+	uint64_t ct_ends, ct_ends_lost; /* judged connections' ends handed to the sensor; lost */
 };
 
 struct relay_args {

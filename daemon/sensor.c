@@ -49,6 +49,7 @@ struct sensor {
 	struct pkt_verdict vout[PKT_MAX_BATCH];
 	int nv;
 	uint64_t verdicts_unsent;
+	uint64_t ct_ends;               /* flows ended by the kernel's word */
 	struct relay_stats rstats;      /* the relay's, forwarded by the parent */
 };
 
@@ -220,6 +221,30 @@ static int read_relay(struct sensor *s)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 		if (n == 0)
 			return -1;
+		if ((size_t)n >= sizeof(struct pkt_hdr) && memcmp(buf, &(const uint32_t){ PKT_CTEND },
+								     sizeof(uint32_t)) == 0) {
+			static struct pkt_ctend ce[PKT_MAX_CTEND];
+			int k, m = pkt_decode_ctend(buf, (size_t)n, ce, err, sizeof(err));
+
+			if (m < 0) {
+				log_err("relay: %s; stopping", err);
+				return -1;
+			}
+			for (k = 0; k < m; k++) {
+				struct nft_flow t;
+
+				memset(&t, 0, sizeof(t));
+				t.family = ce[k].family;
+				t.proto = ce[k].proto;
+				memcpy(t.src, ce[k].src, 16);
+				memcpy(t.dst, ce[k].dst, 16);
+				t.sport = ce[k].sport;
+				t.dport = ce[k].dport;
+				s->ct_ends += (uint64_t)engine_ct_end(&s->eng, &t, ce[k].pkts, ce[k].bytes,
+								      ce[k].end_us);
+			}
+			continue;
+		}
 		s->nv = 0;
 		if (pkt_decode_batch(buf, (size_t)n, inline_rec, s, err, sizeof(err)) < 0) {
 			log_err("relay: %s; stopping", err);

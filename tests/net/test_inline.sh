@@ -182,6 +182,22 @@ else
 	t_fail "$T: after a reload: '$out', queue rule $(queue_rule "$want_rule" && echo present || echo missing), blocked $r1, allowed $r2"
 fi
 
+# A judged connection's flow record has the kernel's counts: kastrod saw
+# only its first packets, conntrack (accounting, destroy events) the rest.
+# conntrack reports an expired entry when its garbage collector gets to it,
+# up to a minute later; the test ends the entry itself instead.
+r=$(http "$LAB_DMZ_IP4" portal.kavala.example /big.bin --local-port 42424)
+lab_exec gw conntrack -D -p tcp --sport 42424 >/dev/null 2>&1
+rec() { grep '"event_type":"flow"' "$eve" | grep '"src_port":42424' | tail -n 1; }
+have_rec() { [ -n "$(rec)" ]; }
+lab_wait_until 10 have_rec
+b=$(rec | jq -r '.flow.bytes_toclient // 0')
+st=$(rec | jq -r '.flow.state // ""')
+echo "    20 MB download: $r; its flow record: $b bytes to the client, state $st"
+[ "${r%% *}" = 200 ] && [ "${b:-0}" -ge 20000000 ] && [ "$st" = closed ] &&
+	t_pass "$T: a passed connection's flow record keeps the kernel's counts ($b bytes, closed)" ||
+	t_fail "$T: a passed connection's flow record: '$(rec | cut -c1-300)'"
+
 # No server socket stays established with the LAN after the blocks.
 est=$(lab_exec dmz ss -Htn state established '( sport = :80 or sport = :443 )' | wc -l)
 [ "$est" = 0 ] && t_pass "$T: no server socket stays established after the blocks" ||
