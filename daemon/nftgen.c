@@ -572,6 +572,8 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 	       c->inline_fail_open ? "accept" : "drop");
 	sb_add(b, "\n\tchain inline_verdict {\n"
 		  "\t\ttype filter hook forward priority filter + 20; policy accept;\n"
+		  "\t\t# most packets: connections judged pass, nothing to do\n"
+		  "\t\tct mark & 0x%08x == 0x%08x accept\n"
 		  "\t\tct mark & 0x%08x == 0x%08x meta mark & 0x%08x == 0x%08x "
 		  "ct mark set ct mark & 0x%08x | 0x%08x\n"
 		  "\t\tct mark & 0x%08x == 0x%08x meta mark & 0x%08x == 0x%08x "
@@ -580,6 +582,7 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 		  "\t\tct mark & 0x%08x == 0x%08x meta l4proto tcp counter reject with tcp reset\n"
 		  "\t\tct mark & 0x%08x == 0x%08x counter reject with icmpx port-unreachable\n"
 		  "\t}\n",
+	       m, INL_MARK_PASS,
 	       m, INL_MARK_INSPECT, m, INL_MARK_BLOCK, keep, INL_MARK_BLOCK,
 	       m, INL_MARK_INSPECT, m, INL_MARK_PASS, keep, INL_MARK_PASS,
 	       m, keep, m, INL_MARK_BLOCK, m, INL_MARK_BLOCK);

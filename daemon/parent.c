@@ -775,7 +775,9 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 			 "inline_sensor_up=%llu\ninline_netlink_errors=%llu\n"
 			 "inline_queue_dropped=%llu\ninline_user_dropped=%llu\n"
 			 "inline_hop_count=%llu\ninline_hop_p50_us=%llu\ninline_hop_p99_us=%llu\n"
-			 "inline_hop_max_us=%llu\ninline_ct_ends=%llu\ninline_ct_ends_lost=%llu",
+			 "inline_hop_max_us=%llu\ninline_ct_ends=%llu\ninline_ct_ends_lost=%llu\n"
+			 "inline_block_count=%llu\ninline_block_p50_us=%llu\ninline_block_p99_us=%llu\n"
+			 "inline_block_max_us=%llu",
 			 p->kern.native_queue ? (p->kern.ct_glue ? "native+glue" : "native+mark") :
 			 (p->kern.ct_glue ? "compat+glue" : "compat+mark"),
 			 p->conf->inline_fail_open ? "open" : "closed",
@@ -790,7 +792,9 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 			 (unsigned long long)r->kernel_user_dropped,
 			 (unsigned long long)r->hop_count, (unsigned long long)r->hop_p50_us,
 			 (unsigned long long)r->hop_p99_us, (unsigned long long)r->hop_max_us,
-			 (unsigned long long)r->ct_ends, (unsigned long long)r->ct_ends_lost);
+			 (unsigned long long)r->ct_ends, (unsigned long long)r->ct_ends_lost,
+			 (unsigned long long)r->block_count, (unsigned long long)r->block_p50_us,
+			 (unsigned long long)r->block_p99_us, (unsigned long long)r->block_max_us);
 		len = strlen(ans);
 	}
 	if (!lk->enabled || len >= anslen)

@@ -73,6 +73,7 @@ struct relay {
 	size_t vlen;
 	struct relay_stats st;
 	struct lathist hop;
+	struct lathist blk;             /* deciding packet read to its verdict in the send buffer */
 	struct log_limit rl;
 };
 
@@ -331,6 +332,8 @@ static void apply(struct relay *r, const struct pkt_verdict *v, uint64_t now)
 					send_rst(r, v, e);
 			}
 			verdict(r, e->id, NF_ACCEPT, e->mark, v->action);
+			if (v->action == PKT_BLOCK && v->rst_len > 0)
+				lathist_add(&r->blk, (mono_ns() - e->t_ns) / 1000u);
 			lathist_add(&r->hop, (now - e->t_ns) / 1000u);
 			pop(r);
 			return;
@@ -698,6 +701,10 @@ int relay_run(const struct relay_args *a)
 			r.st.hop_p50_us = lathist_pct(&r.hop, 50);
 			r.st.hop_p99_us = lathist_pct(&r.hop, 99);
 			r.st.hop_max_us = r.hop.max_us;
+			r.st.block_count = r.blk.count;
+			r.st.block_p50_us = lathist_pct(&r.blk, 50);
+			r.st.block_p99_us = lathist_pct(&r.blk, 99);
+			r.st.block_max_us = r.blk.max_us;
 			(void)ipc_send(a->ipc_fd, IPC_RELAY_STATS, &r.st, sizeof(r.st));
 		}
 	}

@@ -169,6 +169,8 @@ static void test_sample(void **state)
 	       "\t\t# kastrod inserts the queue rule here (NFQUEUE 7100); until it does:\n"
 	       "\t\tcounter drop\n\t}\n");
 	has(s, "\t\ttype filter hook forward priority filter + 20; policy accept;\n"
+	       "\t\t# most packets: connections judged pass, nothing to do\n"
+	       "\t\tct mark & 0x30000000 == 0x10000000 accept\n"
 	       "\t\tct mark & 0x30000000 == 0x30000000 meta mark & 0x30000000 == 0x20000000 "
 	       "ct mark set ct mark & 0xcfffffff | 0x20000000\n");
 	has(s, "\t\tct mark & 0x30000000 == 0x20000000 meta l4proto tcp counter reject with tcp reset\n"
