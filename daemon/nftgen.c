@@ -365,6 +365,7 @@ static void emit(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
 	/* skip the leading blank of each fragment on the first one */
 	{
 		struct sb line = { 0 };
+		size_t pre;
 
 		sb_add(&line, "%s%s", sa->text.p, s->neg[0].p ? s->neg[0].p : "");
 		if (fam != 0 && s->neg[fam == 4 ? 1 : 2].p)
@@ -373,14 +374,24 @@ static void emit(struct sb *b, const struct pol_rule *r, int fam, bool need_fam,
 		if (fam != 0 && d->neg[fam == 4 ? 1 : 2].p)
 			sb_add(&line, "%s", d->neg[fam == 4 ? 1 : 2].p);
 		proto_ports(&line, r);
+		pre = line.len;
 		sb_add(&line, " counter");
 		if (act != NULL)
 			sb_add(&line, " %s", act);
 		else if (r->log)
 			sb_add(&line, " log prefix \"kastro rule %u: \" level %s", r->id,
 			       log_level(r->severity));
-		if (act == NULL)
+		if (act == NULL && r->ret && r->action == VERDICT_BLOCK) {
+			/* block return: TCP gets a reset, the rest ICMP unreachable */
+			if (!line.bad)
+				sb_add(b, "%.*s meta l4proto tcp counter reject with tcp reset\n\t\t",
+				       (int)(pre - 1), line.p + 1);
+			if (need_fam)
+				sb_add(b, "meta nfproto %s ", fam == 4 ? "ipv4" : "ipv6");
+			sb_add(&line, " reject with icmpx port-unreachable");
+		} else if (act == NULL) {
 			sb_add(&line, " %s", r->action == VERDICT_BLOCK ? "drop" : "accept");
+		}
 		if (line.bad)
 			b->bad = true;
 		else

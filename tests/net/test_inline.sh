@@ -32,6 +32,7 @@ inline { fail $1 fail-after 300 }
 interface lan { device "gw-lan" networks { 10.10.0.0/24 fd00:10::/64 } }
 interface dmz { device "gw-dmz" networks { 10.20.0.0/24 fd00:20::/64 } }
 default block
+block return proto { tcp udp } from lan to dmz port 8081
 pass proto tcp from lan to dmz port { 80 443 }
 pass proto udp from lan to dmz port 53
 block log severity 1 host "*.blocked.kavala.example"
@@ -167,6 +168,33 @@ for fam in 4 6; do
 		t_pass "$T: IPv$fam: after a block from port $port, an allowed request from it succeeds at once (${ms} ms)" ||
 		t_fail "$T: IPv$fam: port reuse: blocked $r1, then allowed $r2 in $ms ms"
 done
+
+# Static rules: block return answers (TCP reset, ICMP unreachable); the
+# default block stays silent.
+probe() {  # probe tcp|udp PORT -> refused | silent
+	lab_exec lan "$(lab_python)" - "$1" "$LAB_DMZ_IP4" "$2" <<'PY'
+import socket, sys
+kind, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+try:
+    if kind == "tcp":
+        socket.create_connection((addr, port), timeout=2)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(2)
+        s.connect((addr, port))
+        s.send(b"x")
+        s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except OSError:
+    print("silent")
+PY
+}
+a1=$(probe tcp 8081) a2=$(probe udp 8081) a3=$(probe tcp 8082)
+[ "$a1" = refused ] && [ "$a2" = refused ] && [ "$a3" = silent ] &&
+	t_pass "$T: block return resets TCP and answers UDP with ICMP unreachable; plain block is silent" ||
+	t_fail "$T: block return: tcp $a1, udp $a2; default block: $a3"
 
 # A reload loads the ruleset again: the queue rule (not expressible in nft's
 # text) goes back in, and blocks go on.
