@@ -122,7 +122,7 @@ klog=$tmp/kastrod.log
 ksock=$tmp/kastrod.sock
 lab_exec gw "$KASTROD" -c "$conf" --control "$ksock" >"$klog" 2>&1 &
 kpid=$!
-if ! lab_wait_until 15 grep -q 'capturing on' "$klog" || ! lab_wait_until 10 grep -q 'link: sensor' "$klog"; then
+if ! lab_wait_until 15 grep -q 'capturing on\|inspecting queued' "$klog" || ! lab_wait_until 10 grep -q 'link: sensor' "$klog"; then
 	t_fail "$T: kastrod with its link did not start"
 	sed 's/^/    kastrod: /' "$klog" | head -20
 	t_done

@@ -234,7 +234,7 @@ demo_gateway_start() {
 		>"$DEMO_DIR/kastrod.log" 2>&1 </dev/null &
 	KPID=$!
 	# Ready when it captures on every gateway interface.
-	lab_wait_until 15 grep -q 'capturing on' "$DEMO_DIR/kastrod.log" && return 0
+	lab_wait_until 15 grep -q 'capturing on\|inspecting queued' "$DEMO_DIR/kastrod.log" && return 0
 	if lab_alive "$KPID"; then
 		say "demo: kastrod is not capturing on $LAB_GW_IFACES after 15 s; going on"
 		return 0
