@@ -180,6 +180,25 @@ static void test_sample(void **state)
 	free(s);
 }
 
+static void test_block_return(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = script("interface lan { device \"eth1\" }\n"
+		   "block return proto { tcp udp } from lan port 8080\n"
+		   "block from lan port 8081\n");
+	has(s, "\t\tiifname \"eth1\" meta l4proto { tcp, udp } th dport 8080 meta l4proto tcp "
+	       "counter reject with tcp reset\n"
+	       "\t\tiifname \"eth1\" meta l4proto { tcp, udp } th dport 8080 counter "
+	       "reject with icmpx port-unreachable\n");
+	has(s, "\t\tiifname \"eth1\" meta l4proto { tcp, udp } th dport 8081 counter drop\n");
+	/* no DPI rule: no inline chains */
+	assert_null(strstr(s, "inline_gate"));
+	load_for_real(s);
+	free(s);
+}
+
 static void test_no_policy(void **state)
 {
 	char *s;
@@ -232,6 +251,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sample),
+		cmocka_unit_test(test_block_return),
 		cmocka_unit_test(test_no_policy),
 		cmocka_unit_test(test_shipped_policy),
 		cmocka_unit_test(test_set_name),
