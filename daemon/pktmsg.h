@@ -8,6 +8,9 @@
  *                                  to 8 bytes
  *   sensor -> relay  PKT_VERDICTS  header, then n struct pkt_verdict
  *   sensor -> relay  PKT_HELLO     header only (n = 0): ready for packets
+ *   relay -> sensor  PKT_HELLO     header only: are you there? (sent once a
+ *                                  second while the sensor gives no answer;
+ *                                  a sensor answers with its own PKT_HELLO)
  *   relay -> sensor  PKT_CTEND     header, then n struct pkt_ctend: judged
  *                                  connections the kernel has ended, with its
  *                                  counts (conntrack accounting)

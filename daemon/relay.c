@@ -63,6 +63,7 @@ struct relay {
 	size_t cap, head, tail, used;
 	int up;
 	uint64_t fail_ns;
+	uint64_t probe_ns;              /* last hello sent while the sensor was down */
 	/* batch to the sensor */
 	uint8_t *sbuf;
 	size_t slen;
@@ -686,6 +687,13 @@ int relay_run(const struct relay_args *a)
 		if (n > 0 && pfd[0].revents && read_queue(&r, nlbuf, sizeof(nlbuf)) < 0)
 			break;
 		sflush(&r);
+		if (!r.up && mono_ns() - r.probe_ns >= 1000000000u) {
+			/* a new relay, or a sensor that went quiet: ask */
+			struct pkt_hdr h = { PKT_HELLO, 0 };
+
+			r.probe_ns = mono_ns();
+			(void)send(a->sensor_fd, &h, sizeof(h), MSG_DONTWAIT | MSG_NOSIGNAL);
+		}
 		if (n > 0 && r.ct && pfd[3].revents) {
 			read_ct(&r, nlbuf, sizeof(nlbuf));
 			cte_flush(&r);

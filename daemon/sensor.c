@@ -221,6 +221,12 @@ static int read_relay(struct sensor *s)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 		if (n == 0)
 			return -1;
+		if ((size_t)n == sizeof(struct pkt_hdr) && memcmp(buf, &(const uint32_t){ PKT_HELLO },
+								    sizeof(uint32_t)) == 0) {
+			/* the relay asks whether we are there */
+			(void)send_pkt_msg(s, PKT_HELLO, NULL, 0, 0);
+			continue;
+		}
 		if ((size_t)n >= sizeof(struct pkt_hdr) && memcmp(buf, &(const uint32_t){ PKT_CTEND },
 								     sizeof(uint32_t)) == 0) {
 			static struct pkt_ctend ce[PKT_MAX_CTEND];

@@ -226,6 +226,25 @@ echo "    20 MB download: $r; its flow record: $b bytes to the client, state $st
 	t_pass "$T: a passed connection's flow record keeps the kernel's counts ($b bytes, closed)" ||
 	t_fail "$T: a passed connection's flow record: '$(rec | cut -c1-300)'"
 
+# The relay killed: the kernel has no listener and drops what would be
+# queued (fail closed: no bypass flag); the parent starts a new relay and
+# enforcement resumes.
+rpid=$(status relay_pid)
+case "$rpid" in ''|0|*[!0-9]*) t_fail "$T: no relay pid ('$rpid')" ;; *)
+	kill -KILL "$rpid"
+	r0=$(http "$LAB_DMZ_IP4" portal.kavala.example / --max-time 0.8)
+	new_relay() { n=$(status relay_pid); [ -n "$n" ] && [ "$n" != 0 ] && [ "$n" != "$rpid" ] &&
+		[ "$(grep -c 'relay: queue' "$klog")" -ge 2 ]; }
+	lab_wait_until 10 new_relay
+	sleep 0.3
+	r1=$(http "$LAB_DMZ_IP4" after-relay.blocked.kavala.example /)
+	r2=$(http "$LAB_DMZ_IP4" portal.kavala.example /)
+	[ "${r0%% *}" = 000 ] && [ "${r1%% *}" = 000 ] && [ "${r2%% *}" = 200 ] &&
+		t_pass "$T: relay killed: nothing passes meanwhile (fail closed); a new relay enforces again" ||
+		t_fail "$T: relay killed: meanwhile $r0; after: blocked $r1, allowed $r2"
+	;;
+esac
+
 # No server socket stays established with the LAN after the blocks.
 est=$(lab_exec dmz ss -Htn state established '( sport = :80 or sport = :443 )' | wc -l)
 [ "$est" = 0 ] && t_pass "$T: no server socket stays established after the blocks" ||
@@ -233,7 +252,7 @@ est=$(lab_exec dmz ss -Htn state established '( sport = :80 or sport = :443 )' |
 
 # One alert per blocked connection.
 stop_kastrod
-want=$(( 2 * (2 * N + 2) + 1 ))
+want=$(( 2 * (2 * N + 2) + 2 ))
 got=$(grep -c '"event_type":"alert".*"action":"blocked"' "$eve")
 [ "$got" = "$want" ] && t_pass "$T: one EVE alert per blocked connection ($got)" ||
 	t_fail "$T: $got EVE block alerts for $want blocked connections"
