@@ -29,7 +29,7 @@ else
 Q := @
 say = @echo "  $(1) $(2)"
 endif
-PKGS := libpcap libndpi libcap-ng libnftables libnftnl libmnl libnetfilter_queue libsystemd \
+PKGS := libpcap libndpi libcap-ng libnftables libnftnl libmnl libnetfilter_queue libnetfilter_conntrack libseccomp libsystemd \
 	sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson yara
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 # libresolv: the console's DNS checks (no pkg-config file)

@@ -112,7 +112,7 @@ int conf_resolve(struct conf_pctx *pc, const struct cfg_loc *loc,
 /* policy.c: the policy statements. Each returns 0, or -1 after an error. */
 enum pol_opt { POL_O_LOG, POL_O_SEVERITY, POL_O_PROTO, POL_O_FROM, POL_O_TO,
 	       POL_O_PORT, POL_O_APP, POL_O_CATEGORY, POL_O_HOST, POL_O_RISK,
-	       POL_O_N };
+	       POL_O_RETURN, POL_O_N };
 enum pol_item { POL_I_ANY, POL_I_WORD, POL_I_ADDR, POL_I_TABLE, POL_I_SERVICE,
 		POL_I_STRING, POL_I_NUMBER, POL_I_SELF };
 int pol_zone_begin(struct conf_pctx *pc, const struct cfg_loc *name);
@@ -225,7 +225,7 @@ static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 %token CAPTURE "capture" SNAPLEN "snaplen" BUFFER "buffer" PROMISC "promisc"
 %token YES "yes" NO "no"
 %token INLINE "inline" FAIL "fail" OPEN "open" CLOSED "closed" QUEUE "queue"
-%token QUEUE_LENGTH "queue-length" FAIL_AFTER "fail-after"
+%token QUEUE_LENGTH "queue-length" FAIL_AFTER "fail-after" RETURN "return"
 %token ADDR "an address" RANGE "a port range" TABLEREF "a table name such as <feeds>"
 %token INTERFACE "interface" DEVICE "device" NETWORKS "networks"
 %token SERVICE "service" ADDRESS "address" PORTS "ports" OWNER "owner"
@@ -375,6 +375,7 @@ rule_opts : %empty
 	;
 
 rule_opt : LOG				{ CHK(pol_rule_opt(pc, &@1, POL_O_LOG)); }
+	| RETURN			{ CHK(pol_rule_opt(pc, &@1, POL_O_RETURN)); }
 	| SEVERITY NUMBER {
 		CHK(pol_rule_opt(pc, &@1, POL_O_SEVERITY));
 		CHK(pol_rule_item(pc, &@2, POL_I_NUMBER, 0, NULL));

@@ -226,6 +226,45 @@ int engine_packet_inline(struct engine *e, uint64_t ts_us, const uint8_t *ip, ui
 	return ENGINE_UNDECIDED;
 }
 
+int engine_ct_end(struct engine *e, const struct nft_flow *t, const uint64_t pkts[2],
+		  const uint64_t bytes[2], uint64_t end_us)
+{
+	struct dec_pkt p;
+	struct flow_key k;
+	struct flow *f;
+	int d, o;
+
+	memset(&p, 0, sizeof(p));
+	p.ipver = t->family;
+	p.proto = t->proto;
+	memcpy(p.src, t->src, 16);
+	memcpy(p.dst, t->dst, 16);
+	p.sport = t->sport;
+	p.dport = t->dport;
+	flow_key_of(&p, &k);
+	f = flow_find(e->ft, &k);
+	if (!f)
+		return 0;
+	/* conntrack's original direction is the initiator's, as pkts[0] is,
+	 * unless the flow saw the reply first */
+	for (d = 0; d < 2; d++) {
+		o = d;
+		if (memcmp(f->init_is_lo ? f->key.lo : f->key.hi, t->src, 16) != 0)
+			o = !d;
+		if (pkts[d] > f->pkts[o])
+			f->pkts[o] = pkts[d];
+		if (bytes[d] > f->bytes[o])
+			f->bytes[o] = bytes[d];
+	}
+	if (end_us > f->last_us)
+		f->last_us = end_us;
+	if (f->key.proto == 6)
+		f->state = FLOW_STATE_CLOSED;
+	set_now(e, end_us);
+	flow_end_now(e->ft, f);
+	return 1;
+}
+
 void engine_set_query_hook(struct engine *e, engine_query_fn fn, void *ctx)
 {
 	e->query_fn = fn;
@@ -330,6 +369,23 @@ void engine_report_stats(struct engine *e, const struct engine_capture_stats *cs
 	jw_u64(&w, "verdicts_late", e->verdicts_stale);
 	jw_u64(&w, "alerts", e->alerts);
 	jw_obj_end(&w);
+	if (e->inl) {
+		/* inline enforcement, as the relay counted it (up to a second old) */
+		jw_obj(&w, "inline");
+		jw_u64(&w, "queued", e->inl->queued);
+		jw_u64(&w, "verdicts", e->inl->verdicts);
+		jw_u64(&w, "passes", e->inl->passes);
+		jw_u64(&w, "blocks", e->inl->blocks);
+		jw_u64(&w, "resets", e->inl->resets);
+		jw_u64(&w, "fail_open", e->inl->fail_open);
+		jw_u64(&w, "fail_closed", e->inl->fail_closed);
+		jw_u64(&w, "fail_events", e->inl->fail_events);
+		jw_u64(&w, "queue_dropped", e->inl->kernel_queue_dropped);
+		jw_u64(&w, "user_dropped", e->inl->kernel_user_dropped);
+		jw_u64(&w, "hop_p50_us", e->inl->hop_p50_us);
+		jw_u64(&w, "hop_p99_us", e->inl->hop_p99_us);
+		jw_obj_end(&w);
+	}
 	jw_obj(&w, "eve");
 	jw_u64(&w, "events", e->eve->events);
 	jw_u64(&w, "dropped_too_big", e->eve->dropped_too_big);

@@ -17,6 +17,7 @@
 #include "eve.h"
 #include "flow.h"
 #include "log.h"
+#include "relay.h"
 #include "verdict.h"
 
 struct engine_stats {
@@ -57,6 +58,7 @@ struct engine {
 	uint64_t next_expire_us;
 	struct engine_stats st;
 	struct log_limit rl_decode;
+	const struct relay_stats *inl;  /* inline: the relay's last counters; NULL: none */
 };
 
 int engine_init(struct engine *e, const struct kastrod_conf *c, struct dpi *dpi,
@@ -75,6 +77,14 @@ void engine_packet(struct engine *e, uint8_t iface, int dlt, uint64_t ts_us,
 enum { ENGINE_UNDECIDED = 0, ENGINE_PASS = 1, ENGINE_BLOCK = 2 };
 #define ENGINE_IFACE_NONE 0xff
 int engine_packet_inline(struct engine *e, uint64_t ts_us, const uint8_t *ip, uint32_t len);
+/*
+ * Inline: the kernel ended a judged connection (conntrack destroy event)
+ * with these counts: the flow takes them (the kernel saw every packet, the
+ * sensor only those before the verdict) and ends now, its EVE flow record
+ * closing at end_us. 1 when a flow was found.
+ */
+int engine_ct_end(struct engine *e, const struct nft_flow *t, const uint64_t pkts[2],
+		  const uint64_t bytes[2], uint64_t end_us);
 /* Move the clock to now_us without a packet (live capture, idle). */
 void engine_advance(struct engine *e, uint64_t now_us);
 /* End every open flow with reason "shutdown". */

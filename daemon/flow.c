@@ -406,6 +406,11 @@ void flow_expire(struct flow_table *t, uint64_t now_us)
 	}
 }
 
+void flow_end_now(struct flow_table *t, struct flow *f)
+{
+	end_flow(t, f, FLOW_END_TIMEOUT);
+}
+
 void flow_flush(struct flow_table *t)
 {
 	struct flow *f;

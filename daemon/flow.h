@@ -111,6 +111,8 @@ struct flow *flow_find(struct flow_table *t, const struct flow_key *k);
 void flow_expire(struct flow_table *t, uint64_t now_us);
 /* End every flow (FLOW_END_SHUTDOWN). */
 void flow_flush(struct flow_table *t);
+/* End one flow now (FLOW_END_TIMEOUT): the kernel said its connection ended. */
+void flow_end_now(struct flow_table *t, struct flow *f);
 
 void flow_get_stats(const struct flow_table *t, struct flow_stats *s);
 

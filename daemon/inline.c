@@ -17,6 +17,7 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
+#include <nftables/libnftables.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -328,4 +329,31 @@ out:
 	mnl_socket_close(nl);
 	free(buf);
 	return rc;
+}
+
+int inl_flush(char *err, size_t errlen)
+{
+	struct nft *n = nft_open(err, errlen);
+	struct nft_ctx *ctx;
+	int rc;
+
+	if (!n)
+		return -1;
+	rc = nft_table_exists(n, err, errlen);
+	nft_close(n);
+	if (rc <= 0)
+		return rc;
+	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!ctx)
+		return errf(err, errlen, "cannot create a libnftables context");
+	nft_ctx_buffer_error(ctx);
+	if (nft_run_cmd_from_buffer(ctx, "delete table inet " NFT_TABLE "\n") != 0) {
+		const char *m = nft_ctx_get_error_buffer(ctx);
+
+		errf(err, errlen, "cannot delete table inet %s: %s", NFT_TABLE, m ? m : "?");
+		nft_ctx_free(ctx);
+		return -1;
+	}
+	nft_ctx_free(ctx);
+	return 1;
 }

@@ -64,4 +64,10 @@ int inl_rule_msg(char *buf, size_t len, uint32_t seq, int native, uint16_t qnum,
 /* Insert the queue rule (one transaction). */
 int inl_install(const struct inl_kernel *k, uint16_t qnum, int bypass, char *err, size_t errlen);
 
+/*
+ * `kastrod --flush`: delete table inet kastro (every rule, set, queue rule
+ * of kastrod). 1 deleted, 0 there was none, -1 error.
+ */
+int inl_flush(char *err, size_t errlen);
+
 #endif

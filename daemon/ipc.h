@@ -16,7 +16,8 @@
  *   IPC_VERDICT   parent -> sensor  struct verdict
  *   IPC_STATS     sensor -> parent  struct ipc_stats (about once a second)
  *   IPC_LINK_STATS link -> parent   struct sensorlink_stats (sensorlink.h) (about once a second)
- *   IPC_RELAY_STATS relay -> parent struct relay_stats (relay.h) (about once a second)
+ *   IPC_RELAY_STATS relay -> parent struct relay_stats (relay.h) (about once a second;
+ *                 inline, the parent passes each on to the sensor for its EVE stats)
  *
  * The link process (link.h) speaks this protocol with the parent too; its
  * events from the sensor travel on another socketpair, as raw EVE lines

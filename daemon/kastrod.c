@@ -33,12 +33,15 @@
 #include "ndpi_list.h"
 #include "nftgen.h"
 #include "parent.h"
+#include "inline.h"
+#include "nft.h"
 #include "policy.h"
 #include "sensor.h"
 
 
 #define OPT_CONTROL 1000
 #define OPT_LIST 1001
+#define OPT_FLUSH 1002
 
 /* Replay: the policy's answer, in-process (the parent does this when live). */
 static int replay_policy(void *ctx, const struct verdict_query *q, struct verdict *v)
@@ -58,6 +61,7 @@ static void usage(FILE *out)
 		"usage: kastrod [-c FILE] -r CAPTURE [--eve PATH]\n"
 		"       kastrod [-c FILE] -i IFACE[,IFACE...] [--eve PATH] [--control PATH]\n"
 		"       kastrod -n [-c FILE]\n"
+		"       kastrod --flush\n"
 		"       kastrod enroll --console HOST[:PORT] --token TOKEN --ca-fingerprint SHA256:...\n"
 		"                      [--dir DIR] [--user USER] [--force]\n"
 		"\n"
@@ -69,6 +73,7 @@ static void usage(FILE *out)
 		"      --control PATH  control socket for kastroctl (default " CONTROL_KASTROD_PATH ")\n"
 		"  -n, --check         check the configuration and exit\n"
 		"      --list WHAT     print nDPI's names for rules: apps, categories or risks\n"
+		"      --flush         remove kastrod's nftables table (all enforcement) and exit\n"
 		"  -v, --verbose       log debug messages\n"
 		"  -V, --version       print the version and exit\n");
 }
@@ -111,6 +116,7 @@ int main(int argc, char **argv)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "check", no_argument, NULL, 'n' },
 		{ "list", required_argument, NULL, OPT_LIST },
+		{ "flush", no_argument, NULL, OPT_FLUSH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -122,7 +128,7 @@ int main(int argc, char **argv)
 	const char *conf_path = NULL, *read_path = NULL, *iface_arg = NULL;
 	const char *eve_arg = NULL, *user_arg = NULL, *control_path = CONTROL_KASTROD_PATH;
 	const char *list_arg = NULL;
-	int check = 0, verbose = 0, opt, rc = 0;
+	int check = 0, flush = 0, verbose = 0, opt, rc = 0;
 	char err[4096];
 
 	if (argc > 1 && strcmp(argv[1], "enroll") == 0)
@@ -137,6 +143,7 @@ int main(int argc, char **argv)
 		case OPT_CONTROL: control_path = optarg; break;
 		case OPT_LIST: list_arg = optarg; break;
 		case 'n': check = 1; break;
+		case OPT_FLUSH: flush = 1; break;
 		case 'v': verbose = 1; break;
 		case 'V': printf("kastrod %s\n", KASTRO_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -149,6 +156,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_init("kastrod", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO, false);
+	if (flush) {
+		rc = inl_flush(err, sizeof(err));
+		if (rc < 0) {
+			log_err("--flush: %s", err);
+			return 1;
+		}
+		log_info(rc == 1 ? "table inet %s removed: kastrod enforces nothing now" :
+			 "no table inet %s: nothing to remove", NFT_TABLE);
+		return 0;
+	}
 
 	conf_defaults(&conf);
 	if (conf_path && conf_load(conf_path, &conf, err, sizeof(err)) < 0) {

@@ -369,6 +369,7 @@ static void emit(struct sb *b, const struct pol_rule *r, bool syn, int fam, bool
 	/* skip the leading blank of each fragment on the first one */
 	{
 		struct sb line = { 0 };
+		size_t pre;
 
 		sb_add(&line, "%s%s", sa->text.p, s->neg[0].p ? s->neg[0].p : "");
 		if (fam != 0 && s->neg[fam == 4 ? 1 : 2].p)
@@ -379,14 +380,24 @@ static void emit(struct sb *b, const struct pol_rule *r, bool syn, int fam, bool
 		proto_ports(&line, r);
 		if (!line.bad)
 			limit_guards(b, r, fam, need_fam, syn, line.p + 1);
+		pre = line.len;
 		sb_add(&line, " counter");
 		if (act != NULL)
 			sb_add(&line, " %s", act);
 		else if (r->log)
 			sb_add(&line, " log prefix \"kastro rule %u: \" level %s", r->id,
 			       log_level(r->severity));
-		if (act == NULL)
+		if (act == NULL && r->ret && r->action == VERDICT_BLOCK) {
+			/* block return: TCP gets a reset, the rest ICMP unreachable */
+			if (!line.bad)
+				sb_add(b, "%.*s meta l4proto tcp counter reject with tcp reset\n\t\t",
+				       (int)(pre - 1), line.p + 1);
+			if (need_fam)
+				sb_add(b, "meta nfproto %s ", fam == 4 ? "ipv4" : "ipv6");
+			sb_add(&line, " reject with icmpx port-unreachable");
+		} else if (act == NULL) {
 			sb_add(&line, " %s", r->action == VERDICT_BLOCK ? "drop" : "accept");
+		}
 		if (line.bad)
 			b->bad = true;
 		else
@@ -585,6 +596,8 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 	       c->inline_fail_open ? "accept" : "drop");
 	sb_add(b, "\n\tchain inline_verdict {\n"
 		  "\t\ttype filter hook forward priority filter + 20; policy accept;\n"
+		  "\t\t# most packets: connections judged pass, nothing to do\n"
+		  "\t\tct mark & 0x%08x == 0x%08x accept\n"
 		  "\t\tct mark & 0x%08x == 0x%08x meta mark & 0x%08x == 0x%08x "
 		  "ct mark set ct mark & 0x%08x | 0x%08x\n"
 		  "\t\tct mark & 0x%08x == 0x%08x meta mark & 0x%08x == 0x%08x "
@@ -593,6 +606,7 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 		  "\t\tct mark & 0x%08x == 0x%08x meta l4proto tcp counter reject with tcp reset\n"
 		  "\t\tct mark & 0x%08x == 0x%08x counter reject with icmpx port-unreachable\n"
 		  "\t}\n",
+	       m, INL_MARK_PASS,
 	       m, INL_MARK_INSPECT, m, INL_MARK_BLOCK, keep, INL_MARK_BLOCK,
 	       m, INL_MARK_INSPECT, m, INL_MARK_PASS, keep, INL_MARK_PASS,
 	       m, keep, m, INL_MARK_BLOCK, m, INL_MARK_BLOCK);

@@ -588,6 +588,10 @@ static void serve_relay(struct parent *p)
 			return;
 		}
 		p->rstats = m.u.relay;
+		/* for the sensor's EVE stats; a full socket only delays them */
+		if (p->kid[KID_SENSOR].ipc >= 0)
+			(void)ipc_send(p->kid[KID_SENSOR].ipc, IPC_RELAY_STATS, &p->rstats,
+				       sizeof(p->rstats));
 	}
 }
 
@@ -777,7 +781,9 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 			 "inline_sensor_up=%llu\ninline_netlink_errors=%llu\n"
 			 "inline_queue_dropped=%llu\ninline_user_dropped=%llu\n"
 			 "inline_hop_count=%llu\ninline_hop_p50_us=%llu\ninline_hop_p99_us=%llu\n"
-			 "inline_hop_max_us=%llu",
+			 "inline_hop_max_us=%llu\ninline_ct_ends=%llu\ninline_ct_ends_lost=%llu\n"
+			 "inline_block_count=%llu\ninline_block_p50_us=%llu\ninline_block_p99_us=%llu\n"
+			 "inline_block_max_us=%llu",
 			 p->kern.native_queue ? (p->kern.ct_glue ? "native+glue" : "native+mark") :
 			 (p->kern.ct_glue ? "compat+glue" : "compat+mark"),
 			 p->conf->inline_fail_open ? "open" : "closed",
@@ -791,7 +797,10 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 			 (unsigned long long)r->kernel_queue_dropped,
 			 (unsigned long long)r->kernel_user_dropped,
 			 (unsigned long long)r->hop_count, (unsigned long long)r->hop_p50_us,
-			 (unsigned long long)r->hop_p99_us, (unsigned long long)r->hop_max_us);
+			 (unsigned long long)r->hop_p99_us, (unsigned long long)r->hop_max_us,
+			 (unsigned long long)r->ct_ends, (unsigned long long)r->ct_ends_lost,
+			 (unsigned long long)r->block_count, (unsigned long long)r->block_p50_us,
+			 (unsigned long long)r->block_p99_us, (unsigned long long)r->block_max_us);
 		len = strlen(ans);
 	}
 	if (!lk->enabled || len >= anslen)

@@ -189,3 +189,25 @@ int pkt_rst_check(const uint8_t *rst, size_t rlen, const uint8_t *pkt, size_t pl
 		return -1;
 	return 0;
 }
+
+int pkt_decode_ctend(const uint8_t *buf, size_t n, struct pkt_ctend *out, char *err, size_t errlen)
+{
+	struct pkt_hdr h;
+	size_t i;
+
+	if (n < sizeof(h))
+		return errf(err, errlen, "message of %zu bytes: shorter than its header", n);
+	memcpy(&h, buf, sizeof(h));
+	if (h.type != PKT_CTEND)
+		return errf(err, errlen, "wrong message type 0x%x", h.type);
+	if (h.n == 0 || h.n > PKT_MAX_CTEND)
+		return errf(err, errlen, "connection ends: count %u (1..%u)", h.n, PKT_MAX_CTEND);
+	if (n != sizeof(h) + (size_t)h.n * sizeof(*out))
+		return errf(err, errlen, "connection ends: %zu bytes for %u", n, h.n);
+	memcpy(out, buf + sizeof(h), (size_t)h.n * sizeof(*out));
+	for (i = 0; i < h.n; i++)
+		if ((out[i].family != 4 && out[i].family != 6) ||
+		    (out[i].pad[0] | out[i].pad[1] | out[i].pad[2]) != 0)
+			return errf(err, errlen, "connection end %zu: family %u", i, out[i].family);
+	return (int)h.n;
+}

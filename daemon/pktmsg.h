@@ -8,6 +8,12 @@
  *                                  to 8 bytes
  *   sensor -> relay  PKT_VERDICTS  header, then n struct pkt_verdict
  *   sensor -> relay  PKT_HELLO     header only (n = 0): ready for packets
+ *   relay -> sensor  PKT_HELLO     header only: are you there? (sent once a
+ *                                  second while the sensor gives no answer;
+ *                                  a sensor answers with its own PKT_HELLO)
+ *   relay -> sensor  PKT_CTEND     header, then n struct pkt_ctend: judged
+ *                                  connections the kernel has ended, with its
+ *                                  counts (conntrack accounting)
  *
  * Host byte order (both ends are one binary). Each side checks what it
  * receives: the sensor may be compromised, so the relay takes nothing from
@@ -20,7 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum pkt_type { PKT_BATCH = 0x6b701, PKT_VERDICTS = 0x6b702, PKT_HELLO = 0x6b703 };
+enum pkt_type { PKT_BATCH = 0x6b701, PKT_VERDICTS = 0x6b702, PKT_HELLO = 0x6b703,
+		PKT_CTEND = 0x6b704 };
 
 enum pkt_action {
 	PKT_UNDECIDED = 0,      /* forward, keep the connection queued */
@@ -52,6 +59,26 @@ struct pkt_verdict {
 	uint16_t pad;                   /* 0 */
 	uint8_t rst[PKT_RST_MAX];
 };
+
+/* The end of a judged connection, from a conntrack destroy event. */
+struct pkt_ctend {
+	uint8_t family;                 /* 4 or 6 */
+	uint8_t proto;
+	uint16_t sport, dport;          /* original direction, host order */
+	uint8_t pad[3];
+	uint8_t src[16], dst[16];       /* original direction; IPv4 in the first 4 */
+	uint32_t mark;                  /* the conntrack mark */
+	uint64_t pkts[2], bytes[2];     /* [0] original (initiator), [1] reply */
+	uint64_t end_us;                /* wall clock of the event */
+};
+
+#define PKT_MAX_CTEND 256
+
+/*
+ * Check a PKT_CTEND datagram: count 1..PKT_MAX_CTEND, exact size, family 4
+ * or 6, zero padding. Returns the count with the records in out, or -1.
+ */
+int pkt_decode_ctend(const uint8_t *buf, size_t n, struct pkt_ctend *out, char *err, size_t errlen);
 
 /* Called for each record of a batch; pkt points into the datagram. */
 typedef void (*pkt_rec_fn)(void *ctx, const struct pkt_rec *r, const uint8_t *pkt);

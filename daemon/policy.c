@@ -55,7 +55,7 @@ static const char *const opt_names[POL_O_N] = {
 	[POL_O_PROTO] = "proto", [POL_O_FROM] = "from", [POL_O_TO] = "to",
 	[POL_O_PORT] = "port", [POL_O_APP] = "app",
 	[POL_O_CATEGORY] = "category", [POL_O_HOST] = "host",
-	[POL_O_RISK] = "risk",
+	[POL_O_RISK] = "risk", [POL_O_RETURN] = "return",
 };
 
 /* ---- memory ------------------------------------------------------------- */
@@ -757,6 +757,12 @@ int pol_rule_opt(struct conf_pctx *pc, const struct conf_loc *loc, enum pol_opt 
 		pb->r.log = true;
 	if (o == POL_O_TO)
 		pb->to_loc = *loc;
+	if (o == POL_O_RETURN) {
+		if (pb->r.action != VERDICT_BLOCK)
+			return conf_error(pc, loc, "'return' goes with block only: it answers "
+					  "the blocked packet (TCP reset, ICMP unreachable)");
+		pb->r.ret = true;
+	}
 	return 0;
 }
 
@@ -1182,6 +1188,8 @@ static char *rule_text(const struct pol_build *pb)
 		return NULL;
 	b.p[0] = '\0';
 	tb_add(&b, "%s", r->action == VERDICT_BLOCK ? "block" : "pass");
+	if (r->ret)
+		tb_add(&b, " return");
 	if (r->log)
 		tb_add(&b, " log");
 	if (pb->sev_given)

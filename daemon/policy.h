@@ -95,6 +95,7 @@ struct pol_rule {
 	uint8_t action;                 /* enum verdict_action */
 	uint8_t severity;               /* 1 (highest) .. 4 */
 	bool log;
+	bool ret;                       /* block return: TCP reset / ICMP unreachable */
 	bool dpi;                       /* has app/category/host/risk criteria */
 	uint8_t *protos;                /* IP protocol numbers; none = any */
 	size_t n_protos;

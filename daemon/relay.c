@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -53,11 +54,16 @@ struct relay {
 	const struct relay_args *a;
 	const struct kastrod_conf *c;
 	struct mnl_socket *nl;
+	struct mnl_socket *ct;          /* conntrack destroy events; NULL: none */
+	struct nf_conntrack *ctobj;
+	struct pkt_ctend cte[PKT_MAX_CTEND];
+	uint32_t ncte;
 	int raw4, raw6;
 	struct ent *ring;
 	size_t cap, head, tail, used;
 	int up;
 	uint64_t fail_ns;
+	uint64_t probe_ns;              /* last hello sent while the sensor was down */
 	/* batch to the sensor */
 	uint8_t *sbuf;
 	size_t slen;
@@ -68,6 +74,7 @@ struct relay {
 	size_t vlen;
 	struct relay_stats st;
 	struct lathist hop;
+	struct lathist blk;             /* deciding packet read to its verdict in the send buffer */
 	struct log_limit rl;
 };
 
@@ -326,6 +333,8 @@ static void apply(struct relay *r, const struct pkt_verdict *v, uint64_t now)
 					send_rst(r, v, e);
 			}
 			verdict(r, e->id, NF_ACCEPT, e->mark, v->action);
+			if (v->action == PKT_BLOCK && v->rst_len > 0)
+				lathist_add(&r->blk, (mono_ns() - e->t_ns) / 1000u);
 			lathist_add(&r->hop, (now - e->t_ns) / 1000u);
 			pop(r);
 			return;
@@ -381,6 +390,125 @@ static void expire(struct relay *r, uint64_t now)
 		}
 		pop(r);
 	}
+}
+
+/* ---- the end of judged connections (conntrack destroy events) ---------- */
+
+static void cte_flush(struct relay *r)
+{
+	static uint8_t buf[sizeof(struct pkt_hdr) + sizeof(r->cte)];
+	struct pkt_hdr h = { PKT_CTEND, r->ncte };
+	size_t len = sizeof(h) + (size_t)r->ncte * sizeof(r->cte[0]);
+
+	if (r->ncte == 0)
+		return;
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), r->cte, len - sizeof(h));
+	if (send(r->a->sensor_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len)
+		r->st.ct_ends += r->ncte;
+	else
+		r->st.ct_ends_lost += r->ncte;
+	r->ncte = 0;
+}
+
+static int ct_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct relay *r = data;
+	struct nf_conntrack *ct = r->ctobj;
+	struct pkt_ctend *e;
+	struct timeval tv;
+	uint32_t mark, m;
+	uint8_t l3;
+
+	nfct_set_attr_u32(ct, ATTR_MARK, 0);
+	if (nfct_nlmsg_parse(nlh, ct) < 0)
+		return MNL_CB_OK;
+	mark = nfct_get_attr_u32(ct, ATTR_MARK);
+	m = mark & INL_MARK_MASK;
+	if (m != INL_MARK_PASS && m != INL_MARK_BLOCK)
+		return MNL_CB_OK;   /* not judged by kastrod */
+	if (r->ncte == PKT_MAX_CTEND)
+		cte_flush(r);
+	e = &r->cte[r->ncte];
+	memset(e, 0, sizeof(*e));
+	l3 = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO);
+	if (l3 == AF_INET) {
+		uint32_t a;
+
+		e->family = 4;
+		a = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC);
+		memcpy(e->src, &a, 4);
+		a = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST);
+		memcpy(e->dst, &a, 4);
+	} else if (l3 == AF_INET6) {
+		e->family = 6;
+		memcpy(e->src, nfct_get_attr(ct, ATTR_ORIG_IPV6_SRC), 16);
+		memcpy(e->dst, nfct_get_attr(ct, ATTR_ORIG_IPV6_DST), 16);
+	} else {
+		return MNL_CB_OK;
+	}
+	e->proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
+	if (e->proto == 6 || e->proto == 17 || e->proto == 132 || e->proto == 136) {
+		e->sport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC));
+		e->dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+	}
+	e->mark = mark;
+	if (nfct_attr_is_set(ct, ATTR_ORIG_COUNTER_PACKETS) > 0) {
+		e->pkts[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_PACKETS);
+		e->bytes[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES);
+		e->pkts[1] = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_PACKETS);
+		e->bytes[1] = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_BYTES);
+	}
+	gettimeofday(&tv, NULL);
+	e->end_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+	r->ncte++;
+	return MNL_CB_OK;
+}
+
+static void read_ct(struct relay *r, char *buf, size_t buflen)
+{
+	int i;
+
+	for (i = 0; i < READS_PER_TURN; i++) {
+		ssize_t n = recv(mnl_socket_get_fd(r->ct), buf, buflen, MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == ENOBUFS)
+				r->st.ct_ends_lost++;   /* the kernel dropped events */
+			if (errno == ENOBUFS || errno == EINTR)
+				continue;
+			return;
+		}
+		nfct_set_attr_u32(r->ctobj, ATTR_MARK, 0);
+		(void)mnl_cb_run(buf, (size_t)n, 0, 0, ct_cb, r);
+	}
+}
+
+/*
+ * Listen for the end of connections, with their counts: the kernel counts
+ * only when nf_conntrack_acct is on (for connections made after), so it is
+ * turned on here. Without it the records keep what the sensor saw.
+ */
+static void open_ct(struct relay *r)
+{
+	int rcv = (int)NL_RCVBUF;
+	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_acct", "we");
+
+	if (!f || fputs("1\n", f) < 0 || fclose(f) != 0)
+		log_warn("relay: cannot turn on conntrack accounting: flow records of judged "
+			 "connections keep the sensor's counts only");
+	r->ctobj = nfct_new();
+	r->ct = mnl_socket_open(NETLINK_NETFILTER);
+	if (!r->ctobj || !r->ct ||
+	    mnl_socket_bind(r->ct, NF_NETLINK_CONNTRACK_DESTROY, MNL_SOCKET_AUTOPID) < 0) {
+		log_warn("relay: no conntrack events (%s): flow records of judged connections "
+			 "end at their idle timeout", strerror(errno));
+		if (r->ct)
+			mnl_socket_close(r->ct);
+		r->ct = NULL;
+		return;
+	}
+	(void)setsockopt(mnl_socket_get_fd(r->ct), SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
 }
 
 /* The kernel's own counters for the queue (/proc/net/netfilter/nfnetlink_queue). */
@@ -517,19 +645,21 @@ int relay_run(const struct relay_args *a)
 			 strerror(errno));
 	if (open_queue(&r) < 0)
 		goto out;
+	open_ct(&r);
 	log_info("relay: queue %u open (%s route, up to %u packets, fail %s after %u ms)",
 		 a->conf->inline_queue, a->kernel.ct_glue ? "conntrack glue" : "packet mark",
 		 a->conf->inline_queue_max, a->conf->inline_fail_open ? "open" : "closed",
 		 a->conf->inline_fail_ms);
 	while (!stop) {
-		struct pollfd pfd[3];
+		struct pollfd pfd[4];
 		uint64_t now;
 		int t = 1000, n;
 
 		pfd[0].fd = mnl_socket_get_fd(r.nl);
 		pfd[1].fd = a->sensor_fd;
 		pfd[2].fd = a->ipc_fd;
-		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+		pfd[3].fd = r.ct ? mnl_socket_get_fd(r.ct) : -1;
+		pfd[0].events = pfd[1].events = pfd[2].events = pfd[3].events = POLLIN;
 		if (r.used > 0) {
 			uint64_t due = r.ring[r.head].t_ns + r.fail_ns;
 
@@ -538,7 +668,7 @@ int relay_run(const struct relay_args *a)
 			if (t > 1000)
 				t = 1000;
 		}
-		n = poll(pfd, 3, t);
+		n = poll(pfd, 4, t);
 		if (n < 0 && errno != EINTR) {
 			log_err("relay: poll: %s", strerror(errno));
 			break;
@@ -557,6 +687,17 @@ int relay_run(const struct relay_args *a)
 		if (n > 0 && pfd[0].revents && read_queue(&r, nlbuf, sizeof(nlbuf)) < 0)
 			break;
 		sflush(&r);
+		if (!r.up && mono_ns() - r.probe_ns >= 1000000000u) {
+			/* a new relay, or a sensor that went quiet: ask */
+			struct pkt_hdr h = { PKT_HELLO, 0 };
+
+			r.probe_ns = mono_ns();
+			(void)send(a->sensor_fd, &h, sizeof(h), MSG_DONTWAIT | MSG_NOSIGNAL);
+		}
+		if (n > 0 && r.ct && pfd[3].revents) {
+			read_ct(&r, nlbuf, sizeof(nlbuf));
+			cte_flush(&r);
+		}
 		now = mono_ns();
 		expire(&r, now);
 		vflush(&r);
@@ -568,6 +709,10 @@ int relay_run(const struct relay_args *a)
 			r.st.hop_p50_us = lathist_pct(&r.hop, 50);
 			r.st.hop_p99_us = lathist_pct(&r.hop, 99);
 			r.st.hop_max_us = r.hop.max_us;
+			r.st.block_count = r.blk.count;
+			r.st.block_p50_us = lathist_pct(&r.blk, 50);
+			r.st.block_p99_us = lathist_pct(&r.blk, 99);
+			r.st.block_max_us = r.blk.max_us;
 			(void)ipc_send(a->ipc_fd, IPC_RELAY_STATS, &r.st, sizeof(r.st));
 		}
 	}
@@ -576,6 +721,10 @@ int relay_run(const struct relay_args *a)
 out:
 	if (r.nl)
 		mnl_socket_close(r.nl);
+	if (r.ct)
+		mnl_socket_close(r.ct);
+	if (r.ctobj)
+		nfct_destroy(r.ctobj);
 	if (r.raw4 >= 0)
 		close(r.raw4);
 	if (r.raw6 >= 0)

@@ -41,6 +41,9 @@ struct relay_stats {
 	uint64_t kernel_queue_dropped;  /* queue full (kernel) */
 	uint64_t kernel_user_dropped;   /* could not reach the relay (kernel) */
 	uint64_t hop_count, hop_p50_us, hop_p99_us, hop_max_us;  /* relay -> sensor -> relay */
+	uint64_t ct_ends, ct_ends_lost; /* judged connections' ends handed to the sensor; lost */
+	/* block latency: the deciding packet read from the queue to its verdict sent */
+	uint64_t block_count, block_p50_us, block_p99_us, block_max_us;
 };
 
 struct relay_args {

@@ -22,6 +22,7 @@
 #include "mono.h"
 #include "pktmsg.h"
 #include "privs.h"
+#include "sandbox.h"
 #include "sigs.h"
 
 /* Verdicts read per turn of the loop, so packets are never starved. */
@@ -48,6 +49,8 @@ struct sensor {
 	struct pkt_verdict vout[PKT_MAX_BATCH];
 	int nv;
 	uint64_t verdicts_unsent;
+	uint64_t ct_ends;               /* flows ended by the kernel's word */
+	struct relay_stats rstats;      /* the relay's, forwarded by the parent */
 };
 
 /* The EVE tap: one event per datagram to the link, never waiting for it. */
@@ -154,6 +157,11 @@ static int read_parent(struct sensor *s)
 				log_err("parent: %s; stopping", err);
 			return -1;
 		}
+		if (m.type == IPC_RELAY_STATS) {
+			s->rstats = m.u.relay;
+			s->eng.inl = &s->rstats;
+			continue;
+		}
 		if (m.type != IPC_VERDICT) {
 			log_err("parent: unexpected message type %u; stopping", m.type);
 			return -1;
@@ -213,6 +221,36 @@ static int read_relay(struct sensor *s)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 		if (n == 0)
 			return -1;
+		if ((size_t)n == sizeof(struct pkt_hdr) && memcmp(buf, &(const uint32_t){ PKT_HELLO },
+								    sizeof(uint32_t)) == 0) {
+			/* the relay asks whether we are there */
+			(void)send_pkt_msg(s, PKT_HELLO, NULL, 0, 0);
+			continue;
+		}
+		if ((size_t)n >= sizeof(struct pkt_hdr) && memcmp(buf, &(const uint32_t){ PKT_CTEND },
+								     sizeof(uint32_t)) == 0) {
+			static struct pkt_ctend ce[PKT_MAX_CTEND];
+			int k, m = pkt_decode_ctend(buf, (size_t)n, ce, err, sizeof(err));
+
+			if (m < 0) {
+				log_err("relay: %s; stopping", err);
+				return -1;
+			}
+			for (k = 0; k < m; k++) {
+				struct nft_flow t;
+
+				memset(&t, 0, sizeof(t));
+				t.family = ce[k].family;
+				t.proto = ce[k].proto;
+				memcpy(t.src, ce[k].src, 16);
+				memcpy(t.dst, ce[k].dst, 16);
+				t.sport = ce[k].sport;
+				t.dport = ce[k].dport;
+				s->ct_ends += (uint64_t)engine_ct_end(&s->eng, &t, ce[k].pkts, ce[k].bytes,
+								      ce[k].end_us);
+			}
+			continue;
+		}
 		s->nv = 0;
 		if (pkt_decode_batch(buf, (size_t)n, inline_rec, s, err, sizeof(err)) < 0) {
 			log_err("relay: %s; stopping", err);
@@ -320,6 +358,12 @@ int sensor_run(const struct sensor_args *a)
 	if (a->pkt_fd >= 0) {
 		if (a->policy)
 			engine_set_query_hook(&s.eng, query_local, &s);
+		if (sandbox_sensor(err, sizeof(err)) < 0) {
+			log_err("%s", err);
+			rc = 1;
+			engine_fini(&s.eng);
+			goto out_dpi;
+		}
 		rc = inline_loop(&s);
 		engine_flush(&s.eng);
 		engine_report_stats(&s.eng, NULL);

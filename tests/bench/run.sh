@@ -39,7 +39,7 @@
 set -eu
 export LC_ALL=C
 
-ALL_SECTIONS="classify setupdate blocklatency scan ingest"
+ALL_SECTIONS="classify setupdate blocklatency inline scan ingest"
 
 die() { echo "bench: error: $*" >&2; exit 1; }
 
@@ -352,12 +352,11 @@ section_setupdate() {
 }
 
 # ---- section: blocklatency -------------------------------------------------
-# Classification to block element in place through the live daemon, against
-# the kernel write alone: see tests/bench/blocklatency.sh.
+# Inline: the deciding packet's arrival to its verdict, through the live
+# daemon: see tests/bench/blocklatency.sh.
 section_blocklatency() {
 	need_tool "$BUILD/kastrod" kastrod
 	need_tool "$BUILD/kastroctl" kastroctl
-	need_tool "$BUILD/bench/nftbench" nftbench
 	_f=${KASTRO_BENCH_BLOCKFLOWS:-300}
 	case $_f in ''|*[!0-9]*|0) die "KASTRO_BENCH_BLOCKFLOWS='$_f' is not a positive number" ;; esac
 	if [ "$(id -u)" != 0 ]; then
@@ -366,6 +365,20 @@ section_blocklatency() {
 		return 0
 	fi
 	bash "$here/blocklatency.sh" "$BUILD" "$_f" || die "blocklatency failed (message above)"
+}
+
+# Inline forwarding against plain forwarding in the lab: see tests/bench/inline.sh.
+section_inline() {
+	need_tool "$BUILD/kastrod" kastrod
+	need_tool "$BUILD/kastroctl" kastroctl
+	_c=${KASTRO_BENCH_INLINE_CONNS:-500}
+	case $_c in ''|*[!0-9]*|0) die "KASTRO_BENCH_INLINE_CONNS='$_c' is not a positive number" ;; esac
+	if [ "$(id -u)" != 0 ]; then
+		echo
+		echo "== inline: skipped (needs root for the network lab) =="
+		return 0
+	fi
+	bash "$here/inline.sh" "$BUILD" "$_c" || die "inline failed (message above)"
 }
 
 # ---- section: scan ---------------------------------------------------------

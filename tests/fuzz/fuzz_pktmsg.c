@@ -63,6 +63,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)pkt_rst_check(v[i].rst, v[i].rst_len, data, size);
 		}
 	}
+	{
+		static struct pkt_ctend ce[PKT_MAX_CTEND];
+
+		err[0] = '\0';
+		n = pkt_decode_ctend(data, size, ce, err, sizeof(err));
+		if (n < 0)
+			check(err[0] != '\0');
+		for (i = 0; i < n; i++)
+			check(ce[i].family == 4 || ce[i].family == 6);
+	}
 	err[0] = '\0';
 	n = pkt_decode_batch(data, size, on_rec, &s, err, sizeof(err));
 	if (n < 0)

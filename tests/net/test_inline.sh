@@ -32,6 +32,7 @@ inline { fail $1 fail-after 300 }
 interface lan { device "gw-lan" networks { 10.10.0.0/24 fd00:10::/64 } }
 interface dmz { device "gw-dmz" networks { 10.20.0.0/24 fd00:20::/64 } }
 default block
+block return proto { tcp udp } from lan to dmz port 8081
 pass proto tcp from lan to dmz port { 80 443 }
 pass proto udp from lan to dmz port 53
 block log severity 1 host "*.blocked.kavala.example"
@@ -168,6 +169,33 @@ for fam in 4 6; do
 		t_fail "$T: IPv$fam: port reuse: blocked $r1, then allowed $r2 in $ms ms"
 done
 
+# Static rules: block return answers (TCP reset, ICMP unreachable); the
+# default block stays silent.
+probe() {  # probe tcp|udp PORT -> refused | silent
+	lab_exec lan "$(lab_python)" - "$1" "$LAB_DMZ_IP4" "$2" <<'PY'
+import socket, sys
+kind, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+try:
+    if kind == "tcp":
+        socket.create_connection((addr, port), timeout=2)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(2)
+        s.connect((addr, port))
+        s.send(b"x")
+        s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except OSError:
+    print("silent")
+PY
+}
+a1=$(probe tcp 8081) a2=$(probe udp 8081) a3=$(probe tcp 8082)
+[ "$a1" = refused ] && [ "$a2" = refused ] && [ "$a3" = silent ] &&
+	t_pass "$T: block return resets TCP and answers UDP with ICMP unreachable; plain block is silent" ||
+	t_fail "$T: block return: tcp $a1, udp $a2; default block: $a3"
+
 # A reload loads the ruleset again: the queue rule (not expressible in nft's
 # text) goes back in, and blocks go on.
 queue_rule() { lab_exec gw nft --debug=netlink list chain inet kastro inline_queue 2>/dev/null | grep -q "$1"; }
@@ -182,6 +210,41 @@ else
 	t_fail "$T: after a reload: '$out', queue rule $(queue_rule "$want_rule" && echo present || echo missing), blocked $r1, allowed $r2"
 fi
 
+# A judged connection's flow record has the kernel's counts: kastrod saw
+# only its first packets, conntrack (accounting, destroy events) the rest.
+# conntrack reports an expired entry when its garbage collector gets to it,
+# up to a minute later; the test ends the entry itself instead.
+r=$(http "$LAB_DMZ_IP4" portal.kavala.example /big.bin --local-port 42424)
+lab_exec gw conntrack -D -p tcp --sport 42424 >/dev/null 2>&1
+rec() { grep '"event_type":"flow"' "$eve" | grep '"src_port":42424' | tail -n 1; }
+have_rec() { [ -n "$(rec)" ]; }
+lab_wait_until 10 have_rec
+b=$(rec | jq -r '.flow.bytes_toclient // 0')
+st=$(rec | jq -r '.flow.state // ""')
+echo "    20 MB download: $r; its flow record: $b bytes to the client, state $st"
+[ "${r%% *}" = 200 ] && [ "${b:-0}" -ge 20000000 ] && [ "$st" = closed ] &&
+	t_pass "$T: a passed connection's flow record keeps the kernel's counts ($b bytes, closed)" ||
+	t_fail "$T: a passed connection's flow record: '$(rec | cut -c1-300)'"
+
+# The relay killed: the kernel has no listener and drops what would be
+# queued (fail closed: no bypass flag); the parent starts a new relay and
+# enforcement resumes.
+rpid=$(status relay_pid)
+case "$rpid" in ''|0|*[!0-9]*) t_fail "$T: no relay pid ('$rpid')" ;; *)
+	kill -KILL "$rpid"
+	r0=$(http "$LAB_DMZ_IP4" portal.kavala.example / --max-time 0.8)
+	new_relay() { n=$(status relay_pid); [ -n "$n" ] && [ "$n" != 0 ] && [ "$n" != "$rpid" ] &&
+		[ "$(grep -c 'relay: queue' "$klog")" -ge 2 ]; }
+	lab_wait_until 10 new_relay
+	sleep 0.3
+	r1=$(http "$LAB_DMZ_IP4" after-relay.blocked.kavala.example /)
+	r2=$(http "$LAB_DMZ_IP4" portal.kavala.example /)
+	[ "${r0%% *}" = 000 ] && [ "${r1%% *}" = 000 ] && [ "${r2%% *}" = 200 ] &&
+		t_pass "$T: relay killed: nothing passes meanwhile (fail closed); a new relay enforces again" ||
+		t_fail "$T: relay killed: meanwhile $r0; after: blocked $r1, allowed $r2"
+	;;
+esac
+
 # No server socket stays established with the LAN after the blocks.
 est=$(lab_exec dmz ss -Htn state established '( sport = :80 or sport = :443 )' | wc -l)
 [ "$est" = 0 ] && t_pass "$T: no server socket stays established after the blocks" ||
@@ -189,7 +252,7 @@ est=$(lab_exec dmz ss -Htn state established '( sport = :80 or sport = :443 )' |
 
 # One alert per blocked connection.
 stop_kastrod
-want=$(( 2 * (2 * N + 2) + 1 ))
+want=$(( 2 * (2 * N + 2) + 2 ))
 got=$(grep -c '"event_type":"alert".*"action":"blocked"' "$eve")
 [ "$got" = "$want" ] && t_pass "$T: one EVE alert per blocked connection ($got)" ||
 	t_fail "$T: $got EVE block alerts for $want blocked connections"
@@ -205,6 +268,9 @@ fail_case() {  # fail_case open|closed
 	dl=$!
 	sleep 1
 	spid=$(status sensor_pid)
+	case "$spid" in ''|0|*[!0-9]*)
+		t_fail "$T: fail $mode: no sensor pid ('$spid')"; kill "$dl"; stop_kastrod; return ;;
+	esac
 	kill -STOP "$spid"
 	r=$(http "$LAB_DMZ_IP4" stopped.blocked.kavala.example / --max-time 3)
 	r6=$(http "[$LAB_DMZ_IP6]" stopped.blocked.kavala.example / --max-time 3)
@@ -225,9 +291,22 @@ fail_case() {  # fail_case open|closed
 			t_fail "$T: fail open: blocked host gave $r / $r6 (fail_open=$fo)"
 	fi
 	stop_kastrod
+	# the sensor's last stats event says it too
+	ev=$(grep '"event_type":"stats"' "$eve" | tail -n 1 | jq -r ".stats.inline.fail_$mode // 0")
+	[ "${ev:-0}" -gt 0 ] && t_pass "$T: fail $mode: EVE stats count it (inline.fail_$mode=$ev)" ||
+		t_fail "$T: fail $mode: EVE stats inline.fail_$mode is '$ev'"
 }
 fail_case closed
 fail_case open
+
+# kastrod --flush removes the table: nothing is held any more
+lab_exec gw "$KASTROD" --flush >/dev/null 2>&1
+if ! lab_exec gw nft list table inet kastro >/dev/null 2>&1 &&
+	[ "$(http "$LAB_DMZ_IP4" portal.kavala.example / | cut -d' ' -f1)" = 200 ]; then
+	t_pass "$T: kastrod --flush removes table inet kastro"
+else
+	t_fail "$T: kastrod --flush removes table inet kastro"
+fi
 
 if grep -q 'ERROR\|error:' "$klog"; then
 	t_fail "$T: errors in kastrod's log"

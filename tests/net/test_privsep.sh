@@ -152,6 +152,12 @@ if [ -n "$cpid" ] && lab_wait_until 5 child_dropped "$cpid"; then
 else
 	t_fail "$T: sensor runs unprivileged: pid '$cpid' Uid=$(field "$cpid" Uid) CapEff=$(field "$cpid" CapEff) CapPrm=$(field "$cpid" CapPrm) CapBnd=$(field "$cpid" CapBnd)"
 fi
+# Inline, the packet parser also runs under a seccomp filter (mode 2).
+if [ -n "$cpid" ] && [ "$(field "$cpid" Seccomp)" = 2 ]; then
+	t_pass "$T: sensor runs under a seccomp filter"
+else
+	t_fail "$T: sensor runs under a seccomp filter: Seccomp=$(field "$cpid" Seccomp)"
+fi
 
 # ---- the kernel ruleset and kastroctl status ----------------------------------
 if lab_exec gw nft list table inet kastro >/dev/null 2>&1; then

@@ -358,6 +358,37 @@ static void test_verdicts(void **state)
 	assert_int_equal(pkt_decode_verdicts(buf, sizeof(h) + 1, out, &hello, err, sizeof(err)), -1);
 }
 
+static void test_ctend(void **state)
+{
+	static uint8_t buf[sizeof(struct pkt_hdr) + 2 * sizeof(struct pkt_ctend)];
+	static struct pkt_ctend out[PKT_MAX_CTEND];
+	struct pkt_hdr h = { PKT_CTEND, 2 };
+	struct pkt_ctend e[2];
+	char err[256];
+	size_t n = sizeof(buf);
+
+	(void)state;
+	memset(e, 0, sizeof(e));
+	e[0].family = 4;
+	e[0].bytes[1] = 20000000;
+	e[1].family = 6;
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), e, sizeof(e));
+	assert_int_equal(pkt_decode_ctend(buf, n, out, err, sizeof(err)), 2);
+	assert_int_equal(out[0].bytes[1], 20000000);
+	assert_int_equal(pkt_decode_ctend(buf, n - 1, out, err, sizeof(err)), -1);
+	e[1].family = 5;
+	memcpy(buf + sizeof(h), e, sizeof(e));
+	assert_int_equal(pkt_decode_ctend(buf, n, out, err, sizeof(err)), -1);
+	e[1].family = 6;
+	e[1].pad[1] = 1;
+	memcpy(buf + sizeof(h), e, sizeof(e));
+	assert_int_equal(pkt_decode_ctend(buf, n, out, err, sizeof(err)), -1);
+	h.n = 0;
+	memcpy(buf, &h, sizeof(h));
+	assert_int_equal(pkt_decode_ctend(buf, sizeof(h), out, err, sizeof(err)), -1);
+}
+
 /* ---- resets --------------------------------------------------------------- */
 
 static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)
@@ -488,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_glue),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_ctend),
 		cmocka_unit_test(test_rst4),
 		cmocka_unit_test(test_rst6),
 	};

@@ -170,12 +170,33 @@ static void test_sample(void **state)
 	       "\t\t# kastrod inserts the queue rule here (NFQUEUE 7100); until it does:\n"
 	       "\t\tcounter drop\n\t}\n");
 	has(s, "\t\ttype filter hook forward priority filter + 20; policy accept;\n"
+	       "\t\t# most packets: connections judged pass, nothing to do\n"
+	       "\t\tct mark & 0x30000000 == 0x10000000 accept\n"
 	       "\t\tct mark & 0x30000000 == 0x30000000 meta mark & 0x30000000 == 0x20000000 "
 	       "ct mark set ct mark & 0xcfffffff | 0x20000000\n");
 	has(s, "\t\tct mark & 0x30000000 == 0x20000000 meta l4proto tcp counter reject with tcp reset\n"
 	       "\t\tct mark & 0x30000000 == 0x20000000 counter reject with icmpx port-unreachable\n"
 	       "\t}\n"
 	       "\n\tchain self_in {\n");
+	load_for_real(s);
+	free(s);
+}
+
+static void test_block_return(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = script("interface lan { device \"eth1\" }\n"
+		   "block return proto { tcp udp } from lan port 8080\n"
+		   "block from lan port 8081\n");
+	has(s, "\t\tiifname \"eth1\" meta l4proto { tcp, udp } th dport 8080 meta l4proto tcp "
+	       "counter reject with tcp reset\n"
+	       "\t\tiifname \"eth1\" meta l4proto { tcp, udp } th dport 8080 counter "
+	       "reject with icmpx port-unreachable\n");
+	has(s, "\t\tiifname \"eth1\" meta l4proto { tcp, udp } th dport 8081 counter drop\n");
+	/* no DPI rule: no inline chains */
+	assert_null(strstr(s, "inline_gate"));
 	load_for_real(s);
 	free(s);
 }
@@ -232,6 +253,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sample),
+		cmocka_unit_test(test_block_return),
 		cmocka_unit_test(test_no_policy),
 		cmocka_unit_test(test_shipped_policy),
 		cmocka_unit_test(test_set_name),
