@@ -24,6 +24,7 @@ static size_t payload_size(uint16_t type)
 	case IPC_STATS: return sizeof(struct ipc_stats);
 	case IPC_LINK_STATS: return sizeof(struct sensorlink_stats);
 	case IPC_RELAY_STATS: return sizeof(struct relay_stats);
+	case IPC_RULE_HITS: return sizeof(struct ipc_rule_hits);
 	default: return (size_t)-1;
 	}
 }
@@ -167,6 +168,13 @@ int ipc_decode(const uint8_t *buf, size_t n, struct ipc_msg *m, char *err, size_
 		if (!has_nul(m->u.link.last_error, sizeof(m->u.link.last_error)) ||
 		    m->u.link.connected > 1) {
 			snprintf(err, errlen, "link stats: bad error text or connected flag");
+			return -1;
+		}
+		return 0;
+	case IPC_RULE_HITS:
+		if (m->u.hits.n > IPC_RULE_HITS_MAX || m->u.hits.pad != 0) {
+			snprintf(err, errlen, "rule hits: %u pairs (at most %u) or nonzero padding",
+				 m->u.hits.n, IPC_RULE_HITS_MAX);
 			return -1;
 		}
 		return 0;

@@ -44,7 +44,8 @@ enum ipc_type {
 	IPC_STATS = 4,
 	IPC_LINK_STATS = 5,
 	IPC_RELAY_STATS = 6,
-	IPC_TYPE_MAX = IPC_RELAY_STATS
+	IPC_RULE_HITS = 7,
+	IPC_TYPE_MAX = IPC_RULE_HITS
 };
 
 struct ipc_hdr {
@@ -72,6 +73,23 @@ struct ipc_stats {
 	uint64_t block_lat_count, block_lat_p50_us, block_lat_p99_us, block_lat_max_us;
 };
 
+/*
+ * Matches of DPI rules the sensor judged itself (inline), for the per-rule
+ * verdict counts of `kastroctl policy`: n pairs of (rule id, matches).
+ * IPC_RULE_HITS_OTHER stands for matches the sensor could not keep apart
+ * (its table was full and the parent's socket too).
+ */
+#define IPC_RULE_HITS_MAX 60
+#define IPC_RULE_HITS_OTHER UINT32_MAX
+struct ipc_rule_hits {
+	uint32_t n;                     /* 0 .. IPC_RULE_HITS_MAX */
+	uint32_t pad;                   /* 0 */
+	struct {
+		uint32_t rule_id;
+		uint32_t count;
+	} v[IPC_RULE_HITS_MAX];
+};
+
 /* One decoded message. */
 struct ipc_msg {
 	uint16_t type;
@@ -81,6 +99,7 @@ struct ipc_msg {
 		struct ipc_stats stats;
 		struct sensorlink_stats link;
 		struct relay_stats relay;
+		struct ipc_rule_hits hits;
 	} u;
 };
 

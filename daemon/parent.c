@@ -625,6 +625,10 @@ static void serve_sensor(struct parent *p)
 		case IPC_STATS:
 			p->cstats = m.u.stats;
 			break;
+		case IPC_RULE_HITS:
+			for (size_t k = 0; k < m.u.hits.n; k++)
+				polstats_dpi_n(&p->pstats, m.u.hits.v[k].rule_id, m.u.hits.v[k].count);
+			break;
 		case IPC_QUERY:
 			p->queries++;
 			r = policy_match_dpi(p->conf, &m.u.query);

@@ -42,10 +42,15 @@ void polstats_free(struct polstats *s)
 
 void polstats_dpi(struct polstats *s, uint32_t rule_id)
 {
+	polstats_dpi_n(s, rule_id, 1);
+}
+
+void polstats_dpi_n(struct polstats *s, uint32_t rule_id, uint64_t n)
+{
 	if (rule_id < s->n)
-		s->dpi[rule_id]++;
+		s->dpi[rule_id] += n;
 	else
-		s->dpi_other++;
+		s->dpi_other += n;
 }
 
 /* ---- the script's rules --------------------------------------------------- */

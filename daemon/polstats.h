@@ -33,6 +33,8 @@ void polstats_free(struct polstats *s);
 
 /* Count one DPI verdict of rule id. */
 void polstats_dpi(struct polstats *s, uint32_t rule_id);
+/* The same, n matches at once (the sensor counts them when it judges inline). */
+void polstats_dpi_n(struct polstats *s, uint32_t rule_id, uint64_t n);
 
 /*
  * The answer of `kastroctl policy` into ans (NUL-terminated): "ok", then

@@ -51,7 +51,44 @@ struct sensor {
 	uint64_t verdicts_unsent;
 	uint64_t ct_ends;               /* flows ended by the kernel's word */
 	struct relay_stats rstats;      /* the relay's, forwarded by the parent */
+	struct ipc_rule_hits hits;      /* DPI rule matches not yet sent to the parent */
+	uint32_t hits_other;            /* matches that found no room in hits */
 };
+
+/* Send the DPI rule matches counted so far; kept for the next try if the
+ * parent's socket is full. */
+static void send_hits(struct sensor *s)
+{
+	if (s->hits_other > 0 && s->hits.n < IPC_RULE_HITS_MAX) {
+		s->hits.v[s->hits.n].rule_id = IPC_RULE_HITS_OTHER;
+		s->hits.v[s->hits.n++].count = s->hits_other;
+		s->hits_other = 0;
+	}
+	if (s->hits.n == 0 || s->a->ipc_fd < 0)
+		return;
+	if (ipc_send(s->a->ipc_fd, IPC_RULE_HITS, &s->hits, sizeof(s->hits)) == 0)
+		memset(&s->hits, 0, sizeof(s->hits));
+}
+
+/* Count one match of DPI rule id for the parent's per-rule figures. */
+static void count_hit(struct sensor *s, uint32_t id)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->hits.n; i++)
+		if (s->hits.v[i].rule_id == id) {
+			s->hits.v[i].count++;
+			return;
+		}
+	if (s->hits.n == IPC_RULE_HITS_MAX)
+		send_hits(s);
+	if (s->hits.n == IPC_RULE_HITS_MAX) {
+		s->hits_other++;
+		return;
+	}
+	s->hits.v[s->hits.n].rule_id = id;
+	s->hits.v[s->hits.n++].count = 1;
+}
 
 /* The EVE tap: one event per datagram to the link, never waiting for it. */
 static int tap_link(void *ctx, const char *json, size_t len)
@@ -98,9 +135,13 @@ static void query_local(void *ctx, const struct verdict_query *q)
 {
 	struct sensor *s = ctx;
 	struct verdict v;
+	int rc;
 
 	memset(&v, 0, sizeof(v));
-	if (s->a->policy(s->a->policy_ctx, q, &v) == 1)
+	rc = s->a->policy(s->a->policy_ctx, q, &v);
+	if (v.rule_id != 0)
+		count_hit(s, v.rule_id);        /* the policy matched a rule */
+	if (rc == 1)
 		engine_verdict(&s->eng, &v);
 }
 
@@ -139,6 +180,7 @@ static void send_stats(struct sensor *s)
 	st.block_lat_max_us = s->block_lat.max_us;
 	/* A full buffer only delays the figures to the next second. */
 	(void)ipc_send(s->a->ipc_fd, IPC_STATS, &st, sizeof(st));
+	send_hits(s);
 }
 
 /* Read the verdicts waiting on the socket. -1: the parent is gone or broke the protocol. */

@@ -262,6 +262,41 @@ static void test_verdict_fields(void **state)
 #undef BADV
 }
 
+/* Rule hits: the pairs come back as sent; a count over the table or
+ * nonzero padding is refused. */
+static void test_rule_hits(void **state)
+{
+	uint8_t buf[IPC_MAX_MSG];
+	struct ipc_rule_hits h;
+	struct ipc_msg m;
+	char err[256];
+	int n;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	h.n = 2;
+	h.v[0].rule_id = 7;
+	h.v[0].count = 3;
+	h.v[1].rule_id = IPC_RULE_HITS_OTHER;
+	h.v[1].count = 1;
+	n = ipc_encode(IPC_RULE_HITS, &h, sizeof(h), buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(ipc_decode(buf, (size_t)n, &m, err, sizeof(err)), 0);
+	assert_int_equal(m.type, IPC_RULE_HITS);
+	assert_int_equal(m.u.hits.n, 2);
+	assert_int_equal(m.u.hits.v[0].rule_id, 7);
+	assert_int_equal(m.u.hits.v[0].count, 3);
+	assert_int_equal(m.u.hits.v[1].rule_id, IPC_RULE_HITS_OTHER);
+
+	h.n = IPC_RULE_HITS_MAX + 1;
+	n = ipc_encode(IPC_RULE_HITS, &h, sizeof(h), buf, sizeof(buf));
+	bad(buf, (size_t)n, "rule hits");
+	h.n = 1;
+	h.pad = 1;
+	n = ipc_encode(IPC_RULE_HITS, &h, sizeof(h), buf, sizeof(buf));
+	bad(buf, (size_t)n, "padding");
+}
+
 static void test_socketpair(void **state)
 {
 	struct verdict_query q;
@@ -306,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_size_for_type),
 		cmocka_unit_test(test_query_fields),
 		cmocka_unit_test(test_verdict_fields),
+		cmocka_unit_test(test_rule_hits),
 		cmocka_unit_test(test_socketpair),
 	};
 	return cmocka_run_group_tests_name("ipc", tests, NULL, NULL);
