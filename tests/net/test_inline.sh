@@ -3,9 +3,12 @@
 # and TLS SNIs get nothing back (no response byte, no ServerHello, not one
 # byte of a 20 MB reply) and the server sees a reset each time; a new
 # connection from the same source port to an allowed host works at once;
-# with the packet process stopped, fail closed refuses a new blocked
-# connection while an allowed download goes on, and fail open lets both
-# through and counts it.
+# block return answers and plain block is silent; a reload keeps the queue
+# rule; a killed relay lets nothing through and is replaced; a full queue
+# drops the excess, counted; a judged connection's flow record has the
+# kernel's counts; with the packet process stopped, fail closed refuses a
+# new blocked connection while an allowed download goes on, and fail open
+# lets both through and counts it; kastrod --flush removes the table.
 #
 # usage: tests/net/test_inline.sh KASTROD
 set -u
@@ -28,7 +31,7 @@ write_conf() {  # write_conf open|closed
 	cat >"$conf" <<EOF2
 interfaces { "gw-lan" "gw-dmz" }
 eve "$eve"
-inline { fail $1 fail-after 300 }
+inline { fail $1 fail-after 300 queue-length 64 }
 interface lan { device "gw-lan" networks { 10.10.0.0/24 fd00:10::/64 } }
 interface dmz { device "gw-dmz" networks { 10.20.0.0/24 fd00:20::/64 } }
 default block
@@ -159,7 +162,8 @@ for fam in 4 6; do
 		t_fail "$T: IPv$fam: 20 MB reply from a blocked host: got $r ($d payload packets)"
 
 	# the same source port at once: a new connection starts unmarked
-	port=$((41000 + fam))
+	# (outside the ephemeral range, so no other connection takes it)
+	port=$((31000 + fam))
 	r1=$(http "$uaddr" reuse.blocked.kavala.example / --local-port "$port")
 	t0=$(date +%s%N)
 	r2=$(http "$uaddr" portal.kavala.example / --local-port "$port")
@@ -214,9 +218,9 @@ fi
 # only its first packets, conntrack (accounting, destroy events) the rest.
 # conntrack reports an expired entry when its garbage collector gets to it,
 # up to a minute later; the test ends the entry itself instead.
-r=$(http "$LAB_DMZ_IP4" portal.kavala.example /big.bin --local-port 42424)
-lab_exec gw conntrack -D -p tcp --sport 42424 >/dev/null 2>&1
-rec() { grep '"event_type":"flow"' "$eve" | grep '"src_port":42424' | tail -n 1; }
+r=$(http "$LAB_DMZ_IP4" portal.kavala.example /big.bin --local-port 30424)
+lab_exec gw conntrack -D -p tcp --sport 30424 >/dev/null 2>&1
+rec() { grep '"event_type":"flow"' "$eve" | grep "\"src_ip\":\"$LAB_LAN_IP4\",\"src_port\":30424," | tail -n 1; }
 have_rec() { [ -n "$(rec)" ]; }
 lab_wait_until 10 have_rec
 b=$(rec | jq -r '.flow.bytes_toclient // 0')
@@ -242,6 +246,22 @@ case "$rpid" in ''|0|*[!0-9]*) t_fail "$T: no relay pid ('$rpid')" ;; *)
 	[ "${r0%% *}" = 000 ] && [ "${r1%% *}" = 000 ] && [ "${r2%% *}" = 200 ] &&
 		t_pass "$T: relay killed: nothing passes meanwhile (fail closed); a new relay enforces again" ||
 		t_fail "$T: relay killed: meanwhile $r0; after: blocked $r1, allowed $r2"
+	;;
+esac
+
+# The queue is bounded: with the relay stopped, the kernel holds at most
+# queue-length packets and drops the rest (fail closed), counted.
+rpid=$(status relay_pid)
+case "$rpid" in ''|0|*[!0-9]*) t_fail "$T: no relay pid ('$rpid')" ;; *)
+	kill -STOP "$rpid"
+	lab_exec lan timeout 5 hping3 -q -S -p 80 -c 300 -i u2000 "$LAB_DMZ_IP4" >/dev/null 2>&1
+	kill -CONT "$rpid"
+	sleep 1.5
+	qd=$(status inline_queue_dropped)
+	r2=$(http "$LAB_DMZ_IP4" portal.kavala.example /)
+	[ "${qd:-0}" -gt 0 ] && [ "${r2%% *}" = 200 ] &&
+		t_pass "$T: a full queue (length 64) drops the excess, counted ($qd); then all works again" ||
+		t_fail "$T: full queue: queue_dropped '$qd', allowed request after: $r2"
 	;;
 esac
 
