@@ -73,6 +73,11 @@ enum cconf_num {
 	CCONF_N_CONNECTIONS,
 	CCONF_N_REQUEST_TIMEOUT,
 	CCONF_N_LONG_POLL,
+	CCONF_N_RETAIN_EVENTS,
+	CCONF_N_RETAIN_ALERTS,
+	CCONF_N_QUOTA_EVENTS,
+	CCONF_N_QUOTA_BYTES,
+	CCONF_N_QUOTA_BURST,
 };
 
 #define YYLLOC_DEFAULT(cur, rhs, n)					\
@@ -105,6 +110,7 @@ int cconf_add_listen(struct ccf_pctx *pc, enum cconf_kind kind,
 int cconf_set_num(struct ccf_pctx *pc, const struct cfg_loc *loc,
 		  enum cconf_num which);
 int cconf_set_log_level(struct ccf_pctx *pc, const struct cfg_loc *loc);
+int cconf_set_user(struct ccf_pctx *pc, const struct cfg_loc *loc, const char *s);
 }
 
 %code {
@@ -164,6 +170,9 @@ static void ccf_error(struct cfg_loc *loc, struct ccf_pctx *pc,
 %token DATA "data" LISTEN "listen" CONTROL "control" LOG "log"
 %token SENSOR "sensor" ALERTS "alerts" SESSION "session" LIMITS "limits"
 %token INCLUDE "include"
+%token EVENTS "events" RESOLVED_ALERTS "resolved-alerts" EVENTS_PER_SECOND "events-per-second"
+%token BYTES_PER_SECOND "bytes-per-second" BURST "burst"
+%token RETENTION "retention" QUOTA "quota" USER "user"
 %token '*' '{' '}' ';'
 %type <num> kind
 
@@ -193,6 +202,11 @@ stmt	: INCLUDE STRING	{ TAKE(cconf_include(pc, &@2, $2), $2); }
 	| SESSION '{' session_block '}'
 	| LIMITS limits_opts
 	| LIMITS '{' limits_block '}'
+	| RETENTION retention_opts
+	| RETENTION '{' retention_block '}'
+	| QUOTA quota_opts
+	| QUOTA '{' quota_block '}'
+	| USER STRING		{ TAKE(cconf_set_user(pc, &@2, $2), $2); }
 	;
 
 kind	: HTTPS			{ $$ = CCONF_HTTPS; }
@@ -260,6 +274,29 @@ limits_opt : BODY NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_BODY)); }
 	| CONNECTIONS NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_CONNECTIONS)); }
 	| REQUEST_TIMEOUT NUMBER	{ CHK(cconf_set_num(pc, &@2, CCONF_N_REQUEST_TIMEOUT)); }
 	| LONG_POLL NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_LONG_POLL)); }
+	;
+
+retention_opts : retention_opt
+	| retention_opts retention_opt
+	;
+retention_block : %empty
+	| retention_block retention_opt
+	| retention_block ';'
+	;
+retention_opt : EVENTS NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_RETAIN_EVENTS)); }
+	| RESOLVED_ALERTS NUMBER	{ CHK(cconf_set_num(pc, &@2, CCONF_N_RETAIN_ALERTS)); }
+	;
+
+quota_opts : quota_opt
+	| quota_opts quota_opt
+	;
+quota_block : %empty
+	| quota_block quota_opt
+	| quota_block ';'
+	;
+quota_opt : EVENTS_PER_SECOND NUMBER	{ CHK(cconf_set_num(pc, &@2, CCONF_N_QUOTA_EVENTS)); }
+	| BYTES_PER_SECOND NUMBER	{ CHK(cconf_set_num(pc, &@2, CCONF_N_QUOTA_BYTES)); }
+	| BURST NUMBER			{ CHK(cconf_set_num(pc, &@2, CCONF_N_QUOTA_BURST)); }
 	;
 
 %%

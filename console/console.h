@@ -23,6 +23,7 @@
 struct sconn;                           /* sensorapi.c */
 struct ingestq;                         /* sensorapi.c */
 struct auth_limiter;
+struct quota;                           /* quota.c */
 
 struct console {
 	struct console_conf conf;
@@ -40,6 +41,10 @@ struct console {
 	/* counters for `kastroctl console status` */
 	uint64_t enrolled, enroll_refused, batches, events_in, events_dup, requests_refused;
 	uint64_t commands_sent, results_in;
+	/* retention and quotas (retain.c) */
+	struct quota *quota;
+	uint64_t quota_alerts, quota_refused_413, pruned_events, pruned_alerts;
+	uint64_t prune_held_alerts;     /* the last pass: old alerts kept for their hooks */
 	struct log_limit rl_req;
 	/* the officers' API (rest.c) */
 	uint8_t csrf_key[32];

@@ -32,6 +32,8 @@
 #include "log.h"
 #include "num.h"
 #include "rest.h"
+#include "quota.h"
+#include "retain.h"
 #include "sensorapi.h"
 #include "tls.h"
 #include "version.h"
@@ -425,12 +427,19 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		return;
 	}
 	if (n == 1 && strcmp(w[0], "status") == 0) {
+		struct quota_stats qs = { 0 };
+
+		if (c->quota != NULL)
+			quota_get_stats(c->quota, &qs);
 		snprintf(ans, anslen,
 			 "ok\npid=%d\nsensor_connections=%u\nsensor_connections_refused_limit=%llu\n"
 			 "sensor_handshakes_refused=%llu\nhttps_connections=%u\nhttps_handshakes_refused=%llu\n"
 			 "enrolled=%llu\nenroll_refused=%llu\nbatches=%llu\nevents_stored=%llu\n"
 			 "events_duplicate=%llu\nrequests_refused=%llu\nsensor_heads_refused=%llu\n"
-			 "https_heads_refused=%llu\ncommands_sent=%llu\nresults=%llu",
+			 "https_heads_refused=%llu\ncommands_sent=%llu\nresults=%llu\n"
+			 "quota_refused_batches=%llu\nquota_refused_events=%llu\nquota_refused_bytes=%llu\n"
+			 "quota_refused_table_full=%llu\nquota_refused_too_large=%llu\n"
+			 "events_pruned=%llu\nalerts_pruned=%llu\nalerts_held_for_hooks=%llu",
 			 (int)getpid(), c->sensors.live, (unsigned long long)c->sensors.refused_cap,
 			 (unsigned long long)c->sensors.refused_tls, c->https.live,
 			 (unsigned long long)c->https.refused_tls, (unsigned long long)c->enrolled,
@@ -439,7 +448,11 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 (unsigned long long)c->requests_refused,
 			 (unsigned long long)c->sensors.refused_http,
 			 (unsigned long long)c->https.refused_http, (unsigned long long)c->commands_sent,
-			 (unsigned long long)c->results_in);
+			 (unsigned long long)c->results_in, (unsigned long long)qs.refused_batches,
+			 (unsigned long long)qs.refused_events, (unsigned long long)qs.refused_bytes,
+			 (unsigned long long)qs.table_full, (unsigned long long)c->quota_refused_413,
+			 (unsigned long long)c->pruned_events, (unsigned long long)c->pruned_alerts,
+			 (unsigned long long)c->prune_held_alerts);
 		return;
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "
@@ -505,6 +518,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 		log_err("offline check: %s", err);
 	if (store_maintain(c->store, (int64_t)console_now(), err, sizeof(err)) < 0)
 		log_err("database upkeep: %s", err);
+	retain_tick(c);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -583,6 +597,10 @@ static int run(struct console *c)
 		log_err("TLS: %s", err);
 		goto out;
 	}
+	if (retain_init(c, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (rest_init(c, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
@@ -628,6 +646,7 @@ out:
 	server_close(&c->sensors);
 	server_close(&c->https);
 	sensorapi_free(c);
+	retain_free(c);
 	control_close(&c->ctl);
 	if (c->ctl_ev != NULL)
 		event_free(c->ctl_ev);

@@ -41,6 +41,7 @@
 #include "bundle.h"
 #include "console.h"
 #include "num.h"
+#include "retain.h"
 #include "tls.h"
 
 #define COMMANDS_PER_POLL 32
@@ -349,6 +350,12 @@ static void queue_checked(struct console *c, struct evhttp_request *req, struct 
 		server_reply_error(req, 503, "out of memory");
 		return;
 	}
+	/* over its quota: refused before it is stored or acknowledged */
+	if (retain_check_batch(c, req, sensor, store_batch_events(b), len) != 0) {
+		store_batch_free(b);
+		free(p);
+		return;
+	}
 	/* evhttp reads a connection's next request only after this one is
 	 * answered; should one come all the same, the earlier is stored first */
 	if (sc->batch != NULL)
@@ -484,6 +491,10 @@ static void post_events(struct console *c, struct evhttp_request *req, const cha
 	sc = conn_of(c, req, sensor);
 	if (sc == NULL || server_body(req, &body, &len) < 0) {
 		server_reply_error(req, 503, "out of memory");
+		return;
+	}
+	if (retain_check_batch(c, req, sensor, 0, len) != 0) {
+		free(body);
 		return;
 	}
 	if (q->thread_up && sc->parsing == NULL && (j = calloc(1, sizeof(*j))) != NULL) {

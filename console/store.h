@@ -37,6 +37,7 @@
 #ifndef KASTRO_STORE_H
 #define KASTRO_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -425,6 +426,49 @@ int store_audit(struct store *s, int64_t now, const char *user, const char *addr
 /* Newest first, ids below before_id (0: from the newest), at most limit. */
 int store_audit_list(struct store *s, int64_t before_id, unsigned limit, store_audit_cb cb,
 		     void *arg, char *err, size_t errlen);
+
+/* ---- retention and quotas (store_retention.c) ---- */
+
+#define STORE_PRUNE_BATCH_MAX 10000
+
+struct store_prune_result {
+	int64_t events, alerts;         /* deleted */
+	int64_t events_held;            /* old, but the first event of a kept alert */
+	int64_t alerts_held;            /* old and resolved, but hook deliveries pending */
+	bool more;                      /* a batch was full: call again soon */
+};
+
+/*
+ * One step of retention, in one transaction: at most batch (1..
+ * STORE_PRUNE_BATCH_MAX) resolved alerts last seen before now - alerts_age
+ * (with their notes), unless hook deliveries of theirs are pending; and at
+ * most batch events received before now - events_age, oldest first, except
+ * the first event of an alert that is kept. An age of 0 keeps that kind.
+ * Events are walked with a cursor kept in the store, so held events are
+ * stepped over until the pass reaches young events; the next pass starts
+ * again from the oldest.
+ */
+int store_prune(struct store *s, int64_t now, int64_t events_age, int64_t alerts_age,
+		unsigned batch, struct store_prune_result *res, char *err, size_t errlen);
+
+struct store_quota_row {
+	int64_t refused_batches, refused_events, refused_bytes, last_refused;
+};
+
+/*
+ * Record batches refused because the sensor went over its quota (counts
+ * added to the sensor's row) and, in the same transaction, store a console
+ * event "quota_exceeded" (seq < 0) that makes an alert (severity 2,
+ * signature "Sensor over its quota: <hostname> (<id>)", deduplicated like
+ * any alert, so its count grows while the sensor keeps at it). *alert_id
+ * (may be NULL) gets the alert's id.
+ */
+int store_quota_refused(struct store *s, const char *sensor_id, uint64_t batches,
+			uint64_t events, uint64_t bytes, int64_t now, int64_t *alert_id,
+			char *err, size_t errlen);
+/* The sensor's refusals so far (all 0 when none). */
+int store_quota_get(struct store *s, const char *sensor_id, struct store_quota_row *out,
+		    char *err, size_t errlen);
 
 /* ---- alerts ---- */
 

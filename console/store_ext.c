@@ -65,7 +65,9 @@ static const char tables_sql[] =
 	" refused_events INTEGER NOT NULL DEFAULT 0,"
 	" refused_bytes INTEGER NOT NULL DEFAULT 0,"
 	" last_refused INTEGER NOT NULL DEFAULT 0"
-	") STRICT;";
+	") STRICT;"
+	/* retention keeps the first event of every alert it keeps */
+	"CREATE INDEX IF NOT EXISTS alerts_event ON alerts (event_sensor_id, event_seq);";
 
 int st_schema_ext(struct store *s, char *err, size_t errlen)
 {

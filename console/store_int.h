@@ -81,6 +81,7 @@ struct store {
 	sqlite3_stmt *aq[AQ_SHAPES];
 	int64_t dedup_s;
 	int64_t optimize_at;            /* store_maintain(): next optimize; 0: not set */
+	int64_t prune_event_id;         /* store_prune(): events up to here walked this pass */
 	int rc;                         /* extended result code of the last failed st_run() */
 	bool ready;                     /* opened: ours, current, WAL */
 	bool group;                     /* store_group_begin() opened a transaction */
@@ -89,6 +90,11 @@ struct store {
 
 /* Add what is missing of the additions, in one transaction. */
 int st_schema_ext(struct store *s, char *err, size_t errlen);
+
+/* store_retention.c: 1 when the alert's hook deliveries are pending (keep
+ * it), 0 when not, -1 on error; outbox: a hook_delivery table exists. */
+int st_alert_hooks_pending(struct store *s, int64_t alert_id, bool outbox, char *err,
+			   size_t errlen);
 
 /* ---- errors and checks (store.c) --------------------------------------------- */
 

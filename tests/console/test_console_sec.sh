@@ -128,4 +128,83 @@ h=$(jget "$tmp/alert.json" '(d.get("alert", d)["host"], d.get("alert", d)["claim
 	t_pass "$T: the API gives the enrolled host and the claimed one beside it" ||
 	t_fail "$T: API alert: $code $h $(head -c 300 "$tmp/alert.json")"
 
+# ---- quotas: refused before the acknowledgement, counted, alerted, nothing lost -----------------
+stop_console
+extra='quota { events-per-second 10 bytes-per-second 16KB burst 2s }'
+start_console || { t_fail "$T: console with a small quota did not start: $(tail -n 5 "$log" | tr '\n' ' ')"; t_done; }
+# A sender that behaves as a sensor's spool: what is not acknowledged is
+# sent again after Retry-After. It checks that a refused batch left nothing.
+cat >"$tmp/flood.py" <<'EOF2'
+import http.client, json, os, ssl, sqlite3, sys, time
+port, d, db, first, total, per = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False
+ctx.load_verify_locations(os.path.join(d, "ca.pem")); ctx.load_cert_chain(os.path.join(d, "cert.pem"), os.path.join(d, "key.pem"))
+sid = open(os.path.join(d, "sensor_id")).read().strip()
+seq, refused, leaked, end = first, 0, 0, time.time() + 60
+while seq < first + total and time.time() < end:
+    n = min(per, first + total - seq)
+    ev = [{"timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "event_type": "flow", "pad": "x" * 200} for _ in range(n)]
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=20)
+    c.request("POST", "/sensor/v1/events", json.dumps({"first_seq": seq, "events": ev}), {"Content-Type": "application/json"})
+    r = c.getresponse(); body = r.read(); c.close()
+    if r.status == 200:
+        seq += n
+    elif r.status == 429:
+        refused += 1
+        k = sqlite3.connect(db, timeout=5).execute("select count(*) from events where sensor_id=? and seq between ? and ?", (sid, seq, seq + n - 1)).fetchone()[0]
+        leaked += k
+        time.sleep(float(r.getheader("Retry-After", "1")))
+    else:
+        print("status %d %s" % (r.status, body)); sys.exit(1)
+print("acked %d refused %d leaked %d" % (seq - 1, refused, leaked))
+EOF2
+t0=$(date +%s)
+out=$(python3 "$tmp/flood.py" "$SP" "$tmp/ag" "$data/console.db" 100 60 20 2>&1)
+t1=$(date +%s)
+n=$(db "select count(*) from events where sensor_id='$ag' and seq between 100 and 159")
+case "$out" in
+"acked 159 refused "[1-9]*" leaked 0")
+	[ "$n" = 60 ] && t_pass "$T: a sensor over its quota gets 429 and Retry-After, nothing of a refused batch stored; resent, all 60 events stored once ($out, $((t1 - t0)) s)" ||
+		t_fail "$T: quota: $out but $n of 60 stored" ;;
+*) t_fail "$T: quota: $out ($n stored)" ;;
+esac
+sleep 1.5
+r=$(db "select refused_batches > 0, refused_events >= 20 from sensor_quota where sensor_id='$ag'")
+a=$(db "select count(*) from alerts where kind='quota_exceeded' and sensor_id='$ag' and signature like 'Sensor over its quota: clerk-pc%'")
+st=$("$CTL" -s "$sock" console status 2>&1)
+if [ "$r" = "1|1" ] && [ "$a" = 1 ] && echo "$st" | grep -q '^quota_refused_batches=[1-9]' &&
+	grep -q "sensor $ag over its quota: .* refused" "$log"; then
+	t_pass "$T: refusals are counted (database, kastroctl console status), logged and alerted"
+else
+	t_fail "$T: quota accounting: row '$r', alerts $a, status $(echo "$st" | grep quota_ | tr '\n' ' ')"
+fi
+head -c 40000 /dev/zero | tr '\0' 'x' | sed 's/^/{"first_seq":500,"events":[{"event_type":"flow","pad":"/; s/$/"}]}/' >"$tmp/big.json"
+code=$(post big "$tmp/ag" "$tmp/big.json")
+[ "$code" = 413 ] && grep -q "more than the sensor's quota allows at once" "$tmp/big.body" &&
+	t_pass "$T: a batch larger than the quota allows at once gets 413 (the sensor halves its batches)" ||
+	t_fail "$T: oversized for the quota: $code $(cat "$tmp/big.body")"
+
+# ---- retention: old events and resolved alerts go, open alerts and their events stay --------------
+stop_console
+extra='retention { events 1d resolved-alerts 2d }'
+# everything so far was received three days ago (ids keep arrival order)
+db "update events set received = received - 3 * 86400;
+    update alerts set status = 'resolved', last_seen = last_seen - 3 * 86400 where signature = 'Claim_None'"
+before=$(db "select count(*) from events where sensor_id='$ag'")
+start_console || { t_fail "$T: console with retention did not start: $(tail -n 5 "$log" | tr '\n' ' ')"; t_done; }
+for _i in $(seq 1 30); do
+	[ "$(db "select count(*) from events where sensor_id='$ag' and seq between 100 and 159")" = 0 ] && break
+	sleep 0.2
+done
+left=$(db "select group_concat(seq) from (select seq from events where sensor_id='$ag' and seq between 1 and 159 order by seq)")
+qa=$(db "select count(*) from events e join alerts a on a.event_sensor_id = e.sensor_id and a.event_seq = e.seq where a.kind = 'quota_exceeded'")
+al=$(db "select group_concat(signature) from (select signature from alerts where sensor_id='$ag' and kind='finding' order by signature)")
+st=$("$CTL" -s "$sock" console status 2>&1)
+if [ "$left" = "1,2,3" ] && [ "$qa" = 1 ] && [ "$al" = "Claim_1970,Claim_Host,Claim_Next_Year" ] &&
+	echo "$st" | grep -q '^events_pruned=6[0-9]$' && echo "$st" | grep -q '^alerts_pruned=1$'; then
+	t_pass "$T: retention deletes old events and old resolved alerts; open alerts and their first events stay ($before events before)"
+else
+	t_fail "$T: retention: events left '$left', alerts '$al', $(echo "$st" | grep pruned | tr '\n' ' ')"
+fi
+
 t_done

@@ -732,6 +732,117 @@ static void test_claims_pinned_times_bounded(void **state)
 			 1);
 }
 
+
+/* Retention: old events and old resolved alerts go in batches; open
+ * alerts, the first event of a kept alert and young rows stay; an outbox
+ * of hooks holds every alert back until the merge wires its check. */
+static void test_prune_in_batches_keeps_open_alerts_and_their_events(void **state)
+{
+	struct fx *f = *state;
+	struct batch b = { 0 };
+	struct store_ingest_result res;
+	struct store_prune_result pr;
+	uint64_t ack;
+	char err[256], sig[32];
+	int64_t now = (int64_t)time(NULL), day = 86400, total = 0;
+	int64_t open_id, resolved_id;
+
+	assert_int_equal(store_set_dedup_window(f->s, 0, err, sizeof(err)), 0);
+	b_begin(&b, 1);
+	for (int i = 0; i < 250; i++)
+		b_flow(&b, T0 + i);
+	b_alert(&b, T0, "10.0.0.1", "kept open", 1, "blocked");
+	b_alert(&b, T0, "10.0.0.2", "resolved old", 1, "blocked");
+	assert_int_equal(ingest(f, "gw1", &b, &ack, &res, err, sizeof(err)), 0);
+	open_id = res.alert_ids[0];
+	resolved_id = res.alert_ids[1];
+	assert_int_equal(store_alert_set_status(f->s, resolved_id, "resolved", NULL, now, err,
+						sizeof(err)), 0);
+	assert_int_equal(store_alert_note_add(f->s, resolved_id, "admin", now, "done", NULL, err,
+					      sizeof(err)), 0);
+	/* all of these were received 40 days ago; the next batch now */
+	assert_int_equal(sql_exec(f, "UPDATE events SET received = received - 40 * 86400"), SQLITE_OK);
+	b_begin(&b, 300);
+	for (int i = 0; i < 10; i++) {
+		snprintf(sig, sizeof(sig), "young %d", i);
+		b_alert(&b, now, "10.0.0.3", sig, 2, "allowed");
+	}
+	assert_int_equal(ingest(f, "gw1", &b, &ack, &res, err, sizeof(err)), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 262);
+
+	/* 0 keeps: nothing happens */
+	assert_int_equal(store_prune(f->s, now, 0, 0, 100, &pr, err, sizeof(err)), 0);
+	assert_int_equal(pr.events + pr.alerts, 0);
+	assert_int_equal(store_prune(f->s, now, 30 * day, 30 * day, 0, &pr, err, sizeof(err)), -1);
+
+	/* an outbox of hooks exists: alerts held, events go */
+	assert_int_equal(sql_exec(f, "CREATE TABLE hook_delivery (id INTEGER PRIMARY KEY)"), SQLITE_OK);
+	assert_int_equal(store_prune(f->s, now, 30 * day, 30 * day, 100, &pr, err, sizeof(err)), 0);
+	assert_int_equal(pr.alerts, 0);
+	assert_int_equal(pr.alerts_held, 1);
+	assert_int_equal(pr.events, 100);
+	assert_true(pr.more);
+	total += pr.events;
+	assert_int_equal(sql_exec(f, "DROP TABLE hook_delivery"), SQLITE_OK);
+
+	do {
+		assert_int_equal(store_prune(f->s, now, 30 * day, 30 * day, 100, &pr, err,
+					     sizeof(err)), 0);
+		total += pr.events;
+	} while (pr.more);
+	/* 250 flows and the resolved alert's event gone; the open alert's
+	 * first event and the 10 young ones stay */
+	assert_int_equal(total, 251);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 11);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM alerts"), 11);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM alert_notes"), 0);
+	{
+		struct store_alert a;
+
+		assert_int_equal(store_alert_get(f->s, open_id, &a, err, sizeof(err)), 0);
+		assert_int_equal(store_alert_get(f->s, resolved_id, &a, err, sizeof(err)),
+				 STORE_NOT_FOUND);
+	}
+	/* nothing is left to do; the next pass finds nothing */
+	assert_int_equal(store_prune(f->s, now, 30 * day, 30 * day, 100, &pr, err, sizeof(err)), 0);
+	assert_int_equal(pr.events + pr.alerts, 0);
+	assert_int_equal(pr.events_held, 1);
+	assert_false(pr.more);
+	free(b.p);
+}
+
+/* A sensor over its quota: counts add up, one alert counts the episodes. */
+static void test_quota_refusals_counted_and_alerted(void **state)
+{
+	struct fx *f = *state;
+	struct store_quota_row q;
+	struct store_alert a;
+	char err[256];
+	int64_t now = (int64_t)time(NULL), id1, id2;
+
+	assert_int_equal(store_quota_get(f->s, "ag1", &q, err, sizeof(err)), 0);
+	assert_int_equal(q.refused_batches, 0);
+	assert_int_equal(store_quota_refused(f->s, "ag1", 3, 3000, 900000, now, &id1, err,
+					     sizeof(err)), 0);
+	assert_int_equal(store_quota_refused(f->s, "ag1", 1, 1000, 300000, now + 60, &id2, err,
+					     sizeof(err)), 0);
+	assert_int_equal(store_quota_get(f->s, "ag1", &q, err, sizeof(err)), 0);
+	assert_int_equal(q.refused_batches, 4);
+	assert_int_equal(q.refused_events, 4000);
+	assert_int_equal(q.refused_bytes, 1200000);
+	assert_int_equal(q.last_refused, now + 60);
+	assert_true(id1 > 0);
+	assert_int_equal(id1, id2);
+	assert_int_equal(store_alert_get(f->s, id1, &a, err, sizeof(err)), 0);
+	assert_string_equal(a.kind, "quota_exceeded");
+	assert_string_equal(a.host, "pc-17");
+	assert_string_equal(a.signature, "Sensor over its quota: pc-17 (ag1)");
+	assert_int_equal(a.count, 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE sensor_id = 'ag1' AND seq < 0 "
+				    "AND event_type = 'quota_exceeded'"), 2);
+	assert_int_equal(store_quota_refused(f->s, "nope", 1, 1, 1, now, NULL, err, sizeof(err)), -1);
+}
+
 /* ---- listing ---- */
 
 /* 200 gateway alerts and 100 findings, every one its own row, with many
@@ -1981,6 +2092,8 @@ int main(void)
 		T(test_alerts_dedup_within_window_new_row_outside),
 		T(test_gateway_alert_and_agent_finding_become_alerts),
 	T(test_claims_pinned_times_bounded),
+	T(test_prune_in_batches_keeps_open_alerts_and_their_events),
+	T(test_quota_refusals_counted_and_alerted),
 		T(test_keyset_paging_returns_each_alert_once_in_order_for_every_filter),
 		T(test_200k_alerts_first_page_walks_an_index),
 		T(test_token_used_once_reuse_expired_unknown_refused),
