@@ -24,6 +24,7 @@ struct sconn;                           /* sensorapi.c */
 struct ingestq;                         /* sensorapi.c */
 struct auth_limiter;
 struct quota;                           /* quota.c */
+struct auditagg;                        /* auditagg.c */
 
 struct console {
 	struct console_conf conf;
@@ -45,6 +46,7 @@ struct console {
 	struct quota *quota;
 	uint64_t quota_alerts, quota_refused_413, pruned_events, pruned_alerts;
 	uint64_t prune_held_alerts;     /* the last pass: old alerts kept for their hooks */
+	struct auditagg *refusals;      /* refused requests for the audit log (refusal.c) */
 	struct log_limit rl_req;
 	/* the officers' API (rest.c) */
 	uint8_t csrf_key[32];

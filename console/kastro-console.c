@@ -26,6 +26,7 @@
 
 #include <event2/event.h>
 
+#include "auditcmd.h"
 #include "auth.h"
 #include "bundle.h"
 #include "console.h"
@@ -33,6 +34,7 @@
 #include "num.h"
 #include "rest.h"
 #include "quota.h"
+#include "refusal.h"
 #include "retain.h"
 #include "sensorapi.h"
 #include "tls.h"
@@ -48,10 +50,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: kastro-console init --data DIR [--name NAME]... [--admin NAME]\n"
 		"       kastro-console [-n] [-v] -c FILE\n"
+		"       kastro-console audit verify -c FILE\n"
 		"  init            create a console in DIR (CA, certificates, database, first admin,\n"
 		"                  DIR/console.conf); --name: a DNS name or address of the console for\n"
 		"                  its certificate (repeatable; default: this host's name, localhost,\n"
 		"                  127.0.0.1, ::1); --admin: the first account (default admin)\n"
+		"  audit verify    check the audit log's hash chain (exit 1: broken)\n"
 		"  -c, --config FILE  the configuration\n"
 		"  -n, --check     check the configuration and exit\n"
 		"  -v, --verbose   debug messages\n"
@@ -519,6 +523,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	if (store_maintain(c->store, (int64_t)console_now(), err, sizeof(err)) < 0)
 		log_err("database upkeep: %s", err);
 	retain_tick(c);
+	refusal_tick(c);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -551,6 +556,12 @@ static int open_tls(struct console *c, char *err, size_t errlen)
 	}
 	c->https_ctx = tls_server_ctx(crt, key, NULL, 0, err, errlen);
 	return c->https_ctx != NULL ? 0 : -1;
+}
+
+/* A sensor's TLS handshake refused (no or another certificate, revoked). */
+static void handshake_refused(void *arg, const char *peer, const char *why)
+{
+	refusal_note(arg, "sensor.handshake_refused", NULL, peer, "%s", why);
 }
 
 static int listens(const struct cconf_listen *l, int n, struct server_listen *out)
@@ -597,7 +608,7 @@ static int run(struct console *c)
 		log_err("TLS: %s", err);
 		goto out;
 	}
-	if (retain_init(c, err, sizeof(err)) < 0) {
+	if (retain_init(c, err, sizeof(err)) < 0 || refusal_init(c, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -611,6 +622,7 @@ static int run(struct console *c)
 		log_err("%s", err);
 		goto out;
 	}
+	c->sensors.on_refused = handshake_refused;
 	n = listens(c->conf.https, c->conf.n_https, ls);
 	if (server_open(&c->https, c->base, "https", c->https_ctx, ls, n, &lim, web_handle, c, err,
 			sizeof(err)) < 0) {
@@ -647,6 +659,7 @@ out:
 	server_close(&c->https);
 	sensorapi_free(c);
 	retain_free(c);
+	refusal_free(c);
 	control_close(&c->ctl);
 	if (c->ctl_ev != NULL)
 		event_free(c->ctl_ev);
@@ -683,6 +696,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "init") == 0)
 		return cmd_init(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "audit") == 0)
+		return auditcmd_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "c:nvVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;

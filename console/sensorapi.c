@@ -41,6 +41,7 @@
 #include "bundle.h"
 #include "console.h"
 #include "num.h"
+#include "refusal.h"
 #include "retain.h"
 #include "tls.h"
 
@@ -244,6 +245,9 @@ int sensorapi_peer_allowed(void *arg, const char *cn, const char *serial_hex)
 
 	if (r < 0)
 		log_err("sensor %s: %s", cn, err);
+	if (r == 0)
+		log_limited(&c->rl_req, LOG_LVL_WARN, "sensor %s (certificate %s): unknown, revoked "
+			    "or not its certificate", cn, serial_hex);
 	return r == 1 ? 0 : -1;
 }
 
@@ -795,6 +799,7 @@ void sensorapi_enroll(struct console *c, struct evhttp_request *req)
 		json_decref(j);
 		c->enroll_refused++;
 		log_limited(&c->rl_req, LOG_LVL_WARN, "enrolment from %s refused: malformed request", peer);
+		refusal_note(c, "sensor.enroll_refused", NULL, peer, "malformed request");
 		server_reply_error(req, 400, "expected {\"token\": TOKEN, \"csr\": PEM, \"hostname\": NAME, "
 				   "\"facts\": {...}} with a well-formed token and a printable hostname");
 		return;
@@ -834,6 +839,7 @@ void sensorapi_enroll(struct console *c, struct evhttp_request *req)
 			     sizeof(err)) < 0) {
 		c->enroll_refused++;
 		log_warn("enrolment of '%s' from %s refused: %s", host, peer, err);
+		refusal_note(c, "sensor.enroll_refused", NULL, peer, "host %s: %s", host, err);
 		server_reply_error(req, 403, "enrolment refused: %s", err);
 		free(cert);
 		free(facts_text);

@@ -53,6 +53,8 @@ struct server {
 	uint64_t accepted, refused_cap, refused_tls;
 	uint64_t refused_http;          /* requests the head gate refused (server.c) */
 	struct log_limit rl;
+	/* a handshake this side refused (NULL: none wanted); arg is handler_arg */
+	void (*on_refused)(void *arg, const char *peer, const char *why);
 };
 
 /*

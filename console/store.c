@@ -161,7 +161,11 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_APITOK_LIST] = "SELECT hash, user_id, name, created_at, last_used FROM api_tokens "
 			   "WHERE user_id = ?1 ORDER BY name",
 
-	[ST_AUDIT_ADD] = "INSERT INTO audit (ts, user, addr, action, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_AUDIT_ADD] = "INSERT INTO audit (id, ts, user, addr, action, detail, prev_hash, hash) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_AUDIT_LAST] = "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+	[ST_AUDIT_WALK] = "SELECT id, ts, user, addr, action, detail, prev_hash, hash FROM audit "
+			  "WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[ST_AUDIT_LIST] = "SELECT id, ts, user, addr, action, detail FROM audit WHERE id < ?1 "
 			  "ORDER BY id DESC LIMIT ?2",
 

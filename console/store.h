@@ -409,7 +409,8 @@ int store_api_token_delete(struct store *s, int64_t user_id, const char *name,
 int store_api_token_list(struct store *s, int64_t user_id, store_api_token_cb cb, void *arg,
 			 char *err, size_t errlen);
 
-/* ---- audit (append-only: the schema refuses UPDATE and DELETE) ---- */
+/* ---- audit (append-only: the schema refuses UPDATE and DELETE; each entry
+ * chained to the one before by a SHA-256, see store_audit.c) ---- */
 
 struct store_audit_entry {
 	int64_t id, ts;
@@ -423,6 +424,21 @@ typedef int (*store_audit_cb)(void *arg, const struct store_audit_entry *row);
 /* user, addr, detail may be NULL; action: [A-Za-z0-9_.-], non-empty. */
 int store_audit(struct store *s, int64_t now, const char *user, const char *addr,
 		const char *action, const char *detail, char *err, size_t errlen);
+/*
+ * The audit chain checked from the oldest entry: how many fit, and the
+ * first that does not (first_bad, 0: none) with the reason. Entries
+ * written before the chain existed (no hash; only before the first
+ * hashed one) are counted in before_chain. The head (the newest entry
+ * verified) is what to compare with a copy kept elsewhere.
+ */
+struct store_audit_check {
+	int64_t verified, before_chain;
+	int64_t first_bad;
+	char why[96];
+	int64_t head_id;
+	char head_hash[STORE_HASH_HEX + 1];
+};
+int store_audit_verify(struct store *s, struct store_audit_check *out, char *err, size_t errlen);
 /* Newest first, ids below before_id (0: from the newest), at most limit. */
 int store_audit_list(struct store *s, int64_t before_id, unsigned limit, store_audit_cb cb,
 		     void *arg, char *err, size_t errlen);

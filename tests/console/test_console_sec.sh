@@ -128,6 +128,74 @@ h=$(jget "$tmp/alert.json" '(d.get("alert", d)["host"], d.get("alert", d)["claim
 	t_pass "$T: the API gives the enrolled host and the claimed one beside it" ||
 	t_fail "$T: API alert: $code $h $(head -c 300 "$tmp/alert.json")"
 
+
+# ---- the audit log: refusals aggregated, canonical accounts, the chain --------------------------
+code=$(api mkv POST /api/v1/users '{"name":"Viewer1","role":"viewer","password":"a long viewer password"}' \
+	-b "$tmp/cj" -H "X-CSRF-Token: $csrf")
+code=$(api vlogin POST /api/v1/login '{"user":"viewer1","password":"a long viewer password"}' -c "$tmp/vcj")
+vcsrf=$(jget "$tmp/vlogin.json" 'd["csrf"]')
+code=$(api v403 POST "/api/v1/alerts/$aid/status" '{"status":"acknowledged"}' -b "$tmp/vcj" -H "X-CSRF-Token: $vcsrf")
+r=$(db "select user || ' ' || detail from audit where action = 'role.refused'")
+[ "$code" = 403 ] && case "$r" in "Viewer1 POST /api/v1/alerts/$aid/status: role viewer may not "*) true ;; *) false ;; esac &&
+	t_pass "$T: a 403 by role is audited with the account and what it tried" || t_fail "$T: 403 audit: $code '$r'"
+# 300 requests with a wrong CSRF token: one entry at once, one summary at the window's end
+for i in $(seq 1 300); do printf 'url = "https://127.0.0.1:%s/api/v1/alerts/%s/status"\noutput = "/dev/null"\n' "$HP" "$aid"; done >"$tmp/csrf.cfg"
+curl -s --max-time 60 --cacert "$data/ca.crt" -X POST -H 'Content-Type: application/json' \
+	-H 'X-CSRF-Token: wrong' -b "$tmp/cj" --data-binary '{"status":"acknowledged"}' -K "$tmp/csrf.cfg" 2>/dev/null
+n1=$(db "select count(*) from audit where action = 'csrf.refused'")
+for _i in $(seq 1 70); do
+	[ "$(db "select count(*) from audit where action = 'csrf.refused' and detail like 'and 299 more like it in%'")" = 1 ] && break
+	sleep 0.2
+done
+n2=$(db "select count(*) || ' ' || group_concat(user || '@' || addr, ',') from audit where action = 'csrf.refused'")
+m=$(db "select detail from audit where action = 'csrf.refused' order by id desc limit 1")
+[ "$n1" = 1 ] && [ "$n2" = "2 admin@127.0.0.1,admin@127.0.0.1" ] && case "$m" in "and 299 more like it in "*) true ;; *) false ;; esac &&
+	t_pass "$T: 300 CSRF failures are 2 audit entries: the first at once, then 'and 299 more' (none dropped)" ||
+	t_fail "$T: CSRF audit: at once $n1, then '$n2', last '$m'"
+# failed logins under another spelling record the account; the lockout too
+for i in 1 2 3 4 5 6; do api lf POST /api/v1/login '{"user":"VIEWER1","password":"wrong password here"}' >/dev/null; done
+for i in $(seq 1 12); do   # the limiter's wait doubles; a wrong try inside it gets 429
+	code=$(api lf POST /api/v1/login '{"user":"vIeWeR1","password":"wrong password here"}')
+	[ "$code" = 429 ] && break
+done
+f=$(db "select count(*) from audit where action = 'login.failed' and user = 'Viewer1' and detail = 'user VIEWER1'")
+l=$(db "select user || ' ' || detail from audit where action = 'login.locked' order by id limit 1")
+[ "$code" = 429 ] && [ "$f" -ge 5 ] && case "$l" in "Viewer1 login as vIeWeR1 refused: wait "*) true ;; *) false ;; esac &&
+	t_pass "$T: failed logins and the lockout record the canonical account ($f failures as Viewer1)" ||
+	t_fail "$T: login audit: $code, $f failures as Viewer1, lockout '$l'"
+# refused enrolment and sensor handshake
+$SENSOR enroll "127.0.0.1:$HP" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$fp" "$tmp/bad" evil-pc >/dev/null 2>&1
+curl -s -o /dev/null --max-time 10 -k "https://127.0.0.1:$SP/sensor/v1/commands" 2>/dev/null
+for _i in $(seq 1 20); do
+	[ "$(db "select count(*) from audit where action = 'sensor.handshake_refused'")" -ge 1 ] && break
+	sleep 0.1
+done
+e=$(db "select addr || ' ' || detail from audit where action = 'sensor.enroll_refused'")
+h=$(db "select addr from audit where action = 'sensor.handshake_refused' limit 1")
+case "$e" in "127.0.0.1 host evil-pc: unknown token") ;; *) e="bad: $e" ;; esac
+[ "$e" = "127.0.0.1 host evil-pc: unknown token" ] && [ "$h" = 127.0.0.1 ] &&
+	t_pass "$T: refused enrolments and sensor handshakes are audited with the address" ||
+	t_fail "$T: enrolment/handshake audit: '$e' '$h'"
+if out=$("$CONSOLE" audit verify -c "$conf" 2>&1); then
+	case "$out" in "audit chain OK: "*" entries verified; head entry "*) t_pass "$T: audit verify on the running console: $out" ;;
+	*) t_fail "$T: audit verify: $out" ;; esac
+else
+	t_fail "$T: audit verify failed on an untouched log: $out"
+fi
+# tampered: the triggers dropped, an entry changed, the triggers put back
+bad=$(db "select id from audit where action = 'role.refused'")
+orig=$(db "select detail from audit where id = $bad" | sed "s/'/''/g")
+db "drop trigger audit_no_update; update audit set detail = 'nothing happened' where id = $bad;
+    create trigger audit_no_update before update on audit begin select raise(abort, 'the audit log is append-only'); end;"
+out=$("$CONSOLE" audit verify -c "$conf" 2>&1); rc=$?
+[ "$rc" = 1 ] && case "$out" in *"audit chain BROKEN at entry $bad: its hash does not match its contents"*) true ;; *) false ;; esac &&
+	t_pass "$T: a tampered database: audit verify exits 1 and names entry $bad" ||
+	t_fail "$T: tampered audit: exit $rc: $out"
+db "drop trigger audit_no_update; update audit set detail = '$orig' where id = $bad;
+    create trigger audit_no_update before update on audit begin select raise(abort, 'the audit log is append-only'); end;"
+"$CONSOLE" audit verify -c "$conf" >/dev/null 2>&1 && t_pass "$T: the entry put back as it was: the chain holds again" ||
+	t_fail "$T: audit verify after restoring entry $bad"
+
 # ---- quotas: refused before the acknowledgement, counted, alerted, nothing lost -----------------
 stop_console
 extra='quota { events-per-second 10 bytes-per-second 16KB burst 2s }'

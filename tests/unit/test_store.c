@@ -843,6 +843,60 @@ static void test_quota_refusals_counted_and_alerted(void **state)
 	assert_int_equal(store_quota_refused(f->s, "nope", 1, 1, 1, now, NULL, err, sizeof(err)), -1);
 }
 
+
+/* The audit chain: verified from the first entry; entries from before the
+ * chain counted apart; a changed entry, a removed one and a forged link
+ * are each named by id, even with the triggers dropped around the edit. */
+static void test_audit_chain_verify_names_first_broken_entry(void **state)
+{
+	struct fx *f = *state;
+	struct store_audit_check ck;
+	char err[256], detail[32];
+
+	/* two entries as an older console wrote them, without hashes */
+	assert_int_equal(sql_exec(f, "INSERT INTO audit (ts, user, addr, action, detail) VALUES "
+				     "(1, 'admin', 'local', 'old.one', ''), (2, 'admin', 'local', 'old.two', '')"),
+			 SQLITE_OK);
+	for (int i = 0; i < 600; i++) {         /* more than a page of the walk */
+		snprintf(detail, sizeof(detail), "entry %d", i);
+		assert_int_equal(store_audit(f->s, T0 + i, i % 2 ? "admin" : NULL, "10.0.0.9",
+					     "user.create", detail, err, sizeof(err)), 0);
+	}
+	assert_int_equal(store_audit_verify(f->s, &ck, err, sizeof(err)), 0);
+	assert_int_equal(ck.before_chain, 2);
+	assert_int_equal(ck.verified, 600);
+	assert_int_equal(ck.first_bad, 0);
+	assert_int_equal(ck.head_id, 602);
+	assert_int_equal(strlen(ck.head_hash), 64);
+
+#define UNLOCKED(sql) "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; " sql \
+	"; CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'x'); END;" \
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'x'); END"
+	/* a detail changed */
+	assert_int_equal(sql_exec(f, UNLOCKED("UPDATE audit SET detail = 'entry x' WHERE id = 300")),
+			 SQLITE_OK);
+	assert_int_equal(store_audit_verify(f->s, &ck, err, sizeof(err)), 0);
+	assert_int_equal(ck.first_bad, 300);
+	assert_string_equal(ck.why, "its hash does not match its contents");
+	assert_int_equal(ck.verified, 297);
+	/* ... and its hash made to fit: the next entry's link breaks */
+	assert_int_equal(sql_exec(f, UNLOCKED("UPDATE audit SET hash = 'ab' WHERE id = 300")), SQLITE_OK);
+	assert_int_equal(store_audit_verify(f->s, &ck, err, sizeof(err)), 0);
+	assert_int_equal(ck.first_bad, 300);
+	/* an entry removed */
+	assert_int_equal(sql_exec(f, UNLOCKED("DELETE FROM audit WHERE id BETWEEN 299 AND 300")),
+			 SQLITE_OK);
+	assert_int_equal(store_audit_verify(f->s, &ck, err, sizeof(err)), 0);
+	assert_int_equal(ck.first_bad, 301);
+	assert_string_equal(ck.why, "entries are missing before it");
+	/* the user of an early entry changed */
+	assert_int_equal(sql_exec(f, UNLOCKED("UPDATE audit SET user = 'mallory' WHERE id = 5")),
+			 SQLITE_OK);
+	assert_int_equal(store_audit_verify(f->s, &ck, err, sizeof(err)), 0);
+	assert_int_equal(ck.first_bad, 5);
+#undef UNLOCKED
+}
+
 /* ---- listing ---- */
 
 /* 200 gateway alerts and 100 findings, every one its own row, with many
@@ -2094,6 +2148,7 @@ int main(void)
 	T(test_claims_pinned_times_bounded),
 	T(test_prune_in_batches_keeps_open_alerts_and_their_events),
 	T(test_quota_refusals_counted_and_alerted),
+	T(test_audit_chain_verify_names_first_broken_entry),
 		T(test_keyset_paging_returns_each_alert_once_in_order_for_every_filter),
 		T(test_200k_alerts_first_page_walks_an_index),
 		T(test_token_used_once_reuse_expired_unknown_refused),
