@@ -32,6 +32,7 @@
 #include "console.h"
 #include "log.h"
 #include "num.h"
+#include "privdrop.h"
 #include "rest.h"
 #include "quota.h"
 #include "refusal.h"
@@ -634,6 +635,13 @@ static int run(struct console *c)
 		goto out;
 	}
 	ctl_rearm(c);
+	/* everything privileged is open: from here on the console's own user */
+	if (privdrop_console(c->conf.user, c->conf.data_dir, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	log_info("running as uid %u gid %u without capabilities, under seccomp", (unsigned)getuid(),
+		 (unsigned)getgid());
 	c->tick_ev = event_new(c->base, -1, EV_PERSIST, tick, c);
 	if (c->tick_ev == NULL || event_add(c->tick_ev, &tv) < 0) {
 		log_err("cannot start the timer");

@@ -41,6 +41,7 @@
 #include "bundle.h"
 #include "console.h"
 #include "num.h"
+#include "privdrop.h"
 #include "refusal.h"
 #include "retain.h"
 #include "tls.h"
@@ -382,7 +383,12 @@ static void queue_checked(struct console *c, struct evhttp_request *req, struct 
 static void *parse_thread(void *arg)
 {
 	struct ingestq *q = arg;
+	char err[256];
 
+	/* jansson seeds its hash function from /dev/urandom once: before the filter */
+	json_object_seed(0);
+	if (privdrop_parser_thread(q->wake[1], err, sizeof(err)) < 0)
+		log_err("parse thread: %s; it parses without its own filter", err);
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
 		struct parsing *j;

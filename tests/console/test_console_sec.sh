@@ -21,6 +21,7 @@ for tool in openssl curl sqlite3 python3; do
 	command -v "$tool" >/dev/null 2>&1 || { t_fail "$T: $tool not installed (packaging/deps.sh test installs it)"; t_done; }
 done
 [ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
+t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-console-sec.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
 chmod 755 "$tmp"
@@ -128,6 +129,33 @@ h=$(jget "$tmp/alert.json" '(d.get("alert", d)["host"], d.get("alert", d)["claim
 	t_pass "$T: the API gives the enrolled host and the claimed one beside it" ||
 	t_fail "$T: API alert: $code $h $(head -c 300 "$tmp/alert.json")"
 
+
+
+# ---- privileges: its own user, no capabilities, seccomp --------------------------------------------
+st=/proc/$cpid/status
+uid=$(id -u kastro-console)
+u=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "$st")
+g=$(awk '/^Gid:/ {print $2, $3, $4, $5}' "$st")
+caps=$(awk '/^Cap(Inh|Prm|Eff|Bnd|Amb):/ {printf "%s%s ", $1, $2}' "$st")
+sec=$(awk '/^(NoNewPrivs|Seccomp):/ {printf "%s%s ", $1, $2}' "$st")
+grp=$(awk '/^Groups:/ {$1=""; print}' "$st" | tr -d ' ')
+if [ "$u" = "$uid $uid $uid $uid" ] && [ "$g" = "$(id -g kastro-console) $(id -g kastro-console) $(id -g kastro-console) $(id -g kastro-console)" ] &&
+	[ "$caps" = "CapInh:0000000000000000 CapPrm:0000000000000000 CapEff:0000000000000000 CapBnd:0000000000000000 CapAmb:0000000000000000 " ] &&
+	[ "$sec" = "NoNewPrivs:1 Seccomp:2 " ] && [ -z "$grp" ]; then
+	t_pass "$T: /proc/$cpid/status: uid $uid (kastro-console), no supplementary groups, no capabilities (bounding set empty), no_new_privs, seccomp filter"
+else
+	t_fail "$T: /proc status: Uid '$u' Gid '$g' groups '$grp' $caps $sec"
+fi
+# the parse thread: a filter of its own on top (2 filters)
+pt=""
+for t in /proc/$cpid/task/*; do
+	[ "$(awk '/^Seccomp_filters:/ {print $2}' "$t/status")" = 2 ] && pt=$t
+done
+[ -n "$pt" ] && t_pass "$T: the thread that parses sensors' JSON runs under a second, stricter filter ($(basename "$pt"))" ||
+	t_fail "$T: no thread with two seccomp filters: $(grep -h Seccomp_filters /proc/$cpid/task/*/status | tr '\n' ' ')"
+o=$(stat -c '%U' "$data" "$data/console.db" "$data/ca.key" | tr '\n' ' ')
+[ "$o" = "kastro-console kastro-console root " ] && t_pass "$T: the data directory and database are the console user's; the keys stay root's" ||
+	t_fail "$T: owners of data, console.db, ca.key: $o"
 
 # ---- the audit log: refusals aggregated, canonical accounts, the chain --------------------------
 code=$(api mkv POST /api/v1/users '{"name":"Viewer1","role":"viewer","password":"a long viewer password"}' \
