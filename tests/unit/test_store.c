@@ -2132,6 +2132,113 @@ static void test_dashboard_statements_read_only_covering_indexes(void **state)
 	sqlite3_close(db);
 }
 
+/* ---- the dashboard's roll-up ---- */
+
+struct text {
+	char buf[16384];
+	size_t len;
+};
+
+static int text_bucket(void *arg, int64_t t, int64_t rows, int64_t events)
+{
+	struct text *x = arg;
+
+	x->len += (size_t)snprintf(x->buf + x->len, sizeof(x->buf) - x->len, "%lld:%lld:%lld;",
+				   (long long)t, (long long)rows, (long long)events);
+	assert_true(x->len < sizeof(x->buf));
+	return 0;
+}
+
+static int text_count(void *arg, const char *name, int64_t n)
+{
+	struct text *x = arg;
+
+	x->len += (size_t)snprintf(x->buf + x->len, sizeof(x->buf) - x->len, "%s:%lld;", name,
+				   (long long)n);
+	assert_true(x->len < sizeof(x->buf));
+	return 0;
+}
+
+/* One text value of a query on a second connection ("" for NULL). */
+static void sql_text(const struct fx *f, const char *sql, char *out, size_t len)
+{
+	sqlite3 *db = raw_open(f);
+	sqlite3_stmt *st;
+	const unsigned char *v;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_text(st, 0);
+	snprintf(out, len, "%s", v != NULL ? (const char *)v : "");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* The roll-up answers exactly what the alerts table does, through rows
+ * made, counted again (moving to later days), resolved and deleted. */
+static void test_rollup_matches_alerts_through_changes(void **state)
+{
+	struct fx *f = *state;
+	struct batch b = { 0 };
+	struct store_ingest_result res;
+	struct store_prune_result pr;
+	struct text got;
+	uint64_t ack;
+	char err[256], want[16384], sql[1024], sig[32], src[32];
+	int64_t now = (int64_t)time(NULL), day0 = (now / 86400 - 20) * 86400;
+	uint64_t seq = 1;
+	static const char *const by[] = { "signature", "host", "app" };
+	static const char *const col[] = { "signature", "host", "app" };
+
+	for (int round = 0; round < 4; round++) {
+		b_begin(&b, seq);
+		for (int i = 0; i < 400; i++) {
+			char ts[40];
+
+			snprintf(sig, sizeof(sig), "Rule %d", (i * 7 + round) % 13);
+			snprintf(src, sizeof(src), "10.0.%d.%d", i % 3, i % 17);
+			iso(day0 + (int64_t)((i * 3613 + round * 86400 * 3) % (20 * 86400)), ts, sizeof(ts));
+			b_next(&b);
+			b_add(&b, "{\"timestamp\":\"%s\",\"event_type\":\"alert\",\"src_ip\":\"%s\","
+				  "\"app_proto\":\"%s\",\"alert\":{\"action\":\"%s\",\"signature\":\"%s\","
+				  "\"severity\":%d}}", ts, src, i % 5 ? "tls" : "", i % 3 ? "blocked" : "allowed",
+			      sig, 1 + i % 4);
+		}
+		seq += 400;
+		assert_int_equal(ingest(f, "gw1", &b, &ack, &res, err, sizeof(err)), 0);
+		if (round == 1)
+			assert_int_equal(sql_exec(f, "UPDATE alerts SET status = 'resolved' WHERE id % 3 = 0"),
+					 SQLITE_OK);
+	}
+	/* some old resolved ones deleted */
+	assert_int_equal(store_prune(f->s, now, 0, 10 * 86400, 50, &pr, err, sizeof(err)), 0);
+	assert_true(pr.alerts > 0);
+
+	for (int64_t since = day0 - 86400; since <= day0 + 21 * 86400; since += 5 * 86400) {
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(store_alert_histogram(f->s, since, 86400, text_bucket, &got, err,
+						       sizeof(err)), 0);
+		snprintf(sql, sizeof(sql), "SELECT coalesce(group_concat(b || ':' || r || ':' || e || ';', ''), '') "
+			 "FROM (SELECT %lld + ((first_seen - %lld) / 86400) * 86400 AS b, count(*) AS r, "
+			 "sum(count) AS e FROM alerts WHERE first_seen >= %lld GROUP BY b ORDER BY b)",
+			 (long long)since, (long long)since, (long long)since);
+		sql_text(f, sql, want, sizeof(want));
+		assert_string_equal(got.buf, want);
+		for (int k = 0; k < 3; k++) {
+			memset(&got, 0, sizeof(got));
+			assert_int_equal(store_top_blocked(f->s, since, 10, by[k], text_count, &got, err,
+							   sizeof(err)), 0);
+			snprintf(sql, sizeof(sql), "SELECT coalesce(group_concat(v || ':' || n || ';', ''), '') "
+				 "FROM (SELECT %s AS v, sum(count) AS n FROM alerts WHERE action = 'blocked' "
+				 "AND last_seen >= %lld %s GROUP BY v ORDER BY n DESC, v LIMIT 10)", col[k],
+				 (long long)since, k == 2 ? "AND app <> ''" : "");
+			sql_text(f, sql, want, sizeof(want));
+			assert_string_equal(got.buf, want);
+		}
+	}
+	free(b.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2149,6 +2256,7 @@ int main(void)
 	T(test_prune_in_batches_keeps_open_alerts_and_their_events),
 	T(test_quota_refusals_counted_and_alerted),
 	T(test_audit_chain_verify_names_first_broken_entry),
+	T(test_rollup_matches_alerts_through_changes),
 		T(test_keyset_paging_returns_each_alert_once_in_order_for_every_filter),
 		T(test_200k_alerts_first_page_walks_an_index),
 		T(test_token_used_once_reuse_expired_unknown_refused),
