@@ -23,8 +23,9 @@
 
 #include "errf.h"
 
-/* ASan's leak check stops the world with ptrace at exit; a sanitizer
- * build keeps ptrace of its own and stays dumpable. */
+/* ASan's leak check stops the world with ptrace at exit, and its reports
+ * run llvm-symbolizer: a sanitizer build keeps ptrace and exec and stays
+ * dumpable. Release builds refuse both. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
 #elif defined(__has_feature)
@@ -75,7 +76,7 @@ static int own_at(int dfd, const char *name, uid_t uid, gid_t gid, int depth, ch
 }
 
 static const int denied[] = {
-	SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(process_vm_readv),
+	SCMP_SYS(process_vm_readv),
 	SCMP_SYS(process_vm_writev), SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root),
 	SCMP_SYS(chroot), SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid),
 	SCMP_SYS(setregid), SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups),
@@ -100,6 +101,10 @@ static int process_filter(char *err, size_t errlen)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
 	if (rc == 0 && !SANITIZED)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ptrace), 0);
+	if (rc == 0 && !SANITIZED)
+		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execve), 0);
+	if (rc == 0 && !SANITIZED)
+		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execveat), 0);
 	if (rc == 0)
 		rc = seccomp_load(f);
 	seccomp_release(f);
