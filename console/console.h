@@ -46,6 +46,7 @@ struct console {
 	struct quota *quota;
 	uint64_t quota_alerts, quota_refused_413, pruned_events, pruned_alerts;
 	uint64_t prune_held_alerts;     /* the last pass: old alerts kept for their hooks */
+	uint64_t prune_step_ms_max;     /* the longest retention step, ms */
 	struct auditagg *refusals;      /* refused requests for the audit log (refusal.c) */
 	struct log_limit rl_req;
 	/* the officers' API (rest.c) */

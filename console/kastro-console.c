@@ -444,7 +444,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 "https_heads_refused=%llu\ncommands_sent=%llu\nresults=%llu\n"
 			 "quota_refused_batches=%llu\nquota_refused_events=%llu\nquota_refused_bytes=%llu\n"
 			 "quota_refused_table_full=%llu\nquota_refused_too_large=%llu\n"
-			 "events_pruned=%llu\nalerts_pruned=%llu\nalerts_held_for_hooks=%llu",
+			 "events_pruned=%llu\nalerts_pruned=%llu\nalerts_held_for_hooks=%llu\n"
+			 "prune_step_ms_max=%llu",
 			 (int)getpid(), c->sensors.live, (unsigned long long)c->sensors.refused_cap,
 			 (unsigned long long)c->sensors.refused_tls, c->https.live,
 			 (unsigned long long)c->https.refused_tls, (unsigned long long)c->enrolled,
@@ -457,7 +458,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 (unsigned long long)qs.refused_events, (unsigned long long)qs.refused_bytes,
 			 (unsigned long long)qs.table_full, (unsigned long long)c->quota_refused_413,
 			 (unsigned long long)c->pruned_events, (unsigned long long)c->pruned_alerts,
-			 (unsigned long long)c->prune_held_alerts);
+			 (unsigned long long)c->prune_held_alerts,
+			 (unsigned long long)c->prune_step_ms_max);
 		return;
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "

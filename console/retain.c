@@ -102,16 +102,24 @@ static void record(void *arg, const char *sensor, uint64_t batches, uint64_t eve
 void retain_tick(struct console *c)
 {
 	struct store_prune_result r;
+	uint64_t t0 = mono_ms(), t, step = t0;
 	char err[256];
 
 	if (c->quota != NULL)
 		quota_collect(c->quota, record, c);
-	if (store_prune(c->store, (int64_t)console_now(), c->conf.retain_events,
-			c->conf.retain_alerts, RETAIN_BATCH, &r, err, sizeof(err)) < 0) {
-		log_limited(&c->rl_req, LOG_LVL_ERR, "retention: %s", err);
-		return;
-	}
-	c->pruned_events += (uint64_t)r.events;
-	c->pruned_alerts += (uint64_t)r.alerts;
-	c->prune_held_alerts = (uint64_t)r.alerts_held;
+	/* batches while there is more, for at most RETAIN_TICK_MS of the loop */
+	do {
+		if (store_prune(c->store, (int64_t)console_now(), c->conf.retain_events,
+				c->conf.retain_alerts, RETAIN_BATCH, &r, err, sizeof(err)) < 0) {
+			log_limited(&c->rl_req, LOG_LVL_ERR, "retention: %s", err);
+			return;
+		}
+		t = mono_ms();
+		if (t - step > c->prune_step_ms_max)
+			c->prune_step_ms_max = t - step;
+		step = t;
+		c->pruned_events += (uint64_t)r.events;
+		c->pruned_alerts += (uint64_t)r.alerts;
+		c->prune_held_alerts = (uint64_t)r.alerts_held;
+	} while (r.more && t - t0 < RETAIN_TICK_MS);
 }

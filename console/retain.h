@@ -15,8 +15,11 @@
 
 struct console;
 
-/* Rows deleted per tick at most, of events and of alerts each. */
+/* Rows deleted per step at most, of events and of alerts each (one short
+ * transaction); a tick takes further steps while there is more, for at
+ * most RETAIN_TICK_MS of the event loop. */
 #define RETAIN_BATCH 2000
+#define RETAIN_TICK_MS 50
 
 /* Make the quota table (sized by `limits connections`); -1 with err. */
 int retain_init(struct console *c, char *err, size_t errlen);
