@@ -26,6 +26,7 @@
 
 #include <event2/event.h>
 
+#include "auditagg.h"
 #include "auditcmd.h"
 #include "auth.h"
 #include "bundle.h"
@@ -433,9 +434,12 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 	}
 	if (n == 1 && strcmp(w[0], "status") == 0) {
 		struct quota_stats qs = { 0 };
+		struct auditagg_stats as = { 0 };
 
 		if (c->quota != NULL)
 			quota_get_stats(c->quota, &qs);
+		if (c->refusals != NULL)
+			auditagg_get_stats(c->refusals, &as);
 		snprintf(ans, anslen,
 			 "ok\npid=%d\nsensor_connections=%u\nsensor_connections_refused_limit=%llu\n"
 			 "sensor_handshakes_refused=%llu\nhttps_connections=%u\nhttps_handshakes_refused=%llu\n"
@@ -445,7 +449,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 "quota_refused_batches=%llu\nquota_refused_events=%llu\nquota_refused_bytes=%llu\n"
 			 "quota_refused_table_full=%llu\nquota_refused_too_large=%llu\n"
 			 "events_pruned=%llu\nalerts_pruned=%llu\nalerts_held_for_hooks=%llu\n"
-			 "prune_step_ms_max=%llu",
+			 "prune_step_ms_max=%llu\naudit_refusals=%llu\naudit_refusals_aggregated=%llu\n"
+			 "audit_refusal_errors=%llu",
 			 (int)getpid(), c->sensors.live, (unsigned long long)c->sensors.refused_cap,
 			 (unsigned long long)c->sensors.refused_tls, c->https.live,
 			 (unsigned long long)c->https.refused_tls, (unsigned long long)c->enrolled,
@@ -459,7 +464,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 (unsigned long long)qs.table_full, (unsigned long long)c->quota_refused_413,
 			 (unsigned long long)c->pruned_events, (unsigned long long)c->pruned_alerts,
 			 (unsigned long long)c->prune_held_alerts,
-			 (unsigned long long)c->prune_step_ms_max);
+			 (unsigned long long)c->prune_step_ms_max, (unsigned long long)as.noted,
+			 (unsigned long long)as.aggregated, (unsigned long long)as.errors);
 		return;
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "

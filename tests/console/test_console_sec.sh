@@ -177,7 +177,9 @@ for _i in $(seq 1 70); do
 done
 n2=$(db "select count(*) || ' ' || group_concat(user || '@' || addr, ',') from audit where action = 'csrf.refused'")
 m=$(db "select detail from audit where action = 'csrf.refused' order by id desc limit 1")
+st=$("$CTL" -s "$sock" console status 2>&1)
 [ "$n1" = 1 ] && [ "$n2" = "2 admin@127.0.0.1,admin@127.0.0.1" ] && case "$m" in "and 299 more like it in "*) true ;; *) false ;; esac &&
+	echo "$st" | grep -q '^audit_refusals_aggregated=299$' &&
 	t_pass "$T: 300 CSRF failures are 2 audit entries: the first at once, then 'and 299 more' (none dropped)" ||
 	t_fail "$T: CSRF audit: at once $n1, then '$n2', last '$m'"
 # failed logins under another spelling record the account; the lockout too
