@@ -89,6 +89,12 @@ void cconf_defaults(struct console_conf *c)
 	c->body_timeout = MINUTE;
 	c->per_address = 64;
 	c->reserved = 64;
+	c->retain_events = 180 * DAY;
+	c->retain_alerts = 365 * DAY;
+	c->quota_events = 1000;
+	c->quota_bytes = MB;
+	c->quota_burst = MINUTE;
+	memcpy(c->user, CCONF_USER_DEFAULT, sizeof(CCONF_USER_DEFAULT));
 }
 
 /* ---- numbers ------------------------------------------------------------- */
@@ -109,6 +115,11 @@ static const struct cfg_range num_settings[] = {
 	[CCONF_N_BODY_TIMEOUT] = { "limits body-timeout", CFG_DURATION, 1, HOUR, false },
 	[CCONF_N_PER_ADDRESS] = { "limits per-address", CFG_COUNT, 0, 65535, false },
 	[CCONF_N_RESERVED] = { "limits reserved", CFG_COUNT, 0, 65535, false },
+	[CCONF_N_RETAIN_EVENTS] = { "retention events", CFG_DURATION, DAY, 3650 * DAY, true },
+	[CCONF_N_RETAIN_ALERTS] = { "retention resolved-alerts", CFG_DURATION, DAY, 3650 * DAY, true },
+	[CCONF_N_QUOTA_EVENTS] = { "quota events-per-second", CFG_COUNT, 1, 1000000, true },
+	[CCONF_N_QUOTA_BYTES] = { "quota bytes-per-second", CFG_SIZE, KB, 1024 * MB, true },
+	[CCONF_N_QUOTA_BURST] = { "quota burst", CFG_DURATION, 1, HOUR, false },
 };
 
 /*
@@ -213,6 +224,21 @@ int cconf_set_num(struct ccf_pctx *pc, const struct cfg_loc *loc,
 		c->reserved = (uint32_t)v;
 		pc->st->reserved_set = true;
 		return check_reserved(pc, loc);
+	case CCONF_N_RETAIN_EVENTS:
+		c->retain_events = (uint32_t)v;
+		break;
+	case CCONF_N_RETAIN_ALERTS:
+		c->retain_alerts = (uint32_t)v;
+		break;
+	case CCONF_N_QUOTA_EVENTS:
+		c->quota_events = v;
+		break;
+	case CCONF_N_QUOTA_BYTES:
+		c->quota_bytes = v;
+		break;
+	case CCONF_N_QUOTA_BURST:
+		c->quota_burst = (uint32_t)v;
+		break;
 	}
 	return 0;
 }
@@ -227,6 +253,26 @@ static const struct {
 	{ "debug", LOG_LVL_DEBUG },
 };
 #define N_LOG_LEVELS ((int)(sizeof(log_levels) / sizeof(log_levels[0])))
+
+/* A user name as useradd takes it: [a-z_][a-z0-9_-]*, at most 32. */
+int cconf_set_user(struct ccf_pctx *pc, const struct cfg_loc *loc, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= sizeof(pc->st->c.user))
+		return cfg_error(&pc->f, loc, "user: expected a name of 1 to %zu characters",
+				 sizeof(pc->st->c.user) - 1);
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || ch == '_' ||
+		      (i > 0 && ((ch >= '0' && ch <= '9') || ch == '-'))))
+			return cfg_error(&pc->f, loc, "user: expected lowercase letters, digits, "
+					 "'_' and '-', not starting with a digit or '-'");
+	}
+	memcpy(pc->st->c.user, s, n + 1);
+	return 0;
+}
 
 int cconf_set_log_level(struct ccf_pctx *pc, const struct cfg_loc *loc)
 {
@@ -617,7 +663,31 @@ static int default_text(const char *data, char *out, size_t outlen)
 	setting(&t, "per-address", v, "officers' port: connections per address or IPv6 /64");
 	cfg_format(v, sizeof(v), CFG_COUNT, d.reserved);
 	setting(&t, "reserved", v, "officers' port: slots kept for signed-in officers");
-	add(&t, "}\n");
+	add(&t, "}\n"
+		"\n"
+		"# Events (by receive time) and resolved alerts (by last seen) older\n"
+		"# than this are deleted, a little at a time (0: kept for ever).\n"
+		"retention {\n");
+	cfg_format(v, sizeof(v), CFG_DURATION, d.retain_events);
+	setting(&t, "events", v, "every event a sensor sent");
+	cfg_format(v, sizeof(v), CFG_DURATION, d.retain_alerts);
+	setting(&t, "resolved-alerts", v, "open alerts are kept");
+	add(&t, "}\n"
+		"\n"
+		"# What one sensor may send: batches beyond it are refused before they\n"
+		"# are acknowledged (the sensor keeps and resends them), counted and\n"
+		"# alerted. A rate of 0: no limit.\n"
+		"quota {\n");
+	cfg_format(v, sizeof(v), CFG_COUNT, d.quota_events);
+	setting(&t, "events-per-second", v, "sustained events per sensor");
+	cfg_format(v, sizeof(v), CFG_SIZE, d.quota_bytes);
+	setting(&t, "bytes-per-second", v, "sustained bytes per sensor");
+	cfg_format(v, sizeof(v), CFG_DURATION, d.quota_burst);
+	setting(&t, "burst", v, "this many seconds' worth may come at once");
+	add(&t, "}\n"
+		"\n"
+		"# The console drops root for this user once its files are open.\n"
+		"user \"%s\"\n", d.user);
 	return t.cut ? -1 : (int)t.len;
 }
 

@@ -23,6 +23,7 @@
 #define CCONF_MAX_LISTEN  4      /* addresses per kind of listener */
 #define CCONF_SUN_PATH    108    /* bytes of sockaddr_un.sun_path, NUL included */
 #define CCONF_MAX_HOOKS   16     /* `hook` blocks in one configuration */
+#define CCONF_USER_DEFAULT "kastro-console"
 
 struct cconf_listen {
 	char addr[64];           /* IPv4 or IPv6 literal in canonical form, or "*" */
@@ -79,6 +80,18 @@ struct console_conf {
 	/* `plugin "NAME" command "..."`: what the inventory's plugin checks run
 	   (console/plugin.h); NULL when none. Owned as inv is. */
 	struct cconf_plugins *plugins;
+
+	/* retention: older than this is pruned; 0: kept for ever */
+	uint32_t retain_events;         /* by receive time; 180d, 0 or 1d .. 3650d */
+	uint32_t retain_alerts;         /* resolved alerts, by last seen; 365d, 0 or 1d .. 3650d */
+
+	/* per-sensor ingest quota (console/quota.h); a rate of 0: none */
+	uint64_t quota_events;          /* events per second; 1000, 0 .. 1000000 */
+	uint64_t quota_bytes;           /* bytes per second; 1MB, 0 or 1KB .. 1GB */
+	uint32_t quota_burst;           /* seconds' worth a sensor may send at once; 60s, 1s .. 1h */
+
+	/* the user the console runs as once its files and listeners are open */
+	char user[33];                  /* kastro-console */
 };
 
 #define CCONF_MAX_PLUGINS 64

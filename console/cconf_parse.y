@@ -86,6 +86,11 @@ enum cconf_num {
 	CCONF_N_BODY_TIMEOUT,
 	CCONF_N_PER_ADDRESS,
 	CCONF_N_RESERVED,
+	CCONF_N_RETAIN_EVENTS,
+	CCONF_N_RETAIN_ALERTS,
+	CCONF_N_QUOTA_EVENTS,
+	CCONF_N_QUOTA_BYTES,
+	CCONF_N_QUOTA_BURST,
 };
 
 /* A hook's settings (cconf_hook.c). */
@@ -146,6 +151,7 @@ int cconf_service(struct ccf_pctx *pc, const struct cfg_loc *kw, size_t *end);
 /* cconf_services.c: `plugin "NAME" command "CMD"`. */
 int cconf_add_plugin(struct ccf_pctx *pc, const struct cfg_loc *name_loc, const char *name,
 		     const struct cfg_loc *cmd_loc, const char *cmd);
+int cconf_set_user(struct ccf_pctx *pc, const struct cfg_loc *loc, const char *s);
 }
 
 %code {
@@ -219,6 +225,9 @@ static void ccf_error(struct cfg_loc *loc, struct ccf_pctx *pc,
 /* a whole `service` block, read by lib/inventory.c for the scanner */
 %token SERVICE "service"
 %token PLUGIN "plugin" COMMAND "command"
+%token EVENTS "events" RESOLVED_ALERTS "resolved-alerts" EVENTS_PER_SECOND "events-per-second"
+%token BYTES_PER_SECOND "bytes-per-second" BURST "burst"
+%token RETENTION "retention" QUOTA "quota"
 %token '*' '{' '}' ';'
 %type <num> kind
 
@@ -259,6 +268,11 @@ stmt	: INCLUDE STRING	{ TAKE(cconf_include(pc, &@2, $2), $2); }
 	| LIMITS '{' limits_block '}'
 	| PUBLIC_URL STRING	{ TAKE(cconf_set_public_url(pc, &@2, $2), $2); }
 	| HOOK hook_name '{' hook_block '}' { CHK(cconf_hook_end(pc)); }
+	| RETENTION retention_opts
+	| RETENTION '{' retention_block '}'
+	| QUOTA quota_opts
+	| QUOTA '{' quota_block '}'
+	| USER STRING		{ TAKE(cconf_set_user(pc, &@2, $2), $2); }
 	;
 
 /* ---- hook NAME { receiver, format, TLS, filter ... } ---- */
@@ -370,6 +384,29 @@ limits_opt : BODY NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_BODY)); }
 	| BODY_TIMEOUT NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_BODY_TIMEOUT)); }
 	| PER_ADDRESS NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_PER_ADDRESS)); }
 	| RESERVED NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_RESERVED)); }
+	;
+
+retention_opts : retention_opt
+	| retention_opts retention_opt
+	;
+retention_block : %empty
+	| retention_block retention_opt
+	| retention_block ';'
+	;
+retention_opt : EVENTS NUMBER		{ CHK(cconf_set_num(pc, &@2, CCONF_N_RETAIN_EVENTS)); }
+	| RESOLVED_ALERTS NUMBER	{ CHK(cconf_set_num(pc, &@2, CCONF_N_RETAIN_ALERTS)); }
+	;
+
+quota_opts : quota_opt
+	| quota_opts quota_opt
+	;
+quota_block : %empty
+	| quota_block quota_opt
+	| quota_block ';'
+	;
+quota_opt : EVENTS_PER_SECOND NUMBER	{ CHK(cconf_set_num(pc, &@2, CCONF_N_QUOTA_EVENTS)); }
+	| BYTES_PER_SECOND NUMBER	{ CHK(cconf_set_num(pc, &@2, CCONF_N_QUOTA_BYTES)); }
+	| BURST NUMBER			{ CHK(cconf_set_num(pc, &@2, CCONF_N_QUOTA_BURST)); }
 	;
 
 %%

@@ -25,6 +25,8 @@ struct ingestq;                         /* sensorapi.c */
 struct auth_limiter;
 struct push;                            /* push.c */
 struct probes;                          /* probes.c */
+struct quota;                           /* quota.c */
+struct auditagg;                        /* auditagg.c */
 
 struct console {
 	struct console_conf conf;
@@ -42,6 +44,12 @@ struct console {
 	/* counters for `kastroctl console status` */
 	uint64_t enrolled, enroll_refused, batches, events_in, events_dup, requests_refused;
 	uint64_t commands_sent, results_in;
+	/* retention and quotas (retain.c) */
+	struct quota *quota;
+	uint64_t quota_alerts, quota_refused_413, pruned_events, pruned_alerts;
+	uint64_t prune_held_alerts;     /* the last pass: old alerts kept for their hooks */
+	uint64_t prune_step_ms_max;     /* the longest retention step, ms */
+	struct auditagg *refusals;      /* refused requests for the audit log (refusal.c) */
 	struct log_limit rl_req;
 	/* the officers' API (rest.c) */
 	uint8_t csrf_key[32];

@@ -27,15 +27,21 @@
 #include <event2/event.h>
 
 #include "apitokctl.h"
+#include "auditagg.h"
+#include "auditcmd.h"
 #include "auth.h"
 #include "bundle.h"
 #include "console.h"
 #include "inventory.h"
 #include "log.h"
 #include "num.h"
+#include "privdrop.h"
 #include "probes.h"
 #include "push.h"
+#include "quota.h"
+#include "refusal.h"
 #include "rest.h"
+#include "retain.h"
 #include "sdnotify.h"
 #include "sensorapi.h"
 #include "tls.h"
@@ -51,10 +57,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: kastro-console init --data DIR [--name NAME]... [--admin NAME]\n"
 		"       kastro-console [-n] [-v] -c FILE\n"
+		"       kastro-console audit verify -c FILE\n"
 		"  init            create a console in DIR (CA, certificates, database, first admin,\n"
 		"                  DIR/console.conf); --name: a DNS name or address of the console for\n"
 		"                  its certificate (repeatable; default: this host's name, localhost,\n"
 		"                  127.0.0.1, ::1); --admin: the first account (default admin)\n"
+		"  audit verify    check the audit log's hash chain (exit 1: broken)\n"
 		"  -c, --config FILE  the configuration\n"
 		"  -n, --check     check the configuration and exit\n"
 		"  -v, --verbose   debug messages\n"
@@ -432,6 +440,13 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		return;
 	}
 	if (n == 1 && strcmp(w[0], "status") == 0) {
+		struct quota_stats qs = { 0 };
+		struct auditagg_stats as = { 0 };
+
+		if (c->quota != NULL)
+			quota_get_stats(c->quota, &qs);
+		if (c->refusals != NULL)
+			auditagg_get_stats(c->refusals, &as);
 		snprintf(ans, anslen,
 			 "ok\npid=%d\nsensor_connections=%u\nsensor_connections_refused_limit=%llu\n"
 			 "sensor_handshakes_refused=%llu\nhttps_connections=%u\nhttps_handshakes_refused=%llu\n"
@@ -439,7 +454,12 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 "events_duplicate=%llu\nrequests_refused=%llu\nsensor_heads_refused=%llu\n"
 			 "https_heads_refused=%llu\ncommands_sent=%llu\nresults=%llu\n"
 			 "sensor_connections_closed_slow=%llu\nhttps_connections_closed_slow=%llu\n"
-			 "https_connections_refused_per_address=%llu\nhttps_reserved_refused=%llu",
+			 "https_connections_refused_per_address=%llu\nhttps_reserved_refused=%llu\n"
+			 "quota_refused_batches=%llu\nquota_refused_events=%llu\nquota_refused_bytes=%llu\n"
+			 "quota_refused_table_full=%llu\nquota_refused_too_large=%llu\n"
+			 "events_pruned=%llu\nalerts_pruned=%llu\nalerts_held_for_hooks=%llu\n"
+			 "prune_step_ms_max=%llu\naudit_refusals=%llu\naudit_refusals_aggregated=%llu\n"
+			 "audit_refusal_errors=%llu",
 			 (int)getpid(), c->sensors.live, (unsigned long long)c->sensors.refused_cap,
 			 (unsigned long long)c->sensors.refused_tls, c->https.live,
 			 (unsigned long long)c->https.refused_tls, (unsigned long long)c->enrolled,
@@ -452,7 +472,14 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 (unsigned long long)c->sensors.closed_slow,
 			 (unsigned long long)c->https.closed_slow,
 			 (unsigned long long)c->https.refused_addr,
-			 (unsigned long long)c->https.refused_busy);
+			 (unsigned long long)c->https.refused_busy,
+			 (unsigned long long)qs.refused_batches,
+			 (unsigned long long)qs.refused_events, (unsigned long long)qs.refused_bytes,
+			 (unsigned long long)qs.table_full, (unsigned long long)c->quota_refused_413,
+			 (unsigned long long)c->pruned_events, (unsigned long long)c->pruned_alerts,
+			 (unsigned long long)c->prune_held_alerts,
+			 (unsigned long long)c->prune_step_ms_max, (unsigned long long)as.noted,
+			 (unsigned long long)as.aggregated, (unsigned long long)as.errors);
 		/* the services' checks (push.c, probes.c) */
 		size_t k = strlen(ans);
 		const struct push_stats *ps = push_stats(c);
@@ -528,6 +555,8 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 		log_err("offline check: %s", err);
 	if (store_maintain(c->store, (int64_t)console_now(), err, sizeof(err)) < 0)
 		log_err("database upkeep: %s", err);
+	retain_tick(c);
+	refusal_tick(c);
 	sdn_watchdog();
 }
 
@@ -561,6 +590,12 @@ static int open_tls(struct console *c, char *err, size_t errlen)
 	}
 	c->https_ctx = tls_server_ctx(crt, key, NULL, 0, err, errlen);
 	return c->https_ctx != NULL ? 0 : -1;
+}
+
+/* A sensor's TLS handshake refused (no or another certificate, revoked). */
+static void handshake_refused(void *arg, const char *peer, const char *why)
+{
+	refusal_note(arg, "sensor.handshake_refused", NULL, peer, "%s", why);
 }
 
 static int listens(const struct cconf_listen *l, int n, struct server_listen *out)
@@ -610,6 +645,10 @@ static int run(struct console *c)
 		log_err("TLS: %s", err);
 		goto out;
 	}
+	if (retain_init(c, err, sizeof(err)) < 0 || refusal_init(c, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (rest_init(c, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
@@ -624,6 +663,7 @@ static int run(struct console *c)
 		log_err("%s", err);
 		goto out;
 	}
+	c->sensors.on_refused = handshake_refused;
 	n = listens(c->conf.https, c->conf.n_https, ls);
 	/* Sensors behind one NAT share an address: the network cap and the
 	 * reserved slots are the officers' port's. */
@@ -640,6 +680,13 @@ static int run(struct console *c)
 		goto out;
 	}
 	ctl_rearm(c);
+	/* everything privileged is open: from here on the console's own user */
+	if (privdrop_console(c->conf.user, c->conf.data_dir, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	log_info("running as uid %u gid %u without capabilities, under seccomp", (unsigned)getuid(),
+		 (unsigned)getgid());
 	c->tick_ev = event_new(c->base, -1, EV_PERSIST, tick, c);
 	if (c->tick_ev == NULL || event_add(c->tick_ev, &tv) < 0) {
 		log_err("cannot start the timer");
@@ -666,6 +713,8 @@ out:
 	server_close(&c->sensors);
 	server_close(&c->https);
 	sensorapi_free(c);
+	retain_free(c);
+	refusal_free(c);
 	control_close(&c->ctl);
 	if (c->ctl_ev != NULL)
 		event_free(c->ctl_ev);
@@ -704,6 +753,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "init") == 0)
 		return cmd_init(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "audit") == 0)
+		return auditcmd_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "c:nvVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;

@@ -35,6 +35,7 @@
 #include "httphead.h"
 #include "num.h"
 #include "peercap.h"
+#include "refusal.h"
 #include "sensorapi.h"
 
 #define COOKIE "__Host-kastro"
@@ -54,6 +55,7 @@ struct caller {
 	char session[AUTH_TOKEN_SIZE];  /* the cookie's token, "" with an API token */
 	char hash[AUTH_TOKEN_HASH_SIZE];        /* the session's or the API token's hash */
 	char addr[64];
+	struct console *c;              /* for the audit of refusals (allowed()) */
 };
 
 /* ---- set-up ---------------------------------------------------------------------- */
@@ -190,6 +192,7 @@ static int authenticate(struct console *c, struct evhttp_request *req, struct ca
 	uint64_t now = console_now();
 
 	memset(who, 0, sizeof(*who));
+	who->c = c;
 	server_peer_addr(req, who->addr, sizeof(who->addr));
 	if (h != NULL && strncmp(h, "Bearer ", 7) == 0) {
 		if (!auth_token_wellformed(h + 7) || auth_token_hash(h + 7, hash, sizeof(hash)) < 0 ||
@@ -281,6 +284,18 @@ int rest_vouch(const char *head, size_t len, void *arg)
 	return ok;
 }
 
+static const char *method_name(struct evhttp_request *req)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	default: return "request";
+	}
+}
+
 /* A state-changing request with a cookie must prove it comes from our page. */
 static int csrf_ok(struct console *c, struct evhttp_request *req, const struct caller *who)
 {
@@ -290,6 +305,8 @@ static int csrf_ok(struct console *c, struct evhttp_request *req, const struct c
 		return 1;
 	if (t != NULL && auth_csrf_check(c->csrf_key, who->session, t) == 0)
 		return 1;
+	refusal_note(c, "csrf.refused", who->u.name, who->addr, "%s %s: %s X-CSRF-Token",
+		     method_name(req), evhttp_request_get_uri(req), t != NULL ? "wrong" : "no");
 	server_reply_error(req, 403, "missing or wrong X-CSRF-Token header");
 	return 0;
 }
@@ -298,6 +315,8 @@ static int allowed(struct evhttp_request *req, const struct caller *who, enum au
 {
 	if (auth_role_allows(who->role, act))
 		return 1;
+	refusal_note(who->c, "role.refused", who->u.name, who->addr, "%s %s: role %s may not %s",
+		     method_name(req), evhttp_request_get_uri(req), who->u.role, auth_action_name(act));
 	server_reply_error(req, 403, "your role (%s) may not %s", who->u.role, auth_action_name(act));
 	return 0;
 }
@@ -402,6 +421,9 @@ static void login(struct console *c, struct evhttp_request *req)
 		wait = auth_limiter_check(c->limiter, kaddr, now);
 	if (wait > 0) {
 		json_decref(j);
+		/* the account as it is spelt, when the name matched one */
+		refusal_note(c, "login.locked", exists ? u.name : NULL,
+			     addr, "login as %s refused: wait %u s", shown, wait);
 		explicit_bzero(&u, sizeof(u));
 		server_reply_json(req, 429, json_pack("{s:s,s:i}", "error",
 						      "too many failed logins; wait and try again",
@@ -430,7 +452,8 @@ static void login(struct console *c, struct evhttp_request *req)
 		c->login_failures++;
 		log_limited(&c->rl_req, LOG_LVL_WARN, "login of '%s' from %s refused%s", shown, addr, why);
 		memset(&who, 0, sizeof(who));
-		snprintf(who.u.name, sizeof(who.u.name), "%s", found ? name : "");
+		/* the account it matched, as it is spelt; the name typed is in the detail */
+		snprintf(who.u.name, sizeof(who.u.name), "%s", exists ? u.name : "");
 		snprintf(who.addr, sizeof(who.addr), "%s", addr);
 		audit(c, &who, "login.failed", "user %s%s", name, why);
 		explicit_bzero(&u, sizeof(u));

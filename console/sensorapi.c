@@ -41,6 +41,9 @@
 #include "bundle.h"
 #include "console.h"
 #include "num.h"
+#include "privdrop.h"
+#include "refusal.h"
+#include "retain.h"
 #include "tls.h"
 
 #define COMMANDS_PER_POLL 32
@@ -243,6 +246,9 @@ int sensorapi_peer_allowed(void *arg, const char *cn, const char *serial_hex)
 
 	if (r < 0)
 		log_err("sensor %s: %s", cn, err);
+	if (r == 0)
+		log_limited(&c->rl_req, LOG_LVL_WARN, "sensor %s (certificate %s): unknown, revoked "
+			    "or not its certificate", cn, serial_hex);
 	return r == 1 ? 0 : -1;
 }
 
@@ -349,6 +355,12 @@ static void queue_checked(struct console *c, struct evhttp_request *req, struct 
 		server_reply_error(req, 503, "out of memory");
 		return;
 	}
+	/* over its quota: refused before it is stored or acknowledged */
+	if (retain_check_batch(c, req, sensor, store_batch_events(b), len) != 0) {
+		store_batch_free(b);
+		free(p);
+		return;
+	}
 	/* evhttp reads a connection's next request only after this one is
 	 * answered; should one come all the same, the earlier is stored first */
 	if (sc->batch != NULL)
@@ -371,7 +383,12 @@ static void queue_checked(struct console *c, struct evhttp_request *req, struct 
 static void *parse_thread(void *arg)
 {
 	struct ingestq *q = arg;
+	char err[256];
 
+	/* jansson seeds its hash function from /dev/urandom once: before the filter */
+	json_object_seed(0);
+	if (privdrop_parser_thread(q->wake[1], err, sizeof(err)) < 0)
+		log_err("parse thread: %s; it parses without its own filter", err);
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
 		struct parsing *j;
@@ -484,6 +501,10 @@ static void post_events(struct console *c, struct evhttp_request *req, const cha
 	sc = conn_of(c, req, sensor);
 	if (sc == NULL || server_body(req, &body, &len) < 0) {
 		server_reply_error(req, 503, "out of memory");
+		return;
+	}
+	if (retain_check_batch(c, req, sensor, 0, len) != 0) {
+		free(body);
 		return;
 	}
 	if (q->thread_up && sc->parsing == NULL && (j = calloc(1, sizeof(*j))) != NULL) {
@@ -792,6 +813,7 @@ void sensorapi_enroll(struct console *c, struct evhttp_request *req)
 		json_decref(j);
 		c->enroll_refused++;
 		log_limited(&c->rl_req, LOG_LVL_WARN, "enrolment from %s refused: malformed request", peer);
+		refusal_note(c, "sensor.enroll_refused", NULL, peer, "malformed request");
 		server_reply_error(req, 400, "expected {\"token\": TOKEN, \"csr\": PEM, \"hostname\": NAME, "
 				   "\"facts\": {...}} with a well-formed token and a printable hostname");
 		return;
@@ -831,6 +853,7 @@ void sensorapi_enroll(struct console *c, struct evhttp_request *req)
 			     sizeof(err)) < 0) {
 		c->enroll_refused++;
 		log_warn("enrolment of '%s' from %s refused: %s", host, peer, err);
+		refusal_note(c, "sensor.enroll_refused", NULL, peer, "host %s: %s", host, err);
 		server_reply_error(req, 403, "enrolment refused: %s", err);
 		free(cert);
 		free(facts_text);

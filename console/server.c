@@ -255,11 +255,14 @@ static void info_cb(const SSL *cssl, int where, int ret)
 	s->refused_tls++;
 	known_peer(ssl, peer, sizeof(peer));
 	vr = SSL_get_verify_result(ssl);
-	if (where & SSL_CB_WRITE)
+	if (where & SSL_CB_WRITE) {
 		log_limited(&s->rl, LOG_LVL_WARN, "%s: TLS handshake from %s refused: %s%s%s", s->name,
 			    peer, SSL_alert_desc_string_long(ret), vr != X509_V_OK ? "; certificate: " : "",
 			    vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
-	else
+		if (s->on_refused != NULL)
+			s->on_refused(s->handler_arg, peer, vr != X509_V_OK ?
+				      X509_verify_cert_error_string(vr) : SSL_alert_desc_string_long(ret));
+	} else
 		log_limited(&s->rl, LOG_LVL_WARN, "%s: TLS handshake with %s failed: the client sent %s",
 			    s->name, peer, SSL_alert_desc_string_long(ret));
 }

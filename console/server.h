@@ -86,6 +86,8 @@ struct server {
 	void *vet_arg;
 	struct log_limit rl;
 	struct log_limit rl_slow;       /* deadline closes: not drowned by refusals */
+	/* a handshake this side refused (NULL: none wanted); arg is handler_arg */
+	void (*on_refused)(void *arg, const char *peer, const char *why);
 };
 
 /*

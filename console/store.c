@@ -167,7 +167,16 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_SESSION_END_OTHERS] = "DELETE FROM sessions WHERE user_id = ?1 AND id_hash IS NOT ?2",
 	[ST_APITOK_END_OTHERS] = "DELETE FROM api_tokens WHERE user_id = ?1 AND hash IS NOT ?2",
 
-	[ST_AUDIT_ADD] = "INSERT INTO audit (ts, user, addr, action, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_AUDIT_ADD] = "INSERT INTO audit (id, ts, user, addr, action, detail, prev_hash, hash) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_ROLLUP_HISTOGRAM] = "SELECT day, rows, events FROM alert_day WHERE day >= ?1 AND rows > 0 "
+				"ORDER BY day",
+	[ST_ROLLUP_TOP] = "SELECT name, sum(events) AS n FROM blocked_day WHERE day >= ?2 AND kind = ?1 "
+			  "AND (kind <> 2 OR name <> '') GROUP BY name HAVING n > 0 "
+			  "ORDER BY n DESC, name LIMIT ?3",
+	[ST_AUDIT_LAST] = "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+	[ST_AUDIT_WALK] = "SELECT id, ts, user, addr, action, detail, prev_hash, hash FROM audit "
+			  "WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[ST_AUDIT_LIST] = "SELECT id, ts, user, addr, action, detail FROM audit WHERE id < ?1 "
 			  "ORDER BY id DESC LIMIT ?2",
 

@@ -37,6 +37,7 @@
 #ifndef KASTRO_STORE_H
 #define KASTRO_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -424,7 +425,8 @@ int store_api_token_list(struct store *s, int64_t user_id, store_api_token_cb cb
 int store_user_end_credentials(struct store *s, int64_t user_id, const char *keep_session,
 			       const char *keep_token, int64_t *ended, char *err, size_t errlen);
 
-/* ---- audit (append-only: the schema refuses UPDATE and DELETE) ---- */
+/* ---- audit (append-only: the schema refuses UPDATE and DELETE; each entry
+ * chained to the one before by a SHA-256, see store_audit.c) ---- */
 
 struct store_audit_entry {
 	int64_t id, ts;
@@ -438,9 +440,67 @@ typedef int (*store_audit_cb)(void *arg, const struct store_audit_entry *row);
 /* user, addr, detail may be NULL; action: [A-Za-z0-9_.-], non-empty. */
 int store_audit(struct store *s, int64_t now, const char *user, const char *addr,
 		const char *action, const char *detail, char *err, size_t errlen);
+/*
+ * The audit chain checked from the oldest entry: how many fit, and the
+ * first that does not (first_bad, 0: none) with the reason. Entries
+ * written before the chain existed (no hash; only before the first
+ * hashed one) are counted in before_chain. The head (the newest entry
+ * verified) is what to compare with a copy kept elsewhere.
+ */
+struct store_audit_check {
+	int64_t verified, before_chain;
+	int64_t first_bad;
+	char why[96];
+	int64_t head_id;
+	char head_hash[STORE_HASH_HEX + 1];
+};
+int store_audit_verify(struct store *s, struct store_audit_check *out, char *err, size_t errlen);
 /* Newest first, ids below before_id (0: from the newest), at most limit. */
 int store_audit_list(struct store *s, int64_t before_id, unsigned limit, store_audit_cb cb,
 		     void *arg, char *err, size_t errlen);
+
+/* ---- retention and quotas (store_retention.c) ---- */
+
+#define STORE_PRUNE_BATCH_MAX 10000
+
+struct store_prune_result {
+	int64_t events, alerts;         /* deleted */
+	int64_t events_held;            /* old, but the first event of a kept alert */
+	int64_t alerts_held;            /* old and resolved, but hook deliveries pending */
+	bool more;                      /* a batch was full: call again soon */
+};
+
+/*
+ * One step of retention, in one transaction: at most batch (1..
+ * STORE_PRUNE_BATCH_MAX) resolved alerts last seen before now - alerts_age
+ * (with their notes), unless hook deliveries of theirs are pending; and at
+ * most batch events received before now - events_age, oldest first, except
+ * the first event of an alert that is kept. An age of 0 keeps that kind.
+ * Events are walked with a cursor kept in the store, so held events are
+ * stepped over until the pass reaches young events; the next pass starts
+ * again from the oldest.
+ */
+int store_prune(struct store *s, int64_t now, int64_t events_age, int64_t alerts_age,
+		unsigned batch, struct store_prune_result *res, char *err, size_t errlen);
+
+struct store_quota_row {
+	int64_t refused_batches, refused_events, refused_bytes, last_refused;
+};
+
+/*
+ * Record batches refused because the sensor went over its quota (counts
+ * added to the sensor's row) and, in the same transaction, store a console
+ * event "quota_exceeded" (seq < 0) that makes an alert (severity 2,
+ * signature "Sensor over its quota: <hostname> (<id>)", deduplicated like
+ * any alert, so its count grows while the sensor keeps at it). *alert_id
+ * (may be NULL) gets the alert's id.
+ */
+int store_quota_refused(struct store *s, const char *sensor_id, uint64_t batches,
+			uint64_t events, uint64_t bytes, int64_t now, int64_t *alert_id,
+			char *err, size_t errlen);
+/* The sensor's refusals so far (all 0 when none). */
+int store_quota_get(struct store *s, const char *sensor_id, struct store_quota_row *out,
+		    char *err, size_t errlen);
 
 /* ---- alerts ---- */
 

@@ -540,6 +540,8 @@ int store_alert_histogram(struct store *s, int64_t since, int64_t bucket_s, stor
 
 	if (since < 0 || bucket_s < 1)
 		return errf(err, errlen, "histogram: expected since >= 0 and buckets of 1 s or more");
+	if (st_rollup_covers(since, bucket_s))
+		return st_rollup_histogram(s, since, cb, arg, err, errlen);
 	st = st_stmt(s, ST_ALERT_HISTOGRAM, err, errlen);
 	if (st == NULL)
 		return -1;
@@ -572,6 +574,8 @@ int store_top_blocked(struct store *s, int64_t since, unsigned limit, const char
 		return errf(err, errlen, "top blocked: group by \"signature\", \"host\" or \"app\"");
 	if (st_check_limit(limit, err, errlen) < 0)
 		return -1;
+	if (st_rollup_covers(since, 0))
+		return st_rollup_top_blocked(s, since, limit, by, cb, arg, err, errlen);
 	st = st_stmt(s, id, err, errlen);
 	if (st == NULL)
 		return -1;

@@ -14,6 +14,8 @@
  *  audit.prev_hash, audit.hash  the chain (store_audit.c); entries written
  *                               before the chain existed have ''
  *  sensor_quota                 refused batches and events per sensor
+ *  alert_day, blocked_day       the dashboard's daily roll-up, kept by
+ *                               triggers (store_rollup.c)
  */
 #include "store_int.h"
 
@@ -65,7 +67,9 @@ static const char tables_sql[] =
 	" refused_events INTEGER NOT NULL DEFAULT 0,"
 	" refused_bytes INTEGER NOT NULL DEFAULT 0,"
 	" last_refused INTEGER NOT NULL DEFAULT 0"
-	") STRICT;";
+	") STRICT;"
+	/* retention keeps the first event of every alert it keeps */
+	"CREATE INDEX IF NOT EXISTS alerts_event ON alerts (event_sensor_id, event_seq);";
 
 int st_schema_ext(struct store *s, char *err, size_t errlen)
 {
@@ -86,6 +90,8 @@ int st_schema_ext(struct store *s, char *err, size_t errlen)
 		st_dberr(s, err, errlen, "extending the schema");
 		goto fail;
 	}
+	if (st_rollup_schema(s, err, errlen) < 0)
+		goto fail;
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		st_dberr(s, err, errlen, "extending the schema");
 		goto fail;

@@ -42,7 +42,8 @@ enum st_id {
 	ST_APITOK_ADD, ST_APITOK_LOOKUP, ST_APITOK_TOUCH, ST_APITOK_DELETE, ST_APITOK_LIST,
 	ST_APITOK_LIST_ALL, ST_SESSION_END_OTHERS, ST_APITOK_END_OTHERS,
 	/* audit */
-	ST_AUDIT_ADD, ST_AUDIT_LIST,
+	ST_AUDIT_ADD, ST_AUDIT_LIST, ST_AUDIT_LAST, ST_AUDIT_WALK,
+	ST_ROLLUP_HISTOGRAM, ST_ROLLUP_TOP,
 	/* alerts */
 	ST_ALERT_GET, ST_ALERT_SET_STATUS, ST_ALERT_ASSIGN, ST_NOTE_COUNT, ST_NOTE_ADD, ST_NOTE_LIST,
 	ST_RELATED_BEFORE, ST_RELATED_AFTER, ST_EVENT_BY_ROWID, ST_ALERT_SEV_COUNTS,
@@ -82,6 +83,7 @@ struct store {
 	sqlite3_stmt *aq[AQ_SHAPES];
 	int64_t dedup_s;
 	int64_t optimize_at;            /* store_maintain(): next optimize; 0: not set */
+	int64_t prune_event_id;         /* store_prune(): events up to here walked this pass */
 	int rc;                         /* extended result code of the last failed st_run() */
 	bool ready;                     /* opened: ours, current, WAL */
 	bool group;                     /* store_group_begin() opened a transaction */
@@ -90,6 +92,21 @@ struct store {
 
 /* Add what is missing of the additions, in one transaction. */
 int st_schema_ext(struct store *s, char *err, size_t errlen);
+
+/* store_rollup.c: the dashboard's daily roll-up (made in st_schema_ext's
+ * transaction); whether it answers a histogram or top list from since
+ * (bucket_s 0: a top list); and those answers. */
+int st_rollup_schema(struct store *s, char *err, size_t errlen);
+bool st_rollup_covers(int64_t since, int64_t bucket_s);
+int st_rollup_histogram(struct store *s, int64_t since, store_bucket_cb cb, void *arg,
+			char *err, size_t errlen);
+int st_rollup_top_blocked(struct store *s, int64_t since, unsigned limit, const char *by,
+			  store_count_cb cb, void *arg, char *err, size_t errlen);
+
+/* store_retention.c: 1 when the alert's hook deliveries are pending (keep
+ * it), 0 when not, -1 on error; outbox: a hook_delivery table exists. */
+int st_alert_hooks_pending(struct store *s, int64_t alert_id, bool outbox, char *err,
+			   size_t errlen);
 
 /* ---- errors and checks (store.c) --------------------------------------------- */
 

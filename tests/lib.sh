@@ -27,3 +27,12 @@ t_testdata() {
 T_FAILED=0
 # Finish a test script: exit 1 if any check failed.
 t_done() { exit "$T_FAILED"; }
+
+# t_console_user: make sure the user kastro-console runs as by default
+# exists (a system user without login or home, made when absent). 0 when
+# it exists afterwards.
+t_console_user() {
+	id kastro-console >/dev/null 2>&1 && return 0
+	useradd --system --no-create-home --shell /usr/sbin/nologin kastro-console >/dev/null 2>&1
+	id kastro-console >/dev/null 2>&1
+}

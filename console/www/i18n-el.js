@@ -54,8 +54,10 @@ window.KASTRO_I18N.el = {
 	'alertkind.alert': 'Ειδοποίηση δικτύου',
 	'alertkind.finding': 'Εύρημα σε τερματικό',
 	'alertkind.sensor_offline': 'Αισθητήρας εκτός σύνδεσης',
+	'alertkind.quota_exceeded': 'Αισθητήρας πάνω από το όριό του',
 
 	'action.blocked': 'Αποκλείστηκε',
+	'action.refused': 'Απορρίφθηκε',
 	'action.allowed': 'Επιτράπηκε (μόνο καταγραφή)',
 
 	'col.severity': 'Σοβαρότητα',

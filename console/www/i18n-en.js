@@ -54,8 +54,10 @@ window.KASTRO_I18N.en = {
 	'alertkind.alert': 'Network alert',
 	'alertkind.finding': 'Endpoint finding',
 	'alertkind.sensor_offline': 'Sensor offline',
+	'alertkind.quota_exceeded': 'Sensor over its quota',
 
 	'action.blocked': 'Blocked',
+	'action.refused': 'Refused',
 	'action.allowed': 'Allowed (logged only)',
 
 	'col.severity': 'Severity',

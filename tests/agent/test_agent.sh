@@ -26,6 +26,10 @@ done
 [ -x "$AGENT" ] && [ -x "$CONSOLE" ] || { t_fail "$T: kastro-agent or kastro-console not built"; t_done; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-agent-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+# the console drops root for its own user, which must reach its data and
+# the rules pushed from here
+chmod 755 "$tmp"
+t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 cpid="" apid="" a2pid="" ppid=""
 stop_pid() {  # stop_pid PID: TERM, then KILL
 	[ -n "$1" ] || return 0

@@ -60,6 +60,12 @@ for t in python3 openssl sqlite3; do
 	command -v $t >/dev/null || die "$t not found: run packaging/deps.sh bench"
 done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-bench-ingest.XXXXXX") || die "no scratch directory"
+# the console drops root for its own user (made when absent), which must
+# reach its data here
+chmod 755 "$tmp"
+id kastro-console >/dev/null 2>&1 ||
+	useradd --system --no-create-home --shell /usr/sbin/nologin kastro-console >/dev/null 2>&1 ||
+	id kastro-console >/dev/null 2>&1 || die "cannot create the user kastro-console"
 data=$tmp/data
 log=$tmp/console.log
 sock=$tmp/console.sock

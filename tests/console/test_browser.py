@@ -521,6 +521,12 @@ def main():
             return 1
     os.makedirs(art, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="kastro-browser-test.")
+    # the console drops root for its own user (made here when absent),
+    # which must reach its data in tmp
+    os.chmod(tmp, 0o755)
+    if subprocess.run(["id", "kastro-console"], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        "kastro-console"], capture_output=True)
     con = Console(build, tmp)
     d = None
     t0 = time.time()

@@ -31,6 +31,9 @@ done
 [ -x "$CONSOLE" ] && [ -x "$KASTROD" ] || { t_fail "$T: binaries not built in $B"; t_done; }
 
 lab_test_begin "$T"
+# the console drops root for its own user, which must reach its data here
+chmod 755 "$tmp"
+t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 cpid=""
 stop_console() {
 	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then

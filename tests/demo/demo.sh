@@ -428,6 +428,12 @@ done
 case "$DEMO_SECONDS" in ''|*[!0-9]*) [ -z "$DEMO_SECONDS" ] || die "DEMO_SECONDS must be a number of seconds" ;; esac
 
 DEMO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kastro-demo.XXXXXX") || die "no temp dir"
+# kastro-console drops root for its own user (made when absent), which
+# must reach its data here
+chmod 755 "$DEMO_DIR"
+id kastro-console >/dev/null 2>&1 ||
+	useradd --system --no-create-home --shell /usr/sbin/nologin kastro-console >/dev/null 2>&1 ||
+	id kastro-console >/dev/null 2>&1 || die "cannot create the user kastro-console"
 EVE=$DEMO_DIR/eve.json
 trap on_exit EXIT
 trap 'INTERRUPTED=1' INT

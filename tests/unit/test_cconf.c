@@ -341,7 +341,7 @@ static void test_error_format(void **state)
 		   "\t^~~~~~~~~~~~~~~~");
 	fails_with("dta \"/var/lib/kastro-console\"",
 		   "t.conf:1:1: unexpected 'dta', expected one of: data, listen, "
-		   "control, log, sensor, alerts, session, limits, include, hook, public-url, service, plugin; did you "
+		   "control, log, sensor, alerts, session, limits, include, hook, public-url, user, service, plugin, retention, quota; did you "
 		   "mean 'data'?\n"
 		   "dta \"/var/lib/kastro-console\"\n"
 		   "^~~");
@@ -371,7 +371,7 @@ static void test_syntax_errors(void **state)
 	fails_first(DATA "session idle 1h absolut 2h",
 		    "t.conf:2:17: unexpected 'absolut', expected one of: absolute, "
 		    "idle, data, listen, control, log, sensor, alerts, session, limits, "
-		    "include, hook, public-url, service, plugin; did you mean 'absolute'?");
+		    "include, hook, public-url, user, service, plugin, retention, quota; did you mean 'absolute'?");
 	fails_first(DATA "sensor",
 		    "t.conf:2:7: unexpected end of file, expected one of: "
 		    "offline-after, certificate-days, enrolment-token-ttl, '{'");
@@ -380,14 +380,14 @@ static void test_syntax_errors(void **state)
 		    "(error, warning, info, debug)");
 	fails_first(DATA "sensors offline-after 5m",
 		    "t.conf:2:1: unexpected 'sensors', expected one of: sensor, data, "
-		    "listen, control, log, alerts, session, limits, include, hook, public-url, service, plugin; did you "
+		    "listen, control, log, alerts, session, limits, include, hook, public-url, user, service, plugin, retention, quota; did you "
 		    "mean 'sensor'?");
 	fails_first(DATA "}", "t.conf:2:1: unexpected '}', expected one of: data, "
 		    "listen, control, log, sensor, alerts, session, limits, include, "
-		    "hook, public-url, service, plugin");
+		    "hook, public-url, user, service, plugin, retention, quota");
 	fails_first(DATA "\"x\"", "t.conf:2:1: unexpected string \"x\", expected one "
 		    "of: data, listen, control, log, sensor, alerts, session, limits, "
-		    "include, hook, public-url, service, plugin");
+		    "include, hook, public-url, user, service, plugin, retention, quota");
 }
 
 static void test_number_errors(void **state)
@@ -687,6 +687,33 @@ static int teardown(void **state)
 	return testfs_rm_tree(tmpdir);
 }
 
+/* Retention, quota and user: defaults, settings, 0 for "never", ranges. */
+static void test_retention_quota_user(void **state)
+{
+	(void)state;
+	ok(DATA);
+	assert_int_equal(c.retain_events, 180 * 86400);
+	assert_int_equal(c.retain_alerts, 365 * 86400);
+	assert_int_equal(c.quota_events, 1000);
+	assert_int_equal(c.quota_bytes, 1 << 20);
+	assert_int_equal(c.quota_burst, 60);
+	assert_string_equal(c.user, "kastro-console");
+	ok(DATA "retention { events 0 resolved-alerts 30d }\nquota events-per-second 5 "
+	   "bytes-per-second 0 burst 2s\nuser \"kc_1-x\"\n");
+	assert_int_equal(c.retain_events, 0);
+	assert_int_equal(c.retain_alerts, 30 * 86400);
+	assert_int_equal(c.quota_events, 5);
+	assert_int_equal(c.quota_bytes, 0);
+	assert_int_equal(c.quota_burst, 2);
+	assert_string_equal(c.user, "kc_1-x");
+	fails_first(DATA "retention events 1h",
+		    "t.conf:2:18: retention events 1h is out of range, expected 0 or 1d .. 3650d");
+	fails_first(DATA "user \"Root\"",
+		    "t.conf:2:6: user: expected lowercase letters, digits, '_' and '-', not "
+		    "starting with a digit or '-'");
+	fails_first(DATA "quota burst 0", "t.conf:2:13: quota burst 0 is out of range, expected 1s .. 1h");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -709,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_write_default_round_trip),
 		cmocka_unit_test(test_write_default_refuses_existing),
+		cmocka_unit_test(test_retention_quota_user),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

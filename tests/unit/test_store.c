@@ -734,6 +734,171 @@ static void test_claims_pinned_times_bounded(void **state)
 			 1);
 }
 
+
+/* Retention: old events and old resolved alerts go in batches; open
+ * alerts, the first event of a kept alert and young rows stay; an outbox
+ * of hooks holds every alert back until the merge wires its check. */
+static void test_prune_in_batches_keeps_open_alerts_and_their_events(void **state)
+{
+	struct fx *f = *state;
+	struct batch b = { 0 };
+	struct store_ingest_result res;
+	struct store_prune_result pr;
+	uint64_t ack;
+	char err[256], sig[32];
+	int64_t now = (int64_t)time(NULL), day = 86400, total = 0;
+	int64_t open_id, resolved_id;
+
+	assert_int_equal(store_set_dedup_window(f->s, 0, err, sizeof(err)), 0);
+	b_begin(&b, 1);
+	for (int i = 0; i < 250; i++)
+		b_flow(&b, T0 + i);
+	b_alert(&b, T0, "10.0.0.1", "kept open", 1, "blocked");
+	b_alert(&b, T0, "10.0.0.2", "resolved old", 1, "blocked");
+	assert_int_equal(ingest(f, "gw1", &b, &ack, &res, err, sizeof(err)), 0);
+	open_id = res.alert_ids[0];
+	resolved_id = res.alert_ids[1];
+	assert_int_equal(store_alert_set_status(f->s, resolved_id, "resolved", NULL, now, err,
+						sizeof(err)), 0);
+	assert_int_equal(store_alert_note_add(f->s, resolved_id, "admin", now, "done", NULL, err,
+					      sizeof(err)), 0);
+	/* all of these were received 40 days ago; the next batch now */
+	assert_int_equal(sql_exec(f, "UPDATE events SET received = received - 40 * 86400"), SQLITE_OK);
+	b_begin(&b, 300);
+	for (int i = 0; i < 10; i++) {
+		snprintf(sig, sizeof(sig), "young %d", i);
+		b_alert(&b, now, "10.0.0.3", sig, 2, "allowed");
+	}
+	assert_int_equal(ingest(f, "gw1", &b, &ack, &res, err, sizeof(err)), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 262);
+
+	/* 0 keeps: nothing happens */
+	assert_int_equal(store_prune(f->s, now, 0, 0, 100, &pr, err, sizeof(err)), 0);
+	assert_int_equal(pr.events + pr.alerts, 0);
+	assert_int_equal(store_prune(f->s, now, 30 * day, 30 * day, 0, &pr, err, sizeof(err)), -1);
+
+	/* an outbox of hooks exists: alerts held, events go */
+	assert_int_equal(sql_exec(f, "CREATE TABLE hook_delivery (id INTEGER PRIMARY KEY)"), SQLITE_OK);
+	assert_int_equal(store_prune(f->s, now, 30 * day, 30 * day, 100, &pr, err, sizeof(err)), 0);
+	assert_int_equal(pr.alerts, 0);
+	assert_int_equal(pr.alerts_held, 1);
+	assert_int_equal(pr.events, 100);
+	assert_true(pr.more);
+	total += pr.events;
+	assert_int_equal(sql_exec(f, "DROP TABLE hook_delivery"), SQLITE_OK);
+
+	do {
+		assert_int_equal(store_prune(f->s, now, 30 * day, 30 * day, 100, &pr, err,
+					     sizeof(err)), 0);
+		total += pr.events;
+	} while (pr.more);
+	/* 250 flows and the resolved alert's event gone; the open alert's
+	 * first event and the 10 young ones stay */
+	assert_int_equal(total, 251);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), 11);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM alerts"), 11);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM alert_notes"), 0);
+	{
+		struct store_alert a;
+
+		assert_int_equal(store_alert_get(f->s, open_id, &a, err, sizeof(err)), 0);
+		assert_int_equal(store_alert_get(f->s, resolved_id, &a, err, sizeof(err)),
+				 STORE_NOT_FOUND);
+	}
+	/* nothing is left to do; the next pass finds nothing */
+	assert_int_equal(store_prune(f->s, now, 30 * day, 30 * day, 100, &pr, err, sizeof(err)), 0);
+	assert_int_equal(pr.events + pr.alerts, 0);
+	assert_int_equal(pr.events_held, 1);
+	assert_false(pr.more);
+	free(b.p);
+}
+
+/* A sensor over its quota: counts add up, one alert counts the episodes. */
+static void test_quota_refusals_counted_and_alerted(void **state)
+{
+	struct fx *f = *state;
+	struct store_quota_row q;
+	struct store_alert a;
+	char err[256];
+	int64_t now = (int64_t)time(NULL), id1, id2;
+
+	assert_int_equal(store_quota_get(f->s, "ag1", &q, err, sizeof(err)), 0);
+	assert_int_equal(q.refused_batches, 0);
+	assert_int_equal(store_quota_refused(f->s, "ag1", 3, 3000, 900000, now, &id1, err,
+					     sizeof(err)), 0);
+	assert_int_equal(store_quota_refused(f->s, "ag1", 1, 1000, 300000, now + 60, &id2, err,
+					     sizeof(err)), 0);
+	assert_int_equal(store_quota_get(f->s, "ag1", &q, err, sizeof(err)), 0);
+	assert_int_equal(q.refused_batches, 4);
+	assert_int_equal(q.refused_events, 4000);
+	assert_int_equal(q.refused_bytes, 1200000);
+	assert_int_equal(q.last_refused, now + 60);
+	assert_true(id1 > 0);
+	assert_int_equal(id1, id2);
+	assert_int_equal(store_alert_get(f->s, id1, &a, err, sizeof(err)), 0);
+	assert_string_equal(a.kind, "quota_exceeded");
+	assert_string_equal(a.host, "pc-17");
+	assert_string_equal(a.signature, "Sensor over its quota: pc-17 (ag1)");
+	assert_int_equal(a.count, 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE sensor_id = 'ag1' AND seq < 0 "
+				    "AND event_type = 'quota_exceeded'"), 2);
+	assert_int_equal(store_quota_refused(f->s, "nope", 1, 1, 1, now, NULL, err, sizeof(err)), -1);
+}
+
+
+/* The audit chain: verified from the first entry; entries from before the
+ * chain counted apart; a changed entry, a removed one and a forged link
+ * are each named by id, even with the triggers dropped around the edit. */
+static void test_audit_chain_verify_names_first_broken_entry(void **state)
+{
+	struct fx *f = *state;
+	struct store_audit_check ck;
+	char err[256], detail[32];
+
+	/* two entries as an older console wrote them, without hashes */
+	assert_int_equal(sql_exec(f, "INSERT INTO audit (ts, user, addr, action, detail) VALUES "
+				     "(1, 'admin', 'local', 'old.one', ''), (2, 'admin', 'local', 'old.two', '')"),
+			 SQLITE_OK);
+	for (int i = 0; i < 600; i++) {         /* more than a page of the walk */
+		snprintf(detail, sizeof(detail), "entry %d", i);
+		assert_int_equal(store_audit(f->s, T0 + i, i % 2 ? "admin" : NULL, "10.0.0.9",
+					     "user.create", detail, err, sizeof(err)), 0);
+	}
+	assert_int_equal(store_audit_verify(f->s, &ck, err, sizeof(err)), 0);
+	assert_int_equal(ck.before_chain, 2);
+	assert_int_equal(ck.verified, 600);
+	assert_int_equal(ck.first_bad, 0);
+	assert_int_equal(ck.head_id, 602);
+	assert_int_equal(strlen(ck.head_hash), 64);
+
+#define UNLOCKED(sql) "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; " sql \
+	"; CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'x'); END;" \
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'x'); END"
+	/* a detail changed */
+	assert_int_equal(sql_exec(f, UNLOCKED("UPDATE audit SET detail = 'entry x' WHERE id = 300")),
+			 SQLITE_OK);
+	assert_int_equal(store_audit_verify(f->s, &ck, err, sizeof(err)), 0);
+	assert_int_equal(ck.first_bad, 300);
+	assert_string_equal(ck.why, "its hash does not match its contents");
+	assert_int_equal(ck.verified, 297);
+	/* ... and its hash made to fit: the next entry's link breaks */
+	assert_int_equal(sql_exec(f, UNLOCKED("UPDATE audit SET hash = 'ab' WHERE id = 300")), SQLITE_OK);
+	assert_int_equal(store_audit_verify(f->s, &ck, err, sizeof(err)), 0);
+	assert_int_equal(ck.first_bad, 300);
+	/* an entry removed */
+	assert_int_equal(sql_exec(f, UNLOCKED("DELETE FROM audit WHERE id BETWEEN 299 AND 300")),
+			 SQLITE_OK);
+	assert_int_equal(store_audit_verify(f->s, &ck, err, sizeof(err)), 0);
+	assert_int_equal(ck.first_bad, 301);
+	assert_string_equal(ck.why, "entries are missing before it");
+	/* the user of an early entry changed */
+	assert_int_equal(sql_exec(f, UNLOCKED("UPDATE audit SET user = 'mallory' WHERE id = 5")),
+			 SQLITE_OK);
+	assert_int_equal(store_audit_verify(f->s, &ck, err, sizeof(err)), 0);
+	assert_int_equal(ck.first_bad, 5);
+#undef UNLOCKED
+}
+
 /* ---- listing ---- */
 
 /* 200 gateway alerts and 100 findings, every one its own row, with many
@@ -2031,6 +2196,113 @@ static void test_dashboard_statements_read_only_covering_indexes(void **state)
 	sqlite3_close(db);
 }
 
+/* ---- the dashboard's roll-up ---- */
+
+struct text {
+	char buf[16384];
+	size_t len;
+};
+
+static int text_bucket(void *arg, int64_t t, int64_t rows, int64_t events)
+{
+	struct text *x = arg;
+
+	x->len += (size_t)snprintf(x->buf + x->len, sizeof(x->buf) - x->len, "%lld:%lld:%lld;",
+				   (long long)t, (long long)rows, (long long)events);
+	assert_true(x->len < sizeof(x->buf));
+	return 0;
+}
+
+static int text_count(void *arg, const char *name, int64_t n)
+{
+	struct text *x = arg;
+
+	x->len += (size_t)snprintf(x->buf + x->len, sizeof(x->buf) - x->len, "%s:%lld;", name,
+				   (long long)n);
+	assert_true(x->len < sizeof(x->buf));
+	return 0;
+}
+
+/* One text value of a query on a second connection ("" for NULL). */
+static void sql_text(const struct fx *f, const char *sql, char *out, size_t len)
+{
+	sqlite3 *db = raw_open(f);
+	sqlite3_stmt *st;
+	const unsigned char *v;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_text(st, 0);
+	snprintf(out, len, "%s", v != NULL ? (const char *)v : "");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* The roll-up answers exactly what the alerts table does, through rows
+ * made, counted again (moving to later days), resolved and deleted. */
+static void test_rollup_matches_alerts_through_changes(void **state)
+{
+	struct fx *f = *state;
+	struct batch b = { 0 };
+	struct store_ingest_result res;
+	struct store_prune_result pr;
+	struct text got;
+	uint64_t ack;
+	char err[256], want[16384], sql[1024], sig[32], src[32];
+	int64_t now = (int64_t)time(NULL), day0 = (now / 86400 - 20) * 86400;
+	uint64_t seq = 1;
+	static const char *const by[] = { "signature", "host", "app" };
+	static const char *const col[] = { "signature", "host", "app" };
+
+	for (int round = 0; round < 4; round++) {
+		b_begin(&b, seq);
+		for (int i = 0; i < 400; i++) {
+			char ts[40];
+
+			snprintf(sig, sizeof(sig), "Rule %d", (i * 7 + round) % 13);
+			snprintf(src, sizeof(src), "10.0.%d.%d", i % 3, i % 17);
+			iso(day0 + (int64_t)((i * 3613 + round * 86400 * 3) % (20 * 86400)), ts, sizeof(ts));
+			b_next(&b);
+			b_add(&b, "{\"timestamp\":\"%s\",\"event_type\":\"alert\",\"src_ip\":\"%s\","
+				  "\"app_proto\":\"%s\",\"alert\":{\"action\":\"%s\",\"signature\":\"%s\","
+				  "\"severity\":%d}}", ts, src, i % 5 ? "tls" : "", i % 3 ? "blocked" : "allowed",
+			      sig, 1 + i % 4);
+		}
+		seq += 400;
+		assert_int_equal(ingest(f, "gw1", &b, &ack, &res, err, sizeof(err)), 0);
+		if (round == 1)
+			assert_int_equal(sql_exec(f, "UPDATE alerts SET status = 'resolved' WHERE id % 3 = 0"),
+					 SQLITE_OK);
+	}
+	/* some old resolved ones deleted */
+	assert_int_equal(store_prune(f->s, now, 0, 10 * 86400, 50, &pr, err, sizeof(err)), 0);
+	assert_true(pr.alerts > 0);
+
+	for (int64_t since = day0 - 86400; since <= day0 + 21 * 86400; since += 5 * 86400) {
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(store_alert_histogram(f->s, since, 86400, text_bucket, &got, err,
+						       sizeof(err)), 0);
+		snprintf(sql, sizeof(sql), "SELECT coalesce(group_concat(b || ':' || r || ':' || e || ';', ''), '') "
+			 "FROM (SELECT %lld + ((first_seen - %lld) / 86400) * 86400 AS b, count(*) AS r, "
+			 "sum(count) AS e FROM alerts WHERE first_seen >= %lld GROUP BY b ORDER BY b)",
+			 (long long)since, (long long)since, (long long)since);
+		sql_text(f, sql, want, sizeof(want));
+		assert_string_equal(got.buf, want);
+		for (int k = 0; k < 3; k++) {
+			memset(&got, 0, sizeof(got));
+			assert_int_equal(store_top_blocked(f->s, since, 10, by[k], text_count, &got, err,
+							   sizeof(err)), 0);
+			snprintf(sql, sizeof(sql), "SELECT coalesce(group_concat(v || ':' || n || ';', ''), '') "
+				 "FROM (SELECT %s AS v, sum(count) AS n FROM alerts WHERE action = 'blocked' "
+				 "AND last_seen >= %lld %s GROUP BY v ORDER BY n DESC, v LIMIT 10)", col[k],
+				 (long long)since, k == 2 ? "AND app <> ''" : "");
+			sql_text(f, sql, want, sizeof(want));
+			assert_string_equal(got.buf, want);
+		}
+	}
+	free(b.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2045,6 +2317,10 @@ int main(void)
 		T(test_alerts_dedup_within_window_new_row_outside),
 		T(test_gateway_alert_and_agent_finding_become_alerts),
 	T(test_claims_pinned_times_bounded),
+	T(test_prune_in_batches_keeps_open_alerts_and_their_events),
+	T(test_quota_refusals_counted_and_alerted),
+	T(test_audit_chain_verify_names_first_broken_entry),
+	T(test_rollup_matches_alerts_through_changes),
 		T(test_keyset_paging_returns_each_alert_once_in_order_for_every_filter),
 		T(test_200k_alerts_first_page_walks_an_index),
 		T(test_token_used_once_reuse_expired_unknown_refused),
