@@ -47,6 +47,7 @@ struct console {
 	char unknown_user_hash[256];    /* a hash of a random password, verified when the
 					   name is unknown so a login takes as long */
 	uint64_t logins, login_failures;
+	struct outbox *outbox;          /* alert hooks (hookctl.c, outbox.c) */
 };
 
 /* Seconds since the epoch, from the wall clock (stored timestamps). */

@@ -29,6 +29,7 @@
 #include "auth.h"
 #include "bundle.h"
 #include "console.h"
+#include "hookctl.h"
 #include "log.h"
 #include "num.h"
 #include "rest.h"
@@ -424,7 +425,13 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			snprintf(ans, anslen, "error: no command %lld", (long long)ca.want);
 		return;
 	}
+	if (strcmp(w[0], "hooks") == 0) {
+		hookctl_request(c, w, n, ans, anslen);
+		return;
+	}
 	if (n == 1 && strcmp(w[0], "status") == 0) {
+		size_t used;
+
 		snprintf(ans, anslen,
 			 "ok\npid=%d\nsensor_connections=%u\nsensor_connections_refused_limit=%llu\n"
 			 "sensor_handshakes_refused=%llu\nhttps_connections=%u\nhttps_handshakes_refused=%llu\n"
@@ -440,11 +447,13 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 (unsigned long long)c->sensors.refused_http,
 			 (unsigned long long)c->https.refused_http, (unsigned long long)c->commands_sent,
 			 (unsigned long long)c->results_in);
+		used = strlen(ans);
+		hookctl_status(c, ans + used, anslen - used);
 		return;
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "
 		 "sensor revoke ID, sensor ping ID, sensor scan ID [PATH...], rules push DIR [SENSOR], "
-		 "command ID or status");
+		 "command ID, hooks or status");
 }
 
 static void ctl_cb(evutil_socket_t fd, short what, void *arg)
@@ -579,6 +588,10 @@ static int run(struct console *c)
 		log_err("database: %s", err);
 		goto out;
 	}
+	if (hookctl_start(c, db, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (open_tls(c, err, sizeof(err)) < 0) {
 		log_err("TLS: %s", err);
 		goto out;
@@ -642,6 +655,7 @@ out:
 		SSL_CTX_free(c->https_ctx);
 	ca_free(c->ca);
 	rest_free(c);
+	hookctl_stop(c);
 	store_close(c->store);
 	event_base_free(c->base);
 	return rc;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "ctl_hooks.h"
 #include "num.h"
 
 #define DEFAULT_SOCKET CONTROL_KASTROD_PATH
@@ -56,6 +57,11 @@ static void usage(FILE *out)
 		"  rules push DIR [SENSOR]         send DIR's YARA rules to every agent (or one)\n"
 		"  command ID                      a command's state and result\n"
 		"  console status                  the console's counters\n"
+		"  hooks                           alert hooks: queue depth, last success, last error\n"
+		"  hooks test NAME [--timeout DUR] send a test alert through a hook; exit 0 accepted,\n"
+		"                                  1 refused or not reached, 2 other error (30s)\n"
+		"  hooks deliveries NAME [STATE]   a hook's newest deliveries\n"
+		"  hooks retry ID | hooks drop ID  send a failed delivery again, or give one up\n"
 		"\n"
 		"agent commands (kastro-agent, on the host it runs on):\n"
 		"  agent status                    the agent's rules, last scan, link and counters\n"
@@ -178,6 +184,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind++];
+	if (strcmp(cmd, "hooks") == 0)
+		return ctl_hooks(path ? path : CONSOLE_SOCKET, argc - optind, argv + optind);
 	/* The command's own options and arguments, in any order. */
 	nargs = 0;
 	for (i = optind; i < argc; i++) {
