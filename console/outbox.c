@@ -28,6 +28,7 @@
 
 #define BUSY_MS 10000
 #define BATCH 256               /* rows read per round */
+#define MARK_EVERY 32           /* deliveries marked done per transaction */
 #define IDLE_MS 100             /* an empty queue is looked at again after */
 #define BACKOFF_MIN_S 1
 #define BACKOFF_MAX_S 60
@@ -121,6 +122,31 @@ static int open_db(const char *path, sqlite3 **db, char *err, size_t errlen)
 	return 0;
 }
 
+/* The counters of w from the table: they survive a restart. */
+static void count_states(sqlite3 *db, struct worker *w)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT state, count(*) FROM hook_deliveries WHERE hook = ?1 "
+			       "GROUP BY state", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, w->h.name, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+		int64_t n = sqlite3_column_int64(st, 1);
+
+		if (strcmp(s, "queued") == 0)
+			w->queued = n;
+		else if (strcmp(s, "delivered") == 0)
+			w->delivered = (uint64_t)n;
+		else if (strcmp(s, "failed") == 0)
+			w->failed = (uint64_t)n;
+		else if (strcmp(s, "dropped") == 0)
+			w->dropped = (uint64_t)n;
+	}
+	sqlite3_finalize(st);
+}
+
 static int64_t count_queued(sqlite3 *db, const char *hook)
 {
 	sqlite3_stmt *st = NULL;
@@ -160,7 +186,7 @@ int outbox_new(struct outbox **out, const char *db_path, const struct hook_def *
 		ob->w[i].ob = ob;
 		ob->w[i].h = hooks[i];
 		pthread_mutex_init(&ob->w[i].mu, NULL);
-		ob->w[i].queued = count_queued(ob->db, hooks[i].name);
+		count_states(ob->db, &ob->w[i]);
 	}
 	*out = ob;
 	return 0;
@@ -491,6 +517,12 @@ static void *worker_main(void *arg)
 			sqlite3_reset(ld);
 			if (r == SEND_OK) {
 				done[nd++] = rows[i].id;
+				/* marked in small groups: fewer sent again after a crash */
+				if (nd == MARK_EVERY) {
+					if (mark_done(w, db, done, nd, wall()) < 0)
+						note_err(w, "cannot mark deliveries done in the database");
+					nd = 0;
+				}
 				continue;
 			}
 			/* what went before is done: mark it before the row that failed */

@@ -18,6 +18,9 @@ usage:
   hook_peers.py check-mail OUTDIR
       every mail: headers, Greek or English subject decoded, both parts of
       multipart/alternative; prints "ok N subjects=..." or the error.
+  hook_peers.py send-hostile HOST:SENSOR_PORT DIR FIRST COUNT
+      as sensor.py send, but each alert's signature and category hold
+      Greek, '=', '|', '\\', ']' and '"' (HOSTILE_SIG below)
   hook_peers.py check-webhook OUT FIRST_ALERT COUNT
       requests from OUT: every signature valid, the alerts FIRST..FIRST+COUNT-1
       all present, in order (a repeat carries the same key); prints
@@ -42,6 +45,7 @@ def webhook(port, cert, key, secret_file, out):
 
     class H(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def log_message(self, *a):
             pass
@@ -100,7 +104,7 @@ def smtp(port, cert, key, user, password, outdir):
     def auth(server, session, envelope, mechanism, data):
         ok = isinstance(data, LoginPassword) and data.login == user.encode() and \
             data.password == password.encode()
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     c = Controller(Handler(), hostname="127.0.0.1", port=int(port), tls_context=ctx,
                    require_starttls=True, authenticator=auth, auth_required=True,
@@ -111,6 +115,24 @@ def smtp(port, cert, key, user, password, outdir):
             time.sleep(3600)
     finally:
         c.stop()
+
+
+HOSTILE_SIG = 'hostile Κακόβουλο λογισμικό a=b|c\\d]"e'
+HOSTILE_CAT = 'x=y|z\\'
+
+
+def send_hostile(hostport, d, first, count):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import sensor
+    plain = sensor.event
+
+    def event(seq):
+        e = plain(seq)
+        e["alert"]["signature"] = HOSTILE_SIG
+        e["alert"]["category"] = HOSTILE_CAT
+        return e
+    sensor.event = event
+    sensor.send(hostport, d, int(first), int(count), 10, 0)
 
 
 def fail(msg):
@@ -163,18 +185,39 @@ def cef_fields(body):
         else:
             cur.append(c)
         i += 1
-    ext, key, val, j = {}, None, [], i
-    # keys are the words before unescaped '='
-    tokens = re.split(r'(?<!\\) (?=[A-Za-z0-9_]+=)', body[i:])
-    for t in tokens:
-        m = re.match(r'([A-Za-z0-9_]+)=(.*)', t, re.S)
-        if not m:
-            fail("CEF extension token without key: %.60s" % t)
-        v = m.group(2)
-        if re.search(r'(?<!\\)=', v.replace("\\\\", "")):
-            fail("unescaped = in CEF value %.60s" % v)
-        v = v.replace("\\\\", "\x00").replace("\\=", "=").replace("\\n", "\n").replace("\\r", "\r").replace("\x00", "\\")
-        ext[m.group(1)] = v
+    # extension: scan with escapes; at an unescaped '=' the key is the word
+    # after the last unescaped space of what came before
+    ext, key, cur, j = {}, None, [], i   # cur: (char, escaped) pairs
+    while j <= len(body):
+        c = body[j] if j < len(body) else None
+        if c == "\\" and j + 1 < len(body):
+            nxt = body[j + 1]
+            if nxt not in "\\=nr":
+                fail("bad CEF escape \\%s" % nxt)
+            cur.append(({"n": "\n", "r": "\r"}.get(nxt, nxt), True))
+            j += 2
+            continue
+        if c == "=" or c is None:
+            if c is None:
+                if key is None:
+                    fail("CEF extension without a key")
+                ext[key] = "".join(ch for ch, _ in cur)
+                break
+            k = len(cur)
+            while k > 0 and not cur[k - 1][1] and (cur[k - 1][0].isalnum() or cur[k - 1][0] == "_"):
+                k -= 1
+            newkey = "".join(ch for ch, _ in cur[k:])
+            if not newkey or (k > 0 and cur[k - 1] != (" ", False)):
+                fail("unescaped = in a CEF value near %.40s" % body[max(0, j - 20):j + 20])
+            if key is not None:
+                ext[key] = "".join(ch for ch, _ in cur[:k - 1])
+            elif k != 0:
+                fail("text before the first CEF key")
+            key, cur = newkey, []
+            j += 1
+            continue
+        cur.append((c, False))
+        j += 1
     return hdr, ext
 
 
@@ -208,6 +251,8 @@ def check_syslog(path, sdid):
                 fail("CEF rt or dhost missing")
             if ext.get("cn1") != params["delivery"]:
                 fail("CEF delivery")
+            if "hostile" in line and (hdr[5] != HOSTILE_SIG or ext.get("cat") != HOSTILE_CAT):
+                fail("CEF unescaped %r %r, want %r %r" % (hdr[5], ext.get("cat"), HOSTILE_SIG, HOSTILE_CAT))
             counts["cef"] += 1
         elif body.startswith("LEEF:2.0|"):
             parts = re.split(r'(?<!\\)\|', body, maxsplit=6)
@@ -219,6 +264,8 @@ def check_syslog(path, sdid):
                     fail("LEEF %s missing" % k)
             if attrs["alertId"] != params["id"]:
                 fail("LEEF alertId")
+            if "hostile" in line and attrs.get("signature") != HOSTILE_SIG:
+                fail("LEEF signature %r" % attrs.get("signature"))
             counts["leef"] += 1
         elif body.startswith("{"):
             doc = json.loads(body)
@@ -226,6 +273,9 @@ def check_syslog(path, sdid):
                 if doc["event"]["kind"] != "alert" or "name" not in doc["rule"] or \
                         doc["host"]["name"] != params["host"] or "observer" not in doc:
                     fail("ECS fields")
+                if "hostile" in line and (doc["rule"]["name"] != HOSTILE_SIG or
+                                          doc["source"]["ip"] == "" or doc["destination"]["ip"] != "10.20.0.2"):
+                    fail("ECS values %r" % doc["rule"])
             counts["json"] += 1
         elif not body.startswith("Kastro alert"):
             fail("unknown body %.80s" % body)
@@ -286,4 +336,5 @@ def check_webhook(out, first, count):
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"webhook": webhook, "smtp": smtp, "check-syslog": check_syslog,
-     "check-mail": check_mail, "check-webhook": check_webhook}[cmd](*args)
+     "check-mail": check_mail, "check-webhook": check_webhook,
+     "send-hostile": send_hostile}[cmd](*args)
