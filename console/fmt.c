@@ -917,3 +917,103 @@ int fmt_mail(const struct hook_def *h, const struct fmt_alert *a, const struct f
 	add(o, "\r\n--%s--\r\n", bound);
 	return o->cut ? -1 : 0;
 }
+
+/* ---- digest ---------------------------------------------------------------- */
+
+int fmt_mail_digest(const struct hook_def *h, const struct fmt_alert *a, int n,
+		    const struct fmt_ctx *ctx, int64_t now, struct fmt_out *o)
+{
+	const struct words *w = h->lang == HOOK_LANG_EL ? &el : &en;
+	char date[64], last[40], url[HOOK_URL_MAX + 64], bound[64], subj[256];
+	struct field sig, host;
+	struct fmt_out p;
+	char *part;
+	time_t t = (time_t)now;
+	struct tm tm;
+	int top = 4;
+
+	if (n < 1 || gmtime_r(&t, &tm) == NULL)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (a[i].severity >= 1 && a[i].severity < top)
+			top = a[i].severity;
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	snprintf(bound, sizeof(bound), "=_kastro_digest_%lld_%lld", (long long)a[0].delivery_id,
+		 (long long)n);
+	if (h->lang == HOOK_LANG_EL)
+		snprintf(subj, sizeof(subj), "[Kastro] %d ειδοποιήσεις (σύνοψη), ανώτερη %s", n,
+			 w->sev[top - 1]);
+	else
+		snprintf(subj, sizeof(subj), "[Kastro] %d alerts (digest), highest %s", n,
+			 w->sev[top - 1]);
+	add(o, "Date: %s\r\nFrom: <%s>\r\nTo: ", date, h->from);
+	for (int i = 0; i < h->n_to; i++)
+		add(o, "%s<%s>", i ? ",\r\n " : "", h->to[i]);
+	add(o, "\r\nMessage-ID: <kastro.digest.%lld.%d.%lld@", (long long)a[0].delivery_id, n,
+	    (long long)now);
+	hdr_token(o, ctx->hostname, 200);
+	puts_(o, ">\r\nSubject: ");
+	hdr_2047(o, subj);
+	add(o, "\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n"
+	       "X-Kastro-Delivery: %lld\r\n"
+	       "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n"
+	       "This is a MIME message.\r\n", (long long)a[0].delivery_id, bound);
+	part = malloc(FMT_OUT_MAX / 2);
+	if (part == NULL)
+		return -1;
+	fmt_out_init(&p, part, FMT_OUT_MAX / 2);
+	add(&p, "%s\n\n", subj);
+	for (int i = 0; i < n; i++) {
+		int s = a[i].severity >= 1 && a[i].severity <= 4 ? a[i].severity : 4;
+
+		iso_time(last, sizeof(last), a[i].last_seen, false);
+		url_of(&a[i], ctx, url, sizeof(url));
+		add(&p, "%s  %s  %s  %s  %s\n", last, w->sev[s - 1], clean(&sig, a[i].signature),
+		    clean(&host, a[i].host), url[0] ? url : "");
+	}
+	add(o, "\r\n--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+	       "Content-Transfer-Encoding: base64\r\n\r\n", bound);
+	b64_lines(o, part, p.len);
+	if (p.cut) {
+		free(part);
+		return -1;
+	}
+	fmt_out_init(&p, part, FMT_OUT_MAX / 2);
+	add(&p, "<!DOCTYPE html><html lang=\"%s\"><head><meta charset=\"utf-8\"><title>",
+	    h->lang == HOOK_LANG_EL ? "el" : "en");
+	html_esc(&p, subj);
+	puts_(&p, "</title></head><body><h2>");
+	html_esc(&p, subj);
+	puts_(&p, "</h2><table>");
+	for (int i = 0; i < n; i++) {
+		int s = a[i].severity >= 1 && a[i].severity <= 4 ? a[i].severity : 4;
+
+		iso_time(last, sizeof(last), a[i].last_seen, false);
+		url_of(&a[i], ctx, url, sizeof(url));
+		puts_(&p, "<tr><td>");
+		html_esc(&p, last);
+		puts_(&p, "</td><td>");
+		html_esc(&p, w->sev[s - 1]);
+		puts_(&p, "</td><td>");
+		if (url[0]) {
+			puts_(&p, "<a href=\"");
+			html_esc(&p, url);
+			puts_(&p, "\">");
+		}
+		html_esc(&p, clean(&sig, a[i].signature));
+		if (url[0])
+			puts_(&p, "</a>");
+		puts_(&p, "</td><td>");
+		html_esc(&p, clean(&host, a[i].host));
+		puts_(&p, "</td></tr>");
+	}
+	puts_(&p, "</table></body></html>\n");
+	add(o, "\r\n--%s\r\nContent-Type: text/html; charset=UTF-8\r\n"
+	       "Content-Transfer-Encoding: base64\r\n\r\n", bound);
+	b64_lines(o, part, p.len);
+	free(part);
+	if (p.cut)
+		return -1;
+	add(o, "\r\n--%s--\r\n", bound);
+	return o->cut ? -1 : 0;
+}

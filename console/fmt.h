@@ -81,6 +81,14 @@ int fmt_syslog(const struct hook_def *h, const struct fmt_alert *a, const struct
 int fmt_mail(const struct hook_def *h, const struct fmt_alert *a, const struct fmt_ctx *ctx,
 	     int64_t now, struct fmt_out *o);
 
+/*
+ * One mail for n alerts (a digest, when a hook's max-per-hour is reached):
+ * Subject "[Kastro] N alerts, highest SEVERITY", a line per alert in the
+ * text part and a row per alert in the HTML part. Returns 0 or -1.
+ */
+int fmt_mail_digest(const struct hook_def *h, const struct fmt_alert *a, int n,
+		    const struct fmt_ctx *ctx, int64_t now, struct fmt_out *o);
+
 /* The alert's page, "PUBLIC_URL/#/alerts/ID", into o; "" without a public URL. */
 void fmt_alert_url(const struct fmt_alert *a, const struct fmt_ctx *ctx, struct fmt_out *o);
 

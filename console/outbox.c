@@ -425,6 +425,129 @@ static int mark_done(struct worker *w, sqlite3 *db, const int64_t *ids, int n, i
 	return 0;
 }
 
+/* ---- email rate cap: a digest ------------------------------------------------------------ */
+
+/* Sends of the last hour, for a hook with max-per-hour (a ring of that many times). */
+struct ratecap {
+	int64_t *t;
+	uint32_t n, pos;
+};
+
+/* 0: a mail may go now; else the time the next may. */
+static int64_t cap_next(const struct ratecap *rc, int64_t now)
+{
+	int64_t oldest = rc->t[rc->pos];
+
+	return oldest + 3600 > now ? oldest + 3600 : 0;
+}
+
+static void cap_note(struct ratecap *rc, int64_t now)
+{
+	rc->t[rc->pos] = now;
+	rc->pos = (rc->pos + 1) % rc->n;
+}
+
+static char *dup0(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+static void free_alerts(struct fmt_alert *a, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free((char *)a[i].kind);
+		free((char *)a[i].sensor_id);
+		free((char *)a[i].host);
+		free((char *)a[i].signature);
+		free((char *)a[i].category);
+		free((char *)a[i].action);
+		free((char *)a[i].app);
+		free((char *)a[i].status);
+	}
+	free(a);
+}
+
+/*
+ * The due rows among rows[0..n-1] as one digest mail. Returns how many rows
+ * it settled (delivered, or dropped as gone), 0 when the send must be
+ * retried (row 0 got its backoff), -1 on a refusal (rows marked failed).
+ */
+static int send_folded(struct worker *w, sqlite3 *db, sqlite3_stmt **ld, struct sender *snd,
+		       const struct row *rows, int n, const struct fmt_ctx *ctx, int64_t now)
+{
+	struct fmt_alert *a = calloc((size_t)n, sizeof(*a));
+	int64_t ids[BATCH];
+	char answer[512];
+	enum send_result r;
+	int k = 0, m = 0;
+
+	if (a == NULL)
+		return 0;
+	for (k = 0; k < n && rows[k].next_at <= now; k++) {
+		struct fmt_alert x = { 0 };
+
+		if (load_alert(db, ld, rows[k].alert_id, &x) <= 0) {
+			sqlite3_reset(*ld);
+			exec_row(db, "UPDATE hook_deliveries SET state = 'dropped', last_at = ?2, "
+				 "answer = 'the alert is no longer stored' WHERE id = ?1", rows[k].id,
+				 now, 0, NULL);
+			pthread_mutex_lock(&w->mu);
+			w->dropped++;
+			w->queued--;
+			pthread_mutex_unlock(&w->mu);
+			continue;
+		}
+		a[m].id = x.id;
+		a[m].delivery_id = rows[k].id;
+		a[m].reason = "digest";
+		a[m].kind = dup0(x.kind);
+		a[m].sensor_id = dup0(x.sensor_id);
+		a[m].host = dup0(x.host);
+		a[m].signature = dup0(x.signature);
+		a[m].category = dup0(x.category);
+		a[m].action = dup0(x.action);
+		a[m].app = dup0(x.app);
+		a[m].status = dup0(x.status);
+		a[m].signature_id = x.signature_id;
+		a[m].severity = x.severity;
+		a[m].first_seen = x.first_seen;
+		a[m].last_seen = x.last_seen;
+		a[m].count = x.count;
+		ids[m++] = rows[k].id;
+		sqlite3_reset(*ld);
+	}
+	if (m == 0) {
+		free_alerts(a, n);
+		return k;
+	}
+	r = send_digest(snd, a, m, ctx, now, w->h.timeout, answer, sizeof(answer));
+	free_alerts(a, n);
+	if (r == SEND_OK) {
+		if (mark_done(w, db, ids, m, now) < 0)
+			note_err(w, "cannot mark deliveries done in the database");
+		return k;
+	}
+	note_err(w, answer);
+	if (r == SEND_REFUSED) {
+		for (int i = 0; i < m; i++)
+			exec_row(db, "UPDATE hook_deliveries SET state = 'failed', last_at = ?2, "
+				 "attempts = attempts + 1, answer = ?4 WHERE id = ?1", ids[i], now, 0,
+				 answer);
+		pthread_mutex_lock(&w->mu);
+		w->failed += (uint64_t)m;
+		w->queued -= m;
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	exec_row(db, "UPDATE hook_deliveries SET attempts = attempts + 1, last_at = ?2, "
+		 "next_at = ?3, answer = ?4 WHERE id = ?1", rows[0].id, now,
+		 now + backoff(rows[0].attempts + 1), answer);
+	pthread_mutex_lock(&w->mu);
+	w->retries++;
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
 static void nap(struct outbox *ob, int ms)
 {
 	while (ms > 0 && !atomic_load(&ob->stop)) {
@@ -447,6 +570,16 @@ static void *worker_main(void *arg)
 	struct row rows[BATCH];
 	int64_t done[BATCH], resync = wall() + RESYNC_S;
 	char err[256], answer[512];
+	struct ratecap rc = { NULL, 0, 0 };
+
+	if (w->h.kind == HOOK_EMAIL && w->h.max_per_hour > 0) {
+		rc.n = w->h.max_per_hour;
+		rc.t = calloc(rc.n, sizeof(*rc.t));
+		if (rc.t == NULL) {
+			note_err(w, "cannot start: out of memory");
+			return NULL;
+		}
+	}
 
 	if (snd == NULL || open_db(ob->db_path, &db, err, sizeof(err)) < 0 ||
 	    sqlite3_prepare_v3(db, "SELECT id, alert_id, next_at, attempts, reason FROM "
@@ -498,6 +631,28 @@ static void *worker_main(void *arg)
 				hold = true;
 				break;
 			}
+			if (rc.n > 0 && cap_next(&rc, now) > 0) {
+				/* max-per-hour reached: what waits goes in one digest when
+				   the hour allows the next mail */
+				if (mark_done(w, db, done, nd, now) < 0)
+					note_err(w, "cannot mark deliveries done in the database");
+				nd = 0;
+				hold = true;
+				break;
+			}
+			if (rc.n > 0 && cap_next(&rc, now) == 0 && i + 1 < n && rc.t[rc.pos] > 0) {
+				/* the hour had its mails and more wait: fold them */
+				int k = send_folded(w, db, &ld, snd, rows + i, n - i, &ctx, now);
+
+				if (k > 0)
+					cap_note(&rc, now);
+				if (k <= 0) {
+					hold = k == 0;
+					break;
+				}
+				i += k - 1;
+				continue;
+			}
 			got = load_alert(db, &ld, rows[i].alert_id, &a);
 			if (got <= 0) {
 				/* the alert is gone (retention) or unreadable: nothing to send */
@@ -516,6 +671,8 @@ static void *worker_main(void *arg)
 			r = send_alert(snd, &a, &ctx, now, w->h.timeout, answer, sizeof(answer));
 			sqlite3_reset(ld);
 			if (r == SEND_OK) {
+				if (rc.n > 0)
+					cap_note(&rc, now);
 				done[nd++] = rows[i].id;
 				/* marked in small groups: fewer sent again after a crash */
 				if (nd == MARK_EVERY) {
@@ -558,6 +715,7 @@ static void *worker_main(void *arg)
 	sqlite3_finalize(ld);
 	sqlite3_close(db);
 	send_free(snd);
+	free(rc.t);
 	return NULL;
 }
 

@@ -638,3 +638,18 @@ enum send_result send_alert(struct sender *s, const struct fmt_alert *a,
 	snprintf(answer, anslen, "the message does not fit %d bytes", FMT_OUT_MAX);
 	return SEND_ERROR;
 }
+
+enum send_result send_digest(struct sender *s, const struct fmt_alert *a, int n,
+			     const struct fmt_ctx *ctx, int64_t now, unsigned timeout_s,
+			     char *answer, size_t anslen)
+{
+	struct fmt_out o;
+
+	answer[0] = '\0';
+	fmt_out_init(&o, s->buf, FMT_OUT_MAX);
+	if (s->h.kind != HOOK_EMAIL || fmt_mail_digest(&s->h, a, n, ctx, now, &o) < 0) {
+		snprintf(answer, anslen, "the digest does not fit %d bytes", FMT_OUT_MAX);
+		return SEND_ERROR;
+	}
+	return email_send(s, o.p, o.len, timeout_s, answer, anslen);
+}

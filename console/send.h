@@ -46,6 +46,14 @@ enum send_result send_alert(struct sender *s, const struct fmt_alert *a,
 			    char *answer, size_t anslen);
 
 /*
+ * Send n alerts of an email hook as one digest mail (fmt_mail_digest);
+ * as send_alert otherwise.
+ */
+enum send_result send_digest(struct sender *s, const struct fmt_alert *a, int n,
+			     const struct fmt_ctx *ctx, int64_t now, unsigned timeout_s,
+			     char *answer, size_t anslen);
+
+/*
  * The webhook signature: "t=TS,v1=HEX" where HEX is HMAC-SHA256 with key
  * over "TS.BODY" (lower-case hex). -1 when out is too small.
  */

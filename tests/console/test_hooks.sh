@@ -128,6 +128,7 @@ hook bad-cert { syslog "tls://127.0.0.1:$P_TLS" format cef ca "$tmp/other/ca.pem
 hook chat { webhook "https://127.0.0.1:$P_WEB/hooks/abc" format json secret-file "$tmp/web.secret" ca "$tmp/pki/ca.pem" rule "test rule" }
 hook refused { webhook "https://127.0.0.1:$P_WEB/refuse" secret-file "$tmp/web.secret" ca "$tmp/pki/ca.pem" sensor "nobody" }
 hook dead { syslog "tcp://127.0.0.1:$P_DEAD" format cef sensor "nobody" timeout 2s }
+hook rated { email "smtp://127.0.0.1:$P_SMTP" from "kastro@kavala.example" to "rated@kavala.example" user "kastro" password-file "$tmp/smtp.pass" ca "$tmp/pki/ca.pem" rule "test rule" max-per-hour 1 }
 hook capped { webhook "https://127.0.0.1:$P_DEAD/x" rule "test rule" queue-max 100 timeout 2s }
 EOF
 start_console() {
@@ -144,7 +145,7 @@ start_console() {
 }
 : >"$log"
 start_console || { t_fail "$T: console did not start: $(tail -n 5 "$log" | tr '\n' ' ')"; t_done; }
-t_pass "$T: the console starts with 11 hooks"
+t_pass "$T: the console starts with 12 hooks"
 
 # ---- kastroctl hooks test: the contract ----------------------------------------------------
 htest() { "$CTL" -s "$sock" hooks test "$@" >"$tmp/ht.out" 2>&1; echo $?; }
@@ -208,15 +209,22 @@ if wait_delivered chat 20 30; then
 else
 	t_fail "$T: deliveries: $(db "select state, count(*) from hook_deliveries where hook='chat' group by state")"
 fi
-n=$(db "select count(*) from hook_deliveries where hook not in ('chat', 'capped')")
+n=$(db "select count(*) from hook_deliveries where hook not in ('chat', 'capped', 'rated')")
 [ "$n" = 0 ] && t_pass "$T: hooks whose filter the alerts fail queue nothing" || t_fail "$T: filtered hooks queued $n"
 first=$(db "select min(id) from alerts")
 r=$($PEERS check-webhook "$tmp/web.out" "$first" 20)
 case "$r" in ok*) t_pass "$T: webhook: every signature verified, 20 alerts in order ($r)" ;; *) t_fail "$T: webhook: $r" ;; esac
 "$CTL" -s "$sock" hooks >"$tmp/hooks.out" 2>&1 && grep -q '^chat kind=webhook format=json queued=0 delivered=20 ' "$tmp/hooks.out" &&
 	t_pass "$T: kastroctl hooks shows queue depth and counters" || t_fail "$T: kastroctl hooks: $(cat "$tmp/hooks.out")"
-"$CTL" -s "$sock" console status | grep -q '^hook_delivered=20$' && t_pass "$T: console status counts deliveries" ||
+wait_delivered rated 1 10
+"$CTL" -s "$sock" console status | grep -q '^hook_delivered=21$' && t_pass "$T: console status counts deliveries (20 webhook, 1 mail)" ||
 	t_fail "$T: console status: $("$CTL" -s "$sock" console status | grep hook)"
+
+# max-per-hour 1: one mail went, the other 19 wait for the next hour's digest
+q=$(db "select count(*) from hook_deliveries where hook='rated' and state='queued'")
+m=$(grep -l 'rated@kavala.example' "$tmp"/mail/*.eml 2>/dev/null | wc -l)
+[ "$q" = 19 ] && [ "$m" = 1 ] && t_pass "$T: max-per-hour 1: one mail sent, 19 alerts wait for the digest, none dropped" ||
+	t_fail "$T: rate cap: $m mails, $q queued"
 
 # hostile text (Greek, CEF and SD specials) through rsyslog: CEF, LEEF, ECS
 $PEERS send-hostile "127.0.0.1:$SP" "$tmp/s1" 21 5 >/dev/null 2>&1 || t_fail "$T: send hostile events"
@@ -251,8 +259,7 @@ for _i in $(seq 1 100); do
 	[ "$(db "select count(*) from hook_deliveries where hook='chat' and state='delivered'")" -gt $((NA / 5)) ] && break
 	sleep 0.1
 done
-kill -KILL "$cpid"
-wait "$cpid" 2>/dev/null
+{ kill -KILL "$cpid"; wait "$cpid"; } 2>/dev/null
 cpid=""
 mid=$(db "select count(*) from hook_deliveries where hook='chat' and state='delivered'")
 start_console || { t_fail "$T: console did not restart"; t_done; }

@@ -185,6 +185,32 @@ static void test_mail(void **state)
 	assert_non_null(strstr(out, "Subject: =?UTF-8?B?"));
 }
 
+static void test_digest(void **state)
+{
+	struct fmt_alert a[3] = { sample(), sample(), sample() };
+	struct hook_def h;
+	struct fmt_out o;
+	char subject[4096];
+
+	(void)state;
+	hook_defaults(&h, "m");
+	h.kind = HOOK_EMAIL;
+	memcpy(h.from, "kastro@kavala.example", 22);
+	memcpy(h.to[0], "soc@kavala.example", 19);
+	h.n_to = 1;
+	a[1].severity = 1;
+	a[2].signature = "Κακόβουλο";
+	fmt_out_init(&o, out, sizeof(out));
+	assert_int_equal(fmt_mail_digest(&h, a, 3, &ctx, 1780000200, &o), 0);
+	assert_null(fc_mail(out, subject, sizeof(subject)));
+	assert_string_equal(subject, "[Kastro] 3 alerts (digest), highest CRITICAL");
+	h.lang = HOOK_LANG_EL;
+	fmt_out_init(&o, out, sizeof(out));
+	assert_int_equal(fmt_mail_digest(&h, a, 3, &ctx, 1780000200, &o), 0);
+	assert_null(fc_mail(out, subject, sizeof(subject)));
+	assert_string_equal(subject, "[Kastro] 3 ειδοποιήσεις (σύνοψη), ανώτερη ΚΡΙΣΙΜΗ");
+}
+
 /* Control characters, invalid UTF-8 and 64 KiB strings in every field. */
 static void test_hostile(void **state)
 {
@@ -235,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_ecs),
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_mail),
+		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_hostile),
 	};
 
