@@ -1,6 +1,9 @@
 /*
  * send.c - hook senders (send.h): syslog over TCP, TLS (OpenSSL) and UDP
  * by hand, because no Debian library speaks RFC 6587/5425 as a client;
+ * RELP by hand too: librelp's client queues messages and resends them
+ * itself, but never tells its caller which one the server acknowledged,
+ * and a delivery here is done only on that acknowledgement ("rsp 200");
  * email and webhooks with libcurl.
  *
  * Blocking I/O in the calling thread (a hook's delivery worker or a test),
@@ -40,6 +43,9 @@ struct sender {
 	SSL *ssl;
 	char *buf;              /* FMT_OUT_MAX bytes for the message */
 	CURL *curl;             /* webhook: kept, so its connection is reused */
+	uint32_t txnr;          /* RELP: last transaction number; 0: session not open */
+	char rbuf[4096];        /* RELP: bytes read, not yet parsed */
+	size_t rlen;
 };
 
 const char *send_result_name(enum send_result r)
@@ -76,6 +82,8 @@ struct sender *send_new(const struct hook_def *h)
 
 static void disconnect(struct sender *s)
 {
+	s->txnr = 0;
+	s->rlen = 0;
 	if (s->ssl != NULL) {
 		SSL_free(s->ssl);
 		s->ssl = NULL;
@@ -357,6 +365,146 @@ static enum send_result syslog_send(struct sender *s, const char *msg, size_t le
 	return SEND_OK;
 }
 
+/* ---- RELP ------------------------------------------------------------------------------ */
+
+static int write_all_fd(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Read one frame "TXNR SP COMMAND SP DATALEN [SP DATA] LF"; the start of
+ * DATA (a response: "200 OK") into data. 0, or -1 with the reason in ans.
+ */
+static int relp_frame(struct sender *s, uint32_t *txnr, char *cmd, size_t cmdlen, char *data,
+		      size_t datalen, char *ans, size_t anslen)
+{
+	for (;;) {
+		char *lf, *sp1, *sp2, *end;
+		unsigned long tx, dl;
+		size_t hdr, need;
+
+		/* the header ends at the third space, or at LF when DATALEN is 0 */
+		sp1 = memchr(s->rbuf, ' ', s->rlen);
+		sp2 = sp1 != NULL ? memchr(sp1 + 1, ' ', s->rlen - (size_t)(sp1 + 1 - s->rbuf)) : NULL;
+		if (sp2 != NULL) {
+			tx = strtoul(s->rbuf, &end, 10);
+			if (end != sp1 || (size_t)(sp2 - sp1 - 1) >= cmdlen) {
+				snprintf(ans, anslen, "RELP: malformed frame from the server");
+				return -1;
+			}
+			dl = strtoul(sp2 + 1, &end, 10);
+			if (end == sp2 + 1 || dl > sizeof(s->rbuf) - 64) {
+				if (end == s->rbuf + s->rlen)
+					goto more;
+				snprintf(ans, anslen, "RELP: malformed or too long frame from the server");
+				return -1;
+			}
+			if (end < s->rbuf + s->rlen) {
+				hdr = (size_t)(end - s->rbuf) + (dl > 0 ? 1 : 0);
+				need = hdr + dl + 1;
+				if (s->rlen >= need) {
+					lf = s->rbuf + need - 1;
+					if (*lf != '\n') {
+						snprintf(ans, anslen, "RELP: frame without its LF");
+						return -1;
+					}
+					*txnr = (uint32_t)tx;
+					memcpy(cmd, sp1 + 1, (size_t)(sp2 - sp1 - 1));
+					cmd[sp2 - sp1 - 1] = '\0';
+					snprintf(data, datalen, "%.*s", (int)dl, s->rbuf + hdr);
+					memmove(s->rbuf, s->rbuf + need, s->rlen - need);
+					s->rlen -= need;
+					return 0;
+				}
+			}
+		}
+more:
+		if (s->rlen == sizeof(s->rbuf)) {
+			snprintf(ans, anslen, "RELP: frame too long");
+			return -1;
+		}
+		ssize_t r = recv(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen, 0);
+
+		if (r <= 0) {
+			snprintf(ans, anslen, "RELP: %s", r == 0 ? "the server closed the session" :
+				 strerror(errno));
+			return -1;
+		}
+		s->rlen += (size_t)r;
+	}
+}
+
+/* Send command cmd with data and wait for its "rsp"; 1: 200, 0: refused (ans), -1: broken. */
+static int relp_call(struct sender *s, const char *cmd, const char *data, size_t dlen,
+		     char *ans, size_t anslen)
+{
+	char head[64], rcmd[32], rdata[256];
+	uint32_t tx, want;
+	int hl;
+
+	want = s->txnr >= 999999999u ? 1 : s->txnr + 1;
+	s->txnr = want;
+	hl = snprintf(head, sizeof(head), "%u %s %zu%s", want, cmd, dlen, dlen > 0 ? " " : "");
+	if (write_all_fd(s->fd, head, (size_t)hl) < 0 || write_all_fd(s->fd, data, dlen) < 0 ||
+	    write_all_fd(s->fd, "\n", 1) < 0) {
+		snprintf(ans, anslen, "RELP: write failed: %s", strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (relp_frame(s, &tx, rcmd, sizeof(rcmd), rdata, sizeof(rdata), ans, anslen) < 0)
+			return -1;
+		if (strcmp(rcmd, "serverclose") == 0) {
+			snprintf(ans, anslen, "RELP: the server closed the session");
+			return -1;
+		}
+		if (strcmp(rcmd, "rsp") != 0 || tx != want)
+			continue;
+		for (char *p = rdata; *p; p++)
+			if ((unsigned char)*p < 0x20)
+				*p = ' ';
+		snprintf(ans, anslen, "RELP rsp %.200s", rdata);
+		return strncmp(rdata, "200", 3) == 0 ? 1 : 0;
+	}
+}
+
+static enum send_result relp_send(struct sender *s, const char *msg, size_t len,
+				  int64_t deadline, char *ans, size_t anslen)
+{
+	static const char offers[] = "relp_version=0\nrelp_software=kastro-console\ncommands=syslog";
+	enum send_result r;
+	int k;
+
+	if (s->fd < 0) {
+		r = tcp_connect(s, SOCK_STREAM, deadline, ans, anslen);
+		if (r != SEND_OK)
+			return r;
+		set_timeouts(s->fd, deadline);
+		s->txnr = 0;
+		s->rlen = 0;
+		k = relp_call(s, "open", offers, sizeof(offers) - 1, ans, anslen);
+		if (k <= 0) {
+			disconnect(s);
+			return k == 0 ? SEND_REFUSED : SEND_RETRY;
+		}
+	}
+	set_timeouts(s->fd, deadline);
+	k = relp_call(s, "syslog", msg, len, ans, anslen);
+	if (k < 0) {
+		disconnect(s);
+		return SEND_RETRY;
+	}
+	return k == 1 ? SEND_OK : SEND_REFUSED;
+}
+
 /* ---- libcurl: email and webhooks ------------------------------------------------- */
 
 struct upload {
@@ -619,12 +767,10 @@ enum send_result send_alert(struct sender *s, const struct fmt_alert *a,
 	fmt_out_init(&o, s->buf, FMT_OUT_MAX);
 	switch (s->h.kind) {
 	case HOOK_SYSLOG:
-		if (s->h.transport == HOOK_T_RELP) {
-			snprintf(answer, anslen, "relp:// is not supported by this version");
-			return SEND_ERROR;
-		}
 		if (fmt_syslog(&s->h, a, ctx, &o) < 0)
 			break;
+		if (s->h.transport == HOOK_T_RELP)
+			return relp_send(s, o.p, o.len, deadline, answer, anslen);
 		return syslog_send(s, o.p, o.len, deadline, answer, anslen);
 	case HOOK_EMAIL:
 		if (fmt_mail(&s->h, a, ctx, now, &o) < 0)

@@ -48,8 +48,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-read -r HP SP P_TCP P_TLS P_SMTP P_WEB P_DEAD < <($PY -c 'import socket
-s=[socket.socket() for _ in range(7)]
+read -r HP SP P_TCP P_TLS P_SMTP P_WEB P_DEAD P_RELP < <($PY -c 'import socket
+s=[socket.socket() for _ in range(8)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])')
 data=$tmp/data
@@ -81,10 +81,12 @@ global(workDirectory="$tmp/rs" maxMessageSize="256k" parser.escapeControlCharact
        defaultNetstreamDriverCertFile="$tmp/pki/srv.pem"
        defaultNetstreamDriverKeyFile="$tmp/pki/srv.key")
 module(load="imtcp" maxSessions="50")
+module(load="imrelp")
 template(name="raw" type="string" string="%rawmsg%\n")
 input(type="imtcp" port="$P_TCP" address="127.0.0.1" ruleset="out")
 input(type="imtcp" port="$P_TLS" address="127.0.0.1" ruleset="out" name="tls"
       streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")
+input(type="imrelp" port="$P_RELP" address="127.0.0.1" ruleset="out")
 ruleset(name="out") { action(type="omfile" file="$tmp/syslog.out" template="raw") }
 EOF
 rsyslogd -n -f "$tmp/rsyslog.conf" -i "$tmp/rs.pid" >"$tmp/rsyslog.log" 2>&1 &
@@ -99,9 +101,9 @@ $PEERS smtp "$P_SMTP" "$tmp/pki/srv.pem" "$tmp/pki/srv.key" kastro kastro-smtp-s
 	>"$tmp/smtp.log" 2>&1 &
 mpid=$!
 up() { $PY -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null; }
-for _i in $(seq 1 50); do up "$P_TCP" && up "$P_TLS" && up "$P_WEB" && up "$P_SMTP" && break; sleep 0.2; done
-if up "$P_TCP" && up "$P_TLS" && up "$P_WEB" && up "$P_SMTP"; then
-	t_pass "$T: rsyslog (imtcp, TLS), aiosmtpd (STARTTLS, AUTH) and the webhook receiver listen"
+for _i in $(seq 1 50); do up "$P_TCP" && up "$P_TLS" && up "$P_RELP" && up "$P_WEB" && up "$P_SMTP" && break; sleep 0.2; done
+if up "$P_TCP" && up "$P_TLS" && up "$P_RELP" && up "$P_WEB" && up "$P_SMTP"; then
+	t_pass "$T: rsyslog (imtcp, TLS, imrelp), aiosmtpd (STARTTLS, AUTH) and the webhook receiver listen"
 else
 	t_fail "$T: receivers did not start: $(tail -n 3 "$tmp/rsyslog.log" "$tmp/smtp.log" "$tmp/web.log" | tr '\n' ' ')"
 	t_done
@@ -119,6 +121,7 @@ control "$sock"
 alerts dedup-window 0
 public-url "https://kastro.kavala.example:8443"
 hook soc { syslog "tcp://127.0.0.1:$P_TCP" format cef rule "HOSTILE" }
+hook soc-relp { syslog "relp://127.0.0.1:$P_RELP" format cef rule "hostile" }
 hook soc-leef { syslog "tcp://127.0.0.1:$P_TCP" format leef rule "hostile" }
 hook soc-tls { syslog "tls://127.0.0.1:$P_TLS" format ecs ca "$tmp/pki/ca.pem" rule "hostile" }
 hook officers { email "smtp://127.0.0.1:$P_SMTP" from "kastro@kavala.example" to "it-security@kavala.example" user "kastro" password-file "$tmp/smtp.pass" ca "$tmp/pki/ca.pem" min-severity critical sensor "nobody" }
@@ -145,11 +148,11 @@ start_console() {
 }
 : >"$log"
 start_console || { t_fail "$T: console did not start: $(tail -n 5 "$log" | tr '\n' ' ')"; t_done; }
-t_pass "$T: the console starts with 12 hooks"
+t_pass "$T: the console starts with 13 hooks"
 
 # ---- kastroctl hooks test: the contract ----------------------------------------------------
 htest() { "$CTL" -s "$sock" hooks test "$@" >"$tmp/ht.out" 2>&1; echo $?; }
-for h in soc soc-leef soc-tls officers officers-el chat; do
+for h in soc soc-relp soc-leef soc-tls officers officers-el chat; do
 	rc=$(htest "$h")
 	[ "$rc" = 0 ] && t_pass "$T: hooks test $h exits 0 ($(head -c 120 "$tmp/ht.out"))" ||
 		t_fail "$T: hooks test $h: exit $rc: $(cat "$tmp/ht.out")"
@@ -180,7 +183,7 @@ fi
 sleep 1
 r=$($PEERS check-syslog "$tmp/syslog.out" "kastro@32473")
 case "$r" in
-"ok 3 cef=1 leef=1 json=1"*) t_pass "$T: rsyslog received RFC 5424 with SD and a CEF, a LEEF and an ECS body that parse ($r)" ;;
+"ok 4 cef=2 leef=1 json=1"*) t_pass "$T: rsyslog received RFC 5424 with SD and CEF (TCP, RELP), LEEF and ECS (TLS) bodies that parse ($r)" ;;
 *) t_fail "$T: syslog: $r" ;;
 esac
 r=$($PEERS check-mail "$tmp/mail")
@@ -228,11 +231,11 @@ m=$(grep -l 'rated@kavala.example' "$tmp"/mail/*.eml 2>/dev/null | wc -l)
 
 # hostile text (Greek, CEF and SD specials) through rsyslog: CEF, LEEF, ECS
 $PEERS send-hostile "127.0.0.1:$SP" "$tmp/s1" 21 5 >/dev/null 2>&1 || t_fail "$T: send hostile events"
-wait_delivered soc 5 20 && wait_delivered soc-leef 5 20 && wait_delivered soc-tls 5 20 || t_fail "$T: hostile deliveries"
+wait_delivered soc 5 20 && wait_delivered soc-relp 5 20 && wait_delivered soc-leef 5 20 && wait_delivered soc-tls 5 20 || t_fail "$T: hostile deliveries"
 sleep 1
 r=$($PEERS check-syslog "$tmp/syslog.out" "kastro@32473")
 case "$r" in
-"ok 18 cef=6 leef=6 json=6 greek=15") t_pass "$T: 15 alerts with Greek, =, |, \\, ] in rsyslog: CEF, LEEF, ECS and SD unescape to the sensor's text ($r)" ;;
+"ok 24 cef=12 leef=6 json=6 greek=20") t_pass "$T: 20 alerts with Greek, =, |, \\, ] in rsyslog: CEF (TCP, RELP), LEEF, ECS and SD unescape to the sensor's text ($r)" ;;
 *) t_fail "$T: hostile syslog: $r" ;;
 esac
 
