@@ -50,7 +50,10 @@ int hookctl_start(struct console *c, const char *db_path, char *err, size_t errl
 	for (int i = 0; i < c->conf.n_hooks; i++) {
 		const struct hook_def *h = &c->conf.hooks[i];
 
-		log_info("hook %s: %s %s%s", h->name, hook_kind_name(h->kind), h->url,
+		char url[HOOK_URL_MAX + 8];
+
+		hook_url_public(h, url, sizeof(url));
+		log_info("hook %s: %s %s%s", h->name, hook_kind_name(h->kind), url,
 			 h->transport == HOOK_T_UDP ? " (UDP: alerts may be lost on the way)" : "");
 	}
 	return 0;

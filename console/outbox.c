@@ -765,7 +765,7 @@ void outbox_status(struct outbox *ob, int i, struct outbox_hook_status *st)
 	memset(st, 0, sizeof(*st));
 	snprintf(st->name, sizeof(st->name), "%s", w->h.name);
 	snprintf(st->kind, sizeof(st->kind), "%s", hook_kind_name(w->h.kind));
-	snprintf(st->url, sizeof(st->url), "%s", w->h.url);
+	hook_url_public(&w->h, st->url, sizeof(st->url));
 	snprintf(st->format, sizeof(st->format), "%s", hook_format_name(w->h.format));
 	pthread_mutex_lock(&w->mu);
 	st->queued = w->queued;
