@@ -21,6 +21,7 @@
 
 #include <openssl/rand.h>
 
+#include "log.h"
 #include "outbox.h"
 #include "send.h"
 #include "store.h"
@@ -260,6 +261,7 @@ int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook
 	for (int i = 0; i < ob->n; i++) {
 		struct worker *w = &ob->w[i];
 		const char *reason = "raised";
+		uint64_t dropped;
 		int64_t depth;
 		int r;
 
@@ -285,7 +287,13 @@ int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook
 			pthread_mutex_lock(&w->mu);
 			w->dropped += (uint64_t)r;
 			w->queued -= r;
+			dropped = w->dropped;
 			pthread_mutex_unlock(&w->mu);
+			/* said once, then every 10,000: the receiver is away for long */
+			if (r > 0 && (dropped == 1 || dropped % 10000 == 0))
+				log_warn("hook %s: queue full (%u deliveries): the oldest of the lowest "
+					 "severity is dropped; %llu dropped so far", w->h.name,
+					 w->h.queue_max, (unsigned long long)dropped);
 		}
 		if (insert(db, &w->h, id, reason, v->severity, now, err, errlen) < 0)
 			return -1;
