@@ -317,6 +317,13 @@ code=$(api rretry POST "/api/v1/hooks/deliveries/$rid/retry" "" -b "$tmp/cj" -H 
 [ "$code" = 200 ] && [ "$(db "select state from hook_deliveries where id=$rid")" = queued ] &&
 	t_pass "$T: and queues it again (retry)" || t_fail "$T: API retry: $code $(cat "$tmp/rretry.json")"
 
+# ---- the web UI: Hooks and Deliveries pages (headless Chromium) ----------------------------------
+uid=$(db "select id from hook_deliveries where hook='rated' and state='queued' order by id desc limit 1 offset 1")
+KASTRO_RESULTS=${KASTRO_RESULTS:-} $PY "$here/hooks_ui.py" "$HP" "$pw" "$data/server.key" rated "$uid" "$tmp" ||
+	T_FAILED=1
+[ "$(db "select state from hook_deliveries where id=$uid")" = dropped ] && t_pass "$T: the UI's drop reached the database" ||
+	t_fail "$T: the UI's drop: delivery $uid is $(db "select state from hook_deliveries where id=$uid")"
+
 # ---- operators: retry and drop, audited -----------------------------------------------------------
 fid=$(db "select id from hook_deliveries where state='failed' limit 1")
 if [ -z "$fid" ]; then
