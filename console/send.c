@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,6 +44,7 @@ struct sender {
 	SSL_CTX *ctx;           /* tls:// */
 	SSL *ssl;
 	char *buf;              /* FMT_OUT_MAX bytes for the message */
+	char *wbuf;             /* FMT_OUT_MAX + 64: the message framed, for one write */
 	CURL *curl;             /* webhook: kept, so its connection is reused */
 	uint32_t txnr;          /* RELP: last transaction number; 0: session not open */
 	char rbuf[4096];        /* RELP: bytes read, not yet parsed */
@@ -73,7 +76,10 @@ struct sender *send_new(const struct hook_def *h)
 	s->h = *h;
 	s->fd = -1;
 	s->buf = malloc(FMT_OUT_MAX);
-	if (s->buf == NULL) {
+	s->wbuf = malloc(FMT_OUT_MAX + 64);
+	if (s->buf == NULL || s->wbuf == NULL) {
+		free(s->buf);
+		free(s->wbuf);
 		free(s);
 		return NULL;
 	}
@@ -103,6 +109,7 @@ void send_free(struct sender *s)
 	if (s->curl != NULL)
 		curl_easy_cleanup(s->curl);
 	free(s->buf);
+	free(s->wbuf);
 	free(s);
 }
 
@@ -213,8 +220,11 @@ static enum send_result tcp_connect(struct sender *s, int socktype, int64_t dead
 			 strerror(err));
 		return SEND_RETRY;
 	}
-	/* blocking from here, each call bounded by the attempt's time */
+	/* blocking from here, each call bounded by the attempt's time; one
+	   message per write, so no Nagle wait for the receiver's ACK */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (socktype == SOCK_STREAM)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	s->fd = fd;
 	return SEND_OK;
 }
@@ -332,11 +342,13 @@ static enum send_result syslog_send(struct sender *s, const char *msg, size_t le
 		}
 	}
 	set_timeouts(s->fd, deadline);
-	/* RFC 6587 octet counting: "LEN SP MSG" */
+	/* RFC 6587 octet counting: "LEN SP MSG", in one write */
 	hl = snprintf(head, sizeof(head), "%zu ", len);
-	for (int part = 0; part < 2; part++) {
-		const char *p = part == 0 ? head : msg;
-		size_t n = part == 0 ? (size_t)hl : len;
+	memcpy(s->wbuf, head, (size_t)hl);
+	memcpy(s->wbuf + hl, msg, len);
+	{
+		const char *p = s->wbuf;
+		size_t n = (size_t)hl + len;
 
 		while (n > 0) {
 			ssize_t w;
@@ -454,8 +466,11 @@ static int relp_call(struct sender *s, const char *cmd, const char *data, size_t
 	want = s->txnr >= 999999999u ? 1 : s->txnr + 1;
 	s->txnr = want;
 	hl = snprintf(head, sizeof(head), "%u %s %zu%s", want, cmd, dlen, dlen > 0 ? " " : "");
-	if (write_all_fd(s->fd, head, (size_t)hl) < 0 || write_all_fd(s->fd, data, dlen) < 0 ||
-	    write_all_fd(s->fd, "\n", 1) < 0) {
+	/* the frame in one write (no Nagle wait) */
+	memcpy(s->wbuf, head, (size_t)hl);
+	memcpy(s->wbuf + hl, data, dlen);
+	s->wbuf[(size_t)hl + dlen] = '\n';
+	if (write_all_fd(s->fd, s->wbuf, (size_t)hl + dlen + 1) < 0) {
 		snprintf(ans, anslen, "RELP: write failed: %s", strerror(errno));
 		return -1;
 	}

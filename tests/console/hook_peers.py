@@ -21,6 +21,13 @@ usage:
   hook_peers.py send-hostile HOST:SENSOR_PORT DIR FIRST COUNT
       as sensor.py send, but each alert's signature and category hold
       Greek, '=', '|', '\\', ']' and '"' (HOSTILE_SIG below)
+  hook_peers.py bare tls|relp|web PORT N OUT SECRET_FILE MESSAGE
+      (make bench) the reference sender: MESSAGE N times over one
+      connection, each RELP message and webhook POST waiting for its
+      answer as the console's do; prints messages/s once OUT holds them all
+  hook_peers.py latency HOST:SENSOR_PORT DIR FIRST COUNT OUT
+      (make bench) COUNT alerts one at a time: from the acknowledgement of
+      the alert's batch to OUT growing; prints lat_p50=, lat_p99=, lat_max= (ms)
   hook_peers.py check-webhook OUT FIRST_ALERT COUNT
       requests from OUT: every signature valid, the alerts FIRST..FIRST+COUNT-1
       all present, in order (a repeat carries the same key); prints
@@ -133,6 +140,103 @@ def send_hostile(hostport, d, first, count):
         return e
     sensor.event = event
     sensor.send(hostport, d, int(first), int(count), 10, 0)
+
+
+def lines(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().count(b"\n")
+    except OSError:
+        return 0
+
+
+def bare(kind, port, n, out, secret_file, msg):
+    import socket
+    import http.client
+    n, port = int(n), int(port)
+    before = lines(out)
+    data = msg.encode()
+    t0 = time.monotonic()
+    if kind == "tls":
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+        frame = b"%d " % len(data) + data
+        buf = []
+        for i in range(n):
+            buf.append(frame)
+            if len(buf) == 64:
+                s.sendall(b"".join(buf))
+                buf = []
+        s.sendall(b"".join(buf))
+    elif kind == "relp":
+        s = socket.create_connection(("127.0.0.1", port))
+        f = s.makefile("rb")
+
+        def call(tx, cmd, d):
+            s.sendall(b"%d %s %d %s\n" % (tx, cmd, len(d), d))
+            while True:
+                line = f.readline()
+                parts = line.split(b" ", 3)
+                ln = int(parts[2])
+                rest = line.split(b" ", 3)[3] if len(parts) > 3 else b""
+                while len(rest) < ln + 1:
+                    rest += f.readline()
+                if parts[1] == b"rsp" and int(parts[0]) == tx:
+                    return rest.startswith(b"200")
+        call(1, b"open", b"relp_version=0\nrelp_software=bare\ncommands=syslog")
+        for i in range(n):
+            if not call(i + 2, b"syslog", data):
+                fail("refused")
+    else:
+        secret = open(secret_file, "rb").read().strip()
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx)
+        c.connect()
+        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        body = json.dumps({"alert": {"id": 0, "signature": msg}}).encode()
+        for i in range(n):
+            ts = str(int(time.time()))
+            sig = hmac.new(secret, ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+            c.request("POST", "/in", body, {"Content-Type": "application/json", "X-Kastro-Timestamp": ts,
+                                            "X-Kastro-Signature": "t=%s,v1=%s" % (ts, sig),
+                                            "Idempotency-Key": "bare-%d" % i})
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                fail("HTTP %d" % r.status)
+    while lines(out) < before + n:
+        if time.monotonic() - t0 > 600:
+            fail("the receiver wrote %d of %d" % (lines(out) - before, n))
+        time.sleep(0.005)
+    print("%.0f" % (n / (time.monotonic() - t0)))
+
+
+def latency(hostport, d, first, count, out):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import sensor
+    first, count = int(first), int(count)
+    c = sensor.sensor_conn(hostport, d)
+    lat = []
+    for seq in range(first, first + count):
+        before = lines(out)
+        body = json.dumps({"first_seq": seq, "events": [sensor.event(seq)]})
+        c.request("POST", "/sensor/v1/events", body, {"Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        if r.status != 200:
+            fail("batch %d: %d" % (seq, r.status))
+        t = time.monotonic()
+        while lines(out) <= before:
+            if time.monotonic() - t > 30:
+                fail("alert %d did not arrive in 30 s" % seq)
+            time.sleep(0.0005)
+        lat.append((time.monotonic() - t) * 1000)
+    lat.sort()
+    print("lat_p50=%.1f\nlat_p99=%.1f\nlat_max=%.1f" % (lat[len(lat) // 2], lat[min(len(lat) - 1, len(lat) * 99 // 100)], lat[-1]))
 
 
 def fail(msg):
@@ -337,4 +441,4 @@ if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"webhook": webhook, "smtp": smtp, "check-syslog": check_syslog,
      "check-mail": check_mail, "check-webhook": check_webhook,
-     "send-hostile": send_hostile}[cmd](*args)
+     "send-hostile": send_hostile, "bare": bare, "latency": latency}[cmd](*args)
