@@ -30,7 +30,7 @@
 #define BUSY_MS 10000
 #define BATCH 256               /* rows read per round */
 #define MARK_EVERY 128          /* deliveries marked done per transaction */
-#define IDLE_MS 100             /* an empty queue is looked at again after */
+#define IDLE_MS 20              /* an empty queue is looked at again after (an indexed read) */
 #define BACKOFF_MIN_S 1
 #define BACKOFF_MAX_S 60
 #define MAX_TESTS 8

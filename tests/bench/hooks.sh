@@ -83,6 +83,10 @@ now() { date +%s.%N; }
 t0=$(now)
 $SENSOR send "127.0.0.1:$SP" "$tmp/s1" 1 "$N" 500 >/dev/null 2>&1 || die "send"
 t_stored=$(now)
+# what was delivered while ingest still ran: the rest is a backlog drained after
+for h in tls relp web; do
+	eval "b_$h=$(db "select count(*) from hook_deliveries where hook='$h' and state='delivered'")"
+done
 d_tls="" d_relp="" d_web=""
 while [ -z "$d_tls" ] || [ -z "$d_relp" ] || [ -z "$d_web" ]; do
 	for h in tls relp web; do
@@ -94,12 +98,17 @@ while [ -z "$d_tls" ] || [ -z "$d_relp" ] || [ -z "$d_web" ]; do
 	sleep 0.05
 done
 rate() { awk -v n="$N" -v a="$1" -v b="$t0" 'BEGIN { printf "%.0f", n / (a - b) }'; }
+# the backlog left when the last batch was stored, over the time it took
+drain() { awk -v n="$N" -v d="$2" -v a="$1" -v b="$t_stored" 'BEGIN { if (n - d < 500 || a <= b) print "-"; else printf "%.0f", (n - d) / (a - b) }'; }
 {
 	echo "alerts=$N"
 	echo "store_seconds=$(awk -v a="$t_stored" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')"
 	echo "rate_tls=$(rate "$d_tls")"
 	echo "rate_relp=$(rate "$d_relp")"
 	echo "rate_web=$(rate "$d_web")"
+	echo "drain_tls=$(drain "$d_tls" "$b_tls")"
+	echo "drain_relp=$(drain "$d_relp" "$b_relp")"
+	echo "drain_web=$(drain "$d_web" "$b_web")"
 } >"$RES"
 # the same receivers from a bare sender, the same messages
 body=$(head -n 1 "$tmp/tls.out")
