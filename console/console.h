@@ -59,6 +59,7 @@ struct console {
 	uint64_t logins, login_failures;
 	struct push *push;              /* push checks (push.c) */
 	struct probes *probes;          /* probe scheduler and workers (probes.c) */
+	struct outbox *outbox;          /* alert hooks (hookctl.c, outbox.c) */
 };
 
 /* Seconds since the epoch, from the wall clock (stored timestamps). */

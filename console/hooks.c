@@ -235,6 +235,19 @@ int hook_set_url(struct hook_def *h, enum hook_kind kind, const char *url, char 
 	return 0;
 }
 
+void hook_url_public(const struct hook_def *h, char *out, size_t outlen)
+{
+	const char *p = strstr(h->url, "://");
+	size_t n;
+
+	if (h->kind != HOOK_WEBHOOK || p == NULL) {
+		snprintf(out, outlen, "%s", h->url);
+		return;
+	}
+	n = (size_t)(p + 3 - h->url) + strcspn(p + 3, "/?#");
+	snprintf(out, outlen, "%.*s%s", (int)n, h->url, h->url[n] ? "/..." : "");
+}
+
 /* ---- the whole hook ------------------------------------------------------ */
 
 int hook_check(const struct hook_def *h, char *why, size_t whylen)

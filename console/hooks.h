@@ -152,6 +152,13 @@ extern const char *const hook_severity_names[4];
 extern const char *const hook_type_names[HOOK_N_TYPES];
 
 /*
+ * h's URL as it may be shown (log, API, kastroctl): a webhook's path and
+ * query are often the secret itself (Mattermost, Slack, Teams), so only
+ * scheme, host and port are kept, with "/..." after them.
+ */
+void hook_url_public(const struct hook_def *h, char *out, size_t outlen);
+
+/*
  * Check url for kind and fill h->url, transport, host and port. On error
  * returns -1 with the reason (what, and what was expected) in why.
  */

@@ -32,6 +32,7 @@
 #include "auth.h"
 #include "bundle.h"
 #include "console.h"
+#include "hookctl.h"
 #include "inventory.h"
 #include "log.h"
 #include "num.h"
@@ -439,6 +440,10 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			snprintf(ans, anslen, "error: no command %lld", (long long)ca.want);
 		return;
 	}
+	if (strcmp(w[0], "hooks") == 0) {
+		hookctl_request(c, w, n, ans, anslen);
+		return;
+	}
 	if (n == 1 && strcmp(w[0], "status") == 0) {
 		struct quota_stats qs = { 0 };
 		struct auditagg_stats as = { 0 };
@@ -447,6 +452,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			quota_get_stats(c->quota, &qs);
 		if (c->refusals != NULL)
 			auditagg_get_stats(c->refusals, &as);
+		size_t used;
+
 		snprintf(ans, anslen,
 			 "ok\npid=%d\nsensor_connections=%u\nsensor_connections_refused_limit=%llu\n"
 			 "sensor_handshakes_refused=%llu\nhttps_connections=%u\nhttps_handshakes_refused=%llu\n"
@@ -490,11 +497,13 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 				 (unsigned long long)ps->limited,
 				 (unsigned long long)ps->sources_evicted,
 				 (unsigned long long)probes_runs(c));
+		used = strlen(ans);
+		hookctl_status(c, ans + used, anslen - used);
 		return;
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "
 		 "sensor revoke ID, sensor ping ID, sensor scan ID [PATH...], rules push DIR [SENSOR], "
-		 "command ID, api-token ... or status");
+		 "command ID, api-token ..., hooks or status");
 }
 
 static void ctl_cb(evutil_socket_t fd, short what, void *arg)
@@ -641,6 +650,10 @@ static int run(struct console *c)
 		log_err("database: %s", err);
 		goto out;
 	}
+	if (hookctl_start(c, db, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (open_tls(c, err, sizeof(err)) < 0) {
 		log_err("TLS: %s", err);
 		goto out;
@@ -729,6 +742,7 @@ out:
 		SSL_CTX_free(c->https_ctx);
 	ca_free(c->ca);
 	rest_free(c);
+	hookctl_stop(c);
 	probes_stop(c);
 	push_free(c);
 	store_close(c->store);

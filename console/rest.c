@@ -14,6 +14,7 @@
  * a known one, so timing does not tell which names exist.
  */
 #include "rest.h"
+#include "rest_hooks.h"
 #include "rest_services.h"
 
 #include <errno.h>
@@ -1421,6 +1422,9 @@ void rest_handle(struct console *c, struct evhttp_request *req, const char *path
 		   strcmp(seg[2], "api-tokens") == 0 && strcmp(seg[4], "revoke") == 0) {
 		if (allowed(req, &who, AUTH_ACT_MANAGE_USERS))
 			api_token_revoke(c, req, &who, id, seg[3]);
+	} else if (n >= 1 && strcmp(seg[0], "hooks") == 0 && (get || post)) {
+		if (allowed(req, &who, get ? AUTH_ACT_VIEW : AUTH_ACT_MANAGE_SENSORS))
+			rest_hooks(c, req, seg + 1, n - 1, post, who.u.name, who.addr);
 	} else if (n == 1 && post && strcmp(seg[0], "api-tokens") == 0) {
 		api_token_create(c, req, &who);
 	} else if (n == 1 && get && strcmp(seg[0], "api-tokens") == 0) {

@@ -129,6 +129,10 @@ int store_maintain(struct store *s, int64_t now, char *err, size_t errlen);
  * STORE_DEDUP_LIMIT. Default STORE_DEDUP_DEFAULT.
  */
 int store_set_dedup_window(struct store *s, int64_t seconds, char *err, size_t errlen);
+/* Alerts made or counted from now on queue their hooks' deliveries in the
+ * same transaction (outbox.h); creates the outbox's tables. ob may be NULL. */
+struct outbox;
+int store_set_outbox(struct store *s, struct outbox *ob, char *err, size_t errlen);
 
 /* ---- ingest ---- */
 

@@ -482,7 +482,9 @@ int st_alert_make(struct store *s, const struct alert_in *a, int64_t *id, bool *
 		sqlite3_bind_int64(st, 1, *id);
 		sqlite3_bind_int64(st, 2, a->ts);
 		*is_new = false;
-		return st_run(s, st, "counting an alert", NULL, err, errlen);
+		if (st_run(s, st, "counting an alert", NULL, err, errlen) < 0)
+			return -1;
+		return st_outbox_enqueue(s, *id, a, false, err, errlen);
 	}
 	st = st_stmt(s, ST_ALERT_INSERT, err, errlen);
 	if (st == NULL)
@@ -504,7 +506,7 @@ int st_alert_make(struct store *s, const struct alert_in *a, int64_t *id, bool *
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->db);
 	*is_new = true;
-	return 0;
+	return st_outbox_enqueue(s, *id, a, true, err, errlen);
 }
 
 /* Insert one event (body: blen bytes); *inserted 0 when (sensor, seq) was stored already. */

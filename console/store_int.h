@@ -87,6 +87,7 @@ struct store {
 	int rc;                         /* extended result code of the last failed st_run() */
 	bool ready;                     /* opened: ours, current, WAL */
 	bool group;                     /* store_group_begin() opened a transaction */
+	struct outbox *outbox;          /* hooks' deliveries (outbox.c); NULL: none */
 };
 /* ---- schema additions (store_ext.c) ------------------------------------------- */
 
@@ -104,7 +105,7 @@ int st_rollup_top_blocked(struct store *s, int64_t since, unsigned limit, const 
 			  store_count_cb cb, void *arg, char *err, size_t errlen);
 
 /* store_retention.c: 1 when the alert's hook deliveries are pending (keep
- * it), 0 when not, -1 on error; outbox: a hook_delivery table exists. */
+ * it), 0 when not, -1 on error; outbox: table hook_deliveries exists. */
 int st_alert_hooks_pending(struct store *s, int64_t alert_id, bool outbox, char *err,
 			   size_t errlen);
 
@@ -167,6 +168,9 @@ struct alert_in {
 
 int st_alert_make(struct store *s, const struct alert_in *a, int64_t *id, bool *is_new,
 		  char *err, size_t errlen);
+/* Queue the hooks' deliveries of alert id in the open transaction (outbox.c). */
+int st_outbox_enqueue(struct store *s, int64_t id, const struct alert_in *a, bool is_new,
+		      char *err, size_t errlen);
 int st_event_insert(struct store *s, const char *sensor_id, int64_t seq, int64_t ts,
 		    int64_t received, const char *type, const char *host, const char *body,
 		    size_t blen, bool *inserted, char *err, size_t errlen);

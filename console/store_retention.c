@@ -33,7 +33,7 @@ static int prep(struct store *s, const char *sql, sqlite3_stmt **st, char *err, 
 
 /*
  * Whether an outbox of alert hooks exists in this database: the hooks'
- * deliveries are built beside this file, in a table named hook_delivery.
+ * deliveries are in table hook_deliveries (outbox.c).
  * 1 yes, 0 no, -1 error.
  */
 static int hook_outbox_exists(struct store *s, char *err, size_t errlen)
@@ -41,7 +41,7 @@ static int hook_outbox_exists(struct store *s, char *err, size_t errlen)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (prep(s, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'hook_delivery'",
+	if (prep(s, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'hook_deliveries'",
 		 &st, err, errlen) < 0)
 		return -1;
 	rc = sqlite3_step(st);
@@ -52,20 +52,28 @@ static int hook_outbox_exists(struct store *s, char *err, size_t errlen)
 }
 
 /*
- * Whether alert_id has hook deliveries still pending: 1 yes (keep it), 0
- * no, -1 error. THE MERGE WITH THE ALERT HOOKS WIRES THIS to their outbox
- * (a delivery of this alert not yet done or given up). Until then an
- * outbox that exists holds back every alert, which is always safe; with
- * no outbox nothing is pending.
+ * Whether alert_id has hook deliveries still pending (outbox.c's
+ * hook_deliveries: one queued, or failed and waiting for an operator's
+ * retry or drop): 1 yes (keep the alert), 0 no, -1 error. With no outbox
+ * nothing is pending.
  */
 int st_alert_hooks_pending(struct store *s, int64_t alert_id, bool outbox, char *err,
 			   size_t errlen)
 {
-	(void)s;
-	(void)alert_id;
-	(void)err;
-	(void)errlen;
-	return outbox ? 1 : 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!outbox)
+		return 0;
+	if (prep(s, "SELECT 1 FROM hook_deliveries WHERE alert_id = ?1 "
+		    "AND state IN ('queued', 'failed') LIMIT 1", &st, err, errlen) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, alert_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_dberr(s, err, errlen, "looking for an alert's pending deliveries");
+	return rc == SQLITE_ROW;
 }
 
 static int prune_alerts(struct store *s, int64_t cutoff, unsigned batch,

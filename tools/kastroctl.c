@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "ctl_hooks.h"
 #include "ctlclient.h"
 #include "metrics.h"
 #include "num.h"
@@ -65,6 +66,11 @@ static void usage(FILE *out)
 		"                                  unless --ttl, 1h to 365d)\n"
 		"  api-token revoke USER NAME      revoke USER's token NAME\n"
 		"  console status                  the console's counters\n"
+		"  hooks                           alert hooks: queue depth, last success, last error\n"
+		"  hooks test NAME [--timeout DUR] send a test alert through a hook; exit 0 accepted,\n"
+		"                                  1 refused or not reached, 2 other error (30s)\n"
+		"  hooks deliveries NAME [STATE]   a hook's newest deliveries\n"
+		"  hooks retry ID | hooks drop ID  send a failed delivery again, or give one up\n"
 		"\n"
 		"metrics (every daemon on this host, or those named):\n"
 		"  metrics [gateway|console|agent]... [--textfile FILE]\n"
@@ -155,6 +161,8 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	if (strcmp(cmd, "metrics") == 0)    /* its own arguments (tools/metrics.c) */
 		return metrics_main(argc - optind, argv + optind, path);
+	if (strcmp(cmd, "hooks") == 0)
+		return ctl_hooks(path ? path : CONSOLE_SOCKET, argc - optind, argv + optind);
 	/* The command's own options and arguments, in any order. */
 	nargs = 0;
 	for (i = optind; i < argc; i++) {

@@ -609,6 +609,10 @@
 			pageUsers();
 		else if (page === 'audit')
 			pageAudit(r.query);
+		else if (page === 'hooks' && r.parts[1])
+			pageHookDeliveries(r.parts[1], r.query);
+		else if (page === 'hooks')
+			pageHooks();
 		else if (page === 'account')
 			pageAccount();
 		else
@@ -1668,6 +1672,114 @@
 			clear(body);
 			body.appendChild(errorBox(e, t('audit.load_failed')));
 		});
+	}
+
+	/* ---- hooks: where alerts go, and each hook's deliveries ------------------------------------- */
+
+	function pageHooks() {
+		var gen = S.gen;
+		var main = beginPage('nav.hooks');
+		var body = el('div', { id: 'hooks-body' }, loading());
+		append(main, [pageHead(t('nav.hooks')), el('p', { class: 'muted' }, t('hooks.intro')), body]);
+		api('GET', '/hooks').then(function (r) {
+			if (gen !== S.gen)
+				return;
+			clear(body);
+			var list = Array.isArray(r.hooks) ? r.hooks : [];
+			var rows = list.map(function (h) {
+				return el('tr', { class: 'hook-row', 'data-name': h.name }, [
+					el('td', null, el('a', { href: '#/hooks/' + encodeURIComponent(h.name) }, String(h.name))),
+					el('td', null, String(h.kind) + ' · ' + String(h.format)),
+					el('td', { class: 'mono small' }, String(h.url)),
+					el('td', { class: 'num hook-queued' }, fmtNum(h.queued)),
+					el('td', { class: 'num hook-delivered' }, fmtNum(h.delivered)),
+					el('td', { class: 'num' }, fmtNum(h.failed)),
+					el('td', { class: 'num' }, fmtNum(h.dropped)),
+					el('td', { class: 'nowrap' }, h.last_ok ? agoEl(h.last_ok) : t('hooks.never')),
+					el('td', { class: 'hook-error' }, h.last_error ? [agoEl(h.last_error_at), ' ', String(h.last_error)] : '')
+				]);
+			});
+			append(body, table({ id: 'hooks-table', class: 'data' }, [t('col.name'), t('col.kind'), t('hooks.receiver'),
+				t('hooks.queued'), t('hooks.delivered'), t('hooks.failed'), t('hooks.dropped'), t('hooks.last_ok'),
+				t('hooks.last_error')], rows, t('hooks.none')));
+		}, function (e) {
+			if (gen !== S.gen)
+				return;
+			clear(body);
+			body.appendChild(errorBox(e, t('hooks.load_failed')));
+		});
+	}
+
+	var DELIVERY_STATES = ['queued', 'failed', 'delivered', 'dropped'];
+
+	function pageHookDeliveries(name, q) {
+		var gen = S.gen;
+		var state = DELIVERY_STATES.indexOf(q.get('state')) >= 0 ? q.get('state') : '';
+		var main = beginPage('nav.hooks');
+		var body = el('div', { id: 'deliveries-body' }, loading());
+		var pick = selectEl({ id: 'deliveries-state' }, [['', t('hooks.all')]].concat(DELIVERY_STATES.map(function (x) {
+			return [x, t('delivery.' + x)];
+		})), state);
+		pick.addEventListener('change', function () {
+			location.hash = '#/hooks/' + encodeURIComponent(name) + qs({ state: pick.value });
+		});
+		append(main, [pageHead(t('hooks.deliveries_of', { name: name })),
+			el('p', null, el('a', { href: '#/hooks' }, t('hooks.back'))), field(t('col.state'), pick), body]);
+		function load() {
+			api('GET', '/hooks/' + encodeURIComponent(name) + '/deliveries' + qs({ state: state, limit: PAGE })).then(function (r) {
+				if (gen !== S.gen)
+					return;
+				clear(body);
+				var err = el('p', { class: 'error', role: 'alert', hidden: true });
+				var list = Array.isArray(r.deliveries) ? r.deliveries : [];
+				var heads = [t('col.id'), t('col.signature'), t('col.state'), t('hooks.reason'), t('hooks.attempts'),
+					t('col.time'), t('hooks.answer')];
+				if (isAdmin())
+					heads.push(['', 'actions-col']);
+				var rows = list.map(function (x) {
+					var cells = [
+						el('td', { class: 'mono' }, String(x.id)),
+						el('td', null, el('a', { href: '#/alerts/' + encodeURIComponent(x.alert_id) }, t('hooks.alert', { id: String(x.alert_id) }))),
+						el('td', { class: 'delivery-state' }, t('delivery.' + x.state)),
+						el('td', null, String(x.reason || '')),
+						el('td', { class: 'num' }, fmtNum(x.attempts)),
+						el('td', { class: 'nowrap' }, timeEl(x.last_at || x.created)),
+						el('td', { class: 'delivery-answer' }, String(x.answer || ''))
+					];
+					if (isAdmin()) {
+						var acts = [];
+						function act(what, label) {
+							var b = el('button', { type: 'button', class: 'small-button delivery-' + what, onclick: function () {
+								err.hidden = true;
+								busy(b, function () {
+									return api('POST', '/hooks/deliveries/' + encodeURIComponent(x.id) + '/' + what).then(function () {
+										flash(t('hooks.' + what + '_done', { id: String(x.id) }));
+										load();
+									}, function (e) {
+										err.textContent = errText(e);
+										err.hidden = false;
+									});
+								});
+							} }, label);
+							acts.push(b);
+						}
+						if (x.state === 'failed' || x.state === 'dropped')
+							act('retry', t('hooks.retry'));
+						if (x.state === 'queued' || x.state === 'failed')
+							act('drop', t('hooks.drop'));
+						cells.push(el('td', { class: 'actions-col' }, acts));
+					}
+					return el('tr', { class: 'delivery-row', 'data-id': x.id, 'data-state': x.state }, cells);
+				});
+				append(body, [err, table({ id: 'deliveries-table', class: 'data' }, heads, rows, t('hooks.no_deliveries'))]);
+			}, function (e) {
+				if (gen !== S.gen)
+					return;
+				clear(body);
+				body.appendChild(errorBox(e, t('hooks.load_failed')));
+			});
+		}
+		load();
 	}
 
 	/* ---- my account -------------------------------------------------------------------------- */

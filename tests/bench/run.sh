@@ -6,7 +6,7 @@
 #
 #   BUILD_DIR   holds kastrod and bench/ (mkbig, refloop), e.g. build/out
 #   SECTION     which sections to run (default: all): classify setupdate
-#               blocklatency scan ingest
+#               blocklatency scan ingest hooks
 #
 # Environment:
 #   KASTRO_TESTDATA        shared test data (default: ../shared/testdata
@@ -20,6 +20,7 @@
 #   KASTRO_BENCH_SCAN_MB   size of the tree scan scans, MiB (300)
 #   KASTRO_BENCH_INGEST_EVENTS  events the 50 sensors of ingest send (1000000)
 #   KASTRO_BENCH_INGEST_ALERTS  alerts stored when ingest times the API (1000000)
+#   KASTRO_BENCH_HOOK_ALERTS    alerts sent through three hooks (20000)
 #
 # A benchmark, not a test: a missed target is printed as MISSED and the exit
 # status stays 0. It exits 1 when something is broken (a tool missing,
@@ -39,7 +40,7 @@
 set -eu
 export LC_ALL=C
 
-ALL_SECTIONS="classify setupdate blocklatency inline scan ingest"
+ALL_SECTIONS="classify setupdate blocklatency inline scan ingest hooks"
 
 die() { echo "bench: error: $*" >&2; exit 1; }
 
@@ -565,6 +566,45 @@ section_ingest() {
 	done
 	echo "  (head ms: until the answer's head arrived, the console sends it once the answer is made;"
 	echo "  rows: alerts in the answer, for the dashboard the open alerts it counted)"
+}
+
+# ---- section: hooks --------------------------------------------------------
+# Alerts through the console's outbox to three receivers at once (syslog
+# over TLS and RELP to rsyslog, a webhook), each against a bare sender of
+# the same messages to the same receiver in the same run; and the latency
+# from an alert acknowledged to the sensor to rsyslog writing it (TLS), one
+# alert at a time. See tests/bench/hooks.sh. Targets: syslog over TLS
+# >= 5,000 alerts/s; latency p99 < 1 s.
+HOOKS_TLS_TARGET=5000
+HOOKS_P99_TARGET_MS=1000
+
+section_hooks() {
+	need_tool "$BUILD/kastro-console" kastro-console
+	command -v rsyslogd >/dev/null 2>&1 || die "rsyslogd not installed (packaging/deps.sh bench)"
+	_n=${KASTRO_BENCH_HOOK_ALERTS:-20000}
+	case $_n in ''|*[!0-9]*) die "KASTRO_BENCH_HOOK_ALERTS='$_n' is not a number" ;; esac
+	echo "bench: hooks: $_n alerts through three hooks ..."
+	bash "$here/hooks.sh" "$BUILD" "$_n" "$TMP/hooks.res" || die "hooks failed (message above)"
+	v() { sed -n "s/^$1=//p" "$TMP/hooks.res"; }
+	echo
+	echo "== hooks: $_n alerts stored in $(v store_seconds) s, sent through three hooks at once =="
+	printf "  %-34s %12s %12s %14s %7s\n" receiver "kastro /s" "backlog /s" "bare sender /s" ratio
+	for _k in tls relp web; do
+		case $_k in tls) _d="rsyslog, syslog over TLS (CEF)" ;; relp) _d="rsyslog, RELP (CEF)" ;;
+		web) _d="webhook, HTTPS (signed JSON)" ;; esac
+		printf "  %-34s %12s %12s %14s %7s\n" "$_d" "$(v rate_$_k)" "$(v drain_$_k)" "$(v ref_$_k)" \
+			"$(awk -v a="$(v rate_$_k)" -v b="$(v ref_$_k)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+	done
+	_best=$(v rate_tls)
+	case $(v drain_tls) in ''|-) ;; *) [ "$(v drain_tls)" -gt "$_best" ] && _best=$(v drain_tls) ;; esac
+	if [ "$_best" -ge "$HOOKS_TLS_TARGET" ]; then _v=met; else _v=MISSED; fi
+	printf "  %-34s target >= %s alerts/s   %s\n" "syslog over TLS" "$HOOKS_TLS_TARGET" "$_v"
+	if awk -v p="$(v lat_p99)" -v t="$HOOKS_P99_TARGET_MS" 'BEGIN { exit !(p < t) }'; then _v=met; else _v=MISSED; fi
+	echo "  stored -> rsyslog wrote it (TLS), 200 alerts one at a time: p50 $(v lat_p50) ms, p99 $(v lat_p99) ms," \
+		"max $(v lat_max) ms   target p99 < $HOOKS_P99_TARGET_MS ms   $_v"
+	echo "  (kastro /s: all alerts from the first batch sent to the last delivered, so no more than ingest"
+	echo "  feeds; backlog /s: what was still queued when the last batch was stored, drained; the three"
+	echo "  hooks run at once, each its own worker; the bare senders one after another)"
 }
 
 # ---- main -----------------------------------------------------------------

@@ -129,6 +129,10 @@ for src in "$here"/fuzz_*.c; do
 			'pass from wan to service "s" max-src-conn 10 max-src-conn-rate 20/5 overload <o> 10m' \
 			>"$corpus/seed-limits"
 		;;
+	fuzz_fmt)
+		printf '\001ET SCAN \316\232\316\261\316\262\316\254\316\273\316\261 a=b|c\\d\nx\000pc-1\000gw-1\000Attempted Recon\000blocked\000TLS\000alert\000raised\000{"src_ip":"10.0.0.2","dest_ip":"10.0.0.3","src_port":1234,"dest_port":80,"proto":"TCP"}' \
+			>"$corpus/seed-alert"
+		;;
 	fuzz_agentcmd)
 		printf '%s' '{"version":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","paths":["/home","/tmp/x"],"files":[{"name":"a.yar","data_b64":"cnVsZSBhIHsgY29uZGl0aW9uOiB0cnVlIH0="},{"name":"b.yara","data_b64":""}]}' \
 			>"$corpus/seed-bundle"

@@ -1,0 +1,1040 @@
+/*
+ * outbox.c - the hooks' outbox (outbox.h): its tables, the enqueue inside
+ * the store's transaction, one delivery worker thread per hook, test
+ * deliveries, and the operator's retry and drop.
+ *
+ * Threads: the console's loop calls outbox_enqueue() (through the store),
+ * outbox_status(), outbox_test_*(), outbox_retry/drop/list(); each worker
+ * touches only its own struct worker and its own database connection. The
+ * counters they share are guarded by each worker's mutex. SQLite in WAL
+ * mode lets the workers read while ingest writes; their writes wait on the
+ * busy timeout.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "outbox.h"
+#include "send.h"
+#include "store.h"
+#include "store_int.h"
+
+#define BUSY_MS 10000
+#define BATCH 256               /* rows read per round */
+#define MARK_EVERY 128          /* deliveries marked done per transaction */
+#define IDLE_MS 20              /* an empty queue is looked at again after (an indexed read) */
+#define BACKOFF_MIN_S 1
+#define BACKOFF_MAX_S 60
+#define MAX_TESTS 8
+#define RESYNC_S 60             /* queue depth recounted from the table */
+
+static const char *const schema_sql =
+	"CREATE TABLE IF NOT EXISTS hook_deliveries ("
+	" id INTEGER PRIMARY KEY,"
+	" hook TEXT NOT NULL,"
+	" alert_id INTEGER NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" severity INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'queued'"
+	"  CHECK (state IN ('queued', 'delivered', 'failed', 'dropped')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_at INTEGER NOT NULL DEFAULT 0,"
+	" last_at INTEGER NOT NULL DEFAULT 0,"
+	" answer TEXT NOT NULL DEFAULT ''"
+	") STRICT;"
+	"CREATE INDEX IF NOT EXISTS hook_deliveries_queue ON hook_deliveries (hook, state, id);"
+	"CREATE INDEX IF NOT EXISTS hook_deliveries_shed ON hook_deliveries (hook, state, severity, id);"
+	"CREATE INDEX IF NOT EXISTS hook_deliveries_alert ON hook_deliveries (alert_id, hook);";
+
+struct worker {
+	struct outbox *ob;
+	struct hook_def h;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	/* under mu */
+	int64_t queued;
+	uint64_t delivered, failed, dropped, retries;
+	int64_t last_ok, last_err_at;
+	char last_err[256];
+};
+
+struct test {
+	bool used, done;
+	int id, result;
+	char answer[512];
+	struct outbox *ob;
+	struct hook_def h;
+	unsigned timeout;
+	pthread_t thread;
+};
+
+struct outbox {
+	char db_path[4096];
+	char hostname[256];
+	char public_url[HOOK_URL_MAX + 1];
+	sqlite3 *db;                    /* the loop's connection: listings, retry, drop */
+	int n;
+	struct worker *w;
+	atomic_bool stop;
+	pthread_mutex_t tmu;            /* tests */
+	struct test tests[MAX_TESTS];
+	int next_test;
+};
+
+static int64_t wall(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int dberr(sqlite3 *db, char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+	return -1;
+}
+
+int outbox_schema(sqlite3 *db, char *err, size_t errlen)
+{
+	if (sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return dberr(db, err, errlen, "creating the outbox tables");
+	return 0;
+}
+
+static int open_db(const char *path, sqlite3 **db, char *err, size_t errlen)
+{
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "out of memory");
+		sqlite3_close(*db);
+		*db = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(*db, BUSY_MS);
+	/* The outbox's own writes are marks of what was delivered: one lost
+	   to a power cut means a delivery sent again (same id), never one
+	   lost, so they need not wait for the disk (WAL: NORMAL still survives
+	   a crash of the process). The rows themselves are written by the
+	   store's connection, synchronous=FULL, with the alert. */
+	sqlite3_exec(*db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	return 0;
+}
+
+/* The counters of w from the table: they survive a restart. */
+static void count_states(sqlite3 *db, struct worker *w)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT state, count(*) FROM hook_deliveries WHERE hook = ?1 "
+			       "GROUP BY state", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, w->h.name, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+		int64_t n = sqlite3_column_int64(st, 1);
+
+		if (strcmp(s, "queued") == 0)
+			w->queued = n;
+		else if (strcmp(s, "delivered") == 0)
+			w->delivered = (uint64_t)n;
+		else if (strcmp(s, "failed") == 0)
+			w->failed = (uint64_t)n;
+		else if (strcmp(s, "dropped") == 0)
+			w->dropped = (uint64_t)n;
+	}
+	sqlite3_finalize(st);
+}
+
+static int64_t count_queued(sqlite3 *db, const char *hook)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM hook_deliveries WHERE hook = ?1 AND "
+			       "state = 'queued'", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int outbox_new(struct outbox **out, const char *db_path, const struct hook_def *hooks, int n,
+	       const struct fmt_ctx *ctx, char *err, size_t errlen)
+{
+	struct outbox *ob = calloc(1, sizeof(*ob));
+
+	*out = NULL;
+	if (ob == NULL || (n > 0 && (ob->w = calloc((size_t)n, sizeof(*ob->w))) == NULL)) {
+		free(ob);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(ob->db_path, sizeof(ob->db_path), "%s", db_path);
+	snprintf(ob->hostname, sizeof(ob->hostname), "%s", ctx->hostname ? ctx->hostname : "");
+	snprintf(ob->public_url, sizeof(ob->public_url), "%s", ctx->public_url ? ctx->public_url : "");
+	pthread_mutex_init(&ob->tmu, NULL);
+	ob->n = n;
+	if (open_db(db_path, &ob->db, err, errlen) < 0 || outbox_schema(ob->db, err, errlen) < 0) {
+		outbox_free(ob);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		ob->w[i].ob = ob;
+		ob->w[i].h = hooks[i];
+		pthread_mutex_init(&ob->w[i].mu, NULL);
+		count_states(ob->db, &ob->w[i]);
+	}
+	*out = ob;
+	return 0;
+}
+
+/* ---- enqueue (the store's transaction) -------------------------------------------- */
+
+static int insert(sqlite3 *db, const struct hook_def *h, int64_t id, const char *reason,
+		  int severity, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO hook_deliveries (hook, alert_id, reason, severity, "
+			       "created) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK)
+		return dberr(db, err, errlen, "queueing a delivery");
+	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, severity);
+	sqlite3_bind_int64(st, 5, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dberr(db, err, errlen, "queueing a delivery");
+	return 0;
+}
+
+/* At the cap: drop the oldest queued row of the lowest severity. */
+static int shed(sqlite3 *db, const struct hook_def *h, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "UPDATE hook_deliveries SET state = 'dropped', answer = "
+			       "'dropped: the hook''s queue was full' WHERE id = (SELECT id FROM "
+			       "hook_deliveries WHERE hook = ?1 AND state = 'queued' "
+			       "ORDER BY severity DESC, id LIMIT 1)", -1, &st, NULL) != SQLITE_OK)
+		return dberr(db, err, errlen, "shedding a delivery");
+	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dberr(db, err, errlen, "shedding a delivery");
+	return sqlite3_changes(db);
+}
+
+/* Whether h last queued alert id longer than its resend-after ago. */
+static int resend_due(sqlite3 *db, const struct hook_def *h, int64_t id, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int due = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT max(created) FROM hook_deliveries WHERE alert_id = ?1 "
+			       "AND hook = ?2", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, h->name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		due = sqlite3_column_int64(st, 0) + h->resend_after <= now;
+	sqlite3_finalize(st);
+	return due;
+}
+
+int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
+		   bool is_new, int64_t now, int *queued, char *err, size_t errlen)
+{
+	*queued = 0;
+	if (ob == NULL)
+		return 0;
+	for (int i = 0; i < ob->n; i++) {
+		struct worker *w = &ob->w[i];
+		const char *reason = "raised";
+		uint64_t dropped;
+		int64_t depth;
+		int r;
+
+		if (!hook_match(&w->h, v))
+			continue;
+		if (!is_new) {
+			if (w->h.resend_after == 0)
+				continue;
+			r = resend_due(db, &w->h, id, now);
+			if (r < 0)
+				return dberr(db, err, errlen, "checking resend-after");
+			if (r == 0)
+				continue;
+			reason = "resend";
+		}
+		pthread_mutex_lock(&w->mu);
+		depth = w->queued;
+		pthread_mutex_unlock(&w->mu);
+		if (depth >= (int64_t)w->h.queue_max) {
+			r = shed(db, &w->h, err, errlen);
+			if (r < 0)
+				return -1;
+			pthread_mutex_lock(&w->mu);
+			w->dropped += (uint64_t)r;
+			w->queued -= r;
+			dropped = w->dropped;
+			pthread_mutex_unlock(&w->mu);
+			/* said once, then every 10,000: the receiver is away for long */
+			if (r > 0 && (dropped == 1 || dropped % 10000 == 0))
+				log_warn("hook %s: queue full (%u deliveries): the oldest of the lowest "
+					 "severity is dropped; %llu dropped so far", w->h.name,
+					 w->h.queue_max, (unsigned long long)dropped);
+		}
+		if (insert(db, &w->h, id, reason, v->severity, now, err, errlen) < 0)
+			return -1;
+		pthread_mutex_lock(&w->mu);
+		w->queued++;
+		pthread_mutex_unlock(&w->mu);
+		(*queued)++;
+	}
+	return 0;
+}
+
+/* ---- the worker --------------------------------------------------------------------- */
+
+struct row {
+	int64_t id, alert_id, next_at;
+	int attempts;
+	char reason[16];
+};
+
+/* The alert row and its first event, as the formatters take them. */
+struct loaded {
+	sqlite3_stmt *st;
+	struct fmt_alert a;
+};
+
+static int load_alert(sqlite3 *db, sqlite3_stmt **stp, int64_t id, struct fmt_alert *a)
+{
+	sqlite3_stmt *st = *stp;
+	int rc;
+
+	if (st == NULL &&
+	    sqlite3_prepare_v3(db, "SELECT a.kind, a.sensor_id, a.host, a.signature_id, a.signature, "
+			       "a.category, a.severity, a.action, a.app, a.first_seen, a.last_seen, "
+			       "a.count, a.status, e.body FROM alerts a LEFT JOIN events e ON "
+			       "e.sensor_id = a.event_sensor_id AND e.seq = a.event_seq "
+			       "WHERE a.id = ?1", -1, SQLITE_PREPARE_PERSISTENT, stp, NULL) != SQLITE_OK)
+		return -1;
+	st = *stp;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	a->id = id;
+	a->kind = (const char *)sqlite3_column_text(st, 0);
+	a->sensor_id = (const char *)sqlite3_column_text(st, 1);
+	a->host = (const char *)sqlite3_column_text(st, 2);
+	a->signature_id = sqlite3_column_int64(st, 3);
+	a->signature = (const char *)sqlite3_column_text(st, 4);
+	a->category = (const char *)sqlite3_column_text(st, 5);
+	a->severity = sqlite3_column_int(st, 6);
+	a->action = (const char *)sqlite3_column_text(st, 7);
+	a->app = (const char *)sqlite3_column_text(st, 8);
+	a->first_seen = sqlite3_column_int64(st, 9);
+	a->last_seen = sqlite3_column_int64(st, 10);
+	a->count = sqlite3_column_int64(st, 11);
+	a->status = (const char *)sqlite3_column_text(st, 12);
+	a->eve = (const char *)sqlite3_column_text(st, 13);
+	a->eve_len = a->eve != NULL ? (size_t)sqlite3_column_bytes(st, 13) : 0;
+	return 1;
+}
+
+static unsigned backoff(int attempts)
+{
+	unsigned d = BACKOFF_MIN_S, j = 0;
+
+	for (int i = 1; i < attempts && d < BACKOFF_MAX_S; i++)
+		d *= 2;
+	if (d > BACKOFF_MAX_S)
+		d = BACKOFF_MAX_S;
+	/* jitter: between half and the whole of it, so that hooks do not beat together */
+	if (RAND_bytes((unsigned char *)&j, sizeof(j)) != 1)
+		j = (unsigned)rand();
+	return d / 2 + j % (d - d / 2 + 1);
+}
+
+static void note_err(struct worker *w, const char *answer)
+{
+	pthread_mutex_lock(&w->mu);
+	w->last_err_at = wall();
+	snprintf(w->last_err, sizeof(w->last_err), "%.255s", answer);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int exec_row(sqlite3 *db, const char *sql, int64_t id, int64_t a1, int64_t a2,
+		    const char *text)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, a1);
+	sqlite3_bind_int64(st, 3, a2);
+	sqlite3_bind_text(st, 4, text != NULL ? text : "", -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Mark n rows delivered in one transaction. */
+static int mark_done(struct worker *w, sqlite3 *db, const int64_t *ids, int n, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, "UPDATE hook_deliveries SET state = 'delivered', last_at = ?2, "
+			       "attempts = attempts + 1 WHERE id = ?1 AND state = 'queued'", -1, &st,
+			       NULL) != SQLITE_OK) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	for (int i = 0; i < n && rc == 0; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, now);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = -1;
+	}
+	sqlite3_finalize(st);
+	if (rc < 0 || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->delivered += (uint64_t)n;
+	w->queued -= n;
+	if (w->queued < 0)
+		w->queued = 0;
+	w->last_ok = now;
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+/* ---- email rate cap: a digest ------------------------------------------------------------ */
+
+/* Sends of the last hour, for a hook with max-per-hour (a ring of that many times). */
+struct ratecap {
+	int64_t *t;
+	uint32_t n, pos;
+};
+
+/* 0: a mail may go now; else the time the next may. */
+static int64_t cap_next(const struct ratecap *rc, int64_t now)
+{
+	int64_t oldest = rc->t[rc->pos];
+
+	return oldest + 3600 > now ? oldest + 3600 : 0;
+}
+
+static void cap_note(struct ratecap *rc, int64_t now)
+{
+	rc->t[rc->pos] = now;
+	rc->pos = (rc->pos + 1) % rc->n;
+}
+
+static char *dup0(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+static void free_alerts(struct fmt_alert *a, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free((char *)a[i].kind);
+		free((char *)a[i].sensor_id);
+		free((char *)a[i].host);
+		free((char *)a[i].signature);
+		free((char *)a[i].category);
+		free((char *)a[i].action);
+		free((char *)a[i].app);
+		free((char *)a[i].status);
+	}
+	free(a);
+}
+
+/*
+ * The due rows among rows[0..n-1] as one digest mail. Returns how many rows
+ * it settled (delivered, or dropped as gone), 0 when the send must be
+ * retried (row 0 got its backoff), -1 on a refusal (rows marked failed).
+ */
+static int send_folded(struct worker *w, sqlite3 *db, sqlite3_stmt **ld, struct sender *snd,
+		       const struct row *rows, int n, const struct fmt_ctx *ctx, int64_t now)
+{
+	struct fmt_alert *a = calloc((size_t)n, sizeof(*a));
+	int64_t ids[BATCH];
+	char answer[512];
+	enum send_result r;
+	int k = 0, m = 0;
+
+	if (a == NULL)
+		return 0;
+	for (k = 0; k < n && rows[k].next_at <= now; k++) {
+		struct fmt_alert x = { 0 };
+
+		if (load_alert(db, ld, rows[k].alert_id, &x) <= 0) {
+			sqlite3_reset(*ld);
+			exec_row(db, "UPDATE hook_deliveries SET state = 'dropped', last_at = ?2, "
+				 "answer = 'the alert is no longer stored' WHERE id = ?1", rows[k].id,
+				 now, 0, NULL);
+			pthread_mutex_lock(&w->mu);
+			w->dropped++;
+			w->queued--;
+			pthread_mutex_unlock(&w->mu);
+			continue;
+		}
+		a[m].id = x.id;
+		a[m].delivery_id = rows[k].id;
+		a[m].reason = "digest";
+		a[m].kind = dup0(x.kind);
+		a[m].sensor_id = dup0(x.sensor_id);
+		a[m].host = dup0(x.host);
+		a[m].signature = dup0(x.signature);
+		a[m].category = dup0(x.category);
+		a[m].action = dup0(x.action);
+		a[m].app = dup0(x.app);
+		a[m].status = dup0(x.status);
+		a[m].signature_id = x.signature_id;
+		a[m].severity = x.severity;
+		a[m].first_seen = x.first_seen;
+		a[m].last_seen = x.last_seen;
+		a[m].count = x.count;
+		ids[m++] = rows[k].id;
+		sqlite3_reset(*ld);
+	}
+	if (m == 0) {
+		free_alerts(a, n);
+		return k;
+	}
+	r = send_digest(snd, a, m, ctx, now, w->h.timeout, answer, sizeof(answer));
+	free_alerts(a, n);
+	if (r == SEND_OK) {
+		if (mark_done(w, db, ids, m, now) < 0)
+			note_err(w, "cannot mark deliveries done in the database");
+		return k;
+	}
+	note_err(w, answer);
+	if (r == SEND_REFUSED) {
+		for (int i = 0; i < m; i++)
+			exec_row(db, "UPDATE hook_deliveries SET state = 'failed', last_at = ?2, "
+				 "attempts = attempts + 1, answer = ?4 WHERE id = ?1", ids[i], now, 0,
+				 answer);
+		pthread_mutex_lock(&w->mu);
+		w->failed += (uint64_t)m;
+		w->queued -= m;
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	exec_row(db, "UPDATE hook_deliveries SET attempts = attempts + 1, last_at = ?2, "
+		 "next_at = ?3, answer = ?4 WHERE id = ?1", rows[0].id, now,
+		 now + backoff(rows[0].attempts + 1), answer);
+	pthread_mutex_lock(&w->mu);
+	w->retries++;
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+static void nap(struct outbox *ob, int ms)
+{
+	while (ms > 0 && !atomic_load(&ob->stop)) {
+		int k = ms < 100 ? ms : 100;
+		struct timespec ts = { 0, (long)k * 1000000L };
+
+		nanosleep(&ts, NULL);
+		ms -= k;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct outbox *ob = w->ob;
+	struct fmt_ctx ctx = { ob->hostname, ob->public_url };
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL, *ld = NULL;
+	struct sender *snd = send_new(&w->h);
+	struct row rows[BATCH];
+	int64_t done[BATCH], resync = wall() + RESYNC_S;
+	char err[256], answer[512];
+	struct ratecap rc = { NULL, 0, 0 };
+
+	if (w->h.kind == HOOK_EMAIL && w->h.max_per_hour > 0) {
+		rc.n = w->h.max_per_hour;
+		rc.t = calloc(rc.n, sizeof(*rc.t));
+		if (rc.t == NULL) {
+			note_err(w, "cannot start: out of memory");
+			return NULL;
+		}
+	}
+
+	if (snd == NULL || open_db(ob->db_path, &db, err, sizeof(err)) < 0 ||
+	    sqlite3_prepare_v3(db, "SELECT id, alert_id, next_at, attempts, reason FROM "
+			       "hook_deliveries WHERE hook = ?1 AND state = 'queued' ORDER BY id "
+			       "LIMIT ?2", -1, SQLITE_PREPARE_PERSISTENT, &q, NULL) != SQLITE_OK) {
+		note_err(w, "cannot start: the database cannot be opened");
+		send_free(snd);
+		sqlite3_close(db);
+		return NULL;
+	}
+	while (!atomic_load(&ob->stop)) {
+		int n = 0, nd = 0;
+		bool hold = false;
+		int64_t now = wall();
+
+		if (now >= resync) {
+			int64_t c = count_queued(db, w->h.name);
+
+			pthread_mutex_lock(&w->mu);
+			w->queued = c;
+			pthread_mutex_unlock(&w->mu);
+			resync = now + RESYNC_S;
+		}
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, w->h.name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 2, BATCH);
+		while (n < BATCH && sqlite3_step(q) == SQLITE_ROW) {
+			rows[n].id = sqlite3_column_int64(q, 0);
+			rows[n].alert_id = sqlite3_column_int64(q, 1);
+			rows[n].next_at = sqlite3_column_int64(q, 2);
+			rows[n].attempts = sqlite3_column_int(q, 3);
+			snprintf(rows[n].reason, sizeof(rows[n].reason), "%s",
+				 (const char *)sqlite3_column_text(q, 4));
+			n++;
+		}
+		sqlite3_reset(q);
+		if (n == 0) {
+			nap(ob, IDLE_MS);
+			continue;
+		}
+		for (int i = 0; i < n && !atomic_load(&ob->stop); i++) {
+			struct fmt_alert a = { 0 };
+			enum send_result r;
+			int got;
+
+			now = wall();
+			if (rows[i].next_at > now) {
+				/* the head waits for its retry: order is kept */
+				hold = true;
+				break;
+			}
+			if (rc.n > 0 && cap_next(&rc, now) > 0) {
+				/* max-per-hour reached: what waits goes in one digest when
+				   the hour allows the next mail */
+				if (mark_done(w, db, done, nd, now) < 0)
+					note_err(w, "cannot mark deliveries done in the database");
+				nd = 0;
+				hold = true;
+				break;
+			}
+			if (rc.n > 0 && cap_next(&rc, now) == 0 && i + 1 < n && rc.t[rc.pos] > 0) {
+				/* the hour had its mails and more wait: fold them */
+				int k = send_folded(w, db, &ld, snd, rows + i, n - i, &ctx, now);
+
+				if (k > 0)
+					cap_note(&rc, now);
+				if (k <= 0) {
+					hold = k == 0;
+					break;
+				}
+				i += k - 1;
+				continue;
+			}
+			got = load_alert(db, &ld, rows[i].alert_id, &a);
+			if (got <= 0) {
+				/* the alert is gone (retention) or unreadable: nothing to send */
+				exec_row(db, "UPDATE hook_deliveries SET state = 'dropped', last_at = ?2, "
+					 "answer = ?4 WHERE id = ?1", rows[i].id, now, 0,
+					 got == 0 ? "the alert is no longer stored" :
+						    "the alert cannot be read");
+				pthread_mutex_lock(&w->mu);
+				w->dropped++;
+				w->queued--;
+				pthread_mutex_unlock(&w->mu);
+				continue;
+			}
+			a.delivery_id = rows[i].id;
+			a.reason = rows[i].reason;
+			r = send_alert(snd, &a, &ctx, now, w->h.timeout, answer, sizeof(answer));
+			sqlite3_reset(ld);
+			if (r == SEND_OK) {
+				if (rc.n > 0)
+					cap_note(&rc, now);
+				done[nd++] = rows[i].id;
+				/* marked in small groups: fewer sent again after a crash */
+				if (nd == MARK_EVERY) {
+					if (mark_done(w, db, done, nd, wall()) < 0)
+						note_err(w, "cannot mark deliveries done in the database");
+					nd = 0;
+				}
+				continue;
+			}
+			/* what went before is done: mark it before the row that failed */
+			if (mark_done(w, db, done, nd, now) < 0)
+				note_err(w, "cannot mark deliveries done in the database");
+			nd = 0;
+			note_err(w, answer);
+			if (r == SEND_REFUSED) {
+				exec_row(db, "UPDATE hook_deliveries SET state = 'failed', last_at = ?2, "
+					 "attempts = attempts + 1, answer = ?4 WHERE id = ?1",
+					 rows[i].id, now, 0, answer);
+				pthread_mutex_lock(&w->mu);
+				w->failed++;
+				w->queued--;
+				pthread_mutex_unlock(&w->mu);
+				continue;
+			}
+			exec_row(db, "UPDATE hook_deliveries SET attempts = attempts + 1, last_at = ?2, "
+				 "next_at = ?3, answer = ?4 WHERE id = ?1", rows[i].id, now,
+				 now + backoff(rows[i].attempts + 1), answer);
+			pthread_mutex_lock(&w->mu);
+			w->retries++;
+			pthread_mutex_unlock(&w->mu);
+			hold = true;
+			break;
+		}
+		if (mark_done(w, db, done, nd, wall()) < 0)
+			note_err(w, "cannot mark deliveries done in the database");
+		if (hold)
+			nap(ob, 250);
+	}
+	sqlite3_finalize(q);
+	sqlite3_finalize(ld);
+	sqlite3_close(db);
+	send_free(snd);
+	free(rc.t);
+	return NULL;
+}
+
+int outbox_run(struct outbox *ob, char *err, size_t errlen)
+{
+	for (int i = 0; i < ob->n; i++) {
+		if (pthread_create(&ob->w[i].thread, NULL, worker_main, &ob->w[i]) != 0) {
+			snprintf(err, errlen, "cannot start the worker of hook %s", ob->w[i].h.name);
+			return -1;
+		}
+		ob->w[i].started = true;
+	}
+	return 0;
+}
+
+void outbox_free(struct outbox *ob)
+{
+	if (ob == NULL)
+		return;
+	atomic_store(&ob->stop, true);
+	for (int i = 0; i < ob->n; i++) {
+		if (ob->w[i].started)
+			pthread_join(ob->w[i].thread, NULL);
+		pthread_mutex_destroy(&ob->w[i].mu);
+	}
+	/* tests still running: wait for them (each is bounded by its timeout) */
+	for (int i = 0; i < MAX_TESTS; i++)
+		if (ob->tests[i].used)
+			pthread_join(ob->tests[i].thread, NULL);
+	pthread_mutex_destroy(&ob->tmu);
+	sqlite3_close(ob->db);
+	free(ob->w);
+	free(ob);
+}
+
+/* ---- status --------------------------------------------------------------------------- */
+
+int outbox_hooks(const struct outbox *ob)
+{
+	return ob != NULL ? ob->n : 0;
+}
+
+void outbox_status(struct outbox *ob, int i, struct outbox_hook_status *st)
+{
+	struct worker *w = &ob->w[i];
+
+	memset(st, 0, sizeof(*st));
+	snprintf(st->name, sizeof(st->name), "%s", w->h.name);
+	snprintf(st->kind, sizeof(st->kind), "%s", hook_kind_name(w->h.kind));
+	hook_url_public(&w->h, st->url, sizeof(st->url));
+	snprintf(st->format, sizeof(st->format), "%s", hook_format_name(w->h.format));
+	pthread_mutex_lock(&w->mu);
+	st->queued = w->queued;
+	st->delivered = w->delivered;
+	st->failed = w->failed;
+	st->dropped = w->dropped;
+	st->retries = w->retries;
+	st->last_ok = w->last_ok;
+	st->last_err_at = w->last_err_at;
+	snprintf(st->last_err, sizeof(st->last_err), "%s", w->last_err);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void outbox_totals(struct outbox *ob, uint64_t *queued, uint64_t *delivered, uint64_t *failed,
+		   uint64_t *dropped)
+{
+	*queued = *delivered = *failed = *dropped = 0;
+	for (int i = 0; i < outbox_hooks(ob); i++) {
+		struct outbox_hook_status st;
+
+		outbox_status(ob, i, &st);
+		*queued += (uint64_t)st.queued;
+		*delivered += st.delivered;
+		*failed += st.failed;
+		*dropped += st.dropped;
+	}
+}
+
+/* ---- tests ------------------------------------------------------------------------------- */
+
+static void *test_main(void *arg)
+{
+	struct test *t = arg;
+	struct outbox *ob = t->ob;
+	struct fmt_ctx ctx = { ob->hostname, ob->public_url };
+	struct sender *s = send_new(&t->h);
+	int64_t now = wall();
+	char answer[512] = "out of memory";
+	int r = SEND_ERROR;
+	struct fmt_alert a = {
+		.id = 0, .delivery_id = 0, .reason = "test", .kind = "alert",
+		.sensor_id = "kastro-console", .host = ob->hostname,
+		.signature = "Kastro test alert (hooks test)", .category = "Test",
+		.action = "", .app = "", .status = "new", .signature_id = -1,
+		.severity = 4, .first_seen = now, .last_seen = now, .count = 1,
+	};
+
+	if (s != NULL)
+		r = (int)send_alert(s, &a, &ctx, now, t->timeout, answer, sizeof(answer));
+	send_free(s);
+	pthread_mutex_lock(&ob->tmu);
+	t->result = r;
+	snprintf(t->answer, sizeof(t->answer), "%s", answer);
+	t->done = true;
+	pthread_mutex_unlock(&ob->tmu);
+	return NULL;
+}
+
+int outbox_test_start(struct outbox *ob, const char *name, unsigned timeout_s, int *id,
+		      char *err, size_t errlen)
+{
+	struct test *t = NULL;
+	int i, k = -1;
+
+	for (i = 0; i < outbox_hooks(ob); i++)
+		if (strcmp(ob->w[i].h.name, name) == 0)
+			k = i;
+	if (k < 0) {
+		snprintf(err, errlen, "no hook named '%.40s'", name);
+		return -1;
+	}
+	pthread_mutex_lock(&ob->tmu);
+	for (i = 0; i < MAX_TESTS; i++)
+		if (!ob->tests[i].used) {
+			t = &ob->tests[i];
+			break;
+		}
+	if (t == NULL) {
+		pthread_mutex_unlock(&ob->tmu);
+		snprintf(err, errlen, "%d tests are running already, try again later", MAX_TESTS);
+		return -1;
+	}
+	memset(t, 0, sizeof(*t));
+	t->used = true;
+	t->id = ++ob->next_test;
+	t->ob = ob;
+	t->h = ob->w[k].h;
+	t->timeout = timeout_s;
+	if (pthread_create(&t->thread, NULL, test_main, t) != 0) {
+		t->used = false;
+		pthread_mutex_unlock(&ob->tmu);
+		snprintf(err, errlen, "cannot start a thread");
+		return -1;
+	}
+	*id = t->id;
+	pthread_mutex_unlock(&ob->tmu);
+	return 0;
+}
+
+int outbox_test_result(struct outbox *ob, int id, int *result, char *answer, size_t anslen)
+{
+	int r = -1;
+
+	if (ob == NULL)
+		return -1;
+	pthread_mutex_lock(&ob->tmu);
+	for (int i = 0; i < MAX_TESTS; i++) {
+		struct test *t = &ob->tests[i];
+
+		if (!t->used || t->id != id)
+			continue;
+		if (!t->done) {
+			r = 1;
+			break;
+		}
+		*result = t->result;
+		snprintf(answer, anslen, "%s", t->answer);
+		pthread_join(t->thread, NULL);
+		t->used = false;
+		r = 0;
+		break;
+	}
+	pthread_mutex_unlock(&ob->tmu);
+	return r;
+}
+
+/* ---- operators' actions and listings --------------------------------------------------------- */
+
+static struct worker *worker_of(struct outbox *ob, const char *hook)
+{
+	for (int i = 0; i < outbox_hooks(ob); i++)
+		if (strcmp(ob->w[i].h.name, hook) == 0)
+			return &ob->w[i];
+	return NULL;
+}
+
+/* Move one row from state from1 or from2 to `to`; the hook's counters follow. */
+static int move(struct outbox *ob, int64_t id, const char *from1, const char *from2,
+		const char *to, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	char hook[HOOK_NAME_MAX + 1] = "", was[16] = "";
+	struct worker *w;
+	int rc;
+
+	if (sqlite3_prepare_v2(ob->db, "SELECT hook, state FROM hook_deliveries WHERE id = ?1", -1,
+			       &st, NULL) != SQLITE_OK)
+		return dberr(ob->db, err, errlen, "reading a delivery");
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(hook, sizeof(hook), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(was, sizeof(was), "%s", (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW || (strcmp(was, from1) != 0 && strcmp(was, from2) != 0)) {
+		snprintf(err, errlen, "no delivery %lld that is %s or %s", (long long)id, from1, from2);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(ob->db, "UPDATE hook_deliveries SET state = ?2, next_at = 0, "
+			       "answer = CASE WHEN ?2 = 'dropped' THEN 'dropped by an operator' "
+			       "ELSE answer END WHERE id = ?1 AND state = ?3", -1, &st,
+			       NULL) != SQLITE_OK)
+		return dberr(ob->db, err, errlen, "changing a delivery");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, was, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return dberr(ob->db, err, errlen, "changing a delivery");
+	if (sqlite3_changes(ob->db) == 0) {
+		snprintf(err, errlen, "delivery %lld changed meanwhile, try again", (long long)id);
+		return -1;
+	}
+	w = worker_of(ob, hook);
+	if (w != NULL) {
+		pthread_mutex_lock(&w->mu);
+		if (strcmp(to, "queued") == 0) {
+			w->queued++;
+		} else if (strcmp(was, "queued") == 0) {
+			w->queued--;
+			w->dropped++;
+		}
+		pthread_mutex_unlock(&w->mu);
+	}
+	return 0;
+}
+
+int outbox_retry(struct outbox *ob, int64_t delivery_id, char *err, size_t errlen)
+{
+	return move(ob, delivery_id, "failed", "dropped", "queued", err, errlen);
+}
+
+int outbox_drop(struct outbox *ob, int64_t delivery_id, char *err, size_t errlen)
+{
+	return move(ob, delivery_id, "queued", "failed", "dropped", err, errlen);
+}
+
+int outbox_list(struct outbox *ob, const char *hook, const char *state, int64_t before,
+		unsigned limit, outbox_delivery_cb cb, void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(ob->db, "SELECT id, alert_id, created, last_at, hook, state, reason, "
+			       "answer, attempts, severity FROM hook_deliveries WHERE (?1 IS NULL OR "
+			       "hook = ?1) AND (?2 IS NULL OR state = ?2) AND (?3 = 0 OR id < ?3) "
+			       "ORDER BY id DESC LIMIT ?4", -1, &st, NULL) != SQLITE_OK)
+		return dberr(ob->db, err, errlen, "listing deliveries");
+	if (hook != NULL)
+		sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
+	if (state != NULL)
+		sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, before);
+	sqlite3_bind_int(st, 4, (int)(limit > 0 && limit <= 1000 ? limit : 50));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct outbox_delivery d;
+
+		memset(&d, 0, sizeof(d));
+		d.id = sqlite3_column_int64(st, 0);
+		d.alert_id = sqlite3_column_int64(st, 1);
+		d.created = sqlite3_column_int64(st, 2);
+		d.last_at = sqlite3_column_int64(st, 3);
+		snprintf(d.hook, sizeof(d.hook), "%s", (const char *)sqlite3_column_text(st, 4));
+		snprintf(d.state, sizeof(d.state), "%s", (const char *)sqlite3_column_text(st, 5));
+		snprintf(d.reason, sizeof(d.reason), "%s", (const char *)sqlite3_column_text(st, 6));
+		snprintf(d.answer, sizeof(d.answer), "%s", (const char *)sqlite3_column_text(st, 7));
+		d.attempts = sqlite3_column_int(st, 8);
+		d.severity = sqlite3_column_int(st, 9);
+		if (cb(arg, &d) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return dberr(ob->db, err, errlen, "listing deliveries");
+	return 0;
+}
+
+/* ---- the store's side ------------------------------------------------------------------------ */
+
+int store_set_outbox(struct store *s, struct outbox *ob, char *err, size_t errlen)
+{
+	if (outbox_schema(s->db, err, errlen) < 0)
+		return -1;
+	s->outbox = ob;
+	return 0;
+}
+
+int st_outbox_enqueue(struct store *s, int64_t id, const struct alert_in *a, bool is_new,
+		      char *err, size_t errlen)
+{
+	struct hook_alert_view v = { a->kind, a->sensor_id, a->host, a->sig, a->severity, a->ts };
+	int n = 0;
+
+	if (s->outbox == NULL)
+		return 0;
+	return outbox_enqueue(s->outbox, s->db, id, &v, is_new, wall(), &n, err, errlen);
+}

@@ -1,0 +1,114 @@
+/*
+ * outbox.h - the hooks' transactional outbox and its delivery workers.
+ *
+ * Deliveries are rows of the console's database (table hook_deliveries),
+ * written by outbox_enqueue() inside the transaction that stores the alert:
+ * an alert acknowledged to a sensor always has its deliveries queued, and
+ * a delivery never exists without its alert. One worker thread per hook,
+ * with its own database connection, sends the hook's queued rows in the
+ * order they were made, and marks a row delivered only after the receiver
+ * accepted it (send.h): after kill -9 a row is sent again, never lost.
+ * A temporary failure holds the queue (order is kept) and is retried with
+ * exponential backoff and jitter; a permanent refusal marks the row failed
+ * with the receiver's answer and the queue moves on.
+ *
+ * Bounded: a hook holds at most queue_max queued rows; at the cap the
+ * oldest of the lowest severity is dropped first, and counted.
+ */
+#ifndef KASTRO_OUTBOX_H
+#define KASTRO_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "fmt.h"
+#include "hooks.h"
+
+struct outbox;
+
+/* What `kastroctl hooks` shows of one hook. */
+struct outbox_hook_status {
+	char name[HOOK_NAME_MAX + 1];
+	char kind[16], url[HOOK_URL_MAX + 1], format[16];
+	int64_t queued;                 /* rows waiting */
+	uint64_t delivered, failed, dropped, retries;
+	int64_t last_ok;                /* Unix seconds; 0: never */
+	int64_t last_err_at;
+	char last_err[256];
+};
+
+/*
+ * Create the outbox's tables in db when missing (CREATE TABLE IF NOT
+ * EXISTS; nothing else of the schema changes). Returns 0 or -1 with err.
+ */
+int outbox_schema(sqlite3 *db, char *err, size_t errlen);
+
+/*
+ * The outbox for the n hooks at hooks (copied), on the database at
+ * db_path: tables made, queue depths counted. Workers start with
+ * outbox_run(). ctx: host name and public URL (copied).
+ */
+int outbox_new(struct outbox **out, const char *db_path, const struct hook_def *hooks, int n,
+	       const struct fmt_ctx *ctx, char *err, size_t errlen);
+
+/* Start one worker thread per hook. */
+int outbox_run(struct outbox *ob, char *err, size_t errlen);
+
+/* Stop the workers (a send in progress finishes or times out) and free. */
+void outbox_free(struct outbox *ob);
+
+/*
+ * In the caller's open transaction on db: queue a delivery of alert id to
+ * every hook whose filter v passes. is_new: the alert row was just made
+ * (raised); otherwise it was counted again, and only hooks with
+ * resend-after whose last delivery of it is older than that get one
+ * ("resend"). *queued gets the number of rows written. ob may be NULL (no
+ * hooks). Returns 0, or -1 with err (the caller rolls back).
+ */
+int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
+		   bool is_new, int64_t now, int *queued, char *err, size_t errlen);
+
+/* Hooks known: n, and status of hook i into *st. */
+int outbox_hooks(const struct outbox *ob);
+void outbox_status(struct outbox *ob, int i, struct outbox_hook_status *st);
+
+/* Counters over every hook, for `kastroctl console status`. */
+void outbox_totals(struct outbox *ob, uint64_t *queued, uint64_t *delivered, uint64_t *failed,
+		   uint64_t *dropped);
+
+/*
+ * A test delivery through hook name, bypassing its queue: a new sender,
+ * a sample alert, in a thread of its own. *id gets a handle for
+ * outbox_test_result(). Returns 0, -1 with err (unknown hook, too many
+ * tests at once).
+ */
+int outbox_test_start(struct outbox *ob, const char *name, unsigned timeout_s, int *id,
+		      char *err, size_t errlen);
+
+/*
+ * The test's state: 1 still running, 0 done (*result the send_result,
+ * answer the receiver's words), -1 no such test. A finished test is
+ * forgotten once read.
+ */
+int outbox_test_result(struct outbox *ob, int id, int *result, char *answer, size_t anslen);
+
+/* Operator's actions on one delivery: retry a failed one, drop a queued or failed one. */
+int outbox_retry(struct outbox *ob, int64_t delivery_id, char *err, size_t errlen);
+int outbox_drop(struct outbox *ob, int64_t delivery_id, char *err, size_t errlen);
+
+/* One delivery row, for listings (newest first). */
+struct outbox_delivery {
+	int64_t id, alert_id, created, last_at;
+	char hook[HOOK_NAME_MAX + 1], state[16], reason[16], answer[256];
+	int attempts, severity;
+};
+typedef int (*outbox_delivery_cb)(void *arg, const struct outbox_delivery *d);
+
+/* Deliveries of hook (NULL: all), state (NULL: any), ids below before (0: newest), at most limit. */
+int outbox_list(struct outbox *ob, const char *hook, const char *state, int64_t before,
+		unsigned limit, outbox_delivery_cb cb, void *arg, char *err, size_t errlen);
+
+#endif
