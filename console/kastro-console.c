@@ -694,7 +694,8 @@ static int run(struct console *c)
 	}
 	ctl_rearm(c);
 	/* everything privileged is open: from here on the console's own user */
-	if (privdrop_console(c->conf.user, c->conf.data_dir, err, sizeof(err)) < 0) {
+	if (privdrop_console(c->conf.user, c->conf.data_dir,
+			     c->conf.plugins != NULL && c->conf.plugins->n > 0, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
 	}

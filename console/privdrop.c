@@ -90,7 +90,7 @@ static const int denied[] = {
 	SCMP_SYS(mknod), SCMP_SYS(mknodat), SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at),
 };
 
-static int process_filter(char *err, size_t errlen)
+static int process_filter(bool allow_exec, char *err, size_t errlen)
 {
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
 	int rc = 0;
@@ -101,9 +101,9 @@ static int process_filter(char *err, size_t errlen)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
 	if (rc == 0 && !SANITIZED)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ptrace), 0);
-	if (rc == 0 && !SANITIZED)
+	if (rc == 0 && !SANITIZED && !allow_exec)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execve), 0);
-	if (rc == 0 && !SANITIZED)
+	if (rc == 0 && !SANITIZED && !allow_exec)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execveat), 0);
 	if (rc == 0)
 		rc = seccomp_load(f);
@@ -113,7 +113,8 @@ static int process_filter(char *err, size_t errlen)
 	return 0;
 }
 
-int privdrop_console(const char *user, const char *data_dir, char *err, size_t errlen)
+int privdrop_console(const char *user, const char *data_dir, bool allow_exec, char *err,
+		     size_t errlen)
 {
 	struct passwd *pw;
 	int dfd, r;
@@ -154,15 +155,18 @@ int privdrop_console(const char *user, const char *data_dir, char *err, size_t e
 		if (getuid() == 0 || geteuid() == 0 || getgid() == 0 || getegid() == 0)
 			return errf(err, errlen, "still root after changing to user %s", user);
 	} else {
-		capng_clear(CAPNG_SELECT_BOTH);
-		if (capng_apply(CAPNG_SELECT_BOTH) != 0)
+		/* Started unprivileged (the packaged unit): the bounding set is
+		 * the service manager's to empty (CapabilityBoundingSet=); without
+		 * CAP_SETPCAP it cannot be changed here. */
+		capng_clear(CAPNG_SELECT_CAPS);
+		if (capng_apply(CAPNG_SELECT_CAPS) != 0)
 			return errf(err, errlen, "clearing capabilities failed");
 	}
 	if (SANITIZED)
 		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return errf(err, errlen, "no_new_privs: %s", strerror(errno));
-	return process_filter(err, errlen);
+	return process_filter(allow_exec, err, errlen);
 }
 
 int privdrop_parser_thread(int wake_fd, char *err, size_t errlen)

@@ -10,6 +10,7 @@
 #ifndef KASTRO_PRIVDROP_H
 #define KASTRO_PRIVDROP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -21,7 +22,8 @@
  * the capabilities are cleared and the filter loaded all the same.
  * 0, or -1 with err (an unknown user says how to create it).
  */
-int privdrop_console(const char *user, const char *data_dir, char *err, size_t errlen);
+int privdrop_console(const char *user, const char *data_dir, bool allow_exec, char *err,
+		     size_t errlen);
 
 /* In the calling thread only: the parser's filter; wake_fd is the only fd
  * it may write to (and stderr, for sanitizer reports). 0, or -1 with err. */

@@ -33,6 +33,9 @@ $PY -c 'import aiosmtpd' 2>/dev/null || { t_fail "$T: python3-aiosmtpd not insta
 [ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-hooks-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+# the console runs as its own user: it reads what the test writes here
+chmod 755 "$tmp"
+t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 cpid="" rpid="" wpid="" mpid=""
 stop() {
 	local p=$1
@@ -72,6 +75,7 @@ printf 'kastro-smtp-secret\n' >"$tmp/smtp.pass"
 printf 'wrong\n' >"$tmp/bad.pass"
 printf 'webhook-shared-secret-0123456789\n' >"$tmp/web.secret"
 chmod 600 "$tmp/smtp.pass" "$tmp/bad.pass" "$tmp/web.secret"
+chown kastro-console "$tmp/smtp.pass" "$tmp/bad.pass" "$tmp/web.secret"
 
 # ---- receivers ----------------------------------------------------------------
 mkdir -p "$tmp/rs"

@@ -28,6 +28,9 @@ PLUGINS=/usr/lib/nagios/plugins
 	{ t_fail "$T: monitoring-plugins-basic not installed (packaging/deps.sh test)"; t_done; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-probes-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+# the console runs as its own user: it reads what the test writes here
+chmod 755 "$tmp"
+t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 pids=""
 cpid=""
 cleanup() {

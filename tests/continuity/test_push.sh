@@ -26,6 +26,9 @@ done
 [ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-push-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+# the console runs as its own user: it reads what the test writes here
+chmod 755 "$tmp"
+t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 cpid=""
 stop_console() {
 	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then

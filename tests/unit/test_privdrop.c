@@ -101,7 +101,7 @@ static int drop_child(const char *dir, uid_t uid)
 	char err[512], path[256];
 	struct stat st;
 
-	if (privdrop_console("kastro-console", dir, err, sizeof(err)) < 0) {
+	if (privdrop_console("kastro-console", dir, false, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
