@@ -42,6 +42,7 @@
 #include "cfg.h"
 #include "aconf.h"
 #include "aconf_parse.h"
+#include "scan.h"
 
 #define KB (UINT64_C(1) << 10)
 #define MB (UINT64_C(1) << 20)
@@ -135,9 +136,9 @@ void aconf_defaults(struct agent_conf *c)
 	c->heartbeat = 60;
 	memcpy(c->rules, ACONF_RULES_DEFAULT, sizeof(ACONF_RULES_DEFAULT));
 	c->log_level = LOG_LVL_INFO;
-	c->max_size = 64 * MB;
+	c->max_size = SCAN_DEFAULT_MAX_SIZE;   /* the scan command's defaults too */
 	c->cross_fs = false;
-	c->file_timeout = 30;
+	c->file_timeout = SCAN_DEFAULT_TIMEOUT;
 	c->threads = 0;
 	c->cpu_percent = 25;
 	c->sched = ACONF_SCHED_DAILY;

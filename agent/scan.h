@@ -79,8 +79,9 @@ enum scan_skip {
  * "vanished", "timeout", "error". */
 const char *scan_skip_name(enum scan_skip why);
 
-#define SCAN_DEFAULT_MAX_SIZE   (256ull << 20)   /* 256 MiB */
-#define SCAN_DEFAULT_TIMEOUT    60               /* seconds per file */
+/* The defaults of `kastro-agent scan` and of agent.conf (aconf.h) alike. */
+#define SCAN_DEFAULT_MAX_SIZE   (64ull << 20)    /* 64 MiB */
+#define SCAN_DEFAULT_TIMEOUT    30               /* seconds per file */
 #define SCAN_DEFAULT_QUEUE      1024             /* files between walker and workers */
 #define SCAN_MAX_THREADS        256
 /*

@@ -126,6 +126,10 @@ quarantine { tags { "quarantine_me" } dir "$tmp/quarantine" }
 EOF
 if "$AGENT" -n -c "$tmp/agent.conf" >"$tmp/n.out" 2>"$tmp/n.err" && grep -q 'configuration OK; rules [0-9a-f]\{64\}: 2 rules' "$tmp/n.err"; then
 	t_pass "$T: -n checks the configuration and compiles the rules"
+	grep -q '^	max-size 64MB$' "$tmp/n.out" && grep -q '^	file-timeout 30s$' "$tmp/n.out" &&
+		grep -q '^# kastro-agent scan on the command line has the same defaults: max-size 64MB, file-timeout 30s$' "$tmp/n.out" &&
+		t_pass "$T: -n prints the size and time limits of the daemon and of the scan command, the same" ||
+		t_fail "$T: -n limits: $(grep 'max-size\|timeout' "$tmp/n.out")"
 else
 	t_fail "$T: -n: $(cat "$tmp/n.err")"
 fi
