@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "agentcmd.h"
+#include "allow.h"
+#include "cfg.h"
 #include "control.h"
 #include "finding.h"
 #include "log.h"
@@ -91,6 +93,8 @@ struct agent {
 	struct recent recent[RECENT_Q];
 	unsigned recent_next;
 	uint64_t findings, quarantined, quarantine_failed, emit_failed, rules_updates;
+	uint64_t allowed;               /* matches on allowlisted files: no finding */
+	struct allow *allow;            /* under qmu; swapped whole on a push */
 	char spool_damage[512];
 	char rules_error[512];
 
@@ -287,6 +291,22 @@ static void on_finding(void *arg, const struct finding *f)
 	json_t *ev, *fo;
 	long n;
 
+	{
+		const char *kind;
+
+		pthread_mutex_lock(&a->qmu);
+		kind = allow_match(a->allow, f->path, f->sha256);
+		pthread_mutex_unlock(&a->qmu);
+		if (kind != NULL) {
+			pthread_mutex_lock(&a->mu);
+			a->allowed++;
+			pthread_mutex_unlock(&a->mu);
+			log_info("allowed by %s: rule %s matches %s; no finding, not quarantined",
+				 kind, f->rule, f->path);
+			free(buf);
+			return;
+		}
+	}
 	if (!buf) {
 		log_err("finding %s in %s: out of memory", f->rule, f->path);
 		return;
@@ -718,6 +738,52 @@ static void queue_tree(struct agent *a, const char *why, const char *const *root
 
 /* ---- commands from the console (in the link's thread) ------------------------ */
 
+/*
+ * "allow": the console's allowlist replaces the one it pushed before (the
+ * configured entries stay), kept in DIR/allow.json for the next start.
+ */
+static enum sensorlink_answer allow_command(struct agent *a, const struct linkp_cmd *c,
+					    json_t **result)
+{
+	char path[PATH_MAX + 32], tmp[PATH_MAX + 48], err[512];
+	char *text = c->args ? json_dumps(c->args, JSON_COMPACT) : strdup("{}");
+	struct allow *nw, *old;
+	size_t ns, np;
+
+	if (text == NULL) {
+		*result = linkp_error("out of memory");
+		return SENSORLINK_FAILED;
+	}
+	if (allow_parse(text, strlen(text), &ns, &np, err, sizeof(err)) < 0 ||
+	    (nw = allow_new(a->c, text, strlen(text), err, sizeof(err))) == NULL) {
+		free(text);
+		*result = linkp_error("%s", err);
+		return SENSORLINK_FAILED;
+	}
+	snprintf(path, sizeof(path), "%s/allow.json", a->c->dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (write_all(tmp, text, strlen(text), err, sizeof(err)) < 0 ||
+	    (rename(tmp, path) < 0 && errf(err, sizeof(err), "%s: %s", path, strerror(errno)))) {
+		(void)unlink(tmp);
+		free(text);
+		allow_free(nw);
+		*result = linkp_error("allowlist not kept: %s", err);
+		return SENSORLINK_FAILED;
+	}
+	free(text);
+	pthread_mutex_lock(&a->qmu);
+	old = a->allow;
+	a->allow = nw;
+	pthread_mutex_unlock(&a->qmu);
+	allow_free(old);
+	log_info("allowlist from the console: %zu sha256, %zu path globs (with agent.conf's: "
+		 "%zu, %zu)", ns, np, allow_count_sha256(nw), allow_count_paths(nw));
+	*result = json_pack("{s:I,s:I,s:I,s:I}", "sha256", (json_int_t)ns, "paths", (json_int_t)np,
+			    "sha256_total", (json_int_t)allow_count_sha256(nw), "paths_total",
+			    (json_int_t)allow_count_paths(nw));
+	return SENSORLINK_DONE;
+}
+
 static enum sensorlink_answer on_command(void *arg, const struct linkp_cmd *c, json_t **result)
 {
 	struct agent *a = arg;
@@ -736,6 +802,8 @@ static enum sensorlink_answer on_command(void *arg, const struct linkp_cmd *c, j
 			return SENSORLINK_FAILED;
 		}
 		j = job_new(JOB_TREE, "on-demand", c->id, s.paths, s.n);
+	} else if (strcmp(c->type, "allow") == 0) {
+		return allow_command(a, c, result);
 	} else if (strcmp(c->type, "rules") == 0) {
 		char v[AGENTCMD_VERSION_LEN + 1];
 
@@ -978,9 +1046,19 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 	snprintf(buf, sizeof(buf), "%s", line);
 	n = control_split(buf, w, 4);
 	if (n == 1 && strcmp(w[0], "status") == 0) {
+		size_t as, ap, o;
+
+		pthread_mutex_lock(&a->qmu);
+		as = allow_count_sha256(a->allow);
+		ap = allow_count_paths(a->allow);
+		pthread_mutex_unlock(&a->qmu);
 		pthread_mutex_lock(&a->mu);
+		o = (size_t)snprintf(ans, anslen, "ok\nallowed=%llu\nallow_sha256=%zu\nallow_paths=%zu",
+				     (unsigned long long)a->allowed, as, ap);
+		ans += o;
+		anslen -= o;
 		snprintf(ans, anslen,
-			 "ok\npid=%d\nsensor_id=%s\nrules_version=%s\nrules=%u\nbusy=%d\nfindings=%llu\n"
+			 "\npid=%d\nsensor_id=%s\nrules_version=%s\nrules=%u\nbusy=%d\nfindings=%llu\n"
 			 "quarantined=%llu\nquarantine_failed=%llu\nlast_scan=%s\nlast_scan_end=%lld\n"
 			 "last_scan_files=%llu\nlast_scan_scanned=%llu\nlast_scan_cache_hits=%llu\n"
 			 "last_scan_cpu_percent=%.1f\nconsole_connected=%u\nspool_pending=%llu\n"
@@ -1036,6 +1114,10 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 		}
 		pthread_mutex_lock(&a->qmu);
 		rc = quarantine_restore(a->q, w[1], err, sizeof(err));
+		/* the file is back: its next match is a new finding, not "in already" */
+		for (unsigned i = 0; rc == 0 && i < RECENT_Q; i++)
+			if (strcmp(a->recent[i].id, w[1]) == 0)
+				a->recent[i].id[0] = '\0';
 		pthread_mutex_unlock(&a->qmu);
 		if (rc < 0) {
 			char shown[sizeof(err) * PATHESC_RATIO];
@@ -1096,6 +1178,28 @@ static int start(struct agent *a, const char *control_path, char *err, size_t er
 		a->q = quarantine_open(c->quarantine_dir, &qc, warn, sizeof(warn));
 		if (!a->q)
 			return snprintf(err, errlen, "quarantine: %s", warn), -1;
+	}
+	/* the allowlist: agent.conf's and what the console pushed last */
+	{
+		char *text = NULL, why[256];
+		size_t len = 0;
+
+		snprintf(path, sizeof(path), "%s/allow.json", c->dir);
+		if (cfg_read_file(path, ALLOW_MAX_TEXT, &text, &len, &st, why, sizeof(why)) < 0) {
+			if (errno != ENOENT && strcmp(why, strerror(ENOENT)) != 0)
+				log_err("allowlist from the console (%s): %s; using agent.conf's only",
+					path, why);
+			text = NULL;
+		}
+		a->allow = allow_new(c, text, len, warn, sizeof(warn));
+		if (!a->allow && text != NULL) {
+			log_err("allowlist from the console (%s): %s; using agent.conf's only", path,
+				warn);
+			a->allow = allow_new(c, NULL, 0, warn, sizeof(warn));
+		}
+		free(text);
+		if (!a->allow)
+			return snprintf(err, errlen, "allowlist: %s", warn), -1;
 	}
 	if (control_open(&a->ctl, control_path, err, errlen) < 0)
 		return -1;
@@ -1239,6 +1343,7 @@ out:
 		scache_close(a.cache);
 	}
 	quarantine_close(a.q);
+	allow_free(a.allow);
 	watch_close(a.w);
 	control_close(&a.ctl);
 	rules_unref(a.rules);

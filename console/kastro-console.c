@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "auth.h"
+#include "allowpush.h"
 #include "bundle.h"
 #include "console.h"
 #include "log.h"
@@ -234,10 +235,11 @@ static int ctl_command_row(void *arg, const struct store_command *cmd)
 	return 1;
 }
 
-/* Agents to push a bundle to: one (want set) or every enrolled one. */
+/* Agents to push a command to (a bundle, an allowlist): one (want set) or
+ * every enrolled one. */
 struct push {
 	struct console *c;
-	const char *want, *version;
+	const char *want, *type, *args;
 	unsigned queued, failed;
 	char err[256];
 };
@@ -245,15 +247,14 @@ struct push {
 static int push_row(void *arg, const struct store_sensor *row)
 {
 	struct push *p = arg;
-	char args[128], err[256];
+	char err[256];
 	int64_t id;
 
 	if (row->revoked_at || strcmp(row->kind, "agent") != 0 ||
 	    (p->want && strcmp(p->want, row->id) != 0))
 		return 0;
-	snprintf(args, sizeof(args), "{\"version\":\"%s\"}", p->version);
-	if (store_command_add(p->c->store, row->id, "rules", args, "root", console_now(), &id, err,
-			      sizeof(err)) < 0) {
+	if (store_command_add(p->c->store, row->id, p->type, p->args, "root", console_now(), &id,
+			      err, sizeof(err)) < 0) {
 		p->failed++;
 		snprintf(p->err, sizeof(p->err), "%s", err);
 		return 0;
@@ -265,14 +266,15 @@ static int push_row(void *arg, const struct store_sensor *row)
 /* rules push DIR [SENSOR] */
 static void ctl_rules_push(struct console *c, char **w, int n, char *ans, size_t anslen)
 {
-	char version[RULEHASH_LEN + 1], err[PATH_MAX + 512];
-	struct push p = { .c = c, .want = n == 4 ? w[3] : NULL, .version = version };
+	char version[RULEHASH_LEN + 1], err[PATH_MAX + 512], args[128];
+	struct push p = { .c = c, .want = n == 4 ? w[3] : NULL, .type = "rules", .args = args };
 	size_t nfiles;
 
 	if (bundle_make(w[2], c->conf.data_dir, version, &nfiles, err, sizeof(err)) < 0) {
 		snprintf(ans, anslen, "error: %.1000s", err);
 		return;
 	}
+	snprintf(args, sizeof(args), "{\"version\":\"%s\"}", version);
 	if (store_sensor_list(c->store, push_row, &p, err, sizeof(err)) < 0) {
 		snprintf(ans, anslen, "error: %.1000s", err);
 		return;
@@ -290,6 +292,42 @@ static void ctl_rules_push(struct console *c, char **w, int n, char *ans, size_t
 		 p.queued);
 	snprintf(ans, anslen, "ok\nversion=%s\nfiles=%zu\ncommands=%u\nfailed=%u", version,
 		 nfiles, p.queued, p.failed);
+}
+
+/* allow push FILE [SENSOR]: the allowlist in FILE (allowpush.h) replaces
+ * the one pushed before, on every agent or one */
+static void ctl_allow_push(struct console *c, char **w, int n, char *ans, size_t anslen)
+{
+	struct push p = { .c = c, .want = n == 4 ? w[3] : NULL, .type = "allow" };
+	char err[PATH_MAX + 512], detail[128], *args;
+	size_t nsha, npaths;
+
+	if (allowpush_file(w[2], &args, &nsha, &npaths, err, sizeof(err)) < 0) {
+		snprintf(ans, anslen, "error: %.1000s", err);
+		return;
+	}
+	p.args = args;
+	if (store_sensor_list(c->store, push_row, &p, err, sizeof(err)) < 0) {
+		free(args);
+		snprintf(ans, anslen, "error: %.1000s", err);
+		return;
+	}
+	free(args);
+	if (p.want && p.queued == 0) {
+		snprintf(ans, anslen, "error: %s is no enrolled agent%s%s", p.want,
+			 p.failed ? ": " : "", p.failed ? p.err : "");
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%zu sha256, %zu paths, to %.40s", nsha, npaths,
+		 p.want ? p.want : "every agent");
+	if (store_audit(c->store, console_now(), "root", "local", "allow.push", detail, err,
+			sizeof(err)) < 0)
+		log_err("audit: %s", err);
+	sensorapi_wake(c, NULL);
+	log_info("allowlist (%zu sha256, %zu paths from %s) pushed to %u agent(s)", nsha, npaths,
+		 w[2], p.queued);
+	snprintf(ans, anslen, "ok\nsha256=%zu\npaths=%zu\ncommands=%u\nfailed=%u", nsha, npaths,
+		 p.queued, p.failed);
 }
 
 /* sensor scan ID [PATH...] */
@@ -404,6 +442,10 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		ctl_sensor_scan(c, w, n, ans, anslen);
 		return;
 	}
+	if ((n == 3 || n == 4) && strcmp(w[0], "allow") == 0 && strcmp(w[1], "push") == 0) {
+		ctl_allow_push(c, w, n, ans, anslen);
+		return;
+	}
 	if ((n == 3 || n == 4) && strcmp(w[0], "rules") == 0 && strcmp(w[1], "push") == 0) {
 		ctl_rules_push(c, w, n, ans, anslen);
 		return;
@@ -444,6 +486,7 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "
 		 "sensor revoke ID, sensor ping ID, sensor scan ID [PATH...], rules push DIR [SENSOR], "
+		 "allow push FILE [SENSOR], "
 		 "command ID or status");
 }
 

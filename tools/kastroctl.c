@@ -54,6 +54,8 @@ static void usage(FILE *out)
 		"  sensor scan ID [PATH...]        queue an on-demand scan on an agent (its\n"
 		"                                  configured paths when none are given)\n"
 		"  rules push DIR [SENSOR]         send DIR's YARA rules to every agent (or one)\n"
+		"  allow push FILE [SENSOR]        send FILE's allowlist (lines \"sha256 HEX\", \"path\n"
+		"                                  GLOB\") to every agent (or one); replaces the last\n"
 		"  command ID                      a command's state and result\n"
 		"  console status                  the console's counters\n"
 		"\n"
@@ -202,7 +204,7 @@ int main(int argc, char **argv)
 		return request(path, req);
 	}
 	if ((strcmp(cmd, "sensor") == 0 && nargs >= 2 && strcmp(arg, "scan") == 0) ||
-	    (strcmp(cmd, "rules") == 0)) {
+	    strcmp(cmd, "rules") == 0 || strcmp(cmd, "allow") == 0) {
 		/* Commands with paths: taken word by word from argv. */
 		size_t len;
 		int first = optind;
@@ -213,7 +215,7 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		if (strcmp(cmd, "rules") == 0) {
+		if (strcmp(cmd, "rules") == 0 || strcmp(cmd, "allow") == 0) {
 			char dir[PATH_MAX];
 
 			if (nargs < 2 || nargs > 3 || strcmp(arg, "push") != 0) {
@@ -225,7 +227,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "kastroctl: %s: %s\n", arg2, strerror(errno));
 				return 1;
 			}
-			n = snprintf(req, sizeof(req), "rules push %s%s%s", dir, nargs == 3 ? " " : "",
+			n = snprintf(req, sizeof(req), "%s push %s%s%s", cmd, dir, nargs == 3 ? " " : "",
 				     nargs == 3 ? argv[argc - 1] : "");
 		} else {
 			n = snprintf(req, sizeof(req), "sensor scan");

@@ -222,6 +222,44 @@ wait_eq 20 1 findings "$tmp/watch/download.com" &&
 	t_pass "$T: a file written in a watched directory is scanned at once" ||
 	t_fail "$T: on-change: $(findings download.com) events"
 
+# ---- allowlist: a restored false positive stays -----------------------------------------
+printf 'xx KASTRO-QUARANTINE-ME false positive xx\n' >"$tmp/watch/fp.doc"
+fpsum=$(sha256sum <"$tmp/watch/fp.doc" | cut -d' ' -f1)
+fpid() { actl agent quarantined | awk -v p="$tmp/watch/fp.doc" '$5 == p {print $1}' | tail -n 1; }
+wait_for 20 sh -c "[ -n \"\$('$CTL' -s '$asock' agent quarantined | grep ' $tmp/watch/fp.doc\$')\" ]"
+id1=$(fpid)
+# without an allowlist the restored file is taken again at its next change event
+actl agent restore "$id1" >/dev/null
+if wait_for 20 sh -c "[ ! -e '$tmp/watch/fp.doc' ]" && [ -n "$(fpid)" ] && [ "$(fpid)" != "$id1" ]; then
+	t_pass "$T: (without an allowlist a restored file is quarantined again on its change event)"
+else
+	t_fail "$T: restore without allowlist: $(ls "$tmp/watch"), $(fpid)"
+fi
+printf '# false positives\nsha256 %s\npath /nowhere/*\n' "$fpsum" >"$tmp/allow.txt"
+out=$(ctl allow push "$tmp/allow.txt" "$sid")
+acid=$(db "select id from commands where sensor_id='$sid' and type='allow' order by id desc limit 1")
+astat() { db "select status from commands where id=$acid"; }
+if echo "$out" | grep -q '^sha256=1$' && wait_eq 30 done astat &&
+	db "select result from commands where id=$acid" | grep -q '"sha256":1'; then
+	t_pass "$T: kastroctl allow push: the agent took the allowlist (1 sha256, 1 glob)"
+else
+	t_fail "$T: allow push: $out; $(db "select status, result from commands where type='allow'")"
+fi
+a0=$(actl agent status | sed -n 's/^allowed=//p')
+actl agent restore "$(fpid)" >/dev/null
+if wait_for 20 sh -c "[ \"\$('$CTL' -s '$asock' agent status | sed -n 's/^allowed=//p')\" -gt $a0 ]" &&
+	sleep 1 && [ -f "$tmp/watch/fp.doc" ] && [ "$(sha256sum <"$tmp/watch/fp.doc" | cut -d' ' -f1)" = "$fpsum" ] &&
+	[ -z "$(fpid)" ] && grep -q "allowed by sha256: rule Kastro_Test_Quarantine matches $tmp/watch/fp.doc" "$alog"; then
+	t_pass "$T: with its sha256 allowed, a restored false positive is scanned on its change event and stays"
+else
+	t_fail "$T: allowlisted restore: $(ls "$tmp/watch"); $(actl agent status | grep allow); $(grep allowed "$alog" | tail -n 2)"
+fi
+if [ "$(db "select count(*) from audit where action='allow.push'")" -ge 1 ]; then
+	t_pass "$T: ... the push is in the console's audit log"
+else
+	t_fail "$T: allow.push not audited"
+fi
+
 # ---- file names with a newline and not UTF-8 -------------------------------------------
 nl_name="$tmp/watch/a
 kastro-agent: error: forged line.com"
@@ -356,6 +394,9 @@ size=$(stat -c %s "$last")
 truncate -s $((size - 7)) "$last"
 start_console || { t_fail "$T: console restart: $(tail -n 5 "$clog")"; t_done; }
 start_agent || { t_fail "$T: agent restart after kill -9: $(tail -n 5 "$alog")"; t_done; }
+wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^allow_sha256=1\$'" &&
+	t_pass "$T: the pushed allowlist outlives a restart (DIR/allow.json)" ||
+	t_fail "$T: allowlist after restart: $(actl agent status | grep allow)"
 if wait_eq 60 12 findings "$tmp/big2/x"; then
 	t_pass "$T: agent killed -9 with the console away: all 12 findings arrived"
 else

@@ -6,8 +6,8 @@
  * The input is tried as each: as JSON args of "scan" and "rules", and as a
  * bundle body for a fixed version. Checks that whatever is accepted holds
  * what the contract says (absolute paths without "." or "..", a 64-digit
- * lowercase hex version, file names ending in .yar/.yara in strictly
- * increasing order, decoded data of the stated length) and that nothing
+ * lowercase hex version, relative file names ending in .yar/.yara with no
+ * component empty or starting with '.', in strictly increasing order, decoded data of the stated length) and that nothing
  * crashes or leaks. Built and run by tests/fuzz/run.sh.
  */
 #include <stdint.h>
@@ -49,7 +49,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < n; i++) {
 			size_t l = strlen(files[i].name);
 
-			check(l >= 5 && strchr(files[i].name, '/') == NULL && files[i].name[0] != '.');
+			/* relative, no component empty or starting with '.': never leaves
+			 * the rules directory the agent writes it to */
+			check(l >= 5 && files[i].name[0] != '/' && files[i].name[0] != '.');
+			check(strstr(files[i].name, "/.") == NULL && strstr(files[i].name, "//") == NULL);
+			check(strchr(files[i].name, '\\') == NULL && files[i].name[l - 1] != '/');
 			check(i == 0 || strcmp(files[i - 1].name, files[i].name) < 0);
 			check(files[i].data[files[i].len] == '\0');
 		}
