@@ -58,6 +58,7 @@ struct job {
 	char **paths;                   /* tree roots or changed files */
 	size_t n;
 	char version[AGENTCMD_VERSION_LEN + 1];    /* JOB_RULES */
+	unsigned cpu;                   /* JOB_TREE not scheduled: its ceiling, 0: none */
 	struct job *next;
 };
 
@@ -366,7 +367,8 @@ static void on_skip(void *arg, const char *path, enum scan_skip why, const char 
 	emit_json(a, ev, false);
 }
 
-static void scan_opts(struct agent *a, struct scan_options *o, struct scanctx *sc, bool paced)
+/* cpu: the ceiling in % of one core, 0: none (then no low priority either) */
+static void scan_opts(struct agent *a, struct scan_options *o, struct scanctx *sc, unsigned cpu)
 {
 	const struct agent_conf *c = a->c;
 
@@ -379,8 +381,8 @@ static void scan_opts(struct agent *a, struct scan_options *o, struct scanctx *s
 	o->exclude = (const char *const *)c->scan_exclude.v;
 	o->nexclude = (size_t)c->scan_exclude.n;
 	o->cross_fs = c->cross_fs;
-	o->cpu_percent = paced ? c->cpu_percent : 0;
-	o->low_priority = paced;
+	o->cpu_percent = cpu;
+	o->low_priority = cpu > 0;
 	o->cache = a->cache;
 	o->stop = &a->stop_jobs;
 	o->on_finding = on_finding;
@@ -425,7 +427,7 @@ static void run_tree(struct agent *a, struct job *j)
 		roots = (const char *const *)c->scan_paths.v;
 		nroots = (size_t)c->scan_paths.n;
 	}
-	scan_opts(a, &o, &sc, strcmp(j->why, "scheduled") == 0);
+	scan_opts(a, &o, &sc, strcmp(j->why, "scheduled") == 0 ? a->c->cpu_percent : j->cpu);
 	log_info("%s scan of %zu path(s) starts (rules %.12s)", j->why, nroots, rules_version(r));
 	rc = scan_tree(r, roots, nroots, &o, &sum, err, sizeof(err));
 	rules_unref(r);
@@ -466,7 +468,7 @@ static void run_files(struct agent *a, struct job *j)
 	struct scan_thread *t;
 	char err[512];
 
-	scan_opts(a, &o, &sc, false);
+	scan_opts(a, &o, &sc, 0);
 	memset(&sum, 0, sizeof(sum));
 	t = scan_thread_new(r, &o, err, sizeof(err));
 	if (!t) {
@@ -802,6 +804,9 @@ static enum sensorlink_answer on_command(void *arg, const struct linkp_cmd *c, j
 			return SENSORLINK_FAILED;
 		}
 		j = job_new(JOB_TREE, "on-demand", c->id, s.paths, s.n);
+		/* the console's scans keep the configured ceiling unless they carry one */
+		if (j)
+			j->cpu = s.cpu < 0 ? a->c->cpu_percent : (unsigned)s.cpu;
 	} else if (strcmp(c->type, "allow") == 0) {
 		return allow_command(a, c, result);
 	} else if (strcmp(c->type, "rules") == 0) {

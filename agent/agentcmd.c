@@ -45,11 +45,22 @@ int agentcmd_scan_args(json_t *args, struct agentcmd_scan *out, char *err, size_
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	out->cpu = -1;
 	if (!args)
 		return 0;
 	if (!json_is_object(args)) {
 		snprintf(err, errlen, "scan: args: expected an object");
 		return -1;
+	}
+	v = json_object_get(args, "cpu");
+	if (v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > AGENTCMD_SCAN_CPU_MAX) {
+			snprintf(err, errlen, "scan: cpu: expected a ceiling in %% of one core, "
+				 "0 (none) to %d", AGENTCMD_SCAN_CPU_MAX);
+			return -1;
+		}
+		out->cpu = (int)json_integer_value(v);
 	}
 	paths = json_object_get(args, "paths");
 	if (!paths)

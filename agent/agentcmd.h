@@ -5,8 +5,9 @@
  * (tests/fuzz/fuzz_agentcmd.c).
  *
  * Commands (docs/sensor-api.md):
- *   scan   {"paths": ["/abs/path", ...]}   on-demand scan; no paths: the
- *                                          configured ones
+ *   scan   {"paths": ["/abs/path", ...],   on-demand scan; no paths: the
+ *           "cpu": PERCENT}                configured ones; cpu: its ceiling
+ *                                          (0: none; not given: agent.conf's)
  *   rules  {"version": "<64 hex>"}         fetch bundle VERSION from the
  *                                          console, check, compile, swap
  * A bundle (GET /sensor/v1/rules/VERSION) is {"version": V, "files":
@@ -32,7 +33,10 @@
 struct agentcmd_scan {
 	const char *paths[AGENTCMD_SCAN_PATHS];      /* point into the args object */
 	size_t n;
+	int cpu;                        /* "cpu": 0 (none) .. AGENTCMD_SCAN_CPU_MAX; -1: not given */
 };
+
+#define AGENTCMD_SCAN_CPU_MAX 6400      /* % of one core, as agent.conf's scan cpu */
 
 /* The args of "scan" (NULL: none). Returns 0, or -1 with err. */
 int agentcmd_scan_args(json_t *args, struct agentcmd_scan *out, char *err, size_t errlen);

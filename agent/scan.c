@@ -835,6 +835,9 @@ int scan_tree(struct rules *r, const char *const *roots, size_t nroots,
 	}
 	if (nw > SCAN_MAX_THREADS)
 		return errf(err, errlen, "threads: at most %d", SCAN_MAX_THREADS);
+	/* under a ceiling of N cores, no more than N files at once (duty.h) */
+	if (o->cpu_percent > 0 && nw > (o->cpu_percent + 99) / 100)
+		nw = (o->cpu_percent + 99) / 100;
 	sum->threads = nw;
 
 	memset(&tr, 0, sizeof(tr));

@@ -108,7 +108,8 @@ struct scan_options {
 	const char *const *exclude;
 	size_t nexclude;
 	bool cross_fs;               /* enter other file systems below a root */
-	unsigned cpu_percent;        /* ceiling, % of one core for the whole scan; 0: none */
+	unsigned cpu_percent;        /* ceiling, % of one core for the whole scan; 0: none;
+				      * also caps the workers at ceil(cpu_percent / 100) */
 	bool low_priority;           /* nice +10 and idle I/O class for the scan's threads */
 	struct scache *cache;        /* NULL: none */
 	unsigned cache_settle_ms;    /* 0: SCAN_DEFAULT_SETTLE_MS (see below) */

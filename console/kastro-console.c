@@ -330,16 +330,31 @@ static void ctl_allow_push(struct console *c, char **w, int n, char *ans, size_t
 		 p.queued, p.failed);
 }
 
-/* sensor scan ID [PATH...] */
+/* sensor scan ID [cpu=PERCENT] [PATH...] */
 static void ctl_sensor_scan(struct console *c, char **w, int n, char *ans, size_t anslen)
 {
 	json_t *paths = json_array(), *args;
 	char *text, err[512];
+	uint64_t cpu = 0;
+	bool has_cpu = false;
 	int64_t id;
 
-	for (int i = 3; i < n; i++)
+	for (int i = 3; i < n; i++) {
+		if (strncmp(w[i], "cpu=", 4) == 0) {
+			if (has_cpu || num_parse_u64(w[i] + 4, 0, 6400, &cpu) < 0) {
+				json_decref(paths);
+				snprintf(ans, anslen, "error: %s: expected cpu=PERCENT once, 0 (no "
+					 "ceiling) to 6400", w[i]);
+				return;
+			}
+			has_cpu = true;
+			continue;
+		}
 		json_array_append_new(paths, json_string(w[i]));
+	}
 	args = json_pack("{s:o}", "paths", paths);
+	if (args && has_cpu)
+		json_object_set_new(args, "cpu", json_integer((json_int_t)cpu));
 	text = args ? json_dumps(args, JSON_COMPACT) : NULL;
 	json_decref(args);
 	if (!text) {
@@ -485,7 +500,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		return;
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "
-		 "sensor revoke ID, sensor ping ID, sensor scan ID [PATH...], rules push DIR [SENSOR], "
+		 "sensor revoke ID, sensor ping ID, sensor scan ID [cpu=PERCENT] [PATH...], "
+		 "rules push DIR [SENSOR], "
 		 "allow push FILE [SENSOR], "
 		 "command ID or status");
 }

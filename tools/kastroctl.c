@@ -51,8 +51,10 @@ static void usage(FILE *out)
 		"  sensor list                     enrolled sensors: id, kind, state, host, last seen\n"
 		"  sensor revoke ID                refuse the sensor from now on, close its connections\n"
 		"  sensor ping ID                  queue a ping command; prints its command id\n"
-		"  sensor scan ID [PATH...]        queue an on-demand scan on an agent (its\n"
-		"                                  configured paths when none are given)\n"
+		"  sensor scan ID [cpu=N] [PATH...] queue an on-demand scan on an agent (its\n"
+		"                                  configured paths when none are given), under a\n"
+		"                                  CPU ceiling of N%% of one core (0: none; default:\n"
+		"                                  the agent's `scan cpu`)\n"
 		"  rules push DIR [SENSOR]         send DIR's YARA rules to every agent (or one)\n"
 		"  allow push FILE [SENSOR]        send FILE's allowlist (lines \"sha256 HEX\", \"path\n"
 		"                                  GLOB\") to every agent (or one); replaces the last\n"
@@ -232,7 +234,7 @@ int main(int argc, char **argv)
 		} else {
 			n = snprintf(req, sizeof(req), "sensor scan");
 			for (i = first + 1; i < argc && n >= 0 && (size_t)n < sizeof(req); i++) {
-				if (argv[i][0] != '/' && i > first + 1) {
+				if (argv[i][0] != '/' && i > first + 1 && strncmp(argv[i], "cpu=", 4) != 0) {
 					fprintf(stderr, "kastroctl: %s: paths on the agent are absolute\n",
 						argv[i]);
 					return 2;

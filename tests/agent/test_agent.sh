@@ -358,6 +358,24 @@ else
 	t_fail "$T: console scan: $(db "select status, result from commands where id=$cid"), $(findings pushed.txt)"
 fi
 
+res=$(db "select result from commands where id=$cid")
+if [ "$(echo "$res" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["cpu_ceiling_percent"], "cpu_ms" in r, r["threads"])')" = "25 True 1" ]; then
+	t_pass "$T: a console scan keeps the configured CPU ceiling (25%, one worker) and reports the CPU it used"
+else
+	t_fail "$T: console scan ceiling: $res"
+fi
+cid=$(ctl sensor scan "$sid" cpu=150 "$tmp/tree" | sed -n 's/^command=//p')
+wait_eq 60 done cstat
+res=$(db "select result from commands where id=$cid")
+if [ "$(echo "$res" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["cpu_ceiling_percent"], r["threads"] <= 2, r["cpu_ms"] >= 0)')" = "150 True True" ]; then
+	t_pass "$T: kastroctl sensor scan ID cpu=150: the scan carries its own ceiling"
+else
+	t_fail "$T: cpu=150 scan: $res"
+fi
+out=$(ctl sensor scan "$sid" cpu=9999 "$tmp/tree" 2>&1)
+echo "$out" | grep -q 'cpu=9999: expected cpu=PERCENT once, 0 (no ceiling) to 6400' &&
+	t_pass "$T: a ceiling out of range is refused by the console" || t_fail "$T: cpu=9999: $out"
+
 # ---- console away during a scan ------------------------------------------------------
 for i in $(seq 1 40); do
 	printf 'padding %d %s\n' "$i" "$(head -c 3000 /dev/urandom | base64 -w0)" >"$tmp/big/f$i.txt"

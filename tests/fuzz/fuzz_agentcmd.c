@@ -34,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (agentcmd_scan_args(j, &sc, err, sizeof(err)) == 0) {
 		check(sc.n <= AGENTCMD_SCAN_PATHS);
+		check(sc.cpu >= -1 && sc.cpu <= AGENTCMD_SCAN_CPU_MAX);
 		for (size_t i = 0; i < sc.n; i++) {
 			check(sc.paths[i][0] == '/');
 			check(strstr(sc.paths[i], "/../") == NULL && strstr(sc.paths[i], "/./") == NULL);
