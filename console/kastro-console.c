@@ -203,7 +203,8 @@ static int ctl_sensor_row(void *arg, const struct store_sensor *s)
 {
 	struct answer *a = arg;
 	int k = snprintf(a->p + a->len, a->cap - a->len, "\n%s %s %s %s last_seen=%lld", s->id,
-			 s->kind, s->revoked_at ? "revoked" : s->offline_alerted ? "offline" : "online",
+			 s->kind, s->revoked_at ? "revoked" : s->last_seen == 0 ? "pending" :
+			 s->offline_alerted ? "offline" : "online",
 			 s->hostname, (long long)s->last_seen);
 
 	if (k < 0 || (size_t)k >= a->cap - a->len - 64) {
@@ -544,6 +545,9 @@ static int offline_one(void *arg, const struct store_sensor *s)
 	char err[256];
 	int64_t alert;
 
+	/* enrolled but never connected: pending, not offline (no alert) */
+	if (s->last_seen == 0)
+		return 0;
 	if (store_sensor_mark_offline(c->store, s->id, console_now(), &alert, err, sizeof(err)) < 0)
 		log_err("sensor %s: %s", s->id, err);
 	else

@@ -75,6 +75,7 @@ data "$data"
 listen https on 127.0.0.1 port $HP
 listen sensors on 127.0.0.1 port $SP
 control "$csock"
+sensor offline-after 30s
 EOF
 start_console() {
 	"$CONSOLE" -c "$tmp/console.conf" >>"$clog" 2>&1 &
@@ -156,6 +157,16 @@ else
 fi
 [ "$(db "select kind from sensors where id='$sid'")" = agent ] && t_pass "$T: the console knows it as an agent" ||
 	t_fail "$T: sensor kind: $(db "select kind from sensors where id='$sid'")"
+
+# a third agent enrols and never connects: pending, never offline (checked at the end)
+cat >"$tmp/agent3.conf" <<EOF
+console { address "127.0.0.1" port $SP enroll-port $HP }
+dir "$tmp/agent3"
+rules "$tmp/rules"
+EOF
+tok3=$(ctl token create --kind agent | sed -n 's/^token=//p')
+sid3=$("$AGENT" enroll -c "$tmp/agent3.conf" --token "$tok3" --ca-fingerprint "$fp" 2>"$tmp/e3.err")
+enrolled3=$(date +%s)
 
 start_agent() {
 	"$AGENT" -c "$tmp/agent.conf" -s "$asock" >>"$alog" 2>&1 &
@@ -445,6 +456,20 @@ if [ $rc = 0 ] && [ "$nq" = $((nq0 + 230)) ] && [ "$(head -n 1 "$tmp/qlist")" = 
 else
 	t_fail "$T: quarantined: exit $rc, $nq lines of $((nq0 + 230)); $(tail -n 2 "$tmp/qlist") $(cat "$tmp/qlist.err")"
 fi
+
+# ---- enrolled, never connected: pending -------------------------------------------------
+left=$((enrolled3 + 33 - $(date +%s)))
+[ "$left" -gt 0 ] && sleep "$left"
+st3=$(ctl sensor list | awk -v id="$sid3" '$1 == id {print $3}')
+al3=$(db "select count(*) from alerts where sensor_id='$sid3'")
+if [ -n "$sid3" ] && [ "$st3" = pending ] && [ "$al3" = 0 ] &&
+	curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$HP/" >/dev/null; then
+	t_pass "$T: an agent enrolled 30 s (offline-after) ago that never connected is pending, with no alert"
+else
+	t_fail "$T: never-connected agent: '$st3', $al3 alerts ($(cat "$tmp/e3.err"))"
+fi
+st1=$(ctl sensor list | awk -v id="$sid" '$1 == id {print $3}')
+[ "$st1" = online ] && t_pass "$T: ... while the running agent is online" || t_fail "$T: running agent: $st1"
 
 # ---- through an HTTP proxy ---------------------------------------------------------------
 python3 "$here/connect_proxy.py" "$tmp/proxy.port" "$tmp/proxy.log" &
