@@ -27,7 +27,7 @@ Q := @
 say = @echo "  $(1) $(2)"
 endif
 PKGS := libpcap libndpi libcap-ng libnftables libnftnl libmnl \
-	sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson yara
+	sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson yara libseccomp
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 CPPFLAGS := -Ilib -Idaemon -Iconsole -Iagent -I$(B)/gen -D_GNU_SOURCE

@@ -37,6 +37,7 @@
 #include "pathesc.h"
 #include "rules.h"
 #include "scache.h"
+#include "scanproc.h"
 #include "scan.h"
 #include "schedule.h"
 #include "sensorlink.h"
@@ -95,6 +96,7 @@ struct agent {
 	unsigned recent_next;
 	uint64_t findings, quarantined, quarantine_failed, emit_failed, rules_updates;
 	uint64_t allowed;               /* matches on allowlisted files: no finding */
+	uint64_t child_failures;        /* scanning children that died or misbehaved */
 	struct allow *allow;            /* under qmu; swapped whole on a push */
 	char spool_damage[512];
 	char rules_error[512];
@@ -283,46 +285,41 @@ static const char *maybe_quarantine(struct agent *a, const struct finding *f, ch
 	return action;
 }
 
-static void on_finding(void *arg, const struct finding *f)
+/*
+ * A finding from the scanning child (scanproc.h): f holds what the child
+ * sent (rule, namespace, tags, path, sha256, severity); json is its
+ * finding event, which gets this host's name and the time of now.
+ */
+static void on_finding(void *arg, const struct finding *f, const char *json)
 {
 	struct scanctx *sc = arg;
 	struct agent *a = sc->a;
-	char *buf = malloc(FINDING_JSON_MAX), err[256], qid[QUARANTINE_ID_SIZE], why[512];
-	const char *action;
+	char qid[QUARANTINE_ID_SIZE], why[512], ts[FINDING_TIME_LEN];
+	const char *action, *kind;
 	json_t *ev, *fo;
-	long n;
 
-	{
-		const char *kind;
-
-		pthread_mutex_lock(&a->qmu);
-		kind = allow_match(a->allow, f->path, f->sha256);
-		pthread_mutex_unlock(&a->qmu);
-		if (kind != NULL) {
-			pthread_mutex_lock(&a->mu);
-			a->allowed++;
-			pthread_mutex_unlock(&a->mu);
-			log_info("allowed by %s: rule %s matches %s; no finding, not quarantined",
-				 kind, f->rule, f->path);
-			free(buf);
-			return;
-		}
+	pthread_mutex_lock(&a->qmu);
+	kind = allow_match(a->allow, f->path, f->sha256);
+	pthread_mutex_unlock(&a->qmu);
+	if (kind != NULL) {
+		pthread_mutex_lock(&a->mu);
+		a->allowed++;
+		pthread_mutex_unlock(&a->mu);
+		log_info("allowed by %s: rule %s matches %s; no finding, not quarantined", kind,
+			 f->rule, f->path);
+		return;
 	}
-	if (!buf) {
-		log_err("finding %s in %s: out of memory", f->rule, f->path);
+	ev = json_loads(json, 0, NULL);
+	fo = json_object_get(ev, "finding");
+	if (!ev || !json_is_object(fo)) {
+		log_err("finding %s in %s: the scanning child's event is not JSON", f->rule, f->path);
+		json_decref(ev);
 		return;
 	}
 	action = maybe_quarantine(a, f, qid, why, sizeof(why));
-	n = finding_json(f, a->host, now_ns(), buf, FINDING_JSON_MAX, err, sizeof(err));
-	ev = n > 0 ? json_loadb(buf, (size_t)n, 0, NULL) : NULL;
-	fo = json_object_get(ev, "finding");
-	if (!ev || !json_is_object(fo)) {
-		log_err("finding %s in %s: cannot be written: %s", f->rule, f->path,
-			n > 0 ? "not JSON" : err);
-		json_decref(ev);
-		free(buf);
-		return;
-	}
+	finding_time(now_ns(), ts);
+	json_object_set_new(ev, "timestamp", json_string(ts));
+	json_object_set_new(ev, "host", json_string(a->host));
 	json_object_set_new(fo, "action", json_string(action));
 	if (qid[0])
 		json_object_set_new(fo, "quarantine_id", json_string(qid));
@@ -333,7 +330,6 @@ static void on_finding(void *arg, const struct finding *f)
 	pthread_mutex_unlock(&a->mu);
 	log_warn("finding: rule %s matches %s (%s)", f->rule, f->path, action);
 	emit_json(a, ev, true);
-	free(buf);
 }
 
 /* Skips an officer should see (not the ones by design: excluded, symlinks,
@@ -385,8 +381,8 @@ static void scan_opts(struct agent *a, struct scan_options *o, struct scanctx *s
 	o->low_priority = cpu > 0;
 	o->cache = a->cache;
 	o->stop = &a->stop_jobs;
-	o->on_finding = on_finding;
-	o->on_skip = on_skip;
+	o->on_finding = NULL;           /* the scanning child's (scanproc.h) */
+	o->on_skip = NULL;
 	o->arg = sc;
 }
 
@@ -398,6 +394,28 @@ static struct rules *rules_now(struct agent *a)
 	r = rules_ref(a->rules);
 	pthread_mutex_unlock(&a->mu);
 	return r;
+}
+
+/*
+ * Run the scan in a child without privileges (scanproc.h); the findings,
+ * skips and cache entries it reports are handled here, in the job thread.
+ * A child that dies is logged; the next scan forks a new one.
+ */
+static int scan_in_child(struct agent *a, struct scanctx *sc, struct rules *r,
+			 const char *const *roots, size_t nroots, const struct scan_options *o,
+			 struct scan_summary *sum, char *err, size_t errlen)
+{
+	struct scanproc_cb cb = { .finding = on_finding, .skip = on_skip, .arg = sc,
+				  .cache = a->cache, .stop = &a->stop_jobs };
+	int rc;
+
+	rc = scanproc_run(r, roots, nroots, o, &cb, sum, err, errlen);
+	if (rc < 0 && strstr(err, "scanning child") != NULL) {
+		pthread_mutex_lock(&a->mu);
+		a->child_failures++;
+		pthread_mutex_unlock(&a->mu);
+	}
+	return rc;
 }
 
 /* The summary as the result of a command: the event's "scan" object. */
@@ -429,7 +447,7 @@ static void run_tree(struct agent *a, struct job *j)
 	}
 	scan_opts(a, &o, &sc, strcmp(j->why, "scheduled") == 0 ? a->c->cpu_percent : j->cpu);
 	log_info("%s scan of %zu path(s) starts (rules %.12s)", j->why, nroots, rules_version(r));
-	rc = scan_tree(r, roots, nroots, &o, &sum, err, sizeof(err));
+	rc = scan_in_child(a, &sc, r, roots, nroots, &o, &sum, err, sizeof(err));
 	rules_unref(r);
 	if (rc < 0)
 		log_err("%s scan: %s", j->why, err);
@@ -465,21 +483,15 @@ static void run_files(struct agent *a, struct job *j)
 	struct scan_options o;
 	struct scan_summary sum;
 	struct rules *r = rules_now(a);
-	struct scan_thread *t;
 	char err[512];
 
 	scan_opts(a, &o, &sc, 0);
-	memset(&sum, 0, sizeof(sum));
-	t = scan_thread_new(r, &o, err, sizeof(err));
-	if (!t) {
+	if (scan_in_child(a, &sc, r, (const char *const *)j->paths, j->n, &o, &sum, err,
+			  sizeof(err)) < 0)
 		log_err("on-change scan: %s", err);
-		rules_unref(r);
-		return;
-	}
-	for (size_t i = 0; i < j->n && !a->stop_jobs; i++)
-		scan_thread_file(t, j->paths[i], &sum);
-	scan_thread_free(t);
 	rules_unref(r);
+	if (a->cache && scache_save(a->cache, err, sizeof(err)) < 0)
+		log_warn("scan cache: %s", err);
 	log_info("on-change scan: %zu file(s), %llu scanned, %llu findings", j->n,
 		 (unsigned long long)sum.scanned, (unsigned long long)sum.findings);
 }
@@ -1058,8 +1070,9 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 		ap = allow_count_paths(a->allow);
 		pthread_mutex_unlock(&a->qmu);
 		pthread_mutex_lock(&a->mu);
-		o = (size_t)snprintf(ans, anslen, "ok\nallowed=%llu\nallow_sha256=%zu\nallow_paths=%zu",
-				     (unsigned long long)a->allowed, as, ap);
+		o = (size_t)snprintf(ans, anslen, "ok\nallowed=%llu\nallow_sha256=%zu\nallow_paths=%zu"
+				     "\nscan_child_failures=%llu", (unsigned long long)a->allowed, as,
+				     ap, (unsigned long long)a->child_failures);
 		ans += o;
 		anslen -= o;
 		snprintf(ans, anslen,

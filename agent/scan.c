@@ -538,8 +538,13 @@ static void scan_one(struct scan_thread *t, struct scan_summary *sum, const char
 	sum->scanned++;
 	if (t->nhits > 0) {
 		report_hits(t, sum, path, &st, len);
-		if (t->o.cache != NULL)
+		if (t->o.on_cache != NULL) {
+			struct scache_key k = { .dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino };
+
+			t->o.on_cache(t->o.arg, &k, false);
+		} else if (t->o.cache != NULL) {
 			scache_forget(t->o.cache, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+		}
 	} else if (t->o.cache != NULL && len == want) {
 		int64_t n = ns_of(&now), settle = (int64_t)t->settle_ns;
 
@@ -547,7 +552,10 @@ static void scan_one(struct scan_thread *t, struct scan_summary *sum, const char
 			struct scache_key k;
 
 			scache_key(&k, &st, t->rtag);
-			scache_insert(t->o.cache, &k);
+			if (t->o.on_cache != NULL)
+				t->o.on_cache(t->o.arg, &k, true);
+			else
+				scache_insert(t->o.cache, &k);
 		}
 	}
 out:

@@ -60,6 +60,7 @@
 #include "rules.h"
 
 struct scache;
+struct scache_key;
 
 /* Why a file was not scanned. */
 enum scan_skip {
@@ -115,6 +116,11 @@ struct scan_options {
 	unsigned cache_settle_ms;    /* 0: SCAN_DEFAULT_SETTLE_MS (see below) */
 	const volatile int *stop;    /* NULL, or set non-zero to end the scan early */
 	scan_finding_fn on_finding;  /* NULL: not told (still counted) */
+	/* NULL: the scan inserts clean files into cache and forgets matching
+	 * ones itself; else it only looks the cache up and tells this (insert:
+	 * k whole; forget: k's dev and ino), for a process that owns the cache
+	 * elsewhere (scanproc.h) */
+	void (*on_cache)(void *arg, const struct scache_key *k, bool insert);
 	scan_skip_fn on_skip;
 	void *arg;
 };

@@ -7,7 +7,7 @@
 # before the first install so a fresh machine works. Needs root to install.
 set -eu
 
-pkgs_build="build-essential pkg-config bison flex libpcap-dev libndpi-dev libcap-ng-dev libgcrypt20-dev libnftables-dev libnftnl-dev libmnl-dev libsqlite3-dev libssl-dev libevent-dev libargon2-dev libcurl4-openssl-dev libjansson-dev libyara-dev"
+pkgs_build="build-essential pkg-config bison flex libpcap-dev libndpi-dev libcap-ng-dev libgcrypt20-dev libnftables-dev libnftnl-dev libmnl-dev libsqlite3-dev libssl-dev libevent-dev libargon2-dev libcurl4-openssl-dev libjansson-dev libyara-dev libseccomp-dev"
 pkgs_test="libcmocka-dev clang-14 libclang-rt-14-dev iproute2 iputils-ping nftables curl openssl dnsmasq-base bind9-dnsutils python3 procps time jq sqlite3 python3-selenium chromium chromium-driver yara"
 pkgs_demo="iproute2 curl openssl dnsmasq-base bind9-dnsutils procps python3 jq"
 pkgs_bench="libndpi-bin time python3 iproute2 nftables openssl dnsmasq-base procps yara sqlite3"

@@ -387,6 +387,48 @@ out=$(ctl sensor scan "$sid" cpu=9999 "$tmp/tree" 2>&1)
 echo "$out" | grep -q 'cpu=9999: expected cpu=PERCENT once, 0 (no ceiling) to 6400' &&
 	t_pass "$T: a ceiling out of range is refused by the console" || t_fail "$T: cpu=9999: $out"
 
+# ---- the scanning child: no privilege but reading, under seccomp; a crash ---------------
+mkdir -p "$tmp/slow"
+for i in $(seq 1 300); do head -c 20000 /dev/urandom >"$tmp/slow/r$i.bin"; done
+cid=$(ctl sensor scan "$sid" cpu=1 "$tmp/slow" | sed -n 's/^command=//p')
+child=""
+for _i in $(seq 1 100); do
+	child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
+	[ -n "$child" ] && grep -q '^Seccomp:[[:space:]]*2' "/proc/$child/status" 2>/dev/null && break
+	sleep 0.1
+done
+if [ -n "$child" ] && st=$(cat "/proc/$child/status") &&
+	echo "$st" | grep -q "^Uid:[[:space:]]*$(id -u nobody)[[:space:]]$(id -u nobody)[[:space:]]$(id -u nobody)" &&
+	echo "$st" | grep -q '^CapEff:[[:space:]]*0000000000000004$' &&
+	echo "$st" | grep -q '^CapPrm:[[:space:]]*0000000000000004$' &&
+	echo "$st" | grep -q '^CapInh:[[:space:]]*0000000000000000$' &&
+	echo "$st" | grep -q '^NoNewPrivs:[[:space:]]*1$' &&
+	echo "$st" | grep -q '^Seccomp:[[:space:]]*2$'; then
+	t_pass "$T: the scan runs in a child as nobody with only CAP_DAC_READ_SEARCH, no_new_privs, under seccomp (/proc/$child/status)"
+else
+	t_fail "$T: scanning child '$child': $(grep -E '^(Uid|Cap|NoNew|Seccomp)' "/proc/$child/status" 2>&1 | tr '\n' ' ')"
+fi
+[ "$(grep '^CapEff:' "/proc/$apid/status")" = "$(grep '^CapEff:' /proc/$$/status)" ] &&
+	t_pass "$T: ... while the agent's parent stays root (quarantine, restore, enrolment)" ||
+	t_fail "$T: parent caps: $(grep CapEff "/proc/$apid/status")"
+[ -n "$child" ] && kill -9 "$child"
+wait_eq 30 failed cstat
+res=$(db "select result from commands where id=$cid")
+if echo "$res" | grep -q 'killed by signal 9' && grep -q "scanning child (pid $child) was killed by signal 9" "$alog" &&
+	actl agent status | grep -q '^scan_child_failures=1$'; then
+	t_pass "$T: a scanning child killed mid-scan is logged and counted, the scan reported failed"
+else
+	t_fail "$T: child crash: $res; $(grep 'scanning child' "$alog" | tail -n 2)"
+fi
+n0=$(findings "$tmp/slow/")
+printf '%s' "$EICAR" >"$tmp/slow/late.com"
+cid=$(ctl sensor scan "$sid" "$tmp/slow" | sed -n 's/^command=//p')
+if wait_eq 60 done cstat && [ "$(findings "$tmp/slow/late.com")" = 1 ]; then
+	t_pass "$T: ... and the next scan runs in a new child and finds what it should"
+else
+	t_fail "$T: scan after the crash: $(db "select status, result from commands where id=$cid")"
+fi
+
 # ---- console away during a scan ------------------------------------------------------
 for i in $(seq 1 40); do
 	printf 'padding %d %s\n' "$i" "$(head -c 3000 /dev/urandom | base64 -w0)" >"$tmp/big/f$i.txt"

@@ -48,7 +48,7 @@ bison --defines="$gen/conf_parse.h" -o "$gen/conf_parse.c" "$root/daemon/conf_pa
 }
 
 # the same libraries as the Makefile's PKGS
-pkgs="libpcap libndpi libcap-ng libnftables libnftnl libmnl sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson yara"
+pkgs="libpcap libndpi libcap-ng libnftables libnftnl libmnl sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson yara libseccomp"
 srcs=$(ls "$root"/daemon/*.c "$root"/lib/*.c "$root"/console/*.c "$root"/agent/*.c 2>/dev/null |
 	grep -v -e '/kastrod\.c$' -e '/kastro-console\.c$' -e '/kastro-agent\.c$')
 # shellcheck disable=SC2046
