@@ -752,6 +752,106 @@ static void queue_tree(struct agent *a, const char *why, const char *const *root
 
 /* ---- commands from the console (in the link's thread) ------------------------ */
 
+/* items of the quarantine per answer, to kastroctl or the console */
+#define QLIST_PAGE 100
+
+/* "quarantine": the console's view of this agent's quarantine. */
+struct qjson {
+	json_t *arr;
+	uint64_t skip, given, total;
+};
+
+static int qjson_item(void *arg, const struct quarantine_item *it)
+{
+	struct qjson *l = arg;
+	json_t *o;
+
+	l->total++;
+	if (l->skip > 0) {
+		l->skip--;
+		return 0;
+	}
+	if (l->given == QLIST_PAGE)
+		return 0;       /* counted, not listed */
+	o = json_pack("{s:s,s:I,s:s,s:s,s:I}", "id", it->id, "time", (json_int_t)it->time,
+		      "sha256", it->sha256, "rule", it->rule, "size", (json_int_t)it->size);
+	if (o == NULL)
+		return 1;
+	set_path(o, it->path);
+	json_array_append_new(l->arr, o);
+	l->given++;
+	return 0;
+}
+
+static bool good_qid(const char *id)
+{
+	return id != NULL && strlen(id) == 18 && strncmp(id, "q-", 2) == 0 &&
+	       strspn(id + 2, "0123456789abcdef") == 16;
+}
+
+/*
+ * args {"action": "list", "from": N}: at most QLIST_PAGE items from the
+ * N-th (oldest first), the total and the next "from" (null at the end);
+ * {"action": "restore", "id": ID}: put it back, as kastroctl agent restore.
+ */
+static enum sensorlink_answer quarantine_command(struct agent *a, const struct linkp_cmd *c,
+						 json_t **result)
+{
+	const char *action = json_string_value(json_object_get(c->args, "action"));
+	char err[512];
+
+	if (!a->q) {
+		*result = linkp_error("no quarantine configured");
+		return SENSORLINK_FAILED;
+	}
+	if (action != NULL && strcmp(action, "list") == 0) {
+		json_t *from = json_object_get(c->args, "from");
+		struct qjson l = { .arr = json_array() };
+
+		if (from != NULL && (!json_is_integer(from) || json_integer_value(from) < 0)) {
+			json_decref(l.arr);
+			*result = linkp_error("quarantine list: from: expected a number of items");
+			return SENSORLINK_FAILED;
+		}
+		l.skip = from ? (uint64_t)json_integer_value(from) : 0;
+		pthread_mutex_lock(&a->qmu);
+		quarantine_list(a->q, qjson_item, &l);
+		pthread_mutex_unlock(&a->qmu);
+		{
+			uint64_t next = (from ? (uint64_t)json_integer_value(from) : 0) + l.given;
+
+			*result = json_pack("{s:o,s:I,s:o}", "items", l.arr, "total",
+					    (json_int_t)l.total, "next", next < l.total ?
+					    json_integer((json_int_t)next) : json_null());
+		}
+		return SENSORLINK_DONE;
+	}
+	if (action != NULL && strcmp(action, "restore") == 0) {
+		const char *id = json_string_value(json_object_get(c->args, "id"));
+		int rc;
+
+		if (!good_qid(id)) {
+			*result = linkp_error("quarantine restore: id: expected q- and 16 hex digits");
+			return SENSORLINK_FAILED;
+		}
+		pthread_mutex_lock(&a->qmu);
+		rc = quarantine_restore(a->q, id, err, sizeof(err));
+		for (unsigned i = 0; rc == 0 && i < RECENT_Q; i++)
+			if (strcmp(a->recent[i].id, id) == 0)
+				a->recent[i].id[0] = '\0';
+		pthread_mutex_unlock(&a->qmu);
+		if (rc < 0) {
+			*result = json_pack("{s:o}", "error", jtext(err));
+			return SENSORLINK_FAILED;
+		}
+		log_warn("quarantined file %s restored on the console's request", id);
+		*result = json_pack("{s:s}", "restored", id);
+		return SENSORLINK_DONE;
+	}
+	*result = linkp_error("quarantine: action: expected list or restore");
+	return SENSORLINK_FAILED;
+}
+
 /*
  * "allow": the console's allowlist replaces the one it pushed before (the
  * configured entries stay), kept in DIR/allow.json for the next start.
@@ -819,6 +919,8 @@ static enum sensorlink_answer on_command(void *arg, const struct linkp_cmd *c, j
 		/* the console's scans keep the configured ceiling unless they carry one */
 		if (j)
 			j->cpu = s.cpu < 0 ? a->c->cpu_percent : (unsigned)s.cpu;
+	} else if (strcmp(c->type, "quarantine") == 0) {
+		return quarantine_command(a, c, result);
 	} else if (strcmp(c->type, "allow") == 0) {
 		return allow_command(a, c, result);
 	} else if (strcmp(c->type, "rules") == 0) {
@@ -1017,8 +1119,6 @@ static void read_watch(struct agent *a)
  * Paths are shown in their display form (pathesc.h): a name with a newline
  * cannot forge a line.
  */
-#define QLIST_PAGE 100
-
 struct qlist {
 	char *p;
 	size_t left;

@@ -331,6 +331,49 @@ static void ctl_allow_push(struct console *c, char **w, int n, char *ans, size_t
 		 p.queued, p.failed);
 }
 
+/*
+ * sensor quarantine ID [FROM] | sensor restore ID QID: an agent's
+ * quarantine, listed (100 items from FROM) or one item put back (audited);
+ * `kastroctl command N` shows the answer.
+ */
+static void ctl_sensor_quarantine(struct console *c, char **w, int n, char *ans, size_t anslen)
+{
+	bool restore = strcmp(w[1], "restore") == 0;
+	char args[128], err[512], detail[128];
+	uint64_t from = 0;
+	int64_t id;
+
+	if (restore) {
+		if (strlen(w[3]) != 18 || strncmp(w[3], "q-", 2) != 0 ||
+		    strspn(w[3] + 2, "0123456789abcdef") != 16) {
+			snprintf(ans, anslen, "error: %.40s: expected a quarantine id (q- and 16 hex "
+				 "digits)", w[3]);
+			return;
+		}
+		snprintf(args, sizeof(args), "{\"action\":\"restore\",\"id\":\"%s\"}", w[3]);
+	} else {
+		if (n == 4 && num_parse_u64(w[3], 0, INT64_MAX, &from) < 0) {
+			snprintf(ans, anslen, "error: FROM: expected a number of items");
+			return;
+		}
+		snprintf(args, sizeof(args), "{\"action\":\"list\",\"from\":%llu}",
+			 (unsigned long long)from);
+	}
+	if (store_command_add(c->store, w[2], "quarantine", args, "root", console_now(), &id, err,
+			      sizeof(err)) < 0) {
+		snprintf(ans, anslen, "error: %s", err);
+		return;
+	}
+	if (restore) {
+		snprintf(detail, sizeof(detail), "%s on %.40s", w[3], w[2]);
+		if (store_audit(c->store, console_now(), "root", "local", "quarantine.restore", detail,
+				err, sizeof(err)) < 0)
+			log_err("audit: %s", err);
+	}
+	sensorapi_wake(c, w[2]);
+	snprintf(ans, anslen, "ok\ncommand=%lld", (long long)id);
+}
+
 /* sensor scan ID [cpu=PERCENT] [PATH...] */
 static void ctl_sensor_scan(struct console *c, char **w, int n, char *ans, size_t anslen)
 {
@@ -454,6 +497,11 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		snprintf(ans, anslen, "ok\ncommand=%lld", (long long)id);
 		return;
 	}
+	if (((n == 3 || n == 4) && strcmp(w[0], "sensor") == 0 && strcmp(w[1], "quarantine") == 0) ||
+	    (n == 4 && strcmp(w[0], "sensor") == 0 && strcmp(w[1], "restore") == 0)) {
+		ctl_sensor_quarantine(c, w, n, ans, anslen);
+		return;
+	}
 	if (n >= 3 && strcmp(w[0], "sensor") == 0 && strcmp(w[1], "scan") == 0) {
 		ctl_sensor_scan(c, w, n, ans, anslen);
 		return;
@@ -503,7 +551,7 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "
 		 "sensor revoke ID, sensor ping ID, sensor scan ID [cpu=PERCENT] [PATH...], "
 		 "rules push DIR [SENSOR], "
-		 "allow push FILE [SENSOR], "
+		 "allow push FILE [SENSOR], sensor quarantine ID [FROM], sensor restore ID QID, "
 		 "command ID or status");
 }
 

@@ -55,6 +55,9 @@ static void usage(FILE *out)
 		"                                  configured paths when none are given), under a\n"
 		"                                  CPU ceiling of N%% of one core (0: none; default:\n"
 		"                                  the agent's `scan cpu`)\n"
+		"  sensor quarantine ID [FROM]     queue a listing of an agent's quarantine (100\n"
+		"                                  items from FROM; kastroctl command N shows it)\n"
+		"  sensor restore ID QID           queue putting quarantined item QID back (audited)\n"
 		"  rules push DIR [SENSOR]         send DIR's YARA rules to every agent (or one)\n"
 		"  allow push FILE [SENSOR]        send FILE's allowlist (lines \"sha256 HEX\", \"path\n"
 		"                                  GLOB\") to every agent (or one); replaces the last\n"
@@ -277,8 +280,12 @@ int main(int argc, char **argv)
 			   !confirm && !ttl) {
 			n = snprintf(req, sizeof(req), "sensor list");
 		} else if (strcmp(cmd, "sensor") == 0 && nargs == 2 && !confirm && !ttl &&
-			   (strcmp(arg, "revoke") == 0 || strcmp(arg, "ping") == 0)) {
+			   (strcmp(arg, "revoke") == 0 || strcmp(arg, "ping") == 0 ||
+			    strcmp(arg, "quarantine") == 0)) {
 			n = snprintf(req, sizeof(req), "sensor %s %s", arg, arg2);
+		} else if (strcmp(cmd, "sensor") == 0 && nargs == 3 && !confirm && !ttl &&
+			   (strcmp(arg, "restore") == 0 || strcmp(arg, "quarantine") == 0)) {
+			n = snprintf(req, sizeof(req), "sensor %s %s %s", arg, arg2, argv[argc - 1]);
 		} else if (strcmp(cmd, "command") == 0 && nargs == 1 && !confirm && !ttl) {
 			n = snprintf(req, sizeof(req), "command %s", arg);
 		} else if (strcmp(cmd, "console") == 0 && nargs == 1 && strcmp(arg, "status") == 0 &&

@@ -387,6 +387,33 @@ out=$(ctl sensor scan "$sid" cpu=9999 "$tmp/tree" 2>&1)
 echo "$out" | grep -q 'cpu=9999: expected cpu=PERCENT once, 0 (no ceiling) to 6400' &&
 	t_pass "$T: a ceiling out of range is refused by the console" || t_fail "$T: cpu=9999: $out"
 
+# ---- the console's view of an agent's quarantine ------------------------------------------
+mkdir -p "$tmp/qv"
+printf 'xx KASTRO-QUARANTINE-ME view xx\n' >"$tmp/qv/x.doc"
+cid=$(ctl sensor scan "$sid" "$tmp/qv" | sed -n 's/^command=//p')
+wait_eq 60 done cstat
+cid=$(ctl sensor quarantine "$sid" | sed -n 's/^command=//p')
+wait_eq 30 done cstat
+res=$(db "select result from commands where id=$cid")
+qv=$(echo "$res" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+it = [i for i in r["items"] if i["path"] == sys.argv[1]]
+assert r["total"] >= len(r["items"]) and len(it) == 1 and len(it[0]["sha256"]) == 64, r
+print(it[0]["id"])' "$tmp/qv/x.doc")
+if [ -n "$qv" ] && [ ! -e "$tmp/qv/x.doc" ]; then
+	t_pass "$T: kastroctl sensor quarantine: the console lists the agent's quarantined items"
+else
+	t_fail "$T: console quarantine list: $res"
+fi
+cid=$(ctl sensor restore "$sid" "$qv" | sed -n 's/^command=//p')
+if wait_eq 30 done cstat && [ -f "$tmp/qv/x.doc" ] &&
+	[ "$(db "select count(*) from audit where action='quarantine.restore' and detail like '$qv on %'")" = 1 ]; then
+	t_pass "$T: kastroctl sensor restore: the console puts an item back, audited"
+else
+	t_fail "$T: console restore: $(db "select status, result from commands where id=$cid")"
+fi
+
 # ---- the scanning child: no privilege but reading, under seccomp; a crash ---------------
 mkdir -p "$tmp/slow"
 for i in $(seq 1 300); do head -c 20000 /dev/urandom >"$tmp/slow/r$i.bin"; done
