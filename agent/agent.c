@@ -792,7 +792,8 @@ static bool good_qid(const char *id)
 /*
  * args {"action": "list", "from": N}: at most QLIST_PAGE items from the
  * N-th (oldest first), the total and the next "from" (null at the end);
- * {"action": "restore", "id": ID}: put it back, as kastroctl agent restore.
+ * {"action": "restore", "id": ID}: put it back, as kastroctl agent restore;
+ * {"action": "delete", "id": ID}: delete it for good.
  */
 static enum sensorlink_answer quarantine_command(struct agent *a, const struct linkp_cmd *c,
 						 json_t **result)
@@ -826,16 +827,18 @@ static enum sensorlink_answer quarantine_command(struct agent *a, const struct l
 		}
 		return SENSORLINK_DONE;
 	}
-	if (action != NULL && strcmp(action, "restore") == 0) {
+	if (action != NULL && (strcmp(action, "restore") == 0 || strcmp(action, "delete") == 0)) {
 		const char *id = json_string_value(json_object_get(c->args, "id"));
+		bool del = strcmp(action, "delete") == 0;
 		int rc;
 
 		if (!good_qid(id)) {
-			*result = linkp_error("quarantine restore: id: expected q- and 16 hex digits");
+			*result = linkp_error("quarantine %s: id: expected q- and 16 hex digits", action);
 			return SENSORLINK_FAILED;
 		}
 		pthread_mutex_lock(&a->qmu);
-		rc = quarantine_restore(a->q, id, err, sizeof(err));
+		rc = del ? quarantine_delete(a->q, id, err, sizeof(err)) :
+			   quarantine_restore(a->q, id, err, sizeof(err));
 		for (unsigned i = 0; rc == 0 && i < RECENT_Q; i++)
 			if (strcmp(a->recent[i].id, id) == 0)
 				a->recent[i].id[0] = '\0';
@@ -844,11 +847,12 @@ static enum sensorlink_answer quarantine_command(struct agent *a, const struct l
 			*result = json_pack("{s:o}", "error", jtext(err));
 			return SENSORLINK_FAILED;
 		}
-		log_warn("quarantined file %s restored on the console's request", id);
-		*result = json_pack("{s:s}", "restored", id);
+		log_warn("quarantined file %s %s on the console's request", id,
+			 del ? "deleted" : "restored");
+		*result = json_pack("{s:s}", del ? "deleted" : "restored", id);
 		return SENSORLINK_DONE;
 	}
-	*result = linkp_error("quarantine: action: expected list or restore");
+	*result = linkp_error("quarantine: action: expected list, restore or delete");
 	return SENSORLINK_FAILED;
 }
 

@@ -332,25 +332,27 @@ static void ctl_allow_push(struct console *c, char **w, int n, char *ans, size_t
 }
 
 /*
- * sensor quarantine ID [FROM] | sensor restore ID QID: an agent's
- * quarantine, listed (100 items from FROM) or one item put back (audited);
+ * sensor quarantine ID [FROM] | sensor restore ID QID | sensor purge ID QID:
+ * an agent's quarantine, listed (100 items from FROM), or one item put back
+ * or deleted for good (audited);
  * `kastroctl command N` shows the answer.
  */
 static void ctl_sensor_quarantine(struct console *c, char **w, int n, char *ans, size_t anslen)
 {
-	bool restore = strcmp(w[1], "restore") == 0;
+	bool restore = strcmp(w[1], "restore") == 0, purge = strcmp(w[1], "purge") == 0;
 	char args[128], err[512], detail[128];
 	uint64_t from = 0;
 	int64_t id;
 
-	if (restore) {
+	if (restore || purge) {
 		if (strlen(w[3]) != 18 || strncmp(w[3], "q-", 2) != 0 ||
 		    strspn(w[3] + 2, "0123456789abcdef") != 16) {
 			snprintf(ans, anslen, "error: %.40s: expected a quarantine id (q- and 16 hex "
 				 "digits)", w[3]);
 			return;
 		}
-		snprintf(args, sizeof(args), "{\"action\":\"restore\",\"id\":\"%s\"}", w[3]);
+		snprintf(args, sizeof(args), "{\"action\":\"%s\",\"id\":\"%s\"}",
+			 restore ? "restore" : "delete", w[3]);
 	} else {
 		if (n == 4 && num_parse_u64(w[3], 0, INT64_MAX, &from) < 0) {
 			snprintf(ans, anslen, "error: FROM: expected a number of items");
@@ -364,9 +366,10 @@ static void ctl_sensor_quarantine(struct console *c, char **w, int n, char *ans,
 		snprintf(ans, anslen, "error: %s", err);
 		return;
 	}
-	if (restore) {
+	if (restore || purge) {
 		snprintf(detail, sizeof(detail), "%s on %.40s", w[3], w[2]);
-		if (store_audit(c->store, console_now(), "root", "local", "quarantine.restore", detail,
+		if (store_audit(c->store, console_now(), "root", "local",
+				restore ? "quarantine.restore" : "quarantine.delete", detail,
 				err, sizeof(err)) < 0)
 			log_err("audit: %s", err);
 	}
@@ -498,7 +501,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		return;
 	}
 	if (((n == 3 || n == 4) && strcmp(w[0], "sensor") == 0 && strcmp(w[1], "quarantine") == 0) ||
-	    (n == 4 && strcmp(w[0], "sensor") == 0 && strcmp(w[1], "restore") == 0)) {
+	    (n == 4 && strcmp(w[0], "sensor") == 0 &&
+	     (strcmp(w[1], "restore") == 0 || strcmp(w[1], "purge") == 0))) {
 		ctl_sensor_quarantine(c, w, n, ans, anslen);
 		return;
 	}
@@ -552,6 +556,7 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		 "sensor revoke ID, sensor ping ID, sensor scan ID [cpu=PERCENT] [PATH...], "
 		 "rules push DIR [SENSOR], "
 		 "allow push FILE [SENSOR], sensor quarantine ID [FROM], sensor restore ID QID, "
+		 "sensor purge ID QID, "
 		 "command ID or status");
 }
 

@@ -58,6 +58,7 @@ static void usage(FILE *out)
 		"  sensor quarantine ID [FROM]     queue a listing of an agent's quarantine (100\n"
 		"                                  items from FROM; kastroctl command N shows it)\n"
 		"  sensor restore ID QID           queue putting quarantined item QID back (audited)\n"
+		"  sensor purge ID QID             queue deleting quarantined item QID (audited)\n"
 		"  rules push DIR [SENSOR]         send DIR's YARA rules to every agent (or one)\n"
 		"  allow push FILE [SENSOR]        send FILE's allowlist (lines \"sha256 HEX\", \"path\n"
 		"                                  GLOB\") to every agent (or one); replaces the last\n"
@@ -284,7 +285,8 @@ int main(int argc, char **argv)
 			    strcmp(arg, "quarantine") == 0)) {
 			n = snprintf(req, sizeof(req), "sensor %s %s", arg, arg2);
 		} else if (strcmp(cmd, "sensor") == 0 && nargs == 3 && !confirm && !ttl &&
-			   (strcmp(arg, "restore") == 0 || strcmp(arg, "quarantine") == 0)) {
+			   (strcmp(arg, "restore") == 0 || strcmp(arg, "purge") == 0 ||
+			    strcmp(arg, "quarantine") == 0)) {
 			n = snprintf(req, sizeof(req), "sensor %s %s %s", arg, arg2, argv[argc - 1]);
 		} else if (strcmp(cmd, "command") == 0 && nargs == 1 && !confirm && !ttl) {
 			n = snprintf(req, sizeof(req), "command %s", arg);

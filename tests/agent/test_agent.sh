@@ -414,6 +414,19 @@ else
 	t_fail "$T: console restore: $(db "select status, result from commands where id=$cid")"
 fi
 
+printf 'xx KASTRO-QUARANTINE-ME purge xx\n' >"$tmp/qv/y.doc"
+cid=$(ctl sensor scan "$sid" "$tmp/qv/y.doc" | sed -n 's/^command=//p')
+wait_eq 60 done cstat
+qy=$(actl agent quarantined | awk -v p="$tmp/qv/y.doc" '$5 == p {print $1}')
+cid=$(ctl sensor purge "$sid" "$qy" | sed -n 's/^command=//p')
+if [ -n "$qy" ] && wait_eq 30 done cstat && [ ! -e "$tmp/qv/y.doc" ] &&
+	! actl agent quarantined | grep -q "^$qy " && ! ls "$tmp/quarantine" | grep -q "^$qy" &&
+	[ "$(db "select count(*) from audit where action='quarantine.delete' and detail like '$qy on %'")" = 1 ]; then
+	t_pass "$T: kastroctl sensor purge: the console deletes a quarantined item for good, audited"
+else
+	t_fail "$T: console purge of '$qy': $(db "select status, result from commands where id=$cid")"
+fi
+
 # ---- the scanning child: no privilege but reading, under seccomp; a crash ---------------
 mkdir -p "$tmp/slow"
 for i in $(seq 1 300); do head -c 20000 /dev/urandom >"$tmp/slow/r$i.bin"; done
