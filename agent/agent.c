@@ -783,12 +783,6 @@ static int qjson_item(void *arg, const struct quarantine_item *it)
 	return 0;
 }
 
-static bool good_qid(const char *id)
-{
-	return id != NULL && strlen(id) == 18 && strncmp(id, "q-", 2) == 0 &&
-	       strspn(id + 2, "0123456789abcdef") == 16;
-}
-
 /*
  * args {"action": "list", "from": N}: at most QLIST_PAGE items from the
  * N-th (oldest first), the total and the next "from" (null at the end);
@@ -798,62 +792,46 @@ static bool good_qid(const char *id)
 static enum sensorlink_answer quarantine_command(struct agent *a, const struct linkp_cmd *c,
 						 json_t **result)
 {
-	const char *action = json_string_value(json_object_get(c->args, "action"));
+	struct agentcmd_quarantine qa;
 	char err[512];
+	int rc;
 
+	if (agentcmd_quarantine_args(c->args, &qa, err, sizeof(err)) < 0) {
+		*result = linkp_error("%s", err);
+		return SENSORLINK_FAILED;
+	}
 	if (!a->q) {
 		*result = linkp_error("no quarantine configured");
 		return SENSORLINK_FAILED;
 	}
-	if (action != NULL && strcmp(action, "list") == 0) {
-		json_t *from = json_object_get(c->args, "from");
-		struct qjson l = { .arr = json_array() };
+	if (qa.action == AGENTCMD_Q_LIST) {
+		struct qjson l = { .arr = json_array(), .skip = qa.from };
+		uint64_t next;
 
-		if (from != NULL && (!json_is_integer(from) || json_integer_value(from) < 0)) {
-			json_decref(l.arr);
-			*result = linkp_error("quarantine list: from: expected a number of items");
-			return SENSORLINK_FAILED;
-		}
-		l.skip = from ? (uint64_t)json_integer_value(from) : 0;
 		pthread_mutex_lock(&a->qmu);
 		quarantine_list(a->q, qjson_item, &l);
 		pthread_mutex_unlock(&a->qmu);
-		{
-			uint64_t next = (from ? (uint64_t)json_integer_value(from) : 0) + l.given;
-
-			*result = json_pack("{s:o,s:I,s:o}", "items", l.arr, "total",
-					    (json_int_t)l.total, "next", next < l.total ?
-					    json_integer((json_int_t)next) : json_null());
-		}
+		next = qa.from + l.given;
+		*result = json_pack("{s:o,s:I,s:o}", "items", l.arr, "total", (json_int_t)l.total,
+				    "next", next < l.total ? json_integer((json_int_t)next) :
+				    json_null());
 		return SENSORLINK_DONE;
 	}
-	if (action != NULL && (strcmp(action, "restore") == 0 || strcmp(action, "delete") == 0)) {
-		const char *id = json_string_value(json_object_get(c->args, "id"));
-		bool del = strcmp(action, "delete") == 0;
-		int rc;
-
-		if (!good_qid(id)) {
-			*result = linkp_error("quarantine %s: id: expected q- and 16 hex digits", action);
-			return SENSORLINK_FAILED;
-		}
-		pthread_mutex_lock(&a->qmu);
-		rc = del ? quarantine_delete(a->q, id, err, sizeof(err)) :
-			   quarantine_restore(a->q, id, err, sizeof(err));
-		for (unsigned i = 0; rc == 0 && i < RECENT_Q; i++)
-			if (strcmp(a->recent[i].id, id) == 0)
-				a->recent[i].id[0] = '\0';
-		pthread_mutex_unlock(&a->qmu);
-		if (rc < 0) {
-			*result = json_pack("{s:o}", "error", jtext(err));
-			return SENSORLINK_FAILED;
-		}
-		log_warn("quarantined file %s %s on the console's request", id,
-			 del ? "deleted" : "restored");
-		*result = json_pack("{s:s}", del ? "deleted" : "restored", id);
-		return SENSORLINK_DONE;
+	pthread_mutex_lock(&a->qmu);
+	rc = qa.action == AGENTCMD_Q_DELETE ? quarantine_delete(a->q, qa.id, err, sizeof(err)) :
+					      quarantine_restore(a->q, qa.id, err, sizeof(err));
+	for (unsigned i = 0; rc == 0 && i < RECENT_Q; i++)
+		if (strcmp(a->recent[i].id, qa.id) == 0)
+			a->recent[i].id[0] = '\0';
+	pthread_mutex_unlock(&a->qmu);
+	if (rc < 0) {
+		*result = json_pack("{s:o}", "error", jtext(err));
+		return SENSORLINK_FAILED;
 	}
-	*result = linkp_error("quarantine: action: expected list, restore or delete");
-	return SENSORLINK_FAILED;
+	log_warn("quarantined file %s %s on the console's request", qa.id,
+		 qa.action == AGENTCMD_Q_DELETE ? "deleted" : "restored");
+	*result = json_pack("{s:s}", qa.action == AGENTCMD_Q_DELETE ? "deleted" : "restored", qa.id);
+	return SENSORLINK_DONE;
 }
 
 /*

@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ruletree.h"
 
@@ -43,6 +44,17 @@ int agentcmd_scan_args(json_t *args, struct agentcmd_scan *out, char *err, size_
 
 /* The args of "rules": the version into out (AGENTCMD_VERSION_LEN + 1 bytes). */
 int agentcmd_rules_args(json_t *args, char *out, char *err, size_t errlen);
+
+/* The args of "quarantine": {"action": "list", "from": N} or {"action":
+ * "restore"|"delete", "id": "q-" and 16 lowercase hex digits}. */
+enum agentcmd_qaction { AGENTCMD_Q_LIST, AGENTCMD_Q_RESTORE, AGENTCMD_Q_DELETE };
+struct agentcmd_quarantine {
+	enum agentcmd_qaction action;
+	uint64_t from;                  /* LIST: items to skip */
+	char id[19];                    /* RESTORE, DELETE */
+};
+int agentcmd_quarantine_args(json_t *args, struct agentcmd_quarantine *out, char *err,
+			     size_t errlen);
 
 struct agentcmd_file {
 	char name[RULETREE_NAME_MAX];  /* relative, '/'-separated (ruletree.h) */

@@ -1,14 +1,16 @@
 /*
  * fuzz_agentcmd.c - libFuzzer target: what kastro-agent takes from the
  * console besides the link's own answers (agent/agentcmd.c): the args of
- * the scan and rules commands, and a rule bundle.
+ * the scan, rules and quarantine commands, and a rule bundle.
  *
- * The input is tried as each: as JSON args of "scan" and "rules", and as a
- * bundle body for a fixed version. Checks that whatever is accepted holds
- * what the contract says (absolute paths without "." or "..", a 64-digit
- * lowercase hex version, relative file names ending in .yar/.yara with no
- * component empty or starting with '.', in strictly increasing order, decoded data of the stated length) and that nothing
- * crashes or leaks. Built and run by tests/fuzz/run.sh.
+ * The input is tried as each: as JSON args of "scan", "rules" and
+ * "quarantine", and as a bundle body for a fixed version. Checks that
+ * whatever is accepted holds what the contract says (absolute paths
+ * without "." or "..", a ceiling in range, a 64-digit lowercase hex
+ * version, a quarantine id of q- and 16 hex digits, relative file names
+ * ending in .yar/.yara with no component empty or starting with '.', in
+ * strictly increasing order, decoded data of the stated length) and that
+ * nothing crashes or leaks. Built and run by tests/fuzz/run.sh.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +43,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	} else {
 		check(err[0] != '\0');
+	}
+	{
+		struct agentcmd_quarantine qa;
+
+		if (agentcmd_quarantine_args(j, &qa, err, sizeof(err)) == 0 &&
+		    qa.action != AGENTCMD_Q_LIST)
+			check(strlen(qa.id) == 18 && strncmp(qa.id, "q-", 2) == 0 &&
+			      strspn(qa.id + 2, "0123456789abcdef") == 16);
 	}
 	if (agentcmd_rules_args(j, v, err, sizeof(err)) == 0)
 		check(strlen(v) == AGENTCMD_VERSION_LEN && strspn(v, "0123456789abcdef") == 64);
