@@ -42,6 +42,7 @@
 #include "cfg.h"
 #include "aconf.h"
 #include "aconf_parse.h"
+#include "scan.h"
 
 #define KB (UINT64_C(1) << 10)
 #define MB (UINT64_C(1) << 20)
@@ -85,6 +86,8 @@ static const struct {
 	[ACONF_L_EXCLUDE] = { "scan exclude", "glob", ACONF_MAX_LIST },
 	[ACONF_L_WATCH] = { "scan watch", "directory", ACONF_MAX_LIST },
 	[ACONF_L_TAGS] = { "quarantine tags", "tag", ACONF_MAX_TAGS },
+	[ACONF_L_ALLOW_SHA256] = { "allow sha256", "hash", ACONF_MAX_ALLOW },
+	[ACONF_L_ALLOW_PATH] = { "allow path", "glob", ACONF_MAX_LIST },
 };
 
 static struct aconf_list *list_of(struct agent_conf *c, enum aconf_list_kind k)
@@ -98,6 +101,10 @@ static struct aconf_list *list_of(struct agent_conf *c, enum aconf_list_kind k)
 		return &c->scan_exclude;
 	case ACONF_L_WATCH:
 		return &c->watch;
+	case ACONF_L_ALLOW_SHA256:
+		return &c->allow_sha256;
+	case ACONF_L_ALLOW_PATH:
+		return &c->allow_paths;
 	case ACONF_L_TAGS:
 	case ACONF_LISTS:
 		break;
@@ -135,9 +142,9 @@ void aconf_defaults(struct agent_conf *c)
 	c->heartbeat = 60;
 	memcpy(c->rules, ACONF_RULES_DEFAULT, sizeof(ACONF_RULES_DEFAULT));
 	c->log_level = LOG_LVL_INFO;
-	c->max_size = 64 * MB;
+	c->max_size = SCAN_DEFAULT_MAX_SIZE;   /* the scan command's defaults too */
 	c->cross_fs = false;
-	c->file_timeout = 30;
+	c->file_timeout = SCAN_DEFAULT_TIMEOUT;
 	c->threads = 0;
 	c->cpu_percent = 25;
 	c->sched = ACONF_SCHED_DAILY;
@@ -585,6 +592,19 @@ static int check_tag(struct acf_pctx *pc, const struct cfg_loc *loc,
 	return 0;
 }
 
+/* 64 hex digits (either case; kept lowercase). */
+static int check_sha256(struct acf_pctx *pc, const struct cfg_loc *loc, const char *s)
+{
+	char tok[64];
+
+	if (strlen(s) != 64 || strspn(s, "0123456789abcdefABCDEF") != 64) {
+		cfg_show(tok, sizeof(tok), s, strlen(s));
+		return cfg_error(&pc->f, loc, "invalid sha256 '%s', expected 64 hex digits "
+				 "as sha256sum prints them", tok);
+	}
+	return 0;
+}
+
 int aconf_add(struct acf_pctx *pc, const struct cfg_loc *loc, const char *s)
 {
 	struct aconf_state *st = pc->st;
@@ -602,7 +622,11 @@ int aconf_add(struct acf_pctx *pc, const struct cfg_loc *loc, const char *s)
 		break;
 	case ACONF_L_INCLUDE:
 	case ACONF_L_EXCLUDE:
+	case ACONF_L_ALLOW_PATH:
 		r = check_glob(pc, loc, s);
+		break;
+	case ACONF_L_ALLOW_SHA256:
+		r = check_sha256(pc, loc, s);
 		break;
 	case ACONF_L_TAGS:
 	case ACONF_LISTS:
@@ -611,8 +635,12 @@ int aconf_add(struct acf_pctx *pc, const struct cfg_loc *loc, const char *s)
 	}
 	if (r < 0)
 		return -1;
-	if (k == ACONF_L_INCLUDE || k == ACONF_L_EXCLUDE || k == ACONF_L_TAGS)
+	if (k == ACONF_L_INCLUDE || k == ACONF_L_EXCLUDE || k == ACONF_L_TAGS ||
+	    k == ACONF_L_ALLOW_PATH || k == ACONF_L_ALLOW_SHA256)
 		memcpy(v, s, strlen(s) + 1);   /* the scanner bounds strings below PATH_MAX */
+	if (k == ACONF_L_ALLOW_SHA256)
+		for (char *h = v; *h; h++)
+			*h = (char)tolower((unsigned char)*h);
 
 	/* the first of a list in a load replaces the list it had on entry */
 	if (!st->replaced[k]) {
@@ -824,6 +852,10 @@ int aconf_print(FILE *f, const struct agent_conf *c)
 	    strcmp(derived, c->quarantine_dir) == 0)
 		fprintf(f, "\t# dir: DIR/%s, as it follows dir\n", ACONF_QUARANTINE_SUB);
 	else if (put_str(f, "\t", "dir", c->quarantine_dir) < 0)
+		return -1;
+	fprintf(f, "}\n");
+	fprintf(f, "allow {\n");
+	if (put_list(f, "sha256", &c->allow_sha256) < 0 || put_list(f, "path", &c->allow_paths) < 0)
 		return -1;
 	fprintf(f, "}\n");
 	return ferror(f) ? -1 : 0;

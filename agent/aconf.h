@@ -45,6 +45,7 @@
 #define ACONF_MAX_LIST  256      /* entries of each list of paths or globs */
 #define ACONF_MAX_TAGS  64       /* quarantine tags */
 #define ACONF_TAG_MAX   128      /* bytes of a tag (a YARA identifier) */
+#define ACONF_MAX_ALLOW 4096     /* allow sha256 entries */
 
 /* A list the struct owns: n malloc'd, NUL-terminated strings (v NULL if 0). */
 struct aconf_list {
@@ -98,6 +99,11 @@ struct agent_conf {
 	struct aconf_list quarantine_tags;   /* YARA identifiers, case-sensitive */
 	uint32_t quarantine_severity;  /* 1 (highest) .. 4; 0: off */
 	char quarantine_dir[ACONF_QDIR_MAX];  /* absolute; DIR/quarantine unless set */
+
+	/* allowlist: a match on such a file is no finding and never quarantined
+	 * (allow.h; the console may push more) */
+	struct aconf_list allow_sha256;  /* 64 lowercase hex digits each */
+	struct aconf_list allow_paths;   /* globs, matched as scan include/exclude */
 };
 
 /*

@@ -14,7 +14,7 @@
  * with the expected tokens in words and a close match for a misspelt
  * keyword.
  *
- * A group keyword (console, log, scan, cache, quarantine) takes a block of
+ * A group keyword (console, log, scan, cache, quarantine, allow) takes a block of
  * its settings in braces, or exactly one setting on the same line:
  *   scan path "/srv"
  *   console { address "console.kavala.example" port 7443 }
@@ -76,6 +76,8 @@ enum aconf_list_kind {
 	ACONF_L_EXCLUDE,
 	ACONF_L_WATCH,
 	ACONF_L_TAGS,
+	ACONF_L_ALLOW_SHA256,
+	ACONF_L_ALLOW_PATH,
 	ACONF_LISTS
 };
 
@@ -191,10 +193,10 @@ static void acf_error(struct cfg_loc *loc, struct acf_pctx *pc,
 %token THREADS "threads" CPU "cpu" SCHEDULE "schedule"
 %token DAILY "daily" EVERY "every" YES "yes" NO "no"
 %token ENTRIES "entries"
-%token TAGS "tags" SEVERITY "severity"
+%token TAGS "tags" SEVERITY "severity" SHA256 "sha256"
 %token CONSOLE "console" DIR "dir" SPOOL_SIZE "spool-size"
 %token HEARTBEAT "heartbeat" RULES "rules" LOG "log" SCAN "scan"
-%token CACHE "cache" QUARANTINE "quarantine" INCLUDE "include"
+%token CACHE "cache" QUARANTINE "quarantine" ALLOW "allow" INCLUDE "include"
 %token '{' '}' ';'
 
 %%
@@ -219,6 +221,8 @@ stmt	: INCLUDE STRING	{ TAKE(aconf_include(pc, &@2, $2), $2); }
 	| CACHE '{' cache_block '}'
 	| QUARANTINE quarantine_opt
 	| QUARANTINE '{' quarantine_block '}'
+	| ALLOW allow_opt
+	| ALLOW '{' allow_block '}'
 	;
 
 /* ---- lists: one string, or several in braces ---- */
@@ -283,6 +287,14 @@ quarantine_block : %empty
 quarantine_opt : TAGS { pc->list = ACONF_L_TAGS; } strlist
 	| SEVERITY NUMBER	{ CHK(aconf_set_num(pc, &@2, ACONF_K_SEVERITY)); }
 	| DIR STRING		{ TAKE(aconf_set_str(pc, &@2, ACONF_K_QUARANTINE_DIR, $2), $2); }
+	;
+
+allow_block : %empty
+	| allow_block allow_opt
+	| allow_block ';'
+	;
+allow_opt : SHA256 { pc->list = ACONF_L_ALLOW_SHA256; } strlist
+	| PATH { pc->list = ACONF_L_ALLOW_PATH; } strlist
 	;
 
 %%

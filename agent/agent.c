@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "agentcmd.h"
+#include "allow.h"
+#include "cfg.h"
 #include "control.h"
 #include "finding.h"
 #include "log.h"
@@ -35,6 +37,7 @@
 #include "pathesc.h"
 #include "rules.h"
 #include "scache.h"
+#include "scanproc.h"
 #include "scan.h"
 #include "schedule.h"
 #include "sdnotify.h"
@@ -57,6 +60,7 @@ struct job {
 	char **paths;                   /* tree roots or changed files */
 	size_t n;
 	char version[AGENTCMD_VERSION_LEN + 1];    /* JOB_RULES */
+	unsigned cpu;                   /* JOB_TREE not scheduled: its ceiling, 0: none */
 	struct job *next;
 };
 
@@ -92,6 +96,9 @@ struct agent {
 	struct recent recent[RECENT_Q];
 	unsigned recent_next;
 	uint64_t findings, quarantined, quarantine_failed, emit_failed, rules_updates;
+	uint64_t allowed;               /* matches on allowlisted files: no finding */
+	uint64_t child_failures;        /* scanning children that died or misbehaved */
+	struct allow *allow;            /* under qmu; swapped whole on a push */
 	char spool_damage[512];
 	char rules_error[512];
 
@@ -279,30 +286,41 @@ static const char *maybe_quarantine(struct agent *a, const struct finding *f, ch
 	return action;
 }
 
-static void on_finding(void *arg, const struct finding *f)
+/*
+ * A finding from the scanning child (scanproc.h): f holds what the child
+ * sent (rule, namespace, tags, path, sha256, severity); json is its
+ * finding event, which gets this host's name and the time of now.
+ */
+static void on_finding(void *arg, const struct finding *f, const char *json)
 {
 	struct scanctx *sc = arg;
 	struct agent *a = sc->a;
-	char *buf = malloc(FINDING_JSON_MAX), err[256], qid[QUARANTINE_ID_SIZE], why[512];
-	const char *action;
+	char qid[QUARANTINE_ID_SIZE], why[512], ts[FINDING_TIME_LEN];
+	const char *action, *kind;
 	json_t *ev, *fo;
-	long n;
 
-	if (!buf) {
-		log_err("finding %s in %s: out of memory", f->rule, f->path);
+	pthread_mutex_lock(&a->qmu);
+	kind = allow_match(a->allow, f->path, f->sha256);
+	pthread_mutex_unlock(&a->qmu);
+	if (kind != NULL) {
+		pthread_mutex_lock(&a->mu);
+		a->allowed++;
+		pthread_mutex_unlock(&a->mu);
+		log_info("allowed by %s: rule %s matches %s; no finding, not quarantined", kind,
+			 f->rule, f->path);
+		return;
+	}
+	ev = json_loads(json, 0, NULL);
+	fo = json_object_get(ev, "finding");
+	if (!ev || !json_is_object(fo)) {
+		log_err("finding %s in %s: the scanning child's event is not JSON", f->rule, f->path);
+		json_decref(ev);
 		return;
 	}
 	action = maybe_quarantine(a, f, qid, why, sizeof(why));
-	n = finding_json(f, a->host, now_ns(), buf, FINDING_JSON_MAX, err, sizeof(err));
-	ev = n > 0 ? json_loadb(buf, (size_t)n, 0, NULL) : NULL;
-	fo = json_object_get(ev, "finding");
-	if (!ev || !json_is_object(fo)) {
-		log_err("finding %s in %s: cannot be written: %s", f->rule, f->path,
-			n > 0 ? "not JSON" : err);
-		json_decref(ev);
-		free(buf);
-		return;
-	}
+	finding_time(now_ns(), ts);
+	json_object_set_new(ev, "timestamp", json_string(ts));
+	json_object_set_new(ev, "host", json_string(a->host));
 	json_object_set_new(fo, "action", json_string(action));
 	if (qid[0])
 		json_object_set_new(fo, "quarantine_id", json_string(qid));
@@ -313,7 +331,6 @@ static void on_finding(void *arg, const struct finding *f)
 	pthread_mutex_unlock(&a->mu);
 	log_warn("finding: rule %s matches %s (%s)", f->rule, f->path, action);
 	emit_json(a, ev, true);
-	free(buf);
 }
 
 /* Skips an officer should see (not the ones by design: excluded, symlinks,
@@ -347,7 +364,8 @@ static void on_skip(void *arg, const char *path, enum scan_skip why, const char 
 	emit_json(a, ev, false);
 }
 
-static void scan_opts(struct agent *a, struct scan_options *o, struct scanctx *sc, bool paced)
+/* cpu: the ceiling in % of one core, 0: none (then no low priority either) */
+static void scan_opts(struct agent *a, struct scan_options *o, struct scanctx *sc, unsigned cpu)
 {
 	const struct agent_conf *c = a->c;
 
@@ -360,12 +378,12 @@ static void scan_opts(struct agent *a, struct scan_options *o, struct scanctx *s
 	o->exclude = (const char *const *)c->scan_exclude.v;
 	o->nexclude = (size_t)c->scan_exclude.n;
 	o->cross_fs = c->cross_fs;
-	o->cpu_percent = paced ? c->cpu_percent : 0;
-	o->low_priority = paced;
+	o->cpu_percent = cpu;
+	o->low_priority = cpu > 0;
 	o->cache = a->cache;
 	o->stop = &a->stop_jobs;
-	o->on_finding = on_finding;
-	o->on_skip = on_skip;
+	o->on_finding = NULL;           /* the scanning child's (scanproc.h) */
+	o->on_skip = NULL;
 	o->arg = sc;
 }
 
@@ -377,6 +395,28 @@ static struct rules *rules_now(struct agent *a)
 	r = rules_ref(a->rules);
 	pthread_mutex_unlock(&a->mu);
 	return r;
+}
+
+/*
+ * Run the scan in a child without privileges (scanproc.h); the findings,
+ * skips and cache entries it reports are handled here, in the job thread.
+ * A child that dies is logged; the next scan forks a new one.
+ */
+static int scan_in_child(struct agent *a, struct scanctx *sc, struct rules *r,
+			 const char *const *roots, size_t nroots, const struct scan_options *o,
+			 struct scan_summary *sum, char *err, size_t errlen)
+{
+	struct scanproc_cb cb = { .finding = on_finding, .skip = on_skip, .arg = sc,
+				  .cache = a->cache, .stop = &a->stop_jobs };
+	int rc;
+
+	rc = scanproc_run(r, roots, nroots, o, &cb, sum, err, errlen);
+	if (rc < 0 && strstr(err, "scanning child") != NULL) {
+		pthread_mutex_lock(&a->mu);
+		a->child_failures++;
+		pthread_mutex_unlock(&a->mu);
+	}
+	return rc;
 }
 
 /* The summary as the result of a command: the event's "scan" object. */
@@ -406,9 +446,9 @@ static void run_tree(struct agent *a, struct job *j)
 		roots = (const char *const *)c->scan_paths.v;
 		nroots = (size_t)c->scan_paths.n;
 	}
-	scan_opts(a, &o, &sc, strcmp(j->why, "scheduled") == 0);
+	scan_opts(a, &o, &sc, strcmp(j->why, "scheduled") == 0 ? a->c->cpu_percent : j->cpu);
 	log_info("%s scan of %zu path(s) starts (rules %.12s)", j->why, nroots, rules_version(r));
-	rc = scan_tree(r, roots, nroots, &o, &sum, err, sizeof(err));
+	rc = scan_in_child(a, &sc, r, roots, nroots, &o, &sum, err, sizeof(err));
 	rules_unref(r);
 	if (rc < 0)
 		log_err("%s scan: %s", j->why, err);
@@ -444,21 +484,15 @@ static void run_files(struct agent *a, struct job *j)
 	struct scan_options o;
 	struct scan_summary sum;
 	struct rules *r = rules_now(a);
-	struct scan_thread *t;
 	char err[512];
 
-	scan_opts(a, &o, &sc, false);
-	memset(&sum, 0, sizeof(sum));
-	t = scan_thread_new(r, &o, err, sizeof(err));
-	if (!t) {
+	scan_opts(a, &o, &sc, 0);
+	if (scan_in_child(a, &sc, r, (const char *const *)j->paths, j->n, &o, &sum, err,
+			  sizeof(err)) < 0)
 		log_err("on-change scan: %s", err);
-		rules_unref(r);
-		return;
-	}
-	for (size_t i = 0; i < j->n && !a->stop_jobs; i++)
-		scan_thread_file(t, j->paths[i], &sum);
-	scan_thread_free(t);
 	rules_unref(r);
+	if (a->cache && scache_save(a->cache, err, sizeof(err)) < 0)
+		log_warn("scan cache: %s", err);
 	log_info("on-change scan: %zu file(s), %llu scanned, %llu findings", j->n,
 		 (unsigned long long)sum.scanned, (unsigned long long)sum.findings);
 }
@@ -719,6 +753,134 @@ static void queue_tree(struct agent *a, const char *why, const char *const *root
 
 /* ---- commands from the console (in the link's thread) ------------------------ */
 
+/* items of the quarantine per answer, to kastroctl or the console */
+#define QLIST_PAGE 100
+
+/* "quarantine": the console's view of this agent's quarantine. */
+struct qjson {
+	json_t *arr;
+	uint64_t skip, given, total;
+};
+
+static int qjson_item(void *arg, const struct quarantine_item *it)
+{
+	struct qjson *l = arg;
+	json_t *o;
+
+	l->total++;
+	if (l->skip > 0) {
+		l->skip--;
+		return 0;
+	}
+	if (l->given == QLIST_PAGE)
+		return 0;       /* counted, not listed */
+	o = json_pack("{s:s,s:I,s:s,s:s,s:I}", "id", it->id, "time", (json_int_t)it->time,
+		      "sha256", it->sha256, "rule", it->rule, "size", (json_int_t)it->size);
+	if (o == NULL)
+		return 1;
+	set_path(o, it->path);
+	json_array_append_new(l->arr, o);
+	l->given++;
+	return 0;
+}
+
+/*
+ * args {"action": "list", "from": N}: at most QLIST_PAGE items from the
+ * N-th (oldest first), the total and the next "from" (null at the end);
+ * {"action": "restore", "id": ID}: put it back, as kastroctl agent restore;
+ * {"action": "delete", "id": ID}: delete it for good.
+ */
+static enum sensorlink_answer quarantine_command(struct agent *a, const struct linkp_cmd *c,
+						 json_t **result)
+{
+	struct agentcmd_quarantine qa;
+	char err[512];
+	int rc;
+
+	if (agentcmd_quarantine_args(c->args, &qa, err, sizeof(err)) < 0) {
+		*result = linkp_error("%s", err);
+		return SENSORLINK_FAILED;
+	}
+	if (!a->q) {
+		*result = linkp_error("no quarantine configured");
+		return SENSORLINK_FAILED;
+	}
+	if (qa.action == AGENTCMD_Q_LIST) {
+		struct qjson l = { .arr = json_array(), .skip = qa.from };
+		uint64_t next;
+
+		pthread_mutex_lock(&a->qmu);
+		quarantine_list(a->q, qjson_item, &l);
+		pthread_mutex_unlock(&a->qmu);
+		next = qa.from + l.given;
+		*result = json_pack("{s:o,s:I,s:o}", "items", l.arr, "total", (json_int_t)l.total,
+				    "next", next < l.total ? json_integer((json_int_t)next) :
+				    json_null());
+		return SENSORLINK_DONE;
+	}
+	pthread_mutex_lock(&a->qmu);
+	rc = qa.action == AGENTCMD_Q_DELETE ? quarantine_delete(a->q, qa.id, err, sizeof(err)) :
+					      quarantine_restore(a->q, qa.id, err, sizeof(err));
+	for (unsigned i = 0; rc == 0 && i < RECENT_Q; i++)
+		if (strcmp(a->recent[i].id, qa.id) == 0)
+			a->recent[i].id[0] = '\0';
+	pthread_mutex_unlock(&a->qmu);
+	if (rc < 0) {
+		*result = json_pack("{s:o}", "error", jtext(err));
+		return SENSORLINK_FAILED;
+	}
+	log_warn("quarantined file %s %s on the console's request", qa.id,
+		 qa.action == AGENTCMD_Q_DELETE ? "deleted" : "restored");
+	*result = json_pack("{s:s}", qa.action == AGENTCMD_Q_DELETE ? "deleted" : "restored", qa.id);
+	return SENSORLINK_DONE;
+}
+
+/*
+ * "allow": the console's allowlist replaces the one it pushed before (the
+ * configured entries stay), kept in DIR/allow.json for the next start.
+ */
+static enum sensorlink_answer allow_command(struct agent *a, const struct linkp_cmd *c,
+					    json_t **result)
+{
+	char path[PATH_MAX + 32], tmp[PATH_MAX + 48], err[512];
+	char *text = c->args ? json_dumps(c->args, JSON_COMPACT) : strdup("{}");
+	struct allow *nw, *old;
+	size_t ns, np;
+
+	if (text == NULL) {
+		*result = linkp_error("out of memory");
+		return SENSORLINK_FAILED;
+	}
+	if (allow_parse(text, strlen(text), &ns, &np, err, sizeof(err)) < 0 ||
+	    (nw = allow_new(a->c, text, strlen(text), err, sizeof(err))) == NULL) {
+		free(text);
+		*result = linkp_error("%s", err);
+		return SENSORLINK_FAILED;
+	}
+	snprintf(path, sizeof(path), "%s/allow.json", a->c->dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (write_all(tmp, text, strlen(text), err, sizeof(err)) < 0 ||
+	    (rename(tmp, path) < 0 && errf(err, sizeof(err), "%s: %s", path, strerror(errno)))) {
+		(void)unlink(tmp);
+		free(text);
+		allow_free(nw);
+		*result = linkp_error("allowlist not kept: %s", err);
+		return SENSORLINK_FAILED;
+	}
+	free(text);
+	pthread_mutex_lock(&a->qmu);
+	old = a->allow;
+	a->allow = nw;
+	pthread_mutex_unlock(&a->qmu);
+	allow_free(old);
+	log_info("allowlist from the console: %zu sha256, %zu path globs (with agent.conf's: "
+		 "%zu, %zu)", ns, np, allow_count_sha256(nw), allow_count_paths(nw));
+	*result = json_pack("{s:I,s:I,s:I,s:I}", "sha256", (json_int_t)ns, "paths", (json_int_t)np,
+			    "sha256_total", (json_int_t)allow_count_sha256(nw), "paths_total",
+			    (json_int_t)allow_count_paths(nw));
+	return SENSORLINK_DONE;
+}
+
 static enum sensorlink_answer on_command(void *arg, const struct linkp_cmd *c, json_t **result)
 {
 	struct agent *a = arg;
@@ -737,6 +899,13 @@ static enum sensorlink_answer on_command(void *arg, const struct linkp_cmd *c, j
 			return SENSORLINK_FAILED;
 		}
 		j = job_new(JOB_TREE, "on-demand", c->id, s.paths, s.n);
+		/* the console's scans keep the configured ceiling unless they carry one */
+		if (j)
+			j->cpu = s.cpu < 0 ? a->c->cpu_percent : (unsigned)s.cpu;
+	} else if (strcmp(c->type, "quarantine") == 0) {
+		return quarantine_command(a, c, result);
+	} else if (strcmp(c->type, "allow") == 0) {
+		return allow_command(a, c, result);
 	} else if (strcmp(c->type, "rules") == 0) {
 		char v[AGENTCMD_VERSION_LEN + 1];
 
@@ -933,8 +1102,6 @@ static void read_watch(struct agent *a)
  * Paths are shown in their display form (pathesc.h): a name with a newline
  * cannot forge a line.
  */
-#define QLIST_PAGE 100
-
 struct qlist {
 	char *p;
 	size_t left;
@@ -979,9 +1146,20 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 	snprintf(buf, sizeof(buf), "%s", line);
 	n = control_split(buf, w, 4);
 	if (n == 1 && strcmp(w[0], "status") == 0) {
+		size_t as, ap, o;
+
+		pthread_mutex_lock(&a->qmu);
+		as = allow_count_sha256(a->allow);
+		ap = allow_count_paths(a->allow);
+		pthread_mutex_unlock(&a->qmu);
 		pthread_mutex_lock(&a->mu);
+		o = (size_t)snprintf(ans, anslen, "ok\nallowed=%llu\nallow_sha256=%zu\nallow_paths=%zu"
+				     "\nscan_child_failures=%llu", (unsigned long long)a->allowed, as,
+				     ap, (unsigned long long)a->child_failures);
+		ans += o;
+		anslen -= o;
 		snprintf(ans, anslen,
-			 "ok\npid=%d\nsensor_id=%s\nrules_version=%s\nrules=%u\nbusy=%d\nfindings=%llu\n"
+			 "\npid=%d\nsensor_id=%s\nrules_version=%s\nrules=%u\nbusy=%d\nfindings=%llu\n"
 			 "quarantined=%llu\nquarantine_failed=%llu\nlast_scan=%s\nlast_scan_end=%lld\n"
 			 "last_scan_files=%llu\nlast_scan_scanned=%llu\nlast_scan_cache_hits=%llu\n"
 			 "last_scan_cpu_percent=%.1f\nconsole_connected=%u\nspool_pending=%llu\n"
@@ -1037,6 +1215,10 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 		}
 		pthread_mutex_lock(&a->qmu);
 		rc = quarantine_restore(a->q, w[1], err, sizeof(err));
+		/* the file is back: its next match is a new finding, not "in already" */
+		for (unsigned i = 0; rc == 0 && i < RECENT_Q; i++)
+			if (strcmp(a->recent[i].id, w[1]) == 0)
+				a->recent[i].id[0] = '\0';
 		pthread_mutex_unlock(&a->qmu);
 		if (rc < 0) {
 			char shown[sizeof(err) * PATHESC_RATIO];
@@ -1097,6 +1279,28 @@ static int start(struct agent *a, const char *control_path, char *err, size_t er
 		a->q = quarantine_open(c->quarantine_dir, &qc, warn, sizeof(warn));
 		if (!a->q)
 			return snprintf(err, errlen, "quarantine: %s", warn), -1;
+	}
+	/* the allowlist: agent.conf's and what the console pushed last */
+	{
+		char *text = NULL, why[256];
+		size_t len = 0;
+
+		snprintf(path, sizeof(path), "%s/allow.json", c->dir);
+		if (cfg_read_file(path, ALLOW_MAX_TEXT, &text, &len, &st, why, sizeof(why)) < 0) {
+			if (errno != ENOENT && strcmp(why, strerror(ENOENT)) != 0)
+				log_err("allowlist from the console (%s): %s; using agent.conf's only",
+					path, why);
+			text = NULL;
+		}
+		a->allow = allow_new(c, text, len, warn, sizeof(warn));
+		if (!a->allow && text != NULL) {
+			log_err("allowlist from the console (%s): %s; using agent.conf's only", path,
+				warn);
+			a->allow = allow_new(c, NULL, 0, warn, sizeof(warn));
+		}
+		free(text);
+		if (!a->allow)
+			return snprintf(err, errlen, "allowlist: %s", warn), -1;
 	}
 	if (control_open(&a->ctl, control_path, err, errlen) < 0)
 		return -1;
@@ -1244,6 +1448,7 @@ out:
 		scache_close(a.cache);
 	}
 	quarantine_close(a.q);
+	allow_free(a.allow);
 	watch_close(a.w);
 	control_close(&a.ctl);
 	rules_unref(a.rules);

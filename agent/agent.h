@@ -2,16 +2,20 @@
  * agent.h - kastro-agent's daemon: scheduled, on-demand and on-change YARA
  * scans of this host, reported to kastro-console.
  *
- * One process, run as root (it must read every file it scans and move
- * files into the quarantine), with four kinds of threads:
+ * A root process (it moves files into the quarantine and back, keeps the
+ * enrolment, the spool and the cache) with three kinds of threads:
  *   - the main thread: the control socket (kastroctl agent ...), the
  *     inotify watches of the `watch` directories, the schedule and the
  *     heartbeats;
  *   - the link thread (sensorlink.h): the spool, sends to the console,
  *     the command long poll;
- *   - the job thread: runs one scan or rules update at a time, in order;
- *   - a tree scan's own workers (scan.h), each pacing itself to the CPU
- *     ceiling of scheduled scans.
+ *   - the job thread: runs one scan or rules update at a time, in order.
+ * It never reads a file it scans: each scan runs in a child forked for it
+ * (scanproc.h), as nobody with only CAP_DAC_READ_SEARCH and under seccomp,
+ * whose workers (scan.h) pace themselves to the CPU ceiling; the job
+ * thread checks what the child reports and acts on it (events,
+ * quarantine, cache). A child that dies is logged and counted, its scan
+ * reported failed; the next scan forks a new one.
  * Every finding is appended to the spool and on disk (fsync) before the
  * scan goes on; summaries and heartbeats within 100 ms. The spool is cut
  * only after the console's ack (sensorlink.h), so a console that is away,

@@ -45,11 +45,22 @@ int agentcmd_scan_args(json_t *args, struct agentcmd_scan *out, char *err, size_
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	out->cpu = -1;
 	if (!args)
 		return 0;
 	if (!json_is_object(args)) {
 		snprintf(err, errlen, "scan: args: expected an object");
 		return -1;
+	}
+	v = json_object_get(args, "cpu");
+	if (v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > AGENTCMD_SCAN_CPU_MAX) {
+			snprintf(err, errlen, "scan: cpu: expected a ceiling in %% of one core, "
+				 "0 (none) to %d", AGENTCMD_SCAN_CPU_MAX);
+			return -1;
+		}
+		out->cpu = (int)json_integer_value(v);
 	}
 	paths = json_object_get(args, "paths");
 	if (!paths)
@@ -111,6 +122,42 @@ static int unbase64(const char *in, size_t n, char **out, size_t *len)
 	*len = (size_t)r - pad;
 	b[*len] = '\0';
 	*out = (char *)b;
+	return 0;
+}
+
+int agentcmd_quarantine_args(json_t *args, struct agentcmd_quarantine *out, char *err,
+			     size_t errlen)
+{
+	const char *action = json_string_value(json_object_get(args, "action"));
+	const char *id = json_string_value(json_object_get(args, "id"));
+	json_t *from = json_object_get(args, "from");
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(args) || action == NULL) {
+		snprintf(err, errlen, "quarantine: args: expected {\"action\": list, restore or "
+			 "delete}");
+		return -1;
+	}
+	if (strcmp(action, "list") == 0) {
+		if (from != NULL && (!json_is_integer(from) || json_integer_value(from) < 0)) {
+			snprintf(err, errlen, "quarantine list: from: expected a number of items");
+			return -1;
+		}
+		out->action = AGENTCMD_Q_LIST;
+		out->from = from ? (uint64_t)json_integer_value(from) : 0;
+		return 0;
+	}
+	if (strcmp(action, "restore") != 0 && strcmp(action, "delete") != 0) {
+		snprintf(err, errlen, "quarantine: action: expected list, restore or delete");
+		return -1;
+	}
+	if (id == NULL || strlen(id) != 18 || strncmp(id, "q-", 2) != 0 ||
+	    strspn(id + 2, "0123456789abcdef") != 16) {
+		snprintf(err, errlen, "quarantine %s: id: expected q- and 16 hex digits", action);
+		return -1;
+	}
+	out->action = strcmp(action, "restore") == 0 ? AGENTCMD_Q_RESTORE : AGENTCMD_Q_DELETE;
+	memcpy(out->id, id, 19);
 	return 0;
 }
 

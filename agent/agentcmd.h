@@ -5,8 +5,9 @@
  * (tests/fuzz/fuzz_agentcmd.c).
  *
  * Commands (docs/sensor-api.md):
- *   scan   {"paths": ["/abs/path", ...]}   on-demand scan; no paths: the
- *                                          configured ones
+ *   scan   {"paths": ["/abs/path", ...],   on-demand scan; no paths: the
+ *           "cpu": PERCENT}                configured ones; cpu: its ceiling
+ *                                          (0: none; not given: agent.conf's)
  *   rules  {"version": "<64 hex>"}         fetch bundle VERSION from the
  *                                          console, check, compile, swap
  * A bundle (GET /sensor/v1/rules/VERSION) is {"version": V, "files":
@@ -22,6 +23,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ruletree.h"
 
@@ -32,13 +34,27 @@
 struct agentcmd_scan {
 	const char *paths[AGENTCMD_SCAN_PATHS];      /* point into the args object */
 	size_t n;
+	int cpu;                        /* "cpu": 0 (none) .. AGENTCMD_SCAN_CPU_MAX; -1: not given */
 };
+
+#define AGENTCMD_SCAN_CPU_MAX 6400      /* % of one core, as agent.conf's scan cpu */
 
 /* The args of "scan" (NULL: none). Returns 0, or -1 with err. */
 int agentcmd_scan_args(json_t *args, struct agentcmd_scan *out, char *err, size_t errlen);
 
 /* The args of "rules": the version into out (AGENTCMD_VERSION_LEN + 1 bytes). */
 int agentcmd_rules_args(json_t *args, char *out, char *err, size_t errlen);
+
+/* The args of "quarantine": {"action": "list", "from": N} or {"action":
+ * "restore"|"delete", "id": "q-" and 16 lowercase hex digits}. */
+enum agentcmd_qaction { AGENTCMD_Q_LIST, AGENTCMD_Q_RESTORE, AGENTCMD_Q_DELETE };
+struct agentcmd_quarantine {
+	enum agentcmd_qaction action;
+	uint64_t from;                  /* LIST: items to skip */
+	char id[19];                    /* RESTORE, DELETE */
+};
+int agentcmd_quarantine_args(json_t *args, struct agentcmd_quarantine *out, char *err,
+			     size_t errlen);
 
 struct agentcmd_file {
 	char name[RULETREE_NAME_MAX];  /* relative, '/'-separated (ruletree.h) */

@@ -4,6 +4,7 @@
 #include "duty.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -36,6 +37,7 @@ void duty_init(struct duty *d, unsigned percent)
 	d->start_ns = clock_ns(CLOCK_MONOTONIC);
 	d->cpu_ns = 0;
 	d->slept_ns = 0;
+	d->due_ns = d->start_ns;
 }
 
 void duty_thread_start(struct duty_thread *t)
@@ -47,29 +49,41 @@ void duty_pace(struct duty *d, struct duty_thread *t, const volatile int *stop)
 {
 	uint64_t now = duty_thread_cpu_ns(), used, total;
 
+	uint64_t due, old, period = (uint64_t)DUTY_PERIOD_MS * 1000000u;
+
 	used = now > t->last_cpu_ns ? now - t->last_cpu_ns : 0;
 	t->last_cpu_ns = now;
 	total = __atomic_add_fetch(&d->cpu_ns, used, __ATOMIC_RELAXED);
+	(void)total;
 	if (d->percent == 0)
 		return;
+	/* move the account's clock: no credit older than one period */
+	old = __atomic_load_n(&d->due_ns, __ATOMIC_RELAXED);
+	do {
+		uint64_t wall = clock_ns(CLOCK_MONOTONIC), base = old;
+
+		if (wall > period && base < wall - period)
+			base = wall - period;
+		due = base + used / d->percent * 100;
+	} while (!__atomic_compare_exchange_n(&d->due_ns, &old, due, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
 	for (;;) {
-		/* the wall time the CPU used so far needs at the ceiling */
-		uint64_t need = total / d->percent * 100, wall, nap;
+		uint64_t wall, nap;
 		struct timespec ts;
 
 		if (stop != NULL && *stop)
 			return;
-		wall = clock_ns(CLOCK_MONOTONIC) - d->start_ns;
-		if (wall >= need)
+		wall = clock_ns(CLOCK_MONOTONIC);
+		due = __atomic_load_n(&d->due_ns, __ATOMIC_RELAXED);
+		if (wall >= due)
 			return;
-		nap = need - wall;
+		nap = due - wall;
 		if (nap > (uint64_t)DUTY_MAX_NAP_MS * 1000000u)
 			nap = (uint64_t)DUTY_MAX_NAP_MS * 1000000u;
 		ts.tv_sec = (time_t)(nap / 1000000000u);
 		ts.tv_nsec = (long)(nap % 1000000000u);
 		nanosleep(&ts, NULL);
 		__atomic_add_fetch(&d->slept_ns, nap, __ATOMIC_RELAXED);
-		total = __atomic_load_n(&d->cpu_ns, __ATOMIC_RELAXED);
 	}
 }
 

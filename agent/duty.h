@@ -6,10 +6,16 @@
  * (25 means a quarter of one core, 150 one and a half cores). Each thread
  * charges the CPU time it used (CLOCK_THREAD_CPUTIME_ID) to the shared
  * account at points of its choosing (after each file, every few hundred
- * directory entries) and, when the scan's CPU time so far exceeds ceiling x
- * wall time since the start, sleeps until it no longer does. The ceiling is
- * kept on average over the scan; a single file can overshoot it for as
- * long as it takes to scan, after which its threads sleep the debt off.
+ * directory entries) and then sleeps off what it used: the account is a
+ * clock that each charge of C moves C x 100 / ceiling ahead, and a thread
+ * waits until the wall clock has caught up. Time the scan spent below the
+ * ceiling (waiting for the disk, between charges) is credit for at most
+ * DUTY_PERIOD_MS: the scan never saves up idle time to spend in a burst
+ * at full speed, so over any DUTY_PERIOD_MS window it stays near the
+ * ceiling. What cannot be split is one file's scan by YARA: that runs at
+ * full speed, and is slept off right after. So that two files are not
+ * scanned at once on two cores under a ceiling of one core or less, the
+ * scanner runs at most ceil(ceiling / 100) workers (scan.h).
  *
  * Thread-safety: one struct duty is shared by the scan's threads (atomic
  * counters); each thread has its own struct duty_thread.
@@ -21,13 +27,15 @@
 #include <stdint.h>
 
 #define DUTY_DEFAULT_SCHEDULED 25    /* % of one core for scheduled scans */
-#define DUTY_MAX_NAP_MS        200   /* longest single sleep (stop is checked between) */
+#define DUTY_MAX_NAP_MS        50    /* longest single sleep (stop is checked between) */
+#define DUTY_PERIOD_MS         50    /* credit for time below the ceiling, at most */
 
 struct duty {
 	unsigned percent;          /* 0: no ceiling (only counting) */
 	uint64_t start_ns;         /* monotonic */
 	uint64_t cpu_ns;           /* charged by all threads; atomic */
 	uint64_t slept_ns;         /* total sleep of all threads; atomic */
+	uint64_t due_ns;           /* monotonic time the charges so far are paid at; atomic */
 };
 
 struct duty_thread {

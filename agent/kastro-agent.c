@@ -18,6 +18,7 @@
 #include "agent.h"
 #include "log.h"
 #include "rules.h"
+#include "scan.h"
 #include "scancmd.h"
 #include "sensorenroll.h"
 #include "version.h"
@@ -163,7 +164,11 @@ int main(int argc, char **argv)
 		char err[4096];
 		struct rules *r = rules_load(c.rules, err, sizeof(err));
 
-		if (aconf_print(stdout, &c) < 0) {
+		if (aconf_print(stdout, &c) < 0 ||
+		    printf("# kastro-agent scan on the command line has the same defaults: "
+			   "max-size %lluMB, file-timeout %us\n",
+			   (unsigned long long)(SCAN_DEFAULT_MAX_SIZE >> 20),
+			   (unsigned)SCAN_DEFAULT_TIMEOUT) < 0) {
 			fprintf(stderr, "kastro-agent: cannot print the configuration\n");
 			rules_unref(r);
 			aconf_free(&c);

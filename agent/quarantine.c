@@ -1372,6 +1372,32 @@ refused:
 	return -1;
 }
 
+int quarantine_delete(struct quarantine *q, const char *id, char *err, size_t errlen)
+{
+	char dname[NAME_LEN], jname[NAME_LEN];
+	struct qitem *it;
+	size_t idx;
+
+	if (!id || !(it = find(q, id)))
+		return errf(err, errlen, "quarantine %s: no item %s", q->dir, id ? id : "(null)");
+	fname(dname, it->id, ".data");
+	fname(jname, it->id, ".json");
+	/* the content first: a record left without it is reported as damage */
+	if (unlinkat(q->dfd, dname, 0) != 0 && errno != ENOENT)
+		return errf(err, errlen, "quarantine %s: cannot delete %s: %s", q->dir, dname,
+			    strerror(errno));
+	if (unlinkat(q->dfd, jname, 0) != 0 || fsync_fd(q->dfd) != 0)
+		return errf(err, errlen, "quarantine %s: %s deleted, but its record %s could not "
+			    "be: %s", q->dir, dname, jname, strerror(errno));
+	idx = (size_t)(it - q->items);
+	q->st.bytes -= it->size;
+	item_free(it);
+	memmove(&q->items[idx], &q->items[idx + 1], (q->n - idx - 1) * sizeof(*q->items));
+	q->n--;
+	q->st.items = q->n;
+	return 0;
+}
+
 void quarantine_stats(const struct quarantine *q, struct quarantine_stats *st)
 {
 	*st = q->st;

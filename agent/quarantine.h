@@ -194,6 +194,13 @@ int quarantine_get(struct quarantine *q, const char *id, struct quarantine_item 
  */
 int quarantine_restore(struct quarantine *q, const char *id, char *err, size_t errlen);
 
+/*
+ * Delete the item for good: its stored copy, then its record (a record
+ * left without its copy, when the second step fails, is reported as
+ * damage at the next open). Returns 0, or -1 with err.
+ */
+int quarantine_delete(struct quarantine *q, const char *id, char *err, size_t errlen);
+
 void quarantine_stats(const struct quarantine *q, struct quarantine_stats *st);
 
 #endif

@@ -538,8 +538,13 @@ static void scan_one(struct scan_thread *t, struct scan_summary *sum, const char
 	sum->scanned++;
 	if (t->nhits > 0) {
 		report_hits(t, sum, path, &st, len);
-		if (t->o.cache != NULL)
+		if (t->o.on_cache != NULL) {
+			struct scache_key k = { .dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino };
+
+			t->o.on_cache(t->o.arg, &k, false);
+		} else if (t->o.cache != NULL) {
 			scache_forget(t->o.cache, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+		}
 	} else if (t->o.cache != NULL && len == want) {
 		int64_t n = ns_of(&now), settle = (int64_t)t->settle_ns;
 
@@ -547,7 +552,10 @@ static void scan_one(struct scan_thread *t, struct scan_summary *sum, const char
 			struct scache_key k;
 
 			scache_key(&k, &st, t->rtag);
-			scache_insert(t->o.cache, &k);
+			if (t->o.on_cache != NULL)
+				t->o.on_cache(t->o.arg, &k, true);
+			else
+				scache_insert(t->o.cache, &k);
 		}
 	}
 out:
@@ -835,6 +843,9 @@ int scan_tree(struct rules *r, const char *const *roots, size_t nroots,
 	}
 	if (nw > SCAN_MAX_THREADS)
 		return errf(err, errlen, "threads: at most %d", SCAN_MAX_THREADS);
+	/* under a ceiling of N cores, no more than N files at once (duty.h) */
+	if (o->cpu_percent > 0 && nw > (o->cpu_percent + 99) / 100)
+		nw = (o->cpu_percent + 99) / 100;
 	sum->threads = nw;
 
 	memset(&tr, 0, sizeof(tr));

@@ -60,6 +60,7 @@
 #include "rules.h"
 
 struct scache;
+struct scache_key;
 
 /* Why a file was not scanned. */
 enum scan_skip {
@@ -79,8 +80,9 @@ enum scan_skip {
  * "vanished", "timeout", "error". */
 const char *scan_skip_name(enum scan_skip why);
 
-#define SCAN_DEFAULT_MAX_SIZE   (256ull << 20)   /* 256 MiB */
-#define SCAN_DEFAULT_TIMEOUT    60               /* seconds per file */
+/* The defaults of `kastro-agent scan` and of agent.conf (aconf.h) alike. */
+#define SCAN_DEFAULT_MAX_SIZE   (64ull << 20)    /* 64 MiB */
+#define SCAN_DEFAULT_TIMEOUT    30               /* seconds per file */
 #define SCAN_DEFAULT_QUEUE      1024             /* files between walker and workers */
 #define SCAN_MAX_THREADS        256
 /*
@@ -107,12 +109,18 @@ struct scan_options {
 	const char *const *exclude;
 	size_t nexclude;
 	bool cross_fs;               /* enter other file systems below a root */
-	unsigned cpu_percent;        /* ceiling, % of one core for the whole scan; 0: none */
+	unsigned cpu_percent;        /* ceiling, % of one core for the whole scan; 0: none;
+				      * also caps the workers at ceil(cpu_percent / 100) */
 	bool low_priority;           /* nice +10 and idle I/O class for the scan's threads */
 	struct scache *cache;        /* NULL: none */
 	unsigned cache_settle_ms;    /* 0: SCAN_DEFAULT_SETTLE_MS (see below) */
 	const volatile int *stop;    /* NULL, or set non-zero to end the scan early */
 	scan_finding_fn on_finding;  /* NULL: not told (still counted) */
+	/* NULL: the scan inserts clean files into cache and forgets matching
+	 * ones itself; else it only looks the cache up and tells this (insert:
+	 * k whole; forget: k's dev and ino), for a process that owns the cache
+	 * elsewhere (scanproc.h) */
+	void (*on_cache)(void *arg, const struct scache_key *k, bool insert);
 	scan_skip_fn on_skip;
 	void *arg;
 };

@@ -89,18 +89,19 @@ static void usage(FILE *f)
 		"                     (default " SCANCMD_DEFAULT_RULES ")\n"
 		"  --json             one JSON finding event per match, a summary at the end\n"
 		"  --threads N        scanning threads (default: one per CPU)\n"
-		"  --max-size SIZE    skip larger files (default 256M; K, M, G suffixes)\n"
+		"  --max-size SIZE    skip larger files (default %lluM, as agent.conf; K, M, G)\n"
 		"  --exclude GLOB     skip paths matching GLOB (fnmatch, '*' matches '/' too)\n"
 		"  --include GLOB     scan only files matching GLOB\n"
-		"  --timeout SECONDS  per file (default %d)\n"
+		"  --timeout SECONDS  per file (default %d, as agent.conf)\n"
 		"  --cpu PERCENT      CPU ceiling in %% of one core (default: none)\n"
 		"  --nice             nice 10 and idle I/O priority\n"
 		"  --cross-fs         descend into other file systems\n"
 		"  --cache FILE       skip files unchanged since found clean (FILE is kept)\n"
 		"  --stats            print a summary line on stderr\n"
 		"  --warnings         print rule compile warnings on stderr\n"
-		"exit status: 0 clean, 1 something matched, 2 error\n",
-		SCAN_DEFAULT_TIMEOUT);
+		"exit status: 0 clean, 1 something matched, 2 an error, or nothing matched\n"
+		"             and some file could not be scanned (listed on stderr)\n",
+		SCAN_DEFAULT_MAX_SIZE >> 20, SCAN_DEFAULT_TIMEOUT);
 }
 
 /* SIZE: digits with an optional K, M or G (powers of 1024). */
@@ -265,10 +266,13 @@ int scancmd_main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "kastro-agent scan: %s\n", err);
 		rc = 2;
+	} else if (sum.findings > 0) {
+		rc = 1;         /* a match wins over files that could not be scanned */
 	} else {
-		rc = sum.findings > 0 ? 1 : 0;
+		/* as clamscan: a file unreadable, timed out or failed is an error */
+		rc = sum.errors > 0 ? 2 : 0;
 	}
-	if (rc != 2 && out.json) {
+	if ((rc != 2 || sum.errors > 0) && out.json) {
 		if (finding_summary_json(&sum, "cli", out.host, now_ns(), out.buf, sizeof(out.buf), err,
 					 sizeof(err)) < 0)
 			fprintf(stderr, "kastro-agent scan: %s\n", err);

@@ -18,8 +18,13 @@
  * scan cache unless --cache FILE (read before, written after the scan).
  *
  * Exit status: 0 nothing matched, 1 something matched, 2 an error (bad
- * arguments, a PATH that does not exist, rules that do not compile).
- * Files that could not be read do not change it: they are on stderr.
+ * arguments, a PATH that does not exist, rules that do not compile), or
+ * nothing matched and a file could not be scanned (unreadable, timeout,
+ * a YARA error: each on stderr with its reason), as clamscan says "some
+ * error occurred". A match wins: 1 even when files could not be scanned.
+ * Skips by design (too large, excluded, symlinks, special files, other
+ * file systems, files gone before they were read) do not count. The
+ * size and time limits default to agent.conf's (SCAN_DEFAULT_*).
  */
 #ifndef KASTRO_SCANCMD_H
 #define KASTRO_SCANCMD_H

@@ -30,6 +30,7 @@
 #include "auditagg.h"
 #include "auditcmd.h"
 #include "auth.h"
+#include "allowpush.h"
 #include "bundle.h"
 #include "console.h"
 #include "hookctl.h"
@@ -216,7 +217,8 @@ static int ctl_sensor_row(void *arg, const struct store_sensor *s)
 {
 	struct answer *a = arg;
 	int k = snprintf(a->p + a->len, a->cap - a->len, "\n%s %s %s %s last_seen=%lld", s->id,
-			 s->kind, s->revoked_at ? "revoked" : s->offline_alerted ? "offline" : "online",
+			 s->kind, s->revoked_at ? "revoked" : s->last_seen == 0 ? "pending" :
+			 s->offline_alerted ? "offline" : "online",
 			 s->hostname, (long long)s->last_seen);
 
 	if (k < 0 || (size_t)k >= a->cap - a->len - 64) {
@@ -248,10 +250,11 @@ static int ctl_command_row(void *arg, const struct store_command *cmd)
 	return 1;
 }
 
-/* Agents to push a bundle to: one (want set) or every enrolled one. */
+/* Agents to push a command to (a bundle, an allowlist): one (want set) or
+ * every enrolled one. */
 struct push {
 	struct console *c;
-	const char *want, *version;
+	const char *want, *type, *args;
 	unsigned queued, failed;
 	char err[256];
 };
@@ -259,15 +262,14 @@ struct push {
 static int push_row(void *arg, const struct store_sensor *row)
 {
 	struct push *p = arg;
-	char args[128], err[256];
+	char err[256];
 	int64_t id;
 
 	if (row->revoked_at || strcmp(row->kind, "agent") != 0 ||
 	    (p->want && strcmp(p->want, row->id) != 0))
 		return 0;
-	snprintf(args, sizeof(args), "{\"version\":\"%s\"}", p->version);
-	if (store_command_add(p->c->store, row->id, "rules", args, "root", console_now(), &id, err,
-			      sizeof(err)) < 0) {
+	if (store_command_add(p->c->store, row->id, p->type, p->args, "root", console_now(), &id,
+			      err, sizeof(err)) < 0) {
 		p->failed++;
 		snprintf(p->err, sizeof(p->err), "%s", err);
 		return 0;
@@ -279,14 +281,15 @@ static int push_row(void *arg, const struct store_sensor *row)
 /* rules push DIR [SENSOR] */
 static void ctl_rules_push(struct console *c, char **w, int n, char *ans, size_t anslen)
 {
-	char version[RULEHASH_LEN + 1], err[PATH_MAX + 512];
-	struct push p = { .c = c, .want = n == 4 ? w[3] : NULL, .version = version };
+	char version[RULEHASH_LEN + 1], err[PATH_MAX + 512], args[128];
+	struct push p = { .c = c, .want = n == 4 ? w[3] : NULL, .type = "rules", .args = args };
 	size_t nfiles;
 
 	if (bundle_make(w[2], c->conf.data_dir, version, &nfiles, err, sizeof(err)) < 0) {
 		snprintf(ans, anslen, "error: %.1000s", err);
 		return;
 	}
+	snprintf(args, sizeof(args), "{\"version\":\"%s\"}", version);
 	if (store_sensor_list(c->store, push_row, &p, err, sizeof(err)) < 0) {
 		snprintf(ans, anslen, "error: %.1000s", err);
 		return;
@@ -306,16 +309,113 @@ static void ctl_rules_push(struct console *c, char **w, int n, char *ans, size_t
 		 nfiles, p.queued, p.failed);
 }
 
-/* sensor scan ID [PATH...] */
+/* allow push FILE [SENSOR]: the allowlist in FILE (allowpush.h) replaces
+ * the one pushed before, on every agent or one */
+static void ctl_allow_push(struct console *c, char **w, int n, char *ans, size_t anslen)
+{
+	struct push p = { .c = c, .want = n == 4 ? w[3] : NULL, .type = "allow" };
+	char err[PATH_MAX + 512], detail[128], *args;
+	size_t nsha, npaths;
+
+	if (allowpush_file(w[2], &args, &nsha, &npaths, err, sizeof(err)) < 0) {
+		snprintf(ans, anslen, "error: %.1000s", err);
+		return;
+	}
+	p.args = args;
+	if (store_sensor_list(c->store, push_row, &p, err, sizeof(err)) < 0) {
+		free(args);
+		snprintf(ans, anslen, "error: %.1000s", err);
+		return;
+	}
+	free(args);
+	if (p.want && p.queued == 0) {
+		snprintf(ans, anslen, "error: %s is no enrolled agent%s%s", p.want,
+			 p.failed ? ": " : "", p.failed ? p.err : "");
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%zu sha256, %zu paths, to %.40s", nsha, npaths,
+		 p.want ? p.want : "every agent");
+	if (store_audit(c->store, console_now(), "root", "local", "allow.push", detail, err,
+			sizeof(err)) < 0)
+		log_err("audit: %s", err);
+	sensorapi_wake(c, NULL);
+	log_info("allowlist (%zu sha256, %zu paths from %s) pushed to %u agent(s)", nsha, npaths,
+		 w[2], p.queued);
+	snprintf(ans, anslen, "ok\nsha256=%zu\npaths=%zu\ncommands=%u\nfailed=%u", nsha, npaths,
+		 p.queued, p.failed);
+}
+
+/*
+ * sensor quarantine ID [FROM] | sensor restore ID QID | sensor purge ID QID:
+ * an agent's quarantine, listed (100 items from FROM), or one item put back
+ * or deleted for good (audited);
+ * `kastroctl command N` shows the answer.
+ */
+static void ctl_sensor_quarantine(struct console *c, char **w, int n, char *ans, size_t anslen)
+{
+	bool restore = strcmp(w[1], "restore") == 0, purge = strcmp(w[1], "purge") == 0;
+	char args[128], err[512], detail[128];
+	uint64_t from = 0;
+	int64_t id;
+
+	if (restore || purge) {
+		if (strlen(w[3]) != 18 || strncmp(w[3], "q-", 2) != 0 ||
+		    strspn(w[3] + 2, "0123456789abcdef") != 16) {
+			snprintf(ans, anslen, "error: %.40s: expected a quarantine id (q- and 16 hex "
+				 "digits)", w[3]);
+			return;
+		}
+		snprintf(args, sizeof(args), "{\"action\":\"%s\",\"id\":\"%s\"}",
+			 restore ? "restore" : "delete", w[3]);
+	} else {
+		if (n == 4 && num_parse_u64(w[3], 0, INT64_MAX, &from) < 0) {
+			snprintf(ans, anslen, "error: FROM: expected a number of items");
+			return;
+		}
+		snprintf(args, sizeof(args), "{\"action\":\"list\",\"from\":%llu}",
+			 (unsigned long long)from);
+	}
+	if (store_command_add(c->store, w[2], "quarantine", args, "root", console_now(), &id, err,
+			      sizeof(err)) < 0) {
+		snprintf(ans, anslen, "error: %s", err);
+		return;
+	}
+	if (restore || purge) {
+		snprintf(detail, sizeof(detail), "%s on %.40s", w[3], w[2]);
+		if (store_audit(c->store, console_now(), "root", "local",
+				restore ? "quarantine.restore" : "quarantine.delete", detail,
+				err, sizeof(err)) < 0)
+			log_err("audit: %s", err);
+	}
+	sensorapi_wake(c, w[2]);
+	snprintf(ans, anslen, "ok\ncommand=%lld", (long long)id);
+}
+
+/* sensor scan ID [cpu=PERCENT] [PATH...] */
 static void ctl_sensor_scan(struct console *c, char **w, int n, char *ans, size_t anslen)
 {
 	json_t *paths = json_array(), *args;
 	char *text, err[512];
+	uint64_t cpu = 0;
+	bool has_cpu = false;
 	int64_t id;
 
-	for (int i = 3; i < n; i++)
+	for (int i = 3; i < n; i++) {
+		if (strncmp(w[i], "cpu=", 4) == 0) {
+			if (has_cpu || num_parse_u64(w[i] + 4, 0, 6400, &cpu) < 0) {
+				json_decref(paths);
+				snprintf(ans, anslen, "error: %s: expected cpu=PERCENT once, 0 (no "
+					 "ceiling) to 6400", w[i]);
+				return;
+			}
+			has_cpu = true;
+			continue;
+		}
 		json_array_append_new(paths, json_string(w[i]));
+	}
 	args = json_pack("{s:o}", "paths", paths);
+	if (args && has_cpu)
+		json_object_set_new(args, "cpu", json_integer((json_int_t)cpu));
 	text = args ? json_dumps(args, JSON_COMPACT) : NULL;
 	json_decref(args);
 	if (!text) {
@@ -416,8 +516,18 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		snprintf(ans, anslen, "ok\ncommand=%lld", (long long)id);
 		return;
 	}
+	if (((n == 3 || n == 4) && strcmp(w[0], "sensor") == 0 && strcmp(w[1], "quarantine") == 0) ||
+	    (n == 4 && strcmp(w[0], "sensor") == 0 &&
+	     (strcmp(w[1], "restore") == 0 || strcmp(w[1], "purge") == 0))) {
+		ctl_sensor_quarantine(c, w, n, ans, anslen);
+		return;
+	}
 	if (n >= 3 && strcmp(w[0], "sensor") == 0 && strcmp(w[1], "scan") == 0) {
 		ctl_sensor_scan(c, w, n, ans, anslen);
+		return;
+	}
+	if ((n == 3 || n == 4) && strcmp(w[0], "allow") == 0 && strcmp(w[1], "push") == 0) {
+		ctl_allow_push(c, w, n, ans, anslen);
 		return;
 	}
 	if ((n == 3 || n == 4) && strcmp(w[0], "rules") == 0 && strcmp(w[1], "push") == 0) {
@@ -502,7 +612,10 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		return;
 	}
 	snprintf(ans, anslen, "error: unknown request; expected token create, sensor list, "
-		 "sensor revoke ID, sensor ping ID, sensor scan ID [PATH...], rules push DIR [SENSOR], "
+		 "sensor revoke ID, sensor ping ID, sensor scan ID [cpu=PERCENT] [PATH...], "
+		 "rules push DIR [SENSOR], "
+		 "allow push FILE [SENSOR], sensor quarantine ID [FROM], sensor restore ID QID, "
+		 "sensor purge ID QID, "
 		 "command ID, api-token ..., hooks or status");
 }
 
@@ -544,6 +657,9 @@ static int offline_one(void *arg, const struct store_sensor *s)
 	char err[256];
 	int64_t alert;
 
+	/* enrolled but never connected: pending, not offline (no alert) */
+	if (s->last_seen == 0)
+		return 0;
 	if (store_sensor_mark_offline(c->store, s->id, console_now(), &alert, err, sizeof(err)) < 0)
 		log_err("sensor %s: %s", s->id, err);
 	else

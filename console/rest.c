@@ -777,11 +777,13 @@ static int sensor_add(void *arg, const struct store_sensor *s)
 {
 	struct sensor_list *l = arg;
 
-	json_array_append_new(l->arr, json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:b}", "id", s->id, "kind",
-		s->kind, "hostname", s->hostname, "enrolled_at", (json_int_t)s->enrolled_at, "last_seen",
-		(json_int_t)s->last_seen, "revoked", s->revoked_at != 0, "online",
+	json_array_append_new(l->arr, json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:b,s:b}", "id", s->id,
+		"kind", s->kind, "hostname", s->hostname, "enrolled_at", (json_int_t)s->enrolled_at,
+		"last_seen", (json_int_t)s->last_seen, "revoked", s->revoked_at != 0, "online",
 		s->revoked_at == 0 && s->offline_alerted == 0 && s->last_seen > 0 &&
-			s->last_seen >= l->now - l->silence));
+			s->last_seen >= l->now - l->silence,
+		/* enrolled, never connected: not offline, no alert */
+		"pending", s->revoked_at == 0 && s->last_seen == 0));
 	return 0;
 }
 

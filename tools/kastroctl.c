@@ -55,9 +55,17 @@ static void usage(FILE *out)
 		"  sensor list                     enrolled sensors: id, kind, state, host, last seen\n"
 		"  sensor revoke ID                refuse the sensor from now on, close its connections\n"
 		"  sensor ping ID                  queue a ping command; prints its command id\n"
-		"  sensor scan ID [PATH...]        queue an on-demand scan on an agent (its\n"
-		"                                  configured paths when none are given)\n"
+		"  sensor scan ID [cpu=N] [PATH...] queue an on-demand scan on an agent (its\n"
+		"                                  configured paths when none are given), under a\n"
+		"                                  CPU ceiling of N%% of one core (0: none; default:\n"
+		"                                  the agent's `scan cpu`)\n"
+		"  sensor quarantine ID [FROM]     queue a listing of an agent's quarantine (100\n"
+		"                                  items from FROM; kastroctl command N shows it)\n"
+		"  sensor restore ID QID           queue putting quarantined item QID back (audited)\n"
+		"  sensor purge ID QID             queue deleting quarantined item QID (audited)\n"
 		"  rules push DIR [SENSOR]         send DIR's YARA rules to every agent (or one)\n"
+		"  allow push FILE [SENSOR]        send FILE's allowlist (lines \"sha256 HEX\", \"path\n"
+		"                                  GLOB\") to every agent (or one); replaces the last\n"
 		"  command ID                      a command's state and result\n"
 		"  api-token list [USER]           officers' API tokens: user, name, created,\n"
 		"                                  expires, last used (Unix seconds)\n"
@@ -280,7 +288,7 @@ int main(int argc, char **argv)
 		return request(path, req);
 	}
 	if ((strcmp(cmd, "sensor") == 0 && nargs >= 2 && strcmp(arg, "scan") == 0) ||
-	    (strcmp(cmd, "rules") == 0)) {
+	    strcmp(cmd, "rules") == 0 || strcmp(cmd, "allow") == 0) {
 		/* Commands with paths: taken word by word from argv. */
 		size_t len;
 		int first = optind;
@@ -291,7 +299,7 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		if (strcmp(cmd, "rules") == 0) {
+		if (strcmp(cmd, "rules") == 0 || strcmp(cmd, "allow") == 0) {
 			char dir[PATH_MAX];
 
 			if (nargs < 2 || nargs > 3 || strcmp(arg, "push") != 0) {
@@ -303,12 +311,12 @@ int main(int argc, char **argv)
 				fprintf(stderr, "kastroctl: %s: %s\n", arg2, strerror(errno));
 				return 1;
 			}
-			n = snprintf(req, sizeof(req), "rules push %s%s%s", dir, nargs == 3 ? " " : "",
+			n = snprintf(req, sizeof(req), "%s push %s%s%s", cmd, dir, nargs == 3 ? " " : "",
 				     nargs == 3 ? argv[argc - 1] : "");
 		} else {
 			n = snprintf(req, sizeof(req), "sensor scan");
 			for (i = first + 1; i < argc && n >= 0 && (size_t)n < sizeof(req); i++) {
-				if (argv[i][0] != '/' && i > first + 1) {
+				if (argv[i][0] != '/' && i > first + 1 && strncmp(argv[i], "cpu=", 4) != 0) {
 					fprintf(stderr, "kastroctl: %s: paths on the agent are absolute\n",
 						argv[i]);
 					return 2;
@@ -351,8 +359,13 @@ int main(int argc, char **argv)
 			   !confirm && !ttl) {
 			n = snprintf(req, sizeof(req), "sensor list");
 		} else if (strcmp(cmd, "sensor") == 0 && nargs == 2 && !confirm && !ttl &&
-			   (strcmp(arg, "revoke") == 0 || strcmp(arg, "ping") == 0)) {
+			   (strcmp(arg, "revoke") == 0 || strcmp(arg, "ping") == 0 ||
+			    strcmp(arg, "quarantine") == 0)) {
 			n = snprintf(req, sizeof(req), "sensor %s %s", arg, arg2);
+		} else if (strcmp(cmd, "sensor") == 0 && nargs == 3 && !confirm && !ttl &&
+			   (strcmp(arg, "restore") == 0 || strcmp(arg, "purge") == 0 ||
+			    strcmp(arg, "quarantine") == 0)) {
+			n = snprintf(req, sizeof(req), "sensor %s %s %s", arg, arg2, argv[argc - 1]);
 		} else if (strcmp(cmd, "command") == 0 && nargs == 1 && !confirm && !ttl) {
 			n = snprintf(req, sizeof(req), "command %s", arg);
 		} else if (strcmp(cmd, "console") == 0 && nargs == 1 && strcmp(arg, "status") == 0 &&

@@ -79,6 +79,7 @@ data "$data"
 listen https on 127.0.0.1 port $HP
 listen sensors on 127.0.0.1 port $SP
 control "$csock"
+sensor offline-after 30s
 EOF
 start_console() {
 	"$CONSOLE" -c "$tmp/console.conf" >>"$clog" 2>&1 &
@@ -130,6 +131,10 @@ quarantine { tags { "quarantine_me" } dir "$tmp/quarantine" }
 EOF
 if "$AGENT" -n -c "$tmp/agent.conf" >"$tmp/n.out" 2>"$tmp/n.err" && grep -q 'configuration OK; rules [0-9a-f]\{64\}: 2 rules' "$tmp/n.err"; then
 	t_pass "$T: -n checks the configuration and compiles the rules"
+	grep -q '^	max-size 64MB$' "$tmp/n.out" && grep -q '^	file-timeout 30s$' "$tmp/n.out" &&
+		grep -q '^# kastro-agent scan on the command line has the same defaults: max-size 64MB, file-timeout 30s$' "$tmp/n.out" &&
+		t_pass "$T: -n prints the size and time limits of the daemon and of the scan command, the same" ||
+		t_fail "$T: -n limits: $(grep 'max-size\|timeout' "$tmp/n.out")"
 else
 	t_fail "$T: -n: $(cat "$tmp/n.err")"
 fi
@@ -156,6 +161,16 @@ else
 fi
 [ "$(db "select kind from sensors where id='$sid'")" = agent ] && t_pass "$T: the console knows it as an agent" ||
 	t_fail "$T: sensor kind: $(db "select kind from sensors where id='$sid'")"
+
+# a third agent enrols and never connects: pending, never offline (checked at the end)
+cat >"$tmp/agent3.conf" <<EOF
+console { address "127.0.0.1" port $SP enroll-port $HP }
+dir "$tmp/agent3"
+rules "$tmp/rules"
+EOF
+tok3=$(ctl token create --kind agent | sed -n 's/^token=//p')
+sid3=$("$AGENT" enroll -c "$tmp/agent3.conf" --token "$tok3" --ca-fingerprint "$fp" 2>"$tmp/e3.err")
+enrolled3=$(date +%s)
 
 start_agent() {
 	"$AGENT" -c "$tmp/agent.conf" -s "$asock" >>"$alog" 2>&1 &
@@ -221,6 +236,44 @@ printf '%s' "$EICAR" >"$tmp/watch/download.com"
 wait_eq 20 1 findings "$tmp/watch/download.com" &&
 	t_pass "$T: a file written in a watched directory is scanned at once" ||
 	t_fail "$T: on-change: $(findings download.com) events"
+
+# ---- allowlist: a restored false positive stays -----------------------------------------
+printf 'xx KASTRO-QUARANTINE-ME false positive xx\n' >"$tmp/watch/fp.doc"
+fpsum=$(sha256sum <"$tmp/watch/fp.doc" | cut -d' ' -f1)
+fpid() { actl agent quarantined | awk -v p="$tmp/watch/fp.doc" '$5 == p {print $1}' | tail -n 1; }
+wait_for 20 sh -c "[ -n \"\$('$CTL' -s '$asock' agent quarantined | grep ' $tmp/watch/fp.doc\$')\" ]"
+id1=$(fpid)
+# without an allowlist the restored file is taken again at its next change event
+actl agent restore "$id1" >/dev/null
+if wait_for 20 sh -c "[ ! -e '$tmp/watch/fp.doc' ]" && [ -n "$(fpid)" ] && [ "$(fpid)" != "$id1" ]; then
+	t_pass "$T: (without an allowlist a restored file is quarantined again on its change event)"
+else
+	t_fail "$T: restore without allowlist: $(ls "$tmp/watch"), $(fpid)"
+fi
+printf '# false positives\nsha256 %s\npath /nowhere/*\n' "$fpsum" >"$tmp/allow.txt"
+out=$(ctl allow push "$tmp/allow.txt" "$sid")
+acid=$(db "select id from commands where sensor_id='$sid' and type='allow' order by id desc limit 1")
+astat() { db "select status from commands where id=$acid"; }
+if echo "$out" | grep -q '^sha256=1$' && wait_eq 30 done astat &&
+	db "select result from commands where id=$acid" | grep -q '"sha256":1'; then
+	t_pass "$T: kastroctl allow push: the agent took the allowlist (1 sha256, 1 glob)"
+else
+	t_fail "$T: allow push: $out; $(db "select status, result from commands where type='allow'")"
+fi
+a0=$(actl agent status | sed -n 's/^allowed=//p')
+actl agent restore "$(fpid)" >/dev/null
+if wait_for 20 sh -c "[ \"\$('$CTL' -s '$asock' agent status | sed -n 's/^allowed=//p')\" -gt $a0 ]" &&
+	sleep 1 && [ -f "$tmp/watch/fp.doc" ] && [ "$(sha256sum <"$tmp/watch/fp.doc" | cut -d' ' -f1)" = "$fpsum" ] &&
+	[ -z "$(fpid)" ] && grep -q "allowed by sha256: rule Kastro_Test_Quarantine matches $tmp/watch/fp.doc" "$alog"; then
+	t_pass "$T: with its sha256 allowed, a restored false positive is scanned on its change event and stays"
+else
+	t_fail "$T: allowlisted restore: $(ls "$tmp/watch"); $(actl agent status | grep allow); $(grep allowed "$alog" | tail -n 2)"
+fi
+if [ "$(db "select count(*) from audit where action='allow.push'")" -ge 1 ]; then
+	t_pass "$T: ... the push is in the console's audit log"
+else
+	t_fail "$T: allow.push not audited"
+fi
 
 # ---- file names with a newline and not UTF-8 -------------------------------------------
 nl_name="$tmp/watch/a
@@ -320,6 +373,106 @@ else
 	t_fail "$T: console scan: $(db "select status, result from commands where id=$cid"), $(findings pushed.txt)"
 fi
 
+res=$(db "select result from commands where id=$cid")
+if [ "$(echo "$res" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["cpu_ceiling_percent"], "cpu_ms" in r, r["threads"])')" = "25 True 1" ]; then
+	t_pass "$T: a console scan keeps the configured CPU ceiling (25%, one worker) and reports the CPU it used"
+else
+	t_fail "$T: console scan ceiling: $res"
+fi
+cid=$(ctl sensor scan "$sid" cpu=150 "$tmp/tree" | sed -n 's/^command=//p')
+wait_eq 60 done cstat
+res=$(db "select result from commands where id=$cid")
+if [ "$(echo "$res" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["cpu_ceiling_percent"], r["threads"] <= 2, r["cpu_ms"] >= 0)')" = "150 True True" ]; then
+	t_pass "$T: kastroctl sensor scan ID cpu=150: the scan carries its own ceiling"
+else
+	t_fail "$T: cpu=150 scan: $res"
+fi
+out=$(ctl sensor scan "$sid" cpu=9999 "$tmp/tree" 2>&1)
+echo "$out" | grep -q 'cpu=9999: expected cpu=PERCENT once, 0 (no ceiling) to 6400' &&
+	t_pass "$T: a ceiling out of range is refused by the console" || t_fail "$T: cpu=9999: $out"
+
+# ---- the console's view of an agent's quarantine ------------------------------------------
+mkdir -p "$tmp/qv"
+printf 'xx KASTRO-QUARANTINE-ME view xx\n' >"$tmp/qv/x.doc"
+cid=$(ctl sensor scan "$sid" "$tmp/qv" | sed -n 's/^command=//p')
+wait_eq 60 done cstat
+cid=$(ctl sensor quarantine "$sid" | sed -n 's/^command=//p')
+wait_eq 30 done cstat
+res=$(db "select result from commands where id=$cid")
+qv=$(echo "$res" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+it = [i for i in r["items"] if i["path"] == sys.argv[1]]
+assert r["total"] >= len(r["items"]) and len(it) == 1 and len(it[0]["sha256"]) == 64, r
+print(it[0]["id"])' "$tmp/qv/x.doc")
+if [ -n "$qv" ] && [ ! -e "$tmp/qv/x.doc" ]; then
+	t_pass "$T: kastroctl sensor quarantine: the console lists the agent's quarantined items"
+else
+	t_fail "$T: console quarantine list: $res"
+fi
+cid=$(ctl sensor restore "$sid" "$qv" | sed -n 's/^command=//p')
+if wait_eq 30 done cstat && [ -f "$tmp/qv/x.doc" ] &&
+	[ "$(db "select count(*) from audit where action='quarantine.restore' and detail like '$qv on %'")" = 1 ]; then
+	t_pass "$T: kastroctl sensor restore: the console puts an item back, audited"
+else
+	t_fail "$T: console restore: $(db "select status, result from commands where id=$cid")"
+fi
+
+printf 'xx KASTRO-QUARANTINE-ME purge xx\n' >"$tmp/qv/y.doc"
+cid=$(ctl sensor scan "$sid" "$tmp/qv/y.doc" | sed -n 's/^command=//p')
+wait_eq 60 done cstat
+qy=$(actl agent quarantined | awk -v p="$tmp/qv/y.doc" '$5 == p {print $1}')
+cid=$(ctl sensor purge "$sid" "$qy" | sed -n 's/^command=//p')
+if [ -n "$qy" ] && wait_eq 30 done cstat && [ ! -e "$tmp/qv/y.doc" ] &&
+	! actl agent quarantined | grep -q "^$qy " && ! ls "$tmp/quarantine" | grep -q "^$qy" &&
+	[ "$(db "select count(*) from audit where action='quarantine.delete' and detail like '$qy on %'")" = 1 ]; then
+	t_pass "$T: kastroctl sensor purge: the console deletes a quarantined item for good, audited"
+else
+	t_fail "$T: console purge of '$qy': $(db "select status, result from commands where id=$cid")"
+fi
+
+# ---- the scanning child: no privilege but reading, under seccomp; a crash ---------------
+mkdir -p "$tmp/slow"
+for i in $(seq 1 300); do head -c 20000 /dev/urandom >"$tmp/slow/r$i.bin"; done
+cid=$(ctl sensor scan "$sid" cpu=1 "$tmp/slow" | sed -n 's/^command=//p')
+child=""
+for _i in $(seq 1 100); do
+	child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
+	[ -n "$child" ] && grep -q '^Seccomp:[[:space:]]*2' "/proc/$child/status" 2>/dev/null && break
+	sleep 0.1
+done
+if [ -n "$child" ] && st=$(cat "/proc/$child/status") &&
+	echo "$st" | grep -q "^Uid:[[:space:]]*$(id -u nobody)[[:space:]]$(id -u nobody)[[:space:]]$(id -u nobody)" &&
+	echo "$st" | grep -q '^CapEff:[[:space:]]*0000000000000004$' &&
+	echo "$st" | grep -q '^CapPrm:[[:space:]]*0000000000000004$' &&
+	echo "$st" | grep -q '^CapInh:[[:space:]]*0000000000000000$' &&
+	echo "$st" | grep -q '^NoNewPrivs:[[:space:]]*1$' &&
+	echo "$st" | grep -q '^Seccomp:[[:space:]]*2$'; then
+	t_pass "$T: the scan runs in a child as nobody with only CAP_DAC_READ_SEARCH, no_new_privs, under seccomp (/proc/$child/status)"
+else
+	t_fail "$T: scanning child '$child': $(grep -E '^(Uid|Cap|NoNew|Seccomp)' "/proc/$child/status" 2>&1 | tr '\n' ' ')"
+fi
+[ "$(grep '^CapEff:' "/proc/$apid/status")" = "$(grep '^CapEff:' /proc/$$/status)" ] &&
+	t_pass "$T: ... while the agent's parent stays root (quarantine, restore, enrolment)" ||
+	t_fail "$T: parent caps: $(grep CapEff "/proc/$apid/status")"
+[ -n "$child" ] && kill -9 "$child"
+wait_eq 30 failed cstat
+res=$(db "select result from commands where id=$cid")
+if echo "$res" | grep -q 'killed by signal 9' && grep -q "scanning child (pid $child) was killed by signal 9" "$alog" &&
+	actl agent status | grep -q '^scan_child_failures=1$'; then
+	t_pass "$T: a scanning child killed mid-scan is logged and counted, the scan reported failed"
+else
+	t_fail "$T: child crash: $res; $(grep 'scanning child' "$alog" | tail -n 2)"
+fi
+n0=$(findings "$tmp/slow/")
+printf '%s' "$EICAR" >"$tmp/slow/late.com"
+cid=$(ctl sensor scan "$sid" "$tmp/slow" | sed -n 's/^command=//p')
+if wait_eq 60 done cstat && [ "$(findings "$tmp/slow/late.com")" = 1 ]; then
+	t_pass "$T: ... and the next scan runs in a new child and finds what it should"
+else
+	t_fail "$T: scan after the crash: $(db "select status, result from commands where id=$cid")"
+fi
+
 # ---- console away during a scan ------------------------------------------------------
 for i in $(seq 1 40); do
 	printf 'padding %d %s\n' "$i" "$(head -c 3000 /dev/urandom | base64 -w0)" >"$tmp/big/f$i.txt"
@@ -356,6 +509,9 @@ size=$(stat -c %s "$last")
 truncate -s $((size - 7)) "$last"
 start_console || { t_fail "$T: console restart: $(tail -n 5 "$clog")"; t_done; }
 start_agent || { t_fail "$T: agent restart after kill -9: $(tail -n 5 "$alog")"; t_done; }
+wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^allow_sha256=1\$'" &&
+	t_pass "$T: the pushed allowlist outlives a restart (DIR/allow.json)" ||
+	t_fail "$T: allowlist after restart: $(actl agent status | grep allow)"
 if wait_eq 60 12 findings "$tmp/big2/x"; then
 	t_pass "$T: agent killed -9 with the console away: all 12 findings arrived"
 else
@@ -386,6 +542,20 @@ if [ $rc = 0 ] && [ "$nq" = $((nq0 + 230)) ] && [ "$(head -n 1 "$tmp/qlist")" = 
 else
 	t_fail "$T: quarantined: exit $rc, $nq lines of $((nq0 + 230)); $(tail -n 2 "$tmp/qlist") $(cat "$tmp/qlist.err")"
 fi
+
+# ---- enrolled, never connected: pending -------------------------------------------------
+left=$((enrolled3 + 33 - $(date +%s)))
+[ "$left" -gt 0 ] && sleep "$left"
+st3=$(ctl sensor list | awk -v id="$sid3" '$1 == id {print $3}')
+al3=$(db "select count(*) from alerts where sensor_id='$sid3'")
+if [ -n "$sid3" ] && [ "$st3" = pending ] && [ "$al3" = 0 ] &&
+	curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$HP/" >/dev/null; then
+	t_pass "$T: an agent enrolled 30 s (offline-after) ago that never connected is pending, with no alert"
+else
+	t_fail "$T: never-connected agent: '$st3', $al3 alerts ($(cat "$tmp/e3.err"))"
+fi
+st1=$(ctl sensor list | awk -v id="$sid" '$1 == id {print $3}')
+[ "$st1" = online ] && t_pass "$T: ... while the running agent is online" || t_fail "$T: running agent: $st1"
 
 # ---- through an HTTP proxy ---------------------------------------------------------------
 python3 "$here/connect_proxy.py" "$tmp/proxy.port" "$tmp/proxy.log" &

@@ -53,7 +53,8 @@ if [ ! -x "$AGENT" ]; then
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kastro-agree.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+U=
+trap 'rm -rf "$TMP" ${U:+"$U"}' EXIT
 trap 'exit 130' INT TERM
 C=$TMP/corpus
 mkdir "$TMP/clean0"
@@ -256,6 +257,42 @@ if [ $rc -eq 1 ] && [ "$(wc -l <"$TMP/names.out")" -eq 1 ] &&
 	t_pass "agent/scan-cli: a file name with a newline is printed escaped, on one line"
 else
 	t_fail "agent/scan-cli: newline name: exit $rc, '$(cat "$TMP/names.out")'"
+fi
+# a file that cannot be read: exit 2 unless something matched (as clamscan)
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+	U=$(mktemp -d "${TMPDIR:-/tmp}/kastro-agree-u.XXXXXX")
+	chmod 755 "$U"
+	mkdir "$U/rules" "$U/t"
+	printf 'rule Eicar_Test { strings: $e = "EICAR-STANDARD-ANTIVIRUS-TEST-FILE" condition: $e }\n' >"$U/rules/e.yar"
+	echo clean >"$U/t/ok.txt"
+	echo secret >"$U/t/locked.txt"
+	chmod -R a+rX "$U"
+	chmod 000 "$U/t/locked.txt"
+	asnobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$AGENT" scan --rules "$U/rules" "$@"; }
+	asnobody "$U/t" >"$TMP/u.out" 2>"$TMP/u.err"; rc=$?
+	if [ $rc -eq 2 ] && [ ! -s "$TMP/u.out" ] &&
+		grep -qx "kastro-agent: skipped (unreadable: Permission denied) $U/t/locked.txt" "$TMP/u.err"; then
+		t_pass "agent/scan-cli: nothing matched and a file could not be read: exit 2, the file on stderr with the reason"
+	else
+		t_fail "agent/scan-cli: unreadable file: exit $rc, '$(cat "$TMP/u.out" "$TMP/u.err")'"
+	fi
+	printf 'X5O!P%%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$U/t/eicar.com"
+	chmod a+r "$U/t/eicar.com"
+	asnobody "$U/t" >"$TMP/u.out" 2>"$TMP/u.err"; rc=$?
+	if [ $rc -eq 1 ] && [ "$(cat "$TMP/u.out")" = "Eicar_Test $U/t/eicar.com" ] && grep -q locked.txt "$TMP/u.err"; then
+		t_pass "agent/scan-cli: a match wins: exit 1 even with a file that could not be read"
+	else
+		t_fail "agent/scan-cli: match and unreadable: exit $rc, '$(cat "$TMP/u.out" "$TMP/u.err")'"
+	fi
+	rm -rf "$U"
+else
+	t_skip "agent/scan-cli: exit 2 on an unreadable file needs root, user nobody and setpriv"
+fi
+out=$("$AGENT" scan --help)
+if echo "$out" | grep -q "default $((64))M, as agent.conf" && echo "$out" | grep -q "per file (default 30, as agent.conf)"; then
+	t_pass "agent/scan-cli: the size and time limits default to agent.conf's (64M, 30 s)"
+else
+	t_fail "agent/scan-cli: defaults: $out"
 fi
 mkdir "$TMP/bad" && printf 'rule ok { condition: true }\nrule bad {\n condition: nope\n}\n' >"$TMP/bad/x.yar"
 out=$("$AGENT" scan --rules "$TMP/bad" "$TMP/clean" 2>&1); rc=$?

@@ -550,7 +550,7 @@ static void test_error_format(void **state)
 		   "\t^~~~~~~~");
 	fails_with("consol { address \"x\" }",
 		   "t.conf:1:1: unexpected 'consol', expected one of: console, dir, "
-		   "spool-size, heartbeat, rules, log, scan, cache, quarantine, include; "
+		   "spool-size, heartbeat, rules, log, scan, cache, quarantine, allow, include; "
 		   "did you mean 'console'?\n"
 		   "consol { address \"x\" }\n"
 		   "^~~~~~");
@@ -572,7 +572,7 @@ static void test_syntax_errors(void **state)
 	/* a group takes one setting on its line, or a block */
 	fails_first("console address \"x\" port 7443",
 		    "t.conf:1:21: unexpected 'port', expected one of: console, dir, "
-		    "spool-size, heartbeat, rules, log, scan, cache, quarantine, include");
+		    "spool-size, heartbeat, rules, log, scan, cache, quarantine, allow, include");
 	fails_first(ADDR "scan",
 		    "t.conf:2:5: unexpected end of file, expected one of: path, exclude, "
 		    "watch, max-size, cross-filesystems, file-timeout, threads, cpu, "
@@ -592,14 +592,14 @@ static void test_syntax_errors(void **state)
 		    "(error, warning, info, debug)");
 	fails_first(ADDR "caches entries 5",
 		    "t.conf:2:1: unexpected 'caches', expected one of: cache, console, "
-		    "dir, spool-size, heartbeat, rules, log, scan, quarantine, include; "
+		    "dir, spool-size, heartbeat, rules, log, scan, quarantine, allow, include; "
 		    "did you mean 'cache'?");
 	fails_first(ADDR "}", "t.conf:2:1: unexpected '}', expected one of: console, "
 		    "dir, spool-size, heartbeat, rules, log, scan, cache, quarantine, "
-		    "include");
+		    "allow, include");
 	fails_first(ADDR "\"x\"", "t.conf:2:1: unexpected string \"x\", expected one "
 		    "of: console, dir, spool-size, heartbeat, rules, log, scan, cache, "
-		    "quarantine, include");
+		    "quarantine, allow, include");
 }
 
 static void test_number_errors(void **state)
@@ -854,17 +854,37 @@ static void test_load_errors(void **state)
 	assert_non_null(strstr(err, ": cannot read: not a regular file"));
 }
 
+static void test_allow(void **state)
+{
+	(void)state;
+	ok("console address \"c\"\n"
+	   "allow { sha256 \"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\" "
+	   "path \"/opt/tools/*\" }\nallow path \"*.fp\"\n");
+	assert_int_equal(c.allow_sha256.n, 1);
+	assert_string_equal(c.allow_sha256.v[0],
+			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_int_equal(c.allow_paths.n, 2);
+	assert_string_equal(c.allow_paths.v[1], "*.fp");
+	fails_first("console address \"c\"\nallow sha256 \"e3b0c442\"\n",
+		    "t.conf:2:14: invalid sha256 'e3b0c442', expected 64 hex digits as sha256sum "
+		    "prints them");
+	fails_first("console address \"c\"\nallow path \"tools/*\"\n",
+		    "t.conf:2:12: glob 'tools/*' never matches, as it is matched against full "
+		    "paths: expected a pattern that starts with '/' or '*', such as \"*/tools/*\"");
+}
+
 /* aconf_print(a) loaded into a fresh struct must give a's values. */
 static void round_trip(const struct agent_conf *a)
 {
-	const struct aconf_list *la[5] = { &a->scan_paths, &a->scan_include,
+	const struct aconf_list *la[7] = { &a->scan_paths, &a->scan_include,
 					   &a->scan_exclude, &a->watch,
-					   &a->quarantine_tags };
+					   &a->quarantine_tags, &a->allow_sha256,
+					   &a->allow_paths };
 	struct agent_conf b;
-	struct aconf_list *lb[5] = { &b.scan_paths, &b.scan_include,
+	struct aconf_list *lb[7] = { &b.scan_paths, &b.scan_include,
 				     &b.scan_exclude, &b.watch,
-				     &b.quarantine_tags };
-	struct aconf_list own[5];
+				     &b.quarantine_tags, &b.allow_sha256, &b.allow_paths };
+	struct aconf_list own[7];
 	FILE *f = fopen(tmp("print.conf"), "w");
 	int k, i;
 
@@ -874,7 +894,7 @@ static void round_trip(const struct agent_conf *a)
 	aconf_defaults(&b);
 	if (aconf_load(tmp("print.conf"), &b, err, sizeof(err)) != 0)
 		fail_msg("printed text does not load: %s", err);
-	for (k = 0; k < 5; k++) {
+	for (k = 0; k < 7; k++) {
 		assert_int_equal(la[k]->n, lb[k]->n);
 		for (i = 0; i < la[k]->n; i++)
 			assert_string_equal(la[k]->v[i], lb[k]->v[i]);
@@ -883,7 +903,7 @@ static void round_trip(const struct agent_conf *a)
 		*lb[k] = *la[k];
 	}
 	assert_memory_equal(&b, a, sizeof(b));
-	for (k = 0; k < 5; k++)
+	for (k = 0; k < 7; k++)
 		*lb[k] = own[k];
 	aconf_free(&b);
 }
@@ -907,7 +927,8 @@ static void test_print_round_trip(void **state)
 		"watch \"/a\" max-size 1025 cross-filesystems yes file-timeout 90s "
 		"threads 3 cpu 7% schedule every 25h }\n"
 		"cache entries 1001\n"
-		"quarantine { tags { \"t1\" \"t2\" } severity 2 dir \"/q\" }\n"),
+		"quarantine { tags { \"t1\" \"t2\" } severity 2 dir \"/q\" }\n"
+		"allow { sha256 \"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\" path { \"/opt/tools/*\" \"*.fp\" } }\n"),
 		NULL, &a, err, sizeof(err)), 0);
 	round_trip(&a);
 	/* the defaults, and a daily schedule, and a quarantine dir left to dir */
@@ -984,6 +1005,7 @@ int main(void)
 		cmocka_unit_test(test_error_leaves_config_unchanged),
 		cmocka_unit_test(test_small_error_buffer),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_allow),
 		cmocka_unit_test(test_print_round_trip),
 	};
 

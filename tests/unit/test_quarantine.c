@@ -310,6 +310,39 @@ static void test_refuses_symlink_fifo_directory(void **state)
 	quarantine_close(q);
 }
 
+/* delete: gone from the list, from the directory, and after a reopen */
+static void test_delete(void **state)
+{
+	struct fx *f = *state;
+	char path[256];
+	struct quarantine_item it, it2;
+	struct quarantine_stats st;
+	struct quarantine *q = quarantine_open(f->qdir, NULL, f->err, sizeof(f->err));
+
+	assert_non_null(q);
+	snprintf(path, sizeof(path), "%s/del.exe", f->files);
+	write_file(path, HELLO, strlen(HELLO));
+	assert_int_equal(quarantine_put(q, path, "r", NULL, &it, f->err, sizeof(f->err)), 0);
+	snprintf(path, sizeof(path), "%s/keep.exe", f->files);
+	write_file(path, HELLO, strlen(HELLO));
+	assert_int_equal(quarantine_put(q, path, "r", NULL, &it2, f->err, sizeof(f->err)), 0);
+	assert_int_equal(quarantine_delete(q, it.id, f->err, sizeof(f->err)), 0);
+	assert_int_equal(quarantine_get(q, it.id, &it), -1);
+	assert_int_equal(quarantine_delete(q, it.id, f->err, sizeof(f->err)), -1);
+	assert_non_null(strstr(f->err, "no item"));
+	quarantine_stats(q, &st);
+	assert_int_equal(st.items, 1);
+	assert_false(exists(path) );
+	quarantine_close(q);
+	q = quarantine_open(f->qdir, NULL, f->err, sizeof(f->err));
+	assert_non_null(q);
+	quarantine_stats(q, &st);
+	assert_int_equal(st.items, 1);
+	assert_int_equal(st.corrupt + st.missing + st.orphans, 0);
+	assert_int_equal(quarantine_get(q, it2.id, &it2), 0);
+	quarantine_close(q);
+}
+
 static void test_restore_refused_when_path_occupied(void **state)
 {
 	struct fx *f = *state;
@@ -589,6 +622,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip_across_file_systems, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_path_through_symlinked_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_symlink_fifo_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_refused_when_path_occupied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_copy_not_restored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_given_sha256_checked, setup, teardown),

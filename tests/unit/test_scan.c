@@ -730,6 +730,30 @@ static void test_stop_ends_the_scan(void **state)
 	rules_unref(r);
 }
 
+/* Under a ceiling of N cores at most N files are scanned at once. */
+static void test_ceiling_caps_the_workers(void **state)
+{
+	struct fx *f = *state;
+	struct scan_options o = opts(f);
+	struct scan_summary s;
+	struct rules *r = load_rules(f, "rule anything { condition: true }\n");
+	const char *roots[1] = { f->tree };
+
+	puts_(f, "a", "a");
+	o.threads = 4;
+	o.cpu_percent = 25;
+	assert_int_equal(scan_tree(r, roots, 1, &o, &s, f->err, sizeof(f->err)), 0);
+	assert_int_equal(s.threads, 1);
+	assert_int_equal(s.cpu_ceiling, 25);
+	o.cpu_percent = 150;
+	assert_int_equal(scan_tree(r, roots, 1, &o, &s, f->err, sizeof(f->err)), 0);
+	assert_int_equal(s.threads, 2);
+	o.cpu_percent = 0;
+	assert_int_equal(scan_tree(r, roots, 1, &o, &s, f->err, sizeof(f->err)), 0);
+	assert_int_equal(s.threads, 4);
+	rules_unref(r);
+}
+
 static void burn(uint64_t ns)
 {
 	uint64_t t0 = duty_thread_cpu_ns();
@@ -774,6 +798,43 @@ static void test_duty_cycle_keeps_the_ceiling(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	wall = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	assert_true(wall < 0.5);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Time spent below the ceiling is not saved up for a burst: after 500 ms
+ * idle, the first 150 ms at 25 % use about 25 % (the old whole-scan
+ * average would have allowed 125 ms of CPU at once). */
+static void test_duty_no_burst_after_idle(void **state)
+{
+	struct duty d;
+	struct duty_thread t;
+	struct timespec nap = { 0, 500000000 };
+	uint64_t c0, w0, first = 0;
+
+	(void)state;
+	duty_init(&d, 25);
+	duty_thread_start(&t);
+	nanosleep(&nap, NULL);
+	duty_thread_start(&t);
+	c0 = duty_thread_cpu_ns();
+	w0 = mono_ns();
+	while (mono_ns() - w0 < 300000000u) {
+		burn(5000000);
+		duty_pace(&d, &t, NULL);
+		if (first == 0 && mono_ns() - w0 >= 150000000u)
+			first = duty_thread_cpu_ns() - c0;
+	}
+	/* 25 % of 150 ms, plus one period's credit (12.5 ms) and one chunk */
+	if (first > 60000000u)
+		fail_msg("%.1f ms of CPU in the first 150 ms at a 25 %% ceiling", (double)first / 1e6);
+	assert_true(first >= 20000000u);
 }
 
 struct prio {
@@ -833,7 +894,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cache_skips_files_changed_just_now, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stop_ends_the_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ceiling_caps_the_workers, setup, teardown),
 		cmocka_unit_test(test_duty_cycle_keeps_the_ceiling),
+		cmocka_unit_test(test_duty_no_burst_after_idle),
 		cmocka_unit_test(test_low_priority_applies_to_the_thread),
 	};
 
