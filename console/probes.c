@@ -26,6 +26,7 @@
 #include "mono.h"
 #include "plugin.h"
 #include "store_services.h"
+#include "svcalert_run.h"
 
 struct pcheck {
 	int svc, chk;                   /* indexes into the inventory */
@@ -286,6 +287,8 @@ static void apply_result(struct probes *p, struct pcheck *pc)
 		else
 			log_warn("service %s: %s is %s (hard): %s", sv->name, pc->key, r.state,
 				 r.output);
+		svcalert_state(c, sv, pc->key, r.state, r.output,
+			       pc->st.unreachable || maint || pc->st.flapping, now);
 	}
 	/* a soft problem is retried sooner */
 	pc->due_ms = mono_ms() + 1000ull * (pc->st.hard ? chk->every : chk->retry_every);

@@ -117,11 +117,12 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_SENSOR_SEEN] = "UPDATE sensors SET last_seen = ?2, offline_alerted = 0 WHERE id = ?1",
 	[ST_SENSOR_SILENT] =
 		"SELECT " SENSOR_COLS " FROM sensors WHERE revoked_at = 0 AND offline_alerted = 0 "
+		"AND kind <> 'console' "
 		"AND (CASE WHEN last_seen > 0 THEN last_seen ELSE enrolled_at END) < ?1 "
 		"ORDER BY (CASE WHEN last_seen > 0 THEN last_seen ELSE enrolled_at END), id LIMIT ?2",
 	[ST_SENSOR_MARK] = "UPDATE sensors SET offline_alerted = ?2 WHERE id = ?1",
 	[ST_SENSOR_COUNTS] = "SELECT coalesce(sum(last_seen >= ?1), 0), coalesce(sum(last_seen < ?1), 0) "
-			     "FROM sensors WHERE revoked_at = 0",
+			     "FROM sensors WHERE revoked_at = 0 AND kind <> 'console'",
 
 	[ST_TOKEN_ADD] = "INSERT INTO enrol_tokens (hash, kind, created_at, expires_at) "
 			 "VALUES (?1, ?2, ?3, ?4)",
