@@ -8,6 +8,8 @@
 # its end raises a WARNING alert; a push check reporting a failure raises
 # one and its next success resolves it; a push check that stops pinging
 # raises one when it goes late (period 1m: this test takes about 70 s).
+# Then the month's SLA report of that history (GET /api/v1/sla, JSON and
+# CSV): outages, downtime, maintenance left out, RPO met or not.
 #
 # usage: tests/continuity/test_alerts.sh BUILD_DIR
 set -u
@@ -80,8 +82,8 @@ service "library" {
     check tcp "127.0.0.1" port $DB every 5s retries 1
 }
 service "soon" { owner "it" check tls "127.0.0.1" port $SOON every 5s retries 1 ca "ca.pem" }
-service "backups" { owner "it" check push "nightly" uuid "$UB" period 1m grace 1m }
-service "files" { owner "it" criticality medium check push "sync" uuid "$US" period 1d grace 1h }
+service "backups" { owner "it" rpo 30s check push "nightly" uuid "$UB" period 1m grace 1m }
+service "files" { owner "it, archives" criticality medium rpo 1h check push "sync" uuid "$US" period 1d grace 1h }
 CONF
 cat >"$tmp/console.conf" <<CONF
 data "$tmp/data"
@@ -170,13 +172,13 @@ kill "$pid_db"
 t_check "$T: db down raises an alert" wait_alerts db open 1 10
 set -- $(alerts db open)
 t_check "$T: ... severity 1 (criticality critical)" test "$2" = 1
-n=$(sqlite3 "$tmp/data/console.db" "SELECT state FROM svc_checks WHERE service = 'erp'")
-for _i in $(seq 1 30); do
-	[ "$n" = UNREACHABLE ] && break
+n=$(sqlite3 "$tmp/data/console.db" "SELECT state || '/' || hard FROM svc_checks WHERE service = 'erp'")
+for _i in $(seq 1 40); do
+	[ "$n" = UNREACHABLE/1 ] && break
 	sleep 0.5
-	n=$(sqlite3 "$tmp/data/console.db" "SELECT state FROM svc_checks WHERE service = 'erp'")
+	n=$(sqlite3 "$tmp/data/console.db" "SELECT state || '/' || hard FROM svc_checks WHERE service = 'erp'")
 done
-t_check "$T: erp, which depends on db, is UNREACHABLE" test "$n" = UNREACHABLE
+t_check "$T: erp, which depends on db, is UNREACHABLE (hard)" test "$n" = UNREACHABLE/1
 t_check "$T: ... and raises no alert" wait_alerts erp any 0 1
 t_check "$T: library, down inside its maintenance window, raises no alert" wait_alerts library any 0 1
 standin db "$DB"
@@ -199,6 +201,54 @@ t_check "$T: a push check with no ping for its period raises an alert (late)" \
 	wait_alerts backups open 1 $((left > 0 ? left + 8 : 8))
 set -- $(alerts backups open)
 t_check "$T: ... severity 4 (medium, late)" test "$2" = 4
+
+# the SLA report of this month (the test's history is all in it, unless
+# it runs across midnight at a month's end)
+api -o "$tmp/sla.json" "$URL/api/v1/sla"
+if python3 - "$tmp/sla.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = {x["name"]: x for x in d["services"]}
+assert len(s) == 7, s.keys()
+w = s["web"]
+assert w["outages"] == 1 and 5 <= w["down_s"] <= 40, w
+assert 0 < w["availability"] < 1 and w["known_s"] >= w["up_s"] + w["down_s"] - 1, w
+assert s["db"]["outages"] == 1, s["db"]
+assert s["library"]["maintenance_s"] > 0 and s["library"]["outages"] == 0, s["library"]
+assert s["library"]["down_s"] == 0, s["library"]
+assert s["erp"]["outages"] == 1, s["erp"]      # UNREACHABLE: not available either
+assert s["files"]["rpo_checks"][0]["met"] is True, s["files"]
+assert s["backups"]["rpo_checks"][0]["met"] is False, s["backups"]
+assert s["soon"]["availability"] == 1.0, s["soon"]
+PY
+then
+	t_pass "$T: GET /api/v1/sla: outages, downtime, availability, maintenance left out, RPO met or not"
+else
+	t_fail "$T: /api/v1/sla: $(head -c 800 "$tmp/sla.json") history: $(sqlite3 "$tmp/data/console.db" "SELECT service, key, ts, state FROM svc_history" | tr "\n" " ")"
+fi
+api -D "$tmp/csv.head" -o "$tmp/sla.csv" "$URL/api/v1/sla?format=csv"
+if grep -qi '^content-type: text/csv' "$tmp/csv.head" &&
+	head -n 1 "$tmp/sla.csv" | grep -q '^month,service,owner,criticality,availability_percent,' &&
+	grep -q "^$(date +%Y-%m),files,\"it, archives\",medium,[0-9.]*,[0-9]*,[0-9]*,[0-9]*,0,3600,yes.$" "$tmp/sla.csv" &&
+	grep -q "^$(date +%Y-%m),backups,it,medium,.*,30,no" "$tmp/sla.csv" &&
+	[ "$(wc -l <"$tmp/sla.csv")" = 8 ]; then
+	t_pass "$T: ?format=csv: a header and one row per service, quoted where needed"
+else
+	t_fail "$T: csv: $(head -c 600 "$tmp/sla.csv")"
+fi
+# the printable page in headless Chromium (trusting exactly this console's key)
+spki=$(openssl pkey -in "$tmp/data/server.key" -pubout -outform DER | openssl dgst -sha256 -binary | base64)
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
+"$py" "$here/ui_sla.py" "$URL" "$pw" "$spki" "$tmp" >"$tmp/ui.out" 2>&1
+case $? in
+0) t_pass "$T: the SLA page: one row per service, CSV link, Greek, printable without the menus" ;;
+77) t_skip "$T: the SLA page: chromium or python3-selenium missing" ;;
+*) t_fail "$T: the SLA page: $(tail -n 3 "$tmp/ui.out" | tr '\n' ' ')" ;;
+esac
+code=$(api -o /dev/null -w '%{http_code}' "$URL/api/v1/sla?month=2026-13")
+t_check "$T: a malformed month is 400" test "$code" = 400
+code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$tmp/data/ca.crt" "$URL/api/v1/sla")
+t_check "$T: the SLA report needs a session" test "$code" = 401
 
 # the console's sensor row
 api "$URL/api/v1/sensors" >"$tmp/sensors.json"
