@@ -9,7 +9,8 @@
 # one and its next success resolves it; a push check that stops pinging
 # raises one when it goes late (period 1m: this test takes about 70 s).
 # Then the month's SLA report of that history (GET /api/v1/sla, JSON and
-# CSV): outages, downtime, maintenance left out, RPO met or not.
+# CSV): outages, downtime, maintenance left out, RPO met or not; the
+# printable SLA page in Chromium; the public status page (/status).
 #
 # usage: tests/continuity/test_alerts.sh BUILD_DIR
 set -u
@@ -71,7 +72,7 @@ US=0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11
 pw=$(sed -n 's/^admin password: //p' "$tmp/init.out")
 cat >"$tmp/services.conf" <<CONF
 service "web" {
-    owner "it" criticality high
+    owner "it" criticality high public
     check tcp "127.0.0.1" port $WEB every 5s retries 2 retry-every 5s
 }
 service "db" { owner "it" criticality critical check tcp "127.0.0.1" port $DB every 5s retries 1 }
@@ -81,7 +82,7 @@ service "library" {
     maintenance daily $mstart for 1h
     check tcp "127.0.0.1" port $DB every 5s retries 1
 }
-service "soon" { owner "it" check tls "127.0.0.1" port $SOON every 5s retries 1 ca "ca.pem" }
+service "soon" { owner "culture" public check tls "127.0.0.1" port $SOON every 5s retries 1 ca "ca.pem" }
 service "backups" { owner "it" rpo 30s check push "nightly" uuid "$UB" period 1m grace 1m }
 service "files" { owner "it, archives" criticality medium rpo 1h check push "sync" uuid "$US" period 1d grace 1h }
 CONF
@@ -249,6 +250,41 @@ code=$(api -o /dev/null -w '%{http_code}' "$URL/api/v1/sla?month=2026-13")
 t_check "$T: a malformed month is 400" test "$code" = 400
 code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$tmp/data/ca.crt" "$URL/api/v1/sla")
 t_check "$T: the SLA report needs a session" test "$code" = 401
+
+# the public status page: no session; web and soon only, nothing internal
+curl -sS --cacert "$tmp/data/ca.crt" -D "$tmp/status.head" -o "$tmp/status.html" "$URL/status"
+curl -sS --cacert "$tmp/data/ca.crt" -o "$tmp/status-en.html" "$URL/status?lang=en"
+api -o "$tmp/status-session.html" "$URL/status?lang=en"
+if python3 - "$tmp/status.html" "$tmp/status-en.html" "$tmp/status-session.html" "$WEB $DB $SOON $HP" <<'PY'
+import re, sys
+el, en, ses = (open(p, encoding="utf-8").read() for p in sys.argv[1:4])
+rows = lambda h: dict(re.findall(r'<tr><td>([^<]*)</td><td class="[a-z]+" data-state="([a-z]+)"', h))
+assert rows(el) == {"web": "ok", "soon": "degraded"}, rows(el)
+assert rows(en) == rows(el), rows(en)
+assert "Κατάσταση υπηρεσιών" in el and "Σε λειτουργία" in el and "Με προβλήματα" in el, el
+assert "Service status" in en and "Operational" in en and "Degraded" in en, en
+assert re.search(r"<td>web</td>.*<td class=\"num\">[0-9]+\.[0-9]{2} %</td>", el), el
+# nothing internal: addresses, ports, check names or kinds, outputs, owners, other services
+for h in (el, en):
+    for bad in ["127.0.0.1", "tcp", "tls", "expires", "culture", "nightly", "sync",
+                "erp", "library", "backups", "files", "critical", "high"] + sys.argv[4].split():
+        assert bad not in h, (bad, h)
+    assert not re.search(r"\bdb\b", h), h
+# a session shows no more
+assert ses == en or rows(ses) == rows(en) and len(ses) == len(en), ses
+PY
+then
+	t_pass "$T: /status without a session: public services only, Greek and English, no addresses, outputs or other names"
+else
+	t_fail "$T: /status: $(head -c 600 "$tmp/status.html")"
+fi
+code=$(sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$tmp/status.head")
+if [ "$code" = 200 ] && grep -qi "^content-security-policy: default-src 'none'" "$tmp/status.head" &&
+	! grep -qi '^set-cookie' "$tmp/status.head"; then
+	t_pass "$T: ... 200 with a policy that allows no script, and no cookie"
+else
+	t_fail "$T: /status head: $(tr '\r\n' '  ' <"$tmp/status.head")"
+fi
 
 # the console's sensor row
 api "$URL/api/v1/sensors" >"$tmp/sensors.json"
