@@ -123,22 +123,25 @@ int svcalert_severity(enum inv_crit crit, const char *state)
 	return sev > 4 ? 4 : sev;
 }
 
-/* The open alert of the check into *id (0: none). */
-static int find_open(struct store *s, const char *service, const char *sig, int64_t *id,
-		     char *err, size_t errlen)
+/* The open alert of the check into *id (0: none); cert: or one of its
+ * certificate alerts ("SIG (certificate: ...)"). */
+static int find_open(struct store *s, const char *service, const char *sig, bool cert,
+		     int64_t *id, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	*id = 0;
 	if (sqlite3_prepare_v2(s->db, "SELECT id FROM alerts WHERE sensor_id = ?1 AND "
-				      "kind = 'service' AND host = ?2 AND signature = ?3 AND "
-				      "status <> 'resolved' ORDER BY id DESC LIMIT 1",
+				      "kind = 'service' AND host = ?2 AND (signature = ?3 OR (?4 AND "
+				      "substr(signature, 1, length(?3) + 15) = ?3 || ' (certificate: ')) "
+				      "AND status <> 'resolved' ORDER BY id DESC LIMIT 1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return st_dberr(s, err, errlen, "finding the service's alert");
 	st_bind_text(st, 1, SVCALERT_SENSOR);
 	st_bind_text(st, 2, service);
 	st_bind_text(st, 3, sig);
+	sqlite3_bind_int(st, 4, cert);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(st, 0);
@@ -184,7 +187,7 @@ int svcalert_raise(struct store *s, const char *service, const char *key, const 
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (st_begin(s, err, errlen) < 0)
 		return -1;
-	if (find_open(s, service, sig, &open_id, err, errlen) < 0)
+	if (find_open(s, service, sig, false, &open_id, err, errlen) < 0)
 		goto fail;
 	if (open_id > 0) {
 		st_rollback(s);
@@ -245,20 +248,24 @@ int svcalert_resolve(struct store *s, const char *service, const char *key, cons
 
 	if (alert_id != NULL)
 		*alert_id = 0;
-	if (signature(service, key, sig, err, errlen) < 0 ||
-	    find_open(s, service, sig, &id, err, errlen) < 0)
+	if (signature(service, key, sig, err, errlen) < 0)
 		return -1;
-	if (id == 0)
-		return 0;
 	snprintf(note, sizeof(note), "recovered: %s", output != NULL && output[0] != '\0' ?
 		 output : "OK");
 	for (i = 0; note[i] != '\0'; i++)        /* a check's output is one line, but be sure */
 		if ((unsigned char)note[i] < 0x20)
 			note[i] = ' ';
-	if (store_alert_note_add(s, id, SVCALERT_USER, now, note, NULL, err, errlen) < 0 ||
-	    store_alert_set_status(s, id, "resolved", SVCALERT_USER, now, err, errlen) < 0)
-		return -1;
-	if (alert_id != NULL)
-		*alert_id = id;
+	/* the check's alert and its certificate alerts (at most one per warn figure) */
+	for (int round = 0; round < 4; round++) {
+		if (find_open(s, service, sig, true, &id, err, errlen) < 0)
+			return -1;
+		if (id == 0)
+			break;
+		if (store_alert_note_add(s, id, SVCALERT_USER, now, note, NULL, err, errlen) < 0 ||
+		    store_alert_set_status(s, id, "resolved", SVCALERT_USER, now, err, errlen) < 0)
+			return -1;
+		if (alert_id != NULL && *alert_id == 0)
+			*alert_id = id;
+	}
 	return 0;
 }

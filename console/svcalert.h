@@ -47,8 +47,9 @@ int svcalert_raise(struct store *s, const char *service, const char *key, const 
 		   size_t errlen);
 
 /*
- * Resolve the check's open alert, if any, with a note ("recovered: " and
- * output). *alert_id (may be NULL): the alert resolved, or 0.
+ * Resolve the check's open alerts, if any, with a note ("recovered: " and
+ * output): its own and its certificate alerts ("SIGNATURE (certificate:
+ * ...)"). *alert_id (may be NULL): the first resolved, or 0.
  */
 int svcalert_resolve(struct store *s, const char *service, const char *key, const char *output,
 		     int64_t now, int64_t *alert_id, char *err, size_t errlen);

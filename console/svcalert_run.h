@@ -22,4 +22,13 @@ struct console;
 void svcalert_state(struct console *c, const struct inv_service *sv, const char *key,
 		    const char *state, const char *output, bool quiet, int64_t now);
 
+/*
+ * A tls check's certificate has fewer than `days` days left (one of its
+ * warn figures): its own alert, "CHECK (certificate: under N days)", so
+ * each figure crossed raises one. A recovery of the check resolves these
+ * too.
+ */
+void svcalert_cert(struct console *c, const struct inv_service *sv, const char *key,
+		   uint32_t days, const char *state, const char *output, int64_t now);
+
 #endif

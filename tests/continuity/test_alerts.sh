@@ -137,8 +137,8 @@ n=$(api "$URL/api/v1/alerts?sensor=console" | python3 -c 'import json,sys; print
 t_check "$T: nothing up raises an alert" test "$n" = 1   # soon's certificate only
 t_check "$T: a certificate 10 days from its end raises a WARNING alert" wait_alerts soon open 1 10
 set -- $(alerts soon open)
-t_check "$T: ... severity 4 (medium criticality, WARNING), signature names the check" \
-	test "$2 ${*:4}" = "4 Service problem: soon: tls 127.0.0.1:$SOON"
+t_check "$T: ... severity 4 (medium criticality, WARNING), signature names the check and the warn figure (10 days left: under 14)" \
+	test "$2 ${*:4}" = "4 Service problem: soon: tls 127.0.0.1:$SOON (certificate: under 14 days)"
 
 # a stand-in down: CRITICAL after retries 2 x retry-every 5s
 kill "$pid_web"

@@ -20,6 +20,7 @@
 #include "testfs.h"
 
 #define T0 1780000000
+#define D1 86400
 
 struct fix {
 	char dir[64], path[128];
@@ -195,6 +196,32 @@ static void test_raise_resolve(void **state)
 	assert_int_equal(svcalert_raise(f->s, "erp", "tcp 10.0.0.1:5432", "CRITICAL", 2,
 					"connection refused", T0 + 200, &id2, err, sizeof(err)), 0);
 	assert_true(id2 > id);
+	/* a certificate's alerts: one per warn figure, resolved with the check */
+	assert_int_equal(svcalert_raise(f->s, "www", "tls www:443 (certificate: under 21 days)",
+					"WARNING", 4, "20 days", T0, &id, err, sizeof(err)), 0);
+	assert_int_equal(svcalert_raise(f->s, "www", "tls www:443 (certificate: under 14 days)",
+					"WARNING", 4, "13 days", T0 + D1, &id2, err, sizeof(err)), 0);
+	assert_true(id > 0 && id2 > id);
+	/* another check whose key only starts the same stays open */
+	assert_int_equal(svcalert_raise(f->s, "www", "tls www:4430", "CRITICAL", 3, "refused",
+					T0, &rid, err, sizeof(err)), 0);
+	assert_int_equal(svcalert_resolve(f->s, "www", "tls www:443", "valid for 300 days",
+					  T0 + 2 * D1, &rid, err, sizeof(err)), 0);
+	assert_int_equal(rid, id2);
+	{
+		struct store_alert a;
+
+		assert_int_equal(store_alert_get(f->s, id, &a, err, sizeof(err)), 0);
+		assert_string_equal(a.status, "resolved");
+		assert_int_equal(store_alert_get(f->s, id2, &a, err, sizeof(err)), 0);
+		assert_string_equal(a.status, "resolved");
+	}
+	struct store_alert_filter fw = { .status = "open", .host = "www" };
+
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_alert_query(f->s, &fw, collect, &g, NULL, err, sizeof(err)), 0);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.a[0].signature, "Service problem: www: tls www:4430");
 	/* bad input */
 	assert_int_equal(svcalert_raise(f->s, "", "k", "CRITICAL", 2, "", T0, &id2, err,
 					sizeof(err)), -1);
