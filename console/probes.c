@@ -26,6 +26,7 @@
 #include "mono.h"
 #include "plugin.h"
 #include "store_services.h"
+#include "svcalert_run.h"
 
 struct pcheck {
 	int svc, chk;                   /* indexes into the inventory */
@@ -36,6 +37,7 @@ struct pcheck {
 	struct probes_state st;
 	struct probe_result res;        /* written by a worker while busy */
 	int64_t since;                  /* of the current state */
+	uint32_t cert_band;             /* tls: the warn figure last alerted under; 0 */
 };
 
 struct probes {
@@ -228,6 +230,20 @@ static void refresh_down(struct probes *p)
 	}
 }
 
+/* The smallest warn figure (days) the certificate is under; 0: none or no expiry known. */
+static uint32_t cert_band(const struct inv_check *chk, const struct svc_row *r, int64_t now)
+{
+	uint32_t band = 0;
+
+	if (r->cert_expiry <= 0)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (chk->warn_days[i] > 0 && r->cert_expiry - now < (int64_t)chk->warn_days[i] * 86400 &&
+		    (band == 0 || chk->warn_days[i] < band))
+			band = chk->warn_days[i];
+	return band;
+}
+
 static void apply_result(struct probes *p, struct pcheck *pc)
 {
 	struct console *c = p->c;
@@ -286,7 +302,21 @@ static void apply_result(struct probes *p, struct pcheck *pc)
 		else
 			log_warn("service %s: %s is %s (hard): %s", sv->name, pc->key, r.state,
 				 r.output);
+		/* a tls check's certificate alerts come from its warn figures */
+		if (chk->kind != INV_CHK_TLS || pc->st.state == PROBE_OK ||
+		    cert_band(chk, &r, now) == 0)
+			svcalert_state(c, sv, pc->key, r.state, r.output,
+				       pc->st.unreachable || maint || pc->st.flapping, now);
 	}
+	if (chk->kind == INV_CHK_TLS && pc->st.hard && pc->st.state != PROBE_OK &&
+	    !pc->st.unreachable && !maint && !pc->st.flapping) {
+		uint32_t band = cert_band(chk, &r, now);
+
+		if (band != 0 && band != pc->cert_band)
+			svcalert_cert(c, sv, pc->key, band, r.state, r.output, now);
+		pc->cert_band = band;
+	} else if (pc->st.state == PROBE_OK)
+		pc->cert_band = 0;
 	/* a soft problem is retried sooner */
 	pc->due_ms = mono_ms() + 1000ull * (pc->st.hard ? chk->every : chk->retry_every);
 	pc->busy = false;

@@ -15,7 +15,10 @@
 #include "console.h"
 #include "log.h"
 #include "mono.h"
+#include "probes.h"
 #include "server.h"
+#include "svcalert.h"
+#include "svcalert_run.h"
 
 struct source {
 	char addr[STORE_ADDR_MAX + 1];
@@ -188,10 +191,16 @@ void push_handle(struct console *c, struct evhttp_request *req, const char *path
 	}
 	free(body);
 	ps->stats.pings++;
-	if (changed)
+	if (changed) {
+		bool down = what == SVC_PING_FAIL || (what == SVC_PING_EXIT && code != 0);
+		int64_t now = (int64_t)console_now();
+
 		log_info("service %s: push check %s is %s (ping from %s)", sv->name, key,
-			 what == SVC_PING_FAIL || (what == SVC_PING_EXIT && code != 0) ? "down" : "up",
-			 addr);
+			 down ? "down" : "up", addr);
+		svcalert_state(c, sv, key, down ? "down" : "up",
+			       down ? "the job reported a failure" : "the job reported a success",
+			       probes_in_maintenance(sv, (time_t)now), now);
+	}
 	reply_text(req, 200, "OK", "OK\n");
 }
 
@@ -230,9 +239,16 @@ void push_evaluate(struct console *c, int64_t now)
 			if (svcstore_set_state(c->store, inv->svc[i].name, key, st, now, &changed, err,
 					       sizeof(err)) < 0)
 				log_err("service %s: %s", inv->svc[i].name, err);
-			else if (changed)
+			else if (changed) {
+				char out[96];
+
 				log_warn("service %s: push check %s is %s: no success since %" PRId64
 					 " s ago", inv->svc[i].name, key, st, now - r.last_ok);
+				snprintf(out, sizeof(out), "no success for %" PRId64 " s",
+					 now - r.last_ok);
+				svcalert_state(c, &inv->svc[i], key, st, out,
+					       probes_in_maintenance(&inv->svc[i], (time_t)now), now);
+			}
 		}
 }
 
@@ -251,6 +267,7 @@ int push_start(struct console *c, char *err, size_t errlen)
 	struct push *ps;
 
 	if (svcstore_init(c->store, err, errlen) < 0 ||
+	    svcalert_init(c->store, (int64_t)console_now(), err, errlen) < 0 ||
 	    svcstore_sync(c->store, c->conf.inv, (int64_t)console_now(), err, errlen) < 0)
 		return -1;
 	ps = calloc(1, sizeof(*ps));

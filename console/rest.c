@@ -16,6 +16,7 @@
 #include "rest.h"
 #include "rest_hooks.h"
 #include "rest_services.h"
+#include "rest_sla.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1413,6 +1414,9 @@ void rest_handle(struct console *c, struct evhttp_request *req, const char *path
 	} else if ((n == 1 || n == 2) && get && strcmp(seg[0], "services") == 0) {
 		if (allowed(req, &who, AUTH_ACT_VIEW))
 			rest_services(c, req, n == 2 ? seg[1] : NULL);
+	} else if (n == 1 && get && strcmp(seg[0], "sla") == 0) {
+		if (allowed(req, &who, AUTH_ACT_VIEW))
+			rest_sla(c, req);
 	} else if (n == 1 && get && strcmp(seg[0], "audit") == 0) {
 		if (allowed(req, &who, AUTH_ACT_VIEW))
 			audit_list(c, req);

@@ -118,10 +118,11 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_SENSOR_SILENT] =
 		/* a sensor that never connected is pending, not silent */
 		"SELECT " SENSOR_COLS " FROM sensors WHERE revoked_at = 0 AND offline_alerted = 0 "
+		"AND kind <> 'console' "
 		"AND last_seen > 0 AND last_seen < ?1 ORDER BY last_seen, id LIMIT ?2",
 	[ST_SENSOR_MARK] = "UPDATE sensors SET offline_alerted = ?2 WHERE id = ?1",
 	[ST_SENSOR_COUNTS] = "SELECT coalesce(sum(last_seen >= ?1), 0), coalesce(sum(last_seen < ?1), 0) "
-			     "FROM sensors WHERE revoked_at = 0",
+			     "FROM sensors WHERE revoked_at = 0 AND kind <> 'console'",
 
 	[ST_TOKEN_ADD] = "INSERT INTO enrol_tokens (hash, kind, created_at, expires_at) "
 			 "VALUES (?1, ?2, ?3, ?4)",

@@ -284,9 +284,9 @@ int store_sensors_silent(struct store *s, int64_t now, int64_t silence_s,
  * event {"event_type":"sensor_offline",...} for it (seq < 0) that becomes
  * an alert: severity 2, signature "Sensor offline: <hostname> (<id>)",
  * host the sensor's hostname, deduplicated like any alert. *alert_id (may
- * be NULL) gets the alert's id, or 0 when the sensor was already marked or
- * is revoked (then nothing is written). The mark is cleared when the
- * sensor is seen again (store_sensor_seen, store_ingest).
+ * be NULL) gets the alert's id, or 0 when the sensor was already marked,
+ * is revoked or is the console itself (then nothing is written). The mark
+ * is cleared when the sensor is seen again (store_sensor_seen, store_ingest).
  */
 int store_sensor_mark_offline(struct store *s, const char *id, int64_t now, int64_t *alert_id,
 			      char *err, size_t errlen);

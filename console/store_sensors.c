@@ -144,6 +144,10 @@ int store_sensor_revoke(struct store *s, const char *id, int64_t now, char *err,
 		return -1;
 	if (st_sensor_get(s, id, &row, NULL, err, errlen) != 0)
 		goto fail;
+	if (strcmp(row.kind, "console") == 0) {
+		errf(err, errlen, "sensor %s is the console itself and cannot be revoked", id);
+		goto fail;
+	}
 	if (row.revoked_at != 0) {
 		st_rollback(s);
 		return 0;
@@ -274,7 +278,7 @@ int store_sensor_mark_offline(struct store *s, const char *id, int64_t now, int6
 		return -1;
 	if (st_sensor_get(s, id, &row, NULL, err, errlen) != 0)
 		goto fail;
-	if (row.revoked_at != 0 || row.offline_alerted != 0) {
+	if (row.revoked_at != 0 || row.offline_alerted != 0 || strcmp(row.kind, "console") == 0) {
 		st_rollback(s);
 		return 0;
 	}

@@ -17,6 +17,7 @@
 #include "push.h"
 #include "rest.h"
 #include "sensorapi.h"
+#include "status_page.h"
 #include "www.h"
 
 #define CSP "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " \
@@ -96,6 +97,10 @@ void web_handle(struct evhttp_request *req, void *arg)
 	/* HEAD as GET: libevent sends the head alone (RFC 9110). */
 	if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
 		server_reply_not_allowed(req, "GET, HEAD");
+		return;
+	}
+	if (strcmp(path, "/status") == 0) {
+		status_page(c, req);
 		return;
 	}
 	if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {

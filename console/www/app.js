@@ -605,6 +605,8 @@
 			pageSensors();
 		else if (page === 'services' && window.KastroServices)
 			window.KastroServices.page(ui, r.query);
+		else if (page === 'sla' && window.KastroSLA)
+			window.KastroSLA.page(ui, r.query);
 		else if (page === 'users')
 			pageUsers();
 		else if (page === 'audit')

@@ -74,7 +74,8 @@
 		var body = el('div', { id: 'services-body' }, ui.loading());
 		append(main, [ui.pageHead(t('nav.services'), [
 			el('label', { for: 'svc-owner' }, t('svc.owner')), ownerSel,
-			el('label', { for: 'svc-crit' }, t('svc.criticality')), critSel]), body]);
+			el('label', { for: 'svc-crit' }, t('svc.criticality')), critSel,
+			el('a', { id: 'svc-sla', href: '#/sla' }, t('sla.link'))]), body]);
 		/* every owner in the inventory for the filter, then the filtered rows */
 		ui.api('GET', '/services').then(function (all) {
 			var owners = {};
