@@ -378,8 +378,9 @@ static void emit(struct sb *b, const struct pol_rule *r, bool syn, int fam, bool
 		if (fam != 0 && d->neg[fam == 4 ? 1 : 2].p)
 			sb_add(&line, "%s", d->neg[fam == 4 ? 1 : 2].p);
 		proto_ports(&line, r);
+		/* a rule from any to any with no protocol has no match at all */
 		if (!line.bad)
-			limit_guards(b, r, fam, need_fam, syn, line.p + 1);
+			limit_guards(b, r, fam, need_fam, syn, line.len > 0 ? line.p + 1 : "");
 		pre = line.len;
 		sb_add(&line, " counter");
 		if (act != NULL)
@@ -391,7 +392,7 @@ static void emit(struct sb *b, const struct pol_rule *r, bool syn, int fam, bool
 			/* block return: TCP gets a reset, the rest ICMP unreachable */
 			if (!line.bad)
 				sb_add(b, "%.*s meta l4proto tcp counter reject with tcp reset\n\t\t",
-				       (int)(pre - 1), line.p + 1);
+				       (int)(pre > 0 ? pre - 1 : 0), pre > 0 ? line.p + 1 : "");
 			if (need_fam)
 				sb_add(b, "meta nfproto %s ", fam == 4 ? "ipv4" : "ipv6");
 			sb_add(&line, " reject with icmpx port-unreachable");
