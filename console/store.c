@@ -519,6 +519,30 @@ int st_run(struct store *s, sqlite3_stmt *st, const char *what, int64_t *changes
 	return 0;
 }
 
+/*
+ * The sequence number of an event the console writes itself for
+ * sensor_id (an offline notice, a quota refusal, a service check): one
+ * below the lowest such number so far, so it never meets the sensor's own
+ * (positive) numbers. 0 with *seq, or -1 with err.
+ */
+int st_console_seq(struct store *s, const char *sensor_id, int64_t *seq, char *err,
+		   size_t errlen)
+{
+	sqlite3_stmt *st = st_stmt(s, ST_EVENT_MINSEQ, err, errlen);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	st_bind_text(st, 1, sensor_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*seq = sqlite3_column_int64(st, 0) - 1;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return st_dberr(s, err, errlen, "numbering the console's event");
+	return 0;
+}
+
 int st_begin(struct store *s, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = st_stmt(s, ST_BEGIN, err, errlen);

@@ -143,6 +143,9 @@ const char *st_col_str(sqlite3_stmt *st, int i);
 
 sqlite3_stmt *st_stmt(struct store *s, enum st_id id, char *err, size_t errlen);
 int st_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* An event of the console's own for sensor_id: its (negative) sequence number. */
+int st_console_seq(struct store *s, const char *sensor_id, int64_t *seq, char *err,
+		   size_t errlen);
 int st_run(struct store *s, sqlite3_stmt *st, const char *what, int64_t *changes, char *err,
 	   size_t errlen);
 int st_begin(struct store *s, char *err, size_t errlen);

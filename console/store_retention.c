@@ -260,18 +260,8 @@ int store_quota_refused(struct store *s, const char *sensor_id, uint64_t batches
 	sqlite3_finalize(st);
 	if (rc < 0)
 		goto fail;
-	st = st_stmt(s, ST_EVENT_MINSEQ, err, errlen);
-	if (st == NULL)
+	if (st_console_seq(s, sensor_id, &seq, err, errlen) < 0)
 		goto fail;
-	st_bind_text(st, 1, sensor_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0) - 1;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
-		st_dberr(s, err, errlen, "numbering the console's event");
-		goto fail;
-	}
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I}", "timestamp", ts, "event_type",
 		      "quota_exceeded", "sensor_id", sensor_id, "kind", row.kind, "hostname",
 		      row.hostname, "refused_batches", (json_int_t)batches, "refused_events",

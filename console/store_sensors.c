@@ -268,7 +268,6 @@ int store_sensor_mark_offline(struct store *s, const char *id, int64_t now, int6
 	json_t *j;
 	int64_t seq = 0, aid = 0;
 	bool inserted, is_new;
-	int rc;
 
 	if (alert_id != NULL)
 		*alert_id = 0;
@@ -282,18 +281,8 @@ int store_sensor_mark_offline(struct store *s, const char *id, int64_t now, int6
 		st_rollback(s);
 		return 0;
 	}
-	st = st_stmt(s, ST_EVENT_MINSEQ, err, errlen);
-	if (st == NULL)
+	if (st_console_seq(s, id, &seq, err, errlen) < 0)
 		goto fail;
-	st_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0) - 1;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
-		st_dberr(s, err, errlen, "numbering the console's event");
-		goto fail;
-	}
 	iso_format(now, ts, sizeof(ts));
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "timestamp", ts, "event_type", "sensor_offline",
 		      "sensor_id", id, "kind", row.kind, "hostname", row.hostname, "last_seen",

@@ -170,11 +170,9 @@ int svcalert_raise(struct store *s, const char *service, const char *key, const 
 	char *body = NULL;
 	int64_t open_id, seq = 0, aid = 0;
 	bool inserted, is_new;
-	sqlite3_stmt *st;
 	struct tm tm;
 	time_t t = (time_t)now;
 	json_t *j;
-	int rc;
 
 	if (alert_id != NULL)
 		*alert_id = 0;
@@ -193,18 +191,8 @@ int svcalert_raise(struct store *s, const char *service, const char *key, const 
 		st_rollback(s);
 		return 0;
 	}
-	st = st_stmt(s, ST_EVENT_MINSEQ, err, errlen);
-	if (st == NULL)
+	if (st_console_seq(s, SVCALERT_SENSOR, &seq, err, errlen) < 0)
 		goto fail;
-	st_bind_text(st, 1, SVCALERT_SENSOR);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0) - 1;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
-		st_dberr(s, err, errlen, "numbering the console's event");
-		goto fail;
-	}
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "timestamp", ts, "event_type", "service",
 		      "service", service, "check", key, "state", state,
 		      "output", output != NULL ? output : "");
