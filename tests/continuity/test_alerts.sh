@@ -30,6 +30,9 @@ python3 -c 'import cryptography' 2>/dev/null ||
 [ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-svcalerts-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+# the console runs as its own user: it reads what the test writes here
+chmod 755 "$tmp"
+t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 pids=""
 cpid=""
 cleanup() {
