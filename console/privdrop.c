@@ -158,9 +158,12 @@ int privdrop_console(const char *user, const char *data_dir, bool allow_exec, ch
 		/* Started unprivileged (the packaged unit): the bounding set is
 		 * the service manager's to empty (CapabilityBoundingSet=); without
 		 * CAP_SETPCAP it cannot be changed here. */
-		capng_clear(CAPNG_SELECT_CAPS);
-		if (capng_apply(CAPNG_SELECT_CAPS) != 0)
-			return errf(err, errlen, "clearing capabilities failed");
+		capng_get_caps_process();
+		if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
+			capng_clear(CAPNG_SELECT_CAPS);
+			if (capng_apply(CAPNG_SELECT_CAPS) != 0)
+				return errf(err, errlen, "clearing capabilities failed");
+		}
 	}
 	if (SANITIZED)
 		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
