@@ -30,7 +30,7 @@ for spec in kastrod:4.0 kastro-console:2.0 kastro-agent:4.0; do
 	ok=1
 	for k in '^Type=notify$' '^WatchdogSec=' '^Restart=on-failure$' '^StartLimitBurst=' \
 		'^NoNewPrivileges=yes$' '^ProtectSystem=strict$' '^CapabilityBoundingSet=' \
-		'^SystemCallFilter=@system-service @seccomp$' '^MemoryDenyWriteExecute=yes$'; do
+		'^SystemCallFilter=@system-service seccomp$' '^MemoryDenyWriteExecute=yes$'; do
 		grep -q "$k" "$f" || { ok=0; t_fail "units: $u.service lacks $k"; }
 	done
 	[ "$ok" = 1 ] && t_pass "units: $u.service is Type=notify with watchdog, restart limit and sandbox"
