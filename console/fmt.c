@@ -551,6 +551,8 @@ static void chat_text(const struct hook_def *h, const struct fmt_alert *a,
 		add(o, ", [alert %lld](%s)", (long long)a->id, url);
 }
 
+#define CHAT_TEXT_MAX (7 * FMT_FIELD_MAX + 2 * HOOK_URL_MAX + 256)
+
 static int body_jsondoc(const struct hook_def *h, const struct fmt_alert *a,
 			const struct fmt_ctx *ctx, struct fmt_out *o)
 {
@@ -567,12 +569,14 @@ static int body_jsondoc(const struct hook_def *h, const struct fmt_alert *a,
 	case HOOK_F_MATTERMOST:
 	case HOOK_F_SLACK:
 	case HOOK_F_TEAMS:
-		text = malloc(4 * FMT_FIELD_MAX + 2 * HOOK_URL_MAX);
+		/* the worst case: Slack writes each '&' of the signature as
+		 * "&amp;" (5 bytes), then host and sensor, the link twice */
+		text = malloc(CHAT_TEXT_MAX);
 		if (text == NULL) {
 			o->cut = true;
 			return -1;
 		}
-		fmt_out_init(&t, text, 4 * FMT_FIELD_MAX + 2 * HOOK_URL_MAX);
+		fmt_out_init(&t, text, CHAT_TEXT_MAX);
 		chat_text(h, a, ctx, &t);
 		if (h->format == HOOK_F_TEAMS) {
 			jw_str(&w, "@type", "MessageCard");
