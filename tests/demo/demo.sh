@@ -149,7 +149,7 @@ demo_console_kill() {
 		[ "$DEMO_FAST" = 1 ] || lab_wait_until 10 demo_console_gone "$pid"
 		lab_alive "$pid" && kill -KILL "$pid" 2>/dev/null
 	fi
-	wait "$pid" 2>/dev/null
+	lab_alive "$pid" && wait "$pid" 2>/dev/null
 	printf -v "$1" '%s' ""
 }
 demo_console_gone() { ! lab_alive "$1"; }
@@ -330,12 +330,16 @@ demo_traffic_start() {
 	demo_traffic_loop &
 	TPID=$!
 }
+demo_traffic_gone() { ! lab_alive "$TPID"; }
 demo_traffic_stop() {
 	[ -n "$TPID" ] || return 0
 	kill -TERM "$TPID" 2>/dev/null
 	# End the staff PC's programs so that the loop stops at once.
 	lab_kill_ns "$LAB_NS_LAN"
-	wait "$TPID" 2>/dev/null
+	# Bounded: after a Ctrl-C, bash may still count the loop as running when
+	# it is gone, and a plain wait would then never return.
+	lab_wait_until 5 demo_traffic_gone || kill -KILL "$TPID" 2>/dev/null
+	lab_alive "$TPID" && wait "$TPID" 2>/dev/null
 	TPID=""
 }
 # run CMD in the background and wait, so that SIGTERM ends the loop at once.
