@@ -336,7 +336,8 @@ static void report_hits(struct scan_thread *t, struct scan_summary *sum, const c
 	char sha[65];
 	const char *owner = owner_name(t, st->st_uid);
 
-	if (EVP_Digest(t->buf, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+	if (EVP_Digest(t->buf, len, md, &mdlen, t->o.sha256 ? t->o.sha256 : EVP_sha256(),
+		       NULL) != 1 || mdlen != 32) {
 		report_skip(t, sum, path, SCAN_SKIP_ERROR, "SHA-256 failed");
 		return;
 	}

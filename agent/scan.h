@@ -123,6 +123,10 @@ struct scan_options {
 	void (*on_cache)(void *arg, const struct scache_key *k, bool insert);
 	scan_skip_fn on_skip;
 	void *arg;
+	/* NULL: EVP_sha256(). A digest fetched before a fork (scanproc.c): the
+	 * child then fetches nothing, so it takes no lock of OpenSSL's that
+	 * another thread of the parent may have held at the fork. */
+	const struct evp_md_st *sha256;
 };
 
 struct scan_summary {

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <cap-ng.h>
+#include <openssl/evp.h>
 #include <seccomp.h>
 
 #include "errf.h"
@@ -400,6 +401,7 @@ int scanproc_run(struct rules *r, const char *const *roots, size_t nroots,
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	EVP_MD *sha256;
 
 	memset(sum, 0, sizeof(*sum));
 	if (buf == NULL)
@@ -416,7 +418,14 @@ int scanproc_run(struct rules *r, const char *const *roots, size_t nroots,
 		uid = pw->pw_uid;
 		gid = pw->pw_gid;
 	}
+	/* fetched here: the child must not fetch (see scan.h) */
+	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (sha256 == NULL) {
+		free(buf);
+		return errf(err, errlen, "SHA-256 is not available from OpenSSL");
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		EVP_MD_free(sha256);
 		free(buf);
 		return errf(err, errlen, "socketpair: %s", strerror(errno));
 	}
@@ -424,12 +433,16 @@ int scanproc_run(struct rules *r, const char *const *roots, size_t nroots,
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
+		EVP_MD_free(sha256);
 		free(buf);
 		return errf(err, errlen, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		child_main(sv[1], uid, gid, r, roots, nroots, o);
+		struct scan_options co = *o;
+
+		co.sha256 = sha256;
+		child_main(sv[1], uid, gid, r, roots, nroots, &co);
 	}
 	close(sv[1]);
 	cb->child = pid;
@@ -489,6 +502,7 @@ int scanproc_run(struct rules *r, const char *const *roots, size_t nroots,
 	if (pid > 0)
 		reap(pid, !done, err, errlen, done);
 	cb->child = 0;
+	EVP_MD_free(sha256);
 	free(buf);
 	return done ? rc : -1;
 }
