@@ -1,9 +1,11 @@
 # Shared set-up for the console's shell tests: a console made with init in
 # a scratch directory, on two free loopback ports, started and stopped by
 # the test. Source it after tests/lib.sh with T and B set; it sets tmp,
-# data, log, sock, conf, HP, SP, pw (the admin's password) and defines
-# start_console, stop_console, db and api. The scratch directory and the
-# console go away when the test exits.
+# data, log, sock, conf, HP, SP, pw (the admin's password), fp (the CA's
+# fingerprint) and defines write_conf, start_console, stop_console, db and
+# api. init's output is in $tmp/init.out. Each start_console moves the log
+# of the run before to $log.prev, so a check over the whole test reads both.
+# The scratch directory and the console go away when the test exits.
 
 CONSOLE=$B/kastro-console
 CTL=$B/kastroctl
@@ -14,13 +16,16 @@ for tool in openssl curl sqlite3 python3; do
 	fi
 done
 [ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
+t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-$T-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+# the console drops root for its own user, which must reach its data here
+chmod 755 "$tmp"
 cpid=""
 stop_console() {
 	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
 		kill -TERM "$cpid" 2>/dev/null
-		for _i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$cpid" 2>/dev/null || break; sleep 0.2; done
+		for _i in $(seq 1 25); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.2; done
 		kill -KILL "$cpid" 2>/dev/null
 	fi
 	[ -n "$cpid" ] && wait "$cpid" 2>/dev/null
@@ -44,6 +49,7 @@ if ! "$CONSOLE" init --data "$data" --name 127.0.0.1 --name localhost >"$tmp/ini
 	t_done
 fi
 pw=$(sed -n 's/^admin password: //p' "$tmp/init.out")
+fp=$(sed -n 's/^CA fingerprint: //p' "$tmp/init.out")
 
 # write_conf [MORE STATEMENTS...]: the test's console.conf.
 write_conf() {
@@ -56,6 +62,7 @@ write_conf() {
 	} >"$conf"
 }
 start_console() {
+	[ -s "$log" ] && cat "$log" >>"$log.prev"
 	: >"$log"
 	"$CONSOLE" -c "$conf" >>"$log" 2>&1 &
 	cpid=$!

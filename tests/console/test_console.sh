@@ -15,49 +15,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 T=console
 B=$1
 case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
-CONSOLE=$B/kastro-console
-CTL=$B/kastroctl
 SENSOR="python3 $here/sensor.py"
-
-for tool in openssl curl sqlite3 python3; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		t_fail "$T: $tool not installed (packaging/deps.sh test installs it)"
-		t_done
-	fi
-done
-[ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-console-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
-# the console drops root for its own user, which must reach its data here
-chmod 755 "$tmp"
-t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
-cpid=""
-stop_console() {
-	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
-		kill -TERM "$cpid" 2>/dev/null
-		for _i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$cpid" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$cpid" 2>/dev/null
-	fi
-	[ -n "$cpid" ] && wait "$cpid" 2>/dev/null
-	cpid=""
-}
-cleanup() { stop_console; rm -rf "$tmp"; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Two free ports on loopback.
-read -r HP SP < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
-data=$tmp/data
-log=$tmp/console.log
-sock=$tmp/console.sock
+. "$here/console_lib.sh"
 
 # ---- init -----------------------------------------------------------------
-if "$CONSOLE" init --data "$data" --name 127.0.0.1 --name localhost >"$tmp/init.out" 2>&1 &&
-	head -n 1 "$tmp/init.out" | grep -q '^admin password: [A-Za-z0-9]\{12,\}$'; then
+if head -n 1 "$tmp/init.out" | grep -q '^admin password: [A-Za-z0-9]\{12,\}$'; then
 	t_pass "$T: init prints the admin password first"
 else
 	t_fail "$T: init: $(head -n 5 "$tmp/init.out" | tr '\n' ' ')"
@@ -66,7 +28,6 @@ fi
 modes=$(stat -c '%n %a' "$data"/ca.key "$data"/server.key | sed "s|$data/||" | tr '\n' ' ')
 [ "$modes" = "ca.key 600 server.key 600 " ] && t_pass "$T: keys readable only by the console ($modes)" ||
 	t_fail "$T: key modes: $modes"
-fp=$(sed -n 's/^CA fingerprint: //p' "$tmp/init.out")
 before=$(cd "$data" && sha256sum ./* | sha256sum)
 if "$CONSOLE" init --data "$data" >"$tmp/init2.out" 2>&1; then
 	t_fail "$T: a second init on the same dir succeeded"
@@ -78,33 +39,13 @@ fi
 "$CONSOLE" -n -c "$data/console.conf" >"$tmp/n.out" 2>&1 &&
 	t_pass "$T: the console.conf init wrote checks" || t_fail "$T: -n on init's console.conf: $(cat "$tmp/n.out")"
 
-conf=$tmp/test.conf
-cat >"$conf" <<EOF2
-data "$data"
-listen https on 127.0.0.1 port $HP
-listen sensors on 127.0.0.1 port $SP
-control "$sock"
-sensor offline-after 30s
-limits { body 64KB request-timeout 30s long-poll 60s }
-EOF2
-start_console() {
-	"$CONSOLE" -c "$conf" >>"$log" 2>&1 &
-	cpid=$!
-	for _i in $(seq 1 100); do
-		grep -q 'ready' "$log" 2>/dev/null && [ -S "$sock" ] && return 0
-		kill -0 "$cpid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-: >"$log"
+write_conf "sensor offline-after 30s" "limits { body 64KB request-timeout 30s long-poll 60s }"
 if ! start_console; then
 	t_fail "$T: console did not start: $(tail -n 5 "$log" | tr '\n' ' ')"
 	t_done
 fi
 t_pass "$T: console runs (HTTPS $HP, sensors $SP)"
 
-db() { sqlite3 -cmd '.timeout 5000' "$data/console.db" "$@"; }
 
 # ---- enrolment --------------------------------------------------------------
 tok() { "$CTL" -s "$sock" token create "$@" | sed -n 's/^token=//p'; }
@@ -323,14 +264,6 @@ kill "$slowpid" 2>/dev/null
 wait "$slowpid" 2>/dev/null
 
 # ---- the officers' API: CSRF, roles, login limits ---------------------------------------------
-pw=$(sed -n 's/^admin password: //p' "$tmp/init.out")
-api() {  # api NAME METHOD PATH [BODY] [EXTRA CURL ARGS...] -> HTTP status; body in $tmp/NAME.json
-	local n=$1 m=$2 p=$3 b=${4:-}
-	shift 4 2>/dev/null || shift $#
-	curl -s -o "$tmp/$n.json" -w '%{http_code}' --max-time 10 --cacert "$data/ca.crt" \
-		-X "$m" -H 'Content-Type: application/json' ${b:+--data-binary "$b"} "$@" \
-		"https://127.0.0.1:$HP$p" 2>/dev/null
-}
 code=$(api login POST /api/v1/login "{\"user\":\"admin\",\"password\":\"$pw\"}" -c "$tmp/cj")
 csrf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$tmp/login.json" 2>/dev/null)
 if [ "$code" = 200 ] && [ -n "$csrf" ] && grep -q '#HttpOnly_127.0.0.1.*__Host-kastro' "$tmp/cj"; then
@@ -397,8 +330,8 @@ fi
 stop_console
 # Built with sanitizers (make check runs this on build/san), a report in the
 # log is a failure even where every answer looked right.
-if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$log"; then
-	t_fail "$T: sanitizer report in the console's log: $(grep -m1 'ERROR:\|runtime error:' "$log")"
+if cat "$log.prev" "$log" 2>/dev/null | grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:'; then
+	t_fail "$T: sanitizer report in the console's log: $(cat "$log.prev" "$log" 2>/dev/null | grep -m1 'ERROR:\|runtime error:')"
 else
 	t_pass "$T: no sanitizer or runtime error report in the console's log"
 fi

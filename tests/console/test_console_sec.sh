@@ -13,82 +13,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 T=console-sec
 B=$1
 case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
-CONSOLE=$B/kastro-console
-CTL=$B/kastroctl
 SENSOR="python3 $here/sensor.py"
-
-for tool in openssl curl sqlite3 python3; do
-	command -v "$tool" >/dev/null 2>&1 || { t_fail "$T: $tool not installed (packaging/deps.sh test installs it)"; t_done; }
-done
-[ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
-t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-console-sec.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
-chmod 755 "$tmp"
-cpid=""
-stop_console() {
-	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
-		kill -TERM "$cpid" 2>/dev/null
-		for _i in $(seq 1 25); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$cpid" 2>/dev/null
-	fi
-	[ -n "$cpid" ] && wait "$cpid" 2>/dev/null
-	cpid=""
-}
-cleanup() { stop_console; rm -rf "$tmp"; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-read -r HP SP < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
-data=$tmp/data
-log=$tmp/console.log
-sock=$tmp/console.sock
-conf=$tmp/test.conf
+. "$here/console_lib.sh"
 extra=""       # more console.conf lines for the next start
-
-"$CONSOLE" init --data "$data" --name 127.0.0.1 --name localhost >"$tmp/init.out" 2>&1 ||
-	{ t_fail "$T: init: $(head -n 5 "$tmp/init.out" | tr '\n' ' ')"; t_done; }
-pw=$(sed -n 's/^admin password: //p' "$tmp/init.out")
-fp=$(sed -n 's/^CA fingerprint: //p' "$tmp/init.out")
-
-start_console() {
-	cat >"$conf" <<EOF2
-data "$data"
-listen https on 127.0.0.1 port $HP
-listen sensors on 127.0.0.1 port $SP
-control "$sock"
-$extra
-EOF2
-	: >"$log"
-	"$CONSOLE" -c "$conf" >>"$log" 2>&1 &
-	cpid=$!
-	for _i in $(seq 1 100); do
-		grep -q 'ready' "$log" 2>/dev/null && [ -S "$sock" ] && return 0
-		kill -0 "$cpid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-start_console || { t_fail "$T: console did not start: $(tail -n 5 "$log" | tr '\n' ' ')"; t_done; }
+# start_sec: the console with the common lines plus $extra
+start_sec() { write_conf "$extra"; start_console; }
+start_sec || { t_fail "$T: console did not start: $(tail -n 5 "$log" | tr '\n' ' ')"; t_done; }
 t_pass "$T: console runs (HTTPS $HP, sensors $SP)"
 
-db() { sqlite3 -cmd '.timeout 5000' "$data/console.db" "$@"; }
 tok() { "$CTL" -s "$sock" token create "$@" | sed -n 's/^token=//p'; }
-api() {  # api NAME METHOD PATH [BODY] [EXTRA CURL ARGS...] -> HTTP status; body in $tmp/NAME.json
-	local n=$1 m=$2 p=$3 b=${4:-}
-	shift 4 2>/dev/null || shift $#
-	curl -s -o "$tmp/$n.json" -w '%{http_code}' --max-time 10 --cacert "$data/ca.crt" \
-		-X "$m" -H 'Content-Type: application/json' ${b:+--data-binary "$b"} "$@" \
-		"https://127.0.0.1:$HP$p" 2>/dev/null
-}
 post() {  # post NAME SENSOR_DIR BODY_FILE -> HTTP status; body in $tmp/NAME.body
 	curl -s -o "$tmp/$1.body" -w '%{http_code}' --max-time 20 -k --cert "$2/cert.pem" --key "$2/key.pem" \
 		-H 'Content-Type: application/json' --data-binary @"$3" "https://127.0.0.1:$SP/sensor/v1/events" 2>/dev/null
 }
+# jget FILE EXPR: EXPR over the JSON in FILE as d (this test's own, over console_lib's)
 jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@" 2>/dev/null; }
 
 ag=$($SENSOR enroll "127.0.0.1:$HP" "$(tok --kind agent)" "$fp" "$tmp/ag" clerk-pc 2>"$tmp/e1.err") ||
@@ -229,7 +167,7 @@ db "drop trigger audit_no_update; update audit set detail = '$orig' where id = $
 # ---- quotas: refused before the acknowledgement, counted, alerted, nothing lost -----------------
 stop_console
 extra='quota { events-per-second 10 bytes-per-second 16KB burst 2s }'
-start_console || { t_fail "$T: console with a small quota did not start: $(tail -n 5 "$log" | tr '\n' ' ')"; t_done; }
+start_sec || { t_fail "$T: console with a small quota did not start: $(tail -n 5 "$log" | tr '\n' ' ')"; t_done; }
 # A sender that behaves as a sensor's spool: what is not acknowledged is
 # sent again after Retry-After. It checks that a refused batch left nothing.
 cat >"$tmp/flood.py" <<'EOF2'
@@ -289,7 +227,7 @@ extra='retention { events 1d resolved-alerts 2d }'
 db "update events set received = received - 3 * 86400;
     update alerts set status = 'resolved', last_seen = last_seen - 3 * 86400 where signature = 'Claim_None'"
 before=$(db "select count(*) from events where sensor_id='$ag'")
-start_console || { t_fail "$T: console with retention did not start: $(tail -n 5 "$log" | tr '\n' ' ')"; t_done; }
+start_sec || { t_fail "$T: console with retention did not start: $(tail -n 5 "$log" | tr '\n' ' ')"; t_done; }
 for _i in $(seq 1 30); do
 	[ "$(db "select count(*) from events where sensor_id='$ag' and seq between 100 and 159")" = 0 ] && break
 	sleep 0.2
