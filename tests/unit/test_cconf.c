@@ -39,54 +39,8 @@ static int parse(const char *text)
 				 sizeof(err));
 }
 
-static void ok(const char *text)
-{
-	if (parse(text) != 0)
-		fail_msg("rejected: %s\n%s", text, err);
-}
-
-/* Parse must fail and the whole message must be msg. */
-static void fails_with(const char *text, const char *msg)
-{
-	if (parse(text) != -1)
-		fail_msg("accepted: %s", text);
-	if (strcmp(err, msg) != 0)
-		fail_msg("got:\n%s\nwanted:\n%s", err, msg);
-}
-
-/* Parse must fail; the first line of the message must be line1. */
-static void fails_first(const char *text, const char *line1)
-{
-	size_t n;
-
-	if (parse(text) != -1)
-		fail_msg("accepted: %s", text);
-	n = strcspn(err, "\n");
-	if (n != strlen(line1) || memcmp(err, line1, n) != 0)
-		fail_msg("got:\n%s\nwanted first line:\n%s", err, line1);
-}
-
-/* Write a file under tmpdir; returns its path in a static buffer. */
-static const char *put(const char *name, const char *text)
-{
-	static char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return path;
-}
-
-static const char *tmp(const char *name)
-{
-	static char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	return path;
-}
+#define CFGCHECK_FILES
+#include "cfgcheck.h"
 
 static int load_file(const char *name)
 {

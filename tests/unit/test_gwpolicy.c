@@ -45,23 +45,7 @@ static int parse(const char *text)
 	return conf_load_buffer("g.conf", buf, strlen(buf), &c, err, sizeof(err));
 }
 
-static void ok(const char *text)
-{
-	if (parse(text) != 0)
-		fail_msg("rejected: %s\n%s", text, err);
-}
-
-/* The error's first line must be line1 (the zones above take 8 lines). */
-static void fails_first(const char *text, const char *line1)
-{
-	size_t n;
-
-	if (parse(text) != -1)
-		fail_msg("accepted: %s", text);
-	n = strcspn(err, "\n");
-	if (n != strlen(line1) || memcmp(err, line1, n) != 0)
-		fail_msg("got:\n%s\nwanted first line:\n%s", err, line1);
-}
+#include "cfgcheck.h"
 
 static char *script(const char *text)
 {

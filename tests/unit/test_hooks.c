@@ -29,23 +29,7 @@ static int parse(const char *text)
 	return cconf_load_buffer("t.conf", text, strlen(text), "/etc/k", &c, err, sizeof(err));
 }
 
-static void ok(const char *text)
-{
-	if (parse(text) != 0)
-		fail_msg("rejected: %s\n%s", text, err);
-}
-
-/* The first line of the message must be line1. */
-static void fails_first(const char *text, const char *line1)
-{
-	size_t n;
-
-	if (parse(text) != -1)
-		fail_msg("accepted: %s", text);
-	n = strcspn(err, "\n");
-	if (strlen(line1) != n || strncmp(err, line1, n) != 0)
-		fail_msg("got:\n%.*s\nwanted:\n%s", (int)n, err, line1);
-}
+#include "cfgcheck.h"
 
 static void test_contract_lines(void **state)
 {

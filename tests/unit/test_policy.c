@@ -34,30 +34,7 @@ static int parse(const char *text)
 	return conf_load_buffer("p.conf", text, strlen(text), &c, err, sizeof(err));
 }
 
-static void ok(const char *text)
-{
-	if (parse(text) != 0)
-		fail_msg("rejected: %s\n%s", text, err);
-}
-
-static void fails_with(const char *text, const char *msg)
-{
-	if (parse(text) != -1)
-		fail_msg("accepted: %s", text);
-	if (strcmp(err, msg) != 0)
-		fail_msg("got:\n%s\nwanted:\n%s", err, msg);
-}
-
-static void fails_first(const char *text, const char *line1)
-{
-	size_t n;
-
-	if (parse(text) != -1)
-		fail_msg("accepted: %s", text);
-	n = strcspn(err, "\n");
-	if (n != strlen(line1) || memcmp(err, line1, n) != 0)
-		fail_msg("got:\n%s\nwanted first line:\n%s", err, line1);
-}
+#include "cfgcheck.h"
 
 /* zones, then text */
 static void okz(const char *text)
