@@ -40,9 +40,9 @@
 #include <sqlite3.h>
 
 #include "num.h"
+#include "store.h"
 
 #define KASTRO_APP_ID 0x4b535452        /* console/store.c */
-#define SCHEMA_VERSION 2
 #define TOTAL_DEFAULT 1000000ULL
 #define TOTAL_MAX 100000000ULL
 #define DAYS_DEFAULT 30
@@ -263,9 +263,9 @@ int main(int argc, char **argv)
 		die("%s: %s", argv[optind], sqlite3_errmsg(db));
 	sqlite3_busy_timeout(db, 5000);
 	if (query_int(db, "PRAGMA application_id") != KASTRO_APP_ID ||
-	    query_int(db, "PRAGMA user_version") != SCHEMA_VERSION)
+	    query_int(db, "PRAGMA user_version") != STORE_SCHEMA_VERSION)
 		die("%s: not a kastro-console database of schema version %d", argv[optind],
-		    SCHEMA_VERSION);
+		    STORE_SCHEMA_VERSION);
 	/* Setup, not a measurement: a crash here means starting again. */
 	exec_sql(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; "
 		 "PRAGMA cache_size = -262144");
