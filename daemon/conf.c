@@ -363,6 +363,8 @@ static int load(const char *name, const char *dir, const char *src, size_t len,
 	}
 	*st.c = *c;
 	r = cfg_parse_text(&st.ld, name, dir, src, len, 0, parse_one, &st);
+	if (conf_inv_end(&st, r == 0) < 0)
+		r = -1;
 	if (r == 0) {
 		struct policy *old = c->policy;
 

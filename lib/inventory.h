@@ -117,6 +117,7 @@ struct inv_service {
 	uint32_t rpo, rto;              /* seconds; 0: not set */
 	enum inv_crit crit;             /* medium */
 	bool is_public;
+	bool synproxy;                  /* gateway: answer its TCP SYNs with cookies */
 	struct inv_check checks[INV_MAX_CHECKS];
 	int n_checks;
 	char deps[INV_MAX_DEPS][INV_NAME_MAX];
