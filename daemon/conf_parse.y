@@ -159,6 +159,11 @@ int conf_include(struct conf_pctx *pc, const struct cfg_loc *loc,
  */
 int conf_service(struct conf_pctx *pc, const struct cfg_loc *kw, void *scanner);
 void conf_scan_skip(struct conf_pctx *pc, void *scanner, size_t end);
+/* conf_inv.c: `inventory from console "COPY" [fallback "FILE"]` */
+int conf_inventory(struct conf_pctx *pc, const struct cfg_loc *loc, const char *copy,
+		   const struct cfg_loc *fb_loc, const char *fallback);
+/* conf_inv.c: at the start of a load: what the last one found is forgotten */
+void conf_inv_begin(struct conf_state *st);
 /* conf_inv.c: at the end of a load: the inventory's own checks when check
  * (the load succeeded so far); frees it. */
 int conf_inv_end(struct conf_state *st, bool check);
@@ -244,6 +249,7 @@ static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 %token SELF "self" DHCP "dhcp" NAT "nat" RDR "rdr"
 %token MAX_RATE "max-rate"
 %token MAX_SRC_CONN "max-src-conn" MAX_SRC_CONN_RATE "max-src-conn-rate"
+%token INVENTORY "inventory" FALLBACK "fallback"
 %token OVERLOAD "overload" RATE "a rate such as 20/5 (connections/seconds)"
 %token '{' '}' ';' '!'
 %type <num> opt_log opt_not
@@ -270,6 +276,17 @@ stmt	: INCLUDE STRING	{ TAKE(conf_include(pc, &@2, $2), $2); }
 	| INLINE '{' inline_body '}'
 	| zone_head '{' zone_body '}'		{ CHK(pol_zone_end(pc, &@1)); }
 	| SERVICE				{ CHK(conf_service(pc, &@1, scanner)); }
+	| INVENTORY FROM CONSOLE STRING	{ TAKE(conf_inventory(pc, &@4, $4, NULL, NULL), $4); }
+	| INVENTORY FROM CONSOLE STRING FALLBACK STRING {
+		int r_ = conf_inventory(pc, &@4, $4, &@6, $6);
+
+		free($4);
+		$4 = NULL;
+		free($6);
+		$6 = NULL;
+		if (r_ < 0)
+			YYABORT;
+	}
 	| table_head '{' table_elems '}'
 	| table_head TFILE STRING	{ TAKE(pol_table_file(pc, &@3, $3), $3); }
 	| CONSOLE ADDR			{ CHK(pol_console(pc, &@2)); }

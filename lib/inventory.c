@@ -949,6 +949,25 @@ static int parse_stmt(struct px *p, struct inv_service *sv, unsigned *seen)
 	return -1;
 }
 
+/* Append a block's text to inv->src, up to INV_SRC_MAX bytes in all. */
+static void keep_src(struct inventory *inv, const char *text, size_t n)
+{
+	char *m;
+
+	if (inv->src_over)
+		return;
+	if (inv->src_len + n + 1 > INV_SRC_MAX ||
+	    (m = realloc(inv->src, inv->src_len + n + 2)) == NULL) {
+		inv->src_over = true;
+		return;
+	}
+	inv->src = m;
+	memcpy(inv->src + inv->src_len, text, n);
+	inv->src_len += n;
+	inv->src[inv->src_len++] = '\n';
+	inv->src[inv->src_len] = '\0';
+}
+
 /* `service "NAME" { ... }`, the current token being `service`. */
 static int parse_block(struct px *p)
 {
@@ -1001,6 +1020,7 @@ static int parse_block(struct px *p)
 			return -1;
 	}
 	inv->n++;
+	keep_src(inv, p->f->text + at.off, p->loc.off + p->loc.len - at.off);
 	return 0;
 }
 
@@ -1053,6 +1073,9 @@ static int parse_file(void *st, const struct cfg_src *src)
 			r = parse_block(p);
 			if (r == 0)
 				next(p);
+		} else if (is_word(p, "include") && ((struct inventory *)st)->no_include) {
+			r = cfg_error(&f, &p->loc, "include is not allowed here: this inventory "
+				      "was pushed by the console and holds service blocks only");
 		} else if (is_word(p, "include")) {
 			char path[INV_TEXT_MAX];
 
@@ -1105,6 +1128,7 @@ void inv_free(struct inventory *inv)
 	if (inv == NULL)
 		return;
 	free(inv->svc);
+	free(inv->src);
 	free(inv);
 }
 
