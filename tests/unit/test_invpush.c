@@ -24,6 +24,7 @@
 
 #include "testfs.h"
 
+#include "cconf.h"
 #include "conf.h"
 #include "inventory.h"
 #include "invstore.h"
@@ -276,6 +277,54 @@ static void test_src(void **state)
 	free(big);
 }
 
+/*
+ * The shipped files: kastro.conf (with kavala-services.conf) loads in
+ * kastrod, the same inventory in the console, both with the appliance's
+ * own services and the console's checks of them.
+ */
+static void test_shipped_files(void **state)
+{
+	static struct console_conf cc;
+	const struct inv_service *s;
+	char cwd[PATH_MAX], text[PATH_MAX * 2];
+	size_t i;
+
+	(void)state;
+	conf_free(&c);
+	conf_defaults(&c);
+	if (conf_load("rules/kastro.conf", &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(c.inv.source, "local");
+	for (i = 0; i < c.policy->n_services; i++)
+		if (strcmp(c.policy->services[i].name, "kastro-gateway") == 0)
+			break;
+	assert_true(i < c.policy->n_services);
+	assert_int_equal(c.policy->services[i].n_addrs, 2);
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(text, sizeof(text), "data \"%s\"\ninclude \"%.4000s/rules/kavala-services.conf\"\n",
+		 dir, cwd);
+	put("console.conf", text);
+	cconf_defaults(&cc);
+	if (cconf_load(in_dir("console.conf"), &cc, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(cc.inv->n, 16);
+	s = inv_find(cc.inv, "kastro-console");
+	assert_non_null(s);
+	assert_int_equal(s->n_checks, 2);
+	assert_int_equal(s->checks[0].kind, INV_CHK_HTTPS);
+	assert_int_equal(s->checks[1].kind, INV_CHK_TLS);
+	assert_int_equal(s->checks[1].port, 7443);
+	assert_int_equal(s->crit, INV_CRIT_CRITICAL);
+	s = inv_find(cc.inv, "kastro-gateway");
+	assert_non_null(s);
+	assert_int_equal(s->checks[0].kind, INV_CHK_ICMP);
+	s = inv_find(cc.inv, "backup-host");
+	assert_non_null(s);
+	assert_int_equal(s->checks[0].kind, INV_CHK_TCP);
+	cconf_free(&cc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_invstore),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_src),
+		cmocka_unit_test(test_shipped_files),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
