@@ -106,7 +106,7 @@ struct ipc_inv {
 struct ipc_inv_result {
 	uint32_t ok;                    /* 1: in force and kept; 0: refused */
 	char sha256[65];
-	char msg[400];                  /* why not, NUL-terminated; "" */
+	char msg[400];                  /* why not, or a note ("unchanged: ..."); "" */
 };
 
 /* One decoded message. */

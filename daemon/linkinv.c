@@ -217,7 +217,10 @@ void linkinv_result(struct linkinv *li, const struct ipc_inv_result *r)
 		log_warn("the parent answered an inventory push that is not pending");
 		return;
 	}
-	if (r->ok)
+	if (r->ok && r->msg[0] != '\0')
+		finish(li, id, true, json_pack("{s:s, s:b, s:s}", "sha256", r->sha256, "applied", 1,
+					       "note", r->msg));
+	else if (r->ok)
 		finish(li, id, true, json_pack("{s:s, s:b}", "sha256", r->sha256, "applied", 1));
 	else
 		finish(li, id, false, json_pack("{s:s, s:s}", "error", r->msg, "sha256",

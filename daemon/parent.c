@@ -591,6 +591,13 @@ static void inv_pushed(struct parent *p, const struct ipc_inv *m, int fd)
 			 p->a->conf_path ? p->a->conf_path : "the configuration");
 		goto out;
 	}
+	if (strcmp(p->conf->inv.source, "console") == 0 &&
+	    strcmp(p->conf->inv.sha256, m->sha256) == 0) {
+		/* a console that restarted sends what is in force: no reload */
+		snprintf(res.msg, sizeof(res.msg), "unchanged: this inventory is in force already");
+		ok = 1;
+		goto out;
+	}
 	snprintf(cand, sizeof(cand), "%s.new", p->conf->inv.copy);
 	if (invstore_read_fd(fd, m->size, m->sha256, &text, &len, err, sizeof(err)) < 0 ||
 	    invstore_write(cand, text, len, err, sizeof(err)) < 0)
@@ -607,7 +614,9 @@ out:
 	free(text);
 	close(fd);
 	res.ok = (uint32_t)ok;
-	if (ok) {
+	if (ok && res.msg[0] != '\0') {
+		log_info("inventory pushed by the console (sha256 %s): %s", m->sha256, res.msg);
+	} else if (ok) {
 		log_info("inventory pushed by the console (sha256 %s, %zu bytes): policy "
 			 "reloaded, kept in %s", m->sha256, len, p->conf->inv.copy);
 	} else {

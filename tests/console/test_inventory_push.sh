@@ -14,7 +14,8 @@
 #   - a push kastrod's policy cannot take (the rule's service is gone) is
 #     refused: the command fails with why, the running policy and COPY stay;
 #   - an inventory pushed with synproxy reaches the kernel as a synproxy rule;
-#   - with the console stopped, a restarted kastrod enforces with COPY.
+#   - with the console stopped, a restarted kastrod enforces with COPY;
+#   - the console back with the same inventory: no reload on the gateway.
 #
 # usage: tests/console/test_inventory_push.sh BUILD_DIR
 set -u
@@ -223,6 +224,19 @@ if [ "$(kstat inventory_source)" = console ] && [ "$(kstat inventory_sha256)" = 
 	t_pass "$T: with the console down, a restarted kastrod enforces with its last copy"
 else
 	t_fail "$T: restart: source $(kstat inventory_source), nft: $(nft_rules | grep daddr | tr '\n' ' ')"
+fi
+
+# ---- 5. the console back: the same inventory, no reload --------------------------------
+reloads=$(kstat reloads)
+start_console || { t_fail "$T: console did not start again"; t_done; }
+lab_wait_until 40 last_cmd_gt "$c3"
+c5=$(last_cmd)
+lab_wait_until 20 cmd_ended "$c5"
+if [ "$(cmd_status "$c5")" = done ] && cmd_result "$c5" | grep -q unchanged &&
+	[ "$(kstat reloads)" = "$reloads" ]; then
+	t_pass "$T: the console back with the same inventory: answered unchanged, no reload"
+else
+	t_fail "$T: push 5: $(cmd_status "$c5") $(cmd_result "$c5"); reloads $reloads -> $(kstat reloads)"
 fi
 [ -n "${KASTRO_DEBUG:-}" ] && sed 's/^/    kastrod: /' "$klog"
 t_done
