@@ -60,6 +60,7 @@ struct console {
 	struct push *push;              /* push checks (push.c) */
 	struct probes *probes;          /* probe scheduler and workers (probes.c) */
 	struct outbox *outbox;          /* alert hooks (hookctl.c, outbox.c) */
+	struct invpush *invpush;        /* the inventory pushed to gateways (invpush.c) */
 };
 
 /* Seconds since the epoch, from the wall clock (stored timestamps). */

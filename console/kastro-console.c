@@ -34,6 +34,7 @@
 #include "bundle.h"
 #include "console.h"
 #include "hookctl.h"
+#include "invpush.h"
 #include "inventory.h"
 #include "log.h"
 #include "num.h"
@@ -862,6 +863,7 @@ out:
 	hookctl_stop(c);
 	probes_stop(c);
 	push_free(c);
+	invpush_free(c);
 	store_close(c->store);
 	event_base_free(c->base);
 	return rc;

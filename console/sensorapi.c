@@ -40,6 +40,7 @@
 #include "auth.h"
 #include "bundle.h"
 #include "console.h"
+#include "invpush.h"
 #include "num.h"
 #include "privdrop.h"
 #include "refusal.h"
@@ -629,6 +630,7 @@ static void get_commands(struct console *c, struct evhttp_request *req, const ch
 		return;
 	}
 	evhttp_clear_headers(&args);
+	invpush_poll(c, sensor);        /* a gateway's first poll: its inventory */
 	if (store_commands_pending(c->store, sensor, 1, count_command, &n, err, sizeof(err)) < 0) {
 		log_err("commands for sensor %s: %s", sensor, err);
 		server_reply_error(req, 500, "cannot read the command queue");
@@ -768,6 +770,8 @@ void sensorapi_handle(struct evhttp_request *req, void *arg)
 	else if (strncmp(path, "/sensor/v1/rules/", 17) == 0 &&
 		 (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD))
 		get_rules(c, req, cn, path + 17);
+	else if (strcmp(path, "/sensor/v1/inventory") == 0 && m == EVHTTP_REQ_GET)
+		invpush_serve(c, req, cn);
 	/* Not HEAD on commands: its GET hands the commands out. */
 	else if (strcmp(path, "/sensor/v1/events") == 0 || strcmp(path, "/sensor/v1/results") == 0)
 		server_reply_not_allowed(req, "POST");
@@ -775,6 +779,8 @@ void sensorapi_handle(struct evhttp_request *req, void *arg)
 		server_reply_not_allowed(req, "GET");
 	else if (strncmp(path, "/sensor/v1/rules/", 17) == 0)
 		server_reply_not_allowed(req, "GET, HEAD");
+	else if (strcmp(path, "/sensor/v1/inventory") == 0)
+		server_reply_not_allowed(req, "GET");
 	else
 		refused(c, req, cn, 404, "no such endpoint");
 }

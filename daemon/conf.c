@@ -37,6 +37,7 @@ void conf_defaults(struct kastrod_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	memcpy(c->user, "kastro", sizeof("kastro"));
+	memcpy(c->inv.source, "none", sizeof("none"));
 	c->max_flows = 262144;
 	c->eve_max_rate = 20000;
 	c->dpi_memcap = 256 * MB;
@@ -362,7 +363,10 @@ static int load(const char *name, const char *dir, const char *src, size_t len,
 		return -1;
 	}
 	*st.c = *c;
+	conf_inv_begin(&st);
 	r = cfg_parse_text(&st.ld, name, dir, src, len, 0, parse_one, &st);
+	if (conf_inv_end(&st, r == 0) < 0)
+		r = -1;
 	if (r == 0) {
 		struct policy *old = c->policy;
 

@@ -24,6 +24,22 @@
 
 struct policy;
 
+/*
+ * The services inventory of a load: `service` blocks in the files
+ * (source "local"), or `inventory from console "COPY"`: the last copy the
+ * console pushed (source "console"), else the statement's fallback file
+ * (source "fallback"), else none ("none").
+ */
+struct conf_inv {
+	char candidate[PATH_MAX];       /* in: a pushed text to load instead of COPY; "" */
+	bool from_console;              /* `inventory from console` was given */
+	char copy[PATH_MAX];            /* its COPY: where the parent keeps the pushed text */
+	char source[16];                /* "local", "console", "fallback", "none" */
+	char path[PATH_MAX];            /* the file the services came from; "" for local */
+	char sha256[65];                /* of the blocks' text (as the console hashes it) */
+	int64_t mtime;                  /* of path, seconds since the epoch; 0: none */
+};
+
 /* Flow timeout classes; each has its own idle timeout. */
 enum conf_timeout {
 	CONF_TO_TCP_NEW,     /* TCP before the handshake completes */
@@ -75,6 +91,9 @@ struct kastrod_conf {
 
 	/* firewall and application policy; NULL when the files hold none */
 	struct policy *policy;
+
+	/* where the services inventory came from (conf_inv.c, docs/config.md) */
+	struct conf_inv inv;
 };
 
 /*

@@ -48,6 +48,7 @@ struct conf_state {
 	struct cfg_load ld;            /* message buffer, first error, include stack */
 	struct kastrod_conf *c;        /* working copy, copied out on success */
 	struct pol_build *pb;          /* policy being built (policy.c), or NULL */
+	struct inventory *inv;         /* `service` blocks read so far, or NULL */
 	bool ifaces_set;               /* first `interfaces` replaces the list */
 };
 
@@ -119,12 +120,9 @@ int pol_zone_begin(struct conf_pctx *pc, const struct cfg_loc *name);
 int pol_zone_device(struct conf_pctx *pc, const struct cfg_loc *loc, const char *s);
 int pol_zone_net(struct conf_pctx *pc, const struct cfg_loc *loc);
 int pol_zone_end(struct conf_pctx *pc, const struct cfg_loc *head);
-int pol_service_begin(struct conf_pctx *pc, const struct cfg_loc *loc, const char *s);
-int pol_service_addr(struct conf_pctx *pc, const struct cfg_loc *loc);
-int pol_service_proto(struct conf_pctx *pc, const struct cfg_loc *loc);
-int pol_service_owner(struct conf_pctx *pc, const struct cfg_loc *loc, const char *s);
-int pol_service_time(struct conf_pctx *pc, const struct cfg_loc *loc, bool rto);
-int pol_service_end(struct conf_pctx *pc, const struct cfg_loc *head);
+struct inv_service;
+int pol_service_inv(struct conf_pctx *pc, const struct cfg_loc *kw,
+		    const struct inv_service *is);
 int pol_table_begin(struct conf_pctx *pc, const struct cfg_loc *ref);
 int pol_table_elem(struct conf_pctx *pc, const struct cfg_loc *loc);
 int pol_table_file(struct conf_pctx *pc, const struct cfg_loc *loc, const char *s);
@@ -149,12 +147,26 @@ int pol_nat_end(struct conf_pctx *pc, const struct cfg_loc *loc);
 int pol_limit(struct conf_pctx *pc, const struct cfg_loc *kw, const struct cfg_loc *val, int rate);
 int pol_overload(struct conf_pctx *pc, const struct cfg_loc *tbl, const struct cfg_loc *dur);
 int pol_limits_check(struct conf_pctx *pc, const struct cfg_loc *loc);
-int pol_service_synproxy(struct conf_pctx *pc, const struct cfg_loc *loc);
 /* policy.c, for policy_gw.c: the policy and the rule being built. */
 struct policy *pol_build_policy(struct conf_pctx *pc);
 struct pol_rule *pol_build_rule(struct conf_pctx *pc);
 int conf_include(struct conf_pctx *pc, const struct cfg_loc *loc,
 		 const char *s);
+/*
+ * conf_inv.c: the `service` block at kw, read by lib/inventory.c into the
+ * load's inventory and added to the policy; conf_scan_skip() (conf_lex.l)
+ * then moves the scanner past its closing brace.
+ */
+int conf_service(struct conf_pctx *pc, const struct cfg_loc *kw, void *scanner);
+void conf_scan_skip(struct conf_pctx *pc, void *scanner, size_t end);
+/* conf_inv.c: `inventory from console "COPY" [fallback "FILE"]` */
+int conf_inventory(struct conf_pctx *pc, const struct cfg_loc *loc, const char *copy,
+		   const struct cfg_loc *fb_loc, const char *fallback);
+/* conf_inv.c: at the start of a load: what the last one found is forgotten */
+void conf_inv_begin(struct conf_state *st);
+/* conf_inv.c: at the end of a load: the inventory's own checks when check
+ * (the load succeeded so far); frees it. */
+int conf_inv_end(struct conf_state *st, bool check);
 int conf_set_user(struct conf_pctx *pc, const struct cfg_loc *loc,
 		  const char *s);
 int conf_set_eve(struct conf_pctx *pc, const struct cfg_loc *loc,
@@ -228,8 +240,8 @@ static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 %token QUEUE_LENGTH "queue-length" FAIL_AFTER "fail-after" RETURN "return"
 %token ADDR "an address" RANGE "a port range" TABLEREF "a table name such as <feeds>"
 %token INTERFACE "interface" DEVICE "device" NETWORKS "networks"
-%token SERVICE "service" ADDRESS "address" PORTS "ports" OWNER "owner"
-%token RPO "rpo" RTO "rto" TABLE "table" TFILE "file" CONSOLE "console"
+%token SERVICE "service" ADDRESS "address"
+%token TABLE "table" TFILE "file" CONSOLE "console"
 %token DIR "dir" SPOOL_SIZE "spool-size"
 %token DEFAULT "default" PASS "pass" BLOCK "block" LOG "log"
 %token SEVERITY "severity" PROTO "proto" FROM "from" TO "to" PORT "port"
@@ -237,7 +249,8 @@ static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 %token SELF "self" DHCP "dhcp" NAT "nat" RDR "rdr"
 %token MAX_RATE "max-rate"
 %token MAX_SRC_CONN "max-src-conn" MAX_SRC_CONN_RATE "max-src-conn-rate"
-%token SYNPROXY "synproxy" OVERLOAD "overload" RATE "a rate such as 20/5 (connections/seconds)"
+%token INVENTORY "inventory" FALLBACK "fallback"
+%token OVERLOAD "overload" RATE "a rate such as 20/5 (connections/seconds)"
 %token '{' '}' ';' '!'
 %type <num> opt_log opt_not
 
@@ -262,7 +275,18 @@ stmt	: INCLUDE STRING	{ TAKE(conf_include(pc, &@2, $2), $2); }
 	| CAPTURE '{' capture_body '}'
 	| INLINE '{' inline_body '}'
 	| zone_head '{' zone_body '}'		{ CHK(pol_zone_end(pc, &@1)); }
-	| svc_head '{' svc_body '}'		{ CHK(pol_service_end(pc, &@1)); }
+	| SERVICE				{ CHK(conf_service(pc, &@1, scanner)); }
+	| INVENTORY FROM CONSOLE STRING	{ TAKE(conf_inventory(pc, &@4, $4, NULL, NULL), $4); }
+	| INVENTORY FROM CONSOLE STRING FALLBACK STRING {
+		int r_ = conf_inventory(pc, &@4, $4, &@6, $6);
+
+		free($4);
+		$4 = NULL;
+		free($6);
+		$6 = NULL;
+		if (r_ < 0)
+			YYABORT;
+	}
 	| table_head '{' table_elems '}'
 	| table_head TFILE STRING	{ TAKE(pol_table_file(pc, &@3, $3), $3); }
 	| CONSOLE ADDR			{ CHK(pol_console(pc, &@2)); }
@@ -304,30 +328,12 @@ zone_nets : %empty
 	| zone_nets ';'
 	;
 
-svc_head : SERVICE STRING		{ TAKE(pol_service_begin(pc, &@2, $2), $2); }
-	;
-
-svc_body : %empty
-	| svc_body svc_stmt
-	| svc_body ';'
-	;
-
-svc_stmt : ADDRESS ADDR			{ CHK(pol_service_addr(pc, &@2)); }
-	| ADDRESS '{' svc_addrs '}'
-	| PORTS svc_proto port_spec
-	| OWNER STRING			{ TAKE(pol_service_owner(pc, &@2, $2), $2); }
-	| RPO NUMBER			{ CHK(pol_service_time(pc, &@2, false)); }
-	| RTO NUMBER			{ CHK(pol_service_time(pc, &@2, true)); }
-	| SYNPROXY			{ CHK(pol_service_synproxy(pc, &@1)); }
-	;
-
-svc_addrs : %empty
-	| svc_addrs ADDR		{ CHK(pol_service_addr(pc, &@2)); }
-	| svc_addrs ';'
-	;
-
-svc_proto : WORD			{ CHK(pol_service_proto(pc, &@1)); }
-	;
+/*
+ * `service "NAME" { ... }` is the inventory's (lib/inventory.c): the action
+ * above hands the keyword's position to it and moves the scanner past the
+ * block. The state after SERVICE here reduces without a look-ahead token,
+ * so the scanner has not read into the block when the action runs.
+ */
 
 table_head : TABLE TABLEREF		{ CHK(pol_table_begin(pc, &@2)); }
 	;
@@ -352,7 +358,7 @@ opt_log : %empty			{ $$ = 0; }
 	| LOG				{ $$ = 1; }
 	;
 
-/* Ports of a service (after its protocol) or of a rule. */
+/* Ports of a rule. */
 port_spec : port_item
 	| '{' port_items '}'		{ CHK(pol_list_end(pc, &@$)); }
 	;
@@ -570,7 +576,6 @@ static const char *word_meaning(int kw)
 	case KC_TO:
 		return "a zone name";
 	case KC_PROTO:
-	case KC_PORTS:
 		return "a protocol name (tcp, udp, icmp, ...)";
 	case KC_APP:
 		return "an application name";

@@ -25,6 +25,8 @@ static size_t payload_size(uint16_t type)
 	case IPC_LINK_STATS: return sizeof(struct sensorlink_stats);
 	case IPC_RELAY_STATS: return sizeof(struct relay_stats);
 	case IPC_RULE_HITS: return sizeof(struct ipc_rule_hits);
+	case IPC_INV_PUSHED: return sizeof(struct ipc_inv);
+	case IPC_INV_RESULT: return sizeof(struct ipc_inv_result);
 	default: return (size_t)-1;
 	}
 }
@@ -34,6 +36,7 @@ _Static_assert(sizeof(struct verdict) <= IPC_MAX_PAYLOAD, "verdict fits");
 _Static_assert(sizeof(struct ipc_stats) <= IPC_MAX_PAYLOAD, "stats fit");
 _Static_assert(sizeof(struct sensorlink_stats) <= IPC_MAX_PAYLOAD, "link stats fit");
 _Static_assert(sizeof(struct relay_stats) <= IPC_MAX_PAYLOAD, "relay stats fit");
+_Static_assert(sizeof(struct ipc_inv_result) <= IPC_MAX_PAYLOAD, "inventory result fits");
 _Static_assert(sizeof(struct ipc_hdr) == 8, "header is 8 bytes");
 
 static int has_nul(const char *s, size_t size)
@@ -171,6 +174,21 @@ int ipc_decode(const uint8_t *buf, size_t n, struct ipc_msg *m, char *err, size_
 			return -1;
 		}
 		return 0;
+	case IPC_INV_PUSHED:
+		if (!has_nul(m->u.inv.sha256, sizeof(m->u.inv.sha256)) ||
+		    strlen(m->u.inv.sha256) != 64) {
+			snprintf(err, errlen, "inventory: bad SHA-256 text");
+			return -1;
+		}
+		return 0;
+	case IPC_INV_RESULT:
+		if (!has_nul(m->u.inv_result.sha256, sizeof(m->u.inv_result.sha256)) ||
+		    !has_nul(m->u.inv_result.msg, sizeof(m->u.inv_result.msg)) ||
+		    m->u.inv_result.ok > 1) {
+			snprintf(err, errlen, "inventory result: bad text or flag");
+			return -1;
+		}
+		return 0;
 	case IPC_RULE_HITS:
 		if (m->u.hits.n > IPC_RULE_HITS_MAX || m->u.hits.pad != 0) {
 			snprintf(err, errlen, "rule hits: %u pairs (at most %u) or nonzero padding",
@@ -243,4 +261,99 @@ int ipc_recv(int fd, struct ipc_msg *m, char *err, size_t errlen)
 		return -1;
 	}
 	return ipc_decode(buf, (size_t)r, m, err, errlen) < 0 ? -1 : 1;
+}
+
+int ipc_send_fd(int fd, uint16_t type, const void *payload, size_t len, int pass)
+{
+	uint8_t buf[IPC_MAX_MSG];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	int n = ipc_encode(type, payload, len, buf, sizeof(buf));
+	ssize_t w;
+
+	if (n < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&mh, 0, sizeof(mh));
+	memset(&ctl, 0, sizeof(ctl));
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)n;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.b;
+	mh.msg_controllen = sizeof(ctl.b);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &pass, sizeof(int));
+	do
+		w = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -1;
+	if (w != n) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+int ipc_recv_fd(int fd, struct ipc_msg *m, int *passed, char *err, size_t errlen)
+{
+	uint8_t buf[IPC_MAX_MSG + 1];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t r;
+
+	*passed = -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.b;
+	mh.msg_controllen = sizeof(ctl.b);
+	do
+		r = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		snprintf(err, errlen, "receive: %s", strerror(errno));
+		return -1;
+	}
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)) && *passed < 0)
+			memcpy(passed, CMSG_DATA(cm), sizeof(int));
+	if (r == 0) {
+		snprintf(err, errlen, "connection closed");
+		goto bad;
+	}
+	if ((mh.msg_flags & MSG_CTRUNC) != 0) {
+		snprintf(err, errlen, "more than one descriptor passed");
+		goto bad;
+	}
+	if ((size_t)r > sizeof(buf) - 1) {
+		snprintf(err, errlen, "message of %zd bytes is over the maximum %zu", r, IPC_MAX_MSG);
+		goto bad;
+	}
+	if (ipc_decode(buf, (size_t)r, m, err, errlen) < 0)
+		goto bad;
+	return 1;
+bad:
+	if (*passed >= 0)
+		close(*passed);
+	*passed = -1;
+	return -1;
 }

@@ -45,7 +45,9 @@ enum ipc_type {
 	IPC_LINK_STATS = 5,
 	IPC_RELAY_STATS = 6,
 	IPC_RULE_HITS = 7,
-	IPC_TYPE_MAX = IPC_RULE_HITS
+	IPC_INV_PUSHED = 8,
+	IPC_INV_RESULT = 9,
+	IPC_TYPE_MAX = IPC_INV_RESULT
 };
 
 struct ipc_hdr {
@@ -90,6 +92,23 @@ struct ipc_rule_hits {
 	} v[IPC_RULE_HITS_MAX];
 };
 
+/*
+ * The console pushed an inventory (docs/config.md, "inventory from
+ * console"): the link fetched and parsed it and sends IPC_INV_PUSHED with
+ * the text in a file descriptor passed along (ipc_send_fd); the parent
+ * answers IPC_INV_RESULT once its policy was reloaded with it, or not.
+ */
+struct ipc_inv {
+	char sha256[65];                /* hex, NUL-terminated */
+	char pad[7];                    /* 0 */
+	uint64_t size;                  /* bytes of text in the descriptor */
+};
+struct ipc_inv_result {
+	uint32_t ok;                    /* 1: in force and kept; 0: refused */
+	char sha256[65];
+	char msg[400];                  /* why not, or a note ("unchanged: ..."); "" */
+};
+
 /* One decoded message. */
 struct ipc_msg {
 	uint16_t type;
@@ -100,6 +119,8 @@ struct ipc_msg {
 		struct sensorlink_stats link;
 		struct relay_stats relay;
 		struct ipc_rule_hits hits;
+		struct ipc_inv inv;
+		struct ipc_inv_result inv_result;
 	} u;
 };
 
@@ -140,5 +161,13 @@ int ipc_send(int fd, uint16_t type, const void *payload, size_t len);
  * or sent a malformed message (err says why), or on a socket error.
  */
 int ipc_recv(int fd, struct ipc_msg *m, char *err, size_t errlen);
+
+/*
+ * As ipc_send and ipc_recv, with one file descriptor passed along
+ * (SCM_RIGHTS). ipc_recv_fd sets *passed to the descriptor received with
+ * the message (close-on-exec), or -1 when none came.
+ */
+int ipc_send_fd(int fd, uint16_t type, const void *payload, size_t len, int pass);
+int ipc_recv_fd(int fd, struct ipc_msg *m, int *passed, char *err, size_t errlen);
 
 #endif

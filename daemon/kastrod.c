@@ -180,6 +180,11 @@ int main(int argc, char **argv)
 		return rc < 0 ? 1 : 0;
 	}
 	if (check) {
+		/* where the services came from (docs/config.md, "inventory from console") */
+		fprintf(stderr, "inventory: %zu services, source %s%s%s, sha256 %s\n",
+			conf.policy != NULL ? conf.policy->n_services : (size_t)0, conf.inv.source,
+			conf.inv.path[0] ? " " : "", conf.inv.path,
+			conf.inv.sha256[0] ? conf.inv.sha256 : "-");
 		rc = nftgen_check(&conf, conf_path ? conf_path : "(defaults)");
 		conf_free(&conf);
 		return rc;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ipc.h"
+#include "linkinv.h"
 #include "log.h"
 #include "privs.h"
 #include "sigs.h"
@@ -28,26 +29,49 @@ static void on_signal(int sig)
 	sig_stop = 1;
 }
 
+struct link_ctx {
+	const struct link_args *a;
+	struct linkinv inv;             /* the console's inventory pushes (linkinv.h) */
+};
+
 static void send_stats(void *arg, const struct sensorlink_stats *st)
 {
-	const struct link_args *a = arg;
+	const struct link_ctx *x = arg;
 
-	(void)ipc_send(a->ipc_fd, IPC_LINK_STATS, st, sizeof(*st));
+	(void)ipc_send(x->a->ipc_fd, IPC_LINK_STATS, st, sizeof(*st));
 }
 
-/* The parent sends nothing: anything readable is its end closing, or a breach. */
+/*
+ * The parent sends only the results of inventory pushes: anything else
+ * readable is its end closing, or a breach.
+ */
 static int parent_gone(void *arg)
 {
-	const struct link_args *a = arg;
-	char b[IPC_MAX_MSG + 1];
-	ssize_t r = recv(a->ipc_fd, b, sizeof(b), MSG_DONTWAIT);
+	struct link_ctx *x = arg;
+	struct ipc_msg m;
+	char err[256];
+	int r;
 
-	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	while ((r = ipc_recv(x->a->ipc_fd, &m, err, sizeof(err))) > 0) {
+		if (m.type != IPC_INV_RESULT) {
+			snprintf(err, sizeof(err), "unexpected message");
+			r = -1;
+			break;
+		}
+		linkinv_result(&x->inv, &m.u.inv_result);
+	}
+	if (r == 0)
 		return 0;
 	if (!sig_stop)
-		log_err("parent: %s; stopping", r == 0 ? "connection closed" :
-			r > 0 ? "unexpected message" : strerror(errno));
+		log_err("parent: %s; stopping", err);
 	return 1;
+}
+
+static enum sensorlink_answer on_command(void *arg, const struct linkp_cmd *c, json_t **result)
+{
+	struct link_ctx *x = arg;
+
+	return linkinv_command(&x->inv, c, result);
 }
 
 int link_run(const struct link_args *a)
@@ -55,6 +79,7 @@ int link_run(const struct link_args *a)
 	const struct kastrod_conf *conf = a->conf;
 	struct sensorlink_args la;
 	struct sensorlink *l;
+	static struct link_ctx x;
 	char err[PATH_MAX + 1024], warn[PATH_MAX + 1024];
 	pid_t parent = getppid();
 	int rc;
@@ -81,13 +106,18 @@ int link_run(const struct link_args *a)
 	la.watch_fd = a->ipc_fd;
 	la.on_watch = parent_gone;
 	la.on_tick = send_stats;
-	la.arg = (void *)a;
+	la.on_command = on_command;
+	/* an inventory push's command (its args) is small; its text is fetched */
+	x.a = a;
+	linkinv_init(&x.inv, a->ipc_fd);
+	la.arg = &x;
 	la.stop = &sig_stop;
 	l = sensorlink_new(&la, warn, sizeof(warn), err, sizeof(err));
 	if (!l) {
 		log_err("link: %s", err);
 		return 1;
 	}
+	x.inv.l = l;
 	if (warn[0])
 		log_warn("link: spool: %s", warn);
 	rc = sensorlink_run(l);

@@ -30,6 +30,7 @@
 #include "capture.h"
 #include "control.h"
 #include "inline.h"
+#include "invstore.h"
 #include "polstats.h"
 #include "ipc.h"
 #include "link.h"
@@ -273,7 +274,8 @@ static uint32_t confirm_left_s(const struct parent *p)
  * running policy stays and err says why. With confirm_s > 0 the previous
  * policy is kept and comes back by itself unless confirmed in time.
  */
-static int reload(struct parent *p, uint32_t confirm_s, char *err, size_t errlen)
+static int reload(struct parent *p, uint32_t confirm_s, const char *candidate, char *err,
+		  size_t errlen)
 {
 	static struct kastrod_conf n;
 	struct policy *pol, *old;
@@ -284,8 +286,18 @@ static int reload(struct parent *p, uint32_t confirm_s, char *err, size_t errlen
 		return -1;
 	}
 	conf_defaults(&n);
+	if (candidate != NULL)
+		snprintf(n.inv.candidate, sizeof(n.inv.candidate), "%s", candidate);
 	if (p->a->conf_path && conf_load(p->a->conf_path, &n, err, errlen) < 0)
 		return -1;
+	if (candidate != NULL && !n.inv.from_console) {
+		snprintf(err, errlen, "%s has no `inventory from console`: this gateway "
+			 "enforces its own inventory, not the console's",
+			 p->a->conf_path ? p->a->conf_path : "the configuration");
+		conf_free(&n);
+		return -1;
+	}
+	n.inv.candidate[0] = '\0';
 	pol = n.policy;
 	n.policy = NULL;
 	if (apply_policy(p, pol, err, errlen) < 0) {
@@ -294,6 +306,7 @@ static int reload(struct parent *p, uint32_t confirm_s, char *err, size_t errlen
 	}
 	old = p->conf->policy;
 	p->conf->policy = pol;
+	p->conf->inv = n.inv;
 	restart_sensor(p);   /* inline: the sensor judges with the policy it was forked with */
 	if (confirm_s > 0) {
 		p->prev_policy = old;
@@ -311,7 +324,7 @@ static void do_reload(struct parent *p, uint32_t confirm_s, const char *why, cha
 	static char err[CONTROL_ANSWER_MAX - 64];
 	const char *path = p->a->conf_path ? p->a->conf_path : "(built-in defaults)";
 
-	if (reload(p, confirm_s, err, sizeof(err)) < 0) {
+	if (reload(p, confirm_s, NULL, err, sizeof(err)) < 0) {
 		p->reload_failures++;
 		log_err("reload (%s) of %s failed; the running policy stays: %s", why, path, err);
 		if (ans)
@@ -555,16 +568,91 @@ static int child_recv(struct parent *p, struct child *c, struct ipc_msg *m)
 	return -1;
 }
 
-/* The link only reports its counters. */
+/*
+ * The console pushed an inventory (linkinv.h): the text the link checked
+ * is in fd. Keep it as COPY.new, reload the policy with it (the statement
+ * `inventory from console "COPY"` reads it), and only when that worked
+ * make it COPY, the copy the gateway starts with; else the running policy
+ * and COPY stay. The answer goes back to the link for the console.
+ */
+static void inv_pushed(struct parent *p, const struct ipc_inv *m, int fd)
+{
+	static char err[sizeof(((struct ipc_inv_result *)0)->msg)];
+	static struct ipc_inv_result res;
+	char cand[PATH_MAX + 8], *text = NULL;
+	size_t len = 0;
+	int ok = 0;
+
+	memset(&res, 0, sizeof(res));
+	memcpy(res.sha256, m->sha256, sizeof(res.sha256));
+	if (!p->conf->inv.from_console) {
+		snprintf(err, sizeof(err), "%s has no `inventory from console`: this gateway "
+			 "enforces its own inventory, not the console's",
+			 p->a->conf_path ? p->a->conf_path : "the configuration");
+		goto out;
+	}
+	if (strcmp(p->conf->inv.source, "console") == 0 &&
+	    strcmp(p->conf->inv.sha256, m->sha256) == 0) {
+		/* a console that restarted sends what is in force: no reload */
+		snprintf(res.msg, sizeof(res.msg), "unchanged: this inventory is in force already");
+		ok = 1;
+		goto out;
+	}
+	snprintf(cand, sizeof(cand), "%s.new", p->conf->inv.copy);
+	if (invstore_read_fd(fd, m->size, m->sha256, &text, &len, err, sizeof(err)) < 0 ||
+	    invstore_write(cand, text, len, err, sizeof(err)) < 0)
+		goto out;
+	if (reload(p, 0, cand, err, sizeof(err)) < 0) {
+		p->reload_failures++;
+		unlink(cand);
+		goto out;
+	}
+	if (invstore_commit(cand, p->conf->inv.copy, err, sizeof(err)) < 0)
+		goto out;
+	ok = 1;
+out:
+	free(text);
+	close(fd);
+	res.ok = (uint32_t)ok;
+	if (ok && res.msg[0] != '\0') {
+		log_info("inventory pushed by the console (sha256 %s): %s", m->sha256, res.msg);
+	} else if (ok) {
+		log_info("inventory pushed by the console (sha256 %s, %zu bytes): policy "
+			 "reloaded, kept in %s", m->sha256, len, p->conf->inv.copy);
+	} else {
+		log_err("inventory pushed by the console (sha256 %s) refused; the running "
+			"policy stays: %s", m->sha256, err);
+		snprintf(res.msg, sizeof(res.msg), "%s", err);
+	}
+	if (ipc_send(p->kid[KID_LINK].ipc, IPC_INV_RESULT, &res, sizeof(res)) < 0)
+		log_err("cannot tell the link how the inventory push ended: %s", strerror(errno));
+}
+
+/* The link reports its counters, and hands over inventory pushes. */
 static void serve_link(struct parent *p)
 {
 	struct child *c = &p->kid[KID_LINK];
 	struct ipc_msg m;
-	int i;
+	char err[1024];
+	int i, fd, rc;
 
 	for (i = 0; i < BATCH_MAX && c->ipc >= 0; i++) {
-		if (child_recv(p, c, &m) <= 0)
+		rc = ipc_recv_fd(c->ipc, &m, &fd, err, sizeof(err));
+		if (rc < 0) {
+			if (strcmp(err, "connection closed") == 0)
+				close_ipc(c);
+			else
+				child_broke(p, c, err);
 			return;
+		}
+		if (rc == 0)
+			return;
+		if (m.type == IPC_INV_PUSHED && fd >= 0) {
+			inv_pushed(p, &m.u.inv, fd);
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
 		if (m.type != IPC_LINK_STATS) {
 			child_broke(p, c, "sent a message the link does not send");
 			return;
@@ -772,6 +860,18 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 	if (len < anslen)
 		snprintf(ans + len, anslen - len, "\nlink_handed=%llu\nlink_handover_dropped=%llu",
 			 (unsigned long long)c->link_sent, (unsigned long long)c->link_dropped);
+	len = strlen(ans);
+	if (len < anslen) {
+		const struct conf_inv *ci = &p->conf->inv;
+		time_t t = time(NULL);
+
+		snprintf(ans + len, anslen - len, "\ninventory_source=%s\ninventory_sha256=%s\n"
+			 "inventory_path=%s\ninventory_age_s=%lld",
+			 ci->source[0] ? ci->source : "none", ci->sha256[0] ? ci->sha256 : "-",
+			 ci->path[0] ? ci->path : "-",
+			 ci->mtime > 0 && (int64_t)t >= ci->mtime ? (long long)((int64_t)t - ci->mtime)
+								 : -1LL);
+	}
 	len = strlen(ans);
 	if (p->inl && len < anslen) {
 		const struct relay_stats *r = &p->rstats;

@@ -26,14 +26,12 @@
 #include <strings.h>
 
 #include "conf_parse.h"
+#include "inventory.h"
 #include "policy_names.h"
 
-#define SERVICE_NAME_MAX 64
-#define OWNER_MAX        128
 #define HOST_MAX         253
-#define TIME_MAX         (366 * 86400)
 
-enum ctx { CTX_NONE, CTX_ZONE, CTX_SERVICE, CTX_TABLE, CTX_RULE };
+enum ctx { CTX_NONE, CTX_ZONE, CTX_TABLE, CTX_RULE };
 
 struct pol_build {
 	struct policy *p;
@@ -45,7 +43,6 @@ struct pol_build {
 	bool any[2];                    /* `any` in from / to */
 	bool sev_given;
 	struct conf_loc to_loc;         /* where `to` was written */
-	uint8_t svc_proto;              /* protocol of the service's `ports` */
 	struct pol_names *names;        /* built at the first name used */
 	char names_path[PATH_MAX];      /* the protocols file it was built with */
 };
@@ -484,138 +481,57 @@ int pol_zone_end(struct conf_pctx *pc, const struct conf_loc *head)
 
 /* ---- services ----------------------------------------------------------- */
 
-/* Printable, no quote or backslash (names are quoted in rule texts). */
-static bool plain_text(const char *s, size_t max)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > max)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\' ||
-		    s[i] == 0x7f)
-			return false;
-	return true;
-}
-
-int pol_service_begin(struct conf_pctx *pc, const struct conf_loc *loc, const char *s)
+/*
+ * A `service` block, read by the shared inventory parser (lib/inventory.c,
+ * called from the grammar at the keyword kw), becomes one of the policy's
+ * services: what the gateway enforces (addresses, ports, synproxy) and what
+ * it reports (owner, RPO, RTO). The inventory has checked names, addresses,
+ * ports, durations and duplicates; what only the gateway needs is checked
+ * here. A service without an address is kept (the console may probe or
+ * watch it) but no rule may name it (pol_rule_item).
+ */
+int pol_service_inv(struct conf_pctx *pc, const struct conf_loc *kw,
+		    const struct inv_service *is)
 {
 	struct pol_service *sv;
-	char tok[64];
-	size_t i;
-	PB(pc, loc);
+	int i, k;
+	PB(pc, kw);
 
-	conf_show(tok, sizeof(tok), s, strlen(s));
-	if (!plain_text(s, SERVICE_NAME_MAX))
-		return conf_error(pc, loc, "invalid service name \"%s\", expected 1 to "
-				  "%d bytes without '\"', '\\' or control characters",
-				  tok, SERVICE_NAME_MAX);
-	for (i = 0; i < pb->p->n_services; i++)
-		if (strcmp(pb->p->services[i].name, s) == 0)
-			return conf_error(pc, loc, "service \"%s\" is defined twice", tok);
 	if (pb->p->n_services >= POL_MAX_SERVICES)
-		return conf_error(pc, loc, "too many services, the limit is %d",
+		return conf_error(pc, kw, "too many services, the limit is %d",
 				  POL_MAX_SERVICES);
 	if (grow(&pb->p->services, pb->p->n_services, sizeof(*sv)) < 0)
-		return oom(pc, loc);
+		return oom(pc, kw);
 	sv = &pb->p->services[pb->p->n_services];
 	memset(sv, 0, sizeof(*sv));
-	sv->name = strdup(s);
-	sv->owner = strdup("");
+	sv->name = strdup(is->name);
+	sv->owner = strdup(is->owner);
+	sv->addrs = calloc((size_t)is->n_addrs + 1, sizeof(*sv->addrs));
+	sv->ports = calloc((size_t)is->n_ports + 1, sizeof(*sv->ports));
 	pb->p->n_services++;
-	if (sv->name == NULL || sv->owner == NULL)
-		return oom(pc, loc);
-	pb->ctx = CTX_SERVICE;
-	return 0;
-}
-
-int pol_service_addr(struct conf_pctx *pc, const struct conf_loc *loc)
-{
-	struct pol_service *sv;
-	PB(pc, loc);
-
-	sv = &pb->p->services[pb->p->n_services - 1];
-	return add_net(pc, loc, &sv->addrs, &sv->n_addrs, POL_MAX_LIST, "one service");
-}
-
-int pol_service_proto(struct conf_pctx *pc, const struct conf_loc *loc)
-{
-	const char *w = src_of(pc, loc);
-	char tok[64];
-	size_t i;
-	PB(pc, loc);
-
-	for (i = 0; i < NPROTOS; i++)
-		if (strlen(protos[i].name) == loc->len &&
-		    memcmp(protos[i].name, w, loc->len) == 0 &&
-		    has_ports(protos[i].num))
-			break;
-	if (i == NPROTOS) {
-		conf_show(tok, sizeof(tok), w, loc->len);
-		return conf_error(pc, loc, "unknown port protocol '%s', expected one "
-				  "of: tcp, udp, sctp", tok);
+	if (sv->name == NULL || sv->owner == NULL || sv->addrs == NULL || sv->ports == NULL)
+		return oom(pc, kw);
+	for (i = 0; i < is->n_addrs; i++) {
+		k = policy_parse_net(is->addrs[i], strlen(is->addrs[i]), &sv->addrs[i]);
+		if (k < 0)      /* the inventory checked it: a broken invariant */
+			return conf_error(pc, kw, "service \"%s\": address %s is not "
+					  "usable by the gateway", is->name, is->addrs[i]);
 	}
-	pb->svc_proto = protos[i].num;
-	pb->items = 0;
-	return 0;
-}
-
-int pol_service_owner(struct conf_pctx *pc, const struct conf_loc *loc, const char *s)
-{
-	struct pol_service *sv;
-	char *o;
-	PB(pc, loc);
-
-	sv = &pb->p->services[pb->p->n_services - 1];
-	if (!plain_text(s, OWNER_MAX))
-		return conf_error(pc, loc, "invalid owner, expected 1 to %d bytes "
-				  "without '\"', '\\' or control characters", OWNER_MAX);
-	o = strdup(s);
-	if (o == NULL)
-		return oom(pc, loc);
-	free(sv->owner);
-	sv->owner = o;
-	return 0;
-}
-
-int pol_service_time(struct conf_pctx *pc, const struct conf_loc *loc, bool rto)
-{
-	struct pol_service *sv;
-	uint64_t v;
-	char tok[64];
-	PB(pc, loc);
-
-	sv = &pb->p->services[pb->p->n_services - 1];
-	if (conf_num_duration(pc, loc, &v) < 0)
-		return -1;
-	if (v == 0 || v > TIME_MAX) {
-		conf_show(tok, sizeof(tok), src_of(pc, loc), loc->len);
-		return conf_error(pc, loc, "service %s %s is out of range, expected "
-				  "1s .. 366d", rto ? "rto" : "rpo", tok);
+	sv->n_addrs = (size_t)is->n_addrs;
+	for (i = 0, k = 0; i < is->n_ports; i++) {
+		sv->ports[i].proto = is->ports[i].proto;
+		sv->ports[i].lo = is->ports[i].lo;
+		sv->ports[i].hi = is->ports[i].hi;
+		k += is->ports[i].proto == IPPROTO_TCP;
 	}
-	if (rto)
-		sv->rto = (uint32_t)v;
-	else
-		sv->rpo = (uint32_t)v;
-	return 0;
-}
-
-int pol_service_end(struct conf_pctx *pc, const struct conf_loc *head)
-{
-	struct pol_service *sv;
-	size_t i;
-	PB(pc, head);
-
-	sv = &pb->p->services[pb->p->n_services - 1];
-	pb->ctx = CTX_NONE;
-	if (sv->n_addrs == 0)
-		return conf_error(pc, head, "service \"%s\" has no address, expected "
-				  "an `address` statement", sv->name);
-	for (i = 0; sv->synproxy && i < sv->n_ports && sv->ports[i].proto != IPPROTO_TCP; i++)
-		;
-	if (sv->synproxy && i == sv->n_ports)
-		return conf_error(pc, head, "service \"%s\" uses synproxy but has no TCP "
-				  "port, expected `ports tcp ...`", sv->name);
+	sv->n_ports = (size_t)is->n_ports;
+	sv->rpo = is->rpo;
+	sv->rto = is->rto;
+	sv->synproxy = is->synproxy;
+	if (sv->synproxy && (k == 0 || sv->n_addrs == 0))
+		return conf_error(pc, kw, "service \"%s\" uses synproxy but has no %s, "
+				  "expected %s", sv->name, k == 0 ? "TCP port" : "address",
+				  k == 0 ? "`ports tcp ...`" : "an `address` statement");
 	return 0;
 }
 
@@ -797,19 +713,6 @@ int pol_port(struct conf_pctx *pc, const struct conf_loc *loc)
 		hi = lo;
 	}
 	pb->items++;
-	if (pb->ctx == CTX_SERVICE) {
-		struct pol_service *sv = &pb->p->services[pb->p->n_services - 1];
-
-		if (sv->n_ports >= POL_MAX_LIST)
-			return conf_error(pc, loc, "too many ports, the limit is %d",
-					  POL_MAX_LIST);
-		if (grow(&sv->ports, sv->n_ports, sizeof(*sv->ports)) < 0)
-			return oom(pc, loc);
-		sv->ports[sv->n_ports].proto = pb->svc_proto;
-		sv->ports[sv->n_ports].lo = (uint16_t)lo;
-		sv->ports[sv->n_ports++].hi = (uint16_t)hi;
-		return 0;
-	}
 	if (pb->r.n_ports >= POL_MAX_LIST)
 		return conf_error(pc, loc, "too many ports, the limit is %d", POL_MAX_LIST);
 	if (grow(&pb->r.ports, pb->r.n_ports, sizeof(*pb->r.ports)) < 0)
@@ -1041,6 +944,10 @@ static int endpoint(struct conf_pctx *pc, const struct conf_loc *loc,
 			return conf_error(pc, loc, "unknown service \"%s\", expected "
 					  "one defined above this line", tok);
 		}
+		if (p->services[i].n_addrs == 0)
+			return conf_error(pc, loc, "service \"%s\" has no address, so no "
+					  "rule can match its traffic: give it an `address` "
+					  "in the inventory", p->services[i].name);
 		ep.idx = (uint32_t)i;
 		break;
 	default:

@@ -480,13 +480,3 @@ int pol_limits_check(struct conf_pctx *pc, const struct cfg_loc *loc)
 				  "category, host or risk");
 	return 0;
 }
-
-int pol_service_synproxy(struct conf_pctx *pc, const struct cfg_loc *loc)
-{
-	struct policy *p = pol_build_policy(pc);
-
-	if (p == NULL || p->n_services == 0)
-		return conf_error(pc, loc, "out of memory");
-	p->services[p->n_services - 1].synproxy = true;
-	return 0;
-}

@@ -265,10 +265,10 @@ static int choose(struct px *p, const char *what, const char *const *names, int 
 
 static const char *const stmt_names[] = {
 	"address", "ports", "owner", "rpo", "rto", "criticality", "public", "check",
-	"depends", "maintenance", "backup",
+	"depends", "maintenance", "backup", "synproxy",
 };
 enum { S_ADDRESS, S_PORTS, S_OWNER, S_RPO, S_RTO, S_CRIT, S_PUBLIC, S_CHECK, S_DEPENDS,
-       S_MAINT, S_BACKUP, S_N };
+       S_MAINT, S_BACKUP, S_SYNPROXY, S_N };
 _Static_assert(S_N == sizeof(stmt_names) / sizeof(stmt_names[0]), "one name per statement");
 
 /* A block's statement keyword, '}' or ';' ends a check's options. */
@@ -303,6 +303,11 @@ static int parse_address1(struct px *p, struct inv_service *sv)
 	if (net && num_parse_u64(slash, 0, af == AF_INET ? 32 : 128, &plen) < 0)
 		return cfg_error(p->f, &p->loc, "'%s': the prefix length must be 0 .. %d", tok,
 				 af == AF_INET ? 32 : 128);
+	/* a network's host bits would be dropped by the gateway's rules */
+	for (unsigned bit = net ? (unsigned)plen : 128; bit < (af == AF_INET ? 32u : 128u); bit++)
+		if (bin[bit / 8] & (0x80u >> (bit % 8)))
+			return cfg_error(p->f, &p->loc, "'%s' has host bits set, expected a network "
+					 "address", tok);
 	if (sv->n_addrs >= INV_MAX_ADDRS)
 		return cfg_error(p->f, &p->loc, "too many addresses in service \"%s\", the limit "
 				 "is %d", sv->name, INV_MAX_ADDRS);
@@ -886,7 +891,8 @@ static int parse_stmt(struct px *p, struct inv_service *sv, unsigned *seen)
 	}
 	if (next(p) == T_ERR)
 		return -1;
-	if ((s == S_OWNER || s == S_RPO || s == S_RTO || s == S_CRIT || s == S_PUBLIC) &&
+	if ((s == S_OWNER || s == S_RPO || s == S_RTO || s == S_CRIT || s == S_PUBLIC ||
+	     s == S_SYNPROXY) &&
 	    (*seen & B(s))) {
 		char tok[64];
 
@@ -927,6 +933,10 @@ static int parse_stmt(struct px *p, struct inv_service *sv, unsigned *seen)
 	case S_PUBLIC:
 		sv->is_public = true;
 		return 0;
+	case S_SYNPROXY:
+		/* the gateway's (daemon/nftgen.c); needs a TCP port there */
+		sv->synproxy = true;
+		return 0;
 	case S_CHECK:
 		return parse_check(p, sv);
 	case S_DEPENDS:
@@ -937,6 +947,25 @@ static int parse_stmt(struct px *p, struct inv_service *sv, unsigned *seen)
 		return parse_backup(p, sv);
 	}
 	return -1;
+}
+
+/* Append a block's text to inv->src, up to INV_SRC_MAX bytes in all. */
+static void keep_src(struct inventory *inv, const char *text, size_t n)
+{
+	char *m;
+
+	if (inv->src_over)
+		return;
+	if (inv->src_len + n + 1 > INV_SRC_MAX ||
+	    (m = realloc(inv->src, inv->src_len + n + 2)) == NULL) {
+		inv->src_over = true;
+		return;
+	}
+	inv->src = m;
+	memcpy(inv->src + inv->src_len, text, n);
+	inv->src_len += n;
+	inv->src[inv->src_len++] = '\n';
+	inv->src[inv->src_len] = '\0';
 }
 
 /* `service "NAME" { ... }`, the current token being `service`. */
@@ -991,6 +1020,7 @@ static int parse_block(struct px *p)
 			return -1;
 	}
 	inv->n++;
+	keep_src(inv, p->f->text + at.off, p->loc.off + p->loc.len - at.off);
 	return 0;
 }
 
@@ -1043,6 +1073,9 @@ static int parse_file(void *st, const struct cfg_src *src)
 			r = parse_block(p);
 			if (r == 0)
 				next(p);
+		} else if (is_word(p, "include") && ((struct inventory *)st)->no_include) {
+			r = cfg_error(&f, &p->loc, "include is not allowed here: this inventory "
+				      "was pushed by the console and holds service blocks only");
 		} else if (is_word(p, "include")) {
 			char path[INV_TEXT_MAX];
 
@@ -1095,6 +1128,7 @@ void inv_free(struct inventory *inv)
 	if (inv == NULL)
 		return;
 	free(inv->svc);
+	free(inv->src);
 	free(inv);
 }
 
@@ -1261,6 +1295,8 @@ void inv_print(const struct inventory *inv, FILE *out)
 			put_dur(out, "rto", sv->rto);
 		if (sv->is_public)
 			fputs(" public", out);
+		if (sv->synproxy)
+			fputs(" synproxy", out);
 		fputc('\n', out);
 		for (int a = 0; a < sv->n_addrs; a++)
 			fprintf(out, "    address %s\n", sv->addrs[a]);

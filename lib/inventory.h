@@ -117,6 +117,7 @@ struct inv_service {
 	uint32_t rpo, rto;              /* seconds; 0: not set */
 	enum inv_crit crit;             /* medium */
 	bool is_public;
+	bool synproxy;                  /* gateway: answer its TCP SYNs with cookies */
 	struct inv_check checks[INV_MAX_CHECKS];
 	int n_checks;
 	char deps[INV_MAX_DEPS][INV_NAME_MAX];
@@ -128,9 +129,22 @@ struct inv_service {
 	int n_backups;
 };
 
+/* The largest inventory text pushed to the gateways (inv_src). */
+#define INV_SRC_MAX (1u << 20)
+
 struct inventory {
 	struct inv_service *svc;        /* n entries, grown by doubling */
 	int n, cap;
+	/*
+	 * The blocks as written, one after another with a newline: the text
+	 * the console pushes to the gateways (a file of service blocks that
+	 * inv_load_buffer() reads back). Kept up to INV_SRC_MAX bytes; past
+	 * that src_over is set and the text is incomplete (not pushed).
+	 */
+	char *src;
+	size_t src_len;
+	bool src_over;
+	bool no_include;                /* set before a load: `include` is an error */
 };
 
 /* A new, empty inventory; NULL when out of memory. */

@@ -37,6 +37,7 @@ suite "continuity: probes against stand-in services (loopback, ASan+UBSan)" "$he
 suite "continuity: icmp and dns checks (namespaces)" "$here/continuity/test_lab.sh" "$b"
 suite "continuity: service alerts, SLA report, status page (loopback, ASan+UBSan, Chromium)" "$here/continuity/test_alerts.sh" "$san"
 suite "gateway link to the console (namespaces)" "$here/console/test_gateway_link.sh" "$b"
+suite "the console pushes the inventory to a gateway (namespaces)" "$here/console/test_inventory_push.sh" "$b"
 # The agent beside the console, both under ASan+UBSan; then the agent's
 # findings against the yara command's on the same files and rules.
 # Alert hooks against rsyslog, aiosmtpd and a webhook receiver (~1 min).

@@ -7,7 +7,8 @@
  * inventory holds only what the console can use: named services within
  * the bounds, checks of a known kind with a target and sane timings, push
  * checks with a lower-case UUID found again by inv_find_uuid(), and
- * dependencies that name services of the inventory.
+ * dependencies that name services of the inventory; and that the text
+ * kept for pushing to the gateways reads back as the same services.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +63,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		for (int d = 0; d < s->n_deps; d++)
 			check(inv_find(inv, s->deps[d]) != NULL);
+	}
+	/*
+	 * The text the console pushes (the blocks as written) is read back by
+	 * a gateway, includes refused: the same services come out.
+	 */
+	if (!inv->src_over && inv->n > 0) {
+		struct inventory *back = inv_new();
+
+		if (back != NULL) {
+			back->no_include = true;
+			check(inv_load_buffer("pushed", inv->src, inv->src_len, back, err,
+					      sizeof(err)) == 0);
+			check(back->n == inv->n && back->src_len == inv->src_len &&
+			      memcmp(back->src, inv->src, inv->src_len) == 0);
+			for (int i = 0; i < inv->n; i++)
+				check(strcmp(back->svc[i].name, inv->svc[i].name) == 0 &&
+				      back->svc[i].n_checks == inv->svc[i].n_checks &&
+				      back->svc[i].synproxy == inv->svc[i].synproxy);
+			inv_free(back);
+		}
 	}
 	/* the listing of any accepted inventory */
 	FILE *out = fopen("/dev/null", "w");

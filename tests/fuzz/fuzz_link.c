@@ -6,8 +6,9 @@
  *
  * Checks that nothing crashes or reads past the input, that a failure
  * always says why, that an accepted ack lies inside the batch, that every
- * accepted command has a positive id and a NUL-terminated type, and that
- * the result written for it is JSON.
+ * accepted command has a positive id and a NUL-terminated type, that the
+ * result written for it is JSON, and that an inventory push's args
+ * (linkinv_args) are taken only as a 64-digit hash and a bounded size.
  *
  * Built and run by tests/fuzz/run.sh.
  */
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inventory.h"
+#include "linkinv.h"
 #include "linkproto.h"
 
 static void check(int ok)
@@ -49,6 +52,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			check(cmds[i].id > 0);
 			check(memchr(cmds[i].type, '\0', sizeof(cmds[i].type)) != NULL);
+			{
+				char sha[65];
+				uint64_t sz = 0;
+
+				if (linkinv_args(cmds[i].args, sha, &sz, err, sizeof(err)) == 0)
+					check(strlen(sha) == 64 && sz <= INV_SRC_MAX);
+				else
+					check(err[0] != '\0');
+			}
 			check(r != NULL);
 			j = json_loads(r, 0, NULL);
 			check(j != NULL);

@@ -109,6 +109,38 @@ static void test_services_tables_console(void **state)
 	assert_int_equal(p->services[1].ports[0].proto, 17);
 	assert_int_equal(p->services[1].ports[2].lo, 8000);
 	assert_int_equal(p->services[1].ports[2].hi, 8100);
+	/*
+	 * The inventory's grammar (lib/inventory.c) reads the blocks: the
+	 * console's statements are accepted, a block may follow a rule whose
+	 * options could go on, and a rule's `service "x"` is a reference.
+	 */
+	ok("pass from any\n"
+	   "service \"late\" { address fd00:20::9 criticality high public\n"
+	   "  check https \"https://[fd00:20::9]/\" every 30s keyword \"ok\"\n"
+	   "  synproxy ports tcp { 22 8000-8001 } }\n"
+	   "service \"db\" { address 10.20.0.40 }\n"
+	   "service \"web\" { address 10.20.0.41 depends \"db\" ports tcp 443 }\n"
+	   "pass to { service \"late\" service \"web\" } # service \"x\" {\n");
+	p = c.policy;
+	assert_int_equal(p->n_services, 3);
+	assert_string_equal(p->services[0].name, "late");
+	assert_true(p->services[0].synproxy);
+	assert_int_equal(p->services[0].n_ports, 2);
+	assert_int_equal(p->services[0].ports[1].hi, 8001);
+	assert_int_equal(p->services[0].addrs[0].family, 6);
+	assert_false(p->services[2].synproxy);
+	assert_int_equal(p->n_rules, 2);
+	assert_string_equal(p->rules[1].text,
+			    "pass to { service \"late\" service \"web\" }");
+	ok("service \"e-payments\" { address 10.20.0.15 ports tcp 443 owner \"finance\" rpo 24h rto 4h }\n"
+	   "service \"dns\" { address { 10.20.0.2 fd00:20::2 } ports udp 53 ports tcp { 53 8000-8100 } }\n"
+	   "table <admins> { 10.10.1.0/24 10.10.1.7 }\n"
+	   "table <feeds> file \"/var/lib/kastro/feeds/blocklist.netset\"\n"
+	   "table <rel> file \"feeds/x.txt\"\n"
+	   "table <none> { }\n"
+	   "console 10.20.0.5 console { fd00:20::5 }\n"
+	   "default block log\n");
+	p = c.policy;
 	assert_int_equal(p->n_tables, 4);
 	assert_string_equal(p->tables[0].name, "admins");
 	assert_null(p->tables[0].path);
@@ -268,14 +300,23 @@ static void test_errors(void **state)
 		    "p.conf:1:50: device \"e1\" is already interface 'a'");
 	fails_first("interface a { device \"e1\" } interface a { device \"e2\" }",
 		    "p.conf:1:39: interface 'a' is defined twice");
-	fails_first("service \"s\" { ports tcp 80 }", "p.conf:1:1: service \"s\" has no "
-		    "address, expected an `address` statement");
+	/* a service without an address is the console's; no rule may name it */
+	ok("service \"s\" { ports tcp 80 }");
+	fails_first("service \"s\" { ports tcp 80 } pass to service \"s\"",
+		    "p.conf:1:46: service \"s\" has no address, so no rule can match its "
+		    "traffic: give it an `address` in the inventory");
+	fails_first("service \"s\" { address 10.0.0.1/24 }",
+		    "p.conf:1:23: '10.0.0.1/24' has host bits set, expected a network address");
+	fails_first("service \"s\" { address 1.2.3.4 } service \"s\" { address 1.2.3.5 }",
+		    "p.conf:1:41: service \"s\" is already defined at p.conf:1:9");
+	fails_first("service \"s\" { address 1.2.3.4 depends \"t\" }",
+		    "p.conf:1:39: service \"s\" depends on \"t\", which is not in the inventory");
 	fails_first("service \"s\" { address 1.2.3.4 ports icmp 80 }",
-		    "p.conf:1:37: unknown port protocol 'icmp', expected one of: tcp, udp, sctp");
+		    "p.conf:1:37: unknown protocol 'icmp', expected one of: tcp, udp, sctp");
 	fails_first("service \"s\" { address 1.2.3.4 rpo 0 }",
-		    "p.conf:1:35: service rpo 0 is out of range, expected 1s .. 366d");
-	fails_first("service \"a\\\"b\" { }", "p.conf:1:9: invalid service name \"a\"b\", "
-		    "expected 1 to 64 bytes without '\"', '\\' or control characters");
+		    "p.conf:1:35: rpo and rto 0 is out of range, expected 1s .. 366d");
+	fails_first("service \"a\\\"b\" { }", "p.conf:1:9: service name \"a\"b\": use letters, "
+		    "digits, '-', '_' and '.' only");
 	fails_first("block app Tor ndpi { protocols \"/nonexistent/p.txt\" }",
 		    "p.conf:1:32: the nDPI protocols file must be named before the first "
 		    "rule that names an application, category or risk: move this `ndpi` "
@@ -297,7 +338,7 @@ static void test_syntax_errors(void **state)
 	fails_first("pass app 5", "p.conf:1:10: unexpected number '5', expected one of: "
 		    "a string, an application name, '{'");
 	fails_first("pas from lan", "p.conf:1:1: unexpected 'pas', expected one of: include, "
-		    "user, eve, interfaces, ndpi, flows, capture, inline; did you mean 'pass'?");
+		    "user, eve, interfaces, ndpi, flows, capture, inline, inventory; did you mean 'pass'?");
 	/* where no policy keyword is close, a note names the policy statements */
 	if (parse("frobnicate") != -1)
 		fail_msg("accepted");
