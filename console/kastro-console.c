@@ -433,6 +433,29 @@ static void ctl_sensor_scan(struct console *c, char **w, int n, char *ans, size_
 	snprintf(ans, anslen, "ok\ncommand=%lld", (long long)id);
 }
 
+/*
+ * Every request the console answers, classified: the read-only ones are
+ * open to group kastro too, the rest are root's (lib/control.h). Queuing a
+ * command for a sensor (even a listing) writes the database and reaches the
+ * sensor, so it is a change. A request not listed here never reaches
+ * on_request.
+ */
+static const struct control_cmd console_cmds[] = {
+	{ "status", NULL, CONTROL_READ },
+	{ "command", NULL, CONTROL_READ },
+	{ "sensor", "list", CONTROL_READ },
+	{ "sensor", NULL, CONTROL_CHANGE },
+	{ "hooks", "", CONTROL_READ },
+	{ "hooks", "result", CONTROL_READ },
+	{ "hooks", "deliveries", CONTROL_READ },
+	{ "hooks", NULL, CONTROL_CHANGE },
+	{ "api-token", "list", CONTROL_READ },
+	{ "api-token", NULL, CONTROL_CHANGE },
+	{ "token", NULL, CONTROL_CHANGE },
+	{ "rules", NULL, CONTROL_CHANGE },
+	{ "allow", NULL, CONTROL_CHANGE },
+};
+
 static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 {
 	struct console *c = ctx;
@@ -808,6 +831,7 @@ static int run(struct console *c)
 		log_err("%s", err);
 		goto out;
 	}
+	control_set_commands(&c->ctl, console_cmds, sizeof(console_cmds) / sizeof(console_cmds[0]));
 	ctl_rearm(c);
 	/* everything privileged is open: from here on the console's own user */
 	if (privdrop_console(c->conf.user, c->conf.data_dir,

@@ -831,6 +831,21 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 		 l->last_error[0] ? l->last_error : "-");
 }
 
+/*
+ * Every request kastrod answers, classified: the read-only ones are open to
+ * group kastro too, the rest are root's (lib/control.h). A request not
+ * listed here never reaches on_request.
+ */
+static const struct control_cmd parent_cmds[] = {
+	{ "status", NULL, CONTROL_READ },
+	{ "policy", NULL, CONTROL_READ },
+	{ "quarantine", "list", CONTROL_READ },
+	{ "quarantine", NULL, CONTROL_CHANGE },
+	{ "reload", NULL, CONTROL_CHANGE },
+	{ "confirm", NULL, CONTROL_CHANGE },
+	{ "release", NULL, CONTROL_CHANGE },
+};
+
 static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 {
 	struct parent *p = ctx;
@@ -1024,6 +1039,7 @@ int parent_run(const struct parent_args *a)
 		log_err("%s", err);
 		goto fail;
 	}
+	control_set_commands(&p.ctl, parent_cmds, sizeof(parent_cmds) / sizeof(parent_cmds[0]));
 	if (keep_net_caps(err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto fail;
