@@ -55,6 +55,7 @@ static const struct metric gateway[] = {
 	{ "kernel_drops", "kernel_drops_total", COUNTER, 1, "Packets the kernel dropped before capture." },
 	{ "eve_events", "eve_events_total", COUNTER, 1, "EVE events written." },
 	{ "eve_dropped", "eve_dropped_total", COUNTER, 1, "EVE events dropped (too big or unwritable)." },
+	{ "eve_reopens", "eve_reopens_total", COUNTER, 1, "EVE files the sensor took after log rotation." },
 	{ "block_latency_p99_us", "block_latency_p99_seconds", GAUGE, 1e-6, "99th percentile from classification to the kernel block." },
 	{ "link_handover_dropped", "link_handover_dropped_total", COUNTER, 1, "Events the sensor could not hand to the link." },
 	{ "link_connected", "link_connected", GAUGE, 1, "1 when the link reaches the console." },
