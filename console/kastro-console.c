@@ -29,6 +29,7 @@
 #include "apitokctl.h"
 #include "auditagg.h"
 #include "auditcmd.h"
+#include "cmetrics.h"
 #include "auth.h"
 #include "allowpush.h"
 #include "bundle.h"
@@ -442,6 +443,7 @@ static void ctl_sensor_scan(struct console *c, char **w, int n, char *ans, size_
  */
 static const struct control_cmd console_cmds[] = {
 	{ "status", NULL, CONTROL_READ },
+	{ "metrics", NULL, CONTROL_READ },
 	{ "command", NULL, CONTROL_READ },
 	{ "sensor", "list", CONTROL_READ },
 	{ "sensor", NULL, CONTROL_CHANGE },
@@ -577,6 +579,11 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		hookctl_request(c, w, n, ans, anslen);
 		return;
 	}
+	if (n == 1 && strcmp(w[0], "metrics") == 0) {
+		if (cmetrics_answer(c, ans, anslen, err, sizeof(err)) < 0)
+			snprintf(ans, anslen, "error: %s", err);
+		return;
+	}
 	if (n == 1 && strcmp(w[0], "status") == 0) {
 		struct quota_stats qs = { 0 };
 		struct auditagg_stats as = { 0 };
@@ -639,7 +646,7 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		 "rules push DIR [SENSOR], "
 		 "allow push FILE [SENSOR], sensor quarantine ID [FROM], sensor restore ID QID, "
 		 "sensor purge ID QID, "
-		 "command ID, api-token ..., hooks or status");
+		 "command ID, api-token ..., hooks, metrics or status");
 }
 
 static void ctl_cb(evutil_socket_t fd, short what, void *arg)

@@ -222,8 +222,11 @@ static int ask(const char *path, const char *req, char *ans, size_t anslen)
 		if (r <= 0)
 			break;
 		len += (size_t)r;
-		if (len == anslen - 1)
-			break;
+		if (len == anslen - 1) {
+			/* more than fits: refused, never printed cut */
+			close(fd);
+			return -1;
+		}
 	}
 	close(fd);
 	ans[len] = '\0';
@@ -247,6 +250,10 @@ static int write_all(FILE *out, int n, const char *const *names, const char *soc
 			return -1;
 		if (strcmp(names[i], "console") == 0 && ask(path, "sensor list\n", ans, sizeof(ans)) == 0 &&
 		    metrics_sensors(out, ans) < 0)
+			return -1;
+		/* the console's own: open alerts by severity, hook queues, service states */
+		if (strcmp(names[i], "console") == 0 && ask(path, "metrics\n", ans, sizeof(ans)) == 0 &&
+		    fputs(ans, out) < 0)
 			return -1;
 	}
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
