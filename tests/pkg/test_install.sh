@@ -319,6 +319,22 @@ wd=$(ct systemctl show kastrod -p WatchdogUSec --value)
 [ -n "$wd" ] && [ "$wd" != 0 ] && [ "$wd" != infinity ] &&
 	t_pass "$T: kastrod runs under a watchdog ($wd)" || t_fail "$T: kastrod has no watchdog ($wd)"
 
+# Log rotation as logrotate does it: the file moved away, then the
+# package's own postrotate script; kastrod opens the file again and the
+# sensor takes it.
+post=$(ct sed -n '/postrotate/,/endscript/{/postrotate\|endscript/d;p}' /etc/logrotate.d/kastro-gateway)
+if ct test -f /var/log/kastro/eve.json && ct mv /var/log/kastro/eve.json /var/log/kastro/eve.json.1 &&
+	[ -n "$post" ] && ct sh -ec "$post" && ct test -f /var/log/kastro/eve.json; then
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ "$(ct kastroctl status | sed -n 's/^eve_reopens=//p')" = 1 ] && break
+		sleep 0.5
+	done
+	[ "$i" -lt 10 ] && t_pass "$T: logrotate's postrotate (kastroctl reopen) gives the sensor a new eve.json" ||
+		t_fail "$T: after postrotate: eve_reopens=$(ct kastroctl status | sed -n 's/^eve_reopens=//p')"
+else
+	t_fail "$T: EVE rotation: postrotate '$post' or /var/log/kastro/eve.json missing"
+fi
+
 # ---- upgrade -------------------------------------------------------------------
 gw_id=$(ct cat /var/lib/kastro/link/sensor_id)
 ag_id=$(ct cat /var/lib/kastro-agent/sensor_id)
