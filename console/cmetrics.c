@@ -10,9 +10,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
 #include "console.h"
 #include "errf.h"
 #include "outbox.h"
+#include "server.h"
 #include "store.h"
 #include "store_services.h"
 
@@ -124,4 +130,75 @@ int cmetrics_answer(struct console *c, char *ans, size_t len, char *err, size_t 
 	if (o.full)
 		return errf(err, errlen, "the metrics are longer than %zu bytes", len);
 	return 0;
+}
+
+void cmetrics_http(struct console *c, struct evhttp_request *req)
+{
+	static const struct { const char *name, *type, *help; int which; } ctr[] = {
+		{ "event_batches_total", "counter", "Event batches stored.", 0 },
+		{ "events_stored_total", "counter", "Events stored.", 1 },
+		{ "events_duplicate_total", "counter", "Events received again and not stored twice.", 2 },
+		{ "requests_refused_total", "counter", "Requests refused.", 3 },
+		{ "enrolments_total", "counter", "Sensors enrolled.", 4 },
+		{ "sensor_connections", "gauge", "Open connections on the sensor port.", 5 },
+		{ "https_connections", "gauge", "Open connections on the officers' port.", 6 },
+	};
+	char *buf = malloc(CMETRICS_HTTP_MAX), err[512];
+	struct evbuffer *body;
+	struct out o;
+	int64_t on = 0, off = 0;
+	size_t head;
+
+	if (buf == NULL) {
+		server_reply_error(req, 500, "out of memory");
+		return;
+	}
+	o = (struct out){ buf, 0, CMETRICS_HTTP_MAX, 0 };
+	for (size_t i = 0; i < sizeof(ctr) / sizeof(ctr[0]); i++) {
+		uint64_t v = ctr[i].which == 0 ? c->batches : ctr[i].which == 1 ? c->events_in :
+			     ctr[i].which == 2 ? c->events_dup : ctr[i].which == 3 ? c->requests_refused :
+			     ctr[i].which == 4 ? c->enrolled : ctr[i].which == 5 ? c->sensors.live :
+			     c->https.live;
+
+		put(&o, "# HELP kastro_console_%s %s\n# TYPE kastro_console_%s %s\n"
+		    "kastro_console_%s %llu\n", ctr[i].name, ctr[i].help, ctr[i].name, ctr[i].type,
+		    ctr[i].name, (unsigned long long)v);
+	}
+	if (store_sensor_counts(c->store, (int64_t)console_now(), c->conf.sensor_offline_after, &on,
+				&off, err, sizeof(err)) < 0) {
+		free(buf);
+		server_reply_error(req, 500, "%s", err);
+		return;
+	}
+	put(&o, "# HELP kastro_console_sensors_online Sensors not revoked and heard from within "
+	    "sensor offline-after.\n# TYPE kastro_console_sensors_online gauge\n"
+	    "kastro_console_sensors_online %lld\n"
+	    "# HELP kastro_console_sensors_offline Sensors not revoked and silent longer than "
+	    "sensor offline-after.\n# TYPE kastro_console_sensors_offline gauge\n"
+	    "kastro_console_sensors_offline %lld\n", (long long)on, (long long)off);
+	head = o.len;
+	if (o.full || cmetrics_answer(c, buf + head, CMETRICS_HTTP_MAX - head, err, sizeof(err)) < 0) {
+		if (o.full)
+			snprintf(err, sizeof(err), "the metrics are longer than %d bytes",
+				 CMETRICS_HTTP_MAX);
+		free(buf);
+		server_reply_error(req, 500, "%s", err);
+		return;
+	}
+	/* cmetrics_answer's "ok" line is for the control socket */
+	memmove(buf + head, buf + head + 3, strlen(buf + head + 3) + 1);
+	body = evbuffer_new();
+	if (body == NULL || evbuffer_add(body, buf, strlen(buf)) < 0) {
+		if (body != NULL)
+			evbuffer_free(body);
+		free(buf);
+		server_reply_error(req, 500, "out of memory");
+		return;
+	}
+	free(buf);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+	server_send(req, 200, body);
+	evbuffer_free(body);
 }

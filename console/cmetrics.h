@@ -20,4 +20,16 @@ struct console;
  */
 int cmetrics_answer(struct console *c, char *out, size_t len, char *err, size_t errlen);
 
+struct evhttp_request;
+
+/*
+ * GET /api/v1/metrics (rest.c, for a caller already allowed to view): the
+ * same metrics plus ingest and connection counters and the sensors online
+ * and offline, as text/plain version 0.0.4, for Prometheus to scrape with
+ * an officer's API token. At most CMETRICS_HTTP_MAX bytes: more is a 500
+ * with the reason, never a cut answer.
+ */
+#define CMETRICS_HTTP_MAX (512 * 1024)
+void cmetrics_http(struct console *c, struct evhttp_request *req);
+
 #endif

@@ -6,7 +6,9 @@
 # passes Prometheus' `promtool check metrics`; it says 1 open alert of
 # severity 3 (as the database has it), the hook's queue and the check's
 # state down, and after the check recovers (the alert is resolved) 0 open
-# alerts and state up. Run as a member of group kastro too (read-only).
+# alerts and state up. GET /api/v1/metrics answers 401 without an API
+# token and the same values (plus ingest counters) with one. Run as a
+# member of group kastro too (read-only).
 #
 # usage: tests/console/test_metrics.sh BUILD_DIR
 set -u
@@ -108,6 +110,23 @@ fi
 s='kastro_console_service_state{service="e-payments",check="nightly-backup",kind="push",state="down"}'
 [ "$(val "$s")" = 1 ] && t_pass "$T: the push check's state is down" ||
 	t_fail "$T: service state: $(grep service_state "$tmp/m.txt" | tr '\n' ' ')"
+
+# ---- the same over HTTPS, for Prometheus to scrape with an API token --------------
+code=$(curl -s -o "$tmp/h0.txt" -w '%{http_code}' --cacert "$data/ca.crt" "$URL/api/v1/metrics")
+[ "$code" = 401 ] && t_pass "$T: GET /api/v1/metrics without a token: 401" ||
+	t_fail "$T: GET /api/v1/metrics without a token: $code"
+tok=$("$CTL" -s "$sock" api-token create admin prometheus | sed -n 's/^token=//p')
+code=$(curl -s -D "$tmp/h.head" -o "$tmp/h.txt" -w '%{http_code}' --cacert "$data/ca.crt" \
+	-H "Authorization: Bearer $tok" "$URL/api/v1/metrics")
+cp "$tmp/h.txt" "$tmp/m.txt"
+if [ "$code" = 200 ] && grep -qi '^content-type: text/plain; version=0.0.4' "$tmp/h.head" &&
+	promtool check metrics <"$tmp/h.txt" >"$tmp/promtool.txt" 2>&1 &&
+	[ "$(val 'kastro_console_alerts_open{severity="3"}')" = 1 ] && [ "$(val "$s")" = 1 ] &&
+	[ -n "$(val kastro_console_events_stored_total)" ] && [ -n "$(val kastro_console_sensors_online)" ]; then
+	t_pass "$T: GET /api/v1/metrics with an API token: text format 0.0.4, promtool clean, the same values"
+else
+	t_fail "$T: GET /api/v1/metrics: $code $(head -c 300 "$tmp/h.txt" | tr '\n' ' ') $(head -n 3 "$tmp/promtool.txt" | tr '\n' ' ')"
+fi
 
 # ---- recovery: no open alert, state up --------------------------------------------
 curl -fsS --cacert "$data/ca.crt" "$URL/ping/$UUID" >/dev/null
