@@ -56,7 +56,9 @@ enum control_access {
  * request has one word only); failing that, the entry of the same word
  * with sub NULL (any other second word). So a word whose subcommands
  * differ lists the read-only ones and ends with {word, NULL, CONTROL_CHANGE}:
- * a subcommand added later is root's until classified otherwise.
+ * a subcommand added later is root's until classified otherwise. Keep
+ * the entries of one word together (the refusal of an unknown request
+ * lists each word once).
  */
 struct control_cmd {
 	const char *word;
