@@ -1137,6 +1137,18 @@ static int list_item(void *arg, const struct quarantine_item *it)
 	return 0;
 }
 
+/*
+ * Every request the agent answers, classified: the read-only ones are open
+ * to group kastro too, the rest are root's (lib/control.h). A request not
+ * listed here never reaches on_control.
+ */
+static const struct control_cmd agent_cmds[] = {
+	{ "status", NULL, CONTROL_READ },
+	{ "quarantined", NULL, CONTROL_READ },
+	{ "scan", NULL, CONTROL_CHANGE },
+	{ "restore", NULL, CONTROL_CHANGE },
+};
+
 static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 {
 	struct agent *a = ctx;
@@ -1304,6 +1316,7 @@ static int start(struct agent *a, const char *control_path, char *err, size_t er
 	}
 	if (control_open(&a->ctl, control_path, err, errlen) < 0)
 		return -1;
+	control_set_commands(&a->ctl, agent_cmds, sizeof(agent_cmds) / sizeof(agent_cmds[0]));
 	if (c->watch.n) {
 		a->w = watch_open(0, err, errlen);
 		if (!a->w)

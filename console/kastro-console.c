@@ -29,6 +29,7 @@
 #include "apitokctl.h"
 #include "auditagg.h"
 #include "auditcmd.h"
+#include "cmetrics.h"
 #include "auth.h"
 #include "allowpush.h"
 #include "bundle.h"
@@ -434,6 +435,30 @@ static void ctl_sensor_scan(struct console *c, char **w, int n, char *ans, size_
 	snprintf(ans, anslen, "ok\ncommand=%lld", (long long)id);
 }
 
+/*
+ * Every request the console answers, classified: the read-only ones are
+ * open to group kastro too, the rest are root's (lib/control.h). Queuing a
+ * command for a sensor (even a listing) writes the database and reaches the
+ * sensor, so it is a change. A request not listed here never reaches
+ * on_request.
+ */
+static const struct control_cmd console_cmds[] = {
+	{ "status", NULL, CONTROL_READ },
+	{ "metrics", NULL, CONTROL_READ },
+	{ "command", NULL, CONTROL_READ },
+	{ "sensor", "list", CONTROL_READ },
+	{ "sensor", NULL, CONTROL_CHANGE },
+	{ "hooks", "", CONTROL_READ },
+	{ "hooks", "result", CONTROL_READ },
+	{ "hooks", "deliveries", CONTROL_READ },
+	{ "hooks", NULL, CONTROL_CHANGE },
+	{ "api-token", "list", CONTROL_READ },
+	{ "api-token", NULL, CONTROL_CHANGE },
+	{ "token", NULL, CONTROL_CHANGE },
+	{ "rules", NULL, CONTROL_CHANGE },
+	{ "allow", NULL, CONTROL_CHANGE },
+};
+
 static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 {
 	struct console *c = ctx;
@@ -555,6 +580,11 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		hookctl_request(c, w, n, ans, anslen);
 		return;
 	}
+	if (n == 1 && strcmp(w[0], "metrics") == 0) {
+		if (cmetrics_answer(c, ans, anslen, err, sizeof(err)) < 0)
+			snprintf(ans, anslen, "error: %s", err);
+		return;
+	}
 	if (n == 1 && strcmp(w[0], "status") == 0) {
 		struct quota_stats qs = { 0 };
 		struct auditagg_stats as = { 0 };
@@ -617,7 +647,7 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		 "rules push DIR [SENSOR], "
 		 "allow push FILE [SENSOR], sensor quarantine ID [FROM], sensor restore ID QID, "
 		 "sensor purge ID QID, "
-		 "command ID, api-token ..., hooks or status");
+		 "command ID, api-token ..., hooks, metrics or status");
 }
 
 static void ctl_cb(evutil_socket_t fd, short what, void *arg)
@@ -809,6 +839,7 @@ static int run(struct console *c)
 		log_err("%s", err);
 		goto out;
 	}
+	control_set_commands(&c->ctl, console_cmds, sizeof(console_cmds) / sizeof(console_cmds[0]));
 	ctl_rearm(c);
 	/* everything privileged is open: from here on the console's own user */
 	if (privdrop_console(c->conf.user, c->conf.data_dir,

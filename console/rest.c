@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "cmetrics.h"
 #include "console.h"
 #include "httphead.h"
 #include "num.h"
@@ -1290,6 +1291,7 @@ static const char *allow_of(char **seg, int n)
 		{ { "me", "totp" }, "POST" },
 		{ { "me", "totp", "confirm" }, "POST" },
 		{ { "dashboard" }, "GET, HEAD" },
+		{ { "metrics" }, "GET, HEAD" },
 		{ { "alerts" }, "GET, HEAD" },
 		{ { "alerts", "#" }, "GET, HEAD" },
 		{ { "alerts", "#", "status" }, "POST" },
@@ -1378,6 +1380,9 @@ void rest_handle(struct console *c, struct evhttp_request *req, const char *path
 	else if (n == 1 && get && strcmp(seg[0], "dashboard") == 0) {
 		if (allowed(req, &who, AUTH_ACT_VIEW))
 			dashboard(c, req);
+	} else if (n == 1 && get && strcmp(seg[0], "metrics") == 0) {
+		if (allowed(req, &who, AUTH_ACT_VIEW))
+			cmetrics_http(c, req);
 	} else if (n == 1 && get && strcmp(seg[0], "alerts") == 0) {
 		if (allowed(req, &who, AUTH_ACT_VIEW))
 			alerts_list(c, req);

@@ -7,9 +7,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "decode.h"
 
@@ -41,6 +43,27 @@ int eve_flush(struct eve *e)
 		clearerr(e->fp);
 		return -1;
 	}
+	return 0;
+}
+
+int eve_switch(struct eve *e, int fd, char *err, size_t errlen)
+{
+	int old;
+
+	if (!e->fp || !e->own_fp) {
+		close(fd);
+		snprintf(err, errlen, "EVE goes to standard output: no file to open again");
+		return -1;
+	}
+	eve_flush(e);
+	old = fileno(e->fp);
+	if (dup3(fd, old, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "cannot switch to the new EVE file: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	e->reopens++;
 	return 0;
 }
 

@@ -30,6 +30,7 @@ struct eve {
 	uint64_t events;
 	uint64_t dropped_too_big;
 	uint64_t write_errors;
+	uint64_t reopens;               /* eve_switch()es done */
 	/*
 	 * Live with a console link: every event is also handed to tap (the
 	 * JSON object without its newline), which must not block; it returns
@@ -55,6 +56,17 @@ struct eve {
 int eve_open(struct eve *e, const char *path, char *err, size_t errlen);
 void eve_close(struct eve *e);
 int eve_flush(struct eve *e);
+
+/*
+ * Write to fd from now on (a file opened again for appending, after the old
+ * one was moved away by log rotation): what is buffered goes to the old file
+ * first, so every line lands whole in one file or the other. fd becomes the
+ * stream's descriptor in place of the old one (dup3: no new stream, no
+ * allocation, no fcntl, which the sensor's system call filter allows) and
+ * is closed here either way. Returns 0, or -1 with err set (EVE goes to
+ * standard output, or dup3 failed: the old file stays).
+ */
+int eve_switch(struct eve *e, int fd, char *err, size_t errlen);
 
 /* Start an event: timestamp and event_type, into e->buf through w. */
 void eve_begin(struct eve *e, struct jw *w, uint64_t ts_us, const char *event_type);

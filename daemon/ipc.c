@@ -5,6 +5,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,6 +28,7 @@ static size_t payload_size(uint16_t type)
 	case IPC_RULE_HITS: return sizeof(struct ipc_rule_hits);
 	case IPC_INV_PUSHED: return sizeof(struct ipc_inv);
 	case IPC_INV_RESULT: return sizeof(struct ipc_inv_result);
+	case IPC_EVE_FILE: return 0;
 	default: return (size_t)-1;
 	}
 }
@@ -237,14 +239,56 @@ int ipc_send(int fd, uint16_t type, const void *payload, size_t len)
 	return 0;
 }
 
-int ipc_recv(int fd, struct ipc_msg *m, char *err, size_t errlen)
+/* The message types that carry exactly one descriptor (and no other does). */
+static bool carries_fd(uint16_t type)
+{
+	return type == IPC_EVE_FILE || type == IPC_INV_PUSHED;
+}
+
+/* The descriptors of a received message, all closed; their number. */
+static int close_passed(struct msghdr *mh)
+{
+	struct cmsghdr *c;
+	int n = 0;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (k = 0; (k + 1) * sizeof(int) <= c->cmsg_len - CMSG_LEN(0); k++) {
+			int d;
+
+			memcpy(&d, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+			close(d);
+			n++;
+		}
+	}
+	return n;
+}
+
+int ipc_recv_fd(int fd, struct ipc_msg *m, int *passfd, char *err, size_t errlen)
 {
 	/* One byte more than the largest message: a longer one shows as truncated. */
 	uint8_t buf[IPC_MAX_MSG + 1];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh;
+	struct cmsghdr *c;
 	ssize_t r;
+	int got = -1, nfd;
 
+	*passfd = -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.b;
+	mh.msg_controllen = sizeof(ctl.b);
 	do
-		r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		r = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -252,15 +296,55 @@ int ipc_recv(int fd, struct ipc_msg *m, char *err, size_t errlen)
 		snprintf(err, errlen, "receive: %s", strerror(errno));
 		return -1;
 	}
+	c = CMSG_FIRSTHDR(&mh);
+	if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int)) && CMSG_NXTHDR(&mh, c) == NULL &&
+	    !(mh.msg_flags & MSG_CTRUNC)) {
+		memcpy(&got, CMSG_DATA(c), sizeof(int));
+		nfd = 1;
+	} else {
+		nfd = close_passed(&mh);
+		if (mh.msg_flags & MSG_CTRUNC)
+			nfd++;
+	}
 	if (r == 0) {
+		if (got >= 0)
+			close(got);
 		snprintf(err, errlen, "connection closed");
 		return -1;
 	}
 	if ((size_t)r > sizeof(buf) - 1) {
+		if (got >= 0)
+			close(got);
 		snprintf(err, errlen, "message of %zd bytes is over the maximum %zu", r, IPC_MAX_MSG);
 		return -1;
 	}
-	return ipc_decode(buf, (size_t)r, m, err, errlen) < 0 ? -1 : 1;
+	if (ipc_decode(buf, (size_t)r, m, err, errlen) < 0) {
+		if (got >= 0)
+			close(got);
+		return -1;
+	}
+	if (carries_fd(m->type) != (got >= 0)) {
+		if (got >= 0)
+			close(got);
+		snprintf(err, errlen, "message type %u with %d descriptor(s)", m->type, nfd);
+		return -1;
+	}
+	*passfd = got;
+	return 1;
+}
+
+int ipc_recv(int fd, struct ipc_msg *m, char *err, size_t errlen)
+{
+	int passfd, r = ipc_recv_fd(fd, m, &passfd, err, errlen);
+
+	if (r == 1 && passfd >= 0) {
+		/* only the sensor takes descriptors, through ipc_recv_fd */
+		close(passfd);
+		snprintf(err, errlen, "message type %u with a descriptor", m->type);
+		return -1;
+	}
+	return r;
 }
 
 int ipc_send_fd(int fd, uint16_t type, const void *payload, size_t len, int pass)
@@ -303,57 +387,4 @@ int ipc_send_fd(int fd, uint16_t type, const void *payload, size_t len, int pass
 		return -1;
 	}
 	return 0;
-}
-
-int ipc_recv_fd(int fd, struct ipc_msg *m, int *passed, char *err, size_t errlen)
-{
-	uint8_t buf[IPC_MAX_MSG + 1];
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	ssize_t r;
-
-	*passed = -1;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = ctl.b;
-	mh.msg_controllen = sizeof(ctl.b);
-	do
-		r = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	if (r < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
-		snprintf(err, errlen, "receive: %s", strerror(errno));
-		return -1;
-	}
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)) && *passed < 0)
-			memcpy(passed, CMSG_DATA(cm), sizeof(int));
-	if (r == 0) {
-		snprintf(err, errlen, "connection closed");
-		goto bad;
-	}
-	if ((mh.msg_flags & MSG_CTRUNC) != 0) {
-		snprintf(err, errlen, "more than one descriptor passed");
-		goto bad;
-	}
-	if ((size_t)r > sizeof(buf) - 1) {
-		snprintf(err, errlen, "message of %zd bytes is over the maximum %zu", r, IPC_MAX_MSG);
-		goto bad;
-	}
-	if (ipc_decode(buf, (size_t)r, m, err, errlen) < 0)
-		goto bad;
-	return 1;
-bad:
-	if (*passed >= 0)
-		close(*passed);
-	*passed = -1;
-	return -1;
 }

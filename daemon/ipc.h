@@ -18,6 +18,10 @@
  *   IPC_LINK_STATS link -> parent   struct sensorlink_stats (sensorlink.h) (about once a second)
  *   IPC_RELAY_STATS relay -> parent struct relay_stats (relay.h) (about once a second;
  *                 inline, the parent passes each on to the sensor for its EVE stats)
+ *   IPC_EVE_FILE  parent -> sensor  none; carries one descriptor (SCM_RIGHTS): the
+ *                 EVE file the parent opened again (kastroctl reopen, SIGUSR2),
+ *                 to write from now on. Any other message with a descriptor, or
+ *                 this one without exactly one, is malformed.
  *
  * The link process (link.h) speaks this protocol with the parent too; its
  * events from the sensor travel on another socketpair, as raw EVE lines
@@ -47,7 +51,8 @@ enum ipc_type {
 	IPC_RULE_HITS = 7,
 	IPC_INV_PUSHED = 8,
 	IPC_INV_RESULT = 9,
-	IPC_TYPE_MAX = IPC_INV_RESULT
+	IPC_EVE_FILE = 10,
+	IPC_TYPE_MAX = IPC_EVE_FILE
 };
 
 struct ipc_hdr {
@@ -73,6 +78,7 @@ struct ipc_stats {
 	/* from a block query sent to its verdict back (the element is in the
 	 * kernel by then), in microseconds */
 	uint64_t block_lat_count, block_lat_p50_us, block_lat_p99_us, block_lat_max_us;
+	uint64_t eve_reopens;               /* EVE files taken from the parent */
 };
 
 /*
@@ -156,18 +162,26 @@ int ipc_socketpair(int fds[2], int bufsize);
 int ipc_send(int fd, uint16_t type, const void *payload, size_t len);
 
 /*
+ * As ipc_send, with descriptor pass attached (SCM_RIGHTS); pass stays open
+ * here. 0, or -1 with errno set.
+ */
+int ipc_send_fd(int fd, uint16_t type, const void *payload, size_t len, int pass);
+
+/*
  * Receive one message without blocking. Returns 1 with *m filled, 0 when
  * nothing is waiting, -1 when the peer closed the connection (err says so)
- * or sent a malformed message (err says why), or on a socket error.
+ * or sent a malformed message (err says why: also one with a descriptor),
+ * or on a socket error.
  */
 int ipc_recv(int fd, struct ipc_msg *m, char *err, size_t errlen);
 
 /*
- * As ipc_send and ipc_recv, with one file descriptor passed along
- * (SCM_RIGHTS). ipc_recv_fd sets *passed to the descriptor received with
- * the message (close-on-exec), or -1 when none came.
+ * ipc_recv for the side that takes descriptors: *passfd is the descriptor
+ * the message carried (close-on-exec; the caller owns it), -1 for types
+ * that carry none. IPC_EVE_FILE and IPC_INV_PUSHED carry exactly one; a
+ * descriptor on another type, or one of those without exactly one, is
+ * malformed (-1; any descriptor received is closed).
  */
-int ipc_send_fd(int fd, uint16_t type, const void *payload, size_t len, int pass);
-int ipc_recv_fd(int fd, struct ipc_msg *m, int *passed, char *err, size_t errlen);
+int ipc_recv_fd(int fd, struct ipc_msg *m, int *passfd, char *err, size_t errlen);
 
 #endif

@@ -28,6 +28,7 @@
 
 #include "blocklist.h"
 #include "capture.h"
+#include "everotate.h"
 #include "control.h"
 #include "inline.h"
 #include "invstore.h"
@@ -55,7 +56,7 @@
 #define CONFIRM_MAX_S (24u * 3600u)
 #define QUARANTINE_MAX_S (366u * 86400u)
 
-static volatile sig_atomic_t sig_stop, sig_hup, sig_chld, sig_usr1;
+static volatile sig_atomic_t sig_stop, sig_hup, sig_chld, sig_usr1, sig_usr2;
 
 static void on_signal(int sig)
 {
@@ -63,6 +64,7 @@ static void on_signal(int sig)
 	case SIGHUP: sig_hup = 1; break;
 	case SIGCHLD: sig_chld = 1; break;
 	case SIGUSR1: sig_usr1 = 1; break;
+	case SIGUSR2: sig_usr2 = 1; break;
 	default: sig_stop = 1; break;
 	}
 }
@@ -831,7 +833,7 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 		 "flows_unknown=%llu\nflows_evicted=%llu\nsensor_queries=%llu\n"
 		 "sensor_queries_unsent=%llu\nsensor_verdicts=%llu\nsensor_verdicts_late=%llu\n"
 		 "alerts=%llu\nkernel_packets=%llu\nkernel_drops=%llu\n"
-		 "eve_events=%llu\neve_dropped=%llu\n"
+		 "eve_events=%llu\neve_dropped=%llu\neve_reopens=%llu\n"
 		 "block_latency_count=%llu\nblock_latency_p50_us=%llu\nblock_latency_p99_us=%llu\n"
 		 "block_latency_max_us=%llu",
 		 (int)getpid(), (unsigned long long)((now - p->start_ms) / 1000u),
@@ -853,7 +855,8 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 		 (unsigned long long)c->verdicts, (unsigned long long)c->verdicts_late,
 		 (unsigned long long)c->alerts, (unsigned long long)c->kernel_packets,
 		 (unsigned long long)c->kernel_drops, (unsigned long long)c->eve_events,
-		 (unsigned long long)c->eve_dropped, (unsigned long long)c->block_lat_count,
+		 (unsigned long long)c->eve_dropped, (unsigned long long)c->eve_reopens,
+		 (unsigned long long)c->block_lat_count,
 		 (unsigned long long)c->block_lat_p50_us, (unsigned long long)c->block_lat_p99_us,
 		 (unsigned long long)c->block_lat_max_us);
 	len = strlen(ans);
@@ -931,6 +934,40 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 		 l->last_error[0] ? l->last_error : "-");
 }
 
+/*
+ * Every request kastrod answers, classified: the read-only ones are open to
+ * group kastro too, the rest are root's (lib/control.h). A request not
+ * listed here never reaches on_request.
+ */
+static const struct control_cmd parent_cmds[] = {
+	{ "status", NULL, CONTROL_READ },
+	{ "policy", NULL, CONTROL_READ },
+	{ "quarantine", "list", CONTROL_READ },
+	{ "quarantine", NULL, CONTROL_CHANGE },
+	{ "reload", NULL, CONTROL_CHANGE },
+	{ "confirm", NULL, CONTROL_CHANGE },
+	{ "release", NULL, CONTROL_CHANGE },
+	{ "reopen", NULL, CONTROL_CHANGE },
+};
+
+/* kastroctl reopen, SIGUSR2: the EVE file again, for log rotation (everotate.h). */
+static void reopen_eve(struct parent *p, const char *why, char *ans, size_t anslen)
+{
+	const struct child *sk = &p->kid[KID_SENSOR];
+	char err[512];
+
+	if (everotate_hand(p->a->eve, p->conf->eve_path, sk->pid > 0 ? sk->ipc : -1, err,
+			   sizeof(err)) < 0) {
+		log_err("reopen (%s): %s", why, err);
+		if (ans)
+			snprintf(ans, anslen, "error: %s", err);
+		return;
+	}
+	log_info("EVE file %s opened again (%s)", p->conf->eve_path, why);
+	if (ans)
+		snprintf(ans, anslen, "ok\nreopened=%s", p->conf->eve_path);
+}
+
 static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 {
 	struct parent *p = ctx;
@@ -989,6 +1026,8 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		}
 		log_warn("host %s quarantined (%s)", w[1], v ? "with a timeout" : "until released");
 		snprintf(ans, anslen, "ok quarantined %s", w[1]);
+	} else if (strcmp(w[0], "reopen") == 0 && n == 1) {
+		reopen_eve(p, "control socket", ans, anslen);
 	} else if (strcmp(w[0], "release") == 0 && n == 2) {
 		if (parse_addr(w[1], &family, addr) < 0) {
 			snprintf(ans, anslen, "error: '%.64s' is not an IPv4 or IPv6 address "
@@ -1005,7 +1044,7 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 	} else {
 		snprintf(ans, anslen, "error: unknown request '%.64s' (status, reload [confirm-within "
 			 "SECONDS], confirm, quarantine ADDRESS [SECONDS], quarantine list, release ADDRESS, "
-			 "policy)", w[0]);
+			 "policy, reopen)", w[0]);
 	}
 }
 
@@ -1013,7 +1052,7 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 
 static void install_signals(sigset_t *waitmask)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1 };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2 };
 	struct sigaction sa;
 	sigset_t block;
 	size_t i;
@@ -1124,6 +1163,7 @@ int parent_run(const struct parent_args *a)
 		log_err("%s", err);
 		goto fail;
 	}
+	control_set_commands(&p.ctl, parent_cmds, sizeof(parent_cmds) / sizeof(parent_cmds[0]));
 	if (keep_net_caps(err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto fail;
@@ -1192,6 +1232,10 @@ int parent_run(const struct parent_args *a)
 		if (sig_hup) {
 			sig_hup = 0;
 			do_reload(&p, 0, "SIGHUP", NULL, 0);
+		}
+		if (sig_usr2) {
+			sig_usr2 = 0;
+			reopen_eve(&p, "SIGUSR2", NULL, 0);
 		}
 		if (sig_usr1) {
 			sig_usr1 = 0;

@@ -26,6 +26,8 @@ int sandbox_sensor(char *err, size_t errlen)
 		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(restart_syscall),
 		SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid),
 		SCMP_SYS(getrandom), SCMP_SYS(connect),
+		/* the EVE file the parent opens again after log rotation (eve_switch) */
+		SCMP_SYS(dup2), SCMP_SYS(dup3),
 		SCMP_SYS(exit), SCMP_SYS(exit_group),
 	};
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);

@@ -172,6 +172,7 @@ static void send_stats(struct sensor *s)
 	st.kernel_drops = cs.kernel_drops + cs.kernel_ifdrops;
 	st.eve_events = s->a->eve->events;
 	st.eve_dropped = s->a->eve->dropped_too_big + s->a->eve->write_errors;
+	st.eve_reopens = s->a->eve->reopens;
 	st.link_sent = s->a->eve->tap_sent;
 	st.link_dropped = s->a->eve->tap_dropped;
 	st.block_lat_count = s->block_lat.count;
@@ -188,16 +189,22 @@ static int read_parent(struct sensor *s)
 {
 	struct ipc_msg m;
 	char err[256];
-	int i, r;
+	int i, r, fd;
 
 	for (i = 0; i < SENSOR_VERDICTS_PER_TURN; i++) {
-		r = ipc_recv(s->a->ipc_fd, &m, err, sizeof(err));
+		r = ipc_recv_fd(s->a->ipc_fd, &m, &fd, err, sizeof(err));
 		if (r == 0)
 			return 0;
 		if (r < 0) {
 			if (!sig_stop)   /* the parent closes the socket when it stops us */
 				log_err("parent: %s; stopping", err);
 			return -1;
+		}
+		if (m.type == IPC_EVE_FILE) {
+			/* log rotation: the parent opened the file again (everotate.h) */
+			if (eve_switch(s->a->eve, fd, err, sizeof(err)) < 0)
+				log_err("EVE: %s", err);
+			continue;
 		}
 		if (m.type == IPC_RELAY_STATS) {
 			s->rstats = m.u.relay;

@@ -1,7 +1,8 @@
 /*
  * control.h - a daemon's control socket, for kastroctl: a unix stream
- * socket, mode 0600 and owned by root, served by the daemon's privileged
- * process (kastrod's parent, kastro-console).
+ * socket served by the daemon's privileged process (kastrod's parent,
+ * kastro-console, kastro-agent). Mode 0660 with group CONTROL_GROUP when
+ * that group exists (the packages create it), otherwise 0600.
  *
  * Protocol: one request per connection. The client sends one line of text
  * (at most CONTROL_LINE_MAX bytes with its newline); the parent answers
@@ -11,7 +12,16 @@
  * moves bytes, with bounds on everything: one client at a time,
  * CONTROL_LINE_MAX bytes in, CONTROL_ANSWER_MAX bytes out, and a deadline
  * of CONTROL_TIMEOUT_MS for the client to send its line and take the answer.
- * Only clients with uid 0 (SO_PEERCRED) are served.
+ *
+ * Who may do what: root (uid 0 by SO_PEERCRED) may send any request. A
+ * daemon that gives its command table (control_set_commands) also serves
+ * members of CONTROL_GROUP (the peer's gid or supplementary groups, by
+ * SO_PEERCRED and SO_PEERGROUPS), but only the requests its table
+ * classifies CONTROL_READ; a CONTROL_CHANGE request from them is refused
+ * with "error: permission denied: 'WORD' needs root". The table is the one
+ * place a daemon's commands are classified: a request whose first word is
+ * not in it is refused for everyone, so a new command cannot be reached
+ * until it is classified. Without a table only root is served.
  *
  * An answer that fills the buffer is never sent cut: the client gets an
  * error instead (counted in cut, logged). A command whose answer can be
@@ -33,6 +43,28 @@
 #define CONTROL_LINE_MAX 1024
 #define CONTROL_ANSWER_MAX (256 * 1024)
 #define CONTROL_TIMEOUT_MS 5000
+#define CONTROL_GROUP "kastro"   /* may use the read-only commands */
+
+enum control_access {
+	CONTROL_READ,           /* shows state; root and CONTROL_GROUP */
+	CONTROL_CHANGE,         /* changes state or acts; root only */
+};
+
+/*
+ * One entry of a daemon's command table. A request matches the entry whose
+ * word is its first word and whose sub is its second word ("" : the
+ * request has one word only); failing that, the entry of the same word
+ * with sub NULL (any other second word). So a word whose subcommands
+ * differ lists the read-only ones and ends with {word, NULL, CONTROL_CHANGE}:
+ * a subcommand added later is root's until classified otherwise. Keep
+ * the entries of one word together (the refusal of an unknown request
+ * lists each word once).
+ */
+struct control_cmd {
+	const char *word;
+	const char *sub;
+	enum control_access access;
+};
 
 /*
  * Answer one request. line is NUL-terminated without its newline; write the
@@ -49,15 +81,38 @@ struct control {
 	char path[108];                 /* sun_path */
 	uint64_t requests, refused;     /* refused: not root, too long, too slow */
 	uint64_t cut;                   /* answers longer than CONTROL_ANSWER_MAX, refused */
+	uint64_t denied;                /* changing requests of a non-root peer, refused */
+	const struct control_cmd *cmds; /* the command table; NULL: root only */
+	size_t ncmds;
+	gid_t gid;                      /* CONTROL_GROUP's, when group_shared */
+	int group_shared;               /* the socket is 0660 with group CONTROL_GROUP */
+	uid_t peer_uid;                 /* the client being served */
 };
 
 /*
  * Create the socket at path: its directory is made (0755) when missing, a
- * stale socket file is replaced, the socket gets mode 0600. A path where a
+ * stale socket file is replaced. The socket gets mode 0660 and group
+ * CONTROL_GROUP when that group exists and the socket has it (inherited
+ * from a set-group-ID directory, or given by chown when the process may),
+ * else mode 0600; group_shared says which. A path where a
  * running daemon answers is an error (two daemons would fight over the
  * kernel's table or the console's database). Returns 0, or -1 with err set.
  */
 int control_open(struct control *c, const char *path, char *err, size_t errlen);
+
+/*
+ * Serve members of CONTROL_GROUP too, with the daemon's command table (n
+ * entries, static storage) deciding what each may ask; see above. Call
+ * after control_open.
+ */
+void control_set_commands(struct control *c, const struct control_cmd *t, size_t n);
+
+/*
+ * The entry of table t (n entries) that request line matches, or NULL when
+ * its first word is in no entry (or the line is empty).
+ */
+const struct control_cmd *control_lookup(const struct control_cmd *t, size_t n,
+					 const char *line);
 
 /* Close the socket and remove its file. */
 void control_close(struct control *c);

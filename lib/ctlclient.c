@@ -45,7 +45,7 @@ static int ask_once(const char *path, const char *req, int timeout_ms, struct bu
 {
 	struct sockaddr_un sa;
 	size_t rl = strlen(req), start = b->len;
-	int fd;
+	int fd, send_errno = 0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -58,16 +58,14 @@ static int ask_once(const char *path, const char *req, int timeout_ms, struct bu
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		errf(err, errlen, "cannot reach the daemon at %s: %s (is it running, and are you "
-		     "root?)", path, strerror(errno));
+		     "root or in group " CONTROL_GROUP "?)", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	if (send(fd, req, rl, MSG_NOSIGNAL) != (ssize_t)rl || send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
-		errf(err, errlen, "%s: cannot send: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
+	/* a daemon that refuses us answers and closes before it reads: read that answer */
+	if (send(fd, req, rl, MSG_NOSIGNAL) != (ssize_t)rl || send(fd, "\n", 1, MSG_NOSIGNAL) != 1)
+		send_errno = errno ? errno : EIO;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t r;
@@ -84,8 +82,14 @@ static int ask_once(const char *path, const char *req, int timeout_ms, struct bu
 		r = read(fd, b->p + b->len, b->cap - 1 - b->len);
 		if (r < 0 && errno == EINTR)
 			continue;
+		/* it closed without reading our request: the reset comes after its answer */
+		if (r < 0 && b->len > start && (send_errno != 0 || errno == ECONNRESET))
+			break;
 		if (r < 0) {
 			close(fd);
+			if (send_errno != 0)
+				return errf(err, errlen, "%s: cannot send: %s", path,
+					    strerror(send_errno));
 			return errf(err, errlen, "%s: %s", path, strerror(errno));
 		}
 		if (r == 0)
@@ -94,6 +98,8 @@ static int ask_once(const char *path, const char *req, int timeout_ms, struct bu
 	}
 	close(fd);
 	b->p[b->len] = '\0';
+	if (b->len == start && send_errno != 0)
+		return errf(err, errlen, "%s: cannot send: %s", path, strerror(send_errno));
 	if (b->len == start)
 		return errf(err, errlen, "the daemon closed the connection without an answer");
 	if (b->p[b->len - 1] != '\n')

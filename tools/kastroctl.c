@@ -4,8 +4,8 @@
  * release of a host) and kastro-console (enrolment tokens, sensors,
  * commands, officers' API tokens).
  *
- * It talks to the daemon's control socket (a root-only unix socket, see
- * lib/control.h): one request line per connection, and prints the answer.
+ * It talks to the daemon's control socket (a unix socket for root, and for
+ * group kastro's read-only commands, see lib/control.h): one request line per connection, and prints the answer.
  * The answer starts with "ok" (printed to standard output, exit 0) or
  * "error: ..." (printed to standard error, exit 1). Durations on the
  * command line ("90", "60s", "30m", "1h", "7d") become seconds here, so the
@@ -48,6 +48,7 @@ static void usage(FILE *out)
 		"  quarantine list                 the hosts in quarantine and the time they have left\n"
 		"  release ADDRESS                 end a host's quarantine\n"
 		"  policy                          per rule: packets and bytes it matched, DPI verdicts\n"
+		"  reopen                          open the EVE file again (after log rotation)\n"
 		"\n"
 		"console commands (kastro-console):\n"
 		"  token create [--ttl DUR] [--kind agent|gateway]\n"
@@ -402,6 +403,8 @@ int main(int argc, char **argv)
 			    : snprintf(req, sizeof(req), "reload");
 	} else if (strcmp(cmd, "policy") == 0 && nargs == 0 && !confirm && !ttl) {
 		n = snprintf(req, sizeof(req), "policy");
+	} else if (strcmp(cmd, "reopen") == 0 && nargs == 0 && !confirm && !ttl) {
+		n = snprintf(req, sizeof(req), "reopen");
 	} else if (strcmp(cmd, "quarantine") == 0 && nargs == 1 && !confirm && !ttl &&
 		   strcmp(arg, "list") == 0) {
 		n = snprintf(req, sizeof(req), "quarantine list");

@@ -55,6 +55,7 @@ static const struct metric gateway[] = {
 	{ "kernel_drops", "kernel_drops_total", COUNTER, 1, "Packets the kernel dropped before capture." },
 	{ "eve_events", "eve_events_total", COUNTER, 1, "EVE events written." },
 	{ "eve_dropped", "eve_dropped_total", COUNTER, 1, "EVE events dropped (too big or unwritable)." },
+	{ "eve_reopens", "eve_reopens_total", COUNTER, 1, "EVE files the sensor took after log rotation." },
 	{ "block_latency_p99_us", "block_latency_p99_seconds", GAUGE, 1e-6, "99th percentile from classification to the kernel block." },
 	{ "link_handover_dropped", "link_handover_dropped_total", COUNTER, 1, "Events the sensor could not hand to the link." },
 	{ "link_connected", "link_connected", GAUGE, 1, "1 when the link reaches the console." },
@@ -221,8 +222,11 @@ static int ask(const char *path, const char *req, char *ans, size_t anslen)
 		if (r <= 0)
 			break;
 		len += (size_t)r;
-		if (len == anslen - 1)
-			break;
+		if (len == anslen - 1) {
+			/* more than fits: refused, never printed cut */
+			close(fd);
+			return -1;
+		}
 	}
 	close(fd);
 	ans[len] = '\0';
@@ -246,6 +250,10 @@ static int write_all(FILE *out, int n, const char *const *names, const char *soc
 			return -1;
 		if (strcmp(names[i], "console") == 0 && ask(path, "sensor list\n", ans, sizeof(ans)) == 0 &&
 		    metrics_sensors(out, ans) < 0)
+			return -1;
+		/* the console's own: open alerts by severity, hook queues, service states */
+		if (strcmp(names[i], "console") == 0 && ask(path, "metrics\n", ans, sizeof(ans)) == 0 &&
+		    fputs(ans, out) < 0)
 			return -1;
 	}
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;

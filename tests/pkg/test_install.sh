@@ -162,7 +162,8 @@ esac
 perm() { ct stat -c '%a %U:%G' "$1" 2>/dev/null; }
 for spec in "/var/lib/kastro-console|700 _kastro-console:_kastro-console" \
 	"/var/lib/kastro/link|700 _kastrod:_kastrod" "/var/lib/kastro|755 root:root" \
-	"/var/lib/kastro-agent|700 root:root" "/var/log/kastro|2750 root:adm" "/run/kastro|755 root:root"; do
+	"/var/lib/kastro-agent|700 root:root" "/var/log/kastro|2750 root:adm" "/run/kastro|2755 root:kastro" \
+	"/run/kastro/console|2750 _kastro-console:kastro"; do
 	p=${spec%%|*}
 	want=${spec#*|}
 	got=$(perm "$p")
@@ -284,6 +285,30 @@ else
 fi
 ct rm -rf /var/lib/prometheus
 
+# Group kastro: an officer in it uses the read-only commands of each daemon
+# (and kastroctl metrics); changing ones are root's.
+for s in /run/kastro/kastrod.sock /run/kastro/agent.sock /run/kastro/console/console.sock; do
+	m=$(ct stat -c '%a %G' "$s" 2>/dev/null)
+	[ "$m" = "660 kastro" ] || t_fail "$T: $s is '$m', want 0660 group kastro"
+done
+ct useradd --no-create-home --shell /usr/sbin/nologin --groups kastro officer
+officer() { ct runuser -u officer -- kastroctl "$@"; }
+if officer status >/dev/null 2>&1 && officer console status >/dev/null 2>&1 &&
+	officer agent status >/dev/null 2>&1 && officer sensor list >/dev/null 2>&1 &&
+	officer metrics 2>/dev/null | promtool check metrics >/dev/null 2>&1; then
+	t_pass "$T: an officer in group kastro reads kastrod, console and agent status, sensors, metrics"
+else
+	t_fail "$T: an officer in group kastro: $(officer status 2>&1 | head -1) / $(officer console status 2>&1 | head -1) / $(officer agent status 2>&1 | head -1)"
+fi
+den=0
+for c in "reload" "token create" "agent scan" "quarantine 10.99.0.1"; do
+	# shellcheck disable=SC2086
+	officer $c 2>&1 | grep -q "permission denied: '.*' needs root" && den=$((den + 1))
+done
+[ "$den" = 4 ] && t_pass "$T: the officer's reload, token create, agent scan, quarantine are refused (need root)" ||
+	t_fail "$T: $((4 - den)) of 4 changing commands not refused to the officer"
+ct userdel officer
+
 if innet nft list table inet kastro >"$run/table.txt" 2>&1; then
 	t_pass "$T: kastrod's table inet kastro is in the container's network namespace"
 else
@@ -293,6 +318,22 @@ rules_before=$(grep -c 'kastro rule' "$run/table.txt")
 wd=$(ct systemctl show kastrod -p WatchdogUSec --value)
 [ -n "$wd" ] && [ "$wd" != 0 ] && [ "$wd" != infinity ] &&
 	t_pass "$T: kastrod runs under a watchdog ($wd)" || t_fail "$T: kastrod has no watchdog ($wd)"
+
+# Log rotation as logrotate does it: the file moved away, then the
+# package's own postrotate script; kastrod opens the file again and the
+# sensor takes it.
+post=$(ct sed -n '/postrotate/,/endscript/{/postrotate\|endscript/d;p}' /etc/logrotate.d/kastro-gateway)
+if ct test -f /var/log/kastro/eve.json && ct mv /var/log/kastro/eve.json /var/log/kastro/eve.json.1 &&
+	[ -n "$post" ] && ct sh -ec "$post" && ct test -f /var/log/kastro/eve.json; then
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ "$(ct kastroctl status | sed -n 's/^eve_reopens=//p')" = 1 ] && break
+		sleep 0.5
+	done
+	[ "$i" -lt 10 ] && t_pass "$T: logrotate's postrotate (kastroctl reopen) gives the sensor a new eve.json" ||
+		t_fail "$T: after postrotate: eve_reopens=$(ct kastroctl status | sed -n 's/^eve_reopens=//p')"
+else
+	t_fail "$T: EVE rotation: postrotate '$post' or /var/log/kastro/eve.json missing"
+fi
 
 # ---- upgrade -------------------------------------------------------------------
 gw_id=$(ct cat /var/lib/kastro/link/sensor_id)
