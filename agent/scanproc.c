@@ -722,9 +722,12 @@ static int scan_once(struct scanproc *sp, uint32_t gen, const char *const *roots
 		if (cb->stop != NULL && *cb->stop)
 			return errf(err, errlen, "stopped"), -1;
 		r = next_msg(sp, &m, 1000, err, errlen);
-		if (r < 0 && strstr(err, "said nothing") != NULL &&
-		    mono_ms() - last < SCANPROC_SILENCE_S * 1000)
-			continue;
+		if (r < 0 && strstr(err, "said nothing") != NULL) {
+			if (mono_ms() - last < SCANPROC_SILENCE_S * 1000)
+				continue;
+			errf(err, errlen, "the scanning child (pid %d) said nothing for %d s",
+			     (int)sp->pid, SCANPROC_SILENCE_S);
+		}
 		if (r < 0)
 			return -2;
 		last = mono_ms();

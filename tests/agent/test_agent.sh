@@ -435,6 +435,9 @@ fi
 mkdir -p "$tmp/slow"
 for i in $(seq 1 300); do head -c 20000 /dev/urandom >"$tmp/slow/r$i.bin"; done
 cid=$(ctl sensor scan "$sid" cpu=1 "$tmp/slow" | sed -n 's/^command=//p')
+# _kastro-scan when the package made it, nobody otherwise
+suser=nobody
+getent passwd _kastro-scan >/dev/null && suser=_kastro-scan
 child=""
 for _i in $(seq 1 100); do
 	child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
@@ -442,16 +445,21 @@ for _i in $(seq 1 100); do
 	sleep 0.1
 done
 if [ -n "$child" ] && st=$(cat "/proc/$child/status") &&
-	echo "$st" | grep -q "^Uid:[[:space:]]*$(id -u nobody)[[:space:]]$(id -u nobody)[[:space:]]$(id -u nobody)" &&
+	echo "$st" | grep -q "^Uid:[[:space:]]*$(id -u $suser)[[:space:]]$(id -u $suser)[[:space:]]$(id -u $suser)" &&
 	echo "$st" | grep -q '^CapEff:[[:space:]]*0000000000000004$' &&
 	echo "$st" | grep -q '^CapPrm:[[:space:]]*0000000000000004$' &&
 	echo "$st" | grep -q '^CapInh:[[:space:]]*0000000000000000$' &&
 	echo "$st" | grep -q '^NoNewPrivs:[[:space:]]*1$' &&
 	echo "$st" | grep -q '^Seccomp:[[:space:]]*2$'; then
-	t_pass "$T: the scan runs in a child as nobody with only CAP_DAC_READ_SEARCH, no_new_privs, under seccomp (/proc/$child/status)"
+	t_pass "$T: the scan runs in a child as $suser with only CAP_DAC_READ_SEARCH, no_new_privs, under seccomp (/proc/$child/status)"
 else
 	t_fail "$T: scanning child '$child': $(grep -E '^(Uid|Cap|NoNew|Seccomp)' "/proc/$child/status" 2>&1 | tr '\n' ' ')"
 fi
+# RLIMIT_AS: 1 GiB, and per worker (2 CPUs, walker, caller: 4) twice 64 MiB and 64 MiB
+want_as=$(( (1 << 30) + ($(nproc) + 2) * (2 * (64 << 20) + (64 << 20)) ))
+grep -q "^Max address space[[:space:]]*$want_as[[:space:]]*$want_as[[:space:]]*bytes" "/proc/$child/limits" &&
+	t_pass "$T: ... its address space capped by the configuration ($want_as bytes)" ||
+	t_fail "$T: child limits: $(grep 'address space' "/proc/$child/limits")"
 [ "$(grep '^CapEff:' "/proc/$apid/status")" = "$(grep '^CapEff:' /proc/$$/status)" ] &&
 	t_pass "$T: ... while the agent's parent stays root (quarantine, restore, enrolment)" ||
 	t_fail "$T: parent caps: $(grep CapEff "/proc/$apid/status")"
@@ -472,6 +480,82 @@ if wait_eq 60 done cstat && [ "$(findings "$tmp/slow/late.com")" = 1 ]; then
 	t_pass "$T: ... and the next scan runs in a new child and finds what it should"
 else
 	t_fail "$T: scan after the crash: $(db "select status, result from commands where id=$cid")"
+fi
+
+# ---- the scanning child: started before any thread, long-lived, replaced by exec --------
+if actl agent status | grep -q '^scan_child_first_parent_threads=1$' &&
+	grep -q "scanning child (pid [0-9]*) runs as $suser; this process had 1 thread(s) when it started" "$alog"; then
+	t_pass "$T: the first scanning child started while the agent had one thread (the agent never forks while threaded), as $suser"
+else
+	t_fail "$T: first child: $(actl agent status | grep scan_child); $(grep 'runs as' "$alog" | head -n 1)"
+fi
+child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
+if [ -n "$child" ] && [ "$(readlink "/proc/$child/exe")" = "$(readlink -f "$AGENT")" ] &&
+	grep -q '^Name:[[:space:]]*kastro-scan$' "/proc/$child/status" &&
+	[ "$(tr '\0' ' ' <"/proc/$child/cmdline")" = "kastro-agent scan-child " ] &&
+	[ "$(grep '^Threads:' "/proc/$apid/status" | tr -dc 0-9)" -gt 1 ]; then
+	t_pass "$T: a replacement child is the agent's program run afresh (execve), not a copy of the threaded agent"
+else
+	t_fail "$T: replacement child '$child': $(tr '\0' ' ' <"/proc/$child/cmdline" 2>&1)"
+fi
+cid=$(ctl sensor scan "$sid" "$tmp/tree" | sed -n 's/^command=//p')
+wait_eq 60 done cstat
+[ -n "$child" ] && [ "$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)" = "$child" ] &&
+	t_pass "$T: ... and it serves scan after scan (pid $child)" ||
+	t_fail "$T: the child changed across a clean scan: $child -> $(ps -o pid= --ppid "$apid")"
+
+# a child that hangs (stopped mid-scan): killed after 15 s of silence, replaced, the scan run again
+mkdir -p "$tmp/hang"
+for i in $(seq 1 300); do head -c 20000 /dev/urandom >"$tmp/hang/r$i.bin"; done
+printf '%s' "$EICAR" >"$tmp/hang/late.com"
+cid=$(ctl sensor scan "$sid" cpu=1 "$tmp/hang" | sed -n 's/^command=//p')
+wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^busy=1$'"
+sleep 0.5
+child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
+[ -n "$child" ] && kill -STOP "$child"
+wait_eq 90 done cstat
+res=$(db "select result from commands where id=$cid")
+if echo "$res" | grep -q '"files_seen":301' && [ "$(findings "$tmp/hang/late.com")" -ge 1 ] &&
+	grep -q "scanning child (pid $child) said nothing for 15 s; a new scanning child ran the scan again" "$alog" &&
+	actl agent status | grep -q '^scan_child_restarts=2$' && ! kill -0 "$child" 2>/dev/null; then
+	t_pass "$T: a scanning child that hangs mid-scan is killed after 15 s of silence, a new one runs the scan, its result reported"
+else
+	t_fail "$T: hung child $child: $res; $(grep 'scanning child' "$alog" | tail -n 1)"
+fi
+
+# the child dies while it compiles a pushed rule set: the push is refused, the agent runs on
+# with the rules in use, and a new child scans with them
+ver_in_use=$(actl agent status | sed -n 's/^rules_version=//p')
+RL=$(t_testdata)/yara/reversinglabs/yara
+[ -d "$RL" ] || t_fail "$T: no public rule set at $RL (set KASTRO_TESTDATA)"
+ctl rules push "$RL" >"$tmp/rlpush.out" 2>&1
+child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
+for _i in $(seq 1 600); do [ -d "$adir/rules.new" ] && break; sleep 0.05; done
+[ -n "$child" ] && kill -SEGV "$child"
+wait_eq 60 failed rstat
+res=$(db "select result from commands where sensor_id='$sid' and type='rules' order by id desc limit 1")
+n0=$(findings "$tmp/slow/late.com")
+cid=$(ctl sensor scan "$sid" "$tmp/slow" | sed -n 's/^command=//p')
+if echo "$res" | grep -q "scanning child (pid $child)" && kill -0 "$apid" &&
+	actl agent status | grep -q "^rules_version=$ver_in_use$" && wait_eq 60 done cstat &&
+	[ "$(findings "$tmp/slow/late.com")" -gt "$n0" ]; then
+	t_pass "$T: a child that dies compiling a pushed rule set: the push is refused, the agent runs on and scans with the rules in use"
+else
+	t_fail "$T: child death while compiling: $res; $(cat "$tmp/rlpush.out"); scan $(cstat)"
+fi
+
+# a rule that runs past the per-file timeout: that file is skipped (timeout), the scan goes on
+cat >"$tmp/slowrule.yar" <<'EOF'
+rule Kastro_Test_Slow { condition: for all i in (0..filesize) : ( for all j in (0..filesize) : ( uint8(j) <= 255 ) ) }
+rule Kastro_Test_EICAR { strings: $e = "EICAR-STANDARD-ANTIVIRUS-TEST-FILE" condition: $e }
+EOF
+head -c 200000 /dev/urandom >"$tmp/slowfile.bin"
+out=$("$AGENT" scan --rules "$tmp/slowrule.yar" --timeout 2 "$tmp/slowfile.bin" "$tmp/tree/eicar.com" 2>&1); rc=$?
+if [ "$rc" = 1 ] && echo "$out" | grep -q "skipped (timeout) $tmp/slowfile.bin" &&
+	echo "$out" | grep -q "^Kastro_Test_EICAR $tmp/tree/eicar.com$"; then
+	t_pass "$T: a rule set that runs past the per-file timeout: that file is skipped (timeout), the others scanned (kastro-agent scan, through the same child)"
+else
+	t_fail "$T: slow rule: rc $rc: $out"
 fi
 
 # ---- console away during a scan ------------------------------------------------------
