@@ -6,7 +6,10 @@
 # the console (a broken one refused, the old rules kept), an on-demand scan
 # from the console, the console killed during a scan, the agent killed
 # (-9) with a full spool whose last record is then cut: every finding
-# arrives exactly once and the damage is reported.
+# arrives exactly once and the damage is reported. The scanning child:
+# started before any thread, long-lived, replaced after a kill or a hang
+# with the scan still reported. The quarantine through the REST API and
+# the web UI's Quarantine page (headless Chromium, quarantine_ui.py).
 #
 # usage: tests/agent/test_agent.sh BUILD_DIR
 set -u
@@ -430,6 +433,82 @@ if [ -n "$qy" ] && wait_eq 30 done cstat && [ ! -e "$tmp/qv/y.doc" ] &&
 else
 	t_fail "$T: console purge of '$qy': $(db "select status, result from commands where id=$cid")"
 fi
+
+# ---- the quarantine through the REST API and the web UI --------------------------------
+printf 'xx KASTRO-QUARANTINE-ME ui one xx\n' >"$tmp/qv/ui1.doc"
+printf 'xx KASTRO-QUARANTINE-ME ui two xx\n' >"$tmp/qv/ui2.doc"
+cid=$(ctl sensor scan "$sid" "$tmp/qv" | sed -n 's/^command=//p')
+wait_eq 60 done cstat
+q1=$(actl agent quarantined | awk -v p="$tmp/qv/ui1.doc" '$5 == p {print $1}')
+q2=$(actl agent quarantined | awk -v p="$tmp/qv/ui2.doc" '$5 == p {print $1}')
+atok=$(ctl api-token create admin qrest | sed -n 's/^token=//p')
+# rapi NAME METHOD PATH BODY TOKEN: the status; the answer in $tmp/NAME.json
+rapi() {
+	curl -s -k -o "$tmp/$1.json" -w '%{http_code}' -X "$2" -H "Authorization: Bearer $5" \
+		-H 'Content-Type: application/json' ${4:+--data "$4"} "https://127.0.0.1:$HP$3"
+}
+# rcmd NAME: wait for the command in $tmp/NAME.json, its answer in $tmp/NAME.cmd.json
+rcmd() {
+	_c=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["command"])' "$tmp/$1.json" 2>/dev/null)
+	[ -n "$_c" ] || return 1
+	for _i in $(seq 1 300); do
+		rapi "$1.cmd" GET "/api/v1/sensors/$sid/commands/$_c" "" "$atok" >/dev/null
+		grep -q '"status": *"\(done\|failed\)"' "$tmp/$1.cmd.json" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+code=$(rapi ql POST "/api/v1/sensors/$sid/quarantine" '{"from":0}' "$atok")
+if [ "$code" = 202 ] && rcmd ql && python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["command"]
+items = {i["id"]: i for i in c["result"]["items"]}
+assert c["status"] == "done" and c["type"] == "quarantine", c
+for q, p in ((sys.argv[2], sys.argv[3]), (sys.argv[4], sys.argv[5])):
+    assert items[q]["path"] == p and len(items[q]["sha256"]) == 64 and "Kastro_Test_Quarantine" in items[q]["rule"], items[q]
+    assert items[q]["time"] > 0
+' "$tmp/ql.cmd.json" "$q1" "$tmp/qv/ui1.doc" "$q2" "$tmp/qv/ui2.doc"; then
+	t_pass "$T: REST: POST /sensors/ID/quarantine (202) and GET /sensors/ID/commands/N list the agent's files with path, sha256, rule, time"
+else
+	t_fail "$T: REST quarantine list: $code $(cat "$tmp/ql.json") $(head -c 300 "$tmp/ql.cmd.json" 2>/dev/null)"
+fi
+vpw="viewer-pass-$$-quarantine"
+rapi vu POST /api/v1/users "{\"name\":\"watcher\",\"role\":\"viewer\",\"password\":\"$vpw\"}" "$atok" >/dev/null
+vtok=$(ctl api-token create watcher qview | sed -n 's/^token=//p')
+c1=$(rapi vl POST "/api/v1/sensors/$sid/quarantine" '{}' "$vtok")
+c2=$(rapi vr POST "/api/v1/sensors/$sid/quarantine/$q1/restore" "" "$vtok")
+c3=$(rapi bad POST "/api/v1/sensors/$sid/quarantine/q-xyz/restore" "" "$atok")
+c4=$(rapi none POST "/api/v1/sensors/no-such-sensor/quarantine" '{}' "$atok")
+c5=$(curl -s -k -o /dev/null -D "$tmp/allow.h" -w '%{http_code}' -H "Authorization: Bearer $atok" \
+	"https://127.0.0.1:$HP/api/v1/sensors/$sid/quarantine")
+if [ "$c1" = 202 ] && [ "$c2" = 403 ] && [ "$c3" = 400 ] && [ "$c4" = 404 ] && [ "$c5" = 405 ] &&
+	grep -qi '^allow: POST' "$tmp/allow.h" && [ ! -e "$tmp/qv/ui1.doc" ]; then
+	t_pass "$T: REST: a viewer lists but may not restore (403); a bad id 400, an unknown sensor 404, GET 405 with Allow"
+else
+	t_fail "$T: REST roles and errors: viewer list $c1, viewer restore $c2, bad id $c3, unknown $c4, GET $c5"
+fi
+pw=$(sed -n 's/^admin password: //p' "$tmp/init.out")
+# a signed-in session must send its CSRF token with a restore
+curl -s -k -o "$tmp/login.json" -c "$tmp/cj" -H 'Content-Type: application/json' \
+	--data "{\"user\":\"admin\",\"password\":\"$pw\"}" "https://127.0.0.1:$HP/api/v1/login"
+csrf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$tmp/login.json" 2>/dev/null)
+c1=$(curl -s -k -o /dev/null -w '%{http_code}' -b "$tmp/cj" -X POST "https://127.0.0.1:$HP/api/v1/sensors/$sid/quarantine/$q1/restore")
+c2=$(curl -s -k -o "$tmp/csrf.json" -w '%{http_code}' -b "$tmp/cj" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+	--data '{"from":0}' "https://127.0.0.1:$HP/api/v1/sensors/$sid/quarantine")
+[ -n "$csrf" ] && [ "$c1" = 403 ] && [ "$c2" = 202 ] && [ ! -e "$tmp/qv/ui1.doc" ] &&
+	t_pass "$T: REST: a session's restore without its CSRF token is refused (403), with it the call is taken" ||
+	t_fail "$T: CSRF: without $c1, with $c2 ($(cat "$tmp/csrf.json"))"
+if /usr/bin/python3 "$here/quarantine_ui.py" "$HP" "$pw" "$data/server.key" "$sid" "$q1" "$tmp/qv/ui1.doc" \
+	"$q2" watcher "$vpw" "$tmp"; then
+	:
+else
+	T_FAILED=1
+fi
+[ -f "$tmp/qv/ui1.doc" ] && ! actl agent quarantined | grep -q "^$q2 " &&
+	[ "$(db "select count(*) from audit where action='quarantine.restore' and user='admin' and detail='$q1 on $sid'")" = 1 ] &&
+	[ "$(db "select count(*) from audit where action='quarantine.delete' and user='admin' and detail='$q2 on $sid'")" = 1 ] &&
+	t_pass "$T: the UI's restore and purge reached the agent, audited under the officer's name" ||
+	t_fail "$T: after the UI: ui1 $(ls "$tmp/qv/ui1.doc" 2>&1), $q2 $(actl agent quarantined | grep -c "^$q2 "), audit $(db "select action, user, detail from audit where action like 'quarantine.%'" | tr '\n' ' ')"
 
 # ---- the scanning child: no privilege but reading, under seccomp; a crash ---------------
 mkdir -p "$tmp/slow"
