@@ -425,8 +425,11 @@ int scanproc_child_main(void)
 	}
 	if (fd > 2 && fd != C.fd)
 		close(fd);
-	for (int i = 3; i < 1024; i++)
-		if (i != C.fd)
+	/* whatever the parent held without close-on-exec */
+	for (int i = 3; i < C.fd; i++)
+		(void)close(i);
+	if (close_range((unsigned)C.fd + 1, ~0u, 0) < 0)
+		for (int i = C.fd + 1; i < 1024; i++)
 			(void)close(i);
 	(void)fcntl(C.fd, F_SETFD, FD_CLOEXEC);
 	signal(SIGPIPE, SIG_IGN);

@@ -346,30 +346,17 @@ uint64_t scanproc_mem_for(unsigned threads, uint64_t max_size)
 	return SCANPROC_MEM_BASE + (n + 2) * (2 * max_size + (64ull << 20));
 }
 
-/* How the child ended, into err; it is waited for here. */
-static void reap(struct scanproc *sp, bool kill_it, char *err, size_t errlen)
+/* Kill the child and wait for it (scanproc_stop). */
+static void reap(struct scanproc *sp)
 {
-	pid_t pid = sp->pid;
-	int st = 0;
-
-	if (pid <= 0)
+	if (sp->pid <= 0)
 		return;
-	if (kill_it)
-		(void)kill(pid, SIGKILL);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	(void)kill(sp->pid, SIGKILL);
+	while (waitpid(sp->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	close(sp->fd);
 	sp->fd = -1;
 	sp->pid = 0;
-	if (err == NULL)
-		return;
-	if (WIFSIGNALED(st) && !kill_it)
-		errf(err, errlen, "the scanning child (pid %d) was killed by signal %d%s", (int)pid,
-		     WTERMSIG(st), WTERMSIG(st) == SIGSYS ? " (a system call its seccomp filter "
-		     "forbids)" : "");
-	else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
-		errf(err, errlen, "the scanning child (pid %d) exited with status %d", (int)pid,
-		     WEXITSTATUS(st));
 }
 
 /*
@@ -589,8 +576,7 @@ void scanproc_stop(struct scanproc *sp)
 {
 	if (sp == NULL)
 		return;
-	if (sp->pid > 0)
-		reap(sp, true, NULL, 0);
+	reap(sp);
 	free(sp->buf);
 	free(sp);
 }
