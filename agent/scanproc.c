@@ -647,10 +647,56 @@ void scanproc_drop(struct scanproc *sp, uint32_t gen)
 	}
 }
 
+/*
+ * The findings a failed attempt told already, so that the attempt after
+ * it does not tell them again: a hash of (path, namespace, rule) each, at
+ * most SCANPROC_TOLD_MAX (beyond that a finding may be told twice).
+ */
+struct told {
+	uint64_t *h;
+	size_t n;
+	bool again;                     /* the second attempt: look up, do not add */
+};
+
+static uint64_t told_hash(const struct scanproc_msg *m)
+{
+	const char *parts[3] = { m->path, m->ns, m->rule };
+	uint64_t h = 1469598103934665603ull;            /* FNV-1a, 64 bits */
+
+	for (int i = 0; i < 3; i++)
+		for (const unsigned char *c = (const unsigned char *)parts[i]; ; c++) {
+			h = (h ^ *c) * 1099511628211ull;
+			if (*c == '\0')
+				break;
+		}
+	return h;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* true when m was told by the failed attempt (then it is not told again) */
+static bool told_before(struct told *t, const struct scanproc_msg *m)
+{
+	uint64_t h = told_hash(m);
+
+	if (t->again)
+		return t->n > 0 && bsearch(&h, t->h, t->n, sizeof(h), cmp_u64) != NULL;
+	if (t->h == NULL)
+		t->h = malloc(SCANPROC_TOLD_MAX * sizeof(*t->h));
+	if (t->h != NULL && t->n < SCANPROC_TOLD_MAX)
+		t->h[t->n++] = h;
+	return false;
+}
+
 /* 0 done (*rc the scan's), -1 stopped (err), -2 the child failed (err). */
 static int scan_once(struct scanproc *sp, uint32_t gen, const char *const *roots, size_t nroots,
-		     const struct scan_options *o, struct scanproc_cb *cb, struct scan_summary *sum,
-		     int *rc, char *err, size_t errlen)
+		     const struct scan_options *o, struct scanproc_cb *cb, struct told *told,
+		     struct scan_summary *sum, int *rc, char *err, size_t errlen)
 {
 	struct scanproc_wopts w = {
 		.max_size = o->max_size, .threads = o->threads, .timeout = o->timeout,
@@ -723,7 +769,7 @@ static int scan_once(struct scanproc *sp, uint32_t gen, const char *const *roots
 					     .ntags = m.ntags, .path = m.path, .sha256 = m.sha256,
 					     .severity = m.severity };
 
-			if (cb->finding)
+			if (cb->finding && !told_before(told, &m))
 				cb->finding(cb->arg, &f, m.json);
 			break;
 		}
@@ -762,7 +808,9 @@ int scanproc_scan(struct scanproc *sp, uint32_t gen, const char *const *roots, s
 		  const struct scan_options *o, struct scanproc_cb *cb, struct scan_summary *sum,
 		  char *err, size_t errlen)
 {
+	struct told told = { 0 };
 	bool held = false;
+	int ret = -1;
 
 	memset(sum, 0, sizeof(*sum));
 	cb->failures = 0;
@@ -778,14 +826,19 @@ int scanproc_scan(struct scanproc *sp, uint32_t gen, const char *const *roots, s
 			if (cb->failure[0] == '\0')
 				snprintf(cb->failure, sizeof(cb->failure), "%s", err);
 			cb->failures++;
-			return -1;
+			break;
 		}
-		k = scan_once(sp, gen, roots, nroots, o, cb, sum, &rc, err, errlen);
-		if (k == 0)
-			return rc;
+		if (attempt > 0 && told.n > 0)
+			qsort(told.h, told.n, sizeof(told.h[0]), cmp_u64);
+		told.again = attempt > 0;
+		k = scan_once(sp, gen, roots, nroots, o, cb, &told, sum, &rc, err, errlen);
+		if (k == 0) {
+			ret = rc;
+			break;
+		}
 		if (k == -1) {
 			end_child(sp, NULL, 0);
-			return -1;
+			break;
 		}
 		end_child(sp, err, errlen);
 		cb->failures++;
@@ -793,5 +846,6 @@ int scanproc_scan(struct scanproc *sp, uint32_t gen, const char *const *roots, s
 			snprintf(cb->failure, sizeof(cb->failure), "%s", err);
 		memset(sum, 0, sizeof(*sum));
 	}
-	return -1;
+	free(told.h);
+	return ret;
 }

@@ -57,8 +57,9 @@
  * the per-file timeout plus SCANPROC_GRACE_S is a child failure: the
  * child is killed, a new one started (its rule sets compiled again from
  * their paths) and the scan run once more; a second failure ends the
- * scan with the error. Findings of the first attempt may then be told
- * again by the second.
+ * scan with the error. A finding (path, namespace, rule) the first
+ * attempt told is not told again by the second (the first
+ * SCANPROC_TOLD_MAX of them; more may be told twice).
  *
  * Thread-safety: one thread uses a struct scanproc at a time. Functions
  * that can fail return -1 with a message in err and never log.
@@ -86,6 +87,7 @@
 #define SCANPROC_SILENCE_S      15       /* a scanning child says nothing this long: hung */
 #define SCANPROC_GRACE_S        10       /* beyond the per-file timeout: hung */
 #define SCANPROC_LOAD_S         600      /* compiling one set */
+#define SCANPROC_TOLD_MAX       65536    /* findings remembered across a retry (8 bytes each) */
 /* The child's address space: this, plus per worker twice the largest file
  * read and 64 MiB (its stack, malloc arena and YARA's scratch). */
 #define SCANPROC_MEM_BASE       (1ull << 30)

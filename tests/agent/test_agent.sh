@@ -591,6 +591,7 @@ wait_eq 60 done cstat
 mkdir -p "$tmp/hang"
 for i in $(seq 1 300); do head -c 20000 /dev/urandom >"$tmp/hang/r$i.bin"; done
 printf '%s' "$EICAR" >"$tmp/hang/late.com"
+for i in 1 2 3 4 5; do printf '%s' "$EICAR" >"$tmp/hang/e$i.com"; done
 cid=$(ctl sensor scan "$sid" cpu=1 "$tmp/hang" | sed -n 's/^command=//p')
 wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^busy=1$'"
 sleep 0.5
@@ -598,12 +599,13 @@ child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
 [ -n "$child" ] && kill -STOP "$child"
 wait_eq 90 done cstat
 res=$(db "select result from commands where id=$cid")
-if echo "$res" | grep -q '"files_seen":301' && [ "$(findings "$tmp/hang/late.com")" -ge 1 ] &&
+if echo "$res" | grep -q '"files_seen":306' && [ "$(findings "$tmp/hang/late.com")" = 1 ] &&
+	[ "$(findings "$tmp/hang/e")" = 5 ] &&
 	grep -q "scanning child (pid $child) said nothing for 15 s; a new scanning child ran the scan again" "$alog" &&
 	actl agent status | grep -q '^scan_child_restarts=2$' && ! kill -0 "$child" 2>/dev/null; then
-	t_pass "$T: a scanning child that hangs mid-scan is killed after 15 s of silence, a new one runs the scan, its result reported"
+	t_pass "$T: a scanning child that hangs mid-scan is killed after 15 s of silence, a new one runs the scan, its result reported, each finding once"
 else
-	t_fail "$T: hung child $child: $res; $(grep 'scanning child' "$alog" | tail -n 1)"
+	t_fail "$T: hung child $child: $res; findings $(findings "$tmp/hang/"); $(grep 'scanning child' "$alog" | tail -n 1)"
 fi
 
 # the child dies while it compiles a pushed rule set: the push is refused, the agent runs on
