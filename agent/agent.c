@@ -81,7 +81,8 @@ struct agent {
 	pthread_mutex_t mu;             /* everything below */
 	pthread_cond_t cv;
 	pthread_mutex_t qmu;            /* the quarantine and recent[] */
-	struct rules *rules;
+	struct scanproc *sp;            /* the scanning child; the job thread's (and start's) */
+	struct scanproc_rules rules;    /* the set in use (its gen in sp) */
 	struct job *jobs, **jobs_tail;
 	int busy;                       /* the job thread runs a job */
 	int tree_queued;                /* a scheduled or on-change tree scan is queued */
@@ -98,6 +99,9 @@ struct agent {
 	uint64_t findings, quarantined, quarantine_failed, emit_failed, rules_updates;
 	uint64_t allowed;               /* matches on allowlisted files: no finding */
 	uint64_t child_failures;        /* scanning children that died or misbehaved */
+	uint64_t child_restarts;        /* scanning children started after a failure */
+	char child_user[64];            /* the user it scans as */
+	unsigned child_first_tasks;     /* threads of this process when the first started */
 	struct allow *allow;            /* under qmu; swapped whole on a push */
 	char spool_damage[512];
 	char rules_error[512];
@@ -387,33 +391,39 @@ static void scan_opts(struct agent *a, struct scan_options *o, struct scanctx *s
 	o->arg = sc;
 }
 
-static struct rules *rules_now(struct agent *a)
+/* The generation of the rules in use (only the job thread changes it). */
+static uint32_t rules_now(struct agent *a)
 {
-	struct rules *r;
+	uint32_t gen;
 
 	pthread_mutex_lock(&a->mu);
-	r = rules_ref(a->rules);
+	gen = a->rules.gen;
 	pthread_mutex_unlock(&a->mu);
-	return r;
+	return gen;
 }
 
 /*
- * Run the scan in a child without privileges (scanproc.h); the findings,
- * skips and cache entries it reports are handled here, in the job thread.
- * A child that dies is logged; the next scan forks a new one.
+ * Run the scan in the scanning child (scanproc.h); the findings, skips and
+ * cache entries it reports are handled here, in the job thread. A child
+ * that dies or hangs is logged and counted; scanproc restarts it and runs
+ * the scan once more.
  */
-static int scan_in_child(struct agent *a, struct scanctx *sc, struct rules *r,
+static int scan_in_child(struct agent *a, struct scanctx *sc, uint32_t gen,
 			 const char *const *roots, size_t nroots, const struct scan_options *o,
 			 struct scan_summary *sum, char *err, size_t errlen)
 {
 	struct scanproc_cb cb = { .finding = on_finding, .skip = on_skip, .arg = sc,
-				  .cache = a->cache, .stop = &a->stop_jobs };
+				  .cache = a->cache, .stop = &a->stop_jobs, .host = a->host };
 	int rc;
 
-	rc = scanproc_run(r, roots, nroots, o, &cb, sum, err, errlen);
-	if (rc < 0 && strstr(err, "scanning child") != NULL) {
+	rc = scanproc_scan(a->sp, gen, roots, nroots, o, &cb, sum, err, errlen);
+	if (cb.failures > 0) {
+		log_err("%s; %s", cb.failure, rc == 0 ? "a new scanning child ran the scan again" :
+			cb.failures > 1 ? "it failed again in a new child" :
+			"no new scanning child");
 		pthread_mutex_lock(&a->mu);
-		a->child_failures++;
+		a->child_failures += cb.failures;
+		a->child_restarts = scanproc_restarts(a->sp);
 		pthread_mutex_unlock(&a->mu);
 	}
 	return rc;
@@ -435,7 +445,7 @@ static void run_tree(struct agent *a, struct job *j)
 	struct scanctx sc = { .a = a };
 	struct scan_options o;
 	struct scan_summary sum;
-	struct rules *r = rules_now(a);
+	uint32_t gen = rules_now(a);
 	const char *const *roots = (const char *const *)j->paths;
 	size_t nroots = j->n;
 	char err[512], *buf = malloc(FINDING_JSON_MAX);
@@ -447,9 +457,8 @@ static void run_tree(struct agent *a, struct job *j)
 		nroots = (size_t)c->scan_paths.n;
 	}
 	scan_opts(a, &o, &sc, strcmp(j->why, "scheduled") == 0 ? a->c->cpu_percent : j->cpu);
-	log_info("%s scan of %zu path(s) starts (rules %.12s)", j->why, nroots, rules_version(r));
-	rc = scan_in_child(a, &sc, r, roots, nroots, &o, &sum, err, sizeof(err));
-	rules_unref(r);
+	log_info("%s scan of %zu path(s) starts (rules %.12s)", j->why, nroots, a->rules.version);
+	rc = scan_in_child(a, &sc, gen, roots, nroots, &o, &sum, err, sizeof(err));
 	if (rc < 0)
 		log_err("%s scan: %s", j->why, err);
 	if (a->cache && scache_save(a->cache, err, sizeof(err)) < 0)
@@ -483,14 +492,13 @@ static void run_files(struct agent *a, struct job *j)
 	struct scanctx sc = { .a = a };
 	struct scan_options o;
 	struct scan_summary sum;
-	struct rules *r = rules_now(a);
+	uint32_t gen = rules_now(a);
 	char err[512];
 
 	scan_opts(a, &o, &sc, 0);
-	if (scan_in_child(a, &sc, r, (const char *const *)j->paths, j->n, &o, &sum, err,
+	if (scan_in_child(a, &sc, gen, (const char *const *)j->paths, j->n, &o, &sum, err,
 			  sizeof(err)) < 0)
 		log_err("on-change scan: %s", err);
-	rules_unref(r);
 	if (a->cache && scache_save(a->cache, err, sizeof(err)) < 0)
 		log_warn("scan cache: %s", err);
 	log_info("on-change scan: %zu file(s), %llu scanned, %llu findings", j->n,
@@ -565,17 +573,16 @@ static int write_all(const char *path, const char *data, size_t len, char *err, 
 }
 
 /* Fetch bundle j->version, compile it, and put it in place of the rules in use. */
-static int update_rules(struct agent *a, struct job *j, struct rules **out, char *err,
+static int update_rules(struct agent *a, struct job *j, struct scanproc_rules *out, char *err,
 			size_t errlen)
 {
 	char path[64 + AGENTCMD_VERSION_LEN], dnew[PATH_MAX], dcur[PATH_MAX], dold[PATH_MAX];
 	char fp[PATH_MAX + RULETREE_NAME_MAX + 8], *body = NULL;
 	struct agentcmd_file *files = NULL;
-	struct rules *r = NULL;
+	uint32_t gen = 0;
 	size_t len, n = 0;
 	int rc = -1;
 
-	*out = NULL;
 	snprintf(path, sizeof(path), "/sensor/v1/rules/%s", j->version);
 	if (sensorlink_fetch(a->link, path, BUNDLE_MAX, &body, &len, err, errlen) < 0)
 		return -1;
@@ -595,11 +602,12 @@ static int update_rules(struct agent *a, struct job *j, struct rules **out, char
 		    write_all(fp, files[i].data, files[i].len, err, errlen) < 0)
 			goto out;
 	}
-	r = rules_load(dnew, err, errlen);
-	if (!r)
+	/* compiled by the scanning child: the root process parses no rule text */
+	if (scanproc_load(a->sp, dnew, out, err, errlen) < 0)
 		goto out;
-	if (strcmp(rules_version(r), j->version) != 0) {
-		snprintf(err, errlen, "bundle's files hash to %s, not %s", rules_version(r),
+	gen = out->gen;
+	if (strcmp(out->version, j->version) != 0) {
+		snprintf(err, errlen, "bundle's files hash to %s, not %s", out->version,
 			 j->version);
 		goto out;
 	}
@@ -609,13 +617,14 @@ static int update_rules(struct agent *a, struct job *j, struct rules **out, char
 		goto out;
 	}
 	remove_tree(dold);
-	*out = r;
-	r = NULL;
+	if (scanproc_move(a->sp, gen, dcur, err, errlen) < 0)
+		goto out;
 	rc = 0;
 out:
-	if (rc < 0)
+	if (rc < 0) {
 		remove_tree(dnew);
-	rules_unref(r);
+		scanproc_drop(a->sp, gen);
+	}
 	agentcmd_bundle_free(files, n);
 	free(body);
 	return rc;
@@ -623,7 +632,8 @@ out:
 
 static void run_rules(struct agent *a, struct job *j)
 {
-	struct rules *r, *old;
+	static struct scanproc_rules r;
+	uint32_t old;
 	char err[PATH_MAX + 1024];
 
 	if (update_rules(a, j, &r, err, sizeof(err)) < 0) {
@@ -633,21 +643,20 @@ static void run_rules(struct agent *a, struct job *j)
 		pthread_mutex_unlock(&a->mu);
 		sensorlink_answer(a->link, j->cmd_id, false,
 				  json_pack("{s:o,s:s}", "error", jtext(err), "rules_version",
-					    rules_version(a->rules)));
+					    a->rules.version));
 		return;
 	}
 	pthread_mutex_lock(&a->mu);
-	old = a->rules;
+	old = a->rules.gen;
 	a->rules = r;
 	a->rules_updates++;
 	a->rules_error[0] = '\0';
 	pthread_mutex_unlock(&a->mu);
-	rules_unref(old);
-	log_info("rules %s in use: %u rules from %u files", rules_version(r), rules_count(r),
-		 rules_files(r));
+	scanproc_drop(a->sp, old);
+	log_info("rules %s in use: %u rules from %u files", r.version, r.rules, r.files);
 	sensorlink_answer(a->link, j->cmd_id, true,
-			  json_pack("{s:s,s:i,s:i}", "rules_version", rules_version(r), "rules",
-				    (int)rules_count(r), "files", (int)rules_files(r)));
+			  json_pack("{s:s,s:i,s:i}", "rules_version", r.version, "rules",
+				    (int)r.rules, "files", (int)r.files));
 }
 
 static void job_free(struct job *j)
@@ -1011,7 +1020,7 @@ static void heartbeat(struct agent *a)
 	ag = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:i,s:s,s:I,s:o,s:I,s:I,s:I}",
 		       "agent_version", KASTRO_VERSION, "os", un.sysname, "os_release", un.release,
 		       "arch", un.machine, "addresses", addresses(), "rules_version",
-		       rules_version(a->rules), "rules", (int)rules_count(a->rules), "rules_error",
+		       a->rules.version, "rules", (int)a->rules.rules, "rules_error",
 		       a->rules_error, "uptime_s", (json_int_t)(now_ns() / 1000000000 - a->started),
 		       "last_scan", last, "findings", (json_int_t)a->findings, "quarantined",
 		       (json_int_t)a->quarantined, "busy", (json_int_t)a->busy);
@@ -1166,8 +1175,12 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 		pthread_mutex_unlock(&a->qmu);
 		pthread_mutex_lock(&a->mu);
 		o = (size_t)snprintf(ans, anslen, "ok\nallowed=%llu\nallow_sha256=%zu\nallow_paths=%zu"
-				     "\nscan_child_failures=%llu", (unsigned long long)a->allowed, as,
-				     ap, (unsigned long long)a->child_failures);
+				     "\nscan_child_failures=%llu\nscan_child_restarts=%llu"
+				     "\nscan_child_user=%s\nscan_child_first_parent_threads=%u",
+				     (unsigned long long)a->allowed, as, ap,
+				     (unsigned long long)a->child_failures,
+				     (unsigned long long)a->child_restarts, a->child_user,
+				     a->child_first_tasks);
 		ans += o;
 		anslen -= o;
 		snprintf(ans, anslen,
@@ -1176,8 +1189,8 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 			 "last_scan_files=%llu\nlast_scan_scanned=%llu\nlast_scan_cache_hits=%llu\n"
 			 "last_scan_cpu_percent=%.1f\nconsole_connected=%u\nspool_pending=%llu\n"
 			 "spool_dropped=%llu\nevents_unstored=%llu\nrules_updates=%llu\nrules_error=%s",
-			 (int)getpid(), sensorlink_sensor_id(a->link), rules_version(a->rules),
-			 rules_count(a->rules), a->busy, (unsigned long long)a->findings,
+			 (int)getpid(), sensorlink_sensor_id(a->link), a->rules.version,
+			 a->rules.rules, a->busy, (unsigned long long)a->findings,
 			 (unsigned long long)a->quarantined, (unsigned long long)a->quarantine_failed,
 			 a->last_end ? a->last_kind : "none", (long long)a->last_end,
 			 (unsigned long long)a->last.files_seen, (unsigned long long)a->last.scanned,
@@ -1265,20 +1278,31 @@ static int start(struct agent *a, const char *control_path, char *err, size_t er
 		snprintf(err, errlen, "cannot create %s: %s", c->dir, strerror(errno));
 		return -1;
 	}
-	/* A bundle the console pushed takes the place of the configured rules. */
+	/* The scanning child first, while this process has no thread yet;
+	 * it compiles the rules (scanproc.h). A bundle the console pushed
+	 * takes the place of the configured rules. */
+	snprintf(path, sizeof(path), "%s/scan.cache", c->dir);
+	{
+		struct scanproc_config pc = { .mem_max = scanproc_mem_for(c->threads, c->max_size),
+					      .cache_path = path, .cache_entries = c->cache_entries };
+
+		a->sp = scanproc_start(&pc, err, errlen);
+		if (!a->sp)
+			return -1;
+		snprintf(a->child_user, sizeof(a->child_user), "%s", scanproc_user(a->sp));
+		a->child_first_tasks = scanproc_parent_tasks(a->sp);
+		log_info("scanning child (pid %d) runs as %s; this process had %u thread(s) when "
+			 "it started", (int)scanproc_pid(a->sp), a->child_user, a->child_first_tasks);
+	}
 	snprintf(path, sizeof(path), "%s/rules", c->dir);
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		a->rules = rules_load(path, err, errlen);
-		if (!a->rules)
+		if (scanproc_load(a->sp, path, &a->rules, err, errlen) < 0)
 			log_err("rules pushed by the console (%s): %s; using %s", path, err, c->rules);
 	}
-	if (!a->rules) {
-		a->rules = rules_load(c->rules, err, errlen);
-		if (!a->rules)
-			return -1;
-	}
-	log_info("rules %s: %u rules from %u files", rules_version(a->rules),
-		 rules_count(a->rules), rules_files(a->rules));
+	if (!a->rules.gen && scanproc_load(a->sp, c->rules, &a->rules, err, errlen) < 0)
+		return -1;
+	log_info("rules %s: %u rules from %u files", a->rules.version, a->rules.rules,
+		 a->rules.files);
 	snprintf(path, sizeof(path), "%s/scan.cache", c->dir);
 	a->cache = scache_open(path, c->cache_entries, warn, sizeof(warn));
 	if (!a->cache)
@@ -1464,7 +1488,7 @@ out:
 	allow_free(a.allow);
 	watch_close(a.w);
 	control_close(&a.ctl);
-	rules_unref(a.rules);
+	scanproc_stop(a.sp);
 	pthread_cond_destroy(&a.cv);
 	pthread_mutex_destroy(&a.qmu);
 	pthread_mutex_destroy(&a.mu);

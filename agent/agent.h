@@ -10,12 +10,14 @@
  *   - the link thread (sensorlink.h): the spool, sends to the console,
  *     the command long poll;
  *   - the job thread: runs one scan or rules update at a time, in order.
- * It never reads a file it scans: each scan runs in a child forked for it
- * (scanproc.h), as nobody with only CAP_DAC_READ_SEARCH and under seccomp,
- * whose workers (scan.h) pace themselves to the CPU ceiling; the job
- * thread checks what the child reports and acts on it (events,
- * quarantine, cache). A child that dies is logged and counted, its scan
- * reported failed; the next scan forks a new one.
+ * It never reads a file it scans nor parses rule text: one long-lived
+ * scanning child (scanproc.h), started before any of these threads, as
+ * _kastro-scan (or nobody) with only CAP_DAC_READ_SEARCH and under
+ * seccomp, compiles the rules and runs the scans, whose workers (scan.h)
+ * pace themselves to the CPU ceiling; the job thread checks what the child
+ * reports and acts on it (events, quarantine, cache). A child that dies or
+ * hangs is logged and counted, a new one started and the scan run again
+ * once; a second failure reports the scan failed.
  * Every finding is appended to the spool and on disk (fsync) before the
  * scan goes on; summaries and heartbeats within 100 ms. The spool is cut
  * only after the console's ack (sensorlink.h), so a console that is away,

@@ -17,9 +17,9 @@
 #include "aconf.h"
 #include "agent.h"
 #include "log.h"
-#include "rules.h"
 #include "scan.h"
 #include "scancmd.h"
+#include "scanproc.h"
 #include "sensorenroll.h"
 #include "version.h"
 
@@ -139,6 +139,9 @@ int main(int argc, char **argv)
 	const char *file = NULL, *sock = AGENT_CONTROL_PATH;
 	int opt, check = 0, verbose = 0, rc;
 
+	/* the scanning child (scanproc.h), started by the daemon and by scan */
+	if (argc == 2 && strcmp(argv[1], "scan-child") == 0)
+		return scanproc_child_main();
 	if (argc > 1 && strcmp(argv[1], "scan") == 0)
 		return scancmd_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "enroll") == 0)
@@ -161,27 +164,30 @@ int main(int argc, char **argv)
 	if (load(file, &c) < 0)
 		return 1;
 	if (check) {
+		/* compiled by a scanning child: rule text is not parsed as root */
+		static struct scanproc_rules info;
 		char err[4096];
-		struct rules *r = rules_load(c.rules, err, sizeof(err));
+		struct scanproc_config pc = { .mem_max = scanproc_mem_for(c.threads, c.max_size) };
+		struct scanproc *sp = scanproc_start(&pc, err, sizeof(err));
+		int ok = sp != NULL && scanproc_load(sp, c.rules, &info, err, sizeof(err)) == 0;
 
+		scanproc_stop(sp);
 		if (aconf_print(stdout, &c) < 0 ||
 		    printf("# kastro-agent scan on the command line has the same defaults: "
 			   "max-size %lluMB, file-timeout %us\n",
 			   (unsigned long long)(SCAN_DEFAULT_MAX_SIZE >> 20),
 			   (unsigned)SCAN_DEFAULT_TIMEOUT) < 0) {
 			fprintf(stderr, "kastro-agent: cannot print the configuration\n");
-			rules_unref(r);
 			aconf_free(&c);
 			return 1;
 		}
-		if (!r) {
+		if (!ok) {
 			fprintf(stderr, "kastro-agent: rules: %s\n", err);
 			aconf_free(&c);
 			return 1;
 		}
 		fprintf(stderr, "kastro-agent: %s: configuration OK; rules %s: %u rules from %u "
-			"files\n", file, rules_version(r), rules_count(r), rules_files(r));
-		rules_unref(r);
+			"files\n", file, info.version, info.rules, info.files);
 		aconf_free(&c);
 		return 0;
 	}

@@ -668,8 +668,13 @@ static void *work(void *arg)
 		tr->qlen--;
 		pthread_cond_signal(&tr->nonfull);
 		pthread_mutex_unlock(&tr->lock);
-		if (!stopped(tr->o))
+		if (!stopped(tr->o)) {
+			if (tr->o->on_file)
+				tr->o->on_file(tr->o->arg, true);
 			scan_one(w->t, &w->sum, j.path, &j.st, j.follow);
+			if (tr->o->on_file)
+				tr->o->on_file(tr->o->arg, false);
+		}
 		free(j.path);
 		duty_pace(&tr->duty, &dt, tr->o->stop);
 	}

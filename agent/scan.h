@@ -122,6 +122,9 @@ struct scan_options {
 	 * elsewhere (scanproc.h) */
 	void (*on_cache)(void *arg, const struct scache_key *k, bool insert);
 	scan_skip_fn on_skip;
+	/* NULL, or told by a worker as it starts (start) and ends a file of a
+	 * tree scan: a watchdog's hook (scanproc.h) */
+	void (*on_file)(void *arg, bool start);
 	void *arg;
 	/* NULL: EVP_sha256(). A digest fetched before a fork (scanproc.c): the
 	 * child then fetches nothing, so it takes no lock of OpenSSL's that

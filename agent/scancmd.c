@@ -20,6 +20,7 @@
 #include "pathesc.h"
 #include "scache.h"
 #include "scan.h"
+#include "scanproc.h"
 
 #define MAX_GLOBS 256
 
@@ -48,22 +49,17 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void on_finding(void *arg, const struct finding *f)
+/* A finding from the scanning child: json is its event, made there with
+ * this host's name and the time of the match. */
+static void on_finding(void *arg, const struct finding *f, const char *json)
 {
 	struct out *o = arg;
-	char err[256];
-	long n;
 
 	pthread_mutex_lock(&o->lock);
-	if (!o->json) {
+	if (!o->json)
 		printf("%s %s\n", f->rule, shown(o, f->path));
-	} else {
-		n = finding_json(f, o->host, now_ns(), o->buf, sizeof(o->buf), err, sizeof(err));
-		if (n < 0)
-			fprintf(stderr, "kastro-agent: %s\n", err);
-		else
-			printf("%s\n", o->buf);
-	}
+	else
+		printf("%s\n", json);
 	pthread_mutex_unlock(&o->lock);
 }
 
@@ -154,8 +150,10 @@ int scancmd_main(int argc, char **argv)
 	struct scan_options o;
 	struct scan_summary sum;
 	struct scache *cache = NULL;
-	struct rules *r;
-	char err[PATH_MAX + 1024];
+	struct scanproc *sp;
+	struct scanproc_cb cb = { .finding = on_finding, .skip = on_skip, .arg = &out };
+	static struct scanproc_rules info;
+	char err[PATH_MAX + 1024], cpath[PATH_MAX];
 	bool stats = false, warnings = false;
 	uint64_t v;
 	int opt, rc;
@@ -235,19 +233,47 @@ int scancmd_main(int argc, char **argv)
 	o.exclude = excl;
 	o.include = incl;
 
-	r = rules_load(rules_path, err, sizeof(err));
-	if (r == NULL) {
+	/* rules and files are parsed by a child without privileges (scanproc.h),
+	 * as in the daemon */
+	if (cache_path != NULL && cache_path[0] != '/') {
+		char cwd[PATH_MAX];
+		int w = getcwd(cwd, sizeof(cwd)) != NULL ?
+			snprintf(cpath, sizeof(cpath), "%s/%s", cwd, cache_path) : -1;
+
+		if (w < 0 || (size_t)w >= sizeof(cpath)) {
+			fprintf(stderr, "kastro-agent scan: --cache %s: path too long\n", cache_path);
+			return 2;
+		}
+		cache_path = cpath;
+	}
+	{
+		struct scanproc_config pc = { .mem_max = scanproc_mem_for(o.threads, o.max_size),
+					      .cache_path = cache_path };
+
+		sp = scanproc_start(&pc, err, sizeof(err));
+	}
+	if (sp == NULL) {
 		fprintf(stderr, "kastro-agent scan: %s\n", err);
 		return 2;
 	}
-	if (warnings)
-		for (unsigned i = 0; i < rules_warnings(r) && rules_warning(r, i) != NULL; i++)
-			fprintf(stderr, "kastro-agent: warning: %s\n", rules_warning(r, i));
+	if (scanproc_load(sp, rules_path, &info, err, sizeof(err)) < 0) {
+		fprintf(stderr, "kastro-agent scan: %s\n", err);
+		scanproc_stop(sp);
+		return 2;
+	}
+	if (warnings && info.text[0] != '\0') {
+		for (char *l = info.text, *nl; l != NULL && *l; l = nl) {
+			nl = strchr(l, '\n');
+			if (nl != NULL)
+				*nl++ = '\0';
+			fprintf(stderr, "kastro-agent: warning: %s\n", l);
+		}
+	}
 	if (cache_path != NULL) {
 		cache = scache_open(cache_path, 0, err, sizeof(err));
 		if (cache == NULL) {
 			fprintf(stderr, "kastro-agent scan: %s\n", err);
-			rules_unref(r);
+			scanproc_stop(sp);
 			return 2;
 		}
 		if (err[0] != '\0')
@@ -257,12 +283,15 @@ int scancmd_main(int argc, char **argv)
 	if (gethostname(out.host, sizeof(out.host) - 1) < 0)
 		snprintf(out.host, sizeof(out.host), "localhost");
 	o.cache = cache;
-	o.on_finding = on_finding;
-	o.on_skip = on_skip;
-	o.arg = &out;
+	cb.cache = cache;
+	cb.host = out.host;
 
-	rc = scan_tree(r, (const char *const *)argv + optind, (size_t)(argc - optind), &o, &sum,
-		       err, sizeof(err));
+	rc = scanproc_scan(sp, info.gen, (const char *const *)argv + optind,
+			   (size_t)(argc - optind), &o, &cb, &sum, err, sizeof(err));
+	if (cb.failures > 0)
+		fprintf(stderr, "kastro-agent scan: %s; %s\n", cb.failure,
+			rc == 0 ? "the scan ran again in a new child" : "and again in a new child");
+	scanproc_stop(sp);
 	if (rc < 0) {
 		fprintf(stderr, "kastro-agent scan: %s\n", err);
 		rc = 2;
@@ -295,7 +324,6 @@ int scancmd_main(int argc, char **argv)
 			fprintf(stderr, "kastro-agent scan: %s\n", err);
 		scache_close(cache);
 	}
-	rules_unref(r);
 	if (fflush(stdout) != 0 && rc != 2) {
 		fprintf(stderr, "kastro-agent scan: writing the output: %s\n", strerror(errno));
 		rc = 2;

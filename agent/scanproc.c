@@ -1,11 +1,7 @@
 /*
- * scanproc.c - see scanproc.h.
- *
- * The child is forked from the agent's job thread, so it holds a copy of
- * the compiled rules and of the scan cache as they were (copy on write);
- * it only reads them. glibc makes malloc usable in the child of a threaded
- * process; the child touches nothing else of the parent's (no locks, no
- * log: it writes to stderr at most).
+ * scanproc.c - see scanproc.h: the messages both ways, and the parent's
+ * side (starting, restarting and driving the child). The child's side is
+ * scanchild.c.
  */
 #include "scanproc.h"
 
@@ -13,23 +9,20 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <cap-ng.h>
-#include <openssl/evp.h>
-#include <seccomp.h>
-
 #include "errf.h"
+#include "mono.h"
 
 /* ---- messages ------------------------------------------------------------ */
 
@@ -86,7 +79,7 @@ int scanproc_parse(uint32_t type, char *p, size_t len, struct scanproc_msg *m, c
 		m->json = next_str(&q, end);
 		if (m->json == NULL || q != end)
 			return errf(err, errlen, "finding: expected six strings filling the message");
-		if (i32 < 1 || i32 > 4 || m->path[0] != '/' || !ident(m->rule) || !ident(m->ns) ||
+		if (i32 < 1 || i32 > 4 || m->path[0] == '\0' || !ident(m->rule) || !ident(m->ns) ||
 		    strlen(m->sha256) != 64 || strspn(m->sha256, "0123456789abcdef") != 64 ||
 		    m->json[0] != '{')
 			return errf(err, errlen, "finding: a field out of its range");
@@ -110,7 +103,7 @@ int scanproc_parse(uint32_t type, char *p, size_t len, struct scanproc_msg *m, c
 		q = p + 4;
 		m->path = next_str(&q, end);
 		m->detail = next_str(&q, end);
-		if (m->detail == NULL || q != end || u32 >= SCAN_SKIP_N || m->path[0] != '/')
+		if (m->detail == NULL || q != end || u32 >= SCAN_SKIP_N || m->path[0] == '\0')
 			return errf(err, errlen, "skip: expected a reason, a path and a detail");
 		m->reason = (enum scan_skip)u32;
 		break;
@@ -136,6 +129,38 @@ int scanproc_parse(uint32_t type, char *p, size_t len, struct scanproc_msg *m, c
 			return errf(err, errlen, "done: expected a status, a summary and a text");
 		m->rc = i32;
 		break;
+	case SCANPROC_HELLO:
+		if (len != 8)
+			return errf(err, errlen, "hello: %zu bytes, expected 8", len);
+		memcpy(&m->tasks, p, 4);
+		memcpy(&m->uid, p + 4, 4);
+		break;
+	case SCANPROC_LOADED:
+		if (len < 20)
+			return errf(err, errlen, "loaded: %zu bytes", len);
+		memcpy(&m->gen, p, 4);
+		memcpy(&i32, p + 4, 4);
+		memcpy(&m->rules, p + 8, 4);
+		memcpy(&m->files, p + 12, 4);
+		memcpy(&m->warnings, p + 16, 4);
+		q = p + 20;
+		m->version = next_str(&q, end);
+		m->err = next_str(&q, end);
+		if (m->err == NULL || q != end || (i32 != 0 && i32 != -1))
+			return errf(err, errlen, "loaded: expected a status, counts and two texts");
+		if (i32 == 0 && (strlen(m->version) != RULES_VERSION_LEN ||
+				 strspn(m->version, "0123456789abcdef") != RULES_VERSION_LEN))
+			return errf(err, errlen, "loaded: the version is not %d hex digits",
+				    RULES_VERSION_LEN);
+		if (i32 == -1 && m->err[0] == '\0')
+			return errf(err, errlen, "loaded: a failure without its reason");
+		m->rc = i32;
+		break;
+	case SCANPROC_PROGRESS:
+		if (len != 8)
+			return errf(err, errlen, "progress: %zu bytes, expected 8", len);
+		memcpy(&m->busy_ms, p, 8);
+		break;
 	default:
 		return errf(err, errlen, "unknown message type %u", type);
 	}
@@ -143,20 +168,89 @@ int scanproc_parse(uint32_t type, char *p, size_t len, struct scanproc_msg *m, c
 	return 0;
 }
 
-/* ---- the child --------------------------------------------------------------- */
+int scanproc_parse_req(uint32_t type, char *p, size_t len, struct scanproc_req *r, char *err,
+		       size_t errlen)
+{
+	char *end = p + len, *q;
+	size_t n;
 
-struct child {
-	int fd;
-	pthread_mutex_t lock;           /* the scan's threads write messages */
-	bool broken;
-};
+	memset(r, 0, sizeof(*r));
+	if (len > SCANPROC_MSG_MAX)
+		return errf(err, errlen, "request of %zu bytes, more than %d", len, SCANPROC_MSG_MAX);
+	switch (type) {
+	case SCANPROC_INIT:
+		if (len < 25)
+			return errf(err, errlen, "init: %zu bytes", len);
+		memcpy(&r->uid, p, 4);
+		memcpy(&r->gid, p + 4, 4);
+		memcpy(&r->mem_max, p + 8, 8);
+		memcpy(&r->cache_entries, p + 16, 8);
+		q = p + 24;
+		r->path = next_str(&q, end);
+		if (r->path == NULL || q != end || (r->path[0] != '\0' && r->path[0] != '/') ||
+		    r->cache_entries > SCACHE_MAX_ENTRIES)
+			return errf(err, errlen, "init: expected ids, limits and a cache path");
+		break;
+	case SCANPROC_LOAD:
+		if (len < 6)
+			return errf(err, errlen, "load: %zu bytes", len);
+		memcpy(&r->gen, p, 4);
+		q = p + 4;
+		r->path = next_str(&q, end);
+		if (r->path == NULL || q != end || r->path[0] != '/' || r->gen == 0)
+			return errf(err, errlen, "load: expected a generation and an absolute path");
+		break;
+	case SCANPROC_DROP:
+		if (len != 4)
+			return errf(err, errlen, "drop: %zu bytes, expected 4", len);
+		memcpy(&r->gen, p, 4);
+		break;
+	case SCANPROC_SCAN:
+		if (len < 4 + sizeof(r->o) + 1)
+			return errf(err, errlen, "scan: %zu bytes", len);
+		memcpy(&r->gen, p, 4);
+		memcpy(&r->o, p + 4, sizeof(r->o));
+		n = (size_t)r->o.nroots + r->o.ninclude + r->o.nexclude;
+		if (r->o.nroots == 0 || r->o.nroots > SCANPROC_MAX_STRINGS ||
+		    r->o.ninclude > SCANPROC_MAX_STRINGS || r->o.nexclude > SCANPROC_MAX_STRINGS ||
+		    n > SCANPROC_MAX_STRINGS)
+			return errf(err, errlen, "scan: %u roots, %u include and %u exclude globs, at "
+				    "most %d together, a root at least", r->o.nroots, r->o.ninclude,
+				    r->o.nexclude, SCANPROC_MAX_STRINGS);
+		if (r->o.threads > SCAN_MAX_THREADS || r->o.cross_fs > 1 || r->o.low_priority > 1 ||
+		    r->o.use_cache > 1 || r->o.pad != 0 || r->o.cpu_percent > 100 * SCAN_MAX_THREADS)
+			return errf(err, errlen, "scan: an option out of its range");
+		q = p + 4 + sizeof(r->o);
+		for (size_t i = 0; i < n; i++) {
+			r->strs[i] = next_str(&q, end);
+			if (r->strs[i] == NULL)
+				return errf(err, errlen, "scan: %zu strings, expected %zu", i, n + 1);
+			if (i < r->o.nroots && r->strs[i][0] == '\0')
+				return errf(err, errlen, "scan: an empty root");
+		}
+		r->host = next_str(&q, end);
+		if (r->host == NULL || q != end)
+			return errf(err, errlen, "scan: expected the host name last");
+		break;
+	default:
+		return errf(err, errlen, "unknown request type %u", type);
+	}
+	r->type = (enum scanproc_type)type;
+	return 0;
+}
 
-static void send_msg(struct child *c, uint32_t type, const struct iovec *iov, int n)
+/* ---- sending and reading ------------------------------------------------------ */
+
+int scanproc_send(int fd, uint32_t type, const struct iovec *iov, int n)
 {
 	struct hdr h = { type, 0 };
 	struct iovec v[8];
 	struct msghdr mh = { 0 };
 
+	if (n > 7) {
+		errno = EINVAL;
+		return -1;
+	}
 	v[0] = (struct iovec){ &h, sizeof(h) };
 	for (int i = 0; i < n; i++) {
 		v[i + 1] = iov[i];
@@ -164,17 +258,13 @@ static void send_msg(struct child *c, uint32_t type, const struct iovec *iov, in
 	}
 	mh.msg_iov = v;
 	mh.msg_iovlen = (size_t)n + 1;
-	pthread_mutex_lock(&c->lock);
-	/* a stream socket: send all of it, or give up for good */
-	while (!c->broken) {
-		ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+	while (mh.msg_iovlen > 0) {
+		ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0) {
-			c->broken = true;
-			break;
-		}
+		if (w < 0)
+			return -1;
 		while (w > 0 && mh.msg_iovlen > 0) {
 			if ((size_t)w >= mh.msg_iov[0].iov_len) {
 				w -= (ssize_t)mh.msg_iov[0].iov_len;
@@ -186,180 +276,29 @@ static void send_msg(struct child *c, uint32_t type, const struct iovec *iov, in
 				w = 0;
 			}
 		}
-		if (mh.msg_iovlen == 0)
-			break;
+		while (mh.msg_iovlen > 0 && mh.msg_iov[0].iov_len == 0) {
+			mh.msg_iov++;
+			mh.msg_iovlen--;
+		}
 	}
-	pthread_mutex_unlock(&c->lock);
-}
-
-#define STR(s) (struct iovec){ (void *)(s), strlen(s) + 1 }
-
-static void child_finding(void *arg, const struct finding *f)
-{
-	static __thread char json[FINDING_JSON_MAX];
-	char tags[FINDING_MAX_TAGS * 130] = "", err[256];
-	int32_t sev = f->severity ? f->severity : finding_severity(f->meta, f->nmeta);
-	size_t o = 0;
-	long n;
-
-	n = finding_json(f, "-", 0, json, sizeof(json), err, sizeof(err));
-	if (n < 0)
-		return;         /* counted in the summary; the parent gets no event */
-	for (size_t i = 0; i < f->ntags && i < FINDING_MAX_TAGS; i++) {
-		int w = snprintf(tags + o, sizeof(tags) - o, "%s%s", i ? " " : "", f->tags[i]);
-
-		if (w < 0 || (size_t)w >= sizeof(tags) - o)
-			break;
-		o += (size_t)w;
-	}
-	{
-		struct iovec v[7] = { { &sev, 4 }, STR(f->path), STR(f->rule),
-				      STR(f->ns ? f->ns : "default"), STR(f->sha256), STR(tags),
-				      STR(json) };
-
-		send_msg(arg, SCANPROC_FINDING, v, 7);
-	}
-}
-
-static void child_skip(void *arg, const char *path, enum scan_skip why, const char *detail)
-{
-	uint32_t r = (uint32_t)why;
-	struct iovec v[3] = { { &r, 4 }, STR(path), STR(detail ? detail : "") };
-
-	send_msg(arg, SCANPROC_SKIP, v, 3);
-}
-
-static void child_cache(void *arg, const struct scache_key *k, bool insert)
-{
-	uint32_t ins = insert;
-	struct iovec v[2] = { { &ins, 4 }, { (void *)k, sizeof(*k) } };
-
-	send_msg(arg, SCANPROC_CACHE, v, 2);
-}
-
-/* Only CAP_DAC_READ_SEARCH, as uid:gid (SCANPROC_USER's); -1 with err. */
-static int child_drop(uid_t uid, gid_t gid, char *err, size_t errlen)
-{
-	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_DAC_READ_SEARCH) < 0)
-		return errf(err, errlen, "capng_update failed");
-	if (getuid() == 0) {
-		if (capng_change_id((int)uid, (int)gid,
-				    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) < 0)
-			return errf(err, errlen, "cannot become %s with CAP_DAC_READ_SEARCH",
-				    SCANPROC_USER);
-	} else if (capng_apply(CAPNG_SELECT_BOTH) < 0) {
-		return errf(err, errlen, "cannot drop capabilities");
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return errf(err, errlen, "no_new_privs: %s", strerror(errno));
 	return 0;
 }
 
-/* O_TMPFILE without the O_DIRECTORY bit glibc puts in it (so that opening a
- * directory stays allowed) */
-#define TMPFILE_BIT 020000000
-
-/* What a scan needs; anything else kills the process. */
-static int child_seccomp(char *err, size_t errlen)
-{
-	static const int allow[] = {
-		SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(readv), SCMP_SYS(write),
-		SCMP_SYS(writev), SCMP_SYS(sendmsg), SCMP_SYS(sendto), SCMP_SYS(close),
-		SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(stat), SCMP_SYS(lstat),
-		SCMP_SYS(statx), SCMP_SYS(getdents64), SCMP_SYS(lseek), SCMP_SYS(fcntl),
-		SCMP_SYS(fadvise64), SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(fchdir),
-		SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect),
-		SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(futex), SCMP_SYS(clone),
-		SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(rt_sigprocmask),
-		SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
-		SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(gettid), SCMP_SYS(getpid),
-		SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
-		SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
-		SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity), SCMP_SYS(getpriority),
-		SCMP_SYS(setpriority), SCMP_SYS(ioprio_set), SCMP_SYS(getrandom),
-		SCMP_SYS(prlimit64), SCMP_SYS(uname), SCMP_SYS(poll), SCMP_SYS(ppoll),
-	};
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	int rc = 0;
-
-	if (ctx == NULL)
-		return errf(err, errlen, "seccomp_init failed");
-	for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]) && rc == 0; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0);
-	/* open for reading only: no O_WRONLY, O_RDWR, O_CREAT, O_TRUNC */
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-				      SCMP_A2(SCMP_CMP_MASKED_EQ,
-					      O_ACCMODE | O_CREAT | O_TRUNC | TMPFILE_BIT, O_RDONLY));
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
-				      SCMP_A1(SCMP_CMP_MASKED_EQ,
-					      O_ACCMODE | O_CREAT | O_TRUNC | TMPFILE_BIT, O_RDONLY));
-	/* glibc falls back from clone3 to clone; name lookups from nscd to files */
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0);
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(connect), 0);
-	if (rc == 0)
-		rc = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (rc != 0)
-		return errf(err, errlen, "seccomp: %s", strerror(-rc));
-	return 0;
-}
-
-static void child_main(int fd, uid_t uid, gid_t gid, struct rules *r, const char *const *roots,
-		       size_t nroots, const struct scan_options *o)
-{
-	struct child c = { .fd = fd, .lock = PTHREAD_MUTEX_INITIALIZER };
-	struct scan_options co = *o;
-	struct scan_summary sum;
-	char err[512] = "";
-	int32_t rc;
-
-	/* only the socket and stderr stay open */
-	for (int i = 3; i < 1024; i++)
-		if (i != fd)
-			(void)close(i);
-	(void)close(0);
-	(void)close(1);
-	signal(SIGPIPE, SIG_IGN);
-	memset(&sum, 0, sizeof(sum));
-	co.on_finding = child_finding;
-	co.on_skip = child_skip;
-	co.on_cache = co.cache != NULL ? child_cache : NULL;
-	co.arg = &c;
-	co.stop = NULL;
-	if (child_drop(uid, gid, err, sizeof(err)) < 0 || child_seccomp(err, sizeof(err)) < 0)
-		rc = -1;
-	else
-		rc = scan_tree(r, roots, nroots, &co, &sum, err, sizeof(err));
-	{
-		struct iovec v[3] = { { &rc, 4 }, { &sum, sizeof(sum) }, STR(err) };
-
-		send_msg(&c, SCANPROC_DONE, v, 3);
-	}
-	_exit(c.broken ? 1 : 0);
-}
-
-/* ---- the parent ------------------------------------------------------------- */
-
-/* Read exactly n bytes; 0, or -1 at EOF/error, or 1 when *stop was set. */
-static int read_full(int fd, void *buf, size_t n, const volatile int *stop)
+int scanproc_read(int fd, void *buf, size_t n, int ms)
 {
 	size_t got = 0;
 
 	while (got < n) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int k = poll(&p, 1, got == 0 ? ms : -1);
 		ssize_t r;
 
-		if (stop != NULL && *stop)
-			return 1;
-		if (poll(&p, 1, 200) == 0)
+		if (k < 0 && errno == EINTR)
 			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			return 1;
 		r = read(fd, (char *)buf + got, n - got);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -370,110 +309,467 @@ static int read_full(int fd, void *buf, size_t n, const volatile int *stop)
 	return 0;
 }
 
-/* How the child ended, into err. */
-static void reap(pid_t pid, bool kill_it, char *err, size_t errlen, bool quiet)
-{
-	int st;
+/* ---- the parent ------------------------------------------------------------- */
 
-	if (kill_it)
-		(void)kill(pid, SIGKILL);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (quiet)
+struct set {
+	uint32_t gen;                   /* 0: free */
+	char path[PATH_MAX];
+	char version[RULES_VERSION_LEN + 1];
+};
+
+struct scanproc {
+	char exe[PATH_MAX];
+	char user[64];
+	uid_t uid;
+	gid_t gid;
+	uint64_t mem_max, cache_entries;
+	char cache_path[PATH_MAX];
+	pid_t pid;                      /* 0: none running */
+	int fd;
+	unsigned tasks;                 /* the parent's, when the child started */
+	uint64_t restarts;
+	uint32_t next_gen;
+	struct set sets[SCANPROC_SETS];
+	char *buf;                      /* SCANPROC_MSG_MAX + 1 */
+};
+
+#define STR(s) (struct iovec){ (void *)(s), strlen(s) + 1 }
+
+uint64_t scanproc_mem_for(unsigned threads, uint64_t max_size)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t n = threads ? threads : (cpus > 0 ? (uint64_t)cpus : 1);
+
+	if (max_size == 0)
+		max_size = SCAN_DEFAULT_MAX_SIZE;
+	/* the walker thread and the caller's count as workers too */
+	return SCANPROC_MEM_BASE + (n + 2) * (2 * max_size + (64ull << 20));
+}
+
+/* Kill the child and wait for it (scanproc_stop). */
+static void reap(struct scanproc *sp)
+{
+	if (sp->pid <= 0)
 		return;
-	if (WIFSIGNALED(st))
+	(void)kill(sp->pid, SIGKILL);
+	while (waitpid(sp->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(sp->fd);
+	sp->fd = -1;
+	sp->pid = 0;
+}
+
+/*
+ * Read the child's next message into sp->buf and check it, waiting at
+ * most ms for it (-1: for ever). 0, or -1 with err (EOF, bad message,
+ * silence: the child is to be killed).
+ */
+static int next_msg(struct scanproc *sp, struct scanproc_msg *m, int ms, char *err,
+		    size_t errlen)
+{
+	struct hdr h;
+	char why[256];
+	int k = scanproc_read(sp->fd, &h, sizeof(h), ms);
+
+	if (k == 1)
+		return errf(err, errlen, "the scanning child (pid %d) said nothing for %d s",
+			    (int)sp->pid, ms / 1000);
+	if (k < 0 || h.len > SCANPROC_MSG_MAX || scanproc_read(sp->fd, sp->buf, h.len, -1) != 0)
+		return errf(err, errlen, "the scanning child (pid %d) ended before its answer",
+			    (int)sp->pid);
+	if (scanproc_parse(h.type, sp->buf, h.len, m, why, sizeof(why)) < 0)
+		return errf(err, errlen, "the scanning child (pid %d) sent a bad message: %s",
+			    (int)sp->pid, why);
+	return 0;
+}
+
+/* Kill the child and learn how it ended: a death of its own (a signal, an
+ * exit) replaces err; a child we killed keeps err. */
+static void end_child(struct scanproc *sp, char *err, size_t errlen)
+{
+	int st = 0;
+	pid_t pid = sp->pid;
+	bool own;
+
+	if (pid <= 0)
+		return;
+	/* did it end by itself? give it a moment to be reaped */
+	own = waitpid(pid, &st, WNOHANG) == pid;
+	for (int i = 0; !own && i < 20; i++) {
+		struct timespec ts = { 0, 10 * 1000000 };
+
+		nanosleep(&ts, NULL);
+		own = waitpid(pid, &st, WNOHANG) == pid;
+	}
+	if (!own) {
+		(void)kill(pid, SIGKILL);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	} else if (WIFSIGNALED(st)) {
 		errf(err, errlen, "the scanning child (pid %d) was killed by signal %d%s", (int)pid,
 		     WTERMSIG(st), WTERMSIG(st) == SIGSYS ? " (a system call its seccomp filter "
 		     "forbids)" : "");
-	else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+	} else if (WIFEXITED(st)) {
 		errf(err, errlen, "the scanning child (pid %d) exited with status %d", (int)pid,
 		     WEXITSTATUS(st));
+	}
+	close(sp->fd);
+	sp->fd = -1;
+	sp->pid = 0;
 }
 
-int scanproc_run(struct rules *r, const char *const *roots, size_t nroots,
-		 const struct scan_options *o, struct scanproc_cb *cb, struct scan_summary *sum,
-		 char *err, size_t errlen)
+/* Compile set s in the child; 0, -1 with err and *failed set when the
+ * child failed (rather than the rules). */
+static int load_set(struct scanproc *sp, const struct set *s, struct scanproc_rules *out,
+		    bool *failed, char *err, size_t errlen)
 {
-	char *buf = malloc(SCANPROC_MSG_MAX + 1), why[256];
+	struct iovec v[2] = { { (void *)&s->gen, 4 }, STR(s->path) };
 	struct scanproc_msg m;
-	int sv[2], rc = -1;
-	bool done = false;
-	uid_t uid;
-	gid_t gid;
+
+	*failed = true;
+	if (scanproc_send(sp->fd, SCANPROC_LOAD, v, 2) < 0)
+		return errf(err, errlen, "the scanning child (pid %d) ended before its answer",
+			    (int)sp->pid);
+	for (;;) {
+		if (next_msg(sp, &m, SCANPROC_LOAD_S * 1000, err, errlen) < 0)
+			return -1;
+		if (m.type == SCANPROC_LOADED && m.gen == s->gen)
+			break;
+		return errf(err, errlen, "the scanning child (pid %d) sent message %d while "
+			    "compiling", (int)sp->pid, (int)m.type);
+	}
+	*failed = false;
+	if (m.rc < 0)
+		return errf(err, errlen, "%s", m.err);
+	if (out != NULL) {
+		memset(out, 0, sizeof(*out));
+		out->gen = s->gen;
+		snprintf(out->version, sizeof(out->version), "%s", m.version);
+		out->rules = m.rules;
+		out->files = m.files;
+		out->warnings = m.warnings;
+		snprintf(out->text, sizeof(out->text), "%s", m.err);
+	}
+	return 0;
+}
+
+/* Start a child and have it compile the sets held; -1 with err. */
+static int spawn(struct scanproc *sp, char *err, size_t errlen)
+{
+	char *argv[] = { (char *)"kastro-agent", (char *)"scan-child", NULL };
+	extern char **environ;
+	struct scanproc_msg m;
+	uint32_t ids[2] = { (uint32_t)sp->uid, (uint32_t)sp->gid };
+	struct iovec v[4] = { { ids, 8 }, { &sp->mem_max, 8 }, { &sp->cache_entries, 8 },
+			      STR(sp->cache_path) };
+	int sv[2];
 	pid_t pid;
-	EVP_MD *sha256;
 
-	memset(sum, 0, sizeof(*sum));
-	if (buf == NULL)
-		return errf(err, errlen, "out of memory");
-	/* looked up here: name services take locks a forked child cannot */
-	{
-		char pwbuf[4096];
-		struct passwd pwd, *pw = NULL;
-
-		if (getpwnam_r(SCANPROC_USER, &pwd, pwbuf, sizeof(pwbuf), &pw) != 0 || pw == NULL) {
-			free(buf);
-			return errf(err, errlen, "no user %s to scan as", SCANPROC_USER);
-		}
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
-	}
-	/* fetched here: the child must not fetch (see scan.h) */
-	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (sha256 == NULL) {
-		free(buf);
-		return errf(err, errlen, "SHA-256 is not available from OpenSSL");
-	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		EVP_MD_free(sha256);
-		free(buf);
+	memset(&m, 0, sizeof(m));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return errf(err, errlen, "socketpair: %s", strerror(errno));
-	}
 	pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
-		EVP_MD_free(sha256);
-		free(buf);
 		return errf(err, errlen, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
-		close(sv[0]);
-		struct scan_options co = *o;
-
-		co.sha256 = sha256;
-		child_main(sv[1], uid, gid, r, roots, nroots, &co);
+		/* only async-signal-safe calls until execve: the parent may have threads */
+		if (sv[1] == SCANPROC_FD) {
+			if (fcntl(sv[1], F_SETFD, 0) < 0)
+				_exit(127);
+		} else if (dup2(sv[1], SCANPROC_FD) < 0) {
+			_exit(127);
+		}
+		execve(sp->exe, argv, environ);
+		_exit(127);
 	}
 	close(sv[1]);
-	cb->child = pid;
-	while (!done) {
-		struct hdr h;
-		int k = read_full(sv[0], &h, sizeof(h), cb->stop);
+	sp->pid = pid;
+	sp->fd = sv[0];
+	if (scanproc_send(sp->fd, SCANPROC_INIT, v, 4) < 0) {
+		errf(err, errlen, "the scanning child (pid %d) did not start", (int)pid);
+		end_child(sp, err, errlen);
+		return -1;
+	}
+	if (next_msg(sp, &m, 30 * 1000, err, errlen) < 0 || m.type != SCANPROC_HELLO) {
+		if (m.type != SCANPROC_HELLO)
+			errf(err, errlen, "the scanning child (pid %d) did not start", (int)pid);
+		end_child(sp, err, errlen);
+		return -1;
+	}
+	sp->tasks = m.tasks;
+	for (int i = 0; i < SCANPROC_SETS; i++) {
+		bool failed;
+		char why[2048];
 
-		if (k == 1) {
-			errf(err, errlen, "stopped");
-			break;
+		if (sp->sets[i].gen == 0)
+			continue;
+		if (load_set(sp, &sp->sets[i], NULL, &failed, why, sizeof(why)) < 0) {
+			errf(err, errlen, "compiling %s again in a new scanning child: %s",
+			     sp->sets[i].path, why);
+			if (failed)
+				end_child(sp, err, errlen);
+			return -1;
 		}
-		if (k < 0 || h.len > SCANPROC_MSG_MAX ||
-		    read_full(sv[0], buf, h.len, NULL) != 0) {
-			errf(err, errlen, "the scanning child (pid %d) ended before its summary",
-			     (int)pid);
-			reap(pid, true, err, errlen, false);
-			pid = -1;
-			break;
+	}
+	return 0;
+}
+
+/* The child after a failure: a new one (counted). */
+static int restart(struct scanproc *sp, char *err, size_t errlen)
+{
+	if (sp->pid > 0)
+		end_child(sp, NULL, 0);
+	sp->restarts++;
+	return spawn(sp, err, errlen);
+}
+
+struct scanproc *scanproc_start(const struct scanproc_config *cfg, char *err, size_t errlen)
+{
+	struct scanproc *sp = calloc(1, sizeof(*sp));
+	char pwbuf[4096];
+	struct passwd pwd, *pw = NULL;
+	const char *user = cfg->user;
+
+	if (sp == NULL || (sp->buf = malloc(SCANPROC_MSG_MAX + 1)) == NULL) {
+		free(sp);
+		errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sp->fd = -1;
+	snprintf(sp->exe, sizeof(sp->exe), "%s", cfg->exe ? cfg->exe : "/proc/self/exe");
+	if (user == NULL) {
+		user = SCANPROC_USER;
+		if (getpwnam_r(user, &pwd, pwbuf, sizeof(pwbuf), &pw) != 0 || pw == NULL)
+			user = SCANPROC_USER_FALLBACK;
+	}
+	if (pw == NULL && (getpwnam_r(user, &pwd, pwbuf, sizeof(pwbuf), &pw) != 0 || pw == NULL)) {
+		errf(err, errlen, "no user %s to scan as", user);
+		goto fail;
+	}
+	snprintf(sp->user, sizeof(sp->user), "%s", user);
+	sp->uid = pw->pw_uid;
+	sp->gid = pw->pw_gid;
+	if (sp->uid == 0) {
+		errf(err, errlen, "the scanning user %s is root", user);
+		goto fail;
+	}
+	sp->mem_max = cfg->mem_max;
+	sp->cache_entries = cfg->cache_entries;
+	if (cfg->cache_path != NULL && cfg->cache_path[0] != '/') {
+		errf(err, errlen, "the scan cache's path %s is not absolute", cfg->cache_path);
+		goto fail;
+	}
+	snprintf(sp->cache_path, sizeof(sp->cache_path), "%s", cfg->cache_path ? cfg->cache_path : "");
+	if (spawn(sp, err, errlen) < 0)
+		goto fail;
+	return sp;
+fail:
+	free(sp->buf);
+	free(sp);
+	return NULL;
+}
+
+void scanproc_stop(struct scanproc *sp)
+{
+	if (sp == NULL)
+		return;
+	reap(sp);
+	free(sp->buf);
+	free(sp);
+}
+
+pid_t scanproc_pid(const struct scanproc *sp) { return sp->pid; }
+unsigned scanproc_parent_tasks(const struct scanproc *sp) { return sp->tasks; }
+const char *scanproc_user(const struct scanproc *sp) { return sp->user; }
+uint64_t scanproc_restarts(const struct scanproc *sp) { return sp->restarts; }
+
+int scanproc_load(struct scanproc *sp, const char *path, struct scanproc_rules *out, char *err,
+		  size_t errlen)
+{
+	struct set *s = NULL;
+	bool failed;
+	char real[PATH_MAX];
+
+	for (int i = 0; i < SCANPROC_SETS && s == NULL; i++)
+		if (sp->sets[i].gen == 0)
+			s = &sp->sets[i];
+	if (s == NULL)
+		return errf(err, errlen, "%d rule sets are held already", SCANPROC_SETS);
+	/* the child's working directory is not ours */
+	if (path[0] != '/') {
+		if (realpath(path, real) == NULL)
+			return errf(err, errlen, "%s: %s", path, strerror(errno));
+		path = real;
+	}
+	if (strlen(path) >= sizeof(s->path))
+		return errf(err, errlen, "%s: path too long", path);
+	if (sp->pid <= 0 && restart(sp, err, errlen) < 0)
+		return -1;
+	s->gen = ++sp->next_gen;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	if (load_set(sp, s, out, &failed, err, errlen) < 0) {
+		s->gen = 0;
+		if (failed)
+			end_child(sp, err, errlen);
+		return -1;
+	}
+	snprintf(s->version, sizeof(s->version), "%s", out->version);
+	return 0;
+}
+
+int scanproc_move(struct scanproc *sp, uint32_t gen, const char *path, char *err, size_t errlen)
+{
+	for (int i = 0; i < SCANPROC_SETS; i++) {
+		if (gen == 0 || sp->sets[i].gen != gen)
+			continue;
+		if (path[0] != '/' || strlen(path) >= sizeof(sp->sets[i].path))
+			return errf(err, errlen, "%s: expected an absolute path", path);
+		snprintf(sp->sets[i].path, sizeof(sp->sets[i].path), "%s", path);
+		return 0;
+	}
+	return errf(err, errlen, "no rule set %u", gen);
+}
+
+void scanproc_drop(struct scanproc *sp, uint32_t gen)
+{
+	for (int i = 0; i < SCANPROC_SETS; i++) {
+		if (gen == 0 || sp->sets[i].gen != gen)
+			continue;
+		sp->sets[i].gen = 0;
+		if (sp->pid > 0) {
+			struct iovec v = { &gen, 4 };
+
+			(void)scanproc_send(sp->fd, SCANPROC_DROP, &v, 1);
 		}
-		if (scanproc_parse(h.type, buf, h.len, &m, why, sizeof(why)) < 0) {
-			errf(err, errlen, "the scanning child (pid %d) sent a bad message: %s",
-			     (int)pid, why);
-			break;
+	}
+}
+
+/*
+ * The findings a failed attempt told already, so that the attempt after
+ * it does not tell them again: a hash of (path, namespace, rule) each, at
+ * most SCANPROC_TOLD_MAX (beyond that a finding may be told twice).
+ */
+struct told {
+	uint64_t *h;
+	size_t n;
+	bool again;                     /* the second attempt: look up, do not add */
+};
+
+static uint64_t told_hash(const struct scanproc_msg *m)
+{
+	const char *parts[3] = { m->path, m->ns, m->rule };
+	uint64_t h = 1469598103934665603ull;            /* FNV-1a, 64 bits */
+
+	for (int i = 0; i < 3; i++)
+		for (const unsigned char *c = (const unsigned char *)parts[i]; ; c++) {
+			h = (h ^ *c) * 1099511628211ull;
+			if (*c == '\0')
+				break;
 		}
+	return h;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* true when m was told by the failed attempt (then it is not told again) */
+static bool told_before(struct told *t, const struct scanproc_msg *m)
+{
+	uint64_t h = told_hash(m);
+
+	if (t->again)
+		return t->n > 0 && bsearch(&h, t->h, t->n, sizeof(h), cmp_u64) != NULL;
+	if (t->h == NULL)
+		t->h = malloc(SCANPROC_TOLD_MAX * sizeof(*t->h));
+	if (t->h != NULL && t->n < SCANPROC_TOLD_MAX)
+		t->h[t->n++] = h;
+	return false;
+}
+
+/* 0 done (*rc the scan's), -1 stopped (err), -2 the child failed (err). */
+static int scan_once(struct scanproc *sp, uint32_t gen, const char *const *roots, size_t nroots,
+		     const struct scan_options *o, struct scanproc_cb *cb, struct told *told,
+		     struct scan_summary *sum, int *rc, char *err, size_t errlen)
+{
+	struct scanproc_wopts w = {
+		.max_size = o->max_size, .threads = o->threads, .timeout = o->timeout,
+		.queue = o->queue, .cpu_percent = o->cpu_percent, .settle_ms = o->cache_settle_ms,
+		.nroots = (uint32_t)nroots, .ninclude = (uint32_t)o->ninclude,
+		.nexclude = (uint32_t)o->nexclude, .cross_fs = o->cross_fs,
+		.low_priority = o->low_priority, .use_cache = o->cache != NULL,
+	};
+	size_t n = nroots + o->ninclude + o->nexclude, k = 0, total = 4 + sizeof(w);
+	uint64_t limit_ms = ((uint64_t)(o->timeout ? o->timeout : SCAN_DEFAULT_TIMEOUT) +
+			     SCANPROC_GRACE_S) * 1000;
+	uint64_t last = mono_ms();
+	struct iovec *v;
+	struct scanproc_msg m;
+	int r;
+
+	if (nroots == 0 || n > SCANPROC_MAX_STRINGS)
+		return errf(err, errlen, "%zu paths and globs to scan, expected 1..%d", n,
+			    SCANPROC_MAX_STRINGS), -1;
+	v = calloc(n + 3, sizeof(*v));
+	if (v == NULL)
+		return errf(err, errlen, "out of memory"), -1;
+	v[k++] = (struct iovec){ &gen, 4 };
+	v[k++] = (struct iovec){ &w, sizeof(w) };
+	for (size_t i = 0; i < nroots; i++)
+		v[k++] = STR(roots[i]);
+	for (size_t i = 0; i < o->ninclude; i++)
+		v[k++] = STR(o->include[i]);
+	for (size_t i = 0; i < o->nexclude; i++)
+		v[k++] = STR(o->exclude[i]);
+	v[k++] = STR(cb->host ? cb->host : "-");
+	for (size_t i = 2; i < k; i++)
+		total += v[i].iov_len;
+	/* many iovecs: send them as one buffer */
+	if (total > SCANPROC_MSG_MAX) {
+		free(v);
+		return errf(err, errlen, "the paths and globs of the scan take %zu bytes, more than "
+			    "%d", total, SCANPROC_MSG_MAX), -1;
+	}
+	{
+		char *p = sp->buf;
+
+		for (size_t i = 0; i < k; i++) {
+			memcpy(p, v[i].iov_base, v[i].iov_len);
+			p += v[i].iov_len;
+		}
+		free(v);
+		struct iovec one = { sp->buf, total };
+
+		if (scanproc_send(sp->fd, SCANPROC_SCAN, &one, 1) < 0)
+			return errf(err, errlen, "the scanning child (pid %d) ended before its "
+				    "answer", (int)sp->pid), -2;
+	}
+	for (;;) {
+		if (cb->stop != NULL && *cb->stop)
+			return errf(err, errlen, "stopped"), -1;
+		r = next_msg(sp, &m, 1000, err, errlen);
+		if (r < 0 && strstr(err, "said nothing") != NULL) {
+			if (mono_ms() - last < SCANPROC_SILENCE_S * 1000)
+				continue;
+			errf(err, errlen, "the scanning child (pid %d) said nothing for %d s",
+			     (int)sp->pid, SCANPROC_SILENCE_S);
+		}
+		if (r < 0)
+			return -2;
+		last = mono_ms();
 		switch (m.type) {
 		case SCANPROC_FINDING: {
 			struct finding f = { .rule = m.rule, .ns = m.ns, .tags = m.tags,
 					     .ntags = m.ntags, .path = m.path, .sha256 = m.sha256,
 					     .severity = m.severity };
 
-			if (cb->finding)
+			if (cb->finding && !told_before(told, &m))
 				cb->finding(cb->arg, &f, m.json);
 			break;
 		}
@@ -489,20 +785,67 @@ int scanproc_run(struct rules *r, const char *const *roots, size_t nroots,
 			else
 				scache_forget(cb->cache, m.key.dev, m.key.ino);
 			break;
+		case SCANPROC_PROGRESS:
+			if (m.busy_ms > limit_ms)
+				return errf(err, errlen, "the scanning child (pid %d) spent more than "
+					    "%llu s on one file", (int)sp->pid,
+					    (unsigned long long)(limit_ms / 1000)), -2;
+			break;
 		case SCANPROC_DONE:
 			*sum = m.sum;
-			rc = m.rc;
-			if (rc < 0)
+			*rc = m.rc;
+			if (m.rc < 0)
 				errf(err, errlen, "%s", m.err);
-			done = true;
-			break;
+			return 0;
+		default:
+			return errf(err, errlen, "the scanning child (pid %d) sent message %d while "
+				    "scanning", (int)sp->pid, (int)m.type), -2;
 		}
 	}
-	close(sv[0]);
-	if (pid > 0)
-		reap(pid, !done, err, errlen, done);
-	cb->child = 0;
-	EVP_MD_free(sha256);
-	free(buf);
-	return done ? rc : -1;
+}
+
+int scanproc_scan(struct scanproc *sp, uint32_t gen, const char *const *roots, size_t nroots,
+		  const struct scan_options *o, struct scanproc_cb *cb, struct scan_summary *sum,
+		  char *err, size_t errlen)
+{
+	struct told told = { 0 };
+	bool held = false;
+	int ret = -1;
+
+	memset(sum, 0, sizeof(*sum));
+	cb->failures = 0;
+	cb->failure[0] = '\0';
+	for (int i = 0; i < SCANPROC_SETS; i++)
+		held |= gen != 0 && sp->sets[i].gen == gen;
+	if (!held)
+		return errf(err, errlen, "no rule set %u", gen);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int rc = -1, k;
+
+		if (sp->pid <= 0 && restart(sp, err, errlen) < 0) {
+			if (cb->failure[0] == '\0')
+				snprintf(cb->failure, sizeof(cb->failure), "%s", err);
+			cb->failures++;
+			break;
+		}
+		if (attempt > 0 && told.n > 0)
+			qsort(told.h, told.n, sizeof(told.h[0]), cmp_u64);
+		told.again = attempt > 0;
+		k = scan_once(sp, gen, roots, nroots, o, cb, &told, sum, &rc, err, errlen);
+		if (k == 0) {
+			ret = rc;
+			break;
+		}
+		if (k == -1) {
+			end_child(sp, NULL, 0);
+			break;
+		}
+		end_child(sp, err, errlen);
+		cb->failures++;
+		if (cb->failure[0] == '\0')
+			snprintf(cb->failure, sizeof(cb->failure), "%s", err);
+		memset(sum, 0, sizeof(*sum));
+	}
+	free(told.h);
+	return ret;
 }

@@ -16,6 +16,7 @@
 #include "rest.h"
 #include "rest_hooks.h"
 #include "rest_services.h"
+#include "rest_quarantine.h"
 #include "rest_sla.h"
 
 #include <errno.h>
@@ -1299,6 +1300,10 @@ static const char *allow_of(char **seg, int n)
 		{ { "alerts", "#", "notes" }, "POST" },
 		{ { "sensors" }, "GET, HEAD" },
 		{ { "sensors", "*", "revoke" }, "POST" },
+		{ { "sensors", "*", "quarantine" }, "POST" },
+		{ { "sensors", "*", "quarantine", "*", "restore" }, "POST" },
+		{ { "sensors", "*", "quarantine", "*", "purge" }, "POST" },
+		{ { "sensors", "*", "commands", "#" }, "GET, HEAD" },
 		{ { "tokens" }, "POST" },
 		{ { "users" }, "GET, HEAD, POST" },
 		{ { "users", "#" }, "POST" },
@@ -1400,6 +1405,12 @@ void rest_handle(struct console *c, struct evhttp_request *req, const char *path
 	} else if (n == 1 && get && strcmp(seg[0], "sensors") == 0) {
 		if (allowed(req, &who, AUTH_ACT_VIEW))
 			sensors_list(c, req);
+	} else if (n >= 3 && (get || post) && strcmp(seg[0], "sensors") == 0 &&
+		   (strcmp(seg[2], "quarantine") == 0 || strcmp(seg[2], "commands") == 0)) {
+		/* an agent's quarantine: listing is reading, restore and purge admin's */
+		if (allowed(req, &who, rest_quarantine_changes(seg + 1, n - 1) ?
+			    AUTH_ACT_MANAGE_SENSORS : AUTH_ACT_VIEW))
+			rest_quarantine(c, req, seg + 1, n - 1, post, who.u.name, who.addr);
 	} else if (n == 3 && post && strcmp(seg[0], "sensors") == 0 && strcmp(seg[2], "revoke") == 0) {
 		if (allowed(req, &who, AUTH_ACT_MANAGE_SENSORS))
 			sensor_revoke(c, req, &who, seg[1]);

@@ -607,6 +607,8 @@
 			window.KastroServices.page(ui, r.query);
 		else if (page === 'sla' && window.KastroSLA)
 			window.KastroSLA.page(ui, r.query);
+		else if (page === 'quarantine' && window.KastroQuarantine)
+			window.KastroQuarantine.page(ui, r.query);
 		else if (page === 'users')
 			pageUsers();
 		else if (page === 'audit')

@@ -6,7 +6,10 @@
 # the console (a broken one refused, the old rules kept), an on-demand scan
 # from the console, the console killed during a scan, the agent killed
 # (-9) with a full spool whose last record is then cut: every finding
-# arrives exactly once and the damage is reported.
+# arrives exactly once and the damage is reported. The scanning child:
+# started before any thread, long-lived, replaced after a kill or a hang
+# with the scan still reported. The quarantine through the REST API and
+# the web UI's Quarantine page (headless Chromium, quarantine_ui.py).
 #
 # usage: tests/agent/test_agent.sh BUILD_DIR
 set -u
@@ -431,10 +434,89 @@ else
 	t_fail "$T: console purge of '$qy': $(db "select status, result from commands where id=$cid")"
 fi
 
+# ---- the quarantine through the REST API and the web UI --------------------------------
+printf 'xx KASTRO-QUARANTINE-ME ui one xx\n' >"$tmp/qv/ui1.doc"
+printf 'xx KASTRO-QUARANTINE-ME ui two xx\n' >"$tmp/qv/ui2.doc"
+cid=$(ctl sensor scan "$sid" "$tmp/qv" | sed -n 's/^command=//p')
+wait_eq 60 done cstat
+q1=$(actl agent quarantined | awk -v p="$tmp/qv/ui1.doc" '$5 == p {print $1}')
+q2=$(actl agent quarantined | awk -v p="$tmp/qv/ui2.doc" '$5 == p {print $1}')
+atok=$(ctl api-token create admin qrest | sed -n 's/^token=//p')
+# rapi NAME METHOD PATH BODY TOKEN: the status; the answer in $tmp/NAME.json
+rapi() {
+	curl -s -k -o "$tmp/$1.json" -w '%{http_code}' -X "$2" -H "Authorization: Bearer $5" \
+		-H 'Content-Type: application/json' ${4:+--data "$4"} "https://127.0.0.1:$HP$3"
+}
+# rcmd NAME: wait for the command in $tmp/NAME.json, its answer in $tmp/NAME.cmd.json
+rcmd() {
+	_c=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["command"])' "$tmp/$1.json" 2>/dev/null)
+	[ -n "$_c" ] || return 1
+	for _i in $(seq 1 300); do
+		rapi "$1.cmd" GET "/api/v1/sensors/$sid/commands/$_c" "" "$atok" >/dev/null
+		grep -q '"status": *"\(done\|failed\)"' "$tmp/$1.cmd.json" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+code=$(rapi ql POST "/api/v1/sensors/$sid/quarantine" '{"from":0}' "$atok")
+if [ "$code" = 202 ] && rcmd ql && python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["command"]
+items = {i["id"]: i for i in c["result"]["items"]}
+assert c["status"] == "done" and c["type"] == "quarantine", c
+for q, p in ((sys.argv[2], sys.argv[3]), (sys.argv[4], sys.argv[5])):
+    assert items[q]["path"] == p and len(items[q]["sha256"]) == 64 and "Kastro_Test_Quarantine" in items[q]["rule"], items[q]
+    assert items[q]["time"] > 0
+' "$tmp/ql.cmd.json" "$q1" "$tmp/qv/ui1.doc" "$q2" "$tmp/qv/ui2.doc"; then
+	t_pass "$T: REST: POST /sensors/ID/quarantine (202) and GET /sensors/ID/commands/N list the agent's files with path, sha256, rule, time"
+else
+	t_fail "$T: REST quarantine list: $code $(cat "$tmp/ql.json") $(head -c 300 "$tmp/ql.cmd.json" 2>/dev/null)"
+fi
+vpw="viewer-pass-$$-quarantine"
+rapi vu POST /api/v1/users "{\"name\":\"watcher\",\"role\":\"viewer\",\"password\":\"$vpw\"}" "$atok" >/dev/null
+vtok=$(ctl api-token create watcher qview | sed -n 's/^token=//p')
+c1=$(rapi vl POST "/api/v1/sensors/$sid/quarantine" '{}' "$vtok")
+c2=$(rapi vr POST "/api/v1/sensors/$sid/quarantine/$q1/restore" "" "$vtok")
+c3=$(rapi bad POST "/api/v1/sensors/$sid/quarantine/q-xyz/restore" "" "$atok")
+c4=$(rapi none POST "/api/v1/sensors/no-such-sensor/quarantine" '{}' "$atok")
+c5=$(curl -s -k -o /dev/null -D "$tmp/allow.h" -w '%{http_code}' -H "Authorization: Bearer $atok" \
+	"https://127.0.0.1:$HP/api/v1/sensors/$sid/quarantine")
+if [ "$c1" = 202 ] && [ "$c2" = 403 ] && [ "$c3" = 400 ] && [ "$c4" = 404 ] && [ "$c5" = 405 ] &&
+	grep -qi '^allow: POST' "$tmp/allow.h" && [ ! -e "$tmp/qv/ui1.doc" ]; then
+	t_pass "$T: REST: a viewer lists but may not restore (403); a bad id 400, an unknown sensor 404, GET 405 with Allow"
+else
+	t_fail "$T: REST roles and errors: viewer list $c1, viewer restore $c2, bad id $c3, unknown $c4, GET $c5"
+fi
+pw=$(sed -n 's/^admin password: //p' "$tmp/init.out")
+# a signed-in session must send its CSRF token with a restore
+curl -s -k -o "$tmp/login.json" -c "$tmp/cj" -H 'Content-Type: application/json' \
+	--data "{\"user\":\"admin\",\"password\":\"$pw\"}" "https://127.0.0.1:$HP/api/v1/login"
+csrf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$tmp/login.json" 2>/dev/null)
+c1=$(curl -s -k -o /dev/null -w '%{http_code}' -b "$tmp/cj" -X POST "https://127.0.0.1:$HP/api/v1/sensors/$sid/quarantine/$q1/restore")
+c2=$(curl -s -k -o "$tmp/csrf.json" -w '%{http_code}' -b "$tmp/cj" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+	--data '{"from":0}' "https://127.0.0.1:$HP/api/v1/sensors/$sid/quarantine")
+[ -n "$csrf" ] && [ "$c1" = 403 ] && [ "$c2" = 202 ] && [ ! -e "$tmp/qv/ui1.doc" ] &&
+	t_pass "$T: REST: a session's restore without its CSRF token is refused (403), with it the call is taken" ||
+	t_fail "$T: CSRF: without $c1, with $c2 ($(cat "$tmp/csrf.json"))"
+if /usr/bin/python3 "$here/quarantine_ui.py" "$HP" "$pw" "$data/server.key" "$sid" "$q1" "$tmp/qv/ui1.doc" \
+	"$q2" watcher "$vpw" "$tmp"; then
+	:
+else
+	T_FAILED=1
+fi
+[ -f "$tmp/qv/ui1.doc" ] && ! actl agent quarantined | grep -q "^$q2 " &&
+	[ "$(db "select count(*) from audit where action='quarantine.restore' and user='admin' and detail='$q1 on $sid'")" = 1 ] &&
+	[ "$(db "select count(*) from audit where action='quarantine.delete' and user='admin' and detail='$q2 on $sid'")" = 1 ] &&
+	t_pass "$T: the UI's restore and purge reached the agent, audited under the officer's name" ||
+	t_fail "$T: after the UI: ui1 $(ls "$tmp/qv/ui1.doc" 2>&1), $q2 $(actl agent quarantined | grep -c "^$q2 "), audit $(db "select action, user, detail from audit where action like 'quarantine.%'" | tr '\n' ' ')"
+
 # ---- the scanning child: no privilege but reading, under seccomp; a crash ---------------
 mkdir -p "$tmp/slow"
 for i in $(seq 1 300); do head -c 20000 /dev/urandom >"$tmp/slow/r$i.bin"; done
 cid=$(ctl sensor scan "$sid" cpu=1 "$tmp/slow" | sed -n 's/^command=//p')
+# _kastro-scan when the package made it, nobody otherwise
+suser=nobody
+getent passwd _kastro-scan >/dev/null && suser=_kastro-scan
 child=""
 for _i in $(seq 1 100); do
 	child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
@@ -442,25 +524,35 @@ for _i in $(seq 1 100); do
 	sleep 0.1
 done
 if [ -n "$child" ] && st=$(cat "/proc/$child/status") &&
-	echo "$st" | grep -q "^Uid:[[:space:]]*$(id -u nobody)[[:space:]]$(id -u nobody)[[:space:]]$(id -u nobody)" &&
+	echo "$st" | grep -q "^Uid:[[:space:]]*$(id -u $suser)[[:space:]]$(id -u $suser)[[:space:]]$(id -u $suser)" &&
 	echo "$st" | grep -q '^CapEff:[[:space:]]*0000000000000004$' &&
 	echo "$st" | grep -q '^CapPrm:[[:space:]]*0000000000000004$' &&
 	echo "$st" | grep -q '^CapInh:[[:space:]]*0000000000000000$' &&
 	echo "$st" | grep -q '^NoNewPrivs:[[:space:]]*1$' &&
 	echo "$st" | grep -q '^Seccomp:[[:space:]]*2$'; then
-	t_pass "$T: the scan runs in a child as nobody with only CAP_DAC_READ_SEARCH, no_new_privs, under seccomp (/proc/$child/status)"
+	t_pass "$T: the scan runs in a child as $suser with only CAP_DAC_READ_SEARCH, no_new_privs, under seccomp (/proc/$child/status)"
 else
 	t_fail "$T: scanning child '$child': $(grep -E '^(Uid|Cap|NoNew|Seccomp)' "/proc/$child/status" 2>&1 | tr '\n' ' ')"
+fi
+# RLIMIT_AS: 1 GiB, and per worker (2 CPUs, walker, caller: 4) twice 64 MiB and 64 MiB
+want_as=$(( (1 << 30) + ($(nproc) + 2) * (2 * (64 << 20) + (64 << 20)) ))
+if grep -q __asan_init "$AGENT"; then
+	t_skip "$T: the child's address space is not capped under AddressSanitizer (its shadow memory)"
+elif grep -q "^Max address space[[:space:]]*$want_as[[:space:]]*$want_as[[:space:]]*bytes" "/proc/$child/limits"; then
+	t_pass "$T: ... its address space capped by the configuration ($want_as bytes)"
+else
+	t_fail "$T: child limits: $(grep 'address space' "/proc/$child/limits")"
 fi
 [ "$(grep '^CapEff:' "/proc/$apid/status")" = "$(grep '^CapEff:' /proc/$$/status)" ] &&
 	t_pass "$T: ... while the agent's parent stays root (quarantine, restore, enrolment)" ||
 	t_fail "$T: parent caps: $(grep CapEff "/proc/$apid/status")"
 [ -n "$child" ] && kill -9 "$child"
-wait_eq 30 failed cstat
+wait_eq 60 done cstat
 res=$(db "select result from commands where id=$cid")
-if echo "$res" | grep -q 'killed by signal 9' && grep -q "scanning child (pid $child) was killed by signal 9" "$alog" &&
-	actl agent status | grep -q '^scan_child_failures=1$'; then
-	t_pass "$T: a scanning child killed mid-scan is logged and counted, the scan reported failed"
+if echo "$res" | grep -q '"files_seen":300' &&
+	grep -q "scanning child (pid $child) was killed by signal 9; a new scanning child ran the scan again" "$alog" &&
+	actl agent status | grep -q '^scan_child_failures=1$' && actl agent status | grep -q '^scan_child_restarts=1$'; then
+	t_pass "$T: a scanning child killed mid-scan is logged and counted, a new one started, and the scan run again reports its result"
 else
 	t_fail "$T: child crash: $res; $(grep 'scanning child' "$alog" | tail -n 2)"
 fi
@@ -471,6 +563,84 @@ if wait_eq 60 done cstat && [ "$(findings "$tmp/slow/late.com")" = 1 ]; then
 	t_pass "$T: ... and the next scan runs in a new child and finds what it should"
 else
 	t_fail "$T: scan after the crash: $(db "select status, result from commands where id=$cid")"
+fi
+
+# ---- the scanning child: started before any thread, long-lived, replaced by exec --------
+if actl agent status | grep -q '^scan_child_first_parent_threads=1$' &&
+	grep -q "scanning child (pid [0-9]*) runs as $suser; this process had 1 thread(s) when it started" "$alog"; then
+	t_pass "$T: the first scanning child started while the agent had one thread (the agent never forks while threaded), as $suser"
+else
+	t_fail "$T: first child: $(actl agent status | grep scan_child); $(grep 'runs as' "$alog" | head -n 1)"
+fi
+child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
+if [ -n "$child" ] && [ "$(readlink "/proc/$child/exe")" = "$(readlink -f "$AGENT")" ] &&
+	grep -q '^Name:[[:space:]]*kastro-scan$' "/proc/$child/status" &&
+	[ "$(tr '\0' ' ' <"/proc/$child/cmdline")" = "kastro-agent scan-child " ] &&
+	[ "$(grep '^Threads:' "/proc/$apid/status" | tr -dc 0-9)" -gt 1 ]; then
+	t_pass "$T: a replacement child is the agent's program run afresh (execve), not a copy of the threaded agent"
+else
+	t_fail "$T: replacement child '$child': $(tr '\0' ' ' <"/proc/$child/cmdline" 2>&1)"
+fi
+cid=$(ctl sensor scan "$sid" "$tmp/tree" | sed -n 's/^command=//p')
+wait_eq 60 done cstat
+[ -n "$child" ] && [ "$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)" = "$child" ] &&
+	t_pass "$T: ... and it serves scan after scan (pid $child)" ||
+	t_fail "$T: the child changed across a clean scan: $child -> $(ps -o pid= --ppid "$apid")"
+
+# a child that hangs (stopped mid-scan): killed after 15 s of silence, replaced, the scan run again
+mkdir -p "$tmp/hang"
+for i in $(seq 1 300); do head -c 20000 /dev/urandom >"$tmp/hang/r$i.bin"; done
+printf '%s' "$EICAR" >"$tmp/hang/late.com"
+for i in 1 2 3 4 5; do printf '%s' "$EICAR" >"$tmp/hang/e$i.com"; done
+cid=$(ctl sensor scan "$sid" cpu=1 "$tmp/hang" | sed -n 's/^command=//p')
+wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^busy=1$'"
+sleep 0.5
+child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
+[ -n "$child" ] && kill -STOP "$child"
+wait_eq 90 done cstat
+res=$(db "select result from commands where id=$cid")
+if echo "$res" | grep -q '"files_seen":306' && [ "$(findings "$tmp/hang/late.com")" = 1 ] &&
+	[ "$(findings "$tmp/hang/e")" = 5 ] &&
+	grep -q "scanning child (pid $child) said nothing for 15 s; a new scanning child ran the scan again" "$alog" &&
+	actl agent status | grep -q '^scan_child_restarts=2$' && ! kill -0 "$child" 2>/dev/null; then
+	t_pass "$T: a scanning child that hangs mid-scan is killed after 15 s of silence, a new one runs the scan, its result reported, each finding once"
+else
+	t_fail "$T: hung child $child: $res; findings $(findings "$tmp/hang/"); $(grep 'scanning child' "$alog" | tail -n 1)"
+fi
+
+# the child dies while it compiles a pushed rule set: the push is refused, the agent runs on
+# with the rules in use, and a new child scans with them
+ver_in_use=$(actl agent status | sed -n 's/^rules_version=//p')
+RL=$(t_testdata)/yara/reversinglabs/yara
+[ -d "$RL" ] || t_fail "$T: no public rule set at $RL (set KASTRO_TESTDATA)"
+ctl rules push "$RL" >"$tmp/rlpush.out" 2>&1
+child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
+for _i in $(seq 1 600); do [ -d "$adir/rules.new" ] && break; sleep 0.05; done
+[ -n "$child" ] && kill -SEGV "$child"
+wait_eq 60 failed rstat
+res=$(db "select result from commands where sensor_id='$sid' and type='rules' order by id desc limit 1")
+n0=$(findings "$tmp/slow/late.com")
+cid=$(ctl sensor scan "$sid" "$tmp/slow" | sed -n 's/^command=//p')
+if echo "$res" | grep -q "scanning child (pid $child)" && kill -0 "$apid" &&
+	actl agent status | grep -q "^rules_version=$ver_in_use$" && wait_eq 60 done cstat &&
+	[ "$(findings "$tmp/slow/late.com")" -gt "$n0" ]; then
+	t_pass "$T: a child that dies compiling a pushed rule set: the push is refused, the agent runs on and scans with the rules in use"
+else
+	t_fail "$T: child death while compiling: $res; $(cat "$tmp/rlpush.out"); scan $(cstat)"
+fi
+
+# a rule that runs past the per-file timeout: that file is skipped (timeout), the scan goes on
+cat >"$tmp/slowrule.yar" <<'EOF'
+rule Kastro_Test_Slow { condition: for all i in (0..filesize) : ( for all j in (0..filesize) : ( uint8(j) <= 255 ) ) }
+rule Kastro_Test_EICAR { strings: $e = "EICAR-STANDARD-ANTIVIRUS-TEST-FILE" condition: $e }
+EOF
+head -c 200000 /dev/urandom >"$tmp/slowfile.bin"
+out=$("$AGENT" scan --rules "$tmp/slowrule.yar" --timeout 2 "$tmp/slowfile.bin" "$tmp/tree/eicar.com" 2>&1); rc=$?
+if [ "$rc" = 1 ] && echo "$out" | grep -q "skipped (timeout) $tmp/slowfile.bin" &&
+	echo "$out" | grep -q "^Kastro_Test_EICAR $tmp/tree/eicar.com$"; then
+	t_pass "$T: a rule set that runs past the per-file timeout: that file is skipped (timeout), the others scanned (kastro-agent scan, through the same child)"
+else
+	t_fail "$T: slow rule: rc $rc: $out"
 fi
 
 # ---- console away during a scan ------------------------------------------------------

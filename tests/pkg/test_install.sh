@@ -164,6 +164,9 @@ fi
 ct getent passwd _kastrod >/dev/null && t_pass "$T: user _kastrod exists" || t_fail "$T: no user _kastrod"
 ct getent passwd _kastro-console >/dev/null && t_pass "$T: user _kastro-console exists" || t_fail "$T: no user _kastro-console"
 ct getent group kastro >/dev/null && t_pass "$T: group kastro exists" || t_fail "$T: no group kastro"
+ct getent passwd _kastro-scan >/dev/null && [ "$(ct id -nG _kastro-scan)" = _kastro-scan ] &&
+	t_pass "$T: user _kastro-scan exists (the agent's scanning child), in no group but its own" ||
+	t_fail "$T: user _kastro-scan: $(ct id _kastro-scan 2>&1)"
 members=$(ct getent group kastro | cut -d: -f4)
 gw_groups=$(ct id -nG _kastrod)
 co_groups=$(ct id -nG _kastro-console)
@@ -243,6 +246,15 @@ if [ -z "$bad" ]; then
 else
 	t_fail "$T: not active:$bad"
 	for u in $bad; do ct journalctl -u "$u" --no-pager -n 15 | sed 's/^/    /'; done
+fi
+# the agent's scanning child, started by the unit: its own user, one capability
+scan_st=$(ct sh -c 'for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = kastro-scan ] && cat "$p/status" && break; done')
+if echo "$scan_st" | grep -q "^Uid:[[:space:]]*$(ct id -u _kastro-scan)[[:space:]]" &&
+	echo "$scan_st" | grep -q '^CapEff:[[:space:]]*0000000000000004$' &&
+	echo "$scan_st" | grep -q '^Seccomp:[[:space:]]*2$'; then
+	t_pass "$T: kastro-agent's scanning child runs as _kastro-scan with CAP_DAC_READ_SEARCH only, under seccomp"
+else
+	t_fail "$T: the scanning child: $(echo "$scan_st" | grep -E '^(Name|Uid|CapEff|Seccomp)' | tr '\n' ' ')"
 fi
 ca=$run/root/var/lib/kastro-console/ca.crt
 code=$(innet curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" https://127.0.0.1:8443/)
@@ -432,7 +444,7 @@ for p in /etc/kastro /var/lib/kastro /var/lib/kastro-console /var/lib/kastro-age
 	/etc/logrotate.d/kastro-gateway /usr/lib/sysctl.d/60-kastro-gateway.conf; do
 	ct test -e "$p" && left="$left $p"
 done
-for u in _kastrod _kastro-console; do ct getent passwd "$u" >/dev/null && left="$left user:$u"; done
+for u in _kastrod _kastro-console _kastro-scan; do ct getent passwd "$u" >/dev/null && left="$left user:$u"; done
 ct getent group kastro >/dev/null && left="$left group:kastro"
 ct dpkg -l 'kastro*' 2>/dev/null | grep -q '^[a-z][a-z] *kastro' && left="$left dpkg:$(ct dpkg -l 'kastro*' | grep '^[a-z][a-z] *kastro' | awk '{print $1 "/" $2}' | tr '\n' ' ')"
 ct sh -c 'cat /proc/[0-9]*/comm 2>/dev/null | grep -q "^kastro"' && left="$left processes"
