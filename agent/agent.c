@@ -27,6 +27,7 @@
 
 #include "agentcmd.h"
 #include "allow.h"
+#include "backup.h"
 #include "cfg.h"
 #include "control.h"
 #include "finding.h"
@@ -102,6 +103,7 @@ struct agent {
 	char spool_damage[512];
 	char rules_error[512];
 
+	struct backups *backups;        /* the backup checks' thread (backup.h); NULL: none */
 	volatile int stop_jobs;         /* the job thread and scans end */
 	int64_t started;
 };
@@ -205,6 +207,12 @@ static json_t *event_new(struct agent *a, const char *type)
 
 	finding_time(now_ns(), ts);
 	return json_pack("{s:s,s:s,s:s}", "timestamp", ts, "event_type", type, "host", a->host);
+}
+
+/* A backup check's event (backup.h): durable, as findings are. */
+static void backup_event(void *arg, json_t *ev)
+{
+	emit_json(arg, ev, true);
 }
 
 /* An agent_notice: something an officer should know (damage, errors). */
@@ -1318,7 +1326,7 @@ static int start(struct agent *a, const char *control_path, char *err, size_t er
 	return 0;
 }
 
-int agent_run(const struct agent_conf *c, const char *control_path)
+int agent_run(const struct agent_conf *c, const struct bkc *bk, const char *control_path)
 {
 	static struct agent a;
 	struct sensorlink_args la;
@@ -1382,6 +1390,11 @@ int agent_run(const struct agent_conf *c, const char *control_path)
 		goto out;
 	}
 	have_link = 1;
+	a.backups = backups_start(bk, c->dir, a.host, backup_event, &a, err, sizeof(err));
+	if (a.backups == NULL && err[0] != '\0')
+		log_err("backup checks: %s", err);
+	else if (a.backups != NULL)
+		log_info("backup checks: %d backup(s)", bk->n);
 	log_info("kastro-agent %s running as sensor %s on %s", KASTRO_VERSION,
 		 sensorlink_sensor_id(a.link), a.host);
 	sdn_ready("enrolled; scans and watches running");
@@ -1423,6 +1436,7 @@ int agent_run(const struct agent_conf *c, const char *control_path)
 	log_info("stopping");
 	sdn_stopping();
 out:
+	backups_stop(a.backups);
 	pthread_mutex_lock(&a.mu);
 	a.stop_jobs = 1;
 	pthread_cond_broadcast(&a.cv);
