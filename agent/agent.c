@@ -1390,7 +1390,7 @@ int agent_run(const struct agent_conf *c, const struct bkc *bk, const char *cont
 		goto out;
 	}
 	have_link = 1;
-	a.backups = backups_start(bk, c->dir, a.host, backup_event, &a, err, sizeof(err));
+	a.backups = backup_checks_start(bk, c->dir, a.host, backup_event, &a, err, sizeof(err));
 	if (a.backups == NULL && err[0] != '\0')
 		log_err("backup checks: %s", err);
 	else if (a.backups != NULL)
@@ -1436,7 +1436,7 @@ int agent_run(const struct agent_conf *c, const struct bkc *bk, const char *cont
 	log_info("stopping");
 	sdn_stopping();
 out:
-	backups_stop(a.backups);
+	backup_checks_stop(a.backups);
 	pthread_mutex_lock(&a.mu);
 	a.stop_jobs = 1;
 	pthread_cond_broadcast(&a.cv);

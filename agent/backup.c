@@ -769,7 +769,7 @@ static void *thread(void *arg)
 	return NULL;
 }
 
-struct backups *backups_start(const struct bkc *conf, const char *state_dir, const char *host,
+struct backups *backup_checks_start(const struct bkc *conf, const char *state_dir, const char *host,
 			      backup_emit_fn emit, void *arg, char *err, size_t errlen)
 {
 	struct backups *b;
@@ -805,7 +805,7 @@ struct backups *backups_start(const struct bkc *conf, const char *state_dir, con
 	return b;
 }
 
-void backups_stop(struct backups *b)
+void backup_checks_stop(struct backups *b)
 {
 	if (b == NULL)
 		return;

@@ -58,11 +58,11 @@ typedef void (*backup_emit_fn)(void *arg, json_t *ev);
  * err when it cannot start; a conf without backups starts nothing and
  * returns NULL with err "" .
  */
-struct backups *backups_start(const struct bkc *conf, const char *state_dir, const char *host,
+struct backups *backup_checks_start(const struct bkc *conf, const char *state_dir, const char *host,
 			      backup_emit_fn emit, void *arg, char *err, size_t errlen);
 
 /* Stop the thread (a tool running is killed) and free; NULL is allowed. */
-void backups_stop(struct backups *b);
+void backup_checks_stop(struct backups *b);
 
 /* What the checks cost, for `make bench` and tests: run one check of the
  * backup named name now ("status", "verify", "restore") and return its

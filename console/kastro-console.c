@@ -30,6 +30,7 @@
 #include "auditagg.h"
 #include "auditcmd.h"
 #include "auth.h"
+#include "backups.h"
 #include "allowpush.h"
 #include "bundle.h"
 #include "console.h"
@@ -782,7 +783,8 @@ static int run(struct console *c)
 		log_err("%s", err);
 		goto out;
 	}
-	if (push_start(c, err, sizeof(err)) < 0 || probes_start(c, err, sizeof(err)) < 0) {
+	if (push_start(c, err, sizeof(err)) < 0 || probes_start(c, err, sizeof(err)) < 0 ||
+	    backups_start(c, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -862,6 +864,7 @@ out:
 	hookctl_stop(c);
 	probes_stop(c);
 	push_free(c);
+	backups_free(c);
 	store_close(c->store);
 	event_base_free(c->base);
 	return rc;
