@@ -123,11 +123,15 @@ static int get_str(json_t *o, const char *key, char *out, size_t cap)
 	return 0;
 }
 
-/* Keep the newest two of (t, id). */
+/*
+ * Keep the newest two of (t, id). Times are whole seconds: of two in the
+ * same second the later in the list is the newer (restic and borg list
+ * in the order the snapshots were made).
+ */
 static void keep(struct bkj_list *l, int64_t t, const char *id)
 {
 	l->count++;
-	if (t > l->newest || (t == l->newest && l->newest_id[0] == '\0')) {
+	if (t >= l->newest) {
 		l->prev = l->newest;
 		memcpy(l->prev_id, l->newest_id, sizeof(l->prev_id));
 		l->newest = t;

@@ -286,6 +286,15 @@ assert sh["shrunk"] is True and len(sh["sizes"]) >= 1, sh' "$tmp/svc.json" "$tmp
 else
 	t_fail "$T: REST: $(head -c 600 "$tmp/svc.json" 2>/dev/null)"
 fi
+# the Services page in headless Chromium (trusting exactly this console's key)
+spki=$(openssl pkey -in "$data/server.key" -pubout -outform DER | openssl dgst -sha256 -binary | base64)
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
+"$py" "$here/ui_backups.py" "$URL" "$pw" "$spki" "$tmp" >"$tmp/ui.out" 2>&1
+case $? in
+0) t_pass "$T: the Services page shows each service's backup age against its RPO, last verified and last restore test" ;;
+77) t_skip "$T: the Services page: chromium or python3-selenium missing" ;;
+*) t_fail "$T: the Services page: $(tail -n 3 "$tmp/ui.out" | tr '\n' ' ')" ;;
+esac
 cost=$(db "select json_extract(body, '$.backup.check')||' '||json_extract(body, '$.backup.duration_ms')||'ms cpu '||json_extract(body, '$.backup.cpu_ms')||'ms read '||json_extract(body, '$.backup.read_bytes')||' written '||json_extract(body, '$.backup.write_bytes') from events where event_type='backup' and body like '%restic-fresh\"%' and body like '%\"name\":\"fresh\"%'" | tr '\n' ';')
 echo "$T: restic-fresh checks: $cost"
 

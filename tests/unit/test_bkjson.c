@@ -55,6 +55,12 @@ static void test_restic(void **state)
 	assert_string_equal(l.newest_id, "cc");
 	assert_string_equal(l.prev_id, "bb");
 	assert_int_equal(l.newest - l.prev, 3600);
+	/* the same second: the later in the list is the newer */
+	assert_int_equal(bkj_restic_snapshots(S("[{\"time\":\"2026-12-06T10:00:00.1Z\",\"id\":\"aa\"},"
+						"{\"time\":\"2026-12-06T10:00:00.9Z\",\"id\":\"bb\"}]"),
+					      &l, err, sizeof(err)), 0);
+	assert_string_equal(l.newest_id, "bb");
+	assert_string_equal(l.prev_id, "aa");
 	assert_int_equal(bkj_restic_snapshots(S("[]"), &l, err, sizeof(err)), 0);
 	assert_int_equal(l.count, 0);
 	assert_int_equal(bkj_restic_snapshots(S("{}"), &l, err, sizeof(err)), -1);
