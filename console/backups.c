@@ -534,9 +534,26 @@ void backups_free(struct console *c)
 	c->backups = NULL;
 }
 
-uint64_t backups_refused(const struct console *c)
+void backups_counts(const struct console *c, uint64_t *taken, uint64_t *refused)
 {
-	return c->backups != NULL ? c->backups->refused : 0;
+	*taken = c->backups != NULL ? c->backups->taken : 0;
+	*refused = c->backups != NULL ? c->backups->refused : 0;
+}
+
+int backups_check_event(const char *text, size_t len, int64_t now, char *err, size_t errlen)
+{
+	json_t *e = json_loadb(text, len, 0, NULL);
+	struct bev b;
+	int rc;
+
+	if (e == NULL)
+		return errf(err, errlen, "not JSON");
+	rc = bev_parse(e, now, &b, err, errlen);
+	if (rc == 0 && (b.service == NULL || b.kind == NULL || b.repo == NULL || b.check == NULL ||
+			(b.has_newest && (b.newest < OLDEST || b.newest > now + CLOCK_AHEAD))))
+		rc = -2;        /* a broken invariant: the fuzzer reports it */
+	json_decref(e);
+	return rc;
 }
 
 /* ---- the REST view --------------------------------------------------------------- */

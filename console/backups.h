@@ -55,7 +55,14 @@ void backups_ingest(struct console *c, const char *sensor_id, const struct store
  * it); detail adds the size trend and the checks' messages. */
 json_t *backups_json(struct console *c, const struct inv_service *sv, int detail);
 
-/* Refused events since start, for status. */
-uint64_t backups_refused(const struct console *c);
+/* Events taken and refused since start, for `kastroctl console status`. */
+void backups_counts(const struct console *c, uint64_t *taken, uint64_t *refused);
+
+/*
+ * Check one backup event's JSON (text, len) as ingest does, at time now,
+ * without the inventory: 0, or -1 with the reason in err; -2 when what it
+ * took breaks its own bounds (a bug: fuzz_backup looks for it).
+ */
+int backups_check_event(const char *text, size_t len, int64_t now, char *err, size_t errlen);
 
 #endif

@@ -608,6 +608,16 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 				 (unsigned long long)ps->limited,
 				 (unsigned long long)ps->sources_evicted,
 				 (unsigned long long)probes_runs(c));
+		{
+			uint64_t bt, br;
+
+			backups_counts(c, &bt, &br);
+			k = strlen(ans);
+			if (k < anslen)
+				snprintf(ans + k, anslen - k, "\nbackup_events=%llu\n"
+					 "backup_events_refused=%llu", (unsigned long long)bt,
+					 (unsigned long long)br);
+		}
 		used = strlen(ans);
 		hookctl_status(c, ans + used, anslen - used);
 		return;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backups.h"
 #include "bkconf.h"
 #include "bkjson.h"
 
@@ -54,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (buf == NULL)
 		return 0;
 	memcpy(buf, data + 1, size - 1);
-	switch (data[0] % 7) {
+	switch (data[0] % 8) {
 	case 0:
 		rc = bkj_restic_snapshots(buf, size - 1, &l, err, sizeof(err));
 		if (rc == 0)
@@ -82,6 +83,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = bkj_borg_item_line(buf, size - 1, &it, err, sizeof(err));
 		if (rc == 1)
 			item_ok(&it);
+		break;
+	case 7:
+		rc = backups_check_event(buf, size - 1, 1796598189, err, sizeof(err));
+		check(rc != -2);
 		break;
 	default:
 		rc = bkc_load_buffer("backups.conf", buf, size - 1, &c, err, sizeof(err));

@@ -120,6 +120,8 @@ for src in "$here"/fuzz_*.c; do
 		printf '\005{"type":"-","path":"src/a","size":6,"sha256":"%064d"}' 0 >"$corpus/seed-item"
 		printf '\006backup "x" { service "erp" restic "/r" password-file "/p" every 5m shrink 30%% }' \
 			>"$corpus/seed-conf"
+		printf '\007{"event_type":"backup","backup":{"service":"erp","kind":"restic","repository":"/r","check":"status","ok":true,"newest":"2026-12-06T23:06:35.000000+0000","size":1,"files":2}}' \
+			>"$corpus/seed-event"
 		;;
 	fuzz_inventory)
 		cp "$root"/rules/kavala-services.conf "$corpus"/
