@@ -128,6 +128,7 @@ static int tool(struct run *run, const char *const *args, const char *cwd, struc
 		return -1;
 	run->cost.ms += r->cost.ms;
 	run->cost.cpu_ms += r->cost.cpu_ms;
+	run->cost.read_chars += r->cost.read_chars;
 	run->cost.read_bytes += r->cost.read_bytes;
 	run->cost.write_bytes += r->cost.write_bytes;
 	if (r->timed_out)
@@ -397,7 +398,7 @@ static int verify_dir(struct run *run)
 				     e2[0] && strncasecmp(hex, line, 64) != 0 && hex[0] == '\0' ? e2 :
 				     "its SHA-256 differs from the manifest's");
 		}
-		run->cost.read_bytes += size;
+		run->cost.read_chars += size;
 		if (run->stop && *run->stop)
 			break;
 	}
@@ -686,6 +687,7 @@ static json_t *one(const struct bkc_backup *cf, struct bstate *bs, const char *c
 	json_object_set_new(run.o, "error", json_string(rc == 0 ? "" : run.err));
 	json_object_set_new(run.o, "duration_ms", json_integer((json_int_t)run.cost.ms));
 	json_object_set_new(run.o, "cpu_ms", json_integer((json_int_t)run.cost.cpu_ms));
+	json_object_set_new(run.o, "read_chars", json_integer((json_int_t)run.cost.read_chars));
 	json_object_set_new(run.o, "read_bytes", json_integer((json_int_t)run.cost.read_bytes));
 	json_object_set_new(run.o, "write_bytes", json_integer((json_int_t)run.cost.write_bytes));
 	finding_time((int64_t)time(NULL) * 1000000000, ts);

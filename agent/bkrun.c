@@ -54,7 +54,9 @@ static void read_io(pid_t pid, struct bkrun_cost *c)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		unsigned long long v;
 
-		if (sscanf(line, "read_bytes: %llu", &v) == 1)
+		if (sscanf(line, "rchar: %llu", &v) == 1)
+			c->read_chars = v;
+		else if (sscanf(line, "read_bytes: %llu", &v) == 1)
 			c->read_bytes = v;
 		else if (sscanf(line, "write_bytes: %llu", &v) == 1)
 			c->write_bytes = v;

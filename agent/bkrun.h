@@ -21,6 +21,7 @@
 struct bkrun_cost {
 	uint64_t ms;                 /* wall time */
 	uint64_t cpu_ms;             /* user + system of the child and its children */
+	uint64_t read_chars;         /* read by system calls, page cache included (rchar) */
 	uint64_t read_bytes;         /* storage read (/proc/PID/io read_bytes) */
 	uint64_t write_bytes;
 };
