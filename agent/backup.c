@@ -60,6 +60,7 @@ struct run {
 	volatile int *stop;
 	json_t *o;                      /* the event's "backup" object */
 	struct bkrun_cost cost;
+	bool cut_ok;                    /* a listing: more than the cap is read in part */
 	char err[1024];
 };
 
@@ -134,7 +135,7 @@ static int tool(struct run *run, const char *const *args, const char *cwd, struc
 	if (r->timed_out)
 		return errf(run->err, sizeof(run->err), "%s %s: no answer within %us, stopped",
 			    argv[0], args[0], run->cf->timeout);
-	if (r->out_cut)
+	if (r->out_cut && !run->cut_ok)
 		return errf(run->err, sizeof(run->err), "%s %s: more than %u bytes of output",
 			    argv[0], args[0], BACKUP_OUT_MAX);
 	if (r->status != 0)
@@ -448,8 +449,13 @@ static void cand_free(struct cand *c)
 	free(c->size);
 }
 
-/* The regular files of a listing (JSON lines), at most BACKUP_LS_MAX. */
-static int listing(struct run *run, char *out, size_t len, struct cand *c)
+/*
+ * The regular files of a listing (JSON lines), at most BACKUP_LS_MAX. A
+ * listing cut at the output's cap ends at its last whole line. restic
+ * takes --include as a pattern: a path with a pattern's characters is
+ * not sampled.
+ */
+static int listing(struct run *run, char *out, size_t len, bool cut, struct cand *c)
 {
 	char *p = out, *end = out + len;
 
@@ -460,12 +466,16 @@ static int listing(struct run *run, char *out, size_t len, struct cand *c)
 		struct bkj_item it;
 		int rc;
 
+		if (nl == NULL && cut)
+			break;
 		if (n > 0) {
 			rc = run->cf->kind == BKC_RESTIC ?
 			     bkj_restic_ls_line(p, n, &it, run->err, sizeof(run->err)) :
 			     bkj_borg_item_line(p, n, &it, run->err, sizeof(run->err));
 			if (rc < 0)
 				return -1;
+			if (rc == 1 && run->cf->kind == BKC_RESTIC && strpbrk(it.path, "*?[\\") != NULL)
+				rc = 0;
 			if (rc == 1 && it.is_file && c->n < BACKUP_LS_MAX) {
 				if (c->n == c->cap) {
 					size_t nc = c->cap ? c->cap * 2 : 256;
@@ -508,6 +518,7 @@ static int restore_repo(struct run *run, const char *newest, unsigned turn)
 	memset(&c, 0, sizeof(c));
 	snprintf(spec, sizeof(spec), "::%s", newest);
 	/* the listing */
+	run->cut_ok = true;
 	if (restic) {
 		const char *l[] = { "--no-lock", "ls", "--json", newest, NULL };
 
@@ -517,8 +528,9 @@ static int restore_repo(struct run *run, const char *newest, unsigned turn)
 
 		rc = tool(run, l, NULL, &r);
 	}
+	run->cut_ok = false;
 	if (rc == 0)
-		rc = listing(run, r.out, r.out_len, &c);
+		rc = listing(run, r.out, r.out_len, r.out_cut, &c);
 	bkrun_free(&r);
 	if (rc < 0)
 		goto out;
