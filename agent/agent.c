@@ -1155,15 +1155,20 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 	n = control_split(buf, w, 4);
 	if (n == 1 && strcmp(w[0], "status") == 0) {
 		size_t as, ap, o;
+		uint64_t bruns, bfailed;
+		int bn;
 
 		pthread_mutex_lock(&a->qmu);
 		as = allow_count_sha256(a->allow);
 		ap = allow_count_paths(a->allow);
 		pthread_mutex_unlock(&a->qmu);
+		backup_checks_counts(a->backups, &bn, &bruns, &bfailed);
 		pthread_mutex_lock(&a->mu);
 		o = (size_t)snprintf(ans, anslen, "ok\nallowed=%llu\nallow_sha256=%zu\nallow_paths=%zu"
-				     "\nscan_child_failures=%llu", (unsigned long long)a->allowed, as,
-				     ap, (unsigned long long)a->child_failures);
+				     "\nscan_child_failures=%llu\nbackups=%d\nbackup_checks=%llu"
+				     "\nbackup_checks_failed=%llu", (unsigned long long)a->allowed, as,
+				     ap, (unsigned long long)a->child_failures, bn,
+				     (unsigned long long)bruns, (unsigned long long)bfailed);
 		ans += o;
 		anslen -= o;
 		snprintf(ans, anslen,

@@ -50,6 +50,7 @@ struct backups {
 	pthread_t tid;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	uint64_t runs, failed;          /* under mu */
 	volatile int stop;
 };
 
@@ -754,7 +755,13 @@ static void *thread(void *arg)
 			}
 			if (check != NULL) {
 				json_t *ev = one(&s->cf, s, check, b->dir, b->host, &b->stop, now);
+				bool ok = ev != NULL && json_is_true(json_object_get(
+					json_object_get(ev, "backup"), "ok"));
 
+				pthread_mutex_lock(&b->mu);
+				b->runs++;
+				b->failed += !ok;
+				pthread_mutex_unlock(&b->mu);
 				if (ev != NULL)
 					b->emit(b->arg, ev);
 				now = time(NULL);
@@ -817,6 +824,19 @@ struct backups *backup_checks_start(const struct bkc *conf, const char *state_di
 		return NULL;
 	}
 	return b;
+}
+
+void backup_checks_counts(struct backups *b, int *backups, uint64_t *run, uint64_t *failed)
+{
+	*backups = 0;
+	*run = *failed = 0;
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->mu);
+	*backups = b->n;
+	*run = b->runs;
+	*failed = b->failed;
+	pthread_mutex_unlock(&b->mu);
 }
 
 void backup_checks_stop(struct backups *b)

@@ -39,6 +39,7 @@
 #define KASTRO_BACKUP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -60,6 +61,10 @@ typedef void (*backup_emit_fn)(void *arg, json_t *ev);
  */
 struct backups *backup_checks_start(const struct bkc *conf, const char *state_dir, const char *host,
 			      backup_emit_fn emit, void *arg, char *err, size_t errlen);
+
+/* Backups checked, checks run and checks that failed since start, for
+ * `kastroctl agent status`; b may be NULL (all 0). */
+void backup_checks_counts(struct backups *b, int *backups, uint64_t *run, uint64_t *failed);
 
 /* Stop the thread (a tool running is killed) and free; NULL is allowed. */
 void backup_checks_stop(struct backups *b);

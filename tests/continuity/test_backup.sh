@@ -262,6 +262,15 @@ sev=$(db "select severity from alerts where kind='service' and signature like '%
 [ -z "$(st erp "$tmp/restic-fresh" service)" ] && grep -q "refused: the inventory gives it no such backup" "$clog" &&
 	t_pass "$T: a backup the inventory does not give this agent is refused" ||
 	t_fail "$T: unassigned: '$(st erp "$tmp/restic-fresh" service)'"
+st_agent=$("$CTL" -s "$tmp/agent.sock" agent status 2>&1)
+runs=$(echo "$st_agent" | sed -n 's/^backup_checks=//p')
+failed=$(echo "$st_agent" | sed -n 's/^backup_checks_failed=//p')
+# 8 backups, 3 checks each but the dump directory's 2 (the last restore test may still run); 4 failed: the flipped ones
+if echo "$st_agent" | grep -q '^backups=8$' && [ "${runs:-0}" -ge 22 ] && [ "${failed:-0}" -eq 4 ]; then
+	t_pass "$T: kastroctl agent status: 8 backups, $runs checks run, 4 failed"
+else
+	t_fail "$T: agent status: $(echo "$st_agent" | grep backup | tr '\n' ' ')"
+fi
 # the password stays on the agent
 if grep -rq "$PASS" "$alog" "$clog" || [ -n "$(db "select 1 from events where body like '%$PASS%' limit 1")" ]; then
 	t_fail "$T: the repository password is in a log or an event"
