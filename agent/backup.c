@@ -128,6 +128,8 @@ static int tool(struct run *run, const char *const *args, const char *cwd, struc
 		close(fd);
 	if (rc < 0)
 		return -1;
+	while (args[1] != NULL && args[0][0] == '-')
+		args++;                 /* name the subcommand in messages */
 	run->cost.ms += r->cost.ms;
 	run->cost.cpu_ms += r->cost.cpu_ms;
 	run->cost.read_chars += r->cost.read_chars;

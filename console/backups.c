@@ -202,20 +202,34 @@ static void alert(struct console *c, const struct inv_service *sv, const char *k
 	svcalert_state(c, sv, key, state, output, false, (int64_t)console_now());
 }
 
-static const char *rpo_state(const struct inv_service *sv, int status_ok, int64_t newest,
-			     int64_t now, char *out, size_t outlen)
+/*
+ * The RPO's state: CRITICAL when the newest snapshot is older than the RPO
+ * (or the repository holds none), else UNKNOWN while the agent's last
+ * listing failed (status_error says why), else OK.
+ */
+static const char *rpo_state(const struct inv_service *sv, int status_ok, const char *status_error,
+			     int64_t newest, int64_t now, char *out, size_t outlen)
 {
-	if (newest == 0) {
-		snprintf(out, outlen, "no snapshot known");
-		return status_ok ? "CRITICAL" : "UNKNOWN";
+	if (newest == 0 && status_ok) {
+		snprintf(out, outlen, "the repository holds no snapshot");
+		return "CRITICAL";
 	}
-	if (sv->rpo == 0) {
+	if (newest != 0 && sv->rpo != 0 && now - newest > (int64_t)sv->rpo) {
+		snprintf(out, outlen, "newest snapshot %" PRId64 " s old, RPO %u s", now - newest,
+			 sv->rpo);
+		return "CRITICAL";
+	}
+	if (!status_ok) {
+		snprintf(out, outlen, "cannot list the repository: %.200s", status_error);
+		return "UNKNOWN";
+	}
+	if (sv->rpo == 0)
 		snprintf(out, outlen, "newest snapshot %" PRId64 " s old; the service has no RPO",
 			 now - newest);
-		return "OK";
-	}
-	snprintf(out, outlen, "newest snapshot %" PRId64 " s old, RPO %u s", now - newest, sv->rpo);
-	return now - newest > (int64_t)sv->rpo ? "CRITICAL" : "OK";
+	else
+		snprintf(out, outlen, "newest snapshot %" PRId64 " s old, RPO %u s", now - newest,
+			 sv->rpo);
+	return "OK";
 }
 
 /* Set rpo_state of one backup and alert when it changed. */
@@ -359,14 +373,15 @@ static int store_event(struct console *c, const struct bev *b,
 	return 0;
 }
 
-/* The stored newest time, status and rpo state of one backup. */
+/* The stored newest time, status, its message and rpo state of one backup;
+ * -1 when there is no row yet. */
 static int row_state(struct console *c, const char *service, const char *kind, const char *repo,
-		     int64_t *newest, int *status_ok, char *rpo, size_t rpolen)
+		     int64_t *newest, int *status_ok, char serr[256], char *rpo, size_t rpolen)
 {
 	sqlite3_stmt *q;
 	int rc = -1;
 
-	if (sqlite3_prepare_v2(c->store->db, "SELECT newest, status_ok, rpo_state FROM "
+	if (sqlite3_prepare_v2(c->store->db, "SELECT newest, status_ok, rpo_state, status_error FROM "
 				"backup_state WHERE service = ?1 AND kind = ?2 AND repo = ?3", -1,
 				&q, NULL) != SQLITE_OK)
 		return -1;
@@ -377,6 +392,8 @@ static int row_state(struct console *c, const char *service, const char *kind, c
 		*newest = sqlite3_column_int64(q, 0);
 		*status_ok = sqlite3_column_int(q, 1);
 		st_col_copy(q, 2, rpo, rpolen);
+		if (st_col_copy(q, 3, serr, 256) < 0)
+			serr[255] = '\0';
 		rc = 0;
 	}
 	sqlite3_finalize(q);
@@ -417,14 +434,12 @@ static void take(struct console *c, const char *sensor_id, const struct store_se
 	}
 	bx->taken++;
 	if (strcmp(b.check, "status") == 0 || strcmp(b.check, "restore") == 0) {
-		if (row_state(c, b.service, b.kind, b.repo, &newest, &status_ok, rpo,
-			      sizeof(rpo)) == 0) {
-			const char *st = rpo_state(sv, status_ok, newest, now, msg, sizeof(msg));
+		char serr[256] = "";
 
-			if (!status_ok && strcmp(b.check, "status") == 0)
-				snprintf(msg, sizeof(msg), "%.250s", b.error);
-			rpo_update(c, sv, b.kind, b.repo, rpo, st, msg);
-		}
+		if (row_state(c, b.service, b.kind, b.repo, &newest, &status_ok, serr, rpo,
+			      sizeof(rpo)) == 0)
+			rpo_update(c, sv, b.kind, b.repo, rpo,
+				   rpo_state(sv, status_ok, serr, newest, now, msg, sizeof(msg)), msg);
 	}
 	if (strcmp(b.check, "status") == 0 && b.ok && b.has_size)
 		alert(c, sv, b.kind, b.repo, "size", b.shrunk ? "WARNING" : "OK",
@@ -483,17 +498,14 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 			const struct inv_backup *ib = &sv->backups[k];
 			int64_t newest;
 			int status_ok;
-			char rpo[16], msg[256];
-			const char *st;
+			char rpo[16], msg[256 + 64], serr[256] = "";
 
-			if (row_state(c, sv->name, kinds[ib->kind], ib->where, &newest, &status_ok, rpo,
-				      sizeof(rpo)) < 0 || newest == 0)
+			/* nothing reported yet: nothing to age */
+			if (row_state(c, sv->name, kinds[ib->kind], ib->where, &newest, &status_ok, serr,
+				      rpo, sizeof(rpo)) < 0 || strcmp(rpo, "new") == 0)
 				continue;
-			st = rpo_state(sv, 1, newest, now, msg, sizeof(msg));
-			/* an agent's failure to list stays until it lists again */
-			if (strcmp(rpo, "UNKNOWN") == 0 && !status_ok)
-				continue;
-			rpo_update(c, sv, kinds[ib->kind], ib->where, rpo, st, msg);
+			rpo_update(c, sv, kinds[ib->kind], ib->where, rpo,
+				   rpo_state(sv, status_ok, serr, newest, now, msg, sizeof(msg)), msg);
 		}
 	}
 }

@@ -137,6 +137,7 @@ service "erp" {
     backup restic "$tmp/restic-flipped" host "$HOST"
     backup borg "$tmp/borg-corrupt" host "$HOST"
     backup restic "$tmp/restic-fresh-elsewhere" host "another-host"
+    backup restic "$tmp/restic-missing" host "$HOST"
 }
 EOF
 cat >"$tmp/console.conf" <<EOF
@@ -175,6 +176,8 @@ bk() {  # bk NAME KIND REPO SERVICE: a backups.conf block, every part of the dat
 	bk bcorrupt borg "$tmp/borg-corrupt" erp | sed 's/restore-sample 3/restore-sample 20/'
 	# the inventory gives this one to another host: the console refuses it
 	bk elsewhere restic "$tmp/restic-fresh" erp
+	# no repository there: the agent cannot list it
+	bk missing restic "$tmp/restic-missing" erp
 } >"$tmp/backups.conf"
 if "$AGENT" -n -c "$tmp/agent.conf" >/dev/null 2>"$tmp/n.err" &&
 	grep -q "backup \"fresh\": restic $tmp/restic-fresh of service e-payments" "$tmp/n.err"; then
@@ -214,8 +217,8 @@ start_agent || { t_fail "$T: agent did not start: $(tail -n 5 "$alog")"; t_done;
 st() {  # st SERVICE REPO COLUMN
 	db "select $3 from backup_state where service='$1' and repo='$2'"
 }
-# every check of every backup reported: the last is the corrupt borg's restore test
-all_in() { [ "$(st erp "$tmp/borg-corrupt" restore_at)" -gt 0 ] 2>/dev/null; }
+# every check of every backup reported: the last is the missing one's restore test
+all_in() { [ "$(st erp "$tmp/restic-missing" restore_at)" -gt 0 ] 2>/dev/null; }
 if wait_for 90 all_in; then
 	t_pass "$T: the agent's checks reached the console ($(db 'select count(*) from events where event_type="backup"') events)"
 else
@@ -258,6 +261,12 @@ sev=$(db "select severity from alerts where kind='service' and signature like '%
 	[ "$(alert_of erp "borg-corrupt: integrity")" = new ] && [ "$(alert_of erp "borg-corrupt: restore")" = new ] &&
 	t_pass "$T: borg, a bit flipped in a segment: check --verify-data and the restore test fail, two alerts" ||
 	t_fail "$T: borg corrupt: $(db "select verify_ok, verify_error, restore_ok, restore_error from backup_state where repo='$tmp/borg-corrupt'")"
+# a repository the agent cannot list: UNKNOWN, with the tool's message
+[ "$(st erp "$tmp/restic-missing" "rpo_state||status_ok")" = UNKNOWN0 ] &&
+	[ "$(alert_of erp "restic-missing: rpo")" = new ] &&
+	[ -n "$(db "select 1 from alerts where kind='service' and signature like '%restic-missing: rpo%' and severity = 4")" ] &&
+	t_pass "$T: a repository the agent cannot list: RPO state UNKNOWN, an alert one severity lower (4 for a medium service)" ||
+	t_fail "$T: missing: $(db "select rpo_state, status_ok, status_error from backup_state where repo='$tmp/restic-missing'")"
 # not this agent's: refused
 [ -z "$(st erp "$tmp/restic-fresh" service)" ] && grep -q "refused: the inventory gives it no such backup" "$clog" &&
 	t_pass "$T: a backup the inventory does not give this agent is refused" ||
@@ -265,9 +274,9 @@ sev=$(db "select severity from alerts where kind='service' and signature like '%
 st_agent=$("$CTL" -s "$tmp/agent.sock" agent status 2>&1)
 runs=$(echo "$st_agent" | sed -n 's/^backup_checks=//p')
 failed=$(echo "$st_agent" | sed -n 's/^backup_checks_failed=//p')
-# 8 backups, 3 checks each but the dump directory's 2 (the last restore test may still run); 4 failed: the flipped ones
-if echo "$st_agent" | grep -q '^backups=8$' && [ "${runs:-0}" -ge 22 ] && [ "${failed:-0}" -eq 4 ]; then
-	t_pass "$T: kastroctl agent status: 8 backups, $runs checks run, 4 failed"
+# 9 backups, 3 checks each but the dump directory's 2; 7 failed: the flipped ones' and the missing one's
+if echo "$st_agent" | grep -q '^backups=9$' && [ "${runs:-0}" -eq 26 ] && [ "${failed:-0}" -eq 7 ]; then
+	t_pass "$T: kastroctl agent status: 9 backups, $runs checks run, $failed failed"
 else
 	t_fail "$T: agent status: $(echo "$st_agent" | grep backup | tr '\n' ' ')"
 fi
