@@ -546,6 +546,30 @@ void backups_free(struct console *c)
 	c->backups = NULL;
 }
 
+int backups_last_snapshot(struct console *c, const struct inv_service *sv, int k, int64_t at,
+			  char key[SVC_KEY_MAX], int64_t *last, char *err, size_t errlen)
+{
+	static const char *const kinds[] = { "restic", "borg", "dir" };
+	const struct inv_backup *ib = &sv->backups[k];
+	sqlite3_stmt *q;
+	int rc;
+
+	*last = 0;
+	snprintf(key, SVC_KEY_MAX, "backup %s %.*s", kinds[ib->kind], INV_TEXT_MAX - 64, ib->where);
+	if (sqlite3_prepare_v2(c->store->db, "SELECT max(ts) FROM backup_sizes WHERE service = ?1 "
+				"AND kind = ?2 AND repo = ?3 AND ts <= ?4", -1, &q, NULL) != SQLITE_OK)
+		return st_dberr(c->store, err, errlen, "backup snapshots");
+	sqlite3_bind_text(q, 1, sv->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, kinds[ib->kind], -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, ib->where, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, at);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*last = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 0 : st_dberr(c->store, err, errlen, "backup snapshots");
+}
+
 void backups_counts(const struct console *c, uint64_t *taken, uint64_t *refused)
 {
 	*taken = c->backups != NULL ? c->backups->taken : 0;

@@ -38,6 +38,7 @@
 
 #include "inventory.h"
 #include "store.h"
+#include "store_services.h"
 
 #define BACKUPS_SIZES_KEPT 100
 #define BACKUPS_TICK_S     30
@@ -54,6 +55,15 @@ void backups_ingest(struct console *c, const char *sensor_id, const struct store
 /* The backups of sv as the REST API shows them: an array (the caller owns
  * it); detail adds the size trend and the checks' messages. */
 json_t *backups_json(struct console *c, const struct inv_service *sv, int detail);
+
+/*
+ * For the SLA report: the time of the newest snapshot of backup k of sv
+ * made at or before `at` that the agents reported (the size trend's rows,
+ * so within the last BACKUPS_SIZES_KEPT snapshots) into *last, 0 when
+ * none is known; its check key ("backup KIND REPOSITORY") into key.
+ */
+int backups_last_snapshot(struct console *c, const struct inv_service *sv, int k, int64_t at,
+			  char key[SVC_KEY_MAX], int64_t *last, char *err, size_t errlen);
 
 /* Events taken and refused since start, for `kastroctl console status`. */
 void backups_counts(const struct console *c, uint64_t *taken, uint64_t *refused);

@@ -304,6 +304,20 @@ assert sh["shrunk"] is True and len(sh["sizes"]) >= 1, sh' "$tmp/svc.json" "$tmp
 else
 	t_fail "$T: REST: $(head -c 600 "$tmp/svc.json" 2>/dev/null)"
 fi
+# the month's SLA report: each backup's newest snapshot against the RPO
+if api -o "$tmp/sla.json" "$URL/api/v1/sla" && python3 -c 'import json, sys
+s = {x["name"]: x for x in json.load(open(sys.argv[1]))["services"]}
+r = {c["check"]: c for x in s.values() for c in x["rpo_checks"]}
+t = sys.argv[2]
+assert r["backup restic " + t + "/restic-stale"]["met"] is False, r
+assert r["backup restic " + t + "/restic-shrunk"]["met"] is True, r
+assert r["backup borg " + t + "/borg-fresh"]["met"] is True, r
+assert r["backup dir " + t + "/dumps"]["met"] is True, r
+assert r["backup restic " + t + "/restic-missing"]["met"] is None, r' "$tmp/sla.json" "$tmp"; then
+	t_pass "$T: the SLA report judges the newest snapshot of each backup against the RPO (missed, met, unknown)"
+else
+	t_fail "$T: SLA: $(head -c 800 "$tmp/sla.json")"
+fi
 # the Services page in headless Chromium (trusting exactly this console's key)
 spki=$(openssl pkey -in "$data/server.key" -pubout -outform DER | openssl dgst -sha256 -binary | base64)
 py=/usr/bin/python3; [ -x "$py" ] || py=python3
