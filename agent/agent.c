@@ -27,6 +27,7 @@
 
 #include "agentcmd.h"
 #include "allow.h"
+#include "backup.h"
 #include "cfg.h"
 #include "control.h"
 #include "finding.h"
@@ -106,6 +107,7 @@ struct agent {
 	char spool_damage[512];
 	char rules_error[512];
 
+	struct backups *backups;        /* the backup checks' thread (backup.h); NULL: none */
 	volatile int stop_jobs;         /* the job thread and scans end */
 	int64_t started;
 };
@@ -209,6 +211,12 @@ static json_t *event_new(struct agent *a, const char *type)
 
 	finding_time(now_ns(), ts);
 	return json_pack("{s:s,s:s,s:s}", "timestamp", ts, "event_type", type, "host", a->host);
+}
+
+/* A backup check's event (backup.h): durable, as findings are. */
+static void backup_event(void *arg, json_t *ev)
+{
+	emit_json(arg, ev, true);
 }
 
 /* An agent_notice: something an officer should know (damage, errors). */
@@ -1168,19 +1176,24 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 	n = control_split(buf, w, 4);
 	if (n == 1 && strcmp(w[0], "status") == 0) {
 		size_t as, ap, o;
+		uint64_t bruns, bfailed;
+		int bn;
 
 		pthread_mutex_lock(&a->qmu);
 		as = allow_count_sha256(a->allow);
 		ap = allow_count_paths(a->allow);
 		pthread_mutex_unlock(&a->qmu);
+		backup_checks_counts(a->backups, &bn, &bruns, &bfailed);
 		pthread_mutex_lock(&a->mu);
 		o = (size_t)snprintf(ans, anslen, "ok\nallowed=%llu\nallow_sha256=%zu\nallow_paths=%zu"
 				     "\nscan_child_failures=%llu\nscan_child_restarts=%llu"
-				     "\nscan_child_user=%s\nscan_child_first_parent_threads=%u",
+				     "\nscan_child_user=%s\nscan_child_first_parent_threads=%u"
+				     "\nbackups=%d\nbackup_checks=%llu\nbackup_checks_failed=%llu",
 				     (unsigned long long)a->allowed, as, ap,
 				     (unsigned long long)a->child_failures,
 				     (unsigned long long)a->child_restarts, a->child_user,
-				     a->child_first_tasks);
+				     a->child_first_tasks, bn, (unsigned long long)bruns,
+				     (unsigned long long)bfailed);
 		ans += o;
 		anslen -= o;
 		snprintf(ans, anslen,
@@ -1355,7 +1368,7 @@ static int start(struct agent *a, const char *control_path, char *err, size_t er
 	return 0;
 }
 
-int agent_run(const struct agent_conf *c, const char *control_path)
+int agent_run(const struct agent_conf *c, const struct bkc *bk, const char *control_path)
 {
 	static struct agent a;
 	struct sensorlink_args la;
@@ -1419,6 +1432,11 @@ int agent_run(const struct agent_conf *c, const char *control_path)
 		goto out;
 	}
 	have_link = 1;
+	a.backups = backup_checks_start(bk, c->dir, a.host, backup_event, &a, err, sizeof(err));
+	if (a.backups == NULL && err[0] != '\0')
+		log_err("backup checks: %s", err);
+	else if (a.backups != NULL)
+		log_info("backup checks: %d backup(s)", bk->n);
 	log_info("kastro-agent %s running as sensor %s on %s", KASTRO_VERSION,
 		 sensorlink_sensor_id(a.link), a.host);
 	sdn_ready("enrolled; scans and watches running");
@@ -1460,6 +1478,7 @@ int agent_run(const struct agent_conf *c, const char *control_path)
 	log_info("stopping");
 	sdn_stopping();
 out:
+	backup_checks_stop(a.backups);
 	pthread_mutex_lock(&a.mu);
 	a.stop_jobs = 1;
 	pthread_cond_broadcast(&a.cv);

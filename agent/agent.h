@@ -31,12 +31,14 @@
 #define KASTRO_AGENT_H
 
 #include "aconf.h"
+#include "bkconf.h"
 #include "control.h"
 
 #define AGENT_CONTROL_PATH CONTROL_AGENT_PATH
 
-/* Run until SIGTERM or SIGINT. Returns the exit status (0, or 1 with a
- * message logged when it cannot start). */
-int agent_run(const struct agent_conf *c, const char *control_path);
+/* Run until SIGTERM or SIGINT, with the backup checks of bk (backup.h).
+ * Returns the exit status (0, or 1 with a message logged when it cannot
+ * start). */
+int agent_run(const struct agent_conf *c, const struct bkc *bk, const char *control_path);
 
 #endif

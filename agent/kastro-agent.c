@@ -6,6 +6,7 @@
  *   kastro-agent enroll --console HOST[:PORT] --token TOKEN --ca-fingerprint FP
  *                       [-c FILE] [--dir DIR] [--proxy URL] [--force]
  *   kastro-agent scan [--rules DIR|FILE] [--json] ... PATH...   (scancmd.h)
+ *   kastro-agent backup -c FILE NAME [status|verify|restore]        (bkcmd.h)
  */
 #include <getopt.h>
 #include <limits.h>
@@ -13,9 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "aconf.h"
 #include "agent.h"
+#include "bkcmd.h"
+#include "bkconf.h"
 #include "log.h"
 #include "scan.h"
 #include "scancmd.h"
@@ -30,6 +34,7 @@ static void usage(FILE *out)
 		"       kastro-agent enroll --console HOST[:PORT] --token TOKEN --ca-fingerprint FP\n"
 		"                           [-c FILE] [--dir DIR] [--proxy URL] [--force]\n"
 		"       kastro-agent scan [--rules DIR|FILE] [--json] PATH...  (scan --help)\n"
+		"       kastro-agent backup -c FILE NAME [status|verify|restore]\n"
 		"\n"
 		"  -c, --config FILE   the agent's configuration (docs/agent-config.md)\n"
 		"  -n, --check         check the configuration and compile the rules, print the\n"
@@ -43,6 +48,22 @@ static void usage(FILE *out)
 		"`kastroctl token create --kind agent`. The console's HTTPS port is the\n"
 		"configuration's enroll-port (default 8443) unless HOST:PORT says otherwise;\n"
 		"--dir and --proxy default to the configuration's dir and proxy.\n");
+}
+
+/* backups.conf beside file, when there is one (bkconf.h); 0 or -1. */
+static int load_backups(const char *file, struct bkc *bk)
+{
+	char path[PATH_MAX], err[4096];
+	struct stat st;
+
+	memset(bk, 0, sizeof(*bk));
+	if (bkc_path_for(file, path, sizeof(path)) < 0 || stat(path, &st) < 0)
+		return 0;
+	if (bkc_load(path, bk, err, sizeof(err)) < 0) {
+		fprintf(stderr, "kastro-agent: %s\n", err);
+		return -1;
+	}
+	return 0;
 }
 
 static int load(const char *file, struct agent_conf *c)
@@ -136,6 +157,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct agent_conf c;
+	static struct bkc bk;
 	const char *file = NULL, *sock = AGENT_CONTROL_PATH;
 	int opt, check = 0, verbose = 0, rc;
 
@@ -146,6 +168,8 @@ int main(int argc, char **argv)
 		return scancmd_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "enroll") == 0)
 		return enroll(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "backup") == 0)
+		return bkcmd_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "c:nvs:Vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': file = optarg; break;
@@ -161,7 +185,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load(file, &c) < 0)
+	if (load(file, &c) < 0 || load_backups(file, &bk) < 0)
 		return 1;
 	if (check) {
 		/* compiled by a scanning child: rule text is not parsed as root */
@@ -188,13 +212,17 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, "kastro-agent: %s: configuration OK; rules %s: %u rules from %u "
 			"files\n", file, info.version, info.rules, info.files);
+		for (int i = 0; i < bk.n; i++)
+			fprintf(stderr, "kastro-agent: backup \"%s\": %s %s of service %s\n",
+				bk.b[i].name, bkc_kind_name(bk.b[i].kind), bk.b[i].repo,
+				bk.b[i].service);
 		aconf_free(&c);
 		return 0;
 	}
 	log_init("kastro-agent", verbose ? LOG_LVL_DEBUG : c.log_level, false);
 	/* messages name files of others: never a raw control character */
 	log_escape_controls(true);
-	rc = agent_run(&c, sock);
+	rc = agent_run(&c, &bk, sock);
 	aconf_free(&c);
 	return rc;
 }

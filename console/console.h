@@ -27,6 +27,7 @@ struct push;                            /* push.c */
 struct probes;                          /* probes.c */
 struct quota;                           /* quota.c */
 struct auditagg;                        /* auditagg.c */
+struct backups_ctx;                     /* backups.c */
 
 struct console {
 	struct console_conf conf;
@@ -61,6 +62,7 @@ struct console {
 	struct probes *probes;          /* probe scheduler and workers (probes.c) */
 	struct outbox *outbox;          /* alert hooks (hookctl.c, outbox.c) */
 	struct invpush *invpush;        /* the inventory pushed to gateways (invpush.c) */
+	struct backups_ctx *backups;    /* the agents' backup checks (backups.c) */
 };
 
 /* Seconds since the epoch, from the wall clock (stored timestamps). */

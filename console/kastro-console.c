@@ -31,6 +31,7 @@
 #include "auditcmd.h"
 #include "cmetrics.h"
 #include "auth.h"
+#include "backups.h"
 #include "allowpush.h"
 #include "bundle.h"
 #include "console.h"
@@ -638,6 +639,16 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 				 (unsigned long long)ps->limited,
 				 (unsigned long long)ps->sources_evicted,
 				 (unsigned long long)probes_runs(c));
+		{
+			uint64_t bt, br;
+
+			backups_counts(c, &bt, &br);
+			k = strlen(ans);
+			if (k < anslen)
+				snprintf(ans + k, anslen - k, "\nbackup_events=%llu\n"
+					 "backup_events_refused=%llu", (unsigned long long)bt,
+					 (unsigned long long)br);
+		}
 		used = strlen(ans);
 		hookctl_status(c, ans + used, anslen - used);
 		return;
@@ -813,7 +824,8 @@ static int run(struct console *c)
 		log_err("%s", err);
 		goto out;
 	}
-	if (push_start(c, err, sizeof(err)) < 0 || probes_start(c, err, sizeof(err)) < 0) {
+	if (push_start(c, err, sizeof(err)) < 0 || probes_start(c, err, sizeof(err)) < 0 ||
+	    backups_start(c, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -895,6 +907,7 @@ out:
 	probes_stop(c);
 	push_free(c);
 	invpush_free(c);
+	backups_free(c);
 	store_close(c->store);
 	event_base_free(c->base);
 	return rc;

@@ -13,6 +13,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "backups.h"
 #include "console.h"
 #include "inventory.h"
 #include "probes.h"
@@ -140,6 +141,7 @@ static json_t *service_json(struct console *c, const struct inv_service *sv, boo
 	json_object_set_new(o, "cert_expiry", expiry > 0 ? json_integer(expiry) : json_null());
 	for (int s = 0; s < 3; s++)
 		json_object_set_new(o, span_names[s], num_or_null(up[s]));
+	json_object_set_new(o, "backups", backups_json(c, sv, detail));
 	return o;
 }
 

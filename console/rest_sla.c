@@ -3,8 +3,9 @@
  *
  * Per service and month (local time): availability leaving out its
  * maintenance windows, downtime, outages and the longest, and for each push
- * check of a service with an rpo whether its last success at the month's
- * end (or now, for this month) was within the rpo.
+ * check and each backup of a service with an rpo whether its last success
+ * (a backup: its newest snapshot the agents reported) at the month's end
+ * (or now, for this month) was within the rpo.
  */
 #include "rest_sla.h"
 
@@ -17,6 +18,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "backups.h"
 #include "console.h"
 #include "inventory.h"
 #include "server.h"
@@ -51,6 +53,20 @@ static json_t *service_sla(struct console *c, const struct inv_service *sv, int6
 			continue;
 		svcstore_key(&sv->checks[i], key);
 		if (svcsla_last_success(c->store, sv->name, key, end, &last, err, errlen) < 0) {
+			json_decref(rpo);
+			return NULL;
+		}
+		json_array_append_new(rpo, json_pack("{s:s,s:o,s:o}", "check", key, "last_success",
+						     last > 0 ? json_integer(last) : json_null(),
+						     "met", last > 0 ? json_boolean(end - last <=
+										   (int64_t)sv->rpo)
+								     : json_null()));
+	}
+	for (int k = 0; sv->rpo > 0 && k < sv->n_backups; k++) {
+		char key[SVC_KEY_MAX];
+		int64_t last;
+
+		if (backups_last_snapshot(c, sv, k, end, key, &last, err, errlen) < 0) {
 			json_decref(rpo);
 			return NULL;
 		}

@@ -39,6 +39,7 @@
 
 #include "auth.h"
 #include "bundle.h"
+#include "backups.h"
 #include "console.h"
 #include "invpush.h"
 #include "num.h"
@@ -313,6 +314,7 @@ static void ingest_commit(struct console *c)
 		if (p->sc != NULL)
 			p->sc->batch = NULL;
 		if (committed == 0 && ok[i]) {
+			backups_ingest(c, p->sensor, p->b);
 			c->batches++;
 			c->events_in += res[i].inserted;
 			c->events_dup += res[i].duplicates;

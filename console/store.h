@@ -211,6 +211,10 @@ struct store_batch;
 int store_batch_parse(const char *body, size_t len, struct store_batch **out, char *err,
 		      size_t errlen);
 unsigned store_batch_events(const struct store_batch *b);
+/* Event i of a checked batch: its event_type, and its text (compact JSON,
+ * NUL-terminated) into *text, *len; NULL past the end. */
+const char *store_batch_event(const struct store_batch *b, unsigned i, const char **text,
+			      size_t *len);
 void store_batch_free(struct store_batch *b);
 int store_group_begin(struct store *s, char *err, size_t errlen);
 int store_batch_store(struct store *s, const char *sensor_id, const struct store_batch *b,

@@ -682,6 +682,16 @@ unsigned store_batch_events(const struct store_batch *b)
 	return (unsigned)b->n;
 }
 
+const char *store_batch_event(const struct store_batch *b, unsigned i, const char **text,
+			      size_t *len)
+{
+	if (i >= b->n)
+		return NULL;
+	*text = b->ev[i].text;
+	*len = b->ev[i].text_len;
+	return b->ev[i].type;
+}
+
 int store_group_begin(struct store *s, char *err, size_t errlen)
 {
 	if (s->group)

@@ -2,7 +2,10 @@
  * services.js - the Services page of kastro-console's web UI (#/services):
  * one row per service of the inventory with its state, since when, the
  * response time, uptime over 24 hours, 30 and 365 days, and the soonest
- * certificate expiry; filters by owner and criticality (kept in the
+ * certificate expiry, and its backups as the agents last checked them
+ * (the newest snapshot's age against the RPO, the last integrity check and
+ * the last restore test; with several backups, the worst of them);
+ * filters by owner and criticality (kept in the
  * route's query). Data: GET /api/v1/services (docs/rest-api.md).
  *
  * app.js calls window.KastroServices.page(ui, query) with its helpers; this
@@ -25,7 +28,9 @@
 		'crit.low': 'low', 'crit.medium': 'medium', 'crit.high': 'high', 'crit.critical': 'critical',
 		'svcstate.OK': 'OK', 'svcstate.WARNING': 'Warning', 'svcstate.CRITICAL': 'Critical',
 		'svcstate.UNKNOWN': 'Unknown', 'svcstate.UNREACHABLE': 'Unreachable', 'svcstate.PENDING': 'Pending',
-		'svc.days': '{d} days'
+		'svc.days': '{d} days',
+		'svc.backup': 'Backup / RPO', 'svc.verified': 'Verified', 'svc.restore': 'Restore test',
+		'svc.failed': 'failed', 'svc.passed': 'passed', 'svc.nobackup': 'not reported'
 	};
 	var el_ = {
 		'nav.services': 'Υπηρεσίες',
@@ -40,7 +45,9 @@
 		'crit.low': 'χαμηλή', 'crit.medium': 'μέτρια', 'crit.high': 'υψηλή', 'crit.critical': 'κρίσιμη',
 		'svcstate.OK': 'Εντάξει', 'svcstate.WARNING': 'Προειδοποίηση', 'svcstate.CRITICAL': 'Κρίσιμο',
 		'svcstate.UNKNOWN': 'Άγνωστο', 'svcstate.UNREACHABLE': 'Μη προσβάσιμη', 'svcstate.PENDING': 'Σε αναμονή',
-		'svc.days': '{d} ημέρες'
+		'svc.days': '{d} ημέρες',
+		'svc.backup': 'Αντίγραφο / RPO', 'svc.verified': 'Έλεγχος ακεραιότητας', 'svc.restore': 'Δοκιμή επαναφοράς',
+		'svc.failed': 'απέτυχε', 'svc.passed': 'επιτυχής', 'svc.nobackup': 'χωρίς αναφορά'
 	};
 	function merge(lang, table) {
 		I[lang] = I[lang] || {};
@@ -56,6 +63,65 @@
 
 	function pct(v) {
 		return v === null || v === undefined ? '–' : (Math.floor(v * 10000) / 100).toFixed(2) + ' %';
+	}
+
+	/* 90 s, 12 min, 3 h, 2 d */
+	function dur(v) {
+		if (v < 120)
+			return Math.max(0, Math.round(v)) + ' s';
+		if (v < 7200)
+			return Math.round(v / 60) + ' min';
+		if (v < 172800)
+			return Math.round(v / 3600) + ' h';
+		return Math.round(v / 86400) + ' d';
+	}
+
+	/* The backups' three cells: the worst backup's age against the RPO,
+	 * the oldest (or a failed) integrity check, the oldest (or a failed)
+	 * restore test. */
+	function backupCells(ui, s) {
+		var t = ui.t, el = ui.el, b = s.backups || [];
+		if (!b.length)
+			return [el('td', null, '–'), el('td', null, '–'), el('td', null, '–')];
+		var age = null, missed = false, unknown = false;
+		b.forEach(function (x) {
+			if (x.rpo_state === 'CRITICAL')
+				missed = true;
+			if (x.age === null || x.age === undefined)
+				unknown = true;
+			else if (age === null || x.age > age)
+				age = x.age;
+		});
+		/* a failure first (the latest); else, when every backup has one, the oldest */
+		function worst(at, ok) {
+			var failed = null, oldest = null, missing = false;
+			b.forEach(function (x) {
+				if (at === 'restore_at' && x.kind === 'dir')
+					return;         /* a dump directory has no restore test */
+				if (!x[at]) {
+					missing = true;
+					return;
+				}
+				if (x[ok] === false && (!failed || x[at] > failed.at))
+					failed = { at: x[at], ok: false };
+				if (!oldest || x[at] < oldest.at)
+					oldest = { at: x[at], ok: x[ok] };
+			});
+			return failed || (missing ? null : oldest);
+		}
+		function cell(w, cls) {
+			if (!w || !w.at)
+				return el('td', { class: 'nowrap muted ' + cls }, t('svc.nobackup'));
+			return el('td', { class: 'nowrap ' + cls + (w.ok === false ? ' svc-CRITICAL' : '') }, [
+				w.ok === false ? t('svc.failed') : t('svc.passed'), ' ', ui.agoEl(w.at)]);
+		}
+		var st = missed ? 'CRITICAL' : unknown ? 'UNKNOWN' : 'OK';
+		var txt = (age === null ? t('svc.nobackup') : dur(age)) + (s.rpo ? ' / ' + dur(s.rpo) : '');
+		return [
+			el('td', { class: 'nowrap svc-backup svc-' + st, 'data-rpo': st }, txt),
+			cell(worst('verified_at', 'verify_ok'), 'svc-verified'),
+			cell(worst('restore_at', 'restore_ok'), 'svc-restore')
+		];
 	}
 
 	function page(ui, query) {
@@ -105,7 +171,8 @@
 	function render(ui, root, list) {
 		var t = ui.t, el = ui.el, now = Date.now() / 1000;
 		var heads = [t('svc.name'), t('svc.owner'), t('svc.criticality'), t('svc.state'), t('svc.since'),
-			t('svc.response'), t('svc.up24'), t('svc.up30'), t('svc.up365'), t('svc.cert')];
+			t('svc.response'), t('svc.up24'), t('svc.up30'), t('svc.up365'), t('svc.cert'),
+			t('svc.backup'), t('svc.verified'), t('svc.restore')];
 		var ok = 0;
 		var rows = list.map(function (s) {
 			if (s.state === 'OK')
@@ -125,7 +192,7 @@
 				el('td', { class: 'num' }, pct(s.uptime_365d)),
 				el('td', { class: 'nowrap' + (days !== null && days < 21 ? ' cert-soon' : '') },
 					days === null ? '–' : t('svc.days', { d: days }))
-			]);
+			].concat(backupCells(ui, s)));
 		});
 		append(root, [
 			el('p', { class: 'muted', id: 'services-summary' },

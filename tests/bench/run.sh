@@ -6,7 +6,7 @@
 #
 #   BUILD_DIR   holds kastrod and bench/ (mkbig, refloop), e.g. build/out
 #   SECTION     which sections to run (default: all): classify setupdate
-#               blocklatency scan ingest hooks
+#               blocklatency scan ingest hooks backup
 #
 # Environment:
 #   KASTRO_TESTDATA        shared test data (default: ../shared/testdata
@@ -21,6 +21,7 @@
 #   KASTRO_BENCH_INGEST_EVENTS  events the 50 sensors of ingest send (1000000)
 #   KASTRO_BENCH_INGEST_ALERTS  alerts stored when ingest times the API (1000000)
 #   KASTRO_BENCH_HOOK_ALERTS    alerts sent through three hooks (20000)
+#   KASTRO_BENCH_BACKUP_MB      data in the restic and borg repositories of backup (200)
 #
 # A benchmark, not a test: a missed target is printed as MISSED and the exit
 # status stays 0. It exits 1 when something is broken (a tool missing,
@@ -40,7 +41,7 @@
 set -eu
 export LC_ALL=C
 
-ALL_SECTIONS="classify setupdate blocklatency inline scan ingest hooks"
+ALL_SECTIONS="classify setupdate blocklatency inline scan ingest hooks backup"
 
 die() { echo "bench: error: $*" >&2; exit 1; }
 
@@ -605,6 +606,25 @@ section_hooks() {
 	echo "  (kastro /s: all alerts from the first batch sent to the last delivered, so no more than ingest"
 	echo "  feeds; backlog /s: what was still queued when the last batch was stored, drained; the three"
 	echo "  hooks run at once, each its own worker; the bare senders one after another)"
+}
+
+# The agent's backup checks: what each costs, as the agent measures it (the
+# tool's wall time, CPU, storage read and written). See tests/bench/backup.sh.
+section_backup() {
+	need_tool "$BUILD/kastro-agent" kastro-agent
+	_mb=${KASTRO_BENCH_BACKUP_MB:-200}
+	case $_mb in ''|*[!0-9]*|0) die "KASTRO_BENCH_BACKUP_MB='$_mb' is not a positive number" ;; esac
+	echo "bench: backup: restic and borg repositories of $_mb MiB, each check once ..."
+	bash "$here/backup.sh" "$BUILD" "$_mb" "$TMP/backup.res" || die "backup failed (message above)"
+	echo
+	echo "== backup checks on $_mb MiB (two snapshots; verify reads all of it; restore: 3 files) =="
+	printf "  %-7s %-8s %-8s %10s %10s %12s %12s\n" tool check result "wall ms" "cpu ms" "read MiB" "written MiB"
+	while read -r _k _c _ok _ms _cpu _r _w; do
+		awk -v k="$_k" -v c="$_c" -v ok="$_ok" -v ms="$_ms" -v cpu="$_cpu" -v r="$_r" -v w="$_w" \
+			'BEGIN { printf "  %-7s %-8s %-8s %10s %10s %12.1f %12.1f\n", k, c, ok, ms, cpu, r / 1048576, w / 1048576 }'
+	done <"$TMP/backup.res"
+	grep -q FAILED "$TMP/backup.res" && die "a backup check failed on a sound repository"
+	return 0
 }
 
 # ---- main -----------------------------------------------------------------

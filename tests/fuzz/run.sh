@@ -110,6 +110,19 @@ for src in "$here"/fuzz_*.c; do
 			printf '%s' "$s" >"$corpus/seed-$(printf '%s' "$s" | tr / _)"
 		done
 		;;
+	fuzz_backup)
+		printf '\000[{"time":"2026-12-06T10:00:00.5Z","id":"aa"},{"time":"2026-12-06T12:00:00+02:00","id":"bb"}]' \
+			>"$corpus/seed-snapshots"
+		printf '\001{"archives":[{"name":"one","start":"2026-12-06T10:00:00.000000"}]}' >"$corpus/seed-borg"
+		printf '\002{"total_size":300006,"total_file_count":3}' >"$corpus/seed-stats"
+		printf '\003{"archives":[{"stats":{"original_size":1,"nfiles":2}}]}' >"$corpus/seed-info"
+		printf '\004{"type":"file","path":"/src/a","size":6,"struct_type":"node"}' >"$corpus/seed-ls"
+		printf '\005{"type":"-","path":"src/a","size":6,"sha256":"%064d"}' 0 >"$corpus/seed-item"
+		printf '\006backup "x" { service "erp" restic "/r" password-file "/p" every 5m shrink 30%% }' \
+			>"$corpus/seed-conf"
+		printf '\007{"event_type":"backup","backup":{"service":"erp","kind":"restic","repository":"/r","check":"status","ok":true,"newest":"2026-12-06T23:06:35.000000+0000","size":1,"files":2}}' \
+			>"$corpus/seed-event"
+		;;
 	fuzz_inventory)
 		cp "$root"/rules/kavala-services.conf "$corpus"/
 		printf '%s\n' 'service "erp" { address { 10.20.0.30 fd00:20::30 } ports tcp { 443 8000-8010 }' \

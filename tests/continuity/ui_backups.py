@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""The Services page's backup columns in headless Chromium, against the
+console of tests/continuity/test_backup.sh.
+
+usage: ui_backups.py BASE_URL PASSWORD SPKI SCRATCH_DIR
+
+Logs in as admin, opens #/services and checks the backup cells: archives
+(a snapshot 2 days old, RPO 1 h) marked CRITICAL with "2 d / 60 min",
+e-payments within its RPO with its integrity check and restore test
+passed, erp with both failed. Prints what failed and exits 1, or exits 0;
+77 when the browser is missing.
+"""
+import os
+import sys
+
+
+def main():
+    base, pw, spki, tmp = sys.argv[1:5]
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+    except ImportError:
+        return 77
+    chromium = "/usr/bin/chromium"
+    driver = "/usr/bin/chromedriver"
+    if not (os.path.exists(chromium) and os.path.exists(driver)):
+        return 77
+    o = webdriver.ChromeOptions()
+    o.binary_location = chromium
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+              "--window-size=1600,900", "--lang=en-US", "--no-first-run",
+              "--user-data-dir=" + os.path.join(tmp, "chromium"),
+              "--ignore-certificate-errors-spki-list=" + spki):
+        o.add_argument(a)
+    d = webdriver.Chrome(service=Service(driver), options=o)
+    d.set_page_load_timeout(20)
+    css = lambda s: d.find_elements(By.CSS_SELECTOR, s)  # noqa: E731
+    wait = lambda fn: WebDriverWait(d, 10).until(lambda _d: fn())  # noqa: E731
+    try:
+        d.get(base + "/")
+        wait(lambda: css("#login-user"))
+        d.find_element(By.ID, "login-user").send_keys("admin")
+        d.find_element(By.ID, "login-password").send_keys(pw)
+        d.find_element(By.ID, "login-submit").click()
+        wait(lambda: css("#dash-chart"))
+        d.find_element(By.ID, "nav-services").click()
+        wait(lambda: len(css("#services-table tr.service-row")) == 3)
+        heads = [h.text for h in css("#services-table th")]
+        assert "Backup / RPO" in heads and "Restore test" in heads, heads
+        rows = {r.get_attribute("data-name"): r for r in css("#services-table tr.service-row")}
+        cell = lambda n, c: rows[n].find_element(By.CSS_SELECTOR, c)  # noqa: E731
+        a = cell("archives", ".svc-backup")
+        assert a.get_attribute("data-rpo") == "CRITICAL", a.get_attribute("outerHTML")
+        assert a.text == "2 d / 60 min", a.text
+        e = cell("e-payments", ".svc-backup")
+        assert e.get_attribute("data-rpo") == "OK", e.get_attribute("outerHTML")
+        assert cell("e-payments", ".svc-verified").text.startswith("passed"), rows["e-payments"].text
+        assert cell("e-payments", ".svc-restore").text.startswith("passed"), rows["e-payments"].text
+        assert cell("erp", ".svc-verified").text.startswith("failed"), rows["erp"].text
+        assert cell("erp", ".svc-restore").text.startswith("failed"), rows["erp"].text
+        assert "svc-CRITICAL" in cell("erp", ".svc-restore").get_attribute("class")
+        d.save_screenshot(os.path.join(tmp, "services-backups.png"))
+    except Exception as ex:  # noqa: BLE001
+        print("FAILED:", repr(ex))
+        return 1
+    finally:
+        d.quit()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
