@@ -60,6 +60,11 @@ struct worker {
 	struct hook_def h;
 	pthread_t thread;
 	bool started;
+	bool from_db;                   /* made in the console (hookdb.h), not console.conf */
+	atomic_bool quit;               /* this worker alone stops (its hook changed or went) */
+	atomic_bool exited;             /* worker_main returned: join it */
+	struct worker *prev;            /* the worker it replaces: runs until that one exited */
+	struct worker *next_retired;
 	pthread_mutex_t mu;
 	/* under mu */
 	int64_t queued;
@@ -84,7 +89,9 @@ struct outbox {
 	char public_url[HOOK_URL_MAX + 1];
 	sqlite3 *db;                    /* the loop's connection: listings, retry, drop */
 	int n;
-	struct worker *w;
+	struct worker *w[OUTBOX_MAX_HOOKS];
+	struct worker *retired;         /* told to quit, not joined yet */
+	bool running;                   /* outbox_run() started the workers */
 	atomic_bool stop;
 	pthread_mutex_t tmu;            /* tests */
 	struct test tests[MAX_TESTS];
@@ -168,31 +175,57 @@ static int64_t count_queued(sqlite3 *db, const char *hook)
 	return n;
 }
 
+static struct worker *worker_new(struct outbox *ob, const struct hook_def *h, bool from_db)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->ob = ob;
+	w->h = *h;
+	w->from_db = from_db;
+	atomic_init(&w->quit, false);
+	atomic_init(&w->exited, false);
+	pthread_mutex_init(&w->mu, NULL);
+	count_states(ob->db, w);
+	return w;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
 int outbox_new(struct outbox **out, const char *db_path, const struct hook_def *hooks, int n,
 	       const struct fmt_ctx *ctx, char *err, size_t errlen)
 {
 	struct outbox *ob = calloc(1, sizeof(*ob));
 
 	*out = NULL;
-	if (ob == NULL || (n > 0 && (ob->w = calloc((size_t)n, sizeof(*ob->w))) == NULL)) {
+	if (ob == NULL || n > OUTBOX_MAX_HOOKS) {
 		free(ob);
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, ob == NULL ? "out of memory" : "too many hooks");
 		return -1;
 	}
 	snprintf(ob->db_path, sizeof(ob->db_path), "%s", db_path);
 	snprintf(ob->hostname, sizeof(ob->hostname), "%s", ctx->hostname ? ctx->hostname : "");
 	snprintf(ob->public_url, sizeof(ob->public_url), "%s", ctx->public_url ? ctx->public_url : "");
 	pthread_mutex_init(&ob->tmu, NULL);
-	ob->n = n;
 	if (open_db(db_path, &ob->db, err, errlen) < 0 || outbox_schema(ob->db, err, errlen) < 0) {
 		outbox_free(ob);
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		ob->w[i].ob = ob;
-		ob->w[i].h = hooks[i];
-		pthread_mutex_init(&ob->w[i].mu, NULL);
-		count_states(ob->db, &ob->w[i]);
+		ob->w[i] = worker_new(ob, &hooks[i], false);
+		if (ob->w[i] == NULL) {
+			outbox_free(ob);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		ob->n++;
 	}
 	*out = ob;
 	return 0;
@@ -264,7 +297,7 @@ int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook
 	if (ob == NULL)
 		return 0;
 	for (int i = 0; i < ob->n; i++) {
-		struct worker *w = &ob->w[i];
+		struct worker *w = ob->w[i];
 		const char *reason = "raised";
 		uint64_t dropped;
 		int64_t depth;
@@ -561,9 +594,14 @@ static int send_folded(struct worker *w, sqlite3 *db, sqlite3_stmt **ld, struct 
 	return 0;
 }
 
-static void nap(struct outbox *ob, int ms)
+static bool stopping(const struct worker *w)
 {
-	while (ms > 0 && !atomic_load(&ob->stop)) {
+	return atomic_load(&w->ob->stop) || atomic_load(&w->quit);
+}
+
+static void nap(const struct worker *w, int ms)
+{
+	while (ms > 0 && !stopping(w)) {
 		int k = ms < 100 ? ms : 100;
 		struct timespec ts = { 0, (long)k * 1000000L };
 
@@ -585,11 +623,16 @@ static void *worker_main(void *arg)
 	char err[256], answer[512];
 	struct ratecap rc = { NULL, 0, 0 };
 
+	/* the worker this one replaces sends until it sees quit: one sender per hook */
+	while (w->prev != NULL && !atomic_load(&w->prev->exited) && !atomic_load(&ob->stop))
+		nap(w, 20);
 	if (w->h.kind == HOOK_EMAIL && w->h.max_per_hour > 0) {
 		rc.n = w->h.max_per_hour;
 		rc.t = calloc(rc.n, sizeof(*rc.t));
 		if (rc.t == NULL) {
 			note_err(w, "cannot start: out of memory");
+			send_free(snd);
+			atomic_store(&w->exited, true);
 			return NULL;
 		}
 	}
@@ -601,9 +644,11 @@ static void *worker_main(void *arg)
 		note_err(w, "cannot start: the database cannot be opened");
 		send_free(snd);
 		sqlite3_close(db);
+		free(rc.t);
+		atomic_store(&w->exited, true);
 		return NULL;
 	}
-	while (!atomic_load(&ob->stop)) {
+	while (!stopping(w)) {
 		int n = 0, nd = 0;
 		bool hold = false;
 		int64_t now = wall();
@@ -630,10 +675,10 @@ static void *worker_main(void *arg)
 		}
 		sqlite3_reset(q);
 		if (n == 0) {
-			nap(ob, IDLE_MS);
+			nap(w, IDLE_MS);
 			continue;
 		}
-		for (int i = 0; i < n && !atomic_load(&ob->stop); i++) {
+		for (int i = 0; i < n && !stopping(w); i++) {
 			struct fmt_alert a = { 0 };
 			enum send_result r;
 			int got;
@@ -722,25 +767,120 @@ static void *worker_main(void *arg)
 		if (mark_done(w, db, done, nd, wall()) < 0)
 			note_err(w, "cannot mark deliveries done in the database");
 		if (hold)
-			nap(ob, 250);
+			nap(w, 250);
 	}
 	sqlite3_finalize(q);
 	sqlite3_finalize(ld);
 	sqlite3_close(db);
 	send_free(snd);
 	free(rc.t);
+	atomic_store(&w->exited, true);
 	return NULL;
+}
+
+static int worker_start(struct worker *w, char *err, size_t errlen)
+{
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		snprintf(err, errlen, "cannot start the worker of hook %s", w->h.name);
+		return -1;
+	}
+	w->started = true;
+	return 0;
 }
 
 int outbox_run(struct outbox *ob, char *err, size_t errlen)
 {
-	for (int i = 0; i < ob->n; i++) {
-		if (pthread_create(&ob->w[i].thread, NULL, worker_main, &ob->w[i]) != 0) {
-			snprintf(err, errlen, "cannot start the worker of hook %s", ob->w[i].h.name);
+	ob->running = true;
+	for (int i = 0; i < ob->n; i++)
+		if (worker_start(ob->w[i], err, errlen) < 0)
 			return -1;
+	return 0;
+}
+
+/* Join and free the retired workers that have finished (all: wait for them). */
+static void reap(struct outbox *ob, bool all)
+{
+	struct worker **pp = &ob->retired;
+
+	while (*pp != NULL) {
+		struct worker *w = *pp;
+
+		if (all || !w->started || atomic_load(&w->exited)) {
+			*pp = w->next_retired;
+			worker_free(w);
+		} else {
+			pp = &w->next_retired;
 		}
-		ob->w[i].started = true;
 	}
+}
+
+/* Tell worker i to stop and keep it on the retired list until it has. */
+static struct worker *retire(struct outbox *ob, int i)
+{
+	struct worker *w = ob->w[i];
+
+	atomic_store(&w->quit, true);
+	w->next_retired = ob->retired;
+	ob->retired = w;
+	return w;
+}
+
+static int find(const struct outbox *ob, const char *name)
+{
+	for (int i = 0; i < ob->n; i++)
+		if (strcmp(ob->w[i]->h.name, name) == 0)
+			return i;
+	return -1;
+}
+
+int outbox_put(struct outbox *ob, const struct hook_def *h, char *err, size_t errlen)
+{
+	int i = find(ob, h->name);
+	struct worker *w;
+
+	reap(ob, false);
+	if (i >= 0 && !ob->w[i]->from_db) {
+		snprintf(err, errlen, "hook %s is defined in console.conf (%s)", h->name,
+			 ob->w[i]->h.at);
+		return -1;
+	}
+	if (i < 0 && ob->n >= OUTBOX_MAX_HOOKS) {
+		snprintf(err, errlen, "too many hooks, the limit is %d", OUTBOX_MAX_HOOKS);
+		return -1;
+	}
+	w = worker_new(ob, h, true);
+	if (w == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (i >= 0) {
+		w->prev = retire(ob, i);
+		ob->w[i] = w;
+	} else {
+		ob->w[ob->n++] = w;
+	}
+	if (ob->running && worker_start(w, err, errlen) < 0) {
+		/* no worker: the hook is listed with the reason, its rows wait */
+		snprintf(w->last_err, sizeof(w->last_err), "%.255s", err);
+		w->last_err_at = wall();
+		return -1;
+	}
+	return 0;
+}
+
+int outbox_remove(struct outbox *ob, const char *name, char *err, size_t errlen)
+{
+	int i = find(ob, name);
+
+	reap(ob, false);
+	if (i < 0 || !ob->w[i]->from_db) {
+		snprintf(err, errlen, i < 0 ? "no hook named %.40s" :
+			 "hook %.40s is defined in console.conf", name);
+		return -1;
+	}
+	retire(ob, i);
+	memmove(&ob->w[i], &ob->w[i + 1], (size_t)(ob->n - i - 1) * sizeof(ob->w[0]));
+	ob->n--;
 	return 0;
 }
 
@@ -749,18 +889,15 @@ void outbox_free(struct outbox *ob)
 	if (ob == NULL)
 		return;
 	atomic_store(&ob->stop, true);
-	for (int i = 0; i < ob->n; i++) {
-		if (ob->w[i].started)
-			pthread_join(ob->w[i].thread, NULL);
-		pthread_mutex_destroy(&ob->w[i].mu);
-	}
+	for (int i = 0; i < ob->n; i++)
+		worker_free(ob->w[i]);
+	reap(ob, true);
 	/* tests still running: wait for them (each is bounded by its timeout) */
 	for (int i = 0; i < MAX_TESTS; i++)
 		if (ob->tests[i].used)
 			pthread_join(ob->tests[i].thread, NULL);
 	pthread_mutex_destroy(&ob->tmu);
 	sqlite3_close(ob->db);
-	free(ob->w);
 	free(ob);
 }
 
@@ -773,9 +910,11 @@ int outbox_hooks(const struct outbox *ob)
 
 void outbox_status(struct outbox *ob, int i, struct outbox_hook_status *st)
 {
-	struct worker *w = &ob->w[i];
+	struct worker *w = ob->w[i];
 
 	memset(st, 0, sizeof(*st));
+	st->from_db = w->from_db;
+	snprintf(st->at, sizeof(st->at), "%s", w->h.at);
 	snprintf(st->name, sizeof(st->name), "%s", w->h.name);
 	snprintf(st->kind, sizeof(st->kind), "%s", hook_kind_name(w->h.kind));
 	hook_url_public(&w->h, st->url, sizeof(st->url));
@@ -841,11 +980,7 @@ int outbox_test_start(struct outbox *ob, const char *name, unsigned timeout_s, i
 		      char *err, size_t errlen)
 {
 	struct test *t = NULL;
-	int i, k = -1;
-
-	for (i = 0; i < outbox_hooks(ob); i++)
-		if (strcmp(ob->w[i].h.name, name) == 0)
-			k = i;
+	int i, k = ob != NULL ? find(ob, name) : -1;
 	if (k < 0) {
 		snprintf(err, errlen, "no hook named '%.40s'", name);
 		return -1;
@@ -865,7 +1000,7 @@ int outbox_test_start(struct outbox *ob, const char *name, unsigned timeout_s, i
 	t->used = true;
 	t->id = ++ob->next_test;
 	t->ob = ob;
-	t->h = ob->w[k].h;
+	t->h = ob->w[k]->h;
 	t->timeout = timeout_s;
 	if (pthread_create(&t->thread, NULL, test_main, t) != 0) {
 		t->used = false;
@@ -909,10 +1044,9 @@ int outbox_test_result(struct outbox *ob, int id, int *result, char *answer, siz
 
 static struct worker *worker_of(struct outbox *ob, const char *hook)
 {
-	for (int i = 0; i < outbox_hooks(ob); i++)
-		if (strcmp(ob->w[i].h.name, hook) == 0)
-			return &ob->w[i];
-	return NULL;
+	int i = find(ob, hook);
+
+	return i >= 0 ? ob->w[i] : NULL;
 }
 
 /* Move one row from state from1 or from2 to `to`; the hook's counters follow. */

@@ -29,10 +29,15 @@
 
 struct outbox;
 
+/* Hooks at once: those of console.conf and those made in the console (hookdb.h). */
+#define OUTBOX_MAX_HOOKS 32
+
 /* What `kastroctl hooks` shows of one hook. */
 struct outbox_hook_status {
 	char name[HOOK_NAME_MAX + 1];
 	char kind[16], url[HOOK_URL_MAX + 1], format[16];
+	bool from_db;                   /* made in the console, not console.conf */
+	char at[64];                    /* console.conf's "file:line", or "" */
 	int64_t queued;                 /* rows waiting */
 	uint64_t delivered, failed, dropped, retries;
 	int64_t last_ok;                /* Unix seconds; 0: never */
@@ -70,6 +75,18 @@ void outbox_free(struct outbox *ob);
  */
 int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
 		   bool is_new, int64_t now, int *queued, char *err, size_t errlen);
+
+/*
+ * A hook made or changed in the console (hookdb.h), from the console's
+ * loop: a new worker starts; one that replaces a hook of the same name
+ * starts sending once the old one has finished its current send (one
+ * sender per hook, order kept). A hook of console.conf cannot be replaced.
+ * The queued deliveries are the hook's by name and stay queued.
+ */
+int outbox_put(struct outbox *ob, const struct hook_def *h, char *err, size_t errlen);
+
+/* A hook made in the console taken away; its worker stops after its current send. */
+int outbox_remove(struct outbox *ob, const char *name, char *err, size_t errlen);
 
 /* Hooks known: n, and status of hook i into *st. */
 int outbox_hooks(const struct outbox *ob);

@@ -1,0 +1,263 @@
+/*
+ * hookdb.c - hooks made in the console (hookdb.h): their table in the
+ * console's database, the check of their text by console.conf's grammar,
+ * and their changes written together with the audit entry. A store module
+ * (store_int.h): it writes through the store's connection so that the
+ * change and its audit entry share a transaction.
+ */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cconf.h"
+#include "errf.h"
+#include "hookdb.h"
+
+static const char *const schema_sql =
+	"CREATE TABLE IF NOT EXISTS hook_defs ("
+	" name TEXT PRIMARY KEY,"
+	" text TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL,"
+	" updated_by TEXT NOT NULL DEFAULT ''"
+	") STRICT;";
+
+int hookdb_schema(struct store *s, char *err, size_t errlen)
+{
+	if (sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return st_dberr(s, err, errlen, "creating the table of hooks");
+	return 0;
+}
+
+/*
+ * Where text's bytes outside strings and comments are braces: exactly one
+ * '{' and one '}' after it, the text starting with the word `hook` and
+ * nothing but blanks and comments after the '}'. The grammar checks the
+ * rest; this keeps the text to one hook block (no `include` of a file of
+ * the console's host, no other setting).
+ */
+static int one_block(const char *t, char *err, size_t errlen)
+{
+	int open = 0, close = 0;
+	bool str = false, after = false;
+	const char *p = t;
+
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '#') {
+		if (*p == '#')
+			p += strcspn(p, "\n");
+		else
+			p++;
+	}
+	if (strncmp(p, "hook", 4) != 0 || (p[4] != ' ' && p[4] != '\t' && p[4] != '"')) {
+		errf(err, errlen, "expected one hook block: hook NAME { ... }");
+		return -1;
+	}
+	for (; *p != '\0'; p++) {
+		if (str) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"' || *p == '\n')
+				str = false;
+			continue;
+		}
+		if (*p == '#') {
+			p += strcspn(p, "\n");
+			if (*p == '\0')
+				break;
+			continue;
+		}
+		if (after && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+			errf(err, errlen, "expected one hook block: nothing but comments after its '}'");
+			return -1;
+		}
+		if (*p == '"')
+			str = true;
+		else if (*p == '{')
+			open++;
+		else if (*p == '}')
+			after = ++close > 0;
+		if (open > 1 || close > open) {
+			errf(err, errlen, "expected one hook block: hook NAME { ... } holds no braces "
+			     "but in strings");
+			return -1;
+		}
+	}
+	if (open != 1 || close != 1) {
+		errf(err, errlen, "expected one hook block: hook NAME { ... }");
+		return -1;
+	}
+	return 0;
+}
+
+int hookdb_parse(const struct console_conf *base, const char *text, struct hook_def *out,
+		 char *err, size_t errlen)
+{
+	struct console_conf *c;
+	size_t n = strlen(text);
+	int r = -1;
+
+	if (n == 0 || n > HOOKDB_TEXT_MAX) {
+		errf(err, errlen, "a hook's text is %s, expected 1 to %d bytes",
+		     n == 0 ? "empty" : "too long", HOOKDB_TEXT_MAX);
+		return -1;
+	}
+	if (one_block(text, err, errlen) < 0)
+		return -1;
+	c = malloc(sizeof(*c));
+	if (c == NULL) {
+		errf(err, errlen, "out of memory");
+		return -1;
+	}
+	*c = *base;
+	/* the load replaces these: they stay the running configuration's */
+	c->inv = NULL;
+	c->plugins = NULL;
+	if (cconf_load_fragment("hook", text, n, "/", c, err, errlen) == 0) {
+		if (c->n_hooks == 1) {
+			*out = c->hooks[0];
+			snprintf(out->at, sizeof(out->at), "the console");
+			r = 0;
+		} else {
+			errf(err, errlen, "expected one hook block: hook NAME { ... }");
+		}
+		cconf_free(c);
+	}
+	free(c);
+	return r;
+}
+
+int hookdb_list(struct store *s, hookdb_cb cb, void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT name, text, created, updated, updated_by FROM "
+			       "hook_defs ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+		return st_dberr(s, err, errlen, "listing the hooks");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hookdb_row r;
+
+		memset(&r, 0, sizeof(r));
+		if (st_col_copy(st, 0, r.name, sizeof(r.name)) < 0)
+			continue;
+		r.text = (const char *)sqlite3_column_text(st, 1);
+		r.created = sqlite3_column_int64(st, 2);
+		r.updated = sqlite3_column_int64(st, 3);
+		if (st_col_copy(st, 4, r.by, sizeof(r.by)) < 0)
+			r.by[0] = '\0';
+		if (r.text == NULL || cb(arg, &r) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_dberr(s, err, errlen, "listing the hooks");
+	return 0;
+}
+
+/* One statement with up to four bound values (text, text, int, int); changes into *ch. */
+static int run(struct store *s, const char *sql, const char *t1, const char *t2, int64_t i3,
+	       const char *t4, int64_t *ch, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return st_dberr(s, err, errlen, "writing the hooks");
+	if (t1 != NULL)
+		sqlite3_bind_text(st, 1, t1, -1, SQLITE_STATIC);
+	if (t2 != NULL)
+		sqlite3_bind_text(st, 2, t2, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, i3);
+	if (t4 != NULL)
+		sqlite3_bind_text(st, 4, t4, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return st_dberr(s, err, errlen, "writing the hooks");
+	if (ch != NULL)
+		*ch = sqlite3_changes(s->db);
+	return 0;
+}
+
+static int64_t count_rows(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM hook_defs", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int hookdb_put(struct store *s, const struct hook_def *h, const char *text, bool create,
+	       int64_t now, const char *user, const char *addr, char *err, size_t errlen)
+{
+	char url[HOOK_URL_MAX + 8], detail[HOOK_URL_MAX + 128];
+	int64_t ch = 0;
+
+	hook_url_public(h, url, sizeof(url));
+	snprintf(detail, sizeof(detail), "%s: %s %s", h->name, hook_kind_name(h->kind), url);
+	if (st_begin(s, err, errlen) < 0)
+		return -1;
+	if (create) {
+		int64_t n = count_rows(s);
+
+		if (n < 0 || n >= HOOKDB_MAX) {
+			st_rollback(s);
+			if (n < 0)
+				return st_dberr(s, err, errlen, "counting the hooks");
+			errf(err, errlen, "too many hooks made in the console, the limit is %d",
+			     HOOKDB_MAX);
+			return -1;
+		}
+		if (run(s, "INSERT INTO hook_defs (name, text, created, updated, updated_by) "
+			"VALUES (?1, ?2, ?3, ?3, ?4) ON CONFLICT (name) DO NOTHING", h->name, text,
+			now, user != NULL ? user : "", &ch, err, errlen) < 0)
+			goto fail;
+	} else if (run(s, "UPDATE hook_defs SET text = ?2, updated = ?3, updated_by = ?4 "
+		       "WHERE name = ?1", h->name, text, now, user != NULL ? user : "", &ch, err,
+		       errlen) < 0) {
+		goto fail;
+	}
+	if (ch == 0) {
+		st_rollback(s);
+		return 1;
+	}
+	if (store_audit(s, now, user, addr, create ? "hook.create" : "hook.update", detail, err,
+			errlen) < 0 ||
+	    st_commit(s, err, errlen) < 0)
+		goto fail;
+	return 0;
+fail:
+	st_rollback(s);
+	return -1;
+}
+
+int hookdb_delete(struct store *s, const char *name, int64_t now, const char *user,
+		  const char *addr, char *err, size_t errlen)
+{
+	int64_t ch = 0;
+
+	if (st_begin(s, err, errlen) < 0)
+		return -1;
+	if (run(s, "DELETE FROM hook_defs WHERE name = ?1", name, NULL, 0, NULL, &ch, err,
+		errlen) < 0)
+		goto fail;
+	if (ch == 0) {
+		st_rollback(s);
+		return 1;
+	}
+	if (run(s, "UPDATE hook_deliveries SET state = 'dropped', answer = 'the hook was deleted' "
+		"WHERE hook = ?1 AND state = 'queued'", name, NULL, 0, NULL, NULL, err, errlen) < 0 ||
+	    store_audit(s, now, user, addr, "hook.delete", name, err, errlen) < 0 ||
+	    st_commit(s, err, errlen) < 0)
+		goto fail;
+	return 0;
+fail:
+	st_rollback(s);
+	return -1;
+}
