@@ -42,7 +42,8 @@ void hook_defaults(struct hook_def *h, const char *name)
 	h->timeout = 30;
 	h->queue_max = HOOK_QUEUE_DEFAULT;
 	h->min_severity = 4;
-	h->types = HOOK_TY_ALL;
+	/* audit entries only when asked for (type audit): they are not alerts */
+	h->types = HOOK_TY_ALL & ~HOOK_TY_AUDIT;
 	h->win_from = -1;
 	h->win_to = -1;
 	h->days = 0x7f;

@@ -290,15 +290,16 @@ static int resend_due(sqlite3 *db, const struct hook_def *h, int64_t id, int64_t
 	return due;
 }
 
-int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
-		   bool is_new, int64_t now, int *queued, char *err, size_t errlen)
+/* outbox_enqueue() with the reason of a new row: raised, escalated, audit. */
+static int enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
+		   bool is_new, const char *why, int64_t now, int *queued, char *err, size_t errlen)
 {
 	*queued = 0;
 	if (ob == NULL)
 		return 0;
 	for (int i = 0; i < ob->n; i++) {
 		struct worker *w = ob->w[i];
-		const char *reason = "raised";
+		const char *reason = why;
 		uint64_t dropped;
 		int64_t depth;
 		int r;
@@ -343,6 +344,21 @@ int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook
 	return 0;
 }
 
+int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
+		   bool is_new, int64_t now, int *queued, char *err, size_t errlen)
+{
+	return enqueue(ob, db, id, v, is_new, "raised", now, queued, err, errlen);
+}
+
+int outbox_enqueue_audit(struct outbox *ob, sqlite3 *db, int64_t id, int64_t ts,
+			 const char *user, const char *addr, const char *action, int *queued, char *err,
+			 size_t errlen)
+{
+	struct hook_alert_view v = { "audit", user, addr, action, 4, ts };
+
+	return enqueue(ob, db, id, &v, true, "audit", ts, queued, err, errlen);
+}
+
 /* ---- the worker --------------------------------------------------------------------- */
 
 struct row {
@@ -356,6 +372,42 @@ struct loaded {
 	sqlite3_stmt *st;
 	struct fmt_alert a;
 };
+
+/*
+ * An audit entry (a delivery of reason "audit", alert_id the entry's id) as
+ * the formatters take an alert: kind "audit", the signature "ACTION by
+ * USER: DETAIL", the host the address it came from, severity low.
+ */
+static int load_audit(sqlite3 *db, sqlite3_stmt **stp, int64_t id, struct fmt_alert *a)
+{
+	int rc;
+
+	if (*stp == NULL &&
+	    sqlite3_prepare_v3(db, "SELECT ts, addr, action, printf('%s by %s%s%s', action, "
+			       "CASE user WHEN '' THEN 'the console' ELSE user END, "
+			       "CASE detail WHEN '' THEN '' ELSE ': ' END, detail) FROM audit "
+			       "WHERE id = ?1", -1, SQLITE_PREPARE_PERSISTENT, stp, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_reset(*stp);
+	sqlite3_bind_int64(*stp, 1, id);
+	rc = sqlite3_step(*stp);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	a->id = id;
+	a->kind = "audit";
+	a->sensor_id = "kastro-console";
+	a->first_seen = a->last_seen = sqlite3_column_int64(*stp, 0);
+	a->host = (const char *)sqlite3_column_text(*stp, 1);
+	a->action = (const char *)sqlite3_column_text(*stp, 2);
+	a->signature = (const char *)sqlite3_column_text(*stp, 3);
+	a->category = "audit";
+	a->app = "";
+	a->status = "";
+	a->signature_id = -1;
+	a->severity = 4;
+	a->count = 1;
+	return 1;
+}
 
 static int load_alert(sqlite3 *db, sqlite3_stmt **stp, int64_t id, struct fmt_alert *a)
 {
@@ -518,6 +570,21 @@ static void free_alerts(struct fmt_alert *a, int n)
  * it settled (delivered, or dropped as gone), 0 when the send must be
  * retried (row 0 got its backoff), -1 on a refusal (rows marked failed).
  */
+/* Row r's alert or audit entry into a (ld[0] alerts, ld[1] audit): 1, 0 gone, -1 error. */
+static int load_row(sqlite3 *db, sqlite3_stmt **ld, const struct row *r, struct fmt_alert *a)
+{
+	if (strcmp(r->reason, "audit") == 0)
+		return load_audit(db, &ld[1], r->alert_id, a);
+	return load_alert(db, &ld[0], r->alert_id, a);
+}
+
+/* Done with what load_row() gave: its strings are gone. */
+static void unload(sqlite3_stmt **ld)
+{
+	sqlite3_reset(ld[0]);
+	sqlite3_reset(ld[1]);
+}
+
 static int send_folded(struct worker *w, sqlite3 *db, sqlite3_stmt **ld, struct sender *snd,
 		       const struct row *rows, int n, const struct fmt_ctx *ctx, int64_t now)
 {
@@ -532,8 +599,8 @@ static int send_folded(struct worker *w, sqlite3 *db, sqlite3_stmt **ld, struct 
 	for (k = 0; k < n && rows[k].next_at <= now; k++) {
 		struct fmt_alert x = { 0 };
 
-		if (load_alert(db, ld, rows[k].alert_id, &x) <= 0) {
-			sqlite3_reset(*ld);
+		if (load_row(db, ld, &rows[k], &x) <= 0) {
+			unload(ld);
 			exec_row(db, "UPDATE hook_deliveries SET state = 'dropped', last_at = ?2, "
 				 "answer = 'the alert is no longer stored' WHERE id = ?1", rows[k].id,
 				 now, 0, NULL);
@@ -560,7 +627,7 @@ static int send_folded(struct worker *w, sqlite3 *db, sqlite3_stmt **ld, struct 
 		a[m].last_seen = x.last_seen;
 		a[m].count = x.count;
 		ids[m++] = rows[k].id;
-		sqlite3_reset(*ld);
+		unload(ld);
 	}
 	if (m == 0) {
 		free_alerts(a, n);
@@ -616,7 +683,7 @@ static void *worker_main(void *arg)
 	struct outbox *ob = w->ob;
 	struct fmt_ctx ctx = { ob->hostname, ob->public_url };
 	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL, *ld = NULL;
+	sqlite3_stmt *q = NULL, *ld[2] = { NULL, NULL };
 	struct sender *snd = send_new(&w->h);
 	struct row rows[BATCH];
 	int64_t done[BATCH], resync = wall() + RESYNC_S;
@@ -700,7 +767,7 @@ static void *worker_main(void *arg)
 			}
 			if (rc.n > 0 && cap_next(&rc, now) == 0 && i + 1 < n && rc.t[rc.pos] > 0) {
 				/* the hour had its mails and more wait: fold them */
-				int k = send_folded(w, db, &ld, snd, rows + i, n - i, &ctx, now);
+				int k = send_folded(w, db, ld, snd, rows + i, n - i, &ctx, now);
 
 				if (k > 0)
 					cap_note(&rc, now);
@@ -711,7 +778,7 @@ static void *worker_main(void *arg)
 				i += k - 1;
 				continue;
 			}
-			got = load_alert(db, &ld, rows[i].alert_id, &a);
+			got = load_row(db, ld, &rows[i], &a);
 			if (got <= 0) {
 				/* the alert is gone (retention) or unreadable: nothing to send */
 				exec_row(db, "UPDATE hook_deliveries SET state = 'dropped', last_at = ?2, "
@@ -727,7 +794,7 @@ static void *worker_main(void *arg)
 			a.delivery_id = rows[i].id;
 			a.reason = rows[i].reason;
 			r = send_alert(snd, &a, &ctx, now, w->h.timeout, answer, sizeof(answer));
-			sqlite3_reset(ld);
+			unload(ld);
 			if (r == SEND_OK) {
 				if (rc.n > 0)
 					cap_note(&rc, now);
@@ -770,7 +837,8 @@ static void *worker_main(void *arg)
 			nap(w, 250);
 	}
 	sqlite3_finalize(q);
-	sqlite3_finalize(ld);
+	sqlite3_finalize(ld[0]);
+	sqlite3_finalize(ld[1]);
 	sqlite3_close(db);
 	send_free(snd);
 	free(rc.t);
@@ -1171,4 +1239,25 @@ int st_outbox_enqueue(struct store *s, int64_t id, const struct alert_in *a, boo
 	if (s->outbox == NULL)
 		return 0;
 	return outbox_enqueue(s->outbox, s->db, id, &v, is_new, wall(), &n, err, errlen);
+}
+
+int st_outbox_escalated(struct store *s, int64_t id, const struct alert_in *a, char *err,
+			size_t errlen)
+{
+	struct hook_alert_view v = { a->kind, a->sensor_id, a->host, a->sig, a->severity, a->ts };
+	int n = 0;
+
+	if (s->outbox == NULL)
+		return 0;
+	return enqueue(s->outbox, s->db, id, &v, true, "escalated", wall(), &n, err, errlen);
+}
+
+int st_outbox_audit(struct store *s, int64_t id, int64_t ts, const char *user,
+		    const char *addr, const char *action, char *err, size_t errlen)
+{
+	int n = 0;
+
+	if (s->outbox == NULL)
+		return 0;
+	return outbox_enqueue_audit(s->outbox, s->db, id, ts, user, addr, action, &n, err, errlen);
 }

@@ -88,6 +88,16 @@ int outbox_put(struct outbox *ob, const struct hook_def *h, char *err, size_t er
 /* A hook made in the console taken away; its worker stops after its current send. */
 int outbox_remove(struct outbox *ob, const char *name, char *err, size_t errlen);
 
+/*
+ * In the caller's open transaction on db: queue audit entry id (time ts,
+ * by user from addr, action) to every hook that takes type audit (reason "audit";
+ * the filter sees sensor = user, host = addr, rule = action, severity low). As
+ * outbox_enqueue otherwise.
+ */
+int outbox_enqueue_audit(struct outbox *ob, sqlite3 *db, int64_t id, int64_t ts,
+			 const char *user, const char *addr, const char *action, int *queued, char *err,
+			 size_t errlen);
+
 /* Hooks known: n, and status of hook i into *st. */
 int outbox_hooks(const struct outbox *ob);
 void outbox_status(struct outbox *ob, int i, struct outbox_hook_status *st);

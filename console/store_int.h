@@ -172,6 +172,12 @@ struct alert_in {
 int st_alert_make(struct store *s, const struct alert_in *a, int64_t *id, bool *is_new,
 		  char *err, size_t errlen);
 /* Queue the hooks' deliveries of alert id in the open transaction (outbox.c). */
+/* Queue the hooks' deliveries of audit entry id in the open transaction (outbox.c). */
+int st_outbox_audit(struct store *s, int64_t id, int64_t ts, const char *user,
+		    const char *addr, const char *action, char *err, size_t errlen);
+/* Alert id's severity rose to a's: queued again (reason "escalated") to every hook it passes now. */
+int st_outbox_escalated(struct store *s, int64_t id, const struct alert_in *a, char *err,
+			size_t errlen);
 int st_outbox_enqueue(struct store *s, int64_t id, const struct alert_in *a, bool is_new,
 		      char *err, size_t errlen);
 int st_event_insert(struct store *s, const char *sensor_id, int64_t seq, int64_t ts,

@@ -123,6 +123,24 @@ code=$(as adm wh POST /api/v1/hooks "$(cfg 'hook chat2 { webhook "https://127.0.
 grep -q '^siem kind=syslog format=leef ' "$tmp/ctl.out" && grep -q '^chat2 kind=webhook' "$tmp/ctl.out" &&
 	t_pass "$T: kastroctl hooks lists the hooks made in the console" || t_fail "$T: kastroctl hooks: $(cat "$tmp/ctl.out")"
 
+# ---- the audit trail through a hook of type audit, queued with each entry ----
+code=$(as adm al POST /api/v1/hooks "$(cfg "hook auditlog { syslog \"tcp://127.0.0.1:$P_TCP\" format cef type audit }")")
+a0=$(db "select max(id) from audit")
+as adm upd2 POST /api/v1/hooks/siem "$(cfg "hook siem { syslog \"tcp://127.0.0.1:$P_TCP\" format leef rule \"test rule 2\" }")" >/dev/null
+"$CTL" -s "$sock" hooks test siem >/dev/null 2>&1
+for _i in $(seq 1 50); do grep -q 'hook.test by root' "$tmp/syslog.out" 2>/dev/null && break; sleep 0.2; done
+na=$(db "select count(*) from audit where id > $a0")
+nd=$(db "select count(*) from hook_deliveries where hook='auditlog' and reason='audit' and alert_id > $a0")
+if [ "$code" = 201 ] && grep -q 'CEF:0|Kastro|Kastro|.*|audit|hook.update by admin: siem: syslog tcp://127.0.0.1:' "$tmp/syslog.out" &&
+	grep -q 'hook.test by root: siem' "$tmp/syslog.out" && [ "$na" = "$nd" ] && [ "$na" -ge 2 ] &&
+	[ "$(db "select count(*) from hook_deliveries where hook='auditlog' and reason<>'audit'")" = 0 ]; then
+	t_pass "$T: audit entries go out through a hook of type audit ($nd of $na entries queued with them, none of the alerts)"
+else
+	t_fail "$T: audit hook: $code, $na entries, $nd deliveries: $(grep -c 'by admin\|by root' "$tmp/syslog.out")"
+fi
+[ "$(db "select count(*) from hook_deliveries where hook in ('siem','filehook') and reason='audit'")" = 0 ] &&
+	t_pass "$T: hooks without type audit get no audit entries" || t_fail "$T: audit entries in other hooks"
+
 # ---- kept across a restart ----
 stop_console
 start_console || { t_fail "$T: console did not restart"; t_done; }

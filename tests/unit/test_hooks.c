@@ -66,7 +66,8 @@ static void test_contract_lines(void **state)
 	assert_string_equal(c.hooks[0].sd_id, "kastro@32473");
 	assert_int_equal(c.hooks[0].queue_max, 1000000);
 	assert_int_equal(c.hooks[0].min_severity, 4);
-	assert_int_equal(c.hooks[0].types, HOOK_TY_ALL);
+	/* every type but audit entries, which are asked for by name */
+	assert_int_equal(c.hooks[0].types, HOOK_TY_ALL & ~HOOK_TY_AUDIT);
 
 	assert_int_equal(c.hooks[1].transport, HOOK_T_TLS);
 	assert_int_equal(c.hooks[1].format, HOOK_F_ECS);
@@ -233,6 +234,15 @@ static void test_filter(void **state)
 	assert_false(hook_match(&h, &a));
 	h.types = HOOK_TY_ALL;
 	assert_true(hook_match(&h, &a));
+	a.kind = "audit";
+	assert_true(hook_match(&h, &a));
+	hook_defaults(&h, "d");
+	h.min_severity = 2;
+	assert_false(hook_match(&h, &a));
+	h.types = HOOK_TY_AUDIT;
+	assert_true(hook_match(&h, &a));
+	h.types = HOOK_TY_ALL;
+	a.kind = "something-new";
 
 	memcpy(h.sensor, "10.0.0.5", 9);
 	assert_true(hook_match(&h, &a));
