@@ -25,6 +25,7 @@
 #include "console.h"
 #include "hookctl.h"
 #include "hookdb.h"
+#include "svcalert.h"
 #include "log.h"
 #include "num.h"
 #include "outbox.h"
@@ -64,6 +65,7 @@ int hookctl_start(struct console *c, const char *db_path, char *err, size_t errl
 	if (outbox_new(&c->outbox, db_path, c->conf.hooks, c->conf.n_hooks, &ctx, err, errlen) < 0 ||
 	    store_set_outbox(c->store, c->outbox, err, errlen) < 0 ||
 	    hookdb_schema(c->store, err, errlen) < 0 ||
+	    svcalert_init(c->store, (int64_t)console_now(), err, errlen) < 0 ||
 	    hookdb_list(c->store, load_stored, c, err, errlen) < 0 ||
 	    outbox_run(c->outbox, err, errlen) < 0)
 		return -1;
@@ -76,6 +78,24 @@ int hookctl_start(struct console *c, const char *db_path, char *err, size_t errl
 			 strncmp(st.url, "udp://", 6) == 0 ? " (UDP: alerts may be lost on the way)" : "");
 	}
 	return 0;
+}
+
+void hookctl_tick(struct console *c)
+{
+	char err[256];
+
+	for (int i = 0; i < outbox_hooks(c->outbox); i++) {
+		struct outbox_hook_status st;
+		uint64_t shed;
+		int64_t id;
+
+		if (!outbox_shed_news(c->outbox, i, &shed))
+			continue;
+		outbox_status(c->outbox, i, &st);
+		if (hookdb_full_alert(c->store, st.name, shed, st.queue_max, (int64_t)console_now(),
+				      &id, err, sizeof(err)) < 0)
+			log_err("hook %s: the queue-full alert: %s", st.name, err);
+	}
 }
 
 void hookctl_stop(struct console *c)

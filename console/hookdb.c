@@ -10,10 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "cconf.h"
 #include "errf.h"
 #include "hookdb.h"
+#include "svcalert.h"
 
 static const char *const schema_sql =
 	"CREATE TABLE IF NOT EXISTS hook_defs ("
@@ -258,6 +262,94 @@ int hookdb_delete(struct store *s, const char *name, int64_t now, const char *us
 		goto fail;
 	return 0;
 fail:
+	st_rollback(s);
+	return -1;
+}
+
+int hookdb_full_alert(struct store *s, const char *hook, uint64_t shed, uint32_t queue_max,
+		      int64_t now, int64_t *alert_id, char *err, size_t errlen)
+{
+	char sig[128], ts[32];
+	char *body = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t open_id = 0, seq = 0;
+	bool inserted, is_new;
+	struct tm tm;
+	time_t t = (time_t)now;
+	json_t *j;
+	int rc;
+
+	*alert_id = 0;
+	if (gmtime_r(&t, &tm) == NULL)
+		return errf(err, errlen, "now: expected a time after 1970");
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(sig, sizeof(sig), "Hook queue full: %s dropped deliveries", hook);
+	if (st_begin(s, err, errlen) < 0)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "SELECT id FROM alerts WHERE sensor_id = ?1 AND kind = "
+			       "'hook_queue_full' AND host = ?2 AND status <> 'resolved' "
+			       "ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+		st_dberr(s, err, errlen, "finding the hook's alert");
+		goto fail;
+	}
+	st_bind_text(st, 1, SVCALERT_SENSOR);
+	st_bind_text(st, 2, hook);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		open_id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		st_dberr(s, err, errlen, "finding the hook's alert");
+		goto fail;
+	}
+	if (open_id > 0) {
+		/* one open alert per hook: it counts what happened since */
+		if (sqlite3_prepare_v2(s->db, "UPDATE alerts SET count = count + 1, last_seen = "
+				       "max(last_seen, ?2) WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
+			st_dberr(s, err, errlen, "counting on the hook's alert");
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, open_id);
+		sqlite3_bind_int64(st, 2, now);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			st_dberr(s, err, errlen, "counting on the hook's alert");
+			goto fail;
+		}
+		*alert_id = open_id;
+		return st_finish(s, err, errlen);
+	}
+	if (st_console_seq(s, SVCALERT_SENSOR, &seq, err, errlen) < 0)
+		goto fail;
+	j = json_pack("{s:s,s:s,s:s,s:I,s:I}", "timestamp", ts, "event_type", "hook_queue_full",
+		      "hook", hook, "queue_max", (json_int_t)queue_max, "dropped", (json_int_t)shed);
+	body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (body == NULL) {
+		errf(err, errlen, "out of memory");
+		goto fail;
+	}
+	{
+		struct alert_in a = {
+			.kind = "hook_queue_full", .sensor_id = SVCALERT_SENSOR, .host = hook,
+			.sig = sig, .category = "hook", .action = "dropped", .sig_id = -1,
+			.ts = now, .seq = seq, .severity = 2,
+		};
+
+		if (st_event_insert(s, SVCALERT_SENSOR, seq, now, now, "hook_queue_full", hook,
+				    body, strlen(body), &inserted, err, errlen) < 0 ||
+		    st_alert_make(s, &a, alert_id, &is_new, err, errlen) < 0)
+			goto fail;
+	}
+	free(body);
+	if (st_finish(s, err, errlen) < 0) {
+		st_rollback(s);
+		return -1;
+	}
+	return 0;
+fail:
+	free(body);
 	st_rollback(s);
 	return -1;
 }

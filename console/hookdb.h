@@ -69,4 +69,13 @@ int hookdb_put(struct store *s, const struct hook_def *h, const char *text, bool
 int hookdb_delete(struct store *s, const char *name, int64_t now, const char *user,
 		  const char *addr, char *err, size_t errlen);
 
+/*
+ * Hook hook's queue was full and dropped deliveries (shed since start, at
+ * cap queue_max): an alert of kind hook_queue_full from the console's own
+ * sensor (host: the hook's name, severity high), at most one open per hook;
+ * while one is open, its count grows instead. *alert_id: the alert.
+ */
+int hookdb_full_alert(struct store *s, const char *hook, uint64_t shed, uint32_t queue_max,
+		      int64_t now, int64_t *alert_id, char *err, size_t errlen);
+
 #endif

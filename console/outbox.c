@@ -69,6 +69,7 @@ struct worker {
 	/* under mu */
 	int64_t queued;
 	uint64_t delivered, failed, dropped, retries;
+	uint64_t shed, shed_told;       /* dropped at the cap; of those, told (outbox_shed_news) */
 	int64_t last_ok, last_err_at;
 	char last_err[256];
 };
@@ -325,6 +326,7 @@ static int enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook
 				return -1;
 			pthread_mutex_lock(&w->mu);
 			w->dropped += (uint64_t)r;
+			w->shed += (uint64_t)r;
 			w->queued -= r;
 			dropped = w->dropped;
 			pthread_mutex_unlock(&w->mu);
@@ -982,6 +984,7 @@ void outbox_status(struct outbox *ob, int i, struct outbox_hook_status *st)
 
 	memset(st, 0, sizeof(*st));
 	st->from_db = w->from_db;
+	st->queue_max = w->h.queue_max;
 	snprintf(st->at, sizeof(st->at), "%s", w->h.at);
 	snprintf(st->name, sizeof(st->name), "%s", w->h.name);
 	snprintf(st->kind, sizeof(st->kind), "%s", hook_kind_name(w->h.kind));
@@ -997,6 +1000,19 @@ void outbox_status(struct outbox *ob, int i, struct outbox_hook_status *st)
 	st->last_err_at = w->last_err_at;
 	snprintf(st->last_err, sizeof(st->last_err), "%s", w->last_err);
 	pthread_mutex_unlock(&w->mu);
+}
+
+int outbox_shed_news(struct outbox *ob, int i, uint64_t *shed)
+{
+	struct worker *w = ob->w[i];
+	int r;
+
+	pthread_mutex_lock(&w->mu);
+	r = w->shed > w->shed_told;
+	w->shed_told = w->shed;
+	*shed = w->shed;
+	pthread_mutex_unlock(&w->mu);
+	return r;
 }
 
 void outbox_totals(struct outbox *ob, uint64_t *queued, uint64_t *delivered, uint64_t *failed,

@@ -37,6 +37,7 @@ struct outbox_hook_status {
 	char name[HOOK_NAME_MAX + 1];
 	char kind[16], url[HOOK_URL_MAX + 1], format[16];
 	bool from_db;                   /* made in the console, not console.conf */
+	uint32_t queue_max;
 	char at[64];                    /* console.conf's "file:line", or "" */
 	int64_t queued;                 /* rows waiting */
 	uint64_t delivered, failed, dropped, retries;
@@ -101,6 +102,12 @@ int outbox_enqueue_audit(struct outbox *ob, sqlite3 *db, int64_t id, int64_t ts,
 /* Hooks known: n, and status of hook i into *st. */
 int outbox_hooks(const struct outbox *ob);
 void outbox_status(struct outbox *ob, int i, struct outbox_hook_status *st);
+
+/*
+ * Whether hook i dropped deliveries at its cap since the last call (1) or
+ * not (0); *shed: how many since the console started.
+ */
+int outbox_shed_news(struct outbox *ob, int i, uint64_t *shed);
 
 /* Counters over every hook, for `kastroctl console status`. */
 void outbox_totals(struct outbox *ob, uint64_t *queued, uint64_t *delivered, uint64_t *failed,
