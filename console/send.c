@@ -336,7 +336,8 @@ static enum send_result syslog_send(struct sender *s, const char *msg, size_t le
 		if (r != SEND_OK)
 			return r;
 		set_timeouts(s->fd, deadline);
-		if (s->h.transport == HOOK_T_TLS && (r = tls_start(s, ans, anslen)) != SEND_OK) {
+		if ((s->h.transport == HOOK_T_TLS || s->h.transport == HOOK_T_RELPS) &&
+		    (r = tls_start(s, ans, anslen)) != SEND_OK) {
 			disconnect(s);
 			return r;
 		}
@@ -379,10 +380,19 @@ static enum send_result syslog_send(struct sender *s, const char *msg, size_t le
 
 /* ---- RELP ------------------------------------------------------------------------------ */
 
-static int write_all_fd(int fd, const char *p, size_t n)
+/* n bytes at p to s's connection, inside its TLS when it has one. */
+static int write_all(struct sender *s, const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		ssize_t w;
+
+		if (s->ssl != NULL) {
+			int k = SSL_write(s->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+
+			w = k > 0 ? k : -1;
+		} else {
+			w = send(s->fd, p, n, MSG_NOSIGNAL);
+		}
 
 		if (w <= 0)
 			return -1;
@@ -444,9 +454,17 @@ more:
 			snprintf(ans, anslen, "RELP: frame too long");
 			return -1;
 		}
-		ssize_t r = recv(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen, 0);
+		ssize_t r;
 
+		if (s->ssl != NULL)
+			r = SSL_read(s->ssl, s->rbuf + s->rlen, (int)(sizeof(s->rbuf) - s->rlen));
+		else
+			r = recv(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen, 0);
 		if (r <= 0) {
+			if (s->ssl != NULL && r < 0) {
+				ssl_why(ans, anslen, "RELP: TLS read failed");
+				return -1;
+			}
 			snprintf(ans, anslen, "RELP: %s", r == 0 ? "the server closed the session" :
 				 strerror(errno));
 			return -1;
@@ -470,8 +488,11 @@ static int relp_call(struct sender *s, const char *cmd, const char *data, size_t
 	memcpy(s->wbuf, head, (size_t)hl);
 	memcpy(s->wbuf + hl, data, dlen);
 	s->wbuf[(size_t)hl + dlen] = '\n';
-	if (write_all_fd(s->fd, s->wbuf, (size_t)hl + dlen + 1) < 0) {
-		snprintf(ans, anslen, "RELP: write failed: %s", strerror(errno));
+	if (write_all(s, s->wbuf, (size_t)hl + dlen + 1) < 0) {
+		if (s->ssl != NULL)
+			ssl_why(ans, anslen, "RELP: TLS write failed");
+		else
+			snprintf(ans, anslen, "RELP: write failed: %s", strerror(errno));
 		return -1;
 	}
 	for (;;) {
@@ -503,6 +524,12 @@ static enum send_result relp_send(struct sender *s, const char *msg, size_t len,
 		if (r != SEND_OK)
 			return r;
 		set_timeouts(s->fd, deadline);
+		/* relps://: the RELP session inside TLS from the first byte, as
+		   rsyslog's imrelp with tls="on" expects */
+		if (s->h.transport == HOOK_T_RELPS && (r = tls_start(s, ans, anslen)) != SEND_OK) {
+			disconnect(s);
+			return r;
+		}
 		s->txnr = 0;
 		s->rlen = 0;
 		k = relp_call(s, "open", offers, sizeof(offers) - 1, ans, anslen);
@@ -784,7 +811,7 @@ enum send_result send_alert(struct sender *s, const struct fmt_alert *a,
 	case HOOK_SYSLOG:
 		if (fmt_syslog(&s->h, a, ctx, &o) < 0)
 			break;
-		if (s->h.transport == HOOK_T_RELP)
+		if (s->h.transport == HOOK_T_RELP || s->h.transport == HOOK_T_RELPS)
 			return relp_send(s, o.p, o.len, deadline, answer, anslen);
 		return syslog_send(s, o.p, o.len, deadline, answer, anslen);
 	case HOOK_EMAIL:

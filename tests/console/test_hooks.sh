@@ -51,8 +51,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-read -r HP SP P_TCP P_TLS P_SMTP P_WEB P_DEAD P_RELP < <($PY -c 'import socket
-s=[socket.socket() for _ in range(8)]
+read -r HP SP P_TCP P_TLS P_SMTP P_WEB P_DEAD P_RELP P_RELPS < <($PY -c 'import socket
+s=[socket.socket() for _ in range(9)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])')
 data=$tmp/data
@@ -85,12 +85,14 @@ global(workDirectory="$tmp/rs" maxMessageSize="256k" parser.escapeControlCharact
        defaultNetstreamDriverCertFile="$tmp/pki/srv.pem"
        defaultNetstreamDriverKeyFile="$tmp/pki/srv.key")
 module(load="imtcp" maxSessions="50")
-module(load="imrelp")
+module(load="imrelp" tls.tlslib="openssl")
 template(name="raw" type="string" string="%rawmsg%\n")
 input(type="imtcp" port="$P_TCP" address="127.0.0.1" ruleset="out")
 input(type="imtcp" port="$P_TLS" address="127.0.0.1" ruleset="out" name="tls"
       streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")
 input(type="imrelp" port="$P_RELP" address="127.0.0.1" ruleset="out")
+input(type="imrelp" port="$P_RELPS" address="127.0.0.1" ruleset="out" tls="on"
+      tls.cacert="$tmp/pki/ca.pem" tls.mycert="$tmp/pki/srv.pem" tls.myprivkey="$tmp/pki/srv.key")
 ruleset(name="out") { action(type="omfile" file="$tmp/syslog.out" template="raw") }
 EOF
 rsyslogd -n -f "$tmp/rsyslog.conf" -i "$tmp/rs.pid" >"$tmp/rsyslog.log" 2>&1 &
@@ -105,9 +107,9 @@ $PEERS smtp "$P_SMTP" "$tmp/pki/srv.pem" "$tmp/pki/srv.key" kastro kastro-smtp-s
 	>"$tmp/smtp.log" 2>&1 &
 mpid=$!
 up() { $PY -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null; }
-for _i in $(seq 1 50); do up "$P_TCP" && up "$P_TLS" && up "$P_RELP" && up "$P_WEB" && up "$P_SMTP" && break; sleep 0.2; done
-if up "$P_TCP" && up "$P_TLS" && up "$P_RELP" && up "$P_WEB" && up "$P_SMTP"; then
-	t_pass "$T: rsyslog (imtcp, TLS, imrelp), aiosmtpd (STARTTLS, AUTH) and the webhook receiver listen"
+for _i in $(seq 1 50); do up "$P_TCP" && up "$P_TLS" && up "$P_RELP" && up "$P_RELPS" && up "$P_WEB" && up "$P_SMTP" && break; sleep 0.2; done
+if up "$P_TCP" && up "$P_TLS" && up "$P_RELP" && up "$P_RELPS" && up "$P_WEB" && up "$P_SMTP"; then
+	t_pass "$T: rsyslog (imtcp, TLS, imrelp, imrelp over TLS), aiosmtpd (STARTTLS, AUTH) and the webhook receiver listen"
 else
 	t_fail "$T: receivers did not start: $(tail -n 3 "$tmp/rsyslog.log" "$tmp/smtp.log" "$tmp/web.log" | tr '\n' ' ')"
 	t_done
@@ -136,6 +138,8 @@ hook chat { webhook "https://127.0.0.1:$P_WEB/hooks/abc" format json secret-file
 hook refused { webhook "https://127.0.0.1:$P_WEB/refuse" secret-file "$tmp/web.secret" ca "$tmp/pki/ca.pem" sensor "nobody" }
 hook dead { syslog "tcp://127.0.0.1:$P_DEAD" format cef sensor "nobody" timeout 2s }
 hook rated { email "smtp://127.0.0.1:$P_SMTP" from "kastro@kavala.example" to "rated@kavala.example" user "kastro" password-file "$tmp/smtp.pass" ca "$tmp/pki/ca.pem" rule "test rule" max-per-hour 1 }
+hook soc-relps { syslog "relps://127.0.0.1:$P_RELPS" format cef ca "$tmp/pki/ca.pem" sensor "nobody" }
+hook relps-bad-cert { syslog "relps://127.0.0.1:$P_RELPS" format cef ca "$tmp/other/ca.pem" sensor "nobody" }
 hook capped { webhook "https://127.0.0.1:$P_DEAD/x" rule "test rule" queue-max 100 timeout 2s }
 EOF
 start_console() {
@@ -152,11 +156,11 @@ start_console() {
 }
 : >"$log"
 start_console || { t_fail "$T: console did not start: $(tail -n 5 "$log" | tr '\n' ' ')"; t_done; }
-t_pass "$T: the console starts with 13 hooks"
+t_pass "$T: the console starts with 15 hooks"
 
 # ---- kastroctl hooks test: the contract ----------------------------------------------------
 htest() { "$CTL" -s "$sock" hooks test "$@" >"$tmp/ht.out" 2>&1; echo $?; }
-for h in soc soc-relp soc-leef soc-tls officers officers-el chat; do
+for h in soc soc-relp soc-relps soc-leef soc-tls officers officers-el chat; do
 	rc=$(htest "$h")
 	[ "$rc" = 0 ] && t_pass "$T: hooks test $h exits 0 ($(head -c 120 "$tmp/ht.out"))" ||
 		t_fail "$T: hooks test $h: exit $rc: $(cat "$tmp/ht.out")"
@@ -170,6 +174,9 @@ rc=$(htest bad-auth)
 rc=$(htest bad-cert)
 [ "$rc" = 1 ] && grep -q 'certificate' "$tmp/ht.out" && t_pass "$T: hooks test against an untrusted server certificate exits 1" ||
 	t_fail "$T: hooks test bad-cert: exit $rc: $(cat "$tmp/ht.out")"
+rc=$(htest relps-bad-cert)
+[ "$rc" = 1 ] && grep -q 'certificate' "$tmp/ht.out" && t_pass "$T: hooks test of RELP over TLS against an untrusted server certificate exits 1" ||
+	t_fail "$T: hooks test relps-bad-cert: exit $rc: $(cat "$tmp/ht.out")"
 rc=$(htest refused)
 [ "$rc" = 1 ] && grep -q 'HTTP 400' "$tmp/ht.out" && t_pass "$T: hooks test answered HTTP 400 exits 1 with the answer" ||
 	t_fail "$T: hooks test refused: exit $rc: $(cat "$tmp/ht.out")"
@@ -187,7 +194,7 @@ fi
 sleep 1
 r=$($PEERS check-syslog "$tmp/syslog.out" "kastro@32473")
 case "$r" in
-"ok 4 cef=2 leef=1 json=1"*) t_pass "$T: rsyslog received RFC 5424 with SD and CEF (TCP, RELP), LEEF and ECS (TLS) bodies that parse ($r)" ;;
+"ok 5 cef=3 leef=1 json=1"*) t_pass "$T: rsyslog received RFC 5424 with SD and CEF (TCP, RELP, RELP over TLS), LEEF and ECS (TLS) bodies that parse ($r)" ;;
 *) t_fail "$T: syslog: $r" ;;
 esac
 r=$($PEERS check-mail "$tmp/mail")
@@ -239,7 +246,7 @@ wait_delivered soc 5 20 && wait_delivered soc-relp 5 20 && wait_delivered soc-le
 sleep 1
 r=$($PEERS check-syslog "$tmp/syslog.out" "kastro@32473")
 case "$r" in
-"ok 24 cef=12 leef=6 json=6 greek=20") t_pass "$T: 20 alerts with Greek, =, |, \\, ] in rsyslog: CEF (TCP, RELP), LEEF, ECS and SD unescape to the sensor's text ($r)" ;;
+"ok 25 cef=13 leef=6 json=6 greek=20") t_pass "$T: 20 alerts with Greek, =, |, \\, ] in rsyslog: CEF (TCP, RELP), LEEF, ECS and SD unescape to the sensor's text ($r)" ;;
 *) t_fail "$T: hostile syslog: $r" ;;
 esac
 
@@ -314,9 +321,9 @@ r=$($PY -c 'import json,sys
 h={x["name"]: x for x in json.load(open(sys.argv[1]))["hooks"]}
 c=h["chat"]
 print(len(h), c["url"], c["delivered"], c["source"])' "$tmp/hooks.json" 2>&1)
-[ "$code" = 200 ] && [ "$r" = "13 https://127.0.0.1:$P_WEB/... $((NA + 20)) file" ] &&
+[ "$code" = 200 ] && [ "$r" = "15 https://127.0.0.1:$P_WEB/... $((NA + 20)) file" ] &&
 	! grep -q 'hooks/abc\|secret' "$tmp/hooks.json" &&
-	t_pass "$T: GET /api/v1/hooks: 13 hooks with counters, a webhook's URL without its path" ||
+	t_pass "$T: GET /api/v1/hooks: 15 hooks with counters, a webhook's URL without its path" ||
 	t_fail "$T: GET /api/v1/hooks: $code $r"
 code=$(api dl GET "/api/v1/hooks/chat/deliveries?state=delivered&limit=3" "" -b "$tmp/cj")
 [ "$code" = 200 ] && [ "$($PY -c 'import json,sys; d=json.load(open(sys.argv[1]))["deliveries"]; print(len(d), d[0]["state"])' "$tmp/dl.json")" = "3 delivered" ] &&
