@@ -679,6 +679,37 @@ static void nap(const struct worker *w, int ms)
 	}
 }
 
+/*
+ * Write the batch of syslog messages queued for rows[first..first+np-1]
+ * (send_queue). Written: their ids join done[] (*nd) to be marked; not:
+ * the first of them waits for its retry and the queue holds. Returns 0 or
+ * -1 (not written).
+ */
+static int flush_batch(struct worker *w, sqlite3 *db, struct sender *snd, const struct row *rows,
+		       int first, int np, int64_t *done, int *nd)
+{
+	char answer[512];
+	int64_t now = wall();
+	enum send_result r;
+
+	if (np == 0)
+		return 0;
+	r = send_flush(snd, w->h.timeout, answer, sizeof(answer));
+	if (r == SEND_OK) {
+		for (int k = 0; k < np; k++)
+			done[(*nd)++] = rows[first + k].id;
+		return 0;
+	}
+	note_err(w, answer);
+	exec_row(db, "UPDATE hook_deliveries SET attempts = attempts + 1, last_at = ?2, "
+		 "next_at = ?3, answer = ?4 WHERE id = ?1", rows[first].id, now,
+		 now + backoff(rows[first].attempts + 1), answer);
+	pthread_mutex_lock(&w->mu);
+	w->retries++;
+	pthread_mutex_unlock(&w->mu);
+	return -1;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -691,6 +722,7 @@ static void *worker_main(void *arg)
 	int64_t done[BATCH], resync = wall() + RESYNC_S;
 	char err[256], answer[512];
 	struct ratecap rc = { NULL, 0, 0 };
+	bool batch = snd != NULL && send_batches(snd);
 
 	/* the worker this one replaces sends until it sees quit: one sender per hook */
 	while (w->prev != NULL && !atomic_load(&w->prev->exited) && !atomic_load(&ob->stop))
@@ -718,7 +750,7 @@ static void *worker_main(void *arg)
 		return NULL;
 	}
 	while (!stopping(w)) {
-		int n = 0, nd = 0;
+		int n = 0, nd = 0, bfirst = 0, bn = 0;  /* rows bfirst.. in snd's batch: bn */
 		bool hold = false;
 		int64_t now = wall();
 
@@ -780,8 +812,21 @@ static void *worker_main(void *arg)
 				i += k - 1;
 				continue;
 			}
+			if (bn > 0 && rows[i].next_at > now) {
+				/* cannot happen after the head, but keep the order if it does */
+				hold = true;
+				break;
+			}
 			got = load_row(db, ld, &rows[i], &a);
 			if (got <= 0) {
+				/* what is batched before it goes first: the order holds */
+				if (flush_batch(w, db, snd, rows, bfirst, bn, done, &nd) < 0) {
+					unload(ld);
+					bn = 0;
+					hold = true;
+					break;
+				}
+				bn = 0;
 				/* the alert is gone (retention) or unreadable: nothing to send */
 				exec_row(db, "UPDATE hook_deliveries SET state = 'dropped', last_at = ?2, "
 					 "answer = ?4 WHERE id = ?1", rows[i].id, now, 0,
@@ -795,6 +840,36 @@ static void *worker_main(void *arg)
 			}
 			a.delivery_id = rows[i].id;
 			a.reason = rows[i].reason;
+			if (batch) {
+				/* syslog tcp:// and tls://: many messages in one write */
+				int k = send_queue(snd, &a, &ctx, answer, sizeof(answer));
+
+				if (k == 1) {
+					if (flush_batch(w, db, snd, rows, bfirst, bn, done, &nd) < 0) {
+						unload(ld);
+						bn = 0;
+						hold = true;
+						break;
+					}
+					bn = 0;
+					k = send_queue(snd, &a, &ctx, answer, sizeof(answer));
+				}
+				if (k == 0) {
+					unload(ld);
+					if (bn++ == 0)
+						bfirst = i;
+					continue;
+				}
+				/* not formatted: the batch goes first, then this row takes
+				   the one-message path below, which records why */
+				if (flush_batch(w, db, snd, rows, bfirst, bn, done, &nd) < 0) {
+					unload(ld);
+					bn = 0;
+					hold = true;
+					break;
+				}
+				bn = 0;
+			}
 			r = send_alert(snd, &a, &ctx, now, w->h.timeout, answer, sizeof(answer));
 			unload(ld);
 			if (r == SEND_OK) {
@@ -833,6 +908,8 @@ static void *worker_main(void *arg)
 			hold = true;
 			break;
 		}
+		if (bn > 0 && flush_batch(w, db, snd, rows, bfirst, bn, done, &nd) < 0)
+			hold = true;
 		if (mark_done(w, db, done, nd, wall()) < 0)
 			note_err(w, "cannot mark deliveries done in the database");
 		if (hold)
