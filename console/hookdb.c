@@ -143,8 +143,8 @@ fail:
 	return -1;
 }
 
-int hookdb_delete(struct store *s, const char *name, int64_t now, const char *user,
-		  const char *addr, char *err, size_t errlen)
+int hookdb_delete(struct store *s, const char *name, bool drop_queued, int64_t now,
+		  const char *user, const char *addr, char *err, size_t errlen)
 {
 	int64_t ch = 0;
 
@@ -157,8 +157,9 @@ int hookdb_delete(struct store *s, const char *name, int64_t now, const char *us
 		st_rollback(s);
 		return 1;
 	}
-	if (run(s, "UPDATE hook_deliveries SET state = 'dropped', answer = 'the hook was deleted' "
-		"WHERE hook = ?1 AND state = 'queued'", name, NULL, 0, NULL, NULL, err, errlen) < 0 ||
+	if ((drop_queued &&
+	     run(s, "UPDATE hook_deliveries SET state = 'dropped', answer = 'the hook was deleted' "
+		 "WHERE hook = ?1 AND state = 'queued'", name, NULL, 0, NULL, NULL, err, errlen) < 0) ||
 	    store_audit(s, now, user, addr, "hook.delete", name, err, errlen) < 0 ||
 	    st_commit(s, err, errlen) < 0)
 		goto fail;

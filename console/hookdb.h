@@ -62,12 +62,13 @@ int hookdb_put(struct store *s, const struct hook_def *h, const char *text, bool
 	       int64_t now, const char *user, const char *addr, char *err, size_t errlen);
 
 /*
- * Delete hook name with an audit entry; its queued deliveries are dropped
- * ("the hook was deleted") in the same transaction. Returns 0, 1 when no
- * such hook is stored, -1 with err.
+ * Delete hook name with an audit entry; with drop_queued, its queued
+ * deliveries are dropped ("the hook was deleted") in the same transaction
+ * (not when a hook of console.conf has the name now: they are that one's).
+ * Returns 0, 1 when no such hook is stored, -1 with err.
  */
-int hookdb_delete(struct store *s, const char *name, int64_t now, const char *user,
-		  const char *addr, char *err, size_t errlen);
+int hookdb_delete(struct store *s, const char *name, bool drop_queued, int64_t now,
+		  const char *user, const char *addr, char *err, size_t errlen);
 
 /*
  * Hook hook's queue was full and dropped deliveries (shed since start, at

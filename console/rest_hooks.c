@@ -34,8 +34,9 @@ static json_t *status_json(const struct outbox_hook_status *st)
 /*
  * The stored hooks (hookdb.h) added to the listing a: their text, who
  * changed them and when. A webhook's text is left out: its URL is often
- * the secret itself (hook_url_public), so it is written, never read back.
- * A stored hook that did not load is listed with the reason to look.
+ * the secret itself (hook_url_public), so it is written, never read back;
+ * nor is the text of a stored hook that did not load (its kind unknown),
+ * which is listed with the reason to look.
  */
 static int stored_add(void *arg, const struct hookdb_row *r)
 {
@@ -46,19 +47,25 @@ static int stored_add(void *arg, const struct hookdb_row *r)
 	json_array_foreach(a, i, x)
 		if (strcmp(json_string_value(json_object_get(x, "name")), r->name) == 0)
 			h = x;
-	if (h == NULL) {
+	if (h != NULL && strcmp(json_string_value(json_object_get(h, "source")), "console") != 0) {
+		/* a hook of console.conf took its name: this one is not used */
+		h = json_pack("{s:s, s:s, s:s}", "name", r->name, "source", "console",
+			      "last_error", "not used: console.conf defines a hook of this name; "
+			      "delete this one");
+		if (h == NULL || json_array_append_new(a, h) != 0)
+			return -1;
+	} else if (h == NULL) {
 		h = json_pack("{s:s, s:s, s:s}", "name", r->name, "source", "console",
 			      "last_error", "does not load: see the console's log, then change "
 			      "or delete it");
 		if (h == NULL || json_array_append_new(a, h) != 0)
 			return -1;
 	}
-	if (strcmp(json_string_value(json_object_get(h, "source")), "console") != 0)
-		return 0;
 	json_object_set_new(h, "updated", json_integer(r->updated));
 	json_object_set_new(h, "updated_by", json_string(r->by));
+	/* a hook that did not load has no kind: its text may be a webhook's */
 	kind = json_string_value(json_object_get(h, "kind"));
-	if (kind == NULL || strcmp(kind, "webhook") != 0)
+	if (kind != NULL && strcmp(kind, "webhook") != 0)
 		json_object_set_new(h, "config", json_string(r->text));
 	return 0;
 }
@@ -67,9 +74,16 @@ static void reply_deleted(struct console *c, struct evhttp_request *req, const c
 			  const char *user, const char *addr)
 {
 	char err[512];
-	int r = hookdb_delete(c->store, name, (int64_t)console_now(), user, addr, err, sizeof(err));
+	bool in_file = false;
+	int r;
 
-	if (r == 0 && outbox_remove(c->outbox, name, err, sizeof(err)) < 0)
+	for (int i = 0; i < c->conf.n_hooks; i++)
+		if (strcmp(c->conf.hooks[i].name, name) == 0)
+			in_file = true;
+	/* a stored hook a console.conf hook displaced: its rows are that hook's now */
+	r = hookdb_delete(c->store, name, !in_file, (int64_t)console_now(), user, addr, err,
+			  sizeof(err));
+	if (r == 0 && !in_file && outbox_remove(c->outbox, name, err, sizeof(err)) < 0)
 		log_warn("hook %s: %s", name, err);
 	if (r < 0) {
 		log_err("hooks: %s", err);

@@ -93,7 +93,7 @@ fp=$(sed -n 's/^CA fingerprint: //p' "$tmp/init.out")
 tok=$("$CTL" -s "$sock" token create --kind gateway | sed -n 's/^token=//p')
 $SENSOR enroll "127.0.0.1:$HP" "$tok" "$fp" "$tmp/s1" gw-1 >/dev/null 2>"$tmp/e1.err" || { t_fail "$T: enrol: $(cat "$tmp/e1.err")"; t_done; }
 $SENSOR send "127.0.0.1:$SP" "$tmp/s1" 1 5 5 >/dev/null 2>&1 || t_fail "$T: send 5 events"
-for _i in $(seq 1 50); do [ "$(grep -c 'CEF:0|Kastro' "$tmp/syslog.out" 2>/dev/null)" -ge 5 ] && break; sleep 0.2; done
+for _i in $(seq 1 50); do [ "$(cat "$tmp/syslog.out" 2>/dev/null | grep -c 'CEF:0|Kastro')" -ge 5 ] && break; sleep 0.2; done
 n=$(grep -c 'CEF:0|Kastro' "$tmp/syslog.out" 2>/dev/null)
 [ "$n" = 5 ] && [ "$(db "select count(*) from hook_deliveries where hook='siem' and state='delivered'")" = 5 ] &&
 	t_pass "$T: the new hook sends without a restart: rsyslog received 5 CEF messages" ||
@@ -106,7 +106,7 @@ code2=$(as adm ren POST /api/v1/hooks/siem "$(cfg "hook other { syslog \"tcp://1
 	[ "$(db "select count(*) from audit where action='hook.update' and detail like 'siem:%'")" = 1 ] &&
 	t_pass "$T: an admin changes a hook (audited); its name stays" || t_fail "$T: update $code rename $code2 $(cat "$tmp/upd.json")"
 $SENSOR send "127.0.0.1:$SP" "$tmp/s1" 6 6 6 >/dev/null 2>&1 || t_fail "$T: send 6 events"
-for _i in $(seq 1 50); do [ "$(grep -c 'LEEF:2.0|Kastro' "$tmp/syslog.out" 2>/dev/null)" -ge 2 ] && break; sleep 0.2; done
+for _i in $(seq 1 50); do [ "$(cat "$tmp/syslog.out" 2>/dev/null | grep -c 'LEEF:2.0|Kastro')" -ge 2 ] && break; sleep 0.2; done
 sleep 0.5
 n=$(grep -c 'LEEF:2.0|Kastro' "$tmp/syslog.out" 2>/dev/null)
 c=$(grep -c 'CEF:0|Kastro' "$tmp/syslog.out" 2>/dev/null)
@@ -162,4 +162,26 @@ KASTRO_RESULTS=${KASTRO_RESULTS:-} $PY "$here/hooks_edit_ui.py" "$HP" "$pw" "$da
 	t_pass "$T: the UI's create and delete reached the database and the audit log" ||
 	t_fail "$T: UI: $(db "select action, detail from audit where action like 'hook.%'")"
 grep -q 'topsecret' "$log" && t_fail "$T: a webhook's path in the log" || t_pass "$T: no webhook path in the console's log"
+
+# ---- console.conf takes the name of a stored hook: that one is not used, and deleting it spares the file's ----
+stop_console
+echo "hook siem { syslog \"tcp://127.0.0.1:$P_TCP\" format cef sensor \"nobody\" }" >>"$conf"
+start_console || { t_fail "$T: console did not start with a hook of the same name"; t_done; }
+[ "$(login adm admin "$pw")" = 200 ] || t_fail "$T: login"
+r=$(as adm list GET /api/v1/hooks >/dev/null; $PY -c 'import json,sys
+h=[x for x in json.load(open(sys.argv[1]))["hooks"] if x["name"]=="siem"]
+print(" ".join(sorted(x["source"] for x in h)), "config" in [k for x in h for k in x if x["source"]=="console"],
+      [x.get("last_error","")[:8] for x in h if x["source"]=="console"])' "$tmp/list.json")
+[ "$r" = "console file False ['not used']" ] && grep -q "hook siem (made in the console) is not used" "$log" &&
+	t_pass "$T: a stored hook whose name console.conf took is logged and listed as not used, its text not shown" ||
+	t_fail "$T: shadowed: $r"
+fa=$(db "select min(id) from alerts")
+db "insert into hook_deliveries (hook, alert_id, reason, severity, created) values ('siem', $fa, 'raised', 2, 0)"
+code=$(as adm del2 POST /api/v1/hooks/siem/delete)
+sleep 1
+[ "$code" = 200 ] && [ "$(db "select count(*) from hook_defs where name='siem'")" = 0 ] &&
+	[ "$(db "select count(*) from hook_deliveries where hook='siem' and answer='the hook was deleted'")" = 0 ] &&
+	"$CTL" -s "$sock" hooks | grep -q '^siem kind=syslog format=cef ' &&
+	t_pass "$T: deleting it leaves the console.conf hook of that name and its deliveries alone" ||
+	t_fail "$T: delete shadowed: $code $(cat "$tmp/del2.json")"
 t_done

@@ -57,7 +57,7 @@ sensor.event = event
 sensor.send(sys.argv[2], sys.argv[3], int(sys.argv[4]), 1, 1, 0)
 EOP
 }
-lines() { grep -c "$1" "$tmp/syslog.out" 2>/dev/null; }
+lines() { cat "$tmp/syslog.out" 2>/dev/null | grep -c "$1"; }
 wait_lines() { for _i in $(seq 1 50); do [ "$(lines "$1")" -ge "$2" ] && return 0; sleep 0.2; done; return 1; }
 
 send 15 2 || t_fail "$T: send: $(cat "$tmp/send.err")"
