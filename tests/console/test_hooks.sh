@@ -71,6 +71,13 @@ mkcert() { # DIR
 		-extfile "$1/ext" -out "$1/srv.pem" 2>/dev/null
 }
 mkcert "$tmp/pki" && mkcert "$tmp/other" || { t_fail "$T: cannot make certificates"; t_done; }
+# the console's client certificate, which the RELP-over-TLS listener requires
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=kastro-console" \
+	-keyout "$tmp/pki/client.key" -out "$tmp/pki/client.csr" 2>/dev/null &&
+	printf 'subjectAltName=DNS:kastro-console\nextendedKeyUsage=clientAuth\n' >"$tmp/pki/client.ext" &&
+	openssl x509 -req -in "$tmp/pki/client.csr" -CA "$tmp/pki/ca.pem" -CAkey "$tmp/pki/ca.key" \
+		-CAcreateserial -days 2 -extfile "$tmp/pki/client.ext" -out "$tmp/pki/client.pem" 2>/dev/null &&
+	chown kastro-console "$tmp/pki/client.key" || { t_fail "$T: cannot make the client certificate"; t_done; }
 printf 'kastro-smtp-secret\n' >"$tmp/smtp.pass"
 printf 'wrong\n' >"$tmp/bad.pass"
 printf 'webhook-shared-secret-0123456789\n' >"$tmp/web.secret"
@@ -92,7 +99,8 @@ input(type="imtcp" port="$P_TLS" address="127.0.0.1" ruleset="out" name="tls"
       streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon")
 input(type="imrelp" port="$P_RELP" address="127.0.0.1" ruleset="out")
 input(type="imrelp" port="$P_RELPS" address="127.0.0.1" ruleset="out" tls="on"
-      tls.cacert="$tmp/pki/ca.pem" tls.mycert="$tmp/pki/srv.pem" tls.myprivkey="$tmp/pki/srv.key")
+      tls.cacert="$tmp/pki/ca.pem" tls.mycert="$tmp/pki/srv.pem" tls.myprivkey="$tmp/pki/srv.key"
+      tls.authMode="name" tls.permittedPeer=["kastro-console"])
 ruleset(name="out") { action(type="omfile" file="$tmp/syslog.out" template="raw") }
 EOF
 rsyslogd -n -f "$tmp/rsyslog.conf" -i "$tmp/rs.pid" >"$tmp/rsyslog.log" 2>&1 &
@@ -109,7 +117,7 @@ mpid=$!
 up() { $PY -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null; }
 for _i in $(seq 1 50); do up "$P_TCP" && up "$P_TLS" && up "$P_RELP" && up "$P_RELPS" && up "$P_WEB" && up "$P_SMTP" && break; sleep 0.2; done
 if up "$P_TCP" && up "$P_TLS" && up "$P_RELP" && up "$P_RELPS" && up "$P_WEB" && up "$P_SMTP"; then
-	t_pass "$T: rsyslog (imtcp, TLS, imrelp, imrelp over TLS), aiosmtpd (STARTTLS, AUTH) and the webhook receiver listen"
+	t_pass "$T: rsyslog (imtcp, TLS, imrelp, imrelp over TLS requiring a client certificate), aiosmtpd (STARTTLS, AUTH) and the webhook receiver listen"
 else
 	t_fail "$T: receivers did not start: $(tail -n 3 "$tmp/rsyslog.log" "$tmp/smtp.log" "$tmp/web.log" | tr '\n' ' ')"
 	t_done
@@ -138,8 +146,8 @@ hook chat { webhook "https://127.0.0.1:$P_WEB/hooks/abc" format json secret-file
 hook refused { webhook "https://127.0.0.1:$P_WEB/refuse" secret-file "$tmp/web.secret" ca "$tmp/pki/ca.pem" sensor "nobody" }
 hook dead { syslog "tcp://127.0.0.1:$P_DEAD" format cef sensor "nobody" timeout 2s }
 hook rated { email "smtp://127.0.0.1:$P_SMTP" from "kastro@kavala.example" to "rated@kavala.example" user "kastro" password-file "$tmp/smtp.pass" ca "$tmp/pki/ca.pem" rule "test rule" max-per-hour 1 }
-hook soc-relps { syslog "relps://127.0.0.1:$P_RELPS" format cef ca "$tmp/pki/ca.pem" sensor "nobody" }
-hook relps-bad-cert { syslog "relps://127.0.0.1:$P_RELPS" format cef ca "$tmp/other/ca.pem" sensor "nobody" }
+hook soc-relps { syslog "relps://127.0.0.1:$P_RELPS" format cef ca "$tmp/pki/ca.pem" cert "$tmp/pki/client.pem" key "$tmp/pki/client.key" sensor "nobody" }
+hook relps-bad-cert { syslog "relps://127.0.0.1:$P_RELPS" format cef ca "$tmp/other/ca.pem" cert "$tmp/pki/client.pem" key "$tmp/pki/client.key" sensor "nobody" }
 hook capped { webhook "https://127.0.0.1:$P_DEAD/x" rule "test rule" queue-max 100 timeout 2s }
 EOF
 start_console() {
