@@ -83,6 +83,14 @@ code3=$(as adm fdel POST /api/v1/hooks/filehook/delete)
 [ "$code" = 409 ] && grep -q 'console.conf' "$tmp/clash.json" && [ "$code2" = 409 ] && [ "$code3" = 404 ] &&
 	t_pass "$T: hooks of console.conf cannot be replaced or deleted; a name is made once" ||
 	t_fail "$T: clash $code dup $code2 file delete $code3"
+code=$(as adm mkv POST /api/v1/users '{"name":"vera","role":"analyst","password":"analyst-password-0123"}')
+[ "$(login ana vera analyst-password-0123)" = 200 ] || t_fail "$T: analyst login ($code)"
+code=$(as ana an POST /api/v1/hooks "$(cfg 'hook an { syslog "tcp://127.0.0.1:514" }')")
+code2=$(as ana an2 POST /api/v1/hooks/siem/delete)
+code3=$(as ana an3 GET /api/v1/hooks)
+[ "$code" = 403 ] && [ "$code2" = 403 ] && [ "$code3" = 200 ] && [ "$(db "select count(*) from hook_defs")" = 1 ] &&
+	t_pass "$T: an analyst sees the hooks but cannot make or delete one (403)" ||
+	t_fail "$T: analyst: create $code delete $code2 list $code3"
 curl -s -o /dev/null --cacert "$data/ca.crt" -X POST -H 'Content-Type: application/json' \
 	--data-binary "$(cfg 'hook q { syslog "tcp://127.0.0.1:514" }')" -b "$tmp/adm.cj" "https://127.0.0.1:$HP/api/v1/hooks"
 [ "$(db "select count(*) from hook_defs where name='q'")" = 0 ] &&
