@@ -41,8 +41,8 @@ suite "gateway link to the console (namespaces)" "$here/console/test_gateway_lin
 # findings against the yara command's on the same files and rules.
 # Alert hooks against rsyslog, aiosmtpd and a webhook receiver (~1 min).
 suite "alert hooks (loopback, real receivers)" "$here/console/test_hooks.sh" "$b"
-suite "alert hooks made in the console (REST, Chromium, rsyslog)" "$here/console/test_hooks_edit.sh" "$b"
-suite "alert hooks: escalation (rsyslog)" "$here/console/test_hooks_escalate.sh" "$b"
+suite "alert hooks made in the console (REST, Chromium, rsyslog, ASan+UBSan)" "$here/console/test_hooks_edit.sh" "$san"
+suite "alert hooks: escalation (rsyslog, ASan+UBSan)" "$here/console/test_hooks_escalate.sh" "$san"
 suite "agent and console (loopback, ASan+UBSan)" "$here/agent/test_agent.sh" "$san"
 suite "agent agrees with yara" "$here/agent/test_yara_agree.sh" "$b"
 suite "console web UI (headless Chromium)" /usr/bin/python3 "$here/console/test_browser.py" "$b" "$b/test-artifacts/console"
