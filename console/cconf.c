@@ -503,10 +503,17 @@ static int finish(struct cconf_state *st, const char *name)
  * Everything a load does but reading the top file: work on a copy of *c,
  * copy it back only on success. sb is the top file's, NULL for a buffer.
  */
+/* What load() fills; fragment: a hook made in the console (no `data` needed). */
+struct load_to {
+	struct console_conf *c;
+	bool fragment;
+};
+
 static int load(const char *name, const char *dir, const char *src, size_t len,
 		const struct stat *sb, void *out, char *err, size_t errlen)
 {
-	struct console_conf *c = out;
+	struct load_to *to = out;
+	struct console_conf *c = to->c;
 	struct cconf_state *st = calloc(1, sizeof(*st));
 	int r, k;
 
@@ -517,6 +524,7 @@ static int load(const char *name, const char *dir, const char *src, size_t len,
 	cfg_load_init(&st->ld, err, errlen, sb);
 	st->c = *c;
 	st->c.n_hooks = 0;	/* the hooks are the files' own, never kept from before */
+	st->data_set = to->fragment;
 	r = cfg_parse_text(&st->ld, name, dir, src, len, 0, parse_one, st);
 	if (r == 0)
 		r = finish(st, name);
@@ -542,14 +550,26 @@ static int load(const char *name, const char *dir, const char *src, size_t len,
 
 int cconf_load(const char *path, struct console_conf *c, char *err, size_t errlen)
 {
-	return cfg_load_file(path, load, c, err, errlen);
+	struct load_to to = { c, false };
+
+	return cfg_load_file(path, load, &to, err, errlen);
 }
 
 int cconf_load_buffer(const char *name, const char *buf, size_t len,
 		      const char *dir, struct console_conf *c, char *err,
 		      size_t errlen)
 {
-	return cfg_load_buffer(name, buf, len, dir, load, c, err, errlen);
+	struct load_to to = { c, false };
+
+	return cfg_load_buffer(name, buf, len, dir, load, &to, err, errlen);
+}
+
+int cconf_load_fragment(const char *name, const char *buf, size_t len, const char *dir,
+			struct console_conf *c, char *err, size_t errlen)
+{
+	struct load_to to = { c, true };
+
+	return cfg_load_buffer(name, buf, len, dir, load, &to, err, errlen);
 }
 
 /* ---- the default file ---------------------------------------------------- */

@@ -131,6 +131,13 @@ int cconf_load_buffer(const char *name, const char *buf, size_t len,
 		      size_t errlen);
 
 /*
+ * As cconf_load_buffer, for text that is not a whole file (a hook made in
+ * the console, hookdb.h): `data` need not be set; c's stays.
+ */
+int cconf_load_fragment(const char *name, const char *buf, size_t len, const char *dir,
+			struct console_conf *c, char *err, size_t errlen);
+
+/*
  * Create path (which must not exist; mode 0640) holding a commented
  * console.conf with the working defaults and `data` set to data_dir made
  * absolute. The file loads with cconf_load(). Returns 0, or -1 with err

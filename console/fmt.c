@@ -254,16 +254,6 @@ static void cef_val(struct fmt_out *o, const char *s)
 	}
 }
 
-static void cef_kv(struct fmt_out *o, const char *k, const char *v)
-{
-	struct field f;
-
-	if (v == NULL || v[0] == '\0')
-		return;
-	add(o, " %s=", k);
-	cef_val(o, clean(&f, v));
-}
-
 static int cef_severity(int s)
 {
 	static const int map[5] = { 10, 10, 8, 5, 3 };
@@ -271,15 +261,114 @@ static int cef_severity(int s)
 	return s >= 1 && s <= 4 ? map[s] : 3;
 }
 
+/* LEEF value: no tab (the delimiter). */
+static void leef_val(struct fmt_out *o, const char *s)
+{
+	for (; *s; s++)
+		put(o, *s == '\t' ? " " : s, 1);
+}
+
+/*
+ * The attributes CEF's extension and LEEF's attribute list share: one
+ * table of what an alert says, with each format's key ("": not in that
+ * format), so that both bodies are written by the same loop (kv_body). A
+ * NULL or empty value is left out.
+ */
+struct attr {
+	const char *cef, *leef;
+	const char *v;
+};
+
+#define N_ATTRS 26
+
+/* a's attributes into at (N_ATTRS), numbers written into num (N_ATTRS x 24 bytes). */
+static int alert_attrs(const struct fmt_alert *a, const struct flowinfo *fi, const char *url,
+		       char num[][24], struct attr *at)
+{
+	int n = 0;
+
+#define NUM(c, l, fmt, x)                                               \
+	do {                                                            \
+		snprintf(num[n], sizeof(num[n]), fmt, x);               \
+		at[n] = (struct attr){ c, l, num[n] };                  \
+		n++;                                                    \
+	} while (0)
+#define STR(c, l, x) (at[n++] = (struct attr){ c, l, x })
+	NUM("rt", "devTime", "%lld000", (long long)a->last_seen);
+	STR("", "devTimeFormat", "epoch");
+	NUM("", "sev", "%d", cef_severity(a->severity));
+	NUM("externalId", "alertId", "%lld", (long long)a->id);
+	STR("cat", "cat", a->category);
+	STR("act", "action", a->action);
+	STR("dhost", "identHostName", a->host);
+	STR("src", "src", fi->src);
+	STR("dst", "dst", fi->dst);
+	if (fi->sport > 0)
+		NUM("spt", "srcPort", "%d", fi->sport);
+	if (fi->dport > 0)
+		NUM("dpt", "dstPort", "%d", fi->dport);
+	STR("proto", "proto", fi->proto);
+	NUM("cnt", "count", "%lld", (long long)a->count);
+	STR("deviceExternalId", "sensor", a->sensor_id);
+	STR("app", "application", a->app);
+	STR("", "signature", a->signature);
+	if (a->signature_id >= 0)
+		NUM("", "signatureId", "%lld", (long long)a->signature_id);
+	STR("cs1Label", "", "kind");
+	STR("cs1", "", a->kind);
+	STR("cs2Label", "", "reason");
+	STR("cs2", "reason", a->reason);
+	STR("cs3Label", "", url[0] ? "url" : "");
+	STR("cs3", "url", url);
+	STR("cn1Label", "", "delivery");
+	NUM("cn1", "deliveryId", "%lld", (long long)a->delivery_id);
+#undef NUM
+#undef STR
+	return n;
+}
+
+/*
+ * The key=value list of the CEF extension (leef false: separated by
+ * spaces, values escaped by cef_val) or of LEEF's attributes (by tabs,
+ * leef_val), each value cleaned first.
+ */
+static void kv_body(struct fmt_out *o, const struct fmt_alert *a, const struct fmt_ctx *ctx,
+		    bool leef)
+{
+	char num[N_ATTRS][24], url[HOOK_URL_MAX + 64];
+	struct attr at[N_ATTRS];
+	struct flowinfo fi;
+	struct fmt_out uo;
+	bool first = true;
+	int n;
+
+	flow_of(a, &fi);
+	fmt_out_init(&uo, url, sizeof(url));
+	fmt_alert_url(a, ctx, &uo);
+	if (uo.cut)
+		url[0] = '\0';
+	n = alert_attrs(a, &fi, url, num, at);
+	for (int i = 0; i < n; i++) {
+		const char *k = leef ? at[i].leef : at[i].cef;
+		struct field f;
+
+		if (k[0] == '\0' || at[i].v == NULL || at[i].v[0] == '\0')
+			continue;
+		if (!first)
+			put(o, leef ? "\t" : " ", 1);
+		first = false;
+		add(o, "%s=", k);
+		if (leef)
+			leef_val(o, clean(&f, at[i].v));
+		else
+			cef_val(o, clean(&f, at[i].v));
+	}
+}
+
 static void body_cef(const struct fmt_alert *a, const struct fmt_ctx *ctx, struct fmt_out *o)
 {
 	struct field sig;
-	struct flowinfo fi;
-	char n[32];
-	struct fmt_out uo;
-	char url[HOOK_URL_MAX + 64];
 
-	flow_of(a, &fi);
 	puts_(o, "CEF:0|Kastro|Kastro|");
 	cef_hdr(o, KASTRO_VERSION);
 	put(o, "|", 1);
@@ -290,95 +379,23 @@ static void body_cef(const struct fmt_alert *a, const struct fmt_ctx *ctx, struc
 	put(o, "|", 1);
 	cef_hdr(o, clean(&sig, a->signature));
 	add(o, "|%d|", cef_severity(a->severity));
-	/* the extension: space-separated key=value, rt first */
-	add(o, "rt=%lld000", (long long)a->last_seen);
-	snprintf(n, sizeof(n), "%lld", (long long)a->id);
-	cef_kv(o, "externalId", n);
-	cef_kv(o, "cat", a->category);
-	cef_kv(o, "act", a->action);
-	cef_kv(o, "dhost", a->host);
-	cef_kv(o, "src", fi.src);
-	cef_kv(o, "dst", fi.dst);
-	if (fi.sport > 0)
-		add(o, " spt=%d", fi.sport);
-	if (fi.dport > 0)
-		add(o, " dpt=%d", fi.dport);
-	cef_kv(o, "proto", fi.proto);
-	add(o, " cnt=%lld", (long long)a->count);
-	cef_kv(o, "deviceExternalId", a->sensor_id);
-	cef_kv(o, "app", a->app);
-	cef_kv(o, "cs1Label", "kind");
-	cef_kv(o, "cs1", a->kind);
-	cef_kv(o, "cs2Label", "reason");
-	cef_kv(o, "cs2", a->reason);
-	fmt_out_init(&uo, url, sizeof(url));
-	fmt_alert_url(a, ctx, &uo);
-	if (!uo.cut && url[0] != '\0') {
-		cef_kv(o, "cs3Label", "url");
-		cef_kv(o, "cs3", url);
-	}
-	add(o, " cn1Label=delivery cn1=%lld", (long long)a->delivery_id);
+	kv_body(o, a, ctx, false);
 }
 
 /* ---- LEEF 2.0 ------------------------------------------------------------- */
 
-/* LEEF header: '|' escaped with '\'. Values: no tab (the delimiter). */
-static void leef_val(struct fmt_out *o, const char *s)
-{
-	for (; *s; s++)
-		put(o, *s == '\t' ? " " : s, 1);
-}
-
-static void leef_kv(struct fmt_out *o, const char *k, const char *v)
-{
-	struct field f;
-
-	if (v == NULL || v[0] == '\0')
-		return;
-	add(o, "\t%s=", k);
-	leef_val(o, clean(&f, v));
-}
-
+/* The header escapes '|' and '\' as CEF's does; the attributes are kv_body's. */
 static void body_leef(const struct fmt_alert *a, const struct fmt_ctx *ctx, struct fmt_out *o)
 {
-	struct flowinfo fi;
 	struct field kind;
-	char n[32];
-	struct fmt_out uo;
-	char url[HOOK_URL_MAX + 64];
 
-	flow_of(a, &fi);
 	puts_(o, "LEEF:2.0|Kastro|Kastro|");
 	cef_hdr(o, KASTRO_VERSION);
 	put(o, "|", 1);
 	cef_hdr(o, clean(&kind, a->kind));
 	/* the delimiter field: tab, written as x09 */
 	puts_(o, "|x09|");
-	add(o, "devTime=%lld000\tdevTimeFormat=epoch", (long long)a->last_seen);
-	add(o, "\tsev=%d", cef_severity(a->severity));
-	leef_kv(o, "cat", a->category);
-	leef_kv(o, "src", fi.src);
-	leef_kv(o, "dst", fi.dst);
-	if (fi.sport > 0)
-		add(o, "\tsrcPort=%d", fi.sport);
-	if (fi.dport > 0)
-		add(o, "\tdstPort=%d", fi.dport);
-	leef_kv(o, "proto", fi.proto);
-	leef_kv(o, "identHostName", a->host);
-	snprintf(n, sizeof(n), "%lld", (long long)a->id);
-	leef_kv(o, "alertId", n);
-	leef_kv(o, "signature", a->signature);
-	if (a->signature_id >= 0)
-		add(o, "\tsignatureId=%lld", (long long)a->signature_id);
-	leef_kv(o, "action", a->action);
-	leef_kv(o, "sensor", a->sensor_id);
-	leef_kv(o, "application", a->app);
-	leef_kv(o, "reason", a->reason);
-	add(o, "\tcount=%lld\tdeliveryId=%lld", (long long)a->count, (long long)a->delivery_id);
-	fmt_out_init(&uo, url, sizeof(url));
-	fmt_alert_url(a, ctx, &uo);
-	if (!uo.cut && url[0] != '\0')
-		leef_kv(o, "url", url);
+	kv_body(o, a, ctx, true);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */

@@ -24,10 +24,29 @@
 
 #include "console.h"
 #include "hookctl.h"
+#include "hookdb.h"
+#include "svcalert.h"
 #include "log.h"
 #include "num.h"
 #include "outbox.h"
 #include "send.h"
+
+/* A hook stored in the console's database (hookdb.h) into the outbox. */
+static int load_stored(void *arg, const struct hookdb_row *r)
+{
+	struct console *c = arg;
+	struct hook_def h;
+	char err[1024];
+
+	if (hookdb_parse(&c->conf, r->text, &h, err, sizeof(err)) < 0 ||
+	    outbox_put(c->outbox, &h, err, sizeof(err)) < 0) {
+		/* the grammar's message is three lines: the first says it */
+		err[strcspn(err, "\n")] = '\0';
+		log_warn("hook %s (made in the console) is not used: %s; an admin can change "
+			 "or delete it", r->name, err);
+	}
+	return 0;
+}
 
 int hookctl_start(struct console *c, const char *db_path, char *err, size_t errlen)
 {
@@ -45,18 +64,38 @@ int hookctl_start(struct console *c, const char *db_path, char *err, size_t errl
 	}
 	if (outbox_new(&c->outbox, db_path, c->conf.hooks, c->conf.n_hooks, &ctx, err, errlen) < 0 ||
 	    store_set_outbox(c->store, c->outbox, err, errlen) < 0 ||
+	    hookdb_schema(c->store, err, errlen) < 0 ||
+	    svcalert_init(c->store, (int64_t)console_now(), err, errlen) < 0 ||
+	    hookdb_list(c->store, load_stored, c, err, errlen) < 0 ||
 	    outbox_run(c->outbox, err, errlen) < 0)
 		return -1;
-	for (int i = 0; i < c->conf.n_hooks; i++) {
-		const struct hook_def *h = &c->conf.hooks[i];
+	for (int i = 0; i < outbox_hooks(c->outbox); i++) {
+		struct outbox_hook_status st;
 
-		char url[HOOK_URL_MAX + 8];
-
-		hook_url_public(h, url, sizeof(url));
-		log_info("hook %s: %s %s%s", h->name, hook_kind_name(h->kind), url,
-			 h->transport == HOOK_T_UDP ? " (UDP: alerts may be lost on the way)" : "");
+		outbox_status(c->outbox, i, &st);
+		log_info("hook %s: %s %s%s%s", st.name, st.kind, st.url,
+			 st.from_db ? " (made in the console)" : "",
+			 strncmp(st.url, "udp://", 6) == 0 ? " (UDP: alerts may be lost on the way)" : "");
 	}
 	return 0;
+}
+
+void hookctl_tick(struct console *c)
+{
+	char err[256];
+
+	for (int i = 0; i < outbox_hooks(c->outbox); i++) {
+		struct outbox_hook_status st;
+		uint64_t shed;
+		int64_t id;
+
+		if (!outbox_shed_news(c->outbox, i, &shed))
+			continue;
+		outbox_status(c->outbox, i, &st);
+		if (hookdb_full_alert(c->store, st.name, shed, st.queue_max, (int64_t)console_now(),
+				      &id, err, sizeof(err)) < 0)
+			log_err("hook %s: the queue-full alert: %s", st.name, err);
+	}
 }
 
 void hookctl_stop(struct console *c)

@@ -18,6 +18,9 @@ void hookctl_stop(struct console *c);
 /* A control request whose first word is "hooks" (w[0..n-1]). */
 void hookctl_request(struct console *c, char **w, int n, char *ans, size_t anslen);
 
+/* Each second: a hook that dropped deliveries at its cap raises (or counts on) its alert. */
+void hookctl_tick(struct console *c);
+
 /* Lines for `kastroctl console status`, each starting with a newline. */
 void hookctl_status(struct console *c, char *out, size_t len);
 

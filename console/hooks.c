@@ -42,7 +42,8 @@ void hook_defaults(struct hook_def *h, const char *name)
 	h->timeout = 30;
 	h->queue_max = HOOK_QUEUE_DEFAULT;
 	h->min_severity = 4;
-	h->types = HOOK_TY_ALL;
+	/* audit entries only when asked for (type audit): they are not alerts */
+	h->types = HOOK_TY_ALL & ~HOOK_TY_AUDIT;
 	h->win_from = -1;
 	h->win_to = -1;
 	h->days = 0x7f;
@@ -107,7 +108,7 @@ const char *hook_transport_name(enum hook_transport t)
 	static const char *const names[] = {
 		[HOOK_T_TCP] = "tcp", [HOOK_T_TLS] = "tls", [HOOK_T_UDP] = "udp",
 		[HOOK_T_RELP] = "relp", [HOOK_T_SMTP] = "smtp", [HOOK_T_SMTPS] = "smtps",
-		[HOOK_T_HTTPS] = "https", [HOOK_T_HTTP] = "http",
+		[HOOK_T_HTTPS] = "https", [HOOK_T_HTTP] = "http", [HOOK_T_RELPS] = "relps",
 	};
 
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
@@ -134,6 +135,7 @@ static const struct {
 	{ "tls", HOOK_SYSLOG, HOOK_T_TLS, 6514 },
 	{ "udp", HOOK_SYSLOG, HOOK_T_UDP, 514 },
 	{ "relp", HOOK_SYSLOG, HOOK_T_RELP, 2514 },
+	{ "relps", HOOK_SYSLOG, HOOK_T_RELPS, 2514 },
 	{ "smtp", HOOK_EMAIL, HOOK_T_SMTP, 587 },
 	{ "smtps", HOOK_EMAIL, HOOK_T_SMTPS, 465 },
 	{ "https", HOOK_WEBHOOK, HOOK_T_HTTPS, 443 },
@@ -266,8 +268,8 @@ int hook_check(const struct hook_def *h, char *why, size_t whylen)
 			return -1;
 		}
 		if ((h->cert[0] || h->key[0]) && h->transport != HOOK_T_TLS &&
-		    h->transport != HOOK_T_RELP) {
-			snprintf(why, whylen, "a client certificate needs tls:// or relp://");
+		    h->transport != HOOK_T_RELPS) {
+			snprintf(why, whylen, "a client certificate needs tls:// or relps://");
 			return -1;
 		}
 		break;

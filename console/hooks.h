@@ -38,6 +38,7 @@ enum hook_transport {
 	HOOK_T_SMTPS,   /* email smtps://  implicit TLS */
 	HOOK_T_HTTPS,   /* webhook https:// */
 	HOOK_T_HTTP,    /* webhook http://, loopback only */
+	HOOK_T_RELPS,   /* syslog relps:// RELP inside TLS (rsyslog imrelp tls="on") */
 };
 
 /* What the message body is. */

@@ -724,6 +724,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 		log_err("database upkeep: %s", err);
 	retain_tick(c);
 	refusal_tick(c);
+	hookctl_tick(c);
 	sdn_watchdog();
 }
 

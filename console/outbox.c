@@ -60,10 +60,16 @@ struct worker {
 	struct hook_def h;
 	pthread_t thread;
 	bool started;
+	bool from_db;                   /* made in the console (hookdb.h), not console.conf */
+	atomic_bool quit;               /* this worker alone stops (its hook changed or went) */
+	atomic_bool exited;             /* worker_main returned: join it */
+	struct worker *prev;            /* the worker it replaces: runs until that one exited */
+	struct worker *next_retired;
 	pthread_mutex_t mu;
 	/* under mu */
 	int64_t queued;
 	uint64_t delivered, failed, dropped, retries;
+	uint64_t shed, shed_told;       /* dropped at the cap; of those, told (outbox_shed_news) */
 	int64_t last_ok, last_err_at;
 	char last_err[256];
 };
@@ -84,7 +90,9 @@ struct outbox {
 	char public_url[HOOK_URL_MAX + 1];
 	sqlite3 *db;                    /* the loop's connection: listings, retry, drop */
 	int n;
-	struct worker *w;
+	struct worker *w[OUTBOX_MAX_HOOKS];
+	struct worker *retired;         /* told to quit, not joined yet */
+	bool running;                   /* outbox_run() started the workers */
 	atomic_bool stop;
 	pthread_mutex_t tmu;            /* tests */
 	struct test tests[MAX_TESTS];
@@ -168,31 +176,57 @@ static int64_t count_queued(sqlite3 *db, const char *hook)
 	return n;
 }
 
+static struct worker *worker_new(struct outbox *ob, const struct hook_def *h, bool from_db)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->ob = ob;
+	w->h = *h;
+	w->from_db = from_db;
+	atomic_init(&w->quit, false);
+	atomic_init(&w->exited, false);
+	pthread_mutex_init(&w->mu, NULL);
+	count_states(ob->db, w);
+	return w;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
 int outbox_new(struct outbox **out, const char *db_path, const struct hook_def *hooks, int n,
 	       const struct fmt_ctx *ctx, char *err, size_t errlen)
 {
 	struct outbox *ob = calloc(1, sizeof(*ob));
 
 	*out = NULL;
-	if (ob == NULL || (n > 0 && (ob->w = calloc((size_t)n, sizeof(*ob->w))) == NULL)) {
+	if (ob == NULL || n > OUTBOX_MAX_HOOKS) {
 		free(ob);
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, ob == NULL ? "out of memory" : "too many hooks");
 		return -1;
 	}
 	snprintf(ob->db_path, sizeof(ob->db_path), "%s", db_path);
 	snprintf(ob->hostname, sizeof(ob->hostname), "%s", ctx->hostname ? ctx->hostname : "");
 	snprintf(ob->public_url, sizeof(ob->public_url), "%s", ctx->public_url ? ctx->public_url : "");
 	pthread_mutex_init(&ob->tmu, NULL);
-	ob->n = n;
 	if (open_db(db_path, &ob->db, err, errlen) < 0 || outbox_schema(ob->db, err, errlen) < 0) {
 		outbox_free(ob);
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		ob->w[i].ob = ob;
-		ob->w[i].h = hooks[i];
-		pthread_mutex_init(&ob->w[i].mu, NULL);
-		count_states(ob->db, &ob->w[i]);
+		ob->w[i] = worker_new(ob, &hooks[i], false);
+		if (ob->w[i] == NULL) {
+			outbox_free(ob);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		ob->n++;
 	}
 	*out = ob;
 	return 0;
@@ -257,15 +291,16 @@ static int resend_due(sqlite3 *db, const struct hook_def *h, int64_t id, int64_t
 	return due;
 }
 
-int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
-		   bool is_new, int64_t now, int *queued, char *err, size_t errlen)
+/* outbox_enqueue() with the reason of a new row: raised, escalated, audit. */
+static int enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
+		   bool is_new, const char *why, int64_t now, int *queued, char *err, size_t errlen)
 {
 	*queued = 0;
 	if (ob == NULL)
 		return 0;
 	for (int i = 0; i < ob->n; i++) {
-		struct worker *w = &ob->w[i];
-		const char *reason = "raised";
+		struct worker *w = ob->w[i];
+		const char *reason = why;
 		uint64_t dropped;
 		int64_t depth;
 		int r;
@@ -291,6 +326,7 @@ int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook
 				return -1;
 			pthread_mutex_lock(&w->mu);
 			w->dropped += (uint64_t)r;
+			w->shed += (uint64_t)r;
 			w->queued -= r;
 			dropped = w->dropped;
 			pthread_mutex_unlock(&w->mu);
@@ -310,6 +346,21 @@ int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook
 	return 0;
 }
 
+int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
+		   bool is_new, int64_t now, int *queued, char *err, size_t errlen)
+{
+	return enqueue(ob, db, id, v, is_new, "raised", now, queued, err, errlen);
+}
+
+int outbox_enqueue_audit(struct outbox *ob, sqlite3 *db, int64_t id, int64_t ts,
+			 const char *user, const char *addr, const char *action, int *queued, char *err,
+			 size_t errlen)
+{
+	struct hook_alert_view v = { "audit", user, addr, action, 4, ts };
+
+	return enqueue(ob, db, id, &v, true, "audit", ts, queued, err, errlen);
+}
+
 /* ---- the worker --------------------------------------------------------------------- */
 
 struct row {
@@ -323,6 +374,42 @@ struct loaded {
 	sqlite3_stmt *st;
 	struct fmt_alert a;
 };
+
+/*
+ * An audit entry (a delivery of reason "audit", alert_id the entry's id) as
+ * the formatters take an alert: kind "audit", the signature "ACTION by
+ * USER: DETAIL", the host the address it came from, severity low.
+ */
+static int load_audit(sqlite3 *db, sqlite3_stmt **stp, int64_t id, struct fmt_alert *a)
+{
+	int rc;
+
+	if (*stp == NULL &&
+	    sqlite3_prepare_v3(db, "SELECT ts, addr, action, printf('%s by %s%s%s', action, "
+			       "CASE user WHEN '' THEN 'the console' ELSE user END, "
+			       "CASE detail WHEN '' THEN '' ELSE ': ' END, detail) FROM audit "
+			       "WHERE id = ?1", -1, SQLITE_PREPARE_PERSISTENT, stp, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_reset(*stp);
+	sqlite3_bind_int64(*stp, 1, id);
+	rc = sqlite3_step(*stp);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	a->id = id;
+	a->kind = "audit";
+	a->sensor_id = "kastro-console";
+	a->first_seen = a->last_seen = sqlite3_column_int64(*stp, 0);
+	a->host = (const char *)sqlite3_column_text(*stp, 1);
+	a->action = (const char *)sqlite3_column_text(*stp, 2);
+	a->signature = (const char *)sqlite3_column_text(*stp, 3);
+	a->category = "audit";
+	a->app = "";
+	a->status = "";
+	a->signature_id = -1;
+	a->severity = 4;
+	a->count = 1;
+	return 1;
+}
 
 static int load_alert(sqlite3 *db, sqlite3_stmt **stp, int64_t id, struct fmt_alert *a)
 {
@@ -485,6 +572,21 @@ static void free_alerts(struct fmt_alert *a, int n)
  * it settled (delivered, or dropped as gone), 0 when the send must be
  * retried (row 0 got its backoff), -1 on a refusal (rows marked failed).
  */
+/* Row r's alert or audit entry into a (ld[0] alerts, ld[1] audit): 1, 0 gone, -1 error. */
+static int load_row(sqlite3 *db, sqlite3_stmt **ld, const struct row *r, struct fmt_alert *a)
+{
+	if (strcmp(r->reason, "audit") == 0)
+		return load_audit(db, &ld[1], r->alert_id, a);
+	return load_alert(db, &ld[0], r->alert_id, a);
+}
+
+/* Done with what load_row() gave: its strings are gone. */
+static void unload(sqlite3_stmt **ld)
+{
+	sqlite3_reset(ld[0]);
+	sqlite3_reset(ld[1]);
+}
+
 static int send_folded(struct worker *w, sqlite3 *db, sqlite3_stmt **ld, struct sender *snd,
 		       const struct row *rows, int n, const struct fmt_ctx *ctx, int64_t now)
 {
@@ -499,8 +601,8 @@ static int send_folded(struct worker *w, sqlite3 *db, sqlite3_stmt **ld, struct 
 	for (k = 0; k < n && rows[k].next_at <= now; k++) {
 		struct fmt_alert x = { 0 };
 
-		if (load_alert(db, ld, rows[k].alert_id, &x) <= 0) {
-			sqlite3_reset(*ld);
+		if (load_row(db, ld, &rows[k], &x) <= 0) {
+			unload(ld);
 			exec_row(db, "UPDATE hook_deliveries SET state = 'dropped', last_at = ?2, "
 				 "answer = 'the alert is no longer stored' WHERE id = ?1", rows[k].id,
 				 now, 0, NULL);
@@ -527,7 +629,7 @@ static int send_folded(struct worker *w, sqlite3 *db, sqlite3_stmt **ld, struct 
 		a[m].last_seen = x.last_seen;
 		a[m].count = x.count;
 		ids[m++] = rows[k].id;
-		sqlite3_reset(*ld);
+		unload(ld);
 	}
 	if (m == 0) {
 		free_alerts(a, n);
@@ -561,9 +663,14 @@ static int send_folded(struct worker *w, sqlite3 *db, sqlite3_stmt **ld, struct 
 	return 0;
 }
 
-static void nap(struct outbox *ob, int ms)
+static bool stopping(const struct worker *w)
 {
-	while (ms > 0 && !atomic_load(&ob->stop)) {
+	return atomic_load(&w->ob->stop) || atomic_load(&w->quit);
+}
+
+static void nap(const struct worker *w, int ms)
+{
+	while (ms > 0 && !stopping(w)) {
 		int k = ms < 100 ? ms : 100;
 		struct timespec ts = { 0, (long)k * 1000000L };
 
@@ -572,24 +679,61 @@ static void nap(struct outbox *ob, int ms)
 	}
 }
 
+/*
+ * Write the batch of syslog messages queued for rows[first..first+np-1]
+ * (send_queue). Written: their ids join done[] (*nd) to be marked; not:
+ * the first of them waits for its retry and the queue holds. Returns 0 or
+ * -1 (not written).
+ */
+static int flush_batch(struct worker *w, sqlite3 *db, struct sender *snd, const struct row *rows,
+		       int first, int np, int64_t *done, int *nd)
+{
+	char answer[512];
+	int64_t now = wall();
+	enum send_result r;
+
+	if (np == 0)
+		return 0;
+	r = send_flush(snd, w->h.timeout, answer, sizeof(answer));
+	if (r == SEND_OK) {
+		for (int k = 0; k < np; k++)
+			done[(*nd)++] = rows[first + k].id;
+		return 0;
+	}
+	note_err(w, answer);
+	exec_row(db, "UPDATE hook_deliveries SET attempts = attempts + 1, last_at = ?2, "
+		 "next_at = ?3, answer = ?4 WHERE id = ?1", rows[first].id, now,
+		 now + backoff(rows[first].attempts + 1), answer);
+	pthread_mutex_lock(&w->mu);
+	w->retries++;
+	pthread_mutex_unlock(&w->mu);
+	return -1;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct outbox *ob = w->ob;
 	struct fmt_ctx ctx = { ob->hostname, ob->public_url };
 	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL, *ld = NULL;
+	sqlite3_stmt *q = NULL, *ld[2] = { NULL, NULL };
 	struct sender *snd = send_new(&w->h);
 	struct row rows[BATCH];
 	int64_t done[BATCH], resync = wall() + RESYNC_S;
 	char err[256], answer[512];
 	struct ratecap rc = { NULL, 0, 0 };
+	bool batch = snd != NULL && send_batches(snd);
 
+	/* the worker this one replaces sends until it sees quit: one sender per hook */
+	while (w->prev != NULL && !atomic_load(&w->prev->exited) && !atomic_load(&ob->stop))
+		nap(w, 20);
 	if (w->h.kind == HOOK_EMAIL && w->h.max_per_hour > 0) {
 		rc.n = w->h.max_per_hour;
 		rc.t = calloc(rc.n, sizeof(*rc.t));
 		if (rc.t == NULL) {
 			note_err(w, "cannot start: out of memory");
+			send_free(snd);
+			atomic_store(&w->exited, true);
 			return NULL;
 		}
 	}
@@ -601,10 +745,12 @@ static void *worker_main(void *arg)
 		note_err(w, "cannot start: the database cannot be opened");
 		send_free(snd);
 		sqlite3_close(db);
+		free(rc.t);
+		atomic_store(&w->exited, true);
 		return NULL;
 	}
-	while (!atomic_load(&ob->stop)) {
-		int n = 0, nd = 0;
+	while (!stopping(w)) {
+		int n = 0, nd = 0, bfirst = 0, bn = 0;  /* rows bfirst.. in snd's batch: bn */
 		bool hold = false;
 		int64_t now = wall();
 
@@ -630,10 +776,10 @@ static void *worker_main(void *arg)
 		}
 		sqlite3_reset(q);
 		if (n == 0) {
-			nap(ob, IDLE_MS);
+			nap(w, IDLE_MS);
 			continue;
 		}
-		for (int i = 0; i < n && !atomic_load(&ob->stop); i++) {
+		for (int i = 0; i < n && !stopping(w); i++) {
 			struct fmt_alert a = { 0 };
 			enum send_result r;
 			int got;
@@ -655,7 +801,7 @@ static void *worker_main(void *arg)
 			}
 			if (rc.n > 0 && cap_next(&rc, now) == 0 && i + 1 < n && rc.t[rc.pos] > 0) {
 				/* the hour had its mails and more wait: fold them */
-				int k = send_folded(w, db, &ld, snd, rows + i, n - i, &ctx, now);
+				int k = send_folded(w, db, ld, snd, rows + i, n - i, &ctx, now);
 
 				if (k > 0)
 					cap_note(&rc, now);
@@ -666,8 +812,21 @@ static void *worker_main(void *arg)
 				i += k - 1;
 				continue;
 			}
-			got = load_alert(db, &ld, rows[i].alert_id, &a);
+			if (bn > 0 && rows[i].next_at > now) {
+				/* cannot happen after the head, but keep the order if it does */
+				hold = true;
+				break;
+			}
+			got = load_row(db, ld, &rows[i], &a);
 			if (got <= 0) {
+				/* what is batched before it goes first: the order holds */
+				if (flush_batch(w, db, snd, rows, bfirst, bn, done, &nd) < 0) {
+					unload(ld);
+					bn = 0;
+					hold = true;
+					break;
+				}
+				bn = 0;
 				/* the alert is gone (retention) or unreadable: nothing to send */
 				exec_row(db, "UPDATE hook_deliveries SET state = 'dropped', last_at = ?2, "
 					 "answer = ?4 WHERE id = ?1", rows[i].id, now, 0,
@@ -681,8 +840,38 @@ static void *worker_main(void *arg)
 			}
 			a.delivery_id = rows[i].id;
 			a.reason = rows[i].reason;
+			if (batch) {
+				/* syslog tcp:// and tls://: many messages in one write */
+				int k = send_queue(snd, &a, &ctx, answer, sizeof(answer));
+
+				if (k == 1) {
+					if (flush_batch(w, db, snd, rows, bfirst, bn, done, &nd) < 0) {
+						unload(ld);
+						bn = 0;
+						hold = true;
+						break;
+					}
+					bn = 0;
+					k = send_queue(snd, &a, &ctx, answer, sizeof(answer));
+				}
+				if (k == 0) {
+					unload(ld);
+					if (bn++ == 0)
+						bfirst = i;
+					continue;
+				}
+				/* not formatted: the batch goes first, then this row takes
+				   the one-message path below, which records why */
+				if (flush_batch(w, db, snd, rows, bfirst, bn, done, &nd) < 0) {
+					unload(ld);
+					bn = 0;
+					hold = true;
+					break;
+				}
+				bn = 0;
+			}
 			r = send_alert(snd, &a, &ctx, now, w->h.timeout, answer, sizeof(answer));
-			sqlite3_reset(ld);
+			unload(ld);
 			if (r == SEND_OK) {
 				if (rc.n > 0)
 					cap_note(&rc, now);
@@ -719,28 +908,126 @@ static void *worker_main(void *arg)
 			hold = true;
 			break;
 		}
+		if (bn > 0 && flush_batch(w, db, snd, rows, bfirst, bn, done, &nd) < 0)
+			hold = true;
 		if (mark_done(w, db, done, nd, wall()) < 0)
 			note_err(w, "cannot mark deliveries done in the database");
 		if (hold)
-			nap(ob, 250);
+			nap(w, 250);
 	}
 	sqlite3_finalize(q);
-	sqlite3_finalize(ld);
+	sqlite3_finalize(ld[0]);
+	sqlite3_finalize(ld[1]);
 	sqlite3_close(db);
 	send_free(snd);
 	free(rc.t);
+	atomic_store(&w->exited, true);
 	return NULL;
+}
+
+static int worker_start(struct worker *w, char *err, size_t errlen)
+{
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		snprintf(err, errlen, "cannot start the worker of hook %s", w->h.name);
+		return -1;
+	}
+	w->started = true;
+	return 0;
 }
 
 int outbox_run(struct outbox *ob, char *err, size_t errlen)
 {
-	for (int i = 0; i < ob->n; i++) {
-		if (pthread_create(&ob->w[i].thread, NULL, worker_main, &ob->w[i]) != 0) {
-			snprintf(err, errlen, "cannot start the worker of hook %s", ob->w[i].h.name);
+	ob->running = true;
+	for (int i = 0; i < ob->n; i++)
+		if (worker_start(ob->w[i], err, errlen) < 0)
 			return -1;
+	return 0;
+}
+
+/* Join and free the retired workers that have finished (all: wait for them). */
+static void reap(struct outbox *ob, bool all)
+{
+	struct worker **pp = &ob->retired;
+
+	while (*pp != NULL) {
+		struct worker *w = *pp;
+
+		if (all || !w->started || atomic_load(&w->exited)) {
+			*pp = w->next_retired;
+			worker_free(w);
+		} else {
+			pp = &w->next_retired;
 		}
-		ob->w[i].started = true;
 	}
+}
+
+/* Tell worker i to stop and keep it on the retired list until it has. */
+static struct worker *retire(struct outbox *ob, int i)
+{
+	struct worker *w = ob->w[i];
+
+	atomic_store(&w->quit, true);
+	w->next_retired = ob->retired;
+	ob->retired = w;
+	return w;
+}
+
+static int find(const struct outbox *ob, const char *name)
+{
+	for (int i = 0; i < ob->n; i++)
+		if (strcmp(ob->w[i]->h.name, name) == 0)
+			return i;
+	return -1;
+}
+
+int outbox_put(struct outbox *ob, const struct hook_def *h, char *err, size_t errlen)
+{
+	int i = find(ob, h->name);
+	struct worker *w;
+
+	reap(ob, false);
+	if (i >= 0 && !ob->w[i]->from_db) {
+		snprintf(err, errlen, "hook %s is defined in console.conf (%s)", h->name,
+			 ob->w[i]->h.at);
+		return -1;
+	}
+	if (i < 0 && ob->n >= OUTBOX_MAX_HOOKS) {
+		snprintf(err, errlen, "too many hooks, the limit is %d", OUTBOX_MAX_HOOKS);
+		return -1;
+	}
+	w = worker_new(ob, h, true);
+	if (w == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (i >= 0) {
+		w->prev = retire(ob, i);
+		ob->w[i] = w;
+	} else {
+		ob->w[ob->n++] = w;
+	}
+	if (ob->running && worker_start(w, err, errlen) < 0) {
+		/* no worker: the hook is listed with the reason, its rows wait */
+		snprintf(w->last_err, sizeof(w->last_err), "%.255s", err);
+		w->last_err_at = wall();
+		return -1;
+	}
+	return 0;
+}
+
+int outbox_remove(struct outbox *ob, const char *name, char *err, size_t errlen)
+{
+	int i = find(ob, name);
+
+	reap(ob, false);
+	if (i < 0 || !ob->w[i]->from_db) {
+		snprintf(err, errlen, i < 0 ? "no hook named %.40s" :
+			 "hook %.40s is defined in console.conf", name);
+		return -1;
+	}
+	retire(ob, i);
+	memmove(&ob->w[i], &ob->w[i + 1], (size_t)(ob->n - i - 1) * sizeof(ob->w[0]));
+	ob->n--;
 	return 0;
 }
 
@@ -749,18 +1036,15 @@ void outbox_free(struct outbox *ob)
 	if (ob == NULL)
 		return;
 	atomic_store(&ob->stop, true);
-	for (int i = 0; i < ob->n; i++) {
-		if (ob->w[i].started)
-			pthread_join(ob->w[i].thread, NULL);
-		pthread_mutex_destroy(&ob->w[i].mu);
-	}
+	for (int i = 0; i < ob->n; i++)
+		worker_free(ob->w[i]);
+	reap(ob, true);
 	/* tests still running: wait for them (each is bounded by its timeout) */
 	for (int i = 0; i < MAX_TESTS; i++)
 		if (ob->tests[i].used)
 			pthread_join(ob->tests[i].thread, NULL);
 	pthread_mutex_destroy(&ob->tmu);
 	sqlite3_close(ob->db);
-	free(ob->w);
 	free(ob);
 }
 
@@ -773,9 +1057,12 @@ int outbox_hooks(const struct outbox *ob)
 
 void outbox_status(struct outbox *ob, int i, struct outbox_hook_status *st)
 {
-	struct worker *w = &ob->w[i];
+	struct worker *w = ob->w[i];
 
 	memset(st, 0, sizeof(*st));
+	st->from_db = w->from_db;
+	st->queue_max = w->h.queue_max;
+	snprintf(st->at, sizeof(st->at), "%s", w->h.at);
 	snprintf(st->name, sizeof(st->name), "%s", w->h.name);
 	snprintf(st->kind, sizeof(st->kind), "%s", hook_kind_name(w->h.kind));
 	hook_url_public(&w->h, st->url, sizeof(st->url));
@@ -790,6 +1077,19 @@ void outbox_status(struct outbox *ob, int i, struct outbox_hook_status *st)
 	st->last_err_at = w->last_err_at;
 	snprintf(st->last_err, sizeof(st->last_err), "%s", w->last_err);
 	pthread_mutex_unlock(&w->mu);
+}
+
+int outbox_shed_news(struct outbox *ob, int i, uint64_t *shed)
+{
+	struct worker *w = ob->w[i];
+	int r;
+
+	pthread_mutex_lock(&w->mu);
+	r = w->shed > w->shed_told;
+	w->shed_told = w->shed;
+	*shed = w->shed;
+	pthread_mutex_unlock(&w->mu);
+	return r;
 }
 
 void outbox_totals(struct outbox *ob, uint64_t *queued, uint64_t *delivered, uint64_t *failed,
@@ -841,11 +1141,7 @@ int outbox_test_start(struct outbox *ob, const char *name, unsigned timeout_s, i
 		      char *err, size_t errlen)
 {
 	struct test *t = NULL;
-	int i, k = -1;
-
-	for (i = 0; i < outbox_hooks(ob); i++)
-		if (strcmp(ob->w[i].h.name, name) == 0)
-			k = i;
+	int i, k = ob != NULL ? find(ob, name) : -1;
 	if (k < 0) {
 		snprintf(err, errlen, "no hook named '%.40s'", name);
 		return -1;
@@ -865,7 +1161,7 @@ int outbox_test_start(struct outbox *ob, const char *name, unsigned timeout_s, i
 	t->used = true;
 	t->id = ++ob->next_test;
 	t->ob = ob;
-	t->h = ob->w[k].h;
+	t->h = ob->w[k]->h;
 	t->timeout = timeout_s;
 	if (pthread_create(&t->thread, NULL, test_main, t) != 0) {
 		t->used = false;
@@ -909,10 +1205,9 @@ int outbox_test_result(struct outbox *ob, int id, int *result, char *answer, siz
 
 static struct worker *worker_of(struct outbox *ob, const char *hook)
 {
-	for (int i = 0; i < outbox_hooks(ob); i++)
-		if (strcmp(ob->w[i].h.name, hook) == 0)
-			return &ob->w[i];
-	return NULL;
+	int i = find(ob, hook);
+
+	return i >= 0 ? ob->w[i] : NULL;
 }
 
 /* Move one row from state from1 or from2 to `to`; the hook's counters follow. */
@@ -1037,4 +1332,25 @@ int st_outbox_enqueue(struct store *s, int64_t id, const struct alert_in *a, boo
 	if (s->outbox == NULL)
 		return 0;
 	return outbox_enqueue(s->outbox, s->db, id, &v, is_new, wall(), &n, err, errlen);
+}
+
+int st_outbox_escalated(struct store *s, int64_t id, const struct alert_in *a, char *err,
+			size_t errlen)
+{
+	struct hook_alert_view v = { a->kind, a->sensor_id, a->host, a->sig, a->severity, a->ts };
+	int n = 0;
+
+	if (s->outbox == NULL)
+		return 0;
+	return enqueue(s->outbox, s->db, id, &v, true, "escalated", wall(), &n, err, errlen);
+}
+
+int st_outbox_audit(struct store *s, int64_t id, int64_t ts, const char *user,
+		    const char *addr, const char *action, char *err, size_t errlen)
+{
+	int n = 0;
+
+	if (s->outbox == NULL)
+		return 0;
+	return outbox_enqueue_audit(s->outbox, s->db, id, ts, user, addr, action, &n, err, errlen);
 }

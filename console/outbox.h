@@ -29,10 +29,16 @@
 
 struct outbox;
 
+/* Hooks at once: those of console.conf and those made in the console (hookdb.h). */
+#define OUTBOX_MAX_HOOKS 32
+
 /* What `kastroctl hooks` shows of one hook. */
 struct outbox_hook_status {
 	char name[HOOK_NAME_MAX + 1];
 	char kind[16], url[HOOK_URL_MAX + 1], format[16];
+	bool from_db;                   /* made in the console, not console.conf */
+	uint32_t queue_max;
+	char at[64];                    /* console.conf's "file:line", or "" */
 	int64_t queued;                 /* rows waiting */
 	uint64_t delivered, failed, dropped, retries;
 	int64_t last_ok;                /* Unix seconds; 0: never */
@@ -71,9 +77,37 @@ void outbox_free(struct outbox *ob);
 int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
 		   bool is_new, int64_t now, int *queued, char *err, size_t errlen);
 
+/*
+ * A hook made or changed in the console (hookdb.h), from the console's
+ * loop: a new worker starts; one that replaces a hook of the same name
+ * starts sending once the old one has finished its current send (one
+ * sender per hook, order kept). A hook of console.conf cannot be replaced.
+ * The queued deliveries are the hook's by name and stay queued.
+ */
+int outbox_put(struct outbox *ob, const struct hook_def *h, char *err, size_t errlen);
+
+/* A hook made in the console taken away; its worker stops after its current send. */
+int outbox_remove(struct outbox *ob, const char *name, char *err, size_t errlen);
+
+/*
+ * In the caller's open transaction on db: queue audit entry id (time ts,
+ * by user from addr, action) to every hook that takes type audit (reason "audit";
+ * the filter sees sensor = user, host = addr, rule = action, severity low). As
+ * outbox_enqueue otherwise.
+ */
+int outbox_enqueue_audit(struct outbox *ob, sqlite3 *db, int64_t id, int64_t ts,
+			 const char *user, const char *addr, const char *action, int *queued, char *err,
+			 size_t errlen);
+
 /* Hooks known: n, and status of hook i into *st. */
 int outbox_hooks(const struct outbox *ob);
 void outbox_status(struct outbox *ob, int i, struct outbox_hook_status *st);
+
+/*
+ * Whether hook i dropped deliveries at its cap since the last call (1) or
+ * not (0); *shed: how many since the console started.
+ */
+int outbox_shed_news(struct outbox *ob, int i, uint64_t *shed);
 
 /* Counters over every hook, for `kastroctl console status`. */
 void outbox_totals(struct outbox *ob, uint64_t *queued, uint64_t *delivered, uint64_t *failed,

@@ -3,8 +3,10 @@
  *   GET  /api/v1/hooks                                hooks and their counters (viewer+)
  *   GET  /api/v1/hooks/NAME/deliveries[?state=&before=&limit=]   newest first (viewer+)
  *   POST /api/v1/hooks/deliveries/ID/retry | /drop    an operator's action (admin, audited)
- * Hooks come from console.conf and are read-only here; no secret is ever
- * shown (a webhook's URL only up to its host).
+ *   POST /api/v1/hooks {"config": "hook NAME { ... }"}   a hook made (admin, audited)
+ *   POST /api/v1/hooks/NAME {"config": ...} | /hooks/NAME/delete   changed, deleted
+ * Hooks of console.conf are read-only here; no secret is ever shown (a
+ * webhook's URL only up to its host, and its text not at all).
  */
 #ifndef KASTRO_REST_HOOKS_H
 #define KASTRO_REST_HOOKS_H

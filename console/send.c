@@ -37,6 +37,7 @@
 #include "send.h"
 
 #define SECRET_MAX 4096
+#define BATCH_BYTES (FMT_OUT_MAX + 64 + 256 * 1024)  /* send_queue(): what one write takes */
 
 struct sender {
 	struct hook_def h;
@@ -46,6 +47,8 @@ struct sender {
 	char *buf;              /* FMT_OUT_MAX bytes for the message */
 	char *wbuf;             /* FMT_OUT_MAX + 64: the message framed, for one write */
 	CURL *curl;             /* webhook: kept, so its connection is reused */
+	char *bbuf;             /* send_queue(): framed messages for one write, BATCH_BYTES */
+	size_t blen;
 	uint32_t txnr;          /* RELP: last transaction number; 0: session not open */
 	char rbuf[4096];        /* RELP: bytes read, not yet parsed */
 	size_t rlen;
@@ -110,6 +113,7 @@ void send_free(struct sender *s)
 		curl_easy_cleanup(s->curl);
 	free(s->buf);
 	free(s->wbuf);
+	free(s->bbuf);
 	free(s);
 }
 
@@ -306,6 +310,33 @@ static enum send_result tls_start(struct sender *s, char *ans, size_t anslen)
 	return SEND_OK;
 }
 
+/* A syslog stream (tcp://, tls://) connected, and its timeouts set for deadline. */
+static enum send_result stream_ready(struct sender *s, int64_t deadline, char *ans, size_t anslen)
+{
+	enum send_result r;
+
+	/* a connection the peer closed shows as readable: start again */
+	if (s->fd >= 0) {
+		struct pollfd pfd = { s->fd, POLLIN, 0 };
+
+		if (poll(&pfd, 1, 0) > 0)
+			disconnect(s);
+	}
+	if (s->fd < 0) {
+		r = tcp_connect(s, SOCK_STREAM, deadline, ans, anslen);
+		if (r != SEND_OK)
+			return r;
+		set_timeouts(s->fd, deadline);
+		if ((s->h.transport == HOOK_T_TLS || s->h.transport == HOOK_T_RELPS) &&
+		    (r = tls_start(s, ans, anslen)) != SEND_OK) {
+			disconnect(s);
+			return r;
+		}
+	}
+	set_timeouts(s->fd, deadline);
+	return SEND_OK;
+}
+
 static enum send_result syslog_send(struct sender *s, const char *msg, size_t len,
 				    int64_t deadline, char *ans, size_t anslen)
 {
@@ -324,24 +355,8 @@ static enum send_result syslog_send(struct sender *s, const char *msg, size_t le
 		snprintf(ans, anslen, "sent over UDP (no acknowledgement: it may be lost)");
 		return SEND_OK;
 	}
-	/* a connection the peer closed shows as readable: start again */
-	if (s->fd >= 0) {
-		struct pollfd pfd = { s->fd, POLLIN, 0 };
-
-		if (poll(&pfd, 1, 0) > 0)
-			disconnect(s);
-	}
-	if (s->fd < 0) {
-		r = tcp_connect(s, SOCK_STREAM, deadline, ans, anslen);
-		if (r != SEND_OK)
-			return r;
-		set_timeouts(s->fd, deadline);
-		if (s->h.transport == HOOK_T_TLS && (r = tls_start(s, ans, anslen)) != SEND_OK) {
-			disconnect(s);
-			return r;
-		}
-	}
-	set_timeouts(s->fd, deadline);
+	if ((r = stream_ready(s, deadline, ans, anslen)) != SEND_OK)
+		return r;
 	/* RFC 6587 octet counting: "LEN SP MSG", in one write */
 	hl = snprintf(head, sizeof(head), "%zu ", len);
 	memcpy(s->wbuf, head, (size_t)hl);
@@ -379,10 +394,19 @@ static enum send_result syslog_send(struct sender *s, const char *msg, size_t le
 
 /* ---- RELP ------------------------------------------------------------------------------ */
 
-static int write_all_fd(int fd, const char *p, size_t n)
+/* n bytes at p to s's connection, inside its TLS when it has one. */
+static int write_all(struct sender *s, const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		ssize_t w;
+
+		if (s->ssl != NULL) {
+			int k = SSL_write(s->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+
+			w = k > 0 ? k : -1;
+		} else {
+			w = send(s->fd, p, n, MSG_NOSIGNAL);
+		}
 
 		if (w <= 0)
 			return -1;
@@ -444,9 +468,17 @@ more:
 			snprintf(ans, anslen, "RELP: frame too long");
 			return -1;
 		}
-		ssize_t r = recv(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen, 0);
+		ssize_t r;
 
+		if (s->ssl != NULL)
+			r = SSL_read(s->ssl, s->rbuf + s->rlen, (int)(sizeof(s->rbuf) - s->rlen));
+		else
+			r = recv(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen, 0);
 		if (r <= 0) {
+			if (s->ssl != NULL && r < 0) {
+				ssl_why(ans, anslen, "RELP: TLS read failed");
+				return -1;
+			}
 			snprintf(ans, anslen, "RELP: %s", r == 0 ? "the server closed the session" :
 				 strerror(errno));
 			return -1;
@@ -470,8 +502,11 @@ static int relp_call(struct sender *s, const char *cmd, const char *data, size_t
 	memcpy(s->wbuf, head, (size_t)hl);
 	memcpy(s->wbuf + hl, data, dlen);
 	s->wbuf[(size_t)hl + dlen] = '\n';
-	if (write_all_fd(s->fd, s->wbuf, (size_t)hl + dlen + 1) < 0) {
-		snprintf(ans, anslen, "RELP: write failed: %s", strerror(errno));
+	if (write_all(s, s->wbuf, (size_t)hl + dlen + 1) < 0) {
+		if (s->ssl != NULL)
+			ssl_why(ans, anslen, "RELP: TLS write failed");
+		else
+			snprintf(ans, anslen, "RELP: write failed: %s", strerror(errno));
 		return -1;
 	}
 	for (;;) {
@@ -503,6 +538,12 @@ static enum send_result relp_send(struct sender *s, const char *msg, size_t len,
 		if (r != SEND_OK)
 			return r;
 		set_timeouts(s->fd, deadline);
+		/* relps://: the RELP session inside TLS from the first byte, as
+		   rsyslog's imrelp with tls="on" expects */
+		if (s->h.transport == HOOK_T_RELPS && (r = tls_start(s, ans, anslen)) != SEND_OK) {
+			disconnect(s);
+			return r;
+		}
 		s->txnr = 0;
 		s->rlen = 0;
 		k = relp_call(s, "open", offers, sizeof(offers) - 1, ans, anslen);
@@ -784,7 +825,7 @@ enum send_result send_alert(struct sender *s, const struct fmt_alert *a,
 	case HOOK_SYSLOG:
 		if (fmt_syslog(&s->h, a, ctx, &o) < 0)
 			break;
-		if (s->h.transport == HOOK_T_RELP)
+		if (s->h.transport == HOOK_T_RELP || s->h.transport == HOOK_T_RELPS)
 			return relp_send(s, o.p, o.len, deadline, answer, anslen);
 		return syslog_send(s, o.p, o.len, deadline, answer, anslen);
 	case HOOK_EMAIL:
@@ -798,6 +839,63 @@ enum send_result send_alert(struct sender *s, const struct fmt_alert *a,
 	}
 	snprintf(answer, anslen, "the message does not fit %d bytes", FMT_OUT_MAX);
 	return SEND_ERROR;
+}
+
+bool send_batches(const struct sender *s)
+{
+	return s->h.kind == HOOK_SYSLOG &&
+	       (s->h.transport == HOOK_T_TCP || s->h.transport == HOOK_T_TLS);
+}
+
+int send_queue(struct sender *s, const struct fmt_alert *a, const struct fmt_ctx *ctx,
+	       char *answer, size_t anslen)
+{
+	struct fmt_out o;
+	char head[24];
+	int hl;
+
+	if (s->bbuf == NULL && (s->bbuf = malloc(BATCH_BYTES)) == NULL) {
+		snprintf(answer, anslen, "out of memory");
+		return -1;
+	}
+	fmt_out_init(&o, s->buf, FMT_OUT_MAX);
+	if (fmt_syslog(&s->h, a, ctx, &o) < 0) {
+		snprintf(answer, anslen, "the message does not fit %d bytes", FMT_OUT_MAX);
+		return -1;
+	}
+	hl = snprintf(head, sizeof(head), "%zu ", o.len);
+	if (s->blen + (size_t)hl + o.len > BATCH_BYTES)
+		return 1;
+	/* RFC 6587 octet counting, the frames one after another */
+	memcpy(s->bbuf + s->blen, head, (size_t)hl);
+	memcpy(s->bbuf + s->blen + hl, o.p, o.len);
+	s->blen += (size_t)hl + o.len;
+	return 0;
+}
+
+enum send_result send_flush(struct sender *s, unsigned timeout_s, char *answer, size_t anslen)
+{
+	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
+	enum send_result r;
+
+	answer[0] = '\0';
+	if (s->blen == 0)
+		return SEND_OK;
+	r = stream_ready(s, deadline, answer, anslen);
+	if (r == SEND_OK && write_all(s, s->bbuf, s->blen) < 0) {
+		if (s->ssl != NULL)
+			ssl_why(answer, anslen, "TLS write failed");
+		else
+			snprintf(answer, anslen, "write failed: %s", strerror(errno));
+		disconnect(s);
+		r = SEND_RETRY;
+	}
+	if (r == SEND_OK)
+		snprintf(answer, anslen, "written to the %s connection",
+			 s->ssl != NULL ? "TLS" : "TCP");
+	/* sent or not, the batch is settled: what was not sent stays queued */
+	s->blen = 0;
+	return r;
 }
 
 enum send_result send_digest(struct sender *s, const struct fmt_alert *a, int n,

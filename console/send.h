@@ -18,6 +18,7 @@
 #ifndef KASTRO_SEND_H
 #define KASTRO_SEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,20 @@ void send_free(struct sender *s);
 enum send_result send_alert(struct sender *s, const struct fmt_alert *a,
 			    const struct fmt_ctx *ctx, int64_t now, unsigned timeout_s,
 			    char *answer, size_t anslen);
+
+/*
+ * Batches, for syslog over tcp:// and tls:// (send_batches()): what is
+ * done there is "written to the connection", so several messages may go in
+ * one write. send_queue() formats and frames a into the sender's batch:
+ * 0 queued, 1 the batch is full (flush, then queue it again), -1 it cannot
+ * be formatted (answer says why). send_flush() writes the batch as
+ * send_alert() would one message (SEND_OK: every queued message was
+ * written); either way the batch is empty after it.
+ */
+bool send_batches(const struct sender *s);
+int send_queue(struct sender *s, const struct fmt_alert *a, const struct fmt_ctx *ctx,
+	       char *answer, size_t anslen);
+enum send_result send_flush(struct sender *s, unsigned timeout_s, char *answer, size_t anslen);
 
 /*
  * Send n alerts of an email hook as one digest mail (fmt_mail_digest);

@@ -95,12 +95,13 @@ static const char *const st_sql[ST_COUNT] = {
 			       "acked_seq = max(acked_seq, ?3) WHERE id = ?1",
 	/* The newest open row of this signature for this host whose span,
 	 * widened by the window (?6), holds the event's time (?5). */
-	[ST_ALERT_FIND] = "SELECT id FROM alerts WHERE sensor_id = ?1 AND host = ?2 AND "
+	[ST_ALERT_FIND] = "SELECT id, severity FROM alerts WHERE sensor_id = ?1 AND host = ?2 AND "
 			  "signature = ?3 AND kind = ?4 AND status <> 'resolved' AND "
 			  "last_seen >= ?5 - ?6 AND first_seen <= ?5 + ?6 "
 			  "ORDER BY last_seen DESC, id DESC LIMIT 1",
 	[ST_ALERT_BUMP] = "UPDATE alerts SET count = count + 1, last_seen = max(last_seen, ?2), "
 			  "first_seen = min(first_seen, ?2) WHERE id = ?1",
+	[ST_ALERT_ESCALATE] = "UPDATE alerts SET severity = ?2 WHERE id = ?1 AND severity > ?2",
 	[ST_ALERT_INSERT] =
 		"INSERT INTO alerts (kind, sensor_id, host, signature_id, signature, category, "
 		"severity, action, first_seen, last_seen, count, event_sensor_id, event_seq, app, "

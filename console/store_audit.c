@@ -124,6 +124,9 @@ int store_audit(struct store *s, int64_t now, const char *user, const char *addr
 	st_bind_text(st, 8, hash);
 	if (st_run(s, st, "writing the audit log", NULL, err, errlen) < 0)
 		goto fail;
+	/* hooks of type audit: the entry leaves the box with the same commit */
+	if (st_outbox_audit(s, id, now, user, addr, action, err, errlen) < 0)
+		goto fail;
 	if (own && st_finish(s, err, errlen) < 0)
 		return -1;
 	return 0;

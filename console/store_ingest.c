@@ -455,7 +455,7 @@ int st_alert_make(struct store *s, const struct alert_in *a, int64_t *id, bool *
 		  char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
-	int rc;
+	int rc, was = 0;
 
 	*id = 0;
 	if (s->dedup_s > 0) {
@@ -469,8 +469,10 @@ int st_alert_make(struct store *s, const struct alert_in *a, int64_t *id, bool *
 		sqlite3_bind_int64(st, 5, a->ts);
 		sqlite3_bind_int64(st, 6, s->dedup_s);
 		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
+		if (rc == SQLITE_ROW) {
 			*id = sqlite3_column_int64(st, 0);
+			was = sqlite3_column_int(st, 1);
+		}
 		sqlite3_reset(st);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			return st_dberr(s, err, errlen, "finding the alert to count on");
@@ -484,6 +486,18 @@ int st_alert_make(struct store *s, const struct alert_in *a, int64_t *id, bool *
 		*is_new = false;
 		if (st_run(s, st, "counting an alert", NULL, err, errlen) < 0)
 			return -1;
+		if (a->severity >= 1 && a->severity < was) {
+			/* a repeat more severe than the alert: it escalates, and goes
+			   again to every hook it passes now (those it went to see it) */
+			st = st_stmt(s, ST_ALERT_ESCALATE, err, errlen);
+			if (st == NULL)
+				return -1;
+			sqlite3_bind_int64(st, 1, *id);
+			sqlite3_bind_int(st, 2, a->severity);
+			if (st_run(s, st, "escalating an alert", NULL, err, errlen) < 0)
+				return -1;
+			return st_outbox_escalated(s, *id, a, err, errlen);
+		}
 		return st_outbox_enqueue(s, *id, a, false, err, errlen);
 	}
 	st = st_stmt(s, ST_ALERT_INSERT, err, errlen);

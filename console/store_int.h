@@ -27,7 +27,7 @@ enum st_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_BATCH_BEGIN, ST_BATCH_END, ST_BATCH_UNDO,
 	/* ingest and events */
 	ST_EVENT_INSERT, ST_EVENT_GET, ST_EVENT_MINSEQ, ST_SENSOR_INGESTED,
-	ST_ALERT_FIND, ST_ALERT_BUMP, ST_ALERT_INSERT,
+	ST_ALERT_FIND, ST_ALERT_BUMP, ST_ALERT_INSERT, ST_ALERT_ESCALATE,
 	/* sensors */
 	ST_SENSOR_ADD, ST_SENSOR_GET, ST_SENSOR_LIST, ST_SENSOR_REVOKE, ST_SENSOR_CMDS_EXPIRE,
 	ST_SENSOR_SEEN, ST_SENSOR_SILENT, ST_SENSOR_MARK, ST_SENSOR_COUNTS,
@@ -172,6 +172,12 @@ struct alert_in {
 int st_alert_make(struct store *s, const struct alert_in *a, int64_t *id, bool *is_new,
 		  char *err, size_t errlen);
 /* Queue the hooks' deliveries of alert id in the open transaction (outbox.c). */
+/* Queue the hooks' deliveries of audit entry id in the open transaction (outbox.c). */
+int st_outbox_audit(struct store *s, int64_t id, int64_t ts, const char *user,
+		    const char *addr, const char *action, char *err, size_t errlen);
+/* Alert id's severity rose to a's: queued again (reason "escalated") to every hook it passes now. */
+int st_outbox_escalated(struct store *s, int64_t id, const struct alert_in *a, char *err,
+			size_t errlen);
 int st_outbox_enqueue(struct store *s, int64_t id, const struct alert_in *a, bool is_new,
 		      char *err, size_t errlen);
 int st_event_insert(struct store *s, const char *sensor_id, int64_t seq, int64_t ts,

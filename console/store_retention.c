@@ -66,7 +66,8 @@ int st_alert_hooks_pending(struct store *s, int64_t alert_id, bool outbox, char 
 	if (!outbox)
 		return 0;
 	if (prep(s, "SELECT 1 FROM hook_deliveries WHERE alert_id = ?1 "
-		    "AND state IN ('queued', 'failed') LIMIT 1", &st, err, errlen) < 0)
+		    "AND state IN ('queued', 'failed') AND reason <> 'audit' LIMIT 1", &st, err,
+		    errlen) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, alert_id);
 	rc = sqlite3_step(st);

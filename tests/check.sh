@@ -44,6 +44,8 @@ suite "the console pushes the inventory to a gateway (namespaces)" "$here/consol
 # Alert hooks against rsyslog, aiosmtpd and a webhook receiver (~1 min).
 suite "alert hooks (loopback, real receivers)" "$here/console/test_hooks.sh" "$b"
 suite "console metrics (loopback, ASan+UBSan, promtool)" "$here/console/test_metrics.sh" "$san"
+suite "alert hooks made in the console (REST, Chromium, rsyslog, ASan+UBSan)" "$here/console/test_hooks_edit.sh" "$san"
+suite "alert hooks: escalation (rsyslog, ASan+UBSan)" "$here/console/test_hooks_escalate.sh" "$san"
 suite "agent and console (loopback, ASan+UBSan)" "$here/agent/test_agent.sh" "$san"
 suite "agent agrees with yara" "$here/agent/test_yara_agree.sh" "$b"
 suite "console web UI (headless Chromium)" /usr/bin/python3 "$here/console/test_browser.py" "$b" "$b/test-artifacts/console"

@@ -629,7 +629,7 @@
 	/* what pages in other files (services.js) draw with */
 	var ui = { S: S, t: t, el: el, api: api, qs: qs, table: table, clear: clear,
 		beginPage: beginPage, pageHead: pageHead, loading: loading, errorBox: errorBox,
-		selectEl: selectEl, agoEl: agoEl, fmtNum: fmtNum };
+		selectEl: selectEl, agoEl: agoEl, fmtNum: fmtNum, errText: errText, busy: busy, flash: flash };
 
 	function pageNotFound() {
 		var main = beginPage('notfound.title');
@@ -1706,6 +1706,8 @@
 			append(body, table({ id: 'hooks-table', class: 'data' }, [t('col.name'), t('col.kind'), t('hooks.receiver'),
 				t('hooks.queued'), t('hooks.delivered'), t('hooks.failed'), t('hooks.dropped'), t('hooks.last_ok'),
 				t('hooks.last_error')], rows, t('hooks.none')));
+			if (isAdmin() && window.KastroHookEdit)
+				body.appendChild(window.KastroHookEdit.panel(ui, list, pageHooks));
 		}, function (e) {
 			if (gen !== S.gen)
 				return;

@@ -323,7 +323,7 @@ window.KASTRO_I18N.en = {
 
 	/* hooks */
 	'nav.hooks': "Hooks",
-	'hooks.intro': "Where alerts go: SIEMs, mailboxes and chat, as console.conf defines them. Each hook sends its alerts in order and keeps them until the receiver takes them.",
+	'hooks.intro': "Where alerts go: SIEMs, mailboxes and chat, as console.conf and admins in the console define them. Each hook sends its alerts in order and keeps them until the receiver takes them.",
 	'hooks.receiver': "Receiver",
 	'hooks.queued': "Waiting",
 	'hooks.delivered': "Delivered",
@@ -332,7 +332,7 @@ window.KASTRO_I18N.en = {
 	'hooks.last_ok': "Last success",
 	'hooks.last_error': "Last error",
 	'hooks.never': "never",
-	'hooks.none': "No hooks: add a hook block to console.conf.",
+	'hooks.none': "No hooks: add a hook block to console.conf, or an admin makes one below.",
 	'hooks.load_failed': "Could not load the hooks",
 	'hooks.all': "All",
 	'hooks.deliveries_of': "Deliveries of {name}",

@@ -20,6 +20,10 @@ C=$here/../console
 PEERS="$PY $C/hook_peers.py"
 SENSOR="$PY $C/sensor.py"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-bench-hooks.XXXXXX") || exit 1
+# the console drops root for its own user, which reads the CA and the secret here
+chmod 755 "$tmp"
+id kastro-console >/dev/null 2>&1 ||
+	useradd --system --no-create-home --shell /usr/sbin/nologin kastro-console >/dev/null 2>&1
 cpid="" rpid="" wpid=""
 stop() { [ -n "$1" ] && { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }; return 0; }
 cleanup() { stop "$cpid"; stop "$rpid"; stop "$wpid"; rm -rf "$tmp"; }
@@ -36,6 +40,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
 	die "cannot make a certificate"
 printf 'bench-secret\n' >"$tmp/web.secret"
 chmod 600 "$tmp/web.secret"
+chown kastro-console "$tmp/web.secret" 2>/dev/null
 cat >"$tmp/rsyslog.conf" <<EOF
 global(workDirectory="$tmp/rs" maxMessageSize="256k" parser.escapeControlCharacterTab="off"
        defaultNetstreamDriverCAFile="$tmp/pki/cert.pem"

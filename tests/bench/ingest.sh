@@ -19,6 +19,10 @@
 #    logs in through the REST API and the dashboard and alert list
 #    requests are timed, each best of API_RUNS on a kept-alive connection.
 #
+# KASTRO_BENCH_INGEST_HOOKS=4 runs it with four alert hooks active (syslog
+# over TCP in CEF, LEEF, ECS and text to a local rsyslog, every alert to
+# each), so that the rate can be compared with a run without (0, default).
+#
 # Writes key=value lines to RESULTS for section_ingest to print; the
 # section's lines about progress go to stdout. Exits 1 when something is
 # broken (a tool missing or failing, a count wrong, the console dying).
@@ -38,6 +42,9 @@ die() { echo "bench: error: ingest: $*" >&2; exit 1; }
 
 tmp=""
 cpid=""
+rpid=""
+HOOKS=${KASTRO_BENCH_INGEST_HOOKS:-0}
+case $HOOKS in 0|4) ;; *) die "KASTRO_BENCH_INGEST_HOOKS='$HOOKS': expected 0 or 4" ;; esac
 stop_console() {
 	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
 		kill -TERM "$cpid" 2>/dev/null
@@ -50,6 +57,7 @@ stop_console() {
 cleanup() {
 	trap - EXIT INT TERM
 	stop_console
+	[ -n "$rpid" ] && { kill -TERM "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null; }
 	[ -n "$tmp" ] && rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -91,6 +99,23 @@ control "$sock"
 log level warning
 sensor offline-after 1h
 EOF
+if [ "$HOOKS" = 4 ]; then
+	command -v rsyslogd >/dev/null || die "rsyslogd not found: run packaging/deps.sh bench"
+	P_SYS=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	mkdir -p "$tmp/rs"
+	cat >"$tmp/rsyslog.conf" <<EOF
+global(workDirectory="$tmp/rs" maxMessageSize="256k")
+module(load="imtcp")
+template(name="raw" type="string" string="%rawmsg%\n")
+input(type="imtcp" port="$P_SYS" address="127.0.0.1" ruleset="out")
+ruleset(name="out") { action(type="omfile" file="$tmp/syslog.out" template="raw") }
+EOF
+	rsyslogd -n -f "$tmp/rsyslog.conf" -i "$tmp/rs.pid" >"$tmp/rsyslog.log" 2>&1 &
+	rpid=$!
+	for f in cef leef ecs text; do
+		echo "hook bench-$f { syslog \"tcp://127.0.0.1:$P_SYS\" format $f }" >>"$conf"
+	done
+fi
 
 start_console() {
 	: >"$log"
@@ -166,6 +191,11 @@ ac=$(db "select coalesce(sum(count), 0) || ' ' || count(*) from alerts where kin
 res ingest_alert_events "$ae"
 res ingest_alert_rows "${ac#* }"
 res db_mib "$(du -sm "$data" | awk '{ print $1 }')"
+res hooks "$HOOKS"
+if [ "$HOOKS" = 4 ]; then
+	res hook_delivered "$(db "select count(*) from hook_deliveries where state = 'delivered'")"
+	res hook_queued "$(db "select count(*) from hook_deliveries where state = 'queued'")"
+fi
 
 # ---- 3. reference ----------------------------------------------------------------
 timeout -k 5 600 "$BUILD/bench/sqliteref" "$tmp/plan" "$tmp/ref.db" >"$tmp/ref.out" 2>&1 ||

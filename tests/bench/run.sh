@@ -20,6 +20,7 @@
 #   KASTRO_BENCH_SCAN_MB   size of the tree scan scans, MiB (300)
 #   KASTRO_BENCH_INGEST_EVENTS  events the 50 sensors of ingest send (1000000)
 #   KASTRO_BENCH_INGEST_ALERTS  alerts stored when ingest times the API (1000000)
+#   KASTRO_BENCH_INGEST_HOOKS   4: ingest with four alert hooks active (0)
 #   KASTRO_BENCH_HOOK_ALERTS    alerts sent through three hooks (20000)
 #   KASTRO_BENCH_BACKUP_MB      data in the restic and borg repositories of backup (200)
 #
@@ -552,6 +553,8 @@ section_ingest() {
 	echo "  CPU while ingesting: console $_cpu s ($(awk -v c="$_cpu" -v s="$_s" 'BEGIN { printf "%.0f", 100 * c / s }')% of the wall time)," \
 		"load generator $(v load_cpu) s; enrolment of the sensors took $(v enrol_seconds) s"
 	echo "  stored: $_ev events, $(v ingest_alert_events) of them alerts, in $(v ingest_alert_rows) alert rows; database $(v db_mib) MiB"
+	[ "$(v hooks)" = 4 ] && echo "  with four syslog hooks to rsyslog (KASTRO_BENCH_INGEST_HOOKS=4): $(v hook_delivered) deliveries" \
+		"done and $(v hook_queued) queued when the last batch was acknowledged"
 
 	echo "  REST API with $_al alerts stored ($(v fill_open) open; filled in $(v fill_seconds) s; database $(v fill_db_mib) MiB), best of 5:"
 	printf "    %-36s %8s %9s %8s %5s   %s\n" request "best ms" "worst ms" "head ms" rows "target < $INGEST_API_TARGET_MS ms"

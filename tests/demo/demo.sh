@@ -24,6 +24,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 RULES_DIR=$(cd "$here/../../rules" && pwd)
 . "$here/../net/lab.sh"
+. "$here/demo_hooks.sh"
 
 if [ $# -ne 1 ]; then
 	echo "usage: $0 BUILD_DIR" >&2
@@ -40,8 +41,8 @@ DEMO_PAUSE=${DEMO_PAUSE:-2}
 if [ -n "$DEMO_SECONDS" ]; then DEMO_KEEP=${DEMO_KEEP:-0}; else DEMO_KEEP=${DEMO_KEEP:-1}; fi
 DEMO_STATS_EVERY=30
 
-DEMO_START="lab console gateway agent viewer traffic"
-DEMO_STOP="traffic agent gateway viewer console lab"
+DEMO_START="lab hooks console gateway agent viewer traffic"
+DEMO_STOP="traffic agent gateway viewer console hooks lab"
 
 # The HTTP host the staff PC visits each round and the gateway's policy
 # blocks: an alert on the console every round.
@@ -98,6 +99,7 @@ listen sensors on 127.0.0.1 port $CONSOLE_SENSORS
 listen sensors on $LAB_GW_LAN_IP4 port $CONSOLE_SENSORS
 control "$CSOCK"
 EOF
+	[ -z "$HOOKS_CONF" ] || printf '%s\n' "$HOOKS_CONF" >>"$DEMO_DIR/console.conf"
 	# The first free port from 8443 on this machine's loopback.
 	for p in $(seq 8443 8543); do
 		if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then CONSOLE_PORT=$p; break; fi
@@ -428,6 +430,8 @@ for c in jq curl dig openssl dnsmasq ss tail; do
 	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
 done
 [ -n "$(lab_python)" ] || missing="$missing python3"
+command -v rsyslogd >/dev/null 2>&1 || missing="$missing rsyslogd"
+"$(lab_python)" -c 'import aiosmtpd' 2>/dev/null || missing="$missing python3-aiosmtpd"
 [ -z "$missing" ] || die "missing programs:$missing (Debian packages: see packaging/deps.sh)"
 case "$DEMO_SECONDS" in ''|*[!0-9]*) [ -z "$DEMO_SECONDS" ] || die "DEMO_SECONDS must be a number of seconds" ;; esac
 

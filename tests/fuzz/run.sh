@@ -98,6 +98,12 @@ for src in "$here"/fuzz_*.c; do
 	fuzz_cconf)
 		cp "$here"/seeds/cconf-*.conf "$corpus"/ 2>/dev/null
 		;;
+	fuzz_hookdb)
+		# one hook block a file: what an admin writes in the console
+		grep -h '^hook' "$here"/seeds/cconf-hooks.conf | while IFS= read -r l; do
+			printf '%s\n' "$l" >"$corpus/seed-$(printf '%s' "$l" | cksum | cut -d' ' -f1)"
+		done
+		;;
 	fuzz_plugin)
 		printf '%s\n' "DISK WARNING - free space: / 3326 MB (56%); | '/ used'=2643MB;4000;4500;0;6000" \
 			'long output' "more | 'in odes'=5%;80:;90: t=0.5s;;;0;10" >"$corpus/seed-disk"

@@ -50,7 +50,8 @@ static void test_contract_lines(void **state)
 	assert_string_equal(c.hooks[0].sd_id, "kastro@32473");
 	assert_int_equal(c.hooks[0].queue_max, 1000000);
 	assert_int_equal(c.hooks[0].min_severity, 4);
-	assert_int_equal(c.hooks[0].types, HOOK_TY_ALL);
+	/* every type but audit entries, which are asked for by name */
+	assert_int_equal(c.hooks[0].types, HOOK_TY_ALL & ~HOOK_TY_AUDIT);
 
 	assert_int_equal(c.hooks[1].transport, HOOK_T_TLS);
 	assert_int_equal(c.hooks[1].format, HOOK_F_ECS);
@@ -83,7 +84,7 @@ static void test_settings(void **state)
 	   "  resend-after 1h timeout 10s queue-max 5000 ca \"ca.pem\"\n"
 	   "}\n"
 	   "log level debug\n"
-	   "hook relp { syslog \"relp://10.0.0.1\" sd-id \"muni@99999\" cert \"c.pem\" key \"k.pem\" }\n"
+	   "hook relp { syslog \"relps://10.0.0.1\" sd-id \"muni@99999\" cert \"c.pem\" key \"k.pem\" }\n"
 	   "hook w { webhook \"http://127.0.0.1:9000/x\" proxy \"http://proxy:3128\" format teams }\n");
 	assert_string_equal(c.public_url, "https://kastro.kavala.example:8443");
 	assert_int_equal(c.n_hooks, 3);
@@ -132,7 +133,9 @@ static void test_errors(void **state)
 		    "t.conf:2:6: hook 'x': an email hook needs from and at least one to");
 	fails_first(DATA "hook x { syslog \"ftp://a\" }",
 		    "t.conf:2:17: invalid URL, expected a syslog URL starting with tcp://, "
-		    "tls://, udp://, relp://");
+		    "tls://, udp://, relp://, relps://");
+	fails_first(DATA "hook x { syslog \"relp://a\" cert \"c\" key \"k\" }",
+		    "t.conf:2:6: hook 'x': a client certificate needs tls:// or relps://");
 	fails_first(DATA "hook x { syslog \"tcp://a:70000\" }",
 		    "t.conf:2:17: invalid URL, expected a port from 1 to 65535 after the host");
 	fails_first(DATA "hook x { webhook \"http://chat.example/x\" }",
@@ -217,6 +220,15 @@ static void test_filter(void **state)
 	assert_false(hook_match(&h, &a));
 	h.types = HOOK_TY_ALL;
 	assert_true(hook_match(&h, &a));
+	a.kind = "audit";
+	assert_true(hook_match(&h, &a));
+	hook_defaults(&h, "d");
+	h.min_severity = 2;
+	assert_false(hook_match(&h, &a));
+	h.types = HOOK_TY_AUDIT;
+	assert_true(hook_match(&h, &a));
+	h.types = HOOK_TY_ALL;
+	a.kind = "something-new";
 
 	memcpy(h.sensor, "10.0.0.5", 9);
 	assert_true(hook_match(&h, &a));

@@ -779,7 +779,7 @@ static void test_prune_in_batches_keeps_open_alerts_and_their_events(void **stat
 
 	/* a delivery of the resolved alert is still queued: it is held, events go */
 	assert_int_equal(sql_exec(f, "CREATE TABLE IF NOT EXISTS hook_deliveries (id INTEGER "
-				  "PRIMARY KEY, alert_id INTEGER, state TEXT)"), SQLITE_OK);
+				  "PRIMARY KEY, alert_id INTEGER, state TEXT, reason TEXT NOT NULL DEFAULT 'raised')"), SQLITE_OK);
 	{
 		char q[128];
 
