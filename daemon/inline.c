@@ -288,14 +288,78 @@ int inl_detect(struct inl_kernel *k, uint16_t qnum, char *err, size_t errlen)
 	return -1;
 }
 
+#define OLD_RULES_MAX 64
+
+struct handles {
+	uint64_t h[OLD_RULES_MAX];
+	size_t n;
+	int over;
+};
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct handles *hs = data;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
+	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), NFT_TABLE) == 0 &&
+	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), INL_QUEUE_CHAIN) == 0) {
+		if (hs->n < OLD_RULES_MAX)
+			hs->h[hs->n++] = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+		else
+			hs->over = 1;
+	}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+/* The handles of the rules now in chain inline_queue (none without the table). */
+static int old_rules(struct mnl_socket *nl, struct handles *hs, char *err, size_t errlen)
+{
+	char buf[BUF_BYTES];
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+	uint32_t seq = (uint32_t)time(NULL), port = mnl_socket_get_portid(nl);
+	ssize_t got;
+	int rc;
+
+	if (!r)
+		return errf(err, errlen, "out of memory");
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, INL_QUEUE_CHAIN);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, seq);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return errf(err, errlen, "netlink send: %s", strerror(errno));
+	do {
+		got = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (got < 0)
+			return errf(err, errlen, "netlink receive: %s", strerror(errno));
+		rc = mnl_cb_run(buf, (size_t)got, seq, port, rule_cb, hs);
+	} while (rc > 0);
+	if (rc < 0 && errno != ENOENT)
+		return errf(err, errlen, "listing chain %s: %s", INL_QUEUE_CHAIN, strerror(errno));
+	if (hs->over)
+		return errf(err, errlen, "chain %s holds more than %d rules: not kastrod's",
+			    INL_QUEUE_CHAIN, OLD_RULES_MAX);
+	return 0;
+}
+
 int inl_install(const struct inl_kernel *k, uint16_t qnum, int bypass, char *err, size_t errlen)
 {
 	char *buf = calloc(1, BUF_BYTES);
 	struct mnl_socket *nl;
 	struct mnl_nlmsg_batch *b;
 	struct nlmsghdr *nlh;
-	uint32_t seq = (uint32_t)time(NULL), s0;
-	int e[1] = { -1 }, rc = -1;
+	struct nftnl_table *t;
+	struct nftnl_chain *c;
+	struct handles hs = { .n = 0 };
+	uint32_t seq = (uint32_t)time(NULL), s0, nmsg;
+	int e[3 + OLD_RULES_MAX], rc = -1;
+	size_t i;
 
 	if (!buf)
 		return errf(err, errlen, "out of memory");
@@ -305,22 +369,73 @@ int inl_install(const struct inl_kernel *k, uint16_t qnum, int bypass, char *err
 		return -1;
 	}
 	b = mnl_nlmsg_batch_start(buf, BUF_BYTES);
+	if (old_rules(nl, &hs, err, errlen) < 0)
+		goto out;
 	nftnl_batch_begin(mnl_nlmsg_batch_current(b), seq++);
 	mnl_nlmsg_batch_next(b);
 	s0 = seq;
+	/* the table and the chain, unless they exist */
+	t = nftnl_table_alloc();
+	c = nftnl_chain_alloc();
+	if (!t || !c) {
+		if (t)
+			nftnl_table_free(t);
+		if (c)
+			nftnl_chain_free(c);
+		errf(err, errlen, "out of memory");
+		goto out;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE);
+	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWTABLE, NFPROTO_INET,
+				    NLM_F_CREATE | NLM_F_ACK, seq++);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	mnl_nlmsg_batch_next(b);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, INL_QUEUE_CHAIN);
+	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWCHAIN, NFPROTO_INET,
+				    NLM_F_CREATE | NLM_F_ACK, seq++);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	mnl_nlmsg_batch_next(b);
+	/* the new queue rule at the head, then the old rules go */
 	if (rule_into(mnl_nlmsg_batch_current(b), seq++, NFT_TABLE, INL_QUEUE_CHAIN, k->native_queue,
 		      qnum, bypass, &nlh) < 0) {
 		errf(err, errlen, "out of memory");
 		goto out;
 	}
 	mnl_nlmsg_batch_next(b);
+	for (i = 0; i < hs.n; i++) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		if (!r) {
+			errf(err, errlen, "out of memory");
+			goto out;
+		}
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, INL_QUEUE_CHAIN);
+		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, hs.h[i]);
+		nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_DELRULE, NFPROTO_INET,
+					    NLM_F_ACK, seq++);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+		mnl_nlmsg_batch_next(b);
+	}
 	nftnl_batch_end(mnl_nlmsg_batch_current(b), seq++);
 	mnl_nlmsg_batch_next(b);
-	if (talk(nl, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b), s0, 1, e, err, errlen) < 0)
+	nmsg = 3 + (uint32_t)hs.n;
+	for (i = 0; i < nmsg; i++)
+		e[i] = -1;
+	if (talk(nl, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b), s0, nmsg, e, err, errlen) < 0)
 		goto out;
-	if (e[0] != 0) {
-		errf(err, errlen, "the kernel refused the %s queue rule in chain %s: %s",
-		     k->native_queue ? "native" : "NFQUEUE (compat)", INL_QUEUE_CHAIN, strerror(e[0]));
+	for (i = 0; i < nmsg; i++)
+		if (e[i] != 0)
+			break;
+	if (i < nmsg) {
+		errf(err, errlen, "the kernel refused %s in chain %s: %s",
+		     i < 2 ? "table inet " NFT_TABLE " or the chain" :
+		     i == 2 ? (k->native_queue ? "the native queue rule" : "the NFQUEUE (compat) queue rule") :
+		     "to delete an old rule", INL_QUEUE_CHAIN, strerror(e[i] > 0 ? e[i] : EPROTO));
 		goto out;
 	}
 	rc = 0;

@@ -20,9 +20,10 @@
  *           verdict that writes the packet mark, which chain inline_verdict
  *           copies into the conntrack mark.
  * Neither queue rule can be written in nft's text (the compat target not at
- * all), so the text ruleset holds chain inline_queue with a fallback rule
- * only (drop when failing closed, accept when failing open) and kastrod
- * inserts the queue rule before it through libnftnl right after each load.
+ * all), so the text ruleset declares chain inline_queue without rules and
+ * kastrod writes the queue rule there through libnftnl before each load
+ * (inl_install); the load (nft_apply_ruleset_keep) leaves that chain's
+ * rules alone, so no generation of the ruleset runs without its queue rule.
  *
  * Functions return 0 or -1 with a message in err; none of them logs.
  */
@@ -61,7 +62,12 @@ int inl_detect(struct inl_kernel *k, uint16_t qnum, char *err, size_t errlen);
  */
 int inl_rule_msg(char *buf, size_t len, uint32_t seq, int native, uint16_t qnum, int bypass);
 
-/* Insert the queue rule (one transaction). */
+/*
+ * Make chain inline_queue of table inet kastro hold exactly the queue rule,
+ * in one transaction: the table and chain are made if missing (a chain no
+ * rule jumps to yet does nothing), the rule goes to the head and the rules
+ * there before are deleted. Call it before each ruleset load.
+ */
 int inl_install(const struct inl_kernel *k, uint16_t qnum, int bypass, char *err, size_t errlen);
 
 /*

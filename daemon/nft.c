@@ -6,7 +6,8 @@
  * - The static ruleset goes through libnftables (nft's own parser and
  *   evaluator), as text, in one transaction built like this:
  *
- *       add table inet kastro; flush table inet kastro;
+ *       add table inet kastro; flush table inet kastro;  (or: flush chain ...
+ *                                  for every chain but the kept one)
  *       delete chain ... (chains the script no longer declares)
  *       delete set ...   (sets the script no longer declares)
  *       flush set ...    (sets the script declares with their elements)
@@ -1255,19 +1256,44 @@ static int run_nft(struct nft *n, const char *text, size_t len, bool dry, char *
 	return -1;
 }
 
+/* A chain name nft's text takes as it is (kastrod's own always are). */
+static bool chain_word(const char *s)
+{
+	return valid_name(s) && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'));
+}
+
 /*
  * Build the transaction: prologue on the script's first line (so nft's
  * line numbers in errors are the script's own), then the script.
  * recreate: delete every chain (they come back from the script) and the
- * sets marked in conflict[].
+ * sets marked in conflict[]. keep: a chain whose rules stay (neither
+ * flushed nor deleted) when the script declares it.
  */
 static int build_apply(struct sbuf *b, const char *script, size_t len, const struct decl *d, size_t nd,
 		       const struct objs *chains, const struct objs *sets, const bool *conflict,
-		       bool recreate)
+		       bool recreate, const char *keep)
 {
+	bool kept = keep && find_decl(d, nd, true, keep);
+
 	b->len = 0;
 	b->over = false;
-	sb_printf(b, "add table inet %s; flush table inet %s; ", NFT_TABLE, NFT_TABLE);
+	sb_printf(b, "add table inet %s; ", NFT_TABLE);
+	if (!kept) {
+		sb_printf(b, "flush table inet %s; ", NFT_TABLE);
+	} else {
+		/* every chain's rules but the kept chain's */
+		for (size_t i = 0; i < chains->n; i++) {
+			const char *c = chains->v[i].name;
+
+			if (strcmp(c, keep) == 0)
+				continue;
+			if (chain_word(c))
+				sb_printf(b, "flush chain inet %s %s; ", NFT_TABLE, c);
+			else if (!find_decl(d, nd, true, c))
+				sb_printf(b, "delete chain inet %s handle %" PRIu64 "; ", NFT_TABLE,
+					  chains->v[i].handle);
+		}
+	}
 	for (size_t i = 0; i < sets->n; i++) {
 		const struct decl *x = find_decl(d, nd, false, sets->v[i].name);
 
@@ -1275,10 +1301,18 @@ static int build_apply(struct sbuf *b, const char *script, size_t len, const str
 			sb_printf(b, "flush %s inet %s %s; ", sets->v[i].map ? "map" : "set", NFT_TABLE,
 				  sets->v[i].name);
 	}
-	for (size_t i = 0; i < chains->n; i++)
-		if (recreate || !find_decl(d, nd, true, chains->v[i].name))
+	for (size_t i = 0; i < chains->n; i++) {
+		const char *c = chains->v[i].name;
+		bool declared = find_decl(d, nd, true, c) != NULL;
+
+		if (kept && strcmp(c, keep) == 0 && declared)
+			continue;
+		if (kept && !chain_word(c) && !declared)
+			continue;       /* deleted above */
+		if (recreate || !declared)
 			sb_printf(b, "delete chain inet %s handle %" PRIu64 "; ", NFT_TABLE,
 				  chains->v[i].handle);
+	}
 	for (size_t i = 0; i < sets->n; i++)
 		if (conflict[i] || !find_decl(d, nd, false, sets->v[i].name))
 			sb_printf(b, "delete %s inet %s handle %" PRIu64 "; ", sets->v[i].map ? "map" : "set",
@@ -1289,6 +1323,12 @@ static int build_apply(struct sbuf *b, const char *script, size_t len, const str
 }
 
 int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errlen)
+{
+	return nft_apply_ruleset_keep(n, script, NULL, err, errlen);
+}
+
+int nft_apply_ruleset_keep(struct nft *n, const char *script, const char *keep, char *err,
+			   size_t errlen)
 {
 	size_t len = strlen(script), nd = 0;
 	struct objs chains = { 0 }, sets = { 0 };
@@ -1312,7 +1352,7 @@ int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errle
 		errf(err, errlen, "nft: out of memory");
 		goto out;
 	}
-	if (build_apply(&b, script, len, d, nd, &chains, &sets, conflict, false) < 0) {
+	if (build_apply(&b, script, len, d, nd, &chains, &sets, conflict, false, keep) < 0) {
 		errf(err, errlen, "nft: transaction larger than %zu bytes", b.max);
 		goto out;
 	}
@@ -1344,7 +1384,7 @@ int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errle
 			retry = true;
 	if (!retry)
 		goto fail;
-	if (build_apply(&b, script, len, d, nd, &chains, &sets, conflict, true) < 0) {
+	if (build_apply(&b, script, len, d, nd, &chains, &sets, conflict, true, keep) < 0) {
 		errf(err, errlen, "nft: transaction larger than %zu bytes", b.max);
 		goto fail;
 	}

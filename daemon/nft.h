@@ -68,6 +68,15 @@ void nft_close(struct nft *n);
  */
 int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errlen);
 
+/*
+ * The same, but the rules of chain keep (when the script declares it, with
+ * no rules of its own) are left as they are, even when the chains are
+ * recreated: rules written through libnftnl that nft's text cannot express
+ * (inline.h's queue rule) stay in force through the transaction.
+ */
+int nft_apply_ruleset_keep(struct nft *n, const char *script, const char *keep, char *err,
+			   size_t errlen);
+
 /* Does table inet kastro exist (left by an earlier run)? 1 yes, 0 no, -1 error. */
 int nft_table_exists(struct nft *n, char *err, size_t errlen);
 

@@ -590,11 +590,11 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 		  "\t\tct mark set ct mark & 0x%08x | 0x%08x\n"
 		  "\t\tgoto %s\n\t}\n"
 		  "\n\tchain %s {\n"
-		  "\t\t# kastrod inserts the queue rule here (NFQUEUE %u%s); until it does:\n"
-		  "\t\tcounter %s\n\t}\n",
+		  "\t\t# the queue rule (NFQUEUE %u%s): kastrod writes it through\n"
+		  "\t\t# libnftnl before this ruleset, which leaves it in place\n"
+		  "\t}\n",
 	       keep, INL_MARK_PASS, keep, INL_MARK_INSPECT, INL_QUEUE_CHAIN, INL_QUEUE_CHAIN,
-	       c->inline_queue, c->inline_fail_open ? ", bypass" : "",
-	       c->inline_fail_open ? "accept" : "drop");
+	       c->inline_queue, c->inline_fail_open ? ", bypass" : "");
 	sb_add(b, "\n\tchain inline_verdict {\n"
 		  "\t\ttype filter hook forward priority filter + 20; policy accept;\n"
 		  "\t\t# most packets: connections judged pass, nothing to do\n"

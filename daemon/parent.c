@@ -227,12 +227,12 @@ static int apply_policy(struct parent *p, struct policy *pol, char *err, size_t 
 			 p->inl ? "has no" : "has", p->inl ? "has" : "has none");
 		goto out;
 	}
-	if (nft_apply_ruleset(p->nft, script, err, errlen) < 0)
-		goto out;
-	/* The queue rule right after: until it is in, chain inline_queue
-	 * answers as the officer chose for failures (drop or accept). */
+	/* The queue rule first (nft's text cannot write it), in a chain the
+	 * ruleset's transaction leaves alone: no ruleset runs without it. */
 	if (p->inl && inl_install(&p->kern, p->conf->inline_queue, p->conf->inline_fail_open,
 				  err, errlen) < 0)
+		goto out;
+	if (nft_apply_ruleset_keep(p->nft, script, p->inl ? INL_QUEUE_CHAIN : NULL, err, errlen) < 0)
 		goto out;
 	rc = 0;
 	(void)polstats_reset(&p->pstats, pol ? pol->n_rules : 0);

@@ -165,10 +165,11 @@ static void test_sample(void **state)
 	       "\t\tct mark set ct mark & 0xcfffffff | 0x10000000\n\t}\n");
 	has(s, "\tchain inline_new {\n\t\tct mark set ct mark & 0xcfffffff | 0x30000000\n"
 	       "\t\tgoto inline_queue\n\t}\n");
-	/* until kastrod inserts the queue rule, fail closed (the default) */
+	/* the queue rule is kastrod's (libnftnl): the chain has no rule in the text */
 	has(s, "\tchain inline_queue {\n"
-	       "\t\t# kastrod inserts the queue rule here (NFQUEUE 7100); until it does:\n"
-	       "\t\tcounter drop\n\t}\n");
+	       "\t\t# the queue rule (NFQUEUE 7100): kastrod writes it through\n"
+	       "\t\t# libnftnl before this ruleset, which leaves it in place\n"
+	       "\t}\n");
 	has(s, "\t\ttype filter hook forward priority filter + 20; policy accept;\n"
 	       "\t\t# most packets: connections judged pass, nothing to do\n"
 	       "\t\tct mark & 0x30000000 == 0x10000000 accept\n"
