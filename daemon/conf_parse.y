@@ -73,6 +73,7 @@ enum conf_num {
 	CONF_N_INLINE_QUEUE_LENGTH,
 	CONF_N_INLINE_FAIL_AFTER,
 	CONF_N_EVE_MAX_RATE,
+	CONF_N_SRC_NODES,
 };
 
 #define YYLLOC_DEFAULT(cur, rhs, n)					\
@@ -237,6 +238,7 @@ static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 %token SELF "self" DHCP "dhcp" NAT "nat" RDR "rdr"
 %token MAX_RATE "max-rate"
 %token MAX_SRC_CONN "max-src-conn" MAX_SRC_CONN_RATE "max-src-conn-rate"
+%token SRC_NODES "src-nodes"
 %token SYNPROXY "synproxy" OVERLOAD "overload" RATE "a rate such as 20/5 (connections/seconds)"
 %token '{' '}' ';' '!'
 %type <num> opt_log opt_not
@@ -252,6 +254,7 @@ stmt	: INCLUDE STRING	{ TAKE(conf_include(pc, &@2, $2), $2); }
 	| USER STRING		{ TAKE(conf_set_user(pc, &@2, $2), $2); }
 	| EVE STRING		{ TAKE(conf_set_eve(pc, &@2, $2), $2); }
 	| EVE MAX_RATE NUMBER	{ CHK(conf_set_num(pc, &@3, CONF_N_EVE_MAX_RATE)); }
+	| SRC_NODES NUMBER	{ CHK(conf_set_num(pc, &@2, CONF_N_SRC_NODES)); }
 	| INTERFACES STRING	{
 		TAKE(conf_add_iface(pc, &@2, $2), $2);
 		conf_ifaces_done(pc);

@@ -54,6 +54,7 @@
 #include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/object.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -1130,6 +1131,54 @@ int nft_table_exists(struct nft *n, char *err, size_t errlen)
 	if (nl_request(n, NFT_MSG_GETTABLE, NLM_F_ACK, NFTA_TABLE_NAME, count_cb, &found, err, errlen) < 0)
 		return -1;
 	return found > 0;
+}
+
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (!o)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) == 0 && nftnl_obj_is_set(o, NFTNL_OBJ_CTR_PKTS))
+		*(uint64_t *)data = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+int nft_counter_get(struct nft *n, const char *name, uint64_t *packets, char *err, size_t errlen)
+{
+	char *buf = n->rbuf;
+	struct nftnl_obj *o;
+	struct nlmsghdr *nlh;
+	uint32_t seq = n->seq++;
+	ssize_t r;
+	int rc;
+
+	*packets = 0;
+	if (!valid_name(name))
+		return errf(err, errlen, "nft: bad counter name");
+	o = nftnl_obj_alloc();
+	if (!o)
+		return errf(err, errlen, "nft: out of memory");
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, NFT_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_ACK, seq);
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+		return errf(err, errlen, "nft: netlink request: %s", strerror(errno));
+	for (;;) {
+		r = mnl_socket_recvfrom(n->nl, buf, sizeof(n->rbuf));
+		if (r < 0)
+			return errf(err, errlen, "nft: netlink answer: %s", strerror(errno));
+		rc = mnl_cb_run(buf, (size_t)r, seq, n->portid, obj_cb, packets);
+		if (rc < 0)
+			return errno == ENOENT ? 0 : errf(err, errlen, "nft: counter %s: %s", name,
+							  strerror(errno));
+		if (rc == MNL_CB_STOP)
+			return 0;
+	}
 }
 
 /* A text buffer that refuses to grow past max. */

@@ -110,6 +110,9 @@ int nft_quarantine_del(struct nft *n, uint8_t family, const uint8_t *addr, char 
 int nft_table_replace(struct nft *n, const char *set, uint8_t family, const uint8_t (*addr)[16],
 		      const uint8_t *plen, size_t count, char *err, size_t errlen);
 
+/* The packets named counter `name` of table inet kastro counted (0 when there is none). */
+int nft_counter_get(struct nft *n, const char *name, uint64_t *packets, char *err, size_t errlen);
+
 void nft_get_stats(const struct nft *n, struct nft_stats *s);
 
 #endif

@@ -773,6 +773,17 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 		snprintf(ans + len, anslen - len, "\nlink_handed=%llu\nlink_handover_dropped=%llu",
 			 (unsigned long long)c->link_sent, (unsigned long long)c->link_dropped);
 	len = strlen(ans);
+	if (len < anslen) {
+		/* per-source limits and overload tables that were full (nftgen.c) */
+		uint64_t sf = 0, of = 0;
+		char e[128];
+
+		(void)nft_counter_get(p->nft, "src_full", &sf, e, sizeof(e));
+		(void)nft_counter_get(p->nft, "overload_full", &of, e, sizeof(e));
+		snprintf(ans + len, anslen - len, "\nsrc_nodes=%u\nsrc_nodes_full=%llu\noverload_full=%llu",
+			 p->conf->src_nodes, (unsigned long long)sf, (unsigned long long)of);
+		len = strlen(ans);
+	}
 	if (p->inl && len < anslen) {
 		const struct relay_stats *r = &p->rstats;
 

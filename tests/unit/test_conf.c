@@ -407,7 +407,7 @@ static void test_error_format(void **state)
 		   "\t        ^~~~");
 	fails_with("usr \"kastro\"",
 		   "t.conf:1:1: unexpected 'usr', expected one of: user, include, "
-		   "eve, interfaces, ndpi, flows, capture, inline; did you mean 'user'?\n"
+		   "eve, interfaces, ndpi, flows, capture, inline, src-nodes; did you mean 'user'?\n"
 		   "usr \"kastro\"\n"
 		   "^~~");
 	fails_with("flows { max 10",
@@ -424,7 +424,7 @@ static void test_syntax_errors(void **state)
 		    "t.conf:1:6: unexpected 'kastro', expected a string");
 	fails_first("user \"a\" }",
 		    "t.conf:1:10: unexpected '}', expected one of: include, user, "
-		    "eve, interfaces, ndpi, flows, capture, inline");
+		    "eve, interfaces, ndpi, flows, capture, inline, src-nodes");
 	fails_first("interfaces eth1",
 		    "t.conf:1:12: unexpected 'eth1', expected one of: a string, '{'");
 	fails_first("flows { snaplen 100 }",
@@ -439,7 +439,7 @@ static void test_syntax_errors(void **state)
 		    "(tcp-new, tcp, tcp-closed, udp, icmp, other)");
 	fails_first("\"eth0\"",
 		    "t.conf:1:1: unexpected string \"eth0\", expected one of: include, "
-		    "user, eve, interfaces, ndpi, flows, capture, inline");
+		    "user, eve, interfaces, ndpi, flows, capture, inline, src-nodes");
 	fails_first("capture {\n\tbufer 1MB\n}",
 		    "t.conf:2:2: unexpected 'bufer', expected one of: buffer, "
 		    "snaplen, promisc, '}'; did you mean 'buffer'?");
@@ -589,7 +589,7 @@ static void test_long_tokens(void **state)
 	memset(text, 'x', big);
 	text[big] = '\0';
 	fails_first(text, "t.conf:1:1: unexpected 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...', "
-			  "expected one of: include, user, eve, interfaces, ndpi, flows, capture, inline");
+			  "expected one of: include, user, eve, interfaces, ndpi, flows, capture, inline, src-nodes");
 	assert_true(strlen(err) < 600);
 
 	/* a huge number */
@@ -610,7 +610,7 @@ static void test_long_tokens(void **state)
 	memset(text, ' ', big);
 	snprintf(text + big, 64, "bogus");
 	fails_first(text, "t.conf:1:200001: unexpected 'bogus', expected one of: "
-			  "include, user, eve, interfaces, ndpi, flows, capture, inline");
+			  "include, user, eve, interfaces, ndpi, flows, capture, inline, src-nodes");
 	assert_non_null(strstr(err, "\n...                                        "));
 	assert_non_null(strstr(err, "bogus\n   "));
 	assert_true(strlen(err) < 600);
