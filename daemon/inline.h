@@ -13,6 +13,11 @@
  *   INL_MARK_BLOCK   judged: block; every packet is rejected
  *   INL_MARK_INSPECT under inspection: every packet goes to the queue
  *
+ * and INL_MARK_UNQUEUED (outside the mask) beside INL_MARK_PASS on a
+ * connection passed without entering the queue (no DPI rule can match it,
+ * or older than kastrod's table): its end, from conntrack, is its only
+ * flow record.
+ *
  * Two routes, chosen at start from what the kernel has (inl_detect):
  *   native: nftables' `queue` expression, and a verdict that writes the
  *           conntrack mark itself (NFQA_CT, the conntrack glue);
@@ -39,6 +44,7 @@
 #define INL_MARK_PASS    0x10000000u
 #define INL_MARK_BLOCK   0x20000000u
 #define INL_MARK_INSPECT 0x30000000u
+#define INL_MARK_UNQUEUED 0x40000000u
 
 #define INL_QUEUE_CHAIN "inline_queue"
 

@@ -562,6 +562,8 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 {
 	const struct policy *p = c->policy;
 	const unsigned m = INL_MARK_MASK, keep = ~INL_MARK_MASK;
+	const unsigned clr = ~(INL_MARK_MASK | INL_MARK_UNQUEUED);
+	const unsigned unq = INL_MARK_PASS | INL_MARK_UNQUEUED;
 	size_t i;
 
 	sb_add(b, "\n\tchain inline_gate {\n"
@@ -574,7 +576,7 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 		  "\t\tct state != new ct mark set ct mark & 0x%08x | 0x%08x accept\n"
 		  "\t\tgoto inline_sel\n\t}\n"
 		  "\n\tchain inline_sel {\n",
-	       m, INL_MARK_INSPECT, INL_QUEUE_CHAIN, m, keep, INL_MARK_PASS);
+	       m, INL_MARK_INSPECT, INL_QUEUE_CHAIN, m, clr, unq);
 	for (i = 0; i < p->n_rules; i++) {
 		const struct pol_rule *r = &p->rules[i];
 
@@ -584,7 +586,7 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 		if (static_rule(b, p, r, "goto inline_new") < 0)
 			b->bad = true;
 	}
-	sb_add(b, "\t\t# no DPI rule can match\n"
+	sb_add(b, "\t\t# no DPI rule can match: passed, never queued\n"
 		  "\t\tct mark set ct mark & 0x%08x | 0x%08x\n\t}\n"
 		  "\n\tchain inline_new {\n"
 		  "\t\tct mark set ct mark & 0x%08x | 0x%08x\n"
@@ -593,7 +595,7 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 		  "\t\t# the queue rule (NFQUEUE %u%s): kastrod writes it through\n"
 		  "\t\t# libnftnl before this ruleset, which leaves it in place\n"
 		  "\t}\n",
-	       keep, INL_MARK_PASS, keep, INL_MARK_INSPECT, INL_QUEUE_CHAIN, INL_QUEUE_CHAIN,
+	       clr, unq, clr, INL_MARK_INSPECT, INL_QUEUE_CHAIN, INL_QUEUE_CHAIN,
 	       c->inline_queue, c->inline_fail_open ? ", bypass" : "");
 	sb_add(b, "\n\tchain inline_verdict {\n"
 		  "\t\ttype filter hook forward priority filter + 20; policy accept;\n"

@@ -206,8 +206,8 @@ int pkt_decode_ctend(const uint8_t *buf, size_t n, struct pkt_ctend *out, char *
 		return errf(err, errlen, "connection ends: %zu bytes for %u", n, h.n);
 	memcpy(out, buf + sizeof(h), (size_t)h.n * sizeof(*out));
 	for (i = 0; i < h.n; i++)
-		if ((out[i].family != 4 && out[i].family != 6) ||
-		    (out[i].pad[0] | out[i].pad[1] | out[i].pad[2]) != 0)
+		if ((out[i].family != 4 && out[i].family != 6) || out[i].unqueued > 1 ||
+		    (out[i].pad[0] | out[i].pad[1]) != 0)
 			return errf(err, errlen, "connection end %zu: family %u", i, out[i].family);
 	return (int)h.n;
 }

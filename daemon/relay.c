@@ -453,6 +453,9 @@ static int ct_cb(const struct nlmsghdr *nlh, void *data)
 		e->dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
 	}
 	e->mark = mark;
+	e->unqueued = m == INL_MARK_PASS && (mark & INL_MARK_UNQUEUED) != 0;
+	if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_START) > 0)
+		e->start_us = nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START) / 1000u;
 	if (nfct_attr_is_set(ct, ATTR_ORIG_COUNTER_PACKETS) > 0) {
 		e->pkts[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_PACKETS);
 		e->bytes[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES);
@@ -489,14 +492,31 @@ static void read_ct(struct relay *r, char *buf, size_t buflen)
  * only when nf_conntrack_acct is on (for connections made after), so it is
  * turned on here. Without it the records keep what the sensor saw.
  */
+/* Write "1" to a sysctl file. 0, or -1. */
+static int sysctl_on(const char *path)
+{
+	FILE *f = fopen(path, "we");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs("1\n", f) >= 0;
+	if (fclose(f) != 0)
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
 static void open_ct(struct relay *r)
 {
 	int rcv = (int)NL_RCVBUF;
-	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_acct", "we");
 
-	if (!f || fputs("1\n", f) < 0 || fclose(f) != 0)
+	if (sysctl_on("/proc/sys/net/netfilter/nf_conntrack_acct") < 0)
 		log_warn("relay: cannot turn on conntrack accounting: flow records of judged "
 			 "connections keep the sensor's counts only");
+	/* start stamps, for the records of connections never queued */
+	if (sysctl_on("/proc/sys/net/netfilter/nf_conntrack_timestamp") < 0)
+		log_warn("relay: cannot turn on conntrack time stamps: flow records of "
+			 "connections never queued start at their end");
 	r->ctobj = nfct_new();
 	r->ct = mnl_socket_open(NETLINK_NETFILTER);
 	if (!r->ctobj || !r->ct ||

@@ -7,7 +7,8 @@
 # rule, and ten under traffic let nothing through to a blocked host; a
 # killed relay lets nothing through and is replaced; a full queue
 # drops the excess, counted; a judged connection's flow record has the
-# kernel's counts; with the packet process stopped, fail closed refuses a
+# kernel's counts, and one never queued has a record from conntrack; with
+# the packet process stopped, fail closed refuses a
 # new blocked connection while an allowed download goes on, and fail open
 # lets both through and counts it; kastrod --flush removes the table.
 #
@@ -39,7 +40,7 @@ default block
 block return proto { tcp udp } from lan to dmz port 8081
 pass proto tcp from lan to dmz port { 80 443 }
 pass proto udp from lan to dmz port 53
-block log severity 1 host "*.blocked.kavala.example"
+block log severity 1 proto tcp host "*.blocked.kavala.example"
 EOF2
 }
 start_kastrod() {
@@ -292,6 +293,28 @@ echo "    20 MB download: $r; its flow record: $b bytes to the client, state $st
 	  echo "    ct_ends=$(status inline_ct_ends) lost=$(status inline_ct_ends_lost)"
 	  grep '"src_port":30424,' "$eve" | cut -c1-400 | sed 's/^/    EVE: /'; }
 
+# A connection no DPI rule can match (UDP here: the host rule is TCP only)
+# never enters the queue; its end, from conntrack, is its flow record.
+lab_exec lan "$(lab_python)" - "$LAB_DMZ_IP4" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", 30553))
+for i in range(3):
+    s.sendto(b"kastro unqueued", (sys.argv[1], 53))
+PY
+sleep 0.3
+mk=$(lab_exec gw conntrack -L -p udp --sport 30553 2>/dev/null | grep -o 'mark=[0-9]*')
+lab_exec gw conntrack -D -p udp --sport 30553 >/dev/null 2>&1
+urec() { grep '"event_type":"flow"' "$eve" | grep "\"src_port\":30553," | tail -n 1; }
+have_urec() { local l; l=$(urec); [ -n "$l" ] && jq -e .flow <<<"$l" >/dev/null 2>&1; }
+lab_wait_until 10 have_urec
+line=$(urec)
+up=$(jq -r '.flow.pkts_toserver // 0' <<<"$line" 2>/dev/null)
+echo "    unqueued UDP: conntrack $mk; flow record: $(printf '%s' "$line" | cut -c1-160)"
+[ "$mk" = "mark=$((0x50000000))" ] && [ "${up:-0}" -ge 3 ] && [ "$(jq -r .proto <<<"$line")" = UDP ] &&
+	t_pass "$T: a connection never queued gets a flow record from conntrack ($up packets)" ||
+	t_fail "$T: never-queued connection: mark '$mk', record '$(printf '%s' "$line" | cut -c1-300)'"
+
 # The relay killed: the kernel has no listener and drops what would be
 # queued (fail closed: no bypass flag); the parent starts a new relay and
 # enforcement resumes.
@@ -360,6 +383,7 @@ fail_case() {  # fail_case open|closed
 	wait "$dl"
 	fo=$(status inline_fail_open); fc=$(status inline_fail_closed)
 	kill -CONT "$spid"
+	sleep 1.5   # the sensor reads the relay's counts (once a second) before it stops
 	echo "    fail $mode: blocked host with the packet process stopped: IPv4 $r, IPv6 $r6; download $(cat "$tmp/dl.out") bytes; fail_open=$fo fail_closed=$fc"
 	[ "$(cat "$tmp/dl.out")" = 20000000 ] &&
 		t_pass "$T: fail $mode: an allowed download judged before goes on (20000000 bytes)" ||

@@ -384,6 +384,14 @@ static void test_ctend(void **state)
 	e[1].pad[1] = 1;
 	memcpy(buf + sizeof(h), e, sizeof(e));
 	assert_int_equal(pkt_decode_ctend(buf, n, out, err, sizeof(err)), -1);
+	/* unqueued is a flag: 0 or 1 */
+	e[1].pad[1] = 0;
+	e[1].unqueued = 1;
+	memcpy(buf + sizeof(h), e, sizeof(e));
+	assert_int_equal(pkt_decode_ctend(buf, n, out, err, sizeof(err)), 2);
+	e[1].unqueued = 2;
+	memcpy(buf + sizeof(h), e, sizeof(e));
+	assert_int_equal(pkt_decode_ctend(buf, n, out, err, sizeof(err)), -1);
 	h.n = 0;
 	memcpy(buf, &h, sizeof(h));
 	assert_int_equal(pkt_decode_ctend(buf, sizeof(h), out, err, sizeof(err)), -1);

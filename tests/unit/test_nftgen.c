@@ -161,9 +161,9 @@ static void test_sample(void **state)
 	has(s, "\tchain inline_sel {\n"
 	       "\t\t# rule 9: the connections it could match\n"
 	       "\t\tcounter goto inline_new\n"
-	       "\t\t# no DPI rule can match\n"
-	       "\t\tct mark set ct mark & 0xcfffffff | 0x10000000\n\t}\n");
-	has(s, "\tchain inline_new {\n\t\tct mark set ct mark & 0xcfffffff | 0x30000000\n"
+	       "\t\t# no DPI rule can match: passed, never queued\n"
+	       "\t\tct mark set ct mark & 0x8fffffff | 0x50000000\n\t}\n");
+	has(s, "\tchain inline_new {\n\t\tct mark set ct mark & 0x8fffffff | 0x30000000\n"
 	       "\t\tgoto inline_queue\n\t}\n");
 	/* the queue rule is kastrod's (libnftnl): the chain has no rule in the text */
 	has(s, "\tchain inline_queue {\n"
