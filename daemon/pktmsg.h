@@ -108,7 +108,9 @@ int pkt_decode_verdicts(const uint8_t *buf, size_t n, struct pkt_verdict *out, i
  * pkt's sender to its receiver, same ports, sequence number of pkt, RST|ACK
  * acknowledging what pkt acknowledges. Returns its length (40 or 60), or 0
  * when pkt is not a TCP segment that warrants one (no ACK flag, a reset
- * itself, truncated, IPv6 with extension headers).
+ * itself, truncated). IPv6 extension headers before TCP are walked (at most
+ * 8; hop-by-hop, destination options, routing with no segment left, first
+ * fragment, AH); the reset itself carries none.
  */
 size_t pkt_rst_build(const uint8_t *pkt, size_t len, uint8_t out[PKT_RST_MAX]);
 

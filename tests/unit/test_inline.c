@@ -513,9 +513,91 @@ static void test_rst6(void **state)
 	assert_int_equal(pkt_rst_check(r, n, p, sizeof(p)), 0);
 	r[39] = 9;
 	assert_int_equal(pkt_rst_check(r, n, p, sizeof(p)), -1);
-	/* extension headers: no reset rather than a wrong one */
-	p[6] = 0;
+	/* an unknown next header: no reset rather than a wrong one */
+	p[6] = 59;
 	assert_int_equal(pkt_rst_build(p, sizeof(p), r), 0);
+}
+
+/* pkt6's segment behind extension headers: hop-by-hop, then each of hdrs */
+static size_t pkt6_ext(uint8_t *p, const uint8_t (*hdrs)[8], size_t n)
+{
+	uint8_t t[80];
+	size_t i, off = 40;
+
+	pkt6(t);
+	memset(p, 0, 200);
+	memcpy(p, t, 40);
+	p[6] = 0;                       /* hop-by-hop first */
+	memset(p + off, 0, 8);
+	p[off] = n ? hdrs[0][0] : 6;
+	off += 8;
+	for (i = 0; i < n; i++) {
+		memcpy(p + off, hdrs[i], 8);
+		/* the next header of this one: that of the next, or TCP */
+		p[off] = i + 1 < n ? hdrs[i + 1][0] : 6;
+		off += 8;
+	}
+	memcpy(p + off, t + 40, 40);
+	p[4] = (uint8_t)((off + 40 - 40) >> 8);
+	p[5] = (uint8_t)(off + 40 - 40);
+	return off + 40;
+}
+
+static void test_rst6_ext(void **state)
+{
+	/* each: byte 0 is this header's own type (moved to the previous one) */
+	static const uint8_t dst[1][8] = { { 60 } };
+	static const uint8_t routed[1][8] = { { 43, 0, 0, 0 } };
+	static const uint8_t routing[1][8] = { { 43, 0, 0, 1 } };
+	static const uint8_t frag0[1][8] = { { 44, 0, 0, 1 } };
+	static const uint8_t frag1[1][8] = { { 44, 0, 0, 8 } };
+	static const uint8_t esp[1][8] = { { 50 } };
+	static const uint8_t many[8][8] = { { 60 }, { 60 }, { 60 }, { 60 }, { 60 }, { 60 }, { 60 }, { 60 } };
+	uint8_t p[200], r[PKT_RST_MAX];
+	size_t n, len;
+	uint32_t s;
+
+	(void)state;
+	/* hop-by-hop alone, then with destination options */
+	len = pkt6_ext(p, NULL, 0);
+	n = pkt_rst_build(p, len, r);
+	assert_int_equal(n, 60);
+	assert_int_equal(r[6], 6);                      /* the reset has none */
+	assert_memory_equal(r + 8, p + 8, 32);
+	assert_memory_equal(r + 40, p + 48, 12);        /* ports, seq, ack */
+	s = sum16(r + 8, 32, 0) + 6 + 20;
+	assert_int_equal(fold(sum16(r + 40, 20, s)), 0xffff);
+	assert_int_equal(pkt_rst_check(r, n, p, len), 0);
+	len = pkt6_ext(p, dst, 1);
+	assert_int_equal(pkt_rst_build(p, len, r), 60);
+	assert_memory_equal(r + 40, p + 56, 12);
+	assert_int_equal(pkt_rst_check(r, 60, p, len), 0);
+	/* routing with no segment left, first fragment: yes */
+	len = pkt6_ext(p, routed, 1);
+	assert_int_equal(pkt_rst_build(p, len, r), 60);
+	len = pkt6_ext(p, frag0, 1);
+	assert_int_equal(pkt_rst_build(p, len, r), 60);
+	/* a routing header on its way, a later fragment, ESP: no */
+	len = pkt6_ext(p, routing, 1);
+	assert_int_equal(pkt_rst_build(p, len, r), 0);
+	len = pkt6_ext(p, frag1, 1);
+	assert_int_equal(pkt_rst_build(p, len, r), 0);
+	len = pkt6_ext(p, esp, 1);
+	assert_int_equal(pkt_rst_build(p, len, r), 0);
+	/* bounded: hop-by-hop and 7 more is the most walked */
+	len = pkt6_ext(p, many, 7);
+	assert_int_equal(pkt_rst_build(p, len, r), 60);
+	len = pkt6_ext(p, many, 8);
+	assert_int_equal(pkt_rst_build(p, len, r), 0);
+	/* a header past the end, TCP cut short */
+	len = pkt6_ext(p, dst, 1);
+	assert_int_equal(pkt_rst_build(p, 50, r), 0);
+	assert_int_equal(pkt_rst_build(p, len - 20, r), 60);   /* the TCP header whole */
+	assert_int_equal(pkt_rst_build(p, len - 21, r), 0);
+	/* a header length that runs past the packet */
+	len = pkt6_ext(p, dst, 1);
+	p[49] = 200;
+	assert_int_equal(pkt_rst_build(p, len, r), 0);
 }
 
 int main(void)
@@ -530,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_ctend),
 		cmocka_unit_test(test_rst4),
 		cmocka_unit_test(test_rst6),
+		cmocka_unit_test(test_rst6_ext),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
