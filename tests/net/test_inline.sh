@@ -3,7 +3,8 @@
 # and TLS SNIs get nothing back (no response byte, no ServerHello, not one
 # byte of a 20 MB reply) and the server sees a reset each time; a new
 # connection from the same source port to an allowed host works at once;
-# block return answers and plain block is silent; a reload keeps the queue
+# IPv6 with an extension header is reset too; block return answers and
+# plain block is silent; a reload keeps the queue
 # rule, and ten under traffic let nothing through to a blocked host; a
 # killed relay lets nothing through and is replaced; a full queue
 # drops the excess, counted; a judged connection's flow record has the
@@ -174,6 +175,36 @@ for fam in 4 6; do
 		t_pass "$T: IPv$fam: after a block from port $port, an allowed request from it succeeds at once (${ms} ms)" ||
 		t_fail "$T: IPv$fam: port reuse: blocked $r1, then allowed $r2 in $ms ms"
 done
+
+# IPv6 with a destination options header on every segment (sticky socket
+# option): the block still resets the server (the reset walks the header).
+reset_ctr lan; reset_ctr dmz
+xr=$(lab_exec lan "$(lab_python)" - "$LAB_DMZ_IP6" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+# IPV6_DSTOPTS (59): next header and length (the kernel fills the first), PadN of 4
+s.setsockopt(socket.IPPROTO_IPV6, 59, bytes([0, 0, 1, 4, 0, 0, 0, 0]))
+s.settimeout(3)
+got = 0
+try:
+    s.connect((sys.argv[1], 80))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: ext.blocked.kavala.example\r\nConnection: close\r\n\r\n")
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += len(b)
+    print("answered", got)
+except OSError as e:
+    print("refused", got)
+PY
+)
+sleep 0.3
+rst=$(ctr dmz rst); d=$(ctr lan data)
+echo "    IPv6 with destination options: client $xr; server $rst resets; $d payload packets at the client"
+[ "$xr" = "refused 0" ] && [ "$d" = 0 ] && [ "$rst" -ge 1 ] &&
+	t_pass "$T: IPv6 with an extension header: blocked, and the server sees a reset ($rst)" ||
+	t_fail "$T: IPv6 with an extension header: client '$xr', server resets $rst, client payload $d"
 
 # Static rules: block return answers (TCP reset, ICMP unreachable); the
 # default block stays silent.
@@ -357,7 +388,7 @@ est=$(lab_exec dmz ss -Htn state established '( sport = :80 or sport = :443 )' |
 
 # One alert per blocked connection.
 stop_kastrod
-want=$(( 2 * (2 * N + 2) + 2 ))
+want=$(( 2 * (2 * N + 2) + 3 ))   # + the extension header test
 # (the reload hammer's connections aside: some met the sensor restarting)
 got=$(grep '"event_type":"alert".*"action":"blocked"' "$eve" | grep -vc 'hammer\.blocked')
 [ "$got" = "$want" ] && t_pass "$T: one EVE alert per blocked connection ($got)" ||
