@@ -74,6 +74,8 @@ struct kastrod_conf {
 	uint32_t eve_max_rate;
 	/* `src-nodes`: sources each per-source limit set and overload table holds, per family */
 	uint32_t src_nodes;
+	/* kastrod --monitor (not in the file): watch only, enforce nothing */
+	bool monitor;
 
 	/* firewall and application policy; NULL when the files hold none */
 	struct policy *policy;

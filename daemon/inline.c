@@ -46,6 +46,8 @@ int inl_wanted(const struct kastrod_conf *c)
 {
 	size_t i;
 
+	if (c->monitor)
+		return 0;
 	for (i = 0; c->policy != NULL && i < c->policy->n_rules; i++)
 		if (c->policy->rules[i].dpi)
 			return 1;

@@ -54,7 +54,7 @@ struct inl_kernel {
 	int ct_glue;                    /* NFQA_CT in verdicts (NFQA_CFG_F_CONNTRACK) */
 };
 
-/* Is inline enforcement on for c (live, a policy with a DPI rule)? */
+/* Is inline enforcement on for c (live, a policy with a DPI rule, not --monitor)? */
 int inl_wanted(const struct kastrod_conf *c);
 
 /* Probe the kernel: nothing is changed (the probe transaction is aborted). */

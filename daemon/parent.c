@@ -203,6 +203,11 @@ static int apply_policy(struct parent *p, struct policy *pol, char *err, size_t 
 	size_t i, n = 0;
 	int rc = -1;
 
+	if (p->conf->monitor) {
+		/* --monitor: the policy only judges, nothing goes into nftables */
+		(void)polstats_reset(&p->pstats, pol ? pol->n_rules : 0);
+		return 0;
+	}
 	tmp = *p->conf;
 	tmp.policy = pol;
 	while (policy_table(&tmp, n))
@@ -636,6 +641,11 @@ static void serve_sensor(struct parent *p)
 				break;
 			policy_verdict(r, &m.u.query, &out[nv]);
 			polstats_dpi(&p->pstats, r->id);
+			if (p->conf->monitor && out[nv].action == VERDICT_BLOCK) {
+				/* watched, not enforced: the alert says allowed */
+				out[nv].action = VERDICT_PASS;
+				out[nv].log = 1;
+			}
 			if (out[nv].action == VERDICT_BLOCK)
 				p->blocks++;
 			if (out[nv].action == VERDICT_BLOCK || out[nv].log)
@@ -1008,8 +1018,19 @@ int parent_run(const struct parent_args *a)
 		log_err("nftables: %s", err);
 		goto fail;
 	}
-	if (rc == 1)
+	if (rc == 1 && p.conf->monitor) {
+		/* an earlier run's table would go on enforcing (and fail closed
+		 * with no one to judge): a monitor enforces nothing */
+		if (inl_flush(err, sizeof(err)) < 0) {
+			log_err("--monitor: cannot remove table inet %s of an earlier run: %s",
+				NFT_TABLE, err);
+			goto fail;
+		}
+		log_info("--monitor: table inet %s of an earlier run removed", NFT_TABLE);
+		rc = 0;
+	} else if (rc == 1) {
 		log_info("taking over table inet %s left by an earlier run", NFT_TABLE);
+	}
 	if (p.inl) {
 		if (inl_detect(&p.kern, p.conf->inline_queue, err, sizeof(err)) < 0) {
 			log_err("inline enforcement: %s", err);
@@ -1029,8 +1050,12 @@ int parent_run(const struct parent_args *a)
 			rc == 1 ? "the table of the earlier run stays in force" : "nothing loaded", err);
 		goto fail;
 	}
-	log_info("policy loaded into table inet %s (%zu rules)", NFT_TABLE,
-		 p.conf->policy ? p.conf->policy->n_rules : (size_t)0);
+	if (p.conf->monitor)
+		log_info("--monitor: watching only; %zu rules judge and alert, nothing is enforced",
+			 p.conf->policy ? p.conf->policy->n_rules : (size_t)0);
+	else
+		log_info("policy loaded into table inet %s (%zu rules)", NFT_TABLE,
+			 p.conf->policy ? p.conf->policy->n_rules : (size_t)0);
 	if (control_open(&p.ctl, a->control_path, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto fail;
