@@ -150,6 +150,7 @@ int pol_nat_end(struct conf_pctx *pc, const struct cfg_loc *loc);
 int pol_limit(struct conf_pctx *pc, const struct cfg_loc *kw, const struct cfg_loc *val, int rate);
 int pol_overload(struct conf_pctx *pc, const struct cfg_loc *tbl, const struct cfg_loc *dur);
 int pol_limits_check(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_rule_fail(struct conf_pctx *pc, const struct cfg_loc *kw, int open);
 int pol_service_synproxy(struct conf_pctx *pc, const struct cfg_loc *loc);
 /* policy.c, for policy_gw.c: the policy and the rule being built. */
 struct policy *pol_build_policy(struct conf_pctx *pc);
@@ -395,6 +396,8 @@ rule_opt : LOG				{ CHK(pol_rule_opt(pc, &@1, POL_O_LOG)); }
 	| MAX_SRC_CONN_RATE RATE	{ CHK(pol_limit(pc, &@1, &@2, 1)); }
 	| OVERLOAD TABLEREF		{ CHK(pol_overload(pc, &@2, NULL)); }
 	| OVERLOAD TABLEREF NUMBER	{ CHK(pol_overload(pc, &@2, &@3)); }
+	| FAIL OPEN			{ CHK(pol_rule_fail(pc, &@1, 1)); }
+	| FAIL CLOSED			{ CHK(pol_rule_fail(pc, &@1, 0)); }
 	;
 
 proto_kw : PROTO			{ CHK(pol_rule_opt(pc, &@1, POL_O_PROTO)); } ;

@@ -88,8 +88,41 @@ static struct nftnl_expr *queue_expr(int native, uint16_t qnum, int bypass)
 	return e;
 }
 
-static int rule_into(char *buf, uint32_t seq, const char *table, const char *chain, int native,
-		     uint16_t qnum, int bypass, struct nlmsghdr **out)
+/* meta mark & INL_MARK_FAILOPEN == INL_MARK_FAILOPEN, into r. */
+static int failopen_match(struct nftnl_rule *r)
+{
+	struct nftnl_expr *m = nftnl_expr_alloc("meta"), *b = nftnl_expr_alloc("bitwise");
+	struct nftnl_expr *c = nftnl_expr_alloc("cmp");
+	uint32_t bit = INL_MARK_FAILOPEN, zero = 0;
+
+	if (!m || !b || !c) {
+		if (m)
+			nftnl_expr_free(m);
+		if (b)
+			nftnl_expr_free(b);
+		if (c)
+			nftnl_expr_free(c);
+		return -1;
+	}
+	nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(m, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_LEN, sizeof(bit));
+	nftnl_expr_set(b, NFTNL_EXPR_BITWISE_MASK, &bit, sizeof(bit));
+	nftnl_expr_set(b, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(c, NFTNL_EXPR_CMP_DATA, &bit, sizeof(bit));
+	nftnl_rule_add_expr(r, m);
+	nftnl_rule_add_expr(r, b);
+	nftnl_rule_add_expr(r, c);
+	return 0;
+}
+
+/* The queue rule; with failopen, only for packets marked failing open, with bypass. */
+static int rule_into_m(char *buf, uint32_t seq, const char *table, const char *chain, int native,
+		       uint16_t qnum, int bypass, int failopen, struct nlmsghdr **out)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nftnl_expr *e;
@@ -97,6 +130,10 @@ static int rule_into(char *buf, uint32_t seq, const char *table, const char *cha
 
 	if (!r)
 		return -1;
+	if (failopen && failopen_match(r) < 0) {
+		nftnl_rule_free(r);
+		return -1;
+	}
 	e = queue_expr(native, qnum, bypass);
 	if (!e) {
 		nftnl_rule_free(r);
@@ -112,6 +149,25 @@ static int rule_into(char *buf, uint32_t seq, const char *table, const char *cha
 	nftnl_rule_free(r);
 	*out = nlh;
 	return 0;
+}
+
+static int rule_into(char *buf, uint32_t seq, const char *table, const char *chain, int native,
+		     uint16_t qnum, int bypass, struct nlmsghdr **out)
+{
+	return rule_into_m(buf, seq, table, chain, native, qnum, bypass, 0, out);
+}
+
+int inl_rule_failopen_msg(char *buf, size_t len, uint32_t seq, int native, uint16_t qnum)
+{
+	char tmp[1024];
+	struct nlmsghdr *nlh;
+
+	if (rule_into_m(tmp, seq, NFT_TABLE, INL_QUEUE_CHAIN, native, qnum, 1, 1, &nlh) < 0)
+		return -1;
+	if (nlh->nlmsg_len > len)
+		return -1;
+	memcpy(buf, tmp, nlh->nlmsg_len);
+	return (int)nlh->nlmsg_len;
 }
 
 int inl_rule_msg(char *buf, size_t len, uint32_t seq, int native, uint16_t qnum, int bypass)
@@ -350,7 +406,7 @@ static int old_rules(struct mnl_socket *nl, struct handles *hs, char *err, size_
 	return 0;
 }
 
-int inl_install(const struct inl_kernel *k, uint16_t qnum, int bypass, char *err, size_t errlen)
+int inl_install(const struct inl_kernel *k, uint16_t qnum, char *err, size_t errlen)
 {
 	char *buf = calloc(1, BUF_BYTES);
 	struct mnl_socket *nl;
@@ -360,7 +416,7 @@ int inl_install(const struct inl_kernel *k, uint16_t qnum, int bypass, char *err
 	struct nftnl_chain *c;
 	struct handles hs = { .n = 0 };
 	uint32_t seq = (uint32_t)time(NULL), s0, nmsg;
-	int e[3 + OLD_RULES_MAX], rc = -1;
+	int e[4 + OLD_RULES_MAX], rc = -1;
 	size_t i;
 
 	if (!buf)
@@ -400,9 +456,16 @@ int inl_install(const struct inl_kernel *k, uint16_t qnum, int bypass, char *err
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nftnl_chain_free(c);
 	mnl_nlmsg_batch_next(b);
-	/* the new queue rule at the head, then the old rules go */
+	/* the new queue rules at the head (each goes before the one before
+	 * it: the plain rule, then the one failing open), then the old go */
 	if (rule_into(mnl_nlmsg_batch_current(b), seq++, NFT_TABLE, INL_QUEUE_CHAIN, k->native_queue,
-		      qnum, bypass, &nlh) < 0) {
+		      qnum, 0, &nlh) < 0) {
+		errf(err, errlen, "out of memory");
+		goto out;
+	}
+	mnl_nlmsg_batch_next(b);
+	if (rule_into_m(mnl_nlmsg_batch_current(b), seq++, NFT_TABLE, INL_QUEUE_CHAIN,
+			k->native_queue, qnum, 1, 1, &nlh) < 0) {
 		errf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -425,7 +488,7 @@ int inl_install(const struct inl_kernel *k, uint16_t qnum, int bypass, char *err
 	}
 	nftnl_batch_end(mnl_nlmsg_batch_current(b), seq++);
 	mnl_nlmsg_batch_next(b);
-	nmsg = 3 + (uint32_t)hs.n;
+	nmsg = 4 + (uint32_t)hs.n;
 	for (i = 0; i < nmsg; i++)
 		e[i] = -1;
 	if (talk(nl, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b), s0, nmsg, e, err, errlen) < 0)
@@ -436,7 +499,7 @@ int inl_install(const struct inl_kernel *k, uint16_t qnum, int bypass, char *err
 	if (i < nmsg) {
 		errf(err, errlen, "the kernel refused %s in chain %s: %s",
 		     i < 2 ? "table inet " NFT_TABLE " or the chain" :
-		     i == 2 ? (k->native_queue ? "the native queue rule" : "the NFQUEUE (compat) queue rule") :
+		     i < 4 ? (k->native_queue ? "the native queue rule" : "the NFQUEUE (compat) queue rule") :
 		     "to delete an old rule", INL_QUEUE_CHAIN, strerror(e[i] > 0 ? e[i] : EPROTO));
 		goto out;
 	}

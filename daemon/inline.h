@@ -24,9 +24,14 @@
  *   compat: the xt NFQUEUE target (revision 3) through nft_compat, and a
  *           verdict that writes the packet mark, which chain inline_verdict
  *           copies into the conntrack mark.
+ * How a connection fails (inline { fail }, or its DPI rule's own `fail`) is
+ * written on it when it is first queued: INL_MARK_FAILOPEN in its ct mark,
+ * copied to the packet mark of each of its queued packets; the queue rule
+ * for those has the bypass flag, and the relay answers them open.
+ *
  * Neither queue rule can be written in nft's text (the compat target not at
  * all), so the text ruleset declares chain inline_queue without rules and
- * kastrod writes the queue rule there through libnftnl before each load
+ * kastrod writes the queue rules there through libnftnl before each load
  * (inl_install); the load (nft_apply_ruleset_keep) leaves that chain's
  * rules alone, so no generation of the ruleset runs without its queue rule.
  *
@@ -45,6 +50,8 @@
 #define INL_MARK_BLOCK   0x20000000u
 #define INL_MARK_INSPECT 0x30000000u
 #define INL_MARK_UNQUEUED 0x40000000u
+/* ct and packet mark of a connection under inspection that fails open */
+#define INL_MARK_FAILOPEN 0x80000000u
 
 #define INL_QUEUE_CHAIN "inline_queue"
 
@@ -69,12 +76,20 @@ int inl_detect(struct inl_kernel *k, uint16_t qnum, char *err, size_t errlen);
 int inl_rule_msg(char *buf, size_t len, uint32_t seq, int native, uint16_t qnum, int bypass);
 
 /*
- * Make chain inline_queue of table inet kastro hold exactly the queue rule,
- * in one transaction: the table and chain are made if missing (a chain no
- * rule jumps to yet does nothing), the rule goes to the head and the rules
- * there before are deleted. Call it before each ruleset load.
+ * The same for the rule that queues packets marked INL_MARK_FAILOPEN with
+ * the bypass flag: `meta mark & 0x80000000 == 0x80000000` then the queue.
  */
-int inl_install(const struct inl_kernel *k, uint16_t qnum, int bypass, char *err, size_t errlen);
+int inl_rule_failopen_msg(char *buf, size_t len, uint32_t seq, int native, uint16_t qnum);
+
+/*
+ * Make chain inline_queue of table inet kastro hold exactly the queue
+ * rules, in one transaction: the table and chain are made if missing (a
+ * chain no rule jumps to yet does nothing), the rules go to the head (first
+ * the one for packets of connections failing open, with the bypass flag,
+ * then the plain one) and the rules there before are deleted. Call it
+ * before each ruleset load.
+ */
+int inl_install(const struct inl_kernel *k, uint16_t qnum, char *err, size_t errlen);
 
 /*
  * `kastrod --flush`: delete table inet kastro (every rule, set, queue rule

@@ -562,12 +562,14 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 {
 	const struct policy *p = c->policy;
 	const unsigned m = INL_MARK_MASK, keep = ~INL_MARK_MASK;
-	const unsigned clr = ~(INL_MARK_MASK | INL_MARK_UNQUEUED);
-	const unsigned unq = INL_MARK_PASS | INL_MARK_UNQUEUED;
+	const unsigned clr = ~(INL_MARK_MASK | INL_MARK_UNQUEUED | INL_MARK_FAILOPEN);
+	const unsigned unq = INL_MARK_PASS | INL_MARK_UNQUEUED, fo = INL_MARK_FAILOPEN;
 	size_t i;
 
 	sb_add(b, "\n\tchain inline_gate {\n"
 		  "\t\ttype filter hook forward priority filter + 10; policy accept;\n"
+		  "\t\t# the queue rules and the relay read how it fails from the packet mark\n"
+		  "\t\tct mark & 0x%08x == 0x%08x meta mark set meta mark | 0x%08x goto %s\n"
 		  "\t\tct mark & 0x%08x == 0x%08x goto %s\n"
 		  "\t\t# a SYN that reopens a closed connection is judged afresh\n"
 		  "\t\ttcp flags & (syn | ack) == syn goto inline_sel\n"
@@ -576,6 +578,7 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 		  "\t\tct state != new ct mark set ct mark & 0x%08x | 0x%08x accept\n"
 		  "\t\tgoto inline_sel\n\t}\n"
 		  "\n\tchain inline_sel {\n",
+	       m | fo, INL_MARK_INSPECT | fo, fo, INL_QUEUE_CHAIN,
 	       m, INL_MARK_INSPECT, INL_QUEUE_CHAIN, m, clr, unq);
 	for (i = 0; i < p->n_rules; i++) {
 		const struct pol_rule *r = &p->rules[i];
@@ -583,7 +586,8 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 		if (!r->dpi)
 			continue;
 		sb_add(b, "\t\t# rule %u: the connections it could match\n", r->id);
-		if (static_rule(b, p, r, "goto inline_new") < 0)
+		if (static_rule(b, p, r, (r->fail ? r->fail == POL_FAIL_OPEN : c->inline_fail_open) ?
+				"goto inline_new_open" : "goto inline_new") < 0)
 			b->bad = true;
 	}
 	sb_add(b, "\t\t# no DPI rule can match: passed, never queued\n"
@@ -591,12 +595,18 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 		  "\n\tchain inline_new {\n"
 		  "\t\tct mark set ct mark & 0x%08x | 0x%08x\n"
 		  "\t\tgoto %s\n\t}\n"
+		  "\n\tchain inline_new_open {\n"
+		  "\t\tct mark set ct mark & 0x%08x | 0x%08x\n"
+		  "\t\tmeta mark set meta mark | 0x%08x\n"
+		  "\t\tgoto %s\n\t}\n"
 		  "\n\tchain %s {\n"
-		  "\t\t# the queue rule (NFQUEUE %u%s): kastrod writes it through\n"
-		  "\t\t# libnftnl before this ruleset, which leaves it in place\n"
+		  "\t\t# the queue rules (NFQUEUE %u; with bypass for packets marked\n"
+		  "\t\t# 0x%08x, failing open): kastrod writes them through\n"
+		  "\t\t# libnftnl before this ruleset, which leaves them in place\n"
 		  "\t}\n",
-	       clr, unq, clr, INL_MARK_INSPECT, INL_QUEUE_CHAIN, INL_QUEUE_CHAIN,
-	       c->inline_queue, c->inline_fail_open ? ", bypass" : "");
+	       clr, unq, clr, INL_MARK_INSPECT, INL_QUEUE_CHAIN,
+	       clr, INL_MARK_INSPECT | fo, fo, INL_QUEUE_CHAIN, INL_QUEUE_CHAIN,
+	       c->inline_queue, fo);
 	sb_add(b, "\n\tchain inline_verdict {\n"
 		  "\t\ttype filter hook forward priority filter + 20; policy accept;\n"
 		  "\t\t# most packets: connections judged pass, nothing to do\n"
@@ -612,7 +622,7 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 	       m, INL_MARK_PASS,
 	       m, INL_MARK_INSPECT, m, INL_MARK_BLOCK, keep, INL_MARK_BLOCK,
 	       m, INL_MARK_INSPECT, m, INL_MARK_PASS, keep, INL_MARK_PASS,
-	       m, keep, m, INL_MARK_BLOCK, m, INL_MARK_BLOCK);
+	       m | fo, ~(m | fo), m, INL_MARK_BLOCK, m, INL_MARK_BLOCK);
 }
 
 /* ---- synproxy ------------------------------------------------------------- */

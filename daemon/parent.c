@@ -234,8 +234,7 @@ static int apply_policy(struct parent *p, struct policy *pol, char *err, size_t 
 	}
 	/* The queue rule first (nft's text cannot write it), in a chain the
 	 * ruleset's transaction leaves alone: no ruleset runs without it. */
-	if (p->inl && inl_install(&p->kern, p->conf->inline_queue, p->conf->inline_fail_open,
-				  err, errlen) < 0)
+	if (p->inl && inl_install(&p->kern, p->conf->inline_queue, err, errlen) < 0)
 		goto out;
 	if (nft_apply_ruleset_keep(p->nft, script, p->inl ? INL_QUEUE_CHAIN : NULL, err, errlen) < 0)
 		goto out;

@@ -253,7 +253,8 @@ fi
 # the reloads gets nothing. nft monitor sees every commit, but not the
 # rules a flush removes: so no commit may write any other rule into chain
 # inline_queue either (a ruleset that refilled it would have flushed it).
-qh=$(lab_exec gw nft -a list chain inet kastro inline_queue 2>/dev/null | awk '/# handle/ && !/chain/ { print $NF; exit }')
+qh=$(lab_exec gw nft -a list chain inet kastro inline_queue 2>/dev/null |
+	awk '/# handle/ && !/chain/ { print $NF }' | tr '\n' ' ')
 lab_spawn gw monitor nft -a monitor
 mpid=$LAB_LAST_PID
 sleep 0.3
@@ -278,11 +279,12 @@ kill -TERM "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
 read -r hn hb <"$LAB_DIR/hammer.log"
 d=$(ctr lan data)
 # count the queue rules of chain inline_queue at the end of each commit
-# (a rule of inline_queue without a verdict of its own is the queue rule:
+# (a rule of inline_queue without a verdict of its own is a queue rule:
 # nft prints the compat target differently by version)
 gaps=$(awk -v h0="$qh" '
-	BEGIN { if (h0 != "") { q[h0] = 1; n = 1 } }
-	/^# new generation/ { gens++; if (n < 1) bad++; next }
+	# the queue rules there before: so many must be there after each commit
+	BEGIN { want = split(h0, hs, " "); for (i in hs) q[hs[i]] = 1; n = want }
+	/^# new generation/ { gens++; if (n < want || want < 1) bad++; next }
 	/^(add|insert) rule inet kastro inline_queue / {
 		if (/ (drop|accept)( |$)/) { other++; next }
 		n++; pend = 1 }
@@ -298,7 +300,7 @@ echo "    $reloads reloads under traffic: $hn requests to a blocked host, $hb by
 	t_fail "$T: reloads under traffic: $reloads reloads ok, $hn requests, $hb bytes, $d payload packets"
 [ -n "$qh" ] && [ "$1" -ge 10 ] && [ "$2" = 0 ] && [ "$3" = 0 ] &&
 	t_pass "$T: no commit of the $reloads reloads leaves chain inline_queue without its queue rule ($1 commits)" ||
-	{ t_fail "$T: $2 of $1 commits left chain inline_queue without its queue rule, $3 wrote other rules there (first handle '$qh')";
+	{ t_fail "$T: $2 of $1 commits left chain inline_queue without its queue rule, $3 wrote other rules there (rules before: '$qh')";
 	  grep -m 12 'inline_queue\|generation' "$LAB_DIR/monitor.log" | sed 's/^/    monitor: /'; }
 # the last reload's packet process judges again before the next test
 allowed_ok() { [ "$(http "$LAB_DMZ_IP4" portal.kavala.example / | cut -d' ' -f1)" = 200 ]; }

@@ -33,6 +33,7 @@
 struct seen {
 	int n;
 	char name[32];
+	uint32_t meta_key, mask, cmp;   /* the fail-open match */
 	uint16_t qnum, total, flags;
 	uint32_t rev;
 	uint8_t info[8];
@@ -46,7 +47,21 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 
 	s->n++;
 	snprintf(s->name, sizeof(s->name), "%s", nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
-	if (strcmp(s->name, "queue") == 0) {
+	if (strcmp(s->name, "meta") == 0) {
+		s->meta_key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
+	} else if (strcmp(s->name, "bitwise") == 0) {
+		uint32_t l;
+
+		p = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &l);
+		if (p && l == 4)
+			memcpy(&s->mask, p, 4);
+	} else if (strcmp(s->name, "cmp") == 0) {
+		uint32_t l;
+
+		p = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &l);
+		if (p && l == 4 && nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ)
+			memcpy(&s->cmp, p, 4);
+	} else if (strcmp(s->name, "queue") == 0) {
 		s->qnum = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM);
 		s->total = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL);
 		s->flags = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS);
@@ -109,6 +124,17 @@ static void test_rule_compat(void **state)
 	assert_int_equal(v[2], 1);      /* bypass: fail open without a listener */
 	/* too small a buffer is refused */
 	assert_int_equal(inl_rule_msg(buf, 16, 9, 0, 1, 0), -1);
+	/* the rule for connections failing open: their packet mark, bypass */
+	len = inl_rule_failopen_msg(buf, sizeof(buf), 10, 0, 7100);
+	parse_rule(buf, len, &s, &chain);
+	assert_string_equal(chain, INL_QUEUE_CHAIN);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.meta_key, NFT_META_MARK);
+	assert_int_equal(s.mask, INL_MARK_FAILOPEN);
+	assert_int_equal(s.cmp, INL_MARK_FAILOPEN);
+	memcpy(v, s.info, 8);
+	assert_int_equal(v[0], 7100);
+	assert_int_equal(v[2], 1);
 }
 
 static void test_rule_native(void **state)
@@ -130,6 +156,12 @@ static void test_rule_native(void **state)
 	len = inl_rule_msg(buf, sizeof(buf), 7, 1, 3, 1);
 	parse_rule(buf, len, &s, &chain);
 	assert_int_equal(s.qnum, 3);
+	assert_int_equal(s.flags, NFT_QUEUE_FLAG_BYPASS);
+	len = inl_rule_failopen_msg(buf, sizeof(buf), 8, 1, 7100);
+	parse_rule(buf, len, &s, &chain);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.name, "queue");
+	assert_int_equal(s.cmp, INL_MARK_FAILOPEN);
 	assert_int_equal(s.flags, NFT_QUEUE_FLAG_BYPASS);
 }
 
@@ -206,13 +238,14 @@ static void test_verdict_mark(void **state)
 	assert_false(v.has_mark);
 	assert_false(v.has_ct);
 	/* pass and block: our bits set, other tools' bits kept */
-	len = relay_verdict_msg(buf, 7100, 18, NF_ACCEPT, 0, 0x8000000f, PKT_PASS);
+	len = relay_verdict_msg(buf, 7100, 18, NF_ACCEPT, 0, 0x0800000f, PKT_PASS);
 	parse_verdict(buf, len, 7100, &v);
 	assert_true(v.has_mark);
-	assert_int_equal(v.mark, 0x8000000fu | INL_MARK_PASS);
+	assert_int_equal(v.mark, 0x0800000fu | INL_MARK_PASS);
+	/* ... and the fail-open bit of chain inline_gate goes */
 	len = relay_verdict_msg(buf, 7100, 19, NF_ACCEPT, 0, 0xffffffff, PKT_BLOCK);
 	parse_verdict(buf, len, 7100, &v);
-	assert_int_equal(v.mark, (0xffffffffu & ~INL_MARK_MASK) | INL_MARK_BLOCK);
+	assert_int_equal(v.mark, (0xffffffffu & ~(INL_MARK_MASK | INL_MARK_FAILOPEN)) | INL_MARK_BLOCK);
 	/* fail closed */
 	len = relay_verdict_msg(buf, 9, 20, NF_DROP, 0, 0, PKT_UNDECIDED);
 	parse_verdict(buf, len, 9, &v);
