@@ -454,6 +454,15 @@ static void test_limit_errors(void **state)
 {
 	(void)state;
 	fails_first("src-nodes 8\n", "g.conf:9:11: src-nodes 8 is out of range, expected 16 .. 4194304");
+	/* fail is for DPI rules, once */
+	fails_first("pass from lan fail open\n",
+		    "g.conf:9:1: 'fail' on a rule without app, category, host or risk: only "
+		    "connections awaiting kastrod's verdict can fail");
+	fails_first("block host \"x.example\" fail open fail closed\n",
+		    "g.conf:9:34: 'fail' given twice in one rule");
+	ok("block from lan host \"x.example\" fail open\n");
+	assert_int_equal(c.policy->rules[0].fail, POL_FAIL_OPEN);
+	assert_string_equal(c.policy->rules[0].text, "block from lan host \"x.example\" fail open");
 	fails_first("pass from lan max-src-conn 0\n",
 		    "g.conf:9:28: invalid max-src-conn '0', expected a number of connections "
 		    "1 .. 1000000");
