@@ -33,7 +33,7 @@
  * all), so the text ruleset declares chain inline_queue without rules and
  * kastrod writes the queue rules there through libnftnl before each load
  * (inl_install); the load (nft_apply_ruleset_keep) leaves that chain's
- * rules alone, so no generation of the ruleset runs without its queue rule.
+ * rules alone, so no generation of the ruleset runs without its queue rules.
  *
  * Functions return 0 or -1 with a message in err; none of them logs.
  */

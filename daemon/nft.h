@@ -72,7 +72,7 @@ int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errle
  * The same, but the rules of chain keep (when the script declares it, with
  * no rules of its own) are left as they are, even when the chains are
  * recreated: rules written through libnftnl that nft's text cannot express
- * (inline.h's queue rule) stay in force through the transaction.
+ * (inline.h's queue rules) stay in force through the transaction.
  */
 int nft_apply_ruleset_keep(struct nft *n, const char *script, const char *keep, char *err,
 			   size_t errlen);
