@@ -40,6 +40,7 @@ void conf_defaults(struct kastrod_conf *c)
 	memcpy(c->inv.source, "none", sizeof("none"));
 	c->max_flows = 262144;
 	c->eve_max_rate = 20000;
+	c->src_nodes = POL_METER_SIZE;
 	c->dpi_memcap = 256 * MB;
 	c->timeout[CONF_TO_TCP_NEW] = 30;
 	c->timeout[CONF_TO_TCP_EST] = 3600;
@@ -118,6 +119,7 @@ static const struct cfg_range num_settings[] = {
 	/* milliseconds */
 	[CONF_N_INLINE_FAIL_AFTER] = { "inline fail-after", CFG_COUNT, 10, 60000, false },
 	[CONF_N_EVE_MAX_RATE] = { "eve max-rate", CFG_COUNT, 0, 10000000, false },
+	[CONF_N_SRC_NODES] = { "src-nodes", CFG_COUNT, 16, 4194304, false },
 };
 
 int conf_set_num(struct conf_pctx *pc, const struct cfg_loc *loc,
@@ -161,6 +163,9 @@ int conf_set_num(struct conf_pctx *pc, const struct cfg_loc *loc,
 		break;
 	case CONF_N_EVE_MAX_RATE:
 		c->eve_max_rate = (uint32_t)v;
+		break;
+	case CONF_N_SRC_NODES:
+		c->src_nodes = (uint32_t)v;
 		break;
 	}
 	return 0;

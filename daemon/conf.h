@@ -88,6 +88,10 @@ struct kastrod_conf {
 	bool inline_fail_open;          /* packet process dead/overwhelmed: pass (else drop) */
 	/* `eve max-rate`: flow, dns, tls, http events per second at most; 0 = no cap */
 	uint32_t eve_max_rate;
+	/* `src-nodes`: sources each per-source limit set and overload table holds, per family */
+	uint32_t src_nodes;
+	/* kastrod --monitor (not in the file): watch only, enforce nothing */
+	bool monitor;
 
 	/* firewall and application policy; NULL when the files hold none */
 	struct policy *policy;

@@ -74,6 +74,7 @@ enum conf_num {
 	CONF_N_INLINE_QUEUE_LENGTH,
 	CONF_N_INLINE_FAIL_AFTER,
 	CONF_N_EVE_MAX_RATE,
+	CONF_N_SRC_NODES,
 };
 
 #define YYLLOC_DEFAULT(cur, rhs, n)					\
@@ -147,6 +148,7 @@ int pol_nat_end(struct conf_pctx *pc, const struct cfg_loc *loc);
 int pol_limit(struct conf_pctx *pc, const struct cfg_loc *kw, const struct cfg_loc *val, int rate);
 int pol_overload(struct conf_pctx *pc, const struct cfg_loc *tbl, const struct cfg_loc *dur);
 int pol_limits_check(struct conf_pctx *pc, const struct cfg_loc *loc);
+int pol_rule_fail(struct conf_pctx *pc, const struct cfg_loc *kw, int open);
 /* policy.c, for policy_gw.c: the policy and the rule being built. */
 struct policy *pol_build_policy(struct conf_pctx *pc);
 struct pol_rule *pol_build_rule(struct conf_pctx *pc);
@@ -251,6 +253,7 @@ static void kconf_error(struct cfg_loc *loc, struct conf_pctx *pc,
 %token MAX_SRC_CONN "max-src-conn" MAX_SRC_CONN_RATE "max-src-conn-rate"
 %token INVENTORY "inventory" FALLBACK "fallback"
 %token OVERLOAD "overload" RATE "a rate such as 20/5 (connections/seconds)"
+%token SRC_NODES "src-nodes"
 %token '{' '}' ';' '!'
 %type <num> opt_log opt_not
 
@@ -265,6 +268,7 @@ stmt	: INCLUDE STRING	{ TAKE(conf_include(pc, &@2, $2), $2); }
 	| USER STRING		{ TAKE(conf_set_user(pc, &@2, $2), $2); }
 	| EVE STRING		{ TAKE(conf_set_eve(pc, &@2, $2), $2); }
 	| EVE MAX_RATE NUMBER	{ CHK(conf_set_num(pc, &@3, CONF_N_EVE_MAX_RATE)); }
+	| SRC_NODES NUMBER	{ CHK(conf_set_num(pc, &@2, CONF_N_SRC_NODES)); }
 	| INTERFACES STRING	{
 		TAKE(conf_add_iface(pc, &@2, $2), $2);
 		conf_ifaces_done(pc);
@@ -398,6 +402,8 @@ rule_opt : LOG				{ CHK(pol_rule_opt(pc, &@1, POL_O_LOG)); }
 	| MAX_SRC_CONN_RATE RATE	{ CHK(pol_limit(pc, &@1, &@2, 1)); }
 	| OVERLOAD TABLEREF		{ CHK(pol_overload(pc, &@2, NULL)); }
 	| OVERLOAD TABLEREF NUMBER	{ CHK(pol_overload(pc, &@2, &@3)); }
+	| FAIL OPEN			{ CHK(pol_rule_fail(pc, &@1, 1)); }
+	| FAIL CLOSED			{ CHK(pol_rule_fail(pc, &@1, 0)); }
 	;
 
 proto_kw : PROTO			{ CHK(pol_rule_opt(pc, &@1, POL_O_PROTO)); } ;

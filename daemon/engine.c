@@ -226,12 +226,39 @@ int engine_packet_inline(struct engine *e, uint64_t ts_us, const uint8_t *ip, ui
 	return ENGINE_UNDECIDED;
 }
 
+/* A flow record for a connection the sensor never saw (engine.h). */
+static void ct_only_record(struct engine *e, const struct dec_pkt *p, const struct flow_key *k,
+			   bool src_lo, const uint64_t pkts[2], const uint64_t bytes[2],
+			   uint64_t start_us, uint64_t end_us)
+{
+	static struct flow f;   /* large (the DPI state); zero but for what is set below */
+
+	memset(&f, 0, sizeof(f));
+	f.key = *k;
+	f.init_is_lo = src_lo;
+	f.first_us = start_us && start_us <= end_us ? start_us : end_us;
+	f.last_us = end_us;
+	f.pkts[0] = pkts[0];
+	f.pkts[1] = pkts[1];
+	f.bytes[0] = bytes[0];
+	f.bytes[1] = bytes[1];
+	f.state = p->proto == 6 ? FLOW_STATE_CLOSED :
+		  pkts[1] > 0 ? FLOW_STATE_ESTABLISHED : FLOW_STATE_NEW;
+	f.iface = ENGINE_IFACE_NONE;
+	f.id = (k->lo_port ^ ((uint64_t)k->hi_port << 16) ^ end_us * 0x9e3779b97f4a7c15ull) &
+	       ((1ull << 51) - 1);
+	set_now(e, end_us);
+	e->ct_only++;
+	eve_flow(e->eve, e->dpi, &f, NULL, "timeout");
+}
+
 int engine_ct_end(struct engine *e, const struct nft_flow *t, const uint64_t pkts[2],
-		  const uint64_t bytes[2], uint64_t end_us)
+		  const uint64_t bytes[2], uint64_t end_us, int unqueued, uint64_t start_us)
 {
 	struct dec_pkt p;
 	struct flow_key k;
 	struct flow *f;
+	bool src_lo;
 	int d, o;
 
 	memset(&p, 0, sizeof(p));
@@ -241,8 +268,10 @@ int engine_ct_end(struct engine *e, const struct nft_flow *t, const uint64_t pkt
 	memcpy(p.dst, t->dst, 16);
 	p.sport = t->sport;
 	p.dport = t->dport;
-	flow_key_of(&p, &k);
+	src_lo = flow_key_of(&p, &k);
 	f = flow_find(e->ft, &k);
+	if (!f && unqueued)
+		ct_only_record(e, &p, &k, src_lo, pkts, bytes, start_us, end_us);
 	if (!f)
 		return 0;
 	/* conntrack's original direction is the initiator's, as pkts[0] is,
@@ -384,6 +413,7 @@ void engine_report_stats(struct engine *e, const struct engine_capture_stats *cs
 		jw_u64(&w, "user_dropped", e->inl->kernel_user_dropped);
 		jw_u64(&w, "hop_p50_us", e->inl->hop_p50_us);
 		jw_u64(&w, "hop_p99_us", e->inl->hop_p99_us);
+		jw_u64(&w, "flows_unqueued", e->ct_only);
 		jw_obj_end(&w);
 	}
 	jw_obj(&w, "eve");

@@ -49,6 +49,7 @@ struct engine {
 	engine_query_fn query_fn;
 	void *query_ctx;
 	uint64_t queries, verdicts, verdicts_stale, alerts;
+	uint64_t ct_only;               /* flow records of connections never queued */
 	struct dpi *dpi;
 	struct eve *eve;
 	const char *ifname[CONF_MAX_IFACES];   /* NULL: no interface (file) */
@@ -82,9 +83,15 @@ int engine_packet_inline(struct engine *e, uint64_t ts_us, const uint8_t *ip, ui
  * with these counts: the flow takes them (the kernel saw every packet, the
  * sensor only those before the verdict) and ends now, its EVE flow record
  * closing at end_us. 1 when a flow was found.
+ *
+ * A connection passed without entering the queue (unqueued: no DPI rule
+ * could match it) was never seen by the sensor: its record is made from
+ * the kernel's word alone (addresses, ports, counts, start_us when
+ * conntrack stamps it, else end_us), with no application; the EVE cap
+ * (`eve max-rate`) holds for it as for every flow record.
  */
 int engine_ct_end(struct engine *e, const struct nft_flow *t, const uint64_t pkts[2],
-		  const uint64_t bytes[2], uint64_t end_us);
+		  const uint64_t bytes[2], uint64_t end_us, int unqueued, uint64_t start_us);
 /* Move the clock to now_us without a packet (live capture, idle). */
 void engine_advance(struct engine *e, uint64_t now_us);
 /* End every open flow with reason "shutdown". */

@@ -46,6 +46,8 @@ int inl_wanted(const struct kastrod_conf *c)
 {
 	size_t i;
 
+	if (c->monitor)
+		return 0;
 	for (i = 0; c->policy != NULL && i < c->policy->n_rules; i++)
 		if (c->policy->rules[i].dpi)
 			return 1;
@@ -86,8 +88,41 @@ static struct nftnl_expr *queue_expr(int native, uint16_t qnum, int bypass)
 	return e;
 }
 
-static int rule_into(char *buf, uint32_t seq, const char *table, const char *chain, int native,
-		     uint16_t qnum, int bypass, struct nlmsghdr **out)
+/* meta mark & INL_MARK_FAILOPEN == INL_MARK_FAILOPEN, into r. */
+static int failopen_match(struct nftnl_rule *r)
+{
+	struct nftnl_expr *m = nftnl_expr_alloc("meta"), *b = nftnl_expr_alloc("bitwise");
+	struct nftnl_expr *c = nftnl_expr_alloc("cmp");
+	uint32_t bit = INL_MARK_FAILOPEN, zero = 0;
+
+	if (!m || !b || !c) {
+		if (m)
+			nftnl_expr_free(m);
+		if (b)
+			nftnl_expr_free(b);
+		if (c)
+			nftnl_expr_free(c);
+		return -1;
+	}
+	nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(m, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_LEN, sizeof(bit));
+	nftnl_expr_set(b, NFTNL_EXPR_BITWISE_MASK, &bit, sizeof(bit));
+	nftnl_expr_set(b, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(c, NFTNL_EXPR_CMP_DATA, &bit, sizeof(bit));
+	nftnl_rule_add_expr(r, m);
+	nftnl_rule_add_expr(r, b);
+	nftnl_rule_add_expr(r, c);
+	return 0;
+}
+
+/* The queue rule; with failopen, only for packets marked failing open, with bypass. */
+static int rule_into_m(char *buf, uint32_t seq, const char *table, const char *chain, int native,
+		       uint16_t qnum, int bypass, int failopen, struct nlmsghdr **out)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nftnl_expr *e;
@@ -95,6 +130,10 @@ static int rule_into(char *buf, uint32_t seq, const char *table, const char *cha
 
 	if (!r)
 		return -1;
+	if (failopen && failopen_match(r) < 0) {
+		nftnl_rule_free(r);
+		return -1;
+	}
 	e = queue_expr(native, qnum, bypass);
 	if (!e) {
 		nftnl_rule_free(r);
@@ -110,6 +149,25 @@ static int rule_into(char *buf, uint32_t seq, const char *table, const char *cha
 	nftnl_rule_free(r);
 	*out = nlh;
 	return 0;
+}
+
+static int rule_into(char *buf, uint32_t seq, const char *table, const char *chain, int native,
+		     uint16_t qnum, int bypass, struct nlmsghdr **out)
+{
+	return rule_into_m(buf, seq, table, chain, native, qnum, bypass, 0, out);
+}
+
+int inl_rule_failopen_msg(char *buf, size_t len, uint32_t seq, int native, uint16_t qnum)
+{
+	char tmp[1024];
+	struct nlmsghdr *nlh;
+
+	if (rule_into_m(tmp, seq, NFT_TABLE, INL_QUEUE_CHAIN, native, qnum, 1, 1, &nlh) < 0)
+		return -1;
+	if (nlh->nlmsg_len > len)
+		return -1;
+	memcpy(buf, tmp, nlh->nlmsg_len);
+	return (int)nlh->nlmsg_len;
 }
 
 int inl_rule_msg(char *buf, size_t len, uint32_t seq, int native, uint16_t qnum, int bypass)
@@ -288,14 +346,78 @@ int inl_detect(struct inl_kernel *k, uint16_t qnum, char *err, size_t errlen)
 	return -1;
 }
 
-int inl_install(const struct inl_kernel *k, uint16_t qnum, int bypass, char *err, size_t errlen)
+#define OLD_RULES_MAX 64
+
+struct handles {
+	uint64_t h[OLD_RULES_MAX];
+	size_t n;
+	int over;
+};
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct handles *hs = data;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
+	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), NFT_TABLE) == 0 &&
+	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), INL_QUEUE_CHAIN) == 0) {
+		if (hs->n < OLD_RULES_MAX)
+			hs->h[hs->n++] = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+		else
+			hs->over = 1;
+	}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+/* The handles of the rules now in chain inline_queue (none without the table). */
+static int old_rules(struct mnl_socket *nl, struct handles *hs, char *err, size_t errlen)
+{
+	char buf[BUF_BYTES];
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+	uint32_t seq = (uint32_t)time(NULL), port = mnl_socket_get_portid(nl);
+	ssize_t got;
+	int rc;
+
+	if (!r)
+		return errf(err, errlen, "out of memory");
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, INL_QUEUE_CHAIN);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, seq);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return errf(err, errlen, "netlink send: %s", strerror(errno));
+	do {
+		got = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (got < 0)
+			return errf(err, errlen, "netlink receive: %s", strerror(errno));
+		rc = mnl_cb_run(buf, (size_t)got, seq, port, rule_cb, hs);
+	} while (rc > 0);
+	if (rc < 0 && errno != ENOENT)
+		return errf(err, errlen, "listing chain %s: %s", INL_QUEUE_CHAIN, strerror(errno));
+	if (hs->over)
+		return errf(err, errlen, "chain %s holds more than %d rules: not kastrod's",
+			    INL_QUEUE_CHAIN, OLD_RULES_MAX);
+	return 0;
+}
+
+int inl_install(const struct inl_kernel *k, uint16_t qnum, char *err, size_t errlen)
 {
 	char *buf = calloc(1, BUF_BYTES);
 	struct mnl_socket *nl;
 	struct mnl_nlmsg_batch *b;
 	struct nlmsghdr *nlh;
-	uint32_t seq = (uint32_t)time(NULL), s0;
-	int e[1] = { -1 }, rc = -1;
+	struct nftnl_table *t;
+	struct nftnl_chain *c;
+	struct handles hs = { .n = 0 };
+	uint32_t seq = (uint32_t)time(NULL), s0, nmsg;
+	int e[4 + OLD_RULES_MAX], rc = -1;
+	size_t i;
 
 	if (!buf)
 		return errf(err, errlen, "out of memory");
@@ -305,22 +427,80 @@ int inl_install(const struct inl_kernel *k, uint16_t qnum, int bypass, char *err
 		return -1;
 	}
 	b = mnl_nlmsg_batch_start(buf, BUF_BYTES);
+	if (old_rules(nl, &hs, err, errlen) < 0)
+		goto out;
 	nftnl_batch_begin(mnl_nlmsg_batch_current(b), seq++);
 	mnl_nlmsg_batch_next(b);
 	s0 = seq;
+	/* the table and the chain, unless they exist */
+	t = nftnl_table_alloc();
+	c = nftnl_chain_alloc();
+	if (!t || !c) {
+		if (t)
+			nftnl_table_free(t);
+		if (c)
+			nftnl_chain_free(c);
+		errf(err, errlen, "out of memory");
+		goto out;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE);
+	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWTABLE, NFPROTO_INET,
+				    NLM_F_CREATE | NLM_F_ACK, seq++);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	mnl_nlmsg_batch_next(b);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, INL_QUEUE_CHAIN);
+	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWCHAIN, NFPROTO_INET,
+				    NLM_F_CREATE | NLM_F_ACK, seq++);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	mnl_nlmsg_batch_next(b);
+	/* the new queue rules at the head (each goes before the one before
+	 * it: the plain rule, then the one failing open), then the old go */
 	if (rule_into(mnl_nlmsg_batch_current(b), seq++, NFT_TABLE, INL_QUEUE_CHAIN, k->native_queue,
-		      qnum, bypass, &nlh) < 0) {
+		      qnum, 0, &nlh) < 0) {
 		errf(err, errlen, "out of memory");
 		goto out;
 	}
 	mnl_nlmsg_batch_next(b);
+	if (rule_into_m(mnl_nlmsg_batch_current(b), seq++, NFT_TABLE, INL_QUEUE_CHAIN,
+			k->native_queue, qnum, 1, 1, &nlh) < 0) {
+		errf(err, errlen, "out of memory");
+		goto out;
+	}
+	mnl_nlmsg_batch_next(b);
+	for (i = 0; i < hs.n; i++) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		if (!r) {
+			errf(err, errlen, "out of memory");
+			goto out;
+		}
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, INL_QUEUE_CHAIN);
+		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, hs.h[i]);
+		nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_DELRULE, NFPROTO_INET,
+					    NLM_F_ACK, seq++);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+		mnl_nlmsg_batch_next(b);
+	}
 	nftnl_batch_end(mnl_nlmsg_batch_current(b), seq++);
 	mnl_nlmsg_batch_next(b);
-	if (talk(nl, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b), s0, 1, e, err, errlen) < 0)
+	nmsg = 4 + (uint32_t)hs.n;
+	for (i = 0; i < nmsg; i++)
+		e[i] = -1;
+	if (talk(nl, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b), s0, nmsg, e, err, errlen) < 0)
 		goto out;
-	if (e[0] != 0) {
-		errf(err, errlen, "the kernel refused the %s queue rule in chain %s: %s",
-		     k->native_queue ? "native" : "NFQUEUE (compat)", INL_QUEUE_CHAIN, strerror(e[0]));
+	for (i = 0; i < nmsg; i++)
+		if (e[i] != 0)
+			break;
+	if (i < nmsg) {
+		errf(err, errlen, "the kernel refused %s in chain %s: %s",
+		     i < 2 ? "table inet " NFT_TABLE " or the chain" :
+		     i < 4 ? (k->native_queue ? "the native queue rule" : "the NFQUEUE (compat) queue rule") :
+		     "to delete an old rule", INL_QUEUE_CHAIN, strerror(e[i] > 0 ? e[i] : EPROTO));
 		goto out;
 	}
 	rc = 0;

@@ -42,6 +42,7 @@
 #define OPT_CONTROL 1000
 #define OPT_LIST 1001
 #define OPT_FLUSH 1002
+#define OPT_MONITOR 1003
 
 /* Replay: the policy's answer, in-process (the parent does this when live). */
 static int replay_policy(void *ctx, const struct verdict_query *q, struct verdict *v)
@@ -59,7 +60,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: kastrod [-c FILE] -r CAPTURE [--eve PATH]\n"
-		"       kastrod [-c FILE] -i IFACE[,IFACE...] [--eve PATH] [--control PATH]\n"
+		"       kastrod [-c FILE] -i IFACE[,IFACE...] [--eve PATH] [--control PATH] [--monitor]\n"
 		"       kastrod -n [-c FILE]\n"
 		"       kastrod --flush\n"
 		"       kastrod enroll --console HOST[:PORT] --token TOKEN --ca-fingerprint SHA256:...\n"
@@ -71,6 +72,8 @@ static void usage(FILE *out)
 		"  -e, --eve PATH      EVE JSON output ('-' for stdout); overrides 'eve'\n"
 		"  -u, --user NAME     unprivileged user to run as; overrides 'user'\n"
 		"      --control PATH  control socket for kastroctl (default " CONTROL_KASTROD_PATH ")\n"
+		"      --monitor       watch only: DPI rules alert, nothing is enforced, no\n"
+		"                      nftables table (an earlier run's is removed)\n"
 		"  -n, --check         check the configuration and exit\n"
 		"      --list WHAT     print nDPI's names for rules: apps, categories or risks\n"
 		"      --flush         remove kastrod's nftables table (all enforcement) and exit\n"
@@ -117,6 +120,7 @@ int main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'n' },
 		{ "list", required_argument, NULL, OPT_LIST },
 		{ "flush", no_argument, NULL, OPT_FLUSH },
+		{ "monitor", no_argument, NULL, OPT_MONITOR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -128,7 +132,7 @@ int main(int argc, char **argv)
 	const char *conf_path = NULL, *read_path = NULL, *iface_arg = NULL;
 	const char *eve_arg = NULL, *user_arg = NULL, *control_path = CONTROL_KASTROD_PATH;
 	const char *list_arg = NULL;
-	int check = 0, flush = 0, verbose = 0, opt, rc = 0;
+	int check = 0, flush = 0, monitor = 0, verbose = 0, opt, rc = 0;
 	char err[4096];
 
 	if (argc > 1 && strcmp(argv[1], "enroll") == 0)
@@ -144,6 +148,7 @@ int main(int argc, char **argv)
 		case OPT_LIST: list_arg = optarg; break;
 		case 'n': check = 1; break;
 		case OPT_FLUSH: flush = 1; break;
+		case OPT_MONITOR: monitor = 1; break;
 		case 'v': verbose = 1; break;
 		case 'V': printf("kastrod %s\n", KASTRO_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -201,6 +206,7 @@ int main(int argc, char **argv)
 	}
 	if (iface_arg && parse_ifaces(&conf, iface_arg) < 0)
 		return 1;
+	conf.monitor = monitor;
 	if (read_path && iface_arg) {
 		log_err("-r and -i exclude each other: read a file or capture live");
 		return 1;

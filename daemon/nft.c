@@ -6,7 +6,8 @@
  * - The static ruleset goes through libnftables (nft's own parser and
  *   evaluator), as text, in one transaction built like this:
  *
- *       add table inet kastro; flush table inet kastro;
+ *       add table inet kastro; flush table inet kastro;  (or: flush chain ...
+ *                                  for every chain but the kept one)
  *       delete chain ... (chains the script no longer declares)
  *       delete set ...   (sets the script no longer declares)
  *       flush set ...    (sets the script declares with their elements)
@@ -53,6 +54,7 @@
 #include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/object.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -1131,6 +1133,54 @@ int nft_table_exists(struct nft *n, char *err, size_t errlen)
 	return found > 0;
 }
 
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (!o)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) == 0 && nftnl_obj_is_set(o, NFTNL_OBJ_CTR_PKTS))
+		*(uint64_t *)data = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+int nft_counter_get(struct nft *n, const char *name, uint64_t *packets, char *err, size_t errlen)
+{
+	char *buf = n->rbuf;
+	struct nftnl_obj *o;
+	struct nlmsghdr *nlh;
+	uint32_t seq = n->seq++;
+	ssize_t r;
+	int rc;
+
+	*packets = 0;
+	if (!valid_name(name))
+		return errf(err, errlen, "nft: bad counter name");
+	o = nftnl_obj_alloc();
+	if (!o)
+		return errf(err, errlen, "nft: out of memory");
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, NFT_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_ACK, seq);
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+		return errf(err, errlen, "nft: netlink request: %s", strerror(errno));
+	for (;;) {
+		r = mnl_socket_recvfrom(n->nl, buf, sizeof(n->rbuf));
+		if (r < 0)
+			return errf(err, errlen, "nft: netlink answer: %s", strerror(errno));
+		rc = mnl_cb_run(buf, (size_t)r, seq, n->portid, obj_cb, packets);
+		if (rc < 0)
+			return errno == ENOENT ? 0 : errf(err, errlen, "nft: counter %s: %s", name,
+							  strerror(errno));
+		if (rc == MNL_CB_STOP)
+			return 0;
+	}
+}
+
 /* A text buffer that refuses to grow past max. */
 struct sbuf {
 	char *p;
@@ -1255,19 +1305,44 @@ static int run_nft(struct nft *n, const char *text, size_t len, bool dry, char *
 	return -1;
 }
 
+/* A chain name nft's text takes as it is (kastrod's own always are). */
+static bool chain_word(const char *s)
+{
+	return valid_name(s) && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'));
+}
+
 /*
  * Build the transaction: prologue on the script's first line (so nft's
  * line numbers in errors are the script's own), then the script.
  * recreate: delete every chain (they come back from the script) and the
- * sets marked in conflict[].
+ * sets marked in conflict[]. keep: a chain whose rules stay (neither
+ * flushed nor deleted) when the script declares it.
  */
 static int build_apply(struct sbuf *b, const char *script, size_t len, const struct decl *d, size_t nd,
 		       const struct objs *chains, const struct objs *sets, const bool *conflict,
-		       bool recreate)
+		       bool recreate, const char *keep)
 {
+	bool kept = keep && find_decl(d, nd, true, keep);
+
 	b->len = 0;
 	b->over = false;
-	sb_printf(b, "add table inet %s; flush table inet %s; ", NFT_TABLE, NFT_TABLE);
+	sb_printf(b, "add table inet %s; ", NFT_TABLE);
+	if (!kept) {
+		sb_printf(b, "flush table inet %s; ", NFT_TABLE);
+	} else {
+		/* every chain's rules but the kept chain's */
+		for (size_t i = 0; i < chains->n; i++) {
+			const char *c = chains->v[i].name;
+
+			if (strcmp(c, keep) == 0)
+				continue;
+			if (chain_word(c))
+				sb_printf(b, "flush chain inet %s %s; ", NFT_TABLE, c);
+			else if (!find_decl(d, nd, true, c))
+				sb_printf(b, "delete chain inet %s handle %" PRIu64 "; ", NFT_TABLE,
+					  chains->v[i].handle);
+		}
+	}
 	for (size_t i = 0; i < sets->n; i++) {
 		const struct decl *x = find_decl(d, nd, false, sets->v[i].name);
 
@@ -1275,10 +1350,18 @@ static int build_apply(struct sbuf *b, const char *script, size_t len, const str
 			sb_printf(b, "flush %s inet %s %s; ", sets->v[i].map ? "map" : "set", NFT_TABLE,
 				  sets->v[i].name);
 	}
-	for (size_t i = 0; i < chains->n; i++)
-		if (recreate || !find_decl(d, nd, true, chains->v[i].name))
+	for (size_t i = 0; i < chains->n; i++) {
+		const char *c = chains->v[i].name;
+		bool declared = find_decl(d, nd, true, c) != NULL;
+
+		if (kept && strcmp(c, keep) == 0 && declared)
+			continue;
+		if (kept && !chain_word(c) && !declared)
+			continue;       /* deleted above */
+		if (recreate || !declared)
 			sb_printf(b, "delete chain inet %s handle %" PRIu64 "; ", NFT_TABLE,
 				  chains->v[i].handle);
+	}
 	for (size_t i = 0; i < sets->n; i++)
 		if (conflict[i] || !find_decl(d, nd, false, sets->v[i].name))
 			sb_printf(b, "delete %s inet %s handle %" PRIu64 "; ", sets->v[i].map ? "map" : "set",
@@ -1289,6 +1372,12 @@ static int build_apply(struct sbuf *b, const char *script, size_t len, const str
 }
 
 int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errlen)
+{
+	return nft_apply_ruleset_keep(n, script, NULL, err, errlen);
+}
+
+int nft_apply_ruleset_keep(struct nft *n, const char *script, const char *keep, char *err,
+			   size_t errlen)
 {
 	size_t len = strlen(script), nd = 0;
 	struct objs chains = { 0 }, sets = { 0 };
@@ -1312,7 +1401,7 @@ int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errle
 		errf(err, errlen, "nft: out of memory");
 		goto out;
 	}
-	if (build_apply(&b, script, len, d, nd, &chains, &sets, conflict, false) < 0) {
+	if (build_apply(&b, script, len, d, nd, &chains, &sets, conflict, false, keep) < 0) {
 		errf(err, errlen, "nft: transaction larger than %zu bytes", b.max);
 		goto out;
 	}
@@ -1344,7 +1433,7 @@ int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errle
 			retry = true;
 	if (!retry)
 		goto fail;
-	if (build_apply(&b, script, len, d, nd, &chains, &sets, conflict, true) < 0) {
+	if (build_apply(&b, script, len, d, nd, &chains, &sets, conflict, true, keep) < 0) {
 		errf(err, errlen, "nft: transaction larger than %zu bytes", b.max);
 		goto fail;
 	}

@@ -68,6 +68,15 @@ void nft_close(struct nft *n);
  */
 int nft_apply_ruleset(struct nft *n, const char *script, char *err, size_t errlen);
 
+/*
+ * The same, but the rules of chain keep (when the script declares it, with
+ * no rules of its own) are left as they are, even when the chains are
+ * recreated: rules written through libnftnl that nft's text cannot express
+ * (inline.h's queue rules) stay in force through the transaction.
+ */
+int nft_apply_ruleset_keep(struct nft *n, const char *script, const char *keep, char *err,
+			   size_t errlen);
+
 /* Does table inet kastro exist (left by an earlier run)? 1 yes, 0 no, -1 error. */
 int nft_table_exists(struct nft *n, char *err, size_t errlen);
 
@@ -100,6 +109,9 @@ int nft_quarantine_del(struct nft *n, uint8_t family, const uint8_t *addr, char 
  */
 int nft_table_replace(struct nft *n, const char *set, uint8_t family, const uint8_t (*addr)[16],
 		      const uint8_t *plen, size_t count, char *err, size_t errlen);
+
+/* The packets named counter `name` of table inet kastro counted (0 when there is none). */
+int nft_counter_get(struct nft *n, const char *name, uint64_t *packets, char *err, size_t errlen);
 
 void nft_get_stats(const struct nft *n, struct nft_stats *s);
 

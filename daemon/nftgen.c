@@ -460,7 +460,7 @@ out:
 
 /* ---- the script ---------------------------------------------------------- */
 
-static void set_decl(struct sb *b, const struct pol_table *t, int fam)
+static void set_decl(struct sb *b, const struct pol_table *t, int fam, uint32_t size)
 {
 	const struct pol_net **v = NULL;
 	char name[64];
@@ -477,7 +477,7 @@ static void set_decl(struct sb *b, const struct pol_table *t, int fam)
 	if (t->overload) {
 		/* filled from the packet path by `overload`; elements carry their timeout */
 		sb_add(b, "\tset %s {\n\t\ttype %s\n\t\tsize %u\n\t\tflags dynamic,timeout\n\t}\n",
-		       name, fam == 4 ? "ipv4_addr" : "ipv6_addr", POL_METER_SIZE);
+		       name, fam == 4 ? "ipv4_addr" : "ipv6_addr", size);
 		return;
 	}
 	sb_add(b, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n%s",
@@ -562,10 +562,14 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 {
 	const struct policy *p = c->policy;
 	const unsigned m = INL_MARK_MASK, keep = ~INL_MARK_MASK;
+	const unsigned clr = ~(INL_MARK_MASK | INL_MARK_UNQUEUED | INL_MARK_FAILOPEN);
+	const unsigned unq = INL_MARK_PASS | INL_MARK_UNQUEUED, fo = INL_MARK_FAILOPEN;
 	size_t i;
 
 	sb_add(b, "\n\tchain inline_gate {\n"
 		  "\t\ttype filter hook forward priority filter + 10; policy accept;\n"
+		  "\t\t# the queue rules and the relay read how it fails from the packet mark\n"
+		  "\t\tct mark & 0x%08x == 0x%08x meta mark set meta mark | 0x%08x goto %s\n"
 		  "\t\tct mark & 0x%08x == 0x%08x goto %s\n"
 		  "\t\t# a SYN that reopens a closed connection is judged afresh\n"
 		  "\t\ttcp flags & (syn | ack) == syn goto inline_sel\n"
@@ -574,27 +578,35 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 		  "\t\tct state != new ct mark set ct mark & 0x%08x | 0x%08x accept\n"
 		  "\t\tgoto inline_sel\n\t}\n"
 		  "\n\tchain inline_sel {\n",
-	       m, INL_MARK_INSPECT, INL_QUEUE_CHAIN, m, keep, INL_MARK_PASS);
+	       m | fo, INL_MARK_INSPECT | fo, fo, INL_QUEUE_CHAIN,
+	       m, INL_MARK_INSPECT, INL_QUEUE_CHAIN, m, clr, unq);
 	for (i = 0; i < p->n_rules; i++) {
 		const struct pol_rule *r = &p->rules[i];
 
 		if (!r->dpi)
 			continue;
 		sb_add(b, "\t\t# rule %u: the connections it could match\n", r->id);
-		if (static_rule(b, p, r, "goto inline_new") < 0)
+		if (static_rule(b, p, r, (r->fail ? r->fail == POL_FAIL_OPEN : c->inline_fail_open) ?
+				"goto inline_new_open" : "goto inline_new") < 0)
 			b->bad = true;
 	}
-	sb_add(b, "\t\t# no DPI rule can match\n"
+	sb_add(b, "\t\t# no DPI rule can match: passed, never queued\n"
 		  "\t\tct mark set ct mark & 0x%08x | 0x%08x\n\t}\n"
 		  "\n\tchain inline_new {\n"
 		  "\t\tct mark set ct mark & 0x%08x | 0x%08x\n"
 		  "\t\tgoto %s\n\t}\n"
+		  "\n\tchain inline_new_open {\n"
+		  "\t\tct mark set ct mark & 0x%08x | 0x%08x\n"
+		  "\t\tmeta mark set meta mark | 0x%08x\n"
+		  "\t\tgoto %s\n\t}\n"
 		  "\n\tchain %s {\n"
-		  "\t\t# kastrod inserts the queue rule here (NFQUEUE %u%s); until it does:\n"
-		  "\t\tcounter %s\n\t}\n",
-	       keep, INL_MARK_PASS, keep, INL_MARK_INSPECT, INL_QUEUE_CHAIN, INL_QUEUE_CHAIN,
-	       c->inline_queue, c->inline_fail_open ? ", bypass" : "",
-	       c->inline_fail_open ? "accept" : "drop");
+		  "\t\t# the queue rules (NFQUEUE %u; with bypass for packets marked\n"
+		  "\t\t# 0x%08x, failing open): kastrod writes them through\n"
+		  "\t\t# libnftnl before this ruleset, which leaves them in place\n"
+		  "\t}\n",
+	       clr, unq, clr, INL_MARK_INSPECT, INL_QUEUE_CHAIN,
+	       clr, INL_MARK_INSPECT | fo, fo, INL_QUEUE_CHAIN, INL_QUEUE_CHAIN,
+	       c->inline_queue, fo);
 	sb_add(b, "\n\tchain inline_verdict {\n"
 		  "\t\ttype filter hook forward priority filter + 20; policy accept;\n"
 		  "\t\t# most packets: connections judged pass, nothing to do\n"
@@ -610,7 +622,7 @@ static void inline_chains(struct sb *b, const struct kastrod_conf *c)
 	       m, INL_MARK_PASS,
 	       m, INL_MARK_INSPECT, m, INL_MARK_BLOCK, keep, INL_MARK_BLOCK,
 	       m, INL_MARK_INSPECT, m, INL_MARK_PASS, keep, INL_MARK_PASS,
-	       m, keep, m, INL_MARK_BLOCK, m, INL_MARK_BLOCK);
+	       m | fo, ~(m | fo), m, INL_MARK_BLOCK, m, INL_MARK_BLOCK);
 }
 
 /* ---- synproxy ------------------------------------------------------------- */
@@ -719,12 +731,26 @@ static void synproxy_chains(struct sb *b, const struct policy *p)
  * connection over it (and puts its source into the overload table, with
  * the overload time). The sources are tracked in sets of their own per rule
  * and family, l<id>c4 (connection counts) and l<id>r4 (rates), at most
- * POL_METER_SIZE each: beyond that new sources are not limited.
+ * `src-nodes` each: beyond that new sources are not limited, and a line
+ * after each limit counts them in named counter src_full (a source that
+ * the full set could not take is not in it). An overload table that is
+ * full cannot take the source either: the connection is dropped all the
+ * same (chain l<id>o<f>) and counted in overload_full.
  */
-static void limit_sets(struct sb *b, const struct policy *p)
+static void limit_sets(struct sb *b, const struct policy *p, uint32_t size)
 {
 	size_t i;
 	int f;
+	bool lim = false, ovl = false;
+
+	for (i = 0; i < p->n_rules; i++) {
+		lim = lim || p->rules[i].max_src_conn || p->rules[i].rate_n;
+		ovl = ovl || ((p->rules[i].max_src_conn || p->rules[i].rate_n) && p->rules[i].overload);
+	}
+	if (lim)
+		sb_add(b, "\tcounter src_full {\n\t}\n");
+	if (ovl)
+		sb_add(b, "\tcounter overload_full {\n\t}\n");
 
 	for (i = 0; i < p->n_rules; i++) {
 		const struct pol_rule *r = &p->rules[i];
@@ -734,11 +760,11 @@ static void limit_sets(struct sb *b, const struct policy *p)
 
 			if (r->max_src_conn)
 				sb_add(b, "\tset l%uc%d {\n\t\ttype %s\n\t\tsize %u\n"
-					  "\t\tflags dynamic\n\t}\n", r->id, f, ty, POL_METER_SIZE);
+					  "\t\tflags dynamic\n\t}\n", r->id, f, ty, size);
 			if (r->rate_n)
 				sb_add(b, "\tset l%ur%d {\n\t\ttype %s\n\t\tsize %u\n"
 					  "\t\tflags dynamic,timeout\n\t\ttimeout %us\n\t}\n",
-				       r->id, f, ty, POL_METER_SIZE, r->rate_s < 60 ? 60 : r->rate_s);
+				       r->id, f, ty, size, r->rate_s < 60 ? 60 : r->rate_s);
 		}
 	}
 }
@@ -794,9 +820,15 @@ static void limit_guards(struct sb *b, const struct pol_rule *r, int fam, bool n
 				sb_add(b, " burst %u packets }", r->rate_n);
 			}
 			if (r->overload)
-				sb_add(b, " add @t_%s_%d { %s saddr timeout %us }",
-				       r->overload_name, f, pf, r->overload_s);
-			sb_add(b, " counter drop\n\t\t");
+				sb_add(b, " counter jump l%uo%d\n\t\t", r->id, f);
+			else
+				sb_add(b, " counter drop\n\t\t");
+			/* the set was full: the source is not in it */
+			if (fam == 0 && !need_fam)
+				sb_add(b, "meta nfproto %s ", f == 4 ? "ipv4" : "ipv6");
+			sb_add(b, "%s ct state %s %s saddr != @l%u%c%d counter name src_full\n\t\t",
+			       match, k == 1 && syn ? "new,untracked" : "new", pf, r->id,
+			       k == 0 ? 'c' : 'r', f);
 			if (need_fam)
 				sb_add(b, "meta nfproto %s ", fam == 4 ? "ipv4" : "ipv6");
 		}
@@ -813,6 +845,23 @@ static void overload_chains(struct sb *b, const struct policy *p)
 	size_t i;
 	int h, f;
 	bool any = false;
+
+	/* a limit's overload: the source goes into the table (when it has
+	 * room) and the connection is dropped either way */
+	for (i = 0; i < p->n_rules; i++) {
+		const struct pol_rule *r = &p->rules[i];
+
+		if (!r->overload || (!r->max_src_conn && !r->rate_n))
+			continue;
+		for (f = 4; f <= 6; f += 2)
+			sb_add(b, "\n\tchain l%uo%d {\n"
+				  "\t\t# implicit: rule %u puts the source into <%s> for %u s\n"
+				  "\t\tadd @t_%s_%d { %s saddr timeout %us } drop\n"
+				  "\t\t# <%s> is full\n"
+				  "\t\tcounter name overload_full drop\n\t}\n",
+			       r->id, f, r->id, r->overload_name, r->overload_s, r->overload_name, f,
+			       f == 4 ? "ip" : "ip6", r->overload_s, r->overload_name);
+	}
 
 	for (i = 0; i < p->n_tables; i++)
 		any = any || p->tables[i].overload;
@@ -1022,11 +1071,11 @@ int nftgen_script(const struct kastrod_conf *c, char **out, char *err, size_t er
 		   "\tset quarantine4 {\n\t\ttype ipv4_addr\n\t\tflags timeout\n\t}\n"
 		   "\tset quarantine6 {\n\t\ttype ipv6_addr\n\t\tflags timeout\n\t}\n");
 	for (i = 0; p != NULL && i < p->n_tables; i++) {
-		set_decl(&b, &p->tables[i], 4);
-		set_decl(&b, &p->tables[i], 6);
+		set_decl(&b, &p->tables[i], 4, c->src_nodes);
+		set_decl(&b, &p->tables[i], 6, c->src_nodes);
 	}
 	if (p != NULL)
-		limit_sets(&b, p);
+		limit_sets(&b, p, c->src_nodes);
 	sb_add(&b, "\n\tchain input {\n"
 		   "\t\ttype filter hook input priority filter; policy accept;\n");
 	quarantine(&b, p, false);

@@ -206,6 +206,11 @@ static int apply_policy(struct parent *p, struct policy *pol, char *err, size_t 
 	size_t i, n = 0;
 	int rc = -1;
 
+	if (p->conf->monitor) {
+		/* --monitor: the policy only judges, nothing goes into nftables */
+		(void)polstats_reset(&p->pstats, pol ? pol->n_rules : 0);
+		return 0;
+	}
 	tmp = *p->conf;
 	tmp.policy = pol;
 	while (policy_table(&tmp, n))
@@ -230,12 +235,11 @@ static int apply_policy(struct parent *p, struct policy *pol, char *err, size_t 
 			 p->inl ? "has no" : "has", p->inl ? "has" : "has none");
 		goto out;
 	}
-	if (nft_apply_ruleset(p->nft, script, err, errlen) < 0)
+	/* The queue rule first (nft's text cannot write it), in a chain the
+	 * ruleset's transaction leaves alone: no ruleset runs without it. */
+	if (p->inl && inl_install(&p->kern, p->conf->inline_queue, err, errlen) < 0)
 		goto out;
-	/* The queue rule right after: until it is in, chain inline_queue
-	 * answers as the officer chose for failures (drop or accept). */
-	if (p->inl && inl_install(&p->kern, p->conf->inline_queue, p->conf->inline_fail_open,
-				  err, errlen) < 0)
+	if (nft_apply_ruleset_keep(p->nft, script, p->inl ? INL_QUEUE_CHAIN : NULL, err, errlen) < 0)
 		goto out;
 	rc = 0;
 	(void)polstats_reset(&p->pstats, pol ? pol->n_rules : 0);
@@ -726,6 +730,11 @@ static void serve_sensor(struct parent *p)
 				break;
 			policy_verdict(r, &m.u.query, &out[nv]);
 			polstats_dpi(&p->pstats, r->id);
+			if (p->conf->monitor && out[nv].action == VERDICT_BLOCK) {
+				/* watched, not enforced: the alert says allowed */
+				out[nv].action = VERDICT_PASS;
+				out[nv].log = 1;
+			}
 			if (out[nv].action == VERDICT_BLOCK)
 				p->blocks++;
 			if (out[nv].action == VERDICT_BLOCK || out[nv].log)
@@ -876,6 +885,17 @@ static void answer_status(struct parent *p, char *ans, size_t anslen)
 								 : -1LL);
 	}
 	len = strlen(ans);
+	if (len < anslen) {
+		/* per-source limits and overload tables that were full (nftgen.c) */
+		uint64_t sf = 0, of = 0;
+		char e[128];
+
+		(void)nft_counter_get(p->nft, "src_full", &sf, e, sizeof(e));
+		(void)nft_counter_get(p->nft, "overload_full", &of, e, sizeof(e));
+		snprintf(ans + len, anslen - len, "\nsrc_nodes=%u\nsrc_nodes_full=%llu\noverload_full=%llu",
+			 p->conf->src_nodes, (unsigned long long)sf, (unsigned long long)of);
+		len = strlen(ans);
+	}
 	if (p->inl && len < anslen) {
 		const struct relay_stats *r = &p->rstats;
 
@@ -1136,8 +1156,19 @@ int parent_run(const struct parent_args *a)
 		log_err("nftables: %s", err);
 		goto fail;
 	}
-	if (rc == 1)
+	if (rc == 1 && p.conf->monitor) {
+		/* an earlier run's table would go on enforcing (and fail closed
+		 * with no one to judge): a monitor enforces nothing */
+		if (inl_flush(err, sizeof(err)) < 0) {
+			log_err("--monitor: cannot remove table inet %s of an earlier run: %s",
+				NFT_TABLE, err);
+			goto fail;
+		}
+		log_info("--monitor: table inet %s of an earlier run removed", NFT_TABLE);
+		rc = 0;
+	} else if (rc == 1) {
 		log_info("taking over table inet %s left by an earlier run", NFT_TABLE);
+	}
 	if (p.inl) {
 		if (inl_detect(&p.kern, p.conf->inline_queue, err, sizeof(err)) < 0) {
 			log_err("inline enforcement: %s", err);
@@ -1157,8 +1188,12 @@ int parent_run(const struct parent_args *a)
 			rc == 1 ? "the table of the earlier run stays in force" : "nothing loaded", err);
 		goto fail;
 	}
-	log_info("policy loaded into table inet %s (%zu rules)", NFT_TABLE,
-		 p.conf->policy ? p.conf->policy->n_rules : (size_t)0);
+	if (p.conf->monitor)
+		log_info("--monitor: watching only; %zu rules judge and alert, nothing is enforced",
+			 p.conf->policy ? p.conf->policy->n_rules : (size_t)0);
+	else
+		log_info("policy loaded into table inet %s (%zu rules)", NFT_TABLE,
+			 p.conf->policy ? p.conf->policy->n_rules : (size_t)0);
 	if (control_open(&p.ctl, a->control_path, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto fail;

@@ -99,7 +99,54 @@ static uint16_t fold(uint32_t s)
 	return (uint16_t)~s;
 }
 
-/* Where pkt's TCP header starts, or 0 when pkt is not plain TCP. */
+#define IP6_EXT_MAX 8   /* extension headers walked before giving up */
+
+/*
+ * IPv6: where the TCP header starts after the extension headers (hop-by-
+ * hop, destination options, routing with no segment left, the first
+ * fragment, AH), at most IP6_EXT_MAX of them; 0 for anything else (ESP, a
+ * later fragment, a routing header still on its way: its receiver is not
+ * the header's destination), or when a header runs past len.
+ */
+static size_t ip6_tcp_off(const uint8_t *pkt, size_t len)
+{
+	size_t off = 40, hl;
+	uint8_t nh = pkt[6];
+	int i;
+
+	for (i = 0; i <= IP6_EXT_MAX; i++) {
+		if (nh == 6)
+			return len >= off + 20 ? off : 0;
+		if (i == IP6_EXT_MAX || len < off + 8)
+			return 0;
+		switch (nh) {
+		case 0:                 /* hop-by-hop options */
+		case 60:                /* destination options */
+			hl = ((size_t)pkt[off + 1] + 1) * 8;
+			break;
+		case 43:                /* routing */
+			if (pkt[off + 3] != 0)
+				return 0;
+			hl = ((size_t)pkt[off + 1] + 1) * 8;
+			break;
+		case 44:                /* fragment: the first only */
+			if ((((unsigned)pkt[off + 2] << 8 | pkt[off + 3]) & 0xfff8) != 0)
+				return 0;
+			hl = 8;
+			break;
+		case 51:                /* authentication header */
+			hl = ((size_t)pkt[off + 1] + 2) * 4;
+			break;
+		default:
+			return 0;
+		}
+		nh = pkt[off];
+		off += hl;
+	}
+	return 0;
+}
+
+/* Where pkt's TCP header starts, or 0 when pkt is not TCP with a header. */
 static size_t tcp_off(const uint8_t *pkt, size_t len)
 {
 	size_t ihl;
@@ -114,7 +161,7 @@ static size_t tcp_off(const uint8_t *pkt, size_t len)
 		return len >= ihl + 20 ? ihl : 0;
 	}
 	if (pkt[0] >> 4 == 6)
-		return len >= 60 && pkt[6] == 6 ? 40 : 0;
+		return len >= 40 ? ip6_tcp_off(pkt, len) : 0;
 	return 0;
 }
 
@@ -206,8 +253,8 @@ int pkt_decode_ctend(const uint8_t *buf, size_t n, struct pkt_ctend *out, char *
 		return errf(err, errlen, "connection ends: %zu bytes for %u", n, h.n);
 	memcpy(out, buf + sizeof(h), (size_t)h.n * sizeof(*out));
 	for (i = 0; i < h.n; i++)
-		if ((out[i].family != 4 && out[i].family != 6) ||
-		    (out[i].pad[0] | out[i].pad[1] | out[i].pad[2]) != 0)
+		if ((out[i].family != 4 && out[i].family != 6) || out[i].unqueued > 1 ||
+		    (out[i].pad[0] | out[i].pad[1]) != 0)
 			return errf(err, errlen, "connection end %zu: family %u", i, out[i].family);
 	return (int)h.n;
 }

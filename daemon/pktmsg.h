@@ -11,9 +11,10 @@
  *   relay -> sensor  PKT_HELLO     header only: are you there? (sent once a
  *                                  second while the sensor gives no answer;
  *                                  a sensor answers with its own PKT_HELLO)
- *   relay -> sensor  PKT_CTEND     header, then n struct pkt_ctend: judged
- *                                  connections the kernel has ended, with its
- *                                  counts (conntrack accounting)
+ *   relay -> sensor  PKT_CTEND     header, then n struct pkt_ctend: forwarded
+ *                                  connections the kernel has ended (judged,
+ *                                  or passed unqueued), with its counts
+ *                                  (conntrack accounting)
  *
  * Host byte order (both ends are one binary). Each side checks what it
  * receives: the sensor may be compromised, so the relay takes nothing from
@@ -65,11 +66,13 @@ struct pkt_ctend {
 	uint8_t family;                 /* 4 or 6 */
 	uint8_t proto;
 	uint16_t sport, dport;          /* original direction, host order */
-	uint8_t pad[3];
+	uint8_t unqueued;               /* 1: passed without entering the queue */
+	uint8_t pad[2];
 	uint8_t src[16], dst[16];       /* original direction; IPv4 in the first 4 */
 	uint32_t mark;                  /* the conntrack mark */
 	uint64_t pkts[2], bytes[2];     /* [0] original (initiator), [1] reply */
 	uint64_t end_us;                /* wall clock of the event */
+	uint64_t start_us;              /* conntrack's start stamp; 0 unknown */
 };
 
 #define PKT_MAX_CTEND 256
@@ -105,7 +108,9 @@ int pkt_decode_verdicts(const uint8_t *buf, size_t n, struct pkt_verdict *out, i
  * pkt's sender to its receiver, same ports, sequence number of pkt, RST|ACK
  * acknowledging what pkt acknowledges. Returns its length (40 or 60), or 0
  * when pkt is not a TCP segment that warrants one (no ACK flag, a reset
- * itself, truncated, IPv6 with extension headers).
+ * itself, truncated). IPv6 extension headers before TCP are walked (at most
+ * 8; hop-by-hop, destination options, routing with no segment left, first
+ * fragment, AH); the reset itself carries none.
  */
 size_t pkt_rst_build(const uint8_t *pkt, size_t len, uint8_t out[PKT_RST_MAX]);
 

@@ -1165,6 +1165,8 @@ static char *rule_text(const struct pol_build *pb)
 		tb_add(&b, " max-src-conn-rate %u/%u", r->rate_n, r->rate_s);
 	if (r->overload)
 		tb_add(&b, " overload <%s> %us", pb->p->tables[r->overload - 1].name, r->overload_s);
+	if (r->fail)
+		tb_add(&b, " fail %s", r->fail == POL_FAIL_OPEN ? "open" : "closed");
 	return b.p;
 }
 
@@ -1199,6 +1201,9 @@ int pol_rule_end(struct conf_pctx *pc, const struct conf_loc *loc)
 		 r->risk_any;
 	if (pol_limits_check(pc, loc) < 0)
 		return -1;
+	if (r->fail && !r->dpi)
+		return conf_error(pc, loc, "'fail' on a rule without app, category, host or "
+				  "risk: only connections awaiting kastrod's verdict can fail");
 	if (r->dpi && r->self)
 		return conf_error(pc, &pb->to_loc, "traffic to the gateway itself is "
 				  "matched in the kernel only, expected 'to self' in "

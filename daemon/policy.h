@@ -121,7 +121,12 @@ struct pol_rule {
 	uint32_t overload;              /* 1 + table index the offender goes into; 0: none */
 	uint32_t overload_s;            /* for how long, seconds */
 	char overload_name[POL_NAME_MAX + 1];
+	/* inline: how connections this DPI rule selects fail (relay.h); 0 as
+	 * `inline { fail }` says, POL_FAIL_OPEN, POL_FAIL_CLOSED */
+	uint8_t fail;
 };
+#define POL_FAIL_OPEN 1
+#define POL_FAIL_CLOSED 2
 
 /*
  * NAT (IPv4 only; policy_gw.c). `nat`: source NAT of traffic from src

@@ -461,6 +461,16 @@ int pol_overload(struct conf_pctx *pc, const struct cfg_loc *tbl, const struct c
 	return 0;
 }
 
+int pol_rule_fail(struct conf_pctx *pc, const struct cfg_loc *kw, int open)
+{
+	struct pol_rule *r = pol_build_rule(pc);
+
+	if (r->fail)
+		return conf_error(pc, kw, "'fail' given twice in one rule");
+	r->fail = open ? POL_FAIL_OPEN : POL_FAIL_CLOSED;
+	return 0;
+}
+
 int pol_limits_check(struct conf_pctx *pc, const struct cfg_loc *loc)
 {
 	const struct pol_rule *r = pol_build_rule(pc);

@@ -95,14 +95,18 @@ size_t relay_verdict_msg(char *buf, uint16_t qnum, uint32_t id, int nf_verdict, 
 	if (action == PKT_PASS || action == PKT_BLOCK) {
 		uint32_t v = action == PKT_PASS ? INL_MARK_PASS : INL_MARK_BLOCK;
 
+		/* the packet mark loses kastrod's bits (failing open: the
+		 * chain inline_gate set it) but for the verdict's */
 		if (glue) {
 			struct nlattr *nest = mnl_attr_nest_start(nlh, NFQA_CT);
 
 			mnl_attr_put_u32(nlh, CTA_MARK, htonl(v));
 			mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(INL_MARK_MASK));
 			mnl_attr_nest_end(nlh, nest);
+			if (mark & INL_MARK_FAILOPEN)
+				nfq_nlmsg_verdict_put_mark(nlh, mark & ~(INL_MARK_MASK | INL_MARK_FAILOPEN));
 		} else {
-			nfq_nlmsg_verdict_put_mark(nlh, (mark & ~INL_MARK_MASK) | v);
+			nfq_nlmsg_verdict_put_mark(nlh, (mark & ~(INL_MARK_MASK | INL_MARK_FAILOPEN)) | v);
 		}
 	}
 	return nlh->nlmsg_len;
@@ -127,10 +131,12 @@ static void verdict(struct relay *r, uint32_t id, int nfv, uint32_t mark, int ac
 				     r->a->kernel.ct_glue, mark, action);
 }
 
-/* The officer's answer when the sensor cannot give one. */
-static void fail(struct relay *r, uint32_t id)
+/* The officer's answer when the sensor cannot give one: the connection's
+ * own (its packet mark, inline.h), which nftgen wrote from its rule or
+ * from `inline { fail }`. */
+static void fail(struct relay *r, uint32_t id, uint32_t mark)
 {
-	if (r->c->inline_fail_open) {
+	if (mark & INL_MARK_FAILOPEN) {
 		r->st.fail_open++;
 		verdict(r, id, NF_ACCEPT, 0, PKT_UNDECIDED);
 	} else {
@@ -145,8 +151,9 @@ static void sensor_down(struct relay *r, const char *why)
 		return;
 	r->up = 0;
 	r->st.fail_events++;
-	log_warn("packet process %s: flows awaiting a verdict fail %s", why,
-		 r->c->inline_fail_open ? "open (pass, counted)" : "closed (dropped)");
+	log_warn("packet process %s: flows awaiting a verdict fail as their rule says "
+		 "(default %s)", why, r->c->inline_fail_open ? "open: pass, counted" :
+		 "closed: dropped");
 }
 
 static void pop(struct relay *r)
@@ -174,7 +181,7 @@ static void sflush(struct relay *r)
 		sensor_down(r, w < 0 && (errno == EAGAIN || errno == ENOBUFS) ?
 			    "is not keeping up" : "cannot be reached");
 		for (i = 0, k = r->sfirst; i < r->sn; i++, k = (k + 1) % r->cap) {
-			fail(r, r->ring[k].id);
+			fail(r, r->ring[k].id, r->ring[k].mark);
 			r->ring[k].done = 1;
 		}
 	}
@@ -190,13 +197,13 @@ static void on_packet(struct relay *r, uint32_t id, uint32_t mark, const uint8_t
 
 	r->st.queued++;
 	if (!r->up || r->used == r->cap || len == 0 || len > PKT_MAX_LEN) {
-		fail(r, id);
+		fail(r, id, mark);
 		return;
 	}
 	if (r->sn == PKT_MAX_BATCH || r->slen + need > PKT_MSG_MAX)
 		sflush(r);
 	if (!r->up) {
-		fail(r, id);
+		fail(r, id, mark);
 		return;
 	}
 	if (r->sn == 0)
@@ -251,7 +258,7 @@ static int nl_cb(const struct nlmsghdr *nlh, void *data)
 	if (attr[NFQA_MARK])
 		mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
 	if (!attr[NFQA_PAYLOAD]) {
-		fail(r, ntohl(ph->packet_id));
+		fail(r, ntohl(ph->packet_id), mark);
 		return MNL_CB_OK;
 	}
 	on_packet(r, ntohl(ph->packet_id), mark, mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
@@ -341,7 +348,7 @@ static void apply(struct relay *r, const struct pkt_verdict *v, uint64_t now)
 		}
 		if ((int32_t)(e->id - v->id) > 0)
 			return;   /* v is for a packet failed already */
-		fail(r, e->id);   /* skipped by the sensor */
+		fail(r, e->id, e->mark);   /* skipped by the sensor */
 		pop(r);
 	}
 }
@@ -386,7 +393,7 @@ static void expire(struct relay *r, uint64_t now)
 			if (now - e->t_ns < r->fail_ns)
 				return;
 			sensor_down(r, "gives no verdict in time");
-			fail(r, e->id);
+			fail(r, e->id, e->mark);
 		}
 		pop(r);
 	}
@@ -453,6 +460,9 @@ static int ct_cb(const struct nlmsghdr *nlh, void *data)
 		e->dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
 	}
 	e->mark = mark;
+	e->unqueued = m == INL_MARK_PASS && (mark & INL_MARK_UNQUEUED) != 0;
+	if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_START) > 0)
+		e->start_us = nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START) / 1000u;
 	if (nfct_attr_is_set(ct, ATTR_ORIG_COUNTER_PACKETS) > 0) {
 		e->pkts[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_PACKETS);
 		e->bytes[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES);
@@ -489,14 +499,31 @@ static void read_ct(struct relay *r, char *buf, size_t buflen)
  * only when nf_conntrack_acct is on (for connections made after), so it is
  * turned on here. Without it the records keep what the sensor saw.
  */
+/* Write "1" to a sysctl file. 0, or -1. */
+static int sysctl_on(const char *path)
+{
+	FILE *f = fopen(path, "we");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs("1\n", f) >= 0;
+	if (fclose(f) != 0)
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
 static void open_ct(struct relay *r)
 {
 	int rcv = (int)NL_RCVBUF;
-	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_acct", "we");
 
-	if (!f || fputs("1\n", f) < 0 || fclose(f) != 0)
+	if (sysctl_on("/proc/sys/net/netfilter/nf_conntrack_acct") < 0)
 		log_warn("relay: cannot turn on conntrack accounting: flow records of judged "
 			 "connections keep the sensor's counts only");
+	/* start stamps, for the records of connections never queued */
+	if (sysctl_on("/proc/sys/net/netfilter/nf_conntrack_timestamp") < 0)
+		log_warn("relay: cannot turn on conntrack time stamps: flow records of "
+			 "connections never queued start at their end");
 	r->ctobj = nfct_new();
 	r->ct = mnl_socket_open(NETLINK_NETFILTER);
 	if (!r->ctobj || !r->ct ||

@@ -296,7 +296,8 @@ static int read_relay(struct sensor *s)
 				t.sport = ce[k].sport;
 				t.dport = ce[k].dport;
 				s->ct_ends += (uint64_t)engine_ct_end(&s->eng, &t, ce[k].pkts, ce[k].bytes,
-								      ce[k].end_us);
+								      ce[k].end_us, ce[k].unqueued,
+								      ce[k].start_us);
 			}
 			continue;
 		}

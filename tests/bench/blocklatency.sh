@@ -15,51 +15,14 @@
 # Prints the section's lines; exits 1 when something is broken.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib.sh"
-. "$here/../net/lab.sh"
+. "$here/inline_lab.sh"
 
 BUILD=$1
 FLOWS=$2
 die() { echo "bench: error: blocklatency: $*" >&2; exit 1; }
 
-tmp=""
-kpid=""
-cleanup() {
-	trap - EXIT INT TERM
-	if [ -n "$kpid" ] && kill -0 "$kpid" 2>/dev/null; then
-		kill -TERM "$kpid" 2>/dev/null
-		sleep 0.5
-		kill -KILL "$kpid" 2>/dev/null
-	fi
-	lab_down
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-if ! why=$(lab_usable); then
-	echo "== blocklatency: skipped ($why) =="
-	exit 0
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/$LAB_PREFIX-lab-$LAB_ID-bench.XXXXXX") || die "no scratch directory"
-chmod 755 "$tmp"
-lab_up || die "the network lab could not be built"
-
-conf=$tmp/kastrod.conf
-cat >"$conf" <<EOF2
-interfaces { "gw-lan" "gw-dmz" }
-eve "$tmp/eve.json"
-interface lan { device "gw-lan" networks { 10.10.0.0/24 fd00:10::/64 } }
-interface dmz { device "gw-dmz" networks { 10.20.0.0/24 fd00:20::/64 } }
-default pass
-block log host "*.blocked.kavala.example"
-EOF2
-# ip netns exec execs kastrod: $! is its pid
-ip netns exec "$LAB_NS_GW" "$BUILD/kastrod" -c "$conf" --control "$tmp/kastrod.sock" >"$tmp/kastrod.log" 2>&1 &
-kpid=$!
-lab_wait_until 20 grep -q 'inspecting queued' "$tmp/kastrod.log" ||
-	die "kastrod did not start: $(head -n 5 "$tmp/kastrod.log")"
+bench_lab_begin blocklatency
+bench_kastrod_start "$BUILD"
 
 # One blocked flow after another: connect, send the request, wait for the
 # reset (inline, the gateway resets the connection).
@@ -78,8 +41,7 @@ for i in range(n):
     s.close()
 PY
 sleep 1.5   # the sensor reports its counters once a second
-"$BUILD/kastroctl" -s "$tmp/kastrod.sock" status >"$tmp/status" 2>&1 || die "kastroctl status: $(cat "$tmp/status")"
-get() { sed -n "s/^$1=//p" "$tmp/status"; }
+bench_status "$BUILD"
 cnt=$(get inline_block_count) p50=$(get inline_block_p50_us) p99=$(get inline_block_p99_us)
 max=$(get inline_block_max_us) blocks=$(get inline_blocks)
 h50=$(get inline_hop_p50_us) h99=$(get inline_hop_p99_us) hmax=$(get inline_hop_max_us)

@@ -13,8 +13,7 @@
 # usage: tests/bench/inline.sh BUILD_DIR CONNECTIONS
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib.sh"
-. "$here/../net/lab.sh"
+. "$here/inline_lab.sh"
 
 BUILD=$1
 CONNS=$2
@@ -22,30 +21,8 @@ die() { echo "bench: error: inline: $*" >&2; exit 1; }
 THROUGHPUT_TARGET=0.9
 CONNRATE_TARGET=0.5
 
-tmp=""
-kpid=""
-cleanup() {
-	trap - EXIT INT TERM
-	if [ -n "$kpid" ] && kill -0 "$kpid" 2>/dev/null; then
-		kill -TERM "$kpid" 2>/dev/null
-		sleep 0.5
-		kill -KILL "$kpid" 2>/dev/null
-	fi
-	lab_down
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-if ! why=$(lab_usable); then
-	echo "== inline: skipped ($why) =="
-	exit 0
-fi
+bench_lab_begin inline
 command -v iperf3 >/dev/null || die "iperf3 missing (packaging/deps.sh bench installs it)"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/$LAB_PREFIX-lab-$LAB_ID-bench.XXXXXX") || die "no scratch directory"
-chmod 755 "$tmp"
-lab_up || die "the network lab could not be built"
 lab_spawn dmz iperf iperf3 -s -B "$LAB_DMZ_IP4" -p 5201
 lab_wait_listen dmz tcp 5201 10 || die "iperf3 server did not start"
 
@@ -85,25 +62,12 @@ PY
 p_tput=$(tput)
 read -r p_rate p_l50 p_l99 <<<"$(conns)"
 
-conf=$tmp/kastrod.conf
-cat >"$conf" <<EOF2
-interfaces { "gw-lan" "gw-dmz" }
-eve "$tmp/eve.json"
-interface lan { device "gw-lan" networks { 10.10.0.0/24 fd00:10::/64 } }
-interface dmz { device "gw-dmz" networks { 10.20.0.0/24 fd00:20::/64 } }
-default pass
-block log host "*.blocked.kavala.example"
-EOF2
-ip netns exec "$LAB_NS_GW" "$BUILD/kastrod" -c "$conf" --control "$tmp/kastrod.sock" >"$tmp/kastrod.log" 2>&1 &
-kpid=$!
-lab_wait_until 20 grep -q 'inspecting queued' "$tmp/kastrod.log" ||
-	die "kastrod did not start: $(head -n 5 "$tmp/kastrod.log")"
+bench_kastrod_start "$BUILD"
 sleep 0.5
 k_tput=$(tput)
 read -r k_rate k_l50 k_l99 <<<"$(conns)"
 sleep 1.2
-"$BUILD/kastroctl" -s "$tmp/kastrod.sock" status >"$tmp/status" 2>&1 || die "kastroctl status failed"
-get() { sed -n "s/^$1=//p" "$tmp/status"; }
+bench_status "$BUILD"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t) ? "met" : "MISSED" }'; }

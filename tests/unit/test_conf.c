@@ -362,7 +362,7 @@ static void test_error_format(void **state)
 		   "\t        ^~~~");
 	fails_with("usr \"kastro\"",
 		   "t.conf:1:1: unexpected 'usr', expected one of: user, include, "
-		   "eve, interfaces, ndpi, flows, capture, inline, inventory; did you mean 'user'?\n"
+		   "eve, interfaces, ndpi, flows, capture, inline, inventory, src-nodes; did you mean 'user'?\n"
 		   "usr \"kastro\"\n"
 		   "^~~");
 	fails_with("flows { max 10",
@@ -379,7 +379,7 @@ static void test_syntax_errors(void **state)
 		    "t.conf:1:6: unexpected 'kastro', expected a string");
 	fails_first("user \"a\" }",
 		    "t.conf:1:10: unexpected '}', expected one of: include, user, "
-		    "eve, interfaces, ndpi, flows, capture, inline, inventory");
+		    "eve, interfaces, ndpi, flows, capture, inline, inventory, src-nodes");
 	fails_first("interfaces eth1",
 		    "t.conf:1:12: unexpected 'eth1', expected one of: a string, '{'");
 	fails_first("flows { snaplen 100 }",
@@ -394,7 +394,7 @@ static void test_syntax_errors(void **state)
 		    "(tcp-new, tcp, tcp-closed, udp, icmp, other)");
 	fails_first("\"eth0\"",
 		    "t.conf:1:1: unexpected string \"eth0\", expected one of: include, "
-		    "user, eve, interfaces, ndpi, flows, capture, inline, inventory");
+		    "user, eve, interfaces, ndpi, flows, capture, inline, inventory, src-nodes");
 	fails_first("capture {\n\tbufer 1MB\n}",
 		    "t.conf:2:2: unexpected 'bufer', expected one of: buffer, "
 		    "snaplen, promisc, '}'; did you mean 'buffer'?");
@@ -544,7 +544,7 @@ static void test_long_tokens(void **state)
 	memset(text, 'x', big);
 	text[big] = '\0';
 	fails_first(text, "t.conf:1:1: unexpected 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...', "
-			  "expected one of: include, user, eve, interfaces, ndpi, flows, capture, inline, inventory");
+			  "expected one of: include, user, eve, interfaces, ndpi, flows, capture, inline, inventory, src-nodes");
 	assert_true(strlen(err) < 600);
 
 	/* a huge number */
@@ -565,7 +565,7 @@ static void test_long_tokens(void **state)
 	memset(text, ' ', big);
 	snprintf(text + big, 64, "bogus");
 	fails_first(text, "t.conf:1:200001: unexpected 'bogus', expected one of: "
-			  "include, user, eve, interfaces, ndpi, flows, capture, inline, inventory");
+			  "include, user, eve, interfaces, ndpi, flows, capture, inline, inventory, src-nodes");
 	assert_non_null(strstr(err, "\n...                                        "));
 	assert_non_null(strstr(err, "bogus\n   "));
 	assert_true(strlen(err) < 600);

@@ -384,24 +384,47 @@ static void test_limits(void **state)
 	has(s, "\tset l1c4 {\n\t\ttype ipv4_addr\n\t\tsize 65536\n\t\tflags dynamic\n\t}\n");
 	has(s, "\tset l1r6 {\n\t\ttype ipv6_addr\n\t\tsize 65536\n"
 	       "\t\tflags dynamic,timeout\n\t\ttimeout 60s\n\t}\n");
-	/* guards before the accept, with its match */
+	/* guards before the accept, with its match; after each, the count of
+	 * sources a full set could not take */
 	has(s, "\t\tiifname \"eth1\" ip daddr 10.20.0.16 meta l4proto . th dport { tcp . 80, tcp . 443 } "
-	       "ct state new add @l1c4 { ip saddr ct count over 50 } add @t_flooders_4 "
-	       "{ ip saddr timeout 600s } counter drop\n"
+	       "ct state new add @l1c4 { ip saddr ct count over 50 } counter jump l1o4\n"
+	       "\t\tiifname \"eth1\" ip daddr 10.20.0.16 meta l4proto . th dport { tcp . 80, tcp . 443 } "
+	       "ct state new ip saddr != @l1c4 counter name src_full\n"
 	       "\t\tiifname \"eth1\" ip daddr 10.20.0.16 meta l4proto . th dport { tcp . 80, tcp . 443 } "
 	       "ct state new add @l1r4 { ip saddr limit rate over 4/second burst 20 packets } "
-	       "add @t_flooders_4 { ip saddr timeout 600s } counter drop\n"
+	       "counter jump l1o4\n"
+	       "\t\tiifname \"eth1\" ip daddr 10.20.0.16 meta l4proto . th dport { tcp . 80, tcp . 443 } "
+	       "ct state new ip saddr != @l1r4 counter name src_full\n"
 	       "\t\tiifname \"eth1\" ip daddr 10.20.0.16 meta l4proto . th dport { tcp . 80, tcp . 443 } "
 	       "counter accept\n");
+	/* into the overload table when it has room; dropped either way */
+	has(s, "\tchain l1o4 {\n"
+	       "\t\t# implicit: rule 1 puts the source into <flooders> for 600 s\n"
+	       "\t\tadd @t_flooders_4 { ip saddr timeout 600s } drop\n"
+	       "\t\t# <flooders> is full\n"
+	       "\t\tcounter name overload_full drop\n\t}\n");
+	has(s, "\tcounter src_full {\n\t}\n\tcounter overload_full {\n\t}\n");
 	/* a rule for both families: one guard per family */
 	has(s, "\t\tmeta nfproto ipv4 iifname \"eth0\" oifname \"eth2\" ct state new add @l3c4 "
 	       "{ ip saddr ct count over 7 } counter drop\n"
+	       "\t\tmeta nfproto ipv4 iifname \"eth0\" oifname \"eth2\" ct state new ip saddr != @l3c4 "
+	       "counter name src_full\n"
 	       "\t\tmeta nfproto ipv6 iifname \"eth0\" oifname \"eth2\" ct state new add @l3c6 "
 	       "{ ip6 saddr ct count over 7 } counter drop\n"
+	       "\t\tmeta nfproto ipv6 iifname \"eth0\" oifname \"eth2\" ct state new ip6 saddr != @l3c6 "
+	       "counter name src_full\n"
 	       "\t\tiifname \"eth0\" oifname \"eth2\" counter accept\n");
 	/* 3 per minute; SSH to the gateway too */
 	has(s, "\t\tmeta nfproto ipv4 iifname \"eth1\" meta l4proto tcp th dport 22 ct state new add @l2r4 "
 	       "{ ip saddr limit rate over 3/minute burst 3 packets } counter drop\n");
+	nft_check(s);
+	free(s);
+	/* src-nodes sizes every limit set and overload table */
+	s = script("src-nodes 1000\n"
+		   "table <flooders> { }\n"
+		   "pass from lan max-src-conn 5 overload <flooders> 1m\n");
+	has(s, "\tset t_flooders_4 {\n\t\ttype ipv4_addr\n\t\tsize 1000\n");
+	has(s, "\tset l1c6 {\n\t\ttype ipv6_addr\n\t\tsize 1000\n");
 	/* offenders lose everything, through and to the gateway */
 	has(s, "\tchain overload_fwd {\n\t\ttype filter hook forward priority filter - 5; "
 	       "policy accept;\n\t\tip saddr @t_flooders_4 counter drop comment "
@@ -414,6 +437,16 @@ static void test_limits(void **state)
 static void test_limit_errors(void **state)
 {
 	(void)state;
+	fails_first("src-nodes 8\n", "g.conf:9:11: src-nodes 8 is out of range, expected 16 .. 4194304");
+	/* fail is for DPI rules, once */
+	fails_first("pass from lan fail open\n",
+		    "g.conf:9:1: 'fail' on a rule without app, category, host or risk: only "
+		    "connections awaiting kastrod's verdict can fail");
+	fails_first("block host \"x.example\" fail open fail closed\n",
+		    "g.conf:9:34: 'fail' given twice in one rule");
+	ok("block from lan host \"x.example\" fail open\n");
+	assert_int_equal(c.policy->rules[0].fail, POL_FAIL_OPEN);
+	assert_string_equal(c.policy->rules[0].text, "block from lan host \"x.example\" fail open");
 	fails_first("pass from lan max-src-conn 0\n",
 		    "g.conf:9:28: invalid max-src-conn '0', expected a number of connections "
 		    "1 .. 1000000");

@@ -33,6 +33,7 @@
 struct seen {
 	int n;
 	char name[32];
+	uint32_t meta_key, mask, cmp;   /* the fail-open match */
 	uint16_t qnum, total, flags;
 	uint32_t rev;
 	uint8_t info[8];
@@ -46,7 +47,21 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 
 	s->n++;
 	snprintf(s->name, sizeof(s->name), "%s", nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
-	if (strcmp(s->name, "queue") == 0) {
+	if (strcmp(s->name, "meta") == 0) {
+		s->meta_key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
+	} else if (strcmp(s->name, "bitwise") == 0) {
+		uint32_t l;
+
+		p = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &l);
+		if (p && l == 4)
+			memcpy(&s->mask, p, 4);
+	} else if (strcmp(s->name, "cmp") == 0) {
+		uint32_t l;
+
+		p = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &l);
+		if (p && l == 4 && nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ)
+			memcpy(&s->cmp, p, 4);
+	} else if (strcmp(s->name, "queue") == 0) {
 		s->qnum = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM);
 		s->total = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL);
 		s->flags = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS);
@@ -109,6 +124,17 @@ static void test_rule_compat(void **state)
 	assert_int_equal(v[2], 1);      /* bypass: fail open without a listener */
 	/* too small a buffer is refused */
 	assert_int_equal(inl_rule_msg(buf, 16, 9, 0, 1, 0), -1);
+	/* the rule for connections failing open: their packet mark, bypass */
+	len = inl_rule_failopen_msg(buf, sizeof(buf), 10, 0, 7100);
+	parse_rule(buf, len, &s, &chain);
+	assert_string_equal(chain, INL_QUEUE_CHAIN);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.meta_key, NFT_META_MARK);
+	assert_int_equal(s.mask, INL_MARK_FAILOPEN);
+	assert_int_equal(s.cmp, INL_MARK_FAILOPEN);
+	memcpy(v, s.info, 8);
+	assert_int_equal(v[0], 7100);
+	assert_int_equal(v[2], 1);
 }
 
 static void test_rule_native(void **state)
@@ -130,6 +156,12 @@ static void test_rule_native(void **state)
 	len = inl_rule_msg(buf, sizeof(buf), 7, 1, 3, 1);
 	parse_rule(buf, len, &s, &chain);
 	assert_int_equal(s.qnum, 3);
+	assert_int_equal(s.flags, NFT_QUEUE_FLAG_BYPASS);
+	len = inl_rule_failopen_msg(buf, sizeof(buf), 8, 1, 7100);
+	parse_rule(buf, len, &s, &chain);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.name, "queue");
+	assert_int_equal(s.cmp, INL_MARK_FAILOPEN);
 	assert_int_equal(s.flags, NFT_QUEUE_FLAG_BYPASS);
 }
 
@@ -206,13 +238,14 @@ static void test_verdict_mark(void **state)
 	assert_false(v.has_mark);
 	assert_false(v.has_ct);
 	/* pass and block: our bits set, other tools' bits kept */
-	len = relay_verdict_msg(buf, 7100, 18, NF_ACCEPT, 0, 0x8000000f, PKT_PASS);
+	len = relay_verdict_msg(buf, 7100, 18, NF_ACCEPT, 0, 0x0800000f, PKT_PASS);
 	parse_verdict(buf, len, 7100, &v);
 	assert_true(v.has_mark);
-	assert_int_equal(v.mark, 0x8000000fu | INL_MARK_PASS);
+	assert_int_equal(v.mark, 0x0800000fu | INL_MARK_PASS);
+	/* ... and the fail-open bit of chain inline_gate goes */
 	len = relay_verdict_msg(buf, 7100, 19, NF_ACCEPT, 0, 0xffffffff, PKT_BLOCK);
 	parse_verdict(buf, len, 7100, &v);
-	assert_int_equal(v.mark, (0xffffffffu & ~INL_MARK_MASK) | INL_MARK_BLOCK);
+	assert_int_equal(v.mark, (0xffffffffu & ~(INL_MARK_MASK | INL_MARK_FAILOPEN)) | INL_MARK_BLOCK);
 	/* fail closed */
 	len = relay_verdict_msg(buf, 9, 20, NF_DROP, 0, 0, PKT_UNDECIDED);
 	parse_verdict(buf, len, 9, &v);
@@ -384,6 +417,14 @@ static void test_ctend(void **state)
 	e[1].pad[1] = 1;
 	memcpy(buf + sizeof(h), e, sizeof(e));
 	assert_int_equal(pkt_decode_ctend(buf, n, out, err, sizeof(err)), -1);
+	/* unqueued is a flag: 0 or 1 */
+	e[1].pad[1] = 0;
+	e[1].unqueued = 1;
+	memcpy(buf + sizeof(h), e, sizeof(e));
+	assert_int_equal(pkt_decode_ctend(buf, n, out, err, sizeof(err)), 2);
+	e[1].unqueued = 2;
+	memcpy(buf + sizeof(h), e, sizeof(e));
+	assert_int_equal(pkt_decode_ctend(buf, n, out, err, sizeof(err)), -1);
 	h.n = 0;
 	memcpy(buf, &h, sizeof(h));
 	assert_int_equal(pkt_decode_ctend(buf, sizeof(h), out, err, sizeof(err)), -1);
@@ -505,9 +546,91 @@ static void test_rst6(void **state)
 	assert_int_equal(pkt_rst_check(r, n, p, sizeof(p)), 0);
 	r[39] = 9;
 	assert_int_equal(pkt_rst_check(r, n, p, sizeof(p)), -1);
-	/* extension headers: no reset rather than a wrong one */
-	p[6] = 0;
+	/* an unknown next header: no reset rather than a wrong one */
+	p[6] = 59;
 	assert_int_equal(pkt_rst_build(p, sizeof(p), r), 0);
+}
+
+/* pkt6's segment behind extension headers: hop-by-hop, then each of hdrs */
+static size_t pkt6_ext(uint8_t *p, const uint8_t (*hdrs)[8], size_t n)
+{
+	uint8_t t[80];
+	size_t i, off = 40;
+
+	pkt6(t);
+	memset(p, 0, 200);
+	memcpy(p, t, 40);
+	p[6] = 0;                       /* hop-by-hop first */
+	memset(p + off, 0, 8);
+	p[off] = n ? hdrs[0][0] : 6;
+	off += 8;
+	for (i = 0; i < n; i++) {
+		memcpy(p + off, hdrs[i], 8);
+		/* the next header of this one: that of the next, or TCP */
+		p[off] = i + 1 < n ? hdrs[i + 1][0] : 6;
+		off += 8;
+	}
+	memcpy(p + off, t + 40, 40);
+	p[4] = (uint8_t)((off + 40 - 40) >> 8);
+	p[5] = (uint8_t)(off + 40 - 40);
+	return off + 40;
+}
+
+static void test_rst6_ext(void **state)
+{
+	/* each: byte 0 is this header's own type (moved to the previous one) */
+	static const uint8_t dst[1][8] = { { 60 } };
+	static const uint8_t routed[1][8] = { { 43, 0, 0, 0 } };
+	static const uint8_t routing[1][8] = { { 43, 0, 0, 1 } };
+	static const uint8_t frag0[1][8] = { { 44, 0, 0, 1 } };
+	static const uint8_t frag1[1][8] = { { 44, 0, 0, 8 } };
+	static const uint8_t esp[1][8] = { { 50 } };
+	static const uint8_t many[8][8] = { { 60 }, { 60 }, { 60 }, { 60 }, { 60 }, { 60 }, { 60 }, { 60 } };
+	uint8_t p[200], r[PKT_RST_MAX];
+	size_t n, len;
+	uint32_t s;
+
+	(void)state;
+	/* hop-by-hop alone, then with destination options */
+	len = pkt6_ext(p, NULL, 0);
+	n = pkt_rst_build(p, len, r);
+	assert_int_equal(n, 60);
+	assert_int_equal(r[6], 6);                      /* the reset has none */
+	assert_memory_equal(r + 8, p + 8, 32);
+	assert_memory_equal(r + 40, p + 48, 12);        /* ports, seq, ack */
+	s = sum16(r + 8, 32, 0) + 6 + 20;
+	assert_int_equal(fold(sum16(r + 40, 20, s)), 0xffff);
+	assert_int_equal(pkt_rst_check(r, n, p, len), 0);
+	len = pkt6_ext(p, dst, 1);
+	assert_int_equal(pkt_rst_build(p, len, r), 60);
+	assert_memory_equal(r + 40, p + 56, 12);
+	assert_int_equal(pkt_rst_check(r, 60, p, len), 0);
+	/* routing with no segment left, first fragment: yes */
+	len = pkt6_ext(p, routed, 1);
+	assert_int_equal(pkt_rst_build(p, len, r), 60);
+	len = pkt6_ext(p, frag0, 1);
+	assert_int_equal(pkt_rst_build(p, len, r), 60);
+	/* a routing header on its way, a later fragment, ESP: no */
+	len = pkt6_ext(p, routing, 1);
+	assert_int_equal(pkt_rst_build(p, len, r), 0);
+	len = pkt6_ext(p, frag1, 1);
+	assert_int_equal(pkt_rst_build(p, len, r), 0);
+	len = pkt6_ext(p, esp, 1);
+	assert_int_equal(pkt_rst_build(p, len, r), 0);
+	/* bounded: hop-by-hop and 7 more is the most walked */
+	len = pkt6_ext(p, many, 7);
+	assert_int_equal(pkt_rst_build(p, len, r), 60);
+	len = pkt6_ext(p, many, 8);
+	assert_int_equal(pkt_rst_build(p, len, r), 0);
+	/* a header past the end, TCP cut short */
+	len = pkt6_ext(p, dst, 1);
+	assert_int_equal(pkt_rst_build(p, 50, r), 0);
+	assert_int_equal(pkt_rst_build(p, len - 20, r), 60);   /* the TCP header whole */
+	assert_int_equal(pkt_rst_build(p, len - 21, r), 0);
+	/* a header length that runs past the packet */
+	len = pkt6_ext(p, dst, 1);
+	p[49] = 200;
+	assert_int_equal(pkt_rst_build(p, len, r), 0);
 }
 
 int main(void)
@@ -522,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_ctend),
 		cmocka_unit_test(test_rst4),
 		cmocka_unit_test(test_rst6),
+		cmocka_unit_test(test_rst6_ext),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,18 +157,26 @@ static void test_sample(void **state)
 	/* inline: what a DPI rule could match is queued until the verdict */
 	has(s, "\tchain inline_gate {\n"
 	       "\t\ttype filter hook forward priority filter + 10; policy accept;\n"
+	       "\t\t# the queue rules and the relay read how it fails from the packet mark\n"
+	       "\t\tct mark & 0xb0000000 == 0xb0000000 meta mark set meta mark | 0x80000000 "
+	       "goto inline_queue\n"
 	       "\t\tct mark & 0x30000000 == 0x30000000 goto inline_queue\n");
 	has(s, "\tchain inline_sel {\n"
 	       "\t\t# rule 9: the connections it could match\n"
 	       "\t\tcounter goto inline_new\n"
-	       "\t\t# no DPI rule can match\n"
-	       "\t\tct mark set ct mark & 0xcfffffff | 0x10000000\n\t}\n");
-	has(s, "\tchain inline_new {\n\t\tct mark set ct mark & 0xcfffffff | 0x30000000\n"
+	       "\t\t# no DPI rule can match: passed, never queued\n"
+	       "\t\tct mark set ct mark & 0x0fffffff | 0x50000000\n\t}\n");
+	has(s, "\tchain inline_new {\n\t\tct mark set ct mark & 0x0fffffff | 0x30000000\n"
 	       "\t\tgoto inline_queue\n\t}\n");
-	/* until kastrod inserts the queue rule, fail closed (the default) */
+	has(s, "\tchain inline_new_open {\n\t\tct mark set ct mark & 0x0fffffff | 0xb0000000\n"
+	       "\t\tmeta mark set meta mark | 0x80000000\n"
+	       "\t\tgoto inline_queue\n\t}\n");
+	/* the queue rules are kastrod's (libnftnl): the chain has no rule in the text */
 	has(s, "\tchain inline_queue {\n"
-	       "\t\t# kastrod inserts the queue rule here (NFQUEUE 7100); until it does:\n"
-	       "\t\tcounter drop\n\t}\n");
+	       "\t\t# the queue rules (NFQUEUE 7100; with bypass for packets marked\n"
+	       "\t\t# 0x80000000, failing open): kastrod writes them through\n"
+	       "\t\t# libnftnl before this ruleset, which leaves them in place\n"
+	       "\t}\n");
 	has(s, "\t\ttype filter hook forward priority filter + 20; policy accept;\n"
 	       "\t\t# most packets: connections judged pass, nothing to do\n"
 	       "\t\tct mark & 0x30000000 == 0x10000000 accept\n"

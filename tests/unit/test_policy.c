@@ -338,7 +338,7 @@ static void test_syntax_errors(void **state)
 	fails_first("pass app 5", "p.conf:1:10: unexpected number '5', expected one of: "
 		    "a string, an application name, '{'");
 	fails_first("pas from lan", "p.conf:1:1: unexpected 'pas', expected one of: include, "
-		    "user, eve, interfaces, ndpi, flows, capture, inline, inventory; did you mean 'pass'?");
+		    "user, eve, interfaces, ndpi, flows, capture, inline, inventory, src-nodes; did you mean 'pass'?");
 	/* where no policy keyword is close, a note names the policy statements */
 	if (parse("frobnicate") != -1)
 		fail_msg("accepted");
