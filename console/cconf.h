@@ -78,7 +78,7 @@ struct console_conf {
 	struct inventory *inv;
 
 	/* `plugin "NAME" command "..."`: what the inventory's plugin checks run
-	   (console/plugin.h); NULL when none. Owned as inv is. */
+	   (lib/plugin.h); NULL when none. Owned as inv is. */
 	struct cconf_plugins *plugins;
 
 	/* retention: older than this is pruned; 0: kept for ever */

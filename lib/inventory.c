@@ -391,25 +391,26 @@ const char *inv_crit_name(enum inv_crit c)
 enum opt {
 	O_EVERY, O_TIMEOUT, O_RETRIES, O_RETRY_EVERY, O_STATUS, O_KEYWORD, O_REGEX,
 	O_REDIRECTS, O_CA, O_PORT, O_WARN, O_TYPE, O_SERVER, O_EXPECT, O_RCODE, O_UUID,
-	O_PERIOD, O_GRACE, O_N
+	O_PERIOD, O_GRACE, O_FROM, O_N
 };
 static const char *const opt_names[O_N] = {
 	"every", "timeout", "retries", "retry-every", "status", "keyword", "regex",
 	"redirects", "ca", "port", "warn", "type", "server", "expect", "rcode", "uuid",
-	"period", "grace",
+	"period", "grace", "from",
 };
 #define B(o) (1u << (o))
 #define PROBE (B(O_EVERY) | B(O_TIMEOUT) | B(O_RETRIES) | B(O_RETRY_EVERY))
 /* The options each kind takes. */
 static const unsigned kind_opts[INV_CHK_KINDS] = {
-	[INV_CHK_HTTP] = PROBE | B(O_STATUS) | B(O_KEYWORD) | B(O_REGEX) | B(O_REDIRECTS),
+	[INV_CHK_HTTP] = PROBE | B(O_STATUS) | B(O_KEYWORD) | B(O_REGEX) | B(O_REDIRECTS) |
+			 B(O_FROM),
 	[INV_CHK_HTTPS] = PROBE | B(O_STATUS) | B(O_KEYWORD) | B(O_REGEX) | B(O_REDIRECTS) |
-			  B(O_CA),
-	[INV_CHK_TCP] = PROBE | B(O_PORT),
+			  B(O_CA) | B(O_FROM),
+	[INV_CHK_TCP] = PROBE | B(O_PORT) | B(O_FROM),
 	[INV_CHK_DNS] = PROBE | B(O_TYPE) | B(O_SERVER) | B(O_EXPECT) | B(O_RCODE),
 	[INV_CHK_TLS] = PROBE | B(O_PORT) | B(O_WARN) | B(O_CA),
 	[INV_CHK_ICMP] = PROBE,
-	[INV_CHK_PLUGIN] = PROBE,
+	[INV_CHK_PLUGIN] = PROBE | B(O_FROM),
 	[INV_CHK_PUSH] = B(O_UUID) | B(O_PERIOD) | B(O_GRACE),
 };
 
@@ -597,6 +598,17 @@ static int parse_option(struct px *p, struct inv_check *c, int o, unsigned *seen
 			return -1;
 		c->grace = (uint32_t)v;
 		break;
+	case O_FROM:
+		if (take_string(p, "a sensor's host name in quotes", c->from, sizeof(c->from)) < 0)
+			return -1;
+		if (c->from[0] == '\0')
+			return cfg_error(p->f, &p->loc, "from takes the host name a sensor enrolled "
+					 "with, such as from \"web-01\"");
+		for (const char *q = c->from; *q != '\0'; q++)
+			if ((unsigned char)*q <= ' ' || *q == '"' || *q == '\\' || *q == 0x7f)
+				return cfg_error(p->f, &p->loc, "a sensor's host name holds no "
+						 "blanks, quotes or control characters");
+		break;
 	case O_N:
 		break;
 	}
@@ -605,7 +617,7 @@ static int parse_option(struct px *p, struct inv_check *c, int o, unsigned *seen
 
 static bool same_check(const struct inv_check *a, const struct inv_check *b)
 {
-	if (a->kind != b->kind)
+	if (a->kind != b->kind || strcmp(a->from, b->from) != 0)
 		return false;
 	if (a->kind == INV_CHK_PUSH || a->kind == INV_CHK_PLUGIN)
 		return strcmp(a->name, b->name) == 0;
@@ -690,6 +702,10 @@ static int parse_check(struct px *p, struct inv_service *sv)
 				return -1;
 			continue;
 		}
+		if (o == O_FROM)
+			return cfg_error(p->f, &p->loc, "a %s check runs from the console only "
+					 "(sensors run http, https, tcp and plugin checks)",
+					 kind_names[k]);
 		if (o >= 0)
 			return cfg_error(p->f, &p->loc, "a %s check has no option '%s'",
 					 kind_names[k], opt_names[o]);
@@ -1216,6 +1232,8 @@ static void print_check(const struct inv_check *c, FILE *out)
 		}
 		fprintf(out, " redirects %s", c->redirects == INV_REDIR_FOLLOW ? "follow" : "no");
 	}
+	if (c->from[0] != '\0')
+		fprintf(out, " from \"%s\"", c->from);
 	if (c->kind == INV_CHK_TLS)
 		fprintf(out, " warn %ud %ud %ud", c->warn_days[0], c->warn_days[1],
 			c->warn_days[2]);

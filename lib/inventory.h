@@ -80,6 +80,9 @@ struct inv_check {
 	/* push */
 	char uuid[INV_UUID_LEN + 1];
 	uint32_t period, grace;         /* seconds: late after period, down after grace more */
+	/* http, https, tcp, plugin: run by the sensor enrolled with this host
+	   name instead of the console; "": the console */
+	char from[INV_NAME_MAX];
 	char at[INV_AT_MAX];            /* where it was written */
 };
 

@@ -4,7 +4,8 @@
  *
  * probe_run() blocks for at most the check's timeout (plus name
  * resolution) and touches no shared state: the console's probe workers
- * (probes.c) call it beside the event loop. It never logs; what happened
+ * (console/probes.c) call it beside the event loop, an agent's probe
+ * thread (agent/sprobe.c) for the checks assigned to it. It never logs; what happened
  * is in the result's output line.
  */
 #ifndef KASTRO_PROBE_H
