@@ -25,6 +25,7 @@ struct ingestq;                         /* sensorapi.c */
 struct auth_limiter;
 struct push;                            /* push.c */
 struct probes;                          /* probes.c */
+struct sprobes;                         /* sprobes.c */
 struct quota;                           /* quota.c */
 struct auditagg;                        /* auditagg.c */
 
@@ -59,6 +60,7 @@ struct console {
 	uint64_t logins, login_failures;
 	struct push *push;              /* push checks (push.c) */
 	struct probes *probes;          /* probe scheduler and workers (probes.c) */
+	struct sprobes *sprobes;        /* checks run from sensors (sprobes.c) */
 	struct outbox *outbox;          /* alert hooks (hookctl.c, outbox.c) */
 };
 

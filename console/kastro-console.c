@@ -39,6 +39,7 @@
 #include "num.h"
 #include "privdrop.h"
 #include "probes.h"
+#include "sprobes.h"
 #include "push.h"
 #include "quota.h"
 #include "refusal.h"
@@ -782,7 +783,8 @@ static int run(struct console *c)
 		log_err("%s", err);
 		goto out;
 	}
-	if (push_start(c, err, sizeof(err)) < 0 || probes_start(c, err, sizeof(err)) < 0) {
+	if (push_start(c, err, sizeof(err)) < 0 || probes_start(c, err, sizeof(err)) < 0 ||
+	    sprobes_start(c, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -860,6 +862,7 @@ out:
 	ca_free(c->ca);
 	rest_free(c);
 	hookctl_stop(c);
+	sprobes_stop(c);
 	probes_stop(c);
 	push_free(c);
 	store_close(c->store);

@@ -6,7 +6,12 @@
  * queue the result; a pipe wakes the loop, which applies the results to
  * the states and writes them to the store. Each check is queued again only
  * after its result came back, so the queues never hold a check twice and
- * are bounded by the number of checks.
+ * are bounded by the number of checks: the queue of due checks is a ring
+ * of n slots.
+ *
+ * A check with `from "HOST"` is not run here: the sensor enrolled as HOST
+ * runs it (sprobes.c sends the assignment) and its results come in as
+ * events, applied by probes_sensor_result() to the same states.
  */
 #include "probes.h"
 
@@ -17,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -34,6 +40,9 @@ struct pcheck {
 	uint64_t due_ms;                /* monotonic */
 	bool busy;                      /* queued or running */
 	bool known;                     /* a hard state is stored (from a run or the store) */
+	bool remote;                    /* run by the sensor named in `from` */
+	int64_t last_seq;               /* remote: the sensor's event sequence last applied */
+	int64_t last_at;                /* remote: the time of the result last applied */
 	struct probes_state st;
 	struct probe_result res;        /* written by a worker while busy */
 	int64_t since;                  /* of the current state */
@@ -48,7 +57,7 @@ struct probes {
 	int n_th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int *todo, n_todo;              /* indexes; a queue of at most n */
+	int *todo, todo_head, n_todo;   /* indexes; a ring of n slots */
 	int *done, n_done;
 	bool stop;
 	int wake[2];
@@ -163,8 +172,8 @@ static void *worker(void *arg)
 			pthread_mutex_unlock(&p->mu);
 			return NULL;
 		}
-		i = p->todo[0];
-		memmove(p->todo, p->todo + 1, (size_t)(p->n_todo - 1) * sizeof(int));
+		i = p->todo[p->todo_head];
+		p->todo_head = (p->todo_head + 1) % p->n;
 		p->n_todo--;
 		pthread_mutex_unlock(&p->mu);
 
@@ -244,12 +253,11 @@ static uint32_t cert_band(const struct inv_check *chk, const struct svc_row *r, 
 	return band;
 }
 
-static void apply_result(struct probes *p, struct pcheck *pc)
+static void apply_result(struct probes *p, struct pcheck *pc, int64_t now)
 {
 	struct console *c = p->c;
 	const struct inv_service *sv = &c->conf.inv->svc[pc->svc];
 	const struct inv_check *chk = &sv->checks[pc->chk];
-	int64_t now = (int64_t)console_now();
 	bool unreach = pc->res.state != PROBE_OK && parent_down(p, sv);
 	bool maint = probes_in_maintenance(sv, (time_t)now);
 	bool changed = probes_apply(&pc->st, pc->res.state, chk->retries, unreach);
@@ -335,7 +343,7 @@ static void drain(struct probes *p)
 		p->n_done -= n;
 		pthread_mutex_unlock(&p->mu);
 		for (int i = 0; i < n; i++)
-			apply_result(p, &p->pc[idx[i]]);
+			apply_result(p, &p->pc[idx[i]], (int64_t)console_now());
 	} while (n == 64);
 }
 
@@ -362,10 +370,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	for (int i = 0; i < p->n; i++) {
 		struct pcheck *pc = &p->pc[i];
 
-		if (pc->busy || pc->due_ms > now)
+		if (pc->remote || pc->busy || pc->due_ms > now)
 			continue;
 		pc->busy = true;
-		p->todo[p->n_todo++] = i;
+		p->todo[(p->todo_head + p->n_todo++) % p->n] = i;
 		any = true;
 	}
 	if (any)
@@ -422,6 +430,7 @@ int probes_start(struct console *c, char *err, size_t errlen)
 			pc->svc = i;
 			pc->chk = j;
 			svcstore_key(chk, pc->key);
+			pc->remote = chk->from[0] != '\0';
 			pc->st.state = PROBE_OK;
 			pc->st.hard = true;
 			pc->since = (int64_t)console_now();
@@ -456,6 +465,11 @@ int probes_start(struct console *c, char *err, size_t errlen)
 		}
 	c->probes = p;
 	log_info("probes: %d checks on %d workers", n, PROBES_WORKERS);
+	for (int i = 0; i < n; i++)
+		if (p->pc[i].remote) {
+			log_info("probes: of them, some run from sensors (from \"HOST\")");
+			break;
+		}
 	return 0;
 fail:
 	c->probes = p;
@@ -496,4 +510,57 @@ void probes_stop(struct console *c)
 uint64_t probes_runs(const struct console *c)
 {
 	return c->probes != NULL ? c->probes->runs : 0;
+}
+
+/* The check of service `service` with key `key` that the sensor enrolled as host runs. */
+static struct pcheck *find_remote(struct probes *p, const char *host, const char *service,
+				  const char *key)
+{
+	const struct inventory *inv = p->c->conf.inv;
+
+	for (int i = 0; i < p->n; i++) {
+		struct pcheck *pc = &p->pc[i];
+		const struct inv_service *sv = &inv->svc[pc->svc];
+
+		if (pc->remote && strcmp(pc->key, key) == 0 && strcmp(sv->name, service) == 0 &&
+		    strcasecmp(sv->checks[pc->chk].from, host) == 0)
+			return pc;
+	}
+	return NULL;
+}
+
+bool probes_assigned(const struct console *c, const char *host, const char *service,
+		     const char *key)
+{
+	return c->probes != NULL && find_remote(c->probes, host, service, key) != NULL;
+}
+
+int probes_sensor_result(struct console *c, const char *host, const char *service,
+			 const char *key, int64_t seq, int64_t at, const struct probe_result *r,
+			 char *err, size_t errlen)
+{
+	struct probes *p = c->probes;
+	struct pcheck *pc = p != NULL ? find_remote(p, host, service, key) : NULL;
+	int64_t now = (int64_t)console_now();
+
+	if (pc == NULL) {
+		snprintf(err, errlen, "check \"%s\" of service \"%s\" is not assigned to %s", key,
+			 service, host);
+		return -1;
+	}
+	/* a batch sent again after its ack was lost, or an older result */
+	if (seq <= pc->last_seq) {
+		snprintf(err, errlen, "already applied");
+		return 1;
+	}
+	pc->last_seq = seq;
+	/* the sensor's clock within reason: never ahead of ours, never behind the last */
+	if (at > now)
+		at = now;
+	if (at < pc->last_at)
+		at = pc->last_at;
+	pc->last_at = at;
+	pc->res = *r;
+	apply_result(p, pc, at);
+	return 0;
 }

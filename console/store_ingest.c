@@ -682,6 +682,16 @@ unsigned store_batch_events(const struct store_batch *b)
 	return (unsigned)b->n;
 }
 
+json_t *store_batch_event(const struct store_batch *b, unsigned i, const char **type,
+			  int64_t *seq)
+{
+	if (i >= b->n)
+		return NULL;
+	*type = b->ev[i].type;
+	*seq = (int64_t)(b->first + i);
+	return json_array_get(json_object_get(b->root, "events"), i);
+}
+
 int store_group_begin(struct store *s, char *err, size_t errlen)
 {
 	if (s->group)

@@ -34,6 +34,7 @@ suite "console against hostile sensors (loopback)" "$here/console/test_console_s
 suite "the officers' port counts IPv6 clients by /64 (namespaces)" "$here/console/test_busy6.sh" "$b"
 suite "continuity: push checks (loopback, ASan+UBSan)" "$here/continuity/test_push.sh" "$san"
 suite "continuity: probes against stand-in services (loopback, ASan+UBSan)" "$here/continuity/test_probes.sh" "$san"
+suite "continuity: probes run from an agent, through its spool (loopback, ASan+UBSan)" "$here/continuity/test_sensor_probes.sh" "$san"
 suite "continuity: icmp and dns checks (namespaces)" "$here/continuity/test_lab.sh" "$b"
 suite "continuity: service alerts, SLA report, status page (loopback, ASan+UBSan, Chromium)" "$here/continuity/test_alerts.sh" "$san"
 suite "gateway link to the console (namespaces)" "$here/console/test_gateway_link.sh" "$b"

@@ -15,7 +15,7 @@ for tool in openssl curl sqlite3 python3; do
 done
 [ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-$T-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-${T//\//-}-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
 cpid=""
 stop_console() {
 	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
