@@ -608,6 +608,9 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 				 (unsigned long long)ps->limited,
 				 (unsigned long long)ps->sources_evicted,
 				 (unsigned long long)probes_runs(c));
+		k = strlen(ans);
+		if (k < anslen)
+			sprobes_status(c, ans + k, anslen - k);
 		used = strlen(ans);
 		hookctl_status(c, ans + used, anslen - used);
 		return;

@@ -306,8 +306,11 @@ int sprobes_check_batch(struct console *c, const char *sensor, const struct stor
 
 		if (e == NULL || strcmp(type, "probe_result") != 0)
 			continue;
-		if (sprobes_parse_event(e, &svc, &key, &r, &at, why, sizeof(why)) < 0)
+		if (sprobes_parse_event(e, &svc, &key, &r, &at, why, sizeof(why)) < 0) {
+			if (c->sprobes != NULL)
+				c->sprobes->refused++;
 			return errf(err, errlen, "events[%u]: %s", i, why);
+		}
 		if (host[0] == '\0' && sensor_host(c, sensor, host, sizeof(host), why,
 						   sizeof(why)) < 0)
 			return errf(err, errlen, "events[%u]: %s", i, why);
@@ -345,4 +348,13 @@ void sprobes_apply_batch(struct console *c, const char *sensor, const struct sto
 		else if (c->sprobes != NULL)
 			c->sprobes->results++;
 	}
+}
+
+void sprobes_status(const struct console *c, char *out, size_t outlen)
+{
+	const struct sprobes *sp = c->sprobes;
+
+	if (sp != NULL && outlen > 0)
+		snprintf(out, outlen, "\nsensor_probe_results=%llu\nsensor_probe_refused=%llu",
+			 (unsigned long long)sp->results, (unsigned long long)sp->refused);
 }

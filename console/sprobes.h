@@ -57,6 +57,9 @@ int sprobes_parse_event(json_t *e, const char **service, const char **key,
  */
 int sprobes_check_batch(struct console *c, const char *sensor, const struct store_batch *b,
 			char *err, size_t errlen);
+/* "\nsensor_probe_results=N\nsensor_probe_refused=N" for status (nothing when off). */
+void sprobes_status(const struct console *c, char *out, size_t outlen);
+
 /* After it is stored: its results into the check states. */
 void sprobes_apply_batch(struct console *c, const char *sensor, const struct store_batch *b);
 

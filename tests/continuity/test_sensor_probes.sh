@@ -193,6 +193,11 @@ st=$(db "SELECT state FROM svc_checks WHERE service = 'dmz-web' AND key LIKE '%f
 [ "$after" = 0 ] && [ "$st" = new ] && t_pass "$T: nothing of the refused results is stored or applied" ||
 	t_fail "$T: refused results stored: $after, other-host state '$st' (before: $before)"
 
+ctl console status >"$tmp/status.out" 2>&1
+grep -q '^sensor_probe_refused=3$' "$tmp/status.out" && grep -q '^sensor_probe_results=[1-9]' "$tmp/status.out" &&
+	t_pass "$T: kastroctl console status counts the results applied and refused" ||
+	t_fail "$T: status: $(grep sensor_probe "$tmp/status.out" | tr '\n' ' ')"
+
 # ---- recovery and the agent's restart ------------------------------------------
 python3 "$here/standin.py" "$TCP" "$tmp/www" &
 pids="$pids $!"
