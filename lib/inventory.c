@@ -391,12 +391,12 @@ const char *inv_crit_name(enum inv_crit c)
 enum opt {
 	O_EVERY, O_TIMEOUT, O_RETRIES, O_RETRY_EVERY, O_STATUS, O_KEYWORD, O_REGEX,
 	O_REDIRECTS, O_CA, O_PORT, O_WARN, O_TYPE, O_SERVER, O_EXPECT, O_RCODE, O_UUID,
-	O_PERIOD, O_GRACE, O_FROM, O_N
+	O_PERIOD, O_GRACE, O_FROM, O_SCHEDULE, O_TZ, O_N
 };
 static const char *const opt_names[O_N] = {
 	"every", "timeout", "retries", "retry-every", "status", "keyword", "regex",
 	"redirects", "ca", "port", "warn", "type", "server", "expect", "rcode", "uuid",
-	"period", "grace", "from",
+	"period", "grace", "from", "schedule", "tz",
 };
 #define B(o) (1u << (o))
 #define PROBE (B(O_EVERY) | B(O_TIMEOUT) | B(O_RETRIES) | B(O_RETRY_EVERY))
@@ -411,7 +411,7 @@ static const unsigned kind_opts[INV_CHK_KINDS] = {
 	[INV_CHK_TLS] = PROBE | B(O_PORT) | B(O_WARN) | B(O_CA),
 	[INV_CHK_ICMP] = PROBE,
 	[INV_CHK_PLUGIN] = PROBE | B(O_FROM),
-	[INV_CHK_PUSH] = B(O_UUID) | B(O_PERIOD) | B(O_GRACE),
+	[INV_CHK_PUSH] = B(O_UUID) | B(O_PERIOD) | B(O_GRACE) | B(O_SCHEDULE) | B(O_TZ),
 };
 
 static const struct cfg_range r_every = { "every", CFG_DURATION, 5, DAY, false };
@@ -609,6 +609,27 @@ static int parse_option(struct px *p, struct inv_check *c, int o, unsigned *seen
 				return cfg_error(p->f, &p->loc, "a sensor's host name holds no "
 						 "blanks, quotes or control characters");
 		break;
+	case O_SCHEDULE: {
+		char why[200];
+
+		if (take_string(p, "a cron schedule in quotes, such as \"0 2 * * *\"", c->schedule,
+				sizeof(c->schedule)) < 0)
+			return -1;
+		if (cron_parse(c->schedule, &c->cron, why, sizeof(why)) < 0)
+			return cfg_error(p->f, &p->loc, "%s", why);
+		break;
+	}
+	case O_TZ: {
+		char tz[16];
+
+		if (take_string(p, "\"UTC\" or \"local\"", tz, sizeof(tz)) < 0)
+			return -1;
+		if (strcmp(tz, "UTC") != 0 && strcmp(tz, "local") != 0)
+			return cfg_error(p->f, &p->loc, "tz takes \"UTC\" or \"local\" (the "
+					 "console's time zone); other zones are not supported");
+		c->sched_utc = tz[0] == 'U';
+		break;
+	}
 	case O_N:
 		break;
 	}
@@ -723,6 +744,11 @@ static int parse_check(struct px *p, struct inv_service *sv)
 	if (c->kind == INV_CHK_TCP && !(seen & B(O_PORT)))
 		return cfg_error(p->f, &at, "a tcp check needs a port, such as "
 				 "check tcp \"%s\" port 5432", c->target);
+	if ((seen & B(O_SCHEDULE)) && (seen & B(O_PERIOD)))
+		return cfg_error(p->f, &at, "a push check takes a period or a schedule, not both");
+	if ((seen & B(O_TZ)) && !(seen & B(O_SCHEDULE)))
+		return cfg_error(p->f, &at, "tz is for a schedule, such as "
+				 "schedule \"0 2 * * *\" tz \"UTC\"");
 	if (c->kind == INV_CHK_PUSH && !(seen & B(O_UUID)))
 		return cfg_error(p->f, &at, "a push check needs its uuid, such as "
 				 "uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11\" (uuidgen makes one)");
@@ -1208,7 +1234,12 @@ static void print_check(const struct inv_check *c, FILE *out)
 	put_str(out, c->kind == INV_CHK_PUSH || c->kind == INV_CHK_PLUGIN ? c->name : c->target);
 	if (c->kind == INV_CHK_PUSH) {
 		fprintf(out, " uuid \"%s\"", c->uuid);
-		put_dur(out, "period", c->period);
+		if (c->schedule[0] != '\0') {
+			fputs(" schedule ", out);
+			put_str(out, c->schedule);
+			fprintf(out, " tz \"%s\"", c->sched_utc ? "UTC" : "local");
+		} else
+			put_dur(out, "period", c->period);
 		put_dur(out, "grace", c->grace);
 		fputc('\n', out);
 		return;
