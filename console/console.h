@@ -26,6 +26,7 @@ struct auth_limiter;
 struct push;                            /* push.c */
 struct probes;                          /* probes.c */
 struct sprobes;                         /* sprobes.c */
+struct pinglisten;                      /* pinglisten.c */
 struct quota;                           /* quota.c */
 struct auditagg;                        /* auditagg.c */
 
@@ -61,6 +62,7 @@ struct console {
 	struct push *push;              /* push checks (push.c) */
 	struct probes *probes;          /* probe scheduler and workers (probes.c) */
 	struct sprobes *sprobes;        /* checks run from sensors (sprobes.c) */
+	struct pinglisten *ping;        /* the plain HTTP ping listener (pinglisten.c) */
 	struct outbox *outbox;          /* alert hooks (hookctl.c, outbox.c) */
 };
 

@@ -40,6 +40,7 @@
 #include "privdrop.h"
 #include "probes.h"
 #include "sprobes.h"
+#include "pinglisten.h"
 #include "push.h"
 #include "quota.h"
 #include "refusal.h"
@@ -611,6 +612,10 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		k = strlen(ans);
 		if (k < anslen)
 			sprobes_status(c, ans + k, anslen - k);
+		k = strlen(ans);
+		if (k < anslen && c->ping != NULL)
+			snprintf(ans + k, anslen - k, "\nping_listener_refused=%llu",
+				 (unsigned long long)pinglisten_refused(c));
 		used = strlen(ans);
 		hookctl_status(c, ans + used, anslen - used);
 		return;
@@ -809,6 +814,10 @@ static int run(struct console *c)
 		goto out;
 	}
 	server_set_vetter(&c->https, rest_vouch, c);
+	if (pinglisten_open(c, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (control_open(&c->ctl, c->conf.control_path, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
@@ -847,6 +856,7 @@ static int run(struct console *c)
 out:
 	server_close(&c->sensors);
 	server_close(&c->https);
+	pinglisten_close(c);
 	sensorapi_free(c);
 	retain_free(c);
 	refusal_free(c);
@@ -915,6 +925,8 @@ int main(int argc, char **argv)
 	if (check) {
 		printf("%s: configuration OK\n", conf_path);
 		inv_print(c.conf.inv, stdout);
+		if (c.conf.ping.port != 0)
+			printf("ping-listen %s port %u\n", c.conf.ping.addr, c.conf.ping.port);
 		for (int i = 0; c.conf.plugins != NULL && i < c.conf.plugins->n; i++) {
 			const struct plugin_cmd *pc = &c.conf.plugins->cmd[i];
 

@@ -36,6 +36,7 @@ suite "continuity: push checks (loopback, ASan+UBSan)" "$here/continuity/test_pu
 suite "continuity: probes against stand-in services (loopback, ASan+UBSan)" "$here/continuity/test_probes.sh" "$san"
 suite "continuity: probes run from an agent, through its spool (loopback, ASan+UBSan)" "$here/continuity/test_sensor_probes.sh" "$san"
 suite "continuity: push checks on a cron schedule (loopback, ASan+UBSan)" "$here/continuity/test_push_schedule.sh" "$san"
+suite "continuity: the plain HTTP ping listener (loopback, ASan+UBSan)" "$here/continuity/test_ping_listen.sh" "$san"
 suite "continuity: icmp and dns checks (namespaces)" "$here/continuity/test_lab.sh" "$b"
 suite "continuity: service alerts, SLA report, status page (loopback, ASan+UBSan, Chromium)" "$here/continuity/test_alerts.sh" "$san"
 suite "gateway link to the console (namespaces)" "$here/console/test_gateway_link.sh" "$b"
