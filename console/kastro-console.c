@@ -610,6 +610,17 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 				 (unsigned long long)ps->sources_evicted,
 				 (unsigned long long)probes_runs(c));
 		k = strlen(ans);
+		{
+			uint64_t l50, l99, lmax;
+
+			probes_lateness(c, &l50, &l99, &lmax);
+			if (k < anslen)
+				snprintf(ans + k, anslen - k, "\nprobe_late_p50_ms=%llu\n"
+					 "probe_late_p99_ms=%llu\nprobe_late_max_ms=%llu",
+					 (unsigned long long)l50, (unsigned long long)l99,
+					 (unsigned long long)lmax);
+		}
+		k = strlen(ans);
 		if (k < anslen)
 			sprobes_status(c, ans + k, anslen - k);
 		k = strlen(ans);

@@ -1,10 +1,12 @@
 /*
  * probes.c - see probes.h.
  *
- * Threads: the event loop's timer (every 250 ms) queues the checks that are
- * due; PROBES_WORKERS threads take them one at a time, run probe_run() and
- * queue the result; a pipe wakes the loop, which applies the results to
- * the states and writes them to the store. Each check is queued again only
+ * Threads: a scheduler thread queues each check when it is due (waking at
+ * the earliest due time, or when a result came back); PROBES_WORKERS
+ * threads take them one at a time, run probe_run() and queue the result;
+ * a pipe wakes the loop, which applies the results to the states and
+ * writes them to the store. The scheduler does not wait for the loop, so
+ * a loop busy writing results does not make checks start late. Each check is queued again only
  * after its result came back, so the queues never hold a check twice and
  * are bounded by the number of checks: the queue of due checks is a ring
  * of n slots.
@@ -28,6 +30,7 @@
 #include <event2/event.h>
 
 #include "console.h"
+#include "lathist.h"
 #include "log.h"
 #include "mono.h"
 #include "plugin.h"
@@ -57,6 +60,9 @@ struct probes {
 	int n_th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t sched_cv;        /* a result back, or stop (CLOCK_MONOTONIC) */
+	pthread_t sched;
+	bool sched_up;
 	int *todo, todo_head, n_todo;   /* indexes; a ring of n slots */
 	int *done, n_done;
 	bool stop;
@@ -64,6 +70,7 @@ struct probes {
 	struct event *wake_ev, *timer;
 	bool *svc_down;                 /* per service: a probe check in a hard CRITICAL */
 	uint64_t runs;                  /* results applied */
+	struct lathist late;            /* from due to taken by a worker (under mu) */
 };
 
 static const char *const flap_state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
@@ -175,6 +182,11 @@ static void *worker(void *arg)
 		i = p->todo[p->todo_head];
 		p->todo_head = (p->todo_head + 1) % p->n;
 		p->n_todo--;
+		{
+			uint64_t now = mono_ms(), due = p->pc[i].due_ms;
+
+			lathist_add(&p->late, now > due ? (now - due) * 1000 : 0);
+		}
 		pthread_mutex_unlock(&p->mu);
 
 		struct pcheck *pc = &p->pc[i];
@@ -326,8 +338,11 @@ static void apply_result(struct probes *p, struct pcheck *pc, int64_t now)
 	} else if (pc->st.state == PROBE_OK)
 		pc->cert_band = 0;
 	/* a soft problem is retried sooner */
+	pthread_mutex_lock(&p->mu);
 	pc->due_ms = mono_ms() + 1000ull * (pc->st.hard ? chk->every : chk->retry_every);
 	pc->busy = false;
+	pthread_cond_signal(&p->sched_cv);
+	pthread_mutex_unlock(&p->mu);
 	p->runs++;
 }
 
@@ -359,26 +374,44 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	struct probes *p = arg;
-	uint64_t now = mono_ms();
-	bool any = false;
-
 	(void)fd;
 	(void)what;
-	drain(p);
-	pthread_mutex_lock(&p->mu);
-	for (int i = 0; i < p->n; i++) {
-		struct pcheck *pc = &p->pc[i];
+	drain(arg);     /* should a wake-up have been lost */
+}
 
-		if (pc->remote || pc->busy || pc->due_ms > now)
-			continue;
-		pc->busy = true;
-		p->todo[(p->todo_head + p->n_todo++) % p->n] = i;
-		any = true;
+/* Queue the checks that are due; sleep until the next is, or a result came back. */
+static void *scheduler(void *arg)
+{
+	struct probes *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop) {
+		uint64_t now = mono_ms(), next = now + 1000;
+		bool any = false;
+		struct timespec until;
+
+		for (int i = 0; i < p->n; i++) {
+			struct pcheck *pc = &p->pc[i];
+
+			if (pc->remote || pc->busy)
+				continue;
+			if (pc->due_ms > now) {
+				if (pc->due_ms < next)
+					next = pc->due_ms;
+				continue;
+			}
+			pc->busy = true;
+			p->todo[(p->todo_head + p->n_todo++) % p->n] = i;
+			any = true;
+		}
+		if (any)
+			pthread_cond_broadcast(&p->cv);
+		until.tv_sec = (time_t)(next / 1000);
+		until.tv_nsec = (long)(next % 1000) * 1000000L;
+		pthread_cond_timedwait(&p->sched_cv, &p->mu, &until);
 	}
-	if (any)
-		pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+	return NULL;
 }
 
 int probes_start(struct console *c, char *err, size_t errlen)
@@ -387,7 +420,7 @@ int probes_start(struct console *c, char *err, size_t errlen)
 	struct timeval tv = { 0, 250000 };
 	struct probes *p;
 	int n = 0, k = 0;
-	uint64_t now = mono_ms();
+	uint64_t now = mono_ms(), spread_ms;
 
 	if (inv == NULL)
 		return 0;
@@ -396,6 +429,12 @@ int probes_start(struct console *c, char *err, size_t errlen)
 			n += is_probe(&inv->svc[i].checks[j]);
 	if (n == 0)
 		return 0;
+	spread_ms = n <= 100 ? 1000 : (uint64_t)n * 10;
+	for (int i = 0; i < inv->n; i++)
+		for (int j = 0; j < inv->svc[i].n_checks; j++)
+			if (is_probe(&inv->svc[i].checks[j]) &&
+			    spread_ms > 1000ull * inv->svc[i].checks[j].every)
+				spread_ms = 1000ull * inv->svc[i].checks[j].every;
 	if (probe_global_init() < 0) {
 		snprintf(err, errlen, "probes: libcurl does not start");
 		return -1;
@@ -443,9 +482,24 @@ int probes_start(struct console *c, char *err, size_t errlen)
 						pc->known = true;
 					}
 			}
-			/* spread the first runs over a second */
-			pc->due_ms = now + (uint64_t)(k * 1000 / n);
+			/* spread the first runs: over a second, and over a
+			   second for each 100 checks (at most their interval) */
+			pc->due_ms = now + (uint64_t)k * spread_ms / (uint64_t)n;
 		}
+	pthread_condattr_t ca;
+
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&p->sched_cv, &ca) != 0) {
+		snprintf(err, errlen, "probes: cannot set up the scheduler");
+		free(p->pc);
+		free(p->todo);
+		free(p->done);
+		free(p->svc_down);
+		free(p);
+		return -1;
+	}
+	pthread_condattr_destroy(&ca);
 	if (pthread_mutex_init(&p->mu, NULL) != 0 || pthread_cond_init(&p->cv, NULL) != 0 ||
 	    pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		snprintf(err, errlen, "probes: cannot set up the workers");
@@ -463,6 +517,11 @@ int probes_start(struct console *c, char *err, size_t errlen)
 			snprintf(err, errlen, "probes: cannot start a worker");
 			goto fail;
 		}
+	if (pthread_create(&p->sched, NULL, scheduler, p) != 0) {
+		snprintf(err, errlen, "probes: cannot start the scheduler");
+		goto fail;
+	}
+	p->sched_up = true;
 	c->probes = p;
 	log_info("probes: %d checks on %d workers", n, PROBES_WORKERS);
 	for (int i = 0; i < n; i++)
@@ -486,9 +545,12 @@ void probes_stop(struct console *c)
 	pthread_mutex_lock(&p->mu);
 	p->stop = true;
 	pthread_cond_broadcast(&p->cv);
+	pthread_cond_broadcast(&p->sched_cv);
 	pthread_mutex_unlock(&p->mu);
 	for (int i = 0; i < p->n_th; i++)
 		pthread_join(p->th[i], NULL);
+	if (p->sched_up)
+		pthread_join(p->sched, NULL);
 	if (p->wake_ev != NULL)
 		event_free(p->wake_ev);
 	if (p->timer != NULL)
@@ -499,12 +561,28 @@ void probes_stop(struct console *c)
 		close(p->wake[1]);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
+	pthread_cond_destroy(&p->sched_cv);
 	free(p->pc);
 	free(p->todo);
 	free(p->done);
 	free(p->svc_down);
 	free(p);
 	c->probes = NULL;
+}
+
+void probes_lateness(const struct console *c, uint64_t *p50_ms, uint64_t *p99_ms,
+		     uint64_t *max_ms)
+{
+	struct probes *p = c->probes;
+
+	*p50_ms = *p99_ms = *max_ms = 0;
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	*p50_ms = lathist_pct(&p->late, 50) / 1000;
+	*p99_ms = lathist_pct(&p->late, 99) / 1000;
+	*max_ms = p->late.max_us / 1000;
+	pthread_mutex_unlock(&p->mu);
 }
 
 uint64_t probes_runs(const struct console *c)

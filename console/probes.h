@@ -58,6 +58,14 @@ int probes_sensor_result(struct console *c, const char *host, const char *servic
 			 const char *key, int64_t seq, int64_t at, const struct probe_result *r,
 			 char *err, size_t errlen);
 
+/*
+ * How late the console's own probes started: from the time a check was due
+ * to a worker taking it (the scheduler's tick of 250 ms included), since
+ * start; for status and the bench.
+ */
+void probes_lateness(const struct console *c, uint64_t *p50_ms, uint64_t *p99_ms,
+		     uint64_t *max_ms);
+
 /* Probe runs finished since start, for status. */
 uint64_t probes_runs(const struct console *c);
 
