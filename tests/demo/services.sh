@@ -67,20 +67,22 @@ demo_services_start() {
 		"https://127.0.0.1:$CONSOLE_HTTPS/ping/$DEMO_SVC_UUID" >/dev/null ||
 		say "demo: the backup's ping was not taken"
 	(
-		trap 'kill "$DEMO_SVC_SERVER" 2>/dev/null; exit 0' TERM
-		sleep 15
+		# sleeps in the background, so that TERM is taken at once
+		nap() { sleep "$1" & wait $!; }
+		trap 'kill "$DEMO_SVC_SERVER" $(jobs -p) 2>/dev/null; exit 0' TERM
+		nap 15
 		say "services: $(for s in portal dns e-payments file-server; do printf '%s=%s ' "$s" "$(_demo_svc_state "$s")"; done)"
-		sleep "$((DEMO_SERVICES_DOWN_AFTER > 15 ? DEMO_SERVICES_DOWN_AFTER - 15 : 0))"
+		nap "$((DEMO_SERVICES_DOWN_AFTER > 15 ? DEMO_SERVICES_DOWN_AFTER - 15 : 0))"
 		kill "$DEMO_SVC_SERVER" 2>/dev/null
 		say "services: e-payments taken down (red on the Services page within ~15 s)"
-		sleep 15
+		nap 15
 		say "services: $(for s in e-payments file-server; do printf '%s=%s ' "$s" "$(_demo_svc_state "$s")"; done)"
-		sleep "$((DEMO_SERVICES_DOWN_FOR > 15 ? DEMO_SERVICES_DOWN_FOR - 15 : 0))"
+		nap "$((DEMO_SERVICES_DOWN_FOR > 15 ? DEMO_SERVICES_DOWN_FOR - 15 : 0))"
 		_demo_svc_serve
 		say "services: e-payments back (green again within ~5 s)"
-		sleep 10
+		nap 10
 		say "services: $(for s in portal dns e-payments file-server; do printf '%s=%s ' "$s" "$(_demo_svc_state "$s")"; done)"
-		while :; do sleep 3600; done
+		while :; do nap 3600; done
 	) &
 	SVCPID=$!
 }
