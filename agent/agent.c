@@ -1217,6 +1217,15 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 			 (unsigned long long)a->lst.spool_dropped, (unsigned long long)a->emit_failed,
 			 (unsigned long long)a->rules_updates, a->rules_error);
 		pthread_mutex_unlock(&a->mu);
+		if (a->sp != NULL) {
+			size_t pc, k = strlen(ans);
+			unsigned long long pr, pl;
+
+			sprobe_counts(a->sp, &pc, &pr, &pl);
+			if (k < anslen)
+				snprintf(ans + k, anslen - k, "\nprobe_checks=%zu\nprobe_runs=%llu\n"
+					 "probe_results_unstored=%llu", pc, pr, pl);
+		}
 		return;
 	}
 	if (n == 1 && strcmp(w[0], "scan") == 0) {

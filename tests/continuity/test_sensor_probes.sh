@@ -138,6 +138,12 @@ st=$(db "SELECT state FROM svc_checks WHERE service = 'dmz-web' AND key LIKE '%f
 [ "$st" = new ] && t_pass "$T: a check for a host that is not enrolled is run by no one (state new)" ||
 	t_fail "$T: other-host check: '$st'"
 
+"$CTL" -s "$tmp/agent.sock" agent status >"$tmp/astatus.out" 2>&1
+grep -q '^probe_checks=3$' "$tmp/astatus.out" && grep -q '^probe_runs=[1-9]' "$tmp/astatus.out" &&
+	grep -q '^probe_results_unstored=0$' "$tmp/astatus.out" &&
+	t_pass "$T: kastroctl agent status counts the agent's checks and runs" ||
+	t_fail "$T: agent status: $(grep probe "$tmp/astatus.out" | tr '\n' ' ')"
+
 # ---- a link outage: the console away while the tcp stand-in goes down ----------
 stop_console
 t_down=$(date +%s)
