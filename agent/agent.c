@@ -1426,7 +1426,9 @@ int agent_run(const struct agent_conf *c, const char *control_path)
 		log_warn("spool: %s", warn);
 		notice(&a, "spool-damage", warn);
 	}
-	a.sp = sprobe_new(c, a.link, warn, sizeof(warn));
+	a.sp = sprobe_new(c->dir, c->plugin_names.v, c->plugin_cmds.v,
+			  c->plugin_names.n < c->plugin_cmds.n ? c->plugin_names.n : c->plugin_cmds.n,
+			  a.link, warn, sizeof(warn));
 	if (a.sp == NULL || sprobe_start(a.sp) < 0) {
 		log_err("probe checks: cannot start");
 		rc = 1;

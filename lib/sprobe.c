@@ -21,9 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aconf.h"
 #include "errf.h"
-#include "finding.h"
 #include "log.h"
 #include "mono.h"
 #include "plugin.h"
@@ -180,7 +178,7 @@ fail:
 /* ---- the runner ------------------------------------------------------------ */
 
 struct sprobe {
-	const struct agent_conf *c;
+	char dir[PATH_MAX - 32];         /* room for "/probes.json" */
 	struct sensorlink *link;
 	struct plugin_cmd *plugins;     /* agent.conf's, n_plugins */
 	int n_plugins;
@@ -244,8 +242,8 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
 	return 0;
 }
 
-struct sprobe *sprobe_new(const struct agent_conf *c, struct sensorlink *link, char *warn,
-			  size_t warnlen)
+struct sprobe *sprobe_new(const char *dir, char *const *names, char *const *cmds, int n,
+			  struct sensorlink *link, char *warn, size_t warnlen)
 {
 	struct sprobe *sp = calloc(1, sizeof(*sp));
 	char path[PATH_MAX], why[256];
@@ -255,7 +253,7 @@ struct sprobe *sprobe_new(const struct agent_conf *c, struct sensorlink *link, c
 	warn[0] = '\0';
 	if (sp == NULL)
 		return NULL;
-	sp->c = c;
+	snprintf(sp->dir, sizeof(sp->dir), "%s", dir);
 	sp->link = link;
 	pthread_mutex_init(&sp->mu, NULL);
 	{
@@ -266,31 +264,30 @@ struct sprobe *sprobe_new(const struct agent_conf *c, struct sensorlink *link, c
 		pthread_cond_init(&sp->cv, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	sp->plugins = calloc((size_t)c->plugin_names.n + 1, sizeof(*sp->plugins));
+	sp->plugins = calloc((size_t)n + 1, sizeof(*sp->plugins));
 	if (sp->plugins == NULL) {
 		sprobe_free(sp);
 		return NULL;
 	}
-	for (int i = 0; i < c->plugin_names.n && i < c->plugin_cmds.n; i++) {
-		/* checked when agent.conf was read */
-		if (plugin_cmd_split(&sp->plugins[sp->n_plugins], c->plugin_cmds.v[i], why,
-				     sizeof(why)) < 0)
+	for (int i = 0; i < n; i++) {
+		/* checked when the configuration was read */
+		if (plugin_cmd_split(&sp->plugins[sp->n_plugins], cmds[i], why, sizeof(why)) < 0)
 			continue;
 		snprintf(sp->plugins[sp->n_plugins].name, sizeof(sp->plugins[0].name), "%s",
-			 c->plugin_names.v[i]);
+			 names[i]);
 		sp->n_plugins++;
 	}
 	/* the last assignment, so that checks run while the console is away */
-	snprintf(path, sizeof(path), "%s/probes.json", c->dir);
+	snprintf(path, sizeof(path), "%s/probes.json", sp->dir);
 	saved = json_load_file(path, 0, &je);
 	if (saved != NULL) {
 		struct sprobe_check *cs;
-		size_t n;
+		size_t nc;
 
-		if (sprobe_args(saved, &cs, &n, why, sizeof(why)) < 0)
+		if (sprobe_args(saved, &cs, &nc, why, sizeof(why)) < 0)
 			snprintf(warn, warnlen, "%s: %s; no checks until the console sends them",
 				 path, why);
-		else if (set_locked(sp, cs, n) < 0)
+		else if (set_locked(sp, cs, nc) < 0)
 			free(cs);
 		json_decref(saved);
 	} else if (access(path, F_OK) == 0) {
@@ -304,11 +301,16 @@ struct sprobe *sprobe_new(const struct agent_conf *c, struct sensorlink *link, c
 static void emit(struct sprobe *sp, const struct sprobe_check *sc, const struct probe_result *r)
 {
 	struct timespec ts;
-	char when[FINDING_TIME_LEN], err[256], *text;
+	struct tm tm;
+	char when[48], err[256], *text;
 	json_t *ev;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	finding_time((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, when);
+	if (gmtime_r(&ts.tv_sec, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		snprintf(when, sizeof(when), "1970-01-01T00:00:00");
+	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%06ld+0000",
+		 ts.tv_nsec / 1000);
 	ev = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:I,s:s,s:I}}", "event_type", "probe_result",
 		       "timestamp", when, "probe", "service", sc->service, "check", sc->key,
 		       "state", probe_state_name(r->state), "ms", (json_int_t)r->ms,
@@ -399,7 +401,7 @@ int sprobe_set(struct sprobe *sp, struct sprobe_check *checks, size_t n, json_t 
 	char path[PATH_MAX], *text = json_dumps(args, JSON_COMPACT);
 	int r;
 
-	snprintf(path, sizeof(path), "%s/probes.json", sp->c->dir);
+	snprintf(path, sizeof(path), "%s/probes.json", sp->dir);
 	if (text == NULL) {
 		free(checks);
 		return errf(err, errlen, "out of memory");
