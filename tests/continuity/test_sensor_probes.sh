@@ -146,6 +146,7 @@ grep -q '^probe_checks=3$' "$tmp/astatus.out" && grep -q '^probe_runs=[1-9]' "$t
 
 # ---- a link outage: the console away while the tcp stand-in goes down ----------
 stop_console
+cp "$log" "$tmp/first.log"      # start_console begins a new log
 t_down=$(date +%s)
 kill "$tcp_pid" 2>/dev/null
 sleep 12
@@ -220,4 +221,9 @@ for _i in $(seq 1 40); do more && { ok=1; break; }; sleep 0.5; done
 	t_fail "$T: after the agent's restart: commands $cmds -> $(db "SELECT count(*) FROM commands WHERE sensor_id = '$sid'"), results $evs -> $(db "SELECT count(*) FROM events WHERE sensor_id = '$sid' AND event_type = 'probe_result'")"
 grep -q 'probe checks' "$alog" && t_fail "$T: agent complained: $(grep 'probe checks' "$alog" | head -n 2)" ||
 	t_pass "$T: the agent's log has no probe-check warnings"
+stop_agent
+stop_console
+if grep -q 'ERROR: AddressSanitizer\|runtime error\|LeakSanitizer' "$tmp/first.log" "$log" "$alog"; then
+	t_fail "$T: sanitizer report: $(grep -h -m 3 'ERROR\|runtime error' "$tmp/first.log" "$log" "$alog")"
+fi
 t_done
