@@ -10,7 +10,6 @@
 # usage: tests/bench/continuity.sh BUILD_DIR N PHASE_SECONDS RESULT_FILE
 # Writes KEY=VALUE lines to RESULT_FILE; exit 1 when something broke.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
 B=$1 N=$2 PHASE=$3 RES=$4
 case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
 PY=/usr/bin/python3

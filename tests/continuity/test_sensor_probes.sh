@@ -118,7 +118,7 @@ wait_state() {
 	echo "  $1: got '$got', wanted '$2'" >&2
 	return 1
 }
-cmd_done() { [ "$(db "SELECT status FROM commands WHERE sensor_id = '$sid' AND type = 'probes'" | tail -n 1)" = done ]; }
+cmd_done() { [ "$(db "SELECT status FROM commands WHERE sensor_id = '$sid' AND type = 'probes'" | tail -n 1)" = "done" ]; }
 ok=0
 for _i in $(seq 1 40); do cmd_done && { ok=1; break; }; sleep 0.5; done
 [ $ok = 1 ] && t_pass "$T: the console sent the assignment as a \"probes\" command and the agent took it" ||

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The demo's services component (sourced by demo.sh): the console probes
 # the lab's stand-in services, and its Services page shows them green; the
 # demo then takes the e-payments stand-in down (it turns red) and brings it
