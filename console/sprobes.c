@@ -171,9 +171,12 @@ static int queue_for(void *arg, const struct store_sensor *row)
 		return 0;
 	}
 	if (store_command_add(c->store, row->id, "probes", text, NULL, (int64_t)console_now(),
-			      &s->cmd_id, err, sizeof(err)) < 0)
-		log_err("probes for sensor %s (%s): %s", row->id, row->hostname, err);
-	else {
+			      &s->cmd_id, err, sizeof(err)) < 0) {
+		/* too many checks for one command: said once, not every tick */
+		s->settled = true;
+		log_err("probes for sensor %s (%s): %s; it gets no checks", row->id, row->hostname,
+			err);
+	} else {
 		log_info("probes: checks for sensor %s (%s) queued as command %" PRId64, row->id,
 			 row->hostname, s->cmd_id);
 		sensorapi_wake(c, row->id);
