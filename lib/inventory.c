@@ -35,6 +35,7 @@
 #include "inventory.h"
 #include "errf.h"
 #include "num.h"
+#include "probe.h"
 
 #define MINUTE 60
 #define HOUR   3600
@@ -509,6 +510,12 @@ static int parse_option(struct px *p, struct inv_check *c, int o, unsigned *seen
 		if (take_string(p, "a regular expression in quotes", c->regex,
 				sizeof(c->regex)) < 0)
 			return -1;
+		{
+			char why[160];
+
+			if (probe_regex_bounded(c->regex, why, sizeof(why)) < 0)
+				return cfg_error(p->f, &p->loc, "%s", why);
+		}
 		r = regcomp(&re, c->regex, REG_EXTENDED | REG_NOSUB);
 		if (r != 0) {
 			char why[128];

@@ -119,8 +119,11 @@ static int one_check(json_t *o, size_t i, struct sprobe_check *sc, char *err, si
 			return errf(err, errlen, "probes: checks[%zu].target: expected a URL that "
 				    "starts with %s", i, scheme);
 		if (c->regex[0] != '\0') {
+			char why[160];
 			regex_t re;
 
+			if (probe_regex_bounded(c->regex, why, sizeof(why)) < 0)
+				return errf(err, errlen, "probes: checks[%zu].regex: %s", i, why);
 			if (regcomp(&re, c->regex, REG_EXTENDED | REG_NOSUB) != 0)
 				return errf(err, errlen, "probes: checks[%zu].regex: not a POSIX "
 					    "extended regular expression", i);

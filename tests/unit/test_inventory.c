@@ -263,6 +263,12 @@ static void test_from_and_schedule(void **state)
 	      "tz \"UTC\" }", "s.conf:1:21: tz is for a schedule");
 	fails("service \"a\" { check push \"j\" uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11\" "
 	      "schedule \"@daily\" tz \"Europe/Athens\" }", "s.conf:1:95: tz takes \"UTC\" or \"local\"");
+	/* regcomp() needs memory exponential in stacked repetitions: refused */
+	fails("service \"a\" { check https \"https://x/\" regex \"fro+++++++++\" }",
+	      "s.conf:1:46: more than 8 repetitions with + or {}");
+	fails("service \"a\" { check https \"https://x/\" regex \"(a{1,1000})\" }",
+	      "s.conf:1:46: a bound above 100 in {}");
+	ok("service \"a\" { check https \"https://x/\" regex \"^<h1>[+{]+.{2,80}\\\\+$\" }");
 	fails("service \"a\" { check https \"https://x/\" schedule \"@daily\" }",
 	      "s.conf:1:40: a https check has no option 'schedule'");
 }
