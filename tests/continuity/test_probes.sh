@@ -139,6 +139,11 @@ api() {
 }
 api -o /dev/null -X POST -H 'Content-Type: application/json' \
 	--data "{\"user\":\"admin\",\"password\":\"$pw\"}" "https://127.0.0.1:$HP/api/v1/login"
+# uptime needs time since the first result: not the same second
+for _i in $(seq 1 20); do
+	[ "$(date +%s)" -gt "$(q "SELECT max(since) FROM svc_checks WHERE service = 'e-payments'")" ] && break
+	sleep 0.2
+done
 api -o "$tmp/list.json" "https://127.0.0.1:$HP/api/v1/services"
 if python3 - "$tmp/list.json" <<'PY'
 import json, sys
