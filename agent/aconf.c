@@ -42,6 +42,7 @@
 #include "cfg.h"
 #include "aconf.h"
 #include "aconf_parse.h"
+#include "plugin.h"
 #include "scan.h"
 
 #define KB (UINT64_C(1) << 10)
@@ -88,6 +89,8 @@ static const struct {
 	[ACONF_L_TAGS] = { "quarantine tags", "tag", ACONF_MAX_TAGS },
 	[ACONF_L_ALLOW_SHA256] = { "allow sha256", "hash", ACONF_MAX_ALLOW },
 	[ACONF_L_ALLOW_PATH] = { "allow path", "glob", ACONF_MAX_LIST },
+	[ACONF_L_PLUGIN_NAME] = { "plugin", "name", ACONF_MAX_PLUGINS },
+	[ACONF_L_PLUGIN_CMD] = { "plugin command", "command", ACONF_MAX_PLUGINS },
 };
 
 static struct aconf_list *list_of(struct agent_conf *c, enum aconf_list_kind k)
@@ -105,6 +108,10 @@ static struct aconf_list *list_of(struct agent_conf *c, enum aconf_list_kind k)
 		return &c->allow_sha256;
 	case ACONF_L_ALLOW_PATH:
 		return &c->allow_paths;
+	case ACONF_L_PLUGIN_NAME:
+		return &c->plugin_names;
+	case ACONF_L_PLUGIN_CMD:
+		return &c->plugin_cmds;
 	case ACONF_L_TAGS:
 	case ACONF_LISTS:
 		break;
@@ -629,6 +636,8 @@ int aconf_add(struct acf_pctx *pc, const struct cfg_loc *loc, const char *s)
 		r = check_sha256(pc, loc, s);
 		break;
 	case ACONF_L_TAGS:
+	case ACONF_L_PLUGIN_NAME:       /* aconf_add_plugin()'s */
+	case ACONF_L_PLUGIN_CMD:
 	case ACONF_LISTS:
 		r = check_tag(pc, loc, s);
 		break;
@@ -666,6 +675,62 @@ int aconf_add(struct acf_pctx *pc, const struct cfg_loc *loc, const char *s)
 	if (l->v[l->n] == NULL)
 		return cfg_error(&pc->f, loc, "out of memory");
 	l->n++;
+	return 0;
+}
+
+/* Append a copy of s to list k of the load (the first replaces the list on entry). */
+static int list_push(struct acf_pctx *pc, const struct cfg_loc *loc, enum aconf_list_kind k,
+		     const char *s)
+{
+	struct aconf_state *st = pc->st;
+	struct aconf_list *l = list_of(&st->c, k);
+	char **nv;
+
+	if (!st->replaced[k]) {
+		st->replaced[k] = true;
+		l->v = NULL;
+		l->n = 0;
+	}
+	if (l->n >= lists[k].max)
+		return cfg_error(&pc->f, loc, "too many '%s' entries, the limit is %d",
+				 lists[k].name, lists[k].max);
+	nv = realloc(l->v, (size_t)(l->n + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return cfg_error(&pc->f, loc, "out of memory");
+	l->v = nv;
+	l->v[l->n] = strdup(s);
+	if (l->v[l->n] == NULL)
+		return cfg_error(&pc->f, loc, "out of memory");
+	l->n++;
+	return 0;
+}
+
+int aconf_add_plugin(struct acf_pctx *pc, const struct cfg_loc *name_loc, const char *name,
+		     const struct cfg_loc *cmd_loc, const char *cmd)
+{
+	struct agent_conf *c = &pc->st->c;
+	struct plugin_cmd pcmd;
+	char why[200], tok[64];
+	size_t n = strlen(name);
+
+	cfg_show(tok, sizeof(tok), name, n);
+	if (n == 0 || n >= sizeof(pcmd.name) ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+		return cfg_error(&pc->f, name_loc, "invalid plugin name '%s', expected 1 to %zu "
+				 "letters, digits, '.', '_' or '-' (the name the services inventory's "
+				 "plugin check gives)", tok, sizeof(pcmd.name) - 1);
+	/* plugins named in an earlier load stay only if this one names none */
+	for (int i = 0; pc->st->replaced[ACONF_L_PLUGIN_NAME] && i < c->plugin_names.n; i++)
+		if (strcmp(c->plugin_names.v[i], name) == 0)
+			return cfg_error(&pc->f, name_loc, "duplicate plugin '%s', expected each "
+					 "name once", tok);
+	memset(&pcmd, 0, sizeof(pcmd));
+	if (plugin_cmd_split(&pcmd, cmd, why, sizeof(why)) < 0)
+		return cfg_error(&pc->f, cmd_loc, "plugin '%s': %s", tok, why);
+	plugin_cmd_free(&pcmd);
+	if (list_push(pc, name_loc, ACONF_L_PLUGIN_NAME, name) < 0 ||
+	    list_push(pc, cmd_loc, ACONF_L_PLUGIN_CMD, cmd) < 0)
+		return -1;
 	return 0;
 }
 
@@ -858,5 +923,13 @@ int aconf_print(FILE *f, const struct agent_conf *c)
 	if (put_list(f, "sha256", &c->allow_sha256) < 0 || put_list(f, "path", &c->allow_paths) < 0)
 		return -1;
 	fprintf(f, "}\n");
+	for (int i = 0; i < c->plugin_names.n && i < c->plugin_cmds.n; i++) {
+		char qn[2 * PATH_MAX + 3], qc[2 * PATH_MAX + 3];
+
+		if (cfg_quote(c->plugin_names.v[i], qn, sizeof(qn)) < 0 ||
+		    cfg_quote(c->plugin_cmds.v[i], qc, sizeof(qc)) < 0)
+			return -1;
+		fprintf(f, "plugin %s command %s\n", qn, qc);
+	}
 	return ferror(f) ? -1 : 0;
 }

@@ -46,6 +46,7 @@
 #define ACONF_MAX_TAGS  64       /* quarantine tags */
 #define ACONF_TAG_MAX   128      /* bytes of a tag (a YARA identifier) */
 #define ACONF_MAX_ALLOW 4096     /* allow sha256 entries */
+#define ACONF_MAX_PLUGINS 64     /* plugin statements */
 
 /* A list the struct owns: n malloc'd, NUL-terminated strings (v NULL if 0). */
 struct aconf_list {
@@ -104,6 +105,11 @@ struct agent_conf {
 	 * (allow.h; the console may push more) */
 	struct aconf_list allow_sha256;  /* 64 lowercase hex digits each */
 	struct aconf_list allow_paths;   /* globs, matched as scan include/exclude */
+
+	/* plugin checks the console may assign (agent/sprobe.h): `plugin "NAME"
+	 * command "/abs/path ARGS"`; the two lists go in step, names unique */
+	struct aconf_list plugin_names;
+	struct aconf_list plugin_cmds;
 };
 
 /*

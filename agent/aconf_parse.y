@@ -78,6 +78,8 @@ enum aconf_list_kind {
 	ACONF_L_TAGS,
 	ACONF_L_ALLOW_SHA256,
 	ACONF_L_ALLOW_PATH,
+	ACONF_L_PLUGIN_NAME,
+	ACONF_L_PLUGIN_CMD,
 	ACONF_LISTS
 };
 
@@ -136,6 +138,9 @@ int aconf_set_log_level(struct acf_pctx *pc, const struct cfg_loc *loc);
 int aconf_set_cpu(struct acf_pctx *pc, const struct cfg_loc *loc);
 int aconf_set_daily(struct acf_pctx *pc, const struct cfg_loc *loc);
 int aconf_set_every(struct acf_pctx *pc, const struct cfg_loc *loc);
+/* `plugin "NAME" command "CMD"` */
+int aconf_add_plugin(struct acf_pctx *pc, const struct cfg_loc *name_loc, const char *name,
+		     const struct cfg_loc *cmd_loc, const char *cmd);
 /* s to the list pc->list */
 int aconf_add(struct acf_pctx *pc, const struct cfg_loc *loc, const char *s);
 }
@@ -197,6 +202,7 @@ static void acf_error(struct cfg_loc *loc, struct acf_pctx *pc,
 %token CONSOLE "console" DIR "dir" SPOOL_SIZE "spool-size"
 %token HEARTBEAT "heartbeat" RULES "rules" LOG "log" SCAN "scan"
 %token CACHE "cache" QUARANTINE "quarantine" ALLOW "allow" INCLUDE "include"
+%token PLUGIN "plugin" COMMAND "command"
 %token '{' '}' ';'
 
 %%
@@ -223,6 +229,14 @@ stmt	: INCLUDE STRING	{ TAKE(aconf_include(pc, &@2, $2), $2); }
 	| QUARANTINE '{' quarantine_block '}'
 	| ALLOW allow_opt
 	| ALLOW '{' allow_block '}'
+	| PLUGIN STRING COMMAND STRING {
+		int r_ = aconf_add_plugin(pc, &@2, $2, &@4, $4);
+		free($2);
+		free($4);
+		$2 = $4 = NULL;
+		if (r_ < 0)
+			YYABORT;
+	}
 	;
 
 /* ---- lists: one string, or several in braces ---- */

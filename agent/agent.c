@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "agentcmd.h"
+#include "sprobe.h"
 #include "allow.h"
 #include "backup.h"
 #include "cfg.h"
@@ -74,6 +75,7 @@ struct agent {
 	const struct agent_conf *c;
 	char host[256];
 	struct sensorlink *link;
+	struct sprobe *probes;             /* probe checks the console assigned (sprobe.h) */
 	struct scache *cache;
 	struct quarantine *q;
 	struct watch *w;
@@ -898,6 +900,45 @@ static enum sensorlink_answer allow_command(struct agent *a, const struct linkp_
 	return SENSORLINK_DONE;
 }
 
+/*
+ * "probes": the checks the console assigns to this host replace those it
+ * assigned before; plugin checks name agent.conf's plugins, and the answer
+ * lists the names agent.conf does not map.
+ */
+static enum sensorlink_answer probes_command(struct agent *a, const struct linkp_cmd *c,
+					     json_t **result)
+{
+	struct sprobe_check *cs;
+	json_t *unknown;
+	char err[512];
+	size_t n;
+
+	if (sprobe_args(c->args, &cs, &n, err, sizeof(err)) < 0) {
+		*result = linkp_error("%s", err);
+		return SENSORLINK_FAILED;
+	}
+	unknown = json_array();
+	for (size_t i = 0; i < n; i++) {
+		bool known = cs[i].chk.kind != INV_CHK_PLUGIN;
+
+		for (int k = 0; !known && k < a->c->plugin_names.n; k++)
+			known = strcmp(a->c->plugin_names.v[k], cs[i].chk.name) == 0;
+		if (!known)
+			json_array_append_new(unknown, json_string(cs[i].chk.name));
+	}
+	if (sprobe_set(a->probes, cs, n, c->args, err, sizeof(err)) < 0) {
+		json_decref(unknown);
+		*result = linkp_error("%s", err);
+		return SENSORLINK_FAILED;
+	}
+	log_info("probes: %zu checks from the console", n);
+	if (json_array_size(unknown) > 0)
+		log_warn("probes: %zu plugin checks name a plugin agent.conf does not map: they "
+			 "give UNKNOWN", json_array_size(unknown));
+	*result = json_pack("{s:I,s:o}", "checks", (json_int_t)n, "plugins_unknown", unknown);
+	return SENSORLINK_DONE;
+}
+
 static enum sensorlink_answer on_command(void *arg, const struct linkp_cmd *c, json_t **result)
 {
 	struct agent *a = arg;
@@ -921,6 +962,8 @@ static enum sensorlink_answer on_command(void *arg, const struct linkp_cmd *c, j
 			j->cpu = s.cpu < 0 ? a->c->cpu_percent : (unsigned)s.cpu;
 	} else if (strcmp(c->type, "quarantine") == 0) {
 		return quarantine_command(a, c, result);
+	} else if (strcmp(c->type, "probes") == 0) {
+		return probes_command(a, c, result);
 	} else if (strcmp(c->type, "allow") == 0) {
 		return allow_command(a, c, result);
 	} else if (strcmp(c->type, "rules") == 0) {
@@ -1212,6 +1255,15 @@ static void on_control(void *ctx, const char *line, char *ans, size_t anslen)
 			 (unsigned long long)a->lst.spool_dropped, (unsigned long long)a->emit_failed,
 			 (unsigned long long)a->rules_updates, a->rules_error);
 		pthread_mutex_unlock(&a->mu);
+		if (a->probes != NULL) {
+			size_t pc, k = strlen(ans);
+			unsigned long long pr, pl;
+
+			sprobe_counts(a->probes, &pc, &pr, &pl);
+			if (k < anslen)
+				snprintf(ans + k, anslen - k, "\nprobe_checks=%zu\nprobe_runs=%llu\n"
+					 "probe_results_unstored=%llu", pc, pr, pl);
+		}
 		return;
 	}
 	if (n == 1 && strcmp(w[0], "scan") == 0) {
@@ -1424,6 +1476,16 @@ int agent_run(const struct agent_conf *c, const struct bkc *bk, const char *cont
 		log_warn("spool: %s", warn);
 		notice(&a, "spool-damage", warn);
 	}
+	a.probes = sprobe_new(c->dir, c->plugin_names.v, c->plugin_cmds.v,
+			  c->plugin_names.n < c->plugin_cmds.n ? c->plugin_names.n : c->plugin_cmds.n,
+			  a.link, warn, sizeof(warn));
+	if (a.probes == NULL || sprobe_start(a.probes) < 0) {
+		log_err("probe checks: cannot start");
+		rc = 1;
+		goto out;
+	}
+	if (warn[0])
+		log_warn("probe checks: %s", warn);
 	sdn_init();     /* before the threads: it reads the environment */
 	if (pthread_create(&job_tid, NULL, job_thread, &a) != 0 ||
 	    !(have_job = 1) || pthread_create(&link_tid, NULL, link_thread, &a) != 0) {
@@ -1497,6 +1559,7 @@ out:
 	for (size_t i = 0; i < a.n_changed; i++)
 		free(a.changed[i]);
 	free(a.changed);
+	sprobe_free(a.probes);
 	sensorlink_free(a.link);
 	if (a.cache) {
 		if (scache_save(a.cache, err, sizeof(err)) < 0)

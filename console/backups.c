@@ -401,7 +401,7 @@ static int row_state(struct console *c, const char *service, const char *kind, c
 }
 
 static void take(struct console *c, const char *sensor_id, const struct store_sensor *sen,
-		 const char *text, size_t len)
+		 json_t *ev)
 {
 	struct backups_ctx *bx = c->backups;
 	int64_t now = (int64_t)console_now(), newest = 0;
@@ -409,7 +409,7 @@ static void take(struct console *c, const char *sensor_id, const struct store_se
 	struct bev b;
 	char err[512], rpo[16] = "new", msg[256];
 	int status_ok = 0;
-	json_t *e = json_loadb(text, len, 0, NULL);
+	json_t *e = json_incref(ev);    /* the batch's; released below as before */
 
 	if (e == NULL || bev_parse(e, now, &b, err, sizeof(err)) < 0) {
 		bx->refused++;
@@ -463,11 +463,11 @@ void backups_ingest(struct console *c, const char *sensor_id, const struct store
 	if (c->backups == NULL)
 		return;
 	for (unsigned i = 0; i < store_batch_events(b); i++) {
-		const char *text, *type;
-		size_t len;
+		const char *type;
+		int64_t seq;
+		json_t *e = store_batch_event(b, i, &type, &seq);
 
-		type = store_batch_event(b, i, &text, &len);
-		if (type == NULL || strcmp(type, "backup") != 0)
+		if (e == NULL || strcmp(type, "backup") != 0)
 			continue;
 		if (!have) {
 			if (store_sensor_get(c->store, sensor_id, &sen, NULL, err, sizeof(err)) != 0) {
@@ -476,7 +476,7 @@ void backups_ingest(struct console *c, const char *sensor_id, const struct store
 			}
 			have = true;
 		}
-		take(c, sensor_id, &sen, text, len);
+		take(c, sensor_id, &sen, e);
 	}
 }
 

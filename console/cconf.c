@@ -414,6 +414,35 @@ int cconf_add_listen(struct ccf_pctx *pc, enum cconf_kind kind,
 	return 0;
 }
 
+int cconf_set_ping_listen(struct ccf_pctx *pc, const struct cfg_loc *addr,
+			  const struct cfg_loc *port)
+{
+	struct console_conf *c = &pc->st->c;
+	struct cfg_range r = { "ping-listen port", CFG_COUNT, 1, 65535, false };
+	struct cconf_listen l = { .port = 0 };
+	struct cfg_loc whole = *addr;
+	uint64_t v;
+
+	whole.len = port->off + port->len - addr->off;
+	if (parse_addr(pc, addr, &l) < 0 || cfg_number_in(&pc->f, port, &r, &v) < 0)
+		return -1;
+	l.port = (uint16_t)v;
+	if (pc->st->ping_set)
+		return cfg_error(&pc->f, &whole, "ping-listen is given twice, expected one "
+				 "address and port");
+	for (int i = 0; i < c->n_https; i++)
+		if (c->https[i].port == l.port)
+			return cfg_error(&pc->f, &whole, "port %u is the officers' port, expected "
+					 "a port of its own for plain HTTP pings", l.port);
+	for (int i = 0; i < c->n_sensors; i++)
+		if (c->sensors[i].port == l.port)
+			return cfg_error(&pc->f, &whole, "port %u is the sensors' port, expected "
+					 "a port of its own for plain HTTP pings", l.port);
+	pc->st->ping_set = true;
+	c->ping = l;
+	return 0;
+}
+
 /* ---- strings and paths --------------------------------------------------- */
 
 int cconf_set_data(struct ccf_pctx *pc, const struct cfg_loc *loc, const char *s)

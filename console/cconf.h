@@ -71,6 +71,9 @@ struct console_conf {
 	struct hook_def hooks[CCONF_MAX_HOOKS];
 	int n_hooks;
 	char public_url[HOOK_URL_MAX + 1];  /* links in mails and chat; "": none */
+	/* `ping-listen ADDR port N`: plain HTTP for /ping/ paths only
+	   (console/pinglisten.h); port 0: none */
+	struct cconf_listen ping;
 
 	/* the services inventory: `service` blocks, usually from an included
 	   services.conf (lib/inventory.h); NULL when there are none. A load
@@ -78,7 +81,7 @@ struct console_conf {
 	struct inventory *inv;
 
 	/* `plugin "NAME" command "..."`: what the inventory's plugin checks run
-	   (console/plugin.h); NULL when none. Owned as inv is. */
+	   (lib/plugin.h); NULL when none. Owned as inv is. */
 	struct cconf_plugins *plugins;
 
 	/* retention: older than this is pruned; 0: kept for ever */

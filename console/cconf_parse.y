@@ -57,6 +57,7 @@ struct cconf_state {
 	struct cfg_loc hook_loc;       /* its name */
 	bool hook_types_set;           /* a `type` seen: the first replaces "all" */
 	bool public_url_set;
+	bool ping_set;                 /* `ping-listen` seen */
 	struct inventory *inv;         /* `service` blocks read so far, or NULL */
 	struct cconf_plugins *plugins; /* `plugin` statements read so far, or NULL */
 };
@@ -144,6 +145,9 @@ int cconf_hook_url(struct ccf_pctx *pc, const struct cfg_loc *loc, int kind,
 		   const char *s);
 int cconf_hook_set(struct ccf_pctx *pc, const struct cfg_loc *loc,
 		   enum cconf_hook_set which, const char *s);
+/* `ping-listen ADDR port N` (cconf.c) */
+int cconf_set_ping_listen(struct ccf_pctx *pc, const struct cfg_loc *addr,
+			  const struct cfg_loc *port);
 int cconf_set_public_url(struct ccf_pctx *pc, const struct cfg_loc *loc,
 			 const char *s);
 /* cconf_services.c: the `service` block at kw (lib/inventory); *end: after it. */
@@ -216,6 +220,7 @@ static void ccf_error(struct cfg_loc *loc, struct ccf_pctx *pc,
 %token SENSOR "sensor" ALERTS "alerts" SESSION "session" LIMITS "limits"
 %token INCLUDE "include"
 %token HOOK "hook" PUBLIC_URL "public-url"
+%token PING_LISTEN "ping-listen"
 %token SYSLOG "syslog" EMAIL "email" WEBHOOK "webhook" FORMAT "format"
 %token CA "ca" CERT "cert" KEY "key" FROM "from" TO "to" USER "user"
 %token PASSWORD_FILE "password-file" SECRET_FILE "secret-file" PROXY "proxy"
@@ -267,6 +272,7 @@ stmt	: INCLUDE STRING	{ TAKE(cconf_include(pc, &@2, $2), $2); }
 	| LIMITS limits_opts
 	| LIMITS '{' limits_block '}'
 	| PUBLIC_URL STRING	{ TAKE(cconf_set_public_url(pc, &@2, $2), $2); }
+	| PING_LISTEN addr PORT NUMBER { CHK(cconf_set_ping_listen(pc, &@2, &@4)); }
 	| HOOK hook_name '{' hook_block '}' { CHK(cconf_hook_end(pc)); }
 	| RETENTION retention_opts
 	| RETENTION '{' retention_block '}'

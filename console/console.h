@@ -25,6 +25,8 @@ struct ingestq;                         /* sensorapi.c */
 struct auth_limiter;
 struct push;                            /* push.c */
 struct probes;                          /* probes.c */
+struct sprobes;                         /* sprobes.c */
+struct pinglisten;                      /* pinglisten.c */
 struct quota;                           /* quota.c */
 struct auditagg;                        /* auditagg.c */
 struct backups_ctx;                     /* backups.c */
@@ -60,6 +62,8 @@ struct console {
 	uint64_t logins, login_failures;
 	struct push *push;              /* push checks (push.c) */
 	struct probes *probes;          /* probe scheduler and workers (probes.c) */
+	struct sprobes *sprobes;        /* checks run from sensors (sprobes.c) */
+	struct pinglisten *ping;        /* the plain HTTP ping listener (pinglisten.c) */
 	struct outbox *outbox;          /* alert hooks (hookctl.c, outbox.c) */
 	struct invpush *invpush;        /* the inventory pushed to gateways (invpush.c) */
 	struct backups_ctx *backups;    /* the agents' backup checks (backups.c) */

@@ -42,6 +42,8 @@
 #include "num.h"
 #include "privdrop.h"
 #include "probes.h"
+#include "sprobes.h"
+#include "pinglisten.h"
 #include "push.h"
 #include "quota.h"
 #include "refusal.h"
@@ -649,6 +651,24 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 					 "backup_events_refused=%llu", (unsigned long long)bt,
 					 (unsigned long long)br);
 		}
+		k = strlen(ans);
+		{
+			uint64_t l50, l99, lmax;
+
+			probes_lateness(c, &l50, &l99, &lmax);
+			if (k < anslen)
+				snprintf(ans + k, anslen - k, "\nprobe_late_p50_ms=%llu\n"
+					 "probe_late_p99_ms=%llu\nprobe_late_max_ms=%llu",
+					 (unsigned long long)l50, (unsigned long long)l99,
+					 (unsigned long long)lmax);
+		}
+		k = strlen(ans);
+		if (k < anslen)
+			sprobes_status(c, ans + k, anslen - k);
+		k = strlen(ans);
+		if (k < anslen && c->ping != NULL)
+			snprintf(ans + k, anslen - k, "\nping_listener_refused=%llu",
+				 (unsigned long long)pinglisten_refused(c));
 		used = strlen(ans);
 		hookctl_status(c, ans + used, anslen - used);
 		return;
@@ -826,7 +846,7 @@ static int run(struct console *c)
 		goto out;
 	}
 	if (push_start(c, err, sizeof(err)) < 0 || probes_start(c, err, sizeof(err)) < 0 ||
-	    backups_start(c, err, sizeof(err)) < 0) {
+	    backups_start(c, err, sizeof(err)) < 0 || sprobes_start(c, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -848,6 +868,10 @@ static int run(struct console *c)
 		goto out;
 	}
 	server_set_vetter(&c->https, rest_vouch, c);
+	if (pinglisten_open(c, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (control_open(&c->ctl, c->conf.control_path, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
@@ -887,6 +911,7 @@ static int run(struct console *c)
 out:
 	server_close(&c->sensors);
 	server_close(&c->https);
+	pinglisten_close(c);
 	sensorapi_free(c);
 	retain_free(c);
 	refusal_free(c);
@@ -905,6 +930,7 @@ out:
 	ca_free(c->ca);
 	rest_free(c);
 	hookctl_stop(c);
+	sprobes_stop(c);
 	probes_stop(c);
 	push_free(c);
 	invpush_free(c);
@@ -956,6 +982,8 @@ int main(int argc, char **argv)
 	if (check) {
 		printf("%s: configuration OK\n", conf_path);
 		inv_print(c.conf.inv, stdout);
+		if (c.conf.ping.port != 0)
+			printf("ping-listen %s port %u\n", c.conf.ping.addr, c.conf.ping.port);
 		for (int i = 0; c.conf.plugins != NULL && i < c.conf.plugins->n; i++) {
 			const struct plugin_cmd *pc = &c.conf.plugins->cmd[i];
 

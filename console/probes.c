@@ -1,12 +1,19 @@
 /*
  * probes.c - see probes.h.
  *
- * Threads: the event loop's timer (every 250 ms) queues the checks that are
- * due; PROBES_WORKERS threads take them one at a time, run probe_run() and
- * queue the result; a pipe wakes the loop, which applies the results to
- * the states and writes them to the store. Each check is queued again only
+ * Threads: a scheduler thread queues each check when it is due (waking at
+ * the earliest due time, or when a result came back); PROBES_WORKERS
+ * threads take them one at a time, run probe_run() and queue the result;
+ * a pipe wakes the loop, which applies the results to the states and
+ * writes them to the store. The scheduler does not wait for the loop, so
+ * a loop busy writing results does not make checks start late. Each check is queued again only
  * after its result came back, so the queues never hold a check twice and
- * are bounded by the number of checks.
+ * are bounded by the number of checks: the queue of due checks is a ring
+ * of n slots.
+ *
+ * A check with `from "HOST"` is not run here: the sensor enrolled as HOST
+ * runs it (sprobes.c sends the assignment) and its results come in as
+ * events, applied by probes_sensor_result() to the same states.
  */
 #include "probes.h"
 
@@ -17,11 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "console.h"
+#include "lathist.h"
 #include "log.h"
 #include "mono.h"
 #include "plugin.h"
@@ -34,6 +43,9 @@ struct pcheck {
 	uint64_t due_ms;                /* monotonic */
 	bool busy;                      /* queued or running */
 	bool known;                     /* a hard state is stored (from a run or the store) */
+	bool remote;                    /* run by the sensor named in `from` */
+	int64_t last_seq;               /* remote: the sensor's event sequence last applied */
+	int64_t last_at;                /* remote: the time of the result last applied */
 	struct probes_state st;
 	struct probe_result res;        /* written by a worker while busy */
 	int64_t since;                  /* of the current state */
@@ -48,13 +60,17 @@ struct probes {
 	int n_th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int *todo, n_todo;              /* indexes; a queue of at most n */
+	pthread_cond_t sched_cv;        /* a result back, or stop (CLOCK_MONOTONIC) */
+	pthread_t sched;
+	bool sched_up;
+	int *todo, todo_head, n_todo;   /* indexes; a ring of n slots */
 	int *done, n_done;
 	bool stop;
 	int wake[2];
 	struct event *wake_ev, *timer;
 	bool *svc_down;                 /* per service: a probe check in a hard CRITICAL */
 	uint64_t runs;                  /* results applied */
+	struct lathist late;            /* from due to taken by a worker (under mu) */
 };
 
 static const char *const flap_state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
@@ -163,9 +179,14 @@ static void *worker(void *arg)
 			pthread_mutex_unlock(&p->mu);
 			return NULL;
 		}
-		i = p->todo[0];
-		memmove(p->todo, p->todo + 1, (size_t)(p->n_todo - 1) * sizeof(int));
+		i = p->todo[p->todo_head];
+		p->todo_head = (p->todo_head + 1) % p->n;
 		p->n_todo--;
+		{
+			uint64_t now = mono_ms(), due = p->pc[i].due_ms;
+
+			lathist_add(&p->late, now > due ? (now - due) * 1000 : 0);
+		}
 		pthread_mutex_unlock(&p->mu);
 
 		struct pcheck *pc = &p->pc[i];
@@ -244,12 +265,11 @@ static uint32_t cert_band(const struct inv_check *chk, const struct svc_row *r, 
 	return band;
 }
 
-static void apply_result(struct probes *p, struct pcheck *pc)
+static void apply_result(struct probes *p, struct pcheck *pc, int64_t now)
 {
 	struct console *c = p->c;
 	const struct inv_service *sv = &c->conf.inv->svc[pc->svc];
 	const struct inv_check *chk = &sv->checks[pc->chk];
-	int64_t now = (int64_t)console_now();
 	bool unreach = pc->res.state != PROBE_OK && parent_down(p, sv);
 	bool maint = probes_in_maintenance(sv, (time_t)now);
 	bool changed = probes_apply(&pc->st, pc->res.state, chk->retries, unreach);
@@ -318,8 +338,11 @@ static void apply_result(struct probes *p, struct pcheck *pc)
 	} else if (pc->st.state == PROBE_OK)
 		pc->cert_band = 0;
 	/* a soft problem is retried sooner */
+	pthread_mutex_lock(&p->mu);
 	pc->due_ms = mono_ms() + 1000ull * (pc->st.hard ? chk->every : chk->retry_every);
 	pc->busy = false;
+	pthread_cond_signal(&p->sched_cv);
+	pthread_mutex_unlock(&p->mu);
 	p->runs++;
 }
 
@@ -335,7 +358,7 @@ static void drain(struct probes *p)
 		p->n_done -= n;
 		pthread_mutex_unlock(&p->mu);
 		for (int i = 0; i < n; i++)
-			apply_result(p, &p->pc[idx[i]]);
+			apply_result(p, &p->pc[idx[i]], (int64_t)console_now());
 	} while (n == 64);
 }
 
@@ -351,26 +374,44 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	struct probes *p = arg;
-	uint64_t now = mono_ms();
-	bool any = false;
-
 	(void)fd;
 	(void)what;
-	drain(p);
-	pthread_mutex_lock(&p->mu);
-	for (int i = 0; i < p->n; i++) {
-		struct pcheck *pc = &p->pc[i];
+	drain(arg);     /* should a wake-up have been lost */
+}
 
-		if (pc->busy || pc->due_ms > now)
-			continue;
-		pc->busy = true;
-		p->todo[p->n_todo++] = i;
-		any = true;
+/* Queue the checks that are due; sleep until the next is, or a result came back. */
+static void *scheduler(void *arg)
+{
+	struct probes *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop) {
+		uint64_t now = mono_ms(), next = now + 1000;
+		bool any = false;
+		struct timespec until;
+
+		for (int i = 0; i < p->n; i++) {
+			struct pcheck *pc = &p->pc[i];
+
+			if (pc->remote || pc->busy)
+				continue;
+			if (pc->due_ms > now) {
+				if (pc->due_ms < next)
+					next = pc->due_ms;
+				continue;
+			}
+			pc->busy = true;
+			p->todo[(p->todo_head + p->n_todo++) % p->n] = i;
+			any = true;
+		}
+		if (any)
+			pthread_cond_broadcast(&p->cv);
+		until.tv_sec = (time_t)(next / 1000);
+		until.tv_nsec = (long)(next % 1000) * 1000000L;
+		pthread_cond_timedwait(&p->sched_cv, &p->mu, &until);
 	}
-	if (any)
-		pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+	return NULL;
 }
 
 int probes_start(struct console *c, char *err, size_t errlen)
@@ -379,7 +420,7 @@ int probes_start(struct console *c, char *err, size_t errlen)
 	struct timeval tv = { 0, 250000 };
 	struct probes *p;
 	int n = 0, k = 0;
-	uint64_t now = mono_ms();
+	uint64_t now = mono_ms(), spread_ms;
 
 	if (inv == NULL)
 		return 0;
@@ -388,6 +429,12 @@ int probes_start(struct console *c, char *err, size_t errlen)
 			n += is_probe(&inv->svc[i].checks[j]);
 	if (n == 0)
 		return 0;
+	spread_ms = n <= 100 ? 1000 : (uint64_t)n * 10;
+	for (int i = 0; i < inv->n; i++)
+		for (int j = 0; j < inv->svc[i].n_checks; j++)
+			if (is_probe(&inv->svc[i].checks[j]) &&
+			    spread_ms > 1000ull * inv->svc[i].checks[j].every)
+				spread_ms = 1000ull * inv->svc[i].checks[j].every;
 	if (probe_global_init() < 0) {
 		snprintf(err, errlen, "probes: libcurl does not start");
 		return -1;
@@ -422,6 +469,7 @@ int probes_start(struct console *c, char *err, size_t errlen)
 			pc->svc = i;
 			pc->chk = j;
 			svcstore_key(chk, pc->key);
+			pc->remote = chk->from[0] != '\0';
 			pc->st.state = PROBE_OK;
 			pc->st.hard = true;
 			pc->since = (int64_t)console_now();
@@ -434,9 +482,24 @@ int probes_start(struct console *c, char *err, size_t errlen)
 						pc->known = true;
 					}
 			}
-			/* spread the first runs over a second */
-			pc->due_ms = now + (uint64_t)(k * 1000 / n);
+			/* spread the first runs: over a second, and over a
+			   second for each 100 checks (at most their interval) */
+			pc->due_ms = now + (uint64_t)k * spread_ms / (uint64_t)n;
 		}
+	pthread_condattr_t ca;
+
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&p->sched_cv, &ca) != 0) {
+		snprintf(err, errlen, "probes: cannot set up the scheduler");
+		free(p->pc);
+		free(p->todo);
+		free(p->done);
+		free(p->svc_down);
+		free(p);
+		return -1;
+	}
+	pthread_condattr_destroy(&ca);
 	if (pthread_mutex_init(&p->mu, NULL) != 0 || pthread_cond_init(&p->cv, NULL) != 0 ||
 	    pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		snprintf(err, errlen, "probes: cannot set up the workers");
@@ -454,8 +517,18 @@ int probes_start(struct console *c, char *err, size_t errlen)
 			snprintf(err, errlen, "probes: cannot start a worker");
 			goto fail;
 		}
+	if (pthread_create(&p->sched, NULL, scheduler, p) != 0) {
+		snprintf(err, errlen, "probes: cannot start the scheduler");
+		goto fail;
+	}
+	p->sched_up = true;
 	c->probes = p;
 	log_info("probes: %d checks on %d workers", n, PROBES_WORKERS);
+	for (int i = 0; i < n; i++)
+		if (p->pc[i].remote) {
+			log_info("probes: of them, some run from sensors (from \"HOST\")");
+			break;
+		}
 	return 0;
 fail:
 	c->probes = p;
@@ -472,9 +545,12 @@ void probes_stop(struct console *c)
 	pthread_mutex_lock(&p->mu);
 	p->stop = true;
 	pthread_cond_broadcast(&p->cv);
+	pthread_cond_broadcast(&p->sched_cv);
 	pthread_mutex_unlock(&p->mu);
 	for (int i = 0; i < p->n_th; i++)
 		pthread_join(p->th[i], NULL);
+	if (p->sched_up)
+		pthread_join(p->sched, NULL);
 	if (p->wake_ev != NULL)
 		event_free(p->wake_ev);
 	if (p->timer != NULL)
@@ -485,6 +561,7 @@ void probes_stop(struct console *c)
 		close(p->wake[1]);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
+	pthread_cond_destroy(&p->sched_cv);
 	free(p->pc);
 	free(p->todo);
 	free(p->done);
@@ -493,7 +570,75 @@ void probes_stop(struct console *c)
 	c->probes = NULL;
 }
 
+void probes_lateness(const struct console *c, uint64_t *p50_ms, uint64_t *p99_ms,
+		     uint64_t *max_ms)
+{
+	struct probes *p = c->probes;
+
+	*p50_ms = *p99_ms = *max_ms = 0;
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	*p50_ms = lathist_pct(&p->late, 50) / 1000;
+	*p99_ms = lathist_pct(&p->late, 99) / 1000;
+	*max_ms = p->late.max_us / 1000;
+	pthread_mutex_unlock(&p->mu);
+}
+
 uint64_t probes_runs(const struct console *c)
 {
 	return c->probes != NULL ? c->probes->runs : 0;
+}
+
+/* The check of service `service` with key `key` that the sensor enrolled as host runs. */
+static struct pcheck *find_remote(struct probes *p, const char *host, const char *service,
+				  const char *key)
+{
+	const struct inventory *inv = p->c->conf.inv;
+
+	for (int i = 0; i < p->n; i++) {
+		struct pcheck *pc = &p->pc[i];
+		const struct inv_service *sv = &inv->svc[pc->svc];
+
+		if (pc->remote && strcmp(pc->key, key) == 0 && strcmp(sv->name, service) == 0 &&
+		    strcasecmp(sv->checks[pc->chk].from, host) == 0)
+			return pc;
+	}
+	return NULL;
+}
+
+bool probes_assigned(const struct console *c, const char *host, const char *service,
+		     const char *key)
+{
+	return c->probes != NULL && find_remote(c->probes, host, service, key) != NULL;
+}
+
+int probes_sensor_result(struct console *c, const char *host, const char *service,
+			 const char *key, int64_t seq, int64_t at, const struct probe_result *r,
+			 char *err, size_t errlen)
+{
+	struct probes *p = c->probes;
+	struct pcheck *pc = p != NULL ? find_remote(p, host, service, key) : NULL;
+	int64_t now = (int64_t)console_now();
+
+	if (pc == NULL) {
+		snprintf(err, errlen, "check \"%s\" of service \"%s\" is not assigned to %s", key,
+			 service, host);
+		return -1;
+	}
+	/* a batch sent again after its ack was lost, or an older result */
+	if (seq <= pc->last_seq) {
+		snprintf(err, errlen, "already applied");
+		return 1;
+	}
+	pc->last_seq = seq;
+	/* the sensor's clock within reason: never ahead of ours, never behind the last */
+	if (at > now)
+		at = now;
+	if (at < pc->last_at)
+		at = pc->last_at;
+	pc->last_at = at;
+	pc->res = *r;
+	apply_result(p, pc, at);
+	return 0;
 }

@@ -40,6 +40,32 @@ struct console;
 int probes_start(struct console *c, char *err, size_t errlen);
 void probes_stop(struct console *c);
 
+/*
+ * Checks run from a sensor (`from "HOST"`, sprobes.h): is the check of
+ * service with key (store_services.h's svcstore_key()) assigned to the
+ * sensor enrolled as host (compared ignoring ASCII case)?
+ */
+bool probes_assigned(const struct console *c, const char *host, const char *service,
+		     const char *key);
+/*
+ * Apply a result the sensor enrolled as host sent as its event seq, run at
+ * at (epoch seconds; clamped to now and to the last result's time), to the
+ * check's state, as a result of the console's own would be. Returns 0; 1
+ * when seq was applied already (a batch sent again); -1 with err when the
+ * check is not assigned to host.
+ */
+int probes_sensor_result(struct console *c, const char *host, const char *service,
+			 const char *key, int64_t seq, int64_t at, const struct probe_result *r,
+			 char *err, size_t errlen);
+
+/*
+ * How late the console's own probes started: from the time a check was due
+ * to a worker taking it (the scheduler's tick of 250 ms included), since
+ * start; for status and the bench.
+ */
+void probes_lateness(const struct console *c, uint64_t *p50_ms, uint64_t *p99_ms,
+		     uint64_t *max_ms);
+
 /* Probe runs finished since start, for status. */
 uint64_t probes_runs(const struct console *c);
 

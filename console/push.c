@@ -209,6 +209,16 @@ static const char *due_state(const struct inv_check *chk, const struct svc_row *
 {
 	if (strcmp(r->state, "up") != 0 && strcmp(r->state, "late") != 0)
 		return NULL;    /* new waits for its first ping; down for a success */
+	if (chk->schedule[0] != '\0') {
+		/* late from the first run the schedule had after the last success */
+		int64_t due = cron_next(&chk->cron, r->last_ok, chk->sched_utc);
+
+		if (due < 0)
+			return NULL;
+		if (now >= due + (int64_t)chk->grace)
+			return "down";
+		return now >= due ? "late" : NULL;
+	}
 	if (now >= r->last_ok + (int64_t)chk->period + (int64_t)chk->grace)
 		return "down";
 	if (now >= r->last_ok + (int64_t)chk->period)

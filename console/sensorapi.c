@@ -18,6 +18,7 @@
  * fsync serves many sensors, and no sensor hears "stored" before it is.
  */
 #include "sensorapi.h"
+#include "sprobes.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -315,6 +316,7 @@ static void ingest_commit(struct console *c)
 			p->sc->batch = NULL;
 		if (committed == 0 && ok[i]) {
 			backups_ingest(c, p->sensor, p->b);
+			sprobes_apply_batch(c, p->sensor, p->b);
 			c->batches++;
 			c->events_in += res[i].inserted;
 			c->events_dup += res[i].duplicates;
@@ -352,6 +354,7 @@ static void queue_checked(struct console *c, struct evhttp_request *req, struct 
 	struct ingestq *q = c->ingest;
 	struct timeval now = { 0, 0 };
 	struct pending *p = calloc(1, sizeof(*p));
+	char err[512];
 
 	if (p == NULL) {
 		store_batch_free(b);
@@ -362,6 +365,13 @@ static void queue_checked(struct console *c, struct evhttp_request *req, struct 
 	if (retain_check_batch(c, req, sensor, store_batch_events(b), len) != 0) {
 		store_batch_free(b);
 		free(p);
+		return;
+	}
+	/* probe results only for the checks assigned to this sensor */
+	if (sprobes_check_batch(c, sensor, b, err, sizeof(err)) < 0) {
+		store_batch_free(b);
+		free(p);
+		refused(c, req, sensor, 400, err);
 		return;
 	}
 	/* evhttp reads a connection's next request only after this one is

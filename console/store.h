@@ -41,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #define STORE_SCHEMA_VERSION 3
 #define STORE_NOT_FOUND 1
 
@@ -211,10 +213,9 @@ struct store_batch;
 int store_batch_parse(const char *body, size_t len, struct store_batch **out, char *err,
 		      size_t errlen);
 unsigned store_batch_events(const struct store_batch *b);
-/* Event i of a checked batch: its event_type, and its text (compact JSON,
- * NUL-terminated) into *text, *len; NULL past the end. */
-const char *store_batch_event(const struct store_batch *b, unsigned i, const char **text,
-			      size_t *len);
+/* Event i of a checked batch (NULL past the end), its event_type and sequence. */
+json_t *store_batch_event(const struct store_batch *b, unsigned i, const char **type,
+			  int64_t *seq);
 void store_batch_free(struct store_batch *b);
 int store_group_begin(struct store *s, char *err, size_t errlen);
 int store_batch_store(struct store *s, const char *sensor_id, const struct store_batch *b,

@@ -696,14 +696,14 @@ unsigned store_batch_events(const struct store_batch *b)
 	return (unsigned)b->n;
 }
 
-const char *store_batch_event(const struct store_batch *b, unsigned i, const char **text,
-			      size_t *len)
+json_t *store_batch_event(const struct store_batch *b, unsigned i, const char **type,
+			  int64_t *seq)
 {
 	if (i >= b->n)
 		return NULL;
-	*text = b->ev[i].text;
-	*len = b->ev[i].text_len;
-	return b->ev[i].type;
+	*type = b->ev[i].type;
+	*seq = (int64_t)(b->first + i);
+	return json_array_get(json_object_get(b->root, "events"), i);
 }
 
 int store_group_begin(struct store *s, char *err, size_t errlen)

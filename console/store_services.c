@@ -58,6 +58,8 @@ static const char svc_schema[] =
 
 void svcstore_key(const struct inv_check *c, char out[SVC_KEY_MAX])
 {
+	size_t n;
+
 	if (c->kind == INV_CHK_PUSH || c->kind == INV_CHK_PLUGIN)
 		snprintf(out, SVC_KEY_MAX, "%s", c->name);
 	else if (c->kind == INV_CHK_DNS)
@@ -66,6 +68,10 @@ void svcstore_key(const struct inv_check *c, char out[SVC_KEY_MAX])
 		snprintf(out, SVC_KEY_MAX, "%s %s:%u", inv_kind_name(c->kind), c->target, c->port);
 	else
 		snprintf(out, SVC_KEY_MAX, "%s %s", inv_kind_name(c->kind), c->target);
+	/* the same check from a sensor is another check */
+	n = strlen(out);
+	if (c->from[0] != '\0' && n < SVC_KEY_MAX)
+		snprintf(out + n, SVC_KEY_MAX - n, " from %s", c->from);
 }
 
 int svcstore_init(struct store *s, char *err, size_t errlen)

@@ -20,7 +20,7 @@
 
 #define SVC_BODY_MAX    10240   /* bytes of a ping's body kept */
 #define SVC_PINGS_KEPT  100     /* pings logged per check */
-#define SVC_KEY_MAX     (INV_TEXT_MAX + 16)
+#define SVC_KEY_MAX     (INV_TEXT_MAX + 16 + 6 + INV_NAME_MAX)
 #define SVC_STATE_MAX   15
 
 /* A ping, as the job reports it. */

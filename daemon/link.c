@@ -1,7 +1,9 @@
 /*
  * link.c - see link.h. The link itself is lib/sensorlink.c; here it runs
  * after privs_drop(), watches the parent's socket and reports its counters
- * to the parent once a second.
+ * to the parent once a second. It also runs the probe checks the console
+ * assigns to this gateway (the "probes" command, lib/sprobe.h; http, https
+ * and tcp: a gateway has no plugins), from inside the networks it joins.
  */
 #include "link.h"
 
@@ -20,8 +22,10 @@
 #include "privs.h"
 #include "sigs.h"
 #include "sensorlink.h"
+#include "sprobe.h"
 
 static volatile sig_atomic_t sig_stop;
+static struct sprobe *probes;           /* set before the link runs */
 
 static void on_signal(int sig)
 {
@@ -67,10 +71,46 @@ static int parent_gone(void *arg)
 	return 1;
 }
 
+/* "probes": the checks assigned to this gateway replace those before. */
+static enum sensorlink_answer probes_command(const struct linkp_cmd *c, json_t **result)
+{
+	struct sprobe_check *cs;
+	json_t *unknown;
+	char err[512];
+	size_t n;
+
+	if (probes == NULL) {
+		*result = linkp_error("probe checks are not running");
+		return SENSORLINK_FAILED;
+	}
+	if (sprobe_args(c->args, &cs, &n, err, sizeof(err)) < 0) {
+		*result = linkp_error("%s", err);
+		return SENSORLINK_FAILED;
+	}
+	unknown = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (cs[i].chk.kind == INV_CHK_PLUGIN)
+			json_array_append_new(unknown, json_string(cs[i].chk.name));
+	if (sprobe_set(probes, cs, n, c->args, err, sizeof(err)) < 0) {
+		json_decref(unknown);
+		*result = linkp_error("%s", err);
+		return SENSORLINK_FAILED;
+	}
+	log_info("link: %zu probe checks from the console", n);
+	if (json_array_size(unknown) > 0)
+		log_warn("link: %zu plugin checks assigned to this gateway give UNKNOWN: plugins "
+			 "run on agents only", json_array_size(unknown));
+	*result = json_pack("{s:I,s:o}", "checks", (json_int_t)n, "plugins_unknown", unknown);
+	return SENSORLINK_DONE;
+}
+
+/* The console's commands: probe assignments, inventory pushes. */
 static enum sensorlink_answer on_command(void *arg, const struct linkp_cmd *c, json_t **result)
 {
 	struct link_ctx *x = arg;
 
+	if (strcmp(c->type, "probes") == 0)
+		return probes_command(c, result);
 	return linkinv_command(&x->inv, c, result);
 }
 
@@ -120,7 +160,18 @@ int link_run(const struct link_args *a)
 	x.inv.l = l;
 	if (warn[0])
 		log_warn("link: spool: %s", warn);
+	probes = sprobe_new(conf->link_dir, NULL, NULL, 0, l, warn, sizeof(warn));
+	if (probes == NULL || sprobe_start(probes) < 0) {
+		log_err("link: probe checks: cannot start");
+		sprobe_free(probes);
+		sensorlink_free(l);
+		return 1;
+	}
+	if (warn[0])
+		log_warn("link: probe checks: %s", warn);
 	rc = sensorlink_run(l);
+	sprobe_free(probes);
+	probes = NULL;
 	if (rc == 0 && !sig_stop)
 		rc = 1;         /* the parent went away */
 	sensorlink_free(l);

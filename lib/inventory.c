@@ -35,6 +35,7 @@
 #include "inventory.h"
 #include "errf.h"
 #include "num.h"
+#include "probe.h"
 
 #define MINUTE 60
 #define HOUR   3600
@@ -396,26 +397,27 @@ const char *inv_crit_name(enum inv_crit c)
 enum opt {
 	O_EVERY, O_TIMEOUT, O_RETRIES, O_RETRY_EVERY, O_STATUS, O_KEYWORD, O_REGEX,
 	O_REDIRECTS, O_CA, O_PORT, O_WARN, O_TYPE, O_SERVER, O_EXPECT, O_RCODE, O_UUID,
-	O_PERIOD, O_GRACE, O_N
+	O_PERIOD, O_GRACE, O_FROM, O_SCHEDULE, O_TZ, O_N
 };
 static const char *const opt_names[O_N] = {
 	"every", "timeout", "retries", "retry-every", "status", "keyword", "regex",
 	"redirects", "ca", "port", "warn", "type", "server", "expect", "rcode", "uuid",
-	"period", "grace",
+	"period", "grace", "from", "schedule", "tz",
 };
 #define B(o) (1u << (o))
 #define PROBE (B(O_EVERY) | B(O_TIMEOUT) | B(O_RETRIES) | B(O_RETRY_EVERY))
 /* The options each kind takes. */
 static const unsigned kind_opts[INV_CHK_KINDS] = {
-	[INV_CHK_HTTP] = PROBE | B(O_STATUS) | B(O_KEYWORD) | B(O_REGEX) | B(O_REDIRECTS),
+	[INV_CHK_HTTP] = PROBE | B(O_STATUS) | B(O_KEYWORD) | B(O_REGEX) | B(O_REDIRECTS) |
+			 B(O_FROM),
 	[INV_CHK_HTTPS] = PROBE | B(O_STATUS) | B(O_KEYWORD) | B(O_REGEX) | B(O_REDIRECTS) |
-			  B(O_CA),
-	[INV_CHK_TCP] = PROBE | B(O_PORT),
+			  B(O_CA) | B(O_FROM),
+	[INV_CHK_TCP] = PROBE | B(O_PORT) | B(O_FROM),
 	[INV_CHK_DNS] = PROBE | B(O_TYPE) | B(O_SERVER) | B(O_EXPECT) | B(O_RCODE),
 	[INV_CHK_TLS] = PROBE | B(O_PORT) | B(O_WARN) | B(O_CA),
 	[INV_CHK_ICMP] = PROBE,
-	[INV_CHK_PLUGIN] = PROBE,
-	[INV_CHK_PUSH] = B(O_UUID) | B(O_PERIOD) | B(O_GRACE),
+	[INV_CHK_PLUGIN] = PROBE | B(O_FROM),
+	[INV_CHK_PUSH] = B(O_UUID) | B(O_PERIOD) | B(O_GRACE) | B(O_SCHEDULE) | B(O_TZ),
 };
 
 static const struct cfg_range r_every = { "every", CFG_DURATION, 5, DAY, false };
@@ -513,6 +515,12 @@ static int parse_option(struct px *p, struct inv_check *c, int o, unsigned *seen
 		if (take_string(p, "a regular expression in quotes", c->regex,
 				sizeof(c->regex)) < 0)
 			return -1;
+		{
+			char why[160];
+
+			if (probe_regex_bounded(c->regex, why, sizeof(why)) < 0)
+				return cfg_error(p->f, &p->loc, "%s", why);
+		}
 		r = regcomp(&re, c->regex, REG_EXTENDED | REG_NOSUB);
 		if (r != 0) {
 			char why[128];
@@ -602,6 +610,38 @@ static int parse_option(struct px *p, struct inv_check *c, int o, unsigned *seen
 			return -1;
 		c->grace = (uint32_t)v;
 		break;
+	case O_FROM:
+		if (take_string(p, "a sensor's host name in quotes", c->from, sizeof(c->from)) < 0)
+			return -1;
+		if (c->from[0] == '\0')
+			return cfg_error(p->f, &p->loc, "from takes the host name a sensor enrolled "
+					 "with, such as from \"web-01\"");
+		for (const char *q = c->from; *q != '\0'; q++)
+			if ((unsigned char)*q <= ' ' || *q == '"' || *q == '\\' || *q == 0x7f)
+				return cfg_error(p->f, &p->loc, "a sensor's host name holds no "
+						 "blanks, quotes or control characters");
+		break;
+	case O_SCHEDULE: {
+		char why[200];
+
+		if (take_string(p, "a cron schedule in quotes, such as \"0 2 * * *\"", c->schedule,
+				sizeof(c->schedule)) < 0)
+			return -1;
+		if (cron_parse(c->schedule, &c->cron, why, sizeof(why)) < 0)
+			return cfg_error(p->f, &p->loc, "%s", why);
+		break;
+	}
+	case O_TZ: {
+		char tz[16];
+
+		if (take_string(p, "\"UTC\" or \"local\"", tz, sizeof(tz)) < 0)
+			return -1;
+		if (strcmp(tz, "UTC") != 0 && strcmp(tz, "local") != 0)
+			return cfg_error(p->f, &p->loc, "tz takes \"UTC\" or \"local\" (the "
+					 "console's time zone); other zones are not supported");
+		c->sched_utc = tz[0] == 'U';
+		break;
+	}
 	case O_N:
 		break;
 	}
@@ -610,7 +650,7 @@ static int parse_option(struct px *p, struct inv_check *c, int o, unsigned *seen
 
 static bool same_check(const struct inv_check *a, const struct inv_check *b)
 {
-	if (a->kind != b->kind)
+	if (a->kind != b->kind || strcmp(a->from, b->from) != 0)
 		return false;
 	if (a->kind == INV_CHK_PUSH || a->kind == INV_CHK_PLUGIN)
 		return strcmp(a->name, b->name) == 0;
@@ -695,6 +735,10 @@ static int parse_check(struct px *p, struct inv_service *sv)
 				return -1;
 			continue;
 		}
+		if (o == O_FROM)
+			return cfg_error(p->f, &p->loc, "a %s check runs from the console only "
+					 "(sensors run http, https, tcp and plugin checks)",
+					 kind_names[k]);
 		if (o >= 0)
 			return cfg_error(p->f, &p->loc, "a %s check has no option '%s'",
 					 kind_names[k], opt_names[o]);
@@ -712,6 +756,11 @@ static int parse_check(struct px *p, struct inv_service *sv)
 	if (c->kind == INV_CHK_TCP && !(seen & B(O_PORT)))
 		return cfg_error(p->f, &at, "a tcp check needs a port, such as "
 				 "check tcp \"%s\" port 5432", c->target);
+	if ((seen & B(O_SCHEDULE)) && (seen & B(O_PERIOD)))
+		return cfg_error(p->f, &at, "a push check takes a period or a schedule, not both");
+	if ((seen & B(O_TZ)) && !(seen & B(O_SCHEDULE)))
+		return cfg_error(p->f, &at, "tz is for a schedule, such as "
+				 "schedule \"0 2 * * *\" tz \"UTC\"");
 	if (c->kind == INV_CHK_PUSH && !(seen & B(O_UUID)))
 		return cfg_error(p->f, &at, "a push check needs its uuid, such as "
 				 "uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11\" (uuidgen makes one)");
@@ -1226,7 +1275,12 @@ static void print_check(const struct inv_check *c, FILE *out)
 	put_str(out, c->kind == INV_CHK_PUSH || c->kind == INV_CHK_PLUGIN ? c->name : c->target);
 	if (c->kind == INV_CHK_PUSH) {
 		fprintf(out, " uuid \"%s\"", c->uuid);
-		put_dur(out, "period", c->period);
+		if (c->schedule[0] != '\0') {
+			fputs(" schedule ", out);
+			put_str(out, c->schedule);
+			fprintf(out, " tz \"%s\"", c->sched_utc ? "UTC" : "local");
+		} else
+			put_dur(out, "period", c->period);
 		put_dur(out, "grace", c->grace);
 		fputc('\n', out);
 		return;
@@ -1250,6 +1304,8 @@ static void print_check(const struct inv_check *c, FILE *out)
 		}
 		fprintf(out, " redirects %s", c->redirects == INV_REDIR_FOLLOW ? "follow" : "no");
 	}
+	if (c->from[0] != '\0')
+		fprintf(out, " from \"%s\"", c->from);
 	if (c->kind == INV_CHK_TLS)
 		fprintf(out, " warn %ud %ud %ud", c->warn_days[0], c->warn_days[1],
 			c->warn_days[2]);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 #include "cfg.h"
+#include "cron.h"
 
 #define INV_MAX_SERVICES 512
 #define INV_MAX_ADDRS    16       /* addresses per service */
@@ -80,6 +81,13 @@ struct inv_check {
 	/* push */
 	char uuid[INV_UUID_LEN + 1];
 	uint32_t period, grace;         /* seconds: late after period, down after grace more */
+	/* push: a cron schedule instead of period (cron.h); "": none */
+	char schedule[CRON_TEXT_MAX];
+	struct cron cron;               /* schedule, parsed */
+	bool sched_utc;                 /* tz "UTC"; else the console's local time */
+	/* http, https, tcp, plugin: run by the sensor enrolled with this host
+	   name instead of the console; "": the console */
+	char from[INV_NAME_MAX];
 	char at[INV_AT_MAX];            /* where it was written */
 };
 

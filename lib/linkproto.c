@@ -33,8 +33,8 @@ int linkp_event_class(const char *json, size_t len, enum spool_class *cls,
 		json_decref(j);
 		return fail(err, errlen, "event has no event_type", NULL);
 	}
-	if (strcmp(type, "alert") == 0)
-		*cls = SPOOL_FINDING;
+	if (strcmp(type, "alert") == 0 || strcmp(type, "probe_result") == 0)
+		*cls = SPOOL_FINDING;       /* a probe's result is the continuity record */
 	else if (strcmp(type, "stats") == 0 || strcmp(type, "heartbeat") == 0)
 		*cls = SPOOL_HEARTBEAT;
 	else

@@ -6,7 +6,7 @@
 #
 #   BUILD_DIR   holds kastrod and bench/ (mkbig, refloop), e.g. build/out
 #   SECTION     which sections to run (default: all): classify setupdate
-#               blocklatency scan ingest hooks backup
+#               blocklatency scan ingest hooks backup continuity
 #
 # Environment:
 #   KASTRO_TESTDATA        shared test data (default: ../shared/testdata
@@ -23,6 +23,8 @@
 #   KASTRO_BENCH_INGEST_HOOKS   4: ingest with four alert hooks active (0)
 #   KASTRO_BENCH_HOOK_ALERTS    alerts sent through three hooks (20000)
 #   KASTRO_BENCH_BACKUP_MB      data in the restic and borg repositories of backup (200)
+#   KASTRO_BENCH_PROBES         HTTP probes (and push checks) of continuity (1000)
+#   KASTRO_BENCH_PROBE_PHASE    seconds of each continuity phase (120)
 #
 # A benchmark, not a test: a missed target is printed as MISSED and the exit
 # status stays 0. It exits 1 when something is broken (a tool missing,
@@ -42,7 +44,7 @@
 set -eu
 export LC_ALL=C
 
-ALL_SECTIONS="classify setupdate blocklatency inline scan ingest hooks backup"
+ALL_SECTIONS="classify setupdate blocklatency inline scan ingest hooks backup continuity"
 
 die() { echo "bench: error: $*" >&2; exit 1; }
 
@@ -628,6 +630,47 @@ section_backup() {
 	done <"$TMP/backup.res"
 	grep -q FAILED "$TMP/backup.res" && die "a backup check failed on a sound repository"
 	return 0
+}
+
+# ---- section: continuity ---------------------------------------------------
+# A console with 1,000 HTTP probes every 30 s against a small HTTP server on
+# loopback, then the same with 1,000 push checks pinged every minute (see
+# tests/bench/continuity.sh). The reference in the same run: curl making a
+# round's requests. Targets: scheduling lateness p99 < 1 s, console CPU
+# < 10% of one core.
+CONT_P99_TARGET_MS=1000
+CONT_CPU_TARGET_PCT=10
+
+section_continuity() {
+	need_tool "$BUILD/kastro-console" kastro-console
+	need_tool "$BUILD/kastroctl" kastroctl
+	command -v curl >/dev/null 2>&1 || die "curl not installed"
+	command -v sqlite3 >/dev/null 2>&1 || die "sqlite3 not installed (packaging/deps.sh bench)"
+	_n=${KASTRO_BENCH_PROBES:-1000}
+	_ph=${KASTRO_BENCH_PROBE_PHASE:-120}
+	case $_n in ''|*[!0-9]*) die "KASTRO_BENCH_PROBES='$_n' is not a number" ;; esac
+	case $_ph in ''|*[!0-9]*) die "KASTRO_BENCH_PROBE_PHASE='$_ph' is not a number" ;; esac
+	echo "bench: continuity: $_n probes and $_n push checks, two phases of $_ph s ..."
+	bash "$here/continuity.sh" "$BUILD" "$_n" "$_ph" "$TMP/cont.res" || die "continuity failed (message above)"
+	v() { sed -n "s/^$1=//p" "$TMP/cont.res"; }
+	echo
+	echo "== continuity: $_n HTTP probes every 30 s ($(v probe_runs) runs in $_ph s), then also $_n push checks pinged every minute =="
+	printf "  %-52s %10s\n" "" "value"
+	printf "  %-52s %9s%%\n" "console CPU, probes (share of one core)" "$(v cpu_probes_pct)"
+	printf "  %-52s %9s%%\n" "console CPU, probes and pings" "$(v cpu_push_pct)"
+	printf "  %-52s %10s\n" "console CPU per round of $_n probes, s" "$(v cpu_probes_round_s)"
+	printf "  %-52s %10s\n" "reference: curl, the same $_n requests, CPU s" "$(v ref_cpu_s)"
+	printf "  %-52s %10s\n" "console / reference (CPU per round)" \
+		"$(awk -v a="$(v cpu_probes_round_s)" -v b="$(v ref_cpu_s)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+	if awk -v p="$(v late_p99_ms)" -v t="$CONT_P99_TARGET_MS" 'BEGIN { exit !(p < t) }'; then _v=met; else _v=MISSED; fi
+	echo "  scheduling lateness: p50 $(v late_p50_ms) ms, p99 $(v late_p99_ms) ms, max $(v late_max_ms) ms" \
+		"  target p99 < $CONT_P99_TARGET_MS ms   $_v"
+	if awk -v c="$(v cpu_push_pct)" -v t="$CONT_CPU_TARGET_PCT" 'BEGIN { exit !(c < t) }'; then _v=met; else _v=MISSED; fi
+	echo "  console CPU with probes and pings: $(v cpu_push_pct)%   target < $CONT_CPU_TARGET_PCT% of one core   $_v"
+	echo "  pings taken: $(v pings); push checks pinged (up, or late a minute on): $(v push_up) of $_n"
+	echo "  (lateness: from a check due to a worker taking it, since the console started; CPU per"
+	echo "  round: the console also keeps states and writes each result to its database; the"
+	echo "  reference is one curl process per 100 URLs, a new connection each, nothing stored)"
 }
 
 # ---- main -----------------------------------------------------------------

@@ -18,7 +18,7 @@ done
 [ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
 t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-$T-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-${T//\//-}-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
 # the console drops root for its own user, which must reach its data here
 chmod 755 "$tmp"
 cpid=""

@@ -61,6 +61,14 @@ data "$data"
 listen https on 127.0.0.1 port $HP
 listen sensors on 127.0.0.1 port $SP
 control "$csock"
+include "services.conf"
+EOF2
+# checks the gateway runs from inside its networks (`from` its host name)
+cat >"$tmp/services.conf" <<EOF2
+service "dmz-web" {
+    check http "http://$LAB_DMZ_IP4:$LAB_HTTP_PORT/" every 5s retries 1 from "$(hostname)"
+    check tcp "$LAB_DMZ_IP4" port 81 every 5s retries 1 from "$(hostname)"
+}
 EOF2
 start_console() {
 	# ip netns exec execs the console: $! is the console's own pid.
@@ -223,5 +231,16 @@ lab_wait_until 3 kstat_ge link_results 1
 [ "$(kstat link_connected)" = 1 ] && [ "$(kstat link_results)" -ge 1 ] &&
 	t_pass "$T: kastroctl status shows the link connected with its counters" ||
 	t_fail "$T: status: $("$CTL" -s "$ksock" status | grep '^link_' | tr '\n' ' ')"
+
+# ---- 4. probe checks the console assigns to the gateway -----------------------------
+svc() { db "SELECT state || '/' || hard FROM svc_checks WHERE service = 'dmz-web' AND key LIKE '$1'"; }
+svc_is() { [ "$(svc "$1")" = "$2" ]; }
+if lab_wait_until 30 svc_is 'http %' OK/1 && lab_wait_until 20 svc_is 'tcp %:81 %' CRITICAL/1; then
+	t_pass "$T: the gateway runs the http and tcp checks assigned to it; results reach the console (OK, CRITICAL)"
+else
+	t_fail "$T: gateway probes: http $(svc 'http %'), tcp $(svc 'tcp %:81 %'); $(grep 'probe' "$klog" | tail -n 3 | tr '\n' ' ')"
+fi
+n=$(db "SELECT count(*) FROM events WHERE sensor_id = '$id' AND event_type = 'probe_result'")
+[ "${n:-0}" -ge 2 ] && t_pass "$T: ... as probe_result events of the gateway ($n)" || t_fail "$T: probe events: '$n'"
 [ -n "${KASTRO_DEBUG:-}" ] && sed 's/^/    kastrod: /' "$klog"
 t_done

@@ -20,33 +20,23 @@ here=$(cd "$(dirname "$0")" && pwd)
 T=continuity/alerts
 B=$1
 case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
-CONSOLE=$B/kastro-console
-
-for tool in curl sqlite3 python3; do
-	command -v "$tool" >/dev/null 2>&1 || { t_fail "$T: $tool not installed"; t_done; }
-done
 python3 -c 'import cryptography' 2>/dev/null ||
 	{ t_fail "$T: python3-cryptography not installed (packaging/deps.sh test)"; t_done; }
-[ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-svcalerts-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+. "$here/../console/console_lib.sh"
 # the console runs as its own user: it reads what the test writes here
 chmod 755 "$tmp"
 t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 pids=""
-cpid=""
-cleanup() {
-	[ -n "$cpid" ] && kill -TERM "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
+alerts_cleanup() {
+	stop_console
 	for p in $pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
+	for p in $pids; do wait "$p" 2>/dev/null; done
+	console_cleanup
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap alerts_cleanup EXIT
 
-read -r HP SP WEB DB SOON < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(5)]
+read -r WEB DB SOON < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(3)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])')
 python3 "$here/mkcerts.py" "$tmp" || { t_fail "$T: cannot make certificates"; t_done; }
@@ -71,8 +61,6 @@ mstart=$(date -d '-10 min' +%H:%M)
 UB=6f1c2a3b-0d4e-4f50-8a61-72b3c4d5e6f7
 US=0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11
 
-"$CONSOLE" init --data "$tmp/data" --name 127.0.0.1 >"$tmp/init.out" 2>&1 || { t_fail "$T: init"; t_done; }
-pw=$(sed -n 's/^admin password: //p' "$tmp/init.out")
 cat >"$tmp/services.conf" <<CONF
 service "web" {
     owner "it" criticality high public
@@ -89,16 +77,8 @@ service "soon" { owner "culture" public check tls "127.0.0.1" port $SOON every 5
 service "backups" { owner "it" rpo 30s check push "nightly" uuid "$UB" period 1m grace 1m }
 service "files" { owner "it, archives" criticality medium rpo 1h check push "sync" uuid "$US" period 1d grace 1h }
 CONF
-cat >"$tmp/console.conf" <<CONF
-data "$tmp/data"
-listen https on 127.0.0.1 port $HP
-listen sensors on 127.0.0.1 port $SP
-control "$tmp/console.sock"
-sensor offline-after 30s
-include "services.conf"
-CONF
-"$CONSOLE" -c "$tmp/console.conf" >"$tmp/console.log" 2>&1 &
-cpid=$!
+write_conf 'sensor offline-after 30s' 'include "services.conf"'
+start_console || { t_fail "$T: the console did not start: $(tail -n 5 "$log")"; t_done; }
 URL=https://127.0.0.1:$HP
 
 ping() { curl -fsS -o /dev/null --cacert "$tmp/data/ca.crt" "$URL/ping/$1"; }
@@ -318,7 +298,7 @@ wait "$cpid"
 rc=$?
 cpid=""
 t_check "$T: the console stops cleanly" test "$rc" = 0
-if grep -q 'ERROR: AddressSanitizer\|runtime error' "$tmp/console.log"; then
-	t_fail "$T: sanitizer report: $(grep -m 3 'ERROR\|runtime error' "$tmp/console.log")"
+if grep -q 'ERROR: AddressSanitizer\|runtime error' "$log"; then
+	t_fail "$T: sanitizer report: $(grep -m 3 'ERROR\|runtime error' "$log")"
 fi
 t_done

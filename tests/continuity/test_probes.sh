@@ -15,36 +15,26 @@ here=$(cd "$(dirname "$0")" && pwd)
 T=continuity/probes
 B=$1
 case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
-CONSOLE=$B/kastro-console
-
-for tool in curl sqlite3 python3; do
-	command -v "$tool" >/dev/null 2>&1 || { t_fail "$T: $tool not installed"; t_done; }
-done
 python3 -c 'import cryptography' 2>/dev/null ||
 	{ t_fail "$T: python3-cryptography not installed (packaging/deps.sh test)"; t_done; }
-[ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
 PLUGINS=/usr/lib/nagios/plugins
 [ -x "$PLUGINS/check_http" ] && [ -x "$PLUGINS/check_tcp" ] ||
 	{ t_fail "$T: monitoring-plugins-basic not installed (packaging/deps.sh test)"; t_done; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-probes-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+. "$here/../console/console_lib.sh"
 # the console runs as its own user: it reads what the test writes here
 chmod 755 "$tmp"
 t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 pids=""
-cpid=""
-cleanup() {
-	[ -n "$cpid" ] && kill -TERM "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
+probes_cleanup() {
+	stop_console
 	for p in $pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
+	for p in $pids; do wait "$p" 2>/dev/null; done
+	console_cleanup
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap probes_cleanup EXIT
 
-read -r HP SP WEB PLAIN SOON EXP DB CLOSED < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(8)]
+read -r WEB PLAIN SOON EXP DB CLOSED < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(6)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])')
 python3 "$here/mkcerts.py" "$tmp" || { t_fail "$T: cannot make certificates"; t_done; }
@@ -70,8 +60,6 @@ standin db "$DB"
 # a maintenance window around now, in local time as the console reads it
 mstart=$(date -d '-10 min' +%H:%M)
 
-"$CONSOLE" init --data "$tmp/data" --name 127.0.0.1 >"$tmp/init.out" 2>&1 || { t_fail "$T: init"; t_done; }
-pw=$(sed -n 's/^admin password: //p' "$tmp/init.out")
 cat >"$tmp/services.conf" <<CONF
 service "e-payments" {
     owner "finance" criticality critical
@@ -100,24 +88,17 @@ service "library" {
     check tcp "127.0.0.1" port $DB every 5s retries 1
 }
 CONF
-cat >"$tmp/console.conf" <<CONF
-data "$tmp/data"
-listen https on 127.0.0.1 port $HP
-listen sensors on 127.0.0.1 port $SP
-control "$tmp/console.sock"
-include "services.conf"
-plugin "http_plain" command "$PLUGINS/check_http -H 127.0.0.1 -p $PLAIN -s Πληρωμές"
-plugin "tcp_web" command "$PLUGINS/check_tcp -H 127.0.0.1 -p $WEB"
-CONF
-"$CONSOLE" -n -c "$tmp/console.conf" >"$tmp/n.out" 2>&1
+write_conf 'include "services.conf"' \
+	"plugin \"http_plain\" command \"$PLUGINS/check_http -H 127.0.0.1 -p $PLAIN -s Πληρωμές\"" \
+	"plugin \"tcp_web\" command \"$PLUGINS/check_tcp -H 127.0.0.1 -p $WEB\""
+"$CONSOLE" -n -c "$conf" >"$tmp/n.out" 2>&1
 if grep -q '^9 services, 13 checks$' "$tmp/n.out" &&
 	grep -q "^plugin \"tcp_web\" command $PLUGINS/check_tcp -H 127.0.0.1 -p $WEB\$" "$tmp/n.out"; then
 	t_pass "$T: kastro-console -n lists the services, checks and plugin commands"
 else
 	t_fail "$T: -n: $(head -n 3 "$tmp/n.out" | tr '\n' '|')"
 fi
-"$CONSOLE" -c "$tmp/console.conf" >"$tmp/console.log" 2>&1 &
-cpid=$!
+start_console || { t_fail "$T: the console did not start: $(tail -n 5 "$log")"; t_done; }
 
 q() { sqlite3 "$tmp/data/console.db" "$1" 2>/dev/null; }
 # wait_state SERVICE KEY-LIKE WANT SECONDS: until state (and hard) match
@@ -158,6 +139,11 @@ api() {
 }
 api -o /dev/null -X POST -H 'Content-Type: application/json' \
 	--data "{\"user\":\"admin\",\"password\":\"$pw\"}" "https://127.0.0.1:$HP/api/v1/login"
+# uptime needs time since the first result: not the same second
+for _i in $(seq 1 20); do
+	[ "$(date +%s)" -gt "$(q "SELECT max(since) FROM svc_checks WHERE service = 'e-payments'")" ] && break
+	sleep 0.2
+done
 api -o "$tmp/list.json" "https://127.0.0.1:$HP/api/v1/services"
 if python3 - "$tmp/list.json" <<'PY'
 import json, sys
@@ -217,12 +203,12 @@ t_check "$T: library's failure inside its window is marked maintenance" \
 	wait_state library 'tcp %' CRITICAL/1 8
 m=$(q "SELECT maintenance FROM svc_checks WHERE service = 'library'")
 t_check "$T: ... with the maintenance flag" test "$m" = 1
-if grep -q 'service erp: .*UNREACHABLE (no alert)' "$tmp/console.log" &&
-	grep -q 'service library: .*in maintenance (no alert)' "$tmp/console.log" &&
-	! grep -q 'warning: service erp' "$tmp/console.log"; then
+if grep -q 'service erp: .*UNREACHABLE (no alert)' "$log" &&
+	grep -q 'service library: .*in maintenance (no alert)' "$log" &&
+	! grep -q 'warning: service erp' "$log"; then
 	t_pass "$T: neither raises a problem of its own"
 else
-	t_fail "$T: log: $(grep 'service erp\|service library' "$tmp/console.log" | head -4 | tr '\n' '|')"
+	t_fail "$T: log: $(grep 'service erp\|service library' "$log" | head -4 | tr '\n' '|')"
 fi
 standin db "$DB"
 t_check "$T: db back is OK" wait_state db 'tcp %' OK/1 8
@@ -232,7 +218,7 @@ t_check "$T: archive (its port closed) is CRITICAL" wait_state archive 'tcp %' C
 curl -fsS -o /dev/null --cacert "$tmp/data/ca.crt" "https://127.0.0.1:$HP/ping/6f1c2a3b-0d4e-4f50-8a61-72b3c4d5e6f7/fail"
 t_check "$T: its dependency's push check failed: archive is UNREACHABLE" \
 	wait_state archive 'tcp %' UNREACHABLE/1 8
-"$B/kastroctl" -s "$tmp/console.sock" console status >"$tmp/status.out" 2>&1
+"$B/kastroctl" -s "$sock" console status >"$tmp/status.out" 2>&1
 if grep -q '^pings=1$' "$tmp/status.out" && grep -q '^pings_limited=0$' "$tmp/status.out" &&
 	[ "$(sed -n 's/^probes_run=//p' "$tmp/status.out")" -gt 20 ]; then
 	t_pass "$T: kastroctl console status counts pings and probe runs"
@@ -248,7 +234,7 @@ wait "$cpid"
 rc=$?
 cpid=""
 t_check "$T: the console stops cleanly with its workers" test "$rc" = 0
-if grep -q 'ERROR: AddressSanitizer\|runtime error\|ThreadSanitizer' "$tmp/console.log"; then
-	t_fail "$T: sanitizer report: $(grep -m 3 'ERROR\|runtime error' "$tmp/console.log")"
+if grep -q 'ERROR: AddressSanitizer\|runtime error\|ThreadSanitizer' "$log"; then
+	t_fail "$T: sanitizer report: $(grep -m 3 'ERROR\|runtime error' "$log")"
 fi
 t_done

@@ -17,45 +17,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 T=continuity/push
 B=$1
 case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
-CONSOLE=$B/kastro-console
 UUID=0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11
-
-for tool in curl sqlite3 python3; do
-	command -v "$tool" >/dev/null 2>&1 || { t_fail "$T: $tool not installed"; t_done; }
-done
-[ -x "$CONSOLE" ] || { t_fail "$T: $CONSOLE not built"; t_done; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-push-test.XXXXXX") || { t_fail "$T: no scratch dir"; t_done; }
+. "$here/../console/console_lib.sh"
 # the console runs as its own user: it reads what the test writes here
 chmod 755 "$tmp"
 t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
-cpid=""
-stop_console() {
-	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
-		kill -TERM "$cpid" 2>/dev/null
-		for _i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$cpid" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$cpid" 2>/dev/null
-	fi
-	[ -n "$cpid" ] && wait "$cpid" 2>/dev/null
-	cpid=""
-}
-cleanup() { stop_console; rm -rf "$tmp"; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-read -r HP SP < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
-data=$tmp/data
 CA=$data/ca.crt
 URL=https://127.0.0.1:$HP
-
-if ! "$CONSOLE" init --data "$data" --name 127.0.0.1 >"$tmp/init.out" 2>&1; then
-	t_fail "$T: init: $(head -n 3 "$tmp/init.out" | tr '\n' ' ')"
-	t_done
-fi
 
 # The contract's block, standing alone in the inventory file.
 cat >"$tmp/services.conf" <<'CONF'
@@ -67,15 +35,9 @@ service "e-payments" {
     check push "nightly-backup" uuid "0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11" period 1d grace 1h
 }
 CONF
-cat >"$tmp/console.conf" <<CONF
-data "$data"
-listen https on 127.0.0.1 port $HP
-listen sensors on 127.0.0.1 port $SP
-control "$tmp/console.sock"
-include "services.conf"
-CONF
+write_conf 'include "services.conf"'
 
-if "$CONSOLE" -n -c "$tmp/console.conf" >"$tmp/n.out" 2>&1 &&
+if "$CONSOLE" -n -c "$conf" >"$tmp/n.out" 2>&1 &&
 	grep -q '^1 service, 2 checks$' "$tmp/n.out" &&
 	grep -q '^service "e-payments" criticality medium owner "finance" rpo 1h rto 4h$' "$tmp/n.out" &&
 	grep -q '^    check https "https://10.20.0.17/" every 30s .* keyword "Πληρωμές"' "$tmp/n.out" &&
@@ -87,7 +49,7 @@ fi
 
 # A misspelt keyword in the included inventory: file:line:col and a hint.
 sed 's/keyword "/keywrd "/' "$tmp/services.conf" >"$tmp/bad.conf"
-sed 's/services.conf/bad.conf/' "$tmp/console.conf" >"$tmp/bad-console.conf"
+sed 's/services.conf/bad.conf/' "$conf" >"$tmp/bad-console.conf"
 if ! "$CONSOLE" -n -c "$tmp/bad-console.conf" >"$tmp/bad.out" 2>&1 &&
 	head -n 1 "$tmp/bad.out" | grep -q "bad.conf:5:49: unexpected 'keywrd', .*did you mean 'keyword'?"; then
 	t_pass "$T: an error in the inventory names file:line:col and the close match"
@@ -95,16 +57,7 @@ else
 	t_fail "$T: bad inventory: $(head -n 1 "$tmp/bad.out")"
 fi
 
-start_console() {
-	"$CONSOLE" -c "$tmp/console.conf" >>"$tmp/console.log" 2>&1 &
-	cpid=$!
-	for _i in $(seq 1 50); do
-		curl -s -o /dev/null --cacert "$CA" "$URL/" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-start_console || { t_fail "$T: the console did not start: $(tail -n 5 "$tmp/console.log")"; t_done; }
+start_console || { t_fail "$T: the console did not start: $(tail -n 5 "$log")"; t_done; }
 
 state() {
 	sqlite3 "$data/console.db" "SELECT state FROM svc_checks WHERE service = 'e-payments' AND key = 'nightly-backup'"
@@ -167,12 +120,13 @@ t_check "$T: after a pause the source may ping again" curl -fsS -o /dev/null --c
 
 # ---- across a restart ------------------------------------------------------
 stop_console
+cp "$log" "$tmp/first.log"      # start_console begins a new log
 start_console || { t_fail "$T: restart failed"; t_done; }
 t_check "$T: the state survives a restart" test "$(state)" = down
 curl -fsS --cacert "$CA" "$URL/ping/$UUID" >/dev/null
 t_check "$T: and moves again after it" test "$(state)" = up
 stop_console
-if grep -q 'ERROR: AddressSanitizer\|runtime error' "$tmp/console.log"; then
-	t_fail "$T: sanitizer report: $(grep -m 3 'ERROR\|runtime error' "$tmp/console.log")"
+if grep -q 'ERROR: AddressSanitizer\|runtime error' "$tmp/first.log" "$log"; then
+	t_fail "$T: sanitizer report: $(grep -h -m 3 'ERROR\|runtime error' "$tmp/first.log" "$log")"
 fi
 t_done

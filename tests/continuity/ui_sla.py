@@ -13,42 +13,24 @@ import base64
 import os
 import sys
 
+import uilib
+
 
 def main():
     base, pw, spki, tmp = sys.argv[1:5]
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import Select, WebDriverWait
-    except ImportError:
+    d = uilib.start(tmp, spki, "chromium-sla")
+    if d is None:
         return 77
-    chromium = "/usr/bin/chromium"
-    driver = "/usr/bin/chromedriver"
-    if not (os.path.exists(chromium) and os.path.exists(driver)):
-        return 77
-    o = webdriver.ChromeOptions()
-    o.binary_location = chromium
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-              "--window-size=1366,768", "--lang=en-US", "--no-first-run",
-              "--user-data-dir=" + os.path.join(tmp, "chromium-sla"),
-              "--ignore-certificate-errors-spki-list=" + spki):
-        o.add_argument(a)
-    d = webdriver.Chrome(service=Service(driver), options=o)
-    d.set_page_load_timeout(20)
-    css = lambda s: d.find_elements(By.CSS_SELECTOR, s)  # noqa: E731
-    wait = lambda fn: WebDriverWait(d, 10).until(lambda _d: fn())  # noqa: E731
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    css = lambda s: uilib.css(d, s)  # noqa: E731
+    wait = lambda fn: uilib.wait(d, fn)  # noqa: E731
     shown = lambda s: d.execute_script(  # noqa: E731
         "var e = document.querySelector(arguments[0]);"
         "return e !== null && getComputedStyle(e).display !== 'none';", s)
-    try:
-        d.get(base + "/")
-        wait(lambda: css("#login-user"))
-        Select(d.find_element(By.ID, "lang-switch")).select_by_value("en")
-        d.find_element(By.ID, "login-user").send_keys("admin")
-        d.find_element(By.ID, "login-password").send_keys(pw)
-        d.find_element(By.ID, "login-submit").click()
-        wait(lambda: css("#dash-chart"))
+
+    def check():
+        uilib.login(d, base, pw, lang="en")
         d.find_element(By.ID, "nav-services").click()
         wait(lambda: css("#svc-sla"))
         d.find_element(By.ID, "svc-sla").click()
@@ -82,12 +64,8 @@ def main():
         rpo = d.find_element(By.CSS_SELECTOR, "tr.sla-row[data-name='backups'] .sla-rpo").text
         assert "δεν τηρήθηκε" in rpo, rpo
         d.save_screenshot(os.path.join(tmp, "sla.png"))
-    except Exception as e:  # an assertion or a timeout: say where
-        print("at %s: %r" % (d.current_url, e))
-        return 1
-    finally:
-        d.quit()
-    return 0
+
+    return uilib.run(d, check)
 
 
 if __name__ == "__main__":

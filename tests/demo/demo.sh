@@ -25,6 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 RULES_DIR=$(cd "$here/../../rules" && pwd)
 . "$here/../net/lab.sh"
 . "$here/demo_hooks.sh"
+. "$here/services.sh"
 
 if [ $# -ne 1 ]; then
 	echo "usage: $0 BUILD_DIR" >&2
@@ -41,8 +42,8 @@ DEMO_PAUSE=${DEMO_PAUSE:-2}
 if [ -n "$DEMO_SECONDS" ]; then DEMO_KEEP=${DEMO_KEEP:-0}; else DEMO_KEEP=${DEMO_KEEP:-1}; fi
 DEMO_STATS_EVERY=30
 
-DEMO_START="lab hooks console gateway agent viewer traffic"
-DEMO_STOP="traffic agent gateway viewer console hooks lab"
+DEMO_START="lab hooks console gateway agent viewer traffic services"
+DEMO_STOP="services traffic agent gateway viewer console hooks lab"
 
 # The HTTP host the staff PC visits each round and the gateway's policy
 # blocks: an alert on the console every round.

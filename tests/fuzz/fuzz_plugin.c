@@ -1,6 +1,6 @@
 /*
  * fuzz_plugin.c - libFuzzer target: arbitrary bytes as a Nagios plugin's
- * output (console/plugin.c's plugin_parse_output()).
+ * output (lib/plugin.c's plugin_parse_output()).
  *
  * Checks that the parser neither crashes nor reads past the input, that
  * the text it keeps holds no control bytes and is terminated, that at most

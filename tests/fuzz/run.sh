@@ -156,6 +156,17 @@ for src in "$here"/fuzz_*.c; do
 		printf '%s' '{"version":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","paths":["/home","/tmp/x"],"files":[{"name":"a.yar","data_b64":"cnVsZSBhIHsgY29uZGl0aW9uOiB0cnVlIH0="},{"name":"b.yara","data_b64":""}]}' \
 			>"$corpus/seed-bundle"
 		;;
+	fuzz_cron)
+		for s in '0 2 * * *' '*/15 9-17 * * mon-fri' '0 3 15 * fri' '10-20/5,45 4 1,15 jan-mar,dec 0,7' '@weekly'; do
+			printf '%s' "$s" >"$corpus/seed-$(printf '%s' "$s" | md5sum | cut -c1-8)"
+		done
+		;;
+	fuzz_sprobe)
+		printf '%s' '{"checks":[{"service":"web","key":"http http://10.0.0.1/ from gw","kind":"http","target":"http://10.0.0.1/","every":30,"retry_every":10,"timeout":5,"status":200,"keyword":"ok","regex":"^<h1>","redirects":"no"},{"service":"db","key":"tcp db:5432 from gw","kind":"tcp","target":"db","port":5432,"every":60,"retry_every":30,"timeout":10},{"service":"db","key":"disk from gw","kind":"plugin","target":"disk","every":60,"retry_every":60,"timeout":10}]}' \
+			>"$corpus/seed-args"
+		printf '%s' '{"event_type":"probe_result","timestamp":"2026-12-06T23:00:00.000000+0000","probe":{"service":"web","check":"tcp db:5432 from gw","state":"CRITICAL","ms":12,"output":"CRITICAL - refused","time":1796684400}}' \
+			>"$corpus/seed-event"
+		;;
 	fuzz_httphead)
 		printf '\000\000\001\000\000\000\000\000POST /sensor/v1/events HTTP/1.1\r\nHost: c\r\nContent-Length: 10\r\n\r\n' \
 			>"$corpus/seed-post"

@@ -504,7 +504,7 @@ static void test_error_format(void **state)
 		   "\t^~~~~~~~");
 	fails_with("consol { address \"x\" }",
 		   "t.conf:1:1: unexpected 'consol', expected one of: console, dir, "
-		   "spool-size, heartbeat, rules, log, scan, cache, quarantine, allow, include; "
+		   "spool-size, heartbeat, rules, log, scan, cache, quarantine, allow, include, plugin; "
 		   "did you mean 'console'?\n"
 		   "consol { address \"x\" }\n"
 		   "^~~~~~");
@@ -526,7 +526,7 @@ static void test_syntax_errors(void **state)
 	/* a group takes one setting on its line, or a block */
 	fails_first("console address \"x\" port 7443",
 		    "t.conf:1:21: unexpected 'port', expected one of: console, dir, "
-		    "spool-size, heartbeat, rules, log, scan, cache, quarantine, allow, include");
+		    "spool-size, heartbeat, rules, log, scan, cache, quarantine, allow, include, plugin");
 	fails_first(ADDR "scan",
 		    "t.conf:2:5: unexpected end of file, expected one of: path, exclude, "
 		    "watch, max-size, cross-filesystems, file-timeout, threads, cpu, "
@@ -546,14 +546,14 @@ static void test_syntax_errors(void **state)
 		    "(error, warning, info, debug)");
 	fails_first(ADDR "caches entries 5",
 		    "t.conf:2:1: unexpected 'caches', expected one of: cache, console, "
-		    "dir, spool-size, heartbeat, rules, log, scan, quarantine, allow, include; "
+		    "dir, spool-size, heartbeat, rules, log, scan, quarantine, allow, include, plugin; "
 		    "did you mean 'cache'?");
 	fails_first(ADDR "}", "t.conf:2:1: unexpected '}', expected one of: console, "
 		    "dir, spool-size, heartbeat, rules, log, scan, cache, quarantine, "
-		    "allow, include");
+		    "allow, include, plugin");
 	fails_first(ADDR "\"x\"", "t.conf:2:1: unexpected string \"x\", expected one "
 		    "of: console, dir, spool-size, heartbeat, rules, log, scan, cache, "
-		    "quarantine, allow, include");
+		    "quarantine, allow, include, plugin");
 }
 
 static void test_number_errors(void **state)

@@ -295,7 +295,7 @@ static void test_error_format(void **state)
 		   "\t^~~~~~~~~~~~~~~~");
 	fails_with("dta \"/var/lib/kastro-console\"",
 		   "t.conf:1:1: unexpected 'dta', expected one of: data, listen, "
-		   "control, log, sensor, alerts, session, limits, include, hook, public-url, user, service, plugin, retention, quota; did you "
+		   "control, log, sensor, alerts, session, limits, include, hook, public-url, ping-listen, user, service, plugin, retention, quota; did you "
 		   "mean 'data'?\n"
 		   "dta \"/var/lib/kastro-console\"\n"
 		   "^~~");
@@ -325,7 +325,7 @@ static void test_syntax_errors(void **state)
 	fails_first(DATA "session idle 1h absolut 2h",
 		    "t.conf:2:17: unexpected 'absolut', expected one of: absolute, "
 		    "idle, data, listen, control, log, sensor, alerts, session, limits, "
-		    "include, hook, public-url, user, service, plugin, retention, quota; did you mean 'absolute'?");
+		    "include, hook, public-url, ping-listen, user, service, plugin, retention, quota; did you mean 'absolute'?");
 	fails_first(DATA "sensor",
 		    "t.conf:2:7: unexpected end of file, expected one of: "
 		    "offline-after, certificate-days, enrolment-token-ttl, '{'");
@@ -334,14 +334,14 @@ static void test_syntax_errors(void **state)
 		    "(error, warning, info, debug)");
 	fails_first(DATA "sensors offline-after 5m",
 		    "t.conf:2:1: unexpected 'sensors', expected one of: sensor, data, "
-		    "listen, control, log, alerts, session, limits, include, hook, public-url, user, service, plugin, retention, quota; did you "
+		    "listen, control, log, alerts, session, limits, include, hook, public-url, ping-listen, user, service, plugin, retention, quota; did you "
 		    "mean 'sensor'?");
 	fails_first(DATA "}", "t.conf:2:1: unexpected '}', expected one of: data, "
 		    "listen, control, log, sensor, alerts, session, limits, include, "
-		    "hook, public-url, user, service, plugin, retention, quota");
+		    "hook, public-url, ping-listen, user, service, plugin, retention, quota");
 	fails_first(DATA "\"x\"", "t.conf:2:1: unexpected string \"x\", expected one "
 		    "of: data, listen, control, log, sensor, alerts, session, limits, "
-		    "include, hook, public-url, user, service, plugin, retention, quota");
+		    "include, hook, public-url, ping-listen, user, service, plugin, retention, quota");
 }
 
 static void test_number_errors(void **state)

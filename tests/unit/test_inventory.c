@@ -238,6 +238,41 @@ static void test_errors(void **state)
 	fails("service \"a\" { address 1.2.3.4\x01 }", "s.conf:1:30: unexpected byte 0x01");
 }
 
+/* from "HOST" (checks run by a sensor) and cron schedules of push checks */
+static void test_from_and_schedule(void **state)
+{
+	(void)state;
+	ok("service \"a\" { check tcp \"db\" port 5432 from \"erp-app\"\n"
+	   "  check tcp \"db\" port 5432\n  check plugin \"q\" from \"erp-app\" }");
+	assert_string_equal(inv->svc[0].checks[0].from, "erp-app");
+	assert_string_equal(inv->svc[0].checks[1].from, "");
+	fails("service \"a\" { check tls \"x\" from \"gw\" }",
+	      "s.conf:1:29: a tls check runs from the console only");
+	fails("service \"a\" { check tcp \"x\" port 1 from \"a b\" }",
+	      "s.conf:1:41: a sensor's host name holds no blanks");
+	fails("service \"a\" { check tcp \"x\" port 1 from \"g\" check tcp \"x\" port 1 from \"g\" }",
+	      "s.conf:1:51: this check is already in service \"a\"");
+	ok("service \"a\" { check push \"j\" uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11\" "
+	   "schedule \"30 2 * * mon-fri\" tz \"UTC\" grace 1h }");
+	assert_string_equal(inv->svc[0].checks[0].schedule, "30 2 * * mon-fri");
+	assert_true(inv->svc[0].checks[0].sched_utc);
+	assert_true(inv->svc[0].checks[0].cron.minute == 1ull << 30);
+	fails("service \"a\" { check push \"j\" uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11\" "
+	      "schedule \"30 2 * *\" }", "s.conf:1:83: a schedule has five fields");
+	fails("service \"a\" { check push \"j\" uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11\" "
+	      "tz \"UTC\" }", "s.conf:1:21: tz is for a schedule");
+	fails("service \"a\" { check push \"j\" uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11\" "
+	      "schedule \"@daily\" tz \"Europe/Athens\" }", "s.conf:1:95: tz takes \"UTC\" or \"local\"");
+	/* regcomp() needs memory exponential in stacked repetitions: refused */
+	fails("service \"a\" { check https \"https://x/\" regex \"fro+++++++++\" }",
+	      "s.conf:1:46: more than 8 repetitions with + or {}");
+	fails("service \"a\" { check https \"https://x/\" regex \"(a{1,1000})\" }",
+	      "s.conf:1:46: a bound above 100 in {}");
+	ok("service \"a\" { check https \"https://x/\" regex \"^<h1>[+{]+.{2,80}\\\\+$\" }");
+	fails("service \"a\" { check https \"https://x/\" schedule \"@daily\" }",
+	      "s.conf:1:40: a https check has no option 'schedule'");
+}
+
 static void test_bounds(void **state)
 {
 	char text[8192];
@@ -312,6 +347,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_kavala_file, teardown),
 		cmocka_unit_test_teardown(test_every_statement, teardown),
 		cmocka_unit_test_teardown(test_errors, teardown),
+		cmocka_unit_test_teardown(test_from_and_schedule, teardown),
 		cmocka_unit_test_teardown(test_bounds, teardown),
 		cmocka_unit_test_teardown(test_in_console_conf, teardown),
 	};

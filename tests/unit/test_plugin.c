@@ -1,5 +1,5 @@
 /*
- * test_plugin.c - unit tests of plugin checks (console/plugin.c): output
+ * test_plugin.c - unit tests of plugin checks (lib/plugin.c): output
  * and performance data as the Monitoring Plugins guidelines write them
  * (quoted labels, units, ranges, min/max, long output, bounds, garbage),
  * splitting a command, and running real commands: Debian's check_dummy

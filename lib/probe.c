@@ -42,6 +42,56 @@ const char *probe_state_name(enum probe_state s)
 	return (unsigned)s < 4 ? state_names[s] : "UNKNOWN";
 }
 
+int probe_regex_bounded(const char *re, char *why, size_t whylen)
+{
+	int repeats = 0;
+	bool bracket = false;
+
+	for (const char *p = re; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			p++;
+			continue;
+		}
+		if (bracket) {
+			if (*p == ']')
+				bracket = false;
+			continue;
+		}
+		if (*p == '[') {
+			bracket = true;
+			if (p[1] == '^')
+				p++;
+			if (p[1] == ']')
+				p++;    /* a ']' first is a member */
+			continue;
+		}
+		if (*p != '+' && *p != '{')
+			continue;
+		if (++repeats > PROBE_REGEX_REPEATS) {
+			snprintf(why, whylen, "more than %d repetitions with + or {} (the "
+				 "regular expression library needs memory exponential in them)",
+				 PROBE_REGEX_REPEATS);
+			return -1;
+		}
+		if (*p == '{') {
+			for (const char *q = p + 1; *q != '\0' && *q != '}'; q++) {
+				char *end;
+				long v;
+
+				if (*q < '0' || *q > '9')
+					continue;
+				v = strtol(q, &end, 10);
+				if (v > PROBE_REGEX_BOUND) {
+					snprintf(why, whylen, "a bound above %d in {}", PROBE_REGEX_BOUND);
+					return -1;
+				}
+				q = end - 1;
+			}
+		}
+	}
+	return 0;
+}
+
 int probe_global_init(void)
 {
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;

@@ -1,7 +1,9 @@
 /*
- * plugin.h - Nagios-compatible plugin checks run by the console: the
- * command for each plugin name comes from console.conf (`plugin "NAME"
- * command "..."`), never from the inventory, which only names it.
+ * plugin.h - Nagios-compatible plugin checks, run by the console and by
+ * agents: the command for each plugin name comes from the local
+ * configuration (console.conf's or agent.conf's `plugin "NAME" command
+ * "..."`), never from the inventory, which only names it, nor from a
+ * command the console sends.
  *
  * A plugin's exit status is its state (0 OK, 1 WARNING, 2 CRITICAL, 3
  * UNKNOWN; anything else, a signal or a timeout: UNKNOWN). Its output is
