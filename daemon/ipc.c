@@ -182,6 +182,11 @@ int ipc_decode(const uint8_t *buf, size_t n, struct ipc_msg *m, char *err, size_
 			snprintf(err, errlen, "inventory: bad SHA-256 text");
 			return -1;
 		}
+		for (size_t i = 0; i < sizeof(m->u.inv.pad); i++)
+			if (m->u.inv.pad[i] != 0) {
+				snprintf(err, errlen, "inventory: nonzero padding");
+				return -1;
+			}
 		return 0;
 	case IPC_INV_RESULT:
 		if (!has_nul(m->u.inv_result.sha256, sizeof(m->u.inv_result.sha256)) ||

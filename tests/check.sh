@@ -14,10 +14,14 @@ KASTRO_RESULTS=$(pwd)/$b/test-results.txt
 export KASTRO_RESULTS
 : >"$KASTRO_RESULTS"
 
+# suite TITLE COMMAND...: one suite, and how long it took (the whole run
+# has a budget of 20 minutes on two cores).
 suite() {
 	echo "== $1"
 	shift
+	_t0=$(date +%s)
 	"$@" || true
+	echo "== ($(($(date +%s) - _t0)) s)"
 }
 
 suite "unit tests" "$here/run-unit.sh" "$b"/tests/test_*
@@ -56,7 +60,7 @@ suite "man pages (mandoc -Tlint)" "$here/pkg/test_man.sh"
 suite "systemd units (systemd-analyze security)" "$here/pkg/test_units.sh"
 # make check-install: the packages on a fresh Debian 12 in systemd-nspawn.
 suite "fresh-machine install (debootstrap, systemd-nspawn)" "$here/pkg/test_install.sh" "$(dirname "$b")/deb-install"
-suite "fuzz (short)" "$here/fuzz/run.sh" "${KASTRO_FUZZ_SECONDS:-12}"
+suite "fuzz (short)" "$here/fuzz/run.sh" "${KASTRO_FUZZ_SECONDS:-6}"
 
 pass=$(grep -c '^PASS' "$KASTRO_RESULTS")
 fail=$(grep -c '^FAIL' "$KASTRO_RESULTS")

@@ -1,7 +1,7 @@
 /*
  * fuzz_ipc.c - libFuzzer target: arbitrary bytes as one message from
- * kastrod's sensor to its parent (ipc.h), the parent's view of a
- * compromised packet process.
+ * one of kastrod's children to its parent, or from the parent (ipc.h): the
+ * parent's view of a compromised packet process or link.
  *
  * Checks that ipc_decode() neither crashes nor reads past the input, that a
  * failure always says why, and that every message it accepts has exactly
@@ -58,6 +58,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case IPC_LINK_STATS:
 		check(size == IPC_HDR_LEN + sizeof(m.u.link));
 		check(memchr(m.u.link.last_error, '\0', sizeof(m.u.link.last_error)) != NULL);
+		break;
+	case IPC_RELAY_STATS:
+		check(size == IPC_HDR_LEN + sizeof(m.u.relay));
+		break;
+	case IPC_RULE_HITS:
+		check(size == IPC_HDR_LEN + sizeof(m.u.hits));
+		check(m.u.hits.n <= IPC_RULE_HITS_MAX);
+		break;
+	case IPC_INV_PUSHED:
+		check(size == IPC_HDR_LEN + sizeof(m.u.inv));
+		check(memchr(m.u.inv.sha256, '\0', sizeof(m.u.inv.sha256)) != NULL);
+		check(strlen(m.u.inv.sha256) == 64);
+		for (size_t i = 0; i < sizeof(m.u.inv.pad); i++)
+			check(m.u.inv.pad[i] == 0);
+		break;
+	case IPC_INV_RESULT:
+		check(size == IPC_HDR_LEN + sizeof(m.u.inv_result));
+		check(m.u.inv_result.ok <= 1);
+		check(memchr(m.u.inv_result.sha256, '\0', sizeof(m.u.inv_result.sha256)) != NULL);
+		check(memchr(m.u.inv_result.msg, '\0', sizeof(m.u.inv_result.msg)) != NULL);
+		break;
+	case IPC_EVE_FILE:
+		/* its descriptor travels beside the bytes (ipc_recv_fd) */
+		check(size == IPC_HDR_LEN);
 		break;
 	default:
 		check(0);
