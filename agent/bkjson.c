@@ -1,6 +1,5 @@
 /*
- * bkjson.c - see bkjson.h. jansson parses; by hand only the time stamps
- * (jansson has none, and strptime depends on the locale).
+ * bkjson.c - see bkjson.h. jansson parses; the time stamps lib/isotime.
  */
 #include "bkjson.h"
 
@@ -11,60 +10,20 @@
 #include <jansson.h>
 
 #include "errf.h"
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era, yoe, doy, doe, mp = m > 2 ? (int64_t)m - 3 : (int64_t)m + 9;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * mp + 2) / 5 + (int64_t)d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int digits(const char *p, int n, unsigned *v)
-{
-	unsigned x = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		x = x * 10 + (unsigned)(p[i] - '0');
-	}
-	*v = x;
-	return 0;
-}
+#include "isotime.h"
 
 int bkj_time(const char *s, int64_t *out)
 {
-	unsigned y, mo, d, h, mi, se, zh, zm;
-	const char *p;
-	int64_t t;
+	struct isotime t;
+	int64_t v;
 
-	if (strnlen(s, 20) < 19 || digits(s, 4, &y) < 0 || s[4] != '-' ||
-	    digits(s + 5, 2, &mo) < 0 || s[7] != '-' || digits(s + 8, 2, &d) < 0 ||
-	    (s[10] != 'T' && s[10] != ' ') || digits(s + 11, 2, &h) < 0 || s[13] != ':' ||
-	    digits(s + 14, 2, &mi) < 0 || s[16] != ':' || digits(s + 17, 2, &se) < 0)
+	if (isotime_split(s, &t) < 0 || t.year < 1970)
 		return -1;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-		return -1;
-	p = s + 19;
-	if (*p == '.') {
-		int n = 0;
-
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			if (++n > 9)
-				return -1;
-		if (n == 0)
-			return -1;
-	}
-	if (*p == '\0') {
+	if (!t.zoned) {
 		/* local time, as borg writes it */
-		struct tm tm = { .tm_year = (int)y - 1900, .tm_mon = (int)mo - 1, .tm_mday = (int)d,
-				 .tm_hour = (int)h, .tm_min = (int)mi, .tm_sec = (int)se,
-				 .tm_isdst = -1 };
+		struct tm tm = { .tm_year = (int)t.year - 1900, .tm_mon = (int)t.month - 1,
+				 .tm_mday = (int)t.day, .tm_hour = (int)t.hour, .tm_min = (int)t.min,
+				 .tm_sec = (int)t.sec, .tm_isdst = -1 };
 		time_t lt = mktime(&tm);
 
 		if (lt == (time_t)-1 || lt < 0)
@@ -72,18 +31,10 @@ int bkj_time(const char *s, int64_t *out)
 		*out = (int64_t)lt;
 		return 0;
 	}
-	t = (days_from_civil(y, mo, d) * 24 + h) * 3600 + mi * 60 + se;
-	if (*p == 'Z' && p[1] == '\0') {
-		*out = t;
-		return 0;
-	}
-	if ((*p != '+' && *p != '-') || digits(p + 1, 2, &zh) < 0 || p[3] != ':' ||
-	    digits(p + 4, 2, &zm) < 0 || p[6] != '\0' || zh > 23 || zm > 59)
+	v = isotime_utc(&t);
+	if (v < 0)
 		return -1;
-	t += (*p == '+' ? -1 : 1) * (int64_t)(zh * 3600 + zm * 60);
-	if (t < 0)
-		return -1;
-	*out = t;
+	*out = v;
 	return 0;
 }
 

@@ -30,19 +30,8 @@
 #include <seccomp.h>
 
 #include "errf.h"
+#include "sanitized.h"
 
-/* AddressSanitizer reserves terabytes of shadow memory at start: under it
- * (the test builds) the address space is not capped. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
 
 struct set {
 	uint32_t gen;
@@ -452,6 +441,7 @@ int scanproc_child_main(void)
 			fprintf(stderr, "kastro-agent scan-child: %s\n", err);
 			return 3;
 		}
+		/* ASan reserves terabytes of shadow memory at start: not capped there */
 		if (q.mem_max != 0 && !SANITIZED && setrlimit(RLIMIT_AS, &rl) < 0) {
 			fprintf(stderr, "kastro-agent scan-child: address space of %llu bytes: %s\n",
 				(unsigned long long)q.mem_max, strerror(errno));

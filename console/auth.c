@@ -7,6 +7,7 @@
  * returning, on every path.
  */
 #include "auth.h"
+#include "sha256hex.h"
 
 #include <argon2.h>
 #include <errno.h>
@@ -293,10 +294,7 @@ bool auth_token_wellformed(const char *s)
 
 int auth_token_hash(const char *token, char *hex_out, size_t outlen)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	size_t n, i;
+	size_t n;
 
 	if (outlen > 0)
 		hex_out[0] = '\0';
@@ -305,14 +303,7 @@ int auth_token_hash(const char *token, char *hex_out, size_t outlen)
 	n = strnlen(token, AUTH_TOKEN_MAX_IN + 1);
 	if (n == 0 || n > AUTH_TOKEN_MAX_IN)
 		return -1;
-	if (EVP_Digest(token, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		return -1;
-	for (i = 0; i < 32; i++) {
-		hex_out[2 * i] = hex[md[i] >> 4];
-		hex_out[2 * i + 1] = hex[md[i] & 15];
-	}
-	hex_out[64] = '\0';
-	return 0;
+	return sha256_hex(token, n, hex_out);
 }
 
 bool auth_streq_ct(const char *a, const char *b)

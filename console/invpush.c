@@ -5,7 +5,6 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "log.h"
 #include "server.h"
 #include "store.h"
+#include "sha256hex.h"
 
 #define INVPUSH_MAX_SENSORS 65536       /* sensors remembered as up to date */
 
@@ -32,8 +32,6 @@ static struct invpush *state(struct console *c)
 {
 	const struct inventory *inv = c->conf.inv;
 	struct invpush *ip = c->invpush;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
 
 	if (ip != NULL)
 		return ip;
@@ -49,14 +47,11 @@ static struct invpush *state(struct console *c)
 		return ip;
 	}
 	ip->size = inv->src_len;
-	if (EVP_Digest(inv->src, inv->src_len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != 32) {
+	if (sha256_hex(inv->src, inv->src_len, ip->sha256) < 0) {
 		ip->none = true;
 		log_err("cannot hash the services inventory: it is not pushed");
 		return ip;
 	}
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(ip->sha256 + 2 * i, 3, "%02x", md[i]);
 	log_info("services inventory: %d services, %zu bytes, sha256 %s, pushed to each "
 		 "gateway at its first poll", inv->n, ip->size, ip->sha256);
 	return ip;

@@ -22,20 +22,7 @@
 #include <seccomp.h>
 
 #include "errf.h"
-
-/* ASan's leak check stops the world with ptrace at exit, and its reports
- * run llvm-symbolizer: a sanitizer build keeps ptrace and exec and stays
- * dumpable. Release builds refuse both. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
+#include "sanitized.h"
 
 /* Give fd's file to uid:gid unless it is a key. Never follows links. */
 static int own_at(int dfd, const char *name, uid_t uid, gid_t gid, int depth, char *err,
@@ -99,6 +86,9 @@ static int process_filter(bool allow_exec, char *err, size_t errlen)
 		return errf(err, errlen, "seccomp: out of memory");
 	for (size_t i = 0; rc == 0 && i < sizeof(denied) / sizeof(denied[0]); i++)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
+	/* ASan's leak check stops the world with ptrace at exit, and its
+	 * reports run llvm-symbolizer: a sanitizer build keeps ptrace and exec
+	 * and stays dumpable. Release builds refuse both. */
 	if (rc == 0 && !SANITIZED)
 		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ptrace), 0);
 	if (rc == 0 && !SANITIZED && !allow_exec)

@@ -4,9 +4,8 @@
  * idempotently on (sensor, seq) with alert deduplication, several batches
  * to a transaction (store_group_*()). Also reading one event back.
  *
- * By hand here: an ISO 8601 parser (jansson has none, and strptime depends
- * on the locale and the TZ variable) and a scanner that finds each event's
- * bytes in the batch so it is stored as received, not serialised again.
+ * By hand here: a scanner that finds each event's bytes in the batch so it
+ * is stored as received, not serialised again.
  */
 #include "store_int.h"
 
@@ -21,83 +20,21 @@
 #include <jansson.h>
 
 #include "errf.h"
+#include "isotime.h"
 
 /* ---- ingest -------------------------------------------------------------------- */
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era, yoe, doy, doe, mp = m > 2 ? (int64_t)m - 3 : (int64_t)m + 9;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * mp + 2) / 5 + (int64_t)d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* n decimal digits at p into *v; -1 if any is not a digit. */
-static int digits(const char *p, int n, unsigned *v)
-{
-	unsigned x = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		x = x * 10 + (unsigned)(p[i] - '0');
-	}
-	*v = x;
-	return 0;
-}
-
 /*
- * ISO 8601 as sensors write it: YYYY-MM-DDTHH:MM:SS, then optionally a
- * fraction (dropped), then Z, +HHMM, +HH:MM (or -), or nothing (UTC).
- * Unix seconds into *out (negative before 1970); -1 when malformed.
+ * ISO 8601 as sensors write it (lib/isotime.h); without a zone, UTC. Unix
+ * seconds into *out (negative before 1970); -1 when malformed.
  */
 static int iso_parse(const char *v, int64_t *out)
 {
-	static const unsigned mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	unsigned y, mo, d, h, mi, sec, oh = 0, om = 0;
-	int64_t t;
-	int sign = 0;
-	const char *p = v;
+	struct isotime t;
 
-	if (digits(p, 4, &y) < 0 || p[4] != '-' || digits(p + 5, 2, &mo) < 0 || p[7] != '-' ||
-	    digits(p + 8, 2, &d) < 0 || p[10] != 'T' || digits(p + 11, 2, &h) < 0 || p[13] != ':' ||
-	    digits(p + 14, 2, &mi) < 0 || p[16] != ':' || digits(p + 17, 2, &sec) < 0)
+	if (isotime_split(v, &t) < 0)
 		return -1;
-	p += 19;
-	if (*p == '.' || *p == ',') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return -1;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p == 'Z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		sign = *p == '+' ? 1 : -1;
-		if (digits(p + 1, 2, &oh) < 0)
-			return -1;
-		p += 3;
-		if (*p == ':')
-			p++;
-		if (digits(p, 2, &om) < 0)
-			return -1;
-		p += 2;
-	}
-	if (*p != '\0')
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) || h > 23 ||
-	    mi > 59 || sec > 60 || oh > 23 || om > 59)
-		return -1;
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	t -= sign * (int64_t)(oh * 3600 + om * 60);
-	*out = t;
+	*out = isotime_utc(&t);
 	return 0;
 }
 

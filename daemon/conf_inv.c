@@ -17,7 +17,6 @@
  * not mix: with the statement, a `service` block is an error.
  */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +24,7 @@
 
 #include "conf_parse.h"
 #include "inventory.h"
-
-/* Hex SHA-256 of n bytes into out[65]; "" when OpenSSL fails. */
-static void sha256_hex(const void *data, size_t n, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	out[0] = '\0';
-	if (EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		return;
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
+#include "sha256hex.h"
 
 void conf_inv_begin(struct conf_state *st)
 {

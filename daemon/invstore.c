@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +13,11 @@
 #include <unistd.h>
 
 #include "inventory.h"
+#include "sha256hex.h"
 
 int invstore_read_fd(int fd, uint64_t size, const char *sha256, char **out, size_t *len,
 		     char *err, size_t errlen)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
 	char hex[65];
 	size_t got = 0;
 	char *b;
@@ -49,13 +47,11 @@ int invstore_read_fd(int fd, uint64_t size, const char *sha256, char **out, size
 		got += (size_t)r;
 	}
 	b[size] = '\0';
-	if (EVP_Digest(b, size, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+	if (sha256_hex(b, size, hex) < 0) {
 		snprintf(err, errlen, "cannot hash the pushed inventory");
 		free(b);
 		return -1;
 	}
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	if (strcmp(hex, sha256) != 0) {
 		snprintf(err, errlen, "the pushed inventory does not hash to %s", sha256);
 		free(b);

@@ -4,7 +4,6 @@
 #include "linkinv.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "inventory.h"
 #include "log.h"
+#include "sha256hex.h"
 
 void linkinv_init(struct linkinv *li, int ipc_fd)
 {
@@ -40,18 +40,6 @@ int linkinv_args(const json_t *args, char sha256[65], uint64_t *size, char *err,
 	memcpy(sha256, s, 65);
 	*size = (uint64_t)json_integer_value(n);
 	return 0;
-}
-
-static void hex256(const void *data, size_t n, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	out[0] = '\0';
-	if (EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		return;
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 static void finish(struct linkinv *li, int64_t id, bool ok, json_t *res)
@@ -82,7 +70,7 @@ static int fetch_and_pass(struct linkinv *li, int64_t id, const char *want, uint
 			 INV_SRC_MAX);
 		goto out;
 	}
-	hex256(body, len, got);
+	sha256_hex(body, len, got);
 	if (len != size || strcmp(got, want) != 0) {
 		snprintf(err, errlen, "the inventory fetched (%zu bytes, sha256 %.12s...) is not "
 			 "the one announced (%llu bytes, sha256 %.12s...): it changed meanwhile",

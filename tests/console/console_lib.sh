@@ -109,3 +109,23 @@ as() {
 	shift 4 2>/dev/null || shift $#
 	api "$n" "$m" "$p" "$b" -b "$tmp/$s.cj" -H "X-CSRF-Token: $(cat "$tmp/$s.csrf")" "$@"
 }
+
+# rsyslog_tcp: Debian's rsyslog on a free loopback port (P_TCP) with imtcp,
+# writing each message as received to $tmp/syslog.out; stopped with the
+# console when the test exits.
+rpid=""
+rsyslog_tcp() {
+	command -v rsyslogd >/dev/null 2>&1 || { t_fail "$T: rsyslogd not installed (packaging/deps.sh test)"; t_done; }
+	P_TCP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	mkdir -p "$tmp/rs"
+	cat >"$tmp/rsyslog.conf" <<EOC
+global(workDirectory="$tmp/rs")
+module(load="imtcp")
+template(name="raw" type="string" string="%rawmsg%\n")
+input(type="imtcp" port="$P_TCP" address="127.0.0.1" ruleset="out")
+ruleset(name="out") { action(type="omfile" file="$tmp/syslog.out" template="raw") }
+EOC
+	rsyslogd -n -f "$tmp/rsyslog.conf" -i "$tmp/rs.pid" >"$tmp/rsyslog.log" 2>&1 &
+	rpid=$!
+	trap 'if [ -n "$rpid" ]; then kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null; fi; console_cleanup' EXIT
+}

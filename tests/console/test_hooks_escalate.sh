@@ -13,32 +13,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 T=hooks_escalate
 B=$1
 case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
-command -v rsyslogd >/dev/null 2>&1 || { t_fail "$T: rsyslogd not installed (packaging/deps.sh test)"; t_done; }
 . "$here/console_lib.sh"
-chmod 755 "$tmp"
-t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 PY=/usr/bin/python3
-rpid=""
-cleanup() { [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null; console_cleanup; }
-trap cleanup EXIT
-
-P_TCP=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$tmp/rs"
-cat >"$tmp/rsyslog.conf" <<EOC
-global(workDirectory="$tmp/rs")
-module(load="imtcp")
-template(name="raw" type="string" string="%rawmsg%\n")
-input(type="imtcp" port="$P_TCP" address="127.0.0.1" ruleset="out")
-ruleset(name="out") { action(type="omfile" file="$tmp/syslog.out" template="raw") }
-EOC
-rsyslogd -n -f "$tmp/rsyslog.conf" -i "$tmp/rs.pid" >"$tmp/rsyslog.log" 2>&1 &
-rpid=$!
+rsyslog_tcp
 
 # the default dedup window (1 h): repeats are counted on one alert
 write_conf "hook every { syslog \"tcp://127.0.0.1:$P_TCP\" format cef }" \
 	"hook urgent { syslog \"tcp://127.0.0.1:$P_TCP\" format leef min-severity critical }"
 start_console || { t_fail "$T: console did not start: $(tail -n 5 "$log" | tr '\n' ' ')"; t_done; }
-fp=$(sed -n 's/^CA fingerprint: //p' "$tmp/init.out")
 tok=$("$CTL" -s "$sock" token create --kind gateway | sed -n 's/^token=//p')
 $PY "$here/sensor.py" enroll "127.0.0.1:$HP" "$tok" "$fp" "$tmp/s1" gw-1 >/dev/null 2>"$tmp/e.err" || { t_fail "$T: enrol: $(cat "$tmp/e.err")"; t_done; }
 

@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "privdrop.h"
+#include "sanitized.h"
 
 /* Child: exit 0 when every check held, else the number of the failed one. */
 static int child(int wake, int other)
@@ -89,12 +90,6 @@ static void test_parser_filter_allows_parsing_refuses_the_rest(void **state)
 	close(other[0]);
 	close(other[1]);
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#else
-#define SANITIZED 0
-#endif
 
 static int drop_child(const char *dir, uid_t uid)
 {
