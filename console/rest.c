@@ -15,6 +15,7 @@
  */
 #include "rest.h"
 #include "rest_hooks.h"
+#include "rest_service.h"
 #include "rest_services.h"
 #include "rest_quarantine.h"
 #include "rest_sla.h"
@@ -1427,9 +1428,12 @@ void rest_handle(struct console *c, struct evhttp_request *req, const char *path
 	} else if (n == 2 && post && strcmp(seg[0], "users") == 0 && id_of(seg[1], &id) == 0) {
 		if (allowed(req, &who, AUTH_ACT_MANAGE_USERS))
 			user_update(c, req, &who, id);
-	} else if ((n == 1 || n == 2) && get && strcmp(seg[0], "services") == 0) {
+	} else if (n == 1 && get && strcmp(seg[0], "services") == 0) {
 		if (allowed(req, &who, AUTH_ACT_VIEW))
-			rest_services(c, req, n == 2 ? seg[1] : NULL);
+			rest_services(c, req);
+	} else if (n == 2 && get && strcmp(seg[0], "services") == 0) {
+		if (allowed(req, &who, AUTH_ACT_VIEW))
+			rest_service(c, req, seg[1]);
 	} else if (n == 1 && get && strcmp(seg[0], "sla") == 0) {
 		if (allowed(req, &who, AUTH_ACT_VIEW))
 			rest_sla(c, req);

@@ -44,7 +44,7 @@ static json_t *num_or_null(double v)
 	return v < 0 ? json_null() : json_real(v);
 }
 
-static json_t *service_json(struct console *c, const struct inv_service *sv, bool detail)
+json_t *rest_service_json(struct console *c, const struct inv_service *sv, bool detail)
 {
 	static const int64_t spans[3] = { 86400, 30 * 86400, 365 * 86400 };
 	static const char *const span_names[3] = { "uptime_24h", "uptime_30d", "uptime_365d" };
@@ -145,7 +145,7 @@ static json_t *service_json(struct console *c, const struct inv_service *sv, boo
 	return o;
 }
 
-void rest_services(struct console *c, struct evhttp_request *req, const char *name)
+void rest_services(struct console *c, struct evhttp_request *req)
 {
 	const struct inventory *inv = c->conf.inv;
 	struct evkeyvalq q = { 0 };
@@ -153,22 +153,6 @@ void rest_services(struct console *c, struct evhttp_request *req, const char *na
 	const char *owner = NULL, *crit = NULL;
 	json_t *arr;
 
-	if (name != NULL) {
-		const struct inv_service *sv = inv_find(inv, name);
-		json_t *o;
-
-		if (sv == NULL) {
-			server_reply_error(req, 404, "no service \"%s\" in the inventory", name);
-			return;
-		}
-		o = service_json(c, sv, true);
-		if (o == NULL) {
-			server_reply_error(req, 500, "out of memory");
-			return;
-		}
-		server_reply_json(req, 200, o);
-		return;
-	}
 	if (qs != NULL && evhttp_parse_query_str(qs, &q) != 0) {
 		server_reply_error(req, 400, "malformed query string");
 		return;
@@ -189,7 +173,7 @@ void rest_services(struct console *c, struct evhttp_request *req, const char *na
 			continue;
 		if (crit != NULL && strcmp(crit, inv_crit_name(sv->crit)) != 0)
 			continue;
-		json_t *o = service_json(c, sv, false);
+		json_t *o = rest_service_json(c, sv, false);
 		if (o != NULL)
 			json_array_append_new(arr, o);
 	}

@@ -10,6 +10,7 @@
 #include "errf.h"
 #include "store_int.h"
 #include "store_services.h"
+#include "store_svcpage.h"
 
 static const char svc_schema[] =
 	"CREATE TABLE IF NOT EXISTS svc_checks ("
@@ -78,7 +79,7 @@ int svcstore_init(struct store *s, char *err, size_t errlen)
 {
 	if (sqlite3_exec(s->db, svc_schema, NULL, NULL, NULL) != SQLITE_OK)
 		return st_dberr(s, err, errlen, "services tables");
-	return 0;
+	return svcpage_init(s, err, errlen);
 }
 
 static sqlite3_stmt *prep(struct store *s, const char *sql, char *err, size_t errlen)
@@ -275,6 +276,8 @@ int svcstore_result(struct store *s, const struct svc_row *r, int hard_changed, 
 	sqlite3_bind_text(st, 12, r->service, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 13, r->key, -1, SQLITE_TRANSIENT);
 	if (run(s, st, "services: record a result", err, errlen) < 0)
+		goto fail;
+	if (svcpage_rt_add(s, r->service, r->key, r->last_check, r->ms, err, errlen) < 0)
 		goto fail;
 	if (hard_changed && history_add(s, r->service, r->key, r->state, r->last_check,
 					r->maintenance, err, errlen) < 0)

@@ -234,6 +234,61 @@ t_check "$T: a malformed month is 400" test "$code" = 400
 code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$tmp/data/ca.crt" "$URL/api/v1/sla")
 t_check "$T: the SLA report needs a session" test "$code" = 401
 
+# a service's page: GET /api/v1/services/NAME, then the page in Chromium
+curl -fsS -o /dev/null --cacert "$tmp/data/ca.crt" \
+	--data-binary '<script>window.__pwned=1</script><b>sync ok</b>' "$URL/ping/$US" ||
+	t_fail "$T: a ping of files/sync with a body"
+for s in web files library erp; do
+	api -o "$tmp/svc-$s.json" "$URL/api/v1/services/$s"
+done
+api -o "$tmp/svc-web1.json" "$URL/api/v1/services/web?days=1"
+if python3 - "$tmp" "$mstart" <<'PY'
+import json, sys, time
+tmp, mstart = sys.argv[1:3]
+g = lambda n: json.load(open("%s/svc-%s.json" % (tmp, n)))
+w, f, l, e = g("web"), g("files"), g("library"), g("erp")
+now = time.time()
+assert w["name"] == "web" and w["owner"] == "it" and w["criticality"] == "high" and w["public"], w
+assert w["state"] == "OK" and w["window"]["days"] == 7, w
+assert abs(w["window"]["to"] - now) < 60 and w["window"]["to"] - w["window"]["from"] == 7 * 86400, w["window"]
+c = w["checks"][0]
+assert c["kind"] == "tcp" and c["target"] == "127.0.0.1" and c["runs_on"] == "console", c
+assert c["every"] == 5 and c["sensor"] is None and c["output"], c
+h = [x["state"] for x in c["history"]]
+assert "CRITICAL" in h and h[-1] == "OK" and h.index("CRITICAL") > 0, h
+assert all(w["window"]["from"] <= x["ts"] <= w["window"]["to"] for x in c["history"]), c["history"]
+assert not c["history_cut"], c
+r = c["response"]
+assert 2 <= len(r) <= 300 and all(p["ms"] >= 0 and p["max"] >= p["ms"] for p in r), r
+assert [p["ts"] for p in r] == sorted(p["ts"] for p in r), r
+assert g("web1")["window"]["days"] == 1, g("web1")["window"]
+fc = f["checks"][0]
+assert fc["kind"] == "push" and fc["name"] == "sync", fc
+assert fc["last_body"] == "<script>window.__pwned=1</script><b>sync ok</b>", fc
+assert "down" in [x["state"] for x in fc["history"]], fc["history"]
+assert l["maintenance"] == [{"kind": "daily", "at": mstart, "length": 3600}], l["maintenance"]
+assert any(m["from"] <= now <= m["to"] + 5 for m in l["maintenance_spans"]), l["maintenance_spans"]
+assert e["depends"] == ["db"] and "UNREACHABLE" in [x["state"] for x in e["checks"][0]["history"]], e
+assert w["addresses"] == [] and w["ports"] == [] and w["backups"] == [], w
+PY
+then
+	t_pass "$T: GET /api/v1/services/NAME: facts, checks, state history, response times, maintenance spans, push body"
+else
+	t_fail "$T: /api/v1/services/NAME: $(head -c 800 "$tmp/svc-web.json")"
+fi
+code=$(api -o /dev/null -w '%{http_code}' "$URL/api/v1/services/nosuch")
+t_check "$T: ... an unknown service is 404" test "$code" = 404
+code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$tmp/data/ca.crt" "$URL/api/v1/services/web")
+t_check "$T: ... it needs a session" test "$code" = 401
+bad=""
+for q in 0 366 abc 7x -1; do
+	code=$(api -o /dev/null -w '%{http_code}' "$URL/api/v1/services/web?days=$q")
+	[ "$code" = 400 ] || bad="$bad $q:$code"
+done
+t_check "$T: ... days out of 1..365 or not a number is 400" test -z "$bad"
+code=$(api -o /dev/null -w '%{http_code}' -I "$URL/api/v1/services/web")
+t_check "$T: ... HEAD answers as GET does" test "$code" = 200
+
 # the public status page: no session; web and soon only, nothing internal
 curl -sS --cacert "$tmp/data/ca.crt" -D "$tmp/status.head" -o "$tmp/status.html" "$URL/status"
 curl -sS --cacert "$tmp/data/ca.crt" -o "$tmp/status-en.html" "$URL/status?lang=en"
