@@ -603,6 +603,8 @@
 			pageAlerts(r.query);
 		else if (page === 'sensors')
 			pageSensors();
+		else if (page === 'services' && r.parts[1] && window.KastroService)
+			window.KastroService.page(ui, r.parts[1], r.query);
 		else if (page === 'services' && window.KastroServices)
 			window.KastroServices.page(ui, r.query);
 		else if (page === 'sla' && window.KastroSLA)

@@ -181,7 +181,7 @@
 				el('span', { class: 'dot', 'aria-hidden': 'true' }), t('svcstate.' + s.state)]);
 			var days = s.cert_expiry ? Math.floor((s.cert_expiry - now) / 86400) : null;
 			return el('tr', { class: 'service-row', 'data-name': s.name, 'data-state': s.state }, [
-				el('td', null, String(s.name)),
+				el('td', null, el('a', { class: 'svc-link', href: '#/services/' + encodeURIComponent(s.name) }, String(s.name))),
 				el('td', null, String(s.owner || '')),
 				el('td', null, t('crit.' + s.criticality)),
 				el('td', null, [st, s.in_maintenance ? el('span', { class: 'muted small' }, ' (' + t('svc.maintenance') + ')') : null]),

@@ -288,6 +288,12 @@ done
 t_check "$T: ... days out of 1..365 or not a number is 400" test -z "$bad"
 code=$(api -o /dev/null -w '%{http_code}' -I "$URL/api/v1/services/web")
 t_check "$T: ... HEAD answers as GET does" test "$code" = 200
+"$py" "$here/ui_service.py" "$URL" "$pw" "$spki" "$tmp" >"$tmp/ui-svc.out" 2>&1
+case $? in
+0) t_pass "$T: the service page: timeline with the outage, response-time chart, outputs as text, maintenance, dependencies, Greek" ;;
+77) t_skip "$T: the service page: chromium or python3-selenium missing" ;;
+*) t_fail "$T: the service page: $(tail -n 3 "$tmp/ui-svc.out" | tr '\n' ' ')" ;;
+esac
 
 # the public status page: no session; web and soon only, nothing internal
 curl -sS --cacert "$tmp/data/ca.crt" -D "$tmp/status.head" -o "$tmp/status.html" "$URL/status"
