@@ -53,7 +53,9 @@ def main():
         assert "0 ms" in labels and any(x.endswith(" ms") and x != "0 ms" for x in labels), labels
         rows = css("#svc-checks tr.check-row")
         assert len(rows) == 1 and rows[0].get_attribute("data-state") == "OK", len(rows)
+        d.set_window_size(1366, 2000)     # the whole page in the screenshot
         d.save_screenshot(os.path.join(tmp, "service-web.png"))
+        d.set_window_size(1366, 768)
 
         open_page("files")
         out = css("#svc-checks td.check-output pre")[0]
