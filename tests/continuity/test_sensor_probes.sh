@@ -134,6 +134,9 @@ t_check "$T: check_tcp from agent.conf run by the agent is OK" wait_state "tcp_l
 n=$(db "SELECT count(*) FROM events WHERE sensor_id = '$sid' AND event_type = 'probe_result'")
 [ "${n:-0}" -ge 3 ] && t_pass "$T: the results are events of the agent ($n so far)" ||
 	t_fail "$T: probe_result events: '$n'"
+n=$(db "SELECT count(DISTINCT key) FROM svc_rt WHERE service = 'dmz-web' AND key LIKE '% from $host'")
+[ "${n:-0}" -ge 2 ] && t_pass "$T: the agent's response times are kept for the service's page ($n checks)" ||
+	t_fail "$T: svc_rt: '$n' checks with response times"
 st=$(db "SELECT state FROM svc_checks WHERE service = 'dmz-web' AND key LIKE '%from other-host'")
 [ "$st" = new ] && t_pass "$T: a check for a host that is not enrolled is run by no one (state new)" ||
 	t_fail "$T: other-host check: '$st'"
