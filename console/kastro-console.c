@@ -833,6 +833,10 @@ static int run(struct console *c)
 		log_err("%s", err);
 		goto out;
 	}
+	if (sensorapi_open(c, db, err, sizeof(err)) < 0) {
+		log_err("database (ingest writer): %s", err);
+		goto out;
+	}
 	if (open_tls(c, err, sizeof(err)) < 0) {
 		log_err("TLS: %s", err);
 		goto out;
