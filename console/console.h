@@ -44,6 +44,7 @@ struct console {
 	struct sconn *conns;            /* sensors' open connections */
 	uint32_t n_conns;
 	struct ingestq *ingest;         /* batches waiting for their group commit */
+	struct store *ingest_store;     /* the ingest writer's connection (sensorapi_open) */
 	/* counters for `kastroctl console status` */
 	uint64_t enrolled, enroll_refused, batches, events_in, events_dup, requests_refused;
 	uint64_t commands_sent, results_in;

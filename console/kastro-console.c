@@ -51,6 +51,7 @@
 #include "retain.h"
 #include "sdnotify.h"
 #include "sensorapi.h"
+#include "jarena.h"
 #include "tls.h"
 #include "version.h"
 #include "web.h"
@@ -631,8 +632,13 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 			 (unsigned long long)c->prune_held_alerts,
 			 (unsigned long long)c->prune_step_ms_max, (unsigned long long)as.noted,
 			 (unsigned long long)as.aggregated, (unsigned long long)as.errors);
-		/* the services' checks (push.c, probes.c) */
 		size_t k = strlen(ans);
+		/* parse blocks beyond the arenas' region (jarena.h) */
+		if (k < anslen)
+			snprintf(ans + k, anslen - k, "\nparse_arena_fallbacks=%llu",
+				 (unsigned long long)jarena_fallbacks());
+		/* the services' checks (push.c, probes.c) */
+		k = strlen(ans);
 		const struct push_stats *ps = push_stats(c);
 		if (k < anslen)
 			snprintf(ans + k, anslen - k, "\npings=%llu\npings_unknown=%llu\n"
@@ -833,6 +839,10 @@ static int run(struct console *c)
 		log_err("%s", err);
 		goto out;
 	}
+	if (sensorapi_open(c, db, err, sizeof(err)) < 0) {
+		log_err("database (ingest writer): %s", err);
+		goto out;
+	}
 	if (open_tls(c, err, sizeof(err)) < 0) {
 		log_err("TLS: %s", err);
 		goto out;
@@ -955,6 +965,9 @@ int main(int argc, char **argv)
 	int check = 0, verbose = 0, opt;
 	char err[4096];
 
+	/* parsed event batches in arenas (jarena.h); without, malloc as always */
+	if (jarena_install(err, sizeof(err)) < 0)
+		log_warn("%s", err);
 	if (argc >= 2 && strcmp(argv[1], "init") == 0)
 		return cmd_init(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "audit") == 0)

@@ -89,6 +89,9 @@ struct outbox {
 	char hostname[256];
 	char public_url[HOOK_URL_MAX + 1];
 	sqlite3 *db;                    /* the loop's connection: listings, retry, drop */
+	/* the hooks: changed by the loop (outbox_put, outbox_remove) under hmu,
+	 * which enqueue() holds too (the ingest writer's thread calls it) */
+	pthread_mutex_t hmu;
 	int n;
 	struct worker *w[OUTBOX_MAX_HOOKS];
 	struct worker *retired;         /* told to quit, not joined yet */
@@ -215,6 +218,7 @@ int outbox_new(struct outbox **out, const char *db_path, const struct hook_def *
 	snprintf(ob->hostname, sizeof(ob->hostname), "%s", ctx->hostname ? ctx->hostname : "");
 	snprintf(ob->public_url, sizeof(ob->public_url), "%s", ctx->public_url ? ctx->public_url : "");
 	pthread_mutex_init(&ob->tmu, NULL);
+	pthread_mutex_init(&ob->hmu, NULL);
 	if (open_db(db_path, &ob->db, err, errlen) < 0 || outbox_schema(ob->db, err, errlen) < 0) {
 		outbox_free(ob);
 		return -1;
@@ -291,59 +295,70 @@ static int resend_due(sqlite3 *db, const struct hook_def *h, int64_t id, int64_t
 	return due;
 }
 
+/* enqueue() for one hook, under hmu. */
+static int enqueue_one(struct worker *w, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
+		       bool is_new, const char *why, int64_t now, int *queued, char *err,
+		       size_t errlen)
+{
+	const char *reason = why;
+	uint64_t dropped;
+	int64_t depth;
+	int r;
+
+	if (!hook_match(&w->h, v))
+		return 0;
+	if (!is_new) {
+		if (w->h.resend_after == 0)
+			return 0;
+		r = resend_due(db, &w->h, id, now);
+		if (r < 0)
+			return dberr(db, err, errlen, "checking resend-after");
+		if (r == 0)
+			return 0;
+		reason = "resend";
+	}
+	pthread_mutex_lock(&w->mu);
+	depth = w->queued;
+	pthread_mutex_unlock(&w->mu);
+	if (depth >= (int64_t)w->h.queue_max) {
+		r = shed(db, &w->h, err, errlen);
+		if (r < 0)
+			return -1;
+		pthread_mutex_lock(&w->mu);
+		w->dropped += (uint64_t)r;
+		w->shed += (uint64_t)r;
+		w->queued -= r;
+		dropped = w->dropped;
+		pthread_mutex_unlock(&w->mu);
+		/* said once, then every 10,000: the receiver is away for long */
+		if (r > 0 && (dropped == 1 || dropped % 10000 == 0))
+			log_warn("hook %s: queue full (%u deliveries): the oldest of the lowest "
+				 "severity is dropped; %llu dropped so far", w->h.name,
+				 w->h.queue_max, (unsigned long long)dropped);
+	}
+	if (insert(db, &w->h, id, reason, v->severity, now, err, errlen) < 0)
+		return -1;
+	pthread_mutex_lock(&w->mu);
+	w->queued++;
+	pthread_mutex_unlock(&w->mu);
+	(*queued)++;
+	return 0;
+}
+
 /* outbox_enqueue() with the reason of a new row: raised, escalated, audit. */
 static int enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
 		   bool is_new, const char *why, int64_t now, int *queued, char *err, size_t errlen)
 {
+	int rc = 0;
+
 	*queued = 0;
 	if (ob == NULL)
 		return 0;
-	for (int i = 0; i < ob->n; i++) {
-		struct worker *w = ob->w[i];
-		const char *reason = why;
-		uint64_t dropped;
-		int64_t depth;
-		int r;
-
-		if (!hook_match(&w->h, v))
-			continue;
-		if (!is_new) {
-			if (w->h.resend_after == 0)
-				continue;
-			r = resend_due(db, &w->h, id, now);
-			if (r < 0)
-				return dberr(db, err, errlen, "checking resend-after");
-			if (r == 0)
-				continue;
-			reason = "resend";
-		}
-		pthread_mutex_lock(&w->mu);
-		depth = w->queued;
-		pthread_mutex_unlock(&w->mu);
-		if (depth >= (int64_t)w->h.queue_max) {
-			r = shed(db, &w->h, err, errlen);
-			if (r < 0)
-				return -1;
-			pthread_mutex_lock(&w->mu);
-			w->dropped += (uint64_t)r;
-			w->shed += (uint64_t)r;
-			w->queued -= r;
-			dropped = w->dropped;
-			pthread_mutex_unlock(&w->mu);
-			/* said once, then every 10,000: the receiver is away for long */
-			if (r > 0 && (dropped == 1 || dropped % 10000 == 0))
-				log_warn("hook %s: queue full (%u deliveries): the oldest of the lowest "
-					 "severity is dropped; %llu dropped so far", w->h.name,
-					 w->h.queue_max, (unsigned long long)dropped);
-		}
-		if (insert(db, &w->h, id, reason, v->severity, now, err, errlen) < 0)
-			return -1;
-		pthread_mutex_lock(&w->mu);
-		w->queued++;
-		pthread_mutex_unlock(&w->mu);
-		(*queued)++;
-	}
-	return 0;
+	pthread_mutex_lock(&ob->hmu);
+	for (int i = 0; i < ob->n && rc == 0; i++)
+		rc = enqueue_one(ob->w[i], db, id, v, is_new, why, now, queued, err, errlen);
+	pthread_mutex_unlock(&ob->hmu);
+	return rc;
 }
 
 int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
@@ -1000,12 +1015,14 @@ int outbox_put(struct outbox *ob, const struct hook_def *h, char *err, size_t er
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	pthread_mutex_lock(&ob->hmu);
 	if (i >= 0) {
 		w->prev = retire(ob, i);
 		ob->w[i] = w;
 	} else {
 		ob->w[ob->n++] = w;
 	}
+	pthread_mutex_unlock(&ob->hmu);
 	if (ob->running && worker_start(w, err, errlen) < 0) {
 		/* no worker: the hook is listed with the reason, its rows wait */
 		snprintf(w->last_err, sizeof(w->last_err), "%.255s", err);
@@ -1025,9 +1042,11 @@ int outbox_remove(struct outbox *ob, const char *name, char *err, size_t errlen)
 			 "hook %.40s is defined in console.conf", name);
 		return -1;
 	}
+	pthread_mutex_lock(&ob->hmu);
 	retire(ob, i);
 	memmove(&ob->w[i], &ob->w[i + 1], (size_t)(ob->n - i - 1) * sizeof(ob->w[0]));
 	ob->n--;
+	pthread_mutex_unlock(&ob->hmu);
 	return 0;
 }
 
@@ -1044,6 +1063,7 @@ void outbox_free(struct outbox *ob)
 		if (ob->tests[i].used)
 			pthread_join(ob->tests[i].thread, NULL);
 	pthread_mutex_destroy(&ob->tmu);
+	pthread_mutex_destroy(&ob->hmu);
 	sqlite3_close(ob->db);
 	free(ob);
 }

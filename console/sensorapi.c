@@ -12,10 +12,15 @@
  *
  * Event batches are committed in groups: a batch is checked when it
  * arrives (a malformed one is answered 400 at once) and queued; a timer
- * that fires as soon as the event loop has read what was ready then
- * stores every queued batch in one transaction, each under a savepoint
- * of its own, commits once and only then acknowledges them all. One
- * fsync serves many sensors, and no sensor hears "stored" before it is.
+ * that fires as soon as the event loop has read what was ready then hands
+ * every queued batch to the ingest writer (ingestw.h), a thread with its
+ * own connection, which stores them in one transaction, each under a
+ * savepoint of its own, and commits once; when it is done the loop
+ * acknowledges them all. One fsync serves many sensors, and no sensor
+ * hears "stored" before it is. While the writer commits, the loop goes on
+ * reading and parsing and queues the next group: at most one group with
+ * the writer and one queued (the caps below; at a cap the loop waits for
+ * the writer).
  */
 #include "sensorapi.h"
 #include "sprobes.h"
@@ -42,6 +47,7 @@
 #include "bundle.h"
 #include "backups.h"
 #include "console.h"
+#include "ingestw.h"
 #include "invpush.h"
 #include "num.h"
 #include "privdrop.h"
@@ -92,6 +98,7 @@ struct pending {
 	struct sconn *sc;               /* NULL: likewise */
 	struct store_batch *b;
 	char sensor[CA_MAX_ID + 1];
+	struct ingestw_item it;         /* what the writer reads and says */
 };
 
 struct ingestq {
@@ -106,9 +113,15 @@ struct ingestq {
 	pthread_cond_t cv;
 	struct parsing *todo, **todo_tail;      /* to the thread */
 	struct parsing *done, **done_tail;      /* back to the loop */
+	struct pending *trash;          /* answered batches, for the thread to free */
 	bool stop;
 	int wake[2];                    /* a byte: something is done */
 	struct event *wake_ev;
+	/* the writer thread; NULL: the loop commits */
+	struct ingestw *w;
+	struct event *w_ev;             /* its group is done */
+	struct pending *wgroup;         /* the group with it */
+	struct ingestw_item **witems;
 };
 
 /* ---- connections ---------------------------------------------------------- */
@@ -199,6 +212,13 @@ void sensorapi_free(struct console *c)
 		pthread_cond_signal(&q->cv);
 		pthread_mutex_unlock(&q->mu);
 		pthread_join(q->thread, NULL);
+		while (q->trash != NULL) {
+			struct pending *p = q->trash;
+
+			q->trash = p->next;
+			store_batch_free(p->b);
+			free(p);
+		}
 		for (int k = 0; k < 2; k++) {
 			struct parsing *j = k ? q->done : q->todo;
 
@@ -217,6 +237,25 @@ void sensorapi_free(struct console *c)
 		close(q->wake[1]);
 		pthread_cond_destroy(&q->cv);
 		pthread_mutex_destroy(&q->mu);
+	}
+	if (q != NULL && q->w != NULL) {
+		/* a group committed meanwhile was not acknowledged either: the
+		 * sensors send it again and hear "duplicates" */
+		ingestw_free(q->w);
+		q->w = NULL;
+		event_free(q->w_ev);
+		while (q->wgroup != NULL) {
+			struct pending *p = q->wgroup;
+
+			q->wgroup = p->next;
+			store_batch_free(p->b);
+			free(p);
+		}
+		free(q->witems);
+	}
+	if (c->ingest_store != NULL) {
+		store_close(c->ingest_store);
+		c->ingest_store = NULL;
 	}
 	if (q != NULL) {
 		while (q->head != NULL) {
@@ -239,6 +278,21 @@ void sensorapi_free(struct console *c)
 		free(sc);
 	}
 	c->n_conns = 0;
+}
+
+int sensorapi_open(struct console *c, const char *db_path, char *err, size_t errlen)
+{
+	struct store *s = NULL;
+
+	if (store_open(db_path, 0, &s, err, errlen) < 0)
+		return -1;
+	if (store_set_dedup_window(s, c->conf.dedup_window, err, errlen) < 0 ||
+	    (c->outbox != NULL && store_set_outbox(s, c->outbox, err, errlen) < 0)) {
+		store_close(s);
+		return -1;
+	}
+	c->ingest_store = s;
+	return 0;
 }
 
 int sensorapi_peer_allowed(void *arg, const char *cn, const char *serial_hex)
@@ -271,73 +325,128 @@ static void refused(struct console *c, struct evhttp_request *req, const char *s
 	server_reply_error(req, code, "%s", msg);
 }
 
-/* Store and commit the queued batches, then answer each. */
-static void ingest_commit(struct console *c)
+/*
+ * A batch answered: freed by the parse thread, which made it. Its
+ * thousands of small blocks come from the thread's malloc arena; freed here
+ * they took that arena's lock against the thread's next parse (measured:
+ * a fifth of the thread's time went to waking each other on it).
+ */
+static void pending_free(struct ingestq *q, struct pending *p)
 {
-	struct ingestq *q = c->ingest;
-	struct pending *list = q->head, *p;
-	struct store_ingest_result *res = NULL;
-	uint64_t *acks = NULL;
-	int *ok = NULL;
-	unsigned n = q->n, i;
-	char err[512];
-	int committed = -1;
-
-	q->head = NULL;
-	q->tail = &q->head;
-	q->n = 0;
-	q->bytes = 0;
-	evtimer_del(q->commit);
-	if (n == 0)
+	if (!q->thread_up) {
+		store_batch_free(p->b);
+		free(p);
 		return;
-	res = malloc(n * sizeof(*res));
-	acks = calloc(n, sizeof(*acks));
-	ok = calloc(n, sizeof(*ok));
-	if (res == NULL || acks == NULL || ok == NULL) {
-		snprintf(err, sizeof(err), "out of memory");
-	} else if (store_group_begin(c->store, err, sizeof(err)) == 0) {
-		for (p = list, i = 0; p != NULL; p = p->next, i++) {
-			char e2[512];
-
-			ok[i] = store_batch_store(c->store, p->sensor, p->b, &acks[i], &res[i], e2,
-						  sizeof(e2)) == 0;
-			if (!ok[i])
-				log_limited(&c->rl_req, LOG_LVL_ERR, "sensor %s: batch not stored: %s",
-					    p->sensor, e2);
-		}
-		committed = store_group_commit(c->store, err, sizeof(err));
 	}
+	pthread_mutex_lock(&q->mu);
+	p->next = q->trash;
+	q->trash = p;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Answer the batches of a group done (committed: 0, or -1 and err). */
+static void group_answer(struct console *c, struct pending *list, int committed, const char *err)
+{
+	struct pending *p, *next;
+	unsigned n = 0;
+
+	for (p = list; p != NULL; p = p->next)
+		n++;
 	if (committed < 0)
 		log_err("storing %u batch(es): %s", n, err);
-	for (p = list, i = 0; p != NULL; i++) {
-		struct pending *next = p->next;
+	for (p = list; p != NULL; p = next) {
+		bool ok = committed == 0 && p->it.ok;
 
+		next = p->next;
 		if (p->sc != NULL)
 			p->sc->batch = NULL;
-		if (committed == 0 && ok[i]) {
+		if (committed == 0 && !p->it.ok)
+			log_limited(&c->rl_req, LOG_LVL_ERR, "sensor %s: batch not stored: %s",
+				    p->sensor, p->it.err);
+		if (ok) {
 			backups_ingest(c, p->sensor, p->b);
 			sprobes_apply_batch(c, p->sensor, p->b);
 			c->batches++;
-			c->events_in += res[i].inserted;
-			c->events_dup += res[i].duplicates;
+			c->events_in += p->it.res.inserted;
+			c->events_dup += p->it.res.duplicates;
 		}
 		if (p->req == NULL) {
 			/* the sensor went away: it sends the batch again */
-		} else if (committed == 0 && ok[i]) {
-			server_reply_json(p->req, 200, json_pack("{s:I,s:I,s:I}", "ack", (json_int_t)acks[i],
-								 "stored", (json_int_t)res[i].inserted,
-								 "duplicates", (json_int_t)res[i].duplicates));
+		} else if (ok) {
+			server_reply_json(p->req, 200, json_pack("{s:I,s:I,s:I}", "ack", (json_int_t)p->it.ack,
+								 "stored", (json_int_t)p->it.res.inserted,
+								 "duplicates", (json_int_t)p->it.res.duplicates));
 		} else {
 			/* not the batch's fault: 503, and the sensor tries again */
 			server_reply_error(p->req, 503, "the batch could not be stored; try again");
 		}
-		store_batch_free(p->b);
-		free(p);
-		p = next;
+		pending_free(c->ingest, p);
 	}
-	free(res);
-	free(acks);
-	free(ok);
+}
+
+/* Hand the queued batches to the writer (when it is free; else they follow
+ * when it is done), or without a writer store and answer them here. */
+static void ingest_commit(struct console *c)
+{
+	struct ingestq *q = c->ingest;
+	struct ingestw_item **items;
+	struct pending *list = q->head, *p;
+	unsigned n = q->n, i;
+	char err[512];
+	int committed;
+
+	evtimer_del(q->commit);
+	if (n == 0 || (q->w != NULL && ingestw_busy(q->w)))
+		return;
+	q->head = NULL;
+	q->tail = &q->head;
+	q->n = 0;
+	q->bytes = 0;
+	items = malloc(n * sizeof(*items));
+	if (items == NULL) {
+		group_answer(c, list, -1, "out of memory");
+		return;
+	}
+	for (p = list, i = 0; p != NULL; p = p->next, i++) {
+		p->it.sensor = p->sensor;
+		p->it.b = p->b;
+		items[i] = &p->it;
+	}
+	if (q->w != NULL && ingestw_submit(q->w, items, n) == 0) {
+		q->wgroup = list;
+		q->witems = items;
+		return;
+	}
+	committed = ingestw_commit(c->store, items, n, err, sizeof(err));
+	free(items);
+	group_answer(c, list, committed, err);
+}
+
+/* The writer's group, when done (wait: block until it is): answered, and
+ * the queued batches go to the writer next. */
+static void group_collect(struct console *c, bool wait)
+{
+	struct ingestq *q = c->ingest;
+	struct pending *list;
+	char err[512];
+	int committed;
+
+	if (q->w == NULL || ingestw_collect(q->w, wait, &committed, err, sizeof(err)) != 1)
+		return;
+	list = q->wgroup;
+	q->wgroup = NULL;
+	free(q->witems);
+	q->witems = NULL;
+	group_answer(c, list, committed, err);
+	ingest_commit(c);
+}
+
+static void writer_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	group_collect(arg, false);
 }
 
 static void ingest_timer(evutil_socket_t fd, short what, void *arg)
@@ -375,9 +484,14 @@ static void queue_checked(struct console *c, struct evhttp_request *req, struct 
 		return;
 	}
 	/* evhttp reads a connection's next request only after this one is
-	 * answered; should one come all the same, the earlier is stored first */
-	if (sc->batch != NULL)
-		ingest_commit(c);
+	 * answered; should one come all the same, the earlier is stored (and
+	 * answered) first */
+	while (sc->batch != NULL) {
+		if (q->w != NULL && ingestw_busy(q->w))
+			group_collect(c, true);
+		else
+			ingest_commit(c);
+	}
 	p->req = req;
 	p->sc = sc;
 	p->b = b;
@@ -387,9 +501,13 @@ static void queue_checked(struct console *c, struct evhttp_request *req, struct 
 	q->tail = &p->next;
 	q->n++;
 	q->bytes += len;
-	if (q->n >= GROUP_BATCHES_MAX || q->bytes >= GROUP_BYTES_MAX)
-		ingest_commit(c);
-	else if (!evtimer_pending(q->commit, NULL))
+	if (q->n >= GROUP_BATCHES_MAX || q->bytes >= GROUP_BYTES_MAX) {
+		/* a full group: to the writer, after the one it has */
+		if (q->w != NULL && ingestw_busy(q->w))
+			group_collect(c, true);
+		else
+			ingest_commit(c);
+	} else if (!evtimer_pending(q->commit, NULL))
 		evtimer_add(q->commit, &now);
 }
 
@@ -406,10 +524,23 @@ static void *parse_thread(void *arg)
 	for (;;) {
 		struct parsing *j;
 
-		while (q->todo == NULL && !q->stop)
+		while (q->todo == NULL && q->trash == NULL && !q->stop)
 			pthread_cond_wait(&q->cv, &q->mu);
 		if (q->stop)
 			break;
+		if (q->trash != NULL) {
+			struct pending *p = q->trash, *next;
+
+			q->trash = NULL;
+			pthread_mutex_unlock(&q->mu);
+			for (; p != NULL; p = next) {
+				next = p->next;
+				store_batch_free(p->b);
+				free(p);
+			}
+			pthread_mutex_lock(&q->mu);
+			continue;
+		}
 		j = q->todo;
 		q->todo = j->next;
 		if (q->todo == NULL)
@@ -490,6 +621,24 @@ static struct ingestq *ingestq_new(struct console *c)
 		log_err("no parse thread: batches are checked in the event loop");
 	} else {
 		q->thread_up = true;
+	}
+	if (c->ingest_store != NULL) {
+		char err[256];
+
+		if (ingestw_start(&q->w, c->ingest_store, err, sizeof(err)) < 0) {
+			log_err("%s: batches are committed in the event loop", err);
+		} else if ((q->w_ev = event_new(c->base, ingestw_fd(q->w), EV_READ | EV_PERSIST,
+						writer_done, c)) == NULL || event_add(q->w_ev, NULL) < 0) {
+			log_err("ingest writer: cannot watch it: batches are committed in the event loop");
+			if (q->w_ev != NULL)
+				event_free(q->w_ev);
+			q->w_ev = NULL;
+			ingestw_free(q->w);     /* closes the store */
+			q->w = NULL;
+			c->ingest_store = NULL;
+		} else {
+			c->ingest_store = NULL; /* the writer's now */
+		}
 	}
 	return q;
 }

@@ -35,6 +35,11 @@ int sensorapi_drop(struct console *c, const char *sensor_id);
  * and holds the certificate it was issued. */
 int sensorapi_peer_allowed(void *arg, const char *cn, const char *serial_hex);
 
+/* Open the ingest writer's own connection to the database (db_path) with
+ * the settings of c->store (dedup window, hooks' outbox); before the
+ * privileges are dropped. Its thread starts with the first batch. */
+int sensorapi_open(struct console *c, const char *db_path, char *err, size_t errlen);
+
 /* Free the connection records (at shutdown, after the server is closed). */
 void sensorapi_free(struct console *c);
 

@@ -21,6 +21,7 @@
 
 #include "errf.h"
 #include "isotime.h"
+#include "jarena.h"
 
 /* ---- ingest -------------------------------------------------------------------- */
 
@@ -495,6 +496,7 @@ int st_event_insert(struct store *s, const char *sensor_id, int64_t seq, int64_t
 }
 
 struct store_batch {
+	struct jarena *arena;           /* the tree's blocks (jarena.h), or NULL: malloc's */
 	json_t *root;
 	struct pev *ev;                 /* n */
 	size_t n;
@@ -511,7 +513,10 @@ void store_batch_free(struct store_batch *b)
 			free(b->ev[i].text);
 	free(b->ev);
 	free(b->texts);
-	json_decref(b->root);
+	/* the arena's blocks go with it: only a tree with some of malloc's is walked */
+	if (b->arena == NULL || jarena_mixed(b->arena))
+		json_decref(b->root);
+	jarena_free(b->arena);
 	free(b);
 }
 
@@ -610,7 +615,9 @@ int store_batch_parse(const char *body, size_t len, struct store_batch **out, ch
 	b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return errf(err, errlen, "batch: out of memory");
+	b->arena = jarena_begin();
 	b->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	jarena_end();
 	if (b->root == NULL) {
 		errf(err, errlen, "batch: not JSON: %s (at byte %d)", je.text, je.position);
 		goto fail;

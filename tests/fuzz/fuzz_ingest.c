@@ -8,6 +8,8 @@
  * accepted batch acknowledges its last sequence, stores at most as many
  * events as it held, and stores nothing when sent again.
  *
+ * Batches are parsed in arenas (console/jarena.c), as in the console.
+ *
  * The database lives in a directory made at start-up (under /dev/shm when
  * there is one: fsync on disk would make each input slow) and removed at
  * exit. Built and run by tests/fuzz/run.sh.
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jarena.h"
 #include "store.h"
 
 static struct store *st;
@@ -53,7 +56,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/console.db", dir);
-	if (store_open(path, 1, &st, err, sizeof(err)) < 0 ||
+	if (jarena_install(err, sizeof(err)) < 0 ||
+	    store_open(path, 1, &st, err, sizeof(err)) < 0 ||
 	    store_sensor_add(st, "s-fuzz", "gateway", "gw", "0123abcd", "{}", 1, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_ingest: %s\n", err);
 		abort();
