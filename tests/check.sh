@@ -60,7 +60,7 @@ suite "man pages (mandoc -Tlint)" "$here/pkg/test_man.sh"
 suite "systemd units (systemd-analyze security)" "$here/pkg/test_units.sh"
 # make check-install: the packages on a fresh Debian 12 in systemd-nspawn.
 suite "fresh-machine install (debootstrap, systemd-nspawn)" "$here/pkg/test_install.sh" "$(dirname "$b")/deb-install"
-suite "fuzz (short)" "$here/fuzz/run.sh" "${KASTRO_FUZZ_SECONDS:-6}"
+suite "fuzz (short)" "$here/fuzz/run.sh" "${KASTRO_FUZZ_SECONDS:-4}"
 
 pass=$(grep -c '^PASS' "$KASTRO_RESULTS")
 fail=$(grep -c '^FAIL' "$KASTRO_RESULTS")

@@ -245,7 +245,7 @@ def browser(chromium, driver_bin, tmp, spki):
 
 
 def ui_test(d, con, art):
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -271,12 +271,25 @@ def ui_test(d, con, art):
         d.set_window_size(1366, 768)
         return p if done else None
 
+    # A page that renders again (the alert page loads its related events
+    # after its header) may replace an element between finding and using
+    # it: waits take that as "not yet", clicks find the element again.
     def until(what, fn, timeout=10):
         try:
-            return WebDriverWait(d, timeout).until(lambda _d: fn())
+            return WebDriverWait(d, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+                lambda _d: fn())
         except TimeoutException:
             fail(what, "timed out at %s" % d.current_url)
             return None
+
+    def click_id(eid):
+        for _ in range(5):
+            try:
+                d.find_element(By.ID, eid).click()
+                return
+            except StaleElementReferenceException:
+                time.sleep(0.2)
+        d.find_element(By.ID, eid).click()
 
     def text(sel):
         e = css(sel)
@@ -382,13 +395,13 @@ def ui_test(d, con, art):
           "no related rows")
     p = shot("alert.png")
     check(p, "screenshot of the alert page", "save_screenshot failed")
-    d.find_element(By.ID, "alert-ack").click()
+    click_id("alert-ack")
     if until("acknowledge", lambda: css("#alert-status") and
              css("#alert-status")[0].get_attribute("data-status") == "acknowledged"):
         ok("Acknowledge sets the alert's status to acknowledged")
     note = "Checked from the browser <b>not bold</b> & Δήμος Καβάλας"
     d.find_element(By.ID, "alert-note-text").send_keys(note)
-    d.find_element(By.ID, "alert-note-add").click()
+    click_id("alert-note-add")
     if until("a note is added and shown with its author",
              lambda: any(note in n.text and "admin" in n.text for n in css("#alert-notes .note"))):
         ok("a note is added and shown with its author")
