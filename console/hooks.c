@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <fnmatch.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -335,8 +336,9 @@ bool hook_match(const struct hook_def *h, const struct hook_alert_view *a)
 		return false;
 	if (!(h->types & hook_type_of(a->kind)))
 		return false;
-	if (h->sensor[0] && strcmp(h->sensor, a->sensor_id) != 0 &&
-	    strcmp(h->sensor, a->host) != 0)
+	/* one sensor, or a group of them by a shell pattern ("gw-*") */
+	if (h->sensor[0] && fnmatch(h->sensor, a->sensor_id, 0) != 0 &&
+	    fnmatch(h->sensor, a->host, 0) != 0)
 		return false;
 	if (h->rule[0] && !contains_ci(a->signature, h->rule))
 		return false;

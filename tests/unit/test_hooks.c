@@ -236,6 +236,12 @@ static void test_filter(void **state)
 	assert_true(hook_match(&h, &a));
 	memcpy(h.sensor, "gw-2", 5);
 	assert_false(hook_match(&h, &a));
+	memcpy(h.sensor, "gw-*", 5);                    /* a group by pattern */
+	assert_true(hook_match(&h, &a));
+	memcpy(h.sensor, "pc-*", 5);
+	assert_false(hook_match(&h, &a));
+	memcpy(h.sensor, "10.0.0.*", 9);
+	assert_true(hook_match(&h, &a));
 	h.sensor[0] = '\0';
 
 	memcpy(h.rule, "scan nmap", 10);
