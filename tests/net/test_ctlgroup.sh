@@ -63,9 +63,11 @@ else
 	chmod 644 "$grp"
 fi
 NOBODY=65534
-# with_group CMD...: CMD with $grp as /etc/group (its own mount namespace; same pid)
+# with_group CMD... &: CMD with $grp as /etc/group (its own mount namespace).
+# Only in the background: the job's subshell becomes CMD (exec), so $! is
+# CMD's pid and the trap stops CMD itself, not a shell above it.
 with_group() {
-	unshare --mount --propagation private sh -c 'mount --bind "$0" /etc/group && exec "$@"' "$grp" "$@"
+	exec unshare --mount --propagation private sh -c 'mount --bind "$0" /etc/group && exec "$@"' "$grp" "$@"
 }
 member() { setpriv --reuid=$NOBODY --regid=$NOBODY --groups=$gid --inh-caps=-all "$CTL" "$@"; }
 outsider() { setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --inh-caps=-all "$CTL" "$@"; }
