@@ -64,6 +64,8 @@ static void *writer(void *arg)
 {
 	struct ingestw *w = arg;
 
+	/* its name in top -H and /proc: where the console's time goes */
+	pthread_setname_np(pthread_self(), "ingest-write");
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		struct ingestw_item **items;

@@ -12,17 +12,22 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "obq.h"
 #include "outbox.h"
+#include "outbox_int.h"
 #include "send.h"
 #include "store.h"
 #include "store_int.h"
@@ -33,7 +38,7 @@
 #define IDLE_MS 20              /* an empty queue is looked at again after (an indexed read) */
 #define BACKOFF_MIN_S 1
 #define BACKOFF_MAX_S 60
-#define MAX_TESTS 8
+#define WORKER_NICE 10          /* a worker's nice value: below the ingest path */
 #define RESYNC_S 60             /* queue depth recounted from the table */
 
 static const char *const schema_sql =
@@ -53,70 +58,27 @@ static const char *const schema_sql =
 	") STRICT;"
 	"CREATE INDEX IF NOT EXISTS hook_deliveries_queue ON hook_deliveries (hook, state, id);"
 	"CREATE INDEX IF NOT EXISTS hook_deliveries_shed ON hook_deliveries (hook, state, severity, id);"
-	"CREATE INDEX IF NOT EXISTS hook_deliveries_alert ON hook_deliveries (alert_id, hook);";
+	"CREATE INDEX IF NOT EXISTS hook_deliveries_alert ON hook_deliveries (alert_id, hook);"
+	OBQ_SCHEMA_SQL;
 
-struct worker {
-	struct outbox *ob;
-	struct hook_def h;
-	pthread_t thread;
-	bool started;
-	bool from_db;                   /* made in the console (hookdb.h), not console.conf */
-	atomic_bool quit;               /* this worker alone stops (its hook changed or went) */
-	atomic_bool exited;             /* worker_main returned: join it */
-	struct worker *prev;            /* the worker it replaces: runs until that one exited */
-	struct worker *next_retired;
-	pthread_mutex_t mu;
-	/* under mu */
-	int64_t queued;
-	uint64_t delivered, failed, dropped, retries;
-	uint64_t shed, shed_told;       /* dropped at the cap; of those, told (outbox_shed_news) */
-	int64_t last_ok, last_err_at;
-	char last_err[256];
-};
-
-struct test {
-	bool used, done;
-	int id, result;
-	char answer[512];
-	struct outbox *ob;
-	struct hook_def h;
-	unsigned timeout;
-	pthread_t thread;
-};
-
-struct outbox {
-	char db_path[4096];
-	char hostname[256];
-	char public_url[HOOK_URL_MAX + 1];
-	sqlite3 *db;                    /* the loop's connection: listings, retry, drop */
-	/* the hooks: changed by the loop (outbox_put, outbox_remove) under hmu,
-	 * which enqueue() holds too (the ingest writer's thread calls it) */
-	pthread_mutex_t hmu;
-	int n;
-	struct worker *w[OUTBOX_MAX_HOOKS];
-	struct worker *retired;         /* told to quit, not joined yet */
-	bool running;                   /* outbox_run() started the workers */
-	atomic_bool stop;
-	pthread_mutex_t tmu;            /* tests */
-	struct test tests[MAX_TESTS];
-	int next_test;
-};
-
-static int64_t wall(void)
-{
-	return (int64_t)time(NULL);
-}
-
-static int dberr(sqlite3 *db, char *err, size_t errlen, const char *what)
+int ob_dberr(sqlite3 *db, char *err, size_t errlen, const char *what)
 {
 	snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+	return -1;
+}
+
+int ob_find(const struct outbox *ob, const char *name)
+{
+	for (int i = 0; i < ob->n; i++)
+		if (strcmp(ob->w[i]->h.name, name) == 0)
+			return i;
 	return -1;
 }
 
 int outbox_schema(sqlite3 *db, char *err, size_t errlen)
 {
 	if (sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
-		return dberr(db, err, errlen, "creating the outbox tables");
+		return ob_dberr(db, err, errlen, "creating the outbox tables");
 	return 0;
 }
 
@@ -192,6 +154,13 @@ static struct worker *worker_new(struct outbox *ob, const struct hook_def *h, bo
 	atomic_init(&w->exited, false);
 	pthread_mutex_init(&w->mu, NULL);
 	count_states(ob->db, w);
+	{
+		int64_t c = 0;
+
+		/* below what the worker will read at its start: safe for trimming */
+		obq_cursor(ob->db, h->name, &c);
+		atomic_init(&w->cursor, c);
+	}
 	return w;
 }
 
@@ -238,29 +207,35 @@ int outbox_new(struct outbox **out, const char *db_path, const struct hook_def *
 
 /* ---- enqueue (the store's transaction) -------------------------------------------- */
 
-static int insert(sqlite3 *db, const struct hook_def *h, int64_t id, const char *reason,
-		  int severity, int64_t now, char *err, size_t errlen)
+/*
+ * A hook's queue: a row of hook_deliveries, made when the hook's worker
+ * claims an outbox row that names it (claim() below).
+ */
+static int insert(sqlite3 *db, sqlite3_stmt **keep, const struct hook_def *h,
+		  const struct obq_row *o)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = *keep;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO hook_deliveries (hook, alert_id, reason, severity, "
-			       "created) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK)
-		return dberr(db, err, errlen, "queueing a delivery");
+	if (st == NULL &&
+	    sqlite3_prepare_v3(db, "INSERT INTO hook_deliveries (hook, alert_id, reason, severity, "
+			       "created) VALUES (?1, ?2, ?3, ?4, ?5)", -1,
+			       SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+		return -1;
+	*keep = st;
+	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
-	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, severity);
-	sqlite3_bind_int64(st, 5, now);
+	sqlite3_bind_int64(st, 2, o->alert_id);
+	sqlite3_bind_text(st, 3, o->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, o->severity);
+	sqlite3_bind_int64(st, 5, o->created);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return dberr(db, err, errlen, "queueing a delivery");
-	return 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* At the cap: drop the oldest queued row of the lowest severity. */
-static int shed(sqlite3 *db, const struct hook_def *h, char *err, size_t errlen)
+static int shed(sqlite3 *db, const struct hook_def *h)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -269,111 +244,92 @@ static int shed(sqlite3 *db, const struct hook_def *h, char *err, size_t errlen)
 			       "'dropped: the hook''s queue was full' WHERE id = (SELECT id FROM "
 			       "hook_deliveries WHERE hook = ?1 AND state = 'queued' "
 			       "ORDER BY severity DESC, id LIMIT 1)", -1, &st, NULL) != SQLITE_OK)
-		return dberr(db, err, errlen, "shedding a delivery");
+		return -1;
 	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return dberr(db, err, errlen, "shedding a delivery");
+		return -1;
 	return sqlite3_changes(db);
 }
 
 /* Whether h last queued alert id longer than its resend-after ago. */
 static int resend_due(sqlite3 *db, const struct hook_def *h, int64_t id, int64_t now)
 {
-	sqlite3_stmt *st = NULL;
-	int due = 0;
+	int64_t last;
 
-	if (sqlite3_prepare_v2(db, "SELECT max(created) FROM hook_deliveries WHERE alert_id = ?1 "
-			       "AND hook = ?2", -1, &st, NULL) != SQLITE_OK)
+	if (obq_last_queued(db, id, h->name, &last) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, h->name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		due = sqlite3_column_int64(st, 0) + h->resend_after <= now;
-	sqlite3_finalize(st);
-	return due;
+	return last > 0 && last + h->resend_after <= now;
 }
 
-/* enqueue() for one hook, under hmu. */
-static int enqueue_one(struct worker *w, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
-		       bool is_new, const char *why, int64_t now, int *queued, char *err,
-		       size_t errlen)
+/*
+ * outbox_enqueue() with the reason of a new row: raised, escalated, audit.
+ * One hook_outbox row names every hook whose filter v passes (for a repeat:
+ * those whose resend-after is due); the workers claim it. keep: a
+ * statement kept for db, or NULL.
+ */
+static int enqueue(struct outbox *ob, sqlite3 *db, sqlite3_stmt **keep, int64_t id,
+		   const struct hook_alert_view *v, bool is_new, const char *why, int64_t now,
+		   int *queued, char *err, size_t errlen)
 {
-	const char *reason = why;
-	uint64_t dropped;
-	int64_t depth;
-	int r;
-
-	if (!hook_match(&w->h, v))
-		return 0;
-	if (!is_new) {
-		if (w->h.resend_after == 0)
-			return 0;
-		r = resend_due(db, &w->h, id, now);
-		if (r < 0)
-			return dberr(db, err, errlen, "checking resend-after");
-		if (r == 0)
-			return 0;
-		reason = "resend";
-	}
-	pthread_mutex_lock(&w->mu);
-	depth = w->queued;
-	pthread_mutex_unlock(&w->mu);
-	if (depth >= (int64_t)w->h.queue_max) {
-		r = shed(db, &w->h, err, errlen);
-		if (r < 0)
-			return -1;
-		pthread_mutex_lock(&w->mu);
-		w->dropped += (uint64_t)r;
-		w->shed += (uint64_t)r;
-		w->queued -= r;
-		dropped = w->dropped;
-		pthread_mutex_unlock(&w->mu);
-		/* said once, then every 10,000: the receiver is away for long */
-		if (r > 0 && (dropped == 1 || dropped % 10000 == 0))
-			log_warn("hook %s: queue full (%u deliveries): the oldest of the lowest "
-				 "severity is dropped; %llu dropped so far", w->h.name,
-				 w->h.queue_max, (unsigned long long)dropped);
-	}
-	if (insert(db, &w->h, id, reason, v->severity, now, err, errlen) < 0)
-		return -1;
-	pthread_mutex_lock(&w->mu);
-	w->queued++;
-	pthread_mutex_unlock(&w->mu);
-	(*queued)++;
-	return 0;
-}
-
-/* outbox_enqueue() with the reason of a new row: raised, escalated, audit. */
-static int enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
-		   bool is_new, const char *why, int64_t now, int *queued, char *err, size_t errlen)
-{
+	char hooks[OBQ_HOOKS_MAX] = "";
 	int rc = 0;
 
 	*queued = 0;
 	if (ob == NULL)
 		return 0;
 	pthread_mutex_lock(&ob->hmu);
-	for (int i = 0; i < ob->n && rc == 0; i++)
-		rc = enqueue_one(ob->w[i], db, id, v, is_new, why, now, queued, err, errlen);
+	for (int i = 0; i < ob->n && rc == 0; i++) {
+		const struct hook_def *h = &ob->w[i]->h;
+		int r;
+
+		if (!hook_match(h, v))
+			continue;
+		if (!is_new) {
+			if (h->resend_after == 0)
+				continue;
+			r = resend_due(db, h, id, now);
+			if (r < 0) {
+				rc = ob_dberr(db, err, errlen, "checking resend-after");
+				break;
+			}
+			if (r == 0)
+				continue;
+		}
+		if (obq_add_name(hooks, sizeof(hooks), h->name) < 0) {
+			snprintf(err, errlen, "queueing deliveries: too many hooks");
+			rc = -1;
+			break;
+		}
+		(*queued)++;
+	}
 	pthread_mutex_unlock(&ob->hmu);
-	return rc;
+	if (rc < 0 || *queued == 0)
+		return rc;
+	return obq_put(db, keep, id, is_new ? why : "resend", v->severity, now, hooks, err, errlen);
 }
 
 int outbox_enqueue(struct outbox *ob, sqlite3 *db, int64_t id, const struct hook_alert_view *v,
 		   bool is_new, int64_t now, int *queued, char *err, size_t errlen)
 {
-	return enqueue(ob, db, id, v, is_new, "raised", now, queued, err, errlen);
+	return enqueue(ob, db, NULL, id, v, is_new, "raised", now, queued, err, errlen);
+}
+
+static int enqueue_audit(struct outbox *ob, sqlite3 *db, sqlite3_stmt **keep, int64_t id,
+			 int64_t ts, const char *user, const char *addr, const char *action,
+			 int *queued, char *err, size_t errlen)
+{
+	struct hook_alert_view v = { "audit", user, addr, action, 4, ts };
+
+	return enqueue(ob, db, keep, id, &v, true, "audit", ts, queued, err, errlen);
 }
 
 int outbox_enqueue_audit(struct outbox *ob, sqlite3 *db, int64_t id, int64_t ts,
 			 const char *user, const char *addr, const char *action, int *queued, char *err,
 			 size_t errlen)
 {
-	struct hook_alert_view v = { "audit", user, addr, action, 4, ts };
-
-	return enqueue(ob, db, id, &v, true, "audit", ts, queued, err, errlen);
+	return enqueue_audit(ob, db, NULL, id, ts, user, addr, action, queued, err, errlen);
 }
 
 /* ---- the worker --------------------------------------------------------------------- */
@@ -480,7 +436,7 @@ static unsigned backoff(int attempts)
 static void note_err(struct worker *w, const char *answer)
 {
 	pthread_mutex_lock(&w->mu);
-	w->last_err_at = wall();
+	w->last_err_at = ob_wall();
 	snprintf(w->last_err, sizeof(w->last_err), "%.255s", answer);
 	pthread_mutex_unlock(&w->mu);
 }
@@ -704,7 +660,7 @@ static int flush_batch(struct worker *w, sqlite3 *db, struct sender *snd, const 
 		       int first, int np, int64_t *done, int *nd)
 {
 	char answer[512];
-	int64_t now = wall();
+	int64_t now = ob_wall();
 	enum send_result r;
 
 	if (np == 0)
@@ -725,6 +681,120 @@ static int flush_batch(struct worker *w, sqlite3 *db, struct sender *snd, const 
 	return -1;
 }
 
+/* ---- claiming: the outbox rows that name this hook into its queue ------------------- */
+
+#define CLAIM_MAX 512           /* outbox rows looked at per transaction */
+
+struct claimer {
+	sqlite3_stmt *rd, *ins;
+	struct obq_row rows[CLAIM_MAX];
+	int64_t trimmed;                /* rows below this were taken away */
+};
+
+/* The lowest cursor of the hooks: every row below it has been claimed by
+   all that it names. */
+static int64_t min_cursor(struct outbox *ob)
+{
+	int64_t m = INT64_MAX;
+
+	pthread_mutex_lock(&ob->hmu);
+	for (int i = 0; i < ob->n; i++) {
+		int64_t c = atomic_load(&ob->w[i]->cursor);
+
+		if (c < m)
+			m = c;
+	}
+	pthread_mutex_unlock(&ob->hmu);
+	return m == INT64_MAX ? 0 : m;
+}
+
+/*
+ * Claim what the store queued for w's hook since its cursor: the rows that
+ * name it become queued deliveries (at the cap the oldest of the lowest
+ * severity is dropped), and the cursor moves, in one transaction; rows that
+ * do not name it only move the cursor in memory (read again after a
+ * restart, and passed again). Rows every hook has passed are taken away in
+ * the same transaction. Returns the rows looked at, or -1 (nothing changed).
+ */
+static int claim(struct worker *w, sqlite3 *db, struct claimer *cl)
+{
+	int64_t from = atomic_load(&w->cursor), below;
+	int n = obq_read(db, &cl->rd, from, w->h.name, cl->rows, CLAIM_MAX);
+	int mine = 0, dropped = 0, rc = 0;
+
+	if (n <= 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		mine += cl->rows[i].mine;
+	if (mine == 0) {
+		atomic_store(&w->cursor, cl->rows[n - 1].id);
+		return n;
+	}
+	below = min_cursor(w->ob);
+	if (below > cl->rows[n - 1].id)
+		below = cl->rows[n - 1].id;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	for (int i = 0; i < n && rc == 0; i++) {
+		int64_t depth;
+
+		if (!cl->rows[i].mine)
+			continue;
+		pthread_mutex_lock(&w->mu);
+		depth = w->queued;
+		pthread_mutex_unlock(&w->mu);
+		if (depth >= (int64_t)w->h.queue_max) {
+			int r = shed(db, &w->h);
+
+			if (r < 0) {
+				rc = -1;
+				break;
+			}
+			dropped += r;
+			pthread_mutex_lock(&w->mu);
+			w->queued -= r;
+			pthread_mutex_unlock(&w->mu);
+		}
+		if (insert(db, &cl->ins, &w->h, &cl->rows[i]) < 0) {
+			rc = -1;
+			break;
+		}
+		pthread_mutex_lock(&w->mu);
+		w->queued++;
+		pthread_mutex_unlock(&w->mu);
+	}
+	if (rc == 0)
+		rc = obq_cursor_set(db, w->h.name, cl->rows[n - 1].id);
+	if (rc == 0 && below > cl->trimmed + CLAIM_MAX) {
+		rc = obq_trim(db, below);
+		if (rc == 0)
+			cl->trimmed = below;
+	}
+	if (rc < 0 || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		pthread_mutex_lock(&w->mu);
+		w->queued = count_queued(db, w->h.name);
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	atomic_store(&w->cursor, cl->rows[n - 1].id);
+	if (dropped > 0) {
+		uint64_t total;
+
+		pthread_mutex_lock(&w->mu);
+		w->dropped += (uint64_t)dropped;
+		w->shed += (uint64_t)dropped;
+		total = w->dropped;
+		pthread_mutex_unlock(&w->mu);
+		/* said once, then every 10,000: the receiver is away for long */
+		if (total == (uint64_t)dropped || total / 10000 != (total - (uint64_t)dropped) / 10000)
+			log_warn("hook %s: queue full (%u deliveries): the oldest of the lowest "
+				 "severity is dropped; %llu dropped so far", w->h.name,
+				 w->h.queue_max, (unsigned long long)total);
+	}
+	return n;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -734,9 +804,10 @@ static void *worker_main(void *arg)
 	sqlite3_stmt *q = NULL, *ld[2] = { NULL, NULL };
 	struct sender *snd = send_new(&w->h);
 	struct row rows[BATCH];
-	int64_t done[BATCH], resync = wall() + RESYNC_S;
+	int64_t done[BATCH], resync = ob_wall() + RESYNC_S;
 	char err[256], answer[512];
 	struct ratecap rc = { NULL, 0, 0 };
+	struct claimer *cl = NULL;
 	bool batch = snd != NULL && send_batches(snd);
 
 	/* the worker this one replaces sends until it sees quit: one sender per hook */
@@ -753,7 +824,8 @@ static void *worker_main(void *arg)
 		}
 	}
 
-	if (snd == NULL || open_db(ob->db_path, &db, err, sizeof(err)) < 0 ||
+	cl = calloc(1, sizeof(*cl));
+	if (cl == NULL || snd == NULL || open_db(ob->db_path, &db, err, sizeof(err)) < 0 ||
 	    sqlite3_prepare_v3(db, "SELECT id, alert_id, next_at, attempts, reason FROM "
 			       "hook_deliveries WHERE hook = ?1 AND state = 'queued' ORDER BY id "
 			       "LIMIT ?2", -1, SQLITE_PREPARE_PERSISTENT, &q, NULL) != SQLITE_OK) {
@@ -761,13 +833,32 @@ static void *worker_main(void *arg)
 		send_free(snd);
 		sqlite3_close(db);
 		free(rc.t);
+		free(cl);
 		atomic_store(&w->exited, true);
 		return NULL;
+	}
+	/* where the worker before it (if any) left the hook's cursor */
+	{
+		int64_t c = 0;
+
+		if (obq_cursor(db, w->h.name, &c) == 0)
+			atomic_store(&w->cursor, c);
+	}
+	/* deliveries yield the processor to the ingest path (docs/hooks.md) */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
+	{
+		char name[16];
+
+		snprintf(name, sizeof(name), "hook %s", w->h.name);
+		pthread_setname_np(pthread_self(), name);
 	}
 	while (!stopping(w)) {
 		int n = 0, nd = 0, bfirst = 0, bn = 0;  /* rows bfirst.. in snd's batch: bn */
 		bool hold = false;
-		int64_t now = wall();
+		int64_t now = ob_wall();
+
+		while (!stopping(w) && claim(w, db, cl) == CLAIM_MAX)
+			;
 
 		if (now >= resync) {
 			int64_t c = count_queued(db, w->h.name);
@@ -799,7 +890,7 @@ static void *worker_main(void *arg)
 			enum send_result r;
 			int got;
 
-			now = wall();
+			now = ob_wall();
 			if (rows[i].next_at > now) {
 				/* the head waits for its retry: order is kept */
 				hold = true;
@@ -893,7 +984,7 @@ static void *worker_main(void *arg)
 				done[nd++] = rows[i].id;
 				/* marked in small groups: fewer sent again after a crash */
 				if (nd == MARK_EVERY) {
-					if (mark_done(w, db, done, nd, wall()) < 0)
+					if (mark_done(w, db, done, nd, ob_wall()) < 0)
 						note_err(w, "cannot mark deliveries done in the database");
 					nd = 0;
 				}
@@ -925,12 +1016,15 @@ static void *worker_main(void *arg)
 		}
 		if (bn > 0 && flush_batch(w, db, snd, rows, bfirst, bn, done, &nd) < 0)
 			hold = true;
-		if (mark_done(w, db, done, nd, wall()) < 0)
+		if (mark_done(w, db, done, nd, ob_wall()) < 0)
 			note_err(w, "cannot mark deliveries done in the database");
 		if (hold)
 			nap(w, 250);
 	}
 	sqlite3_finalize(q);
+	sqlite3_finalize(cl->rd);
+	sqlite3_finalize(cl->ins);
+	free(cl);
 	sqlite3_finalize(ld[0]);
 	sqlite3_finalize(ld[1]);
 	sqlite3_close(db);
@@ -987,17 +1081,10 @@ static struct worker *retire(struct outbox *ob, int i)
 	return w;
 }
 
-static int find(const struct outbox *ob, const char *name)
-{
-	for (int i = 0; i < ob->n; i++)
-		if (strcmp(ob->w[i]->h.name, name) == 0)
-			return i;
-	return -1;
-}
 
 int outbox_put(struct outbox *ob, const struct hook_def *h, char *err, size_t errlen)
 {
-	int i = find(ob, h->name);
+	int i = ob_find(ob, h->name);
 	struct worker *w;
 
 	reap(ob, false);
@@ -1026,7 +1113,7 @@ int outbox_put(struct outbox *ob, const struct hook_def *h, char *err, size_t er
 	if (ob->running && worker_start(w, err, errlen) < 0) {
 		/* no worker: the hook is listed with the reason, its rows wait */
 		snprintf(w->last_err, sizeof(w->last_err), "%.255s", err);
-		w->last_err_at = wall();
+		w->last_err_at = ob_wall();
 		return -1;
 	}
 	return 0;
@@ -1034,7 +1121,7 @@ int outbox_put(struct outbox *ob, const struct hook_def *h, char *err, size_t er
 
 int outbox_remove(struct outbox *ob, const char *name, char *err, size_t errlen)
 {
-	int i = find(ob, name);
+	int i = ob_find(ob, name);
 
 	reap(ob, false);
 	if (i < 0 || !ob->w[i]->from_db) {
@@ -1068,277 +1155,14 @@ void outbox_free(struct outbox *ob)
 	free(ob);
 }
 
-/* ---- status --------------------------------------------------------------------------- */
-
-int outbox_hooks(const struct outbox *ob)
-{
-	return ob != NULL ? ob->n : 0;
-}
-
-void outbox_status(struct outbox *ob, int i, struct outbox_hook_status *st)
-{
-	struct worker *w = ob->w[i];
-
-	memset(st, 0, sizeof(*st));
-	st->from_db = w->from_db;
-	st->queue_max = w->h.queue_max;
-	snprintf(st->at, sizeof(st->at), "%s", w->h.at);
-	snprintf(st->name, sizeof(st->name), "%s", w->h.name);
-	snprintf(st->kind, sizeof(st->kind), "%s", hook_kind_name(w->h.kind));
-	hook_url_public(&w->h, st->url, sizeof(st->url));
-	snprintf(st->format, sizeof(st->format), "%s", hook_format_name(w->h.format));
-	pthread_mutex_lock(&w->mu);
-	st->queued = w->queued;
-	st->delivered = w->delivered;
-	st->failed = w->failed;
-	st->dropped = w->dropped;
-	st->retries = w->retries;
-	st->last_ok = w->last_ok;
-	st->last_err_at = w->last_err_at;
-	snprintf(st->last_err, sizeof(st->last_err), "%s", w->last_err);
-	pthread_mutex_unlock(&w->mu);
-}
-
-int outbox_shed_news(struct outbox *ob, int i, uint64_t *shed)
-{
-	struct worker *w = ob->w[i];
-	int r;
-
-	pthread_mutex_lock(&w->mu);
-	r = w->shed > w->shed_told;
-	w->shed_told = w->shed;
-	*shed = w->shed;
-	pthread_mutex_unlock(&w->mu);
-	return r;
-}
-
-void outbox_totals(struct outbox *ob, uint64_t *queued, uint64_t *delivered, uint64_t *failed,
-		   uint64_t *dropped)
-{
-	*queued = *delivered = *failed = *dropped = 0;
-	for (int i = 0; i < outbox_hooks(ob); i++) {
-		struct outbox_hook_status st;
-
-		outbox_status(ob, i, &st);
-		*queued += (uint64_t)st.queued;
-		*delivered += st.delivered;
-		*failed += st.failed;
-		*dropped += st.dropped;
-	}
-}
-
-/* ---- tests ------------------------------------------------------------------------------- */
-
-static void *test_main(void *arg)
-{
-	struct test *t = arg;
-	struct outbox *ob = t->ob;
-	struct fmt_ctx ctx = { ob->hostname, ob->public_url };
-	struct sender *s = send_new(&t->h);
-	int64_t now = wall();
-	char answer[512] = "out of memory";
-	int r = SEND_ERROR;
-	struct fmt_alert a = {
-		.id = 0, .delivery_id = 0, .reason = "test", .kind = "alert",
-		.sensor_id = "kastro-console", .host = ob->hostname,
-		.signature = "Kastro test alert (hooks test)", .category = "Test",
-		.action = "", .app = "", .status = "new", .signature_id = -1,
-		.severity = 4, .first_seen = now, .last_seen = now, .count = 1,
-	};
-
-	if (s != NULL)
-		r = (int)send_alert(s, &a, &ctx, now, t->timeout, answer, sizeof(answer));
-	send_free(s);
-	pthread_mutex_lock(&ob->tmu);
-	t->result = r;
-	snprintf(t->answer, sizeof(t->answer), "%s", answer);
-	t->done = true;
-	pthread_mutex_unlock(&ob->tmu);
-	return NULL;
-}
-
-int outbox_test_start(struct outbox *ob, const char *name, unsigned timeout_s, int *id,
-		      char *err, size_t errlen)
-{
-	struct test *t = NULL;
-	int i, k = ob != NULL ? find(ob, name) : -1;
-	if (k < 0) {
-		snprintf(err, errlen, "no hook named '%.40s'", name);
-		return -1;
-	}
-	pthread_mutex_lock(&ob->tmu);
-	for (i = 0; i < MAX_TESTS; i++)
-		if (!ob->tests[i].used) {
-			t = &ob->tests[i];
-			break;
-		}
-	if (t == NULL) {
-		pthread_mutex_unlock(&ob->tmu);
-		snprintf(err, errlen, "%d tests are running already, try again later", MAX_TESTS);
-		return -1;
-	}
-	memset(t, 0, sizeof(*t));
-	t->used = true;
-	t->id = ++ob->next_test;
-	t->ob = ob;
-	t->h = ob->w[k]->h;
-	t->timeout = timeout_s;
-	if (pthread_create(&t->thread, NULL, test_main, t) != 0) {
-		t->used = false;
-		pthread_mutex_unlock(&ob->tmu);
-		snprintf(err, errlen, "cannot start a thread");
-		return -1;
-	}
-	*id = t->id;
-	pthread_mutex_unlock(&ob->tmu);
-	return 0;
-}
-
-int outbox_test_result(struct outbox *ob, int id, int *result, char *answer, size_t anslen)
-{
-	int r = -1;
-
-	if (ob == NULL)
-		return -1;
-	pthread_mutex_lock(&ob->tmu);
-	for (int i = 0; i < MAX_TESTS; i++) {
-		struct test *t = &ob->tests[i];
-
-		if (!t->used || t->id != id)
-			continue;
-		if (!t->done) {
-			r = 1;
-			break;
-		}
-		*result = t->result;
-		snprintf(answer, anslen, "%s", t->answer);
-		pthread_join(t->thread, NULL);
-		t->used = false;
-		r = 0;
-		break;
-	}
-	pthread_mutex_unlock(&ob->tmu);
-	return r;
-}
-
-/* ---- operators' actions and listings --------------------------------------------------------- */
-
-static struct worker *worker_of(struct outbox *ob, const char *hook)
-{
-	int i = find(ob, hook);
-
-	return i >= 0 ? ob->w[i] : NULL;
-}
-
-/* Move one row from state from1 or from2 to `to`; the hook's counters follow. */
-static int move(struct outbox *ob, int64_t id, const char *from1, const char *from2,
-		const char *to, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = NULL;
-	char hook[HOOK_NAME_MAX + 1] = "", was[16] = "";
-	struct worker *w;
-	int rc;
-
-	if (sqlite3_prepare_v2(ob->db, "SELECT hook, state FROM hook_deliveries WHERE id = ?1", -1,
-			       &st, NULL) != SQLITE_OK)
-		return dberr(ob->db, err, errlen, "reading a delivery");
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		snprintf(hook, sizeof(hook), "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(was, sizeof(was), "%s", (const char *)sqlite3_column_text(st, 1));
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW || (strcmp(was, from1) != 0 && strcmp(was, from2) != 0)) {
-		snprintf(err, errlen, "no delivery %lld that is %s or %s", (long long)id, from1, from2);
-		return -1;
-	}
-	if (sqlite3_prepare_v2(ob->db, "UPDATE hook_deliveries SET state = ?2, next_at = 0, "
-			       "answer = CASE WHEN ?2 = 'dropped' THEN 'dropped by an operator' "
-			       "ELSE answer END WHERE id = ?1 AND state = ?3", -1, &st,
-			       NULL) != SQLITE_OK)
-		return dberr(ob->db, err, errlen, "changing a delivery");
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, was, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return dberr(ob->db, err, errlen, "changing a delivery");
-	if (sqlite3_changes(ob->db) == 0) {
-		snprintf(err, errlen, "delivery %lld changed meanwhile, try again", (long long)id);
-		return -1;
-	}
-	w = worker_of(ob, hook);
-	if (w != NULL) {
-		pthread_mutex_lock(&w->mu);
-		if (strcmp(to, "queued") == 0) {
-			w->queued++;
-		} else if (strcmp(was, "queued") == 0) {
-			w->queued--;
-			w->dropped++;
-		}
-		pthread_mutex_unlock(&w->mu);
-	}
-	return 0;
-}
-
-int outbox_retry(struct outbox *ob, int64_t delivery_id, char *err, size_t errlen)
-{
-	return move(ob, delivery_id, "failed", "dropped", "queued", err, errlen);
-}
-
-int outbox_drop(struct outbox *ob, int64_t delivery_id, char *err, size_t errlen)
-{
-	return move(ob, delivery_id, "queued", "failed", "dropped", err, errlen);
-}
-
-int outbox_list(struct outbox *ob, const char *hook, const char *state, int64_t before,
-		unsigned limit, outbox_delivery_cb cb, void *arg, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(ob->db, "SELECT id, alert_id, created, last_at, hook, state, reason, "
-			       "answer, attempts, severity FROM hook_deliveries WHERE (?1 IS NULL OR "
-			       "hook = ?1) AND (?2 IS NULL OR state = ?2) AND (?3 = 0 OR id < ?3) "
-			       "ORDER BY id DESC LIMIT ?4", -1, &st, NULL) != SQLITE_OK)
-		return dberr(ob->db, err, errlen, "listing deliveries");
-	if (hook != NULL)
-		sqlite3_bind_text(st, 1, hook, -1, SQLITE_STATIC);
-	if (state != NULL)
-		sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, before);
-	sqlite3_bind_int(st, 4, (int)(limit > 0 && limit <= 1000 ? limit : 50));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct outbox_delivery d;
-
-		memset(&d, 0, sizeof(d));
-		d.id = sqlite3_column_int64(st, 0);
-		d.alert_id = sqlite3_column_int64(st, 1);
-		d.created = sqlite3_column_int64(st, 2);
-		d.last_at = sqlite3_column_int64(st, 3);
-		snprintf(d.hook, sizeof(d.hook), "%s", (const char *)sqlite3_column_text(st, 4));
-		snprintf(d.state, sizeof(d.state), "%s", (const char *)sqlite3_column_text(st, 5));
-		snprintf(d.reason, sizeof(d.reason), "%s", (const char *)sqlite3_column_text(st, 6));
-		snprintf(d.answer, sizeof(d.answer), "%s", (const char *)sqlite3_column_text(st, 7));
-		d.attempts = sqlite3_column_int(st, 8);
-		d.severity = sqlite3_column_int(st, 9);
-		if (cb(arg, &d) != 0)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dberr(ob->db, err, errlen, "listing deliveries");
-	return 0;
-}
-
 /* ---- the store's side ------------------------------------------------------------------------ */
 
 int store_set_outbox(struct store *s, struct outbox *ob, char *err, size_t errlen)
 {
 	if (outbox_schema(s->db, err, errlen) < 0)
 		return -1;
+	sqlite3_finalize(s->outbox_put);
+	s->outbox_put = NULL;
 	s->outbox = ob;
 	return 0;
 }
@@ -1351,7 +1175,8 @@ int st_outbox_enqueue(struct store *s, int64_t id, const struct alert_in *a, boo
 
 	if (s->outbox == NULL)
 		return 0;
-	return outbox_enqueue(s->outbox, s->db, id, &v, is_new, wall(), &n, err, errlen);
+	return enqueue(s->outbox, s->db, &s->outbox_put, id, &v, is_new, "raised", ob_wall(), &n, err,
+		       errlen);
 }
 
 int st_outbox_escalated(struct store *s, int64_t id, const struct alert_in *a, char *err,
@@ -1362,7 +1187,8 @@ int st_outbox_escalated(struct store *s, int64_t id, const struct alert_in *a, c
 
 	if (s->outbox == NULL)
 		return 0;
-	return enqueue(s->outbox, s->db, id, &v, true, "escalated", wall(), &n, err, errlen);
+	return enqueue(s->outbox, s->db, &s->outbox_put, id, &v, true, "escalated", ob_wall(), &n, err,
+		       errlen);
 }
 
 int st_outbox_audit(struct store *s, int64_t id, int64_t ts, const char *user,
@@ -1372,5 +1198,6 @@ int st_outbox_audit(struct store *s, int64_t id, int64_t ts, const char *user,
 
 	if (s->outbox == NULL)
 		return 0;
-	return outbox_enqueue_audit(s->outbox, s->db, id, ts, user, addr, action, &n, err, errlen);
+	return enqueue_audit(s->outbox, s->db, &s->outbox_put, id, ts, user, addr, action, &n, err,
+			     errlen);
 }

@@ -516,6 +516,7 @@ static void *parse_thread(void *arg)
 	struct ingestq *q = arg;
 	char err[256];
 
+	pthread_setname_np(pthread_self(), "ingest-parse");
 	/* jansson seeds its hash function from /dev/urandom once: before the filter */
 	json_object_seed(0);
 	if (privdrop_parser_thread(q->wake[1], err, sizeof(err)) < 0)

@@ -930,6 +930,7 @@ void store_close(struct store *s)
 		sqlite3_finalize(s->st[i]);
 	for (size_t i = 0; i < AQ_SHAPES; i++)
 		sqlite3_finalize(s->aq[i]);
+	sqlite3_finalize(s->outbox_put);
 	if (s->db != NULL) {
 		if (s->ready)
 			sqlite3_exec(s->db, OPTIMIZE_SQL, NULL, NULL, NULL);

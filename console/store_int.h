@@ -88,6 +88,7 @@ struct store {
 	bool ready;                     /* opened: ours, current, WAL */
 	bool group;                     /* store_group_begin() opened a transaction */
 	struct outbox *outbox;          /* hooks' deliveries (outbox.c); NULL: none */
+	sqlite3_stmt *outbox_put;       /* obq_put()'s statement on db, made at first use */
 };
 /* ---- schema additions (store_ext.c) ------------------------------------------- */
 

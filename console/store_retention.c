@@ -54,7 +54,7 @@ static int hook_outbox_exists(struct store *s, char *err, size_t errlen)
 /*
  * Whether alert_id has hook deliveries still pending (outbox.c's
  * hook_deliveries: one queued, or failed and waiting for an operator's
- * retry or drop): 1 yes (keep the alert), 0 no, -1 error. With no outbox
+ * retry or drop; or obq.h's hook_outbox: not claimed yet): 1 yes (keep the alert), 0 no, -1 error. With no outbox
  * nothing is pending.
  */
 int st_alert_hooks_pending(struct store *s, int64_t alert_id, bool outbox, char *err,
@@ -65,8 +65,10 @@ int st_alert_hooks_pending(struct store *s, int64_t alert_id, bool outbox, char 
 
 	if (!outbox)
 		return 0;
+	/* claimed by a hook's worker, or not yet (the few rows of hook_outbox) */
 	if (prep(s, "SELECT 1 FROM hook_deliveries WHERE alert_id = ?1 "
-		    "AND state IN ('queued', 'failed') AND reason <> 'audit' LIMIT 1", &st, err,
+		    "AND state IN ('queued', 'failed') AND reason <> 'audit' UNION ALL "
+		    "SELECT 1 FROM hook_outbox WHERE alert_id = ?1 AND reason <> 'audit' LIMIT 1", &st, err,
 		    errlen) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, alert_id);

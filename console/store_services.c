@@ -135,6 +135,11 @@ fail:
 	return -1;
 }
 
+/*
+ * A hard state change of a check. Changes older than SVC_HISTORY_KEEP go
+ * at each write, but the newest of them: it is the check's state when the
+ * kept time begins (uptime over 365 days, the SLA reports of past months).
+ */
 static int history_add(struct store *s, const char *service, const char *key, const char *state,
 		       int64_t ts, int maintenance, char *err, size_t errlen)
 {
@@ -148,7 +153,17 @@ static int history_add(struct store *s, const char *service, const char *key, co
 	sqlite3_bind_int64(st, 3, ts);
 	sqlite3_bind_text(st, 4, state, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 5, maintenance);
-	return run(s, st, "services: record a state change", err, errlen);
+	if (run(s, st, "services: record a state change", err, errlen) < 0)
+		return -1;
+	st = prep(s, "DELETE FROM svc_history WHERE service = ?1 AND key = ?2 AND ts < ?3 AND "
+		  "id < (SELECT max(id) FROM svc_history WHERE service = ?1 AND key = ?2 AND "
+		  "ts < ?3)", err, errlen);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, service, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, ts - SVC_HISTORY_KEEP);
+	return run(s, st, "services: forget old state changes", err, errlen);
 }
 
 static int read_row(sqlite3_stmt *st, struct svc_row *r)

@@ -22,6 +22,9 @@
 #define SVC_PINGS_KEPT  100     /* pings logged per check */
 #define SVC_KEY_MAX     (INV_TEXT_MAX + 16 + 6 + INV_NAME_MAX)
 #define SVC_STATE_MAX   15
+/* seconds of hard state changes kept per check (and the newest before):
+   uptime over 365 days and a year of monthly SLA reports */
+#define SVC_HISTORY_KEEP (400 * 86400)
 
 /* A ping, as the job reports it. */
 enum svc_ping { SVC_PING_SUCCESS, SVC_PING_FAIL, SVC_PING_START, SVC_PING_EXIT };

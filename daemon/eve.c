@@ -15,6 +15,9 @@
 
 #include "decode.h"
 
+/* standard output's buffer when EVE goes there: it must outlive the stream */
+static char stdout_buf[EVE_STDIO_BUF];
+
 int eve_open(struct eve *e, const char *path, char *err, size_t errlen)
 {
 	memset(e, 0, sizeof(*e));
@@ -29,8 +32,21 @@ int eve_open(struct eve *e, const char *path, char *err, size_t errlen)
 		}
 		e->own_fp = 1;
 	}
-	/* Full buffering; the loop flushes when idle and once a second. */
-	setvbuf(e->fp, NULL, _IOFBF, 1 << 20);
+	/* Full buffering; the loop flushes when idle and once a second, and
+	   eve_commit() before a line that would not fit: a reader of the file
+	   (a SIEM's shipper, tail -f) never sees half a line. The buffer is
+	   ours: given none, stdio takes the file's block size (4 KiB) whatever
+	   size is asked. Standard output's lives as long as the process. */
+	if (e->own_fp) {
+		e->iobuf = malloc(EVE_STDIO_BUF);
+		if (e->iobuf == NULL) {
+			snprintf(err, errlen, "EVE output %s: no memory for its buffer", path);
+			fclose(e->fp);
+			e->fp = NULL;
+			return -1;
+		}
+	}
+	setvbuf(e->fp, e->own_fp ? e->iobuf : stdout_buf, _IOFBF, EVE_STDIO_BUF);
 	return 0;
 }
 
@@ -38,6 +54,7 @@ int eve_flush(struct eve *e)
 {
 	if (!e->fp)
 		return 0;
+	e->pending = 0;
 	if (fflush(e->fp) != 0) {
 		e->write_errors++;
 		clearerr(e->fp);
@@ -75,6 +92,8 @@ void eve_close(struct eve *e)
 	if (e->own_fp)
 		fclose(e->fp);
 	e->fp = NULL;
+	free(e->iobuf);
+	e->iobuf = NULL;
 }
 
 /* "YYYY-MM-DDTHH:MM:SS" of a second since the epoch, UTC. */
@@ -143,6 +162,11 @@ void eve_commit(struct eve *e, struct jw *w)
 			e->tap_dropped++;
 	}
 	e->buf[n] = '\n';
+	/* stdio writes a full buffer as it is, ending wherever the line in
+	   hand was cut: flush the whole lines before this one first */
+	if (e->pending + (size_t)n + 1 > EVE_STDIO_BUF)
+		eve_flush(e);
+	e->pending += (size_t)n + 1;
 	if (fwrite(e->buf, 1, (size_t)n + 1, e->fp) != (size_t)n + 1) {
 		e->write_errors++;
 		clearerr(e->fp);

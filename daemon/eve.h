@@ -19,6 +19,8 @@
 #include "verdict.h"
 
 #define EVE_MAX_EVENT 8192
+/* bytes of EVE lines buffered before they are written, always whole lines */
+#define EVE_STDIO_BUF (1 << 20)
 
 struct eve {
 	FILE *fp;
@@ -31,6 +33,8 @@ struct eve {
 	uint64_t dropped_too_big;
 	uint64_t write_errors;
 	uint64_t reopens;               /* eve_switch()es done */
+	size_t pending;                 /* bytes in the stream's buffer since the last flush */
+	char *iobuf;                    /* the stream's buffer, EVE_STDIO_BUF bytes (a file's) */
 	/*
 	 * Live with a console link: every event is also handed to tap (the
 	 * JSON object without its newline), which must not block; it returns

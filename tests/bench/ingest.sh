@@ -2,7 +2,7 @@
 # Bench section ingest (called by tests/bench/run.sh): kastro-console's
 # durable ingest rate, and its officers' API with a million alerts stored.
 #
-# usage: tests/bench/ingest.sh BUILD_DIR EVENTS ALERTS RESULTS
+# usage: tests/bench/ingest.sh BUILD_DIR EVENTS ALERTS RESULTS [ingest-only]
 #
 # 1. A console on loopback (kastro-console init in a scratch directory),
 #    50 gateway sensors enrolled through its enrolment endpoint with
@@ -22,6 +22,7 @@
 # KASTRO_BENCH_INGEST_HOOKS=4 runs it with four alert hooks active (syslog
 # over TCP in CEF, LEEF, ECS and text to a local rsyslog, every alert to
 # each), so that the rate can be compared with a run without (0, default).
+# With ingest-only, steps 1 to 3 alone.
 #
 # Writes key=value lines to RESULTS for section_ingest to print; the
 # section's lines about progress go to stdout. Exits 1 when something is
@@ -33,6 +34,7 @@ BUILD=$1
 EVENTS=$2
 ALERTS=$3
 RESULTS=$4
+ONLY=${5:-}
 SENSORS=50
 BATCH=500
 API_RUNS=5
@@ -131,6 +133,16 @@ start_console() {
 }
 # cpu_ticks PID: user + system clock ticks the process used so far.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# hook_ticks PID: those of its alert hooks' delivery threads (named "hook NAME")
+hook_ticks() {
+	local t n=0
+	for t in /proc/"$1"/task/*; do
+		case $(cat "$t/comm" 2>/dev/null) in
+		"hook "*) n=$((n + $(sed 's/.*) //' "$t/stat" | awk '{ print $12 + $13 }'))) ;;
+		esac
+	done
+	echo "$n"
+}
 db() { sqlite3 -cmd '.timeout 5000' "$data/console.db" "$@"; }
 
 # ---- 1. console and sensors ---------------------------------------------------
@@ -165,12 +177,12 @@ done
 res enrol_seconds "$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')"
 
 # ---- 2. ingest -----------------------------------------------------------------
-c0=$(cpu_ticks "$cpid")
+c0=$(cpu_ticks "$cpid") h0=$(hook_ticks "$cpid")
 /usr/bin/time -f '%U %S' -o "$tmp/load.time" \
 	timeout -k 5 600 "$BUILD/bench/ingestload" -e "$EVENTS" -b $BATCH -w "$tmp/plan" \
 	"127.0.0.1:$SP" "$@" >"$tmp/load.out" 2>&1 ||
 	die "ingestload failed: $(tail -n 5 "$tmp/load.out"; tail -n 5 "$log")"
-c1=$(cpu_ticks "$cpid")
+c1=$(cpu_ticks "$cpid") h1=$(hook_ticks "$cpid")
 kill -0 "$cpid" 2>/dev/null || die "the console died during ingest: $(tail -n 5 "$log")"
 line=$(grep '^ingestload: ' "$tmp/load.out") || die "ingestload printed no result: $(cat "$tmp/load.out")"
 get() { echo "$line" | sed -n "s|.* $1 \([0-9.]*\).*|\1|p"; }
@@ -182,6 +194,7 @@ res ack_p50 "$(get p50)"
 res ack_p99 "$(get p99)"
 res ack_max "$(get max)"
 res console_cpu "$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz }')"
+res hook_cpu "$(awk -v a="$h0" -v b="$h1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz }')"
 res load_cpu "$(awk '{ printf "%.1f", $1 + $2 }' "$tmp/load.time")"
 stored=$(db "select count(*) from events where seq > 0") || die "cannot read the console's database"
 [ "$stored" = "$EVENTS" ] || die "the console's database holds $stored events, $EVENTS were acknowledged"
@@ -194,7 +207,13 @@ res db_mib "$(du -sm "$data" | awk '{ print $1 }')"
 res hooks "$HOOKS"
 if [ "$HOOKS" = 4 ]; then
 	res hook_delivered "$(db "select count(*) from hook_deliveries where state = 'delivered'")"
-	res hook_queued "$(db "select count(*) from hook_deliveries where state = 'queued'")"
+	# queued: in the hooks' queues, or not claimed from the outbox yet
+	_q="select count(*) from hook_deliveries where state = 'queued'"
+	for f in cef leef ecs text; do
+		_q="$_q union all select count(*) from hook_outbox where instr(',' || hooks || ',', ',bench-$f,') > 0
+			and id > coalesce((select upto from hook_cursor where hook = 'bench-$f'), 0)"
+	done
+	res hook_queued "$(db "select sum(n) from (select 0 as n union all $_q)")"
 fi
 
 # ---- 3. reference ----------------------------------------------------------------
@@ -204,6 +223,8 @@ line=$(grep '^sqliteref: ' "$tmp/ref.out") || die "sqliteref printed no result: 
 res ref_seconds "$(get seconds)"
 res ref_rate "$(get 'events/s')"
 rm -f "$tmp/ref.db" "$tmp/ref.db-wal" "$tmp/ref.db-shm" "$tmp/plan"
+
+[ "$ONLY" = ingest-only ] && exit 0
 
 # ---- 4. a million alerts ------------------------------------------------------------
 stop_console

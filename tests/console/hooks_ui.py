@@ -53,8 +53,8 @@ def main():
             return 1
         rows = {r.get_attribute("data-name"): r for r in css("#hooks-table tr.hook-row")}
         chat = rows.get("chat")
-        tb.check(len(rows) == 15 and chat is not None and "/..." in chat.text and "hooks/abc" not in d.page_source,
-                 "the Hooks page lists 15 hooks, a webhook's URL without its secret path",
+        tb.check(len(rows) == 16 and chat is not None and "/..." in chat.text and "hooks/abc" not in d.page_source,
+                 "the Hooks page lists 16 hooks, a webhook's URL without its secret path",
                  "rows %r" % list(rows))
         tb.check(chat is not None and chat.find_element(By.CSS_SELECTOR, ".hook-delivered").text.replace(",", "").replace(".", "").isdigit(),
                  "each hook shows its counters", chat.text if chat else "")

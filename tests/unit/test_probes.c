@@ -5,6 +5,7 @@
  * maintenance windows (once, daily across midnight, weekly), and uptime
  * from the state history with maintenance left out (store_services.c).
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -176,6 +177,16 @@ static void test_uptime(void **state)
 	assert_true(f > 0.857 && f < 0.858);
 	assert_int_equal(svcstore_get(s, "a", "tcp h:1", &r, err, sizeof(err)), 0);
 	assert_string_equal(r.state, "OK");
+	/* CRITICAL once SVC_HISTORY_KEEP has passed since 700: the changes before
+	   701 go but the newest of them (OK at 700), so from 450 the time
+	   before 700 is no longer known: OK KEEP + 1 s, CRITICAL 100 s (with the
+	   CRITICAL at 400 still kept it would be 150 s) */
+	strcpy(r.state, "CRITICAL");
+	r.last_check = 701 + SVC_HISTORY_KEEP;
+	assert_int_equal(svcstore_result(s, &r, 1, err, sizeof(err)), 0);
+	assert_int_equal(svcstore_uptime(s, "a", "tcp h:1", 450, 801 + SVC_HISTORY_KEEP, &f, err,
+					 sizeof(err)), 0);
+	assert_true(fabs(f - (double)(SVC_HISTORY_KEEP + 1) / (SVC_HISTORY_KEEP + 101)) < 1e-9);
 	(void)ch;
 	store_close(s);
 	inv_free(inv);

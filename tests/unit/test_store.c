@@ -24,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "obq.h"
 #include "store.h"
 
 /* A time in the past, so event times are never "ahead of the clock". */
@@ -780,9 +781,21 @@ static void test_prune_in_batches_keeps_open_alerts_and_their_events(void **stat
 	/* a delivery of the resolved alert is still queued: it is held, events go */
 	assert_int_equal(sql_exec(f, "CREATE TABLE IF NOT EXISTS hook_deliveries (id INTEGER "
 				  "PRIMARY KEY, alert_id INTEGER, state TEXT, reason TEXT NOT NULL DEFAULT 'raised')"), SQLITE_OK);
+	assert_int_equal(sql_exec(f, OBQ_SCHEMA_SQL), SQLITE_OK);
 	{
-		char q[128];
+		char q[256];
 
+		/* not claimed by the hook's worker yet: held too */
+		snprintf(q, sizeof(q), "INSERT INTO hook_outbox (alert_id, reason, severity, created, "
+			 "hooks) VALUES (%lld, 'raised', 2, 0, 'soc')", (long long)resolved_id);
+		assert_int_equal(sql_exec(f, q), SQLITE_OK);
+		assert_int_equal(store_prune(f->s, now, 30 * day, 30 * day, 100, &pr, err,
+					     sizeof(err)), 0);
+		assert_int_equal(pr.alerts, 0);
+		assert_int_equal(pr.alerts_held, 1);
+		total += pr.events;
+		/* claimed: now in hook_deliveries, queued */
+		assert_int_equal(sql_exec(f, "DELETE FROM hook_outbox"), SQLITE_OK);
 		snprintf(q, sizeof(q), "INSERT INTO hook_deliveries (alert_id, state) VALUES "
 			 "(%lld, 'queued')", (long long)resolved_id);
 		assert_int_equal(sql_exec(f, q), SQLITE_OK);
