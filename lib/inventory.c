@@ -397,12 +397,12 @@ const char *inv_crit_name(enum inv_crit c)
 enum opt {
 	O_EVERY, O_TIMEOUT, O_RETRIES, O_RETRY_EVERY, O_STATUS, O_KEYWORD, O_REGEX,
 	O_REDIRECTS, O_CA, O_PORT, O_WARN, O_TYPE, O_SERVER, O_EXPECT, O_RCODE, O_UUID,
-	O_PERIOD, O_GRACE, O_FROM, O_SCHEDULE, O_TZ, O_N
+	O_PERIOD, O_GRACE, O_FROM, O_SCHEDULE, O_TZ, O_STARTTLS, O_N
 };
 static const char *const opt_names[O_N] = {
 	"every", "timeout", "retries", "retry-every", "status", "keyword", "regex",
 	"redirects", "ca", "port", "warn", "type", "server", "expect", "rcode", "uuid",
-	"period", "grace", "from", "schedule", "tz",
+	"period", "grace", "from", "schedule", "tz", "starttls",
 };
 #define B(o) (1u << (o))
 #define PROBE (B(O_EVERY) | B(O_TIMEOUT) | B(O_RETRIES) | B(O_RETRY_EVERY))
@@ -414,7 +414,7 @@ static const unsigned kind_opts[INV_CHK_KINDS] = {
 			  B(O_CA) | B(O_FROM),
 	[INV_CHK_TCP] = PROBE | B(O_PORT) | B(O_FROM),
 	[INV_CHK_DNS] = PROBE | B(O_TYPE) | B(O_SERVER) | B(O_EXPECT) | B(O_RCODE),
-	[INV_CHK_TLS] = PROBE | B(O_PORT) | B(O_WARN) | B(O_CA),
+	[INV_CHK_TLS] = PROBE | B(O_PORT) | B(O_WARN) | B(O_CA) | B(O_STARTTLS),
 	[INV_CHK_ICMP] = PROBE,
 	[INV_CHK_PLUGIN] = PROBE | B(O_FROM),
 	[INV_CHK_PUSH] = B(O_UUID) | B(O_PERIOD) | B(O_GRACE) | B(O_SCHEDULE) | B(O_TZ),
@@ -597,6 +597,11 @@ static int parse_option(struct px *p, struct inv_check *c, int o, unsigned *seen
 		static const char *const r[] = { "NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED" };
 
 		return opt_word(p, r, 4, "DNS rcode", c->dns_rcode, sizeof(c->dns_rcode));
+	}
+	case O_STARTTLS: {
+		static const char *const r[] = { "smtp", "imap", "pop3" };
+
+		return opt_word(p, r, 3, "STARTTLS protocol", c->starttls, sizeof(c->starttls));
 	}
 	case O_UUID:
 		return parse_uuid(p, c);
@@ -1309,6 +1314,8 @@ static void print_check(const struct inv_check *c, FILE *out)
 	if (c->kind == INV_CHK_TLS)
 		fprintf(out, " warn %ud %ud %ud", c->warn_days[0], c->warn_days[1],
 			c->warn_days[2]);
+	if (c->starttls[0] != '\0')
+		fprintf(out, " starttls %s", c->starttls);
 	if (c->ca[0] != '\0') {
 		fputs(" ca ", out);
 		put_str(out, c->ca);

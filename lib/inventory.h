@@ -73,6 +73,8 @@ struct inv_check {
 	uint16_t port;
 	/* tls: days before expiry for a warning, then critical at the last */
 	uint32_t warn_days[3];          /* 21 14 7 */
+	/* tls: "smtp", "imap" or "pop3": STARTTLS after that dialogue; "": none */
+	char starttls[8];
 	/* dns */
 	char dns_type[8];               /* "A", "AAAA", "CNAME", "MX", "NS", "TXT"; A */
 	char dns_server[64];            /* address; "": the system's resolver */

@@ -2,7 +2,8 @@
  * probe.c - see probe.h. HTTP(S) through libcurl (redirect policy, CA,
  * status, keyword, regex, response time); TCP by a non-blocking connect;
  * TLS by a handshake with OpenSSL that checks the chain and the name and
- * reads the certificate's expiry; DNS through libresolv (one server,
+ * reads the certificate's expiry, after a STARTTLS dialogue (starttls.h)
+ * when the check asks for one; DNS through libresolv (one server,
  * record type, expected answer, rcode); ICMP echo through an unprivileged ping
  * socket (net.ipv4.ping_group_range must hold the console's group).
  */
@@ -34,6 +35,7 @@
 #include <openssl/x509v3.h>
 
 #include "mono.h"
+#include "starttls.h"
 
 static const char *const state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 
@@ -282,6 +284,13 @@ static void run_tls(const struct inv_check *c, struct probe_result *r)
 
 	if (fd < 0) {
 		set(r, PROBE_CRITICAL, "%s", why);
+		return;
+	}
+	if (c->starttls[0] != '\0' &&
+	    starttls_begin(fd, starttls_proto_of(c->starttls), t0 + (uint64_t)c->timeout * 1000,
+			   why, sizeof(why)) < 0) {
+		set(r, PROBE_CRITICAL, "%s port %u, %s: %s", c->target, c->port, c->starttls, why);
+		close(fd);
 		return;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

@@ -110,6 +110,13 @@ for src in "$here"/fuzz_*.c; do
 		printf 'TCP OK - 0.001 second response time on 127.0.0.1 port 80|time=0.000512s;;;0.000000;10.000000\n' \
 			>"$corpus/seed-tcp"
 		;;
+	fuzz_starttls)
+		# first byte: protocol (0 smtp, 1 imap, 2 pop3) + 3 x step (0 greeting, 1 caps, 2 go)
+		printf '\003250-mail.kavala.gr\r\n250-SIZE 1000\r\n250 STARTTLS\r\n' >"$corpus/seed-smtp"
+		printf '\004* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\nK1 OK done\r\n' >"$corpus/seed-imap"
+		printf '\005+OK\r\nUSER\r\nSTLS\r\n.\r\n' >"$corpus/seed-pop3"
+		printf '\000220 mail ESMTP\r\n' >"$corpus/seed-greet"
+		;;
 	fuzz_ping)
 		for s in 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/start \
 			0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/fail 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/255/; do

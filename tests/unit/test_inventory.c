@@ -273,6 +273,25 @@ static void test_from_and_schedule(void **state)
 	      "s.conf:1:40: a https check has no option 'schedule'");
 }
 
+/* tls over STARTTLS */
+static void test_starttls(void **state)
+{
+	(void)state;
+	ok("service \"mail\" { check tls \"mail.kavala.gr\" port 587 starttls smtp\n"
+	   "  check tls \"mail.kavala.gr\" port 143 starttls imap warn 30d 10d 3d\n"
+	   "  check tls \"mail.kavala.gr\" port 110 starttls pop3 }");
+	assert_string_equal(inv->svc[0].checks[0].starttls, "smtp");
+	assert_int_equal(inv->svc[0].checks[0].port, 587);
+	assert_string_equal(inv->svc[0].checks[1].starttls, "imap");
+	assert_string_equal(inv->svc[0].checks[2].starttls, "pop3");
+	fails("service \"a\" { check tls \"x\" starttls ftp }",
+	      "s.conf:1:38: unknown STARTTLS protocol 'ftp', expected one of: smtp, imap, pop3");
+	fails("service \"a\" { check tcp \"x\" port 25 starttls smtp }",
+	      "s.conf:1:37: a tcp check has no option 'starttls'");
+	fails("service \"a\" { check tls \"x\" starttls smtp starttls imap }",
+	      "s.conf:1:43: 'starttls' is given twice in this check");
+}
+
 static void test_bounds(void **state)
 {
 	char text[8192];
@@ -348,6 +367,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_every_statement, teardown),
 		cmocka_unit_test_teardown(test_errors, teardown),
 		cmocka_unit_test_teardown(test_from_and_schedule, teardown),
+		cmocka_unit_test_teardown(test_starttls, teardown),
 		cmocka_unit_test_teardown(test_bounds, teardown),
 		cmocka_unit_test_teardown(test_in_console_conf, teardown),
 	};
