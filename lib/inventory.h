@@ -26,6 +26,7 @@
 
 #include "cfg.h"
 #include "cron.h"
+#include "jsonpath.h"
 
 #define INV_MAX_SERVICES 512
 #define INV_MAX_ADDRS    16       /* addresses per service */
@@ -68,6 +69,11 @@ struct inv_check {
 	char keyword[INV_TEXT_MAX];     /* must be in the body; "" */
 	char regex[INV_TEXT_MAX];       /* POSIX extended; must match the body; "" */
 	enum inv_redirects redirects;   /* follow (up to 5) */
+	/* a condition on a field of a JSON body (jsonpath.h); JSONPATH_NONE: none */
+	enum jsonpath_op json_op;
+	char json_path[JSONPATH_MAX];
+	char json_value[256];           /* is: the text; below, above: a number */
+	uint32_t warn_ms, crit_ms;      /* response time thresholds; 0: none */
 	char ca[INV_TEXT_MAX];          /* https, tls: CA file; "": the system's */
 	/* tcp, tls */
 	uint16_t port;

@@ -1,6 +1,7 @@
 /*
  * probe.c - see probe.h. HTTP(S) through libcurl (redirect policy, CA,
- * status, keyword, regex, response time); TCP by a non-blocking connect;
+ * status, keyword, regex, a JSON field (jsonpath.h), response time and its
+ * thresholds); TCP by a non-blocking connect;
  * TLS by a handshake with OpenSSL that checks the chain and the name and
  * reads the certificate's expiry, after a STARTTLS dialogue (starttls.h)
  * when the check asks for one; DNS through libresolv (one server,
@@ -34,6 +35,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "jsonpath.h"
 #include "mono.h"
 #include "starttls.h"
 
@@ -144,6 +146,51 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* Does the body match the check's regex? When not, r says why. */
+static bool regex_matches(const struct inv_check *c, long code, const struct body *b,
+			  struct probe_result *r)
+{
+	regex_t re;
+	bool ok;
+
+	if (regcomp(&re, c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
+		set(r, PROBE_UNKNOWN, "bad regex");
+		return false;
+	}
+	ok = regexec(&re, b->p != NULL ? b->p : "", 0, NULL, 0) == 0;
+	if (!ok)
+		set(r, PROBE_CRITICAL, "HTTP %ld, regex \"%s\" does not match", code, c->regex);
+	regfree(&re);
+	return ok;
+}
+
+/* Does the body's JSON field meet the check's condition? When not, r says why. */
+static bool json_holds(const struct inv_check *c, long code, const struct body *b,
+		       struct probe_result *r)
+{
+	char why[300];
+	int rc;
+
+	if (b->cut) {
+		set(r, PROBE_CRITICAL, "HTTP %ld, the body is longer than 1 MB: not read as JSON",
+		    code);
+		return false;
+	}
+	rc = jsonpath_test(b->p != NULL ? b->p : "", b->len, c->json_path, c->json_op,
+			   c->json_value, why, sizeof(why));
+	if (rc == 0)
+		return true;
+	if (rc < 0) {
+		set(r, PROBE_CRITICAL, "HTTP %ld, json %s", code, why);
+		return false;
+	}
+	set(r, PROBE_CRITICAL, "HTTP %ld, json %s, expected %s%s%s%s", code, why,
+	    c->json_op == JSONPATH_BELOW ? "below " : c->json_op == JSONPATH_ABOVE ? "above " : "",
+	    c->json_op == JSONPATH_IS ? "\"" : "", c->json_value,
+	    c->json_op == JSONPATH_IS ? "\"" : "");
+	return false;
+}
+
 static void run_http(const struct inv_check *c, struct probe_result *r)
 {
 	CURL *h = curl_easy_init();
@@ -187,19 +234,16 @@ static void run_http(const struct inv_check *c, struct probe_result *r)
 		   (b.p == NULL || memmem(b.p, b.len, c->keyword, strlen(c->keyword)) == NULL)) {
 		set(r, PROBE_CRITICAL, "HTTP %ld, keyword \"%s\" not found%s", code, c->keyword,
 		    b.cut ? " in the first 1 MB" : "");
-	} else if (c->regex[0] != '\0') {
-		regex_t re;
-
-		if (regcomp(&re, c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
-			set(r, PROBE_UNKNOWN, "bad regex");
-		} else {
-			if (regexec(&re, b.p != NULL ? b.p : "", 0, NULL, 0) != 0)
-				set(r, PROBE_CRITICAL, "HTTP %ld, regex \"%s\" does not match", code,
-				    c->regex);
-			else
-				set(r, PROBE_OK, "HTTP %ld, %zu bytes in %u ms", code, b.len, r->ms);
-			regfree(&re);
-		}
+	} else if (c->regex[0] != '\0' && !regex_matches(c, code, &b, r)) {
+		;
+	} else if (c->json_op != JSONPATH_NONE && !json_holds(c, code, &b, r)) {
+		;
+	} else if (c->crit_ms != 0 && r->ms > c->crit_ms) {
+		set(r, PROBE_CRITICAL, "HTTP %ld, %zu bytes in %u ms, over the critical-time %u ms",
+		    code, b.len, r->ms, c->crit_ms);
+	} else if (c->warn_ms != 0 && r->ms > c->warn_ms) {
+		set(r, PROBE_WARNING, "HTTP %ld, %zu bytes in %u ms, over the warn-time %u ms",
+		    code, b.len, r->ms, c->warn_ms);
 	} else {
 		set(r, PROBE_OK, "HTTP %ld, %zu bytes in %u ms", code, b.len, r->ms);
 	}

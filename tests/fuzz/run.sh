@@ -117,6 +117,12 @@ for src in "$here"/fuzz_*.c; do
 		printf '\005+OK\r\nUSER\r\nSTLS\r\n.\r\n' >"$corpus/seed-pop3"
 		printf '\000220 mail ESMTP\r\n' >"$corpus/seed-greet"
 		;;
+	fuzz_jsonpath)
+		# condition byte (0 is, 1 below, 2 above), path, value, body
+		printf '\000status.database\nup\n{"status":{"database":"up"}}' >"$corpus/seed-is"
+		printf '\001queue[0].depth\n100\n{"queue":[{"depth":42.5}],"x":[true,null,"a\\u00e9"]}' \
+			>"$corpus/seed-below"
+		;;
 	fuzz_ping)
 		for s in 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/start \
 			0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/fail 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/255/; do

@@ -292,6 +292,49 @@ static void test_starttls(void **state)
 	      "s.conf:1:43: 'starttls' is given twice in this check");
 }
 
+/* http(s): a JSON field condition and response time thresholds */
+static void test_json_and_times(void **state)
+{
+	const struct inv_check *c;
+
+	(void)state;
+	ok("service \"a\" { check https \"https://x/health\" json \"status.database\" is \"up\" "
+	   "warn-time 500ms critical-time 2s\n"
+	   "  check http \"http://x/q\" json \"queue[0].depth\" below 100 critical-time 1m\n"
+	   "  check http \"http://x/r\" json \"load\" above -0.5 }");
+	c = &inv->svc[0].checks[0];
+	assert_int_equal(c->json_op, JSONPATH_IS);
+	assert_string_equal(c->json_path, "status.database");
+	assert_string_equal(c->json_value, "up");
+	assert_int_equal(c->warn_ms, 500);
+	assert_int_equal(c->crit_ms, 2000);
+	c = &inv->svc[0].checks[1];
+	assert_int_equal(c->json_op, JSONPATH_BELOW);
+	assert_string_equal(c->json_value, "100");
+	assert_int_equal(c->warn_ms, 0);
+	assert_int_equal(c->crit_ms, 60000);
+	assert_int_equal(inv->svc[0].checks[2].json_op, JSONPATH_ABOVE);
+	assert_string_equal(inv->svc[0].checks[2].json_value, "-0.5");
+	fails("service \"a\" { check https \"https://x/\" json \"a..b\" is \"up\" }",
+	      "s.conf:1:45: a member name is missing at byte 3 of the JSON path \"a..b\"");
+	fails("service \"a\" { check https \"https://x/\" json \"a\" equals \"up\" }",
+	      "s.conf:1:49: unknown JSON condition 'equals', expected one of: is, below, above");
+	fails("service \"a\" { check https \"https://x/\" json \"a\" below lots }",
+	      "s.conf:1:55: expected a number such as 100 or 0.5");
+	fails("service \"a\" { check https \"https://x/\" json \"a\" is up }",
+	      "s.conf:1:52: unexpected 'up', expected a value in quotes");
+	fails("service \"a\" { check https \"https://x/\" warn-time 500 }",
+	      "s.conf:1:50: expected a time such as 500ms, 2s or 1m");
+	fails("service \"a\" { check https \"https://x/\" warn-time 10m }",
+	      "s.conf:1:50: a response time from 1ms to 5m");
+	fails("service \"a\" { check https \"https://x/\" warn-time 2s critical-time 2000ms }",
+	      "s.conf:1:21: warn-time must be shorter than critical-time");
+	fails("service \"a\" { check https \"https://x/\" json \"a\" is \"b\" from \"gw\" }",
+	      "s.conf:1:21: json, warn-time and critical-time are for checks the console runs");
+	fails("service \"a\" { check tcp \"x\" port 1 warn-time 1s }",
+	      "s.conf:1:36: a tcp check has no option 'warn-time'");
+}
+
 static void test_bounds(void **state)
 {
 	char text[8192];
@@ -368,6 +411,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_errors, teardown),
 		cmocka_unit_test_teardown(test_from_and_schedule, teardown),
 		cmocka_unit_test_teardown(test_starttls, teardown),
+		cmocka_unit_test_teardown(test_json_and_times, teardown),
 		cmocka_unit_test_teardown(test_bounds, teardown),
 		cmocka_unit_test_teardown(test_in_console_conf, teardown),
 	};
