@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "inventory.h"
+#include "dnsq.h"
 #include "errf.h"
 #include "num.h"
 #include "probe.h"
@@ -638,15 +639,15 @@ static int parse_option(struct px *p, struct inv_check *c, int o, unsigned *seen
 		return opt_word(p, t, 6, "DNS type", c->dns_type, sizeof(c->dns_type));
 	}
 	case O_SERVER: {
-		unsigned char bin[16];
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		char why[160];
 
 		if (take_string(p, "a DNS server's address in quotes", c->dns_server,
 				sizeof(c->dns_server)) < 0)
 			return -1;
-		if (inet_pton(AF_INET, c->dns_server, bin) != 1 &&
-		    inet_pton(AF_INET6, c->dns_server, bin) != 1)
-			return cfg_error(p->f, &p->loc, "\"%s\" is not an IPv4 or IPv6 address",
-					 c->dns_server);
+		if (dnsq_server(c->dns_server, &ss, &sl, why, sizeof(why)) < 0)
+			return cfg_error(p->f, &p->loc, "%s", why);
 		break;
 	}
 	case O_EXPECT:

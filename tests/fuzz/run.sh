@@ -123,6 +123,15 @@ for src in "$here"/fuzz_*.c; do
 		printf '\001queue[0].depth\n100\n{"queue":[{"depth":42.5}],"x":[true,null,"a\\u00e9"]}' \
 			>"$corpus/seed-below"
 		;;
+	fuzz_dnsq)
+		# first byte: the type asked (A, AAAA, CNAME, MX, NS, TXT by index), 0x80: a server
+		printf '\000\022\064\201\200\000\001\000\001\000\000\000\000\003erp\006kavala\002gr\000\000\001\000\001\300\014\000\001\000\001\000\000\000\074\000\004\012\024\000\036' \
+			>"$corpus/seed-a"
+		printf '\005\022\064\201\200\000\001\000\001\000\000\000\000\001x\000\000\020\000\001\300\014\000\020\000\001\000\000\000\074\000\006\002ok\002up' \
+			>"$corpus/seed-txt"
+		printf '\200[fd00:20::2]:5353' >"$corpus/seed-server6"
+		printf '\20010.20.0.2:53' >"$corpus/seed-server4"
+		;;
 	fuzz_ping)
 		for s in 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/start \
 			0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/fail 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/255/; do

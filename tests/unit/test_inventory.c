@@ -335,6 +335,20 @@ static void test_json_and_times(void **state)
 	      "s.conf:1:36: a tcp check has no option 'warn-time'");
 }
 
+/* dns servers: IPv4 or IPv6, with a port */
+static void test_dns_servers(void **state)
+{
+	(void)state;
+	ok("service \"a\" { check dns \"erp.kavala.gr\" server \"fd00:20::2\"\n"
+	   "  check dns \"erp.kavala.gr\" type AAAA server \"[fd00:20::2]:5353\"\n"
+	   "  check dns \"erp.kavala.gr\" type MX server \"10.20.0.2:5353\" }");
+	assert_string_equal(inv->svc[0].checks[1].dns_server, "[fd00:20::2]:5353");
+	fails("service \"a\" { check dns \"x\" server \"10.20.0.2:99999\" }",
+	      "s.conf:1:36: \"99999\" is not a port from 1 to 65535");
+	fails("service \"a\" { check dns \"x\" server \"dns.kavala.gr\" }",
+	      "s.conf:1:36: \"dns.kavala.gr\" is not an IPv4 or IPv6 address");
+}
+
 static void test_bounds(void **state)
 {
 	char text[8192];
@@ -412,6 +426,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_from_and_schedule, teardown),
 		cmocka_unit_test_teardown(test_starttls, teardown),
 		cmocka_unit_test_teardown(test_json_and_times, teardown),
+		cmocka_unit_test_teardown(test_dns_servers, teardown),
 		cmocka_unit_test_teardown(test_bounds, teardown),
 		cmocka_unit_test_teardown(test_in_console_conf, teardown),
 	};
