@@ -417,8 +417,8 @@ static const unsigned kind_opts[INV_CHK_KINDS] = {
 	[INV_CHK_HTTP] = HTTP,
 	[INV_CHK_HTTPS] = HTTP | B(O_CA),
 	[INV_CHK_TCP] = PROBE | B(O_PORT) | B(O_FROM),
-	[INV_CHK_DNS] = PROBE | B(O_TYPE) | B(O_SERVER) | B(O_EXPECT) | B(O_RCODE),
-	[INV_CHK_TLS] = PROBE | B(O_PORT) | B(O_WARN) | B(O_CA) | B(O_STARTTLS),
+	[INV_CHK_DNS] = PROBE | B(O_TYPE) | B(O_SERVER) | B(O_EXPECT) | B(O_RCODE) | B(O_FROM),
+	[INV_CHK_TLS] = PROBE | B(O_PORT) | B(O_WARN) | B(O_CA) | B(O_STARTTLS) | B(O_FROM),
 	[INV_CHK_ICMP] = PROBE,
 	[INV_CHK_PLUGIN] = PROBE | B(O_FROM),
 	[INV_CHK_PUSH] = B(O_UUID) | B(O_PERIOD) | B(O_GRACE) | B(O_SCHEDULE) | B(O_TZ),
@@ -816,8 +816,8 @@ static int parse_check(struct px *p, struct inv_service *sv)
 		}
 		if (o == O_FROM)
 			return cfg_error(p->f, &p->loc, "a %s check runs from the console only "
-					 "(sensors run http, https, tcp and plugin checks)",
-					 kind_names[k]);
+					 "(sensors run http, https, tcp, tls, dns and plugin "
+					 "checks)", kind_names[k]);
 		if (o >= 0)
 			return cfg_error(p->f, &p->loc, "a %s check has no option '%s'",
 					 kind_names[k], opt_names[o]);
@@ -845,9 +845,6 @@ static int parse_check(struct px *p, struct inv_service *sv)
 				 "uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11\" (uuidgen makes one)");
 	if (c->warn_ms != 0 && c->crit_ms != 0 && c->warn_ms >= c->crit_ms)
 		return cfg_error(p->f, &at, "warn-time must be shorter than critical-time");
-	if (c->from[0] != '\0' && (c->json_op != JSONPATH_NONE || c->warn_ms || c->crit_ms))
-		return cfg_error(p->f, &at, "json, warn-time and critical-time are for checks "
-				 "the console runs, not yet from a sensor");
 	if (c->retry_every == 0)
 		c->retry_every = c->every;
 	for (int i = 0; i < sv->n_checks; i++)

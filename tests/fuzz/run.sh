@@ -186,6 +186,8 @@ for src in "$here"/fuzz_*.c; do
 	fuzz_sprobe)
 		printf '%s' '{"checks":[{"service":"web","key":"http http://10.0.0.1/ from gw","kind":"http","target":"http://10.0.0.1/","every":30,"retry_every":10,"timeout":5,"status":200,"keyword":"ok","regex":"^<h1>","redirects":"no"},{"service":"db","key":"tcp db:5432 from gw","kind":"tcp","target":"db","port":5432,"every":60,"retry_every":30,"timeout":10},{"service":"db","key":"disk from gw","kind":"plugin","target":"disk","every":60,"retry_every":60,"timeout":10}]}' \
 			>"$corpus/seed-args"
+		printf '%s' '{"checks":[{"service":"mail","key":"tls mail:587 from gw","kind":"tls","target":"mail","port":587,"every":60,"retry_every":30,"timeout":10,"warn":[21,14,7],"starttls":"smtp"},{"service":"dns","key":"dns x A from gw","kind":"dns","target":"x","every":60,"retry_every":30,"timeout":5,"dns_type":"AAAA","rcode":"NOERROR","server":"[fd00:20::2]:5353","expect":"fd00:20::30"},{"service":"web","key":"http http://x/h from gw","kind":"http","target":"http://x/h","every":30,"retry_every":10,"timeout":5,"json":{"path":"a.b[0]","op":"below","value":"100"},"warn_ms":500,"crit_ms":2000}]}' \
+			>"$corpus/seed-args-more"
 		printf '%s' '{"event_type":"probe_result","timestamp":"2026-12-06T23:00:00.000000+0000","probe":{"service":"web","check":"tcp db:5432 from gw","state":"CRITICAL","ms":12,"output":"CRITICAL - refused","time":1796684400}}' \
 			>"$corpus/seed-event"
 		;;

@@ -246,8 +246,8 @@ static void test_from_and_schedule(void **state)
 	   "  check tcp \"db\" port 5432\n  check plugin \"q\" from \"erp-app\" }");
 	assert_string_equal(inv->svc[0].checks[0].from, "erp-app");
 	assert_string_equal(inv->svc[0].checks[1].from, "");
-	fails("service \"a\" { check tls \"x\" from \"gw\" }",
-	      "s.conf:1:29: a tls check runs from the console only");
+	fails("service \"a\" { check icmp \"x\" from \"gw\" }",
+	      "s.conf:1:30: a icmp check runs from the console only");
 	fails("service \"a\" { check tcp \"x\" port 1 from \"a b\" }",
 	      "s.conf:1:41: a sensor's host name holds no blanks");
 	fails("service \"a\" { check tcp \"x\" port 1 from \"g\" check tcp \"x\" port 1 from \"g\" }",
@@ -329,8 +329,9 @@ static void test_json_and_times(void **state)
 	      "s.conf:1:50: a response time from 1ms to 5m");
 	fails("service \"a\" { check https \"https://x/\" warn-time 2s critical-time 2000ms }",
 	      "s.conf:1:21: warn-time must be shorter than critical-time");
-	fails("service \"a\" { check https \"https://x/\" json \"a\" is \"b\" from \"gw\" }",
-	      "s.conf:1:21: json, warn-time and critical-time are for checks the console runs");
+	ok("service \"a\" { check https \"https://x/\" json \"a\" is \"b\" warn-time 1s from \"gw\"\n"
+	   "  check tls \"x\" starttls imap from \"gw\" check dns \"x\" server \"::1\" from \"gw\" }");
+	assert_string_equal(inv->svc[0].checks[2].from, "gw");
 	fails("service \"a\" { check tcp \"x\" port 1 warn-time 1s }",
 	      "s.conf:1:36: a tcp check has no option 'warn-time'");
 }
