@@ -162,7 +162,7 @@ static int parse_imap(enum starttls_step step, const char *buf, size_t len,
 		if (starts_word(s, n, tag)) {
 			keep_text(r, s, n);
 			r->used = off;
-			r->ok = starts_word(s + 3, n - 3, "OK");
+			r->ok = n > 3 && starts_word(s + 3, n - 3, "OK");
 			return 1;
 		}
 		return bad(r, "not an IMAP response line", s, n);

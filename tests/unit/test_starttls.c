@@ -76,6 +76,9 @@ static void test_imap(void **state)
 			       "* CAPABILITY IMAP4rev1 LOGINDISABLED\r\nK1 OK done\r\n"), 1);
 	assert_false(r.offers_tls);
 	assert_int_equal(PARSE(STARTTLS_IMAP, STARTTLS_CAPS, "* CAPABILITY IMAP4rev1\r\n"), 0);
+	/* a tag alone (found by fuzz_starttls: read past the line) */
+	assert_int_equal(PARSE(STARTTLS_IMAP, STARTTLS_CAPS, "* CED\r\nK1\n"), 1);
+	assert_false(r.ok);
 	assert_int_equal(PARSE(STARTTLS_IMAP, STARTTLS_CAPS, "K1 BAD what\r\n"), 1);
 	assert_false(r.ok);
 	assert_int_equal(PARSE(STARTTLS_IMAP, STARTTLS_GO, "K2 OK Begin TLS negotiation now.\r\n"), 1);
