@@ -17,6 +17,7 @@
 #include "log.h"
 #include "probes.h"
 #include "sensorapi.h"
+#include "sprobe.h"
 #include "store_services.h"
 
 /* One sensor that has checks assigned, and the command that carries them. */
@@ -75,7 +76,7 @@ json_t *sprobes_assignment(const struct inventory *inv, const char *host)
 				json_object_set_new(o, "redirects", json_string(
 					c->redirects == INV_REDIR_FOLLOW ? "follow" : "no"));
 			}
-			if (json_array_append_new(arr, o) < 0)
+			if (json_array_append_new(arr, o) < 0 || sprobe_members(o, c) < 0)
 				goto fail;
 		}
 	if (json_array_size(arr) == 0)

@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <regex.h>
 #include <stdio.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include <time.h>
 
 #include "inventory.h"
+#include "dnsq.h"
 #include "errf.h"
 #include "num.h"
 #include "probe.h"
@@ -397,24 +399,26 @@ const char *inv_crit_name(enum inv_crit c)
 enum opt {
 	O_EVERY, O_TIMEOUT, O_RETRIES, O_RETRY_EVERY, O_STATUS, O_KEYWORD, O_REGEX,
 	O_REDIRECTS, O_CA, O_PORT, O_WARN, O_TYPE, O_SERVER, O_EXPECT, O_RCODE, O_UUID,
-	O_PERIOD, O_GRACE, O_FROM, O_SCHEDULE, O_TZ, O_N
+	O_PERIOD, O_GRACE, O_FROM, O_SCHEDULE, O_TZ, O_STARTTLS, O_JSON,
+	O_WARN_TIME, O_CRIT_TIME, O_N
 };
 static const char *const opt_names[O_N] = {
 	"every", "timeout", "retries", "retry-every", "status", "keyword", "regex",
 	"redirects", "ca", "port", "warn", "type", "server", "expect", "rcode", "uuid",
-	"period", "grace", "from", "schedule", "tz",
+	"period", "grace", "from", "schedule", "tz", "starttls", "json",
+	"warn-time", "critical-time",
 };
 #define B(o) (1u << (o))
 #define PROBE (B(O_EVERY) | B(O_TIMEOUT) | B(O_RETRIES) | B(O_RETRY_EVERY))
+#define HTTP (PROBE | B(O_STATUS) | B(O_KEYWORD) | B(O_REGEX) | B(O_REDIRECTS) | B(O_FROM) | \
+	      B(O_JSON) | B(O_WARN_TIME) | B(O_CRIT_TIME))
 /* The options each kind takes. */
 static const unsigned kind_opts[INV_CHK_KINDS] = {
-	[INV_CHK_HTTP] = PROBE | B(O_STATUS) | B(O_KEYWORD) | B(O_REGEX) | B(O_REDIRECTS) |
-			 B(O_FROM),
-	[INV_CHK_HTTPS] = PROBE | B(O_STATUS) | B(O_KEYWORD) | B(O_REGEX) | B(O_REDIRECTS) |
-			  B(O_CA) | B(O_FROM),
+	[INV_CHK_HTTP] = HTTP,
+	[INV_CHK_HTTPS] = HTTP | B(O_CA),
 	[INV_CHK_TCP] = PROBE | B(O_PORT) | B(O_FROM),
-	[INV_CHK_DNS] = PROBE | B(O_TYPE) | B(O_SERVER) | B(O_EXPECT) | B(O_RCODE),
-	[INV_CHK_TLS] = PROBE | B(O_PORT) | B(O_WARN) | B(O_CA),
+	[INV_CHK_DNS] = PROBE | B(O_TYPE) | B(O_SERVER) | B(O_EXPECT) | B(O_RCODE) | B(O_FROM),
+	[INV_CHK_TLS] = PROBE | B(O_PORT) | B(O_WARN) | B(O_CA) | B(O_STARTTLS) | B(O_FROM),
 	[INV_CHK_ICMP] = PROBE,
 	[INV_CHK_PLUGIN] = PROBE | B(O_FROM),
 	[INV_CHK_PUSH] = B(O_UUID) | B(O_PERIOD) | B(O_GRACE) | B(O_SCHEDULE) | B(O_TZ),
@@ -465,6 +469,64 @@ bad:
 	cfg_show(tok, sizeof(tok), p->str, p->slen);
 	return cfg_error(p->f, &p->loc, "\"%s\" is not a UUID, expected 36 characters "
 			 "such as \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11\" (uuidgen makes one)", tok);
+}
+
+/* `500ms`, `2s`, `1m`: milliseconds, 1ms to 5m. */
+static int take_ms(struct px *p, uint32_t *ms)
+{
+	const char *s = p->f->text + p->loc.off;
+	unsigned long v = 0, unit;
+	size_t i = 0, n = p->loc.len;
+
+	if (p->t != T_WORD)
+		return expect_one(p, "a time such as 500ms or 2s");
+	while (i < n && isdigit((unsigned char)s[i]) && v < 1000000)
+		v = v * 10 + (unsigned long)(s[i++] - '0');
+	if (i == 0 || i == n || v >= 1000000)
+		goto bad;
+	if (n - i == 2 && s[i] == 'm' && s[i + 1] == 's')
+		unit = 1;
+	else if (n - i == 1 && (s[i] == 's' || s[i] == 'm'))
+		unit = s[i] == 's' ? 1000 : 60000;
+	else
+		goto bad;
+	if (v * unit < 1 || v * unit > 5 * 60000)
+		return cfg_error(p->f, &p->loc, "a response time from 1ms to 5m");
+	*ms = (uint32_t)(v * unit);
+	return 0;
+bad:
+	return cfg_error(p->f, &p->loc, "expected a time such as 500ms, 2s or 1m");
+}
+
+/* `json "PATH" is "TEXT"`, `json "PATH" below N`, `json "PATH" above N`, after `json`. */
+static int parse_json(struct px *p, struct inv_check *c)
+{
+	static const char *const ops[] = { "is", "below", "above" };
+	char why[200], *end;
+	double d;
+	int i;
+
+	if (take_string(p, "a JSON path in quotes, such as \"status.database\"", c->json_path,
+			sizeof(c->json_path)) < 0)
+		return -1;
+	if (jsonpath_check(c->json_path, why, sizeof(why)) < 0)
+		return cfg_error(p->f, &p->loc, "%s", why);
+	if (next(p) == T_ERR || (i = choose(p, "JSON condition", ops, 3)) < 0 ||
+	    next(p) == T_ERR)
+		return -1;
+	c->json_op = i == 0 ? JSONPATH_IS : i == 1 ? JSONPATH_BELOW : JSONPATH_ABOVE;
+	if (i == 0)
+		return take_string(p, "a value in quotes, such as \"up\"", c->json_value,
+				   sizeof(c->json_value));
+	if (p->t != T_WORD || p->loc.len >= 32)
+		return expect_one(p, "a number such as 100 or 0.5");
+	memcpy(c->json_value, p->f->text + p->loc.off, p->loc.len);
+	c->json_value[p->loc.len] = '\0';
+	d = strtod(c->json_value, &end);
+	if (*end != '\0' || !isfinite(d) || !(isdigit((unsigned char)c->json_value[0]) ||
+					     c->json_value[0] == '-'))
+		return cfg_error(p->f, &p->loc, "expected a number such as 100 or 0.5");
+	return 0;
 }
 
 static int parse_option(struct px *p, struct inv_check *c, int o, unsigned *seen)
@@ -577,15 +639,15 @@ static int parse_option(struct px *p, struct inv_check *c, int o, unsigned *seen
 		return opt_word(p, t, 6, "DNS type", c->dns_type, sizeof(c->dns_type));
 	}
 	case O_SERVER: {
-		unsigned char bin[16];
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		char why[160];
 
 		if (take_string(p, "a DNS server's address in quotes", c->dns_server,
 				sizeof(c->dns_server)) < 0)
 			return -1;
-		if (inet_pton(AF_INET, c->dns_server, bin) != 1 &&
-		    inet_pton(AF_INET6, c->dns_server, bin) != 1)
-			return cfg_error(p->f, &p->loc, "\"%s\" is not an IPv4 or IPv6 address",
-					 c->dns_server);
+		if (dnsq_server(c->dns_server, &ss, &sl, why, sizeof(why)) < 0)
+			return cfg_error(p->f, &p->loc, "%s", why);
 		break;
 	}
 	case O_EXPECT:
@@ -598,6 +660,23 @@ static int parse_option(struct px *p, struct inv_check *c, int o, unsigned *seen
 
 		return opt_word(p, r, 4, "DNS rcode", c->dns_rcode, sizeof(c->dns_rcode));
 	}
+	case O_STARTTLS: {
+		static const char *const r[] = { "smtp", "imap", "pop3" };
+
+		return opt_word(p, r, 3, "STARTTLS protocol", c->starttls, sizeof(c->starttls));
+	}
+	case O_JSON:
+		if (parse_json(p, c) < 0)
+			return -1;
+		break;
+	case O_WARN_TIME:
+		if (take_ms(p, &c->warn_ms) < 0)
+			return -1;
+		break;
+	case O_CRIT_TIME:
+		if (take_ms(p, &c->crit_ms) < 0)
+			return -1;
+		break;
 	case O_UUID:
 		return parse_uuid(p, c);
 	case O_PERIOD:
@@ -737,8 +816,8 @@ static int parse_check(struct px *p, struct inv_service *sv)
 		}
 		if (o == O_FROM)
 			return cfg_error(p->f, &p->loc, "a %s check runs from the console only "
-					 "(sensors run http, https, tcp and plugin checks)",
-					 kind_names[k]);
+					 "(sensors run http, https, tcp, tls, dns and plugin "
+					 "checks)", kind_names[k]);
 		if (o >= 0)
 			return cfg_error(p->f, &p->loc, "a %s check has no option '%s'",
 					 kind_names[k], opt_names[o]);
@@ -764,6 +843,8 @@ static int parse_check(struct px *p, struct inv_service *sv)
 	if (c->kind == INV_CHK_PUSH && !(seen & B(O_UUID)))
 		return cfg_error(p->f, &at, "a push check needs its uuid, such as "
 				 "uuid \"0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11\" (uuidgen makes one)");
+	if (c->warn_ms != 0 && c->crit_ms != 0 && c->warn_ms >= c->crit_ms)
+		return cfg_error(p->f, &at, "warn-time must be shorter than critical-time");
 	if (c->retry_every == 0)
 		c->retry_every = c->every;
 	for (int i = 0; i < sv->n_checks; i++)
@@ -1247,158 +1328,4 @@ int inv_finish(const struct inventory *inv, char *err, size_t errlen)
 			r = cycle_from(inv, i, state, err, errlen);
 	free(state);
 	return r;
-}
-
-/* ---- listing ------------------------------------------------------------- */
-
-static void put_str(FILE *out, const char *s)
-{
-	char q[INV_TEXT_MAX * 2 + 3];
-
-	if (cfg_quote(s, q, sizeof(q)) == 0)
-		fputs(q, out);
-	else
-		fputs("\"?\"", out);
-}
-
-static void put_dur(FILE *out, const char *word, uint32_t v)
-{
-	char d[32];
-
-	cfg_format(d, sizeof(d), CFG_DURATION, v);
-	fprintf(out, " %s %s", word, d);
-}
-
-static void print_check(const struct inv_check *c, FILE *out)
-{
-	fprintf(out, "    check %s ", inv_kind_name(c->kind));
-	put_str(out, c->kind == INV_CHK_PUSH || c->kind == INV_CHK_PLUGIN ? c->name : c->target);
-	if (c->kind == INV_CHK_PUSH) {
-		fprintf(out, " uuid \"%s\"", c->uuid);
-		if (c->schedule[0] != '\0') {
-			fputs(" schedule ", out);
-			put_str(out, c->schedule);
-			fprintf(out, " tz \"%s\"", c->sched_utc ? "UTC" : "local");
-		} else
-			put_dur(out, "period", c->period);
-		put_dur(out, "grace", c->grace);
-		fputc('\n', out);
-		return;
-	}
-	if (c->port != 0)
-		fprintf(out, " port %u", c->port);
-	put_dur(out, "every", c->every);
-	put_dur(out, "timeout", c->timeout);
-	fprintf(out, " retries %u", c->retries);
-	put_dur(out, "retry-every", c->retry_every);
-	if (c->kind == INV_CHK_HTTP || c->kind == INV_CHK_HTTPS) {
-		if (c->status != 0)
-			fprintf(out, " status %u", c->status);
-		if (c->keyword[0] != '\0') {
-			fputs(" keyword ", out);
-			put_str(out, c->keyword);
-		}
-		if (c->regex[0] != '\0') {
-			fputs(" regex ", out);
-			put_str(out, c->regex);
-		}
-		fprintf(out, " redirects %s", c->redirects == INV_REDIR_FOLLOW ? "follow" : "no");
-	}
-	if (c->from[0] != '\0')
-		fprintf(out, " from \"%s\"", c->from);
-	if (c->kind == INV_CHK_TLS)
-		fprintf(out, " warn %ud %ud %ud", c->warn_days[0], c->warn_days[1],
-			c->warn_days[2]);
-	if (c->ca[0] != '\0') {
-		fputs(" ca ", out);
-		put_str(out, c->ca);
-	}
-	if (c->kind == INV_CHK_DNS) {
-		fprintf(out, " type %s rcode %s", c->dns_type, c->dns_rcode);
-		if (c->dns_server[0] != '\0')
-			fprintf(out, " server \"%s\"", c->dns_server);
-		if (c->dns_expect[0] != '\0') {
-			fputs(" expect ", out);
-			put_str(out, c->dns_expect);
-		}
-	}
-	fputc('\n', out);
-}
-
-void inv_print(const struct inventory *inv, FILE *out)
-{
-	static const char *const bk[] = { "restic", "borg", "dir" };
-	static const char *const days[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
-	int n_checks = 0;
-
-	for (int i = 0; inv != NULL && i < inv->n; i++)
-		n_checks += inv->svc[i].n_checks;
-	fprintf(out, "%d service%s, %d check%s\n", inv == NULL ? 0 : inv->n,
-		inv != NULL && inv->n == 1 ? "" : "s", n_checks, n_checks == 1 ? "" : "s");
-	for (int i = 0; inv != NULL && i < inv->n; i++) {
-		const struct inv_service *sv = &inv->svc[i];
-
-		fputs("service ", out);
-		put_str(out, sv->name);
-		fprintf(out, " criticality %s", inv_crit_name(sv->crit));
-		if (sv->owner[0] != '\0') {
-			fputs(" owner ", out);
-			put_str(out, sv->owner);
-		}
-		if (sv->rpo != 0)
-			put_dur(out, "rpo", sv->rpo);
-		if (sv->rto != 0)
-			put_dur(out, "rto", sv->rto);
-		if (sv->is_public)
-			fputs(" public", out);
-		if (sv->synproxy)
-			fputs(" synproxy", out);
-		fputc('\n', out);
-		for (int a = 0; a < sv->n_addrs; a++)
-			fprintf(out, "    address %s\n", sv->addrs[a]);
-		for (int a = 0; a < sv->n_ports; a++) {
-			fprintf(out, "    ports %s %u", sv->ports[a].proto == IPPROTO_TCP ? "tcp" :
-				sv->ports[a].proto == IPPROTO_UDP ? "udp" : "sctp", sv->ports[a].lo);
-			if (sv->ports[a].hi != sv->ports[a].lo)
-				fprintf(out, "-%u", sv->ports[a].hi);
-			fputc('\n', out);
-		}
-		for (int c = 0; c < sv->n_checks; c++)
-			print_check(&sv->checks[c], out);
-		for (int d = 0; d < sv->n_deps; d++) {
-			fputs("    depends ", out);
-			put_str(out, sv->deps[d]);
-			fputc('\n', out);
-		}
-		for (int m = 0; m < sv->n_maint; m++) {
-			const struct inv_maint *w = &sv->maint[m];
-			char when[32] = "?";
-
-			if (w->kind == INV_MW_ONCE) {
-				struct tm tm;
-				time_t t = (time_t)w->start;
-
-				if (localtime_r(&t, &tm) != NULL)
-					strftime(when, sizeof(when), "\"%Y-%m-%d %H:%M\"", &tm);
-				fprintf(out, "    maintenance once %s", when);
-			} else if (w->kind == INV_MW_DAILY) {
-				fprintf(out, "    maintenance daily %02d:%02d", w->minute / 60,
-					w->minute % 60);
-			} else {
-				fprintf(out, "    maintenance weekly %s %02d:%02d", days[w->wday],
-					w->minute / 60, w->minute % 60);
-			}
-			put_dur(out, "for", w->length);
-			fputc('\n', out);
-		}
-		for (int b = 0; b < sv->n_backups; b++) {
-			fprintf(out, "    backup %s ", bk[sv->backups[b].kind]);
-			put_str(out, sv->backups[b].where);
-			if (sv->backups[b].host[0] != '\0') {
-				fputs(" host ", out);
-				put_str(out, sv->backups[b].host);
-			}
-			fputc('\n', out);
-		}
-	}
 }

@@ -26,6 +26,7 @@
 
 #include "cfg.h"
 #include "cron.h"
+#include "jsonpath.h"
 
 #define INV_MAX_SERVICES 512
 #define INV_MAX_ADDRS    16       /* addresses per service */
@@ -68,11 +69,18 @@ struct inv_check {
 	char keyword[INV_TEXT_MAX];     /* must be in the body; "" */
 	char regex[INV_TEXT_MAX];       /* POSIX extended; must match the body; "" */
 	enum inv_redirects redirects;   /* follow (up to 5) */
+	/* a condition on a field of a JSON body (jsonpath.h); JSONPATH_NONE: none */
+	enum jsonpath_op json_op;
+	char json_path[JSONPATH_MAX];
+	char json_value[256];           /* is: the text; below, above: a number */
+	uint32_t warn_ms, crit_ms;      /* response time thresholds; 0: none */
 	char ca[INV_TEXT_MAX];          /* https, tls: CA file; "": the system's */
 	/* tcp, tls */
 	uint16_t port;
 	/* tls: days before expiry for a warning, then critical at the last */
 	uint32_t warn_days[3];          /* 21 14 7 */
+	/* tls: "smtp", "imap" or "pop3": STARTTLS after that dialogue; "": none */
+	char starttls[8];
 	/* dns */
 	char dns_type[8];               /* "A", "AAAA", "CNAME", "MX", "NS", "TXT"; A */
 	char dns_server[64];            /* address; "": the system's resolver */

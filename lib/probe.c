@@ -1,10 +1,14 @@
 /*
  * probe.c - see probe.h. HTTP(S) through libcurl (redirect policy, CA,
- * status, keyword, regex, response time); TCP by a non-blocking connect;
+ * status, keyword, regex, a JSON field (jsonpath.h), response time and its
+ * thresholds); TCP by a non-blocking connect;
  * TLS by a handshake with OpenSSL that checks the chain and the name and
- * reads the certificate's expiry; DNS through libresolv (one server,
- * record type, expected answer, rcode); ICMP echo through an unprivileged ping
- * socket (net.ipv4.ping_group_range must hold the console's group).
+ * reads the certificate's expiry, after a STARTTLS dialogue (starttls.h)
+ * when the check asks for one; DNS: a query made by libresolv, sent to
+ * the check's server (IPv4 or IPv6, any port) on our own socket (dnsq.h)
+ * or through the system's resolver, record type, expected answer, rcode;
+ * ICMP echo through an unprivileged ping socket (net.ipv4.ping_group_range
+ * must hold the console's group).
  */
 #include "probe.h"
 
@@ -33,7 +37,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "dnsq.h"
+#include "jsonpath.h"
 #include "mono.h"
+#include "starttls.h"
 
 static const char *const state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 
@@ -142,6 +149,51 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* Does the body match the check's regex? When not, r says why. */
+static bool regex_matches(const struct inv_check *c, long code, const struct body *b,
+			  struct probe_result *r)
+{
+	regex_t re;
+	bool ok;
+
+	if (regcomp(&re, c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
+		set(r, PROBE_UNKNOWN, "bad regex");
+		return false;
+	}
+	ok = regexec(&re, b->p != NULL ? b->p : "", 0, NULL, 0) == 0;
+	if (!ok)
+		set(r, PROBE_CRITICAL, "HTTP %ld, regex \"%s\" does not match", code, c->regex);
+	regfree(&re);
+	return ok;
+}
+
+/* Does the body's JSON field meet the check's condition? When not, r says why. */
+static bool json_holds(const struct inv_check *c, long code, const struct body *b,
+		       struct probe_result *r)
+{
+	char why[300];
+	int rc;
+
+	if (b->cut) {
+		set(r, PROBE_CRITICAL, "HTTP %ld, the body is longer than 1 MB: not read as JSON",
+		    code);
+		return false;
+	}
+	rc = jsonpath_test(b->p != NULL ? b->p : "", b->len, c->json_path, c->json_op,
+			   c->json_value, why, sizeof(why));
+	if (rc == 0)
+		return true;
+	if (rc < 0) {
+		set(r, PROBE_CRITICAL, "HTTP %ld, json %s", code, why);
+		return false;
+	}
+	set(r, PROBE_CRITICAL, "HTTP %ld, json %s, expected %s%s%s%s", code, why,
+	    c->json_op == JSONPATH_BELOW ? "below " : c->json_op == JSONPATH_ABOVE ? "above " : "",
+	    c->json_op == JSONPATH_IS ? "\"" : "", c->json_value,
+	    c->json_op == JSONPATH_IS ? "\"" : "");
+	return false;
+}
+
 static void run_http(const struct inv_check *c, struct probe_result *r)
 {
 	CURL *h = curl_easy_init();
@@ -185,19 +237,16 @@ static void run_http(const struct inv_check *c, struct probe_result *r)
 		   (b.p == NULL || memmem(b.p, b.len, c->keyword, strlen(c->keyword)) == NULL)) {
 		set(r, PROBE_CRITICAL, "HTTP %ld, keyword \"%s\" not found%s", code, c->keyword,
 		    b.cut ? " in the first 1 MB" : "");
-	} else if (c->regex[0] != '\0') {
-		regex_t re;
-
-		if (regcomp(&re, c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
-			set(r, PROBE_UNKNOWN, "bad regex");
-		} else {
-			if (regexec(&re, b.p != NULL ? b.p : "", 0, NULL, 0) != 0)
-				set(r, PROBE_CRITICAL, "HTTP %ld, regex \"%s\" does not match", code,
-				    c->regex);
-			else
-				set(r, PROBE_OK, "HTTP %ld, %zu bytes in %u ms", code, b.len, r->ms);
-			regfree(&re);
-		}
+	} else if (c->regex[0] != '\0' && !regex_matches(c, code, &b, r)) {
+		;
+	} else if (c->json_op != JSONPATH_NONE && !json_holds(c, code, &b, r)) {
+		;
+	} else if (c->crit_ms != 0 && r->ms > c->crit_ms) {
+		set(r, PROBE_CRITICAL, "HTTP %ld, %zu bytes in %u ms, over the critical-time %u ms",
+		    code, b.len, r->ms, c->crit_ms);
+	} else if (c->warn_ms != 0 && r->ms > c->warn_ms) {
+		set(r, PROBE_WARNING, "HTTP %ld, %zu bytes in %u ms, over the warn-time %u ms",
+		    code, b.len, r->ms, c->warn_ms);
 	} else {
 		set(r, PROBE_OK, "HTTP %ld, %zu bytes in %u ms", code, b.len, r->ms);
 	}
@@ -284,6 +333,13 @@ static void run_tls(const struct inv_check *c, struct probe_result *r)
 		set(r, PROBE_CRITICAL, "%s", why);
 		return;
 	}
+	if (c->starttls[0] != '\0' &&
+	    starttls_begin(fd, starttls_proto_of(c->starttls), t0 + (uint64_t)c->timeout * 1000,
+			   why, sizeof(why)) < 0) {
+		set(r, PROBE_CRITICAL, "%s port %u, %s: %s", c->target, c->port, c->starttls, why);
+		close(fd);
+		return;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	ctx = SSL_CTX_new(TLS_client_method());
@@ -359,119 +415,68 @@ static const struct { const char *name; int type; } dns_types[] = {
 static const char *const rcodes[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
 				      "REFUSED" };
 
-/* The record's data as text: an address, a name, or the TXT strings. */
-static void rdata_text(ns_msg *m, ns_rr *rr, char *out, size_t outlen)
-{
-	const unsigned char *d = ns_rr_rdata(*rr);
-	size_t n = ns_rr_rdlen(*rr);
-
-	out[0] = '\0';
-	switch (ns_rr_type(*rr)) {
-	case ns_t_a:
-		if (n == 4)
-			inet_ntop(AF_INET, d, out, (socklen_t)outlen);
-		break;
-	case ns_t_aaaa:
-		if (n == 16)
-			inet_ntop(AF_INET6, d, out, (socklen_t)outlen);
-		break;
-	case ns_t_mx:
-		if (n > 2 && ns_name_uncompress(ns_msg_base(*m), ns_msg_end(*m), d + 2, out,
-						outlen) < 0)
-			out[0] = '\0';
-		break;
-	case ns_t_cname:
-	case ns_t_ns:
-		if (ns_name_uncompress(ns_msg_base(*m), ns_msg_end(*m), d, out, outlen) < 0)
-			out[0] = '\0';
-		break;
-	case ns_t_txt: {
-		size_t o = 0, i = 0;
-
-		while (i < n && o + 1 < outlen) {
-			size_t l = d[i++];
-
-			for (; l > 0 && i < n && o + 1 < outlen; l--, i++)
-				out[o++] = (char)(d[i] >= 0x20 && d[i] < 0x7f ? d[i] : '?');
-		}
-		out[o] = '\0';
-		break;
-	}
-	default:
-		break;
-	}
-}
-
 static void run_dns(const struct inv_check *c, struct probe_result *r)
 {
 	struct __res_state rs;
-	unsigned char q[512], a[4096];
-	int type = ns_t_a, qn, an, rcode;
+	unsigned char q[512], *a;
+	int type = ns_t_a, qn, an = -1;
 	uint64_t t0 = mono_ms();
-	ns_msg m;
-	bool found = false;
-	char first[256] = "";
+	struct dnsq_result d;
+	char why[200] = "no answer";
 
 	for (size_t i = 0; i < sizeof(dns_types) / sizeof(dns_types[0]); i++)
 		if (strcmp(c->dns_type, dns_types[i].name) == 0)
 			type = dns_types[i].type;
+	a = malloc(DNSQ_ANSWER_MAX);
 	memset(&rs, 0, sizeof(rs));
-	if (res_ninit(&rs) != 0) {
-		set(r, PROBE_UNKNOWN, "resolver set-up failed");
+	if (a == NULL || res_ninit(&rs) != 0) {
+		set(r, PROBE_UNKNOWN, a == NULL ? "out of memory" : "resolver set-up failed");
+		free(a);
 		return;
 	}
 	rs.retrans = (int)c->timeout;
 	rs.retry = 1;
-	if (c->dns_server[0] != '\0') {
-		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53) };
-
-		if (inet_pton(AF_INET, c->dns_server, &sin.sin_addr) != 1) {
-			set(r, PROBE_UNKNOWN, "only IPv4 DNS servers are asked yet");
-			res_nclose(&rs);
-			return;
-		}
-		rs.nsaddr_list[0] = sin;
-		rs.nscount = 1;
-	}
 	qn = res_nmkquery(&rs, ns_o_query, c->target, ns_c_in, type, NULL, 0, NULL, q, sizeof(q));
-	an = qn < 0 ? -1 : res_nsend(&rs, q, qn, a, sizeof(a));
-	res_nclose(&rs);
-	r->ms = (uint32_t)(mono_ms() - t0);
 	if (qn < 0) {
 		set(r, PROBE_UNKNOWN, "cannot ask for %s", c->target);
-		return;
-	}
-	if (an < 0 || ns_initparse(a, an, &m) < 0) {
-		set(r, PROBE_CRITICAL, "no answer for %s %s within %us", c->target, c->dns_type,
-		    c->timeout);
-		return;
-	}
-	rcode = ns_msg_getflag(m, ns_f_rcode);
-	if (strcmp(c->dns_rcode, rcode >= 0 && rcode < 6 ? rcodes[rcode] : "?") != 0) {
-		set(r, PROBE_CRITICAL, "%s %s: %s, expected %s", c->target, c->dns_type,
-		    rcode >= 0 && rcode < 6 ? rcodes[rcode] : "other rcode", c->dns_rcode);
-		return;
-	}
-	for (int i = 0; i < ns_msg_count(m, ns_s_an); i++) {
-		ns_rr rr;
-		char txt[256];
+	} else if (c->dns_server[0] != '\0') {
+		/* our own socket: IPv6 servers and ports too */
+		struct sockaddr_storage ss;
+		socklen_t sl;
 
-		if (ns_parserr(&m, ns_s_an, i, &rr) < 0)
-			break;
-		if ((int)ns_rr_type(rr) != type)
-			continue;
-		rdata_text(&m, &rr, txt, sizeof(txt));
-		if (first[0] == '\0')
-			snprintf(first, sizeof(first), "%s", txt);
-		if (c->dns_expect[0] != '\0' && strcasecmp(txt, c->dns_expect) == 0)
-			found = true;
+		if (dnsq_server(c->dns_server, &ss, &sl, why, sizeof(why)) == 0)
+			an = dnsq_exchange((struct sockaddr *)&ss, sl, q, qn, a,
+					   t0 + (uint64_t)c->timeout * 1000, why, sizeof(why));
+	} else {
+		an = res_nsend(&rs, q, qn, a, DNSQ_ANSWER_MAX);
 	}
-	if (c->dns_expect[0] != '\0' && !found)
+	res_nclose(&rs);
+	r->ms = (uint32_t)(mono_ms() - t0);
+	if (qn < 0)
+		goto out;
+	if (an < 0 || dnsq_answer(a, an, type, c->dns_expect, &d) < 0) {
+		if (an < 0 && c->dns_server[0] != '\0')
+			set(r, PROBE_CRITICAL, "%s %s from %s: %s", c->target, c->dns_type,
+			    c->dns_server, why);
+		else if (an < 0)
+			set(r, PROBE_CRITICAL, "no answer for %s %s within %us", c->target,
+			    c->dns_type, c->timeout);
+		else
+			set(r, PROBE_CRITICAL, "%s %s: the answer is not a DNS message", c->target,
+			    c->dns_type);
+		goto out;
+	}
+	if (strcmp(c->dns_rcode, d.rcode >= 0 && d.rcode < 6 ? rcodes[d.rcode] : "?") != 0)
+		set(r, PROBE_CRITICAL, "%s %s: %s, expected %s", c->target, c->dns_type,
+		    d.rcode >= 0 && d.rcode < 6 ? rcodes[d.rcode] : "other rcode", c->dns_rcode);
+	else if (c->dns_expect[0] != '\0' && !d.found)
 		set(r, PROBE_CRITICAL, "%s %s: \"%s\" not in the answer (%s)", c->target,
-		    c->dns_type, c->dns_expect, first[0] != '\0' ? first : "no records");
+		    c->dns_type, c->dns_expect, d.first[0] != '\0' ? d.first : "no records");
 	else
 		set(r, PROBE_OK, "%s %s: %s%s%s in %u ms", c->target, c->dns_type, c->dns_rcode,
-		    first[0] != '\0' ? ", " : "", first, r->ms);
+		    d.first[0] != '\0' ? ", " : "", d.first, r->ms);
+out:
+	free(a);
 }
 
 /* ---- ICMP ---------------------------------------------------------------- */

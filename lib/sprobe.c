@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <regex.h>
 #include <stdbool.h>
@@ -21,7 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dnsq.h"
 #include "errf.h"
+#include "jsonpath.h"
 #include "log.h"
 #include "mono.h"
 #include "plugin.h"
@@ -68,11 +71,145 @@ static int get_num(json_t *o, const char *key, bool need, long lo, long hi, uint
 	return 0;
 }
 
+/* One of names (n) as the member key into out; optional. */
+static int get_word(json_t *o, const char *key, const char *const *names, int n, char *out,
+		    size_t outlen, size_t i, char *err, size_t errlen)
+{
+	char w[16];
+
+	if (json_object_get(o, key) == NULL)
+		return 0;
+	if (get_str(o, key, true, w, sizeof(w), i, err, errlen) == 0)
+		for (int j = 0; j < n; j++)
+			if (strcmp(w, names[j]) == 0) {
+				snprintf(out, outlen, "%s", names[j]);
+				return 0;
+			}
+	return errf(err, errlen, "probes: checks[%zu].%s: not one of the words expected", i, key);
+}
+
+/* The members of tls, dns and http(s) checks beyond the common ones (sprobe_members()). */
+static int more_members(json_t *o, size_t i, struct inv_check *c, char *err, size_t errlen)
+{
+	static const char *const proto[] = { "smtp", "imap", "pop3" };
+	static const char *const types[] = { "A", "AAAA", "CNAME", "MX", "NS", "TXT" };
+	static const char *const rcodes[] = { "NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED" };
+	static const char *const ops[] = { "is", "below", "above" };
+	bool tls = c->kind == INV_CHK_TLS, dns = c->kind == INV_CHK_DNS,
+	     http = c->kind == INV_CHK_HTTP || c->kind == INV_CHK_HTTPS;
+	json_t *w = json_object_get(o, "warn"), *js = json_object_get(o, "json");
+	char why[200];
+
+	if ((!tls && (w != NULL || json_object_get(o, "starttls") != NULL)) ||
+	    (!dns && (json_object_get(o, "dns_type") != NULL || json_object_get(o, "server") ||
+		      json_object_get(o, "expect") != NULL || json_object_get(o, "rcode"))) ||
+	    (!http && (js != NULL || json_object_get(o, "warn_ms") != NULL ||
+		       json_object_get(o, "crit_ms") != NULL)))
+		return errf(err, errlen, "probes: checks[%zu]: a member not of a %s check", i,
+			    inv_kind_name(c->kind));
+	if (w != NULL) {
+		if (!json_is_array(w) || json_array_size(w) != 3)
+			return errf(err, errlen, "probes: checks[%zu].warn: expected 3 days", i);
+		for (size_t d = 0; d < 3; d++) {
+			json_t *v = json_array_get(w, d);
+
+			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+			    json_integer_value(v) > 365 ||
+			    (d > 0 && json_integer_value(v) >= (json_int_t)c->warn_days[d - 1]))
+				return errf(err, errlen, "probes: checks[%zu].warn: expected 3 days "
+					    "from 365 to 1, longest first", i);
+			c->warn_days[d] = (uint32_t)json_integer_value(v);
+		}
+	}
+	if (get_word(o, "starttls", proto, 3, c->starttls, sizeof(c->starttls), i, err,
+		     errlen) < 0 ||
+	    get_word(o, "dns_type", types, 6, c->dns_type, sizeof(c->dns_type), i, err,
+		     errlen) < 0 ||
+	    get_word(o, "rcode", rcodes, 4, c->dns_rcode, sizeof(c->dns_rcode), i, err,
+		     errlen) < 0 ||
+	    get_str(o, "server", false, c->dns_server, sizeof(c->dns_server), i, err,
+		    errlen) < 0 ||
+	    get_str(o, "expect", false, c->dns_expect, sizeof(c->dns_expect), i, err,
+		    errlen) < 0 ||
+	    get_num(o, "warn_ms", false, 1, 300000, &c->warn_ms, i, err, errlen) < 0 ||
+	    get_num(o, "crit_ms", false, 1, 300000, &c->crit_ms, i, err, errlen) < 0)
+		return -1;
+	if (c->dns_server[0] != '\0') {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (dnsq_server(c->dns_server, &ss, &sl, why, sizeof(why)) < 0)
+			return errf(err, errlen, "probes: checks[%zu].server: %s", i, why);
+	}
+	if (c->warn_ms != 0 && c->crit_ms != 0 && c->warn_ms >= c->crit_ms)
+		return errf(err, errlen, "probes: checks[%zu].warn_ms: not below crit_ms", i);
+	if (js != NULL) {
+		char op[16] = "";
+
+		if (!json_is_object(js) ||
+		    get_str(js, "path", true, c->json_path, sizeof(c->json_path), i, err,
+			    errlen) < 0 ||
+		    get_str(js, "op", true, op, sizeof(op), i, err, errlen) < 0 ||
+		    get_str(js, "value", true, c->json_value, sizeof(c->json_value), i, err,
+			    errlen) < 0)
+			return errf(err, errlen, "probes: checks[%zu].json: expected {\"path\": P, "
+				    "\"op\": \"is\"|\"below\"|\"above\", \"value\": V}", i);
+		if (jsonpath_check(c->json_path, why, sizeof(why)) < 0)
+			return errf(err, errlen, "probes: checks[%zu].json.path: %s", i, why);
+		for (int j = 0; j < 3; j++)
+			if (strcmp(op, ops[j]) == 0)
+				c->json_op = (enum jsonpath_op)(JSONPATH_IS + j);
+		if (c->json_op == JSONPATH_NONE)
+			return errf(err, errlen, "probes: checks[%zu].json.op: expected is, below "
+				    "or above", i);
+		if (c->json_op != JSONPATH_IS) {
+			char *end;
+			double d = strtod(c->json_value, &end);
+
+			if (*end != '\0' || end == c->json_value || !isfinite(d))
+				return errf(err, errlen, "probes: checks[%zu].json.value: expected "
+					    "a number", i);
+		}
+	}
+	return 0;
+}
+
+int sprobe_members(json_t *o, const struct inv_check *c)
+{
+	static const char *const ops[] = { "", "is", "below", "above" };
+	int r = 0;
+
+	if (c->kind == INV_CHK_TLS) {
+		r |= json_object_set_new(o, "warn", json_pack("[I,I,I]", (json_int_t)c->warn_days[0],
+							      (json_int_t)c->warn_days[1],
+							      (json_int_t)c->warn_days[2]));
+		if (c->starttls[0] != '\0')
+			r |= json_object_set_new(o, "starttls", json_string(c->starttls));
+	}
+	if (c->kind == INV_CHK_DNS) {
+		r |= json_object_set_new(o, "dns_type", json_string(c->dns_type));
+		r |= json_object_set_new(o, "rcode", json_string(c->dns_rcode));
+		if (c->dns_server[0] != '\0')
+			r |= json_object_set_new(o, "server", json_string(c->dns_server));
+		if (c->dns_expect[0] != '\0')
+			r |= json_object_set_new(o, "expect", json_string(c->dns_expect));
+	}
+	if (c->json_op != JSONPATH_NONE)
+		r |= json_object_set_new(o, "json", json_pack("{s:s,s:s,s:s}", "path", c->json_path,
+							      "op", ops[c->json_op], "value",
+							      c->json_value));
+	if (c->warn_ms != 0)
+		r |= json_object_set_new(o, "warn_ms", json_integer(c->warn_ms));
+	if (c->crit_ms != 0)
+		r |= json_object_set_new(o, "crit_ms", json_integer(c->crit_ms));
+	return r != 0 ? -1 : 0;
+}
+
 static int one_check(json_t *o, size_t i, struct sprobe_check *sc, char *err, size_t errlen)
 {
-	static const char *const kinds[] = { "http", "https", "tcp", "plugin" };
+	static const char *const kinds[] = { "http", "https", "tcp", "plugin", "tls", "dns" };
 	static const enum inv_check_kind kv[] = { INV_CHK_HTTP, INV_CHK_HTTPS, INV_CHK_TCP,
-						  INV_CHK_PLUGIN };
+						  INV_CHK_PLUGIN, INV_CHK_TLS, INV_CHK_DNS };
 	struct inv_check *c = &sc->chk;
 	char kind[16], redir[16] = "follow";
 	uint32_t port = 0, status = 0;
@@ -86,17 +223,19 @@ static int one_check(json_t *o, size_t i, struct sprobe_check *sc, char *err, si
 	    get_str(o, "kind", true, kind, sizeof(kind), i, err, errlen) < 0 ||
 	    get_str(o, "target", true, c->target, sizeof(c->target), i, err, errlen) < 0)
 		return -1;
-	for (int j = 0; j < 4; j++)
+	for (int j = 0; j < 6; j++)
 		if (strcmp(kind, kinds[j]) == 0)
 			k = j;
 	if (k < 0)
-		return errf(err, errlen, "probes: checks[%zu].kind: expected http, https, tcp or "
-			    "plugin", i);
+		return errf(err, errlen, "probes: checks[%zu].kind: expected http, https, tcp, "
+			    "plugin, tls or dns", i);
 	c->kind = kv[k];
 	c->retries = 1;
 	c->warn_days[0] = 21;
 	c->warn_days[1] = 14;
 	c->warn_days[2] = 7;
+	snprintf(c->dns_type, sizeof(c->dns_type), "A");
+	snprintf(c->dns_rcode, sizeof(c->dns_rcode), "NOERROR");
 	if (get_num(o, "every", true, 5, 86400, &c->every, i, err, errlen) < 0 ||
 	    get_num(o, "retry_every", true, 5, 86400, &c->retry_every, i, err, errlen) < 0 ||
 	    get_num(o, "timeout", true, 1, 300, &c->timeout, i, err, errlen) < 0 ||
@@ -129,9 +268,13 @@ static int one_check(json_t *o, size_t i, struct sprobe_check *sc, char *err, si
 					    "extended regular expression", i);
 			regfree(&re);
 		}
-	} else if (c->port != 0 && c->kind != INV_CHK_TCP) {
-		return errf(err, errlen, "probes: checks[%zu].port: only for tcp checks", i);
+	} else if (c->port != 0 && c->kind != INV_CHK_TCP && c->kind != INV_CHK_TLS) {
+		return errf(err, errlen, "probes: checks[%zu].port: only for tcp and tls checks", i);
 	}
+	if (c->kind == INV_CHK_TLS && c->port == 0)
+		c->port = 443;
+	if (more_members(o, i, c, err, errlen) < 0)
+		return -1;
 	if (c->kind == INV_CHK_PLUGIN) {
 		size_t n = strlen(c->target);
 
@@ -318,6 +461,9 @@ static void emit(struct sprobe *sp, const struct sprobe_check *sc, const struct 
 		       "timestamp", when, "probe", "service", sc->service, "check", sc->key,
 		       "state", probe_state_name(r->state), "ms", (json_int_t)r->ms,
 		       "output", r->output, "time", (json_int_t)ts.tv_sec);
+	if (ev != NULL && r->cert_expiry != 0)
+		json_object_set_new(json_object_get(ev, "probe"), "cert_expiry",
+				    json_integer(r->cert_expiry));
 	text = ev != NULL ? json_dumps(ev, JSON_COMPACT) : NULL;
 	json_decref(ev);
 	if (text == NULL || sensorlink_append(sp->link, text, strlen(text), true, err,

@@ -1,15 +1,16 @@
 /*
  * sprobe.h - the probe checks the console assigns to a sensor (`check
  * ... from "HOST"` in the services inventory; docs/services.md): http,
- * https, tcp and plugin checks, run on their own intervals by one thread,
+ * https, tcp, tls, dns and plugin checks, run on their own intervals by one thread,
  * each result an event ("probe_result", console/sprobes.h) appended to the
  * durable spool, so a link outage loses none. kastro-agent runs them, and
  * kastrod's link process (plugins only on agents).
  *
  * The assignment comes as the "probes" command, {"checks": [{"service": S,
- * "key": K, "kind": "http"|"https"|"tcp"|"plugin", "target": T, "every":
- * N, "retry_every": N, "timeout": N, "port": P, "status": N, "keyword": W,
- * "regex": R, "redirects": "follow"|"no"}, ...]}: untrusted input, checked
+ * "key": K, "kind": "http"|"https"|"tcp"|"plugin"|"tls"|"dns", "target": T,
+ * "every": N, "retry_every": N, "timeout": N, "port": P, "status": N,
+ * "keyword": W, "regex": R, "redirects": "follow"|"no", and by kind the
+ * members of sprobe_members()}, ...]}: untrusted input, checked
  * by sprobe_args() (fuzzed: tests/fuzz/fuzz_sprobe.c). It replaces the
  * previous one and is kept in DIR/probes.json for the next start. A
  * plugin check names a plugin of agent.conf (`plugin "NAME" command
@@ -38,6 +39,16 @@ struct sprobe_check {
  * or -1 with "probes: checks[I].FIELD: ..." in err.
  */
 int sprobe_args(json_t *args, struct sprobe_check **out, size_t *n, char *err, size_t errlen);
+
+/*
+ * The console's side: add to o, a check of the command that has the
+ * common members (service, key, kind, target, every, retry_every,
+ * timeout, port, status, keyword, regex, redirects), those of c's kind
+ * that sprobe_args() reads besides: tls "warn" [D, D, D] and "starttls";
+ * dns "dns_type", "rcode", "server", "expect"; http(s) "json" {"path",
+ * "op", "value"}, "warn_ms", "crit_ms". Returns 0, or -1 when out of memory.
+ */
+int sprobe_members(json_t *o, const struct inv_check *c);
 
 struct sensorlink;
 struct sprobe;

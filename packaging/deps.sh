@@ -8,7 +8,7 @@
 set -eu
 
 pkgs_build="build-essential pkg-config bison flex libpcap-dev libndpi-dev libcap-ng-dev libgcrypt20-dev libnftables-dev libnftnl-dev libmnl-dev libnetfilter-queue-dev libnetfilter-conntrack-dev libseccomp-dev libsqlite3-dev libssl-dev libevent-dev libargon2-dev libcurl4-openssl-dev libjansson-dev libyara-dev libsystemd-dev"
-pkgs_test="libcmocka-dev conntrack clang-14 libclang-rt-14-dev iproute2 iputils-ping nftables curl openssl dnsmasq-base bind9-dnsutils python3 procps time jq sqlite3 python3-selenium chromium chromium-driver yara hping3 python3-cryptography monitoring-plugins-basic python3-aiosmtpd rsyslog rsyslog-openssl rsyslog-relp prometheus restic borgbackup borgmatic"
+pkgs_test="libcmocka-dev conntrack clang-14 libclang-rt-14-dev iproute2 iputils-ping nftables curl openssl dnsmasq-base bind9-dnsutils python3 procps time jq sqlite3 python3-selenium chromium chromium-driver yara hping3 python3-cryptography monitoring-plugins-basic python3-aiosmtpd dovecot-imapd dovecot-pop3d rsyslog rsyslog-openssl rsyslog-relp prometheus restic borgbackup borgmatic"
 pkgs_demo="iproute2 curl openssl dnsmasq-base bind9-dnsutils procps python3 jq rsyslog python3-aiosmtpd sqlite3"
 pkgs_bench="libndpi-bin time python3 iproute2 nftables iperf3 jq openssl dnsmasq-base procps yara sqlite3 rsyslog restic borgbackup curl"
 pkgs_fuzz="clang-14 libclang-rt-14-dev"

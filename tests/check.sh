@@ -41,6 +41,8 @@ suite "continuity: probes against stand-in services (loopback, ASan+UBSan)" "$he
 suite "continuity: probes run from an agent, through its spool (loopback, ASan+UBSan)" "$here/continuity/test_sensor_probes.sh" "$san"
 suite "continuity: push checks on a cron schedule (loopback, ASan+UBSan)" "$here/continuity/test_push_schedule.sh" "$san"
 suite "continuity: the plain HTTP ping listener (loopback, ASan+UBSan)" "$here/continuity/test_ping_listen.sh" "$san"
+suite "continuity: tls checks over STARTTLS against aiosmtpd and dovecot (loopback, ASan+UBSan)" "$here/continuity/test_starttls.sh" "$san"
+suite "continuity: http checks of a JSON field and of response times (loopback, ASan+UBSan)" "$here/continuity/test_http_json.sh" "$san"
 suite "continuity: icmp and dns checks (namespaces)" "$here/continuity/test_lab.sh" "$b"
 suite "continuity: service alerts, SLA report, status page (loopback, ASan+UBSan, Chromium)" "$here/continuity/test_alerts.sh" "$san"
 suite "continuity: backup checks of restic, borg and dump directories, borgmatic (loopback, ASan+UBSan)" "$here/continuity/test_backup.sh" "$san"

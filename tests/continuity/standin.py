@@ -5,17 +5,26 @@ usage: standin.py PORT DOCROOT [CERT KEY]
 
 Serves DOCROOT over HTTP on 127.0.0.1:PORT, or HTTPS with CERT and KEY.
 The test edits the files to break a keyword and kills the process to take
-the service down.
+the service down. A query `?delay=MS` answers that much later (up to 10 s),
+for response time thresholds.
 """
 import functools
 import http.server
 import ssl
 import sys
+import time
+import urllib.parse
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+    def do_GET(self):
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        if "delay" in q:
+            time.sleep(min(int(q["delay"][0]), 10000) / 1000)
+        super().do_GET()
 
 
 def main():

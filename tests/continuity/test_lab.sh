@@ -6,7 +6,9 @@
 # (OK) and an unused DMZ address does not (CRITICAL). The DMZ's dnsmasq
 # answers dns checks: the right address (A and AAAA) is OK, a wrong
 # expected answer CRITICAL, NXDOMAIN as expected OK and unexpected
-# CRITICAL, a server that does not answer CRITICAL.
+# CRITICAL, a server that does not answer CRITICAL; asked on its IPv6
+# address and, as a second dnsmasq, on another port (IPv4 and IPv6), and
+# over TCP when its answer is truncated.
 #
 # usage: tests/continuity/test_lab.sh BUILD_DIR
 set -u
@@ -34,6 +36,18 @@ stop_console() {
 }
 trap 'stop_console; _lab_test_end' EXIT
 
+# A second dnsmasq in the DMZ on another port, with its own answers and a
+# TXT record too long for UDP without EDNS (its answer comes truncated).
+DNS2_PORT=5353
+DNS_CLOSED=5354
+big=""
+for _i in 1 2 3 4 5 6; do big="$big,$(printf 'k%.0s' $(seq 1 200))"; done
+lab_spawn dmz dns2 dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+	--no-poll --bind-interfaces --listen-address="$LAB_DMZ_IP4" --listen-address="$LAB_DMZ_IP6" \
+	--port="$DNS2_PORT" --local="/$LAB_DOMAIN/" --pid-file="$tmp/dns2.pid" \
+	--host-record="portal.$LAB_DOMAIN,10.20.0.123" --txt-record="big.$LAB_DOMAIN$big"
+lab_wait_listen dmz udp "$DNS2_PORT" 10 || { t_fail "$T: the second dnsmasq did not start"; t_done; }
+
 data=$tmp/data
 "$CONSOLE" init --data "$data" --name 127.0.0.1 >/dev/null 2>&1 || { t_fail "$T: init"; t_done; }
 cat >"$tmp/services.conf" <<CONF
@@ -45,6 +59,12 @@ service "dns-wrong" { check dns "e-payments.$LAB_DOMAIN" server "$LAB_DMZ_IP4" e
 service "dns-nx" { check dns "nothere.$LAB_DOMAIN" server "$LAB_DMZ_IP4" rcode NXDOMAIN every 5s retries 1 }
 service "dns-nx-bad" { check dns "nothere.$LAB_DOMAIN" server "$LAB_DMZ_IP4" every 5s retries 1 }
 service "dns-silent" { check dns "e-payments.$LAB_DOMAIN" server "10.20.0.99" timeout 1s every 5s retries 1 }
+service "dns-v6" { check dns "e-payments.$LAB_DOMAIN" server "$LAB_DMZ_IP6" expect "$LAB_DMZ_IP4" every 5s retries 1 }
+service "dns-v6-aaaa" { check dns "e-payments.$LAB_DOMAIN" type AAAA server "[$LAB_DMZ_IP6]:53" expect "$LAB_DMZ_IP6" every 5s retries 1 }
+service "dns-v6-port" { check dns "portal.$LAB_DOMAIN" server "[$LAB_DMZ_IP6]:$DNS2_PORT" expect "10.20.0.123" every 5s retries 1 }
+service "dns-v4-port" { check dns "portal.$LAB_DOMAIN" server "$LAB_DMZ_IP4:$DNS2_PORT" expect "10.20.0.123" every 5s retries 1 }
+service "dns-v6-tcp" { check dns "big.$LAB_DOMAIN" type TXT server "[$LAB_DMZ_IP6]:$DNS2_PORT" every 5s retries 1 }
+service "dns-v6-silent" { check dns "e-payments.$LAB_DOMAIN" server "[$LAB_DMZ_IP6]:$DNS_CLOSED" timeout 1s every 5s retries 1 }
 CONF
 cat >"$tmp/console.conf" <<CONF
 data "$data"
@@ -93,5 +113,17 @@ case "$out" in *"10.20.0.77"*"not in the answer ($LAB_DMZ_IP4)"*) t_pass "$T: ..
 t_check "$T: NXDOMAIN when expected is OK" wait_state dns-nx OK 8
 t_check "$T: NXDOMAIN when NOERROR is expected is CRITICAL" wait_state dns-nx-bad CRITICAL 8
 t_check "$T: a server that does not answer is CRITICAL" wait_state dns-silent CRITICAL 8
+t_check "$T: dns to the DMZ's IPv6 address is OK" wait_state dns-v6 OK 8
+t_check "$T: dns AAAA to [IPv6]:53 is OK" wait_state dns-v6-aaaa OK 8
+t_check "$T: dns to [IPv6]:PORT, another server, is OK" wait_state dns-v6-port OK 8
+t_check "$T: dns to IPv4:PORT is OK" wait_state dns-v4-port OK 8
+t_check "$T: a truncated answer is asked again over TCP: OK" wait_state dns-v6-tcp OK 8
+out=$(q "SELECT output FROM svc_checks WHERE service = 'dns-v6-tcp'")
+case "$out" in *"NOERROR, kkkkkkkk"*) t_pass "$T: ... with the whole TXT record" ;;
+*) t_fail "$T: dns-v6-tcp output: $out" ;; esac
+t_check "$T: an IPv6 server that is not there is CRITICAL" wait_state dns-v6-silent CRITICAL 8
+out=$(q "SELECT output FROM svc_checks WHERE service = 'dns-v6-silent'")
+case "$out" in *"from [$LAB_DMZ_IP6]:$DNS_CLOSED: "*) t_pass "$T: ... and says which server and why" ;;
+*) t_fail "$T: dns-v6-silent output: $out" ;; esac
 stop_console
 t_done

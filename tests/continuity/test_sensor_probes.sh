@@ -8,6 +8,9 @@
 # goes down: the results the agent made meanwhile are delivered from the
 # spool when it is back, and the outage is in the history at the time the
 # agent saw it. A result for a check not assigned to the agent is refused.
+# tls, dns and http checks with a JSON field travel with their options: the
+# agent checks a certificate (the test's CA as its system's), asks a
+# dnsmasq on a port of loopback, and tests a JSON health document.
 #
 # usage: tests/continuity/test_sensor_probes.sh BUILD_DIR
 set -u
@@ -44,8 +47,8 @@ sp_cleanup() {
 }
 trap sp_cleanup EXIT
 
-read -r WEB TCP < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
+read -r WEB TCP TLSP DNSP < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(3)] + [socket.socket(type=socket.SOCK_DGRAM)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])')
 mkdir -p "$tmp/www" "$tmp/rules" "$tmp/agent"
@@ -56,6 +59,15 @@ pids="$pids $!"
 python3 "$here/standin.py" "$TCP" "$tmp/www" &
 tcp_pid=$!
 pids="$pids $tcp_pid"
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
+"$py" "$here/mkcerts.py" "$tmp" || { t_fail "$T: cannot make certificates"; t_done; }
+printf '{"status": {"database": "up"}}\n' >"$tmp/www/health.json"
+python3 "$here/standin.py" "$TLSP" "$tmp/www" "$tmp/good.pem" "$tmp/good.key" &
+pids="$pids $!"
+dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
+	--bind-interfaces --listen-address=127.0.0.1 --port="$DNSP" --pid-file="$tmp/dnsmasq.pid" \
+	--host-record=erp.kavala.test,10.20.0.30 >"$tmp/dnsmasq.out" 2>&1 &
+pids="$pids $!"
 
 host=$(hostname)
 cat >"$tmp/services.conf" <<CONF
@@ -65,6 +77,13 @@ service "dmz-web" {
     check tcp "127.0.0.1" port $TCP every 5s retries 1 from "$host"
     check plugin "tcp_local" every 5s retries 1 from "$host"
     check tcp "127.0.0.1" port $TCP every 5s retries 1 from "other-host"
+}
+service "dmz-more" {
+    owner "it"
+    check tls "127.0.0.1" port $TLSP every 5s retries 1 warn 20d 10d 5d from "$host"
+    check dns "erp.kavala.test" server "127.0.0.1:$DNSP" expect "10.20.0.30" every 5s retries 1 from "$host"
+    check http "http://127.0.0.1:$WEB/health.json" json "status.database" is "up" warn-time 5s every 5s retries 1 from "$host"
+    check http "http://127.0.0.1:$WEB/health.json?x" json "status.database" is "down" every 5s retries 1 from "$host"
 }
 CONF
 write_conf 'include "services.conf"'
@@ -102,7 +121,8 @@ sid=$("$AGENT" enroll -c "$tmp/agent.conf" --token "$tok" --ca-fingerprint "$fp"
 	{ t_fail "$T: enrol: $(cat "$tmp/enroll.err")"; t_done; }
 alog=$tmp/agent.log
 start_agent() {
-	"$AGENT" -c "$tmp/agent.conf" -s "$tmp/agent.sock" >>"$alog" 2>&1 &
+	# the test's CA as the agent's system CAs (OpenSSL's SSL_CERT_FILE), for its tls check
+	SSL_CERT_FILE="$tmp/ca.pem" "$AGENT" -c "$tmp/agent.conf" -s "$tmp/agent.sock" >>"$alog" 2>&1 &
 	apid=$!
 }
 start_agent
@@ -140,9 +160,30 @@ n=$(db "SELECT count(DISTINCT key) FROM svc_rt WHERE service = 'dmz-web' AND key
 st=$(db "SELECT state FROM svc_checks WHERE service = 'dmz-web' AND key LIKE '%from other-host'")
 [ "$st" = new ] && t_pass "$T: a check for a host that is not enrolled is run by no one (state new)" ||
 	t_fail "$T: other-host check: '$st'"
+# more KEY-LIKE WANT: a check of dmz-more reaches WANT (state/hard) within 20 s
+more_state() {
+	local got=""
+	for _i in $(seq 1 40); do
+		got=$(db "SELECT state || '/' || hard FROM svc_checks WHERE service = 'dmz-more' AND key LIKE '$1'")
+		[ "$got" = "$2" ] && return 0
+		sleep 0.5
+	done
+	echo "  $1: got '$got', wanted '$2' ($(db "SELECT output FROM svc_checks WHERE service = 'dmz-more' AND key LIKE '$1'"))" >&2
+	return 1
+}
+t_check "$T: a tls check run by the agent is OK" more_state "tls %from $host" OK/1
+out=$(db "SELECT output FROM svc_checks WHERE service = 'dmz-more' AND key LIKE 'tls %'")
+case "$out" in *"valid for 36"*" days"*) t_pass "$T: ... and says how long the certificate is valid" ;;
+*) t_fail "$T: tls output: $out" ;; esac
+t_check "$T: a dns check to a server on a port, run by the agent, is OK" more_state "dns %from $host" OK/1
+t_check "$T: an http check of a JSON field run by the agent is OK" more_state "http %health.json from $host" OK/1
+t_check "$T: ... and one whose field is not as expected is CRITICAL" more_state "http %?x from $host" CRITICAL/1
+out=$(db "SELECT output FROM svc_checks WHERE service = 'dmz-more' AND key LIKE 'http %?x from $host'")
+case "$out" in *'json "status.database" is "up", expected "down"'*) t_pass "$T: ... with the field's value" ;;
+*) t_fail "$T: json output: $out" ;; esac
 
 "$CTL" -s "$tmp/agent.sock" agent status >"$tmp/astatus.out" 2>&1
-grep -q '^probe_checks=3$' "$tmp/astatus.out" && grep -q '^probe_runs=[1-9]' "$tmp/astatus.out" &&
+grep -q '^probe_checks=7$' "$tmp/astatus.out" && grep -q '^probe_runs=[1-9]' "$tmp/astatus.out" &&
 	grep -q '^probe_results_unstored=0$' "$tmp/astatus.out" &&
 	t_pass "$T: kastroctl agent status counts the agent's checks and runs" ||
 	t_fail "$T: agent status: $(grep probe "$tmp/astatus.out" | tr '\n' ' ')"

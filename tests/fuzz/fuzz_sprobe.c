@@ -6,9 +6,11 @@
  * sprobes_parse_event()).
  *
  * Checks that whatever is accepted holds what the contract says (a kind the
- * agent runs, intervals and timeouts in range, a tcp check's port, an
+ * agent runs, intervals and timeouts in range, a tcp or tls check's port, an
  * http(s) URL of its scheme without blanks, a plugin's name of safe
- * characters, no control characters in what is kept; a state of the four,
+ * characters, a tls check's warn days longest first, a dns check's server
+ * that reads as an address, a JSON condition with a well-formed path, time
+ * thresholds in order, no control characters in what is kept; a state of the four,
  * an output line without control characters) and that nothing crashes or
  * leaks. Built and run by tests/fuzz/run.sh.
  */
@@ -16,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnsq.h"
+#include "jsonpath.h"
 #include "sprobe.h"
 #include "sprobes.h"
 
@@ -52,7 +56,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(clean(cs[i].service) && clean(cs[i].key) && clean(c->target) &&
 			      clean(c->keyword) && clean(c->regex));
 			check(c->kind == INV_CHK_HTTP || c->kind == INV_CHK_HTTPS ||
-			      c->kind == INV_CHK_TCP || c->kind == INV_CHK_PLUGIN);
+			      c->kind == INV_CHK_TCP || c->kind == INV_CHK_PLUGIN ||
+			      c->kind == INV_CHK_TLS || c->kind == INV_CHK_DNS);
+			check(clean(c->dns_server) && clean(c->dns_expect) && clean(c->json_path) &&
+			      clean(c->json_value));
+			if (c->kind == INV_CHK_TLS)
+				check(c->port != 0 && c->warn_days[0] > c->warn_days[1] &&
+				      c->warn_days[1] > c->warn_days[2] && c->warn_days[2] >= 1);
+			if (c->dns_server[0] != '\0') {
+				struct sockaddr_storage ss;
+				socklen_t sl;
+
+				check(c->kind == INV_CHK_DNS &&
+				      dnsq_server(c->dns_server, &ss, &sl, err, sizeof(err)) == 0);
+			}
+			if (c->json_op != JSONPATH_NONE)
+				check(jsonpath_check(c->json_path, err, sizeof(err)) == 0);
+			if (c->warn_ms != 0 && c->crit_ms != 0)
+				check(c->warn_ms < c->crit_ms);
 			check(c->every >= 5 && c->every <= 86400 && c->retry_every >= 5 &&
 			      c->timeout >= 1 && c->timeout <= 300);
 			if (c->kind == INV_CHK_TCP)

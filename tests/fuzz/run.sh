@@ -110,6 +110,28 @@ for src in "$here"/fuzz_*.c; do
 		printf 'TCP OK - 0.001 second response time on 127.0.0.1 port 80|time=0.000512s;;;0.000000;10.000000\n' \
 			>"$corpus/seed-tcp"
 		;;
+	fuzz_starttls)
+		# first byte: protocol (0 smtp, 1 imap, 2 pop3) + 3 x step (0 greeting, 1 caps, 2 go)
+		printf '\003250-mail.kavala.gr\r\n250-SIZE 1000\r\n250 STARTTLS\r\n' >"$corpus/seed-smtp"
+		printf '\004* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\nK1 OK done\r\n' >"$corpus/seed-imap"
+		printf '\005+OK\r\nUSER\r\nSTLS\r\n.\r\n' >"$corpus/seed-pop3"
+		printf '\000220 mail ESMTP\r\n' >"$corpus/seed-greet"
+		;;
+	fuzz_jsonpath)
+		# condition byte (0 is, 1 below, 2 above), path, value, body
+		printf '\000status.database\nup\n{"status":{"database":"up"}}' >"$corpus/seed-is"
+		printf '\001queue[0].depth\n100\n{"queue":[{"depth":42.5}],"x":[true,null,"a\\u00e9"]}' \
+			>"$corpus/seed-below"
+		;;
+	fuzz_dnsq)
+		# first byte: the type asked (A, AAAA, CNAME, MX, NS, TXT by index), 0x80: a server
+		printf '\000\022\064\201\200\000\001\000\001\000\000\000\000\003erp\006kavala\002gr\000\000\001\000\001\300\014\000\001\000\001\000\000\000\074\000\004\012\024\000\036' \
+			>"$corpus/seed-a"
+		printf '\005\022\064\201\200\000\001\000\001\000\000\000\000\001x\000\000\020\000\001\300\014\000\020\000\001\000\000\000\074\000\006\002ok\002up' \
+			>"$corpus/seed-txt"
+		printf '\200[fd00:20::2]:5353' >"$corpus/seed-server6"
+		printf '\20010.20.0.2:53' >"$corpus/seed-server4"
+		;;
 	fuzz_ping)
 		for s in 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/start \
 			0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/fail 0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11/255/; do
@@ -164,6 +186,8 @@ for src in "$here"/fuzz_*.c; do
 	fuzz_sprobe)
 		printf '%s' '{"checks":[{"service":"web","key":"http http://10.0.0.1/ from gw","kind":"http","target":"http://10.0.0.1/","every":30,"retry_every":10,"timeout":5,"status":200,"keyword":"ok","regex":"^<h1>","redirects":"no"},{"service":"db","key":"tcp db:5432 from gw","kind":"tcp","target":"db","port":5432,"every":60,"retry_every":30,"timeout":10},{"service":"db","key":"disk from gw","kind":"plugin","target":"disk","every":60,"retry_every":60,"timeout":10}]}' \
 			>"$corpus/seed-args"
+		printf '%s' '{"checks":[{"service":"mail","key":"tls mail:587 from gw","kind":"tls","target":"mail","port":587,"every":60,"retry_every":30,"timeout":10,"warn":[21,14,7],"starttls":"smtp"},{"service":"dns","key":"dns x A from gw","kind":"dns","target":"x","every":60,"retry_every":30,"timeout":5,"dns_type":"AAAA","rcode":"NOERROR","server":"[fd00:20::2]:5353","expect":"fd00:20::30"},{"service":"web","key":"http http://x/h from gw","kind":"http","target":"http://x/h","every":30,"retry_every":10,"timeout":5,"json":{"path":"a.b[0]","op":"below","value":"100"},"warn_ms":500,"crit_ms":2000}]}' \
+			>"$corpus/seed-args-more"
 		printf '%s' '{"event_type":"probe_result","timestamp":"2026-12-06T23:00:00.000000+0000","probe":{"service":"web","check":"tcp db:5432 from gw","state":"CRITICAL","ms":12,"output":"CRITICAL - refused","time":1796684400}}' \
 			>"$corpus/seed-event"
 		;;

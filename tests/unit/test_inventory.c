@@ -246,8 +246,8 @@ static void test_from_and_schedule(void **state)
 	   "  check tcp \"db\" port 5432\n  check plugin \"q\" from \"erp-app\" }");
 	assert_string_equal(inv->svc[0].checks[0].from, "erp-app");
 	assert_string_equal(inv->svc[0].checks[1].from, "");
-	fails("service \"a\" { check tls \"x\" from \"gw\" }",
-	      "s.conf:1:29: a tls check runs from the console only");
+	fails("service \"a\" { check icmp \"x\" from \"gw\" }",
+	      "s.conf:1:30: a icmp check runs from the console only");
 	fails("service \"a\" { check tcp \"x\" port 1 from \"a b\" }",
 	      "s.conf:1:41: a sensor's host name holds no blanks");
 	fails("service \"a\" { check tcp \"x\" port 1 from \"g\" check tcp \"x\" port 1 from \"g\" }",
@@ -271,6 +271,83 @@ static void test_from_and_schedule(void **state)
 	ok("service \"a\" { check https \"https://x/\" regex \"^<h1>[+{]+.{2,80}\\\\+$\" }");
 	fails("service \"a\" { check https \"https://x/\" schedule \"@daily\" }",
 	      "s.conf:1:40: a https check has no option 'schedule'");
+}
+
+/* tls over STARTTLS */
+static void test_starttls(void **state)
+{
+	(void)state;
+	ok("service \"mail\" { check tls \"mail.kavala.gr\" port 587 starttls smtp\n"
+	   "  check tls \"mail.kavala.gr\" port 143 starttls imap warn 30d 10d 3d\n"
+	   "  check tls \"mail.kavala.gr\" port 110 starttls pop3 }");
+	assert_string_equal(inv->svc[0].checks[0].starttls, "smtp");
+	assert_int_equal(inv->svc[0].checks[0].port, 587);
+	assert_string_equal(inv->svc[0].checks[1].starttls, "imap");
+	assert_string_equal(inv->svc[0].checks[2].starttls, "pop3");
+	fails("service \"a\" { check tls \"x\" starttls ftp }",
+	      "s.conf:1:38: unknown STARTTLS protocol 'ftp', expected one of: smtp, imap, pop3");
+	fails("service \"a\" { check tcp \"x\" port 25 starttls smtp }",
+	      "s.conf:1:37: a tcp check has no option 'starttls'");
+	fails("service \"a\" { check tls \"x\" starttls smtp starttls imap }",
+	      "s.conf:1:43: 'starttls' is given twice in this check");
+}
+
+/* http(s): a JSON field condition and response time thresholds */
+static void test_json_and_times(void **state)
+{
+	const struct inv_check *c;
+
+	(void)state;
+	ok("service \"a\" { check https \"https://x/health\" json \"status.database\" is \"up\" "
+	   "warn-time 500ms critical-time 2s\n"
+	   "  check http \"http://x/q\" json \"queue[0].depth\" below 100 critical-time 1m\n"
+	   "  check http \"http://x/r\" json \"load\" above -0.5 }");
+	c = &inv->svc[0].checks[0];
+	assert_int_equal(c->json_op, JSONPATH_IS);
+	assert_string_equal(c->json_path, "status.database");
+	assert_string_equal(c->json_value, "up");
+	assert_int_equal(c->warn_ms, 500);
+	assert_int_equal(c->crit_ms, 2000);
+	c = &inv->svc[0].checks[1];
+	assert_int_equal(c->json_op, JSONPATH_BELOW);
+	assert_string_equal(c->json_value, "100");
+	assert_int_equal(c->warn_ms, 0);
+	assert_int_equal(c->crit_ms, 60000);
+	assert_int_equal(inv->svc[0].checks[2].json_op, JSONPATH_ABOVE);
+	assert_string_equal(inv->svc[0].checks[2].json_value, "-0.5");
+	fails("service \"a\" { check https \"https://x/\" json \"a..b\" is \"up\" }",
+	      "s.conf:1:45: a member name is missing at byte 3 of the JSON path \"a..b\"");
+	fails("service \"a\" { check https \"https://x/\" json \"a\" equals \"up\" }",
+	      "s.conf:1:49: unknown JSON condition 'equals', expected one of: is, below, above");
+	fails("service \"a\" { check https \"https://x/\" json \"a\" below lots }",
+	      "s.conf:1:55: expected a number such as 100 or 0.5");
+	fails("service \"a\" { check https \"https://x/\" json \"a\" is up }",
+	      "s.conf:1:52: unexpected 'up', expected a value in quotes");
+	fails("service \"a\" { check https \"https://x/\" warn-time 500 }",
+	      "s.conf:1:50: expected a time such as 500ms, 2s or 1m");
+	fails("service \"a\" { check https \"https://x/\" warn-time 10m }",
+	      "s.conf:1:50: a response time from 1ms to 5m");
+	fails("service \"a\" { check https \"https://x/\" warn-time 2s critical-time 2000ms }",
+	      "s.conf:1:21: warn-time must be shorter than critical-time");
+	ok("service \"a\" { check https \"https://x/\" json \"a\" is \"b\" warn-time 1s from \"gw\"\n"
+	   "  check tls \"x\" starttls imap from \"gw\" check dns \"x\" server \"::1\" from \"gw\" }");
+	assert_string_equal(inv->svc[0].checks[2].from, "gw");
+	fails("service \"a\" { check tcp \"x\" port 1 warn-time 1s }",
+	      "s.conf:1:36: a tcp check has no option 'warn-time'");
+}
+
+/* dns servers: IPv4 or IPv6, with a port */
+static void test_dns_servers(void **state)
+{
+	(void)state;
+	ok("service \"a\" { check dns \"erp.kavala.gr\" server \"fd00:20::2\"\n"
+	   "  check dns \"erp.kavala.gr\" type AAAA server \"[fd00:20::2]:5353\"\n"
+	   "  check dns \"erp.kavala.gr\" type MX server \"10.20.0.2:5353\" }");
+	assert_string_equal(inv->svc[0].checks[1].dns_server, "[fd00:20::2]:5353");
+	fails("service \"a\" { check dns \"x\" server \"10.20.0.2:99999\" }",
+	      "s.conf:1:36: \"99999\" is not a port from 1 to 65535");
+	fails("service \"a\" { check dns \"x\" server \"dns.kavala.gr\" }",
+	      "s.conf:1:36: \"dns.kavala.gr\" is not an IPv4 or IPv6 address");
 }
 
 static void test_bounds(void **state)
@@ -348,6 +425,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_every_statement, teardown),
 		cmocka_unit_test_teardown(test_errors, teardown),
 		cmocka_unit_test_teardown(test_from_and_schedule, teardown),
+		cmocka_unit_test_teardown(test_starttls, teardown),
+		cmocka_unit_test_teardown(test_json_and_times, teardown),
+		cmocka_unit_test_teardown(test_dns_servers, teardown),
 		cmocka_unit_test_teardown(test_bounds, teardown),
 		cmocka_unit_test_teardown(test_in_console_conf, teardown),
 	};
