@@ -48,3 +48,20 @@ if ! apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; th
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends $missing
 fi
+
+# Test peers that are servers: the tests start instances of their own, on
+# loopback or in their namespaces. The system's copies that Debian starts on
+# install (an IMAP/POP3 server, a Prometheus server) are not wanted on a
+# developer's machine: stopped and disabled when this script installed them.
+if [ -d /run/systemd/system ]; then
+	for p in $missing; do
+		case $p in
+		dovecot-imapd|dovecot-pop3d) u=dovecot.service ;;
+		prometheus) u=prometheus.service ;;
+		*) continue ;;
+		esac
+		systemctl disable --now "$u" >/dev/null 2>&1 &&
+			echo "deps.sh: $u (installed for the tests only) stopped and disabled"
+	done
+fi
+exit 0
