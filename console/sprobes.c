@@ -272,6 +272,14 @@ int sprobes_parse_event(json_t *e, const char **service, const char **key,
 	if (!json_is_integer(v) || json_integer_value(v) <= 0)
 		return errf(err, errlen, "probe.time: expected seconds since the epoch");
 	*at = (int64_t)json_integer_value(v);
+	/* a tls check's notAfter: optional, a time before the year 10000 */
+	v = json_object_get(p, "cert_expiry");
+	if (v != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
+		    json_integer_value(v) > 253402300799LL)
+			return errf(err, errlen, "probe.cert_expiry: expected seconds since the epoch");
+		r->cert_expiry = (int64_t)json_integer_value(v);
+	}
 	out = json_string_value(json_object_get(p, "output"));
 	if (out == NULL)
 		return errf(err, errlen, "probe.output: expected a string");

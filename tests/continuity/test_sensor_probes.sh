@@ -175,6 +175,11 @@ t_check "$T: a tls check run by the agent is OK" more_state "tls %from $host" OK
 out=$(db "SELECT output FROM svc_checks WHERE service = 'dmz-more' AND key LIKE 'tls %'")
 case "$out" in *"valid for 36"*" days"*) t_pass "$T: ... and says how long the certificate is valid" ;;
 *) t_fail "$T: tls output: $out" ;; esac
+exp=$(db "SELECT cert_expiry FROM svc_checks WHERE service = 'dmz-more' AND key LIKE 'tls %'")
+now=$(date +%s)
+[ "${exp:-0}" -gt $((now + 30 * 86400)) ] && [ "${exp:-0}" -lt $((now + 400 * 86400)) ] &&
+	t_pass "$T: ... and the console keeps its certificate's expiry date ($(date -u -d "@$exp" +%F))" ||
+	t_fail "$T: tls check's expiry kept: '$exp'"
 t_check "$T: a dns check to a server on a port, run by the agent, is OK" more_state "dns %from $host" OK/1
 t_check "$T: an http check of a JSON field run by the agent is OK" more_state "http %health.json from $host" OK/1
 t_check "$T: ... and one whose field is not as expected is CRITICAL" more_state "http %?x from $host" CRITICAL/1
