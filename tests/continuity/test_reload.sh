@@ -10,7 +10,9 @@
 # reloads, the reload is audited, a setting outside the inventory is named
 # as needing a restart, and 20 reloads in a row while checks run every 5 s
 # leave the console serving (under the sanitizers when BUILD_DIR is the
-# sanitized build).
+# sanitized build), runs of removed checks in progress at a reload being
+# dropped, and a console that started with no probe check starts them when
+# a reload brings some.
 #
 # usage: tests/continuity/test_reload.sh BUILD_DIR
 set -u
@@ -195,6 +197,21 @@ t_check "$T: the checks ran on through them" test "${runs_after:-0}" -gt "${runs
 t_check "$T: runs of removed checks in progress at a reload finished and were dropped" \
 	grep -q 'probes: http http://127.0.0.1:'"$SLOW"'/ of service slow finished after it left the inventory' "$log"
 t_check "$T: the last inventory is in force (web OK, newsvc OK)" wait_state newsvc 'tcp %' OK/1 8
+
+# A console that started with no probe check (nothing ran its workers) and
+# no check from a sensor: a reload that adds them starts them.
+stop_console
+cat >"$tmp/services.conf" <<CONF
+service "web" {
+    check push "nightly-backup" uuid "$UUID" period 1d grace 1h
+}
+CONF
+start_console || { t_fail "$T: the console did not start again: $(tail -n 5 "$log")"; t_done; }
+v2 "Πληρωμές"
+quiet_reload() { ctl console reload >"$tmp/r3.out" 2>&1; }
+t_check "$T: a reload into the first probe checks succeeds" quiet_reload
+t_check "$T: ... and they run" wait_state web 'http %' OK/1 10
+t_check "$T: ... all of them" wait_state newsvc 'tcp %' OK/1 10
 stop_console
 if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$log" "$log.prev" 2>/dev/null; then
 	t_fail "$T: the sanitizers reported: $(grep -m 3 -E 'ERROR|runtime error' "$log" | tr '\n' '|')"
