@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "console.h"
 #include "invpush.h"
@@ -16,6 +17,7 @@
 #include "sprobes.h"
 #include "store_services.h"
 #include "svcalert.h"
+#include "svcalert_run.h"
 
 #define RELOAD_NOTE "left the inventory (reload)"
 
@@ -157,6 +159,84 @@ static const struct inv_check *check_by_key(const struct inv_service *sv, const 
 }
 
 /*
+ * A push check of nw that is not in old under its service and key, but
+ * whose uuid was, under a service and key that are gone from nw: the same
+ * check renamed (or moved). Its old service and check into *osv, *ochk.
+ */
+static bool push_renamed(const struct inventory *old, const struct inventory *nw,
+			 const struct inv_service *sv, const struct inv_check *chk,
+			 const struct inv_service **osv, const struct inv_check **ochk)
+{
+	const struct inv_service *o;
+	char key[SVC_KEY_MAX];
+
+	if (old == NULL || chk->kind != INV_CHK_PUSH)
+		return false;
+	svcstore_key(chk, key);
+	if (check_by_key(inv_find(old, sv->name), key) != NULL)
+		return false;
+	*ochk = inv_find_uuid(old, chk->uuid, osv);
+	if (*ochk == NULL)
+		return false;
+	svcstore_key(*ochk, key);
+	o = inv_find(nw, (*osv)->name);
+	return check_by_key(o, key) == NULL;
+}
+
+/* Is check oc of old service o a push check that nw has renamed? */
+static bool push_renamed_away(const struct inventory *old, const struct inventory *nw,
+			      const struct inv_service *o, const struct inv_check *oc)
+{
+	const struct inv_service *nsv, *osv;
+	const struct inv_check *nchk, *ochk;
+
+	if (oc->kind != INV_CHK_PUSH || (nchk = inv_find_uuid(nw, oc->uuid, &nsv)) == NULL)
+		return false;
+	return push_renamed(old, nw, nsv, nchk, &osv, &ochk) && osv == o && ochk == oc;
+}
+
+/*
+ * Before the new checks get rows: a renamed push check takes its rows
+ * along, and its open alert, resolved under the old name, is raised again
+ * under the new one when the check is late or down.
+ */
+static void carry_renamed(struct console *c, const struct inventory *old,
+			  const struct inventory *nw, int64_t now)
+{
+	char k0[SVC_KEY_MAX], k1[SVC_KEY_MAX], note[INV_NAME_MAX * 2 + SVC_KEY_MAX + 48],
+		err[256];
+	const struct inv_service *osv;
+	const struct inv_check *ochk;
+	struct svc_row r;
+	int n;
+
+	for (int i = 0; nw != NULL && i < nw->n; i++)
+		for (int j = 0; j < nw->svc[i].n_checks; j++) {
+			const struct inv_service *sv = &nw->svc[i];
+
+			if (!push_renamed(old, nw, sv, &sv->checks[j], &osv, &ochk))
+				continue;
+			svcstore_key(ochk, k0);
+			svcstore_key(&sv->checks[j], k1);
+			if (svcstore_rename(c->store, osv->name, k0, sv->name, k1, err,
+					    sizeof(err)) < 0) {
+				log_err("reload: push check %s of %s renamed: %s", k0, osv->name, err);
+				continue;
+			}
+			log_info("reload: push check %s of service %s is now %s of %s (uuid %s)", k0,
+				 osv->name, k1, sv->name, sv->checks[j].uuid);
+			snprintf(note, sizeof(note), "check renamed to %s: %s (reload)", sv->name, k1);
+			if (svcalert_resolve_left(c->store, osv->name, k0, note, now, &n, err,
+						  sizeof(err)) < 0)
+				log_err("service %s: %s: resolving its alert: %s", osv->name, k0, err);
+			if (n > 0 && svcstore_get(c->store, sv->name, k1, &r, err, sizeof(err)) == 0 &&
+			    (strcmp(r.state, "down") == 0 || strcmp(r.state, "late") == 0))
+				svcalert_state(c, sv, k1, r.state, "the check was renamed",
+					       probes_in_maintenance(sv, (time_t)now), now);
+		}
+}
+
+/*
  * Count what changed from old to nw; with c (after the swap), resolve the
  * open alerts of what left. old may be NULL (no services before).
  */
@@ -175,9 +255,13 @@ static void diff(struct console *c, const struct inventory *old, const struct in
 		for (int j = 0; j < sv->n_checks; j++) {
 			const struct inv_check *oc;
 
+			const struct inv_service *rs;
+
 			svcstore_key(&sv->checks[j], key);
 			oc = check_by_key(o, key);
-			if (oc == NULL)
+			if (oc == NULL && push_renamed(old, nw, sv, &sv->checks[j], &rs, &oc))
+				d->chk_changed++;       /* the same push check: its uuid */
+			else if (oc == NULL)
 				d->chk_added++;
 			else if (!checks_same(oc, &sv->checks[j]))
 				d->chk_changed++;
@@ -196,7 +280,8 @@ static void diff(struct console *c, const struct inventory *old, const struct in
 
 		if (sv == NULL) {
 			d->svc_removed++;
-			d->chk_removed += o->n_checks;
+			for (int j = 0; j < o->n_checks; j++)
+				d->chk_removed += !push_renamed_away(old, nw, o, &o->checks[j]);
 			if (svcalert_resolve_left(c->store, o->name, NULL, "service " RELOAD_NOTE,
 						  now, &n, err, sizeof(err)) < 0)
 				log_err("service %s: resolving its alerts: %s", o->name, err);
@@ -210,8 +295,8 @@ static void diff(struct console *c, const struct inventory *old, const struct in
 
 			svcstore_key(&o->checks[j], key);
 			left = check_by_key(sv, key) == NULL;
-			if (!left)
-				continue;
+			if (!left || push_renamed_away(old, nw, o, &o->checks[j]))
+				continue;       /* stays, or renamed (carry_renamed) */
 			d->chk_removed++;
 			if (svcalert_resolve_left(c->store, o->name, key, "check " RELOAD_NOTE, now,
 						  &n, err, sizeof(err)) < 0)
@@ -279,6 +364,7 @@ int reload_inventory(struct console *c, const char *who, const char *addr, char 
 	probes_reloaded(c);
 	if (!started && probes_start(c, err, sizeof(err)) < 0)
 		log_err("reload: %s", err);
+	carry_renamed(c, old, c->conf.inv, now);
 	if (svcstore_sync(c->store, c->conf.inv, now, err, sizeof(err)) < 0)
 		log_err("reload: %s", err);
 	diff(c, old, c->conf.inv, &d, now);

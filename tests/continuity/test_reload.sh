@@ -7,8 +7,9 @@
 # resolved with a note saying it left the inventory), a bad file (a
 # misspelt keyword, a duplicate uuid) changes nothing and is what kastroctl
 # prints with a non-zero exit, a push check's uuid keeps working across
-# reloads, the reload is audited, a setting outside the inventory is named
-# as needing a restart, and 20 reloads in a row while checks run every 5 s
+# reloads (also renamed: its uuid is its identity), the reload is
+# audited, a setting outside the inventory is named as needing a
+# restart, and 20 reloads in a row while checks run every 5 s
 # leave the console serving (under the sanitizers when BUILD_DIR is the
 # sanitized build), runs of removed checks in progress at a reload being
 # dropped, and a console that started with no probe check starts them when
@@ -52,13 +53,15 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128); time.sleep(86400)' "$SLOW" &
 pids="$pids $!"
 
-# v1: web (http with a keyword, a push check) and gone (nothing listens: CRITICAL)
+# v1: web (http with a keyword, a push check, a tcp check of a port where nothing
+# listens: CRITICAL), gone (the same) and slow
 v1() {
 	cat >"$tmp/services.conf" <<CONF
 service "web" {
     owner "it"
     check http "http://127.0.0.1:$WEB/" every 5s retries 1 keyword "${1:-Πληρωμές}"
     check push "nightly-backup" uuid "$UUID" period 1d grace 1h
+    check tcp "127.0.0.1" port $DEAD every 5s retries 1 timeout 2s
 }
 service "gone" {
     check tcp "127.0.0.1" port $DEAD every 5s retries 1 timeout 2s
@@ -68,7 +71,8 @@ service "slow" {
 }
 CONF
 }
-# v2: gone and slow removed, newsvc added, web's keyword changed so that it fails
+# v2: gone and slow removed, newsvc added, web's keyword changed so that it
+# fails and its tcp check removed
 v2() {
 	cat >"$tmp/services.conf" <<CONF
 service "web" {
@@ -105,6 +109,8 @@ ping() { curl -fsS --max-time 10 --cacert "$CA" "$URL/ping/$UUID${1:-}" 2>&1; }
 t_check "$T: web's http check is OK before the reload" wait_state web 'http %' OK/1 10
 t_check "$T: gone's tcp check is CRITICAL before the reload" wait_state gone 'tcp %' CRITICAL/1 10
 t_check "$T: gone has an open alert" test "$(open_alerts gone)" = 1
+t_check "$T: web's tcp check is CRITICAL before the reload" wait_state web 'tcp %' CRITICAL/1 10
+t_check "$T: ... with an open alert" test "$(open_alerts web '%: tcp %')" = 1
 ping "" >/dev/null
 t_check "$T: the push check is up after a ping" wait_state web nightly-backup up/1 5
 runs_before=$(ctl console status | sed -n 's/^probes_run=//p')
@@ -118,7 +124,7 @@ else
 	t_fail "$T: reload: $(tr '\n' '|' <"$tmp/r1.out")"
 fi
 for kv in services=2 checks=3 services_added=1 services_removed=2 services_changed=1 \
-	checks_added=1 checks_removed=2 checks_changed=1 'needs_restart=log level'; do
+	checks_added=1 checks_removed=3 checks_changed=1 'needs_restart=log level'; do
 	grep -qx "$kv" "$tmp/r1.out" || t_fail "$T: reload answer lacks $kv: $(tr '\n' '|' <"$tmp/r1.out")"
 done
 t_check "$T: the new service's check runs within its interval" wait_state newsvc 'tcp %' OK/1 8
@@ -128,6 +134,11 @@ t_check "$T: the removed service's alert is resolved" test "$(open_alerts gone)"
 note=$(q "SELECT n.text FROM alert_notes n JOIN alerts a ON a.id = n.alert_id WHERE a.host = 'gone' ORDER BY n.id DESC LIMIT 1")
 t_check "$T: ... with a note saying it left the inventory" \
 	grep -q 'left the inventory' <<<"$note"
+t_check "$T: the alert of a check removed from a kept service is resolved" \
+	test "$(open_alerts web '%: tcp %')" = 0
+note=$(q "SELECT n.text FROM alert_notes n JOIN alerts a ON a.id = n.alert_id WHERE a.host = 'web' AND a.signature LIKE '%: tcp %' ORDER BY n.id DESC LIMIT 1")
+t_check "$T: ... with the note 'check left the inventory (reload)'" \
+	test "$note" = "check left the inventory (reload)"
 t_check "$T: the removed check is no longer run" \
 	test "$(q "SELECT last_check FROM svc_checks WHERE service = 'gone'")" = \
 	"$(sleep 7; q "SELECT last_check FROM svc_checks WHERE service = 'gone'")"
@@ -136,7 +147,7 @@ t_check "$T: its uuid still answers after the reload" test "$(ping /fail)" = OK
 t_check "$T: ... and /fail marks it down" wait_state web nightly-backup down/1 5
 audit=$(q "SELECT user || ' ' || action || ' ' || detail FROM audit WHERE action = 'inventory.reload' ORDER BY id DESC LIMIT 1")
 t_check "$T: the reload is audited with who and what changed" \
-	test "$audit" = "root inventory.reload services +1 -2 ~1, checks +1 -2 ~1; needs a restart: log level"
+	test "$audit" = "root inventory.reload services +1 -2 ~1, checks +1 -3 ~1; needs a restart: log level"
 t_check "$T: the log says log level needs a restart" \
 	grep -q 'only after a restart: log level' "$log"
 
@@ -181,6 +192,21 @@ t_check "$T: ... its alert is resolved" test "$(open_alerts web '%: http %')" = 
 t_check "$T: ... the console still runs" kill -0 "$cpid"
 t_check "$T: ... the audit entry names SIGHUP" \
 	test "$(q "SELECT user FROM audit WHERE action = 'inventory.reload' ORDER BY id DESC LIMIT 1")" = SIGHUP
+
+# A push check renamed keeps its identity, its uuid: state, pings, history.
+pings0=$(q "SELECT pings FROM svc_checks WHERE service = 'web' AND key = 'nightly-backup'")
+sed -i 's/check push "nightly-backup"/check push "nightly-db-backup"/' "$tmp/services.conf"
+if ctl console reload >"$tmp/r4.out" 2>&1 && grep -qx checks_changed=1 "$tmp/r4.out" &&
+	grep -qx checks_added=0 "$tmp/r4.out" && grep -qx checks_removed=0 "$tmp/r4.out"; then
+	t_pass "$T: a renamed push check (same uuid) counts as changed, not removed and added"
+else
+	t_fail "$T: rename: $(tr '\n' '|' <"$tmp/r4.out")"
+fi
+t_check "$T: ... it keeps its state under its new name" wait_state web nightly-db-backup up/1 2
+t_check "$T: ... and its pings ($pings0)" \
+	test "$(q "SELECT pings FROM svc_checks WHERE service = 'web' AND key = 'nightly-db-backup'")" = "${pings0:-x}"
+t_check "$T: ... and nothing is left under the old name" \
+	test "$(q "SELECT count(*) FROM svc_checks WHERE key = 'nightly-backup'")" = 0
 
 # 20 reloads in a row, alternating two inventories, while checks run every 5 s
 ok=0
