@@ -30,6 +30,7 @@
 #include <event2/event.h>
 
 #include "console.h"
+#include "errf.h"
 #include "lathist.h"
 #include "log.h"
 #include "mono.h"
@@ -656,6 +657,8 @@ int probes_reload(struct console *c, const struct inventory *nw, struct probes_r
 	memset(out, 0, sizeof(*out));
 	if (p == NULL)
 		return 0;       /* none ran: the caller starts them with the new inventory */
+	if (nw == NULL)
+		return errf(err, errlen, "probes: no inventory");
 	/* results that came back apply to the inventory they ran for */
 	drain(p);
 	qcap = n + PROBES_WORKERS;

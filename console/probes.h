@@ -54,7 +54,8 @@ struct probes_reload {
  * run; a run in progress finishes on the old settings and its result is
  * kept. A check that left stops (a run in progress is let finish and its
  * result dropped); a new one starts within its first `every`, spread as
- * at start. Nothing changes when it fails (-1, out of memory). With no
+ * at start. nw must not be NULL (an empty inventory has no checks).
+ * Nothing changes when it fails (-1, out of memory). With no
  * probes running (c->probes NULL) it does nothing: start them after the
  * swap with probes_start().
  */

@@ -348,6 +348,14 @@ int reload_inventory(struct console *c, const char *who, const char *addr, char 
 		free(nc);
 		return -1;
 	}
+	/* no service left: an empty inventory in force, not none */
+	if (nc->inv == NULL && (nc->inv = inv_new()) == NULL) {
+		c->reload_failures++;
+		snprintf(ans, anslen, "error: out of memory; the inventory in force stays");
+		cconf_free(nc);
+		free(nc);
+		return -1;
+	}
 	needs_restart(&c->conf, nc, restart, sizeof(restart));
 	/* the probes first: the one step that can fail leaves all as it was */
 	if (probes_reload(c, nc->inv, &pr, err, sizeof(err)) < 0) {
@@ -384,8 +392,9 @@ int reload_inventory(struct console *c, const char *who, const char *addr, char 
 	if (store_audit(c->store, now, who, addr, "inventory.reload", detail, err,
 			sizeof(err)) < 0)
 		log_err("audit: %s", err);
-	log_info("reload by %s: %d services, %d checks in force (%s)", who,
-		 c->conf.inv != NULL ? c->conf.inv->n : 0, count_checks(c->conf.inv), detail);
+	log_info("reload by %s: %d services, %d checks in force (%s; probes: %d kept, %d new, "
+		 "%d stopped)", who, c->conf.inv->n, count_checks(c->conf.inv), detail, pr.kept,
+		 pr.added, pr.removed);
 	if (restart[0] != '\0')
 		log_warn("reload: console.conf changed in settings that take effect only after a "
 			 "restart: %s", restart);
@@ -395,7 +404,6 @@ int reload_inventory(struct console *c, const char *who, const char *addr, char 
 		 count_checks(c->conf.inv), d.svc_added, d.svc_removed, d.svc_changed, d.chk_added,
 		 d.chk_removed, d.chk_changed, queued,
 		 restart[0] != '\0' ? "\nneeds_restart=" : "", restart);
-	(void)pr;
 	return 0;
 }
 

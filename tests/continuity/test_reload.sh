@@ -12,8 +12,8 @@
 # restart, and 20 reloads in a row while checks run every 5 s
 # leave the console serving (under the sanitizers when BUILD_DIR is the
 # sanitized build), runs of removed checks in progress at a reload being
-# dropped, and a console that started with no probe check starts them when
-# a reload brings some.
+# dropped, every service removed and brought back, and a console that
+# started with no probe check starts them when a reload brings some.
 #
 # usage: tests/continuity/test_reload.sh BUILD_DIR
 set -u
@@ -104,6 +104,7 @@ wait_state() {
 open_alerts() {
 	q "SELECT count(*) FROM alerts WHERE kind = 'service' AND host = '$1' AND status <> 'resolved' AND signature LIKE '${2:-%}'"
 }
+quiet_reload() { ctl console reload >"$tmp/rq.out" 2>&1; }
 ping() { curl -fsS --max-time 10 --cacert "$CA" "$URL/ping/$UUID${1:-}" 2>&1; }
 
 t_check "$T: web's http check is OK before the reload" wait_state web 'http %' OK/1 10
@@ -224,6 +225,21 @@ t_check "$T: runs of removed checks in progress at a reload finished and were dr
 	grep -q 'probes: http http://127.0.0.1:'"$SLOW"'/ of service slow finished after it left the inventory' "$log"
 t_check "$T: the last inventory is in force (web OK, newsvc OK)" wait_state newsvc 'tcp %' OK/1 8
 
+# Every service removed: an empty inventory in force, nothing run.
+printf '# no services for now\n' >"$tmp/services.conf"
+if ctl console reload >"$tmp/r5.out" 2>&1 && grep -qx services=0 "$tmp/r5.out" &&
+	grep -qx checks=0 "$tmp/r5.out"; then
+	t_pass "$T: a reload that removes every service leaves an empty inventory"
+else
+	t_fail "$T: empty: $(tr '\n' '|' <"$tmp/r5.out")"
+fi
+t_check "$T: ... no open service alert is left" test "$(q "SELECT count(*) FROM alerts WHERE kind = 'service' AND status <> 'resolved'")" = 0
+t_check "$T: ... no check runs any more" \
+	test "$(q "SELECT max(last_check) FROM svc_checks")" = "$(sleep 6; q "SELECT max(last_check) FROM svc_checks")"
+v2 "Πληρωμές"
+t_check "$T: ... and a reload after it brings them back" quiet_reload
+t_check "$T: ... running again" wait_state newsvc 'tcp %' OK/1 10
+
 # A console that started with no probe check (nothing ran its workers) and
 # no check from a sensor: a reload that adds them starts them.
 stop_console
@@ -234,7 +250,6 @@ service "web" {
 CONF
 start_console || { t_fail "$T: the console did not start again: $(tail -n 5 "$log")"; t_done; }
 v2 "Πληρωμές"
-quiet_reload() { ctl console reload >"$tmp/r3.out" 2>&1; }
 t_check "$T: a reload into the first probe checks succeeds" quiet_reload
 t_check "$T: ... and they run" wait_state web 'http %' OK/1 10
 t_check "$T: ... all of them" wait_state newsvc 'tcp %' OK/1 10
