@@ -237,8 +237,8 @@ static void carry_renamed(struct console *c, const struct inventory *old,
 }
 
 /*
- * Count what changed from old to nw; with c (after the swap), resolve the
- * open alerts of what left. old may be NULL (no services before).
+ * Count what changed from old to nw; with c (after the swap; NULL: count
+ * only), resolve the open alerts of what left. old may be NULL.
  */
 static void diff(struct console *c, const struct inventory *old, const struct inventory *nw,
 		 struct reload_diff *d, int64_t now)
@@ -254,7 +254,6 @@ static void diff(struct console *c, const struct inventory *old, const struct in
 
 		for (int j = 0; j < sv->n_checks; j++) {
 			const struct inv_check *oc;
-
 			const struct inv_service *rs;
 
 			svcstore_key(&sv->checks[j], key);
@@ -269,6 +268,11 @@ static void diff(struct console *c, const struct inventory *old, const struct in
 				continue;
 			changed = true;
 		}
+		/* a check it lost (removed, or renamed away) changes it too */
+		for (int j = 0; o != NULL && !changed && j < o->n_checks; j++) {
+			svcstore_key(&o->checks[j], key);
+			changed = check_by_key(sv, key) == NULL;
+		}
 		if (o == NULL)
 			d->svc_added++;
 		else
@@ -282,6 +286,8 @@ static void diff(struct console *c, const struct inventory *old, const struct in
 			d->svc_removed++;
 			for (int j = 0; j < o->n_checks; j++)
 				d->chk_removed += !push_renamed_away(old, nw, o, &o->checks[j]);
+			if (c == NULL)
+				continue;
 			if (svcalert_resolve_left(c->store, o->name, NULL, "service " RELOAD_NOTE,
 						  now, &n, err, sizeof(err)) < 0)
 				log_err("service %s: resolving its alerts: %s", o->name, err);
@@ -298,6 +304,8 @@ static void diff(struct console *c, const struct inventory *old, const struct in
 			if (!left || push_renamed_away(old, nw, o, &o->checks[j]))
 				continue;       /* stays, or renamed (carry_renamed) */
 			d->chk_removed++;
+			if (c == NULL)
+				continue;
 			if (svcalert_resolve_left(c->store, o->name, key, "check " RELOAD_NOTE, now,
 						  &n, err, sizeof(err)) < 0)
 				log_err("service %s: %s: resolving its alert: %s", o->name, key, err);
@@ -306,6 +314,12 @@ static void diff(struct console *c, const struct inventory *old, const struct in
 					 o->name, key);
 		}
 	}
+}
+
+void reload_diff(const struct inventory *old, const struct inventory *nw,
+		 struct reload_diff *d)
+{
+	diff(NULL, old, nw, d, 0);
 }
 
 static int count_checks(const struct inventory *inv)

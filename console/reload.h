@@ -30,12 +30,22 @@
 #include <stdint.h>
 
 struct console;
+struct inventory;
 
 /* What changed between two inventories. */
 struct reload_diff {
 	int svc_added, svc_removed, svc_changed;
 	int chk_added, chk_removed, chk_changed;
 };
+
+/*
+ * What changed from old to nw (either may be NULL: no services): services
+ * by name; checks by service and key (store_services.h), a push check by
+ * its uuid (renamed or moved: changed). A service whose own settings or
+ * checks differ is changed; a check whose options differ is changed.
+ */
+void reload_diff(const struct inventory *old, const struct inventory *nw,
+		 struct reload_diff *d);
 
 /*
  * Read console.conf (c->conf_path) again and put its inventory in force.
