@@ -237,6 +237,42 @@ static void carry_renamed(struct console *c, const struct inventory *old,
 }
 
 /*
+ * The backups of old service o that kept service sv no longer has: their
+ * open alerts (backups.c's keys: "backup KIND WHERE: rpo|size|integrity|
+ * restore") resolved with a note.
+ */
+static void backups_left(struct console *c, const struct inv_service *o,
+			 const struct inv_service *sv, int64_t now)
+{
+	static const char *const kinds[] = { "restic", "borg", "dir" };
+	static const char *const what[] = { "rpo", "size", "integrity", "restore" };
+	char key[SVC_KEY_MAX], err[256];
+	int n;
+
+	for (int b = 0; b < o->n_backups; b++) {
+		const struct inv_backup *ob = &o->backups[b];
+		bool kept = false;
+
+		for (int k = 0; k < sv->n_backups && !kept; k++)
+			kept = sv->backups[k].kind == ob->kind &&
+			       strcmp(sv->backups[k].where, ob->where) == 0 &&
+			       strcmp(sv->backups[k].host, ob->host) == 0;
+		if (kept || (unsigned)ob->kind >= sizeof(kinds) / sizeof(kinds[0]))
+			continue;
+		for (size_t w = 0; w < sizeof(what) / sizeof(what[0]); w++) {
+			snprintf(key, sizeof(key), "backup %s %.*s: %s", kinds[ob->kind],
+				 INV_TEXT_MAX - 64, ob->where, what[w]);
+			if (svcalert_resolve_left(c->store, o->name, key, "backup " RELOAD_NOTE, now,
+						  &n, err, sizeof(err)) < 0)
+				log_err("service %s: %s: resolving its alert: %s", o->name, key, err);
+			else if (n > 0)
+				log_info("service %s: %s left the inventory: its alert resolved",
+					 o->name, key);
+		}
+	}
+}
+
+/*
  * Count what changed from old to nw; with c (after the swap; NULL: count
  * only), resolve the open alerts of what left. old may be NULL.
  */
@@ -296,6 +332,8 @@ static void diff(struct console *c, const struct inventory *old, const struct in
 					 n);
 			continue;
 		}
+		if (c != NULL)
+			backups_left(c, o, sv, now);
 		for (int j = 0; j < o->n_checks; j++) {
 			bool left;
 

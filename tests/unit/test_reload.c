@@ -3,7 +3,8 @@
  * counts as changed (console/reload.c, reload_diff): services by name,
  * checks by service and key, a push check by its uuid, options of a kept
  * check, a service's own settings, and inventories that are empty or
- * missing.
+ * missing; and the alerts of what left the inventory resolved with a note
+ * (console/store_svcalert.c, svcalert_resolve_left).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,8 +15,13 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "inventory.h"
 #include "reload.h"
+#include "store.h"
+#include "svcalert.h"
+#include "testfs.h"
 
 #define U1 "0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11"
 #define U2 "1b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e12"
@@ -186,6 +192,66 @@ static void test_empty(void **state)
 	inv_free(a);
 }
 
+/* One number from the database at path. */
+static long long num(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_resolve_left(void **state)
+{
+	char dir[64], path[128], err[512];
+	struct store *s;
+	int64_t id;
+	int n;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/reload.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/console.db", dir);
+	if (store_open(path, 1, &s, err, sizeof(err)) < 0)
+		fail_msg("store_open: %s", err);
+	assert_int_equal(svcalert_init(s, 1780000000, err, sizeof(err)), 0);
+	/* erp: a check, its certificate alert, a backup's; web: a check */
+	assert_int_equal(svcalert_raise(s, "erp", "tls erp:443", "CRITICAL", 3, "x", 1780000001,
+					&id, err, sizeof(err)), 0);
+	assert_int_equal(svcalert_raise(s, "erp", "tls erp:443 (certificate: under 7 days)",
+					"CRITICAL", 3, "x", 1780000001, &id, err, sizeof(err)), 0);
+	assert_int_equal(svcalert_raise(s, "erp", "backup restic /srv/r: rpo", "CRITICAL", 3, "x",
+					1780000001, &id, err, sizeof(err)), 0);
+	assert_int_equal(svcalert_raise(s, "web", "tcp web:80", "CRITICAL", 3, "x", 1780000001,
+					&id, err, sizeof(err)), 0);
+	/* a check: its own alert and its certificate alert */
+	assert_int_equal(svcalert_resolve_left(s, "erp", "tls erp:443", "check left", 1780000002,
+					       &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(num(path, "SELECT count(*) FROM alerts WHERE status <> 'resolved'"), 2);
+	assert_int_equal(num(path, "SELECT count(*) FROM alert_notes WHERE text = 'check left'"), 2);
+	/* nothing open for it any more */
+	assert_int_equal(svcalert_resolve_left(s, "erp", "tls erp:443", "check left", 1780000003,
+					       &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	/* a whole service: the rest of its alerts, not another service's */
+	assert_int_equal(svcalert_resolve_left(s, "erp", NULL, "service left", 1780000004, &n, err,
+					       sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(num(path, "SELECT count(*) FROM alerts WHERE status <> 'resolved' AND "
+			      "host = 'web'"), 1);
+	assert_int_equal(num(path, "SELECT count(*) FROM alerts WHERE status <> 'resolved'"), 1);
+	store_close(s);
+	testfs_rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_service_setting),
 		cmocka_unit_test(test_push_by_uuid),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_resolve_left),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
