@@ -254,8 +254,8 @@ t_check "$T: a reload into the first probe checks succeeds" quiet_reload
 t_check "$T: ... and they run" wait_state web 'http %' OK/1 10
 t_check "$T: ... all of them" wait_state newsvc 'tcp %' OK/1 10
 stop_console
-if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$log" "$log.prev" 2>/dev/null; then
-	t_fail "$T: the sanitizers reported: $(grep -m 3 -E 'ERROR|runtime error' "$log" | tr '\n' '|')"
+if grep -qE 'AddressSanitizer|ThreadSanitizer|runtime error|LeakSanitizer' "$log" "$log.prev" 2>/dev/null; then
+	t_fail "$T: the sanitizers reported: $(grep -h -m 3 -E 'ERROR|WARNING: ThreadSanitizer|runtime error' "$log" | tr '\n' '|')"
 else
 	t_pass "$T: no sanitizer report in the console's log"
 fi
