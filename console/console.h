@@ -33,6 +33,9 @@ struct backups_ctx;                     /* backups.c */
 
 struct console {
 	struct console_conf conf;
+	char conf_path[PATH_MAX];       /* console.conf, absolute: read again on reload */
+	uint64_t reloads, reload_failures;      /* of the inventory (reload.c) */
+	int64_t reload_last;            /* epoch seconds; 0: none */
 	struct event_base *base;
 	struct store *store;
 	struct ca *ca;

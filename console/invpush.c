@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "console.h"
+#include "errf.h"
 #include "inventory.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
 #include "sha256hex.h"
+#include "sensorapi.h"
 
 #define INVPUSH_MAX_SENSORS 65536       /* sensors remembered as up to date */
 
@@ -150,4 +152,33 @@ void invpush_free(struct console *c)
 	free(c->invpush->seen);
 	free(c->invpush);
 	c->invpush = NULL;
+}
+
+static int push_one(void *arg, const struct store_sensor *row)
+{
+	struct console *c = arg;
+
+	if (row->revoked_at != 0 || strcmp(row->kind, "gateway") != 0)
+		return 0;
+	invpush_poll(c, row->id);
+	sensorapi_wake(c, row->id);
+	return 0;
+}
+
+int invpush_reload(struct console *c, char *err, size_t errlen)
+{
+	struct invpush *ip = c->invpush;
+	const struct inventory *inv = c->conf.inv;
+	char sha[65] = "";
+
+	if (ip != NULL && inv != NULL && inv->n > 0 && !inv->src_over &&
+	    sha256_hex(inv->src, inv->src_len, sha) == 0 && !ip->none && !ip->over &&
+	    strcmp(sha, ip->sha256) == 0)
+		return 0;       /* the same text: the gateways have it or will */
+	invpush_free(c);
+	if (state(c) == NULL)
+		return errf(err, errlen, "inventory push: out of memory");
+	if (c->invpush->none || c->invpush->over)
+		return 0;
+	return store_sensor_list(c->store, push_one, c, err, errlen);
 }

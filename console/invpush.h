@@ -25,5 +25,11 @@ void invpush_poll(struct console *c, const char *sensor_id);
 /* GET /sensor/v1/inventory: the text, or 404 (no services) or 413 (too large). */
 void invpush_serve(struct console *c, struct evhttp_request *req, const char *sensor_id);
 void invpush_free(struct console *c);
+/*
+ * The inventory in force changed (a reload): when its text did, queue it
+ * for every enrolled gateway at once and wake their long polls. A console
+ * left without services pushes nothing (the gateways keep their copy).
+ */
+int invpush_reload(struct console *c, char *err, size_t errlen);
 
 #endif

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "num.h"
 #include "privdrop.h"
+#include "reload.h"
 #include "probes.h"
 #include "sprobes.h"
 #include "pinglisten.h"
@@ -461,6 +462,7 @@ static const struct control_cmd console_cmds[] = {
 	{ "token", NULL, CONTROL_CHANGE },
 	{ "rules", NULL, CONTROL_CHANGE },
 	{ "allow", NULL, CONTROL_CHANGE },
+	{ "reload", NULL, CONTROL_CHANGE },
 };
 
 static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
@@ -584,6 +586,17 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		hookctl_request(c, w, n, ans, anslen);
 		return;
 	}
+	if (n == 1 && strcmp(w[0], "reload") == 0) {
+		char who[32];
+
+		/* changing requests are root's (lib/control.h) */
+		if (c->ctl.peer_uid == 0)
+			snprintf(who, sizeof(who), "root");
+		else
+			snprintf(who, sizeof(who), "uid %u", (unsigned)c->ctl.peer_uid);
+		reload_inventory(c, who, "local", ans, anslen);
+		return;
+	}
 	if (n == 1 && strcmp(w[0], "metrics") == 0) {
 		if (cmetrics_answer(c, ans, anslen, err, sizeof(err)) < 0)
 			snprintf(ans, anslen, "error: %s", err);
@@ -675,6 +688,9 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		if (k < anslen && c->ping != NULL)
 			snprintf(ans + k, anslen - k, "\nping_listener_refused=%llu",
 				 (unsigned long long)pinglisten_refused(c));
+		k = strlen(ans);
+		if (k < anslen)
+			reload_status(c, ans + k, anslen - k);
 		used = strlen(ans);
 		hookctl_status(c, ans + used, anslen - used);
 		return;
@@ -684,7 +700,7 @@ static void on_request(void *ctx, const char *line, char *ans, size_t anslen)
 		 "rules push DIR [SENSOR], "
 		 "allow push FILE [SENSOR], sensor quarantine ID [FROM], sensor restore ID QID, "
 		 "sensor purge ID QID, "
-		 "command ID, api-token ..., hooks, metrics or status");
+		 "command ID, api-token ..., hooks, metrics, reload or status");
 }
 
 static void ctl_cb(evutil_socket_t fd, short what, void *arg)
@@ -759,6 +775,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	struct console *c = arg;
 
 	(void)what;
+	if (sig == SIGHUP) {
+		char ans[4096];
+
+		/* as `kastroctl console reload`; its outcome is logged */
+		log_info("SIGHUP: reading the services inventory again");
+		reload_inventory(c, "SIGHUP", "local", ans, sizeof(ans));
+		return;
+	}
 	log_info("signal %d: stopping", (int)sig);
 	event_base_loopexit(c->base, NULL);
 }
@@ -992,6 +1016,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	/* read again on reload: absolute, should the working directory change */
+	if (realpath(conf_path, c.conf_path) == NULL)
+		snprintf(c.conf_path, sizeof(c.conf_path), "%s", conf_path);
 	if (check) {
 		printf("%s: configuration OK\n", conf_path);
 		inv_print(c.conf.inv, stdout);

@@ -30,6 +30,7 @@
 #include <event2/event.h>
 
 #include "console.h"
+#include "errf.h"
 #include "lathist.h"
 #include "log.h"
 #include "mono.h"
@@ -38,8 +39,11 @@
 #include "svcalert_run.h"
 
 struct pcheck {
-	int svc, chk;                   /* indexes into the inventory */
+	int svc, chk;                   /* indexes into the inventory in force */
+	char name[INV_NAME_MAX];        /* the service's */
 	char key[SVC_KEY_MAX];
+	struct inv_check chk_copy;      /* what a worker runs (copied under mu) */
+	bool gone;                      /* left the inventory while running: freed when drained */
 	uint64_t due_ms;                /* monotonic */
 	bool busy;                      /* queued or running */
 	bool known;                     /* a hard state is stored (from a run or the store) */
@@ -54,8 +58,9 @@ struct pcheck {
 
 struct probes {
 	struct console *c;
-	struct pcheck *pc;
+	struct pcheck **pc;             /* n, each its own allocation (a reload keeps them) */
 	int n;
+	int qcap;                       /* slots of todo and done: n + PROBES_WORKERS */
 	pthread_t th[PROBES_WORKERS];
 	int n_th;
 	pthread_mutex_t mu;
@@ -63,8 +68,10 @@ struct probes {
 	pthread_cond_t sched_cv;        /* a result back, or stop (CLOCK_MONOTONIC) */
 	pthread_t sched;
 	bool sched_up;
-	int *todo, todo_head, n_todo;   /* indexes; a ring of n slots */
-	int *done, n_done;
+	struct pcheck **todo;           /* a ring of qcap slots */
+	int todo_head, n_todo;
+	struct pcheck **done;           /* results back, for the loop */
+	int n_done;
 	bool stop;
 	int wake[2];
 	struct event *wake_ev, *timer;
@@ -168,38 +175,44 @@ static bool is_probe(const struct inv_check *c)
 static void *worker(void *arg)
 {
 	struct probes *p = arg;
+	struct inv_check *chk = malloc(sizeof(*chk));
+	struct probe_result res;
 
+	if (chk == NULL)
+		return NULL;
 	for (;;) {
-		int i;
+		struct pcheck *pc;
 
 		pthread_mutex_lock(&p->mu);
 		while (!p->stop && p->n_todo == 0)
 			pthread_cond_wait(&p->cv, &p->mu);
 		if (p->stop) {
 			pthread_mutex_unlock(&p->mu);
+			free(chk);
 			return NULL;
 		}
-		i = p->todo[p->todo_head];
-		p->todo_head = (p->todo_head + 1) % p->n;
+		pc = p->todo[p->todo_head];
+		p->todo_head = (p->todo_head + 1) % p->qcap;
 		p->n_todo--;
 		{
-			uint64_t now = mono_ms(), due = p->pc[i].due_ms;
+			uint64_t now = mono_ms(), due = pc->due_ms;
 
 			lathist_add(&p->late, now > due ? (now - due) * 1000 : 0);
 		}
+		/* a reload may change the check meanwhile: this run is of this copy */
+		*chk = pc->chk_copy;
 		pthread_mutex_unlock(&p->mu);
 
-		struct pcheck *pc = &p->pc[i];
-		const struct inv_check *chk = &p->c->conf.inv->svc[pc->svc].checks[pc->chk];
-
+		memset(&res, 0, sizeof(res));
 		if (chk->kind == INV_CHK_PLUGIN)
 			plugin_run(cconf_plugin(&p->c->conf, chk->name), chk->name, chk->timeout,
-				   &pc->res);
+				   &res);
 		else
-			probe_run(chk, &pc->res);
+			probe_run(chk, &res);
 
 		pthread_mutex_lock(&p->mu);
-		p->done[p->n_done++] = i;
+		pc->res = res;
+		p->done[p->n_done++] = pc;
 		pthread_mutex_unlock(&p->mu);
 		if (write(p->wake[1], "", 1) < 0 && errno != EAGAIN)
 			continue;       /* the loop also drains on its timer */
@@ -244,7 +257,7 @@ static void refresh_down(struct probes *p)
 
 	memset(p->svc_down, 0, (size_t)inv->n * sizeof(bool));
 	for (int i = 0; i < p->n; i++) {
-		const struct pcheck *pc = &p->pc[i];
+		const struct pcheck *pc = p->pc[i];
 
 		if (pc->st.hard && pc->st.state == PROBE_CRITICAL && !pc->st.unreachable)
 			p->svc_down[pc->svc] = true;
@@ -348,17 +361,24 @@ static void apply_result(struct probes *p, struct pcheck *pc, int64_t now)
 
 static void drain(struct probes *p)
 {
-	int idx[64], n;
+	struct pcheck *got[64];
+	int n;
 
 	do {
 		pthread_mutex_lock(&p->mu);
 		n = p->n_done < 64 ? p->n_done : 64;
-		memcpy(idx, p->done, (size_t)n * sizeof(int));
-		memmove(p->done, p->done + n, (size_t)(p->n_done - n) * sizeof(int));
+		memcpy(got, p->done, (size_t)n * sizeof(*got));
+		memmove(p->done, p->done + n, (size_t)(p->n_done - n) * sizeof(*got));
 		p->n_done -= n;
 		pthread_mutex_unlock(&p->mu);
-		for (int i = 0; i < n; i++)
-			apply_result(p, &p->pc[idx[i]], (int64_t)console_now());
+		for (int i = 0; i < n; i++) {
+			if (got[i]->gone) {     /* its check left the inventory while it ran */
+				log_info("probes: %s of service %s finished after it left the "
+					 "inventory: result dropped", got[i]->key, got[i]->name);
+				free(got[i]);
+			} else
+				apply_result(p, got[i], (int64_t)console_now());
+		}
 	} while (n == 64);
 }
 
@@ -391,7 +411,7 @@ static void *scheduler(void *arg)
 		struct timespec until;
 
 		for (int i = 0; i < p->n; i++) {
-			struct pcheck *pc = &p->pc[i];
+			struct pcheck *pc = p->pc[i];
 
 			if (pc->remote || pc->busy)
 				continue;
@@ -401,7 +421,7 @@ static void *scheduler(void *arg)
 				continue;
 			}
 			pc->busy = true;
-			p->todo[(p->todo_head + p->n_todo++) % p->n] = i;
+			p->todo[(p->todo_head + p->n_todo++) % p->qcap] = pc;
 			any = true;
 		}
 		if (any)
@@ -414,88 +434,136 @@ static void *scheduler(void *arg)
 	return NULL;
 }
 
+/* The number of probe checks of inv. */
+static int count_probes(const struct inventory *inv)
+{
+	int n = 0;
+
+	for (int i = 0; inv != NULL && i < inv->n; i++)
+		for (int j = 0; j < inv->svc[i].n_checks; j++)
+			n += is_probe(&inv->svc[i].checks[j]);
+	return n;
+}
+
+/* Over how long the first runs of n new checks are spread: a second, and a
+ * second for each 100 checks, at most the shortest of their intervals. */
+static uint64_t spread_of(const struct inventory *inv, int n, const bool *isnew)
+{
+	uint64_t spread_ms = n <= 100 ? 1000 : (uint64_t)n * 10;
+	int k = 0;
+
+	for (int i = 0; i < inv->n; i++)
+		for (int j = 0; j < inv->svc[i].n_checks; j++) {
+			const struct inv_check *chk = &inv->svc[i].checks[j];
+
+			if (!is_probe(chk))
+				continue;
+			if ((isnew == NULL || isnew[k]) && spread_ms > 1000ull * chk->every)
+				spread_ms = 1000ull * chk->every;
+			k++;
+		}
+	return spread_ms;
+}
+
+/* A new check's state: the stored hard state when there is one (a restart,
+ * or a check back in the inventory); first run at due_ms. NULL: out of memory. */
+static struct pcheck *pcheck_new(struct console *c, const struct inventory *inv, int i, int j,
+				 uint64_t due_ms)
+{
+	const struct inv_check *chk = &inv->svc[i].checks[j];
+	struct pcheck *pc = calloc(1, sizeof(*pc));
+	struct svc_row r;
+	char e2[256];
+
+	if (pc == NULL)
+		return NULL;
+	pc->svc = i;
+	pc->chk = j;
+	snprintf(pc->name, sizeof(pc->name), "%s", inv->svc[i].name);
+	svcstore_key(chk, pc->key);
+	pc->chk_copy = *chk;
+	pc->remote = chk->from[0] != '\0';
+	pc->st.state = PROBE_OK;
+	pc->st.hard = true;
+	pc->since = (int64_t)console_now();
+	if (svcstore_get(c->store, inv->svc[i].name, pc->key, &r, e2, sizeof(e2)) == 0) {
+		pc->since = r.since;
+		for (int s = 0; s < 4; s++)
+			if (strcmp(r.state, flap_state_names[s]) == 0 && r.hard) {
+				pc->st.state = (enum probe_state)s;
+				pc->known = true;
+			}
+	}
+	pc->due_ms = due_ms;
+	return pc;
+}
+
+static void free_parts(struct probes *p)
+{
+	for (int i = 0; p->pc != NULL && i < p->n; i++)
+		free(p->pc[i]);
+	free(p->pc);
+	free(p->todo);
+	free(p->done);
+	free(p->svc_down);
+}
+
 int probes_start(struct console *c, char *err, size_t errlen)
 {
 	const struct inventory *inv = c->conf.inv;
 	struct timeval tv = { 0, 250000 };
 	struct probes *p;
-	int n = 0, k = 0;
+	int n = count_probes(inv), k = 0;
 	uint64_t now = mono_ms(), spread_ms;
 
-	if (inv == NULL)
-		return 0;
-	for (int i = 0; i < inv->n; i++)
-		for (int j = 0; j < inv->svc[i].n_checks; j++)
-			n += is_probe(&inv->svc[i].checks[j]);
 	if (n == 0)
 		return 0;
-	spread_ms = n <= 100 ? 1000 : (uint64_t)n * 10;
-	for (int i = 0; i < inv->n; i++)
-		for (int j = 0; j < inv->svc[i].n_checks; j++)
-			if (is_probe(&inv->svc[i].checks[j]) &&
-			    spread_ms > 1000ull * inv->svc[i].checks[j].every)
-				spread_ms = 1000ull * inv->svc[i].checks[j].every;
+	spread_ms = spread_of(inv, n, NULL);
 	if (probe_global_init() < 0) {
 		snprintf(err, errlen, "probes: libcurl does not start");
 		return -1;
 	}
 	p = calloc(1, sizeof(*p));
-	if (p == NULL || (p->pc = calloc((size_t)n, sizeof(*p->pc))) == NULL ||
-	    (p->todo = calloc((size_t)n, sizeof(int))) == NULL ||
-	    (p->done = calloc((size_t)n, sizeof(int))) == NULL ||
+	if (p == NULL) {
+		snprintf(err, errlen, "probes: out of memory");
+		return -1;
+	}
+	p->qcap = n + PROBES_WORKERS;
+	if ((p->pc = calloc((size_t)n, sizeof(*p->pc))) == NULL ||
+	    (p->todo = calloc((size_t)p->qcap, sizeof(*p->todo))) == NULL ||
+	    (p->done = calloc((size_t)p->qcap, sizeof(*p->done))) == NULL ||
 	    (p->svc_down = calloc((size_t)inv->n, sizeof(bool))) == NULL) {
-		if (p != NULL) {
-			free(p->pc);
-			free(p->todo);
-			free(p->done);
-		}
+		free_parts(p);
 		free(p);
 		snprintf(err, errlen, "probes: out of memory");
 		return -1;
 	}
 	p->c = c;
-	p->n = n;
 	p->wake[0] = p->wake[1] = -1;
 	for (int i = 0; i < inv->n; i++)
 		for (int j = 0; j < inv->svc[i].n_checks; j++) {
-			const struct inv_check *chk = &inv->svc[i].checks[j];
-			struct pcheck *pc;
-			struct svc_row r;
-			char e2[256];
-
-			if (!is_probe(chk))
+			if (!is_probe(&inv->svc[i].checks[j]))
 				continue;
-			pc = &p->pc[k++];
-			pc->svc = i;
-			pc->chk = j;
-			svcstore_key(chk, pc->key);
-			pc->remote = chk->from[0] != '\0';
-			pc->st.state = PROBE_OK;
-			pc->st.hard = true;
-			pc->since = (int64_t)console_now();
-			/* carry the stored hard state over a restart */
-			if (svcstore_get(c->store, inv->svc[i].name, pc->key, &r, e2, sizeof(e2)) == 0) {
-				pc->since = r.since;
-				for (int s = 0; s < 4; s++)
-					if (strcmp(r.state, flap_state_names[s]) == 0 && r.hard) {
-						pc->st.state = (enum probe_state)s;
-						pc->known = true;
-					}
+			/* spread the first runs */
+			p->pc[k] = pcheck_new(c, inv, i, j, now + (uint64_t)(k + 1) * spread_ms /
+					      (uint64_t)n);
+			if (p->pc[k] == NULL) {
+				p->n = k;
+				free_parts(p);
+				free(p);
+				snprintf(err, errlen, "probes: out of memory");
+				return -1;
 			}
-			/* spread the first runs: over a second, and over a
-			   second for each 100 checks (at most their interval) */
-			pc->due_ms = now + (uint64_t)k * spread_ms / (uint64_t)n;
+			k++;
 		}
+	p->n = n;
 	pthread_condattr_t ca;
 
 	if (pthread_condattr_init(&ca) != 0 ||
 	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
 	    pthread_cond_init(&p->sched_cv, &ca) != 0) {
 		snprintf(err, errlen, "probes: cannot set up the scheduler");
-		free(p->pc);
-		free(p->todo);
-		free(p->done);
-		free(p->svc_down);
+		free_parts(p);
 		free(p);
 		return -1;
 	}
@@ -525,7 +593,7 @@ int probes_start(struct console *c, char *err, size_t errlen)
 	c->probes = p;
 	log_info("probes: %d checks on %d workers", n, PROBES_WORKERS);
 	for (int i = 0; i < n; i++)
-		if (p->pc[i].remote) {
+		if (p->pc[i]->remote) {
 			log_info("probes: of them, some run from sensors (from \"HOST\")");
 			break;
 		}
@@ -562,12 +630,173 @@ void probes_stop(struct console *c)
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	pthread_cond_destroy(&p->sched_cv);
+	/* results not applied: of checks that left the inventory, theirs alone */
+	for (int i = 0; p->done != NULL && i < p->n_done; i++)
+		if (p->done[i]->gone)
+			free(p->done[i]);
+	free_parts(p);
+	free(p);
+	c->probes = NULL;
+}
+
+/*
+ * The new inventory's probe checks, matched to the running ones by
+ * identity (service and key). Everything that can fail is done first; the
+ * swap itself is under mu, so that the scheduler and the workers see the
+ * old set or the new, never half of each.
+ */
+int probes_reload(struct console *c, const struct inventory *nw, struct probes_reload *out,
+		  char *err, size_t errlen)
+{
+	struct probes *p = c->probes;
+	int n = count_probes(nw), k = 0, n_new = 0, qcap;
+	struct pcheck **pcs = NULL, **todo = NULL, **done = NULL;
+	bool *isnew = NULL, *kept = NULL, *down = NULL;
+	uint64_t now = mono_ms(), spread_ms;
+
+	memset(out, 0, sizeof(*out));
+	if (p == NULL)
+		return 0;       /* none ran: the caller starts them with the new inventory */
+	if (nw == NULL)
+		return errf(err, errlen, "probes: no inventory");
+	/* results that came back apply to the inventory they ran for */
+	drain(p);
+	qcap = n + PROBES_WORKERS;
+	if (qcap < p->qcap)
+		qcap = p->qcap;
+	if ((pcs = calloc((size_t)n + 1, sizeof(*pcs))) == NULL ||
+	    (isnew = calloc((size_t)n + 1, sizeof(bool))) == NULL ||
+	    (kept = calloc((size_t)p->n + 1, sizeof(bool))) == NULL ||
+	    (down = calloc((size_t)nw->n + 1, sizeof(bool))) == NULL ||
+	    (todo = calloc((size_t)qcap, sizeof(*todo))) == NULL ||
+	    (done = calloc((size_t)qcap, sizeof(*done))) == NULL)
+		goto oom;
+	/* match by identity; what is not matched is new */
+	for (int i = 0; i < nw->n; i++)
+		for (int j = 0; j < nw->svc[i].n_checks; j++) {
+			const struct inv_check *chk = &nw->svc[i].checks[j];
+			char key[SVC_KEY_MAX];
+
+			if (!is_probe(chk))
+				continue;
+			svcstore_key(chk, key);
+			for (int o = 0; o < p->n; o++)
+				if (!kept[o] && strcmp(p->pc[o]->key, key) == 0 &&
+				    strcmp(p->pc[o]->name, nw->svc[i].name) == 0) {
+					kept[o] = true;
+					pcs[k] = p->pc[o];
+					break;
+				}
+			if (pcs[k] == NULL) {
+				isnew[k] = true;
+				n_new++;
+			}
+			k++;
+		}
+	spread_ms = spread_of(nw, n_new > 0 ? n_new : 1, isnew);
+	k = 0;
+	for (int i = 0, m = 0; i < nw->n; i++)
+		for (int j = 0; j < nw->svc[i].n_checks; j++) {
+			if (!is_probe(&nw->svc[i].checks[j]))
+				continue;
+			if (isnew[k]) {
+				/* its first run within its first `every`, spread as at start */
+				m++;
+				pcs[k] = pcheck_new(c, nw, i, j, now + (uint64_t)m * spread_ms /
+						    (uint64_t)n_new);
+				if (pcs[k] == NULL)
+					goto oom;
+			}
+			k++;
+		}
+
+	pthread_mutex_lock(&p->mu);
+	/* the queue of due checks without those that left (they are not running) */
+	int nt = 0;
+
+	for (int t = 0; t < p->n_todo; t++) {
+		struct pcheck *pc = p->todo[(p->todo_head + t) % p->qcap];
+		bool stays = false;
+
+		for (int o = 0; o < p->n; o++)
+			if (p->pc[o] == pc) {
+				stays = kept[o];
+				break;
+			}
+		if (stays)
+			todo[nt++] = pc;
+		else
+			pc->busy = false;       /* freed below */
+	}
+	memcpy(done, p->done, (size_t)p->n_done * sizeof(*done));
+	for (int o = 0; o < p->n; o++) {
+		struct pcheck *pc = p->pc[o];
+
+		if (kept[o])
+			continue;
+		out->removed++;
+		if (pc->busy)
+			pc->gone = true;        /* running or back: drain() frees it */
+		else
+			free(pc);
+	}
+	k = 0;
+	for (int i = 0; i < nw->n; i++)
+		for (int j = 0; j < nw->svc[i].n_checks; j++) {
+			const struct inv_check *chk = &nw->svc[i].checks[j];
+			struct pcheck *pc;
+
+			if (!is_probe(chk))
+				continue;
+			pc = pcs[k];
+			if (isnew[k++]) {
+				out->added++;
+				continue;
+			}
+			pc->svc = i;
+			pc->chk = j;
+			pc->chk_copy = *chk;
+			out->kept++;
+			/* a shorter interval takes hold now, not after the old one */
+			if (!pc->busy && pc->due_ms > now + 1000ull * chk->every)
+				pc->due_ms = now + 1000ull * chk->every;
+		}
 	free(p->pc);
 	free(p->todo);
 	free(p->done);
 	free(p->svc_down);
-	free(p);
-	c->probes = NULL;
+	p->pc = pcs;
+	p->n = n;
+	p->qcap = qcap;
+	p->todo = todo;
+	p->todo_head = 0;
+	p->n_todo = nt;
+	p->done = done;
+	p->svc_down = down;
+	pthread_cond_signal(&p->sched_cv);
+	pthread_mutex_unlock(&p->mu);
+	free(isnew);
+	free(kept);
+	return 0;
+oom:
+	for (int i = 0; pcs != NULL && isnew != NULL && i < n; i++)
+		if (isnew[i])
+			free(pcs[i]);
+	free(pcs);
+	free(isnew);
+	free(kept);
+	free(down);
+	free(todo);
+	free(done);
+	snprintf(err, errlen, "probes: out of memory");
+	return -1;
+}
+
+/* After the inventory in force changed (the loop's thread): which services are down. */
+void probes_reloaded(struct console *c)
+{
+	if (c->probes != NULL)
+		refresh_down(c->probes);
 }
 
 void probes_lateness(const struct console *c, uint64_t *p50_ms, uint64_t *p99_ms,
@@ -594,14 +823,11 @@ uint64_t probes_runs(const struct console *c)
 static struct pcheck *find_remote(struct probes *p, const char *host, const char *service,
 				  const char *key)
 {
-	const struct inventory *inv = p->c->conf.inv;
-
 	for (int i = 0; i < p->n; i++) {
-		struct pcheck *pc = &p->pc[i];
-		const struct inv_service *sv = &inv->svc[pc->svc];
+		struct pcheck *pc = p->pc[i];
 
-		if (pc->remote && strcmp(pc->key, key) == 0 && strcmp(sv->name, service) == 0 &&
-		    strcasecmp(sv->checks[pc->chk].from, host) == 0)
+		if (pc->remote && strcmp(pc->key, key) == 0 && strcmp(pc->name, service) == 0 &&
+		    strcasecmp(pc->chk_copy.from, host) == 0)
 			return pc;
 	}
 	return NULL;

@@ -40,6 +40,30 @@ struct console;
 int probes_start(struct console *c, char *err, size_t errlen);
 void probes_stop(struct console *c);
 
+/* What a reload did to the probe checks. */
+struct probes_reload {
+	int added, removed, kept;
+};
+
+/*
+ * Before the inventory nw replaces c->conf.inv (the caller swaps them at
+ * once, on the loop's thread): results back are applied to the old one,
+ * then the checks are matched by identity (service name and check key,
+ * store_services.h). A check that stays keeps its state (soft/hard,
+ * attempts, flapping, last result) and takes nw's settings from its next
+ * run; a run in progress finishes on the old settings and its result is
+ * kept. A check that left stops (a run in progress is let finish and its
+ * result dropped); a new one starts within its first `every`, spread as
+ * at start. nw must not be NULL (an empty inventory has no checks).
+ * Nothing changes when it fails (-1, out of memory). With no
+ * probes running (c->probes NULL) it does nothing: start them after the
+ * swap with probes_start().
+ */
+int probes_reload(struct console *c, const struct inventory *nw, struct probes_reload *out,
+		  char *err, size_t errlen);
+/* After the swap: recompute which services are down. */
+void probes_reloaded(struct console *c);
+
 /*
  * Checks run from a sensor (`from "HOST"`, sprobes.h): is the check of
  * service with key (store_services.h's svcstore_key()) assigned to the

@@ -370,3 +370,75 @@ void sprobes_status(const struct console *c, char *out, size_t outlen)
 		snprintf(out, outlen, "\nsensor_probe_results=%llu\nsensor_probe_refused=%llu",
 			 (unsigned long long)sp->results, (unsigned long long)sp->refused);
 }
+
+struct reload_walk {
+	struct sprobes *sp;
+	const struct inventory *old;
+	int queued;
+};
+
+/* Is host's assignment in old other than in the inventory in force? */
+static bool assignment_changed(const struct inventory *old, const struct inventory *nw,
+			       const char *host)
+{
+	json_t *a = sprobes_assignment(old, host), *b = sprobes_assignment(nw, host);
+	bool changed = !(a == NULL && b == NULL) && (a == NULL || b == NULL || !json_equal(a, b));
+
+	json_decref(a);
+	json_decref(b);
+	return changed;
+}
+
+static int reload_one(void *arg, const struct store_sensor *row)
+{
+	struct reload_walk *w = arg;
+	struct sprobes *sp = w->sp;
+	struct console *c = sp->c;
+	struct sp_sensor *s;
+	char err[256];
+
+	if (row->revoked_at != 0 || strcmp(row->kind, "console") == 0 ||
+	    !assignment_changed(w->old, c->conf.inv, row->hostname))
+		return 0;
+	s = sensor_slot(sp, row->id);
+	if (s == NULL) {
+		log_err("probes for sensor %s: out of memory", row->id);
+		return 0;
+	}
+	s->cmd_id = 0;
+	s->settled = false;
+	if (host_has_checks(c->conf.inv, row->hostname)) {
+		queue_for(sp, row);
+		w->queued++;
+		return 0;
+	}
+	/* it lost all its checks: an empty list stops them */
+	if (store_command_add(c->store, row->id, "probes", "{\"checks\":[]}", NULL,
+			      (int64_t)console_now(), &s->cmd_id, err, sizeof(err)) < 0) {
+		log_err("probes for sensor %s (%s): %s", row->id, row->hostname, err);
+		return 0;
+	}
+	log_info("probes: sensor %s (%s) has no checks any more: queued as command %" PRId64,
+		 row->id, row->hostname, s->cmd_id);
+	s->settled = true;
+	w->queued++;
+	sensorapi_wake(c, row->id);
+	return 0;
+}
+
+int sprobes_reload(struct console *c, const struct inventory *old, int *queued, char *err,
+		   size_t errlen)
+{
+	struct reload_walk w = { .old = old };
+
+	*queued = 0;
+	/* no check ran from a sensor before: none lost any; the new ones (if
+	   any) are queued by the first tick, at once */
+	if (c->sprobes == NULL)
+		return sprobes_start(c, err, errlen);
+	w.sp = c->sprobes;
+	if (store_sensor_list(c->store, reload_one, &w, err, errlen) < 0)
+		return -1;
+	*queued = w.queued;
+	return 0;
+}

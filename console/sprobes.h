@@ -40,6 +40,15 @@ struct console;
 int sprobes_start(struct console *c, char *err, size_t errlen);
 void sprobes_stop(struct console *c);
 
+/*
+ * The inventory in force replaced old (a reload): each enrolled sensor
+ * whose assignment changed gets a new "probes" command at once, and one
+ * that lost all its checks an empty one so that it stops them. *queued:
+ * commands queued. -1 with err when the sensors cannot be listed.
+ */
+int sprobes_reload(struct console *c, const struct inventory *old, int *queued, char *err,
+		   size_t errlen);
+
 /* The "probes" command's args for host: {"checks": [...]}; NULL when none or out of memory. */
 json_t *sprobes_assignment(const struct inventory *inv, const char *host);
 

@@ -90,6 +90,13 @@ int svcstore_result(struct store *s, const struct svc_row *r, int hard_changed, 
 int svcstore_uptime(struct store *s, const char *service, const char *key, int64_t from,
 		    int64_t now, double *fraction, char *err, size_t errlen);
 
+/*
+ * Carry the rows of check (svc0, key0) (state, history, pings, response
+ * times) to (svc1, key1), unless that has rows of its own. 0 or -1.
+ */
+int svcstore_rename(struct store *s, const char *svc0, const char *key0, const char *svc1,
+		    const char *key1, char *err, size_t errlen);
+
 /* One row: 0, STORE_NOT_FOUND or -1. */
 int svcstore_get(struct store *s, const char *service, const char *key, struct svc_row *out,
 		 char *err, size_t errlen);

@@ -257,3 +257,43 @@ int svcalert_resolve(struct store *s, const char *service, const char *key, cons
 	}
 	return 0;
 }
+
+int svcalert_resolve_left(struct store *s, const char *service, const char *key,
+			  const char *note, int64_t now, int *n, char *err, size_t errlen)
+{
+	char sig[STORE_SIG_MAX + 1];
+	sqlite3_stmt *st;
+	int64_t id;
+	int rc;
+
+	*n = 0;
+	if (key != NULL && signature(service, key, sig, err, errlen) < 0)
+		return -1;
+	/* at most a check's alert and its certificate alerts; a service's: its checks' and backups' */
+	for (int round = 0; round < (key != NULL ? 4 : 4 * INV_MAX_CHECKS + 64); round++) {
+		if (sqlite3_prepare_v2(s->db, "SELECT id FROM alerts WHERE sensor_id = ?1 AND "
+					      "kind = 'service' AND host = ?2 AND status <> 'resolved' "
+					      "AND (?3 IS NULL OR signature = ?3 OR "
+					      "substr(signature, 1, length(?3) + 15) = ?3 || ' (certificate: ') "
+					      "ORDER BY id LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+			return st_dberr(s, err, errlen, "finding the service's alerts");
+		st_bind_text(st, 1, SVCALERT_SENSOR);
+		st_bind_text(st, 2, service);
+		if (key != NULL)
+			st_bind_text(st, 3, sig);
+		else
+			sqlite3_bind_null(st, 3);
+		rc = sqlite3_step(st);
+		id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return st_dberr(s, err, errlen, "finding the service's alerts");
+		if (id == 0)
+			break;
+		if (store_alert_note_add(s, id, SVCALERT_USER, now, note, NULL, err, errlen) < 0 ||
+		    store_alert_set_status(s, id, "resolved", SVCALERT_USER, now, err, errlen) < 0)
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}

@@ -54,4 +54,12 @@ int svcalert_raise(struct store *s, const char *service, const char *key, const 
 int svcalert_resolve(struct store *s, const char *service, const char *key, const char *output,
 		     int64_t now, int64_t *alert_id, char *err, size_t errlen);
 
+/*
+ * A check (key) or a whole service (key NULL: every open alert of its,
+ * backups' too) left the inventory: resolve its open alerts with note.
+ * *n: how many were resolved.
+ */
+int svcalert_resolve_left(struct store *s, const char *service, const char *key,
+			  const char *note, int64_t now, int *n, char *err, size_t errlen);
+
 #endif

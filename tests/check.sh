@@ -46,6 +46,7 @@ suite "continuity: http checks of a JSON field and of response times (loopback, 
 suite "continuity: icmp and dns checks (namespaces)" "$here/continuity/test_lab.sh" "$b"
 suite "continuity: service alerts, SLA report, status page (loopback, ASan+UBSan, Chromium)" "$here/continuity/test_alerts.sh" "$san"
 suite "continuity: backup checks of restic, borg and dump directories, borgmatic (loopback, ASan+UBSan)" "$here/continuity/test_backup.sh" "$san"
+suite "continuity: the inventory reloaded without a restart (loopback, ASan+UBSan)" "$here/continuity/test_reload.sh" "$san"
 suite "gateway link to the console (namespaces)" "$here/console/test_gateway_link.sh" "$b"
 suite "the console pushes the inventory to a gateway (namespaces)" "$here/console/test_inventory_push.sh" "$b"
 # The agent beside the console, both under ASan+UBSan; then the agent's

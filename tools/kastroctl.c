@@ -75,6 +75,8 @@ static void usage(FILE *out)
 		"                                  unless --ttl, 1h to 365d)\n"
 		"  api-token revoke USER NAME      revoke USER's token NAME\n"
 		"  console status                  the console's counters\n"
+		"  console reload                  read the services inventory again (as SIGHUP);\n"
+		"                                  a bad file changes nothing and is the error\n"
 		"  hooks                           alert hooks: queue depth, last success, last error\n"
 		"  hooks test NAME [--timeout DUR] send a test alert through a hook; exit 0 accepted,\n"
 		"                                  1 refused or not reached, 2 other error (30s)\n"
@@ -372,6 +374,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(cmd, "console") == 0 && nargs == 1 && strcmp(arg, "status") == 0 &&
 			   !confirm && !ttl) {
 			n = snprintf(req, sizeof(req), "status");
+		} else if (strcmp(cmd, "console") == 0 && nargs == 1 && strcmp(arg, "reload") == 0 &&
+			   !confirm && !ttl) {
+			n = snprintf(req, sizeof(req), "reload");
 		} else {
 			usage(stderr);
 			return 2;

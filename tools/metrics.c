@@ -83,6 +83,8 @@ static const struct metric console[] = {
 	{ "requests_refused", "requests_refused_total", COUNTER, 1, "Requests refused." },
 	{ "commands_sent", "commands_sent_total", COUNTER, 1, "Commands sent to sensors." },
 	{ "results", "command_results_total", COUNTER, 1, "Command results received." },
+	{ "inventory_reloads", "inventory_reloads_total", COUNTER, 1, "Services inventory reloads." },
+	{ "inventory_reload_failures", "inventory_reload_failures_total", COUNTER, 1, "Services inventory reloads refused (the old one kept)." },
 	{ NULL, NULL, GAUGE, 0, NULL },
 };
 

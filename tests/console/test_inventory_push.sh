@@ -15,7 +15,8 @@
 #     refused: the command fails with why, the running policy and COPY stay;
 #   - an inventory pushed with synproxy reaches the kernel as a synproxy rule;
 #   - with the console stopped, a restarted kastrod enforces with COPY;
-#   - the console back with the same inventory: no reload on the gateway.
+#   - the console back with the same inventory: no reload on the gateway;
+#   - `kastroctl console reload` after a change: the gateway has it within 10 s.
 #
 # usage: tests/console/test_inventory_push.sh BUILD_DIR
 set -u
@@ -242,6 +243,23 @@ if [ "$(cmd_status "$c5")" = done ] && cmd_result "$c5" | grep -q unchanged &&
 	t_pass "$T: the console back with the same inventory: answered unchanged, no reload"
 else
 	t_fail "$T: push 5: $(cmd_status "$c5") $(cmd_result "$c5"); reloads $reloads -> $(kstat reloads)"
+fi
+# ---- 6. the inventory reloaded without restarting the console: pushed at once ----------
+write_services ""                  # synproxy dropped
+if "$CTL" -s "$csock" console reload >"$tmp/reload.out" 2>&1; then
+	t_pass "$T: kastroctl console reload takes the changed inventory"
+else
+	t_fail "$T: reload: $(tr '\n' ' ' <"$tmp/reload.out")"
+fi
+sha6=$(console_sha)
+lab_wait_until 10 last_cmd_gt "$c5"
+c6=$(last_cmd)
+if [ "$c6" -gt "$c5" ] && lab_wait_until 10 cmd_ended "$c6" && [ "$(cmd_status "$c6")" = done ] &&
+	[ "$sha6" != "$sha3" ] && [ "$(kstat inventory_sha256)" = "$sha6" ] &&
+	! lab_exec gw nft list table inet kastro | grep -q synproxy; then
+	t_pass "$T: the reloaded inventory reaches the gateway within 10 s (no synproxy rule any more)"
+else
+	t_fail "$T: push 6: command $c6 $(cmd_status "$c6") $(cmd_result "$c6"); sha ${sha6:0:12} gateway $(kstat inventory_sha256 | cut -c1-12)"
 fi
 [ -n "${KASTRO_DEBUG:-}" ] && sed 's/^/    kastrod: /' "$klog"
 t_done

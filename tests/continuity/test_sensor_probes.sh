@@ -11,6 +11,8 @@
 # tls, dns and http checks with a JSON field travel with their options: the
 # agent checks a certificate (the test's CA as its system's), asks a
 # dnsmasq on a port of loopback, and tests a JSON health document.
+# A reload of the inventory sends the agent its new list at once (an
+# empty one when it lost all its checks).
 #
 # usage: tests/continuity/test_sensor_probes.sh BUILD_DIR
 set -u
@@ -270,6 +272,35 @@ for _i in $(seq 1 40); do more && { ok=1; break; }; sleep 0.5; done
 	t_fail "$T: after the agent's restart: commands $cmds -> $(db "SELECT count(*) FROM commands WHERE sensor_id = '$sid'"), results $evs -> $(db "SELECT count(*) FROM events WHERE sensor_id = '$sid' AND event_type = 'probe_result'")"
 grep -q 'probe checks' "$alog" && t_fail "$T: agent complained: $(grep 'probe checks' "$alog" | head -n 2)" ||
 	t_pass "$T: the agent's log has no probe-check warnings"
+# ---- the inventory reloaded: the agent gets its new assignment at once ----------
+ncmd() { db "SELECT count(*) FROM commands WHERE sensor_id = '$sid' AND type = 'probes'"; }
+last_probes_done() { [ "$(db "SELECT status FROM commands WHERE sensor_id = '$sid' AND type = 'probes' ORDER BY id DESC LIMIT 1")" = done ]; }
+agent_checks() { "$CTL" -s "$tmp/agent.sock" agent status 2>/dev/null | sed -n 's/^probe_checks=//p'; }
+reassigned() {  # reassigned BEFORE WANT: a new probes command, done, and the agent runs WANT checks
+	local ok=0
+	for _i in $(seq 1 30); do
+		[ "$(ncmd)" -gt "$1" ] && last_probes_done && [ "$(agent_checks)" = "$2" ] && { ok=1; break; }
+		sleep 0.5
+	done
+	[ $ok = 1 ]
+}
+had=$(agent_checks)
+sed -i "/^    check tcp \"127.0.0.1\" port $TCP every 5s retries 1 from \"$host\"/d" "$tmp/services.conf"
+n0=$(ncmd)
+if ctl console reload >"$tmp/reload1.out" 2>&1 && grep -qx 'sensor_probe_commands=1' "$tmp/reload1.out" &&
+	reassigned "$n0" $((had - 1)); then
+	t_pass "$T: after a reload that takes a check from the agent, it gets its new list at once ($had -> $((had - 1)) checks)"
+else
+	t_fail "$T: reload 1: $(tr '\n' ' ' <"$tmp/reload1.out"); commands $n0 -> $(ncmd); agent checks $(agent_checks)"
+fi
+sed -i "/from \"$host\"/d" "$tmp/services.conf"
+n0=$(ncmd)
+if ctl console reload >"$tmp/reload2.out" 2>&1 && reassigned "$n0" 0 &&
+	[ "$(db "SELECT args FROM commands WHERE sensor_id = '$sid' AND type = 'probes' ORDER BY id DESC LIMIT 1")" = '{"checks":[]}' ]; then
+	t_pass "$T: an agent that lost all its checks gets an empty list and stops them"
+else
+	t_fail "$T: reload 2: $(tr '\n' ' ' <"$tmp/reload2.out"); commands $n0 -> $(ncmd); agent checks $(agent_checks)"
+fi
 stop_agent
 stop_console
 if grep -q 'ERROR: AddressSanitizer\|runtime error\|LeakSanitizer' "$tmp/first.log" "$log" "$alog"; then

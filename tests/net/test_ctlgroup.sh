@@ -174,6 +174,7 @@ refused "$csock" token token create
 refused "$csock" "sensor revoke" sensor revoke "$(sed -n 1p "$tmp/agent/sensor_id" 2>/dev/null || echo x)"
 refused "$csock" "hooks retry" hooks retry 1
 refused "$csock" "api-token create" api-token create admin t1
+refused "$csock" reload console reload
 refused "$asock" scan agent scan
 refused "$asock" restore agent restore 0123
 reloads1=$("$CTL" -s "$ksock" status | sed -n 's/^reloads=//p')
