@@ -34,6 +34,7 @@
 #include <openssl/evp.h>
 
 #include "errf.h"
+#include "fdio.h"
 
 #define MAGIC "\xffKSCACHE"
 #define FORMAT_VERSION 1
@@ -333,22 +334,6 @@ static int read_full(int fd, unsigned char *buf, size_t n)
 	return 0;
 }
 
-static int write_full(int fd, const unsigned char *buf, size_t n)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t w = write(fd, buf + done, n - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		done += (size_t)w;
-	}
-	return 0;
-}
-
 static void clear(struct scache *c)
 {
 	c->n = 0;
@@ -518,7 +503,7 @@ int scache_save(struct scache *c, char *err, size_t errlen)
 	used = HDR_BYTES;
 	for (uint32_t i = 0; ok && i <= c->n; i++) {
 		if (used + ENT_BYTES > IO_CHUNK || i == c->n) {
-			ok = EVP_DigestUpdate(h, buf, used) == 1 && write_full(fd, buf, used) == 0;
+			ok = EVP_DigestUpdate(h, buf, used) == 1 && fdio_write_all(fd, buf, used) == 0;
 			used = 0;
 		}
 		if (i == c->n)
@@ -533,7 +518,7 @@ int scache_save(struct scache *c, char *err, size_t errlen)
 	}
 	pthread_mutex_unlock(&c->lock);
 	ok = ok && EVP_DigestFinal_ex(h, md, &mdlen) == 1 && mdlen == SUM_BYTES &&
-	     write_full(fd, md, SUM_BYTES) == 0;
+	     fdio_write_all(fd, md, SUM_BYTES) == 0;
 	if (!ok)
 		errf(err, errlen, "scan cache %s: write: %s", tmp, strerror(errno));
 	free(buf);

@@ -89,6 +89,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 #define HDR_LEN SPOOL_RECORD_OVERHEAD
 #define META_LEN 112
 #define META_VERSION 1
@@ -320,26 +322,6 @@ static bool parse_name(const char *name, const char *suffix, int *c, uint64_t *f
 		return true;
 	}
 	return false;
-}
-
-static int write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, b, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 static int pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t off)
@@ -582,7 +564,7 @@ static int meta_write(struct spool *sp, char *err, size_t errlen)
 		seterr(sp->dir, err, errlen, "cannot create meta.tmp: %s", strerror(errno));
 		return -1;
 	}
-	if (write_all(fd, m, sizeof(m)) < 0 || fsync(fd) < 0) {
+	if (fdio_write_all(fd, m, sizeof(m)) < 0 || fsync(fd) < 0) {
 		seterr(sp->dir, err, errlen, "cannot write meta.tmp: %s", strerror(errno));
 		close(fd);
 		unlinkat(sp->dirfd, "meta.tmp", 0);
@@ -824,7 +806,7 @@ static int seg_rewrite(struct spool *sp, int c, const struct seg *s, const struc
 				k = -1;
 				break;
 			}
-			if (write_all(fd, q, n) < 0) {
+			if (fdio_write_all(fd, q, n) < 0) {
 				seterr(sp->dir, err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 				goto fail;
 			}

@@ -738,7 +738,7 @@ out:
 	return rc;
 }
 
-static char *pem_of(X509 *x)
+char *tls_cert_pem(X509 *x)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *data, *out = NULL;
@@ -792,7 +792,7 @@ int tls_fetch_pinned_ca(const char *host, const char *port, const char *pin,
 	ca = find_pinned(SSL_get_peer_cert_chain(ssl), want, host, port, err, errlen);
 	if (ca == NULL || check_leaf(SSL_get0_peer_certificate(ssl), ca, err, errlen) < 0)
 		goto out;
-	*ca_pem_out = pem_of(ca);
+	*ca_pem_out = tls_cert_pem(ca);
 	if (*ca_pem_out == NULL) {
 		tls_fail_ossl(err, errlen, "cannot encode the console's CA");
 		goto out;
