@@ -148,6 +148,10 @@ int st_console_seq(struct store *s, const char *sensor_id, int64_t *seq, char *e
 		   size_t errlen);
 int st_run(struct store *s, sqlite3_stmt *st, const char *what, int64_t *changes, char *err,
 	   size_t errlen);
+/* Step st (bound), whose rows are (name, count), handing each to cb until it
+ * asks to stop; 0, or -1 with err naming what. */
+int st_name_counts(struct store *s, sqlite3_stmt *st, store_count_cb cb, void *arg,
+		   const char *what, char *err, size_t errlen);
 int st_begin(struct store *s, char *err, size_t errlen);
 int st_commit(struct store *s, char *err, size_t errlen);
 void st_rollback(struct store *s);
