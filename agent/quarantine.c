@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "errf.h"
+#include "fdio.h"
 #include "hex.h"
 
 #define RECORD_VERSION 1
@@ -630,7 +631,7 @@ static void damage(struct quarantine *q, const struct quarantine_config *cfg,
 static ssize_t read_small(int dfd, const char *name, char *buf, size_t cap)
 {
 	struct stat st;
-	size_t off = 0;
+	ssize_t got;
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
@@ -640,29 +641,20 @@ static ssize_t read_small(int dfd, const char *name, char *buf, size_t cap)
 		errno = EFBIG;
 		return -1;
 	}
-	for (;;) {
-		ssize_t r = read(fd, buf + off, cap - off);
+	got = fdio_read_upto(fd, buf, cap);
+	if (got < 0) {
+		int e = errno;
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		off += (size_t)r;
-		if (off == cap) {
-			close(fd);
-			errno = EFBIG;
-			return -1;
-		}
+		close(fd);
+		errno = e;
+		return -1;
 	}
 	close(fd);
-	return (ssize_t)off;
+	if ((size_t)got == cap) {
+		errno = EFBIG;
+		return -1;
+	}
+	return got;
 }
 
 /* The id of "q-<16 hex><suffix>", or false. */

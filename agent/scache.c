@@ -318,20 +318,10 @@ static uint32_t get32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Exactly n bytes from fd; -1 at an error or an early end of the file. */
 static int read_full(int fd, unsigned char *buf, size_t n)
 {
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = read(fd, buf + got, n - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
+	return fdio_read_upto(fd, buf, n) == (ssize_t)n ? 0 : -1;
 }
 
 static void clear(struct scache *c)

@@ -470,6 +470,7 @@ static int read_small(int dfd, const char *dir, const char *name, char **buf, si
 	struct stat st;
 	char *b = NULL;
 	size_t n = 0;
+	ssize_t got;
 	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
 
 	*buf = NULL;
@@ -492,23 +493,16 @@ static int read_small(int dfd, const char *dir, const char *name, char **buf, si
 		tls_fail(err, errlen, "out of memory reading %s/%s", dir, name);
 		goto fail;
 	}
-	for (;;) {
-		ssize_t r = read(fd, b + n, CA_MAX_FILE + 1 - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			tls_fail(err, errlen, "cannot read %s/%s: %s", dir, name, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > CA_MAX_FILE) {
-			tls_fail(err, errlen, "%s/%s is too large (more than %d bytes)", dir, name,
-			     CA_MAX_FILE);
-			goto fail;
-		}
+	got = fdio_read_upto(fd, b, CA_MAX_FILE + 1);
+	if (got < 0) {
+		tls_fail(err, errlen, "cannot read %s/%s: %s", dir, name, strerror(errno));
+		goto fail;
+	}
+	n = (size_t)got;
+	if (n > CA_MAX_FILE) {
+		tls_fail(err, errlen, "%s/%s is too large (more than %d bytes)", dir, name,
+		     CA_MAX_FILE);
+		goto fail;
 	}
 	close(fd);
 	b[n] = '\0';

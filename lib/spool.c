@@ -593,7 +593,7 @@ static int meta_write(struct spool *sp, char *err, size_t errlen)
 static int meta_read(struct spool *sp, struct meta *mt, char *err, size_t errlen)
 {
 	uint8_t m[META_LEN + 1];
-	size_t n = 0;
+	ssize_t n;
 	int fd;
 
 	fd = openat(sp->dirfd, "meta", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -605,19 +605,11 @@ static int meta_read(struct spool *sp, struct meta *mt, char *err, size_t errlen
 		seterr(sp->dir, err, errlen, "cannot open meta: %s", strerror(errno));
 		return -1;
 	}
-	while (n < sizeof(m)) {
-		ssize_t k = read(fd, m + n, sizeof(m) - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			seterr(sp->dir, err, errlen, "cannot read meta: %s", strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
+	n = fdio_read_upto(fd, m, sizeof(m));
+	if (n < 0) {
+		seterr(sp->dir, err, errlen, "cannot read meta: %s", strerror(errno));
+		close(fd);
+		return -1;
 	}
 	close(fd);
 	if (n != META_LEN || memcmp(m, meta_magic, 4) != 0 || get32(m + 4) != META_VERSION ||
