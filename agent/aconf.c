@@ -612,12 +612,46 @@ static int check_sha256(struct acf_pctx *pc, const struct cfg_loc *loc, const ch
 	return 0;
 }
 
+/* List k of the load: the first use in a load replaces what it had on entry. */
+static struct aconf_list *list_in_load(struct aconf_state *st, enum aconf_list_kind k)
+{
+	struct aconf_list *l = list_of(&st->c, k);
+
+	if (!st->replaced[k]) {
+		st->replaced[k] = true;
+		l->v = NULL;
+		l->n = 0;
+	}
+	return l;
+}
+
+/* Append a copy of s to list k of the load. */
+static int list_push(struct acf_pctx *pc, const struct cfg_loc *loc, enum aconf_list_kind k,
+		     const char *s)
+{
+	struct aconf_list *l = list_in_load(pc->st, k);
+	char **nv;
+
+	if (l->n >= lists[k].max)
+		return cfg_error(&pc->f, loc, "too many '%s' entries, the limit is %d",
+				 lists[k].name, lists[k].max);
+	nv = realloc(l->v, (size_t)(l->n + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return cfg_error(&pc->f, loc, "out of memory");
+	l->v = nv;
+	l->v[l->n] = strdup(s);
+	if (l->v[l->n] == NULL)
+		return cfg_error(&pc->f, loc, "out of memory");
+	l->n++;
+	return 0;
+}
+
 int aconf_add(struct acf_pctx *pc, const struct cfg_loc *loc, const char *s)
 {
 	struct aconf_state *st = pc->st;
 	enum aconf_list_kind k = pc->list;
-	struct aconf_list *l = list_of(&st->c, k);
-	char v[PATH_MAX], tok[64], **nv;
+	struct aconf_list *l;
+	char v[PATH_MAX], tok[64];
 	int i, r = 0;
 
 	switch (k) {
@@ -651,12 +685,7 @@ int aconf_add(struct acf_pctx *pc, const struct cfg_loc *loc, const char *s)
 		for (char *h = v; *h; h++)
 			*h = (char)tolower((unsigned char)*h);
 
-	/* the first of a list in a load replaces the list it had on entry */
-	if (!st->replaced[k]) {
-		st->replaced[k] = true;
-		l->v = NULL;
-		l->n = 0;
-	}
+	l = list_in_load(st, k);
 	for (i = 0; i < l->n; i++) {
 		if (strcmp(l->v[i], v) == 0) {
 			cfg_show(tok, sizeof(tok), v, strlen(v));
@@ -664,45 +693,7 @@ int aconf_add(struct acf_pctx *pc, const struct cfg_loc *loc, const char *s)
 					 "%s once", lists[k].name, tok, lists[k].item);
 		}
 	}
-	if (l->n >= lists[k].max)
-		return cfg_error(&pc->f, loc, "too many '%s' entries, the limit is %d",
-				 lists[k].name, lists[k].max);
-	nv = realloc(l->v, (size_t)(l->n + 1) * sizeof(*nv));
-	if (nv == NULL)
-		return cfg_error(&pc->f, loc, "out of memory");
-	l->v = nv;
-	l->v[l->n] = strdup(v);
-	if (l->v[l->n] == NULL)
-		return cfg_error(&pc->f, loc, "out of memory");
-	l->n++;
-	return 0;
-}
-
-/* Append a copy of s to list k of the load (the first replaces the list on entry). */
-static int list_push(struct acf_pctx *pc, const struct cfg_loc *loc, enum aconf_list_kind k,
-		     const char *s)
-{
-	struct aconf_state *st = pc->st;
-	struct aconf_list *l = list_of(&st->c, k);
-	char **nv;
-
-	if (!st->replaced[k]) {
-		st->replaced[k] = true;
-		l->v = NULL;
-		l->n = 0;
-	}
-	if (l->n >= lists[k].max)
-		return cfg_error(&pc->f, loc, "too many '%s' entries, the limit is %d",
-				 lists[k].name, lists[k].max);
-	nv = realloc(l->v, (size_t)(l->n + 1) * sizeof(*nv));
-	if (nv == NULL)
-		return cfg_error(&pc->f, loc, "out of memory");
-	l->v = nv;
-	l->v[l->n] = strdup(s);
-	if (l->v[l->n] == NULL)
-		return cfg_error(&pc->f, loc, "out of memory");
-	l->n++;
-	return 0;
+	return list_push(pc, loc, k, v);
 }
 
 int aconf_add_plugin(struct acf_pctx *pc, const struct cfg_loc *name_loc, const char *name,

@@ -93,33 +93,120 @@ static void keep(struct bkj_list *l, int64_t t, const char *id)
 	}
 }
 
-int bkj_restic_snapshots(const char *buf, size_t len, struct bkj_list *out, char *err,
-			 size_t errlen)
+/*
+ * What tells restic's output from borg's: one reader of each kind below
+ * serves both tools, told by these tables where the values are and what to
+ * say when they are not.
+ */
+
+/* A listing of snapshots or archives. */
+struct list_shape {
+	const char *what;            /* the command, first in every message */
+	const char *member;          /* the entries are this member's array; NULL: the whole */
+	const char *expected;        /* what the whole must be */
+	const char *entry;           /* "snapshot", "archive" */
+	const char *time_key[2];     /* the first of these that is a string; NULL ends */
+	const char *time_example;
+	const char *id_key;
+	bool id_bound;               /* a missing id's message names its bound */
+};
+
+static const struct list_shape restic_snapshots = {
+	.what = "restic snapshots", .member = NULL, .expected = "an array",
+	.entry = "snapshot", .time_key = { "time", NULL },
+	.time_example = "2026-12-06T23:03:09Z", .id_key = "id", .id_bound = false,
+};
+
+static const struct list_shape borg_list = {
+	.what = "borg list", .member = "archives", .expected = "an object with archives",
+	.entry = "archive", .time_key = { "start", "time" },
+	.time_example = "2026-12-06T23:03:22.000000", .id_key = "name", .id_bound = true,
+};
+
+/* Size and file count of one snapshot or archive. */
+struct stats_shape {
+	const char *what;
+	bool in_archive;             /* in archives[0].stats, not the whole */
+	const char *size_key;
+	const char *files_key;
+	const char *expected;
+};
+
+static const struct stats_shape restic_stats = {
+	.what = "restic stats", .in_archive = false,
+	.size_key = "total_size", .files_key = "total_file_count",
+	.expected = "total_size and total_file_count",
+};
+
+static const struct stats_shape borg_info = {
+	.what = "borg info", .in_archive = true,
+	.size_key = "original_size", .files_key = "nfiles",
+	.expected = "archives[0].stats with original_size and nfiles",
+};
+
+/* One line of a listing of a snapshot's or archive's contents. */
+struct item_shape {
+	const char *what;
+	const char *not_object;      /* what a line that is no object is called */
+	const char *bad_item;        /* what an item without type or path is called */
+	size_t type_cap;             /* the longest type, NUL included */
+	const char *file_type;       /* the type of a regular file */
+	bool snapshot_line;          /* a line of "struct_type":"snapshot" is no item */
+	bool absolute;               /* paths start with / (else: not empty) */
+	bool file_size;              /* a file must have a size (else: a size, when given, is a number) */
+	bool sha256;                 /* "sha256", when given, is 64 hex digits or "" */
+};
+
+static const struct item_shape restic_ls = {
+	.what = "restic ls", .not_object = "expected an object",
+	.bad_item = "a node without type or absolute path", .type_cap = 16,
+	.file_type = "file", .snapshot_line = true, .absolute = true, .file_size = true,
+	.sha256 = false,
+};
+
+static const struct item_shape borg_items = {
+	.what = "borg list", .not_object = "an item without type or path",
+	.bad_item = "an item without type or path", .type_cap = 8,
+	.file_type = "-", .snapshot_line = false, .absolute = false, .file_size = false,
+	.sha256 = true,
+};
+
+static int read_list(const struct list_shape *sh, const char *buf, size_t len,
+		     struct bkj_list *out, char *err, size_t errlen)
 {
-	json_t *j, *s;
+	json_t *j, *a, *s;
 	size_t i;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	j = load(buf, len, "restic snapshots", err, errlen);
+	j = load(buf, len, sh->what, err, errlen);
 	if (j == NULL)
 		return -1;
-	if (!json_is_array(j)) {
-		errf(err, errlen, "restic snapshots: expected an array");
+	a = sh->member != NULL ? json_object_get(j, sh->member) : j;
+	if (!json_is_array(a)) {
+		errf(err, errlen, "%s: expected %s", sh->what, sh->expected);
 		goto out;
 	}
-	json_array_foreach(j, i, s) {
+	json_array_foreach(a, i, s) {
 		char ts[64], id[BKJ_ID_MAX];
 		int64_t t;
+		bool timed = false;
 
-		if (!json_is_object(s) || get_str(s, "time", ts, sizeof(ts)) < 0 ||
-		    bkj_time(ts, &t) < 0) {
-			errf(err, errlen, "restic snapshots: snapshot %zu: no time such as "
-			     "2026-12-06T23:03:09Z", i);
+		for (size_t k = 0; json_is_object(s) && !timed && k < 2 && sh->time_key[k] != NULL;
+		     k++)
+			timed = get_str(s, sh->time_key[k], ts, sizeof(ts)) == 0;
+		if (!timed || bkj_time(ts, &t) < 0) {
+			errf(err, errlen, "%s: %s %zu: no time such as %s", sh->what, sh->entry, i,
+			     sh->time_example);
 			goto out;
 		}
-		if (get_str(s, "id", id, sizeof(id)) < 0 || id[0] == '\0') {
-			errf(err, errlen, "restic snapshots: snapshot %zu: no id", i);
+		if (get_str(s, sh->id_key, id, sizeof(id)) < 0 || id[0] == '\0') {
+			if (sh->id_bound)
+				errf(err, errlen, "%s: %s %zu: no %s (or longer than %d bytes)",
+				     sh->what, sh->entry, i, sh->id_key, BKJ_ID_MAX - 1);
+			else
+				errf(err, errlen, "%s: %s %zu: no %s", sh->what, sh->entry, i,
+				     sh->id_key);
 			goto out;
 		}
 		keep(out, t, id);
@@ -130,28 +217,31 @@ out:
 	return rc;
 }
 
-int bkj_restic_stats(const char *buf, size_t len, struct bkj_stats *out, char *err,
-		     size_t errlen)
+static int read_stats(const struct stats_shape *sh, const char *buf, size_t len,
+		      struct bkj_stats *out, char *err, size_t errlen)
 {
-	json_t *j = load(buf, len, "restic stats", err, errlen);
+	json_t *j, *o;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
+	j = load(buf, len, sh->what, err, errlen);
 	if (j == NULL)
 		return -1;
-	if (!json_is_object(j) || get_u64(j, "total_size", &out->size) < 0 ||
-	    get_u64(j, "total_file_count", &out->files) < 0)
-		errf(err, errlen, "restic stats: expected total_size and total_file_count");
+	o = sh->in_archive ?
+	    json_object_get(json_array_get(json_object_get(j, "archives"), 0), "stats") : j;
+	if (!json_is_object(o) || get_u64(o, sh->size_key, &out->size) < 0 ||
+	    get_u64(o, sh->files_key, &out->files) < 0)
+		errf(err, errlen, "%s: expected %s", sh->what, sh->expected);
 	else
 		rc = 0;
 	json_decref(j);
 	return rc;
 }
 
-int bkj_restic_ls_line(const char *line, size_t len, struct bkj_item *out, char *err,
-		       size_t errlen)
+static int read_item(const struct item_shape *sh, const char *line, size_t len,
+		     struct bkj_item *out, char *err, size_t errlen)
 {
-	json_t *j = load(line, len, "restic ls", err, errlen), *v;
+	json_t *j = load(line, len, sh->what, err, errlen), *v;
 	char type[16];
 	int rc = -1;
 
@@ -159,22 +249,35 @@ int bkj_restic_ls_line(const char *line, size_t len, struct bkj_item *out, char 
 	if (j == NULL)
 		return -1;
 	if (!json_is_object(j)) {
-		errf(err, errlen, "restic ls: expected an object");
+		errf(err, errlen, "%s: %s", sh->what, sh->not_object);
 		goto out;
 	}
 	v = json_object_get(j, "struct_type");
-	if (json_is_string(v) && strcmp(json_string_value(v), "snapshot") == 0) {
+	if (sh->snapshot_line && json_is_string(v) &&
+	    strcmp(json_string_value(v), "snapshot") == 0) {
 		rc = 0;
 		goto out;
 	}
-	if (get_str(j, "type", type, sizeof(type)) < 0 ||
-	    get_str(j, "path", out->path, sizeof(out->path)) < 0 || out->path[0] != '/') {
-		errf(err, errlen, "restic ls: a node without type or absolute path");
+	if (get_str(j, "type", type, sh->type_cap) < 0 ||
+	    get_str(j, "path", out->path, sizeof(out->path)) < 0 ||
+	    (sh->absolute ? out->path[0] != '/' : out->path[0] == '\0')) {
+		errf(err, errlen, "%s: %s", sh->what, sh->bad_item);
 		goto out;
 	}
-	out->is_file = strcmp(type, "file") == 0;
-	if (out->is_file && get_u64(j, "size", &out->size) < 0) {
-		errf(err, errlen, "restic ls: file %.200s without a size", out->path);
+	out->is_file = strcmp(type, sh->file_type) == 0;
+	if (sh->file_size && out->is_file && get_u64(j, "size", &out->size) < 0) {
+		errf(err, errlen, "%s: file %.200s without a size", sh->what, out->path);
+		goto out;
+	}
+	if (!sh->file_size && json_object_get(j, "size") != NULL &&
+	    get_u64(j, "size", &out->size) < 0) {
+		errf(err, errlen, "%s: %.200s: size is not a number", sh->what, out->path);
+		goto out;
+	}
+	if (sh->sha256 && json_object_get(j, "sha256") != NULL &&
+	    (get_str(j, "sha256", out->sha256, sizeof(out->sha256)) < 0 ||
+	     (out->sha256[0] != '\0' && strspn(out->sha256, "0123456789abcdef") != 64))) {
+		errf(err, errlen, "%s: %.200s: sha256 is not 64 hex digits", sh->what, out->path);
 		goto out;
 	}
 	rc = 1;
@@ -183,97 +286,37 @@ out:
 	return rc;
 }
 
-int bkj_borg_item_line(const char *line, size_t len, struct bkj_item *out, char *err,
-		       size_t errlen)
+int bkj_restic_snapshots(const char *buf, size_t len, struct bkj_list *out, char *err,
+			 size_t errlen)
 {
-	json_t *j = load(line, len, "borg list", err, errlen), *v;
-	char type[8];
-	int rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (j == NULL)
-		return -1;
-	if (!json_is_object(j) || get_str(j, "type", type, sizeof(type)) < 0 ||
-	    get_str(j, "path", out->path, sizeof(out->path)) < 0 || out->path[0] == '\0') {
-		errf(err, errlen, "borg list: an item without type or path");
-		goto out;
-	}
-	out->is_file = strcmp(type, "-") == 0;
-	if (json_object_get(j, "size") != NULL && get_u64(j, "size", &out->size) < 0) {
-		errf(err, errlen, "borg list: %.200s: size is not a number", out->path);
-		goto out;
-	}
-	v = json_object_get(j, "sha256");
-	if (v != NULL) {
-		if (get_str(j, "sha256", out->sha256, sizeof(out->sha256)) < 0 ||
-		    (out->sha256[0] != '\0' && strspn(out->sha256, "0123456789abcdef") != 64)) {
-			errf(err, errlen, "borg list: %.200s: sha256 is not 64 hex digits",
-			     out->path);
-			goto out;
-		}
-	}
-	rc = 1;
-out:
-	json_decref(j);
-	return rc;
+	return read_list(&restic_snapshots, buf, len, out, err, errlen);
 }
 
 int bkj_borg_list(const char *buf, size_t len, struct bkj_list *out, char *err, size_t errlen)
 {
-	json_t *j, *a, *s;
-	size_t i;
-	int rc = -1;
+	return read_list(&borg_list, buf, len, out, err, errlen);
+}
 
-	memset(out, 0, sizeof(*out));
-	j = load(buf, len, "borg list", err, errlen);
-	if (j == NULL)
-		return -1;
-	a = json_object_get(j, "archives");
-	if (!json_is_array(a)) {
-		errf(err, errlen, "borg list: expected an object with archives");
-		goto out;
-	}
-	json_array_foreach(a, i, s) {
-		char ts[64], name[BKJ_ID_MAX];
-		int64_t t;
-
-		if (!json_is_object(s) || (get_str(s, "start", ts, sizeof(ts)) < 0 &&
-					   get_str(s, "time", ts, sizeof(ts)) < 0) ||
-		    bkj_time(ts, &t) < 0) {
-			errf(err, errlen, "borg list: archive %zu: no time such as "
-			     "2026-12-06T23:03:22.000000", i);
-			goto out;
-		}
-		if (get_str(s, "name", name, sizeof(name)) < 0 || name[0] == '\0') {
-			errf(err, errlen, "borg list: archive %zu: no name (or longer than %d bytes)",
-			     i, BKJ_ID_MAX - 1);
-			goto out;
-		}
-		keep(out, t, name);
-	}
-	rc = 0;
-out:
-	json_decref(j);
-	return rc;
+int bkj_restic_stats(const char *buf, size_t len, struct bkj_stats *out, char *err,
+		     size_t errlen)
+{
+	return read_stats(&restic_stats, buf, len, out, err, errlen);
 }
 
 int bkj_borg_info(const char *buf, size_t len, struct bkj_stats *out, char *err,
 		  size_t errlen)
 {
-	json_t *j, *st;
-	int rc = -1;
+	return read_stats(&borg_info, buf, len, out, err, errlen);
+}
 
-	memset(out, 0, sizeof(*out));
-	j = load(buf, len, "borg info", err, errlen);
-	if (j == NULL)
-		return -1;
-	st = json_object_get(json_array_get(json_object_get(j, "archives"), 0), "stats");
-	if (!json_is_object(st) || get_u64(st, "original_size", &out->size) < 0 ||
-	    get_u64(st, "nfiles", &out->files) < 0)
-		errf(err, errlen, "borg info: expected archives[0].stats with original_size and "
-		     "nfiles");
-	else
-		rc = 0;
-	json_decref(j);
-	return rc;
+int bkj_restic_ls_line(const char *line, size_t len, struct bkj_item *out, char *err,
+		       size_t errlen)
+{
+	return read_item(&restic_ls, line, len, out, err, errlen);
+}
+
+int bkj_borg_item_line(const char *line, size_t len, struct bkj_item *out, char *err,
+		       size_t errlen)
+{
+	return read_item(&borg_items, line, len, out, err, errlen);
 }

@@ -32,6 +32,8 @@
 #include <unistd.h>
 
 #include "errf.h"
+#include "fdio.h"
+#include "hex.h"
 
 #define RECORD_VERSION 1
 #define RECORD_MAX (64u << 10)        /* a record file larger than this is damage */
@@ -80,35 +82,13 @@ static void adderr(char *err, size_t errlen, const char *msg)
 		snprintf(err + n, errlen - n, "%s", msg);
 }
 
-static void hex_of(const unsigned char *b, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 64 hex digits, either case, into lower case. */
 static int sha_norm(const char *s, char out[65])
 {
 	size_t i;
 
 	for (i = 0; i < 64; i++) {
-		int v = hexval(s[i]);
+		int v = hex_digit(s[i]);
 
 		if (v < 0)
 			return -1;
@@ -187,7 +167,7 @@ static int hash_fd(int fd, int cfd, char out[65], uint64_t *bytes)
 	}
 	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
 		goto out;
-	hex_of(md, 32, out);
+	hex_encode(md, 32, out);
 	if (bytes)
 		*bytes = (uint64_t)off;
 	rc = 0;
@@ -362,7 +342,7 @@ static char *record_dump(const struct qitem *it)
 
 		if (!hx)
 			goto out;
-		hex_of((const unsigned char *)it->path, n, hx);
+		hex_encode(it->path, n, hx);
 		json_object_set_new(o, "path_hex", json_string(hx));
 		free(hx);
 	}
@@ -456,7 +436,7 @@ static int record_parse(const char *text, size_t len, const char *id, struct qit
 		if (!it->path)
 			goto nomem;
 		for (size_t i = 0; i < n / 2; i++) {
-			int a = hexval(s[2 * i]), b = hexval(s[2 * i + 1]);
+			int a = hex_digit(s[2 * i]), b = hex_digit(s[2 * i + 1]);
 
 			if (a < 0 || b < 0 || (a | b) == 0) {
 				errf(why, whylen, "bad \"path_hex\"");
@@ -651,7 +631,7 @@ static void damage(struct quarantine *q, const struct quarantine_config *cfg,
 static ssize_t read_small(int dfd, const char *name, char *buf, size_t cap)
 {
 	struct stat st;
-	size_t off = 0;
+	ssize_t got;
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
@@ -661,29 +641,20 @@ static ssize_t read_small(int dfd, const char *name, char *buf, size_t cap)
 		errno = EFBIG;
 		return -1;
 	}
-	for (;;) {
-		ssize_t r = read(fd, buf + off, cap - off);
+	got = fdio_read_upto(fd, buf, cap);
+	if (got < 0) {
+		int e = errno;
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		off += (size_t)r;
-		if (off == cap) {
-			close(fd);
-			errno = EFBIG;
-			return -1;
-		}
+		close(fd);
+		errno = e;
+		return -1;
 	}
 	close(fd);
-	return (ssize_t)off;
+	if ((size_t)got == cap) {
+		errno = EFBIG;
+		return -1;
+	}
+	return got;
 }
 
 /* The id of "q-<16 hex><suffix>", or false. */
@@ -929,7 +900,7 @@ static int new_id(struct quarantine *q, char id[QUARANTINE_ID_SIZE], char *err, 
 		}
 		id[0] = 'q';
 		id[1] = '-';
-		hex_of(b, sizeof(b), id + 2);
+		hex_encode(b, sizeof(b), id + 2);
 		if (!name_taken(q, id))
 			return 0;
 	}

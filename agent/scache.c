@@ -34,6 +34,7 @@
 #include <openssl/evp.h>
 
 #include "errf.h"
+#include "fdio.h"
 
 #define MAGIC "\xffKSCACHE"
 #define FORMAT_VERSION 1
@@ -317,36 +318,10 @@ static uint32_t get32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Exactly n bytes from fd; -1 at an error or an early end of the file. */
 static int read_full(int fd, unsigned char *buf, size_t n)
 {
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = read(fd, buf + got, n - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const unsigned char *buf, size_t n)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t w = write(fd, buf + done, n - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		done += (size_t)w;
-	}
-	return 0;
+	return fdio_read_upto(fd, buf, n) == (ssize_t)n ? 0 : -1;
 }
 
 static void clear(struct scache *c)
@@ -518,7 +493,7 @@ int scache_save(struct scache *c, char *err, size_t errlen)
 	used = HDR_BYTES;
 	for (uint32_t i = 0; ok && i <= c->n; i++) {
 		if (used + ENT_BYTES > IO_CHUNK || i == c->n) {
-			ok = EVP_DigestUpdate(h, buf, used) == 1 && write_full(fd, buf, used) == 0;
+			ok = EVP_DigestUpdate(h, buf, used) == 1 && fdio_write_all(fd, buf, used) == 0;
 			used = 0;
 		}
 		if (i == c->n)
@@ -533,7 +508,7 @@ int scache_save(struct scache *c, char *err, size_t errlen)
 	}
 	pthread_mutex_unlock(&c->lock);
 	ok = ok && EVP_DigestFinal_ex(h, md, &mdlen) == 1 && mdlen == SUM_BYTES &&
-	     write_full(fd, md, SUM_BYTES) == 0;
+	     fdio_write_all(fd, md, SUM_BYTES) == 0;
 	if (!ok)
 		errf(err, errlen, "scan cache %s: write: %s", tmp, strerror(errno));
 	free(buf);

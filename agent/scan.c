@@ -30,6 +30,7 @@
 
 #include "duty.h"
 #include "errf.h"
+#include "hex.h"
 #include "scache.h"
 
 #define BUF_KEEP (64u << 20)     /* a read buffer above this is released after use */
@@ -330,7 +331,6 @@ static int64_t ns_of(const struct timespec *ts)
 static void report_hits(struct scan_thread *t, struct scan_summary *sum, const char *path,
 			const struct stat *st, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 	char sha[65];
@@ -341,11 +341,7 @@ static void report_hits(struct scan_thread *t, struct scan_summary *sum, const c
 		report_skip(t, sum, path, SCAN_SKIP_ERROR, "SHA-256 failed");
 		return;
 	}
-	for (unsigned i = 0; i < 32; i++) {
-		sha[2 * i] = hex[md[i] >> 4];
-		sha[2 * i + 1] = hex[md[i] & 15];
-	}
-	sha[64] = '\0';
+	hex_encode(md, 32, sha);
 	sum->matched_files++;
 	for (size_t i = 0; i < t->nhits; i++) {
 		const YR_RULE *rule = t->hits[i].rule;

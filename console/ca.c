@@ -10,6 +10,7 @@
  * and only its public key is kept.
  */
 #include "ca.h"
+#include "fdio.h"
 #include "tls.h"
 
 #include <arpa/inet.h>
@@ -345,38 +346,7 @@ out:
 	return *cert ? 0 : -1;
 }
 
-/* x as a NUL-terminated PEM string from malloc(), or NULL. */
-static char *pem_of(X509 *x)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data, *out = NULL;
-	long n;
-
-	if (b != NULL && PEM_write_bio_X509(b, x) && (n = BIO_get_mem_data(b, &data)) > 0 &&
-	    (out = malloc((size_t)n + 1)) != NULL) {
-		memcpy(out, data, (size_t)n);
-		out[n] = '\0';
-	}
-	BIO_free(b);
-	return out;
-}
-
 /* ---- files ---- */
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /*
  * Create dir/name (never an existing file: O_EXCL) with mode and contents
@@ -399,7 +369,7 @@ static int write_new(int dfd, const char *dir, const char *name, mode_t mode,
 	}
 	*created = true;
 	/* exactly mode, whatever the umask */
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || fdio_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		tls_fail(err, errlen, "cannot write %s/%s: %s", dir, name, strerror(errno));
 		close(fd);
 		return -1;
@@ -500,6 +470,7 @@ static int read_small(int dfd, const char *dir, const char *name, char **buf, si
 	struct stat st;
 	char *b = NULL;
 	size_t n = 0;
+	ssize_t got;
 	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
 
 	*buf = NULL;
@@ -522,23 +493,16 @@ static int read_small(int dfd, const char *dir, const char *name, char **buf, si
 		tls_fail(err, errlen, "out of memory reading %s/%s", dir, name);
 		goto fail;
 	}
-	for (;;) {
-		ssize_t r = read(fd, b + n, CA_MAX_FILE + 1 - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			tls_fail(err, errlen, "cannot read %s/%s: %s", dir, name, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > CA_MAX_FILE) {
-			tls_fail(err, errlen, "%s/%s is too large (more than %d bytes)", dir, name,
-			     CA_MAX_FILE);
-			goto fail;
-		}
+	got = fdio_read_upto(fd, b, CA_MAX_FILE + 1);
+	if (got < 0) {
+		tls_fail(err, errlen, "cannot read %s/%s: %s", dir, name, strerror(errno));
+		goto fail;
+	}
+	n = (size_t)got;
+	if (n > CA_MAX_FILE) {
+		tls_fail(err, errlen, "%s/%s is too large (more than %d bytes)", dir, name,
+		     CA_MAX_FILE);
+		goto fail;
 	}
 	close(fd);
 	b[n] = '\0';
@@ -621,7 +585,7 @@ int ca_load(const char *dir, struct ca **out, char *err, size_t errlen)
 		tls_fail(err, errlen, "%s/%s is not a CA certificate", dir, CA_CERT_FILE);
 		goto out;
 	}
-	if ((ca->pem = pem_of(ca->cert)) == NULL ||
+	if ((ca->pem = tls_cert_pem(ca->cert)) == NULL ||
 	    tls_cert_fingerprint(ca->cert, ca->fp, sizeof(ca->fp)) < 0) {
 		tls_fail_ossl(err, errlen, "cannot encode %s/%s", dir, CA_CERT_FILE);
 		goto out;
@@ -860,7 +824,7 @@ int ca_sign_csr(struct ca *ca, const char *csr_pem, size_t len,
 		goto out;
 	}
 	if (tls_serial_hex(x, serial_hex, serial_len) < 0 ||
-	    (*cert_pem_out = pem_of(x)) == NULL) {
+	    (*cert_pem_out = tls_cert_pem(x)) == NULL) {
 		tls_fail_ossl(err, errlen, "cannot encode the sensor's certificate");
 		goto out;
 	}

@@ -43,6 +43,7 @@
 #include "cconf.h"
 #include "cconf_parse.h"
 #include "control.h"
+#include "fdio.h"
 #include "inventory.h"
 
 _Static_assert(CCONF_SUN_PATH == sizeof(((struct sockaddr_un *)0)->sun_path),
@@ -740,21 +741,6 @@ static int default_text(const char *data, char *out, size_t outlen)
 	return t.cut ? -1 : (int)t.len;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int cconf_write_default(const char *path, const char *data_dir, char *err,
 			size_t errlen)
 {
@@ -799,7 +785,7 @@ int cconf_write_default(const char *path, const char *data_dir, char *err,
 		return -1;
 	}
 	/* the mode whatever the umask: root writes it, the console's group reads */
-	if (fchmod(fd, 0640) < 0 || write_all(fd, text, (size_t)n) < 0 ||
+	if (fchmod(fd, 0640) < 0 || fdio_write_all(fd, text, (size_t)n) < 0 ||
 	    fsync(fd) < 0) {
 		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
 		close(fd);

@@ -520,6 +520,23 @@ int st_run(struct store *s, sqlite3_stmt *st, const char *what, int64_t *changes
 	return 0;
 }
 
+int st_name_counts(struct store *s, sqlite3_stmt *st, store_count_cb cb, void *arg,
+		   const char *what, char *err, size_t errlen)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = st_col_str(st, 0);
+
+		if (cb(arg, name != NULL ? name : "", sqlite3_column_int64(st, 1)) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : st_dberr(s, err, errlen, what);
+}
+
 /*
  * The sequence number of an event the console writes itself for
  * sensor_id (an offline notice, a quota refusal, a service check): one

@@ -562,7 +562,6 @@ int store_top_blocked(struct store *s, int64_t since, unsigned limit, const char
 {
 	sqlite3_stmt *st;
 	enum st_id id;
-	int rc;
 
 	if (by != NULL && strcmp(by, "signature") == 0)
 		id = ST_TOP_BLOCKED_SIG;
@@ -581,14 +580,5 @@ int store_top_blocked(struct store *s, int64_t since, unsigned limit, const char
 		return -1;
 	sqlite3_bind_int64(st, 1, since);
 	sqlite3_bind_int(st, 2, (int)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = st_col_str(st, 0);
-
-		if (cb(arg, name != NULL ? name : "", sqlite3_column_int64(st, 1)) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : st_dberr(s, err, errlen, "top blocked");
+	return st_name_counts(s, st, cb, arg, "top blocked", err, errlen);
 }

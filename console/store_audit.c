@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "errf.h"
+#include "hex.h"
 
 #define AUDIT_WALK_PAGE 500
 
@@ -44,7 +45,6 @@ static int hash_field(EVP_MD_CTX *md, const char *v)
 static int entry_hash(const char *prev, int64_t id, int64_t ts, const char *user, const char *addr,
 		      const char *action, const char *detail, char out[STORE_HASH_HEX + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char d[32];
 	unsigned int dl = 0;
@@ -58,11 +58,7 @@ static int entry_hash(const char *prev, int64_t id, int64_t ts, const char *user
 	    hash_field(md, sid) == 0 && hash_field(md, sts) == 0 && hash_field(md, user) == 0 &&
 	    hash_field(md, addr) == 0 && hash_field(md, action) == 0 &&
 	    hash_field(md, detail) == 0 && EVP_DigestFinal_ex(md, d, &dl) == 1 && dl == 32) {
-		for (int i = 0; i < 32; i++) {
-			out[2 * i] = hex[d[i] >> 4];
-			out[2 * i + 1] = hex[d[i] & 15];
-		}
-		out[STORE_HASH_HEX] = '\0';
+		hex_encode(d, 32, out);
 		r = 0;
 	}
 	EVP_MD_CTX_free(md);

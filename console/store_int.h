@@ -149,6 +149,10 @@ int st_console_seq(struct store *s, const char *sensor_id, int64_t *seq, char *e
 		   size_t errlen);
 int st_run(struct store *s, sqlite3_stmt *st, const char *what, int64_t *changes, char *err,
 	   size_t errlen);
+/* Step st (bound), whose rows are (name, count), handing each to cb until it
+ * asks to stop; 0, or -1 with err naming what. */
+int st_name_counts(struct store *s, sqlite3_stmt *st, store_count_cb cb, void *arg,
+		   const char *what, char *err, size_t errlen);
 int st_begin(struct store *s, char *err, size_t errlen);
 int st_commit(struct store *s, char *err, size_t errlen);
 void st_rollback(struct store *s);
@@ -160,6 +164,13 @@ int st_finish(struct store *s, char *err, size_t errlen);
  * *facts when not NULL): 0, STORE_NOT_FOUND, or -1. */
 int st_sensor_get(struct store *s, const char *id, struct store_sensor *out, char **facts,
 		  char *err, size_t errlen);
+/* store_sensors.c: in the open transaction, the console's own event of type
+ * about the sensor of row (body: its JSON, NULL when making it ran out of
+ * memory) and the sensor alert of that kind it raises (sig, action,
+ * severity 2); 0 with *aid, or -1. */
+int st_sensor_alert(struct store *s, const struct store_sensor *row, int64_t seq, int64_t now,
+		    const char *type, const char *action, const char *sig, const char *body,
+		    int64_t *aid, char *err, size_t errlen);
 
 /* store_ingest.c: an alert to count or make (st_alert_make()). */
 struct alert_in {

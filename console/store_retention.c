@@ -235,7 +235,6 @@ int store_quota_refused(struct store *s, const char *sensor_id, uint64_t batches
 	sqlite3_stmt *st = NULL;
 	char ts[40], sig[STORE_SIG_MAX + 1], *body = NULL;
 	int64_t seq = 0, aid = 0;
-	bool inserted, is_new;
 	struct tm tm;
 	time_t tt = (time_t)now;
 	json_t *j;
@@ -271,23 +270,10 @@ int store_quota_refused(struct store *s, const char *sensor_id, uint64_t batches
 		      (json_int_t)events, "refused_bytes", (json_int_t)bytes);
 	body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
-	if (body == NULL) {
-		errf(err, errlen, "out of memory");
-		goto fail;
-	}
 	snprintf(sig, sizeof(sig), "Sensor over its quota: %s (%s)", row.hostname, sensor_id);
-	{
-		struct alert_in a = {
-			.kind = "quota_exceeded", .sensor_id = sensor_id, .host = row.hostname,
-			.sig = sig, .category = "sensor", .action = "refused", .sig_id = -1,
-			.ts = now, .seq = seq, .severity = 2,
-		};
-
-		if (st_event_insert(s, sensor_id, seq, now, now, "quota_exceeded", row.hostname,
-				    body, strlen(body), &inserted, err, errlen) < 0 ||
-		    st_alert_make(s, &a, &aid, &is_new, err, errlen) < 0)
-			goto fail;
-	}
+	if (st_sensor_alert(s, &row, seq, now, "quota_exceeded", "refused", sig, body, &aid, err,
+			    errlen) < 0)
+		goto fail;
 	if (st_finish(s, err, errlen) < 0)
 		goto fail;
 	free(body);

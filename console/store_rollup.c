@@ -143,21 +143,11 @@ int st_rollup_top_blocked(struct store *s, int64_t since, unsigned limit, const 
 {
 	sqlite3_stmt *st = st_stmt(s, ST_ROLLUP_TOP, err, errlen);
 	int kind = strcmp(by, "signature") == 0 ? BK_SIG : strcmp(by, "host") == 0 ? BK_HOST : BK_APP;
-	int rc;
 
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int(st, 1, kind);
 	sqlite3_bind_int64(st, 2, since / DAY_S);
 	sqlite3_bind_int(st, 3, (int)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = st_col_str(st, 0);
-
-		if (cb(arg, name != NULL ? name : "", sqlite3_column_int64(st, 1)) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : st_dberr(s, err, errlen, "top blocked (roll-up)");
+	return st_name_counts(s, st, cb, arg, "top blocked (roll-up)", err, errlen);
 }

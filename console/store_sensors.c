@@ -267,7 +267,6 @@ int store_sensor_mark_offline(struct store *s, const char *id, int64_t now, int6
 	char *body = NULL;
 	json_t *j;
 	int64_t seq = 0, aid = 0;
-	bool inserted, is_new;
 
 	if (alert_id != NULL)
 		*alert_id = 0;
@@ -289,23 +288,10 @@ int store_sensor_mark_offline(struct store *s, const char *id, int64_t now, int6
 		      (json_int_t)row.last_seen);
 	body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
-	if (body == NULL) {
-		errf(err, errlen, "out of memory");
-		goto fail;
-	}
 	snprintf(sig, sizeof(sig), "Sensor offline: %s (%s)", row.hostname, id);
-	{
-		struct alert_in a = {
-			.kind = "sensor_offline", .sensor_id = id, .host = row.hostname, .sig = sig,
-			.category = "sensor", .action = "", .sig_id = -1, .ts = now, .seq = seq,
-			.severity = 2,
-		};
-
-		if (st_event_insert(s, id, seq, now, now, "sensor_offline", row.hostname, body,
-				    strlen(body), &inserted, err, errlen) < 0 ||
-		    st_alert_make(s, &a, &aid, &is_new, err, errlen) < 0)
-			goto fail;
-	}
+	if (st_sensor_alert(s, &row, seq, now, "sensor_offline", "", sig, body, &aid, err,
+			    errlen) < 0)
+		goto fail;
 	st = st_stmt(s, ST_SENSOR_MARK, err, errlen);
 	if (st == NULL)
 		goto fail;
@@ -322,6 +308,26 @@ fail:
 	free(body);
 	st_rollback(s);
 	return -1;
+}
+
+int st_sensor_alert(struct store *s, const struct store_sensor *row, int64_t seq, int64_t now,
+		    const char *type, const char *action, const char *sig, const char *body,
+		    int64_t *aid, char *err, size_t errlen)
+{
+	struct alert_in a = {
+		.kind = type, .sensor_id = row->id, .host = row->hostname, .sig = sig,
+		.category = "sensor", .action = action, .sig_id = -1, .ts = now, .seq = seq,
+		.severity = 2,
+	};
+	bool inserted, is_new;
+
+	if (body == NULL)
+		return errf(err, errlen, "out of memory");
+	if (st_event_insert(s, row->id, seq, now, now, type, row->hostname, body, strlen(body),
+			    &inserted, err, errlen) < 0 ||
+	    st_alert_make(s, &a, aid, &is_new, err, errlen) < 0)
+		return -1;
+	return 0;
 }
 
 int store_sensor_counts(struct store *s, int64_t now, int64_t silence_s,

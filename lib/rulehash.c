@@ -9,9 +9,10 @@
 
 #include <openssl/evp.h>
 
+#include "hex.h"
+
 int rulehash(const struct rulehash_file *f, size_t n, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 	EVP_MD_CTX *h = EVP_MD_CTX_new();
@@ -31,10 +32,6 @@ int rulehash(const struct rulehash_file *f, size_t n, char *out)
 	EVP_MD_CTX_free(h);
 	if (!ok)
 		return -1;
-	for (unsigned i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[RULEHASH_LEN] = '\0';
+	hex_encode(md, 32, out);
 	return 0;
 }

@@ -89,6 +89,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 #define HDR_LEN SPOOL_RECORD_OVERHEAD
 #define META_LEN 112
 #define META_VERSION 1
@@ -320,26 +322,6 @@ static bool parse_name(const char *name, const char *suffix, int *c, uint64_t *f
 		return true;
 	}
 	return false;
-}
-
-static int write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, b, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 static int pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t off)
@@ -582,7 +564,7 @@ static int meta_write(struct spool *sp, char *err, size_t errlen)
 		seterr(sp->dir, err, errlen, "cannot create meta.tmp: %s", strerror(errno));
 		return -1;
 	}
-	if (write_all(fd, m, sizeof(m)) < 0 || fsync(fd) < 0) {
+	if (fdio_write_all(fd, m, sizeof(m)) < 0 || fsync(fd) < 0) {
 		seterr(sp->dir, err, errlen, "cannot write meta.tmp: %s", strerror(errno));
 		close(fd);
 		unlinkat(sp->dirfd, "meta.tmp", 0);
@@ -611,7 +593,7 @@ static int meta_write(struct spool *sp, char *err, size_t errlen)
 static int meta_read(struct spool *sp, struct meta *mt, char *err, size_t errlen)
 {
 	uint8_t m[META_LEN + 1];
-	size_t n = 0;
+	ssize_t n;
 	int fd;
 
 	fd = openat(sp->dirfd, "meta", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -623,19 +605,11 @@ static int meta_read(struct spool *sp, struct meta *mt, char *err, size_t errlen
 		seterr(sp->dir, err, errlen, "cannot open meta: %s", strerror(errno));
 		return -1;
 	}
-	while (n < sizeof(m)) {
-		ssize_t k = read(fd, m + n, sizeof(m) - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			seterr(sp->dir, err, errlen, "cannot read meta: %s", strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
+	n = fdio_read_upto(fd, m, sizeof(m));
+	if (n < 0) {
+		seterr(sp->dir, err, errlen, "cannot read meta: %s", strerror(errno));
+		close(fd);
+		return -1;
 	}
 	close(fd);
 	if (n != META_LEN || memcmp(m, meta_magic, 4) != 0 || get32(m + 4) != META_VERSION ||
@@ -824,7 +798,7 @@ static int seg_rewrite(struct spool *sp, int c, const struct seg *s, const struc
 				k = -1;
 				break;
 			}
-			if (write_all(fd, q, n) < 0) {
+			if (fdio_write_all(fd, q, n) < 0) {
 				seterr(sp->dir, err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 				goto fail;
 			}

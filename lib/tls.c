@@ -30,6 +30,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "hex.h"
+
 /* TLS 1.2 only: ECDHE for forward secrecy, AEAD ciphers only. */
 #define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL"
 /* Names a server asking for client certificates gives its sessions. */
@@ -169,9 +171,8 @@ int tls_serial_hex(const X509 *x, char *out, size_t outlen)
 
 int tls_cert_fingerprint(const X509 *x, char *out, size_t outlen)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	int n;
 
 	if (outlen < TLS_FP_LEN)
@@ -185,23 +186,8 @@ int tls_cert_fingerprint(const X509 *x, char *out, size_t outlen)
 	}
 	OPENSSL_free(der);
 	memcpy(out, "SHA256:", 7);
-	for (i = 0; i < mdlen; i++) {
-		out[7 + 2 * i] = hex[md[i] >> 4];
-		out[8 + 2 * i] = hex[md[i] & 15];
-	}
-	out[7 + 2 * mdlen] = '\0';
+	hex_encode(md, mdlen, out + 7);
 	return 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int tls_pin_normalize(const char *pin, char *out, size_t outlen, char *err, size_t errlen)
@@ -233,7 +219,7 @@ int tls_pin_normalize(const char *pin, char *out, size_t outlen, char *err, size
 		}
 	}
 	for (; p < end; p++) {
-		int v = hexval(*p);
+		int v = hex_digit(*p);
 
 		if (v >= 0) {
 			if (digits == 64) {
@@ -243,7 +229,7 @@ int tls_pin_normalize(const char *pin, char *out, size_t outlen, char *err, size
 			}
 			hex[digits++] = "0123456789abcdef"[v];
 		} else if (*p == ':' && digits > 0 && digits % 2 == 0 && p[-1] != ':' &&
-			   p + 1 < end && hexval(p[1]) >= 0) {
+			   p + 1 < end && hex_digit(p[1]) >= 0) {
 			colons++;
 		} else {
 			tls_fail(err, errlen, "the fingerprint has an unexpected character at "
@@ -738,7 +724,7 @@ out:
 	return rc;
 }
 
-static char *pem_of(X509 *x)
+char *tls_cert_pem(X509 *x)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *data, *out = NULL;
@@ -792,7 +778,7 @@ int tls_fetch_pinned_ca(const char *host, const char *port, const char *pin,
 	ca = find_pinned(SSL_get_peer_cert_chain(ssl), want, host, port, err, errlen);
 	if (ca == NULL || check_leaf(SSL_get0_peer_certificate(ssl), ca, err, errlen) < 0)
 		goto out;
-	*ca_pem_out = pem_of(ca);
+	*ca_pem_out = tls_cert_pem(ca);
 	if (*ca_pem_out == NULL) {
 		tls_fail_ossl(err, errlen, "cannot encode the console's CA");
 		goto out;

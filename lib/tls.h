@@ -94,6 +94,9 @@ SSL_CTX *tls_client_ctx(const char *ca_file, const char *cert_file,
  */
 int tls_cert_fingerprint(const X509 *x, char *out, size_t outlen);
 
+/* x in PEM, a NUL-terminated string from malloc(); NULL when out of memory. */
+char *tls_cert_pem(X509 *x);
+
 /*
  * x's serial number in lowercase hex without leading zeros ("-" first when
  * negative, "0" for zero), into out (outlen >= TLS_SERIAL_HEX fits any

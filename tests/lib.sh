@@ -36,3 +36,49 @@ t_console_user() {
 	useradd --system --no-create-home --shell /usr/sbin/nologin kastro-console >/dev/null 2>&1
 	id kastro-console >/dev/null 2>&1
 }
+
+# t_stop_pid PID: stop a process the test started: TERM, up to 5 s, then
+# KILL; reaped. Nothing for an empty PID; 0 always.
+t_stop_pid() {
+	[ -n "$1" ] || return 0
+	if kill -0 "$1" 2>/dev/null; then
+		kill -TERM "$1" 2>/dev/null
+		for _i in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# t_wait_for SECONDS CMD...: until CMD succeeds (tried every 0.1 s, its
+# output dropped); 1 when SECONDS have passed.
+t_wait_for() {
+	_s=$1; shift
+	for _i in $(seq 1 $((_s * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+
+# t_wait_eq SECONDS WANT CMD...: until CMD prints WANT; 1 when SECONDS
+# have passed.
+t_wait_eq() {
+	_s=$1 _w=$2; shift 2
+	for _i in $(seq 1 $((_s * 10))); do [ "$("$@" 2>/dev/null)" = "$_w" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# t_free_ports N: N free TCP ports on 127.0.0.1, on one line.
+t_free_ports() {
+	python3 -c 'import socket, sys
+s = [socket.socket() for _ in range(int(sys.argv[1]))]
+[x.bind(("127.0.0.1", 0)) for x in s]
+print(*[x.getsockname()[1] for x in s])' "$1"
+}
+
+# t_agent_enroll KASTROCTL CONSOLE_SOCKET AGENT AGENT_CONF CA_FINGERPRINT:
+# a new agent token from the console, and the agent of AGENT_CONF enrolled
+# with it, the console's CA pinned; prints the sensor id. The agent's
+# messages go to stderr; not 0 when the enrolment failed.
+t_agent_enroll() {
+	_tok=$("$1" -s "$2" token create --kind agent | sed -n 's/^token=//p')
+	"$3" enroll -c "$4" --token "$_tok" --ca-fingerprint "$5"
+}

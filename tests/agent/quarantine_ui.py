@@ -8,13 +8,17 @@ buttons; no script error or CSP violation.
 usage: quarantine_ui.py HTTPS_PORT ADMIN_PASSWORD SERVER_KEY SENSOR_ID
        RESTORE_QID RESTORE_PATH PURGE_QID VIEWER VIEWER_PASSWORD TMPDIR
 Prints PASS/FAIL lines (tests/lib.sh's form); exit 1 if any failed.
-Uses the browser set-up of tests/console/test_browser.py.
+Reports through tests/console/test_browser.py; the browser from
+tests/continuity/uilib.py.
 """
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "console"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "console"))
+sys.path.insert(0, os.path.join(HERE, "..", "continuity"))
 import test_browser as tb  # noqa: E402
+import uilib  # noqa: E402
 
 tb.T = "agent_quarantine_ui"
 
@@ -28,27 +32,11 @@ def main():
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    chromium = tb.find_tool(["chromium", "chromium-browser"])
-    driver_bin = tb.find_tool(["chromedriver"])
     base = "https://127.0.0.1:%s" % port
+    spki = tb.spki_hash(key)
 
     def session(user, password, sub):
-        d = tb.browser(chromium, driver_bin, os.path.join(tmp, sub), tb.spki_hash(key))
-        css = lambda s: d.find_elements(By.CSS_SELECTOR, s)  # noqa: E731
-
-        def until(what, fn, timeout=15):
-            try:
-                return WebDriverWait(d, timeout).until(lambda _d: fn())
-            except TimeoutException:
-                tb.fail(what, "timed out at %s" % d.current_url)
-                return None
-        d.get(base + "/")
-        if not until("login page", lambda: css("#login-user")):
-            return d, css, until, False
-        d.find_element(By.ID, "login-user").send_keys(user)
-        d.find_element(By.ID, "login-password").send_keys(password)
-        d.find_element(By.ID, "login-submit").click()
-        return d, css, until, bool(until("login as " + user, lambda: css("#dash-chart")))
+        return uilib.session(os.path.join(tmp, sub), spki, base, user, password, tb.fail, 15)
 
     def row(css, qid):
         return css('#q-table tr.q-row[data-id="%s"]' % qid)
@@ -65,10 +53,10 @@ def main():
 
     for sub in ("admin", "viewer"):
         os.makedirs(os.path.join(tmp, sub), exist_ok=True)
-    d, css, until, ok = session("admin", pw, "admin")
+    d, css, until = session("admin", pw, "admin")
+    if d is None:
+        return 1
     try:
-        if not ok:
-            return 1
         d.find_element(By.ID, "nav-quarantine").click()
         if not until("the Quarantine page offers the agents", lambda: css('#q-sensor option[value="%s"]' % sid)):
             return 1
@@ -94,15 +82,14 @@ def main():
         tb.check("for good" in text, "Purge asks for a confirmation, saying it cannot be undone", text)
         until("a purged file leaves the list", lambda: not row(css, pq) and css("#q-table"), 40) and \
             tb.ok("an admin purges a file from the Quarantine page")
-        errs = [e for e in d.get_log("browser")
-                if e.get("level") == "SEVERE" and "Failed to load resource" not in e.get("message", "")]
+        errs = uilib.errors(d)
         tb.check(not errs, "no script error or CSP violation on the Quarantine page", errs[:2])
     finally:
         d.quit()
-    d, css, until, ok = session(vname, vpw, "viewer")
+    d, css, until = session(vname, vpw, "viewer")
+    if d is None:
+        return 1
     try:
-        if not ok:
-            return 1
         d.get(base + "/#/quarantine?sensor=" + sid)
         if until("a viewer sees the list", lambda: css("#q-total"), 40):
             tb.check(not css("button.q-restore") and not css("button.q-purge"),

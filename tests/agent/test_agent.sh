@@ -34,25 +34,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-agent-test.XXXXXX") || { t_fail "$T: no 
 chmod 755 "$tmp"
 t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 cpid="" apid="" a2pid="" ppid=""
-stop_pid() {  # stop_pid PID: TERM, then KILL
-	[ -n "$1" ] || return 0
-	if kill -0 "$1" 2>/dev/null; then
-		kill -TERM "$1" 2>/dev/null
-		for _i in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$1" 2>/dev/null
-	fi
-	wait "$1" 2>/dev/null
-	return 0
-}
-cleanup() { stop_pid "$apid"; stop_pid "$a2pid"; stop_pid "$ppid"; stop_pid "$cpid"; rm -rf "$tmp"; }
+cleanup() { t_stop_pid "$apid"; t_stop_pid "$a2pid"; t_stop_pid "$ppid"; t_stop_pid "$cpid"; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-read -r HP SP < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
+read -r HP SP < <(t_free_ports 2)
 data=$tmp/console
 clog=$tmp/console.log
 csock=$tmp/console.sock
@@ -62,18 +49,6 @@ asock=$tmp/agent.sock
 db() { sqlite3 -cmd '.timeout 5000' "$data/console.db" "$@"; }
 ctl() { "$CTL" -s "$csock" "$@"; }
 actl() { "$CTL" -s "$asock" "$@"; }
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	_s=$1; shift
-	for _i in $(seq 1 $((_s * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
-# wait_eq SECONDS WANT CMD...: until CMD prints WANT
-wait_eq() {
-	_s=$1 _w=$2; shift 2
-	for _i in $(seq 1 $((_s * 10))); do [ "$("$@" 2>/dev/null)" = "$_w" ] && return 0; sleep 0.1; done
-	return 1
-}
 
 "$CONSOLE" init --data "$data" --name 127.0.0.1 >"$tmp/init.out" 2>&1 || { t_fail "$T: console init: $(cat "$tmp/init.out")"; t_done; }
 fp=$(sed -n 's/^CA fingerprint: //p' "$tmp/init.out")
@@ -87,7 +62,7 @@ EOF
 start_console() {
 	"$CONSOLE" -c "$tmp/console.conf" >>"$clog" 2>&1 &
 	cpid=$!
-	wait_for 10 test -S "$csock" && wait_for 10 grep -q ready "$clog"
+	t_wait_for 10 test -S "$csock" && t_wait_for 10 grep -q ready "$clog"
 }
 : >"$clog"
 start_console || { t_fail "$T: console did not start: $(tail -n 5 "$clog")"; t_done; }
@@ -171,14 +146,13 @@ console { address "127.0.0.1" port $SP enroll-port $HP }
 dir "$tmp/agent3"
 rules "$tmp/rules"
 EOF
-tok3=$(ctl token create --kind agent | sed -n 's/^token=//p')
-sid3=$("$AGENT" enroll -c "$tmp/agent3.conf" --token "$tok3" --ca-fingerprint "$fp" 2>"$tmp/e3.err")
+sid3=$(t_agent_enroll "$CTL" "$csock" "$AGENT" "$tmp/agent3.conf" "$fp" 2>"$tmp/e3.err")
 enrolled3=$(date +%s)
 
 start_agent() {
 	"$AGENT" -c "$tmp/agent.conf" -s "$asock" >>"$alog" 2>&1 &
 	apid=$!
-	wait_for 20 test -S "$asock" && wait_for 10 grep -q 'running as sensor' "$alog"
+	t_wait_for 20 test -S "$asock" && t_wait_for 10 grep -q 'running as sensor' "$alog"
 }
 : >"$alog"
 start_agent || { t_fail "$T: agent did not start: $(tail -n 5 "$alog")"; t_done; }
@@ -189,7 +163,7 @@ findings() {  # findings PATH-PATTERN: finding events stored for paths like it
 	db "select count(*) from events where sensor_id='$sid' and event_type='finding' and body like '%$1%'"
 }
 actl agent scan >/dev/null
-if wait_eq 30 1 findings "$tmp/tree/eicar.com"; then
+if t_wait_eq 30 1 findings "$tmp/tree/eicar.com"; then
 	t_pass "$T: the EICAR file's finding is in the console"
 else
 	t_fail "$T: EICAR finding: $(findings eicar.com) events; $(tail -n 5 "$alog")"
@@ -211,7 +185,7 @@ assert f["action"] == "detected" and f["owner"] == "root", f
 else
 	t_fail "$T: finding body: $body"
 fi
-if wait_eq 20 1 findings "bad.doc" && [ ! -e "$tmp/tree/sub/bad.doc" ]; then
+if t_wait_eq 20 1 findings "bad.doc" && [ ! -e "$tmp/tree/sub/bad.doc" ]; then
 	t_pass "$T: a file matched by a rule tagged for quarantine is moved away"
 else
 	t_fail "$T: quarantine: $(findings bad.doc) events, file $(ls "$tmp/tree/sub")"
@@ -236,7 +210,7 @@ assert "skipped_by" in s and "cache_hits" in s and "cpu_percent" in s, s
 
 # ---- on-change --------------------------------------------------------------------
 printf '%s' "$EICAR" >"$tmp/watch/download.com"
-wait_eq 20 1 findings "$tmp/watch/download.com" &&
+t_wait_eq 20 1 findings "$tmp/watch/download.com" &&
 	t_pass "$T: a file written in a watched directory is scanned at once" ||
 	t_fail "$T: on-change: $(findings download.com) events"
 
@@ -244,11 +218,11 @@ wait_eq 20 1 findings "$tmp/watch/download.com" &&
 printf 'xx KASTRO-QUARANTINE-ME false positive xx\n' >"$tmp/watch/fp.doc"
 fpsum=$(sha256sum <"$tmp/watch/fp.doc" | cut -d' ' -f1)
 fpid() { actl agent quarantined | awk -v p="$tmp/watch/fp.doc" '$5 == p {print $1}' | tail -n 1; }
-wait_for 20 sh -c "[ -n \"\$('$CTL' -s '$asock' agent quarantined | grep ' $tmp/watch/fp.doc\$')\" ]"
+t_wait_for 20 sh -c "[ -n \"\$('$CTL' -s '$asock' agent quarantined | grep ' $tmp/watch/fp.doc\$')\" ]"
 id1=$(fpid)
 # without an allowlist the restored file is taken again at its next change event
 actl agent restore "$id1" >/dev/null
-if wait_for 20 sh -c "[ ! -e '$tmp/watch/fp.doc' ]" && [ -n "$(fpid)" ] && [ "$(fpid)" != "$id1" ]; then
+if t_wait_for 20 sh -c "[ ! -e '$tmp/watch/fp.doc' ]" && [ -n "$(fpid)" ] && [ "$(fpid)" != "$id1" ]; then
 	t_pass "$T: (without an allowlist a restored file is quarantined again on its change event)"
 else
 	t_fail "$T: restore without allowlist: $(ls "$tmp/watch"), $(fpid)"
@@ -257,7 +231,7 @@ printf '# false positives\nsha256 %s\npath /nowhere/*\n' "$fpsum" >"$tmp/allow.t
 out=$(ctl allow push "$tmp/allow.txt" "$sid")
 acid=$(db "select id from commands where sensor_id='$sid' and type='allow' order by id desc limit 1")
 astat() { db "select status from commands where id=$acid"; }
-if echo "$out" | grep -q '^sha256=1$' && wait_eq 30 done astat &&
+if echo "$out" | grep -q '^sha256=1$' && t_wait_eq 30 done astat &&
 	db "select result from commands where id=$acid" | grep -q '"sha256":1'; then
 	t_pass "$T: kastroctl allow push: the agent took the allowlist (1 sha256, 1 glob)"
 else
@@ -265,7 +239,7 @@ else
 fi
 a0=$(actl agent status | sed -n 's/^allowed=//p')
 actl agent restore "$(fpid)" >/dev/null
-if wait_for 20 sh -c "[ \"\$('$CTL' -s '$asock' agent status | sed -n 's/^allowed=//p')\" -gt $a0 ]" &&
+if t_wait_for 20 sh -c "[ \"\$('$CTL' -s '$asock' agent status | sed -n 's/^allowed=//p')\" -gt $a0 ]" &&
 	sleep 1 && [ -f "$tmp/watch/fp.doc" ] && [ "$(sha256sum <"$tmp/watch/fp.doc" | cut -d' ' -f1)" = "$fpsum" ] &&
 	[ -z "$(fpid)" ] && grep -q "allowed by sha256: rule Kastro_Test_Quarantine matches $tmp/watch/fp.doc" "$alog"; then
 	t_pass "$T: with its sha256 allowed, a restored false positive is scanned on its change event and stays"
@@ -286,9 +260,9 @@ printf '%s' "$EICAR" >"$nl_name"
 printf '%s' "$EICAR" >"$bad_name"
 printf 'xx KASTRO-QUARANTINE-ME xx\n' >"$tmp/watch/q
 uar.doc"
-wait_eq 20 1 findings "forged line.com"
+t_wait_eq 20 1 findings "forged line.com"
 b64_want=$(printf '%s' "$bad_name" | base64 -w0)
-if wait_eq 20 1 db "select count(*) from events where sensor_id='$sid' and event_type='finding' and json_extract(body, '\$.finding.path_b64') = '$b64_want'" &&
+if t_wait_eq 20 1 db "select count(*) from events where sensor_id='$sid' and event_type='finding' and json_extract(body, '\$.finding.path_b64') = '$b64_want'" &&
 	[ "$(db "select json_extract(body, '\$.finding.path') from events where sensor_id='$sid' and json_extract(body, '\$.finding.path_b64') = '$b64_want'")" = "$tmp/watch/\\xff\\xfe-bad.com" ]; then
 	t_pass "$T: a path that is not UTF-8 arrives as path_b64 (the exact bytes) beside an escaped display form"
 else
@@ -296,7 +270,7 @@ else
 fi
 nlp=$(db "select json_extract(body, '\$.finding.path') from events where sensor_id='$sid' and body like '%forged line.com%' limit 1")
 [ "$nlp" = "$nl_name" ] && t_pass "$T: a path with a newline arrives exactly (JSON escapes it)" || t_fail "$T: newline path: '$nlp'"
-wait_for 20 sh -c "'$CTL' -s '$asock' agent quarantined | grep -q 'q\\\\x0auar.doc$'"
+t_wait_for 20 sh -c "'$CTL' -s '$asock' agent quarantined | grep -q 'q\\\\x0auar.doc$'"
 if ! grep -q '^kastro-agent: error: forged line' "$alog" && grep -q 'a\\x0akastro-agent: error: forged line.com' "$alog" &&
 	grep -q -- '\\xff\\xfe-bad.com' "$alog"; then
 	t_pass "$T: the agent's log shows those names escaped, never a forged line"
@@ -332,13 +306,13 @@ printf 'include "./sub/deep/pushed.yar"\n' >"$tmp/rules2/index.yar"
 printf 'xx KASTRO-PUSHED-RULE xx\n' >"$tmp/tree/pushed.txt"
 out=$(ctl rules push "$tmp/rules2")
 ver=$(echo "$out" | sed -n 's/^version=//p')
-if [ -n "$ver" ] && wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^rules_version=$ver$'"; then
+if [ -n "$ver" ] && t_wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^rules_version=$ver$'"; then
 	t_pass "$T: a rule tree pushed from the console is verified, compiled and in use ($ver)"
 else
 	t_fail "$T: rules push: $out; agent: $(actl agent status | grep rules)"
 fi
 rstat() { db "select status from commands where sensor_id='$sid' and type='rules' order by id desc limit 1"; }
-wait_eq 20 done rstat &&
+t_wait_eq 20 done rstat &&
 	t_pass "$T: ... and the agent reported the new version" || t_fail "$T: rules command: $(db "select status, result from commands where type='rules'")"
 [ -f "$adir/rules/sub/deep/pushed.yar" ] && actl agent status | grep -q '^rules=3$' &&
 	t_pass "$T: ... kept as a tree in the agent's dir, each rule compiled once" ||
@@ -346,7 +320,7 @@ wait_eq 20 done rstat &&
 mkdir -p "$tmp/rules3"
 printf 'rule broken { strings: $a = "x" condition: $b }\n' >"$tmp/rules3/broken.yar"
 ctl rules push "$tmp/rules3" >/dev/null
-wait_eq 30 failed rstat
+t_wait_eq 30 failed rstat
 res=$(db "select result from commands where sensor_id='$sid' and type='rules' order by id desc limit 1")
 if echo "$res" | grep -q 'broken.yar:1' && actl agent status | grep -q "^rules_version=$ver$"; then
 	t_pass "$T: a bundle that does not compile is refused with file:line, the rules in use stay"
@@ -359,7 +333,7 @@ printf 'include "../../outside/x.yar"\n' >"$tmp/rules4/sub/index.yar"
 out=$(ctl rules push "$tmp/rules4" 2>&1)
 ver4=$(echo "$out" | sed -n 's/^version=//p')
 # the push queues the command before it answers: rstat sees it pending first
-wait_eq 30 failed rstat
+t_wait_eq 30 failed rstat
 res=$(db "select result from commands where sensor_id='$sid' and type='rules' order by id desc limit 1")
 if [ -n "$ver4" ] && echo "$res" | grep -q 'outside/x.yar.*outside the rules root' &&
 	actl agent status | grep -q "^rules_version=$ver$"; then
@@ -369,7 +343,7 @@ else
 fi
 cid=$(ctl sensor scan "$sid" "$tmp/tree" | sed -n 's/^command=//p')
 cstat() { db "select status from commands where id=$cid"; }
-wait_eq 60 done cstat
+t_wait_eq 60 done cstat
 if [ "$(findings pushed.txt)" = 1 ] && db "select result from commands where id=$cid" | grep -q '"findings":'; then
 	t_pass "$T: kastroctl sensor scan: an on-demand scan from the console, with the pushed rule"
 else
@@ -383,7 +357,7 @@ else
 	t_fail "$T: console scan ceiling: $res"
 fi
 cid=$(ctl sensor scan "$sid" cpu=150 "$tmp/tree" | sed -n 's/^command=//p')
-wait_eq 60 done cstat
+t_wait_eq 60 done cstat
 res=$(db "select result from commands where id=$cid")
 if [ "$(echo "$res" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["cpu_ceiling_percent"], r["threads"] <= 2, r["cpu_ms"] >= 0)')" = "150 True True" ]; then
 	t_pass "$T: kastroctl sensor scan ID cpu=150: the scan carries its own ceiling"
@@ -398,9 +372,9 @@ echo "$out" | grep -q 'cpu=9999: expected cpu=PERCENT once, 0 (no ceiling) to 64
 mkdir -p "$tmp/qv"
 printf 'xx KASTRO-QUARANTINE-ME view xx\n' >"$tmp/qv/x.doc"
 cid=$(ctl sensor scan "$sid" "$tmp/qv" | sed -n 's/^command=//p')
-wait_eq 60 done cstat
+t_wait_eq 60 done cstat
 cid=$(ctl sensor quarantine "$sid" | sed -n 's/^command=//p')
-wait_eq 30 done cstat
+t_wait_eq 30 done cstat
 res=$(db "select result from commands where id=$cid")
 qv=$(echo "$res" | python3 -c '
 import json, sys
@@ -414,7 +388,7 @@ else
 	t_fail "$T: console quarantine list: $res"
 fi
 cid=$(ctl sensor restore "$sid" "$qv" | sed -n 's/^command=//p')
-if wait_eq 30 done cstat && [ -f "$tmp/qv/x.doc" ] &&
+if t_wait_eq 30 done cstat && [ -f "$tmp/qv/x.doc" ] &&
 	[ "$(db "select count(*) from audit where action='quarantine.restore' and detail like '$qv on %'")" = 1 ]; then
 	t_pass "$T: kastroctl sensor restore: the console puts an item back, audited"
 else
@@ -423,10 +397,10 @@ fi
 
 printf 'xx KASTRO-QUARANTINE-ME purge xx\n' >"$tmp/qv/y.doc"
 cid=$(ctl sensor scan "$sid" "$tmp/qv/y.doc" | sed -n 's/^command=//p')
-wait_eq 60 done cstat
+t_wait_eq 60 done cstat
 qy=$(actl agent quarantined | awk -v p="$tmp/qv/y.doc" '$5 == p {print $1}')
 cid=$(ctl sensor purge "$sid" "$qy" | sed -n 's/^command=//p')
-if [ -n "$qy" ] && wait_eq 30 done cstat && [ ! -e "$tmp/qv/y.doc" ] &&
+if [ -n "$qy" ] && t_wait_eq 30 done cstat && [ ! -e "$tmp/qv/y.doc" ] &&
 	! actl agent quarantined | grep -q "^$qy " && ! ls "$tmp/quarantine" | grep -q "^$qy" &&
 	[ "$(db "select count(*) from audit where action='quarantine.delete' and detail like '$qy on %'")" = 1 ]; then
 	t_pass "$T: kastroctl sensor purge: the console deletes a quarantined item for good, audited"
@@ -438,7 +412,7 @@ fi
 printf 'xx KASTRO-QUARANTINE-ME ui one xx\n' >"$tmp/qv/ui1.doc"
 printf 'xx KASTRO-QUARANTINE-ME ui two xx\n' >"$tmp/qv/ui2.doc"
 cid=$(ctl sensor scan "$sid" "$tmp/qv" | sed -n 's/^command=//p')
-wait_eq 60 done cstat
+t_wait_eq 60 done cstat
 q1=$(actl agent quarantined | awk -v p="$tmp/qv/ui1.doc" '$5 == p {print $1}')
 q2=$(actl agent quarantined | awk -v p="$tmp/qv/ui2.doc" '$5 == p {print $1}')
 atok=$(ctl api-token create admin qrest | sed -n 's/^token=//p')
@@ -547,7 +521,7 @@ fi
 	t_pass "$T: ... while the agent's parent stays root (quarantine, restore, enrolment)" ||
 	t_fail "$T: parent caps: $(grep CapEff "/proc/$apid/status")"
 [ -n "$child" ] && kill -9 "$child"
-wait_eq 60 done cstat
+t_wait_eq 60 done cstat
 res=$(db "select result from commands where id=$cid")
 if echo "$res" | grep -q '"files_seen":300' &&
 	grep -q "scanning child (pid $child) was killed by signal 9; a new scanning child ran the scan again" "$alog" &&
@@ -559,7 +533,7 @@ fi
 n0=$(findings "$tmp/slow/")
 printf '%s' "$EICAR" >"$tmp/slow/late.com"
 cid=$(ctl sensor scan "$sid" "$tmp/slow" | sed -n 's/^command=//p')
-if wait_eq 60 done cstat && [ "$(findings "$tmp/slow/late.com")" = 1 ]; then
+if t_wait_eq 60 done cstat && [ "$(findings "$tmp/slow/late.com")" = 1 ]; then
 	t_pass "$T: ... and the next scan runs in a new child and finds what it should"
 else
 	t_fail "$T: scan after the crash: $(db "select status, result from commands where id=$cid")"
@@ -582,7 +556,7 @@ else
 	t_fail "$T: replacement child '$child': $(tr '\0' ' ' <"/proc/$child/cmdline" 2>&1)"
 fi
 cid=$(ctl sensor scan "$sid" "$tmp/tree" | sed -n 's/^command=//p')
-wait_eq 60 done cstat
+t_wait_eq 60 done cstat
 [ -n "$child" ] && [ "$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)" = "$child" ] &&
 	t_pass "$T: ... and it serves scan after scan (pid $child)" ||
 	t_fail "$T: the child changed across a clean scan: $child -> $(ps -o pid= --ppid "$apid")"
@@ -593,11 +567,11 @@ for i in $(seq 1 300); do head -c 20000 /dev/urandom >"$tmp/hang/r$i.bin"; done
 printf '%s' "$EICAR" >"$tmp/hang/late.com"
 for i in 1 2 3 4 5; do printf '%s' "$EICAR" >"$tmp/hang/e$i.com"; done
 cid=$(ctl sensor scan "$sid" cpu=1 "$tmp/hang" | sed -n 's/^command=//p')
-wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^busy=1$'"
+t_wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^busy=1$'"
 sleep 0.5
 child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
 [ -n "$child" ] && kill -STOP "$child"
-wait_eq 90 done cstat
+t_wait_eq 90 done cstat
 res=$(db "select result from commands where id=$cid")
 if echo "$res" | grep -q '"files_seen":306' && [ "$(findings "$tmp/hang/late.com")" = 1 ] &&
 	[ "$(findings "$tmp/hang/e")" = 5 ] &&
@@ -617,12 +591,12 @@ ctl rules push "$RL" >"$tmp/rlpush.out" 2>&1
 child=$(ps -o pid= --ppid "$apid" | tr -d ' ' | head -n 1)
 for _i in $(seq 1 600); do [ -d "$adir/rules.new" ] && break; sleep 0.05; done
 [ -n "$child" ] && kill -SEGV "$child"
-wait_eq 60 failed rstat
+t_wait_eq 60 failed rstat
 res=$(db "select result from commands where sensor_id='$sid' and type='rules' order by id desc limit 1")
 n0=$(findings "$tmp/slow/late.com")
 cid=$(ctl sensor scan "$sid" "$tmp/slow" | sed -n 's/^command=//p')
 if echo "$res" | grep -q "scanning child (pid $child)" && kill -0 "$apid" &&
-	actl agent status | grep -q "^rules_version=$ver_in_use$" && wait_eq 60 done cstat &&
+	actl agent status | grep -q "^rules_version=$ver_in_use$" && t_wait_eq 60 done cstat &&
 	[ "$(findings "$tmp/slow/late.com")" -gt "$n0" ]; then
 	t_pass "$T: a child that dies compiling a pushed rule set: the push is refused, the agent runs on and scans with the rules in use"
 else
@@ -652,13 +626,13 @@ kill -9 "$cpid"; wait "$cpid" 2>/dev/null; cpid=""
 scans() { grep -c 'on-demand scan done' "$alog"; }
 n0=$(scans)
 actl agent scan >/dev/null
-wait_eq 60 $((n0 + 1)) scans
+t_wait_eq 60 $((n0 + 1)) scans
 pending() { actl agent status | sed -n 's/^spool_pending=//p'; }
 for _i in $(seq 1 30); do pend=$(pending); [ "${pend:-0}" -gt 0 ] && break; sleep 0.1; done
 [ "${pend:-0}" -gt 0 ] && t_pass "$T: console down: findings wait in the spool ($pend records)" || t_fail "$T: spool while console down: $pend"
 start_console || { t_fail "$T: console restart: $(tail -n 5 "$clog")"; t_done; }
 want=10
-if wait_eq 60 "$want" findings "$tmp/big/e"; then
+if t_wait_eq 60 "$want" findings "$tmp/big/e"; then
 	t_pass "$T: after the console's return all $want findings of the scan arrived"
 else
 	t_fail "$T: findings after console restart: $(findings "$tmp/big/e") of $want"
@@ -671,7 +645,7 @@ kill -9 "$cpid"; wait "$cpid" 2>/dev/null; cpid=""
 for i in $(seq 1 12); do printf '%s %d' "$EICAR" "$i" >"$tmp/big2/x$i.com"; done
 n0=$(scans)
 actl agent scan >/dev/null
-wait_eq 60 $((n0 + 1)) scans
+t_wait_eq 60 $((n0 + 1)) scans
 sleep 0.5
 kill -9 "$apid"; wait "$apid" 2>/dev/null; apid=""
 last=$(ls -t "$adir"/spool/*.seg 2>/dev/null | head -n 1)
@@ -679,10 +653,10 @@ size=$(stat -c %s "$last")
 truncate -s $((size - 7)) "$last"
 start_console || { t_fail "$T: console restart: $(tail -n 5 "$clog")"; t_done; }
 start_agent || { t_fail "$T: agent restart after kill -9: $(tail -n 5 "$alog")"; t_done; }
-wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^allow_sha256=1\$'" &&
+t_wait_for 30 sh -c "'$CTL' -s '$asock' agent status | grep -q '^allow_sha256=1\$'" &&
 	t_pass "$T: the pushed allowlist outlives a restart (DIR/allow.json)" ||
 	t_fail "$T: allowlist after restart: $(actl agent status | grep allow)"
-if wait_eq 60 12 findings "$tmp/big2/x"; then
+if t_wait_eq 60 12 findings "$tmp/big2/x"; then
 	t_pass "$T: agent killed -9 with the console away: all 12 findings arrived"
 else
 	t_fail "$T: findings after kill -9: $(findings "$tmp/big2/x") of 12"
@@ -690,7 +664,7 @@ fi
 dups=$(db "select count(*) from (select 1 from events where sensor_id='$sid' and event_type='finding' and body like '%big2/x%' group by json_extract(body, '$.finding.path'), json_extract(body, '$.timestamp') having count(*) > 1)")
 [ "$dups" = 0 ] && t_pass "$T: ... each exactly once" || t_fail "$T: duplicates after kill -9: $dups"
 notices() { db "select count(*) from events where sensor_id='$sid' and event_type='agent_notice' and body like '%spool-damage%'"; }
-if wait_eq 30 1 notices; then
+if t_wait_eq 30 1 notices; then
 	t_pass "$T: the cut record is reported to the console as spool damage"
 else
 	t_fail "$T: no damage notice; agent log: $(grep -i spool "$alog" | tail -n 3)"
@@ -701,7 +675,7 @@ nq0=$(actl agent quarantined | tail -n +2 | wc -l)
 mkdir -p "$tmp/qmany"
 for i in $(seq 1 230); do printf 'KASTRO-QUARANTINE-ME %d\n' "$i" >"$tmp/qmany/q$i.doc"; done
 cid=$(ctl sensor scan "$sid" "$tmp/qmany" | sed -n 's/^command=//p')
-wait_eq 120 done cstat
+t_wait_eq 120 done cstat
 actl agent quarantined >"$tmp/qlist" 2>"$tmp/qlist.err"; rc=$?
 nq=$(tail -n +2 "$tmp/qlist" | wc -l)
 if [ $rc = 0 ] && [ "$nq" = $((nq0 + 230)) ] && [ "$(head -n 1 "$tmp/qlist")" = ok ] &&
@@ -730,7 +704,7 @@ st1=$(ctl sensor list | awk -v id="$sid" '$1 == id {print $3}')
 # ---- through an HTTP proxy ---------------------------------------------------------------
 python3 "$here/connect_proxy.py" "$tmp/proxy.port" "$tmp/proxy.log" &
 ppid=$!
-wait_for 10 test -s "$tmp/proxy.port"
+t_wait_for 10 test -s "$tmp/proxy.port"
 PP=$(cat "$tmp/proxy.port")
 cat >"$tmp/agent2.conf" <<EOF
 console { address "127.0.0.1" port $SP enroll-port $HP proxy "http://127.0.0.1:$PP" }
@@ -738,8 +712,7 @@ dir "$tmp/agent2"
 rules "$tmp/rules"
 heartbeat 10s
 EOF
-tok2=$(ctl token create --kind agent | sed -n 's/^token=//p')
-if sid2=$("$AGENT" enroll -c "$tmp/agent2.conf" --token "$tok2" --ca-fingerprint "$fp" 2>"$tmp/e2.err") &&
+if sid2=$(t_agent_enroll "$CTL" "$csock" "$AGENT" "$tmp/agent2.conf" "$fp" 2>"$tmp/e2.err") &&
 	grep -q "^CONNECT 127.0.0.1:$HP$" "$tmp/proxy.log"; then
 	t_pass "$T: enrolment through an HTTP proxy (CONNECT), the CA still pinned"
 else
@@ -749,13 +722,13 @@ fi
 "$AGENT" -c "$tmp/agent2.conf" -s "$tmp/agent2.sock" >>"$tmp/agent2.log" 2>&1 &
 a2pid=$!
 hb2() { db "select count(*) > 0 from events where sensor_id='$sid2' and event_type='heartbeat'"; }
-if wait_eq 30 1 hb2 && grep -q "^CONNECT 127.0.0.1:$SP$" "$tmp/proxy.log"; then
+if t_wait_eq 30 1 hb2 && grep -q "^CONNECT 127.0.0.1:$SP$" "$tmp/proxy.log"; then
 	t_pass "$T: the link through the proxy: heartbeats arrive"
 else
 	t_fail "$T: link through the proxy: $(tail -n 3 "$tmp/agent2.log")"
 fi
-stop_pid "$a2pid"; a2pid=""
-stop_pid "$apid"; apid=""
+t_stop_pid "$a2pid"; a2pid=""
+t_stop_pid "$apid"; apid=""
 grep -q 'ERROR: AddressSanitizer\|runtime error:' "$alog" "$clog" "$tmp/agent2.log" && t_fail "$T: a sanitizer report in the logs" ||
 	t_pass "$T: no sanitizer report"
 t_done

@@ -7,13 +7,17 @@ receiver's answer, filters them by state, and an admin gives one up.
 
 usage: hooks_ui.py HTTPS_PORT ADMIN_PASSWORD SERVER_KEY HOOK DELIVERY_ID TMPDIR
 Prints PASS/FAIL lines (tests/lib.sh's form); exit 1 if any failed.
-Uses the browser set-up of tests/console/test_browser.py.
+Reports through tests/console/test_browser.py; the browser from
+tests/continuity/uilib.py.
 """
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "continuity"))
 import test_browser as tb  # noqa: E402
+import uilib  # noqa: E402
 
 tb.T = "hooks_ui"
 
@@ -23,31 +27,14 @@ def main():
     if not tb.import_selenium():
         tb.fail("selenium", "not installed")
         return 1
-    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
-    chromium = tb.find_tool(["chromium", "chromium-browser"])
-    driver_bin = tb.find_tool(["chromedriver"])
-    d = tb.browser(chromium, driver_bin, tmp, tb.spki_hash(key))
-    css = lambda s: d.find_elements(By.CSS_SELECTOR, s)  # noqa: E731
-
-    def until(what, fn, timeout=10):
-        try:
-            return WebDriverWait(d, timeout).until(lambda _d: fn())
-        except TimeoutException:
-            tb.fail(what, "timed out at %s" % d.current_url)
-            return None
+    base = "https://127.0.0.1:%s" % port
+    d, css, until = uilib.session(tmp, tb.spki_hash(key), base, "admin", pw, tb.fail)
+    if d is None:
+        return 1
     try:
-        base = "https://127.0.0.1:%s" % port
-        d.get(base + "/")
-        if not until("login page", lambda: css("#login-user")):
-            return 1
-        d.find_element(By.ID, "login-user").send_keys("admin")
-        d.find_element(By.ID, "login-password").send_keys(pw)
-        d.find_element(By.ID, "login-submit").click()
-        if not until("login", lambda: css("#dash-chart")):
-            return 1
         d.find_element(By.ID, "nav-hooks").click()
         if not until("the Hooks page lists the hooks", lambda: css("#hooks-table tr.hook-row")):
             return 1
@@ -75,8 +62,7 @@ def main():
         if not until("an admin gives a delivery up", lambda: d.execute_script(gone)):
             return 1
         tb.ok("an admin gives a delivery up from the Deliveries page")
-        errs = [e for e in d.get_log("browser")
-                if e.get("level") == "SEVERE" and "Failed to load resource" not in e.get("message", "")]
+        errs = uilib.errors(d)
         tb.check(not errs, "no script error or CSP violation on the hooks pages", errs[:2])
     finally:
         d.quit()

@@ -38,6 +38,8 @@ import time
 
 T = "console_browser"
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "continuity"))
+import uilib  # noqa: E402
 FAILED = False
 
 
@@ -84,17 +86,6 @@ def import_selenium():
             os.environ["KASTRO_BROWSER_REEXEC"] = "1"
             os.execv(sysp, [sysp] + sys.argv)
         return False
-
-
-def find_tool(names):
-    for n in names:
-        p = shutil.which(n)
-        if p:
-            return p
-        for d in ("/usr/bin", "/usr/lib/chromium"):
-            if os.path.exists(os.path.join(d, n)):
-                return os.path.join(d, n)
-    return None
 
 
 def free_ports(n):
@@ -217,32 +208,6 @@ def check_headers(con):
 
 
 # ---- the browser ---------------------------------------------------------------
-
-def browser(chromium, driver_bin, tmp, spki):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    o = webdriver.ChromeOptions()
-    o.binary_location = chromium
-    # --no-sandbox: Chromium refuses to start as root (CI containers)
-    # without it; the pages it loads are our own.
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-              "--window-size=1366,768", "--lang=en-US", "--no-first-run", "--disable-extensions",
-              "--user-data-dir=" + os.path.join(tmp, "chromium")):
-        o.add_argument(a)
-    # Trust exactly this console's key (Chromium honours the list only with
-    # its own user data dir, given above).
-    o.add_argument("--ignore-certificate-errors-spki-list=" + spki)
-    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    log = os.path.join(tmp, "chromedriver.log")
-    try:
-        svc = Service(driver_bin, log_output=log)   # selenium >= 4.11
-    except TypeError:
-        svc = Service(driver_bin, log_path=log)     # Debian 12's 4.8
-    d = webdriver.Chrome(service=svc, options=o)
-    d.set_page_load_timeout(20)
-    return d
-
 
 def ui_test(d, con, art):
     from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
@@ -521,8 +486,8 @@ def main():
     build = os.path.abspath(sys.argv[1])
     art = os.path.abspath(sys.argv[2])
     have_sel = import_selenium()
-    chromium = find_tool(["chromium", "chromium-browser"])
-    driver_bin = find_tool(["chromedriver"])
+    chromium = uilib.find_tool(["chromium", "chromium-browser"])
+    driver_bin = uilib.find_tool(["chromedriver"])
     missing = [n for n, v in (("python3-selenium", have_sel), ("chromium", chromium),
                               ("chromium-driver", driver_bin), ("openssl", shutil.which("openssl"))) if not v]
     if missing:
@@ -558,7 +523,7 @@ def main():
             fail("browser set-up", "cannot read the SPKI of %s/server.key" % con.data)
             return 1
         try:
-            d = browser(chromium, driver_bin, tmp, spki)
+            d = uilib.browser(chromium, driver_bin, tmp, spki)
         except Exception as e:  # selenium raises many kinds
             fail("browser set-up", "%s: %s" % (type(e).__name__, e))
             return 1

@@ -33,25 +33,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-backup-test.XXXXXX") || { t_fail "$T: no
 chmod 755 "$tmp"
 t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 cpid="" apid=""
-stop_pid() {
-	[ -n "$1" ] || return 0
-	if kill -0 "$1" 2>/dev/null; then
-		kill -TERM "$1" 2>/dev/null
-		for _i in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$1" 2>/dev/null
-	fi
-	wait "$1" 2>/dev/null
-	return 0
-}
-cleanup() { stop_pid "$apid"; stop_pid "$cpid"; rm -rf "$tmp"; }
+cleanup() { t_stop_pid "$apid"; t_stop_pid "$cpid"; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-read -r HP SP < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
+read -r HP SP < <(t_free_ports 2)
 data=$tmp/console
 clog=$tmp/console.log
 csock=$tmp/console.sock
@@ -62,16 +49,6 @@ URL=https://127.0.0.1:$HP
 HOST=$(hostname)
 db() { sqlite3 -cmd '.timeout 5000' "$data/console.db" "$@"; }
 ctl() { "$CTL" -s "$csock" "$@"; }
-wait_for() {
-	_s=$1; shift
-	for _i in $(seq 1 $((_s * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
-wait_eq() {
-	_s=$1 _w=$2; shift 2
-	for _i in $(seq 1 $((_s * 10))); do [ "$("$@" 2>/dev/null)" = "$_w" ] && return 0; sleep 0.1; done
-	return 1
-}
 
 # ---- repositories -------------------------------------------------------------------
 PASS=kastro-test-$RANDOM-$RANDOM-secret
@@ -149,7 +126,7 @@ include "services.conf"
 EOF
 "$CONSOLE" -c "$tmp/console.conf" >>"$clog" 2>&1 &
 cpid=$!
-wait_for 10 test -S "$csock" && wait_for 10 grep -q ready "$clog" || { t_fail "$T: console did not start: $(tail -n 5 "$clog")"; t_done; }
+t_wait_for 10 test -S "$csock" && t_wait_for 10 grep -q ready "$clog" || { t_fail "$T: console did not start: $(tail -n 5 "$clog")"; t_done; }
 
 # ---- the agent ---------------------------------------------------------------------------
 mkdir -p "$tmp/rules"
@@ -203,13 +180,12 @@ else
 fi
 chmod 600 "$tmp/repo.pass"
 
-tok=$(ctl token create --kind agent | sed -n 's/^token=//p')
-sid=$("$AGENT" enroll -c "$tmp/agent.conf" --token "$tok" --ca-fingerprint "$fp" 2>"$tmp/e1.err") ||
+sid=$(t_agent_enroll "$CTL" "$csock" "$AGENT" "$tmp/agent.conf" "$fp" 2>"$tmp/e1.err") ||
 	{ t_fail "$T: enrol: $(cat "$tmp/e1.err")"; t_done; }
 start_agent() {
 	"$AGENT" -c "$tmp/agent.conf" -s "$tmp/agent.sock" >>"$alog" 2>&1 &
 	apid=$!
-	wait_for 20 grep -q 'running as sensor' "$alog"
+	t_wait_for 20 grep -q 'running as sensor' "$alog"
 }
 : >"$alog"
 start_agent || { t_fail "$T: agent did not start: $(tail -n 5 "$alog")"; t_done; }
@@ -219,7 +195,7 @@ st() {  # st SERVICE REPO COLUMN
 }
 # every check of every backup reported: the last is the missing one's restore test
 all_in() { [ "$(st erp "$tmp/restic-missing" restore_at)" -gt 0 ] 2>/dev/null; }
-if wait_for 90 all_in; then
+if t_wait_for 90 all_in; then
 	t_pass "$T: the agent's checks reached the console ($(db 'select count(*) from events where event_type="backup"') events)"
 else
 	t_fail "$T: backup states: $(db 'select service, repo, last_report from backup_state' | tr '\n' ' '); $(tail -n 5 "$alog")"
@@ -332,10 +308,10 @@ echo "$T: restic-fresh checks: $cost"
 
 # ---- recovery: a fresh snapshot resolves the stale alert -------------------------------
 restic -r "$tmp/restic-stale" backup -q "$tmp/src" >/dev/null 2>&1
-stop_pid "$apid"
+t_stop_pid "$apid"
 apid=""
 start_agent
-if wait_eq 60 OK st archives "$tmp/restic-stale" rpo_state && wait_eq 10 resolved alert_of archives "restic-stale: rpo"; then
+if t_wait_eq 60 OK st archives "$tmp/restic-stale" rpo_state && t_wait_eq 10 resolved alert_of archives "restic-stale: rpo"; then
 	t_pass "$T: a fresh snapshot: RPO met again, the alert resolved with a note"
 else
 	t_fail "$T: recovery: $(st archives "$tmp/restic-stale" rpo_state) alert '$(alert_of archives "restic-stale: rpo")'"

@@ -13,40 +13,21 @@ passed, erp with both failed. Prints what failed and exits 1, or exits 0;
 import os
 import sys
 
+import uilib
+
 
 def main():
     base, pw, spki, tmp = sys.argv[1:5]
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
-    except ImportError:
+    d = uilib.start(tmp, spki, "chromium", size="1600,900")
+    if d is None:
         return 77
-    chromium = "/usr/bin/chromium"
-    driver = "/usr/bin/chromedriver"
-    if not (os.path.exists(chromium) and os.path.exists(driver)):
-        return 77
-    o = webdriver.ChromeOptions()
-    o.binary_location = chromium
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-              "--window-size=1600,900", "--lang=en-US", "--no-first-run",
-              "--user-data-dir=" + os.path.join(tmp, "chromium"),
-              "--ignore-certificate-errors-spki-list=" + spki):
-        o.add_argument(a)
-    d = webdriver.Chrome(service=Service(driver), options=o)
-    d.set_page_load_timeout(20)
-    css = lambda s: d.find_elements(By.CSS_SELECTOR, s)  # noqa: E731
-    wait = lambda fn: WebDriverWait(d, 10).until(lambda _d: fn())  # noqa: E731
-    try:
-        d.get(base + "/")
-        wait(lambda: css("#login-user"))
-        d.find_element(By.ID, "login-user").send_keys("admin")
-        d.find_element(By.ID, "login-password").send_keys(pw)
-        d.find_element(By.ID, "login-submit").click()
-        wait(lambda: css("#dash-chart"))
+    from selenium.webdriver.common.by import By
+    css = lambda s: uilib.css(d, s)  # noqa: E731
+
+    def check():
+        uilib.login(d, base, pw)
         d.find_element(By.ID, "nav-services").click()
-        wait(lambda: len(css("#services-table tr.service-row")) == 3)
+        uilib.wait(d, lambda: len(css("#services-table tr.service-row")) == 3)
         heads = [h.text for h in css("#services-table th")]
         assert "Backup / RPO" in heads and "Restore test" in heads, heads
         rows = {r.get_attribute("data-name"): r for r in css("#services-table tr.service-row")}
@@ -62,12 +43,8 @@ def main():
         assert cell("erp", ".svc-restore").text.startswith("failed"), rows["erp"].text
         assert "svc-CRITICAL" in cell("erp", ".svc-restore").get_attribute("class")
         d.save_screenshot(os.path.join(tmp, "services-backups.png"))
-    except Exception as ex:  # noqa: BLE001
-        print("FAILED:", repr(ex))
-        return 1
-    finally:
-        d.quit()
-    return 0
+
+    return uilib.run(d, check)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@
  *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
  *       -D_GNU_SOURCE -Iconsole -Ilib -I$G -o $G/fuzz_cconf \
  *       tests/fuzz/fuzz_cconf.c console/cconf.c console/cconf_hook.c console/hooks.c lib/cfg.c lib/textdist.c \
- *       $G/cconf_parse.c $G/cconf_lex.c
+ *       lib/fdio.c $G/cconf_parse.c $G/cconf_lex.c
  *   $G/fuzz_cconf -max_total_time=120 -max_len=4096
  */
 #include <arpa/inet.h>

@@ -22,7 +22,7 @@
  *
  * Built and run by tests/fuzz/run.sh, or by hand from the top of the tree:
  *   clang-14 -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
- *       -Ilib -Iconsole -o fuzz_csr tests/fuzz/fuzz_csr.c console/ca.c lib/tls.c \
+ *       -Ilib -Iconsole -o fuzz_csr tests/fuzz/fuzz_csr.c console/ca.c lib/tls.c lib/fdio.c lib/hex.c \
  *       $(pkg-config --cflags --libs openssl)
  *   mkdir -p corpus && ./fuzz_csr -max_total_time=120 -max_len=20000 corpus
  */

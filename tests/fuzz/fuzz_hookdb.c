@@ -15,7 +15,7 @@
  *       -D_GNU_SOURCE -Iconsole -Ilib -I$G -o $G/fuzz_hookdb tests/fuzz/fuzz_hookdb.c \
  *       console/hookdb_parse.c console/cconf.c console/cconf_hook.c console/cconf_services.c \
  *       console/hooks.c console/plugin.c console/probe.c lib/cfg.c lib/textdist.c lib/errf.c \
- *       lib/inventory.c lib/num.c lib/mono.c $G/cconf_parse.c $G/cconf_lex.c \
+ *       lib/inventory.c lib/num.c lib/mono.c lib/fdio.c $G/cconf_parse.c $G/cconf_lex.c \
  *       -lssl -lcrypto -lcurl -lresolv
  *   $G/fuzz_hookdb -max_total_time=120 -max_len=4096
  */

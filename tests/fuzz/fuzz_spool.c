@@ -18,7 +18,7 @@
  *
  * Built and run by tests/fuzz/run.sh, or by hand from the top of the tree:
  *   clang-14 -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *       -Ilib -o fuzz_spool tests/fuzz/fuzz_spool.c lib/spool.c
+ *       -Ilib -o fuzz_spool tests/fuzz/fuzz_spool.c lib/spool.c lib/fdio.c
  *   ./fuzz_spool -max_total_time=60
  * Files go to a directory under /dev/shm (or $TMPDIR, /tmp), removed after.
  */

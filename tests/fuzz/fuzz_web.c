@@ -475,7 +475,8 @@ static enum rank needed(enum evhttp_cmd_type m, const char *path)
 #define IS(s, lit) (strcmp((s), (lit)) == 0)
 	if (n == 1 && post && IS(a, "login"))
 		return R_NOBODY;
-	if ((n == 1 && post && (IS(a, "logout") || IS(a, "api-tokens"))) || (n == 1 && get && IS(a, "me")) ||
+	if ((n == 1 && post && (IS(a, "logout") || IS(a, "api-tokens"))) ||
+	    (n == 1 && get && (IS(a, "me") || IS(a, "api-tokens"))) ||
 	    (n == 2 && post && IS(a, "me") && (IS(b, "password") || IS(b, "totp"))) ||
 	    (n == 3 && post && IS(a, "me") && IS(b, "totp") && IS(z, "confirm")))
 		return R_ANY;

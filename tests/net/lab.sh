@@ -362,6 +362,27 @@ lab_usable() {
 	return 0
 }
 
+# lab_need NAME TOOL...: before a network test's set-up (after sourcing
+# tests/lib.sh and this file): skips the test when no lab can be built
+# here, fails it when a TOOL, or python3 for the lab's services, is not
+# installed.
+lab_need() {
+	local _t=$1 _why _c _missing=""
+	shift
+	if ! _why=$(lab_usable); then
+		t_skip "$_t: $_why"
+		t_done
+	fi
+	for _c in "$@"; do
+		command -v "$_c" >/dev/null 2>&1 || _missing="$_missing $_c"
+	done
+	[ -n "$(lab_python)" ] || _missing="$_missing python3"
+	if [ -n "$_missing" ]; then
+		t_fail "$_t: tools missing:$_missing (packaging/deps.sh test installs them)"
+		t_done
+	fi
+}
+
 # lab_test_begin NAME: the start of a network test script (after sourcing
 # tests/lib.sh and this file). Skips the test when no lab can be built here;
 # makes the scratch dir $tmp and the lab. At exit, even on failure or

@@ -37,17 +37,7 @@ done
 LAB_SERVICES=0
 lab_test_begin "$T"
 cpid="" apid=""
-stop_pid() {
-	[ -n "$1" ] || return 0
-	if kill -0 "$1" 2>/dev/null; then
-		kill -TERM "$1" 2>/dev/null
-		for _i in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$1" 2>/dev/null
-	fi
-	wait "$1" 2>/dev/null
-	return 0
-}
-end() { stop_pid "$apid"; stop_pid "$cpid"; _lab_test_end; }
+end() { t_stop_pid "$apid"; t_stop_pid "$cpid"; _lab_test_end; }
 trap end EXIT
 t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 
@@ -71,13 +61,9 @@ with_group() {
 }
 member() { setpriv --reuid=$NOBODY --regid=$NOBODY --groups=$gid --inh-caps=-all "$CTL" "$@"; }
 outsider() { setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --inh-caps=-all "$CTL" "$@"; }
-wait_for() { local n=$1; shift; for _i in $(seq 1 $((n * 10))); do "$@" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 # ---- the three daemons ------------------------------------------------------------
-read -r HP SP < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
+read -r HP SP < <(t_free_ports 2)
 data=$tmp/console
 csock=$tmp/console.sock
 "$CONSOLE" init --data "$data" --name 127.0.0.1 >"$tmp/init.out" 2>&1 ||
@@ -90,7 +76,7 @@ control "$csock"
 EOF
 with_group "$CONSOLE" -c "$tmp/console.conf" >"$tmp/console.log" 2>&1 &
 cpid=$!
-wait_for 10 test -S "$csock" && wait_for 10 grep -q ready "$tmp/console.log" ||
+t_wait_for 10 test -S "$csock" && t_wait_for 10 grep -q ready "$tmp/console.log" ||
 	{ t_fail "$T: console did not start: $(tail -n 5 "$tmp/console.log")"; t_done; }
 
 mkdir -p "$tmp/rules" "$tmp/tree"
@@ -104,12 +90,11 @@ scan { path "$tmp/tree" }
 quarantine { tags { "quarantine_me" } dir "$tmp/quarantine" }
 EOF
 fp=$(sed -n 's/^CA fingerprint: //p' "$tmp/init.out")
-tok=$("$CTL" -s "$csock" token create --kind agent | sed -n 's/^token=//p')
-"$AGENT" enroll -c "$tmp/agent.conf" --token "$tok" --ca-fingerprint "$fp" >"$tmp/enroll.out" 2>&1 ||
+t_agent_enroll "$CTL" "$csock" "$AGENT" "$tmp/agent.conf" "$fp" >"$tmp/enroll.out" 2>&1 ||
 	{ t_fail "$T: agent enrol: $(tail -n 3 "$tmp/enroll.out")"; t_done; }
 with_group "$AGENT" -c "$tmp/agent.conf" -s "$asock" >"$tmp/agent.log" 2>&1 &
 apid=$!
-wait_for 20 test -S "$asock" ||
+t_wait_for 20 test -S "$asock" ||
 	{ t_fail "$T: agent did not start: $(tail -n 5 "$tmp/agent.log")"; t_done; }
 
 ksock=$tmp/kastrod.sock
@@ -123,7 +108,7 @@ EOF
 lab_spawn gw kastrod unshare --mount --propagation private sh -c \
 	'mount --bind "$0" /etc/group && exec "$@"' "$grp" "$KASTROD" -c "$tmp/kastrod.conf" --control "$ksock"
 kpid=$LAB_LAST_PID
-wait_for 15 test -S "$ksock" && wait_for 10 "$CTL" -s "$ksock" status >/dev/null ||
+t_wait_for 15 test -S "$ksock" && t_wait_for 10 "$CTL" -s "$ksock" status >/dev/null ||
 	{ t_fail "$T: kastrod did not start: $(tail -n 5 "$LAB_DIR/kastrod.log")"; t_done; }
 
 for s in "$ksock" "$csock" "$asock"; do

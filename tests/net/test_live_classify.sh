@@ -18,19 +18,7 @@ if [ $# -ne 1 ]; then
 fi
 KASTROD=$1
 
-if ! why=$(lab_usable); then
-	t_skip "$T: $why"
-	t_done
-fi
-missing=""
-for c in jq curl dig openssl dnsmasq ss; do
-	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
-done
-[ -n "$(lab_python)" ] || missing="$missing python3"
-if [ -n "$missing" ]; then
-	t_fail "$T: tools missing:$missing (packaging/deps.sh test installs them)"
-	t_done
-fi
+lab_need "$T" jq curl dig openssl dnsmasq ss
 case "$KASTROD" in /*) ;; *) KASTROD="$PWD/$KASTROD" ;; esac
 if [ ! -x "$KASTROD" ]; then
 	t_fail "$T: kastrod binary '$KASTROD' missing or not executable"

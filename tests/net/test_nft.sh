@@ -29,19 +29,7 @@ if [ $# -ne 1 ]; then
 fi
 KASTROD=$1
 
-if ! why=$(lab_usable); then
-	t_skip "$T: $why"
-	t_done
-fi
-missing=""
-for c in nft ping awk make gcc; do
-	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
-done
-[ -n "$(lab_python)" ] || missing="$missing python3"
-if [ -n "$missing" ]; then
-	t_fail "$T: tools missing:$missing (packaging/deps.sh test installs them)"
-	t_done
-fi
+lab_need "$T" nft ping awk make gcc
 
 # ---- the driver, built with the same flags as KASTROD ----------------------
 root=$(cd "$here/../.." && pwd)
@@ -56,21 +44,7 @@ fi
 rm -f "${TMPDIR:-/tmp}/nftbench-build.$$"
 NB=$root/$rel/bench/nftbench
 
-tmp=""
-cleanup() {
-	trap - EXIT INT TERM
-	lab_down
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/$LAB_PREFIX-lab-$LAB_ID-nft.XXXXXX")
-if ! lab_up; then
-	t_fail "$T: lab up"
-	t_done
-fi
+lab_test_begin "$T"
 t_pass "$T: lab up ($LAB_NS_LAN -> $LAB_NS_GW -> $LAB_NS_DMZ)"
 
 gw() { lab_exec gw "$@"; }

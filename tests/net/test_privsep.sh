@@ -23,19 +23,7 @@ KASTROD=$1
 case "$KASTROD" in /*) ;; *) KASTROD="$PWD/$KASTROD" ;; esac
 KASTROCTL=$(dirname "$KASTROD")/kastroctl
 
-if ! why=$(lab_usable); then
-	t_skip "$T: $why"
-	t_done
-fi
-missing=""
-for c in jq curl nft ss conntrack; do
-	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
-done
-[ -n "$(lab_python)" ] || missing="$missing python3"
-if [ -n "$missing" ]; then
-	t_fail "$T: tools missing:$missing (packaging/deps.sh test installs them)"
-	t_done
-fi
+lab_need "$T" jq curl nft ss conntrack
 for b in "$KASTROD" "$KASTROCTL"; do
 	if [ ! -x "$b" ]; then
 		t_fail "$T: binary '$b' missing or not executable"
@@ -45,27 +33,7 @@ done
 
 BLOCKED_HOST=blocked.kavala.example
 
-tmp=""
-kpid=""
-cleanup() {
-	trap - EXIT INT TERM
-	if [ -n "$kpid" ] && kill -0 "$kpid" 2>/dev/null; then
-		kill -KILL "$kpid" 2>/dev/null
-		wait "$kpid" 2>/dev/null
-	fi
-	lab_down
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kastro-privsep.XXXXXX")
-chmod 755 "$tmp"
-if ! lab_up; then
-	t_fail "$T: lab could not be built"
-	t_done
-fi
+lab_test_begin "$T"
 
 sock=$tmp/kastrod.sock
 eve=$tmp/eve.json

@@ -28,6 +28,7 @@
 #include "control.h"
 #include "ctlclient.h"
 #include "testfs.h"
+#include "ctlfix.h"
 
 #define TEST_GID 64123          /* the socket's group in this test; no real one */
 #define NOBODY 65534
@@ -62,75 +63,37 @@ static void test_lookup(void **state)
 	assert_null(control_lookup(cmds, NCMDS, "list"));
 }
 
-struct fx {
-	char dir[64], sock[128];
-	struct control ctl;
-	pthread_t th;
-	volatile int stop;
-	int handled;            /* requests that reached the handler */
-};
-
-static void handler(void *ctx, const char *line, char *ans, size_t anslen)
+static void answer(struct ctlfix *f, const char *line, char *ans, size_t anslen)
 {
-	struct fx *f = ctx;
-
-	f->handled++;
+	(void)f;
 	snprintf(ans, anslen, "ok\nasked=%s", line);
-}
-
-static void *serve(void *arg)
-{
-	struct fx *f = arg;
-
-	while (!f->stop) {
-		struct pollfd p = { .fd = control_poll_fd(&f->ctl), .events = POLLIN };
-		int r = poll(&p, 1, 50);
-
-		control_handle(&f->ctl, r > 0 ? p.revents : 0, handler, f);
-	}
-	return NULL;
 }
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	char err[256];
+	struct ctlfix *f = ctlfix_open("kastro-test-control", 0755);
 
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/kastro-test-control.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(chmod(f->dir, 0755), 0);
-	snprintf(f->sock, sizeof(f->sock), "%s/c.sock", f->dir);
-	if (control_open(&f->ctl, f->sock, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
 	control_set_commands(&f->ctl, cmds, NCMDS);
 	/* as control_open does when the group exists: group and 0660 */
 	assert_int_equal(chown(f->sock, (uid_t)-1, TEST_GID), 0);
 	assert_int_equal(chmod(f->sock, 0660), 0);
 	f->ctl.gid = TEST_GID;
 	f->ctl.group_shared = 1;
-	assert_int_equal(pthread_create(&f->th, NULL, serve, f), 0);
+	ctlfix_serve(f, answer);
 	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-
-	f->stop = 1;
-	pthread_join(f->th, NULL);
-	control_close(&f->ctl);
-	testfs_rm_tree(f->dir);
-	free(f);
-	return 0;
+	return ctlfix_close(*state);
 }
 
 /*
  * Ask req as uid (root: 0) with the supplementary group gid (0: none);
  * the answer's first line, or "FAIL: error" when the client gave up.
  */
-static void ask_as(struct fx *f, uid_t uid, gid_t gid, const char *req, char *out, size_t outlen)
+static void ask_as(struct ctlfix *f, uid_t uid, gid_t gid, const char *req, char *out, size_t outlen)
 {
 	int pfd[2];
 	pid_t pid;
@@ -166,7 +129,7 @@ static void ask_as(struct fx *f, uid_t uid, gid_t gid, const char *req, char *ou
 
 static void test_group_member_reads_only(void **state)
 {
-	struct fx *f = *state;
+	struct ctlfix *f = *state;
 	char a[256];
 
 	ask_as(f, NOBODY, TEST_GID, "status", a, sizeof(a));
@@ -189,7 +152,7 @@ static void test_group_member_reads_only(void **state)
 
 static void test_others_and_unlisted_refused(void **state)
 {
-	struct fx *f = *state;
+	struct ctlfix *f = *state;
 	char a[256];
 
 	/* the file's mode keeps a non-member out; and were it wider, the daemon does */
@@ -213,14 +176,14 @@ static void test_others_and_unlisted_refused(void **state)
 
 static void test_no_table_root_only(void **state)
 {
-	struct fx *f = *state;
+	struct ctlfix *f = *state;
 	char a[256];
 
 	f->stop = 1;
 	pthread_join(f->th, NULL);
 	control_set_commands(&f->ctl, NULL, 0);
 	f->stop = 0;
-	assert_int_equal(pthread_create(&f->th, NULL, serve, f), 0);
+	ctlfix_serve(f, answer);
 	assert_int_equal(chmod(f->sock, 0666), 0);
 	ask_as(f, NOBODY, TEST_GID, "status", a, sizeof(a));
 	assert_non_null(strstr(a, "permission denied: only root"));

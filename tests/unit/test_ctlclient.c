@@ -20,24 +20,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "control.h"
 #include "ctlclient.h"
 #include "testfs.h"
+#include "ctlfix.h"
 
-struct fx {
-	char dir[64], sock[128];
-	struct control ctl;
-	pthread_t th;
-	volatile int stop;
-};
-
-static void handler(void *ctx, const char *line, char *ans, size_t anslen)
+static void answer(struct ctlfix *f, const char *line, char *ans, size_t anslen)
 {
 	unsigned page;
 
-	(void)ctx;
+	(void)f;
 	if (strcmp(line, "fill") == 0) {
 		memset(ans, 'x', anslen - 1);
 		ans[anslen - 1] = '\0';
@@ -56,50 +51,23 @@ static void handler(void *ctx, const char *line, char *ans, size_t anslen)
 	}
 }
 
-static void *serve(void *arg)
-{
-	struct fx *f = arg;
-
-	while (!f->stop) {
-		struct pollfd p = { .fd = control_poll_fd(&f->ctl), .events = POLLIN };
-		int r = poll(&p, 1, 50);
-
-		control_handle(&f->ctl, r > 0 ? p.revents : 0, handler, NULL);
-	}
-	return NULL;
-}
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	char err[256];
+	struct ctlfix *f = ctlfix_open("kastro-test-ctl", 0700);
 
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/kastro-test-ctl.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->sock, sizeof(f->sock), "%s/c.sock", f->dir);
-	if (control_open(&f->ctl, f->sock, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
-	assert_int_equal(pthread_create(&f->th, NULL, serve, f), 0);
+	ctlfix_serve(f, answer);
 	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-
-	f->stop = 1;
-	pthread_join(f->th, NULL);
-	control_close(&f->ctl);
-	testfs_rm_tree(f->dir);
-	free(f);
-	return 0;
+	return ctlfix_close(*state);
 }
 
 static void test_full_answer_is_an_error_not_a_cut(void **state)
 {
-	struct fx *f = *state;
+	struct ctlfix *f = *state;
 	char err[256], *ans;
 	size_t len;
 
@@ -112,7 +80,7 @@ static void test_full_answer_is_an_error_not_a_cut(void **state)
 
 static void test_pages_make_one_answer(void **state)
 {
-	struct fx *f = *state;
+	struct ctlfix *f = *state;
 	char err[256], *ans, *p;
 	size_t len;
 	unsigned n = 0;
@@ -135,7 +103,7 @@ static void test_pages_make_one_answer(void **state)
 
 static void test_a_bad_page_is_an_error(void **state)
 {
-	struct fx *f = *state;
+	struct ctlfix *f = *state;
 	char err[256], *ans;
 	size_t len;
 

@@ -18,39 +18,20 @@
 #include "store.h"
 #include "svcalert.h"
 #include "testfs.h"
+#include "storefix.h"
 
 #define T0 1780000000
 #define D1 86400
 
-struct fix {
-	char dir[64], path[128];
-	struct store *s;
-};
-
 static int setup(void **state)
 {
-	struct fix *f = calloc(1, sizeof(*f));
-	char err[512];
-
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "%s/svcalert.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/console.db", f->dir);
-	if (store_open(f->path, 1, &f->s, err, sizeof(err)) < 0)
-		fail_msg("store_open: %s", err);
-	*state = f;
+	*state = storefix_open("svcalert");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fix *f = *state;
-
-	store_close(f->s);
-	testfs_rm_tree(f->dir);
-	free(f);
-	return 0;
+	return storefix_close(*state);
 }
 
 struct got {
@@ -102,7 +83,7 @@ static int silent_cb(void *arg, const struct store_sensor *row)
 
 static void test_console_sensor(void **state)
 {
-	struct fix *f = *state;
+	struct storefix *f = *state;
 	struct store_sensor row;
 	char err[256];
 	int64_t online = -1, offline = -1;
@@ -149,7 +130,7 @@ static void test_console_sensor(void **state)
 
 static void test_raise_resolve(void **state)
 {
-	struct fix *f = *state;
+	struct storefix *f = *state;
 	struct got g;
 	struct notes nn = { 0 };
 	char err[256];

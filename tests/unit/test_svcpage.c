@@ -18,26 +18,15 @@
 #include "store_services.h"
 #include "store_svcpage.h"
 #include "testfs.h"
+#include "storefix.h"
 
 #define T0 1780000000
 
-struct fix {
-	char dir[64], path[128];
-	struct store *s;
-};
-
 static int setup(void **state)
 {
-	struct fix *f = calloc(1, sizeof(*f));
+	struct storefix *f = storefix_open("svcpage");
 	char err[512];
 
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "%s/svcpage.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/console.db", f->dir);
-	if (store_open(f->path, 1, &f->s, err, sizeof(err)) < 0)
-		fail_msg("store_open: %s", err);
 	if (svcstore_init(f->s, err, sizeof(err)) < 0)
 		fail_msg("svcstore_init: %s", err);
 	*state = f;
@@ -46,12 +35,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fix *f = *state;
-
-	store_close(f->s);
-	testfs_rm_tree(f->dir);
-	free(f);
-	return 0;
+	return storefix_close(*state);
 }
 
 /* Rows for web's checks: tcp 127.0.0.1:80 and the push check "k". */
@@ -106,7 +90,7 @@ static void result(struct store *s, const char *key, int64_t ts, int ms, const c
 
 static void test_response_times(void **state)
 {
-	struct fix *f = *state;
+	struct storefix *f = *state;
 	struct pts g;
 	char err[256];
 	int64_t now = T0 + 40 * 86400;
@@ -163,7 +147,7 @@ static int collect_chg(const struct svcpage_change *c, void *arg)
 
 static void test_history(void **state)
 {
-	struct fix *f = *state;
+	struct storefix *f = *state;
 	struct chg g;
 	bool cut;
 	char err[256];
@@ -195,7 +179,7 @@ static void test_history(void **state)
 
 static void test_history_bound(void **state)
 {
-	struct fix *f = *state;
+	struct storefix *f = *state;
 	struct chg g;
 	bool cut;
 	char err[256];
