@@ -848,12 +848,17 @@ static void *worker_main(void *arg)
 		atomic_store(&w->exited, true);
 		return NULL;
 	}
-	/* where the worker before it (if any) left the hook's cursor */
+	/* where the worker before it (if any) left the hook's cursor, and its
+	   queue's depth: what it delivered or claimed after this one was made
+	   is not in the count of worker_new() (queue-max would drop too many) */
 	{
-		int64_t c = 0;
+		int64_t c = 0, depth = count_queued(db, w->h.name);
 
 		if (obq_cursor(db, w->h.name, &c) == 0)
 			atomic_store(&w->cursor, c);
+		pthread_mutex_lock(&w->mu);
+		w->queued = depth;
+		pthread_mutex_unlock(&w->mu);
 	}
 	/* deliveries yield the processor to the ingest path (docs/hooks.md) */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);

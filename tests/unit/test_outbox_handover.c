@@ -3,8 +3,9 @@
  * runtime (console/outbox.c, outbox_put and outbox_remove) against a real
  * webhook receiver on loopback that takes its time to answer: one sender
  * per hook, also when the hook is deleted and made again under its name;
- * and the worker it replaces is not freed while the new one still waits
- * for it.
+ * the worker it replaces is not freed while the new one still waits for
+ * it; and the queue's depth the new worker starts from is the one the old
+ * worker left, so that queue-max drops nothing that fits.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -245,11 +246,40 @@ static void test_replaced_twice(void **state)
 	assert_int_equal(count(CLAIMED(2)), 1);
 }
 
+/*
+ * queue-max with the queue full when the hook is replaced: the deliveries
+ * the old worker finished after the replacement was made are not counted
+ * by the new one, which drops nothing while the queue has room.
+ */
+static void test_depth_handed_over(void **state)
+{
+	struct hook_def h = fx.h;
+	char err[256];
+
+	(void)state;
+	h.queue_max = 3;
+	assert_int_equal(outbox_put(fx.ob, &h, err, sizeof(err)), 0);
+	audit();
+	audit();
+	audit();
+	assert_int_equal(wait_count("SELECT count(*) FROM hook_deliveries", 3, 5000), 3);
+	sleep_ms(200);          /* the first is being sent; the queue holds 3 */
+	assert_int_equal(outbox_put(fx.ob, &h, err, sizeof(err)), 0);
+	audit();
+	/* the old worker finishes its send (the first is delivered: 2 queued),
+	   then the new one claims the fourth */
+	assert_int_equal(wait_count(CLAIMED(4), 1, 2 * ANSWER_MS + 2000), 1);
+	assert_int_equal(count("SELECT count(*) FROM hook_deliveries WHERE state = 'delivered'"),
+			 1);
+	assert_int_equal(count("SELECT count(*) FROM hook_deliveries WHERE state = 'dropped'"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_remade, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replaced_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_depth_handed_over, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
