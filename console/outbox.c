@@ -152,6 +152,7 @@ static struct worker *worker_new(struct outbox *ob, const struct hook_def *h, bo
 	w->from_db = from_db;
 	atomic_init(&w->quit, false);
 	atomic_init(&w->exited, false);
+	atomic_init(&w->prev, NULL);
 	pthread_mutex_init(&w->mu, NULL);
 	count_states(ob->db, w);
 	{
@@ -810,9 +811,19 @@ static void *worker_main(void *arg)
 	struct claimer *cl = NULL;
 	bool batch = snd != NULL && send_batches(snd);
 
-	/* the worker this one replaces sends until it sees quit: one sender per hook */
-	while (w->prev != NULL && !atomic_load(&w->prev->exited) && !atomic_load(&ob->stop))
-		nap(w, 20);
+	/* the worker this one replaces sends until it sees quit: one sender per
+	   hook. Waited for even when this one is told to quit meanwhile (a
+	   worker that replaces this one waits for it in turn), without nap():
+	   that returns at once then. */
+	for (struct worker *p; (p = atomic_load(&w->prev)) != NULL && !atomic_load(&ob->stop);) {
+		struct timespec ts = { 0, 20 * 1000000L };
+
+		if (atomic_load(&p->exited)) {
+			atomic_store(&w->prev, NULL);   /* reap() may free it now */
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
 	if (w->h.kind == HOOK_EMAIL && w->h.max_per_hour > 0) {
 		rc.n = w->h.max_per_hour;
 		rc.t = calloc(rc.n, sizeof(*rc.t));
@@ -837,12 +848,17 @@ static void *worker_main(void *arg)
 		atomic_store(&w->exited, true);
 		return NULL;
 	}
-	/* where the worker before it (if any) left the hook's cursor */
+	/* where the worker before it (if any) left the hook's cursor, and its
+	   queue's depth: what it delivered or claimed after this one was made
+	   is not in the count of worker_new() (queue-max would drop too many) */
 	{
-		int64_t c = 0;
+		int64_t c = 0, depth = count_queued(db, w->h.name);
 
 		if (obq_cursor(db, w->h.name, &c) == 0)
 			atomic_store(&w->cursor, c);
+		pthread_mutex_lock(&w->mu);
+		w->queued = depth;
+		pthread_mutex_unlock(&w->mu);
 	}
 	/* deliveries yield the processor to the ingest path (docs/hooks.md) */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
@@ -1053,7 +1069,20 @@ int outbox_run(struct outbox *ob, char *err, size_t errlen)
 	return 0;
 }
 
-/* Join and free the retired workers that have finished (all: wait for them). */
+/* Whether a worker still waits for w to exit (its prev). */
+static bool awaited(const struct outbox *ob, const struct worker *w)
+{
+	for (int i = 0; i < ob->n; i++)
+		if (atomic_load(&ob->w[i]->prev) == w)
+			return true;
+	for (const struct worker *r = ob->retired; r != NULL; r = r->next_retired)
+		if (atomic_load(&r->prev) == w)
+			return true;
+	return false;
+}
+
+/* Join and free the retired workers that have finished and that no worker
+   waits for (all: wait for them). */
 static void reap(struct outbox *ob, bool all)
 {
 	struct worker **pp = &ob->retired;
@@ -1061,13 +1090,22 @@ static void reap(struct outbox *ob, bool all)
 	while (*pp != NULL) {
 		struct worker *w = *pp;
 
-		if (all || !w->started || atomic_load(&w->exited)) {
+		if (all || ((!w->started || atomic_load(&w->exited)) && !awaited(ob, w))) {
 			*pp = w->next_retired;
 			worker_free(w);
 		} else {
 			pp = &w->next_retired;
 		}
 	}
+}
+
+/* The newest retired worker of hook name still running, or NULL. */
+static struct worker *running_retired(struct outbox *ob, const char *name)
+{
+	for (struct worker *r = ob->retired; r != NULL; r = r->next_retired)
+		if (strcmp(r->h.name, name) == 0)
+			return r->started && !atomic_load(&r->exited) ? r : NULL;
+	return NULL;
 }
 
 /* Tell worker i to stop and keep it on the retired list until it has. */
@@ -1104,9 +1142,13 @@ int outbox_put(struct outbox *ob, const struct hook_def *h, char *err, size_t er
 	}
 	pthread_mutex_lock(&ob->hmu);
 	if (i >= 0) {
-		w->prev = retire(ob, i);
+		struct worker *old = retire(ob, i);
+
+		atomic_store(&w->prev, old->started ? old : NULL);
 		ob->w[i] = w;
 	} else {
+		/* a hook deleted and made again: its old worker may still send */
+		atomic_store(&w->prev, running_retired(ob, h->name));
 		ob->w[ob->n++] = w;
 	}
 	pthread_mutex_unlock(&ob->hmu);

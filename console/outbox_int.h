@@ -26,7 +26,9 @@ struct worker {
 	bool from_db;                   /* made in the console (hookdb.h), not console.conf */
 	atomic_bool quit;               /* this worker alone stops (its hook changed or went) */
 	atomic_bool exited;             /* worker_main returned: join it */
-	struct worker *prev;            /* the worker it replaces: runs until that one exited */
+	/* the worker it replaces (of the same name): this one sends once that
+	   one exited, and clears it then; not freed while named here */
+	_Atomic(struct worker *) prev;
 	struct worker *next_retired;
 	/* the last hook_outbox row looked at (obq.h); rows below every
 	   worker's are taken away */

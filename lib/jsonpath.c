@@ -99,9 +99,17 @@ static void number_text(double d, char *out, size_t outlen)
 static int scalar_text(const json_t *v, char *out, size_t outlen)
 {
 	switch (json_typeof(v)) {
-	case JSON_STRING:
-		snprintf(out, outlen, "%s", json_string_value(v));
+	case JSON_STRING: {
+		/* whole: a NUL within it (\u0000) shown as any control byte is */
+		size_t n = json_string_length(v), k = n < outlen - 1 ? n : outlen - 1;
+
+		memcpy(out, json_string_value(v), k);
+		for (size_t i = 0; i < k; i++)
+			if (out[i] == '\0')
+				out[i] = '?';
+		out[k] = '\0';
 		return 0;
+	}
 	case JSON_INTEGER:
 		snprintf(out, outlen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return 0;
@@ -177,7 +185,14 @@ int jsonpath_test(const char *body, size_t len, const char *path, enum jsonpath_
 	}
 	shown(text, show, sizeof(show));
 	if (op == JSONPATH_IS) {
-		rc = strcmp(text, value) == 0 ? 0 : 1;
+		size_t vn = strlen(value);
+
+		/* a string compared whole, not as far as a NUL or the text's size */
+		if (json_is_string(v))
+			rc = json_string_length(v) == vn &&
+			     memcmp(json_string_value(v), value, vn) == 0 ? 0 : 1;
+		else
+			rc = strcmp(text, value) == 0 ? 0 : 1;
 		errf(why, whylen, "\"%s\" is \"%s\"", path, show);
 	} else if (op == JSONPATH_BELOW || op == JSONPATH_ABOVE) {
 		double d = json_number_value(v), lim = strtod(value, NULL);

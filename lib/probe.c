@@ -318,15 +318,45 @@ static void run_tcp(const struct inv_check *c, struct probe_result *r)
 	set(r, PROBE_OK, "%s port %u accepts connections (%u ms)", c->target, c->port, r->ms);
 }
 
+/*
+ * The TLS handshake on the non-blocking fd by deadline (mono_ms()): a
+ * server that sends its part a byte at a time does not hold the check past
+ * its timeout. 1 done, 0 timed out, -1 failed (the error queue says why).
+ */
+static int handshake(SSL *ssl, int fd, uint64_t deadline)
+{
+	for (;;) {
+		int rc = SSL_connect(ssl), e = SSL_get_error(ssl, rc), n;
+		struct pollfd p = { .fd = fd };
+		uint64_t now;
+
+		if (rc == 1)
+			return 1;
+		if (e == SSL_ERROR_WANT_READ)
+			p.events = POLLIN;
+		else if (e == SSL_ERROR_WANT_WRITE)
+			p.events = POLLOUT;
+		else
+			return -1;
+		now = mono_ms();
+		if (now >= deadline)
+			return 0;
+		n = poll(&p, 1, (int)(deadline - now));
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
 static void run_tls(const struct inv_check *c, struct probe_result *r)
 {
-	uint64_t t0 = mono_ms();
+	uint64_t t0 = mono_ms(), deadline = t0 + (uint64_t)c->timeout * 1000;
 	char why[256];
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	X509 *cert = NULL;
-	struct timeval tv = { (time_t)c->timeout, 0 };
-	int fd = connect_to(c->target, c->port, (int)c->timeout * 1000, why, sizeof(why));
+	int fd = connect_to(c->target, c->port, (int)c->timeout * 1000, why, sizeof(why)), fl, hs;
 	long vr;
 
 	if (fd < 0) {
@@ -334,14 +364,18 @@ static void run_tls(const struct inv_check *c, struct probe_result *r)
 		return;
 	}
 	if (c->starttls[0] != '\0' &&
-	    starttls_begin(fd, starttls_proto_of(c->starttls), t0 + (uint64_t)c->timeout * 1000,
-			   why, sizeof(why)) < 0) {
+	    starttls_begin(fd, starttls_proto_of(c->starttls), deadline, why, sizeof(why)) < 0) {
 		set(r, PROBE_CRITICAL, "%s port %u, %s: %s", c->target, c->port, c->starttls, why);
 		close(fd);
 		return;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* the handshake within what is left of the timeout */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		set(r, PROBE_UNKNOWN, "fcntl: %s", strerror(errno));
+		close(fd);
+		return;
+	}
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (ctx == NULL || (c->ca[0] != '\0' ? SSL_CTX_load_verify_locations(ctx, c->ca, NULL)
 					    : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
@@ -357,7 +391,13 @@ static void run_tls(const struct inv_check *c, struct probe_result *r)
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, c->target);
 	SSL_set1_host(ssl, c->target);
-	if (SSL_connect(ssl) != 1) {
+	hs = handshake(ssl, fd, deadline);
+	if (hs == 0) {
+		set(r, PROBE_CRITICAL, "TLS handshake with %s port %u timed out after %us", c->target,
+		    c->port, c->timeout);
+		goto out;
+	}
+	if (hs < 0) {
 		unsigned long e = ERR_get_error();
 
 		set(r, PROBE_CRITICAL, "TLS handshake with %s port %u failed: %s", c->target, c->port,

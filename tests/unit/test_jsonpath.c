@@ -102,6 +102,12 @@ static void test_missing(void **state)
 	assert_int_equal(jsonpath_test("{\"a\": \"x\\u001by\"}", 17, "a", JSONPATH_IS, "up", why,
 				       sizeof(why)), 1);
 	assert_string_equal(why, "\"a\" is \"x?y\"");
+	/* a string is compared whole: a NUL within it does not end it */
+	assert_int_equal(jsonpath_test("{\"a\": \"up\\u0000down\"}", 21, "a", JSONPATH_IS, "up",
+				       why, sizeof(why)), 1);
+	assert_string_equal(why, "\"a\" is \"up?down\"");
+	assert_int_equal(jsonpath_test("{\"a\": \"up\\u0000\"}", 17, "a", JSONPATH_IS, "up", why,
+				       sizeof(why)), 1);
 }
 
 int main(void)
