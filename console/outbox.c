@@ -463,7 +463,7 @@ static int exec_row(sqlite3 *db, const char *sql, int64_t id, int64_t a1, int64_
 static int mark_done(struct worker *w, sqlite3 *db, const int64_t *ids, int n, int64_t now)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	int rc = 0, changed = 0;
 
 	if (n == 0)
 		return 0;
@@ -481,15 +481,19 @@ static int mark_done(struct worker *w, sqlite3 *db, const int64_t *ids, int n, i
 		sqlite3_bind_int64(st, 2, now);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			rc = -1;
+		else
+			changed += sqlite3_changes(db);
 	}
 	sqlite3_finalize(st);
 	if (rc < 0 || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
+	/* a row an operator dropped while it was being sent stays dropped, and
+	   was taken from the queue's count then */
 	pthread_mutex_lock(&w->mu);
-	w->delivered += (uint64_t)n;
-	w->queued -= n;
+	w->delivered += (uint64_t)changed;
+	w->queued -= changed;
 	if (w->queued < 0)
 		w->queued = 0;
 	w->last_ok = now;
@@ -729,6 +733,17 @@ static int claim(struct worker *w, sqlite3 *db, struct claimer *cl)
 		mine += cl->rows[i].mine;
 	if (mine == 0) {
 		atomic_store(&w->cursor, cl->rows[n - 1].id);
+		/* rows naming only other hooks (or hooks gone) go once all passed */
+		below = min_cursor(w->ob);
+		if (below > cl->trimmed + CLAIM_MAX) {
+			if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+				return n;
+			if (obq_trim(db, below) == 0 &&
+			    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+				cl->trimmed = below;
+			else
+				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		}
 		return n;
 	}
 	below = min_cursor(w->ob);
@@ -1060,8 +1075,72 @@ static int worker_start(struct worker *w, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * At start, once every hook is known (console.conf's and the database's):
+ * deliveries queued for a hook no longer configured are dropped, said in
+ * the log, and outbox rows that name no hook left are deleted. Nothing
+ * would send them, and they would keep their alerts from retention.
+ */
+static void sweep_gone(struct outbox *ob)
+{
+	char gone[OUTBOX_MAX_HOOKS][HOOK_NAME_MAX + 1];
+	sqlite3_stmt *st = NULL, *del = NULL;
+	int ng = 0;
+
+	if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_prepare_v2(ob->db, "SELECT DISTINCT hook FROM hook_deliveries WHERE state = "
+			       "'queued'", -1, &st, NULL) == SQLITE_OK) {
+		while (ng < OUTBOX_MAX_HOOKS && sqlite3_step(st) == SQLITE_ROW) {
+			const char *h = (const char *)sqlite3_column_text(st, 0);
+
+			if (h != NULL && ob_find(ob, h) < 0)
+				snprintf(gone[ng++], sizeof(gone[0]), "%s", h);
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	for (int i = 0; i < ng; i++) {
+		if (sqlite3_prepare_v2(ob->db, "UPDATE hook_deliveries SET state = 'dropped', "
+				       "last_at = ?2, answer = 'dropped: the hook is no longer "
+				       "configured' WHERE hook = ?1 AND state = 'queued'", -1, &st,
+				       NULL) != SQLITE_OK)
+			break;
+		sqlite3_bind_text(st, 1, gone[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, ob_wall());
+		if (sqlite3_step(st) == SQLITE_DONE)
+			log_warn("hook %s: %d queued deliveries dropped: the hook is no longer "
+				 "configured", gone[i], sqlite3_changes(ob->db));
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	/* the newest row stays whatever it names: a rowid is never reused (obq.h) */
+	if (sqlite3_prepare_v2(ob->db, "SELECT id, hooks FROM hook_outbox WHERE id < (SELECT "
+			       "max(id) FROM hook_outbox)", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(ob->db, "DELETE FROM hook_outbox WHERE id = ?1", -1, &del, NULL) ==
+		    SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *hooks = (const char *)sqlite3_column_text(st, 1);
+			bool named = false;
+
+			for (int i = 0; i < ob->n && !named && hooks != NULL; i++)
+				named = obq_names(hooks, ob->w[i]->h.name);
+			if (named)
+				continue;
+			sqlite3_reset(del);
+			sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
+			sqlite3_step(del);
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(del);
+	if (sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 int outbox_run(struct outbox *ob, char *err, size_t errlen)
 {
+	sweep_gone(ob);
 	ob->running = true;
 	for (int i = 0; i < ob->n; i++)
 		if (worker_start(ob->w[i], err, errlen) < 0)

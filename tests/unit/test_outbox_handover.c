@@ -294,12 +294,45 @@ static void test_depth_handed_over(void **state)
 	assert_int_equal(count("SELECT count(*) FROM hook_deliveries WHERE state = 'dropped'"), 0);
 }
 
+/*
+ * A console started again without a hook it had: that hook's queued
+ * deliveries are dropped with the reason (a failed one stays for the
+ * operator), and outbox rows naming no hook left are deleted, but the
+ * newest, so that no rowid is handed out again.
+ */
+static void test_sweep_at_start(void **state)
+{
+	struct fmt_ctx ctx = { "kastro-test", "" };
+	char err[256];
+
+	(void)state;
+	outbox_free(fx.ob);
+	fx.ob = NULL;
+	assert_int_equal(sqlite3_exec(fx.db,
+		"INSERT INTO hook_deliveries (hook, alert_id, reason, severity, created, state) "
+		"VALUES ('gone', 1, 'raised', 2, 0, 'queued'), ('gone', 2, 'raised', 2, 0, 'queued'), "
+		"('gone', 3, 'raised', 2, 0, 'failed');"
+		"INSERT INTO hook_outbox (id, alert_id, reason, severity, created, hooks) VALUES "
+		"(1, 11, 'raised', 2, 0, 'gone'), (2, 12, 'raised', 2, 0, 'gone,web'), "
+		"(3, 13, 'raised', 2, 0, 'gone'), (4, 14, 'raised', 2, 0, 'gone')",
+		NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(outbox_new(&fx.ob, fx.path, &fx.h, 1, &ctx, err, sizeof(err)), 0);
+	assert_int_equal(outbox_run(fx.ob, err, sizeof(err)), 0);
+	assert_int_equal(count("SELECT count(*) FROM hook_deliveries WHERE hook = 'gone' AND "
+			       "state = 'dropped' AND answer LIKE '%no longer configured'"), 2);
+	assert_int_equal(count("SELECT count(*) FROM hook_deliveries WHERE hook = 'gone' AND "
+			       "state = 'failed'"), 1);
+	assert_int_equal(count("SELECT count(*) FROM hook_outbox WHERE id IN (1, 3)"), 0);
+	assert_int_equal(count("SELECT count(*) FROM hook_outbox WHERE id = 4"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_remade, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replaced_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_depth_handed_over, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_at_start, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
