@@ -24,8 +24,38 @@ suite() {
 	echo "== ($(($(date +%s) - _t0)) s)"
 }
 
-suite "unit tests" "$here/run-unit.sh" "$b"/tests/test_*
+# suite_bg NAME TITLE COMMAND...: a suite started in the background, beside
+# the ones that follow (for suites that mostly wait, or to use both cores);
+# suite_wait NAME waits for it and prints what it printed.
+bgdir=$(mktemp -d "${TMPDIR:-/tmp}/kastro-check.XXXXXX")
+trap 'rm -rf "$bgdir"' EXIT
+suite_bg() {
+	_n=$1
+	echo "$2" >"$bgdir/$_n.title"
+	shift 2
+	(
+		_t0=$(date +%s)
+		"$@" >"$bgdir/$_n.out" 2>&1
+		echo "$(($(date +%s) - _t0))" >"$bgdir/$_n.secs"
+	) &
+	echo $! >"$bgdir/$_n.pid"
+}
+suite_wait() {
+	wait "$(cat "$bgdir/$1.pid")"
+	echo "== $(cat "$bgdir/$1.title") (beside the others)"
+	cat "$bgdir/$1.out"
+	echo "== ($(cat "$bgdir/$1.secs") s)"
+}
+
+# The fuzz targets build at the lowest priority while the suites run; they
+# run at the end.
+suite_bg fuzzbuild "fuzz targets built" nice -n 19 "$here/fuzz/run.sh" --build
+suite_bg unit "unit tests" "$here/run-unit.sh" "$b"/tests/test_*
+suite_bg cron "continuity: push checks on a cron schedule (loopback, ASan+UBSan)" \
+	"$here/continuity/test_push_schedule.sh" "$san"
 suite "unit tests under ASan+UBSan" "$here/run-unit.sh" "$san"/tests/test_*
+suite_wait unit
+suite_wait cron
 suite "bad input" "$here/robust/run.sh" "$b/kastrod" "$san/kastrod"
 suite "nDPI agreement" "$here/ndpi/run.sh" "$b/kastrod"
 suite "network (namespaces)" "$here/net/run.sh" "$b/kastrod"
@@ -39,7 +69,6 @@ suite "the officers' port counts IPv6 clients by /64 (namespaces)" "$here/consol
 suite "continuity: push checks (loopback, ASan+UBSan)" "$here/continuity/test_push.sh" "$san"
 suite "continuity: probes against stand-in services (loopback, ASan+UBSan)" "$here/continuity/test_probes.sh" "$san"
 suite "continuity: probes run from an agent, through its spool (loopback, ASan+UBSan)" "$here/continuity/test_sensor_probes.sh" "$san"
-suite "continuity: push checks on a cron schedule (loopback, ASan+UBSan)" "$here/continuity/test_push_schedule.sh" "$san"
 suite "continuity: the plain HTTP ping listener (loopback, ASan+UBSan)" "$here/continuity/test_ping_listen.sh" "$san"
 suite "continuity: tls checks over STARTTLS against aiosmtpd and dovecot (loopback, ASan+UBSan)" "$here/continuity/test_starttls.sh" "$san"
 suite "continuity: http checks of a JSON field and of response times (loopback, ASan+UBSan)" "$here/continuity/test_http_json.sh" "$san"
@@ -63,7 +92,8 @@ suite "man pages (mandoc -Tlint)" "$here/pkg/test_man.sh"
 suite "systemd units (systemd-analyze security)" "$here/pkg/test_units.sh"
 # make check-install: the packages on a fresh Debian 12 in systemd-nspawn.
 suite "fresh-machine install (debootstrap, systemd-nspawn)" "$here/pkg/test_install.sh" "$(dirname "$b")/deb-install"
-suite "fuzz (short)" "$here/fuzz/run.sh" "${KASTRO_FUZZ_SECONDS:-4}"
+suite_wait fuzzbuild
+suite "fuzz (short)" "$here/fuzz/run.sh" --prebuilt "${KASTRO_FUZZ_SECONDS:-3}"
 
 pass=$(grep -c '^PASS' "$KASTRO_RESULTS")
 fail=$(grep -c '^FAIL' "$KASTRO_RESULTS")

@@ -3,87 +3,107 @@
 # each for SECONDS; a crash, leak or sanitizer report fails it and leaves
 # the input that triggered it in build/fuzz/.
 #
-# usage: tests/fuzz/run.sh SECONDS
+# usage: tests/fuzz/run.sh [--build | --prebuilt] SECONDS
+#   --build     build the targets only (make check does it early, at low
+#               priority, beside the suites that mostly wait)
+#   --prebuilt  run the targets --build made, without building them again
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/../lib.sh"
 
+mode=all
+case ${1:-} in
+--build) mode=build; shift ;;
+--prebuilt) mode=run; shift ;;
+esac
 secs=${1:-20}
 out=$root/build/fuzz
 gen=$out/gen
 mkdir -p "$gen"
 
-if ! command -v clang-14 >/dev/null 2>&1; then
-	t_fail "fuzz: clang-14 not found (packaging/deps.sh fuzz installs it)"
-	t_done
-fi
+# build_all: the instrumented sources and every target's binary
+build_all() {
+	if ! command -v clang-14 >/dev/null 2>&1; then
+		t_fail "fuzz: clang-14 not found (packaging/deps.sh fuzz installs it)"
+		t_done
+	fi
 
-# The grammar's generated parser, as the Makefile makes it.
-gensrcs="$gen/conf_parse.c $gen/conf_lex.c"
-if [ -f "$root/console/cconf_parse.y" ]; then
-	gensrcs="$gensrcs $gen/cconf_parse.c $gen/cconf_lex.c"
-	bison --defines="$gen/cconf_parse.h" -o "$gen/cconf_parse.c" "$root/console/cconf_parse.y" &&
-		flex -o "$gen/cconf_lex.c" "$root/console/cconf_lex.l" || {
-		t_fail "fuzz: cannot generate the console's config parser"
+	# The grammar's generated parser, as the Makefile makes it.
+	gensrcs="$gen/conf_parse.c $gen/conf_lex.c"
+	if [ -f "$root/console/cconf_parse.y" ]; then
+		gensrcs="$gensrcs $gen/cconf_parse.c $gen/cconf_lex.c"
+		bison --defines="$gen/cconf_parse.h" -o "$gen/cconf_parse.c" "$root/console/cconf_parse.y" &&
+			flex -o "$gen/cconf_lex.c" "$root/console/cconf_lex.l" || {
+			t_fail "fuzz: cannot generate the console's config parser"
+			t_done
+		}
+	fi
+	if [ -f "$root/agent/aconf_parse.y" ]; then
+		gensrcs="$gensrcs $gen/aconf_parse.c $gen/aconf_lex.c"
+		bison --defines="$gen/aconf_parse.h" -o "$gen/aconf_parse.c" "$root/agent/aconf_parse.y" &&
+			flex -o "$gen/aconf_lex.c" "$root/agent/aconf_lex.l" || {
+			t_fail "fuzz: cannot generate the agent's config parser"
+			t_done
+		}
+	fi
+	sh "$root/console/www-embed.sh" "$gen/www.c" $(ls "$root"/console/www/* 2>/dev/null) || {
+		t_fail "fuzz: cannot embed the web UI"
 		t_done
 	}
-fi
-if [ -f "$root/agent/aconf_parse.y" ]; then
-	gensrcs="$gensrcs $gen/aconf_parse.c $gen/aconf_lex.c"
-	bison --defines="$gen/aconf_parse.h" -o "$gen/aconf_parse.c" "$root/agent/aconf_parse.y" &&
-		flex -o "$gen/aconf_lex.c" "$root/agent/aconf_lex.l" || {
-		t_fail "fuzz: cannot generate the agent's config parser"
+	gensrcs="$gensrcs $gen/www.c"
+	bison --defines="$gen/conf_parse.h" -o "$gen/conf_parse.c" "$root/daemon/conf_parse.y" &&
+		flex -o "$gen/conf_lex.c" "$root/daemon/conf_lex.l" || {
+		t_fail "fuzz: cannot generate the config parser"
 		t_done
 	}
-fi
-sh "$root/console/www-embed.sh" "$gen/www.c" $(ls "$root"/console/www/* 2>/dev/null) || {
-	t_fail "fuzz: cannot embed the web UI"
-	t_done
-}
-gensrcs="$gensrcs $gen/www.c"
-bison --defines="$gen/conf_parse.h" -o "$gen/conf_parse.c" "$root/daemon/conf_parse.y" &&
-	flex -o "$gen/conf_lex.c" "$root/daemon/conf_lex.l" || {
-	t_fail "fuzz: cannot generate the config parser"
-	t_done
+
+	# the same libraries as the Makefile's PKGS
+	pkgs="libpcap libndpi libcap-ng libnftables libnftnl libmnl libnetfilter_queue libnetfilter_conntrack libseccomp sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson yara"
+	srcs=$(ls "$root"/daemon/*.c "$root"/lib/*.c "$root"/console/*.c "$root"/agent/*.c 2>/dev/null |
+		grep -v -e '/kastrod\.c$' -e '/kastro-console\.c$' -e '/kastro-agent\.c$')
+	# shellcheck disable=SC2046
+	cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -pthread -fno-sanitize-recover=all \
+	-I$root/lib -I$root/daemon -I$root/console -I$root/agent -I$gen $(pkg-config --cflags $pkgs)"
+	flags="$cflags -fsanitize=fuzzer,address,undefined"
+	libs="$(pkg-config --libs $pkgs) -lresolv"
+
+	# The sources every target links are compiled once, instrumented, into one
+	# archive (in parallel, one job per core); each target then only links.
+	objdir=$out/obj
+	rm -rf "$objdir" "$out/libkastro-fuzz.a"
+	mkdir -p "$objdir"
+	export CLANG_FLAGS="$cflags -fsanitize=fuzzer-no-link,address,undefined" objdir
+	# shellcheck disable=SC2016,SC2086
+	if ! printf '%s\n' $srcs $gensrcs | xargs -P "$(nproc)" -n 1 sh -c \
+		'clang-14 $CLANG_FLAGS -c -o "$objdir/$(printf %s "$1" | tr / _).o" "$1"' sh \
+		>"$out/objects.build.log" 2>&1 ||
+		! ar rcs "$out/libkastro-fuzz.a" "$objdir"/*.o >>"$out/objects.build.log" 2>&1; then
+		cat "$out/objects.build.log"
+		t_fail "fuzz: the sources do not build"
+		t_done
+	fi
+
+	for src in "$here"/fuzz_*.c; do
+		name=$(basename "$src" .c)
+		rm -f "$out/$name"
+		# shellcheck disable=SC2086
+		if ! clang-14 $flags -o "$out/$name" "$src" "$out/libkastro-fuzz.a" $libs \
+			>"$out/$name.build.log" 2>&1; then
+			cat "$out/$name.build.log"
+			t_fail "fuzz/$name: does not build"
+		fi
+	done
 }
 
-# the same libraries as the Makefile's PKGS
-pkgs="libpcap libndpi libcap-ng libnftables libnftnl libmnl libnetfilter_queue libnetfilter_conntrack libseccomp sqlite3 openssl libevent libevent_openssl libargon2 libcurl jansson yara"
-srcs=$(ls "$root"/daemon/*.c "$root"/lib/*.c "$root"/console/*.c "$root"/agent/*.c 2>/dev/null |
-	grep -v -e '/kastrod\.c$' -e '/kastro-console\.c$' -e '/kastro-agent\.c$')
-# shellcheck disable=SC2046
-cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -pthread -fno-sanitize-recover=all \
--I$root/lib -I$root/daemon -I$root/console -I$root/agent -I$gen $(pkg-config --cflags $pkgs)"
-flags="$cflags -fsanitize=fuzzer,address,undefined"
-libs="$(pkg-config --libs $pkgs) -lresolv"
-
-# The sources every target links are compiled once, instrumented, into one
-# archive (in parallel, one job per core); each target then only links.
-objdir=$out/obj
-rm -rf "$objdir" "$out/libkastro-fuzz.a"
-mkdir -p "$objdir"
-export CLANG_FLAGS="$cflags -fsanitize=fuzzer-no-link,address,undefined" objdir
-# shellcheck disable=SC2016,SC2086
-if ! printf '%s\n' $srcs $gensrcs | xargs -P "$(nproc)" -n 1 sh -c \
-	'clang-14 $CLANG_FLAGS -c -o "$objdir/$(printf %s "$1" | tr / _).o" "$1"' sh \
-	>"$out/objects.build.log" 2>&1 ||
-	! ar rcs "$out/libkastro-fuzz.a" "$objdir"/*.o >>"$out/objects.build.log" 2>&1; then
-	cat "$out/objects.build.log"
-	t_fail "fuzz: the sources do not build"
-	t_done
-fi
+[ "$mode" = run ] || build_all
+[ "$mode" = build ] && t_done
 
 pcaps=$(t_testdata)/pcap
 for src in "$here"/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	bin=$out/$name
-	# shellcheck disable=SC2086
-	if ! clang-14 $flags -o "$bin" "$src" "$out/libkastro-fuzz.a" $libs \
-		>"$out/$name.build.log" 2>&1; then
-		cat "$out/$name.build.log"
-		t_fail "fuzz/$name: does not build"
-		continue
-	fi
+	# a target that did not build has said so already
+	[ -x "$bin" ] || { [ "$mode" = run ] && t_fail "fuzz/$name: not built (tests/fuzz/run.sh --build)"; continue; }
 	corpus=$out/corpus-$name
 	mkdir -p "$corpus"
 	case $name in
