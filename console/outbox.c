@@ -17,14 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "mono.h"
 #include "obq.h"
 #include "outbox.h"
 #include "outbox_int.h"
@@ -34,11 +33,20 @@
 
 #define BUSY_MS 10000
 #define BATCH 256               /* rows read per round */
-#define MARK_EVERY 128          /* deliveries marked done per transaction */
+#define MARK_EVERY BATCH        /* deliveries marked done per transaction */
 #define IDLE_MS 20              /* an empty queue is looked at again after (an indexed read) */
 #define BACKOFF_MIN_S 1
 #define BACKOFF_MAX_S 60
-#define WORKER_NICE 10          /* a worker's nice value: below the ingest path */
+/* While ingest is saturated (sensors' batches had to wait for the ingest
+   writer within the last INGEST_BUSY_MS: outbox_ingest_backlog), a worker
+   holds its rounds back, and with them its database writes, for up to
+   YIELD_MAX_MS at a time: the ingest writer does not wait for the write
+   lock behind the workers, and a burst of events is not slowed by its own
+   alerts going out. Deliveries catch up once it eases; under ingest that
+   stays saturated, each hook still gets a round a second. Ingest that
+   keeps up holds nothing back. */
+#define INGEST_BUSY_MS 100
+#define YIELD_MAX_MS 1000
 #define RESYNC_S 60             /* queue depth recounted from the table */
 
 static const char *const schema_sql =
@@ -688,12 +696,15 @@ static int flush_batch(struct worker *w, sqlite3 *db, struct sender *snd, const 
 
 /* ---- claiming: the outbox rows that name this hook into its queue ------------------- */
 
-#define CLAIM_MAX 512           /* outbox rows looked at per transaction */
+/* outbox rows looked at at once: at most one claiming transaction of this
+   many a round, so that the writes that hold the ingest writer stay short */
+#define CLAIM_MAX BATCH
 
 struct claimer {
 	sqlite3_stmt *rd, *ins;
 	struct obq_row rows[CLAIM_MAX];
 	int64_t trimmed;                /* rows below this were taken away */
+	bool wrote;                     /* the last claim() wrote (a transaction) */
 };
 
 /* The lowest cursor of the hooks: every row below it has been claimed by
@@ -727,6 +738,7 @@ static int claim(struct worker *w, sqlite3 *db, struct claimer *cl)
 	int n = obq_read(db, &cl->rd, from, w->h.name, cl->rows, CLAIM_MAX);
 	int mine = 0, dropped = 0, rc = 0;
 
+	cl->wrote = false;
 	if (n <= 0)
 		return n;
 	for (int i = 0; i < n; i++)
@@ -751,6 +763,7 @@ static int claim(struct worker *w, sqlite3 *db, struct claimer *cl)
 		below = cl->rows[n - 1].id;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
+	cl->wrote = true;
 	for (int i = 0; i < n && rc == 0; i++) {
 		int64_t depth;
 
@@ -824,6 +837,7 @@ static void *worker_main(void *arg)
 	char err[256], answer[512];
 	struct ratecap rc = { NULL, 0, 0 };
 	struct claimer *cl = NULL;
+	uint64_t last_round = 0;
 	bool batch = snd != NULL && send_batches(snd);
 
 	/* the worker this one replaces sends until it sees quit: one sender per
@@ -875,8 +889,6 @@ static void *worker_main(void *arg)
 		w->queued = depth;
 		pthread_mutex_unlock(&w->mu);
 	}
-	/* deliveries yield the processor to the ingest path (docs/hooks.md) */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
 	{
 		char name[16];
 
@@ -887,8 +899,17 @@ static void *worker_main(void *arg)
 		int n = 0, nd = 0, bfirst = 0, bn = 0;  /* rows bfirst.. in snd's batch: bn */
 		bool hold = false;
 		int64_t now = ob_wall();
+		uint64_t mnow = mono_ms();
 
-		while (!stopping(w) && claim(w, db, cl) == CLAIM_MAX)
+		if (mnow < atomic_load(&ob->ingest_until) && mnow - last_round < YIELD_MAX_MS) {
+			nap(w, 10);
+			continue;
+		}
+		last_round = mnow;
+
+		/* rows of other hooks are passed over without a transaction;
+		   one claiming transaction a round */
+		while (!stopping(w) && claim(w, db, cl) == CLAIM_MAX && !cl->wrote)
 			;
 
 		if (now >= resync) {
@@ -1136,6 +1157,12 @@ static void sweep_gone(struct outbox *ob)
 	sqlite3_finalize(del);
 	if (sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void outbox_ingest_backlog(struct outbox *ob)
+{
+	if (ob != NULL)
+		atomic_store(&ob->ingest_until, mono_ms() + INGEST_BUSY_MS);
 }
 
 int outbox_run(struct outbox *ob, char *err, size_t errlen)

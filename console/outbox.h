@@ -60,6 +60,14 @@ int outbox_schema(sqlite3 *db, char *err, size_t errlen);
 int outbox_new(struct outbox **out, const char *db_path, const struct hook_def *hooks, int n,
 	       const struct fmt_ctx *ctx, char *err, size_t errlen);
 
+/*
+ * Sensors' batches waited for the ingest writer (the loop, when a group is
+ * done and more are queued): for a short while the workers hold their
+ * rounds back, at most a second at a time, so that deliveries do not slow
+ * a saturated ingest (docs/hooks.md). ob may be NULL.
+ */
+void outbox_ingest_backlog(struct outbox *ob);
+
 /* Start one worker thread per hook. */
 int outbox_run(struct outbox *ob, char *err, size_t errlen);
 

@@ -65,6 +65,9 @@ struct outbox {
 	struct worker *retired;         /* told to quit, not joined yet */
 	bool running;                   /* outbox_run() started the workers */
 	atomic_bool stop;
+	/* mono ms until which ingest counts as busy: set by the ingest writer
+	   at each group (st_outbox_ingesting), read by the workers */
+	_Atomic uint64_t ingest_until;
 	pthread_mutex_t tmu;            /* tests */
 	struct test tests[MAX_TESTS];
 	int next_test;

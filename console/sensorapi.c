@@ -22,6 +22,7 @@
  * the writer and one queued (the caps below; at a cap the loop waits for
  * the writer).
  */
+#include "outbox.h"
 #include "sensorapi.h"
 #include "sprobes.h"
 
@@ -438,6 +439,9 @@ static void group_collect(struct console *c, bool wait)
 	q->wgroup = NULL;
 	free(q->witems);
 	q->witems = NULL;
+	/* batches waited for the writer: ingest is saturated, deliveries wait */
+	if (q->n > 0)
+		outbox_ingest_backlog(c->outbox);
 	group_answer(c, list, committed, err);
 	ingest_commit(c);
 }
