@@ -92,22 +92,30 @@ static bool has_word(const char *s, size_t n, const char *w)
 	return false;
 }
 
+/* The line at *off of buf, without its CR LF, into s and n, and *off past
+   it; false when buf holds no whole line there. */
+static bool take_line(const char *buf, size_t len, size_t *off, const char **s, size_t *n)
+{
+	const char *p = buf + *off, *nl = *off < len ? memchr(p, '\n', len - *off) : NULL;
+
+	if (nl == NULL)
+		return false;
+	*s = p;
+	*n = (size_t)(nl - p);
+	*off += *n + 1;
+	if (*n > 0 && p[*n - 1] == '\r')
+		(*n)--;
+	return true;
+}
+
 static int parse_smtp(enum starttls_step step, const char *buf, size_t len,
 		      struct starttls_reply *r)
 {
-	size_t off = 0;
+	const char *s;
+	size_t off = 0, n;
 	char code[4] = "";
 
-	while (off < len) {
-		const char *s = buf + off, *nl = memchr(s, '\n', len - off);
-		size_t n;
-
-		if (nl == NULL)
-			return 0;
-		n = (size_t)(nl - s);
-		off += n + 1;
-		if (n > 0 && s[n - 1] == '\r')
-			n--;
+	while (take_line(buf, len, &off, &s, &n)) {
 		if (n < 3 || s[0] < '2' || s[0] > '5' || s[1] < '0' || s[1] > '9' ||
 		    s[2] < '0' || s[2] > '9' || (n > 3 && s[3] != ' ' && s[3] != '-'))
 			return bad(r, "not an SMTP reply line", s, n);
@@ -132,18 +140,10 @@ static int parse_imap(enum starttls_step step, const char *buf, size_t len,
 		      struct starttls_reply *r)
 {
 	const char *tag = step == STARTTLS_CAPS ? "K1" : "K2";
-	size_t off = 0;
+	const char *s;
+	size_t off = 0, n;
 
-	while (off < len) {
-		const char *s = buf + off, *nl = memchr(s, '\n', len - off);
-		size_t n;
-
-		if (nl == NULL)
-			return 0;
-		n = (size_t)(nl - s);
-		off += n + 1;
-		if (n > 0 && s[n - 1] == '\r')
-			n--;
+	while (take_line(buf, len, &off, &s, &n)) {
 		if (step == STARTTLS_GREETING) {
 			if (n < 2 || s[0] != '*' || s[1] != ' ')
 				return bad(r, "not an IMAP greeting", s, n);

@@ -21,6 +21,7 @@ PLUGINS=/usr/lib/nagios/plugins
 [ -x "$PLUGINS/check_http" ] && [ -x "$PLUGINS/check_tcp" ] ||
 	{ t_fail "$T: monitoring-plugins-basic not installed (packaging/deps.sh test)"; t_done; }
 . "$here/../console/console_lib.sh"
+. "$here/svc_lib.sh"
 # the console runs as its own user: it reads what the test writes here
 chmod 755 "$tmp"
 t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
@@ -99,19 +100,6 @@ else
 	t_fail "$T: -n: $(head -n 3 "$tmp/n.out" | tr '\n' '|')"
 fi
 start_console || { t_fail "$T: the console did not start: $(tail -n 5 "$log")"; t_done; }
-
-q() { sqlite3 "$tmp/data/console.db" "$1" 2>/dev/null; }
-# wait_state SERVICE KEY-LIKE WANT SECONDS: until state (and hard) match
-wait_state() {
-	local got=""
-	for _i in $(seq 1 $(($4 * 2))); do
-		got=$(q "SELECT state || '/' || hard FROM svc_checks WHERE service = '$1' AND key LIKE '$2'")
-		[ "$got" = "$3" ] && return 0
-		sleep 0.5
-	done
-	echo "  $1 $2: got '$got', wanted '$3'" >&2
-	return 1
-}
 
 t_check "$T: https with keyword and CA is OK" wait_state e-payments 'https %' OK/1 8
 t_check "$T: http with regex is OK" wait_state e-ticketing 'http %' OK/1 8

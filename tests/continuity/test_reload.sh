@@ -25,6 +25,7 @@ B=$1
 case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
 UUID=0b0a1d1e-5c4f-4f59-9a44-3c2c8a7f0e11
 . "$here/../console/console_lib.sh"
+. "$here/svc_lib.sh"
 chmod 755 "$tmp"
 t_console_user || { t_fail "$T: cannot create the user kastro-console"; t_done; }
 CA=$data/ca.crt
@@ -89,17 +90,6 @@ v1
 write_conf 'include "services.conf"'
 start_console || { t_fail "$T: the console did not start: $(tail -n 5 "$log")"; t_done; }
 ctl() { "$CTL" -s "$sock" "$@"; }
-q() { sqlite3 -cmd '.timeout 5000' "$data/console.db" "$1" 2>/dev/null; }
-wait_state() {
-	local got=""
-	for _i in $(seq 1 $(($4 * 2))); do
-		got=$(q "SELECT state || '/' || hard FROM svc_checks WHERE service = '$1' AND key LIKE '$2'")
-		[ "$got" = "$3" ] && return 0
-		sleep 0.5
-	done
-	echo "  $1 $2: got '$got', wanted '$3'" >&2
-	return 1
-}
 # open_alerts SERVICE [SIGNATURE-LIKE]
 open_alerts() {
 	q "SELECT count(*) FROM alerts WHERE kind = 'service' AND host = '$1' AND status <> 'resolved' AND signature LIKE '${2:-%}'"

@@ -21,6 +21,7 @@ py=/usr/bin/python3; [ -x "$py" ] || py=python3
 command -v dovecot >/dev/null 2>&1 && [ -x /usr/lib/dovecot/imap-login ] && [ -x /usr/lib/dovecot/pop3-login ] ||
 	{ t_fail "$T: dovecot-imapd or dovecot-pop3d not installed (packaging/deps.sh test)"; t_done; }
 . "$here/../console/console_lib.sh"
+. "$here/svc_lib.sh"
 pids=""
 dovecot_up=""
 starttls_cleanup() {
@@ -126,27 +127,6 @@ else
 	t_fail "$T: -n: $(head -n 4 "$tmp/n.out" | tr '\n' '|')"
 fi
 start_console || { t_fail "$T: the console did not start: $(tail -n 5 "$log")"; t_done; }
-
-q() { sqlite3 "$tmp/data/console.db" "$1" 2>/dev/null; }
-# wait_state SERVICE KEY-LIKE WANT SECONDS: until state (and hard) match
-wait_state() {
-	local got=""
-	for _i in $(seq 1 $(($4 * 2))); do
-		got=$(q "SELECT state || '/' || hard FROM svc_checks WHERE service = '$1' AND key LIKE '$2'")
-		[ "$got" = "$3" ] && return 0
-		sleep 0.5
-	done
-	echo "  $1 $2: got '$got', wanted '$3' ($(q "SELECT output FROM svc_checks WHERE service = '$1' AND key LIKE '$2'"))" >&2
-	return 1
-}
-# output_has SERVICE KEY-LIKE TEXT
-output_has() {
-	local out
-	out=$(q "SELECT output FROM svc_checks WHERE service = '$1' AND key LIKE '$2'")
-	case "$out" in *"$3"*) return 0 ;; esac
-	echo "  $1 $2: output '$out'" >&2
-	return 1
-}
 
 t_check "$T: SMTP STARTTLS with a year left is OK" wait_state mail "%:$GOOD%" OK/1 10
 t_check "$T: IMAP STARTTLS (dovecot) is OK" wait_state mail "%:$IMAP%" OK/1 10
