@@ -60,7 +60,7 @@ struct probes {
 	struct console *c;
 	struct pcheck **pc;             /* n, each its own allocation (a reload keeps them) */
 	int n;
-	int qcap;                       /* slots of todo and done: n + PROBES_WORKERS */
+	int qcap;                       /* slots of due and done: n + PROBES_WORKERS */
 	pthread_t th[PROBES_WORKERS];
 	int n_th;
 	pthread_mutex_t mu;
@@ -68,8 +68,8 @@ struct probes {
 	pthread_cond_t sched_cv;        /* a result back, or stop (CLOCK_MONOTONIC) */
 	pthread_t sched;
 	bool sched_up;
-	struct pcheck **todo;           /* a ring of qcap slots */
-	int todo_head, n_todo;
+	struct pcheck **due;            /* a ring of qcap slots */
+	int due_head, n_due;
 	struct pcheck **done;           /* results back, for the loop */
 	int n_done;
 	bool stop;
@@ -184,16 +184,16 @@ static void *worker(void *arg)
 		struct pcheck *pc;
 
 		pthread_mutex_lock(&p->mu);
-		while (!p->stop && p->n_todo == 0)
+		while (!p->stop && p->n_due == 0)
 			pthread_cond_wait(&p->cv, &p->mu);
 		if (p->stop) {
 			pthread_mutex_unlock(&p->mu);
 			free(chk);
 			return NULL;
 		}
-		pc = p->todo[p->todo_head];
-		p->todo_head = (p->todo_head + 1) % p->qcap;
-		p->n_todo--;
+		pc = p->due[p->due_head];
+		p->due_head = (p->due_head + 1) % p->qcap;
+		p->n_due--;
 		{
 			uint64_t now = mono_ms(), due = pc->due_ms;
 
@@ -421,7 +421,7 @@ static void *scheduler(void *arg)
 				continue;
 			}
 			pc->busy = true;
-			p->todo[(p->todo_head + p->n_todo++) % p->qcap] = pc;
+			p->due[(p->due_head + p->n_due++) % p->qcap] = pc;
 			any = true;
 		}
 		if (any)
@@ -503,7 +503,7 @@ static void free_parts(struct probes *p)
 	for (int i = 0; p->pc != NULL && i < p->n; i++)
 		free(p->pc[i]);
 	free(p->pc);
-	free(p->todo);
+	free(p->due);
 	free(p->done);
 	free(p->svc_down);
 }
@@ -530,7 +530,7 @@ int probes_start(struct console *c, char *err, size_t errlen)
 	}
 	p->qcap = n + PROBES_WORKERS;
 	if ((p->pc = calloc((size_t)n, sizeof(*p->pc))) == NULL ||
-	    (p->todo = calloc((size_t)p->qcap, sizeof(*p->todo))) == NULL ||
+	    (p->due = calloc((size_t)p->qcap, sizeof(*p->due))) == NULL ||
 	    (p->done = calloc((size_t)p->qcap, sizeof(*p->done))) == NULL ||
 	    (p->svc_down = calloc((size_t)inv->n, sizeof(bool))) == NULL) {
 		free_parts(p);
@@ -650,7 +650,7 @@ int probes_reload(struct console *c, const struct inventory *nw, struct probes_r
 {
 	struct probes *p = c->probes;
 	int n = count_probes(nw), k = 0, n_new = 0, qcap;
-	struct pcheck **pcs = NULL, **todo = NULL, **done = NULL;
+	struct pcheck **pcs = NULL, **due = NULL, **done = NULL;
 	bool *isnew = NULL, *kept = NULL, *down = NULL;
 	uint64_t now = mono_ms(), spread_ms;
 
@@ -668,7 +668,7 @@ int probes_reload(struct console *c, const struct inventory *nw, struct probes_r
 	    (isnew = calloc((size_t)n + 1, sizeof(bool))) == NULL ||
 	    (kept = calloc((size_t)p->n + 1, sizeof(bool))) == NULL ||
 	    (down = calloc((size_t)nw->n + 1, sizeof(bool))) == NULL ||
-	    (todo = calloc((size_t)qcap, sizeof(*todo))) == NULL ||
+	    (due = calloc((size_t)qcap, sizeof(*due))) == NULL ||
 	    (done = calloc((size_t)qcap, sizeof(*done))) == NULL)
 		goto oom;
 	/* match by identity; what is not matched is new */
@@ -714,8 +714,8 @@ int probes_reload(struct console *c, const struct inventory *nw, struct probes_r
 	/* the queue of due checks without those that left (they are not running) */
 	int nt = 0;
 
-	for (int t = 0; t < p->n_todo; t++) {
-		struct pcheck *pc = p->todo[(p->todo_head + t) % p->qcap];
+	for (int t = 0; t < p->n_due; t++) {
+		struct pcheck *pc = p->due[(p->due_head + t) % p->qcap];
 		bool stays = false;
 
 		for (int o = 0; o < p->n; o++)
@@ -724,7 +724,7 @@ int probes_reload(struct console *c, const struct inventory *nw, struct probes_r
 				break;
 			}
 		if (stays)
-			todo[nt++] = pc;
+			due[nt++] = pc;
 		else
 			pc->busy = false;       /* freed below */
 	}
@@ -762,15 +762,15 @@ int probes_reload(struct console *c, const struct inventory *nw, struct probes_r
 				pc->due_ms = now + 1000ull * chk->every;
 		}
 	free(p->pc);
-	free(p->todo);
+	free(p->due);
 	free(p->done);
 	free(p->svc_down);
 	p->pc = pcs;
 	p->n = n;
 	p->qcap = qcap;
-	p->todo = todo;
-	p->todo_head = 0;
-	p->n_todo = nt;
+	p->due = due;
+	p->due_head = 0;
+	p->n_due = nt;
 	p->done = done;
 	p->svc_down = down;
 	pthread_cond_signal(&p->sched_cv);
@@ -786,7 +786,7 @@ oom:
 	free(isnew);
 	free(kept);
 	free(down);
-	free(todo);
+	free(due);
 	free(done);
 	snprintf(err, errlen, "probes: out of memory");
 	return -1;
