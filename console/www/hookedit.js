@@ -14,7 +14,6 @@
 (function () {
 	'use strict';
 
-	var I = window.KASTRO_I18N = window.KASTRO_I18N || {};
 	var en = {
 		'hookedit.title': 'Hooks made in the console',
 		'hookedit.intro': 'Write a hook as in console.conf. Secrets stay files on the console host (password-file, secret-file, key); a webhook\'s address is not shown again once saved.',
@@ -47,15 +46,8 @@
 		'hookedit.source': 'Ορίζεται σε',
 		'hookedit.example': 'hook soc2 { syslog "tcp://127.0.0.1:5514" format cef min-severity high }'
 	};
-	function merge(into, from) {
-		for (var k in from)
-			if (Object.prototype.hasOwnProperty.call(from, k))
-				into[k] = from[k];
-	}
-	I.en = I.en || {};
-	I.el = I.el || {};
-	merge(I.en, en);
-	merge(I.el, el_);
+	window.KASTRO_I18N_ADD('en', en);
+	window.KASTRO_I18N_ADD('el', el_);
 
 	/* The "Defined in" text of hook h. */
 	function source(ui, h) {

@@ -5,6 +5,17 @@
  * to this table.
  */
 window.KASTRO_I18N = window.KASTRO_I18N || {};
+/* A page's own strings (services.js, hookedit.js ...) added to language
+   lang's table; a key the table has already stays as it is. */
+window.KASTRO_I18N_ADD = function (lang, table) {
+	var I = window.KASTRO_I18N;
+
+	I[lang] = I[lang] || {};
+	Object.keys(table).forEach(function (k) {
+		if (!(k in I[lang]))
+			I[lang][k] = table[k];
+	});
+};
 window.KASTRO_I18N.en = {
 	'app.subtitle': 'Security console',
 	'lang.label': 'Language',

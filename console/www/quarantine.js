@@ -15,7 +15,6 @@
 (function () {
 	'use strict';
 
-	var I = window.KASTRO_I18N = window.KASTRO_I18N || {};
 	var en = {
 		'q.title': 'Quarantine',
 		'q.sensor': 'Agent',
@@ -60,15 +59,8 @@
 		'q.more': 'Επόμενα 100',
 		'q.admin_only': 'Μόνο οι διαχειριστές επαναφέρουν ή διαγράφουν αρχεία.'
 	};
-	function merge(lang, table) {
-		I[lang] = I[lang] || {};
-		Object.keys(table).forEach(function (k) {
-			if (!(k in I[lang]))
-				I[lang][k] = table[k];
-		});
-	}
-	merge('en', en);
-	merge('el', el_);
+	window.KASTRO_I18N_ADD('en', en);
+	window.KASTRO_I18N_ADD('el', el_);
 
 	function append(n, kids) {
 		kids.forEach(function (k) { if (k) n.appendChild(k); });

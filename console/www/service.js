@@ -17,7 +17,6 @@
 	'use strict';
 
 	var SVGNS = 'http://www.w3.org/2000/svg';
-	var I = window.KASTRO_I18N = window.KASTRO_I18N || {};
 	var en = {
 		'svcp.back': 'All services',
 		'svcp.load_failed': 'Could not load the service',
@@ -76,15 +75,8 @@
 		'svcp.history_cut': 'Περισσότερες αλλαγές κατάστασης από όσες φαίνονται: η γραμμή χρόνου τελειώνει νωρίτερα.',
 		'svcp.avg': 'μέσος', 'svcp.max': 'μέγιστος'
 	};
-	function merge(lang, table) {
-		I[lang] = I[lang] || {};
-		Object.keys(table).forEach(function (k) {
-			if (!(k in I[lang]))
-				I[lang][k] = table[k];
-		});
-	}
-	merge('en', en);
-	merge('el', el_);
+	window.KASTRO_I18N_ADD('en', en);
+	window.KASTRO_I18N_ADD('el', el_);
 
 	var DAYS = [1, 7, 30, 90, 365];
 	/* a check's state as the service shows it, and its rank (rest_services.c) */

@@ -14,7 +14,6 @@
 (function () {
 	'use strict';
 
-	var I = window.KASTRO_I18N = window.KASTRO_I18N || {};
 	var en = {
 		'nav.services': 'Services',
 		'svc.load_failed': 'Could not load the services',
@@ -49,15 +48,8 @@
 		'svc.backup': 'Αντίγραφο / RPO', 'svc.verified': 'Έλεγχος ακεραιότητας', 'svc.restore': 'Δοκιμή επαναφοράς',
 		'svc.failed': 'απέτυχε', 'svc.passed': 'επιτυχής', 'svc.nobackup': 'χωρίς αναφορά'
 	};
-	function merge(lang, table) {
-		I[lang] = I[lang] || {};
-		Object.keys(table).forEach(function (k) {
-			if (!(k in I[lang]))
-				I[lang][k] = table[k];
-		});
-	}
-	merge('en', en);
-	merge('el', el_);
+	window.KASTRO_I18N_ADD('en', en);
+	window.KASTRO_I18N_ADD('el', el_);
 
 	var CRITS = ['low', 'medium', 'high', 'critical'];
 

@@ -12,7 +12,6 @@
 (function () {
 	'use strict';
 
-	var I = window.KASTRO_I18N = window.KASTRO_I18N || {};
 	var en = {
 		'sla.title': 'SLA report',
 		'sla.month': 'Month',
@@ -43,15 +42,8 @@
 		'sla.truncated': 'ελλιπές: πάρα πολλές αλλαγές κατάστασης',
 		'sla.link': 'Αναφορά SLA'
 	};
-	function merge(lang, table) {
-		I[lang] = I[lang] || {};
-		Object.keys(table).forEach(function (k) {
-			if (!(k in I[lang]))
-				I[lang][k] = table[k];
-		});
-	}
-	merge('en', en);
-	merge('el', el_);
+	window.KASTRO_I18N_ADD('en', en);
+	window.KASTRO_I18N_ADD('el', el_);
 
 	function pct(v) {
 		return v === null || v === undefined ? '–' : (Math.floor(v * 100000) / 1000).toFixed(3) + ' %';
