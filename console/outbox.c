@@ -1110,13 +1110,24 @@ static void sweep_gone(struct outbox *ob)
 
 	if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return;
-	if (sqlite3_prepare_v2(ob->db, "SELECT DISTINCT hook FROM hook_deliveries WHERE state = "
-			       "'queued'", -1, &st, NULL) == SQLITE_OK) {
-		while (ng < OUTBOX_MAX_HOOKS && sqlite3_step(st) == SQLITE_ROW) {
-			const char *h = (const char *)sqlite3_column_text(st, 0);
+	/* the hooks that have deliveries, one index seek each (not a walk of
+	   every delivery ever made): "the next name after this one" */
+	if (sqlite3_prepare_v2(ob->db, "SELECT min(hook) FROM hook_deliveries WHERE hook > ?1", -1,
+			       &st, NULL) == SQLITE_OK) {
+		char last[HOOK_NAME_MAX + 1] = "";
 
-			if (h != NULL && ob_find(ob, h) < 0)
-				snprintf(gone[ng++], sizeof(gone[0]), "%s", h);
+		while (ng < OUTBOX_MAX_HOOKS) {
+			const char *h;
+
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, last, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(st) != SQLITE_ROW ||
+			    (h = (const char *)sqlite3_column_text(st, 0)) == NULL ||
+			    strlen(h) > HOOK_NAME_MAX)
+				break;
+			snprintf(last, sizeof(last), "%s", h);
+			if (ob_find(ob, last) < 0)
+				snprintf(gone[ng++], sizeof(gone[0]), "%s", last);
 		}
 	}
 	sqlite3_finalize(st);
